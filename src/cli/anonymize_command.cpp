@@ -1,0 +1,218 @@
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/anonymize_options.hpp"
+#include "cli/command.hpp"
+#include "core/error.hpp"
+#include "media/image_file.hpp"
+#include "pipeline/progress.hpp"
+
+namespace roadveil::cli {
+
+void SharedOptions::add_detection(CLI::App& cmd) {
+  auto& d = anonymize.detector;
+  cmd.add_option("--models", models_dir, "Folder with the model files (default: $ROADVEIL_MODELS)");
+  cmd.add_flag("--faces,!--no-faces", d.faces, "Hide faces (default: on)");
+  cmd.add_flag("--plates,!--no-plates", d.plates, "Hide licence plates (default: on)");
+  cmd.add_option("--face-threshold", d.face_threshold, "Face detector score threshold")->check(CLI::Range(0.01, 0.99))->capture_default_str();
+  cmd.add_option("--plate-threshold", d.plate_threshold, "Plate detector score threshold")->check(CLI::Range(0.01, 0.99))->capture_default_str();
+  cmd.add_option("--face-resolution", d.face_max_side, "Longer side of the face detector input (pixels)")->check(CLI::Range(64, 8192))->capture_default_str();
+  cmd.add_option("--plate-resolution", d.plate_max_side, "Longer side of the plate detector input (pixels)")->check(CLI::Range(64, 8192))->capture_default_str();
+  cmd.add_option("--padding", padding_scale, "Multiply the margins added around detections (faces become head-sized)")->check(CLI::Range(0.0, 10.0))->capture_default_str();
+  cmd.add_flag("--no-tracking", no_tracking, "Hide only what is detected in each frame (no gap filling or carrying)");
+  cmd.add_option("--detect-every", anonymize.detect_every, "Run the detectors on every n-th video frame; tracking covers the others")->check(CLI::Range(1, 30))->capture_default_str();
+  cmd.add_option("--threads", threads, "Threads for decoding and detection (0: all cores)")->check(CLI::Range(0, 256))->capture_default_str();
+  cmd.add_flag("-q,--quiet", quiet, "Print nothing but errors");
+  cmd.add_flag("-v,--verbose", verbose, "Print details (FFmpeg messages, per-file timing)");
+}
+
+void SharedOptions::add_rendering(CLI::App& cmd) {
+  cmd.add_option("--style", style, "How to hide: mosaic, blur or fill")->check(CLI::IsMember({"mosaic", "blur", "fill"}))->capture_default_str();
+  cmd.add_option("--face-shape", face_shape, "Shape of hidden faces: ellipse or box")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
+  cmd.add_option("--mosaic-blocks", anonymize.styles[0].mosaic_blocks, "Mosaic blocks across the longer side of a region (fewer = coarser)")->check(CLI::Range(2, 64))->capture_default_str();
+  cmd.add_option("--crf", anonymize.encode.crf, "Video quality: x264/x265 constant rate factor (lower = better, larger)")->check(CLI::Range(0, 51))->capture_default_str();
+  cmd.add_option("--preset", anonymize.encode.preset, "Encoder speed preset (ultrafast ... veryslow)")->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}))->capture_default_str();
+  cmd.add_option("--codec", codec, "Video codec: h264, hevc, or same (HEVC stays HEVC, everything else H.264)")->check(CLI::IsMember({"h264", "hevc", "same"}))->capture_default_str();
+  cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale, "JPEG quantiser for images, 1 (best) .. 31")->check(CLI::Range(1, 31))->capture_default_str();
+  cmd.add_flag("--mask", anonymize.mask, "Also write <name>.mask.<ext>: white where hidden, for review tools");
+}
+
+void SharedOptions::finalize() {
+  auto& a = anonymize;
+  if (!models_dir.empty()) a.detector.models_dir = models_dir;
+  a.detector.threads = threads;
+  a.threads = threads;
+  a.encode.threads = 0;
+  a.padding.scale = padding_scale;
+  a.tracker.enabled = !no_tracking;
+  const redact::Style s = style == "blur" ? redact::Style::Blur : style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+  const int blocks = a.styles[0].mosaic_blocks;
+  for (auto& st : a.styles) {
+    st.style = s;
+    st.mosaic_blocks = blocks;
+  }
+  a.styles[static_cast<int>(ObjectClass::Face)].shape = face_shape == "box" ? redact::Shape::Box : redact::Shape::Ellipse;
+  a.styles[static_cast<int>(ObjectClass::Plate)].shape = redact::Shape::Box;
+  a.encode.codec = codec == "hevc" ? media::VideoCodecChoice::Hevc : codec == "same" ? media::VideoCodecChoice::SameFamily : media::VideoCodecChoice::H264;
+  spdlog::set_level(verbose ? spdlog::level::debug : quiet ? spdlog::level::err : spdlog::level::warn);
+  spdlog::set_pattern("roadveil: %l: %v");
+}
+
+namespace {
+bool is_media(const std::filesystem::path& p) { return media::is_image_path(p) || media::is_video_path(p); }
+}  // namespace
+
+std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::filesystem::path& output,
+                           std::vector<std::string>& errors) {
+  namespace fs = std::filesystem;
+  std::vector<Job> jobs;
+  std::error_code ec;
+  const bool single_file = inputs.size() == 1 && fs::is_regular_file(inputs[0], ec);
+  if (single_file) {
+    fs::path out = output;
+    if (fs::is_directory(out, ec)) out /= fs::path(inputs[0]).filename();
+    jobs.push_back({inputs[0], out});
+    return jobs;
+  }
+  if (fs::exists(output, ec) && !fs::is_directory(output, ec))
+    throw Error(output.string() + ": several inputs or a folder need an output folder, and this is a file");
+  for (const std::string& in_str : inputs) {
+    const fs::path in(in_str);
+    if (fs::is_regular_file(in, ec)) {
+      jobs.push_back({in, output / in.filename()});
+    } else if (fs::is_directory(in, ec)) {
+      std::vector<fs::path> files;
+      for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (!it->is_regular_file(ec) || !is_media(it->path())) continue;
+        // Never re-process our own outputs or temporary files when the output folder is inside the input.
+        if (it->path().filename().string().starts_with(".")) continue;
+        const fs::path rel = fs::relative(it->path(), in, ec);
+        const fs::path out_abs = fs::weakly_canonical(output, ec);
+        if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) continue;
+        files.push_back(it->path());
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty()) errors.push_back(in.string() + ": folder contains no image or video files");
+      for (const auto& f : files) jobs.push_back({f, output / fs::relative(f, in, ec)});
+    } else {
+      errors.push_back(in.string() + ": no such file or folder");
+    }
+  }
+  return jobs;
+}
+
+int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
+             const std::string& detections_path, bool quiet, bool progress) {
+  namespace fs = std::filesystem;
+  for (const auto& e : plan_errors) std::cerr << "roadveil: error: " << e << "\n";
+  std::unique_ptr<pipeline::RegionsWriter> writer;
+  if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
+  int failed = static_cast<int>(plan_errors.size()), succeeded = 0;
+  std::int64_t frames = 0;
+  std::array<std::int64_t, kObjectClassCount> regions{};
+  double seconds = 0;
+  for (const Job& job : jobs) {
+    std::error_code ec;
+    if (!job.output.parent_path().empty()) fs::create_directories(job.output.parent_path(), ec);
+    if (ec) {
+      std::cerr << "roadveil: error: " << job.output.parent_path().string() << ": cannot create the output folder ("
+                << ec.message() << ")\n";
+      ++failed;
+      continue;
+    }
+    pipeline::FileReport r = anonymizer.process(job.input, job.output, writer.get());
+    for (const auto& w : r.warnings) std::cerr << "roadveil: warning: " << w << "\n";
+    if (!r.ok) {
+      std::cerr << "roadveil: error: " << r.error << "\n";
+      ++failed;
+      continue;
+    }
+    if (r.damaged) ++failed;
+    else ++succeeded;
+    frames += r.frames;
+    seconds += r.seconds;
+    for (int c = 0; c < kObjectClassCount; ++c) regions[c] += r.regions[c];
+    spdlog::debug("{} -> {}: {} frames, {} face and {} plate regions, {:.1f} s", job.input.string(), job.output.string(),
+                  r.frames, r.regions[0], r.regions[1], r.seconds);
+  }
+  if (writer) writer->close();
+  if (!quiet && progress) {
+    std::cerr << fmt::format("roadveil: {} file{} done{}, {} frames, {} face and {} plate regions hidden, {}, {:.1f} fps\n",
+                             succeeded, succeeded == 1 ? "" : "s", failed ? fmt::format(", {} failed", failed) : "",
+                             frames, regions[0], regions[1], pipeline::format_duration(seconds),
+                             seconds > 0 ? frames / seconds : 0.0);
+  }
+  if (failed == 0) return kExitOk;
+  return succeeded > 0 ? kExitPartialFailure : kExitFailure;
+}
+
+void add_anonymize_command(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("anonymize", "Hide faces and licence plates in videos, images or folders");
+  struct State {
+    SharedOptions shared;
+    std::vector<std::string> inputs;
+    std::string output, detections;
+    bool progress = false;
+  };
+  auto state = std::make_shared<State>();
+  cmd->add_option("inputs", state->inputs, "Videos, images (JPEG/PNG) or folders")->required();
+  cmd->add_option("-o,--output", state->output, "Output file, or folder for several inputs / a folder")->required();
+  cmd->add_option("--detections", state->detections, "Write the hidden regions of every frame to this JSON file");
+  cmd->add_flag("--progress", state->progress, "Show progress and the summary even when stderr is not a terminal");
+  state->shared.add_detection(*cmd);
+  state->shared.add_rendering(*cmd);
+  cmd->callback([state, &action] {
+    action = [state] {
+      state->shared.finalize();
+      const bool tty = ::isatty(2) != 0;
+      const bool progress = !state->shared.quiet && (tty || state->progress);
+      state->shared.anonymize.progress = progress && tty;
+      std::vector<std::string> errors;
+      const auto jobs = plan_jobs(state->inputs, state->output, errors);
+      if (jobs.empty() && errors.empty()) throw Error("nothing to do");
+      pipeline::Anonymizer anonymizer(state->shared.anonymize);
+      return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress);
+    };
+  });
+}
+
+void add_render_command(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("render", "Hide exactly the regions of a (reviewed, edited) detections file");
+  struct State {
+    SharedOptions shared;
+    std::vector<std::string> inputs;
+    std::string output, regions;
+    bool progress = false;
+    std::unique_ptr<pipeline::RegionsFile> file;
+  };
+  auto state = std::make_shared<State>();
+  cmd->add_option("--regions", state->regions, "Detections file (from anonymize --detections)")->required();
+  cmd->add_option("inputs", state->inputs, "The original videos, images or folders")->required();
+  cmd->add_option("-o,--output", state->output, "Output file or folder")->required();
+  cmd->add_flag("--progress", state->progress, "Show progress and the summary even when stderr is not a terminal");
+  cmd->add_flag("-q,--quiet", state->shared.quiet, "Print nothing but errors");
+  cmd->add_flag("-v,--verbose", state->shared.verbose, "Print details");
+  state->shared.add_rendering(*cmd);
+  cmd->callback([state, &action] {
+    action = [state] {
+      state->shared.finalize();
+      state->file = std::make_unique<pipeline::RegionsFile>(pipeline::RegionsFile::read(state->regions));
+      state->shared.anonymize.regions = state->file.get();
+      const bool tty = ::isatty(2) != 0;
+      const bool progress = !state->shared.quiet && (tty || state->progress);
+      state->shared.anonymize.progress = progress && tty;
+      std::vector<std::string> errors;
+      const auto jobs = plan_jobs(state->inputs, state->output, errors);
+      pipeline::Anonymizer anonymizer(state->shared.anonymize);
+      return run_jobs(jobs, errors, anonymizer, "", state->shared.quiet, progress);
+    };
+  });
+}
+
+}  // namespace roadveil::cli

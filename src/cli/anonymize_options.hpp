@@ -1,0 +1,40 @@
+#pragma once
+// Options shared by anonymize, render and eval: the same detection and region logic everywhere.
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "pipeline/anonymizer.hpp"
+
+namespace roadveil::cli {
+
+struct SharedOptions {
+  pipeline::AnonymizeOptions anonymize;
+  std::string models_dir;
+  bool no_faces = false, no_plates = false;
+  std::string style = "mosaic";
+  std::string face_shape = "ellipse";
+  std::string codec = "h264";
+  float padding_scale = 1.0f;
+  int threads = 0;
+  bool quiet = false, verbose = false;
+  bool no_tracking = false;
+
+  void add_detection(CLI::App& cmd);  // classes, thresholds, resolution, models, tracking, padding
+  void add_rendering(CLI::App& cmd);  // style, shape, mosaic, encoder
+  // Turns the parsed strings into the options; throws Error for invalid combinations.
+  void finalize();
+};
+
+// Expands inputs (files and folders, recursively) into (input, output) pairs; the output mirrors each
+// folder's structure under `output` when there are several inputs or a folder.
+struct Job {
+  std::filesystem::path input, output;
+};
+std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::filesystem::path& output,
+                           std::vector<std::string>& errors);
+
+int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
+             const std::string& detections_path, bool quiet, bool progress);
+
+}  // namespace roadveil::cli

@@ -1,0 +1,136 @@
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "cli/anonymize_options.hpp"
+#include "cli/command.hpp"
+#include "core/error.hpp"
+#include "dataset/read.hpp"
+#include "eval/coverage.hpp"
+#include "media/image_file.hpp"
+
+namespace roadveil::cli {
+
+void add_eval_command(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("eval", "Measure how much of each annotated face and plate gets hidden");
+  struct State {
+    SharedOptions shared;
+    std::string ground_truth, format, json_path, class_descriptions;
+    std::vector<std::string> inputs;
+    float hidden_fraction = 0.9f;
+  };
+  auto state = std::make_shared<State>();
+  cmd->add_option("--ground-truth", state->ground_truth, "Annotations: a folder or file in any format of `roadveil dataset`")->required();
+  cmd->add_option("--format", state->format, "Annotation format (default: detected): " + dataset::format_choices());
+  cmd->add_option("--class-descriptions", state->class_descriptions, "Open Images class descriptions CSV");
+  cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations)");
+  cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
+  cmd->add_option("--hidden-fraction", state->hidden_fraction, "Share of a box's area that must be hidden to count")->check(CLI::Range(0.1, 1.0))->capture_default_str();
+  state->shared.add_detection(*cmd);
+  cmd->add_option("--face-shape", state->shared.face_shape, "Shape faces are rendered with: ellipse or box")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
+  cmd->callback([state, &action] {
+    action = [state] {
+      namespace fs = std::filesystem;
+      auto& s = *state;
+      s.shared.finalize();
+      const fs::path gt_path(s.ground_truth);
+      dataset::ReadOptions read_options;
+      read_options.class_descriptions = s.class_descriptions;
+      std::vector<std::string> inputs = s.inputs;
+      if (inputs.empty()) {
+        const fs::path guess = (fs::is_directory(gt_path) ? gt_path : gt_path.parent_path()).parent_path() / "images";
+        if (!fs::is_directory(guess)) throw Error("no images given and no images/ folder beside " + gt_path.string());
+        inputs.push_back(guess.string());
+      }
+      if (inputs.size() == 1 && fs::is_directory(inputs[0])) read_options.images_dir = inputs[0];
+      std::vector<dataset::AnnotatedImage> truth;
+      if (!s.format.empty()) {
+        const auto f = dataset::parse_format(s.format);
+        if (!f) throw Error("unknown --format " + s.format + " (" + dataset::format_choices() + ")");
+        truth = dataset::read_annotations(gt_path, *f, read_options);
+      } else {
+        truth = dataset::read_annotations(gt_path, read_options);
+      }
+      // Images by file name: annotations name their image in many ways (relative paths, ids without extension).
+      std::map<std::string, fs::path> images;
+      for (const auto& in : inputs) {
+        if (fs::is_regular_file(in)) {
+          images[fs::path(in).filename().string()] = in;
+          images[fs::path(in).stem().string()] = in;
+          continue;
+        }
+        if (!fs::is_directory(in)) throw Error(in + ": no such file or folder");
+        for (const auto& e : fs::recursive_directory_iterator(in)) {
+          if (!e.is_regular_file() || !media::is_image_path(e.path())) continue;
+          images[e.path().filename().string()] = e.path();
+          images.emplace(e.path().stem().string(), e.path());
+        }
+      }
+      pipeline::Anonymizer anonymizer(s.shared.anonymize);
+      std::vector<eval::ImageEval> evals;
+      int missing = 0, unknown_labels = 0;
+      for (const auto& a : truth) {
+        const fs::path name(a.image);
+        auto it = images.find(name.filename().string());
+        if (it == images.end()) it = images.find(name.stem().string());
+        if (it == images.end()) {
+          ++missing;
+          spdlog::warn("{}: image not found among the inputs", a.image);
+          continue;
+        }
+        media::FramePtr frame = media::decode_image(it->second);
+        eval::ImageEval ie;
+        ie.name = a.image;
+        ie.width = frame->width;
+        ie.height = frame->height;
+        const float sx = a.normalized ? static_cast<float>(frame->width) : 1.0f;
+        const float sy = a.normalized ? static_cast<float>(frame->height) : 1.0f;
+        for (const auto& b : a.boxes) {
+          const auto cls = eval::class_for_label(b.label);
+          if (!cls) {
+            ++unknown_labels;
+            continue;
+          }
+          ie.truth.push_back({*cls, Box{b.box.x1 * sx, b.box.y1 * sy, b.box.x2 * sx, b.box.y2 * sy}});
+        }
+        const auto start = std::chrono::steady_clock::now();
+        auto result = anonymizer.analyze_picture(*frame);
+        ie.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        ie.regions = std::move(result.regions);
+        ie.detections = std::move(result.detections);
+        // Classes the user switched off are not measured.
+        std::erase_if(ie.truth, [&](const eval::GroundTruth& g) {
+          return (g.cls == ObjectClass::Face && !s.shared.anonymize.detector.faces) ||
+                 (g.cls == ObjectClass::Plate && !s.shared.anonymize.detector.plates);
+        });
+        evals.push_back(std::move(ie));
+      }
+      if (evals.empty()) throw Error(s.ground_truth + ": no annotated image was found among the inputs");
+      eval::EvalConfig config;
+      config.hidden_fraction = s.hidden_fraction;
+      config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
+      const eval::Report report = eval::evaluate(evals, config);
+      if (missing) std::cerr << "roadveil: warning: " << missing << " annotated images were not found among the inputs\n";
+      if (unknown_labels) std::cerr << "roadveil: warning: " << unknown_labels << " boxes had a class that is neither face nor plate (ignored)\n";
+      if (s.json_path != "-") std::cout << eval::format_table(report, s.ground_truth);
+      if (!s.json_path.empty()) {
+        nlohmann::json j = eval::to_json(report);
+        j["ground_truth"] = s.ground_truth;
+        j["hidden_fraction"] = s.hidden_fraction;
+        if (s.json_path == "-") {
+          std::cout << j.dump(2) << "\n";
+        } else {
+          std::ofstream out(s.json_path);
+          out << j.dump(2) << "\n";
+          if (!out) throw Error(s.json_path + ": cannot write the JSON report");
+        }
+      }
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace roadveil::cli

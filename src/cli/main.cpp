@@ -1,0 +1,32 @@
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "core/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace roadveil;
+  CLI::App app{"roadveil: hide faces and licence plates in dashcam and street video and photos"};
+  app.set_version_flag("--version", "roadveil 0.1.0");
+  app.require_subcommand(1);
+  cli::Action action;
+  cli::add_anonymize_command(app, action);
+  cli::add_render_command(app, action);
+  cli::add_eval_command(app, action);
+  cli::add_dataset_command(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? cli::kExitOk : cli::kExitUsage;
+  }
+  try {
+    return action ? action() : cli::kExitUsage;
+  } catch (const Error& e) {
+    std::cerr << "roadveil: error: " << e.what() << "\n";
+    return cli::kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "roadveil: internal error: " << e.what() << "\n";
+    return cli::kExitFailure;
+  }
+}

@@ -1,0 +1,57 @@
+#pragma once
+// Axis-aligned boxes in source pixel coordinates (x1,y1 inclusive top-left corner, x2,y2 exclusive
+// bottom-right corner, floats so that scaled detector output keeps sub-pixel precision).
+#include <algorithm>
+#include <cmath>
+
+namespace roadveil {
+
+struct Box {
+  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+
+  float width() const { return std::max(0.0f, x2 - x1); }
+  float height() const { return std::max(0.0f, y2 - y1); }
+  float area() const { return width() * height(); }
+  float cx() const { return 0.5f * (x1 + x2); }
+  float cy() const { return 0.5f * (y1 + y2); }
+  bool empty() const { return !(x2 > x1 && y2 > y1); }
+  bool operator==(const Box&) const = default;
+
+  static Box from_xywh(float x, float y, float w, float h) { return {x, y, x + w, y + h}; }
+  static Box from_center(float cx, float cy, float w, float h) {
+    return {cx - 0.5f * w, cy - 0.5f * h, cx + 0.5f * w, cy + 0.5f * h};
+  }
+};
+
+inline Box intersection(const Box& a, const Box& b) {
+  return {std::max(a.x1, b.x1), std::max(a.y1, b.y1), std::min(a.x2, b.x2), std::min(a.y2, b.y2)};
+}
+
+inline float iou(const Box& a, const Box& b) {
+  const float inter = intersection(a, b).area();
+  const float uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.0f;
+}
+
+inline Box clamp_to(const Box& b, float width, float height) {
+  return {std::clamp(b.x1, 0.0f, width), std::clamp(b.y1, 0.0f, height), std::clamp(b.x2, 0.0f, width),
+          std::clamp(b.y2, 0.0f, height)};
+}
+
+// Integer pixel rectangle covering a box completely (floor of the start, ceil of the end), clamped to the
+// image. Redaction uses it so that a fractional box edge never leaves a half-covered pixel column visible.
+struct PixelRect {
+  int x = 0, y = 0, w = 0, h = 0;
+  bool empty() const { return w <= 0 || h <= 0; }
+  bool operator==(const PixelRect&) const = default;
+};
+
+inline PixelRect covering_rect(const Box& b, int width, int height) {
+  const int x1 = std::clamp(static_cast<int>(std::floor(b.x1)), 0, width);
+  const int y1 = std::clamp(static_cast<int>(std::floor(b.y1)), 0, height);
+  const int x2 = std::clamp(static_cast<int>(std::ceil(b.x2)), 0, width);
+  const int y2 = std::clamp(static_cast<int>(std::ceil(b.y2)), 0, height);
+  return {x1, y1, std::max(0, x2 - x1), std::max(0, y2 - y1)};
+}
+
+}  // namespace roadveil

@@ -1,0 +1,49 @@
+#pragma once
+// What the product hides: a class, a box in source pixels, and where the region came from.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/geometry.hpp"
+
+namespace roadveil {
+
+enum class ObjectClass : std::uint8_t { Face = 0, Plate = 1 };
+inline constexpr int kObjectClassCount = 2;
+
+std::string_view to_string(ObjectClass c);
+std::optional<ObjectClass> object_class_from_string(std::string_view name);
+
+// Where a hidden region came from; written to the detections file so a reviewer can see why it is there.
+enum class RegionSource : std::uint8_t {
+  Detector,      // the detector found it in this frame
+  Interpolated,  // a gap between two detections of the same track, filled
+  Extended,      // a track carried a few frames past its last (or before its first) detection
+  Backward,      // carried back in time from a later detection (dashcam: small before it was near)
+  Context,       // derived from a person or vehicle box (head region of a person)
+  Manual,        // given by the user in a regions file
+};
+std::string_view to_string(RegionSource s);
+std::optional<RegionSource> region_source_from_string(std::string_view name);
+
+struct Region {
+  ObjectClass cls = ObjectClass::Face;
+  Box box;              // the area hidden, in source pixels, after padding
+  float score = 0;      // detector confidence (of the detection the region comes from); 1 for manual
+  RegionSource source = RegionSource::Detector;
+  int track_id = -1;    // -1 when not tracked
+};
+
+using Regions = std::vector<Region>;
+
+// A raw detector output, before padding and tracking, in source pixels.
+struct Detection {
+  ObjectClass cls = ObjectClass::Face;
+  Box box;
+  float score = 0;
+};
+using Detections = std::vector<Detection>;
+
+}  // namespace roadveil

@@ -1,0 +1,162 @@
+#include "dataset/write.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "dataset/detail.hpp"
+
+namespace roadveil::dataset {
+namespace fs = std::filesystem;
+
+ClassIndex::ClassIndex(const std::vector<std::string>& names) {
+  for (const std::string& n : names) id(n);
+}
+
+int ClassIndex::id(std::string_view name) {
+  if (const auto it = ids_.find(name); it != ids_.end()) return it->second;
+  const int id = static_cast<int>(names_.size());
+  names_.emplace_back(name);
+  ids_.emplace(std::string(name), id);
+  return id;
+}
+
+fs::path per_image_path(std::string_view image, std::string_view extension) {
+  std::string_view name = image;
+  if (const std::size_t scheme = name.find("://"); scheme != std::string_view::npos) {
+    name = name.substr(name.find_last_of('/') + 1);
+  }
+  fs::path out;
+  for (const fs::path& part : fs::path(name).relative_path()) {
+    const std::string p = part.string();
+    if (p.empty() || p == "." || p == "..") continue;
+    out /= part;
+  }
+  if (out.empty()) out = "unnamed";
+  out.replace_extension(extension);
+  return out;
+}
+
+std::unique_ptr<Writer> make_writer(Format format, const fs::path& output, const WriteOptions& options) {
+  if (output.empty()) throw Error("no output path given");
+  switch (format) {
+    case Format::gt_manifest: return detail::make_gt_manifest_writer(output, options);
+    case Format::voc: return detail::make_voc_writer(output, options);
+    case Format::yolo: return detail::make_yolo_writer(output, options);
+    case Format::coco: return detail::make_coco_writer(output, options);
+    case Format::openalpr: return detail::make_openalpr_writer(output, options);
+    case Format::openimages:
+    case Format::oid_txt: break;
+  }
+  throw Error(std::string(format_name(format)) + " can be read but not written; write one of gt-manifest, voc, yolo, "
+              "coco, openalpr");
+}
+
+void write_annotations(const fs::path& output, Format format, const std::vector<AnnotatedImage>& images,
+                       const WriteOptions& options) {
+  const auto writer = make_writer(format, output, options);
+  for (const AnnotatedImage& image : images) writer->write(image);
+  writer->finish();
+}
+
+namespace detail {
+
+std::shared_ptr<ClassIndex> class_index(const WriteOptions& options) {
+  return options.classes ? options.classes : std::make_shared<ClassIndex>();
+}
+
+StagedFile::StagedFile(fs::path final_path) : final_(std::move(final_path)) {
+  temp_ = final_;
+  temp_ += ".tmp";
+  std::error_code ec;
+  if (final_.has_parent_path()) fs::create_directories(final_.parent_path(), ec);
+  file_ = std::fopen(temp_.c_str(), "wb");
+  if (!file_) throw Error(final_.string() + ": cannot write: " + std::strerror(errno));
+}
+
+StagedFile::~StagedFile() {
+  if (file_) {
+    std::fclose(file_);
+    std::error_code ec;
+    fs::remove(temp_, ec);
+  }
+}
+
+void StagedFile::write(std::string_view data) {
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+    throw Error(final_.string() + ": write failed: " + std::strerror(errno));
+  }
+}
+
+void StagedFile::flush() {
+  if (std::fflush(file_) != 0) throw Error(final_.string() + ": write failed: " + std::strerror(errno));
+}
+
+void StagedFile::commit() {
+  const bool flushed = std::fflush(file_) == 0;
+  const int saved = errno;
+  const bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  std::error_code ec;
+  if (!flushed || !closed) {
+    fs::remove(temp_, ec);
+    throw Error(final_.string() + ": write failed: " + std::strerror(flushed ? errno : saved));
+  }
+  fs::rename(temp_, final_, ec);
+  if (ec) {
+    fs::remove(temp_, ec);
+    throw Error(final_.string() + ": cannot move the finished file into place: " + ec.message());
+  }
+}
+
+StagedFolder::StagedFolder(fs::path final_dir) : final_(std::move(final_dir)) {
+  if (final_.filename().empty()) final_ = final_.parent_path();  // "out/" -> "out"
+  stage_ = final_;
+  stage_ += ".partial.tmp";
+  std::error_code ec;
+  if (fs::exists(final_, ec) && !fs::is_directory(final_, ec)) {
+    throw Error(final_.string() + ": exists and is not a folder (this format writes one file per image)");
+  }
+  fs::remove_all(stage_, ec);
+  fs::create_directories(stage_, ec);
+  if (ec) throw Error(final_.string() + ": cannot create the folder " + stage_.string() + ": " + ec.message());
+}
+
+StagedFolder::~StagedFolder() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(stage_, ec);
+  }
+}
+
+bool StagedFolder::write(const fs::path& relative, std::string_view data) {
+  if (!written_.insert(relative.generic_string())) return false;
+  const fs::path p = stage_ / relative;
+  std::error_code ec;
+  if (relative.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  std::FILE* f = std::fopen(p.c_str(), "wb");
+  if (!f) throw Error(p.string() + ": cannot write: " + std::strerror(errno));
+  const bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+  if (std::fclose(f) != 0 || !ok) throw Error(p.string() + ": write failed: " + std::strerror(errno));
+  return true;
+}
+
+void StagedFolder::commit() {
+  std::error_code ec;
+  fs::create_directories(final_, ec);
+  if (ec) throw Error(final_.string() + ": cannot create the folder: " + ec.message());
+  for (auto it = fs::recursive_directory_iterator(stage_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const fs::path target = final_ / it->path().lexically_relative(stage_);
+    fs::create_directories(target.parent_path(), ec);
+    fs::rename(it->path(), target, ec);
+    if (ec) throw Error(target.string() + ": cannot move the written file into place: " + ec.message());
+  }
+  if (ec) throw Error(stage_.string() + ": cannot list the written files: " + ec.message());
+  committed_ = true;
+  fs::remove_all(stage_, ec);
+}
+
+}  // namespace detail
+}  // namespace roadveil::dataset

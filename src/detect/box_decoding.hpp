@@ -1,0 +1,33 @@
+#pragma once
+// Turns raw network outputs into boxes in tensor pixels. Pure functions over float arrays, so that unit
+// tests can feed fixed tensors.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/geometry.hpp"
+
+namespace roadveil::detect {
+
+struct RawBox {
+  Box box;         // tensor pixels
+  float score = 0;
+  int label = 0;   // model-specific class id (COCO id for YOLOX, 0 otherwise)
+};
+
+// YuNet, one stride: cls/obj [N], bbox [N*4], N = (h/s)*(w/s), row-major.
+void decode_yunet(std::span<const float> cls, std::span<const float> obj, std::span<const float> bbox, int stride,
+                  int tensor_w, int tensor_h, float threshold, std::vector<RawBox>& out);
+
+// YOLOv9 raw head, one stride: [65, gh, gw] channel-major: 4 sides x 16 distribution bins, then the logit.
+void decode_yolov9_dfl(std::span<const float> head, int stride, int grid_w, int grid_h, float threshold,
+                       std::vector<RawBox>& out);
+
+// YOLOX: [N, 85] rows for strides 8, 16, 32 in turn; keeps only the listed COCO classes.
+void decode_yolox(std::span<const float> rows, int tensor_w, int tensor_h, float threshold,
+                  std::span<const int> keep_classes, std::vector<RawBox>& out);
+
+// Greedy non-maximum suppression per label; keeps the higher score. Sorts `boxes` by score.
+void nms(std::vector<RawBox>& boxes, float iou_threshold);
+
+}  // namespace roadveil::detect

@@ -1,0 +1,68 @@
+#pragma once
+// The three networks roadveil runs, each behind the same call: a crop of a decoded frame in, boxes in
+// source pixels out.
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "core/region.hpp"
+#include "detect/box_decoding.hpp"
+#include "detect/onnx_model.hpp"
+#include "detect/preprocess.hpp"
+
+namespace roadveil::detect {
+
+class NetworkDetector {
+ public:
+  virtual ~NetworkDetector() = default;
+  // Boxes (source pixels) with score >= threshold found in `crop` of `frame`, scaled so that the crop's
+  // longer side is at most `max_side` tensor pixels.
+  std::vector<RawBox> detect(const AVFrame& frame, const PixelRect& crop, int max_side, float threshold);
+
+ protected:
+  NetworkDetector(const std::filesystem::path& model, const std::vector<std::string>& outputs,
+                  const RuntimeOptions& runtime, TensorFormat format, float nms_iou, float max_upscale);
+  virtual void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
+                      std::vector<RawBox>& out) = 0;
+
+ private:
+  OnnxModel model_;
+  Preprocessor preprocessor_;
+  TensorFormat format_;
+  float nms_iou_;
+  float max_upscale_;
+  std::vector<RawBox> scratch_;
+};
+
+// YuNet-n: tight face boxes.
+class FaceNetwork final : public NetworkDetector {
+ public:
+  FaceNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
+
+ protected:
+  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
+              std::vector<RawBox>& out) override;
+};
+
+// YOLOv9-t licence plates.
+class PlateNetwork final : public NetworkDetector {
+ public:
+  PlateNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
+
+ protected:
+  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
+              std::vector<RawBox>& out) override;
+};
+
+// YOLOX-nano, COCO: people and vehicles, as context for faces and plates.
+enum CocoClass : int { kPerson = 0, kBicycle = 1, kCar = 2, kMotorcycle = 3, kBus = 5, kTruck = 7 };
+class ContextNetwork final : public NetworkDetector {
+ public:
+  ContextNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
+
+ protected:
+  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
+              std::vector<RawBox>& out) override;
+};
+
+}  // namespace roadveil::detect

@@ -1,0 +1,59 @@
+#include "detect/onnx_model.hpp"
+
+#include "core/error.hpp"
+
+namespace roadveil::detect {
+
+Ort::Env& OnnxModel::env() {
+  static Ort::Env e(ORT_LOGGING_LEVEL_ERROR, "roadveil");
+  return e;
+}
+
+OnnxModel::OnnxModel(const std::filesystem::path& path, const std::vector<std::string>& output_names,
+                     const RuntimeOptions& options)
+    : output_names_(output_names) {
+  try {
+    Ort::SessionOptions so;
+    so.SetIntraOpNumThreads(options.intra_op_threads);
+    so.SetInterOpNumThreads(1);
+    so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    session_ = Ort::Session(env(), path.c_str(), so);
+    Ort::AllocatorWithDefaultOptions alloc;
+    input_name_ = session_.GetInputNameAllocated(0, alloc).get();
+    std::vector<std::string> available;
+    for (size_t i = 0; i < session_.GetOutputCount(); ++i)
+      available.push_back(session_.GetOutputNameAllocated(i, alloc).get());
+    for (const auto& name : output_names_) {
+      if (std::find(available.begin(), available.end(), name) == available.end())
+        throw Error("model " + path.string() + " has no output named '" + name + "': wrong model file?");
+    }
+  } catch (const Ort::Exception& e) {
+    throw Error("model " + path.string() + ": ONNX Runtime cannot load it (" + e.what() + ")");
+  }
+  for (const auto& n : output_names_) output_name_ptrs_.push_back(n.c_str());
+  memory_info_ = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+}
+
+float* OnnxModel::input(int h, int w) {
+  if (h != h_ || w != w_) {
+    h_ = h;
+    w_ = w;
+    input_.assign(static_cast<size_t>(3) * h * w, 0.0f);
+  }
+  return input_.data();
+}
+
+std::vector<Ort::Value> OnnxModel::run() {
+  const std::array<int64_t, 4> shape = {1, 3, h_, w_};
+  Ort::Value tensor =
+      Ort::Value::CreateTensor<float>(memory_info_, input_.data(), input_.size(), shape.data(), shape.size());
+  const char* in_name = input_name_.c_str();
+  try {
+    return session_.Run(Ort::RunOptions{nullptr}, &in_name, &tensor, 1, output_name_ptrs_.data(),
+                        output_name_ptrs_.size());
+  } catch (const Ort::Exception& e) {
+    throw Error(std::string("inference failed: ") + e.what());
+  }
+}
+
+}  // namespace roadveil::detect

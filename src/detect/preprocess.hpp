@@ -1,0 +1,61 @@
+#pragma once
+// Scales a crop of a decoded frame, in whatever pixel format the decoder produced, straight into a
+// detector's planar float input tensor (libswscale does the colour conversion on the small copy only).
+#include <cstdint>
+#include <vector>
+
+#include "core/geometry.hpp"
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+struct SwsContext;
+
+namespace roadveil::detect {
+
+enum class ChannelOrder { RGB, BGR };
+
+struct TensorFormat {
+  ChannelOrder order = ChannelOrder::BGR;
+  float scale = 1.0f;     // multiplies the 0..255 value
+  float pad_value = 0.0f; // value (after scale) of the padding right and below the picture
+  int align = 32;         // tensor sides are multiples of this
+};
+
+// Maps tensor coordinates back to source pixels: source = offset + tensor / scale.
+struct TensorMapping {
+  float scale = 1;
+  float offset_x = 0, offset_y = 0;
+  int content_w = 0, content_h = 0;  // the picture inside the tensor
+  int tensor_w = 0, tensor_h = 0;
+
+  Box to_source(const Box& b) const {
+    return {offset_x + b.x1 / scale, offset_y + b.y1 / scale, offset_x + b.x2 / scale, offset_y + b.y2 / scale};
+  }
+};
+
+// Tensor size for a crop of `crop_w` x `crop_h` scaled so that its longer side is at most `max_side` (never
+// enlarged beyond `max_upscale`), each side rounded up to the alignment.
+TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align);
+
+class Preprocessor {
+ public:
+  Preprocessor() = default;
+  ~Preprocessor();
+  Preprocessor(const Preprocessor&) = delete;
+  Preprocessor& operator=(const Preprocessor&) = delete;
+
+  // Writes the crop of `frame` into `tensor` ([3, mapping.tensor_h, mapping.tensor_w] floats) as planned.
+  // The crop is widened to the chroma grid when the format is subsampled; the mapping is adjusted to it.
+  void run(const AVFrame& frame, PixelRect crop, TensorMapping& mapping, const TensorFormat& format, float* tensor);
+
+ private:
+  SwsContext* sws_ = nullptr;
+  std::vector<std::uint8_t> planes_;  // GBRP scratch, grown as needed
+};
+
+// The crop widened so that it starts and ends on the chroma sample grid of `format`.
+PixelRect align_crop_to_chroma(const PixelRect& crop, int pixel_format, int frame_w, int frame_h);
+
+}  // namespace roadveil::detect

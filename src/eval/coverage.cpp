@@ -1,0 +1,209 @@
+#include "eval/coverage.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace roadveil::eval {
+
+std::optional<ObjectClass> class_for_label(std::string_view label) {
+  std::string l(label);
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  static const std::array<std::pair<const char*, ObjectClass>, 12> table = {{
+      {"human face", ObjectClass::Face},       {"face", ObjectClass::Face},
+      {"/m/0dzct", ObjectClass::Face},         {"con_mascarilla", ObjectClass::Face},
+      {"sin_mascarilla", ObjectClass::Face},   {"mascarilla_mal_puesta", ObjectClass::Face},
+      {"vehicle registration plate", ObjectClass::Plate}, {"/m/01jfm_", ObjectClass::Plate},
+      {"license-plate", ObjectClass::Plate},   {"license plate", ObjectClass::Plate},
+      {"licence plate", ObjectClass::Plate},   {"plate", ObjectClass::Plate},
+  }};
+  for (const auto& [name, cls] : table)
+    if (l == name) return cls;
+  return std::nullopt;
+}
+
+namespace {
+bool inside(const Box& r, bool ellipse, float x, float y) {
+  if (x < r.x1 || x >= r.x2 || y < r.y1 || y >= r.y2) return false;
+  if (!ellipse) return true;
+  const float rx = 0.5f * r.width(), ry = 0.5f * r.height();
+  const float dx = (x - r.cx()) / rx, dy = (y - r.cy()) / ry;
+  return dx * dx + dy * dy <= 1.0f;
+}
+
+// Pixel rect a region really covers when rendered (covering_rect rounds outward).
+Box rendered(const Box& b) { return {std::floor(b.x1), std::floor(b.y1), std::ceil(b.x2), std::ceil(b.y2)}; }
+}  // namespace
+
+double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse) {
+  const int x1 = static_cast<int>(std::floor(truth.x1)), y1 = static_cast<int>(std::floor(truth.y1));
+  const int x2 = static_cast<int>(std::ceil(truth.x2)), y2 = static_cast<int>(std::ceil(truth.y2));
+  long total = 0, covered = 0;
+  for (int y = y1; y < y2; ++y) {
+    for (int x = x1; x < x2; ++x) {
+      const float px = x + 0.5f, py = y + 0.5f;
+      if (px < truth.x1 || px >= truth.x2 || py < truth.y1 || py >= truth.y2) continue;
+      ++total;
+      for (const Box& r : regions)
+        if (inside(rendered(r), ellipse, px, py)) {
+          ++covered;
+          break;
+        }
+    }
+  }
+  return total ? static_cast<double>(covered) / total : 0.0;
+}
+
+double average_precision(const std::vector<std::vector<Box>>& truth_per_image,
+                         const std::vector<std::vector<std::pair<Box, float>>>& detections_per_image) {
+  struct Det {
+    size_t image;
+    Box box;
+    float score;
+  };
+  std::vector<Det> all;
+  size_t n_truth = 0;
+  for (size_t i = 0; i < truth_per_image.size(); ++i) n_truth += truth_per_image[i].size();
+  for (size_t i = 0; i < detections_per_image.size(); ++i)
+    for (const auto& [b, s] : detections_per_image[i]) all.push_back({i, b, s});
+  if (n_truth == 0) return 0;
+  std::sort(all.begin(), all.end(), [](const Det& a, const Det& b) { return a.score > b.score; });
+  std::vector<std::vector<bool>> used(truth_per_image.size());
+  for (size_t i = 0; i < truth_per_image.size(); ++i) used[i].assign(truth_per_image[i].size(), false);
+  std::vector<double> precision, recall;
+  size_t tp = 0, fp = 0;
+  for (const Det& d : all) {
+    float best = 0.5f;
+    int best_j = -1;
+    const auto& truths = truth_per_image[d.image];
+    for (size_t j = 0; j < truths.size(); ++j) {
+      const float o = iou(d.box, truths[j]);
+      if (o >= best) {
+        best = o;
+        best_j = static_cast<int>(j);
+      }
+    }
+    if (best_j >= 0 && !used[d.image][best_j]) {
+      used[d.image][best_j] = true;
+      ++tp;
+    } else {
+      ++fp;
+    }
+    precision.push_back(static_cast<double>(tp) / (tp + fp));
+    recall.push_back(static_cast<double>(tp) / n_truth);
+  }
+  double ap = 0, prev_recall = 0;
+  for (size_t i = 0; i < precision.size(); ++i) {
+    double p = 0;
+    for (size_t k = i; k < precision.size(); ++k) p = std::max(p, precision[k]);
+    ap += (recall[i] - prev_recall) * p;
+    prev_recall = recall[i];
+  }
+  return ap;
+}
+
+Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) {
+  Report report;
+  report.images = static_cast<int>(images.size());
+  const std::array<std::vector<std::pair<std::string, std::pair<float, float>>>, kObjectClassCount> bucket_defs = {{
+      {{"<16 px", {0.f, 16.f}}, {"16-32 px", {16.f, 32.f}}, {">=32 px", {32.f, 1e9f}}},
+      {{"<32 px", {0.f, 32.f}}, {"32-64 px", {32.f, 64.f}}, {">=64 px", {64.f, 1e9f}}},
+  }};
+  for (int c = 0; c < kObjectClassCount; ++c)
+    for (const auto& [name, range] : bucket_defs[c]) report.classes[c].buckets.push_back({name, range.first, range.second, 0, 0});
+
+  std::array<std::vector<std::vector<Box>>, kObjectClassCount> ap_truth;
+  std::array<std::vector<std::vector<std::pair<Box, float>>>, kObjectClassCount> ap_dets;
+  double area_share_sum = 0, seconds = 0;
+  for (const ImageEval& img : images) {
+    seconds += img.seconds;
+    for (int c = 0; c < kObjectClassCount; ++c) {
+      const auto cls = static_cast<ObjectClass>(c);
+      ClassReport& cr = report.classes[c];
+      std::vector<Box> regions, truths;
+      for (const Region& r : img.regions)
+        if (r.cls == cls) regions.push_back(r.box);
+      for (const GroundTruth& g : img.truth)
+        if (g.cls == cls) truths.push_back(g.box);
+      for (const Box& t : truths) {
+        const bool hidden = covered_fraction(t, regions, config.ellipse[c]) >= config.hidden_fraction;
+        ++cr.truth;
+        cr.hidden += hidden;
+        for (Bucket& b : cr.buckets)
+          if (t.width() >= b.min_width && t.width() < b.max_width) {
+            ++b.total;
+            b.hidden += hidden;
+          }
+      }
+      for (const Box& r : regions) {
+        ++cr.regions;
+        bool matches = false;
+        for (const Box& t : truths) matches |= iou(r, t) > 0.1f;
+        cr.stray += !matches;
+      }
+      ap_truth[c].push_back(truths);
+      std::vector<std::pair<Box, float>> dets;
+      for (const Detection& d : img.detections)
+        if (d.cls == cls) dets.emplace_back(d.box, d.score);
+      ap_dets[c].push_back(std::move(dets));
+    }
+    // Share of the frame hidden: a coarse grid is enough for a percentage.
+    if (img.width > 0 && img.height > 0) {
+      const int step = std::max(1, std::min(img.width, img.height) / 270);
+      long total = 0, covered = 0;
+      for (int y = step / 2; y < img.height; y += step)
+        for (int x = step / 2; x < img.width; x += step) {
+          ++total;
+          for (const Region& r : img.regions)
+            if (inside(rendered(r.box), config.ellipse[static_cast<int>(r.cls)], x + 0.5f, y + 0.5f)) {
+              ++covered;
+              break;
+            }
+        }
+      area_share_sum += total ? static_cast<double>(covered) / total : 0;
+    }
+  }
+  for (int c = 0; c < kObjectClassCount; ++c) report.classes[c].ap50 = average_precision(ap_truth[c], ap_dets[c]);
+  report.hidden_area_share = images.empty() ? 0 : area_share_sum / images.size();
+  report.mean_seconds = images.empty() ? 0 : seconds / images.size();
+  return report;
+}
+
+std::string format_table(const Report& r, const std::string& title) {
+  std::string out = fmt::format("{}: {} images, {:.0f} ms per image, {:.1f}% of the frame hidden, {:.2f} stray regions per image\n",
+                                title, r.images, r.mean_seconds * 1000, r.hidden_area_share * 100, r.stray_per_image());
+  out += fmt::format("{:<6} {:>7} {:>7} {:>9}  {:<40} {:>8} {:>7} {:>6}\n", "class", "truth", "hidden", "recall",
+                     "recall by box width", "regions", "stray", "AP50");
+  for (int c = 0; c < kObjectClassCount; ++c) {
+    const ClassReport& cr = r.classes[c];
+    std::string buckets;
+    for (const Bucket& b : cr.buckets)
+      buckets += b.total ? fmt::format("{} {:.2f} ({})  ", b.name, static_cast<double>(b.hidden) / b.total, b.total)
+                         : fmt::format("{} -  ", b.name);
+    out += fmt::format("{:<6} {:>7} {:>7} {:>9.3f}  {:<40} {:>8} {:>7} {:>6.3f}\n", to_string(static_cast<ObjectClass>(c)),
+                       cr.truth, cr.hidden, cr.recall(), buckets, cr.regions, cr.stray, cr.ap50);
+  }
+  return out;
+}
+
+nlohmann::json to_json(const Report& r) {
+  nlohmann::json j = {{"images", r.images},
+                      {"mean_seconds_per_image", r.mean_seconds},
+                      {"hidden_area_share", r.hidden_area_share},
+                      {"stray_regions_per_image", r.stray_per_image()}};
+  for (int c = 0; c < kObjectClassCount; ++c) {
+    const ClassReport& cr = r.classes[c];
+    nlohmann::json buckets = nlohmann::json::array();
+    for (const Bucket& b : cr.buckets)
+      buckets.push_back({{"name", b.name}, {"truth", b.total}, {"hidden", b.hidden},
+                         {"recall", b.total ? static_cast<double>(b.hidden) / b.total : 0.0}});
+    j["classes"][std::string(to_string(static_cast<ObjectClass>(c)))] = {
+        {"truth", cr.truth}, {"hidden", cr.hidden}, {"recall", cr.recall()}, {"by_width", buckets},
+        {"regions", cr.regions}, {"stray", cr.stray}, {"ap50", cr.ap50}};
+  }
+  return j;
+}
+
+}  // namespace roadveil::eval

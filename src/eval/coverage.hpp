@@ -1,0 +1,73 @@
+#pragma once
+// How much of each ground-truth face and plate the rendered regions hide, and how much they hide that is
+// not a face or a plate. Everything is measured on the regions as rendered (ellipses for faces by
+// default), sampled at pixel centres.
+#include <array>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/region.hpp"
+
+namespace roadveil::eval {
+
+// Ground-truth class names of the supported data sets, mapped to what roadveil hides (docs/eval.md).
+std::optional<ObjectClass> class_for_label(std::string_view label);
+
+struct GroundTruth {
+  ObjectClass cls;
+  Box box;
+};
+
+struct ImageEval {
+  std::string name;
+  int width = 0, height = 0;
+  std::vector<GroundTruth> truth;
+  Regions regions;        // final hidden regions (after padding and tracking)
+  Detections detections;  // raw detector output, for AP50
+  double seconds = 0;     // detection + region time
+};
+
+struct EvalConfig {
+  float hidden_fraction = 0.9f;  // a ground-truth box counts as hidden when this share of its area is covered
+  std::array<bool, kObjectClassCount> ellipse{true, false};  // shape each class is rendered with
+};
+
+struct Bucket {
+  std::string name;
+  float min_width = 0, max_width = 0;  // [min, max) in pixels
+  int total = 0, hidden = 0;
+};
+
+struct ClassReport {
+  int truth = 0, hidden = 0;
+  std::vector<Bucket> buckets;
+  int regions = 0, stray = 0;  // stray: overlaps no ground truth of its class by IoU > 0.1
+  double ap50 = 0;
+  double recall() const { return truth ? static_cast<double>(hidden) / truth : 0; }
+};
+
+struct Report {
+  int images = 0;
+  std::array<ClassReport, kObjectClassCount> classes;
+  double hidden_area_share = 0;  // mean share of the frame area hidden (all classes)
+  double mean_seconds = 0;
+  double stray_per_image() const {
+    return images ? static_cast<double>(classes[0].stray + classes[1].stray) / images : 0;
+  }
+};
+
+// Share (0..1) of `truth` covered by the union of `regions` drawn with the given shape.
+double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse);
+
+Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config);
+std::string format_table(const Report& report, const std::string& title);
+nlohmann::json to_json(const Report& report);
+
+// Average precision at IoU 0.5 (all-point interpolation, as in Pascal VOC 2010+).
+double average_precision(const std::vector<std::vector<Box>>& truth_per_image,
+                         const std::vector<std::vector<std::pair<Box, float>>>& detections_per_image);
+
+}  // namespace roadveil::eval

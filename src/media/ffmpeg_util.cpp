@@ -1,0 +1,56 @@
+#include "media/ffmpeg_util.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <mutex>
+#include <new>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+namespace roadveil::media {
+
+FramePtr make_frame() {
+  AVFrame* f = av_frame_alloc();
+  if (!f) throw std::bad_alloc();
+  return FramePtr(f);
+}
+
+PacketPtr make_packet() {
+  AVPacket* p = av_packet_alloc();
+  if (!p) throw std::bad_alloc();
+  return PacketPtr(p);
+}
+
+std::string av_error_text(int errnum) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(errnum, buf, sizeof buf);
+  return buf;
+}
+
+namespace {
+void log_callback(void* avcl, int level, const char* fmt, va_list vl) {
+  if (level > av_log_get_level()) return;
+  char line[1024];
+  static int print_prefix = 1;
+  av_log_format_line(avcl, level, fmt, vl, line, sizeof line, &print_prefix);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return;
+  // FFmpeg's warnings about damaged input are details of one clear error we report ourselves: keep them at
+  // debug level so that a user sees one message, and --verbose shows the detail.
+  spdlog::debug("ffmpeg: {}", text);
+}
+}  // namespace
+
+void install_ffmpeg_log_handler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    av_log_set_level(AV_LOG_WARNING);
+    av_log_set_callback(log_callback);
+  });
+}
+
+}  // namespace roadveil::media

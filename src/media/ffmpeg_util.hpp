@@ -1,0 +1,34 @@
+#pragma once
+// RAII owners for FFmpeg objects and error text, shared by every stage that touches FFmpeg.
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/frame.h>
+}
+#include <memory>
+#include <string>
+
+namespace roadveil::media {
+
+struct FrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct PacketDeleter {
+  void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct CodecContextDeleter {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
+using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
+
+FramePtr make_frame();
+PacketPtr make_packet();
+
+std::string av_error_text(int errnum);
+
+// Routes FFmpeg's own log lines through our logger at a level that keeps a normal run quiet.
+void install_ffmpeg_log_handler();
+
+}  // namespace roadveil::media

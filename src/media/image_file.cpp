@@ -1,0 +1,181 @@
+#include "media/image_file.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "media/input_file.hpp"
+
+extern "C" {
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+namespace roadveil::media {
+namespace {
+
+std::string lower_ext(const std::filesystem::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+  return e;
+}
+
+bool is_jpeg_ext(const std::string& e) { return e == ".jpg" || e == ".jpeg" || e == ".jpe"; }
+
+std::vector<std::uint8_t> read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// APP1..APP15 and COM segments of a JPEG, in order, up to the first SOF/SOS: the metadata, not the picture.
+std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>& jpeg) {
+  std::vector<std::uint8_t> out;
+  if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return out;
+  size_t pos = 2;
+  while (pos + 4 <= jpeg.size() && jpeg[pos] == 0xFF) {
+    const std::uint8_t marker = jpeg[pos + 1];
+    if (marker == 0xDA || (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC))
+      break;
+    const size_t len = (static_cast<size_t>(jpeg[pos + 2]) << 8) | jpeg[pos + 3];
+    if (len < 2 || pos + 2 + len > jpeg.size()) break;
+    if ((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE)
+      out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos),
+                 jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
+    pos += 2 + len;
+  }
+  return out;
+}
+
+// Inserts metadata segments after SOI and the encoder's own APP0 (JFIF) segment.
+std::vector<std::uint8_t> insert_jpeg_segments(const std::uint8_t* data, size_t size,
+                                               const std::vector<std::uint8_t>& segments) {
+  std::vector<std::uint8_t> out;
+  size_t pos = 2;
+  if (size > 6 && data[2] == 0xFF && data[3] == 0xE0) pos = 4 + ((static_cast<size_t>(data[4]) << 8) | data[5]);
+  pos = std::min(pos, size);
+  out.reserve(size + segments.size());
+  out.insert(out.end(), data, data + pos);
+  out.insert(out.end(), segments.begin(), segments.end());
+  out.insert(out.end(), data + pos, data + size);
+  return out;
+}
+
+}  // namespace
+
+bool is_image_path(const std::filesystem::path& p) {
+  static const std::array<const char*, 9> exts = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"};
+  const std::string e = lower_ext(p);
+  return std::find(exts.begin(), exts.end(), e) != exts.end();
+}
+
+bool is_video_path(const std::filesystem::path& p) {
+  static const std::array<const char*, 14> exts = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm", ".ts",
+                                                   ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp", ".flv", ".wmv"};
+  const std::string e = lower_ext(p);
+  return std::find(exts.begin(), exts.end(), e) != exts.end();
+}
+
+FramePtr decode_image(const std::filesystem::path& path) {
+  InputFile input(path);
+  FramePtr frame = make_frame();
+  PacketPtr packet = make_packet();
+  for (;;) {
+    const ReadResult r = input.read(frame.get(), packet.get());
+    if (r == ReadResult::VideoFrame) return frame;
+    if (r == ReadResult::End) throw Error(path.string() + ": no picture could be decoded (corrupt or truncated image)");
+  }
+}
+
+void encode_image(const AVFrame& frame, const std::filesystem::path& target, const ImageEncodeOptions& options,
+                  const std::filesystem::path& metadata_source) {
+  const std::string ext = lower_ext(target);
+  const bool jpeg = is_jpeg_ext(ext);
+  const AVCodecID id = jpeg              ? AV_CODEC_ID_MJPEG
+                       : ext == ".png"   ? AV_CODEC_ID_PNG
+                       : ext == ".bmp"   ? AV_CODEC_ID_BMP
+                       : (ext == ".tif" || ext == ".tiff") ? AV_CODEC_ID_TIFF
+                       : ext == ".webp"  ? AV_CODEC_ID_WEBP
+                       : ext == ".ppm"   ? AV_CODEC_ID_PPM
+                                         : AV_CODEC_ID_NONE;
+  if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
+  const AVCodec* codec = avcodec_find_encoder(id);
+  if (!codec) throw Error(target.string() + ": no encoder for " + avcodec_get_name(id) + " in this FFmpeg build");
+  CodecContextPtr enc(avcodec_alloc_context3(codec));
+  const auto src_fmt = static_cast<AVPixelFormat>(frame.format);
+  AVPixelFormat fmt = src_fmt;
+  bool supported = false;
+  for (const AVPixelFormat* p = codec->pix_fmts; p && *p != AV_PIX_FMT_NONE; ++p) supported |= *p == src_fmt;
+  if (!supported && codec->pix_fmts) fmt = avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, src_fmt, 0, nullptr);
+  enc->width = frame.width;
+  enc->height = frame.height;
+  enc->pix_fmt = fmt;
+  enc->time_base = {1, 25};
+  enc->color_range = jpeg ? AVCOL_RANGE_JPEG : frame.color_range;
+  enc->sample_aspect_ratio = frame.sample_aspect_ratio;
+  if (jpeg) {
+    enc->flags |= AV_CODEC_FLAG_QSCALE;
+    enc->global_quality = FF_QP2LAMBDA * std::clamp(options.jpeg_qscale, 1, 31);
+    enc->strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL;  // limited-range YUV input is fine for us
+  }
+  int err = avcodec_open2(enc.get(), codec, nullptr);
+  if (err < 0) throw Error(target.string() + ": cannot open the image encoder (" + av_error_text(err) + ")");
+
+  FramePtr converted;
+  const AVFrame* send = &frame;
+  if (fmt != src_fmt) {
+    converted = make_frame();
+    converted->format = fmt;
+    converted->width = frame.width;
+    converted->height = frame.height;
+    if (av_frame_get_buffer(converted.get(), 0) < 0) throw Error(target.string() + ": out of memory");
+    SwsContext* sws = sws_getContext(frame.width, frame.height, src_fmt, frame.width, frame.height, fmt,
+                                     SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
+    if (!sws) throw Error(target.string() + ": cannot convert the picture for the encoder");
+    sws_scale(sws, frame.data, frame.linesize, 0, frame.height, converted->data, converted->linesize);
+    sws_freeContext(sws);
+    send = converted.get();
+  }
+  FramePtr copy = make_frame();
+  av_frame_ref(copy.get(), send);
+  copy->pts = 0;
+  err = avcodec_send_frame(enc.get(), copy.get());
+  if (err >= 0) err = avcodec_send_frame(enc.get(), nullptr);
+  PacketPtr pkt = make_packet();
+  std::vector<std::uint8_t> bytes;
+  while ((err = avcodec_receive_packet(enc.get(), pkt.get())) >= 0) {
+    bytes.insert(bytes.end(), pkt->data, pkt->data + pkt->size);
+    av_packet_unref(pkt.get());
+  }
+  if (bytes.empty()) throw Error(target.string() + ": encoding the image failed");
+  if (jpeg && !metadata_source.empty() && is_jpeg_ext(lower_ext(metadata_source))) {
+    const auto segments = jpeg_metadata_segments(read_all(metadata_source));
+    if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);
+  }
+  const auto temp = target.parent_path() / ("." + target.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(target.string() + ": cannot write in " + target.parent_path().string());
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      throw Error(target.string() + ": writing failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, target, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    throw Error(target.string() + ": cannot move the finished file into place");
+  }
+}
+
+}  // namespace roadveil::media

@@ -1,0 +1,25 @@
+#pragma once
+// Still images (JPEG, PNG, ...): decoded with FFmpeg like a one-frame video, encoded back in the format the
+// output name asks for, with the source JPEG's metadata segments (EXIF, XMP, ICC profile) carried over.
+#include <filesystem>
+
+#include "media/ffmpeg_util.hpp"
+
+namespace roadveil::media {
+
+bool is_image_path(const std::filesystem::path& p);
+bool is_video_path(const std::filesystem::path& p);
+
+// Decodes the first picture of an image file. Throws Error with the file name on failure.
+FramePtr decode_image(const std::filesystem::path& path);
+
+struct ImageEncodeOptions {
+  int jpeg_qscale = 2;  // 1 (best) .. 31; 2 keeps quality visually the same as the source
+};
+
+// Encodes `frame` into `target` (format from its extension) via a temporary file renamed when complete.
+// `metadata_source`: a JPEG whose APPn segments (EXIF, XMP, ICC) are copied when the output is a JPEG.
+void encode_image(const AVFrame& frame, const std::filesystem::path& target, const ImageEncodeOptions& options,
+                  const std::filesystem::path& metadata_source = {});
+
+}  // namespace roadveil::media

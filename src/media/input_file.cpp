@@ -1,0 +1,183 @@
+#include "media/input_file.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+
+extern "C" {
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace roadveil::media {
+
+int stream_rotation_degrees(const AVStream* stream) {
+  const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
+  if (!matrix) return 0;
+  // av_display_rotation_get gives the counter-clockwise angle needed to display upright.
+  const double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+  if (std::isnan(ccw)) return 0;
+  int cw = static_cast<int>(std::lround(-ccw)) % 360;
+  if (cw < 0) cw += 360;
+  return (cw + 45) / 90 * 90 % 360;
+}
+
+InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& options) : path_(path) {
+  install_ffmpeg_log_handler();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw Error(path.string() + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a media file");
+  if (std::filesystem::file_size(path, ec) == 0) throw Error(path.string() + ": file is empty");
+
+  int err = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+  if (err < 0) {
+    throw Error(path.string() + ": not a readable media file (" + av_error_text(err) + ")");
+  }
+  err = avformat_find_stream_info(format_, nullptr);
+  if (err < 0) {
+    avformat_close_input(&format_);
+    throw Error(path.string() + ": cannot read stream information (" + av_error_text(err) + ")");
+  }
+  for (unsigned i = 0; i < format_->nb_streams; ++i) {
+    const AVStream* s = format_->streams[i];
+    if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (s->disposition & AV_DISPOSITION_ATTACHED_PIC)) continue;
+    if (video_index_ < 0) video_index_ = static_cast<int>(i);
+  }
+  if (video_index_ >= 0) {
+    // Prefer FFmpeg's choice (e.g. the largest stream) among real video streams.
+    const int best = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    if (best >= 0 && !(format_->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC)) video_index_ = best;
+  }
+  if (video_index_ < 0) {
+    avformat_close_input(&format_);
+    throw Error(path.string() + ": contains no video stream");
+  }
+  AVStream* vs = format_->streams[video_index_];
+  const AVCodec* codec = avcodec_find_decoder(vs->codecpar->codec_id);
+  if (!codec) {
+    const std::string name = avcodec_get_name(vs->codecpar->codec_id);
+    avformat_close_input(&format_);
+    throw Error(path.string() + ": no decoder for video codec " + name);
+  }
+  decoder_.reset(avcodec_alloc_context3(codec));
+  avcodec_parameters_to_context(decoder_.get(), vs->codecpar);
+  decoder_->pkt_timebase = vs->time_base;
+  decoder_->thread_count = options.threads;
+  decoder_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  err = avcodec_open2(decoder_.get(), codec, nullptr);
+  if (err < 0) {
+    avformat_close_input(&format_);
+    throw Error(path.string() + ": cannot open the " + codec->name + " decoder (" + av_error_text(err) + ")");
+  }
+  if (decoder_->width <= 0 || decoder_->height <= 0 || decoder_->pix_fmt == AV_PIX_FMT_NONE) {
+    avformat_close_input(&format_);
+    throw Error(path.string() + ": no video frame can be decoded (corrupt or empty video stream)");
+  }
+  info_.width = decoder_->width;
+  info_.height = decoder_->height;
+  info_.pixel_format = decoder_->pix_fmt;
+  info_.time_base = vs->time_base;
+  info_.frame_rate = av_guess_frame_rate(format_, vs, nullptr);
+  info_.frame_count = vs->nb_frames;
+  if (vs->duration != AV_NOPTS_VALUE && vs->duration > 0)
+    info_.duration_seconds = vs->duration * av_q2d(vs->time_base);
+  else if (format_->duration > 0)
+    info_.duration_seconds = format_->duration / static_cast<double>(AV_TIME_BASE);
+  if (info_.frame_count <= 0 && info_.duration_seconds > 0 && info_.frame_rate.num > 0)
+    info_.frame_count = static_cast<std::int64_t>(std::llround(info_.duration_seconds * av_q2d(info_.frame_rate)));
+  info_.rotation_degrees = stream_rotation_degrees(vs);
+  info_.codec_name = codec->name;
+  pending_ = make_packet();
+}
+
+InputFile::~InputFile() {
+  decoder_.reset();
+  if (format_) avformat_close_input(&format_);
+}
+
+bool InputFile::receive(AVFrame* frame) {
+  for (;;) {
+    const int err = avcodec_receive_frame(decoder_.get(), frame);
+    if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return false;
+    if (err < 0) {
+      ++decode_errors_;
+      continue;
+    }
+    if (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT)) ++decode_errors_;
+    // Some containers (raw streams, AVI) carry no timestamps: number the frames so that the output is still
+    // monotonic and keeps the cadence.
+    std::int64_t pts = frame->best_effort_timestamp;
+    if (pts == AV_NOPTS_VALUE) pts = frame->pts;
+    if (pts == AV_NOPTS_VALUE || (last_pts_ != AV_NOPTS_VALUE && pts <= last_pts_)) {
+      const std::int64_t step = frame->pkt_duration > 0 ? frame->pkt_duration
+                                : last_duration_ > 0    ? last_duration_
+                                : info_.frame_rate.num > 0
+                                    ? std::max<std::int64_t>(1, av_rescale_q(1, av_inv_q(info_.frame_rate), info_.time_base))
+                                    : 1;
+      pts = last_pts_ == AV_NOPTS_VALUE ? 0 : last_pts_ + step;
+    }
+    if (last_pts_ != AV_NOPTS_VALUE) last_duration_ = pts - last_pts_;
+    last_pts_ = pts;
+    frame->pts = pts;
+    ++frames_decoded_;
+    return true;
+  }
+}
+
+ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
+  av_frame_unref(frame);
+  for (;;) {
+    if (receive(frame)) return ReadResult::VideoFrame;
+    if (ended_) return ReadResult::End;
+    if (draining_) {
+      ended_ = true;
+      continue;
+    }
+    av_packet_unref(pending_.get());
+    const int err = av_read_frame(format_, pending_.get());
+    if (err < 0) {
+      if (err != AVERROR_EOF) {
+        read_error_ = true;
+        read_error_text_ = av_error_text(err);
+      }
+      avcodec_send_packet(decoder_.get(), nullptr);
+      draining_ = true;
+      continue;
+    }
+    if (pending_->stream_index != video_index_) {
+      av_packet_unref(packet);
+      av_packet_move_ref(packet, pending_.get());
+      return ReadResult::Packet;
+    }
+    const int send = avcodec_send_packet(decoder_.get(), pending_.get());
+    if (send < 0 && send != AVERROR(EAGAIN)) ++decode_errors_;
+  }
+}
+
+bool InputFile::damaged() const {
+  if (decode_errors_ > 0 || read_error_) return true;
+  // Containers with an index (MP4, MKV) know their frame count: fewer decoded means the data ran out.
+  const std::int64_t promised = format_->streams[video_index_]->nb_frames;
+  return promised > 0 && frames_decoded_ < promised;
+}
+
+std::string InputFile::damage_report() const {
+  std::string out;
+  const std::int64_t promised = format_->streams[video_index_]->nb_frames;
+  if (promised > 0 && frames_decoded_ < promised)
+    out += "decoded " + std::to_string(frames_decoded_) + " of " + std::to_string(promised) +
+           " video frames (truncated file?)";
+  if (decode_errors_ > 0) {
+    if (!out.empty()) out += "; ";
+    out += std::to_string(decode_errors_) + " damaged video packets or frames";
+  }
+  if (read_error_) {
+    if (!out.empty()) out += "; ";
+    out += "reading stopped early: " + read_error_text_;
+  }
+  return out;
+}
+
+}  // namespace roadveil::media

@@ -1,0 +1,81 @@
+#pragma once
+// Demuxes a media file, decodes its main video stream and hands every other stream's packets through
+// untouched, in file order, so that the output can copy them packet for packet.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "media/ffmpeg_util.hpp"
+
+namespace roadveil::media {
+
+struct DecodeOptions {
+  int threads = 0;  // 0: FFmpeg picks
+};
+
+// What a read produced.
+enum class ReadResult { VideoFrame, Packet, End };
+
+struct VideoInfo {
+  int width = 0, height = 0;
+  AVPixelFormat pixel_format = AV_PIX_FMT_NONE;
+  AVRational time_base{0, 1};
+  AVRational frame_rate{0, 1};    // guessed average rate, for the encoder's rate control and progress
+  std::int64_t frame_count = 0;   // from the container, 0 when unknown
+  double duration_seconds = 0;    // from the container, 0 when unknown
+  int rotation_degrees = 0;       // display rotation (clockwise) from the display matrix side data
+  std::string codec_name;
+};
+
+class InputFile {
+ public:
+  explicit InputFile(const std::filesystem::path& path, const DecodeOptions& options = {});
+  ~InputFile();
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  // Reads until a decoded video frame is in `frame` (VideoFrame), a packet of another stream is in
+  // `packet` (Packet), or the file ends (End). Frames carry `pts` = the best-effort timestamp in the video
+  // stream's time base. Damage (undecodable packets, a truncated file) is counted, not thrown, so that what
+  // decodes still gets rendered.
+  ReadResult read(AVFrame* frame, AVPacket* packet);
+
+  AVFormatContext* format_context() const { return format_; }
+  const AVStream* video_stream() const { return format_->streams[video_index_]; }
+  int video_index() const { return video_index_; }
+  const AVCodecContext* decoder() const { return decoder_.get(); }
+  const VideoInfo& video() const { return info_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  std::int64_t frames_decoded() const { return frames_decoded_; }
+  std::int64_t decode_errors() const { return decode_errors_; }
+  bool read_error() const { return read_error_; }
+  std::string read_error_text() const { return read_error_text_; }
+  // True when the file is known to be damaged: packets failed to decode, reading stopped on an error, or the
+  // container promised more frames than decoded.
+  bool damaged() const;
+  std::string damage_report() const;
+
+ private:
+  bool receive(AVFrame* frame);
+
+  std::filesystem::path path_;
+  AVFormatContext* format_ = nullptr;
+  CodecContextPtr decoder_;
+  int video_index_ = -1;
+  VideoInfo info_;
+  PacketPtr pending_;
+  bool draining_ = false;
+  bool ended_ = false;
+  std::int64_t frames_decoded_ = 0;
+  std::int64_t decode_errors_ = 0;
+  bool read_error_ = false;
+  std::string read_error_text_;
+  std::int64_t last_pts_ = AV_NOPTS_VALUE;
+  std::int64_t last_duration_ = 0;
+};
+
+// Rotation in degrees clockwise (0, 90, 180, 270) from a stream's display matrix, 0 when there is none.
+int stream_rotation_degrees(const AVStream* stream);
+
+}  // namespace roadveil::media

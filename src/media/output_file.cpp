@@ -1,0 +1,294 @@
+#include "media/output_file.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <unistd.h>
+
+#include "core/error.hpp"
+
+extern "C" {
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+}
+
+namespace roadveil::media {
+
+namespace {
+
+const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source) {
+  const bool hevc = options.codec == VideoCodecChoice::Hevc ||
+                    (options.codec == VideoCodecChoice::SameFamily && source == AV_CODEC_ID_HEVC);
+  const char* wanted = hevc ? "libx265" : "libx264";
+  const AVCodec* codec = avcodec_find_encoder_by_name(wanted);
+  if (!codec) codec = avcodec_find_encoder(hevc ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
+  if (!codec) throw Error(std::string("no ") + (hevc ? "HEVC" : "H.264") + " encoder in this FFmpeg build");
+  return codec;
+}
+
+AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source) {
+  if (!codec->pix_fmts) return source;
+  for (const AVPixelFormat* p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; ++p)
+    if (*p == source) return source;
+  return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, 0, nullptr);
+}
+
+// Side data that describes how to show the picture, which stays true after re-encoding.
+bool is_display_side_data(AVPacketSideDataType t) {
+  return t == AV_PKT_DATA_DISPLAYMATRIX || t == AV_PKT_DATA_STEREO3D || t == AV_PKT_DATA_SPHERICAL ||
+         t == AV_PKT_DATA_MASTERING_DISPLAY_METADATA || t == AV_PKT_DATA_CONTENT_LIGHT_LEVEL;
+}
+
+void copy_side_data(const AVStream* in, AVStream* out, bool display_only) {
+  for (int i = 0; i < in->nb_side_data; ++i) {
+    const AVPacketSideData& sd = in->side_data[i];
+    if (display_only && !is_display_side_data(sd.type)) continue;
+    uint8_t* dst = av_stream_new_side_data(out, sd.type, sd.size);
+    if (dst) std::memcpy(dst, sd.data, sd.size);
+  }
+}
+
+std::string lower_extension(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+}  // namespace
+
+std::filesystem::path OutputFile::temporary_path_for(const std::filesystem::path& target) {
+  // Same folder (the rename is atomic), hidden, and unique per process.
+  return target.parent_path() /
+         ("." + target.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+}
+
+OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options)
+    : target_(target), temp_(temporary_path_for(target)), input_(input) {
+  const std::string target_name = target.string();
+  const AVOutputFormat* ofmt = av_guess_format(nullptr, target_name.c_str(), nullptr);
+  if (!ofmt) throw Error(target_name + ": cannot tell the output container from the extension '" +
+                         target.extension().string() + "' (use .mp4, .mov, .mkv or .avi)");
+  int err = avformat_alloc_output_context2(&format_, ofmt, nullptr, temp_.c_str());
+  if (err < 0 || !format_) throw Error(target_name + ": cannot create output (" + av_error_text(err) + ")");
+
+  const AVFormatContext* in = input.format_context();
+  av_dict_copy(&format_->metadata, in->metadata, 0);
+  stream_map_.assign(in->nb_streams, -1);
+
+  // Video: the re-encoded main stream.
+  const AVStream* vin = input.video_stream();
+  const AVCodec* codec = pick_encoder(options, vin->codecpar->codec_id);
+  encoder_name_ = codec->name;
+  encoder_.reset(avcodec_alloc_context3(codec));
+  AVCodecContext* enc = encoder_.get();
+  const AVCodecContext* dec = input.decoder();
+  const AVPixelFormat source_format =
+      options.source_pixel_format >= 0 ? static_cast<AVPixelFormat>(options.source_pixel_format) : dec->pix_fmt;
+  enc->width = dec->width;
+  enc->height = dec->height;
+  enc->pix_fmt = pick_pixel_format(codec, source_format);
+  enc->sample_aspect_ratio = vin->sample_aspect_ratio.num ? vin->sample_aspect_ratio : dec->sample_aspect_ratio;
+  // The encoder runs in the input stream's time base so that every source timestamp survives unchanged
+  // (variable frame rate included); the frame rate only guides rate control.
+  enc->time_base = vin->time_base;
+  const AVRational rate = input.video().frame_rate;
+  if (rate.num > 0 && rate.den > 0) enc->framerate = rate;
+  enc->color_range = dec->color_range;
+  enc->color_primaries = dec->color_primaries;
+  enc->color_trc = dec->color_trc;
+  enc->colorspace = dec->colorspace;
+  enc->chroma_sample_location = dec->chroma_sample_location;
+  enc->thread_count = options.threads;
+  if (ofmt->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  // AVI stores no presentation timestamps: with reordered (B) frames players would show frames shifted.
+  if (std::strcmp(ofmt->name, "avi") == 0) enc->max_b_frames = 0;
+  AVDictionary* enc_opts = nullptr;
+  av_dict_set(&enc_opts, "preset", options.preset.c_str(), 0);
+  av_dict_set_int(&enc_opts, "crf", options.crf, 0);
+  if (std::strcmp(codec->name, "libx265") == 0) av_dict_set(&enc_opts, "x265-params", "log-level=error", 0);
+  err = avcodec_open2(enc, codec, &enc_opts);
+  av_dict_free(&enc_opts);
+  if (err < 0) {
+    close_and_remove();
+    throw Error(target_name + ": cannot open the " + codec->name + " encoder for " + std::to_string(enc->width) +
+                "x" + std::to_string(enc->height) + " " + av_get_pix_fmt_name(enc->pix_fmt) + " (" +
+                av_error_text(err) + ")");
+  }
+  video_out_ = avformat_new_stream(format_, nullptr);
+  avcodec_parameters_from_context(video_out_->codecpar, enc);
+  video_out_->time_base = enc->time_base;
+  video_out_->avg_frame_rate = vin->avg_frame_rate;
+  video_out_->r_frame_rate = vin->r_frame_rate;
+  video_out_->sample_aspect_ratio = enc->sample_aspect_ratio;
+  video_out_->disposition = vin->disposition;
+  av_dict_copy(&video_out_->metadata, vin->metadata, 0);
+  copy_side_data(vin, video_out_, true);
+  if (codec->id == AV_CODEC_ID_HEVC && (lower_extension(target) == ".mp4" || lower_extension(target) == ".mov"))
+    video_out_->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');  // plays on Apple devices
+  stream_map_[input.video_index()] = video_out_->index;
+
+  // Every other stream: copied packet for packet where the container can hold it.
+  for (unsigned i = 0; i < in->nb_streams; ++i) {
+    if (static_cast<int>(i) == input.video_index() || options.video_only) continue;
+    const AVStream* s = in->streams[i];
+    const AVCodecParameters* par = s->codecpar;
+    const char* type = av_get_media_type_string(par->codec_type);
+    const std::string what = std::string(type ? type : "unknown") + " stream #" + std::to_string(i) + " (" +
+                             avcodec_get_name(par->codec_id) + ")";
+    // Matroska keeps attachments (fonts for subtitles) as streams; other containers have no place for them.
+    const bool attachment_ok = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && std::strcmp(ofmt->name, "matroska") == 0;
+    if (par->codec_type == AVMEDIA_TYPE_UNKNOWN || (par->codec_type == AVMEDIA_TYPE_ATTACHMENT && !attachment_ok)) {
+      dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) + " container cannot hold it"});
+      continue;
+    }
+    const int ok = avformat_query_codec(ofmt, par->codec_id, FF_COMPLIANCE_NORMAL);
+    if (!attachment_ok && ok != 1 &&
+        !(ok < 0 && par->codec_type != AVMEDIA_TYPE_SUBTITLE && par->codec_type != AVMEDIA_TYPE_DATA)) {
+      // query_codec answers <0 when the muxer has no list: trust it for audio/video, not for data/subtitles.
+      dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) +
+                                                   " container cannot hold this codec (use .mkv or .mov)"});
+      continue;
+    }
+    AVStream* out = avformat_new_stream(format_, nullptr);
+    avcodec_parameters_copy(out->codecpar, par);
+    // The input's codec tag can be wrong for another container (e.g. AVI fourcc into MP4): let the muxer pick.
+    if (av_codec_get_id(ofmt->codec_tag, par->codec_tag) != par->codec_id) out->codecpar->codec_tag = 0;
+    out->time_base = s->time_base;
+    out->disposition = s->disposition;
+    av_dict_copy(&out->metadata, s->metadata, 0);
+    copy_side_data(s, out, false);
+    stream_map_[i] = out->index;
+  }
+
+  if (!(ofmt->flags & AVFMT_NOFILE)) {
+    err = avio_open(&format_->pb, temp_.c_str(), AVIO_FLAG_WRITE);
+    if (err < 0) {
+      close_and_remove();
+      throw Error(target_name + ": cannot write in " + target.parent_path().string() + " (" + av_error_text(err) + ")");
+    }
+  }
+  AVDictionary* mux_opts = nullptr;
+  // Keep user tags (GPS location, camera make) that MP4 otherwise only writes for a fixed set of keys.
+  if (std::strcmp(ofmt->name, "mp4") == 0 || std::strcmp(ofmt->name, "mov") == 0)
+    av_dict_set(&mux_opts, "movflags", "+use_metadata_tags", 0);
+  err = avformat_write_header(format_, &mux_opts);
+  av_dict_free(&mux_opts);
+  if (err < 0) {
+    close_and_remove();
+    throw Error(target_name + ": cannot write the container header (" + av_error_text(err) + ")");
+  }
+  header_written_ = true;
+  packet_ = make_packet();
+  if (enc->pix_fmt != source_format) {
+    converted_ = make_frame();
+    converted_->format = enc->pix_fmt;
+    converted_->width = enc->width;
+    converted_->height = enc->height;
+    if (av_frame_get_buffer(converted_.get(), 0) < 0) throw std::bad_alloc();
+    sws_ = sws_getContext(dec->width, dec->height, source_format, enc->width, enc->height, enc->pix_fmt,
+                          SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
+    if (!sws_) throw Error(target_name + ": cannot convert " + av_get_pix_fmt_name(source_format) + " for the encoder");
+    spdlog::debug("{}: the {} encoder cannot take {}: converting to {}", target_name, codec->name,
+                  av_get_pix_fmt_name(source_format), av_get_pix_fmt_name(enc->pix_fmt));
+  }
+}
+
+OutputFile::~OutputFile() {
+  if (!finished_) close_and_remove();
+  if (sws_) sws_freeContext(sws_);
+}
+
+void OutputFile::close_and_remove() {
+  if (format_) {
+    if (format_->pb && !(format_->oformat->flags & AVFMT_NOFILE)) avio_closep(&format_->pb);
+    avformat_free_context(format_);
+    format_ = nullptr;
+  }
+  std::error_code ec;
+  std::filesystem::remove(temp_, ec);
+}
+
+void OutputFile::write_video(AVFrame* frame) {
+  AVFrame* send = frame;
+  if (converted_) {
+    if (av_frame_make_writable(converted_.get()) < 0) throw std::bad_alloc();
+    sws_scale(sws_, frame->data, frame->linesize, 0, frame->height, converted_->data, converted_->linesize);
+    av_frame_copy_props(converted_.get(), frame);
+    send = converted_.get();
+  }
+  send->pict_type = AV_PICTURE_TYPE_NONE;  // let the encoder place key frames
+  const std::int64_t duration =
+      frame->pkt_duration > 0 ? frame->pkt_duration
+      : (last_pts_ != AV_NOPTS_VALUE && frame->pts > last_pts_) ? frame->pts - last_pts_
+                                                                : 0;
+  last_pts_ = frame->pts;
+  durations_.emplace_back(frame->pts, duration);
+  const int err = avcodec_send_frame(encoder_.get(), send);
+  if (err < 0) throw Error(target_.string() + ": encoding failed (" + av_error_text(err) + ")");
+  ++frames_written_;
+  drain_encoder();
+}
+
+void OutputFile::drain_encoder() {
+  for (;;) {
+    const int err = avcodec_receive_packet(encoder_.get(), packet_.get());
+    if (err == AVERROR(EAGAIN) || err == AVERROR_EOF) return;
+    if (err < 0) throw Error(target_.string() + ": encoding failed (" + av_error_text(err) + ")");
+    // Encoders with delay do not carry frame durations to their packets; without one the container's last
+    // frame would last zero time and the duration would shrink.
+    if (packet_->duration <= 0) {
+      for (auto it = durations_.begin(); it != durations_.end(); ++it) {
+        if (it->first == packet_->pts) {
+          packet_->duration = it->second;
+          durations_.erase(it);
+          break;
+        }
+      }
+    }
+    while (durations_.size() > 64) durations_.pop_front();
+    packet_->stream_index = video_out_->index;
+    av_packet_rescale_ts(packet_.get(), encoder_->time_base, video_out_->time_base);
+    const int werr = av_interleaved_write_frame(format_, packet_.get());
+    if (werr < 0) throw Error(target_.string() + ": writing failed (" + av_error_text(werr) + ")");
+  }
+}
+
+void OutputFile::write_packet(AVPacket* packet) {
+  const int in_index = packet->stream_index;
+  if (in_index < 0 || in_index >= static_cast<int>(stream_map_.size()) || stream_map_[in_index] < 0) {
+    av_packet_unref(packet);
+    return;
+  }
+  AVStream* out = format_->streams[stream_map_[in_index]];
+  av_packet_rescale_ts(packet, input_.format_context()->streams[in_index]->time_base, out->time_base);
+  packet->stream_index = out->index;
+  packet->pos = -1;
+  const int err = av_interleaved_write_frame(format_, packet);
+  if (err < 0) throw Error(target_.string() + ": writing a copied packet failed (" + av_error_text(err) + ")");
+}
+
+void OutputFile::finish() {
+  int err = avcodec_send_frame(encoder_.get(), nullptr);
+  if (err < 0 && err != AVERROR_EOF) throw Error(target_.string() + ": flushing the encoder failed");
+  drain_encoder();
+  err = av_write_trailer(format_);
+  if (err < 0) throw Error(target_.string() + ": writing the container index failed (" + av_error_text(err) + ")");
+  if (format_->pb && !(format_->oformat->flags & AVFMT_NOFILE)) {
+    avio_flush(format_->pb);
+    if (format_->pb->error < 0) throw Error(target_.string() + ": writing failed (disk full?)");
+    avio_closep(&format_->pb);
+  }
+  avformat_free_context(format_);
+  format_ = nullptr;
+  std::error_code ec;
+  std::filesystem::rename(temp_, target_, ec);
+  if (ec) {
+    std::filesystem::remove(temp_, ec);
+    throw Error(target_.string() + ": cannot move the finished file into place (" + ec.message() + ")");
+  }
+  finished_ = true;
+}
+
+}  // namespace roadveil::media

@@ -1,0 +1,77 @@
+#pragma once
+// Encodes the processed video and copies every other stream of the input packet for packet into a new
+// file, keeping timestamps, metadata and display side data. Writes to a temporary name beside the target
+// and renames on finish(), so an interrupted run never leaves a file that looks complete.
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "media/ffmpeg_util.hpp"
+#include "media/input_file.hpp"
+
+struct SwsContext;
+
+namespace roadveil::media {
+
+enum class VideoCodecChoice { H264, Hevc, SameFamily };
+
+struct EncodeOptions {
+  VideoCodecChoice codec = VideoCodecChoice::H264;
+  int crf = 18;                    // visually lossless-ish default: anonymizing must not cost quality
+  std::string preset = "veryfast";
+  int threads = 0;                 // 0: encoder picks
+  bool video_only = false;         // copy no other stream (the --mask review video)
+  int source_pixel_format = -1;    // format of the frames given to write_video; -1: the decoder's
+};
+
+struct DroppedStream {
+  int input_index;
+  std::string reason;
+};
+
+class OutputFile {
+ public:
+  OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options);
+  ~OutputFile();  // without finish(): removes the temporary file
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  // `frame` is a video frame of the input (pts in the input video stream's time base).
+  void write_video(AVFrame* frame);
+  // A packet of another input stream (as returned by InputFile::read); dropped streams are ignored.
+  void write_packet(AVPacket* packet);
+  // Flushes the encoder, writes the trailer and renames the temporary file to the target.
+  void finish();
+
+  const std::vector<DroppedStream>& dropped_streams() const { return dropped_; }
+  const std::string& encoder_name() const { return encoder_name_; }
+  std::int64_t frames_written() const { return frames_written_; }
+
+  static std::filesystem::path temporary_path_for(const std::filesystem::path& target);
+
+ private:
+  void drain_encoder();
+  void close_and_remove();
+
+  std::filesystem::path target_, temp_;
+  const InputFile& input_;
+  AVFormatContext* format_ = nullptr;
+  CodecContextPtr encoder_;
+  AVStream* video_out_ = nullptr;
+  std::vector<int> stream_map_;  // input stream index -> output stream index, -1 when dropped
+  std::vector<DroppedStream> dropped_;
+  PacketPtr packet_;
+  FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format
+  SwsContext* sws_ = nullptr;
+  std::deque<std::pair<std::int64_t, std::int64_t>> durations_;  // pts -> duration of frames in the encoder
+  std::int64_t last_pts_ = AV_NOPTS_VALUE;
+  std::int64_t frames_written_ = 0;
+  std::string encoder_name_;
+  bool header_written_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace roadveil::media

@@ -1,0 +1,389 @@
+#include "pipeline/anonymizer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "core/error.hpp"
+#include "media/input_file.hpp"
+#include "pipeline/bounded_queue.hpp"
+#include "pipeline/progress.hpp"
+
+namespace roadveil::pipeline {
+
+namespace {
+
+// A unit flowing through the video pipeline: a decoded frame (with its detections once detected), or a
+// packet of a copied stream. Items are recycled through a pool, so steady state allocates none.
+struct Item {
+  media::FramePtr frame = media::make_frame();
+  media::PacketPtr packet = media::make_packet();
+  bool is_frame = false;
+  bool detected = false;
+  std::int64_t index = -1;
+  Detections detections;
+};
+using ItemPtr = std::unique_ptr<Item>;
+
+class ItemPool {
+ public:
+  ItemPtr take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return std::make_unique<Item>();
+    ItemPtr item = std::move(free_.back());
+    free_.pop_back();
+    return item;
+  }
+  void give(ItemPtr item) {
+    av_frame_unref(item->frame.get());
+    av_packet_unref(item->packet.get());
+    item->detections.clear();
+    item->detected = false;
+    std::lock_guard lock(mutex_);
+    free_.push_back(std::move(item));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<ItemPtr> free_;
+};
+
+// Captures the first exception of any thread; every stage stops when one is set.
+class Failure {
+ public:
+  void set(std::exception_ptr e) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = e;
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+  void rethrow() {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
+
+// A frame the redactor may write into: the decoder keeps references to its frames, so redacting one would
+// corrupt the frames predicted from it. Copies go into a small ring of frames allocated once.
+class WritableFrames {
+ public:
+  AVFrame* writable(AVFrame* frame) {
+    if (av_frame_is_writable(frame)) return frame;
+    AVFrame* dst = ring_[next_].get();
+    next_ = (next_ + 1) % ring_.size();
+    if (dst->width != frame->width || dst->height != frame->height || dst->format != frame->format) {
+      av_frame_unref(dst);
+      dst->format = frame->format;
+      dst->width = frame->width;
+      dst->height = frame->height;
+      if (av_frame_get_buffer(dst, 0) < 0) throw std::bad_alloc();
+    }
+    if (av_frame_make_writable(dst) < 0) throw std::bad_alloc();
+    if (av_frame_copy(dst, frame) < 0) throw Error("cannot copy a frame for redaction");
+    av_frame_copy_props(dst, frame);
+    return dst;
+  }
+
+ private:
+  std::array<media::FramePtr, 4> ring_ = {media::make_frame(), media::make_frame(), media::make_frame(), media::make_frame()};
+  size_t next_ = 0;
+};
+
+void count_regions(const Regions& regions, FileReport& report) {
+  for (const Region& r : regions) ++report.regions[static_cast<int>(r.cls)];
+}
+
+}  // namespace
+
+std::filesystem::path mask_path_for(const std::filesystem::path& output) {
+  const std::string ext = media::is_image_path(output) ? ".png" : output.extension().string();
+  return output.parent_path() / (output.stem().string() + ".mask" + ext);
+}
+
+Anonymizer::Anonymizer(AnonymizeOptions options) : options_(std::move(options)) {
+  options_.detect_every = std::max(1, options_.detect_every);
+}
+Anonymizer::~Anonymizer() = default;
+
+detect::FrameDetector& Anonymizer::detector() {
+  if (!detector_) detector_ = std::make_unique<detect::FrameDetector>(options_.detector);
+  return *detector_;
+}
+
+Anonymizer::PictureResult Anonymizer::analyze_picture(const AVFrame& frame) {
+  PictureResult r;
+  r.detections = detector().detect(frame);
+  track::TrackerConfig still = options_.tracker;
+  still.enabled = false;
+  track::Tracker tracker(still, options_.padding, frame.width, frame.height);
+  tracker.push(r.detections);
+  tracker.finish();
+  if (auto fr = tracker.pop()) r.regions = std::move(fr->regions);
+  return r;
+}
+
+FileReport Anonymizer::process(const std::filesystem::path& input, const std::filesystem::path& output,
+                               RegionsWriter* writer) {
+  FileReport report;
+  report.input = input;
+  report.output = output;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    std::error_code ec;
+    if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
+      throw Error(output.string() + ": output is the input file; choose another output");
+    if (media::is_image_path(input))
+      process_image(input, output, writer, report);
+    else
+      process_video(input, output, writer, report);
+    report.ok = true;
+  } catch (const Error& e) {
+    report.error = e.what();
+  } catch (const std::bad_alloc&) {
+    report.error = input.string() + ": out of memory";
+  } catch (const std::exception& e) {
+    report.error = input.string() + ": " + e.what();
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+void Anonymizer::process_image(const std::filesystem::path& input, const std::filesystem::path& output,
+                               RegionsWriter* writer, FileReport& report) {
+  media::FramePtr frame = media::decode_image(input);
+  Regions regions;
+  if (options_.regions) {
+    const RegionsEntry* entry = options_.regions->find(input);
+    if (!entry) throw Error(input.string() + ": the regions file has no entry for this input");
+    if (auto it = entry->frames.find(0); it != entry->frames.end()) regions = it->second;
+  } else {
+    PictureResult r = analyze_picture(*frame);
+    for (const Detection& d : r.detections) ++report.detections[static_cast<int>(d.cls)];
+    regions = std::move(r.regions);
+  }
+  if (writer) {
+    writer->begin({input, output, false, frame->width, frame->height, 1, 1, 0});
+    writer->frame(0, 0, regions);
+  }
+  if (!regions.empty()) {
+    WritableFrames writable;
+    AVFrame* target = writable.writable(frame.get());
+    redact::Redactor redactor;
+    redact::redact_regions(redactor, *target, regions, options_.styles);
+    if (target != frame.get()) {
+      av_frame_unref(frame.get());
+      av_frame_ref(frame.get(), target);
+    }
+  }
+  media::encode_image(*frame, output, options_.image, input);
+  if (options_.mask) {
+    media::FramePtr mask = media::make_frame();
+    mask->format = AV_PIX_FMT_GRAY8;
+    mask->width = frame->width;
+    mask->height = frame->height;
+    if (av_frame_get_buffer(mask.get(), 0) < 0) throw std::bad_alloc();
+    for (int y = 0; y < mask->height; ++y) std::fill_n(mask->data[0] + y * mask->linesize[0], mask->width, 0);
+    redact::draw_region_mask(*mask, regions, options_.styles);
+    media::encode_image(*mask, mask_path_for(output), options_.image);
+  }
+  if (writer) writer->end("ok");
+  report.frames = 1;
+  count_regions(regions, report);
+}
+
+void Anonymizer::process_video(const std::filesystem::path& input, const std::filesystem::path& output,
+                               RegionsWriter* writer, FileReport& report) {
+  media::InputFile in(input, media::DecodeOptions{options_.threads});
+  const media::VideoInfo& info = in.video();
+  const RegionsEntry* given = nullptr;
+  if (options_.regions) {
+    given = options_.regions->find(input);
+    if (!given) throw Error(input.string() + ": the regions file has no entry for this input");
+  } else {
+    detector();  // load the models before starting threads: a missing model fails fast
+  }
+  media::OutputFile out(output, in, options_.encode);
+  for (const auto& d : out.dropped_streams()) report.warnings.push_back(input.string() + ": dropped " + d.reason);
+  std::unique_ptr<media::OutputFile> mask_out;
+  if (options_.mask) {
+    // The mask video is a review aid: same timing as the output, white where hidden.
+    media::EncodeOptions mask_encode = options_.encode;
+    mask_encode.video_only = true;
+    mask_encode.source_pixel_format = AV_PIX_FMT_GRAY8;
+    mask_out = std::make_unique<media::OutputFile>(mask_path_for(output), in, mask_encode);
+  }
+  if (writer)
+    writer->begin({input, output, true, info.width, info.height, info.time_base.num, info.time_base.den,
+                   info.frame_rate.den ? av_q2d(info.frame_rate) : 0});
+
+  ItemPool pool;
+  Failure failure;
+  // Capacities bound memory: frames in flight = both queues + the tracker's look-ahead window.
+  BoundedQueue<ItemPtr> decoded(8), detected(8);
+
+  std::thread reader([&] {
+    try {
+      std::int64_t index = 0;
+      for (;;) {
+        if (failure.failed()) break;
+        ItemPtr item = pool.take();
+        const media::ReadResult r = in.read(item->frame.get(), item->packet.get());
+        if (r == media::ReadResult::End) {
+          pool.give(std::move(item));
+          break;
+        }
+        item->is_frame = r == media::ReadResult::VideoFrame;
+        item->index = item->is_frame ? index++ : -1;
+        if (!decoded.push(std::move(item))) break;
+      }
+    } catch (...) {
+      failure.set(std::current_exception());
+    }
+    decoded.close();
+  });
+
+  std::thread detector_thread([&] {
+    try {
+      while (auto item = decoded.pop()) {
+        if ((*item)->is_frame && !given && (*item)->index % options_.detect_every == 0) {
+          (*item)->detections = detector_->detect(*(*item)->frame);
+          (*item)->detected = true;
+        }
+        if (!detected.push(std::move(*item))) break;
+      }
+    } catch (...) {
+      failure.set(std::current_exception());
+      decoded.close();
+    }
+    detected.close();
+  });
+
+  try {
+    track::TrackerConfig tracker_config = options_.tracker;
+    if (given) tracker_config.enabled = false;
+    track::Tracker tracker(tracker_config, options_.padding, info.width, info.height);
+    redact::Redactor redactor;
+    WritableFrames writable;
+    media::FramePtr mask_frame;
+    if (mask_out) {
+      mask_frame = media::make_frame();
+      mask_frame->format = AV_PIX_FMT_GRAY8;
+      mask_frame->width = info.width;
+      mask_frame->height = info.height;
+      if (av_frame_get_buffer(mask_frame.get(), 0) < 0) throw std::bad_alloc();
+    }
+    // Frames wait here until the tracker has seen enough later frames; packets of copied streams wait with
+    // the frame they followed so that the file keeps its interleaving.
+    struct Pending {
+      ItemPtr frame;
+      std::vector<ItemPtr> packets_after;
+    };
+    std::deque<Pending> window;
+    std::vector<ItemPtr> leading_packets;
+    Progress progress(options_.progress, input.filename().string(), info.frame_count);
+    std::int64_t done = 0;
+
+    auto emit = [&](track::FrameRegions fr) {
+      Pending p = std::move(window.front());
+      window.pop_front();
+      Item& item = *p.frame;
+      Regions regions;
+      if (given) {
+        if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;
+      } else {
+        regions = std::move(fr.regions);
+      }
+      AVFrame* frame = item.frame.get();
+      if (!regions.empty()) {
+        frame = writable.writable(frame);
+        redact::redact_regions(redactor, *frame, regions, options_.styles);
+      }
+      if (writer) writer->frame(item.index, item.frame->pts, regions);
+      count_regions(regions, report);
+      out.write_video(frame);
+      if (mask_out) {
+        if (av_frame_make_writable(mask_frame.get()) < 0) throw std::bad_alloc();
+        for (int y = 0; y < info.height; ++y)
+          std::fill_n(mask_frame->data[0] + static_cast<std::ptrdiff_t>(y) * mask_frame->linesize[0], info.width, 0);
+        redact::draw_region_mask(*mask_frame, regions, options_.styles);
+        mask_frame->pts = item.frame->pts;
+        mask_frame->pkt_duration = item.frame->pkt_duration;
+        mask_out->write_video(mask_frame.get());
+      }
+      for (ItemPtr& pkt : p.packets_after) {
+        out.write_packet(pkt->packet.get());
+        pool.give(std::move(pkt));
+      }
+      pool.give(std::move(p.frame));
+      progress.update(++done);
+    };
+
+    while (auto popped = detected.pop()) {
+      ItemPtr item = std::move(*popped);
+      if (!item->is_frame) {
+        if (window.empty()) {
+          if (done == 0) {
+            leading_packets.push_back(std::move(item));
+          } else {
+            out.write_packet(item->packet.get());
+            pool.give(std::move(item));
+          }
+        } else {
+          window.back().packets_after.push_back(std::move(item));
+        }
+        continue;
+      }
+      for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
+      tracker.push(item->detections);
+      window.push_back({std::move(item), {}});
+      while (auto fr = tracker.pop()) {
+        if (!leading_packets.empty()) {
+          for (ItemPtr& pkt : leading_packets) {
+            out.write_packet(pkt->packet.get());
+            pool.give(std::move(pkt));
+          }
+          leading_packets.clear();
+        }
+        emit(std::move(*fr));
+      }
+    }
+    if (failure.failed()) {
+      decoded.close();
+      detected.close();
+    } else {
+      tracker.finish();
+      while (auto fr = tracker.pop()) emit(std::move(*fr));
+      for (ItemPtr& pkt : leading_packets) out.write_packet(pkt->packet.get());
+    }
+    progress.done();
+  } catch (...) {
+    failure.set(std::current_exception());
+    decoded.close();
+    detected.close();
+  }
+  reader.join();
+  detector_thread.join();
+  failure.rethrow();
+
+  report.frames = in.frames_decoded();
+  if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");
+  out.finish();
+  if (mask_out) mask_out->finish();
+  if (writer) writer->end(in.damaged() ? "damaged: " + in.damage_report() : "ok");
+  if (in.damaged()) {
+    report.damaged = true;
+    report.warnings.push_back(input.string() + ": input is damaged (" + in.damage_report() +
+                              "); rendered what decoded into " + output.string());
+  }
+}
+
+}  // namespace roadveil::pipeline

@@ -1,0 +1,77 @@
+#pragma once
+// One input file in, one anonymized output file out: decode, detect, track, redact, encode, with every
+// non-video stream copied. Videos stream through bounded queues on three threads (decode, detect, and
+// track+redact+encode), so memory does not grow with the file's length.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "detect/frame_detector.hpp"
+#include "media/image_file.hpp"
+#include "media/output_file.hpp"
+#include "pipeline/regions_file.hpp"
+#include "redact/redact_plan.hpp"
+#include "track/tracker.hpp"
+
+namespace roadveil::pipeline {
+
+struct AnonymizeOptions {
+  detect::DetectorConfig detector;
+  track::TrackerConfig tracker;
+  track::PaddingConfig padding;
+  redact::ClassStyles styles;
+  media::EncodeOptions encode;
+  media::ImageEncodeOptions image;
+  int detect_every = 1;  // run the detectors on every n-th frame; tracking fills the frames between
+  int threads = 0;       // decoder threads (0: FFmpeg picks)
+  bool progress = false;
+  const RegionsFile* regions = nullptr;  // render these regions instead of detecting
+  bool mask = false;                     // also write <output>.mask.<ext>: white where hidden
+};
+
+struct FileReport {
+  std::filesystem::path input, output;
+  bool ok = false;
+  std::string error;                 // why it failed (ok == false)
+  std::vector<std::string> warnings; // dropped streams, damaged input
+  bool damaged = false;              // rendered, but the input was damaged
+  std::int64_t frames = 0;
+  std::array<std::int64_t, kObjectClassCount> regions{};  // regions hidden, summed over frames
+  std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
+  double seconds = 0;
+};
+
+class Anonymizer {
+ public:
+  explicit Anonymizer(AnonymizeOptions options);
+  ~Anonymizer();
+
+  // Never throws for problems with this input: they are reported in FileReport.
+  FileReport process(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer);
+
+  // The detection + region logic on one decoded picture, without writing anything (used by eval).
+  struct PictureResult {
+    Detections detections;
+    Regions regions;
+  };
+  PictureResult analyze_picture(const AVFrame& frame);
+
+ private:
+  void process_video(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
+                     FileReport& report);
+  void process_image(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
+                     FileReport& report);
+  detect::FrameDetector& detector();
+
+  AnonymizeOptions options_;
+  std::unique_ptr<detect::FrameDetector> detector_;
+};
+
+// <dir>/<stem>.mask.<ext>: where the --mask output for `output` goes.
+std::filesystem::path mask_path_for(const std::filesystem::path& output);
+
+}  // namespace roadveil::pipeline

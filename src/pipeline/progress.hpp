@@ -1,0 +1,27 @@
+#pragma once
+// A one-line progress bar with fps and ETA on a terminal (stderr), redrawn at most a few times a second.
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace roadveil::pipeline {
+
+class Progress {
+ public:
+  Progress(bool enabled, std::string label, std::int64_t total_frames);
+  ~Progress();
+  void update(std::int64_t frames_done);
+  void done();
+
+ private:
+  void draw(std::int64_t frames, bool final);
+  bool enabled_;
+  std::string label_;
+  std::int64_t total_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  bool drawn_ = false;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace roadveil::pipeline

@@ -1,0 +1,144 @@
+#include "pipeline/regions_file.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace roadveil::pipeline {
+
+using nlohmann::json;
+
+namespace {
+double round2(float v) { return std::round(static_cast<double>(v) * 100.0) / 100.0; }
+}  // namespace
+
+RegionsWriter::RegionsWriter(const std::filesystem::path& path)
+    : path_(path), temp_(path.parent_path() / ("." + path.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part")) {
+  out_.open(temp_, std::ios::trunc);
+  if (!out_) throw Error(path.string() + ": cannot write the detections file here");
+  out_ << "{\"format\": \"roadveil-regions\", \"version\": 1, \"entries\": [";
+}
+
+RegionsWriter::~RegionsWriter() {
+  if (!closed_) {
+    out_.close();
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
+  }
+}
+
+void RegionsWriter::begin(const MediaEntryInfo& info) {
+  json head = {{"input", info.input.string()},
+               {"output", info.output.string()},
+               {"type", info.video ? "video" : "image"},
+               {"width", info.width},
+               {"height", info.height}};
+  if (info.video) {
+    head["time_base"] = {info.time_base_num, info.time_base_den};
+    head["frame_rate"] = info.frame_rate;
+  }
+  time_base_num_ = info.time_base_num;
+  time_base_den_ = info.time_base_den;
+  std::string text = head.dump();
+  text.pop_back();  // reopen the object to append the frames array
+  out_ << (any_entry_ ? ",\n" : "\n") << text << ", \"frames\": [";
+  any_entry_ = true;
+  any_frame_ = false;
+}
+
+void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& regions) {
+  if (regions.empty()) return;
+  json f = {{"frame", index}, {"pts", pts}};
+  if (time_base_den_ > 0) f["time"] = std::round(1e6 * static_cast<double>(pts) * time_base_num_ / time_base_den_) / 1e6;
+  json list = json::array();
+  for (const Region& r : regions) {
+    json j = {{"class", to_string(r.cls)},
+              {"box", {round2(r.box.x1), round2(r.box.y1), round2(r.box.x2), round2(r.box.y2)}},
+              {"score", round2(r.score)},
+              {"source", to_string(r.source)}};
+    if (r.track_id >= 0) j["track"] = r.track_id;
+    list.push_back(std::move(j));
+  }
+  f["regions"] = std::move(list);
+  out_ << (any_frame_ ? ",\n  " : "\n  ") << f.dump();
+  any_frame_ = true;
+}
+
+void RegionsWriter::end(const std::string& status) {
+  out_ << (any_frame_ ? "\n" : "") << "], \"status\": " << json(status).dump() << "}";
+}
+
+void RegionsWriter::close() {
+  out_ << "\n]}\n";
+  out_.close();
+  if (!out_) throw Error(path_.string() + ": writing the detections file failed");
+  std::error_code ec;
+  std::filesystem::rename(temp_, path_, ec);
+  if (ec) throw Error(path_.string() + ": cannot move the detections file into place");
+  closed_ = true;
+}
+
+RegionsFile RegionsFile::read(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open the regions file");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  auto fail = [&](const std::string& what) { return Error(path.string() + ": " + what); };
+  if (!doc.is_object() || doc.value("format", "") != "roadveil-regions")
+    throw fail("not a roadveil regions file (expected \"format\": \"roadveil-regions\")");
+  if (doc.value("version", 0) != 1) throw fail("unsupported version (this roadveil reads version 1)");
+  if (!doc.contains("entries") || !doc["entries"].is_array()) throw fail("missing \"entries\" array");
+  RegionsFile file;
+  int entry_no = 0;
+  for (const json& e : doc["entries"]) {
+    ++entry_no;
+    const std::string where = "entry " + std::to_string(entry_no);
+    if (!e.is_object() || !e.contains("input")) throw fail(where + ": missing \"input\"");
+    RegionsEntry entry;
+    entry.info.input = e["input"].get<std::string>();
+    entry.info.output = e.value("output", "");
+    entry.info.video = e.value("type", "video") == "video";
+    entry.info.width = e.value("width", 0);
+    entry.info.height = e.value("height", 0);
+    for (const json& f : e.value("frames", json::array())) {
+      if (!f.contains("frame") || !f["frame"].is_number_integer()) throw fail(where + ": a frame without an integer \"frame\"");
+      const std::int64_t index = f["frame"].get<std::int64_t>();
+      Regions& regions = entry.frames[index];
+      for (const json& r : f.value("regions", json::array())) {
+        const std::string ctx = where + ", frame " + std::to_string(index);
+        const auto cls = object_class_from_string(r.value("class", ""));
+        if (!cls) throw fail(ctx + ": unknown class '" + r.value("class", "") + "' (face or plate)");
+        if (!r.contains("box") || !r["box"].is_array() || r["box"].size() != 4)
+          throw fail(ctx + ": \"box\" must be [x1, y1, x2, y2]");
+        Region region;
+        region.cls = *cls;
+        region.box = {r["box"][0].get<float>(), r["box"][1].get<float>(), r["box"][2].get<float>(), r["box"][3].get<float>()};
+        if (region.box.x2 < region.box.x1 || region.box.y2 < region.box.y1)
+          throw fail(ctx + ": box has x2 < x1 or y2 < y1");
+        region.score = r.value("score", 1.0f);
+        region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
+        region.track_id = r.value("track", -1);
+        regions.push_back(region);
+      }
+    }
+    file.entries_.push_back(std::move(entry));
+  }
+  return file;
+}
+
+const RegionsEntry* RegionsFile::find(const std::filesystem::path& input) const {
+  for (const auto& e : entries_)
+    if (e.info.input == input) return &e;
+  for (const auto& e : entries_)
+    if (e.info.input.filename() == input.filename()) return &e;
+  return entries_.size() == 1 ? &entries_.front() : nullptr;
+}
+
+}  // namespace roadveil::pipeline

@@ -1,0 +1,56 @@
+#pragma once
+// The detections file: for each input and each frame, the regions that were hidden. Written as it goes
+// (one frame per line, so hour-long videos keep constant memory and a person can read and edit it), read
+// back by `render --regions` to render exactly what it says. Format: docs/regions-file.md.
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "core/region.hpp"
+
+namespace roadveil::pipeline {
+
+struct MediaEntryInfo {
+  std::filesystem::path input, output;
+  bool video = true;
+  int width = 0, height = 0;
+  int time_base_num = 1, time_base_den = 1;
+  double frame_rate = 0;
+};
+
+class RegionsWriter {
+ public:
+  explicit RegionsWriter(const std::filesystem::path& path);  // writes beside it, renamed by close()
+  ~RegionsWriter();
+  void begin(const MediaEntryInfo& info);
+  // Frames without regions are not written: a missing frame means nothing was hidden in it.
+  void frame(std::int64_t index, std::int64_t pts, const Regions& regions);
+  void end(const std::string& status);
+  void close();
+
+ private:
+  std::filesystem::path path_, temp_;
+  std::ofstream out_;
+  int time_base_num_ = 1, time_base_den_ = 1;
+  bool any_entry_ = false, any_frame_ = false, closed_ = false;
+};
+
+struct RegionsEntry {
+  MediaEntryInfo info;
+  std::map<std::int64_t, Regions> frames;  // frame index -> regions
+};
+
+class RegionsFile {
+ public:
+  static RegionsFile read(const std::filesystem::path& path);  // throws Error naming the file and the problem
+  // The entry for an input: by exact path, then by file name, then the only entry when there is one.
+  const RegionsEntry* find(const std::filesystem::path& input) const;
+  const std::vector<RegionsEntry>& entries() const { return entries_; }
+
+ private:
+  std::vector<RegionsEntry> entries_;
+};
+
+}  // namespace roadveil::pipeline

@@ -1,0 +1,20 @@
+#pragma once
+// From the regions of one frame to hidden pixels: the box of each region becomes the integer rect that
+// covers it completely, hidden with the style chosen for its class.
+#include <array>
+
+#include "core/region.hpp"
+#include "redact/redactor.hpp"
+
+namespace roadveil::redact {
+
+using ClassStyles = std::array<StyleOptions, kObjectClassCount>;  // indexed by ObjectClass
+
+// Regions are applied in order; a box partly or wholly outside the frame is clamped to it.
+void redact_regions(Redactor& redactor, AVFrame& frame, const Regions& regions, const ClassStyles& styles);
+
+// Draws every region on a GRAY8 mask frame (white = hidden) with the shape its class uses, so the review
+// output shows exactly what redact_regions hid.
+void draw_region_mask(AVFrame& mask, const Regions& regions, const ClassStyles& styles);
+
+}  // namespace roadveil::redact

@@ -1,0 +1,165 @@
+#include "track/tracker.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace roadveil::track {
+
+namespace {
+Box lerp(const Box& a, const Box& b, float t) {
+  return {a.x1 + (b.x1 - a.x1) * t, a.y1 + (b.y1 - a.y1) * t, a.x2 + (b.x2 - a.x2) * t, a.y2 + (b.y2 - a.y2) * t};
+}
+Box grow(const Box& b, float factor) {
+  return Box::from_center(b.cx(), b.cy(), b.width() * factor, b.height() * factor);
+}
+// Velocity per frame between two observations, as a box delta.
+Box velocity(const Box& a, std::int64_t fa, const Box& b, std::int64_t fb) {
+  const float dt = static_cast<float>(fb - fa);
+  if (dt <= 0) return {};
+  return {(b.x1 - a.x1) / dt, (b.y1 - a.y1) / dt, (b.x2 - a.x2) / dt, (b.y2 - a.y2) / dt};
+}
+Box move(const Box& b, const Box& v, float dt) {
+  Box r{b.x1 + v.x1 * dt, b.y1 + v.y1 * dt, b.x2 + v.x2 * dt, b.y2 + v.y2 * dt};
+  // Never let extrapolation shrink a box below half its observed size or flip it.
+  const float min_w = 0.5f * b.width(), min_h = 0.5f * b.height();
+  if (r.width() < min_w) r = Box::from_center(r.cx(), r.cy(), min_w, r.height());
+  if (r.height() < min_h) r = Box::from_center(r.cx(), r.cy(), r.width(), min_h);
+  return r;
+}
+}  // namespace
+
+Tracker::Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h)
+    : config_(config), padding_(padding), w_(frame_w), h_(frame_h) {}
+
+Box Tracker::Track::predict(std::int64_t frame) const {
+  const Observation& last = obs.back();
+  if (obs.size() < 2) return last.box;
+  const Observation& prev = obs[obs.size() - 2];
+  return move(last.box, velocity(prev.box, prev.frame, last.box, last.frame), static_cast<float>(frame - last.frame));
+}
+
+void Tracker::push(const Detections& detections) {
+  const std::int64_t frame = next_frame_++;
+  if (!config_.enabled) {
+    Track t{next_id_++, ObjectClass::Face, {}};
+    for (const Detection& d : detections) {
+      t.cls = d.cls;
+      t.obs = {{frame, d.box, d.score}};
+      tracks_.push_back(t);
+    }
+    return;
+  }
+  // Greedy matching by overlap with each live track's prediction; candidates sorted by quality.
+  struct Candidate {
+    float quality;
+    size_t det, track;
+  };
+  std::vector<Candidate> candidates;
+  for (size_t di = 0; di < detections.size(); ++di) {
+    const Detection& d = detections[di];
+    for (size_t ti = 0; ti < tracks_.size(); ++ti) {
+      const Track& t = tracks_[ti];
+      if (t.cls != d.cls || t.obs.back().frame >= frame || frame - t.obs.back().frame > config_.max_gap + 1) continue;
+      const Box p = t.predict(frame);
+      const float overlap = iou(p, d.box);
+      const float size = std::max({p.width(), p.height(), d.box.width(), d.box.height(), 1.0f});
+      const float dist = std::hypot(p.cx() - d.box.cx(), p.cy() - d.box.cy()) / size;
+      const float ratio = std::max(p.area(), d.box.area()) / std::max(1.0f, std::min(p.area(), d.box.area()));
+      if (ratio > 4.0f) continue;
+      // The longer the object went unseen, the further it may have moved.
+      const float gap = static_cast<float>(frame - t.obs.back().frame);
+      if (overlap >= config_.match_iou || dist <= config_.match_center_dist * std::sqrt(gap))
+        candidates.push_back({overlap + 0.5f * (1.0f - std::min(dist, 1.0f)), di, ti});
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.quality > b.quality; });
+  std::vector<bool> det_used(detections.size(), false), track_used(tracks_.size(), false);
+  for (const Candidate& c : candidates) {
+    if (det_used[c.det] || track_used[c.track]) continue;
+    det_used[c.det] = track_used[c.track] = true;
+    tracks_[c.track].obs.push_back({frame, detections[c.det].box, detections[c.det].score});
+  }
+  for (size_t di = 0; di < detections.size(); ++di) {
+    if (det_used[di]) continue;
+    const Detection& d = detections[di];
+    tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}});
+  }
+}
+
+std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) const {
+  const auto& obs = t.obs;
+  auto after = std::lower_bound(obs.begin(), obs.end(), frame,
+                                [](const Observation& o, std::int64_t f) { return o.frame < f; });
+  Box box;
+  float score = 0;
+  RegionSource source;
+  if (after != obs.end() && after->frame == frame) {
+    box = after->box;
+    score = after->score;
+    source = RegionSource::Detector;
+  } else if (!config_.enabled) {
+    return std::nullopt;
+  } else if (after != obs.begin() && after != obs.end()) {
+    const Observation& a = *(after - 1);
+    const Observation& b = *after;
+    if (b.frame - a.frame > config_.max_gap + 1) {
+      // A long gap: treat as the end of one track and the start of the next.
+      const std::int64_t since = frame - a.frame, until = b.frame - frame;
+      if (since <= config_.extend_forward) {
+        box = grow(a.box, 1.0f + config_.growth_per_frame * since);
+        score = a.score;
+        source = RegionSource::Extended;
+      } else if (until <= config_.extend_backward) {
+        box = grow(b.box, 1.0f + config_.growth_per_frame * until);
+        score = b.score;
+        source = RegionSource::Backward;
+      } else {
+        return std::nullopt;
+      }
+    } else {
+      const float s = static_cast<float>(frame - a.frame) / static_cast<float>(b.frame - a.frame);
+      // Union of the interpolation and a slightly grown copy: motion between detections is not linear.
+      box = grow(lerp(a.box, b.box, s), 1.0f + config_.growth_per_frame * std::min(frame - a.frame, b.frame - frame));
+      score = std::min(a.score, b.score);
+      source = RegionSource::Interpolated;
+    }
+  } else if (after == obs.end()) {
+    const Observation& last = obs.back();
+    const std::int64_t dt = frame - last.frame;
+    if (dt > config_.extend_forward) return std::nullopt;
+    const Box v = obs.size() >= 2 ? velocity(obs[obs.size() - 2].box, obs[obs.size() - 2].frame, last.box, last.frame)
+                                  : Box{};
+    box = grow(move(last.box, v, static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
+    score = last.score;
+    source = RegionSource::Extended;
+  } else {
+    const Observation& first = obs.front();
+    const std::int64_t dt = first.frame - frame;
+    if (dt > config_.extend_backward) return std::nullopt;
+    const Box v = obs.size() >= 2 ? velocity(first.box, first.frame, obs[1].box, obs[1].frame) : Box{};
+    box = grow(move(first.box, v, -static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
+    score = first.score;
+    source = RegionSource::Backward;
+  }
+  const Box padded = pad_box(box, padding_.of(t.cls), padding_.scale, padding_.min_margin_px, w_, h_);
+  if (padded.empty()) return std::nullopt;
+  return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
+}
+
+std::optional<FrameRegions> Tracker::pop() {
+  if (next_pop_ >= next_frame_) return std::nullopt;
+  if (!finished_ && next_frame_ - next_pop_ <= config_.lookahead()) return std::nullopt;
+  FrameRegions out{next_pop_, {}};
+  for (const Track& t : tracks_)
+    if (auto r = region_for(t, next_pop_)) out.regions.push_back(*r);
+  ++next_pop_;
+  prune(next_pop_);
+  return out;
+}
+
+void Tracker::prune(std::int64_t oldest_pending) {
+  const std::int64_t keep_after = oldest_pending - std::max(config_.extend_forward, config_.max_gap) - 2;
+  std::erase_if(tracks_, [&](const Track& t) { return t.obs.back().frame < keep_after; });
+}
+
+}  // namespace roadveil::track

@@ -1,0 +1,69 @@
+#pragma once
+// Links per-frame detections into tracks and decides, for each frame, every region to hide: detections,
+// gaps filled between two detections of a track, tracks carried a few frames past their last detection,
+// and (because a dashcam approaches what it films) tracks carried back in time to frames where the object
+// was still too small to detect. Works on a bounded look-ahead window: a frame is final once `lookahead`
+// later frames have been seen.
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "core/region.hpp"
+#include "track/padding.hpp"
+
+namespace roadveil::track {
+
+struct TrackerConfig {
+  bool enabled = true;
+  float match_iou = 0.1f;          // a detection continues a track when it overlaps the prediction this much...
+  float match_center_dist = 1.0f;  // ...or its centre is within this many box sizes of the predicted centre
+  int max_gap = 12;                // fill gaps up to this many frames between two detections of a track
+  int extend_forward = 6;          // carry a track this many frames past its last detection
+  int extend_backward = 24;        // carry a track this many frames before its first detection
+  float growth_per_frame = 0.02f;  // carried boxes grow by this fraction per frame of uncertainty
+  int lookahead() const { return enabled ? std::max(max_gap, extend_backward) : 0; }
+};
+
+struct FrameRegions {
+  std::int64_t frame = 0;
+  Regions regions;  // padded, clamped to the frame
+};
+
+class Tracker {
+ public:
+  Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h);
+
+  // Detections of the next frame (frames are numbered 0,1,2,... in presentation order).
+  void push(const Detections& detections);
+  // The next final frame, once enough later frames are known (or after finish()).
+  std::optional<FrameRegions> pop();
+  void finish() { finished_ = true; }
+  std::int64_t frames_pushed() const { return next_frame_; }
+
+ private:
+  struct Observation {
+    std::int64_t frame;
+    Box box;
+    float score;
+  };
+  struct Track {
+    int id;
+    ObjectClass cls;
+    std::vector<Observation> obs;  // increasing frame
+    Box predict(std::int64_t frame) const;
+  };
+  std::optional<Region> region_for(const Track& t, std::int64_t frame) const;
+  void prune(std::int64_t oldest_pending);
+
+  TrackerConfig config_;
+  PaddingConfig padding_;
+  int w_, h_;
+  std::vector<Track> tracks_;
+  int next_id_ = 0;
+  std::int64_t next_frame_ = 0;   // frames pushed
+  std::int64_t next_pop_ = 0;     // frames popped
+  bool finished_ = false;
+};
+
+}  // namespace roadveil::track

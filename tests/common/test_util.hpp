@@ -1,0 +1,81 @@
+#pragma once
+// Helpers shared by the tests: running commands, temporary folders, the shared data.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace roadveil::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+inline CommandResult run_command(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline std::string quote(const std::filesystem::path& p) {
+  std::string s = "'";
+  for (char c : p.string()) s += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return s + "'";
+}
+
+inline std::filesystem::path shared_dir() { return ROADVEIL_SHARED_DIR; }
+inline std::filesystem::path models_dir() {
+  if (const char* env = std::getenv("ROADVEIL_MODELS"); env && *env) return env;
+  return shared_dir() / "models";
+}
+
+// A fresh folder removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("roadveil-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Makes a clip with the ffmpeg program; fails the test if that does not work.
+inline void ffmpeg_make(const std::string& args) {
+  const auto r = run_command("ffmpeg -hide_banner -loglevel error -y " + args);
+  ASSERT_EQ(r.exit_code, 0) << "ffmpeg " << args << "\n" << r.output;
+}
+
+inline std::string ffprobe(const std::string& args) {
+  return run_command("ffprobe -v error " + args).output;
+}
+
+}  // namespace roadveil::testing

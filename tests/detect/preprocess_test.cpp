@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+#include <vector>
+
+#include "detect/preprocess.hpp"
+#include "media/ffmpeg_util.hpp"
+
+using namespace roadveil;
+using namespace roadveil::detect;
+
+namespace {
+// A yuv420p frame: left half pure red-ish (limited-range BT.601 red: Y 81, U 90, V 240), right half grey.
+media::FramePtr make_frame(int w, int h) {
+  auto f = media::make_frame();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = w;
+  f->height = h;
+  EXPECT_EQ(av_frame_get_buffer(f.get(), 0), 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) f->data[0][y * f->linesize[0] + x] = x < w / 2 ? 81 : 128;
+  for (int y = 0; y < h / 2; ++y)
+    for (int x = 0; x < w / 2; ++x) {
+      f->data[1][y * f->linesize[1] + x] = x < w / 4 ? 90 : 128;
+      f->data[2][y * f->linesize[2] + x] = x < w / 4 ? 240 : 128;
+    }
+  return f;
+}
+}  // namespace
+
+TEST(Preprocess, WritesChannelsInTheModelsOrderAndPadsTheRest) {
+  auto frame = make_frame(64, 32);
+  TensorMapping m = plan_tensor(PixelRect{0, 0, 64, 32}, 32, 1.0f, 32);
+  ASSERT_EQ(m.tensor_w, 32);
+  ASSERT_EQ(m.tensor_h, 32);  // content 32x16 + padding below
+  std::vector<float> tensor(3 * 32 * 32, -1.0f);
+  Preprocessor pre;
+  pre.run(*frame, PixelRect{0, 0, 64, 32}, m, TensorFormat{ChannelOrder::BGR, 1.0f, 7.0f, 32}, tensor.data());
+  auto at = [&](int c, int y, int x) { return tensor[c * 32 * 32 + y * 32 + x]; };
+  // BGR order: channel 2 is red. Left: red high, blue low. Right: grey.
+  EXPECT_GT(at(2, 4, 2), 200);
+  EXPECT_LT(at(0, 4, 2), 60);
+  EXPECT_NEAR(at(0, 4, 28), at(2, 4, 28), 6);
+  EXPECT_FLOAT_EQ(at(1, 20, 5), 7.0f);  // padding below the content
+
+  std::vector<float> rgb(3 * 32 * 32);
+  pre.run(*frame, PixelRect{0, 0, 64, 32}, m, TensorFormat{ChannelOrder::RGB, 1.0f / 255, 0.5f, 32}, rgb.data());
+  EXPECT_NEAR(rgb[0 * 1024 + 4 * 32 + 2] * 255, at(2, 4, 2), 1.0);  // red first now, scaled to 0..1
+}
+
+TEST(Preprocess, CropMapsBackToSourceCoordinates) {
+  auto frame = make_frame(64, 32);
+  TensorMapping m = plan_tensor(PixelRect{31, 0, 32, 32}, 64, 2.0f, 32);
+  std::vector<float> tensor(3 * m.tensor_w * m.tensor_h);
+  Preprocessor pre;
+  pre.run(*frame, PixelRect{31, 0, 32, 32}, m, TensorFormat{}, tensor.data());
+  EXPECT_FLOAT_EQ(m.offset_x, 30);  // widened to the chroma grid
+  const Box b = m.to_source(Box{0, 0, 4, 4});
+  EXPECT_FLOAT_EQ(b.x1, 30);
+}

@@ -1,0 +1,137 @@
+// Each bad input ends with one clear message naming the file, a non-zero exit, and no output under the
+// final name.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+void expect_clear_failure(const CommandResult& r, const std::string& must_mention) {
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(must_mention), std::string::npos) << r.output;
+  EXPECT_EQ(count_lines(r.output), 1) << r.output;
+}
+}  // namespace
+
+TEST(BadInput, MissingFile) {
+  TempDir dir;
+  const auto r = run_cli("anonymize " + quote(dir / "nope.mp4") + " -o " + quote(dir / "out.mp4"));
+  expect_clear_failure(r, "nope.mp4: no such file");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.mp4"));
+}
+
+TEST(BadInput, FolderWithoutMedia) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  std::ofstream(dir / "in" / "notes.txt") << "hello";
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "in") + " -o " + quote(dir / "out")), "contains no image or video");
+}
+
+TEST(BadInput, CorruptFile) {
+  TempDir dir;
+  std::ofstream(dir / "bad.mp4") << std::string(5000, 'x');
+  const auto r = run_cli("anonymize " + quote(dir / "bad.mp4") + " -o " + quote(dir / "out.mp4"));
+  expect_clear_failure(r, "bad.mp4");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.mp4"));
+}
+
+TEST(BadInput, EmptyFile) {
+  TempDir dir;
+  std::ofstream(dir / "empty.mp4");
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "empty.mp4") + " -o " + quote(dir / "out.mp4")), "empty.mp4: file is empty");
+}
+
+TEST(BadInput, TruncatedVideoRendersWhatDecodesAndReportsDamage) {
+  TempDir dir;
+  const auto full = dir / "full.mp4";
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -c:v libx264 -movflags +faststart " + quote(full));
+  const auto size = std::filesystem::file_size(full);
+  std::filesystem::copy_file(full, dir / "cut.mp4");
+  std::filesystem::resize_file(dir / "cut.mp4", size / 2);
+  const auto r = run_cli("anonymize " + quote(dir / "cut.mp4") + " -o " + quote(dir / "out.mp4"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("cut.mp4: input is damaged"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("of 100 video frames"), std::string::npos) << r.output;
+  ASSERT_TRUE(std::filesystem::exists(dir / "out.mp4"));
+  const int frames = std::stoi(ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "out.mp4")));
+  EXPECT_GT(frames, 10);
+  EXPECT_LT(frames, 100);
+}
+
+TEST(BadInput, NoVideoStream) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i sine=duration=1 " + quote(dir / "audio.mp4"));
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "audio.mp4") + " -o " + quote(dir / "out.mp4")), "no video stream");
+}
+
+TEST(BadInput, ZeroFrameVideo) {
+  TempDir dir;
+  // A video stream whose only packet is garbage: the stream exists, no frame decodes.
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x64:rate=1:duration=1 -c:v mjpeg " + quote(dir / "one.avi"));
+  auto bytes = read_text(dir / "one.avi");
+  const auto pos = bytes.find("\xFF\xD8");
+  ASSERT_NE(pos, std::string::npos);
+  for (size_t i = pos; i < bytes.size() && i < pos + 2000; ++i) bytes[i] = 0;
+  std::ofstream(dir / "zero.avi", std::ios::binary) << bytes;
+  const auto r = run_cli("anonymize " + quote(dir / "zero.avi") + " -o " + quote(dir / "out.avi"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("zero.avi"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.avi"));
+}
+
+TEST(BadInput, UnwritableOutputFolder) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x64:rate=5:duration=1 -c:v libx264 " + quote(dir / "in.mp4"));
+  // A path below a regular file cannot be created, even by root.
+  std::ofstream(dir / "file");
+  const auto r = run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "file" / "out.mp4"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("file"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, OutputEqualToInput) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x64:rate=5:duration=1 -c:v libx264 " + quote(dir / "in.mp4"));
+  const auto before = std::filesystem::file_size(dir / "in.mp4");
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "in.mp4")), "output is the input");
+  EXPECT_EQ(std::filesystem::file_size(dir / "in.mp4"), before);
+}
+
+TEST(BadInput, UnknownOption) {
+  const auto r = run_command(kCli + " anonymize --frobnicate x -o y");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("frobnicate"), std::string::npos) << r.output;
+}
+
+TEST(BadInput, MissingModelsFolder) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x64:rate=5:duration=1 -c:v libx264 " + quote(dir / "in.mp4"));
+  const auto r = run_command(kCli + " anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "o.mp4") + " --models /nonexistent");
+  expect_clear_failure(r, "/nonexistent");
+}
+
+TEST(BadInput, FolderRunContinuesPastABadFileAndSaysSomeFailed) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in" / "sub");
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(dir / "in" / "sub" / "a.mp4"));
+  std::filesystem::copy_file(shared_dir() / "eval/plates-dashcam-ro/images/dayride_type1_001.mp4#t=1055.jpg", dir / "in" / "b.jpg");
+  std::ofstream(dir / "in" / "c.jpg") << "not a jpeg";
+  const auto r = run_cli("anonymize " + quote(dir / "in") + " -o " + quote(dir / "out"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("c.jpg"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "sub" / "a.mp4"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "b.jpg"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "c.jpg"));
+}

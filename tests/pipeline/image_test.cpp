@@ -1,0 +1,115 @@
+// Images: real photos in, hidden regions changed, everything far from them unchanged, odd sizes handled.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+std::vector<uint8_t> gray_pixels(const std::filesystem::path& p) {
+  const auto r = run_command("ffmpeg -v error -i " + quote(p) + " -pix_fmt gray -f rawvideo -");
+  return {r.output.begin(), r.output.end()};
+}
+}  // namespace
+
+TEST(Image, DashcamFramePlateIsHiddenRestUnchanged) {
+  TempDir dir;
+  const auto in = shared_dir() / "eval/plates-dashcam-ro/images/dayride_type1_001.mp4#t=1055.jpg";
+  const auto out = dir / "out.jpg";
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --detections " + quote(dir / "d.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto a = gray_pixels(in), b = gray_pixels(out);
+  ASSERT_EQ(a.size(), 1280u * 720u);
+  ASSERT_EQ(b.size(), a.size());
+  // The annotated plate (113..193, 400..420) is covered by a hidden region, and its pixels changed.
+  double inside = 0;
+  for (int y = 402; y < 418; ++y)
+    for (int x = 118; x < 188; ++x) inside += std::abs(int(a[y * 1280 + x]) - int(b[y * 1280 + x]));
+  EXPECT_GT(inside / (16 * 70), 4.0);
+  const auto doc = nlohmann::json::parse(read_text(dir / "d.json"));
+  const auto& regions = doc["entries"][0]["frames"][0]["regions"];
+  std::vector<bool> near(1280 * 720, false);
+  for (const auto& reg : regions) {
+    const int x1 = std::max(0, int(reg["box"][0].get<float>()) - 16), y1 = std::max(0, int(reg["box"][1].get<float>()) - 16);
+    const int x2 = std::min(1280, int(reg["box"][2].get<float>()) + 16), y2 = std::min(720, int(reg["box"][3].get<float>()) + 16);
+    for (int y = y1; y < y2; ++y)
+      for (int x = x1; x < x2; ++x) near[y * 1280 + x] = true;
+  }
+  double far = 0;
+  long n = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!near[i]) {
+      far += std::abs(int(a[i]) - int(b[i]));
+      ++n;
+    }
+  EXPECT_LT(far / n, 1.5);  // JPEG re-encoding noise only
+}
+
+TEST(Image, RenderFromAnEditedRegionsFileHidesExactlyThoseRegions) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=200x100 -frames:v 1 " + quote(dir / "in.png"));
+  std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "in.png", "type": "image", "width": 200, "height": 100, "frames": [
+      {"frame": 0, "regions": [{"class": "plate", "box": [20, 20, 80, 50]}]}]}]})";
+  const auto r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "in.png") + " -o " +
+                             quote(dir / "out.png") + " --mask");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto a = gray_pixels(dir / "in.png"), b = gray_pixels(dir / "out.png"), m = gray_pixels(dir / "out.mask.png");
+  ASSERT_EQ(b.size(), 200u * 100u);
+  ASSERT_EQ(m.size(), b.size());
+  int changed_inside = 0, changed_outside = 0;
+  for (int y = 0; y < 100; ++y)
+    for (int x = 0; x < 200; ++x) {
+      const bool in_box = x >= 20 && x < 80 && y >= 20 && y < 50;
+      const bool changed = a[y * 200 + x] != b[y * 200 + x];
+      (in_box ? changed_inside : changed_outside) += changed;
+      EXPECT_EQ(m[y * 200 + x], in_box ? 255 : 0) << x << "," << y;
+      if (HasFailure()) return;
+    }
+  EXPECT_GT(changed_inside, 60 * 30 / 2);
+  EXPECT_EQ(changed_outside, 0);  // PNG is lossless: not one pixel outside may change
+}
+
+TEST(Image, OneByOneAndOddSizes) {
+  TempDir dir;
+  for (const char* size : {"1x1", "33x17"}) {
+    const auto in = dir / (std::string("img") + size + ".png");
+    ffmpeg_make(std::string("-f rawvideo -pix_fmt rgb24 -s ") + size + " -i /dev/urandom -frames:v 1 " + quote(in));
+    const auto out = dir / (std::string("out") + size + ".png");
+    const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out));
+    EXPECT_EQ(r.exit_code, 0) << size << ": " << r.output;
+    EXPECT_EQ(gray_pixels(in), gray_pixels(out)) << size;
+  }
+}
+
+TEST(Image, HugeImageIsProcessed) {
+  TempDir dir;
+  const auto in = dir / "huge.jpg";
+  ffmpeg_make("-f lavfi -i color=c=gray:s=16000x16000 -frames:v 1 -q:v 10 " + quote(in));
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "out.jpg"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ffprobe("-show_entries stream=width,height -of csv=p=0 " + quote(dir / "out.jpg")), "16000,16000\n");
+}
+
+TEST(Image, ExifIsCarriedOver) {
+  TempDir dir;
+  const auto in = dir / "exif.jpg";
+  ffmpeg_make("-f lavfi -i color=c=gray:s=64x64 -frames:v 1 " + quote(in));
+  // Insert an APP1 Exif segment by hand after SOI.
+  std::string bytes = read_text(in);
+  const std::string payload = std::string("Exif\0\0MM\0\x2a\0\0\0\x08\0\0", 16) + "roadveil-test";
+  std::string app1 = "\xFF\xE1";
+  app1 += static_cast<char>((payload.size() + 2) >> 8);
+  app1 += static_cast<char>((payload.size() + 2) & 0xFF);
+  app1 += payload;
+  bytes.insert(2, app1);
+  std::ofstream(in, std::ios::binary) << bytes;
+  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "out.jpg")).exit_code, 0);
+  EXPECT_NE(read_text(dir / "out.jpg").find("roadveil-test"), std::string::npos);
+}

@@ -1,0 +1,85 @@
+// Regions to hidden pixels: covering rects of fractional boxes, per-class styles, clamping, bad boxes.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "frame_helpers.hpp"
+#include "redact/redact_plan.hpp"
+
+namespace {
+
+using namespace roadveil;
+using namespace roadveil::redact;
+using namespace rvtest;
+
+ClassStyles face_fill_plate_mosaic() {
+  ClassStyles s;
+  s[static_cast<int>(ObjectClass::Face)].style = Style::Fill;
+  s[static_cast<int>(ObjectClass::Plate)].style = Style::Mosaic;
+  return s;
+}
+
+Region region(ObjectClass cls, Box b) {
+  Region r;
+  r.cls = cls;
+  r.box = b;
+  r.score = 0.9f;
+  return r;
+}
+
+TEST(RedactRegions, EachClassGetsItsStyleOverTheCoveringRect) {
+  FramePtr f = make_frame(AV_PIX_FMT_YUV420P, 64, 48);
+  const auto before = all_values(*f);
+  const Regions regions = {region(ObjectClass::Face, {10.3f, 5.7f, 30.2f, 20.1f}),
+                           region(ObjectClass::Plate, {40.0f, 30.0f, 90.0f, 60.0f})};  // off the frame
+  Redactor red;
+  redact_regions(red, *f, regions, face_fill_plate_mosaic());
+  const PixelRect face{10, 5, 21, 16};   // floor of the start, ceil of the end
+  const PixelRect plate{40, 30, 24, 18};  // clamped to 64 x 48
+  for (int y = face.y; y < face.y + face.h; ++y)
+    for (int x = face.x; x < face.x + face.w; ++x) ASSERT_EQ(get(*f, 0, x, y), 16u) << x << "," << y;
+  EXPECT_EQ(get(*f, 0, 9, 10), before[0].at(9, 10));
+  EXPECT_EQ(get(*f, 0, 31, 10), before[0].at(31, 10));
+  EXPECT_EQ(get(*f, 0, 20, 21), before[0].at(20, 21));
+  EXPECT_TRUE(check_mosaic(before, *f, plate, 6, 4, false));
+  // Nothing but the two rects changed: same as applying them by hand (same seed, same content).
+  FramePtr g = make_frame(AV_PIX_FMT_YUV420P, 64, 48);
+  Redactor red2;
+  red2.apply(*g, face, face_fill_plate_mosaic()[0]);
+  red2.apply(*g, plate, face_fill_plate_mosaic()[1]);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(values(*f, c).v, values(*g, c).v);
+}
+
+TEST(RedactRegions, EmptyOutsideAndNonFiniteBoxesAreSkipped) {
+  FramePtr f = make_frame(AV_PIX_FMT_NV12, 33, 17);
+  const Snapshot bytes = snapshot(*f);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const Regions regions = {region(ObjectClass::Face, {5, 5, 5, 9}),          // zero width
+                           region(ObjectClass::Face, {40, 2, 50, 9}),        // right of the frame
+                           region(ObjectClass::Plate, {-20, -9, -1, -1}),    // above and left
+                           region(ObjectClass::Plate, {nan, 1, 4, 4}),
+                           region(ObjectClass::Face, {1, 1, inf, 4}),
+                           region(ObjectClass::Face, {-1e30f, -1e30f, 1e30f, 2})};  // huge: clamped, not UB
+  Redactor red;
+  redact_regions(red, *f, regions, face_fill_plate_mosaic());
+  EXPECT_TRUE(only_rect_changed(bytes, *f, {0, 0, 33, 2}));
+  EXPECT_EQ(get(*f, 0, 32, 1), 16u);
+}
+
+TEST(RegionMask, UsesEachClassShape) {
+  FramePtr m = make_frame(AV_PIX_FMT_GRAY8, 64, 48);
+  for (int y = 0; y < 48; ++y) std::fill_n(m->data[0] + y * m->linesize[0], 64, 0);
+  ClassStyles s = face_fill_plate_mosaic();
+  s[static_cast<int>(ObjectClass::Face)].shape = Shape::Ellipse;
+  draw_region_mask(*m, {region(ObjectClass::Face, {0, 0, 20, 20}), region(ObjectClass::Plate, {30.5f, 30, 50, 40})}, s);
+  auto at = [&](int x, int y) { return m->data[0][y * m->linesize[0] + x]; };
+  EXPECT_EQ(at(0, 0), 0);    // ellipse corner
+  EXPECT_EQ(at(10, 10), 255);
+  EXPECT_EQ(at(30, 30), 255);  // box, covering rect starts at floor(30.5)
+  EXPECT_EQ(at(49, 39), 255);
+  EXPECT_EQ(at(50, 39), 0);
+  EXPECT_EQ(at(29, 35), 0);
+}
+
+}  // namespace

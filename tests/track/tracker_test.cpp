@@ -1,0 +1,116 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "track/padding.hpp"
+#include "track/tracker.hpp"
+
+using namespace roadveil;
+using namespace roadveil::track;
+
+namespace {
+PaddingConfig no_padding() {
+  PaddingConfig p;
+  p.face = p.plate = Padding{};
+  p.min_margin_px = 0;
+  return p;
+}
+Detections plate_at(float x, float y, float w = 40, float h = 12) {
+  return {{ObjectClass::Plate, Box::from_xywh(x, y, w, h), 0.9f}};
+}
+std::vector<FrameRegions> drain(Tracker& t) {
+  t.finish();
+  std::vector<FrameRegions> out;
+  while (auto f = t.pop()) out.push_back(*f);
+  return out;
+}
+}  // namespace
+
+TEST(Padding, FaceBecomesHeadSizedAndStaysInFrame) {
+  PaddingConfig p;
+  const Box head = pad_box(Box::from_xywh(100, 100, 20, 20), p.face, 1.0f, 2.0f, 1920, 1080);
+  EXPECT_LT(head.y1, 100 - 8);          // more room above (hair)...
+  EXPECT_LT(100 - head.y1, 0.5f * 20 + 0.01f);
+  EXPECT_GT(head.y2, 120 + 3);          // ...than below (chin)
+  EXPECT_LT(head.y2 - 120, 100 - head.y1);
+  const Box edge = pad_box(Box{0, 0, 10, 10}, p.face, 1.0f, 2.0f, 11, 11);
+  EXPECT_EQ(edge.x1, 0);
+  EXPECT_EQ(edge.y1, 0);
+  EXPECT_LE(edge.x2, 11);
+  EXPECT_LE(edge.y2, 11);
+}
+
+TEST(Tracker, FillsAGapBetweenTwoDetections) {
+  TrackerConfig cfg;
+  cfg.extend_backward = 0;
+  cfg.extend_forward = 0;
+  Tracker t(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 10; ++f) t.push(f == 0 || f == 6 ? plate_at(100 + 10 * f, 300) : Detections{});
+  auto frames = drain(t);
+  ASSERT_EQ(frames.size(), 10u);
+  for (int f = 0; f <= 6; ++f) {
+    ASSERT_EQ(frames[f].regions.size(), 1u) << "frame " << f;
+    EXPECT_EQ(frames[f].regions[0].source, f == 0 || f == 6 ? RegionSource::Detector : RegionSource::Interpolated);
+    EXPECT_NEAR(frames[f].regions[0].box.cx(), 120 + 10 * f, 8.0f) << "frame " << f;
+  }
+  for (int f = 7; f < 10; ++f) EXPECT_TRUE(frames[f].regions.empty()) << "frame " << f;
+}
+
+TEST(Tracker, CarriesTracksForwardAndBackward) {
+  TrackerConfig cfg;
+  cfg.extend_forward = 3;
+  cfg.extend_backward = 5;
+  Tracker t(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 30; ++f) t.push(f >= 10 && f < 20 ? plate_at(200 + 2 * f, 400 + f) : Detections{});
+  auto frames = drain(t);
+  for (int f = 0; f < 30; ++f) {
+    const bool expect = f >= 5 && f < 23;
+    EXPECT_EQ(!frames[f].regions.empty(), expect) << "frame " << f;
+    if (f >= 5 && f < 10) {
+      EXPECT_EQ(frames[f].regions[0].source, RegionSource::Backward);
+    }
+    if (f >= 20 && f < 23) {
+      EXPECT_EQ(frames[f].regions[0].source, RegionSource::Extended);
+    }
+  }
+  // Carried boxes follow the motion: the backward box is left of the first detection.
+  EXPECT_LT(frames[5].regions[0].box.cx(), frames[10].regions[0].box.cx());
+}
+
+TEST(Tracker, KeepsOneIdPerObjectAndSeparatesTwoObjects) {
+  Tracker t(TrackerConfig{}, no_padding(), 1280, 720);
+  for (int f = 0; f < 20; ++f) {
+    Detections d = plate_at(100 + 3 * f, 300);
+    d.push_back({ObjectClass::Face, Box::from_xywh(800 - 2 * f, 200, 20, 24), 0.8f});
+    t.push(d);
+  }
+  auto frames = drain(t);
+  std::set<int> plate_ids, face_ids;
+  for (const auto& fr : frames)
+    for (const auto& r : fr.regions) (r.cls == ObjectClass::Plate ? plate_ids : face_ids).insert(r.track_id);
+  EXPECT_EQ(plate_ids.size(), 1u);
+  EXPECT_EQ(face_ids.size(), 1u);
+}
+
+TEST(Tracker, WaitsForItsLookAheadBeforeReleasingAFrame) {
+  TrackerConfig cfg;
+  Tracker t(cfg, no_padding(), 640, 480);
+  for (int f = 0; f < cfg.lookahead(); ++f) {
+    t.push({});
+    EXPECT_FALSE(t.pop().has_value());
+  }
+  t.push({});
+  EXPECT_TRUE(t.pop().has_value());
+}
+
+TEST(Tracker, DisabledTrackingReturnsOnlyDetections) {
+  TrackerConfig cfg;
+  cfg.enabled = false;
+  Tracker t(cfg, no_padding(), 640, 480);
+  t.push(plate_at(10, 10));
+  t.push({});
+  auto frames = drain(t);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].regions.size(), 1u);
+  EXPECT_TRUE(frames[1].regions.empty());
+}
