@@ -18,13 +18,15 @@ for a in "$@"; do
   esac
 done
 
-APT_PACKAGES=(build-essential cmake pkg-config ca-certificates npm
+APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev)
 
 if [ "$DO_APT" = 1 ]; then
   missing=()
+  # npm only fetches ONNX Runtime; a Node.js installed outside Debian's packages brings its own.
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
