@@ -11,7 +11,7 @@ cmake --build "$BUILD_DIR" -j"$(nproc)"
 if [ "${1:-}" != "--fast" ]; then
   # Sanitizers: the stages' unit tests (the end-to-end tests spawn the CLI and would only re-test FFmpeg).
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROADVEIL_SANITIZE=ON -DROADVEIL_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-asan -j"$(nproc)" --target test_core test_redact test_track test_detect test_dataset test_eval
+  cmake --build build-asan -j"$(nproc)" --target unit_tests
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS=suppressions=$(pwd)/scripts/lsan.supp
   (cd build-asan && ctest --output-on-failure -j"$(nproc)" -L 'core|redact|track|detect|dataset|eval' --timeout 900)

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -30,7 +31,10 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
   try {
     doc = json::parse(text::read_file(path));
   } catch (const json::parse_error& e) {
-    throw Error(path.string() + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+    // The JSON parser refuses invalid UTF-8 anywhere in the file: name that cause rather than the syntax.
+    const bool utf8 = text::is_valid_utf8(text::read_file(path));
+    throw Error(path.string() + (utf8 ? ": not valid JSON (byte " : ": not valid UTF-8 (byte ") +
+                std::to_string(e.byte) + ")");
   }
   if (!doc.is_object() || !doc.contains("images") || !doc["images"].is_array() || !doc.contains("annotations") ||
       !doc["annotations"].is_array()) {
@@ -41,7 +45,8 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
   };
 
   std::unordered_map<std::string, std::string> categories;
-  if (doc.contains("categories") && doc["categories"].is_array()) {
+  const bool has_categories = doc.contains("categories") && doc["categories"].is_array();
+  if (has_categories) {
     const json& cats = doc["categories"];
     for (std::size_t i = 0; i < cats.size(); ++i) {
       const std::string where = "categories[" + std::to_string(i) + "]";
@@ -63,14 +68,24 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
 
   std::vector<AnnotatedImage> images;
   std::unordered_map<std::string, std::size_t> index;
-  std::unordered_map<std::string, bool> names;
+  std::unordered_set<std::string> names;
+  std::unordered_set<std::string> skipped;  // ids of images reported as bad: their annotations go silently
   const json& jimages = doc["images"];
   for (std::size_t i = 0; i < jimages.size(); ++i) {
     const std::string where = "images[" + std::to_string(i) + "]";
     const json& im = jimages[i];
     const auto id = im.is_object() && im.contains("id") ? id_key(im["id"]) : std::nullopt;
-    if (!id || !im.contains("file_name") || !im["file_name"].is_string()) {
-      fail(Problem::malformed, where, "needs an id and a file_name");
+    if (!id) {
+      fail(Problem::malformed, where, "needs a numeric or string id");
+      continue;
+    }
+    if (index.count(*id)) {
+      fail(Problem::duplicate_image, where, "image id " + *id + " appears twice");
+      continue;  // not `skipped`: the annotations belong to the first image of that id
+    }
+    skipped.insert(*id);
+    if (!im.contains("file_name") || !im["file_name"].is_string()) {
+      fail(Problem::malformed, where, "needs a file_name");
       continue;
     }
     AnnotatedImage image;
@@ -93,14 +108,11 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
     } else if (!check_image_present(image, options, fs::path(path.string() + ": " + where), 0)) {
       continue;
     }
-    if (index.count(*id)) {
-      fail(Problem::duplicate_image, where, "image id " + *id + " appears twice");
-      continue;
-    }
-    if (!names.emplace(image.image, true).second) {
+    if (!names.insert(image.image).second) {
       fail(Problem::duplicate_image, where, "file_name " + image.image + " appears twice");
       continue;
     }
+    skipped.erase(*id);
     index.emplace(*id, images.size());
     images.push_back(std::move(image));
   }
@@ -121,14 +133,14 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
     }
     const auto image_id = id_key(a["image_id"]);
     const auto category_id = id_key(a["category_id"]);
+    if (image_id && skipped.count(*image_id)) continue;  // its image was reported already
     const auto it = image_id ? index.find(*image_id) : index.end();
     if (it == index.end()) {
-      // The image itself may have been skipped as bad: that was reported once already.
-      fail(Problem::malformed, where, "image_id is not the id of a usable image");
+      fail(Problem::malformed, where, "image_id is not the id of an image in \"images\"");
       continue;
     }
     std::string label;
-    if (!categories.empty() || (doc.contains("categories") && doc["categories"].is_array())) {
+    if (has_categories) {
       const auto c = category_id ? categories.find(*category_id) : categories.end();
       if (c == categories.end()) {
         fail(Problem::unknown_label, where, "category_id is not in \"categories\"");

@@ -102,6 +102,30 @@ class StagedFolder {
   bool committed_ = false;
 };
 
+// The folder formats (VOC, YOLO, OpenALPR): one file per image, named after the image, staged in a
+// StagedFolder. Checks what every such format needs, then lets the format print the file.
+class PerImageFileWriter : public Writer {
+ public:
+  // `pixels_required`: the format stores pixels, so an image whose size is unknown (normalised boxes)
+  // cannot be written. YOLO can also take pixel boxes when the size is known.
+  PerImageFileWriter(const fs::path& output, const WriteOptions& options, std::string extension,
+                     std::string format_label, bool pixels_required = true);
+  bool write(const AnnotatedImage& image) final;
+  void finish() override { folder_.commit(); }
+
+ protected:
+  virtual void format(const AnnotatedImage& image, std::string& out) = 0;
+  // Names the format reserves for itself (YOLO's classes.txt) are refused like a second image.
+  virtual bool accepts(const fs::path& /*relative*/) const { return true; }
+
+  StagedFolder folder_;
+  WriteOptions options_;
+
+ private:
+  std::string extension_, format_label_, buffer_;
+  bool pixels_required_;
+};
+
 std::unique_ptr<Writer> make_gt_manifest_writer(const fs::path& output, const WriteOptions& options);
 std::unique_ptr<Writer> make_voc_writer(const fs::path& output, const WriteOptions& options);
 std::unique_ptr<Writer> make_yolo_writer(const fs::path& output, const WriteOptions& options);

@@ -34,13 +34,7 @@ std::optional<Format> sniff_txt_line(std::string_view line) {
   if (line.empty()) return std::nullopt;
   if (line.find('\t') != std::string_view::npos) {
     std::vector<std::string_view> fields;
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
-      if (tab == std::string_view::npos) break;
-      start = tab + 1;
-    }
+    text::split_on(line, '\t', fields);
     if ((fields.size() == 5 || fields.size() == 6) && is_number(fields[1]) && is_number(fields[2]) &&
         is_number(fields[3]) && is_number(fields[4]) && !is_number(fields[0])) {
       return Format::openalpr;

@@ -27,14 +27,7 @@ void read_openalpr(const fs::path& path, const ReadOptions& options, const Image
     while (reader.next(line)) {
       if (text::trim(line).empty()) continue;
       const std::size_t n = reader.line_number();
-      fields.clear();
-      std::size_t start = 0;
-      while (true) {
-        const std::size_t tab = line.find('\t', start);
-        fields.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
-        if (tab == std::string_view::npos) break;
-        start = tab + 1;
-      }
+      text::split_on(line, '\t', fields);
       if (fields.size() != 5 && fields.size() != 6) {
         problem(options, Problem::malformed, file, n,
                 "expected 6 tab-separated fields (file x y w h plate-text), found " + std::to_string(fields.size()));
@@ -91,42 +84,28 @@ void read_openalpr(const fs::path& path, const ReadOptions& options, const Image
 
 namespace {
 
-class OpenAlprWriter : public Writer {
+class OpenAlprWriter : public PerImageFileWriter {
  public:
-  OpenAlprWriter(const fs::path& output, const WriteOptions& options) : folder_(output), options_(options) {}
+  OpenAlprWriter(const fs::path& output, const WriteOptions& options)
+      : PerImageFileWriter(output, options, ".txt", "OpenALPR") {}
 
-  bool write(const AnnotatedImage& image) override {
-    if (image.normalized) {
-      problem(options_, Problem::unknown_size, image.image, 0,
-              "OpenALPR needs pixel boxes but the image size is unknown (give the images folder)");
-      return false;
-    }
+ private:
+  void format(const AnnotatedImage& image, std::string& s) override {
     const std::string file = fs::path(image.image).filename().string();
-    std::string& s = buffer_;
-    s.clear();
     for (const LabeledBox& b : image.boxes) {
       // The benchmark files hold integers; the box is rounded edge by edge so that it stays where it was.
       const long x = std::lround(b.box.x1), y = std::lround(b.box.y1);
-      s += file + "\t" + std::to_string(x) + "\t" + std::to_string(y) + "\t" +
-           std::to_string(std::lround(b.box.x2) - x) + "\t" + std::to_string(std::lround(b.box.y2) - y) + "\t";
+      s += file;
+      for (const long v : {x, y, std::lround(b.box.x2) - x, std::lround(b.box.y2) - y}) {
+        s += '\t';
+        text::append_int(s, v);
+      }
+      s += '\t';
       // A tab or newline inside the text would break the line apart.
       for (const char c : b.text) s += (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;
-      s += "\n";
+      s += '\n';
     }
-    const fs::path rel = per_image_path(image.image, ".txt");
-    if (!folder_.write(rel, s)) {
-      problem(options_, Problem::duplicate_image, image.image, 0, "a second image would be written to " + rel.string());
-      return false;
-    }
-    return true;
   }
-
-  void finish() override { folder_.commit(); }
-
- private:
-  StagedFolder folder_;
-  WriteOptions options_;
-  std::string buffer_;
 };
 
 }  // namespace

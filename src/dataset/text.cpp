@@ -144,6 +144,17 @@ void split_csv(std::string_view line, std::vector<std::string_view>& fields, std
   }
 }
 
+void split_on(std::string_view line, char separator, std::vector<std::string_view>& fields) {
+  fields.clear();
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = line.find(separator, start);
+    fields.push_back(line.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return;
+    start = end + 1;
+  }
+}
+
 void split_blanks(std::string_view line, std::vector<std::string_view>& fields) {
   fields.clear();
   std::size_t i = 0;

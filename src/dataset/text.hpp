@@ -25,6 +25,8 @@ bool is_valid_utf8(std::string_view s);
 // Splits one CSV record (RFC 4180 quoting, no embedded newlines). Views point into `line` or, for quoted
 // fields, into `scratch`, which is reserved up front so that it never reallocates under them.
 void split_csv(std::string_view line, std::vector<std::string_view>& fields, std::string& scratch);
+// Splits on every `separator` (empty fields kept): the tab-separated OpenALPR lines.
+void split_on(std::string_view line, char separator, std::vector<std::string_view>& fields);
 // Splits on runs of blanks (spaces and tabs).
 void split_blanks(std::string_view line, std::vector<std::string_view>& fields);
 
@@ -62,9 +64,9 @@ class LineReader {
   bool eof_ = false;
 };
 
-// Remembers which strings were seen in 8 bytes per entry (a 64-bit hash in an open-addressing table), so
-// that duplicate image ids in a multi-gigabyte CSV cost memory per image, not per row, and no allocation
-// per insert. A false "seen" needs a 64-bit hash collision.
+// Remembers which strings were seen as 64-bit hashes in an open-addressing table kept at most half full (16
+// to 32 bytes per entry), so that duplicate image ids in a multi-gigabyte CSV cost memory per image, not per
+// row, and no allocation per insert. A false "seen" needs a 64-bit hash collision.
 class SeenSet {
  public:
   bool insert(std::string_view key);  // false when it was already there

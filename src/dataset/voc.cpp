@@ -89,20 +89,14 @@ void read_voc(const fs::path& path, const ReadOptions& options, const ImageSink&
 
 namespace {
 
-class VocWriter : public Writer {
+class VocWriter : public PerImageFileWriter {
  public:
-  VocWriter(const fs::path& output, const WriteOptions& options) : folder_(output), options_(options) {}
+  VocWriter(const fs::path& output, const WriteOptions& options)
+      : PerImageFileWriter(output, options, ".xml", "Pascal VOC") {}
 
-  bool write(const AnnotatedImage& image) override {
-    if (image.normalized) {
-      problem(options_, Problem::unknown_size, image.image, 0,
-              "Pascal VOC needs pixel boxes but the image size is unknown (give the images folder)");
-      return false;
-    }
-    const fs::path rel = per_image_path(image.image, ".xml");
+ private:
+  void format(const AnnotatedImage& image, std::string& s) override {
     const std::string filename = fs::path(image.image).filename().string();
-    std::string& s = buffer_;
-    s.clear();
     s += "<annotation>\n\t<folder>images</folder>\n\t<filename>";
     xml::append_escaped(s, filename);
     s += "</filename>\n\t<size>\n\t\t<width>" + std::to_string(image.width) + "</width>\n\t\t<height>" +
@@ -128,19 +122,7 @@ class VocWriter : public Writer {
       s += "</ymax>\n\t\t</bndbox>\n\t</object>\n";
     }
     s += "</annotation>\n";
-    if (!folder_.write(rel, s)) {
-      problem(options_, Problem::duplicate_image, image.image, 0, "a second image would be written to " + rel.string());
-      return false;
-    }
-    return true;
   }
-
-  void finish() override { folder_.commit(); }
-
- private:
-  StagedFolder folder_;
-  WriteOptions options_;
-  std::string buffer_;
 };
 
 }  // namespace

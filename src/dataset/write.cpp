@@ -158,5 +158,32 @@ void StagedFolder::commit() {
   fs::remove_all(stage_, ec);
 }
 
+PerImageFileWriter::PerImageFileWriter(const fs::path& output, const WriteOptions& options, std::string extension,
+                                       std::string format_label, bool pixels_required)
+    : folder_(output),
+      options_(options),
+      extension_(std::move(extension)),
+      format_label_(std::move(format_label)),
+      pixels_required_(pixels_required) {}
+
+bool PerImageFileWriter::write(const AnnotatedImage& image) {
+  const bool unsized = image.width <= 0 || image.height <= 0;
+  if (image.normalized ? pixels_required_ : (unsized && !pixels_required_)) {
+    problem(options_, Problem::unknown_size, image.image, 0,
+            format_label_ +
+                (image.normalized ? " stores pixels" : " needs the image size to normalise pixel boxes") +
+                ", and the image size is unknown (give the images folder)");
+    return false;
+  }
+  const fs::path rel = per_image_path(image.image, extension_);
+  buffer_.clear();
+  format(image, buffer_);
+  if (!accepts(rel) || !folder_.write(rel, buffer_)) {
+    problem(options_, Problem::duplicate_image, image.image, 0, "a second image would be written to " + rel.string());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace detail
 }  // namespace roadveil::dataset

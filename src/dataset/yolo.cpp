@@ -129,24 +129,24 @@ void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink
 
 namespace {
 
-class YoloWriter : public Writer {
+class YoloWriter : public PerImageFileWriter {
  public:
   YoloWriter(const fs::path& output, const WriteOptions& options)
-      : folder_(output), options_(options), classes_(class_index(options)) {}
+      : PerImageFileWriter(output, options, ".txt", "YOLO", /*pixels_required=*/false), classes_(class_index(options)) {}
 
-  bool write(const AnnotatedImage& image) override {
-    float w = 1, h = 1;
-    if (!image.normalized) {
-      if (image.width <= 0 || image.height <= 0) {
-        problem(options_, Problem::unknown_size, image.image, 0,
-                "YOLO needs the image size to normalise pixel boxes, and it is unknown (give the images folder)");
-        return false;
-      }
-      w = static_cast<float>(image.width);
-      h = static_cast<float>(image.height);
-    }
-    std::string& s = buffer_;
-    s.clear();
+  void finish() override {
+    std::string s;
+    for (const std::string& name : classes_->names()) s += name + "\n";
+    folder_.write("classes.txt", s);
+    PerImageFileWriter::finish();
+  }
+
+ private:
+  bool accepts(const fs::path& relative) const override { return !is_class_file(relative); }
+
+  void format(const AnnotatedImage& image, std::string& s) override {
+    const float w = image.normalized ? 1.0f : static_cast<float>(image.width);
+    const float h = image.normalized ? 1.0f : static_cast<float>(image.height);
     for (const LabeledBox& b : image.boxes) {
       const Box n = clamp_to({b.box.x1 / w, b.box.y1 / h, b.box.x2 / w, b.box.y2 / h}, 1.0f, 1.0f);
       char line[128];
@@ -154,26 +154,9 @@ class YoloWriter : public Writer {
                     n.height());
       s += line;
     }
-    const fs::path rel = per_image_path(image.image, ".txt");
-    if (is_class_file(rel) || !folder_.write(rel, s)) {
-      problem(options_, Problem::duplicate_image, image.image, 0, "a second image would be written to " + rel.string());
-      return false;
-    }
-    return true;
   }
 
-  void finish() override {
-    std::string s;
-    for (const std::string& name : classes_->names()) s += name + "\n";
-    folder_.write("classes.txt", s);
-    folder_.commit();
-  }
-
- private:
-  StagedFolder folder_;
-  WriteOptions options_;
   std::shared_ptr<ClassIndex> classes_;
-  std::string buffer_;
 };
 
 }  // namespace

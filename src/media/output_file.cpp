@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 #include <unistd.h>
 
 #include "core/error.hpp"
@@ -28,11 +29,22 @@ const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source) {
   return codec;
 }
 
-AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source) {
+// H.264/HEVC encoders need even sides for subsampled chroma. An odd-sized source keeps its exact size by
+// encoding without subsampling on that axis (4:4:4), which every software decoder plays.
+bool fits_size(AVPixelFormat f, int width, int height) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(f);
+  return d && !((width & 1) && d->log2_chroma_w) && !((height & 1) && d->log2_chroma_h);
+}
+
+AVPixelFormat pick_pixel_format(const AVCodec* codec, AVPixelFormat source, int width, int height) {
   if (!codec->pix_fmts) return source;
+  std::vector<AVPixelFormat> usable;
   for (const AVPixelFormat* p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; ++p)
-    if (*p == source) return source;
-  return avcodec_find_best_pix_fmt_of_list(codec->pix_fmts, source, 0, nullptr);
+    if (fits_size(*p, width, height)) usable.push_back(*p);
+  if (usable.empty()) return source;
+  if (std::find(usable.begin(), usable.end(), source) != usable.end()) return source;
+  usable.push_back(AV_PIX_FMT_NONE);
+  return avcodec_find_best_pix_fmt_of_list(usable.data(), source, 0, nullptr);
 }
 
 // Side data that describes how to show the picture, which stays true after re-encoding.
@@ -88,7 +100,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       options.source_pixel_format >= 0 ? static_cast<AVPixelFormat>(options.source_pixel_format) : dec->pix_fmt;
   enc->width = dec->width;
   enc->height = dec->height;
-  enc->pix_fmt = pick_pixel_format(codec, source_format);
+  enc->pix_fmt = pick_pixel_format(codec, source_format, dec->width, dec->height);
   enc->sample_aspect_ratio = vin->sample_aspect_ratio.num ? vin->sample_aspect_ratio : dec->sample_aspect_ratio;
   // The encoder runs in the input stream's time base so that every source timestamp survives unchanged
   // (variable frame rate included); the frame rate only guides rate control.

@@ -204,4 +204,5 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_pair(std::string(".avi"), std::string("-c:v mjpeg -pix_fmt yuvj420p")),
                       std::make_pair(std::string(".mkv"), std::string("-c:v libvpx-vp9 -pix_fmt yuv420p -deadline realtime")),
                       std::make_pair(std::string(".mkv"), std::string("-c:v libaom-av1 -cpu-used 8 -pix_fmt yuv420p")),
-                      std::make_pair(std::string(".avi"), std::string("-c:v mpeg4"))));
+                      std::make_pair(std::string(".avi"), std::string("-c:v mpeg4")),
+                      std::make_pair(std::string(".mkv"), std::string("-c:v ffv1 -pix_fmt yuv420p -vf scale=175:99"))));

@@ -1,0 +1,195 @@
+// `roadveil dataset convert` and `stats` run as a user runs them: the built binary, exit codes, output files,
+// and what lands on stdout and stderr.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+const fs::path kEval = fs::path(ROADVEIL_SHARED_DIR) / "eval";
+
+class Dir {
+ public:
+  Dir() {
+    std::string pattern = (fs::temp_directory_path() / "roadveil-dataset-cli-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~Dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < s.size()) {
+    const std::size_t nl = s.find('\n', start);
+    lines.push_back(s.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return lines;
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+CliResult roadveil(const Dir& dir, const std::vector<std::string>& args) {
+  std::string cmd = quote(ROADVEIL_CLI);
+  for (const std::string& a : args) cmd += " " + quote(a);
+  cmd += " >" + quote((dir / "stdout.txt").string()) + " 2>" + quote((dir / "stderr.txt").string());
+  const int status = std::system(cmd.c_str());
+  CliResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(dir / "stdout.txt");
+  r.err = slurp(dir / "stderr.txt");
+  fs::remove(dir / "stdout.txt");
+  fs::remove(dir / "stderr.txt");
+  return r;
+}
+
+const std::string kHeader =
+    "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside\n";
+const std::string kRows =
+    "000a1249af2bc5f0,xclick,/m/01jfm_,1,0.1,0.2,0.5,0.55,0,0,0,0,0\n"
+    "000a1249af2bc5f0,xclick,/m/0dzct,1,0.3,0.35,0.2,0.3,1,0,0,0,0\n"
+    "000a1249af2bc5f0,xclick,/m/0k4j,1,0.0,0.5,0.4,0.9,0,1,1,0,0\n"
+    "0b6f22bf3b586889,xclick,/m/01jfm_,1,0.6,0.7,0.6,0.65,0,0,0,0,0\n"
+    "0c2b5e4e1a0b8fd1,xclick,/m/0dzct,1,0.25,0.5,0.25,0.5,0,0,0,0,0\n";
+
+// An Open Images sample: the CSV, the real class descriptions, real JPEGs under the ImageIDs.
+void open_images_sample(const Dir& dir, const std::string& csv) {
+  std::ofstream(dir / "boxes.csv") << csv;
+  fs::create_directories(dir / "images");
+  const fs::path src = kEval / "dashcam-berlin-dev" / "images";
+  fs::create_symlink(src / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg", dir / "images" / "000a1249af2bc5f0.jpg");
+  fs::create_symlink(src / "196eb840-75e8-4e0d-9de2-adcb93cb8bd1.jpg", dir / "images" / "0b6f22bf3b586889.jpg");
+  fs::create_symlink(src / "1df7b59b-66e1-4ba0-99fe-1c7ade76f85b.jpg", dir / "images" / "0c2b5e4e1a0b8fd1.jpg");
+}
+
+std::vector<std::string> open_images_args(const Dir& dir) {
+  return {"dataset", "convert", "--from", "openimages", "--to", "gt-manifest",
+          "--classes", "Vehicle registration plate,Human face",
+          "--images", (dir / "images").string(), "--annotations", (dir / "boxes.csv").string(),
+          "--class-descriptions", (kEval / "openimages" / "class-descriptions-boxable.csv").string(),
+          "--image-uri-prefix", "s3://bucket/prefix/", "-o", (dir / "train.manifest").string()};
+}
+
+TEST(DatasetCli, OpenImagesToManifestAsInTheIssue) {
+  Dir dir;
+  open_images_sample(dir, kHeader + kRows);
+  const CliResult r = roadveil(dir, open_images_args(dir));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("wrote 3 images, 4 boxes (gt-manifest) -> "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Vehicle registration plate: 2 boxes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("left out: 1 boxes of other classes"), std::string::npos) << r.out;
+  const auto lines = lines_of(slurp(dir / "train.manifest"));
+  ASSERT_EQ(lines.size(), 3u);
+  const json j = json::parse(lines[0]);
+  EXPECT_EQ(j["source-ref"], "s3://bucket/prefix/000a1249af2bc5f0.jpg");
+  EXPECT_EQ(j["bounding-box-metadata"]["type"], "groundtruth/object-detection");
+  EXPECT_EQ(j["bounding-box"]["annotations"].size(), 2u);
+}
+
+TEST(DatasetCli, SplitWritesTwoOutputs) {
+  Dir dir;
+  const fs::path out = dir / "berlin.manifest";
+  const CliResult r = roadveil(dir, {"dataset", "convert", "--annotations", (kEval / "dashcam-berlin-dev" / "annotations").string(),
+                               "--to", "gt-manifest", "--image-uri-prefix", "s3://b/berlin", "-o", out.string(),
+                               "--split", "0.8", "--seed", "11"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto train = lines_of(slurp(out)), val = lines_of(slurp(dir / "berlin-val.manifest"));
+  EXPECT_EQ(train.size() + val.size(), 50u);
+  EXPECT_FALSE(val.empty());
+  EXPECT_NE(r.out.find("validation: " + std::to_string(val.size()) + " images"), std::string::npos) << r.out;
+}
+
+TEST(DatasetCli, BadRowStrictFailsWithOneMessageAndNoOutput) {
+  Dir dir;
+  open_images_sample(dir, kHeader + kRows.substr(0, kRows.find('\n') + 1) + "000a1249af2bc5f0,xclick,/m/01jfm_,1\n" +
+                              kRows.substr(kRows.find('\n') + 1));
+  auto args = open_images_args(dir);
+  args.push_back("--strict");
+  const CliResult r = roadveil(dir, args);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "roadveil: error: " + (dir / "boxes.csv").string() + ":3: expected 13 columns, found 4\n");
+  EXPECT_FALSE(fs::exists(dir / "train.manifest"));
+  EXPECT_FALSE(fs::exists(dir / "train.manifest.tmp"));
+}
+
+TEST(DatasetCli, BadRowLenientSkipsCountsAndWarns) {
+  Dir dir;
+  open_images_sample(dir, kHeader + kRows + "0c2b5e4e1a0b8fd1,xclick,/m/0dzct,1,0.7,0.5,0.25,0.5,0,0,0,0,0\n");
+  const CliResult r = roadveil(dir, open_images_args(dir));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "roadveil: warning: " + (dir / "boxes.csv").string() + ":7: XMin > XMax or YMin > YMax\n");
+  EXPECT_NE(r.out.find("skipped bad input: 1 bad box"), std::string::npos) << r.out;
+  EXPECT_EQ(lines_of(slurp(dir / "train.manifest")).size(), 3u);
+}
+
+TEST(DatasetCli, StatsTextAndJson) {
+  Dir dir;
+  const std::string ann = (kEval / "dashcam-berlin-dev" / "annotations").string();
+  CliResult r = roadveil(dir, {"dataset", "stats", ann});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("50 images (0 without boxes), 266 boxes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("box width histogram"), std::string::npos) << r.out;
+  r = roadveil(dir, {"dataset", "stats", ann, "--format", "voc", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["images"], 50);
+  EXPECT_EQ(j["boxes"], 266);
+  EXPECT_EQ(j["classes"][0]["name"], "Human face");
+  EXPECT_EQ(j["classes"][0]["boxes"], 131);
+}
+
+TEST(DatasetCli, UsageAndInputErrors) {
+  Dir dir;
+  CliResult r = roadveil(dir, {"dataset", "convert", "--annotations", "x", "--to", "pascal", "-o", "y"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  r = roadveil(dir, {"dataset", "stats", (dir / "missing.csv").string(), "--format", "openimages"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "roadveil: error: " + (dir / "missing.csv").string() + ": no such file or folder\n");
+  // Open Images boxes are relative: without the images their pixel size is unknown.
+  open_images_sample(dir, kHeader + kRows);
+  auto args = open_images_args(dir);
+  args.erase(args.begin() + 8, args.begin() + 10);  // --images DIR
+  r = roadveil(dir, args);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(lines_of(r.err).size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("needs --images DIR"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "train.manifest"));
+}
+
+}  // namespace

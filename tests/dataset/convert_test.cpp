@@ -1,0 +1,348 @@
+// dataset::convert end to end, and the bad-input handling of the readers not covered elsewhere.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "dataset/convert.hpp"
+#include "dataset_test_util.hpp"
+
+namespace roadveil::dataset {
+namespace {
+
+using namespace testing;
+using json = nlohmann::json;
+
+ConvertOptions open_images_to_manifest(const TempDir& dir) {
+  link_images(dir / "images");
+  write_text(dir / "boxes.csv", kHeader + kRows);
+  ConvertOptions o;
+  o.input = dir / "boxes.csv";
+  o.from = Format::openimages;
+  o.to = Format::gt_manifest;
+  o.output = dir / "train.manifest";
+  o.read.images_dir = dir / "images";
+  o.read.class_descriptions = class_descriptions();
+  o.write.image_uri_prefix = "s3://bucket/oid/";
+  o.write.creation_date = "2024-01-02T03:04:05";
+  return o;
+}
+
+TEST(Convert, OpenImagesToManifestWithClassesAndDrops) {
+  TempDir dir;
+  ConvertOptions o = open_images_to_manifest(dir);
+  o.read.classes = {"Vehicle registration plate", "/m/0dzct"};
+  o.drop_depiction = true;
+  Report report;
+  const ConvertResult r = convert(o, report);
+  EXPECT_EQ(r.images, 2u);
+  EXPECT_EQ(r.boxes, 3u);
+  ASSERT_EQ(r.boxes_per_class.size(), 2u);
+  EXPECT_EQ(r.boxes_per_class[0], (std::pair<std::string, std::size_t>{"Vehicle registration plate", 1}));
+  EXPECT_EQ(r.boxes_per_class[1], (std::pair<std::string, std::size_t>{"Human face", 2}));
+  EXPECT_EQ(report.count(Drop::other_class), 1u);  // the car
+  EXPECT_EQ(report.count(Drop::depiction), 1u);
+  EXPECT_EQ(report.count(Drop::empty_image), 1u);  // the image whose only plate was a depiction
+  const auto lines = read_lines(o.output);
+  ASSERT_EQ(lines.size(), 2u);
+  const json first = json::parse(lines[0]);
+  EXPECT_EQ(first["source-ref"], "s3://bucket/oid/000a1249af2bc5f0.jpg");
+  EXPECT_EQ(first["bounding-box"]["image_size"][0]["width"], 1920);
+  // --classes fixes the numbering: the plate is class 0, the face class 1.
+  EXPECT_EQ(first["bounding-box"]["annotations"][0],
+            (json{{"class_id", 0}, {"left", 192}, {"top", 540}, {"width", 192}, {"height", 54}}));
+  EXPECT_EQ(first["bounding-box-metadata"]["class-map"], (json{{"0", "Vehicle registration plate"}, {"1", "Human face"}}));
+  EXPECT_EQ(first["bounding-box-metadata"]["creation-date"], "2024-01-02T03:04:05");
+  EXPECT_EQ(tree(dir.path()), (std::vector<std::string>{"boxes.csv", "images", "images/000a1249af2bc5f0.jpg",
+                                                         "images/0b6f22bf3b586889.jpg", "images/0c2b5e4e1a0b8fd1.jpg",
+                                                         "train.manifest"}));
+}
+
+TEST(Convert, GroupOfAndRenameAndMinSize) {
+  TempDir dir;
+  ConvertOptions o = open_images_to_manifest(dir);
+  o.drop_group_of = true;
+  o.rename = {{"Vehicle registration plate", "plate"}, {"Human face", "face"}};
+  o.min_size = 60;  // the face of the first image is 96x108 px, the plate 192x54
+  Report report;
+  const ConvertResult r = convert(o, report);
+  EXPECT_EQ(report.count(Drop::group_of), 1u);
+  EXPECT_EQ(report.count(Drop::too_small), 2u);  // the first plate (54 px high) and the depicted one (54 px)
+  EXPECT_EQ(r.boxes, 2u);
+  std::vector<std::string> names;
+  for (const auto& [name, n] : r.boxes_per_class) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"face"}));
+}
+
+TEST(Convert, SplitIsFixedBySeedAndCoversEveryImage) {
+  TempDir dir;
+  auto run = [&](std::uint64_t seed, const std::string& name) {
+    ConvertOptions o;
+    o.input = shared_eval() / "dashcam-berlin-dev" / "annotations";
+    o.from = Format::voc;
+    o.to = Format::gt_manifest;
+    o.output = dir / (name + ".manifest");
+    o.write.image_uri_prefix = "s3://b/berlin/";
+    o.write.creation_date = "2024-01-02T03:04:05";
+    o.split = 0.8;
+    o.seed = seed;
+    Report report;
+    return convert(o, report);
+  };
+  const ConvertResult a = run(7, "a"), b = run(7, "b"), c = run(8, "c");
+  EXPECT_EQ(a.val_output, dir / "a-val.manifest");
+  EXPECT_EQ(a.train_images + a.val_images, 50u);
+  EXPECT_GT(a.train_images, 30u);
+  EXPECT_GT(a.val_images, 2u);
+  EXPECT_EQ(read_text(dir / "a.manifest"), read_text(dir / "b.manifest"));
+  EXPECT_EQ(read_text(dir / "a-val.manifest"), read_text(dir / "b-val.manifest"));
+  EXPECT_NE(read_text(dir / "a-val.manifest"), read_text(dir / "c-val.manifest"));
+  // No image on both sides.
+  for (const std::string& line : read_lines(dir / "a-val.manifest")) {
+    EXPECT_EQ(read_text(dir / "a.manifest").find(json::parse(line)["source-ref"].get<std::string>()), std::string::npos);
+  }
+}
+
+TEST(Convert, SplitFractionHolds) {
+  std::size_t train = 0;
+  for (int i = 0; i < 20000; ++i) train += in_training_split("img" + std::to_string(i) + ".jpg", 0.9, 42);
+  EXPECT_NEAR(static_cast<double>(train) / 20000, 0.9, 0.01);
+  EXPECT_EQ(default_val_output("out/train.manifest"), fs::path("out/train-val.manifest"));
+  EXPECT_EQ(default_val_output("out/yolo/"), fs::path("out/yolo-val"));
+}
+
+TEST(Convert, RenameManyClassesIntoOneForYolo) {
+  TempDir dir;
+  ConvertOptions o;
+  o.input = shared_eval() / "faces-street" / "annotations";
+  o.from = Format::voc;
+  o.to = Format::yolo;
+  o.output = dir / "labels";
+  o.rename = {{"con_mascarilla", "face"}, {"sin_mascarilla", "face"}, {"mascarilla_mal_puesta", "face"}};
+  o.min_size = 10;
+  Report report;
+  const ConvertResult r = convert(o, report);
+  EXPECT_EQ(read_lines(dir / "labels" / "classes.txt"), (std::vector<std::string>{"face"}));
+  EXPECT_GT(report.count(Drop::too_small), 0u);
+  EXPECT_EQ(r.boxes + report.count(Drop::too_small), 4072u);
+  ReadOptions back;
+  back.images_dir = shared_eval() / "faces-street" / "images";
+  const auto images = read_annotations(dir / "labels", Format::yolo, back);
+  EXPECT_EQ(box_count(images), r.boxes);
+  for (const auto& i : images) {
+    for (const auto& b : i.boxes) {
+      EXPECT_EQ(b.label, "face");
+      EXPECT_GE(b.box.width(), 10 - 0.01f) << i.image;
+    }
+  }
+}
+
+TEST(Convert, StrictFailureLeavesNoOutput) {
+  for (const Format to : {Format::gt_manifest, Format::voc, Format::coco}) {
+    TempDir dir;
+    ConvertOptions o = open_images_to_manifest(dir);
+    o.to = to;
+    o.output = dir / (to == Format::voc ? "out" : "out.file");
+    // A good image is converted first, then the bad row stops the run.
+    write_text(dir / "boxes.csv", kHeader + kRows + "ffffffff00000000,xclick,/m/01jfm_,1,0.1,0.2,0.5\n");
+    Report report(true);
+    try {
+      convert(o, report);
+      FAIL() << "strict convert accepted a bad row";
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()), (dir / "boxes.csv").string() + ":7: expected 13 columns, found 7");
+    }
+    for (const std::string& name : tree(dir.path())) {
+      EXPECT_TRUE(name == "boxes.csv" || name.rfind("images", 0) == 0) << format_name(to) << " left " << name;
+    }
+  }
+}
+
+TEST(Convert, NothingToWriteIsAnError) {
+  TempDir dir;
+  ConvertOptions o = open_images_to_manifest(dir);
+  o.min_size = 5000;
+  Report report;
+  EXPECT_THROW(convert(o, report), Error);
+  EXPECT_FALSE(fs::exists(o.output));
+}
+
+TEST(Convert, OpenImagesToPixelFormatsNeedsImages) {
+  TempDir dir;
+  ConvertOptions o = open_images_to_manifest(dir);
+  o.read.images_dir.clear();
+  Report report;
+  try {
+    convert(o, report);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("--images"), std::string::npos) << e.what();
+  }
+  // YOLO keeps normalised boxes: no images needed.
+  o.to = Format::yolo;
+  o.output = dir / "yolo";
+  EXPECT_EQ(convert(o, report).boxes, 5u);
+  EXPECT_EQ(read_lines(dir / "yolo" / "000a1249af2bc5f0.txt")[0], "0 0.150000 0.525000 0.100000 0.050000");
+}
+
+TEST(Convert, OptionErrors) {
+  EXPECT_EQ(parse_rename("a b=c"), (std::pair<std::string, std::string>{"a b", "c"}));
+  EXPECT_THROW(parse_rename("abc"), Error);
+  EXPECT_THROW(parse_rename("=c"), Error);
+  EXPECT_EQ(parse_class_list(" Human face, Vehicle registration plate ,,"),
+            (std::vector<std::string>{"Human face", "Vehicle registration plate"}));
+  TempDir dir;
+  ConvertOptions o = open_images_to_manifest(dir);
+  Report report;
+  o.split = 1.0;
+  EXPECT_THROW(convert(o, report), Error);
+  o.split.reset();
+  o.to = Format::openimages;
+  EXPECT_THROW(convert(o, report), Error);
+}
+
+TEST(Writers, FolderFormatsReportImagesTheyCannotHold) {
+  AnnotatedImage normalised;
+  normalised.image = "n.jpg";
+  normalised.normalized = true;
+  normalised.boxes.resize(1);
+  normalised.boxes[0].box = {0.1f, 0.1f, 0.2f, 0.2f};
+  AnnotatedImage unsized = normalised;
+  unsized.image = "u.jpg";
+  unsized.normalized = false;
+  unsized.boxes[0].box = {10, 10, 20, 20};
+  AnnotatedImage classes = unsized;
+  classes.image = "classes.jpg";
+  classes.width = 100;
+  classes.height = 100;
+  TempDir dir;
+  Report report;
+  WriteOptions w;
+  w.report = &report;
+  auto voc = make_writer(Format::voc, dir / "voc", w);
+  EXPECT_FALSE(voc->write(normalised));
+  EXPECT_TRUE(voc->write(unsized));  // VOC can say <width>0</width>; the boxes are pixels
+  auto alpr = make_writer(Format::openalpr, dir / "alpr", w);
+  EXPECT_FALSE(alpr->write(normalised));
+  auto yolo = make_writer(Format::yolo, dir / "yolo", w);
+  EXPECT_TRUE(yolo->write(normalised));
+  EXPECT_FALSE(yolo->write(unsized));
+  EXPECT_FALSE(yolo->write(classes));  // would overwrite classes.txt
+  EXPECT_EQ(report.count(Problem::unknown_size), 3u);
+  EXPECT_EQ(report.count(Problem::duplicate_image), 1u);
+  yolo->finish();
+  EXPECT_EQ(tree(dir / "yolo"), (std::vector<std::string>{"classes.txt", "n.txt"}));
+  // Writers dropped without finish() leave nothing behind.
+  voc.reset();
+  alpr.reset();
+  EXPECT_EQ(tree(dir.path()), (std::vector<std::string>{"yolo", "yolo/classes.txt", "yolo/n.txt"}));
+}
+
+TEST(BadInput, CocoProblemsPointAtTheElement) {
+  TempDir dir;
+  write_text(dir / "c.json", R"({
+    "images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 50},
+               {"id": 1, "file_name": "b.jpg", "width": 100, "height": 50},
+               {"id": 2, "file_name": "c.jpg"},
+               {"id": 3, "width": 100}],
+    "annotations": [{"image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "iscrowd": 1},
+                    {"image_id": 1, "category_id": 9, "bbox": [10, 10, 20, 20]},
+                    {"image_id": 5, "category_id": 1, "bbox": [10, 10, 20, 20]},
+                    {"image_id": 1, "category_id": 1, "bbox": [90, 10, 20, 20]},
+                    {"image_id": 1, "category_id": 1, "bbox": [1, 2]},
+                    {"image_id": 3, "category_id": 1, "bbox": [1, 2, 3, 4]}],
+    "categories": [{"id": 1, "name": "face"}]})");
+  Report report;
+  ReadOptions o;
+  o.report = &report;
+  const auto images = read_annotations(dir / "c.json", Format::coco, o);
+  ASSERT_EQ(images.size(), 2u);  // a.jpg, and c.jpg without a size
+  ASSERT_EQ(images[0].boxes.size(), 1u);
+  EXPECT_TRUE(images[0].boxes[0].is_group_of);
+  EXPECT_EQ(report.count(Problem::duplicate_image), 1u);
+  EXPECT_EQ(report.count(Problem::unknown_label), 1u);
+  EXPECT_EQ(report.count(Problem::malformed), 3u);  // images[3] once, not again for its annotation
+  EXPECT_EQ(report.count(Problem::bad_box), 1u);
+  bool pointed = false;
+  for (const auto& m : report.messages()) pointed = pointed || m.find("c.json: annotations[3]: box") != std::string::npos;
+  EXPECT_TRUE(pointed);
+  write_text(dir / "broken.json", "{\"images\": [");
+  EXPECT_THROW(read_annotations(dir / "broken.json", Format::coco, o), Error);
+  write_text(dir / "latin1.json", "{\"images\": [{\"id\": 1, \"file_name\": \"caf\xE9.jpg\"}], \"annotations\": []}");
+  try {
+    read_annotations(dir / "latin1.json", Format::coco, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid UTF-8"), std::string::npos) << e.what();
+  }
+}
+
+TEST(BadInput, YoloLines) {
+  TempDir dir;
+  write_text(dir / "labels" / "classes.txt", "plate\nface\n");
+  write_text(dir / "labels" / "a.txt", "0 0.5 0.5 0.2 0.1\n1 0.5 0.5 0.2 0.1 0.87\n2 0.5 0.5 0.1 0.1\n0 1.5 0.5 0.1 0.1\n0 x 1 1 1\n");
+  Report report;
+  ReadOptions o;
+  o.report = &report;
+  const auto images = read_annotations(dir / "labels", Format::yolo, o);
+  ASSERT_EQ(images.size(), 1u);
+  EXPECT_TRUE(images[0].normalized);  // no image to size it
+  ASSERT_EQ(images[0].boxes.size(), 2u);
+  EXPECT_EQ(images[0].boxes[1].label, "face");
+  EXPECT_FLOAT_EQ(images[0].boxes[1].confidence, 0.87f);
+  EXPECT_FLOAT_EQ(images[0].boxes[0].box.x1, 0.4f);
+  EXPECT_EQ(report.count(Problem::unknown_label), 1u);
+  EXPECT_EQ(report.count(Problem::bad_box), 1u);
+  EXPECT_EQ(report.count(Problem::malformed), 1u);
+  EXPECT_NE(report.messages()[0].find("a.txt:3: class 2"), std::string::npos) << report.messages()[0];
+  // With an images folder given, a missing image is a problem.
+  o.images_dir = dir.path();
+  EXPECT_TRUE(read_annotations(dir / "labels", Format::yolo, o).empty());
+  EXPECT_EQ(report.count(Problem::missing_image), 1u);
+}
+
+TEST(BadInput, VocFiles) {
+  TempDir dir;
+  write_text(dir / "a.xml", "<annotation>\n<filename>a.jpg</filename>\n<object><name>x</name>\n</annotation>\n");
+  write_text(dir / "b.xml",
+             "<annotation><filename>b.jpg</filename><size><width>100</width><height>80</height></size>\n"
+             "<object><name>p</name></object>\n"
+             "<object><name>p</name><bndbox><xmin>50</xmin><ymin>1</ymin><xmax>40</xmax><ymax>9</ymax></bndbox></object>\n"
+             "<object><name>p</name><bndbox><xmin>5</xmin><ymin>1</ymin><xmax>40</xmax><ymax>90</ymax></bndbox></object>\n"
+             "<object><name>p</name><bndbox><xmin>5</xmin><ymin>1</ymin><xmax>40.5</xmax><ymax>9</ymax></bndbox></object>\n"
+             "</annotation>\n");
+  write_text(dir / "c.xml", "<annotation><filename>\xFF.jpg</filename></annotation>");
+  write_text(dir / "d.xml", "<annotation><filename>b.jpg</filename></annotation>");
+  Report report;
+  ReadOptions o;
+  o.report = &report;
+  const auto images = read_annotations(dir.path(), Format::voc, o);
+  ASSERT_EQ(images.size(), 1u);
+  EXPECT_EQ(images[0].boxes.size(), 1u);
+  EXPECT_EQ(report.count(Problem::malformed), 2u);  // a.xml not well-formed, an object without a bndbox
+  EXPECT_EQ(report.count(Problem::bad_box), 2u);    // xmin > xmax, ymax past the image
+  EXPECT_EQ(report.count(Problem::bad_encoding), 1u);
+  EXPECT_EQ(report.count(Problem::duplicate_image), 1u);
+  EXPECT_NE(report.messages()[0].find("a.xml:4: not well-formed XML"), std::string::npos) << report.messages()[0];
+  EXPECT_NE(report.messages()[1].find("b.xml:2: <object> needs"), std::string::npos) << report.messages()[1];
+}
+
+TEST(BadInput, OpenAlprLines) {
+  TempDir dir;
+  write_text(dir / "a.txt", "a.jpg\t10\t20\t30\n");
+  write_text(dir / "b.txt", "b.jpg\t10\t20\t30\t40\tAB123\nother.jpg\t1\t2\t3\t4\tX\n");
+  Report report;
+  ReadOptions o;
+  o.report = &report;
+  const auto images = read_annotations(dir.path(), Format::openalpr, o);
+  ASSERT_EQ(images.size(), 2u);
+  EXPECT_TRUE(images[0].boxes.empty());
+  EXPECT_EQ(images[1].boxes.size(), 1u);
+  EXPECT_EQ(images[1].boxes[0].text, "AB123");
+  EXPECT_EQ(report.count(Problem::malformed), 2u);
+  EXPECT_NE(report.messages()[0].find("a.txt:1: expected 6 tab-separated fields"), std::string::npos)
+      << report.messages()[0];
+}
+
+}  // namespace
+}  // namespace roadveil::dataset

@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include "eval/coverage.hpp"
+
+using namespace roadveil;
+using namespace roadveil::eval;
+
+TEST(Coverage, FractionOfABoxInsideTheUnionOfRegions) {
+  const Box truth{0, 0, 10, 10};
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 10, 10}}, false), 1.0);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 5, 10}}, false), 0.5);
+  // Two overlapping halves are counted once.
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 6, 10}, Box{4, 0, 10, 10}}, false), 1.0);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {}, false), 0.0);
+  // An ellipse inscribed in the box covers about pi/4 of it.
+  EXPECT_NEAR(covered_fraction(Box{0, 0, 100, 100}, {Box{0, 0, 100, 100}}, true), 3.14159 / 4, 0.01);
+}
+
+TEST(Coverage, ClassNamesOfTheSharedSetsMap) {
+  EXPECT_EQ(class_for_label("Human face"), ObjectClass::Face);
+  EXPECT_EQ(class_for_label("sin_mascarilla"), ObjectClass::Face);
+  EXPECT_EQ(class_for_label("mascarilla_mal_puesta"), ObjectClass::Face);
+  EXPECT_EQ(class_for_label("Vehicle registration plate"), ObjectClass::Plate);
+  EXPECT_EQ(class_for_label("license-plate"), ObjectClass::Plate);
+  EXPECT_FALSE(class_for_label("Car").has_value());
+}
+
+TEST(Coverage, ReportCountsHiddenBucketsAndStrays) {
+  ImageEval img;
+  img.width = 100;
+  img.height = 100;
+  img.truth = {{ObjectClass::Face, Box{10, 10, 20, 20}},     // 10 px: hidden
+               {ObjectClass::Face, Box{50, 50, 90, 90}},     // 40 px: not hidden
+               {ObjectClass::Plate, Box{0, 80, 40, 90}}};    // 40 px plate: hidden
+  img.regions = {{ObjectClass::Face, Box{5, 5, 25, 25}, 0.9f, RegionSource::Detector, -1},
+                 {ObjectClass::Face, Box{70, 0, 80, 10}, 0.9f, RegionSource::Detector, -1},  // stray
+                 {ObjectClass::Plate, Box{0, 78, 42, 92}, 0.9f, RegionSource::Detector, -1}};
+  img.detections = {{ObjectClass::Face, Box{10, 10, 20, 20}, 0.9f}};
+  EvalConfig cfg;
+  cfg.ellipse = {false, false};
+  const Report r = evaluate({img}, cfg);
+  EXPECT_EQ(r.classes[0].truth, 2);
+  EXPECT_EQ(r.classes[0].hidden, 1);
+  EXPECT_EQ(r.classes[0].buckets[0].hidden, 1);
+  EXPECT_EQ(r.classes[0].buckets[2].total, 1);
+  EXPECT_EQ(r.classes[0].buckets[2].hidden, 0);
+  EXPECT_EQ(r.classes[0].stray, 1);
+  EXPECT_EQ(r.classes[1].hidden, 1);
+  EXPECT_EQ(r.classes[1].stray, 0);
+  EXPECT_DOUBLE_EQ(r.classes[0].ap50, 0.5);  // one of two faces found, at full precision
+  // With ellipses the 20 px region still hides the 10 px face (its box lies inside the ellipse).
+  cfg.ellipse = {true, false};
+  EXPECT_EQ(evaluate({img}, cfg).classes[0].hidden, 1);
+}
+
+TEST(AveragePrecision, PerfectAndEmpty) {
+  EXPECT_DOUBLE_EQ(average_precision({{Box{0, 0, 10, 10}}}, {{{Box{0, 0, 10, 10}, 0.9f}}}), 1.0);
+  EXPECT_DOUBLE_EQ(average_precision({{Box{0, 0, 10, 10}}}, {{}}), 0.0);
+  // A false positive ranked above the true one halves the precision at full recall.
+  EXPECT_DOUBLE_EQ(average_precision({{Box{0, 0, 10, 10}}}, {{{Box{50, 50, 60, 60}, 0.95f}, {Box{0, 0, 10, 10}, 0.9f}}}), 0.5);
+}
