@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "test_util.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -17,23 +19,7 @@ using json = nlohmann::json;
 
 const fs::path kEval = fs::path(ROADVEIL_SHARED_DIR) / "eval";
 
-class Dir {
- public:
-  Dir() {
-    std::string pattern = (fs::temp_directory_path() / "roadveil-dataset-cli-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~Dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using Dir = roadveil::testing::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataset/annotation.hpp"
+#include "test_util.hpp"
 
 namespace roadveil::dataset::testing {
 
@@ -18,25 +19,7 @@ namespace fs = std::filesystem;
 inline fs::path shared_eval() { return fs::path(ROADVEIL_SHARED_DIR) / "eval"; }
 inline fs::path class_descriptions() { return shared_eval() / "openimages" / "class-descriptions-boxable.csv"; }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "roadveil-dataset-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using roadveil::testing::TempDir;
 
 inline void write_text(const fs::path& path, const std::string& content) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
