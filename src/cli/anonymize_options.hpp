@@ -19,6 +19,10 @@ struct SharedOptions {
   int threads = 0;
   bool quiet = false, verbose = false;
   bool no_tracking = false;
+  std::string quality = "balanced";
+  bool no_context = false;
+  CLI::Option* face_resolution_option = nullptr;
+  CLI::Option* plate_resolution_option = nullptr;
 
   void add_detection(CLI::App& cmd);  // classes, thresholds, resolution, models, tracking, padding
   void add_rendering(CLI::App& cmd);  // style, shape, mosaic, encoder

@@ -43,6 +43,9 @@ struct Detection {
   ObjectClass cls = ObjectClass::Face;
   Box box;
   float score = 0;
+  // Context detections (a head region derived from a person box) are already the size of what must be
+  // hidden, so they get no class padding and are tracked apart from the detector's own boxes.
+  RegionSource source = RegionSource::Detector;
 };
 using Detections = std::vector<Detection>;
 

@@ -1,8 +1,54 @@
 #include "detect/frame_detector.hpp"
 
+#include <algorithm>
+
 #include "detect/model_registry.hpp"
 
 namespace roadveil::detect {
+
+std::optional<Quality> quality_from_string(std::string_view name) {
+  if (name == "fast") return Quality::Fast;
+  if (name == "balanced") return Quality::Balanced;
+  if (name == "max") return Quality::Max;
+  return std::nullopt;
+}
+
+void apply_quality(Quality q, DetectorConfig& c) {
+  switch (q) {
+    case Quality::Fast:
+      c.face_max_side = 1280;
+      c.plate_max_side = 1280;
+      c.context.enabled = false;
+      c.context.refine = false;
+      break;
+    case Quality::Balanced:
+      c.face_max_side = 1920;
+      c.plate_max_side = 1920;
+      c.context.enabled = true;
+      c.context.refine = false;
+      break;
+    case Quality::Max:
+      c.face_max_side = 1920;
+      c.plate_max_side = 1920;
+      c.context.enabled = true;
+      c.context.refine = true;
+      break;
+  }
+}
+
+Box head_region(const Box& person, const HeadGeometry& head) {
+  const float w = std::min(person.width(), head.max_width * person.height());
+  const float top = person.y1 + head.top * person.height();
+  return {person.cx() - 0.5f * w, top, person.cx() + 0.5f * w, top + head.height * person.height()};
+}
+
+bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
+  if (person.height() >= max_aspect * person.width()) return false;
+  const float cx = person.cx(), cy = person.cy();
+  return std::any_of(vehicles.begin(), vehicles.end(), [&](const Box& v) {
+    return cx >= v.x1 && cx <= v.x2 && cy >= v.y1 && cy <= v.y1 + 0.6f * v.height();
+  });
+}
 
 FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   if (!config.faces && !config.plates) return;
@@ -10,6 +56,8 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const RuntimeOptions runtime{config.threads};
   if (config.faces) faces_ = std::make_unique<FaceNetwork>(locate_model(dir, ModelId::FaceYunet), runtime);
   if (config.plates) plates_ = std::make_unique<PlateNetwork>(locate_model(dir, ModelId::PlateYolov9), runtime);
+  if (config.context.enabled)
+    context_ = std::make_unique<ContextNetwork>(locate_model(dir, ModelId::ContextYolox), runtime);
 }
 
 Detections FrameDetector::detect(const AVFrame& frame) {
@@ -17,12 +65,51 @@ Detections FrameDetector::detect(const AVFrame& frame) {
   const PixelRect whole{0, 0, frame.width, frame.height};
   if (faces_)
     for (const RawBox& b : faces_->detect(frame, whole, config_.face_max_side, config_.face_threshold))
-      out.push_back({ObjectClass::Face, clamp_to(b.box, frame.width, frame.height), b.score});
+      out.push_back({ObjectClass::Face, b.box, b.score});
   if (plates_)
     for (const RawBox& b : plates_->detect(frame, whole, config_.plate_max_side, config_.plate_threshold))
-      out.push_back({ObjectClass::Plate, clamp_to(b.box, frame.width, frame.height), b.score});
+      out.push_back({ObjectClass::Plate, b.box, b.score});
+  if (context_) add_context(frame, out);
+  for (Detection& d : out) d.box = clamp_to(d.box, static_cast<float>(frame.width), static_cast<float>(frame.height));
   std::erase_if(out, [](const Detection& d) { return d.box.empty(); });
   return out;
+}
+
+void FrameDetector::add_context(const AVFrame& frame, Detections& out) {
+  const ContextConfig& c = config_.context;
+  const float fw = static_cast<float>(frame.width), fh = static_cast<float>(frame.height);
+  const float lowest = std::min({c.person_threshold, c.occupant_threshold, c.vehicle_threshold,
+                                 c.refine ? c.refine_vehicle_threshold : 1.0f});
+  const auto found = context_->detect(frame, {0, 0, frame.width, frame.height}, c.max_side, lowest);
+  auto is_vehicle = [](int label) { return label == kCar || label == kBus || label == kTruck || label == kMotorcycle; };
+  vehicles_.clear();
+  for (const RawBox& b : found)
+    if (b.label != kMotorcycle && is_vehicle(b.label) && b.score >= c.vehicle_threshold) vehicles_.push_back(b.box);
+  // Crops are searched at twice their size (the networks' max_upscale), so the input side is 2x the crop's.
+  auto refine = [&](NetworkDetector& net, const Box& area, ObjectClass cls, float threshold) {
+    const PixelRect crop = covering_rect(area, frame.width, frame.height);
+    if (crop.w < 8 || crop.h < 8) return;
+    for (const RawBox& b : net.detect(frame, crop, 2 * std::max(crop.w, crop.h), threshold))
+      out.push_back({cls, b.box, b.score});
+  };
+  for (const RawBox& b : found) {
+    const float w = b.box.width(), h = b.box.height();
+    if (b.label == kPerson) {
+      if (b.score >= c.occupant_threshold && config_.faces && is_occupant(b.box, vehicles_, c.occupant_max_aspect)) {
+        out.push_back({ObjectClass::Face, {b.box.x1, b.box.y1 - 0.1f * h, b.box.x2, b.box.y2}, b.score, RegionSource::Context});
+        continue;
+      }
+      if (b.score < c.person_threshold || h < c.min_person_height * fh) continue;
+      if (config_.faces) out.push_back({ObjectClass::Face, head_region(b.box, c.head), b.score, RegionSource::Context});
+      if (c.refine && faces_)
+        refine(*faces_, {b.box.x1 - 0.1f * w, b.box.y1 - 0.1f * h, b.box.x2 + 0.1f * w, b.box.y1 + 0.45f * h},
+               ObjectClass::Face, c.refine_face_threshold);
+    } else if (c.refine && plates_ && b.score >= c.refine_vehicle_threshold && w < c.small_vehicle_width * fw &&
+               is_vehicle(b.label)) {
+      refine(*plates_, Box::from_center(b.box.cx(), b.box.cy(), 1.1f * w, 1.1f * h), ObjectClass::Plate,
+             c.refine_plate_threshold);
+    }
+  }
 }
 
 }  // namespace roadveil::detect

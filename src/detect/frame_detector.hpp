@@ -1,13 +1,55 @@
 #pragma once
 // All detection for one frame: which networks run, at which resolution, on which part of the frame.
+//
+// Faces and plates are small; people and vehicles are large and far easier to find. So besides the face
+// and plate networks on the whole frame, a COCO detector (YOLOX-nano) finds people and vehicles, and:
+//  - every person tall enough to show an identifiable head gets a head region at the top of its box
+//    (faces seen from the side or too small for the face network are still hidden);
+//  - optionally, the top of each person and each small vehicle is searched again at twice the resolution
+//    for faces and plates, spending full resolution only where they can be.
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "core/region.hpp"
 #include "detect/detectors.hpp"
 
 namespace roadveil::detect {
+
+// Where a head lies in a person box, as fractions of the box (measured on dashcam-berlin-dev: head top at
+// the box top, head height 0.15 of the person height, centre within +-0.3 of the box width from its
+// middle). The region spans the box width so that heads turned or leaning away from the centre, and
+// cyclists' heads over the handlebars, are still inside.
+struct HeadGeometry {
+  float top = -0.03f;       // region top, relative to the person box top, in person heights
+  float height = 0.25f;     // in person heights
+  float max_width = 0.5f;   // width is the person width, at most this many person heights
+};
+
+struct ContextConfig {
+  bool enabled = true;
+  int max_side = 1280;
+  float person_threshold = 0.4f;
+  // A person shorter than this share of the frame height has a head under ~1% of it (about 9 px at
+  // 1080p): too small to identify, and below the size annotators mark.
+  float min_person_height = 0.055f;
+  HeadGeometry head;
+  // Drivers and passengers, seen through glass as head and shoulders (a person box less than
+  // `occupant_max_aspect` times taller than wide, centred in the upper 60% of a vehicle box), score low:
+  // they are accepted from `occupant_threshold` and hidden whole (plus 10% above).
+  float occupant_threshold = 0.25f;
+  float occupant_max_aspect = 1.6f;
+  float vehicle_threshold = 0.5f;  // cars, buses and trucks whose occupants are looked for
+  // Second look at twice the resolution, inside the top of each person (faces) and inside vehicles
+  // narrower than `small_vehicle_width` of the frame width (plates).
+  bool refine = false;
+  float refine_vehicle_threshold = 0.3f;
+  float small_vehicle_width = 0.13f;
+  float refine_face_threshold = 0.5f;
+  float refine_plate_threshold = 0.5f;
+};
 
 struct DetectorConfig {
   bool faces = true;
@@ -15,10 +57,17 @@ struct DetectorConfig {
   float face_threshold = 0.5f;
   float plate_threshold = 0.35f;
   int face_max_side = 1920;   // detector input's longer side for the whole frame (pixels)
-  int plate_max_side = 1280;
+  int plate_max_side = 1920;
+  ContextConfig context;
   std::optional<std::filesystem::path> models_dir;  // else ROADVEIL_MODELS
   int threads = 0;                                  // ONNX Runtime intra-op threads, 0: one per core
 };
+
+// Named trade-offs between hiding more and running faster (--quality). Each sets resolutions and which
+// context passes run; thresholds stay as they are.
+enum class Quality { Fast, Balanced, Max };
+std::optional<Quality> quality_from_string(std::string_view name);
+void apply_quality(Quality q, DetectorConfig& config);
 
 class FrameDetector {
  public:
@@ -27,9 +76,19 @@ class FrameDetector {
   const DetectorConfig& config() const { return config_; }
 
  private:
+  void add_context(const AVFrame& frame, Detections& out);
+
   DetectorConfig config_;
   std::unique_ptr<FaceNetwork> faces_;
   std::unique_ptr<PlateNetwork> plates_;
+  std::unique_ptr<ContextNetwork> context_;
+  std::vector<Box> vehicles_;  // scratch, reused across frames
 };
+
+// The head region hidden for a person box (source pixels, not clamped).
+Box head_region(const Box& person, const HeadGeometry& head);
+// Whether a person box looks like a vehicle occupant: head and shoulders, centred in the upper part of a
+// vehicle box.
+bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect);
 
 }  // namespace roadveil::detect

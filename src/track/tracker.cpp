@@ -41,12 +41,8 @@ Box Tracker::Track::predict(std::int64_t frame) const {
 void Tracker::push(const Detections& detections) {
   const std::int64_t frame = next_frame_++;
   if (!config_.enabled) {
-    Track t{next_id_++, ObjectClass::Face, {}};
-    for (const Detection& d : detections) {
-      t.cls = d.cls;
-      t.obs = {{frame, d.box, d.score}};
-      tracks_.push_back(t);
-    }
+    for (const Detection& d : detections)
+      tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}, d.source == RegionSource::Context});
     return;
   }
   // Greedy matching by overlap with each live track's prediction; candidates sorted by quality.
@@ -59,7 +55,7 @@ void Tracker::push(const Detections& detections) {
     const Detection& d = detections[di];
     for (size_t ti = 0; ti < tracks_.size(); ++ti) {
       const Track& t = tracks_[ti];
-      if (t.cls != d.cls || t.obs.back().frame >= frame || frame - t.obs.back().frame > config_.max_gap + 1) continue;
+      if (t.cls != d.cls || t.context != (d.source == RegionSource::Context) || t.obs.back().frame >= frame || frame - t.obs.back().frame > config_.max_gap + 1) continue;
       const Box p = t.predict(frame);
       const float overlap = iou(p, d.box);
       const float size = std::max({p.width(), p.height(), d.box.width(), d.box.height(), 1.0f});
@@ -82,7 +78,7 @@ void Tracker::push(const Detections& detections) {
   for (size_t di = 0; di < detections.size(); ++di) {
     if (det_used[di]) continue;
     const Detection& d = detections[di];
-    tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}});
+    tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}, d.source == RegionSource::Context});
   }
 }
 
@@ -96,7 +92,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
   if (after != obs.end() && after->frame == frame) {
     box = after->box;
     score = after->score;
-    source = RegionSource::Detector;
+    source = t.context ? RegionSource::Context : RegionSource::Detector;
   } else if (!config_.enabled) {
     return std::nullopt;
   } else if (after != obs.begin() && after != obs.end()) {
@@ -141,7 +137,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     score = first.score;
     source = RegionSource::Backward;
   }
-  const Box padded = pad_box(box, padding_.of(t.cls), padding_.scale, padding_.min_margin_px, w_, h_);
+  const Box padded = pad_box(box, t.context ? Padding{} : padding_.of(t.cls), padding_.scale, padding_.min_margin_px, w_, h_);
   if (padded.empty()) return std::nullopt;
   return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
 }

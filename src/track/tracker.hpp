@@ -51,6 +51,7 @@ class Tracker {
     int id;
     ObjectClass cls;
     std::vector<Observation> obs;  // increasing frame
+    bool context = false;          // from RegionSource::Context detections (unpadded, tracked apart)
     Box predict(std::int64_t frame) const;
   };
   std::optional<Region> region_for(const Track& t, std::int64_t frame) const;

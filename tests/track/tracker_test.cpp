@@ -30,7 +30,7 @@ TEST(Padding, FaceBecomesHeadSizedAndStaysInFrame) {
   PaddingConfig p;
   const Box head = pad_box(Box::from_xywh(100, 100, 20, 20), p.face, 1.0f, 2.0f, 1920, 1080);
   EXPECT_LT(head.y1, 100 - 8);          // more room above (hair)...
-  EXPECT_LT(100 - head.y1, 0.5f * 20 + 0.01f);
+  EXPECT_LT(100 - head.y1, 0.8f * 20 + 0.01f);
   EXPECT_GT(head.y2, 120 + 3);          // ...than below (chin)
   EXPECT_LT(head.y2 - 120, 100 - head.y1);
   const Box edge = pad_box(Box{0, 0, 10, 10}, p.face, 1.0f, 2.0f, 11, 11);
@@ -113,4 +113,23 @@ TEST(Tracker, DisabledTrackingReturnsOnlyDetections) {
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0].regions.size(), 1u);
   EXPECT_TRUE(frames[1].regions.empty());
+}
+
+TEST(Tracker, ContextRegionsAreNotPaddedAndTrackedApart) {
+  PaddingConfig p;  // real face padding
+  p.min_margin_px = 0;
+  Tracker t(TrackerConfig{}, p, 1920, 1080);
+  const Box head{100, 100, 140, 130};
+  // A face detection inside the head region in the same frame: two tracks, two regions.
+  t.push({{ObjectClass::Face, head, 0.6f, RegionSource::Context}, {ObjectClass::Face, {110, 105, 130, 125}, 0.9f}});
+  const auto frames = drain(t);
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_EQ(frames[0].regions.size(), 2u);
+  int context = 0;
+  for (const Region& r : frames[0].regions) {
+    if (r.source != RegionSource::Context) continue;
+    ++context;
+    EXPECT_EQ(r.box, head);  // already head-sized: no class padding
+  }
+  EXPECT_EQ(context, 1);
 }

@@ -1,0 +1,70 @@
+// Head regions and occupants derived from person and vehicle boxes, the --quality presets, and the
+// context pass on a real dashcam frame.
+#include <gtest/gtest.h>
+
+#include "detect/frame_detector.hpp"
+#include "media/image_file.hpp"
+#include "test_util.hpp"
+
+using namespace roadveil;
+using namespace roadveil::detect;
+
+TEST(HeadRegion, SitsAtTheTopOfThePersonAndSpansItsWidth) {
+  const HeadGeometry g;
+  const Box person{100, 200, 140, 300};  // 40 x 100, standing
+  const Box head = head_region(person, g);
+  EXPECT_FLOAT_EQ(head.x1, 100);
+  EXPECT_FLOAT_EQ(head.x2, 140);
+  EXPECT_FLOAT_EQ(head.y1, 200 + g.top * 100);
+  EXPECT_FLOAT_EQ(head.height(), g.height * 100);
+  // A wide box (arms out, a group) does not hide its whole width: at most max_width person heights.
+  const Box wide = head_region(Box{0, 0, 200, 100}, g);
+  EXPECT_FLOAT_EQ(wide.width(), g.max_width * 100);
+  EXPECT_FLOAT_EQ(wide.cx(), 100);
+}
+
+TEST(Occupant, HeadAndShouldersInTheUpperPartOfAVehicle) {
+  const std::vector<Box> cars = {{400, 500, 800, 800}};
+  EXPECT_TRUE(is_occupant({600, 540, 650, 580}, cars, 1.6f));    // 50x40, centre in the window area
+  EXPECT_FALSE(is_occupant({600, 700, 650, 740}, cars, 1.6f));   // lower part of the car: not a window
+  EXPECT_FALSE(is_occupant({600, 520, 630, 600}, cars, 1.6f));   // tall box: a pedestrian in front
+  EXPECT_FALSE(is_occupant({100, 540, 150, 580}, cars, 1.6f));   // outside every vehicle
+  EXPECT_FALSE(is_occupant({600, 540, 650, 580}, {}, 1.6f));
+}
+
+TEST(Quality, PresetsTradeResolutionAndPasses) {
+  DetectorConfig c;
+  apply_quality(Quality::Fast, c);
+  EXPECT_FALSE(c.context.enabled);
+  EXPECT_EQ(c.plate_max_side, 1280);
+  apply_quality(Quality::Max, c);
+  EXPECT_TRUE(c.context.enabled);
+  EXPECT_TRUE(c.context.refine);
+  EXPECT_EQ(c.plate_max_side, 1920);
+  apply_quality(Quality::Balanced, c);
+  EXPECT_TRUE(c.context.enabled);
+  EXPECT_FALSE(c.context.refine);
+  EXPECT_EQ(quality_from_string("max"), Quality::Max);
+  EXPECT_FALSE(quality_from_string("best").has_value());
+}
+
+// dashcam-berlin-dev frame with annotated pedestrians: the context pass must add head regions (marked as
+// context, so the tracker does not pad them again), and disabling it must remove them.
+TEST(FrameDetector, ContextAddsHeadRegionsOnADashcamFrame) {
+  const auto frame = media::decode_image(roadveil::testing::shared_dir() /
+                                         "eval/dashcam-berlin-dev/images/7bb963d4-1794-4524-a0a1-bcf5bd5a691e.jpg");
+  DetectorConfig cfg;
+  cfg.models_dir = roadveil::testing::models_dir();
+  cfg.plates = false;
+  int context_heads = 0;
+  for (const Detection& d : FrameDetector(cfg).detect(*frame)) {
+    if (d.source != RegionSource::Context) continue;
+    ++context_heads;
+    EXPECT_EQ(d.cls, ObjectClass::Face);
+    EXPECT_LE(d.box.x2, frame->width);
+    EXPECT_GE(d.box.y1, 0);
+  }
+  EXPECT_GE(context_heads, 5);  // 18 annotated heads
+  cfg.context.enabled = false;
+  for (const Detection& d : FrameDetector(cfg).detect(*frame)) EXPECT_NE(d.source, RegionSource::Context);
+}
