@@ -128,7 +128,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   std::unique_ptr<pipeline::RegionsWriter> writer;
   if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
   int failed = static_cast<int>(plan_errors.size()), succeeded = 0;
-  std::int64_t frames = 0;
+  std::int64_t frames = 0, frames_detected = 0;
   std::array<std::int64_t, kObjectClassCount> regions{};
   double seconds = 0;
   for (const Job& job : jobs) {
@@ -150,6 +150,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
     if (r.damaged) ++failed;
     else ++succeeded;
     frames += r.frames;
+    frames_detected += r.frames_detected;
     seconds += r.seconds;
     for (int c = 0; c < kObjectClassCount; ++c) regions[c] += r.regions[c];
     spdlog::debug("{} -> {}: {} frames, {} face and {} plate regions, {:.1f} s", job.input.string(), job.output.string(),
@@ -157,9 +158,9 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   }
   if (writer) writer->close();
   if (!quiet && progress) {
-    std::cerr << fmt::format("roadveil: {} file{} done{}, {} frames, {} face and {} plate regions hidden, {}, {:.1f} fps\n",
+    std::cerr << fmt::format("roadveil: {} file{} done{}, {} frames ({} detected, the rest tracked), {} face and {} plate regions hidden, {}, {:.1f} fps\n",
                              succeeded, succeeded == 1 ? "" : "s", failed ? fmt::format(", {} failed", failed) : "",
-                             frames, regions[0], regions[1], pipeline::format_duration(seconds),
+                             frames, frames_detected, regions[0], regions[1], pipeline::format_duration(seconds),
                              seconds > 0 ? frames / seconds : 0.0);
   }
   if (failed == 0) return kExitOk;

@@ -10,6 +10,7 @@ using Action = std::function<int()>;  // returns the process exit code
 void add_anonymize_command(CLI::App& app, Action& action);
 void add_render_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
+void add_flicker_command(CLI::App& app, Action& action);
 void add_dataset_command(CLI::App& app, Action& action);
 
 // Exit codes shared by every command.

@@ -10,6 +10,8 @@
 #include "core/error.hpp"
 #include "dataset/read.hpp"
 #include "eval/coverage.hpp"
+#include "eval/flicker.hpp"
+#include "pipeline/regions_file.hpp"
 #include "media/image_file.hpp"
 
 namespace roadveil::cli {
@@ -128,6 +130,41 @@ void add_eval_command(CLI::App& app, Action& action) {
           if (!out) throw Error(s.json_path + ": cannot write the JSON report");
         }
       }
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace roadveil::cli
+
+namespace roadveil::cli {
+
+void add_flicker_command(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand(
+      "flicker", "Count single-frame flicker (regions in one frame only, one-frame holes) in a detections file");
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("files", *files, "Detections files written by anonymize --detections")->required();
+  cmd->add_flag("--json", *json, "Print JSON instead of a table");
+  cmd->callback([files, json, &action] {
+    action = [files, json] {
+      nlohmann::json out = nlohmann::json::array();
+      if (!*json) std::cout << "frames  blips  holes  per 1000 frames  video\n";
+      for (const auto& path : *files) {
+        const auto file = pipeline::RegionsFile::read(path);
+        for (const auto& entry : file.entries()) {
+          if (!entry.info.video) continue;
+          const std::int64_t frames = entry.frames.empty() ? 0 : entry.frames.rbegin()->first + 1;
+          const auto c = eval::count_flicker(entry.frames, frames);
+          if (*json)
+            out.push_back({{"input", entry.info.input.string()}, {"frames", c.frames}, {"blips", c.blips},
+                           {"holes", c.holes}, {"per_1000_frames", c.per_1000_frames()}});
+          else
+            std::cout << fmt::format("{:6}  {:5}  {:5}  {:15.1f}  {}\n", c.frames, c.blips, c.holes, c.per_1000_frames(),
+                                     entry.info.input.string());
+        }
+      }
+      if (*json) std::cout << out.dump(2) << "\n";
       return kExitOk;
     };
   });

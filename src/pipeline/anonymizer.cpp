@@ -197,6 +197,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   }
   if (writer) writer->end("ok");
   report.frames = 1;
+  report.frames_detected = 1;
   count_regions(regions, report);
 }
 
@@ -342,6 +343,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
         }
         continue;
       }
+      report.frames_detected += item->detected;
       for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
       tracker.push(item->detections);
       window.push_back({std::move(item), {}});

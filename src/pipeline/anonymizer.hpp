@@ -40,6 +40,7 @@ struct FileReport {
   std::vector<std::string> warnings; // dropped streams, damaged input
   bool damaged = false;              // rendered, but the input was damaged
   std::int64_t frames = 0;
+  std::int64_t frames_detected = 0;  // frames the detectors ran on; tracking covered the others
   std::array<std::int64_t, kObjectClassCount> regions{};  // regions hidden, summed over frames
   std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
   double seconds = 0;

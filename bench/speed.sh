@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# roadveil anonymize against the plain transcode it rides on (issue: ratio of wall times, same encoder
+# settings), on 720p and 1080p clips made from the real clips in ../shared/eval/videos.
+#
+#   bench/speed.sh [--seconds N] [--runs N] [--sizes "1280x720 1920x1080"] [--config "ARGS"]... [--memory MIN]
+#
+# Each --config is one set of roadveil options to measure (default: the default settings, and
+# "--quality fast --detect-every 5"). --memory MIN also makes a MIN-minute 1080p clip and compares peak RSS
+# with the 1-minute one. Prints a Markdown table; needs ffmpeg and GNU time (/usr/bin/time).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+roadveil="${ROADVEIL_BIN:-$here/build/roadveil}"
+shared="${ROADVEIL_SHARED:-$here/../shared}"
+export ROADVEIL_MODELS="${ROADVEIL_MODELS:-$shared/models}"
+seconds=60 runs=3 sizes="1280x720 1920x1080" memory_minutes=0
+configs=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    --config) configs+=("$2"); shift 2 ;;
+    --memory) memory_minutes="$2"; shift 2 ;;
+    *) echo "speed.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ ${#configs[@]} -gt 0 ] || configs=("" "--quality fast --detect-every 5")
+[ -x "$roadveil" ] || { echo "speed.sh: $roadveil not built (scripts/setup.sh)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "speed.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Real dashcam-like footage with audio, looped and scaled: highway (has AAC) then the MPEG-4 highway clip.
+source_clip="$shared/eval/videos/udacity_lanelines_solidWhiteRight.mp4"
+make_clip() {  # size seconds out
+  ffmpeg -v error -y -stream_loop -1 -i "$source_clip" -t "$2" -vf "scale=${1/x/:}" \
+    -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p -c:a aac -b:a 128k "$3"
+}
+measure() {  # label command... ; prints "wall rss_kb" (median wall of $runs runs, max RSS)
+  local walls=() rss=0 i
+  for ((i = 0; i < runs; i++)); do
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" 2> "$tmp/stderr" > /dev/null || { cat "$tmp/stderr" >&2; exit 1; }
+    read -r w m < "$tmp/time"
+    walls+=("$w"); [ "$m" -gt "$rss" ] && rss="$m"
+  done
+  printf '%s\n' "${walls[@]}" | sort -n | awk -v n="$runs" -v rss="$rss" '{a[NR]=$1} END {print a[int((n+1)/2)], rss}'
+}
+
+echo "| clip | command | wall s | fps | ratio to transcode | peak RSS MB | frames detected / total |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+for size in $sizes; do
+  clip="$tmp/clip_$size.mp4"
+  make_clip "$size" "$seconds" "$clip"
+  frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$clip")
+  read -r base_wall base_rss < <(measure ffmpeg -v error -y -i "$clip" -c:v libx264 -preset veryfast -crf 20 -c:a copy "$tmp/plain.mp4")
+  awk -v s="$size" -v w="$base_wall" -v f="$frames" -v r="$base_rss" -v t="$seconds" \
+    'BEGIN {printf "| %s %ss | ffmpeg -c:v libx264 -preset veryfast -crf 20 -c:a copy | %.1f | %.1f | 1.00 | %.0f | – |\n", s, t, w, f / w, r / 1024}'
+  for config in "${configs[@]}"; do
+    # shellcheck disable=SC2086
+    read -r wall rss < <(measure "$roadveil" anonymize --progress --crf 20 --preset veryfast $config "$clip" -o "$tmp/anon.mp4")
+    detected=$(sed -n 's/.* frames (\([0-9]*\) detected.*/\1/p' "$tmp/stderr" | tail -1)
+    awk -v s="$size" -v c="roadveil anonymize ${config:-(defaults)}" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v d="$detected" -v t="$seconds" \
+      'BEGIN {printf "| %s %ss | %s | %.1f | %.1f | %.2f | %.0f | %s / %d |\n", s, t, c, w, f / w, w / b, r / 1024, d, f}'
+  done
+done
+
+if [ "$memory_minutes" -gt 0 ]; then
+  echo
+  echo "| clip | command | peak RSS MB |"
+  echo "| --- | --- | --- |"
+  config="${configs[-1]}"
+  for minutes in 1 "$memory_minutes"; do
+    make_clip 1920x1080 $((minutes * 60)) "$tmp/long.mp4"
+    # shellcheck disable=SC2086
+    read -r _ rss < <(runs=1 measure "$roadveil" anonymize -q --crf 20 --preset veryfast $config "$tmp/long.mp4" -o "$tmp/anon.mp4")
+    echo "| 1920x1080 ${minutes} min | roadveil anonymize $config | $((rss / 1024)) |"
+  done
+fi
