@@ -135,10 +135,6 @@ void add_eval_command(CLI::App& app, Action& action) {
   });
 }
 
-}  // namespace roadveil::cli
-
-namespace roadveil::cli {
-
 void add_flicker_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
       "flicker", "Count single-frame flicker (regions in one frame only, one-frame holes) in a detections file");

@@ -14,26 +14,15 @@ std::optional<Quality> quality_from_string(std::string_view name) {
 }
 
 void apply_quality(Quality q, DetectorConfig& c) {
-  switch (q) {
-    case Quality::Fast:
-      c.face_max_side = 1280;
-      c.plate_max_side = 1280;
-      c.context.enabled = false;
-      c.context.refine = false;
-      break;
-    case Quality::Balanced:
-      c.face_max_side = 1920;
-      c.plate_max_side = 1920;
-      c.context.enabled = true;
-      c.context.refine = false;
-      break;
-    case Quality::Max:
-      c.face_max_side = 1920;
-      c.plate_max_side = 1920;
-      c.context.enabled = true;
-      c.context.refine = true;
-      break;
-  }
+  struct Preset {
+    int max_side;
+    bool context, refine;
+  };
+  static constexpr Preset kPresets[] = {{1280, false, false}, {1920, true, false}, {1920, true, true}};
+  const Preset& p = kPresets[static_cast<int>(q)];
+  c.face_max_side = c.plate_max_side = p.max_side;
+  c.context.enabled = p.context;
+  c.context.refine = p.refine;
 }
 
 Box head_region(const Box& person, const HeadGeometry& head) {
@@ -56,7 +45,8 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const RuntimeOptions runtime{config.threads};
   if (config.faces) faces_ = std::make_unique<FaceNetwork>(locate_model(dir, ModelId::FaceYunet), runtime);
   if (config.plates) plates_ = std::make_unique<PlateNetwork>(locate_model(dir, ModelId::PlateYolov9), runtime);
-  if (config.context.enabled)
+  // Person boxes serve faces; vehicle boxes serve plates only through the refine pass.
+  if (config.context.enabled && (config.faces || (config.context.refine && config.plates)))
     context_ = std::make_unique<ContextNetwork>(locate_model(dir, ModelId::ContextYolox), runtime);
 }
 

@@ -65,7 +65,7 @@ struct DetectorConfig {
 
 // Named trade-offs between hiding more and running faster (--quality). Each sets resolutions and which
 // context passes run; thresholds stay as they are.
-enum class Quality { Fast, Balanced, Max };
+enum class Quality { Fast, Balanced, Max };  // indexes apply_quality's preset table
 std::optional<Quality> quality_from_string(std::string_view name);
 void apply_quality(Quality q, DetectorConfig& config);
 

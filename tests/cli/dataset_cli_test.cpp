@@ -20,11 +20,7 @@ using json = nlohmann::json;
 const fs::path kEval = fs::path(ROADVEIL_SHARED_DIR) / "eval";
 
 using Dir = roadveil::testing::TempDir;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using roadveil::testing::read_text;
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> lines;
@@ -56,8 +52,8 @@ CliResult roadveil(const Dir& dir, const std::vector<std::string>& args) {
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(dir / "stdout.txt");
-  r.err = slurp(dir / "stderr.txt");
+  r.out = read_text(dir / "stdout.txt");
+  r.err = read_text(dir / "stderr.txt");
   fs::remove(dir / "stdout.txt");
   fs::remove(dir / "stderr.txt");
   return r;
@@ -99,7 +95,7 @@ TEST(DatasetCli, OpenImagesToManifestAsInTheIssue) {
   EXPECT_NE(r.out.find("wrote 3 images, 4 boxes (gt-manifest) -> "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Vehicle registration plate: 2 boxes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("left out: 1 boxes of other classes"), std::string::npos) << r.out;
-  const auto lines = lines_of(slurp(dir / "train.manifest"));
+  const auto lines = lines_of(read_text(dir / "train.manifest"));
   ASSERT_EQ(lines.size(), 3u);
   const json j = json::parse(lines[0]);
   EXPECT_EQ(j["source-ref"], "s3://bucket/prefix/000a1249af2bc5f0.jpg");
@@ -114,7 +110,7 @@ TEST(DatasetCli, SplitWritesTwoOutputs) {
                                "--to", "gt-manifest", "--image-uri-prefix", "s3://b/berlin", "-o", out.string(),
                                "--split", "0.8", "--seed", "11"});
   ASSERT_EQ(r.code, 0) << r.err;
-  const auto train = lines_of(slurp(out)), val = lines_of(slurp(dir / "berlin-val.manifest"));
+  const auto train = lines_of(read_text(out)), val = lines_of(read_text(dir / "berlin-val.manifest"));
   EXPECT_EQ(train.size() + val.size(), 50u);
   EXPECT_FALSE(val.empty());
   EXPECT_NE(r.out.find("validation: " + std::to_string(val.size()) + " images"), std::string::npos) << r.out;
@@ -141,7 +137,7 @@ TEST(DatasetCli, BadRowLenientSkipsCountsAndWarns) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.err, "roadveil: warning: " + (dir / "boxes.csv").string() + ":7: XMin > XMax or YMin > YMax\n");
   EXPECT_NE(r.out.find("skipped bad input: 1 bad box"), std::string::npos) << r.out;
-  EXPECT_EQ(lines_of(slurp(dir / "train.manifest")).size(), 3u);
+  EXPECT_EQ(lines_of(read_text(dir / "train.manifest")).size(), 3u);
 }
 
 TEST(DatasetCli, StatsTextAndJson) {

@@ -66,7 +66,7 @@ class TempDir {
 };
 
 inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p);
+  std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -314,9 +314,7 @@ TEST(BadInput, VocFiles) {
   write_text(dir / "c.xml", "<annotation><filename>\xFF.jpg</filename></annotation>");
   write_text(dir / "d.xml", "<annotation><filename>b.jpg</filename></annotation>");
   Report report;
-  ReadOptions o;
-  o.report = &report;
-  const auto images = read_annotations(dir.path(), Format::voc, o);
+  const auto images = read_reporting(dir.path(), Format::voc, report);
   ASSERT_EQ(images.size(), 1u);
   EXPECT_EQ(images[0].boxes.size(), 1u);
   EXPECT_EQ(report.count(Problem::malformed), 2u);  // a.xml not well-formed, an object without a bndbox
@@ -332,9 +330,7 @@ TEST(BadInput, OpenAlprLines) {
   write_text(dir / "a.txt", "a.jpg\t10\t20\t30\n");
   write_text(dir / "b.txt", "b.jpg\t10\t20\t30\t40\tAB123\nother.jpg\t1\t2\t3\t4\tX\n");
   Report report;
-  ReadOptions o;
-  o.report = &report;
-  const auto images = read_annotations(dir.path(), Format::openalpr, o);
+  const auto images = read_reporting(dir.path(), Format::openalpr, report);
   ASSERT_EQ(images.size(), 2u);
   EXPECT_TRUE(images[0].boxes.empty());
   EXPECT_EQ(images[1].boxes.size(), 1u);

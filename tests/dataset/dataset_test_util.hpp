@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "dataset/annotation.hpp"
+#include "dataset/read.hpp"
+#include "dataset/report.hpp"
 #include "test_util.hpp"
 
 namespace roadveil::dataset::testing {
@@ -28,16 +30,20 @@ inline void write_text(const fs::path& path, const std::string& content) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-inline std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using roadveil::testing::read_text;
 
 inline std::vector<std::string> read_lines(const fs::path& path) {
   std::ifstream in(path);
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
+}
+
+// Reads annotations leniently, collecting every problem in `report`.
+inline std::vector<AnnotatedImage> read_reporting(const fs::path& path, Format format, Report& report,
+                                                  ReadOptions options = {}) {
+  options.report = &report;
+  return read_annotations(path, format, options);
 }
 
 inline std::vector<AnnotatedImage> by_name(std::vector<AnnotatedImage> images) {

@@ -224,8 +224,7 @@ TEST(GtManifest, ValidatesEveryDocumentedField) {
     Report report;
     ReadOptions o;
     o.label_attribute = "bounding-box";
-    o.report = &report;
-    const auto images = read_annotations(dir / "m.manifest", Format::gt_manifest, o);
+    const auto images = read_reporting(dir / "m.manifest", Format::gt_manifest, report, o);
     EXPECT_EQ(report.count(c.kind), 1u) << c.name << ": " << report.problem_summary();
     ASSERT_FALSE(report.messages().empty()) << c.name;
     const std::string& m = report.messages()[0];
@@ -239,9 +238,7 @@ TEST(GtManifest, BrokenJsonBlankLinesAndDuplicates) {
   TempDir dir;
   write_text(dir / "m.manifest", kDocumented + "\n{\"source-ref\": \n\n" + kDocumented + "\n");
   Report report;
-  ReadOptions o;
-  o.report = &report;
-  const auto images = read_annotations(dir / "m.manifest", Format::gt_manifest, o);
+  const auto images = read_reporting(dir / "m.manifest", Format::gt_manifest, report);
   EXPECT_EQ(images.size(), 1u);
   EXPECT_EQ(report.count(Problem::malformed), 2u);
   EXPECT_EQ(report.count(Problem::duplicate_image), 1u);

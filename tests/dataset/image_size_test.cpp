@@ -17,6 +17,17 @@ std::string bytes(std::initializer_list<int> values) {
   return s;
 }
 
+// Writes `content` as `name` in a fresh folder and checks the size read from its header.
+void expect_header_size(const std::string& name, const std::string& content, int width, int height, int depth) {
+  TempDir dir;
+  write_text(dir / name, content);
+  const auto size = read_image_size(dir / name);
+  ASSERT_TRUE(size) << name;
+  EXPECT_EQ(size->width, width) << name;
+  EXPECT_EQ(size->height, height) << name;
+  EXPECT_EQ(size->depth, depth) << name;
+}
+
 TEST(ImageSize, MatchesVocSizeOnEveryRealJpeg) {
   std::size_t checked = 0;
   for (const char* set : {"faces-street", "plates-dashcam-ro", "dashcam-berlin-dev"}) {
@@ -48,30 +59,20 @@ TEST(ImageSize, OpenAlprJpegsIncludingExifOnes) {
 }
 
 TEST(ImageSize, Png) {
-  TempDir dir;
   // Signature, IHDR length 13, "IHDR", width 640, height 480, bit depth 8, colour type 6 (RGBA).
-  write_text(dir / "a.png", bytes({0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0,
-                                   0x02, 0x80, 0, 0, 0x01, 0xE0, 8, 6, 0, 0, 0}));
-  const auto size = read_image_size(dir / "a.png");
-  ASSERT_TRUE(size);
-  EXPECT_EQ(size->width, 640);
-  EXPECT_EQ(size->height, 480);
-  EXPECT_EQ(size->depth, 4);
+  expect_header_size("a.png",
+                     bytes({0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0x02,
+                            0x80, 0, 0, 0x01, 0xE0, 8, 6, 0, 0, 0}),
+                     640, 480, 4);
 }
 
 TEST(ImageSize, ProgressiveJpegAfterSkippedSegments) {
-  TempDir dir;
   std::string jpeg = bytes({0xFF, 0xD8});
   jpeg += bytes({0xFF, 0xE0, 0x00, 0x10}) + std::string(14, 'J');      // APP0, 16 bytes with the length
   jpeg += bytes({0xFF, 0xC4, 0x00, 0x05, 1, 2, 3});                   // DHT: in the SOF range, not a frame
   jpeg += bytes({0xFF, 0xFF, 0xC2, 0x00, 0x11, 8, 0x02, 0xD0, 0x05, 0x00, 1});  // fill byte, SOF2 720x1280, 1 comp
   jpeg += std::string(9, '\0');
-  write_text(dir / "p.jpg", jpeg);
-  const auto size = read_image_size(dir / "p.jpg");
-  ASSERT_TRUE(size);
-  EXPECT_EQ(size->width, 1280);
-  EXPECT_EQ(size->height, 720);
-  EXPECT_EQ(size->depth, 1);
+  expect_header_size("p.jpg", jpeg, 1280, 720, 1);
 }
 
 TEST(ImageSize, RefusesTruncatedAndForeignFiles) {

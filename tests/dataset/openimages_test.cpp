@@ -184,9 +184,7 @@ TEST(OidTxt, ClassNamesWithSpacesAndMergedClassFolders) {
   link_images(dir / "images");
   fs::create_symlink(dir / "images" / "000a1249af2bc5f0.jpg", root / "Human face" / "000a1249af2bc5f0.jpg");
   Report report;
-  ReadOptions o;
-  o.report = &report;
-  const auto images = read_annotations(root, Format::oid_txt, o);
+  const auto images = read_reporting(root, Format::oid_txt, report);
   ASSERT_EQ(images.size(), 2u);
   EXPECT_EQ(images[0].image, "000a1249af2bc5f0.jpg");
   EXPECT_EQ(images[0].width, 1920);  // from the JPEG in the class folder above Label/
