@@ -134,6 +134,18 @@ def main():
         ('balanced + faces searched inside vehicles at 2x (rejected)', dict(balanced, faces_in_vehicles=True)),
         ('balanced + person tops and small vehicles at 2x (= max)', dict(balanced, refine=True)),
     ]
+    small = missed = 0
+    for key, boxes in truth.items():
+        img = dump[key]
+        for tag, label, conf, b in img["boxes"]:
+            w, h = b[2] - b[0], b[3] - b[1]
+            if tag == "ctx" and label == PERSON and conf >= 0.4 and h < 0.055 * img['H']:
+                small += 1
+                head = [(b[0] + b[2]) / 2 - min(w, 0.5 * h) / 2, b[1] - 0.03 * h, (b[0] + b[2]) / 2 + min(w, 0.5 * h) / 2, b[1] + 0.22 * h]
+                missed += not any(iou(head, t) > 0.1 for c, t in boxes if c == 'face')
+    print(f'person boxes (score >= 0.4) under 5.5% of the frame height: {small}, '
+          f'{missed} of them with no annotated head in their head region')
+    print()
     print('| rules | faces | plates | stray / image |')
     print('| --- | --- | --- | --- |')
     for name, rules in rows:
