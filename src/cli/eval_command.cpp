@@ -144,10 +144,12 @@ void add_flicker_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([files, json, &action] {
     action = [files, json] {
+      // Every file is read before anything is printed: a bad file gives its error alone.
+      std::vector<pipeline::RegionsFile> read;
+      for (const auto& path : *files) read.push_back(pipeline::RegionsFile::read(path));
       nlohmann::json out = nlohmann::json::array();
       if (!*json) std::cout << "frames  blips  holes  per 1000 frames  video\n";
-      for (const auto& path : *files) {
-        const auto file = pipeline::RegionsFile::read(path);
+      for (const auto& file : read) {
         for (const auto& entry : file.entries()) {
           if (!entry.info.video) continue;
           const std::int64_t frames = entry.frames.empty() ? 0 : entry.frames.rbegin()->first + 1;
