@@ -4,9 +4,9 @@
 #
 #   bench/speed.sh [--seconds N] [--runs N] [--sizes "1280x720 1920x1080"] [--config "ARGS"]... [--memory MIN]
 #
-# Each --config is one set of roadveil options to measure (default: the default settings, and
-# "--quality fast --detect-every 5"). --memory MIN also makes a MIN-minute 1080p clip and compares peak RSS
-# with the 1-minute one. Prints a Markdown table; needs ffmpeg and GNU time (/usr/bin/time).
+# Each --config is one set of roadveil options to measure (default: the default settings, "--keyframes 2"
+# and "--quality fast --keyframes 2"). --memory MIN also makes a MIN-minute 1080p clip and compares peak
+# RSS with the 1-minute one, with the first config. Prints Markdown tables; needs ffmpeg and GNU time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 roadveil="${ROADVEIL_BIN:-$here/build/roadveil}"
@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     *) echo "speed.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ ${#configs[@]} -gt 0 ] || configs=("" "--quality fast --detect-every 5")
+[ ${#configs[@]} -gt 0 ] || configs=("" "--keyframes 2" "--quality fast --keyframes 2")
 [ -x "$roadveil" ] || { echo "speed.sh: $roadveil not built (scripts/setup.sh)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "speed.sh: needs GNU time (apt-get install time)" >&2; exit 1; }
 tmp="$(mktemp -d)"
@@ -46,7 +46,7 @@ measure() {  # label command... ; prints "wall rss_kb" (median wall of $runs run
   printf '%s\n' "${walls[@]}" | sort -n | awk -v n="$runs" -v rss="$rss" '{a[NR]=$1} END {print a[int((n+1)/2)], rss}'
 }
 
-echo "| clip | command | wall s | fps | ratio to transcode | peak RSS MB | frames detected / total |"
+echo "| clip | command | wall s | fps | ratio to transcode | peak RSS MB | frames: full detection / searched / total |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for size in $sizes; do
   clip="$tmp/clip_$size.mp4"
@@ -58,7 +58,7 @@ for size in $sizes; do
   for config in "${configs[@]}"; do
     # shellcheck disable=SC2086
     read -r wall rss < <(measure "$roadveil" anonymize --progress --crf 20 --preset veryfast $config "$clip" -o "$tmp/anon.mp4")
-    detected=$(sed -n 's/.* frames (\([0-9]*\) detected.*/\1/p' "$tmp/stderr" | tail -1)
+    detected=$(sed -n 's/.* frames (\([0-9]*\) fully detected, \([0-9]*\) searched.*/\1 \/ \2/p' "$tmp/stderr" | tail -1)
     awk -v s="$size" -v c="roadveil anonymize ${config:-(defaults)}" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v d="$detected" -v t="$seconds" \
       'BEGIN {printf "| %s %ss | %s | %.1f | %.1f | %.2f | %.0f | %s / %d |\n", s, t, c, w, f / w, w / b, r / 1024, d, f}'
   done
@@ -68,11 +68,11 @@ if [ "$memory_minutes" -gt 0 ]; then
   echo
   echo "| clip | command | peak RSS MB |"
   echo "| --- | --- | --- |"
-  config="${configs[-1]}"
+  config="${configs[0]}"
   for minutes in 1 "$memory_minutes"; do
     make_clip 1920x1080 $((minutes * 60)) "$tmp/long.mp4"
     # shellcheck disable=SC2086
     read -r _ rss < <(runs=1 measure "$roadveil" anonymize -q --crf 20 --preset veryfast $config "$tmp/long.mp4" -o "$tmp/anon.mp4")
-    echo "| 1920x1080 ${minutes} min | roadveil anonymize $config | $((rss / 1024)) |"
+    echo "| 1920x1080 ${minutes} min | roadveil anonymize ${config:-(defaults)} | $((rss / 1024)) |"
   done
 fi

@@ -30,7 +30,13 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   cmd.add_flag("--no-context", no_context, "Do not run the person/vehicle detector (no head regions from person boxes)");
   cmd.add_option("--padding", padding_scale, "Multiply the margins added around detections (faces become head-sized)")->check(CLI::Range(0.0, 10.0))->capture_default_str();
   cmd.add_flag("--no-tracking", no_tracking, "Hide only what is detected in each frame (no gap filling or carrying)");
-  cmd.add_option("--detect-every", anonymize.detect_every, "Run the detectors on every n-th video frame; tracking covers the others")->check(CLI::Range(1, 30))->capture_default_str();
+  auto& sched = anonymize.schedule;
+  cmd.add_option("--keyframes", sched.keyframe_seconds,
+                 "Seconds of video between full detections (0: every frame, slowest). Between them, the frames are "
+                 "searched around the objects found before and after, and tracking fills the rest")
+      ->check(CLI::Range(0.0, 60.0))->capture_default_str();
+  detect_every_option = cmd.add_option("--detect-every", sched.keyframe_interval, "Full detection every N-th frame (instead of --keyframes)")->check(CLI::Range(1, 1000));
+  cmd.add_option("--search-every", sched.search_every, "Between full detections, search around known objects on every N-th frame (0: never)")->check(CLI::Range(0, 1000))->capture_default_str();
   cmd.add_option("--threads", threads, "Threads for decoding and detection (0: all cores)")->check(CLI::Range(0, 256))->capture_default_str();
   cmd.add_flag("-q,--quiet", quiet, "Print nothing but errors");
   cmd.add_flag("-v,--verbose", verbose, "Print details (FFmpeg messages, per-file timing)");
@@ -58,6 +64,7 @@ void SharedOptions::finalize() {
     if (no_context) a.detector.context.enabled = a.detector.context.refine = false;
   }
   if (!models_dir.empty()) a.detector.models_dir = models_dir;
+  if (detect_every_option && detect_every_option->count()) a.schedule.keyframe_seconds = 0;
   a.detector.threads = threads;
   a.threads = threads;
   a.encode.threads = 0;
@@ -128,7 +135,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   std::unique_ptr<pipeline::RegionsWriter> writer;
   if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
   int failed = static_cast<int>(plan_errors.size()), succeeded = 0;
-  std::int64_t frames = 0, frames_detected = 0;
+  std::int64_t frames = 0, frames_keyframes = 0, frames_searched = 0;
   std::array<std::int64_t, kObjectClassCount> regions{};
   double seconds = 0;
   for (const Job& job : jobs) {
@@ -150,7 +157,8 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
     if (r.damaged) ++failed;
     else ++succeeded;
     frames += r.frames;
-    frames_detected += r.frames_detected;
+    frames_keyframes += r.frames_keyframes;
+    frames_searched += r.frames_searched;
     seconds += r.seconds;
     for (int c = 0; c < kObjectClassCount; ++c) regions[c] += r.regions[c];
     spdlog::debug("{} -> {}: {} frames, {} face and {} plate regions, {:.1f} s", job.input.string(), job.output.string(),
@@ -158,9 +166,9 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   }
   if (writer) writer->close();
   if (!quiet && progress) {
-    std::cerr << fmt::format("roadveil: {} file{} done{}, {} frames ({} detected, the rest tracked), {} face and {} plate regions hidden, {}, {:.1f} fps\n",
+    std::cerr << fmt::format("roadveil: {} file{} done{}, {} frames ({} fully detected, {} searched, the rest tracked), {} face and {} plate regions hidden, {}, {:.1f} fps\n",
                              succeeded, succeeded == 1 ? "" : "s", failed ? fmt::format(", {} failed", failed) : "",
-                             frames, frames_detected, regions[0], regions[1], pipeline::format_duration(seconds),
+                             frames, frames_keyframes, frames_searched, regions[0], regions[1], pipeline::format_duration(seconds),
                              seconds > 0 ? frames / seconds : 0.0);
   }
   if (failed == 0) return kExitOk;

@@ -23,6 +23,7 @@ struct SharedOptions {
   bool no_context = false;
   CLI::Option* face_resolution_option = nullptr;
   CLI::Option* plate_resolution_option = nullptr;
+  CLI::Option* detect_every_option = nullptr;
 
   void add_detection(CLI::App& cmd);  // classes, thresholds, resolution, models, tracking, padding
   void add_rendering(CLI::App& cmd);  // style, shape, mosaic, encoder

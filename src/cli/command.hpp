@@ -11,6 +11,7 @@ void add_anonymize_command(CLI::App& app, Action& action);
 void add_render_command(CLI::App& app, Action& action);
 void add_eval_command(CLI::App& app, Action& action);
 void add_flicker_command(CLI::App& app, Action& action);
+void add_compare_command(CLI::App& app, Action& action);
 void add_dataset_command(CLI::App& app, Action& action);
 
 // Exit codes shared by every command.

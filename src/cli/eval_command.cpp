@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "dataset/read.hpp"
+#include "eval/agreement.hpp"
 #include "eval/coverage.hpp"
 #include "eval/flicker.hpp"
 #include "pipeline/regions_file.hpp"
@@ -163,6 +164,71 @@ void add_flicker_command(CLI::App& app, Action& action) {
         }
       }
       if (*json) std::cout << out.dump(2) << "\n";
+      return kExitOk;
+    };
+  });
+}
+
+void add_compare_command(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand(
+      "compare", "How much of what a reference detections file hides a candidate file hides too, frame by frame "
+                 "(e.g. full detection on every frame vs the default schedule); every input of the candidate must be in the reference");
+  struct State {
+    std::string reference, candidate, face_shape = "ellipse";
+    float hidden_fraction = 0.9f;
+    bool json = false;
+  };
+  auto s = std::make_shared<State>();
+  cmd->add_option("reference", s->reference, "Detections file of the reference run (best: --keyframes 0 --no-tracking --padding 0)")->required();
+  cmd->add_option("candidate", s->candidate, "Detections file of the run to check")->required();
+  cmd->add_option("--hidden-fraction", s->hidden_fraction, "Share of a reference box that must be covered")->check(CLI::Range(0.01, 1.0))->capture_default_str();
+  cmd->add_option("--face-shape", s->face_shape, "Shape the candidate's faces were hidden with")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
+  cmd->add_flag("--json", s->json, "Print JSON instead of a table");
+  cmd->callback([s, &action] {
+    action = [s] {
+      const auto reference = pipeline::RegionsFile::read(s->reference);
+      const auto candidate = pipeline::RegionsFile::read(s->candidate);
+      eval::EvalConfig config;
+      config.hidden_fraction = s->hidden_fraction;
+      config.ellipse[static_cast<int>(ObjectClass::Face)] = s->face_shape == "ellipse";
+      nlohmann::json out = nlohmann::json::array();
+      eval::Agreement total;
+      auto row = [&](const eval::Agreement& a, const std::string& name) {
+        const auto &f = a.classes[0], &p = a.classes[1];
+        if (s->json) {
+          out.push_back({{"input", name}, {"frames", a.frames}, {"faces", f.reference}, {"faces_hidden", f.hidden},
+                         {"plates", p.reference}, {"plates_hidden", p.hidden}, {"frames_with_miss", a.frames_with_miss},
+                         {"longest_miss_run", a.longest_miss_run}});
+        } else {
+          std::cout << fmt::format("{:6}  {:>15}  {:>15}  {:16}  {:16}  {}\n", a.frames,
+                                   fmt::format("{}/{} {:.3f}", f.hidden, f.reference, f.share()),
+                                   fmt::format("{}/{} {:.3f}", p.hidden, p.reference, p.share()), a.frames_with_miss,
+                                   a.longest_miss_run, name);
+        }
+      };
+      std::vector<std::pair<eval::Agreement, std::string>> rows;
+      for (const auto& other_entry : candidate.entries()) {
+        // By path, else by file name; never "the only entry", which would compare two different videos.
+        const pipeline::RegionsEntry* found = nullptr;
+        for (const auto& e : reference.entries())
+          if (e.info.input == other_entry.info.input ||
+              (!found && e.info.input.filename() == other_entry.info.input.filename()))
+            found = &e;
+        if (!found) throw Error(s->reference + ": has no entry for " + other_entry.info.input.string());
+        const pipeline::RegionsEntry& entry = *found;
+        const pipeline::RegionsEntry* other = &other_entry;
+        std::int64_t frames = 1;
+        if (entry.info.video) {
+          frames = entry.frames.empty() ? 0 : entry.frames.rbegin()->first + 1;
+          if (!other->frames.empty()) frames = std::max(frames, other->frames.rbegin()->first + 1);
+        }
+        rows.emplace_back(eval::compare_regions(entry.frames, other->frames, frames, config), entry.info.input.string());
+        total.add(rows.back().first);
+      }
+      if (!s->json) std::cout << "frames  faces hidden     plates hidden    frames with miss  longest miss run  input\n";
+      for (const auto& [a, name] : rows) row(a, name);
+      if (rows.size() > 1) row(total, "(all)");
+      if (s->json) std::cout << out.dump(2) << "\n";
       return kExitOk;
     };
   });

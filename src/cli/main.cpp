@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cli::add_render_command(app, action);
   cli::add_eval_command(app, action);
   cli::add_flicker_command(app, action);
+  cli::add_compare_command(app, action);
   cli::add_dataset_command(app, action);
   try {
     app.parse(argc, argv);

@@ -38,6 +38,22 @@ inline Box clamp_to(const Box& b, float width, float height) {
           std::clamp(b.y2, 0.0f, height)};
 }
 
+// Constant-velocity motion of a box between frames, shared by the tracker and the detection schedule.
+// The velocity is a per-frame delta of each edge, so that a box can also grow or shrink as it moves.
+inline Box edge_velocity(const Box& a, float frame_a, const Box& b, float frame_b) {
+  const float dt = frame_b - frame_a;
+  if (dt == 0) return {};
+  return {(b.x1 - a.x1) / dt, (b.y1 - a.y1) / dt, (b.x2 - a.x2) / dt, (b.y2 - a.y2) / dt};
+}
+// `b` moved by `dt` frames (negative: back in time); never shrunk below half its size or flipped.
+inline Box move_box(const Box& b, const Box& velocity, float dt) {
+  Box r{b.x1 + velocity.x1 * dt, b.y1 + velocity.y1 * dt, b.x2 + velocity.x2 * dt, b.y2 + velocity.y2 * dt};
+  const float min_w = 0.5f * b.width(), min_h = 0.5f * b.height();
+  if (r.width() < min_w) r = Box::from_center(r.cx(), r.cy(), min_w, r.height());
+  if (r.height() < min_h) r = Box::from_center(r.cx(), r.cy(), r.width(), min_h);
+  return r;
+}
+
 // Integer pixel rectangle covering a box completely (floor of the start, ceil of the end), clamped to the
 // image. Redaction uses it so that a fractional box edge never leaves a half-covered pixel column visible.
 struct PixelRect {

@@ -31,6 +31,12 @@ Box head_region(const Box& person, const HeadGeometry& head) {
   return {person.cx() - 0.5f * w, top, person.cx() + 0.5f * w, top + head.height * person.height()};
 }
 
+Box person_from_head_region(const Box& region, const HeadGeometry& head) {
+  const float h = region.height() / head.height;
+  const float top = region.y1 - head.top * h;
+  return {region.x1, top, region.x2, top + h};
+}
+
 bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
   if (person.height() >= max_aspect * person.width()) return false;
   const float cx = person.cx(), cy = person.cy();
@@ -50,27 +56,53 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
     context_ = std::make_unique<ContextNetwork>(locate_model(dir, ModelId::ContextYolox), runtime);
 }
 
-Detections FrameDetector::detect(const AVFrame& frame) {
+Detections FrameDetector::detect_whole(const AVFrame& frame, float max_upscale) {
   Detections out;
   const PixelRect whole{0, 0, frame.width, frame.height};
+  const int longer = std::max(frame.width, frame.height);
+  auto side = [&](int configured) { return std::min(configured, static_cast<int>(max_upscale * static_cast<float>(longer))); };
   if (faces_)
-    for (const RawBox& b : faces_->detect(frame, whole, config_.face_max_side, config_.face_threshold))
+    for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), config_.face_threshold))
       out.push_back({ObjectClass::Face, b.box, b.score});
   if (plates_)
-    for (const RawBox& b : plates_->detect(frame, whole, config_.plate_max_side, config_.plate_threshold))
+    for (const RawBox& b : plates_->detect(frame, whole, side(config_.plate_max_side), config_.plate_threshold))
       out.push_back({ObjectClass::Plate, b.box, b.score});
-  if (context_) add_context(frame, out);
-  for (Detection& d : out) d.box = clamp_to(d.box, static_cast<float>(frame.width), static_cast<float>(frame.height));
-  std::erase_if(out, [](const Detection& d) { return d.box.empty(); });
+  if (context_) add_context(frame, whole, side(config_.context.max_side), out);
+  finish(frame, out);
   return out;
 }
 
-void FrameDetector::add_context(const AVFrame& frame, Detections& out) {
+Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) {
+  Detections out;
+  const PixelRect crop = covering_rect(window, frame.width, frame.height);
+  if (crop.w < 8 || crop.h < 8) return out;
+  const int twice = 2 * std::max(crop.w, crop.h);
+  if (targets.faces && faces_)
+    for (const RawBox& b : faces_->detect(frame, crop, std::min(twice, config_.face_max_side), config_.face_threshold))
+      out.push_back({ObjectClass::Face, b.box, b.score});
+  if (targets.plates && plates_)
+    for (const RawBox& b : plates_->detect(frame, crop, std::min(twice, config_.plate_max_side), config_.plate_threshold))
+      out.push_back({ObjectClass::Plate, b.box, b.score});
+  if (targets.persons && context_) add_context(frame, crop, config_.context.max_side, out);
+  finish(frame, out);
+  return out;
+}
+
+Box FrameDetector::search_area(const Detection& d) const {
+  return d.source == RegionSource::Context ? person_from_head_region(d.box, config_.context.head) : d.box;
+}
+
+void FrameDetector::finish(const AVFrame& frame, Detections& out) const {
+  for (Detection& d : out) d.box = clamp_to(d.box, static_cast<float>(frame.width), static_cast<float>(frame.height));
+  std::erase_if(out, [](const Detection& d) { return d.box.empty(); });
+}
+
+void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int max_side, Detections& out) {
   const ContextConfig& c = config_.context;
   const float fw = static_cast<float>(frame.width), fh = static_cast<float>(frame.height);
   const float lowest = std::min({c.person_threshold, c.occupant_threshold, c.vehicle_threshold,
                                  c.refine ? c.refine_vehicle_threshold : 1.0f});
-  const auto found = context_->detect(frame, {0, 0, frame.width, frame.height}, c.max_side, lowest);
+  const auto found = context_->detect(frame, crop, max_side, lowest);
   auto is_vehicle = [](int label) { return label == kCar || label == kBus || label == kTruck || label == kMotorcycle; };
   vehicles_.clear();
   for (const RawBox& b : found)

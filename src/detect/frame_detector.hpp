@@ -69,14 +69,50 @@ enum class Quality { Fast, Balanced, Max };  // indexes apply_quality's preset t
 std::optional<Quality> quality_from_string(std::string_view name);
 void apply_quality(Quality q, DetectorConfig& config);
 
-class FrameDetector {
+// What a search around known objects looks for: the network that found each kind of object.
+struct SearchTargets {
+  bool faces = false;    // the face network (tight face boxes)
+  bool plates = false;   // the plate network
+  bool persons = false;  // the person detector (head regions of people, occupants)
+  bool any() const { return faces || plates || persons; }
+};
+
+// The two searches the video schedule combines (pipeline/detection_schedule.hpp): the whole frame, and a
+// window around objects already known. An interface, so that the schedule can be tested without networks.
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  // Every network on the whole frame; `max_upscale` bounds how much a frame smaller than the configured
+  // resolution is enlarged (1: never).
+  virtual Detections detect_whole(const AVFrame& frame, float max_upscale) = 0;
+  // The targets' networks on `window` only (source pixels), at up to twice its resolution: a cheap,
+  // sharper look where an object is expected.
+  virtual Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) = 0;
+  // The area a detection's network must see to find it again (a head region's whole person), and which
+  // network that is.
+  virtual Box search_area(const Detection& d) const { return d.box; }
+  static SearchTargets targets_for(const Detection& d) {
+    SearchTargets t;
+    if (d.source == RegionSource::Context) t.persons = true;
+    else if (d.cls == ObjectClass::Face) t.faces = true;
+    else t.plates = true;
+    return t;
+  }
+};
+
+class FrameDetector final : public Detector {
  public:
   explicit FrameDetector(const DetectorConfig& config);
-  Detections detect(const AVFrame& frame);
+  // A still picture: the whole frame, small pictures enlarged up to twice for the small objects in them.
+  Detections detect(const AVFrame& frame) { return detect_whole(frame, 2.0f); }
+  Detections detect_whole(const AVFrame& frame, float max_upscale) override;
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) override;
+  Box search_area(const Detection& d) const override;
   const DetectorConfig& config() const { return config_; }
 
  private:
-  void add_context(const AVFrame& frame, Detections& out);
+  void add_context(const AVFrame& frame, const PixelRect& crop, int max_side, Detections& out);
+  void finish(const AVFrame& frame, Detections& out) const;
 
   DetectorConfig config_;
   std::unique_ptr<FaceNetwork> faces_;
@@ -87,6 +123,8 @@ class FrameDetector {
 
 // The head region hidden for a person box (source pixels, not clamped).
 Box head_region(const Box& person, const HeadGeometry& head);
+// The person box a head region came from (its width only when the person was narrower than max_width).
+Box person_from_head_region(const Box& region, const HeadGeometry& head);
 // Whether a person box looks like a vehicle occupant: head and shoulders, centred in the upper part of a
 // vehicle box.
 bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect);

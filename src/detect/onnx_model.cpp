@@ -15,6 +15,9 @@ OnnxModel::OnnxModel(const std::filesystem::path& path, const std::vector<std::s
   try {
     Ort::SessionOptions so;
     so.SetIntraOpNumThreads(options.intra_op_threads);
+    // Idle pool threads sleep instead of spinning: in a video the CPU they would burn is the decoder's and
+    // the encoder's.
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     so.SetInterOpNumThreads(1);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
     session_ = Ort::Session(env(), path.c_str(), so);

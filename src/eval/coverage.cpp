@@ -37,14 +37,14 @@ bool inside(const Box& r, bool ellipse, float x, float y) {
 Box rendered(const Box& b) { return {std::floor(b.x1), std::floor(b.y1), std::ceil(b.x2), std::ceil(b.y2)}; }
 }  // namespace
 
-double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse) {
+double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse) {
   const int x1 = static_cast<int>(std::floor(truth.x1)), y1 = static_cast<int>(std::floor(truth.y1));
   const int x2 = static_cast<int>(std::ceil(truth.x2)), y2 = static_cast<int>(std::ceil(truth.y2));
   long total = 0, covered = 0;
   for (int y = y1; y < y2; ++y) {
     for (int x = x1; x < x2; ++x) {
       const float px = x + 0.5f, py = y + 0.5f;
-      if (px < truth.x1 || px >= truth.x2 || py < truth.y1 || py >= truth.y2) continue;
+      if (!inside(truth, truth_ellipse, px, py)) continue;
       ++total;
       for (const Box& r : regions)
         if (inside(rendered(r), ellipse, px, py)) {

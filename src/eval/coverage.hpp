@@ -59,8 +59,9 @@ struct Report {
   }
 };
 
-// Share (0..1) of `truth` covered by the union of `regions` drawn with the given shape.
-double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse);
+// Share (0..1) of `truth` (its inscribed ellipse when `truth_ellipse`) covered by the union of `regions`
+// drawn with the given shape.
+double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse = false);
 
 Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config);
 std::string format_table(const Report& report, const std::string& title);

@@ -24,7 +24,7 @@ struct Item {
   media::FramePtr frame = media::make_frame();
   media::PacketPtr packet = media::make_packet();
   bool is_frame = false;
-  bool detected = false;
+  detect::FramePass pass = detect::FramePass::None;
   std::int64_t index = -1;
   Detections detections;
 };
@@ -43,7 +43,7 @@ class ItemPool {
     av_frame_unref(item->frame.get());
     av_packet_unref(item->packet.get());
     item->detections.clear();
-    item->detected = false;
+    item->pass = detect::FramePass::None;
     std::lock_guard lock(mutex_);
     free_.push_back(std::move(item));
   }
@@ -109,9 +109,7 @@ std::filesystem::path mask_path_for(const std::filesystem::path& output) {
   return output.parent_path() / (output.stem().string() + ".mask" + ext);
 }
 
-Anonymizer::Anonymizer(AnonymizeOptions options) : options_(std::move(options)) {
-  options_.detect_every = std::max(1, options_.detect_every);
-}
+Anonymizer::Anonymizer(AnonymizeOptions options) : options_(std::move(options)) {}
 Anonymizer::~Anonymizer() = default;
 
 detect::FrameDetector& Anonymizer::detector() {
@@ -197,7 +195,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   }
   if (writer) writer->end("ok");
   report.frames = 1;
-  report.frames_detected = 1;
+  report.frames_keyframes = 1;
   count_regions(regions, report);
 }
 
@@ -228,8 +226,14 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
 
   ItemPool pool;
   Failure failure;
-  // Capacities bound memory: frames in flight = both queues + the tracker's look-ahead window.
-  BoundedQueue<ItemPtr> decoded(8), detected(8);
+  // Capacities bound memory: frames in flight = both queues + the frames the schedule holds until its next
+  // keyframe + the tracker's look-ahead window. The detected queue takes a whole keyframe interval, so
+  // that the detector starts on the next interval while the encoder works through the last one.
+  detect::ScheduleConfig schedule_config = options_.schedule;
+  schedule_config.keyframe_interval = schedule_config.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
+  schedule_config.keyframe_seconds = 0;
+  const size_t interval = static_cast<size_t>(schedule_config.keyframe_interval);
+  BoundedQueue<ItemPtr> decoded(8), detected(8 + interval);
 
   std::thread reader([&] {
     try {
@@ -254,12 +258,33 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
 
   std::thread detector_thread([&] {
     try {
-      while (auto item = decoded.pop()) {
-        if ((*item)->is_frame && !given && (*item)->index % options_.detect_every == 0) {
-          (*item)->detections = detector_->detect(*(*item)->frame);
-          (*item)->detected = true;
+      if (given) {
+        while (auto item = decoded.pop())
+          if (!detected.push(std::move(*item))) break;
+      } else {
+        // Items wait here, in order, until the schedule has completed their frames.
+        detect::DetectionSchedule schedule(*detector_, schedule_config);
+        std::deque<ItemPtr> held;
+        auto release = [&](std::size_t frames) {
+          while (!held.empty() && (frames > 0 || !held.front()->is_frame)) {
+            if (held.front()->is_frame) --frames;
+            if (!detected.push(std::move(held.front()))) return false;
+            held.pop_front();
+          }
+          return true;
+        };
+        bool open = true;
+        while (open) {
+          auto item = decoded.pop();
+          if (!item) break;
+          Item& it = **item;
+          held.push_back(std::move(*item));
+          if (it.is_frame) open = release(schedule.add({it.frame.get(), &it.detections, &it.pass}));
         }
-        if (!detected.push(std::move(*item))) break;
+        if (open && !failure.failed()) release(schedule.finish());
+        const detect::ScheduleStats& st = schedule.stats();
+        spdlog::debug("{}: {} keyframes in {:.2f} s, {} windows on {} frames in {:.2f} s, {} scene cuts", input.string(),
+                      st.keyframes, st.keyframe_seconds, st.windows, st.searched, st.search_seconds, st.scene_cuts);
       }
     } catch (...) {
       failure.set(std::current_exception());
@@ -343,7 +368,8 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
         }
         continue;
       }
-      report.frames_detected += item->detected;
+      report.frames_keyframes += item->pass == detect::FramePass::Keyframe;
+      report.frames_searched += item->pass == detect::FramePass::Search;
       for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
       tracker.push(item->detections);
       window.push_back({std::move(item), {}});

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "detect/detection_schedule.hpp"
 #include "detect/frame_detector.hpp"
 #include "media/image_file.hpp"
 #include "media/output_file.hpp"
@@ -26,7 +27,8 @@ struct AnonymizeOptions {
   redact::ClassStyles styles;
   media::EncodeOptions encode;
   media::ImageEncodeOptions image;
-  int detect_every = 1;  // run the detectors on every n-th frame; tracking fills the frames between
+  // Which frames get the full detection, which a search around known objects (one keyframe a second).
+  detect::ScheduleConfig schedule{.keyframe_seconds = 1.0};
   int threads = 0;       // decoder threads (0: FFmpeg picks)
   bool progress = false;
   const RegionsFile* regions = nullptr;  // render these regions instead of detecting
@@ -40,7 +42,8 @@ struct FileReport {
   std::vector<std::string> warnings; // dropped streams, damaged input
   bool damaged = false;              // rendered, but the input was damaged
   std::int64_t frames = 0;
-  std::int64_t frames_detected = 0;  // frames the detectors ran on; tracking covered the others
+  std::int64_t frames_keyframes = 0;  // frames with the full detection
+  std::int64_t frames_searched = 0;   // frames searched around known objects; tracking filled the others
   std::array<std::int64_t, kObjectClassCount> regions{};  // regions hidden, summed over frames
   std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
   double seconds = 0;

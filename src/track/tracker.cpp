@@ -12,20 +12,6 @@ Box lerp(const Box& a, const Box& b, float t) {
 Box grow(const Box& b, float factor) {
   return Box::from_center(b.cx(), b.cy(), b.width() * factor, b.height() * factor);
 }
-// Velocity per frame between two observations, as a box delta.
-Box velocity(const Box& a, std::int64_t fa, const Box& b, std::int64_t fb) {
-  const float dt = static_cast<float>(fb - fa);
-  if (dt <= 0) return {};
-  return {(b.x1 - a.x1) / dt, (b.y1 - a.y1) / dt, (b.x2 - a.x2) / dt, (b.y2 - a.y2) / dt};
-}
-Box move(const Box& b, const Box& v, float dt) {
-  Box r{b.x1 + v.x1 * dt, b.y1 + v.y1 * dt, b.x2 + v.x2 * dt, b.y2 + v.y2 * dt};
-  // Never let extrapolation shrink a box below half its observed size or flip it.
-  const float min_w = 0.5f * b.width(), min_h = 0.5f * b.height();
-  if (r.width() < min_w) r = Box::from_center(r.cx(), r.cy(), min_w, r.height());
-  if (r.height() < min_h) r = Box::from_center(r.cx(), r.cy(), r.width(), min_h);
-  return r;
-}
 }  // namespace
 
 Tracker::Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h)
@@ -35,7 +21,8 @@ Box Tracker::Track::predict(std::int64_t frame) const {
   const Observation& last = obs.back();
   if (obs.size() < 2) return last.box;
   const Observation& prev = obs[obs.size() - 2];
-  return move(last.box, velocity(prev.box, prev.frame, last.box, last.frame), static_cast<float>(frame - last.frame));
+  return move_box(last.box, edge_velocity(prev.box, static_cast<float>(prev.frame), last.box, static_cast<float>(last.frame)),
+                  static_cast<float>(frame - last.frame));
 }
 
 void Tracker::push(const Detections& detections) {
@@ -123,17 +110,17 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const Observation& last = obs.back();
     const std::int64_t dt = frame - last.frame;
     if (dt > config_.extend_forward) return std::nullopt;
-    const Box v = obs.size() >= 2 ? velocity(obs[obs.size() - 2].box, obs[obs.size() - 2].frame, last.box, last.frame)
+    const Box v = obs.size() >= 2 ? edge_velocity(obs[obs.size() - 2].box, static_cast<float>(obs[obs.size() - 2].frame), last.box, static_cast<float>(last.frame))
                                   : Box{};
-    box = grow(move(last.box, v, static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
+    box = grow(move_box(last.box, v, static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
     score = last.score;
     source = RegionSource::Extended;
   } else {
     const Observation& first = obs.front();
     const std::int64_t dt = first.frame - frame;
     if (dt > config_.extend_backward) return std::nullopt;
-    const Box v = obs.size() >= 2 ? velocity(first.box, first.frame, obs[1].box, obs[1].frame) : Box{};
-    box = grow(move(first.box, v, -static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
+    const Box v = obs.size() >= 2 ? edge_velocity(first.box, static_cast<float>(first.frame), obs[1].box, static_cast<float>(obs[1].frame)) : Box{};
+    box = grow(move_box(first.box, v, -static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
     score = first.score;
     source = RegionSource::Backward;
   }

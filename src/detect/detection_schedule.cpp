@@ -1,0 +1,248 @@
+#include "detect/detection_schedule.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+namespace roadveil::detect {
+
+namespace {
+
+constexpr int kThumbW = 32, kThumbH = 18;
+
+Box union_of(const Box& a, const Box& b) {
+  return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
+}
+
+SearchTargets operator|(const SearchTargets& a, const SearchTargets& b) {
+  return {a.faces || b.faces, a.plates || b.plates, a.persons || b.persons};
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool same_kind(const Detection& d, ObjectClass cls, RegionSource source) { return d.cls == cls && d.source == source; }
+
+}  // namespace
+
+int ScheduleConfig::interval_for(double frames_per_second) const {
+  if (keyframe_seconds <= 0) return std::max(1, keyframe_interval);
+  const double fps = frames_per_second > 0 ? frames_per_second : 25.0;
+  return std::max(1, static_cast<int>(std::lround(fps * keyframe_seconds)));
+}
+
+void merge_duplicates(Detections& detections, float iou_threshold) {
+  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  Detections kept;
+  kept.reserve(detections.size());
+  for (const Detection& d : detections) {
+    const bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const Detection& k) {
+      return same_kind(k, d.cls, d.source) && iou(k.box, d.box) > iou_threshold;
+    });
+    if (!duplicate) kept.push_back(d);
+  }
+  detections.swap(kept);
+}
+
+DetectionSchedule::DetectionSchedule(Detector& detector, const ScheduleConfig& config)
+    : detector_(detector), config_(config) {
+  config_.keyframe_interval = std::max(1, config_.keyframe_interval);
+  config_.search_every = std::max(0, config_.search_every);
+}
+
+bool DetectionSchedule::is_scene_cut(const AVFrame& frame) {
+  // The first component of the first plane: luma for YUV and grey, red for RGB; enough to see a cut.
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM)) || frame.width < 1 || frame.height < 1)
+    return false;
+  const AVComponentDescriptor& c = desc->comp[0];
+  const int bytes = c.depth > 8 ? 2 : 1;
+  const float to_8bit = 1.0f / static_cast<float>(1 << (c.depth - 8 > 0 ? c.depth - 8 : 0));
+  thumbnail_.resize(kThumbW * kThumbH);
+  for (int ty = 0; ty < kThumbH; ++ty) {
+    const int y = (2 * ty + 1) * frame.height / (2 * kThumbH);
+    const std::uint8_t* row = frame.data[c.plane] + static_cast<std::ptrdiff_t>(y) * frame.linesize[c.plane];
+    for (int tx = 0; tx < kThumbW; ++tx) {
+      const int x = (2 * tx + 1) * frame.width / (2 * kThumbW);
+      const std::uint8_t* p = row + static_cast<std::ptrdiff_t>(x) * c.step + c.offset;
+      unsigned v = bytes == 2 ? static_cast<unsigned>(p[0] | (p[1] << 8)) : p[0];
+      v = (v >> c.shift) & ((1u << c.depth) - 1);
+      thumbnail_[ty * kThumbW + tx] = static_cast<float>(v) * to_8bit;
+    }
+  }
+  bool cut = false;
+  if (previous_thumbnail_.size() == thumbnail_.size()) {
+    float sum = 0;
+    for (size_t i = 0; i < thumbnail_.size(); ++i) sum += std::abs(thumbnail_[i] - previous_thumbnail_[i]);
+    cut = sum / static_cast<float>(thumbnail_.size()) > config_.scene_cut;
+  }
+  previous_thumbnail_.swap(thumbnail_);
+  return cut;
+}
+
+void DetectionSchedule::keyframe(const Slot& slot) {
+  const auto start = std::chrono::steady_clock::now();
+  *slot.detections = detector_.detect_whole(*slot.frame, config_.whole_frame_upscale);
+  stats_.keyframe_seconds += seconds_since(start);
+  *slot.pass = FramePass::Keyframe;
+  ++stats_.keyframes;
+}
+
+std::size_t DetectionSchedule::add(const Slot& slot) {
+  const bool cut = is_scene_cut(*slot.frame);
+  if (!have_keyframe_ || cut) {
+    std::size_t done = 0;
+    if (cut) ++stats_.scene_cuts;
+    if (!pending_.empty()) done += complete();  // the frame before the cut closes its interval
+    keyframe(slot);
+    last_keyframe_ = *slot.detections;
+    have_keyframe_ = true;
+    return done + 1;
+  }
+  pending_.push_back(slot);
+  return static_cast<int>(pending_.size()) >= config_.keyframe_interval ? complete() : 0;
+}
+
+std::size_t DetectionSchedule::finish() { return pending_.empty() ? 0 : complete(); }
+
+std::size_t DetectionSchedule::complete() {
+  // Interval indices: 0 is the opening keyframe (already complete), 1..m the held frames, m the closing one.
+  const int m = static_cast<int>(pending_.size());
+  keyframe(pending_.back());
+  if (config_.search_every > 0 && m > 1) {
+    if (static_cast<int>(forward_windows_.size()) < m + 1) forward_windows_.resize(m + 1);
+    for (auto& w : forward_windows_) w.clear();
+    auto seed = [&](const Detections& found, int index) {
+      objects_.clear();
+      for (const Detection& d : found) objects_.push_back({d.cls, d.source, d.box, {}, d.score, index});
+      std::stable_sort(objects_.begin(), objects_.end(), [](const Known& a, const Known& b) { return a.score > b.score; });
+    };
+    seed(last_keyframe_, 0);
+    for (int i = config_.search_every; i < m; i += config_.search_every) follow(objects_, i, &forward_windows_[i], nullptr);
+    seed(*pending_.back().detections, m);
+    const int last_searched = (m - 1) / config_.search_every * config_.search_every;
+    for (int i = last_searched; i > 0; i -= config_.search_every) follow(objects_, i, nullptr, &forward_windows_[i]);
+    for (int i = config_.search_every; i < m; i += config_.search_every) {
+      Slot& s = pending_[i - 1];
+      merge_duplicates(*s.detections);
+      if (*s.pass == FramePass::Search) ++stats_.searched;
+    }
+  }
+  last_keyframe_ = *pending_.back().detections;
+  pending_.clear();
+  return static_cast<std::size_t>(m);
+}
+
+void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vector<Box>* searched,
+                               const std::vector<Box>* skip) {
+  const Slot& slot = pending_[index - 1];
+  const AVFrame& frame = *slot.frame;
+  const Box whole{0, 0, static_cast<float>(frame.width), static_cast<float>(frame.height)};
+
+  // Where each object should be now, and the window its network must see to find it there.
+  std::vector<Box>& predicted = predicted_;
+  predicted.resize(objects.size());
+  windows_.clear();
+  auto due = [&](const Known& o) { return std::abs(index - o.frame) >= std::max(o.gap, config_.search_every); };
+  for (size_t k = 0; k < objects.size(); ++k) {
+    Known& o = objects[k];
+    const float dt = static_cast<float>(index - o.frame);
+    predicted[k] = move_box(o.box, o.velocity, dt);
+    if (!due(o)) continue;
+    const Box area = detector_.search_area({o.cls, predicted[k], o.score, o.source});
+    const float margin = 2.0f * (config_.search_margin + config_.margin_per_frame * std::abs(dt));
+    const float min_side = static_cast<float>(config_.min_window);
+    const Box window = intersection(
+        Box::from_center(area.cx(), area.cy(), std::max(min_side, area.width() * (1 + margin)),
+                         std::max(min_side, area.height() * (1 + margin))),
+        whole);
+    if (window.empty() || intersection(predicted[k], whole).empty()) {
+      o.misses = config_.max_misses + 1;  // left the frame
+      continue;
+    }
+    const bool covered = skip && std::any_of(skip->begin(), skip->end(), [&](const Box& s) {
+      return intersection(s, window).area() >= 0.8f * window.area();
+    });
+    if (!covered) windows_.push_back({window, Detector::targets_for({o.cls, o.box, o.score, o.source})});
+  }
+  // Overlapping windows become one when their union costs no more pixels than both apart.
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (size_t a = 0; a < windows_.size() && !merged; ++a)
+      for (size_t b = a + 1; b < windows_.size() && !merged; ++b) {
+        const Box u = union_of(windows_[a].area, windows_[b].area);
+        if (intersection(windows_[a].area, windows_[b].area).empty() ||
+            u.area() > windows_[a].area.area() + windows_[b].area.area())
+          continue;
+        windows_[a] = {u, windows_[a].targets | windows_[b].targets};
+        windows_.erase(windows_.begin() + static_cast<std::ptrdiff_t>(b));
+        merged = true;
+      }
+  }
+  if (static_cast<int>(windows_.size()) > config_.max_windows) windows_.resize(config_.max_windows);
+  const auto start = std::chrono::steady_clock::now();
+  for (const Window& w : windows_) {
+    Detections found = detector_.detect_around(frame, w.area, w.targets);
+    slot.detections->insert(slot.detections->end(), found.begin(), found.end());
+    if (searched) searched->push_back(w.area);
+    ++stats_.windows;
+  }
+  stats_.search_seconds += seconds_since(start);
+  if (!windows_.empty()) *slot.pass = FramePass::Search;
+
+  // Each object takes the detection of its kind that best overlaps its prediction, or failing that the
+  // nearest within one object size; the rest of what the windows found are objects to follow from here.
+  const Detections& here = *slot.detections;
+  std::vector<bool>& claimed = claimed_;
+  claimed.assign(here.size(), false);
+  for (size_t k = 0; k < objects.size(); ++k) {
+    Known& o = objects[k];
+    if (o.misses > config_.max_misses || !due(o)) continue;
+    const Box& p = predicted[k];
+    int best = -1;
+    float best_quality = 0;
+    for (size_t j = 0; j < here.size(); ++j) {
+      if (claimed[j] || !same_kind(here[j], o.cls, o.source)) continue;
+      const float overlap = iou(p, here[j].box);
+      const float dist = std::hypot(here[j].box.cx() - p.cx(), here[j].box.cy() - p.cy());
+      const float reach = std::max(p.width(), p.height());
+      const float quality = overlap > 0.05f ? 1.0f + overlap : dist < reach ? 1.0f - dist / reach : 0.0f;
+      if (quality > best_quality) {
+        best_quality = quality;
+        best = static_cast<int>(j);
+      }
+    }
+    if (best < 0) {
+      ++o.misses;
+      o.gap = 0;  // look again on the next search frame
+      continue;
+    }
+    claimed[best] = true;
+    // The latest motion, unsmoothed: a car pulling away from a standstill must not be predicted at rest.
+    o.velocity = edge_velocity(o.box, static_cast<float>(o.frame), here[best].box, static_cast<float>(index));
+    const bool predictable = o.velocity_known && iou(p, here[best].box) >= config_.predictable_iou;
+    o.gap = predictable ? std::min(2 * std::max(o.gap, config_.search_every), config_.max_search_gap) : 0;
+    o.velocity_known = true;
+    o.box = here[best].box;
+    o.score = here[best].score;
+    o.frame = index;
+    o.misses = 0;
+  }
+  std::erase_if(objects, [&](const Known& o) { return o.misses > config_.max_misses; });
+  // A box found twice (two windows, or forward and backward) is one object.
+  fresh_.clear();
+  for (size_t j = 0; j < here.size(); ++j) {
+    const bool known = claimed[j] || std::any_of(objects.begin(), objects.end(), [&](const Known& o) {
+      return same_kind(here[j], o.cls, o.source) && iou(o.box, here[j].box) > 0.5f;
+    });
+    if (!known) fresh_.push_back({here[j].cls, here[j].source, here[j].box, {}, here[j].score, index});
+  }
+  objects.insert(objects.end(), fresh_.begin(), fresh_.end());
+}
+
+}  // namespace roadveil::detect

@@ -1,0 +1,116 @@
+#pragma once
+// Which detection each video frame gets. Running every network on every whole frame costs many times the
+// transcode itself, so:
+//  - keyframes (every `keyframe_interval` frames, the last frame, and both sides of a scene cut) get the
+//    full detection, the one `roadveil eval` measures on still images;
+//  - between two keyframes, every `search_every`-th frame is searched only in windows around the objects
+//    already known, at up to twice their resolution. The frames of an interval are held until its closing
+//    keyframe is detected, so each object is followed forward from the keyframe before and backward from
+//    the keyframe after: whatever is visible at either keyframe is found in the frames between for as long
+//    as the network still sees it. A dashcam approaches what it films, so an object first detected at a
+//    keyframe was usually there, smaller, in the frames before: the backward search is what finds it.
+//  - the tracker (track/) fills the frames that were not searched.
+// Only an object that appears and disappears between two keyframes, never near a known one, is missed:
+// the keyframe interval bounds how short-lived that is.
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "core/region.hpp"
+#include "detect/frame_detector.hpp"
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+namespace roadveil::detect {
+
+struct ScheduleConfig {
+  int keyframe_interval = 1;     // frames; 1: full detection on every frame
+  double keyframe_seconds = 0;   // when > 0, the interval is this long in each video's own frame rate
+  int interval_for(double frames_per_second) const;
+  int search_every = 2;        // between keyframes, search every n-th frame (0: never; the tracker fills)
+  // An object whose position the last search predicted well (IoU >= `predictable_iou`) is looked at half
+  // as often, up to every `max_search_gap` frames; one that surprised it or was missed, every `search_every`
+  // frames again. Steady motion (a car followed on the motorway) costs little; erratic motion is watched closely.
+  float predictable_iou = 0.6f;
+  int max_search_gap = 4;
+  float search_margin = 0.5f;  // the window adds this share of the object's size on each side...
+  float margin_per_frame = 0.1f;  // ...plus this share per frame since the object was last found
+  int min_window = 64;         // pixels: a window is at least this wide and high
+  int max_misses = 1;          // an object not found in this many searches in a row is given up
+  int max_windows = 24;        // per searched frame; the objects found with the highest scores first
+  // A cut in edited footage: mean absolute luma difference (0-255) between 32x18 samples of consecutive
+  // frames. Objects do not cross a cut, so the frames on both sides become keyframes.
+  float scene_cut = 40.0f;
+  float whole_frame_upscale = 1.0f;  // keyframes of a video are not enlarged: small objects grow as they approach
+};
+
+enum class FramePass : std::uint8_t { None, Keyframe, Search };
+
+struct ScheduleStats {
+  std::int64_t keyframes = 0, searched = 0, windows = 0, scene_cuts = 0;
+  double keyframe_seconds = 0, search_seconds = 0;  // wall time in each kind of detection
+};
+
+class DetectionSchedule {
+ public:
+  DetectionSchedule(Detector& detector, const ScheduleConfig& config);
+
+  // Where a frame's results go; the frame and both pointers must stay valid until the frame is complete.
+  struct Slot {
+    const AVFrame* frame = nullptr;
+    Detections* detections = nullptr;
+    FramePass* pass = nullptr;
+  };
+  // Takes the next frame in presentation order. Returns how many of the frames given so far, oldest first,
+  // became complete with this call (their detections are final and the frames are no longer used).
+  std::size_t add(const Slot& slot);
+  // Completes every frame still held (the last one becomes a keyframe).
+  std::size_t finish();
+
+  const ScheduleStats& stats() const { return stats_; }
+  std::size_t held() const { return pending_.size(); }
+
+ private:
+  struct Known {
+    ObjectClass cls;
+    RegionSource source;
+    Box box;       // where it was last found
+    Box velocity;  // per frame, for each box edge
+    float score;
+    int frame;     // interval index where it was last found
+    int misses = 0;
+    int gap = 0;   // frames between searches for it (0: search_every)
+    bool velocity_known = false;
+  };
+  struct Window {
+    Box area;
+    SearchTargets targets;
+  };
+
+  std::size_t complete();
+  void keyframe(const Slot& slot);
+  void follow(std::vector<Known>& objects, int index, std::vector<Box>* searched, const std::vector<Box>* skip);
+  bool is_scene_cut(const AVFrame& frame);
+
+  Detector& detector_;
+  ScheduleConfig config_;
+  ScheduleStats stats_;
+  std::deque<Slot> pending_;        // frames after the last keyframe, oldest first
+  Detections last_keyframe_;        // the detections of the keyframe that opens the pending interval
+  bool have_keyframe_ = false;
+  std::vector<std::vector<Box>> forward_windows_;  // per interval index: the windows searched going forward
+  std::vector<Window> windows_;     // scratch
+  std::vector<Known> objects_;      // scratch
+  std::vector<Box> predicted_;      // scratch
+  std::vector<bool> claimed_;       // scratch
+  std::vector<Known> fresh_;        // scratch
+  std::vector<float> thumbnail_, previous_thumbnail_;
+};
+
+// Merges detections found twice (forward and backward, or in two overlapping windows): same class and
+// source, IoU above `iou`, the higher score kept.
+void merge_duplicates(Detections& detections, float iou = 0.5f);
+
+}  // namespace roadveil::detect

@@ -1,0 +1,266 @@
+// The video detection schedule against a scripted world: a fake detector that "sees" scripted objects,
+// only when they are large enough for the search (whole frame: a coarse look; window: a sharp one).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <vector>
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+#include "detect/detection_schedule.hpp"
+
+namespace roadveil::detect {
+namespace {
+
+struct FrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+
+constexpr int kW = 640, kH = 360;
+
+FramePtr grey_frame(std::int64_t index, int luma) {
+  FramePtr f(av_frame_alloc());
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = kW;
+  f->height = kH;
+  if (av_frame_get_buffer(f.get(), 0) < 0) throw std::bad_alloc();
+  for (int y = 0; y < kH; ++y) std::memset(f->data[0] + y * f->linesize[0], luma, kW);
+  f->pts = index;
+  return f;
+}
+
+// Each scripted object: where it is in a frame (an empty box: not in the frame).
+using Script = std::function<Box(std::int64_t frame)>;
+
+class ScriptedDetector final : public Detector {
+ public:
+  explicit ScriptedDetector(std::vector<Script> objects) : objects_(std::move(objects)) {}
+  float whole_min_width = 30;   // the whole-frame pass finds objects at least this wide
+  float window_min_width = 10;  // a window, searched at twice the resolution, finds smaller ones
+  int whole_calls = 0, window_calls = 0;
+
+  Detections detect_whole(const AVFrame& frame, float) override {
+    ++whole_calls;
+    return visible(frame.pts, Box{0, 0, kW, kH}, whole_min_width);
+  }
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) override {
+    ++window_calls;
+    EXPECT_TRUE(targets.plates);
+    return visible(frame.pts, window, window_min_width);
+  }
+
+ private:
+  Detections visible(std::int64_t frame, const Box& area, float min_width) const {
+    Detections out;
+    for (const Script& s : objects_) {
+      const Box b = intersection(s(frame), Box{0, 0, kW, kH});
+      if (b.empty() || b.width() < min_width) continue;
+      if (intersection(b, area).area() < 0.9f * b.area()) continue;  // not inside the searched area
+      out.push_back({ObjectClass::Plate, b, 0.9f});
+    }
+    return out;
+  }
+  std::vector<Script> objects_;
+};
+
+struct ScheduledRun {
+  std::vector<FramePtr> frames;
+  std::vector<Detections> detections;
+  std::vector<FramePass> passes;
+  std::size_t completed = 0;
+};
+
+// Feeds `count` frames (luma from `luma_of`) through a schedule, checking that every frame is completed
+// in order and never before it was added.
+ScheduledRun run_schedule(Detector& detector, const ScheduleConfig& config, int count,
+                 const std::function<int(int)>& luma_of = [](int) { return 100; }) {
+  ScheduledRun r;
+  r.detections.resize(count);
+  r.passes.assign(count, FramePass::None);
+  DetectionSchedule schedule(detector, config);
+  for (int i = 0; i < count; ++i) {
+    r.frames.push_back(grey_frame(i, luma_of(i)));
+    r.completed += schedule.add({r.frames.back().get(), &r.detections[i], &r.passes[i]});
+    EXPECT_LE(r.completed, static_cast<std::size_t>(i + 1));
+    EXPECT_EQ(r.completed + schedule.held(), static_cast<std::size_t>(i + 1));
+  }
+  r.completed += schedule.finish();
+  EXPECT_EQ(r.completed, static_cast<std::size_t>(count));
+  return r;
+}
+
+TEST(DetectionSchedule, IntervalOfOneDetectsEveryFrameWhole) {
+  ScriptedDetector detector({[](std::int64_t) { return Box{100, 100, 160, 130}; }});
+  ScheduleConfig config;
+  config.keyframe_interval = 1;
+  const ScheduledRun r = run_schedule(detector, config, 12);
+  EXPECT_EQ(detector.whole_calls, 12);
+  EXPECT_EQ(detector.window_calls, 0);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(r.passes[i], FramePass::Keyframe) << i;
+    EXPECT_EQ(r.detections[i].size(), 1u) << i;
+  }
+}
+
+TEST(DetectionSchedule, KeyframesOpenAndCloseEachIntervalAndTheLastFrameIsOne) {
+  ScriptedDetector detector({});
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  const ScheduledRun r = run_schedule(detector, config, 26);
+  for (int i = 0; i < 26; ++i) {
+    const bool key = i == 0 || i == 10 || i == 20 || i == 25;
+    EXPECT_EQ(r.passes[i] == FramePass::Keyframe, key) << i;
+  }
+  EXPECT_EQ(detector.whole_calls, 4);
+}
+
+TEST(DetectionSchedule, FollowsAMovingObjectForwardFromTheKeyframeBefore) {
+  // 40 px wide, moving right 6 px a frame: found at keyframe 0, leaves the frame around frame 100.
+  ScriptedDetector detector({[](std::int64_t f) {
+    const float x = 20.0f + 6.0f * static_cast<float>(f);
+    return Box{x, 200, x + 40, 220};
+  }});
+  ScheduleConfig config;
+  config.keyframe_interval = 30;
+  config.search_every = 2;
+  config.predictable_iou = 2;  // never predictable: searched on every search frame
+  const ScheduledRun r = run_schedule(detector, config, 30);
+  for (int i = 2; i < 30; i += 2) {
+    ASSERT_EQ(r.detections[i].size(), 1u) << "frame " << i;
+    EXPECT_NEAR(r.detections[i][0].box.x1, 20.0f + 6.0f * i, 0.01f) << i;
+    EXPECT_EQ(r.passes[i], FramePass::Search) << i;
+  }
+  for (int i = 1; i < 29; i += 2) EXPECT_TRUE(r.detections[i].empty()) << "frame " << i << " is left to the tracker";
+  EXPECT_EQ(r.passes[29], FramePass::Keyframe) << "the last frame";
+  EXPECT_EQ(r.detections[29].size(), 1u);
+}
+
+TEST(DetectionSchedule, FindsAnApproachingObjectBackwardFromTheKeyframeAfter) {
+  // Grows 2 px a frame: too small for the whole-frame pass until frame 13 (31 px), so keyframe 0 misses
+  // it and keyframe 20 finds it; the backward search (even frames) finds it back to frame 4 (12 px).
+  ScriptedDetector detector({[](std::int64_t f) {
+    const float w = 4.0f + 2.0f * static_cast<float>(f);
+    return Box::from_center(320, 200, w, 0.4f * w);
+  }});
+  ScheduleConfig config;
+  config.keyframe_interval = 20;
+  config.search_every = 2;
+  config.predictable_iou = 2;
+  const ScheduledRun r = run_schedule(detector, config, 21);
+  EXPECT_TRUE(r.detections[0].empty());
+  ASSERT_EQ(r.detections[20].size(), 1u);
+  for (int i = 4; i < 20; i += 2) EXPECT_EQ(r.detections[i].size(), 1u) << "frame " << i;
+  EXPECT_TRUE(r.detections[2].empty()) << "8 px: too small even for a window";
+}
+
+TEST(DetectionSchedule, SteadyMotionIsSearchedLessOftenThanErraticMotion) {
+  auto steady = [](std::int64_t f) {
+    const float x = 20.0f + 3.0f * static_cast<float>(f);
+    return Box{x, 100, x + 40, 120};
+  };
+  auto erratic = [](std::int64_t f) {  // zig-zags 12 px every 2 frames
+    const float x = 300.0f + ((f / 2) % 2 ? 12.0f : 0.0f);
+    return Box{x, 250, x + 40, 270};
+  };
+  ScheduleConfig config;
+  config.keyframe_interval = 80;
+  config.search_every = 2;
+  config.max_search_gap = 8;
+  int steady_windows = 0, erratic_windows = 0;
+  for (const Script& script : {Script(steady), Script(erratic)}) {
+    ScriptedDetector detector({script});
+    const ScheduledRun r = run_schedule(detector, config, 81);
+    std::vector<int> found;
+    for (int i = 0; i <= 80; ++i)
+      if (!r.detections[i].empty()) {
+        EXPECT_NEAR(r.detections[i][0].box.x1, script(i).x1, 0.01f) << i;
+        found.push_back(i);
+      }
+    for (size_t k = 1; k < found.size(); ++k) EXPECT_LE(found[k] - found[k - 1], 8) << "frame " << found[k];
+    if (script(1) == steady(1)) {
+      steady_windows = detector.window_calls;
+    } else {
+      EXPECT_EQ(found.size(), 41u) << "every search frame, keyframes included";
+      erratic_windows = detector.window_calls;
+    }
+  }
+  EXPECT_LE(2 * steady_windows, erratic_windows) << steady_windows << " vs " << erratic_windows;
+}
+
+TEST(DetectionSchedule, AnObjectSeenAtBothKeyframesIsSearchedOncePerFrame) {
+  ScriptedDetector detector({[](std::int64_t) { return Box{300, 150, 360, 180}; }});
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  config.search_every = 1;
+  config.predictable_iou = 2;
+  const ScheduledRun r = run_schedule(detector, config, 11);
+  // Forward windows cover the backward ones: 9 windows, not 18, and one detection per frame.
+  EXPECT_EQ(detector.window_calls, 9);
+  for (int i = 0; i <= 10; ++i) EXPECT_EQ(r.detections[i].size(), 1u) << i;
+}
+
+TEST(DetectionSchedule, AnObjectOnlyBetweenKeyframesIsMissed) {
+  // The limit of the schedule, stated: visible in frames 3..7 only, near nothing known.
+  ScriptedDetector detector({[](std::int64_t f) { return f >= 3 && f <= 7 ? Box{300, 150, 360, 180} : Box{}; }});
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  const ScheduledRun r = run_schedule(detector, config, 11);
+  for (const Detections& d : r.detections) EXPECT_TRUE(d.empty());
+  EXPECT_EQ(detector.window_calls, 0);
+}
+
+TEST(DetectionSchedule, ASceneCutMakesBothSidesKeyframesAndNothingIsSearchedAcrossIt) {
+  ScriptedDetector detector({[](std::int64_t f) { return f < 15 ? Box{300, 150, 360, 180} : Box{}; }});
+  ScheduleConfig config;
+  config.keyframe_interval = 50;
+  config.search_every = 1;
+  config.predictable_iou = 2;
+  const ScheduledRun r = run_schedule(detector, config, 30, [](int i) { return i < 15 ? 40 : 220; });
+  EXPECT_EQ(r.passes[14], FramePass::Keyframe);
+  EXPECT_EQ(r.passes[15], FramePass::Keyframe);
+  EXPECT_EQ(r.passes[29], FramePass::Keyframe);
+  for (int i = 15; i < 30; ++i) EXPECT_TRUE(r.detections[i].empty()) << i;
+  for (int i = 0; i < 15; ++i) EXPECT_EQ(r.detections[i].size(), 1u) << i;
+}
+
+TEST(DetectionSchedule, NoSearchWhenSearchEveryIsZero) {
+  ScriptedDetector detector({[](std::int64_t) { return Box{300, 150, 360, 180}; }});
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  config.search_every = 0;
+  const ScheduledRun r = run_schedule(detector, config, 21);
+  EXPECT_EQ(detector.window_calls, 0);
+  EXPECT_EQ(detector.whole_calls, 3);
+}
+
+TEST(DetectionSchedule, IntervalFromSecondsUsesTheVideosFrameRate) {
+  ScheduleConfig config;
+  config.keyframe_seconds = 2;
+  EXPECT_EQ(config.interval_for(25), 50);
+  EXPECT_EQ(config.interval_for(29.97), 60);
+  EXPECT_EQ(config.interval_for(0), 50) << "unknown rate: 25 fps assumed";
+  config.keyframe_seconds = 0;
+  config.keyframe_interval = 7;
+  EXPECT_EQ(config.interval_for(25), 7);
+}
+
+TEST(MergeDuplicates, KeepsTheHigherScoreOfTheSameKindOnly) {
+  Detections d = {{ObjectClass::Plate, {0, 0, 10, 10}, 0.5f},
+                  {ObjectClass::Plate, {1, 0, 11, 10}, 0.8f},
+                  {ObjectClass::Face, {0, 0, 10, 10}, 0.6f},
+                  {ObjectClass::Face, {0, 0, 10, 10}, 0.7f, RegionSource::Context},
+                  {ObjectClass::Plate, {50, 50, 60, 60}, 0.4f}};
+  merge_duplicates(d);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_FLOAT_EQ(d[0].score, 0.8f);
+  EXPECT_EQ(std::count_if(d.begin(), d.end(), [](const Detection& x) { return x.cls == ObjectClass::Plate; }), 2);
+}
+
+}  // namespace
+}  // namespace roadveil::detect
