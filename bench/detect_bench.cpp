@@ -15,6 +15,7 @@ extern "C" {
 #include <libavutil/frame.h>
 }
 
+#include "bench_frames.hpp"
 #include "detect/box_decoding.hpp"
 #include "detect/detectors.hpp"
 #include "detect/model_registry.hpp"
@@ -26,26 +27,12 @@ namespace {
 using namespace roadveil;
 using namespace roadveil::detect;
 
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
-
-FramePtr noisy_frame(int w, int h) {
-  FramePtr f(av_frame_alloc());
-  f->format = AV_PIX_FMT_YUV420P;
-  f->width = w;
-  f->height = h;
-  if (av_frame_get_buffer(f.get(), 0) < 0) throw std::runtime_error("av_frame_get_buffer failed");
-  std::mt19937 rng(42);
-  for (int i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; ++i)
-    for (std::size_t k = 0; k < f->buf[i]->size; ++k) f->buf[i]->data[k] = static_cast<std::uint8_t>(rng());
-  return f;
-}
+using roadveil::bench::FramePtr;
+using roadveil::bench::noisy_frame;
 
 // Argument: the tensor's longer side; the crop is the whole 1920x1080 frame.
 void BM_Preprocess_Yuv420pToTensor(benchmark::State& state) {
-  FramePtr frame = noisy_frame(1920, 1080);
+  FramePtr frame = noisy_frame(AV_PIX_FMT_YUV420P, 1920, 1080);
   const PixelRect whole{0, 0, 1920, 1080};
   const TensorFormat format{ChannelOrder::RGB, 1.0f / 255.0f, 114.0f / 255.0f, 32};
   TensorMapping m = plan_tensor(whole, static_cast<int>(state.range(0)), 2.0f, 32);
@@ -61,7 +48,7 @@ BENCHMARK(BM_Preprocess_Yuv420pToTensor)->Arg(640)->Arg(1280)->Arg(1920)->Unit(b
 
 // A 160x160 crop around a track, searched at twice its size (the region-of-interest pass).
 void BM_Preprocess_TrackCrop(benchmark::State& state) {
-  FramePtr frame = noisy_frame(1920, 1080);
+  FramePtr frame = noisy_frame(AV_PIX_FMT_YUV420P, 1920, 1080);
   const PixelRect crop{900, 500, 160, 160};
   const TensorFormat format{ChannelOrder::BGR, 1.0f, 0.0f, 32};
   TensorMapping m = plan_tensor(crop, 320, 2.0f, 32);
@@ -141,7 +128,7 @@ void run_network(benchmark::State& state, ModelId id, float threshold) {
     state.SkipWithError(e.what());
     return;
   }
-  FramePtr frame = noisy_frame(1920, 1080);
+  FramePtr frame = noisy_frame(AV_PIX_FMT_YUV420P, 1920, 1080);
   const PixelRect whole{0, 0, 1920, 1080};
   for (auto _ : state) benchmark::DoNotOptimize(net->detect(*frame, whole, static_cast<int>(state.range(0)), threshold));
 }

@@ -13,6 +13,7 @@ extern "C" {
 #include <libavutil/frame.h>
 }
 
+#include "bench_frames.hpp"
 #include "redact/redactor.hpp"
 
 namespace {
@@ -20,22 +21,8 @@ namespace {
 using roadveil::PixelRect;
 using namespace roadveil::redact;
 
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
-
-FramePtr noisy_frame(AVPixelFormat fmt, int w, int h) {
-  FramePtr f(av_frame_alloc());
-  f->format = fmt;
-  f->width = w;
-  f->height = h;
-  if (av_frame_get_buffer(f.get(), 0) < 0) throw std::runtime_error("av_frame_get_buffer failed");
-  std::mt19937 rng(42);
-  for (int i = 0; i < AV_NUM_DATA_POINTERS && f->buf[i]; ++i)
-    for (std::size_t k = 0; k < f->buf[i]->size; ++k) f->buf[i]->data[k] = static_cast<std::uint8_t>(rng());
-  return f;
-}
+using roadveil::bench::FramePtr;
+using roadveil::bench::noisy_frame;
 
 // Faces 60..160 px tall (near and mid-distance pedestrians), plates 110..220 x 25..50 px.
 std::vector<PixelRect> dashcam_rects() {
