@@ -139,4 +139,25 @@ BENCHMARK(BM_Infer_FaceYunet)->Arg(640)->Arg(960)->Arg(1280)->Arg(1920)->Unit(be
 BENCHMARK(BM_Infer_PlateYolov9)->Arg(640)->Arg(960)->Arg(1280)->Arg(1920)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Infer_ContextYolox)->Arg(416)->Arg(640)->Arg(960)->Arg(1280)->Unit(benchmark::kMillisecond);
 
+// A search window of the video schedule: the plate network on a small crop at twice its size (one intra-op
+// thread). Arg 0: the same crop every time; 1: crops of three sizes in turn, as a schedule's windows are
+// (each new input shape costs ONNX Runtime a new memory plan).
+void BM_Search_PlateWindow(benchmark::State& state) {
+  std::unique_ptr<PlateNetwork> net;
+  try {
+    net = std::make_unique<PlateNetwork>(locate_model(resolve_models_dir(std::nullopt), ModelId::PlateYolov9), RuntimeOptions{1});
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  FramePtr frame = noisy_frame(AV_PIX_FMT_YUV420P, 1920, 1080);
+  const PixelRect crops[] = {{800, 600, 64, 64}, {700, 500, 80, 64}, {900, 650, 64, 48}};
+  size_t i = 0;
+  for (auto _ : state) {
+    const PixelRect& c = crops[state.range(0) ? i++ % 3 : 0];
+    benchmark::DoNotOptimize(net->detect(*frame, c, 2 * std::max(c.w, c.h), 0.35f));
+  }
+}
+BENCHMARK(BM_Search_PlateWindow)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 }  // namespace

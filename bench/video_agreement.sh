@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the video schedule gives up against full detection on every frame, on the real clips in
-# ../shared/eval/videos (no ground truth exists for them): the reference run detects every frame with no
-# tracking and no padding (the networks' own boxes); each --config run is compared with `roadveil compare`.
+# ../shared/eval/videos (no ground truth exists for them): the reference run detects every frame the way a
+# photo is (full plate pass), with no tracking and no padding (the networks' own boxes); each --config run is
+# compared with `roadveil compare`.
 #
 #   bench/video_agreement.sh [--config "ARGS"]...     (default: the default settings and "--keyframes 2")
 #
@@ -25,7 +26,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 videos=("$shared"/eval/videos/*.mp4)
 
-"$roadveil" anonymize -q --keyframes 0 --no-tracking --padding 0 "${videos[@]}" -o "$tmp/ref" --detections "$tmp/ref.json"
+"$roadveil" anonymize -q --keyframes 0 --full-plate-pass --no-tracking --padding 0 "${videos[@]}" -o "$tmp/ref" --detections "$tmp/ref.json"
 echo "| command | faces hidden | plates hidden | frames with a miss / frames | longest run of such frames |"
 echo "| --- | --- | --- | --- | --- |"
 for config in "${configs[@]}"; do

@@ -22,12 +22,17 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   cmd.add_option("--plate-threshold", d.plate_threshold, "Plate detector score threshold")->check(CLI::Range(0.01, 0.99))->capture_default_str();
   cmd.add_option("--quality", quality,
                  "Hide more or run faster. fast: faces and plates at 1280 px, no person/vehicle context; "
-                 "balanced: faces and plates at 1920 px, head regions from person boxes; "
-                 "max: balanced plus a second look at 2x resolution at the top of each person and inside small vehicles")
+                 "balanced: faces and plates at 1920 px, head regions from person boxes; on video keyframes plates are "
+                 "looked for on vehicles at full resolution and over the whole frame at 640 px; "
+                 "max: balanced with the full plate pass on every keyframe, plus a second look at 2x resolution at the top "
+                 "of each person and inside small vehicles")
       ->check(CLI::IsMember({"fast", "balanced", "max"}))->capture_default_str();
   face_resolution_option = cmd.add_option("--face-resolution", d.face_max_side, "Longer side of the face detector input (pixels; default set by --quality)")->check(CLI::Range(64, 8192));
   plate_resolution_option = cmd.add_option("--plate-resolution", d.plate_max_side, "Longer side of the plate detector input (pixels; default set by --quality)")->check(CLI::Range(64, 8192));
   cmd.add_flag("--no-context", no_context, "Do not run the person/vehicle detector (no head regions from person boxes)");
+  cmd.add_flag("--full-plate-pass", full_plate_pass,
+               "On video keyframes too, run the plate network over the whole frame at full resolution, not on "
+               "vehicles (slower; what photos get)");
   cmd.add_option("--padding", padding_scale, "Multiply the margins added around detections (faces become head-sized)")->check(CLI::Range(0.0, 10.0))->capture_default_str();
   cmd.add_flag("--no-tracking", no_tracking, "Hide only what is detected in each frame (no gap filling or carrying)");
   auto& sched = anonymize.schedule;
@@ -62,6 +67,7 @@ void SharedOptions::finalize() {
     if (face_resolution_option && face_resolution_option->count()) a.detector.face_max_side = face_side;
     if (plate_resolution_option && plate_resolution_option->count()) a.detector.plate_max_side = plate_side;
     if (no_context) a.detector.context.enabled = a.detector.context.refine = false;
+    if (no_context || full_plate_pass) a.detector.context.guided_plates = false;
   }
   if (!models_dir.empty()) a.detector.models_dir = models_dir;
   if (detect_every_option && detect_every_option->count()) a.schedule.keyframe_seconds = 0;

@@ -21,6 +21,7 @@ struct SharedOptions {
   bool no_tracking = false;
   std::string quality = "balanced";
   bool no_context = false;
+  bool full_plate_pass = false;
   CLI::Option* face_resolution_option = nullptr;
   CLI::Option* plate_resolution_option = nullptr;
   CLI::Option* detect_every_option = nullptr;

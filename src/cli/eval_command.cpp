@@ -24,6 +24,7 @@ void add_eval_command(CLI::App& app, Action& action) {
     std::string ground_truth, format, json_path, class_descriptions;
     std::vector<std::string> inputs;
     float hidden_fraction = 0.9f;
+    bool as_video_keyframe = false;
   };
   auto state = std::make_shared<State>();
   cmd->add_option("--ground-truth", state->ground_truth, "Annotations: a folder or file in any format of `roadveil dataset`")->required();
@@ -32,6 +33,8 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations)");
   cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
   cmd->add_option("--hidden-fraction", state->hidden_fraction, "Share of a box's area that must be hidden to count")->check(CLI::Range(0.1, 1.0))->capture_default_str();
+  cmd->add_flag("--as-video-keyframe", state->as_video_keyframe,
+                "Detect each image as a video keyframe is (never enlarged, plates looked for on vehicles), not as a photo");
   state->shared.add_detection(*cmd);
   cmd->add_option("--face-shape", state->shared.face_shape, "Shape faces are rendered with: ellipse or box")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
   cmd->callback([state, &action] {
@@ -100,7 +103,8 @@ void add_eval_command(CLI::App& app, Action& action) {
           ie.truth.push_back({*cls, Box{b.box.x1 * sx, b.box.y1 * sy, b.box.x2 * sx, b.box.y2 * sy}});
         }
         const auto start = std::chrono::steady_clock::now();
-        auto result = anonymizer.analyze_picture(*frame);
+        auto result = anonymizer.analyze_picture(
+            *frame, s.as_video_keyframe ? detect::WholeFramePass::video_keyframe() : detect::WholeFramePass::photo());
         ie.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         ie.regions = std::move(result.regions);
         ie.detections = std::move(result.detections);

@@ -13,6 +13,7 @@ namespace roadveil::detect {
 namespace {
 
 constexpr int kThumbW = 32, kThumbH = 18;
+constexpr float kMaxSearchScale = 2.0f;
 
 Box union_of(const Box& a, const Box& b) {
   return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
@@ -87,7 +88,8 @@ bool DetectionSchedule::is_scene_cut(const AVFrame& frame) {
 
 void DetectionSchedule::keyframe(const Slot& slot) {
   const auto start = std::chrono::steady_clock::now();
-  *slot.detections = detector_.detect_whole(*slot.frame, config_.whole_frame_upscale);
+  *slot.detections = detector_.detect_whole(*slot.frame, config_.keyframe_pass);
+  merge_duplicates(*slot.detections);  // a plate seen by the coarse pass and by its vehicle's look
   stats_.keyframe_seconds += seconds_since(start);
   *slot.pass = FramePass::Keyframe;
   ++stats_.keyframes;
@@ -138,6 +140,12 @@ std::size_t DetectionSchedule::complete() {
   return static_cast<std::size_t>(m);
 }
 
+float DetectionSchedule::search_scale(const Known& o) const {
+  if (o.source == RegionSource::Context) return 1.0f;
+  const float size = std::sqrt(std::max(1.0f, o.box.area()));
+  return std::clamp(config_.search_object_size / size, config_.min_search_scale, kMaxSearchScale);
+}
+
 void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vector<Box>* searched,
                                const std::vector<Box>* skip) {
   const Slot& slot = pending_[index - 1];
@@ -168,7 +176,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     const bool covered = skip && std::any_of(skip->begin(), skip->end(), [&](const Box& s) {
       return intersection(s, window).area() >= 0.8f * window.area();
     });
-    if (!covered) windows_.push_back({window, Detector::targets_for({o.cls, o.box, o.score, o.source})});
+    if (!covered) windows_.push_back({window, Detector::targets_for({o.cls, o.box, o.score, o.source}), search_scale(o)});
   }
   // Overlapping windows become one when their union costs no more pixels than both apart.
   for (bool merged = true; merged;) {
@@ -179,7 +187,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
         if (intersection(windows_[a].area, windows_[b].area).empty() ||
             u.area() > windows_[a].area.area() + windows_[b].area.area())
           continue;
-        windows_[a] = {u, windows_[a].targets | windows_[b].targets};
+        windows_[a] = {u, windows_[a].targets | windows_[b].targets, std::max(windows_[a].scale, windows_[b].scale)};
         windows_.erase(windows_.begin() + static_cast<std::ptrdiff_t>(b));
         merged = true;
       }
@@ -187,7 +195,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   if (static_cast<int>(windows_.size()) > config_.max_windows) windows_.resize(config_.max_windows);
   const auto start = std::chrono::steady_clock::now();
   for (const Window& w : windows_) {
-    Detections found = detector_.detect_around(frame, w.area, w.targets);
+    Detections found = detector_.detect_around(frame, w.area, w.targets, w.scale);
     slot.detections->insert(slot.detections->end(), found.begin(), found.end());
     if (searched) searched->push_back(w.area);
     ++stats_.windows;

@@ -38,12 +38,18 @@ struct ScheduleConfig {
   float search_margin = 0.5f;  // the window adds this share of the object's size on each side...
   float margin_per_frame = 0.1f;  // ...plus this share per frame since the object was last found
   int min_window = 64;         // pixels: a window is at least this wide and high
+  // A window is searched at the scale that shows the smallest face or plate it follows at about this size
+  // (square root of its area, in detector pixels), between `min_search_scale` and twice the source: a small
+  // far plate gets the 2x look, a near one costs a quarter of it. People are always searched at 1x.
+  float search_object_size = 32.0f;
+  float min_search_scale = 0.5f;
   int max_misses = 1;          // an object not found in this many searches in a row is given up
   int max_windows = 24;        // per searched frame; the objects found with the highest scores first
   // A cut in edited footage: mean absolute luma difference (0-255) between 32x18 samples of consecutive
   // frames. Objects do not cross a cut, so the frames on both sides become keyframes.
   float scene_cut = 40.0f;
-  float whole_frame_upscale = 1.0f;  // keyframes of a video are not enlarged: small objects grow as they approach
+  // Keyframes of a video are not enlarged (small objects grow as they approach) and may guide plates by vehicles.
+  WholeFramePass keyframe_pass = WholeFramePass::video_keyframe();
 };
 
 enum class FramePass : std::uint8_t { None, Keyframe, Search };
@@ -87,7 +93,9 @@ class DetectionSchedule {
   struct Window {
     Box area;
     SearchTargets targets;
+    float scale;  // detector pixels per source pixel
   };
+  float search_scale(const Known& o) const;
 
   std::size_t complete();
   void keyframe(const Slot& slot);

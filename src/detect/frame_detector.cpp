@@ -1,6 +1,7 @@
 #include "detect/frame_detector.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "detect/model_registry.hpp"
 
@@ -16,13 +17,14 @@ std::optional<Quality> quality_from_string(std::string_view name) {
 void apply_quality(Quality q, DetectorConfig& c) {
   struct Preset {
     int max_side;
-    bool context, refine;
+    bool context, refine, guided_plates;
   };
-  static constexpr Preset kPresets[] = {{1280, false, false}, {1920, true, false}, {1920, true, true}};
+  static constexpr Preset kPresets[] = {{1280, false, false, false}, {1920, true, false, true}, {1920, true, true, false}};
   const Preset& p = kPresets[static_cast<int>(q)];
   c.face_max_side = c.plate_max_side = p.max_side;
   c.context.enabled = p.context;
   c.context.refine = p.refine;
+  c.context.guided_plates = p.guided_plates;
 }
 
 Box head_region(const Box& person, const HeadGeometry& head) {
@@ -35,6 +37,11 @@ Box person_from_head_region(const Box& region, const HeadGeometry& head) {
   const float h = region.height() / head.height;
   const float top = region.y1 - head.top * h;
   return {region.x1, top, region.x2, top + h};
+}
+
+Box plate_area_of_vehicle(const Box& v) {
+  const float w = v.width(), h = v.height();
+  return {v.x1 - 0.1f * w, v.y1 + h / 3.0f, v.x2 + 0.1f * w, v.y2 + 0.1f * h};
 }
 
 bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
@@ -51,37 +58,91 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const RuntimeOptions runtime{config.threads};
   if (config.faces) faces_ = std::make_unique<FaceNetwork>(locate_model(dir, ModelId::FaceYunet), runtime);
   if (config.plates) plates_ = std::make_unique<PlateNetwork>(locate_model(dir, ModelId::PlateYolov9), runtime);
-  // Person boxes serve faces; vehicle boxes serve plates only through the refine pass.
-  if (config.context.enabled && (config.faces || (config.context.refine && config.plates)))
+  // Person boxes serve faces; vehicle boxes serve plates through the refine and guided passes.
+  if (config.context.enabled &&
+      (config.faces || (config.plates && (config.context.refine || config.context.guided_plates))))
     context_ = std::make_unique<ContextNetwork>(locate_model(dir, ModelId::ContextYolox), runtime);
 }
 
-Detections FrameDetector::detect_whole(const AVFrame& frame, float max_upscale) {
+Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePass& pass) {
   Detections out;
   const PixelRect whole{0, 0, frame.width, frame.height};
   const int longer = std::max(frame.width, frame.height);
-  auto side = [&](int configured) { return std::min(configured, static_cast<int>(max_upscale * static_cast<float>(longer))); };
+  auto side = [&](int configured) {
+    return std::min(configured, static_cast<int>(pass.max_upscale * static_cast<float>(longer)));
+  };
+  const bool guided = pass.video && plates_ && context_ && config_.context.guided_plates;
   if (faces_)
     for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), config_.face_threshold))
       out.push_back({ObjectClass::Face, b.box, b.score});
-  if (plates_)
-    for (const RawBox& b : plates_->detect(frame, whole, side(config_.plate_max_side), config_.plate_threshold))
-      out.push_back({ObjectClass::Plate, b.box, b.score});
   if (context_) add_context(frame, whole, side(config_.context.max_side), out);
+  if (plates_) {
+    const int plate_side = side(config_.plate_max_side);
+    const bool crops = guided && plan_plate_crops(frame, plate_side);
+    for (const RawBox& b : plates_->detect(frame, whole, crops ? coarse_plate_side(plate_side) : plate_side,
+                                           config_.plate_threshold))
+      out.push_back({ObjectClass::Plate, b.box, b.score});
+    if (crops)
+      for (const PlateCrop& c : plate_crops_) {
+        const PixelRect rect = covering_rect(c.area, frame.width, frame.height);
+        const int crop_side = std::max(32, static_cast<int>(std::lround(c.scale * static_cast<float>(std::max(rect.w, rect.h)))));
+        for (const RawBox& b : plates_->detect(frame, rect, crop_side, config_.plate_threshold))
+          out.push_back({ObjectClass::Plate, b.box, b.score});
+      }
+  }
   finish(frame, out);
   return out;
 }
 
-Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) {
+int FrameDetector::coarse_plate_side(int plate_side) const {
+  return std::max(32, static_cast<int>(std::lround(config_.context.guided_whole_scale * static_cast<float>(plate_side))));
+}
+
+bool FrameDetector::plan_plate_crops(const AVFrame& frame, int plate_side) {
+  const ContextConfig& c = config_.context;
+  const Box whole{0, 0, static_cast<float>(frame.width), static_cast<float>(frame.height)};
+  plate_crops_.clear();
+  for (const Box& v : plate_vehicles_) {
+    const Box area = intersection(plate_area_of_vehicle(v), whole);
+    if (area.empty()) continue;
+    const float scale = std::clamp(c.guided_vehicle_px / std::max(1.0f, v.width()), 0.5f, 2.0f);
+    plate_crops_.push_back({area, scale});
+  }
+  // Overlapping crops (a queue of cars) become one when their union costs no more pixels than both apart.
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (size_t a = 0; a < plate_crops_.size() && !merged; ++a)
+      for (size_t b = a + 1; b < plate_crops_.size() && !merged; ++b) {
+        const Box& A = plate_crops_[a].area;
+        const Box& B = plate_crops_[b].area;
+        const Box u{std::min(A.x1, B.x1), std::min(A.y1, B.y1), std::max(A.x2, B.x2), std::max(A.y2, B.y2)};
+        if (intersection(A, B).empty() || u.area() > A.area() + B.area()) continue;
+        plate_crops_[a] = {u, std::max(plate_crops_[a].scale, plate_crops_[b].scale)};
+        plate_crops_.erase(plate_crops_.begin() + static_cast<std::ptrdiff_t>(b));
+        merged = true;
+      }
+  }
+  // Dense traffic: when the crops and the coarse pass would cost more detector pixels than the full pass,
+  // the full pass it is.
+  const float longer = std::max(whole.width(), whole.height());
+  const float full_scale = static_cast<float>(plate_side) / longer;
+  const float coarse_scale = static_cast<float>(coarse_plate_side(plate_side)) / longer;
+  float guided_cost = coarse_scale * coarse_scale * whole.area();
+  for (const PlateCrop& p : plate_crops_) guided_cost += p.scale * p.scale * p.area.area();
+  return guided_cost < full_scale * full_scale * whole.area();
+}
+
+Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
+                                        float scale) {
   Detections out;
   const PixelRect crop = covering_rect(window, frame.width, frame.height);
   if (crop.w < 8 || crop.h < 8) return out;
-  const int twice = 2 * std::max(crop.w, crop.h);
+  const int scaled = std::max(32, static_cast<int>(std::lround(std::clamp(scale, 0.05f, 2.0f) * static_cast<float>(std::max(crop.w, crop.h)))));
   if (targets.faces && faces_)
-    for (const RawBox& b : faces_->detect(frame, crop, std::min(twice, config_.face_max_side), config_.face_threshold))
+    for (const RawBox& b : faces_->detect(frame, crop, std::min(scaled, config_.face_max_side), config_.face_threshold))
       out.push_back({ObjectClass::Face, b.box, b.score});
   if (targets.plates && plates_)
-    for (const RawBox& b : plates_->detect(frame, crop, std::min(twice, config_.plate_max_side), config_.plate_threshold))
+    for (const RawBox& b : plates_->detect(frame, crop, std::min(scaled, config_.plate_max_side), config_.plate_threshold))
       out.push_back({ObjectClass::Plate, b.box, b.score});
   if (targets.persons && context_) add_context(frame, crop, config_.context.max_side, out);
   finish(frame, out);
@@ -101,12 +162,16 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
   const ContextConfig& c = config_.context;
   const float fw = static_cast<float>(frame.width), fh = static_cast<float>(frame.height);
   const float lowest = std::min({c.person_threshold, c.occupant_threshold, c.vehicle_threshold,
-                                 c.refine ? c.refine_vehicle_threshold : 1.0f});
+                                 c.refine ? c.refine_vehicle_threshold : 1.0f,
+                                 c.guided_plates ? c.guided_vehicle_threshold : 1.0f});
   const auto found = context_->detect(frame, crop, max_side, lowest);
   auto is_vehicle = [](int label) { return label == kCar || label == kBus || label == kTruck || label == kMotorcycle; };
   vehicles_.clear();
-  for (const RawBox& b : found)
+  plate_vehicles_.clear();
+  for (const RawBox& b : found) {
     if (b.label != kMotorcycle && is_vehicle(b.label) && b.score >= c.vehicle_threshold) vehicles_.push_back(b.box);
+    if (c.guided_plates && is_vehicle(b.label) && b.score >= c.guided_vehicle_threshold) plate_vehicles_.push_back(b.box);
+  }
   // Crops are searched at twice their size (the networks' max_upscale), so the input side is 2x the crop's.
   auto refine = [&](NetworkDetector& net, const Box& area, ObjectClass cls, float threshold) {
     const PixelRect crop = covering_rect(area, frame.width, frame.height);

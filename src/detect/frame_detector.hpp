@@ -49,6 +49,18 @@ struct ContextConfig {
   float small_vehicle_width = 0.13f;
   float refine_face_threshold = 0.5f;
   float refine_plate_threshold = 0.5f;
+  // Video keyframes: plates are on vehicles, and the plate network costs four times the person/vehicle
+  // detector at the same size; so it runs at full resolution only on the vehicles that detector found
+  // (cars, buses, trucks, motorbikes from `guided_vehicle_threshold`, lower two thirds plus margins,
+  // scaled so the vehicle is about `guided_vehicle_px` wide: a distant car's plate is enlarged, a near
+  // one's shrunk), and over the whole frame at `guided_whole_scale` of the full resolution only, for the
+  // plates of vehicles it missed (cut by the frame edge, a close-up): at half resolution a mid-size plate
+  // (32-64 px at 1080p) is still 16 px or more, at a third it is lost (dashcam-berlin-dev: 3 of 64 more
+  // missed). Photos keep the full whole-frame pass.
+  bool guided_plates = false;
+  float guided_vehicle_threshold = 0.25f;
+  float guided_vehicle_px = 256.0f;
+  float guided_whole_scale = 0.5f;
 };
 
 struct DetectorConfig {
@@ -65,6 +77,8 @@ struct DetectorConfig {
 
 // Named trade-offs between hiding more and running faster (--quality). Each sets resolutions and which
 // context passes run; thresholds stay as they are.
+//   fast: faces and plates at 1280 px, no context; balanced: 1920 px, head regions, vehicle-guided plates on
+//   video keyframes; max: balanced with the full plate pass on every keyframe and the 2x refine looks.
 enum class Quality { Fast, Balanced, Max };  // indexes apply_quality's preset table
 std::optional<Quality> quality_from_string(std::string_view name);
 void apply_quality(Quality q, DetectorConfig& config);
@@ -77,17 +91,26 @@ struct SearchTargets {
   bool any() const { return faces || plates || persons; }
 };
 
+// How a whole frame is searched: a photo (enlarged when small, every network on the whole frame) or the
+// keyframe of a video (never enlarged; plates guided by vehicles when the configuration allows).
+struct WholeFramePass {
+  float max_upscale = 2.0f;  // how much a frame smaller than the configured resolution is enlarged (1: never)
+  bool video = false;
+  static WholeFramePass photo() { return {2.0f, false}; }
+  static WholeFramePass video_keyframe() { return {1.0f, true}; }
+};
+
 // The two searches the video schedule combines (pipeline/detection_schedule.hpp): the whole frame, and a
 // window around objects already known. An interface, so that the schedule can be tested without networks.
 class Detector {
  public:
   virtual ~Detector() = default;
-  // Every network on the whole frame; `max_upscale` bounds how much a frame smaller than the configured
-  // resolution is enlarged (1: never).
-  virtual Detections detect_whole(const AVFrame& frame, float max_upscale) = 0;
-  // The targets' networks on `window` only (source pixels), at up to twice its resolution: a cheap,
-  // sharper look where an object is expected.
-  virtual Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) = 0;
+  // Every network over the whole frame.
+  virtual Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) = 0;
+  // The targets' networks on `window` only (source pixels), `scale` detector pixels per source pixel (at
+  // most 2; the person detector never enlarges): a cheap, sharper look where an object is expected.
+  virtual Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
+                                   float scale) = 0;
   // The area a detection's network must see to find it again (a head region's whole person), and which
   // network that is.
   virtual Box search_area(const Detection& d) const { return d.box; }
@@ -104,27 +127,40 @@ class FrameDetector final : public Detector {
  public:
   explicit FrameDetector(const DetectorConfig& config);
   // A still picture: the whole frame, small pictures enlarged up to twice for the small objects in them.
-  Detections detect(const AVFrame& frame) { return detect_whole(frame, 2.0f); }
-  Detections detect_whole(const AVFrame& frame, float max_upscale) override;
-  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) override;
+  Detections detect(const AVFrame& frame) { return detect_whole(frame, WholeFramePass::photo()); }
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override;
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
+                           float scale) override;
   Box search_area(const Detection& d) const override;
   const DetectorConfig& config() const { return config_; }
 
  private:
   void add_context(const AVFrame& frame, const PixelRect& crop, int max_side, Detections& out);
   void finish(const AVFrame& frame, Detections& out) const;
+  // Fills plate_crops_ from plate_vehicles_; false when the full pass is cheaper.
+  bool plan_plate_crops(const AVFrame& frame, int plate_side);
+  int coarse_plate_side(int plate_side) const;
 
   DetectorConfig config_;
   std::unique_ptr<FaceNetwork> faces_;
   std::unique_ptr<PlateNetwork> plates_;
   std::unique_ptr<ContextNetwork> context_;
-  std::vector<Box> vehicles_;  // scratch, reused across frames
+  std::vector<Box> vehicles_;        // scratch, reused across frames: vehicles whose occupants are looked for
+  std::vector<Box> plate_vehicles_;  // scratch: vehicles whose plates the guided pass looks for
+  struct PlateCrop {
+    Box area;
+    float scale;
+  };
+  std::vector<PlateCrop> plate_crops_;  // scratch
 };
 
 // The head region hidden for a person box (source pixels, not clamped).
 Box head_region(const Box& person, const HeadGeometry& head);
 // The person box a head region came from (its width only when the person was narrower than max_width).
 Box person_from_head_region(const Box& region, const HeadGeometry& head);
+// Where a vehicle's plate can be: its lower two thirds, widened by 10% on each side and 10% below (plates
+// stick out of loose boxes).
+Box plate_area_of_vehicle(const Box& vehicle);
 // Whether a person box looks like a vehicle occupant: head and shoulders, centred in the upper part of a
 // vehicle box.
 bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect);

@@ -117,9 +117,10 @@ detect::FrameDetector& Anonymizer::detector() {
   return *detector_;
 }
 
-Anonymizer::PictureResult Anonymizer::analyze_picture(const AVFrame& frame) {
+Anonymizer::PictureResult Anonymizer::analyze_picture(const AVFrame& frame, const detect::WholeFramePass& pass) {
   PictureResult r;
-  r.detections = detector().detect(frame);
+  r.detections = detector().detect_whole(frame, pass);
+  if (pass.video) detect::merge_duplicates(r.detections);  // as the schedule does with its keyframes
   track::TrackerConfig still = options_.tracker;
   still.enabled = false;
   track::Tracker tracker(still, options_.padding, frame.width, frame.height);
@@ -227,13 +228,15 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   ItemPool pool;
   Failure failure;
   // Capacities bound memory: frames in flight = both queues + the frames the schedule holds until its next
-  // keyframe + the tracker's look-ahead window. The detected queue takes a whole keyframe interval, so
-  // that the detector starts on the next interval while the encoder works through the last one.
+  // keyframe + the tracker's look-ahead window. Detection comes in bursts (a keyframe, then the searches of
+  // a whole interval at once), so both queues hold more than an interval: the decoder runs ahead while a
+  // keyframe is detected, and the detector hands over an interval while the encoder still has the last
+  // (with one interval each, the detector and the encoder took turns: `-v` showed each waiting ~5 s a minute).
   detect::ScheduleConfig schedule_config = options_.schedule;
   schedule_config.keyframe_interval = schedule_config.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
   schedule_config.keyframe_seconds = 0;
   const size_t interval = static_cast<size_t>(schedule_config.keyframe_interval);
-  BoundedQueue<ItemPtr> decoded(8), detected(8 + interval);
+  BoundedQueue<ItemPtr> decoded(8 + interval), detected(8 + 2 * interval);
 
   std::thread reader([&] {
     try {
@@ -401,6 +404,10 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   reader.join();
   detector_thread.join();
   failure.rethrow();
+  spdlog::debug("{}: waits: decoder {:.2f} s for detection, detection {:.2f} s for frames and {:.2f} s for the encoder, "
+                "encoder {:.2f} s for detection",
+                input.string(), decoded.push_wait_seconds(), decoded.pop_wait_seconds(), detected.push_wait_seconds(),
+                detected.pop_wait_seconds());
 
   report.frames = in.frames_decoded();
   if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");

@@ -57,12 +57,14 @@ class Anonymizer {
   // Never throws for problems with this input: they are reported in FileReport.
   FileReport process(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer);
 
-  // The detection + region logic on one decoded picture, without writing anything (used by eval).
+  // The detection + region logic on one decoded picture, without writing anything (used by eval): as a
+  // photo, or as the keyframe of a video would be searched.
   struct PictureResult {
     Detections detections;
     Regions regions;
   };
-  PictureResult analyze_picture(const AVFrame& frame);
+  PictureResult analyze_picture(const AVFrame& frame,
+                                const detect::WholeFramePass& pass = detect::WholeFramePass::photo());
 
  private:
   void process_video(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,

@@ -2,6 +2,11 @@
 // context pass on a real dashcam frame.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <regex>
+#include <string>
+#include <vector>
+
 #include "detect/frame_detector.hpp"
 #include "media/image_file.hpp"
 #include "test_util.hpp"
@@ -32,18 +37,29 @@ TEST(Occupant, HeadAndShouldersInTheUpperPartOfAVehicle) {
   EXPECT_FALSE(is_occupant({600, 540, 650, 580}, {}, 1.6f));
 }
 
+TEST(GuidedPlates, PlateAreaIsTheLowerTwoThirdsOfTheVehicleWithMargins) {
+  const Box area = plate_area_of_vehicle({100, 300, 300, 450});  // 200 x 150
+  EXPECT_FLOAT_EQ(area.x1, 80);
+  EXPECT_FLOAT_EQ(area.x2, 320);
+  EXPECT_FLOAT_EQ(area.y1, 350);
+  EXPECT_FLOAT_EQ(area.y2, 465);
+}
+
 TEST(Quality, PresetsTradeResolutionAndPasses) {
   DetectorConfig c;
   apply_quality(Quality::Fast, c);
   EXPECT_FALSE(c.context.enabled);
+  EXPECT_FALSE(c.context.guided_plates);
   EXPECT_EQ(c.plate_max_side, 1280);
   apply_quality(Quality::Max, c);
   EXPECT_TRUE(c.context.enabled);
   EXPECT_TRUE(c.context.refine);
+  EXPECT_FALSE(c.context.guided_plates) << "max keeps the full plate pass on video keyframes";
   EXPECT_EQ(c.plate_max_side, 1920);
   apply_quality(Quality::Balanced, c);
   EXPECT_TRUE(c.context.enabled);
   EXPECT_FALSE(c.context.refine);
+  EXPECT_TRUE(c.context.guided_plates);
   EXPECT_EQ(quality_from_string("max"), Quality::Max);
   EXPECT_FALSE(quality_from_string("best").has_value());
 }
@@ -67,4 +83,44 @@ TEST(FrameDetector, ContextAddsHeadRegionsOnADashcamFrame) {
   EXPECT_GE(context_heads, 5);  // 18 annotated heads
   cfg.context.enabled = false;
   for (const Detection& d : FrameDetector(cfg).detect(*frame)) EXPECT_NE(d.source, RegionSource::Context);
+}
+
+// The boxes of one class in a Pascal VOC file (the shared sets' annotation format).
+std::vector<Box> voc_boxes(const std::filesystem::path& xml, const std::string& name) {
+  const std::string text = roadveil::testing::read_text(xml);
+  const std::regex object("<object>[^]*?<name>([^<]*)</name>[^]*?<xmin>([0-9.]+)</xmin>[^]*?<ymin>([0-9.]+)</ymin>"
+                          "[^]*?<xmax>([0-9.]+)</xmax>[^]*?<ymax>([0-9.]+)</ymax>");
+  std::vector<Box> boxes;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), object); it != std::sregex_iterator(); ++it)
+    if ((*it)[1] == name)
+      boxes.push_back({std::stof((*it)[2]), std::stof((*it)[3]), std::stof((*it)[4]), std::stof((*it)[5])});
+  return boxes;
+}
+
+// A 1080p dashcam-berlin-dev frame with six annotated plates: the video keyframe pass (plates looked for
+// on vehicles at full resolution and over the whole frame at half) must hide at least as many of them as
+// the photo pass (the full-resolution plate network over the whole frame), and both must find most.
+TEST(FrameDetector, VideoKeyframeFindsThePlatesThePhotoPassFinds) {
+  const auto dir = roadveil::testing::shared_dir() / "eval/dashcam-berlin-dev";
+  const auto frame = media::decode_image(dir / "images/1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg");
+  const std::vector<Box> plates = voc_boxes(dir / "annotations/1325ef8d-ce4b-46a9-9a90-67d90245fb1c.xml",
+                                            "Vehicle registration plate");
+  ASSERT_EQ(plates.size(), 6u);
+  DetectorConfig cfg;
+  cfg.models_dir = roadveil::testing::models_dir();
+  cfg.faces = false;
+  apply_quality(Quality::Balanced, cfg);
+  FrameDetector detector(cfg);
+  auto hidden = [&](const Detections& found) {
+    int n = 0;
+    for (const Box& truth : plates)
+      n += std::any_of(found.begin(), found.end(), [&](const Detection& d) {
+        return d.cls == ObjectClass::Plate && intersection(d.box, truth).area() >= 0.5f * truth.area();
+      });
+    return n;
+  };
+  const int photo = hidden(detector.detect_whole(*frame, WholeFramePass::photo()));
+  const int keyframe = hidden(detector.detect_whole(*frame, WholeFramePass::video_keyframe()));
+  EXPECT_GE(photo, 5);
+  EXPECT_GE(keyframe, photo);
 }

@@ -44,13 +44,15 @@ class ScriptedDetector final : public Detector {
   float whole_min_width = 30;   // the whole-frame pass finds objects at least this wide
   float window_min_width = 10;  // a window, searched at twice the resolution, finds smaller ones
   int whole_calls = 0, window_calls = 0;
+  std::vector<float> window_scales;
 
-  Detections detect_whole(const AVFrame& frame, float) override {
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass&) override {
     ++whole_calls;
     return visible(frame.pts, Box{0, 0, kW, kH}, whole_min_width);
   }
-  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets) override {
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) override {
     ++window_calls;
+    window_scales.push_back(scale);
     EXPECT_TRUE(targets.plates);
     return visible(frame.pts, window, window_min_width);
   }
@@ -157,6 +159,28 @@ TEST(DetectionSchedule, FindsAnApproachingObjectBackwardFromTheKeyframeAfter) {
   ASSERT_EQ(r.detections[20].size(), 1u);
   for (int i = 4; i < 20; i += 2) EXPECT_EQ(r.detections[i].size(), 1u) << "frame " << i;
   EXPECT_TRUE(r.detections[2].empty()) << "8 px: too small even for a window";
+}
+
+TEST(DetectionSchedule, WindowsAreSearchedAtTheScaleThatShowsTheirObjectAtTheConfiguredSize) {
+  auto scales_for = [](Box box) {
+    ScriptedDetector detector({[box](std::int64_t) { return box; }});
+    detector.whole_min_width = 1;
+    ScheduleConfig config;
+    config.keyframe_interval = 4;
+    config.search_every = 2;
+    config.predictable_iou = 2;
+    run_schedule(detector, config, 5);
+    return detector.window_scales;
+  };
+  ScheduleConfig defaults;
+  // 12 x 6 (size 8.5 px): a far plate gets the sharpest look, twice the source.
+  for (float s : scales_for(Box{300, 200, 312, 206})) EXPECT_FLOAT_EQ(s, 2.0f);
+  // 64 x 16 (32 px): exactly the configured size at 1x.
+  for (float s : scales_for(Box{300, 200, 364, 216})) EXPECT_NEAR(s, defaults.search_object_size / 32.0f, 1e-5f);
+  // 200 x 100 (141 px): a near plate is shrunk, but never below the floor.
+  const auto near = scales_for(Box{200, 100, 400, 200});
+  ASSERT_FALSE(near.empty());
+  for (float s : near) EXPECT_FLOAT_EQ(s, defaults.min_search_scale);
 }
 
 TEST(DetectionSchedule, SteadyMotionIsSearchedLessOftenThanErraticMotion) {
