@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the video schedule gives up against full detection on every frame, on the real clips in
-# ../shared/eval/videos (no ground truth exists for them): the reference run detects every frame the way a
-# photo is (full plate pass), with no tracking and no padding (the networks' own boxes); each --config run is
-# compared with `roadveil compare`.
+# ../shared/eval/videos (no ground truth exists for them): the reference run detects every frame with the
+# full plate pass (not enlarged), with no tracking and no padding (the networks' own boxes); each --config run
+# is compared with `roadveil compare`.
 #
 #   bench/video_agreement.sh [--config "ARGS"]...     (default: the default settings and "--keyframes 2")
 #

@@ -23,7 +23,8 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   cmd.add_option("--quality", quality,
                  "Hide more or run faster. fast: faces and plates at 1280 px, no person/vehicle context; "
                  "balanced: faces and plates at 1920 px, head regions from person boxes; on video keyframes plates are "
-                 "looked for on vehicles at full resolution and over the whole frame at 640 px; "
+                 "looked for on the vehicles found (scaled to ~256 px per vehicle, 0.5-2x) and over the whole frame at "
+                 "half resolution; "
                  "max: balanced with the full plate pass on every keyframe, plus a second look at 2x resolution at the top "
                  "of each person and inside small vehicles")
       ->check(CLI::IsMember({"fast", "balanced", "max"}))->capture_default_str();

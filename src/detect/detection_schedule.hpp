@@ -2,7 +2,7 @@
 // Which detection each video frame gets. Running every network on every whole frame costs many times the
 // transcode itself, so:
 //  - keyframes (every `keyframe_interval` frames, the last frame, and both sides of a scene cut) get the
-//    full detection, the one `roadveil eval` measures on still images;
+//    full detection, the one `roadveil eval --as-video-keyframe` measures on still images;
 //  - between two keyframes, every `search_every`-th frame is searched only in windows around the objects
 //    already known, at up to twice their resolution. The frames of an interval are held until its closing
 //    keyframe is detected, so each object is followed forward from the keyframe before and backward from
@@ -40,7 +40,7 @@ struct ScheduleConfig {
   int min_window = 64;         // pixels: a window is at least this wide and high
   // A window is searched at the scale that shows the smallest face or plate it follows at about this size
   // (square root of its area, in detector pixels), between `min_search_scale` and twice the source: a small
-  // far plate gets the 2x look, a near one costs a quarter of it. People are always searched at 1x.
+  // far plate gets the 2x look, a near one a sixteenth of its cost. People are always searched at 1x.
   float search_object_size = 32.0f;
   float min_search_scale = 0.5f;
   int max_misses = 1;          // an object not found in this many searches in a row is given up
