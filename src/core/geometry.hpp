@@ -3,6 +3,8 @@
 // bottom-right corner, floats so that scaled detector output keeps sub-pixel precision).
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <vector>
 
 namespace roadveil {
 
@@ -25,6 +27,31 @@ struct Box {
 
 inline Box intersection(const Box& a, const Box& b) {
   return {std::max(a.x1, b.x1), std::max(a.y1, b.y1), std::min(a.x2, b.x2), std::min(a.y2, b.y2)};
+}
+
+// The smallest box containing both.
+inline Box bounding_union(const Box& a, const Box& b) {
+  return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
+}
+
+// Search areas that overlap become one while their union covers no more pixels than both apart (one look
+// at the union costs no more than two). `area_of(item)` gives an item's box; `combine(a, b, union)` makes
+// the merged item.
+template <typename T, typename AreaOf, typename Combine>
+void merge_overlapping(std::vector<T>& items, AreaOf area_of, Combine combine) {
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (std::size_t a = 0; a < items.size() && !merged; ++a)
+      for (std::size_t b = a + 1; b < items.size() && !merged; ++b) {
+        const Box& A = area_of(items[a]);
+        const Box& B = area_of(items[b]);
+        const Box u = bounding_union(A, B);
+        if (intersection(A, B).empty() || u.area() > A.area() + B.area()) continue;
+        items[a] = combine(items[a], items[b], u);
+        items.erase(items.begin() + static_cast<std::ptrdiff_t>(b));
+        merged = true;
+      }
+  }
 }
 
 inline float iou(const Box& a, const Box& b) {

@@ -15,10 +15,6 @@ namespace {
 constexpr int kThumbW = 32, kThumbH = 18;
 constexpr float kMaxSearchScale = 2.0f;
 
-Box union_of(const Box& a, const Box& b) {
-  return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
-}
-
 SearchTargets operator|(const SearchTargets& a, const SearchTargets& b) {
   return {a.faces || b.faces, a.plates || b.plates, a.persons || b.persons};
 }
@@ -35,19 +31,6 @@ int ScheduleConfig::interval_for(double frames_per_second) const {
   if (keyframe_seconds <= 0) return std::max(1, keyframe_interval);
   const double fps = frames_per_second > 0 ? frames_per_second : 25.0;
   return std::max(1, static_cast<int>(std::lround(fps * keyframe_seconds)));
-}
-
-void merge_duplicates(Detections& detections, float iou_threshold) {
-  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
-  Detections kept;
-  kept.reserve(detections.size());
-  for (const Detection& d : detections) {
-    const bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const Detection& k) {
-      return same_kind(k, d.cls, d.source) && iou(k.box, d.box) > iou_threshold;
-    });
-    if (!duplicate) kept.push_back(d);
-  }
-  detections.swap(kept);
 }
 
 DetectionSchedule::DetectionSchedule(Detector& detector, const ScheduleConfig& config)
@@ -89,7 +72,6 @@ bool DetectionSchedule::is_scene_cut(const AVFrame& frame) {
 void DetectionSchedule::keyframe(const Slot& slot) {
   const auto start = std::chrono::steady_clock::now();
   *slot.detections = detector_.detect_whole(*slot.frame, config_.keyframe_pass);
-  merge_duplicates(*slot.detections);  // a plate seen by the coarse pass and by its vehicle's look
   stats_.keyframe_seconds += seconds_since(start);
   *slot.pass = FramePass::Keyframe;
   ++stats_.keyframes;
@@ -178,20 +160,10 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     });
     if (!covered) windows_.push_back({window, Detector::targets_for({o.cls, o.box, o.score, o.source}), search_scale(o)});
   }
-  // Overlapping windows become one when their union costs no more pixels than both apart.
-  for (bool merged = true; merged;) {
-    merged = false;
-    for (size_t a = 0; a < windows_.size() && !merged; ++a)
-      for (size_t b = a + 1; b < windows_.size() && !merged; ++b) {
-        const Box u = union_of(windows_[a].area, windows_[b].area);
-        if (intersection(windows_[a].area, windows_[b].area).empty() ||
-            u.area() > windows_[a].area.area() + windows_[b].area.area())
-          continue;
-        windows_[a] = {u, windows_[a].targets | windows_[b].targets, std::max(windows_[a].scale, windows_[b].scale)};
-        windows_.erase(windows_.begin() + static_cast<std::ptrdiff_t>(b));
-        merged = true;
-      }
-  }
+  merge_overlapping(windows_, [](const Window& w) -> const Box& { return w.area; },
+                    [](const Window& a, const Window& b, const Box& u) {
+                      return Window{u, a.targets | b.targets, std::max(a.scale, b.scale)};
+                    });
   if (static_cast<int>(windows_.size()) > config_.max_windows) windows_.resize(config_.max_windows);
   const auto start = std::chrono::steady_clock::now();
   for (const Window& w : windows_) {

@@ -117,8 +117,4 @@ class DetectionSchedule {
   std::vector<float> thumbnail_, previous_thumbnail_;
 };
 
-// Merges detections found twice (forward and backward, or in two overlapping windows): same class and
-// source, IoU above `iou`, the higher score kept.
-void merge_duplicates(Detections& detections, float iou = 0.5f);
-
 }  // namespace roadveil::detect

@@ -7,6 +7,13 @@
 
 namespace roadveil::detect {
 
+namespace {
+// The detector input's longer side for `crop` shown at `scale` detector pixels per source pixel.
+int side_at_scale(const PixelRect& crop, float scale) {
+  return std::max(32, static_cast<int>(std::lround(scale * static_cast<float>(std::max(crop.w, crop.h)))));
+}
+}  // namespace
+
 std::optional<Quality> quality_from_string(std::string_view name) {
   if (name == "fast") return Quality::Fast;
   if (name == "balanced") return Quality::Balanced;
@@ -25,6 +32,19 @@ void apply_quality(Quality q, DetectorConfig& c) {
   c.context.enabled = p.context;
   c.context.refine = p.refine;
   c.context.guided_plates = p.guided_plates;
+}
+
+void merge_duplicates(Detections& detections, float iou_threshold) {
+  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  Detections kept;
+  kept.reserve(detections.size());
+  for (const Detection& d : detections) {
+    const bool duplicate = std::any_of(kept.begin(), kept.end(), [&](const Detection& k) {
+      return k.cls == d.cls && k.source == d.source && iou(k.box, d.box) > iou_threshold;
+    });
+    if (!duplicate) kept.push_back(d);
+  }
+  detections.swap(kept);
 }
 
 Box head_region(const Box& person, const HeadGeometry& head) {
@@ -85,12 +105,12 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
     if (crops)
       for (const PlateCrop& c : plate_crops_) {
         const PixelRect rect = covering_rect(c.area, frame.width, frame.height);
-        const int crop_side = std::max(32, static_cast<int>(std::lround(c.scale * static_cast<float>(std::max(rect.w, rect.h)))));
-        for (const RawBox& b : plates_->detect(frame, rect, crop_side, config_.plate_threshold))
+        for (const RawBox& b : plates_->detect(frame, rect, side_at_scale(rect, c.scale), config_.plate_threshold))
           out.push_back({ObjectClass::Plate, b.box, b.score});
       }
   }
   finish(frame, out);
+  if (pass.video) merge_duplicates(out);
   return out;
 }
 
@@ -108,20 +128,11 @@ bool FrameDetector::plan_plate_crops(const AVFrame& frame, int plate_side) {
     const float scale = std::clamp(c.guided_vehicle_px / std::max(1.0f, v.width()), 0.5f, 2.0f);
     plate_crops_.push_back({area, scale});
   }
-  // Overlapping crops (a queue of cars) become one when their union costs no more pixels than both apart.
-  for (bool merged = true; merged;) {
-    merged = false;
-    for (size_t a = 0; a < plate_crops_.size() && !merged; ++a)
-      for (size_t b = a + 1; b < plate_crops_.size() && !merged; ++b) {
-        const Box& A = plate_crops_[a].area;
-        const Box& B = plate_crops_[b].area;
-        const Box u{std::min(A.x1, B.x1), std::min(A.y1, B.y1), std::max(A.x2, B.x2), std::max(A.y2, B.y2)};
-        if (intersection(A, B).empty() || u.area() > A.area() + B.area()) continue;
-        plate_crops_[a] = {u, std::max(plate_crops_[a].scale, plate_crops_[b].scale)};
-        plate_crops_.erase(plate_crops_.begin() + static_cast<std::ptrdiff_t>(b));
-        merged = true;
-      }
-  }
+  // A queue of cars: overlapping crops become one.
+  merge_overlapping(plate_crops_, [](const PlateCrop& p) -> const Box& { return p.area; },
+                    [](const PlateCrop& a, const PlateCrop& b, const Box& u) {
+                      return PlateCrop{u, std::max(a.scale, b.scale)};
+                    });
   // Dense traffic: when the crops and the coarse pass would cost more detector pixels than the full pass,
   // the full pass it is.
   const float longer = std::max(whole.width(), whole.height());
@@ -137,7 +148,7 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   Detections out;
   const PixelRect crop = covering_rect(window, frame.width, frame.height);
   if (crop.w < 8 || crop.h < 8) return out;
-  const int scaled = std::max(32, static_cast<int>(std::lround(std::clamp(scale, 0.05f, 2.0f) * static_cast<float>(std::max(crop.w, crop.h)))));
+  const int scaled = side_at_scale(crop, std::clamp(scale, 0.05f, 2.0f));
   if (targets.faces && faces_)
     for (const RawBox& b : faces_->detect(frame, crop, std::min(scaled, config_.face_max_side), config_.face_threshold))
       out.push_back({ObjectClass::Face, b.box, b.score});

@@ -105,7 +105,7 @@ struct WholeFramePass {
 class Detector {
  public:
   virtual ~Detector() = default;
-  // Every network over the whole frame.
+  // Every network over the whole frame; a video keyframe's duplicates merged.
   virtual Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) = 0;
   // The targets' networks on `window` only (source pixels), `scale` detector pixels per source pixel (at
   // most 2; the person detector never enlarges): a cheap, sharper look where an object is expected.
@@ -153,6 +153,10 @@ class FrameDetector final : public Detector {
   };
   std::vector<PlateCrop> plate_crops_;  // scratch
 };
+
+// Merges detections found twice (forward and backward, in two overlapping windows, or by a keyframe's coarse
+// plate pass and its vehicle's look): same class and source, IoU above `iou`, the higher score kept.
+void merge_duplicates(Detections& detections, float iou = 0.5f);
 
 // The head region hidden for a person box (source pixels, not clamped).
 Box head_region(const Box& person, const HeadGeometry& head);

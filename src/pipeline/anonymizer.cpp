@@ -120,7 +120,6 @@ detect::FrameDetector& Anonymizer::detector() {
 Anonymizer::PictureResult Anonymizer::analyze_picture(const AVFrame& frame, const detect::WholeFramePass& pass) {
   PictureResult r;
   r.detections = detector().detect_whole(frame, pass);
-  if (pass.video) detect::merge_duplicates(r.detections);  // as the schedule does with its keyframes
   track::TrackerConfig still = options_.tracker;
   still.enabled = false;
   track::Tracker tracker(still, options_.padding, frame.width, frame.height);
