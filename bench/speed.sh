@@ -2,17 +2,18 @@
 # roadveil anonymize against the plain transcode it rides on (issue: ratio of wall times, same encoder
 # settings), on 720p and 1080p clips made from the real clips in ../shared/eval/videos.
 #
-#   bench/speed.sh [--seconds N] [--runs N] [--sizes "1280x720 1920x1080"] [--config "ARGS"]... [--memory MIN]
+#   bench/speed.sh [--seconds N] [--runs N] [--sizes "1280x720 1920x1080"] [--config "ARGS"]... [--memory MIN] [--render]
 #
 # Each --config is one set of roadveil options to measure (default: the default settings, "--keyframes 2"
 # and "--quality fast --keyframes 2"). --memory MIN also makes a MIN-minute 1080p clip and compares peak
-# RSS with the 1-minute one, with the first config. Prints Markdown tables; needs ffmpeg and GNU time.
+# RSS with the 1-minute one, with the first config. --render also times `roadveil render` of the first
+# config's detections file: the pipeline without detection (decode, redact, encode). Prints Markdown tables; needs ffmpeg and GNU time.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 roadveil="${ROADVEIL_BIN:-$here/build/roadveil}"
 shared="${ROADVEIL_SHARED:-$here/../shared}"
 export ROADVEIL_MODELS="${ROADVEIL_MODELS:-$shared/models}"
-seconds=60 runs=3 sizes="1280x720 1920x1080" memory_minutes=0
+seconds=60 runs=3 sizes="1280x720 1920x1080" memory_minutes=0 render=0
 configs=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --sizes) sizes="$2"; shift 2 ;;
     --config) configs+=("$2"); shift 2 ;;
     --memory) memory_minutes="$2"; shift 2 ;;
+    --render) render=1; shift ;;
     *) echo "speed.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -62,6 +64,13 @@ for size in $sizes; do
     awk -v s="$size" -v c="roadveil anonymize ${config:-(defaults)}" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v d="$detected" -v t="$seconds" \
       'BEGIN {printf "| %s %ss | %s | %.1f | %.1f | %.2f | %.0f | %s / %d |\n", s, t, c, w, f / w, w / b, r / 1024, d, f}'
   done
+  if [ "$render" = 1 ]; then
+    # shellcheck disable=SC2086
+    "$roadveil" anonymize -q --crf 20 --preset veryfast ${configs[0]} "$clip" -o "$tmp/anon.mp4" --detections "$tmp/regions.json"
+    read -r wall rss < <(measure "$roadveil" render -q --crf 20 --preset veryfast --regions "$tmp/regions.json" "$clip" -o "$tmp/render.mp4")
+    awk -v s="$size" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v t="$seconds" \
+      'BEGIN {printf "| %s %ss | roadveil render --regions (no detection) | %.1f | %.1f | %.2f | %.0f | – |\n", s, t, w, f / w, w / b, r / 1024}'
+  fi
 done
 
 if [ "$memory_minutes" -gt 0 ]; then
