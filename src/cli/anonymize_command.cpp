@@ -43,7 +43,9 @@ void SharedOptions::add_detection(CLI::App& cmd) {
       ->check(CLI::Range(0.0, 60.0))->capture_default_str();
   detect_every_option = cmd.add_option("--detect-every", sched.keyframe_interval, "Full detection every N-th frame (instead of --keyframes)")->check(CLI::Range(1, 1000));
   cmd.add_option("--search-every", sched.search_every, "Between full detections, search around known objects on every N-th frame (0: never)")->check(CLI::Range(0, 1000))->capture_default_str();
-  cmd.add_option("--threads", threads, "Threads for decoding and detection (0: all cores)")->check(CLI::Range(0, 256))->capture_default_str();
+  cmd.add_option("--threads", threads,
+                 "Threads for decoding and detection (0: automatic: all cores for photos; for a video's networks "
+                 "a quarter of the cores, at least one, since its decoder and encoder use the rest)")->check(CLI::Range(0, 256))->capture_default_str();
   cmd.add_flag("-q,--quiet", quiet, "Print nothing but errors");
   cmd.add_flag("-v,--verbose", verbose, "Print details (FFmpeg messages, per-file timing)");
 }
@@ -73,6 +75,7 @@ void SharedOptions::finalize() {
   if (!models_dir.empty()) a.detector.models_dir = models_dir;
   if (detect_every_option && detect_every_option->count()) a.schedule.keyframe_seconds = 0;
   a.detector.threads = threads;
+  a.video_detector_threads = threads;
   a.threads = threads;
   a.encode.threads = 0;
   a.padding.scale = padding_scale;

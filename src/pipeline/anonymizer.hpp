@@ -30,6 +30,11 @@ struct AnonymizeOptions {
   // Which frames get the full detection, which a search around known objects (one keyframe a second).
   detect::ScheduleConfig schedule{.keyframe_seconds = 1.0};
   int threads = 0;       // decoder threads (0: FFmpeg picks)
+  // A video's networks share the machine with its decoder and encoder; 0: video_detector_threads() of the
+  // cores (photos use detector.threads, 0: all cores).
+  int video_detector_threads = 0;
+  // While a video is detected, its encoder's threads run this many nice levels lower (see process_video).
+  int encoder_nice_increment = 5;
   bool progress = false;
   const RegionsFile* regions = nullptr;  // render these regions instead of detecting
   bool mask = false;                     // also write <output>.mask.<ext>: white where hidden
@@ -71,11 +76,20 @@ class Anonymizer {
                      FileReport& report);
   void process_image(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
                      FileReport& report);
-  detect::FrameDetector& detector();
+  // One detector for photos, one for videos: they differ in ONNX Runtime threads, fixed when a model loads.
+  detect::FrameDetector& photo_detector();
+  detect::FrameDetector& video_detector();
 
   AnonymizeOptions options_;
-  std::unique_ptr<detect::FrameDetector> detector_;
+  std::unique_ptr<detect::FrameDetector> photo_detector_, video_detector_;
 };
+
+// ONNX Runtime threads for a video's networks on a machine with `cores`: a quarter of them, at least one.
+// The decoder and the encoder keep a small machine's cores busy (libx264 alone uses ~1.8 of 2), so there the
+// networks run on one thread: a second one only takes CPU from the encoder, and spreading a small search
+// window over threads costs more in waking them than it saves (on 2 cores, a minute of 720p spent 1.4 s of
+// system time with two threads, 0.5 s with one).
+int video_detector_threads(unsigned cores);
 
 // <dir>/<stem>.mask.<ext>: where the --mask output for `output` goes.
 std::filesystem::path mask_path_for(const std::filesystem::path& output);
