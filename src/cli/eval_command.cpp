@@ -17,6 +17,11 @@
 
 namespace roadveil::cli {
 
+namespace {
+// Frames a detections-file entry of a video spans: up to its last frame with regions.
+std::int64_t frames_spanned(const pipeline::RegionsEntry& e) { return e.frames.empty() ? 0 : e.frames.rbegin()->first + 1; }
+}  // namespace
+
 void add_eval_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("eval", "Measure how much of each annotated face and plate gets hidden");
   struct State {
@@ -157,7 +162,7 @@ void add_flicker_command(CLI::App& app, Action& action) {
       for (const auto& file : read) {
         for (const auto& entry : file.entries()) {
           if (!entry.info.video) continue;
-          const std::int64_t frames = entry.frames.empty() ? 0 : entry.frames.rbegin()->first + 1;
+          const std::int64_t frames = frames_spanned(entry);
           const auto c = eval::count_flicker(entry.frames, frames);
           if (*json)
             out.push_back({{"input", entry.info.input.string()}, {"frames", c.frames}, {"blips", c.blips},
@@ -220,13 +225,8 @@ void add_compare_command(CLI::App& app, Action& action) {
             found = &e;
         if (!found) throw Error(s->reference + ": has no entry for " + other_entry.info.input.string());
         const pipeline::RegionsEntry& entry = *found;
-        const pipeline::RegionsEntry* other = &other_entry;
-        std::int64_t frames = 1;
-        if (entry.info.video) {
-          frames = entry.frames.empty() ? 0 : entry.frames.rbegin()->first + 1;
-          if (!other->frames.empty()) frames = std::max(frames, other->frames.rbegin()->first + 1);
-        }
-        rows.emplace_back(eval::compare_regions(entry.frames, other->frames, frames, config), entry.info.input.string());
+        const std::int64_t frames = entry.info.video ? std::max(frames_spanned(entry), frames_spanned(other_entry)) : 1;
+        rows.emplace_back(eval::compare_regions(entry.frames, other_entry.frames, frames, config), entry.info.input.string());
         total.add(rows.back().first);
       }
       if (!s->json) std::cout << "frames  faces hidden     plates hidden    frames with miss  longest miss run  input\n";

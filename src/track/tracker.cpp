@@ -110,9 +110,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const Observation& last = obs.back();
     const std::int64_t dt = frame - last.frame;
     if (dt > config_.extend_forward) return std::nullopt;
-    const Box v = obs.size() >= 2 ? edge_velocity(obs[obs.size() - 2].box, static_cast<float>(obs[obs.size() - 2].frame), last.box, static_cast<float>(last.frame))
-                                  : Box{};
-    box = grow(move_box(last.box, v, static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
+    box = grow(t.predict(frame), 1.0f + config_.growth_per_frame * dt);
     score = last.score;
     source = RegionSource::Extended;
   } else {
