@@ -1,5 +1,8 @@
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <map>
 
 #include <algorithm>
 #include <cstdio>
@@ -116,6 +119,10 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
     if (fs::is_regular_file(in, ec)) {
       jobs.push_back({in, output / in.filename()});
     } else if (fs::is_directory(in, ec)) {
+      if (fs::exists(output, ec) && fs::equivalent(in, output, ec)) {
+        errors.push_back(in.string() + ": the output folder is this input folder; choose another output folder");
+        continue;
+      }
       std::vector<fs::path> files;
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -136,6 +143,38 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
     }
   }
   return jobs;
+}
+
+namespace {
+// What a path reaches: the file (device and inode, through symbolic and hard links) when it exists, else its
+// absolute form with the folders' links resolved.
+std::string file_identity(const std::filesystem::path& p) {
+  struct stat st;
+  if (::stat(p.c_str(), &st) == 0) return "inode " + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
+  return "path " + (ec ? p.lexically_normal().string() : abs.string());
+}
+}  // namespace
+
+void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<std::filesystem::path>& other_inputs,
+                                const std::filesystem::path& detections_path, bool mask) {
+  std::map<std::string, std::pair<std::string, std::filesystem::path>> seen;  // identity -> (role, path)
+  for (const Job& job : jobs) seen.emplace(file_identity(job.input), std::pair{"the input file", job.input});
+  for (const auto& in : other_inputs) seen.emplace(file_identity(in), std::pair{"the input file", in});
+  // role: "output", "--mask output", "--detections file"
+  auto claim = [&](const std::string& role, const std::filesystem::path& p) {
+    const auto [it, fresh] = seen.emplace(file_identity(p), std::pair{"the " + role, p});
+    if (fresh) return;
+    const auto& [other_role, other] = it->second;
+    throw Error(p.string() + ": " + role + " is " + other_role + (other == p ? "" : " " + other.string()) +
+                "; choose another name");
+  };
+  for (const Job& job : jobs) {
+    claim("output", job.output);
+    if (mask) claim("--mask output", pipeline::mask_path_for(job.output));
+  }
+  if (!detections_path.empty()) claim("--detections file", detections_path);
 }
 
 int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
@@ -209,6 +248,7 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
       if (jobs.empty() && errors.empty()) throw Error("nothing to do");
+      check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress);
     };
@@ -242,6 +282,7 @@ void add_render_command(CLI::App& app, Action& action) {
       state->shared.anonymize.progress = progress && tty;
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
+      check_outputs_are_distinct(jobs, {state->regions}, "", state->shared.anonymize.mask);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       return run_jobs(jobs, errors, anonymizer, "", state->shared.quiet, progress);
     };

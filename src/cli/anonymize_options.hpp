@@ -40,6 +40,11 @@ struct Job {
 std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::filesystem::path& output,
                            std::vector<std::string>& errors);
 
+// Refuses a run in which any file written (an output, its --mask file, the detections file) is an input or
+// another file written: the same path, or the same file through a symbolic or hard link. Throws Error.
+void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<std::filesystem::path>& other_inputs,
+                                const std::filesystem::path& detections_path, bool mask);
+
 int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
              const std::string& detections_path, bool quiet, bool progress);
 

@@ -12,6 +12,10 @@ extern "C" {
 
 namespace roadveil::detect {
 
+namespace {
+constexpr int kScratchAlign = 64;  // bytes: the widest vector libswscale writes, and a cache line
+}  // namespace
+
 TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align) {
   TensorMapping m;
   const int longer = std::max(crop.w, crop.h);
@@ -76,10 +80,14 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
   sws_ = sws_getCachedContext(sws_, crop.w, crop.h, fmt, cw, ch, AV_PIX_FMT_GBRP, SWS_BILINEAR, nullptr, nullptr,
                               nullptr);
   if (!sws_) throw Error("cannot create the scaler for detector input");
-  const size_t plane = static_cast<size_t>(cw) * ch;
-  if (planes_.size() < 3 * plane) planes_.resize(3 * plane);
-  std::uint8_t* dst[4] = {planes_.data(), planes_.data() + plane, planes_.data() + 2 * plane, nullptr};
-  int dst_stride[4] = {cw, cw, cw, 0};
+  // libswscale writes whole SIMD vectors: each destination row needs an aligned stride and the planes room
+  // past their last row (with a stride of the picture's width, a 2 px wide video overran the buffer).
+  const int stride = (cw + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
+  const size_t plane = static_cast<size_t>(stride) * ch + kScratchAlign;
+  if (planes_.size() < 3 * plane + kScratchAlign) planes_.resize(3 * plane + kScratchAlign);
+  std::uint8_t* base = planes_.data() + (kScratchAlign - reinterpret_cast<std::uintptr_t>(planes_.data()) % kScratchAlign) % kScratchAlign;
+  std::uint8_t* dst[4] = {base, base + plane, base + 2 * plane, nullptr};
+  int dst_stride[4] = {stride, stride, stride, 0};
   sws_scale(sws_, src, src_stride, 0, crop.h, dst, dst_stride);
 
   // GBRP planes are G, B, R.
@@ -93,7 +101,7 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
     const std::uint8_t* in = order[c];
     for (int y = 0; y < ch; ++y) {
       float* row = out + static_cast<size_t>(y) * m.tensor_w;
-      const std::uint8_t* irow = in + static_cast<size_t>(y) * cw;
+      const std::uint8_t* irow = in + static_cast<size_t>(y) * stride;
       for (int x = 0; x < cw; ++x) row[x] = irow[x] * format.scale;
       std::fill(row + cw, row + m.tensor_w, format.pad_value);
     }

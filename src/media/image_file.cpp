@@ -93,20 +93,27 @@ FramePtr decode_image(const std::filesystem::path& path) {
   }
 }
 
-void encode_image(const AVFrame& frame, const std::filesystem::path& target, const ImageEncodeOptions& options,
-                  const std::filesystem::path& metadata_source) {
-  const std::string ext = lower_ext(target);
-  const bool jpeg = is_jpeg_ext(ext);
-  const AVCodecID id = jpeg              ? AV_CODEC_ID_MJPEG
-                       : ext == ".png"   ? AV_CODEC_ID_PNG
-                       : ext == ".bmp"   ? AV_CODEC_ID_BMP
-                       : (ext == ".tif" || ext == ".tiff") ? AV_CODEC_ID_TIFF
-                       : ext == ".webp"  ? AV_CODEC_ID_WEBP
-                       : ext == ".ppm"   ? AV_CODEC_ID_PPM
-                                         : AV_CODEC_ID_NONE;
-  if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
+FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& packet, const std::string& what) {
+  const AVCodec* codec = avcodec_find_decoder(parameters.codec_id);
+  if (!codec) throw Error(what + ": no decoder for " + avcodec_get_name(parameters.codec_id));
+  CodecContextPtr dec(avcodec_alloc_context3(codec));
+  avcodec_parameters_to_context(dec.get(), &parameters);
+  dec->thread_count = 1;
+  int err = avcodec_open2(dec.get(), codec, nullptr);
+  if (err < 0) throw Error(what + ": cannot open the " + codec->name + " decoder (" + av_error_text(err) + ")");
+  FramePtr frame = make_frame();
+  err = avcodec_send_packet(dec.get(), &packet);
+  if (err >= 0) avcodec_send_packet(dec.get(), nullptr);
+  if (err < 0 || avcodec_receive_frame(dec.get(), frame.get()) < 0)
+    throw Error(what + ": the picture cannot be decoded (" + av_error_text(err) + ")");
+  return frame;
+}
+
+std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, const ImageEncodeOptions& options,
+                                         const std::string& what) {
+  const bool jpeg = id == AV_CODEC_ID_MJPEG;
   const AVCodec* codec = avcodec_find_encoder(id);
-  if (!codec) throw Error(target.string() + ": no encoder for " + avcodec_get_name(id) + " in this FFmpeg build");
+  if (!codec) throw Error(what + ": no encoder for " + avcodec_get_name(id) + " in this FFmpeg build");
   CodecContextPtr enc(avcodec_alloc_context3(codec));
   const auto src_fmt = static_cast<AVPixelFormat>(frame.format);
   AVPixelFormat fmt = src_fmt;
@@ -125,7 +132,7 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
     enc->strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL;  // limited-range YUV input is fine for us
   }
   int err = avcodec_open2(enc.get(), codec, nullptr);
-  if (err < 0) throw Error(target.string() + ": cannot open the image encoder (" + av_error_text(err) + ")");
+  if (err < 0) throw Error(what + ": cannot open the image encoder (" + av_error_text(err) + ")");
 
   FramePtr converted;
   const AVFrame* send = &frame;
@@ -134,10 +141,10 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
     converted->format = fmt;
     converted->width = frame.width;
     converted->height = frame.height;
-    if (av_frame_get_buffer(converted.get(), 0) < 0) throw Error(target.string() + ": out of memory");
+    if (av_frame_get_buffer(converted.get(), 0) < 0) throw Error(what + ": out of memory");
     SwsContext* sws = sws_getContext(frame.width, frame.height, src_fmt, frame.width, frame.height, fmt,
                                      SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
-    if (!sws) throw Error(target.string() + ": cannot convert the picture for the encoder");
+    if (!sws) throw Error(what + ": cannot convert the picture for the encoder");
     sws_scale(sws, frame.data, frame.linesize, 0, frame.height, converted->data, converted->linesize);
     sws_freeContext(sws);
     send = converted.get();
@@ -153,7 +160,23 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
     bytes.insert(bytes.end(), pkt->data, pkt->data + pkt->size);
     av_packet_unref(pkt.get());
   }
-  if (bytes.empty()) throw Error(target.string() + ": encoding the image failed");
+  if (bytes.empty()) throw Error(what + ": encoding the image failed");
+  return bytes;
+}
+
+void encode_image(const AVFrame& frame, const std::filesystem::path& target, const ImageEncodeOptions& options,
+                  const std::filesystem::path& metadata_source) {
+  const std::string ext = lower_ext(target);
+  const bool jpeg = is_jpeg_ext(ext);
+  const AVCodecID id = jpeg              ? AV_CODEC_ID_MJPEG
+                       : ext == ".png"   ? AV_CODEC_ID_PNG
+                       : ext == ".bmp"   ? AV_CODEC_ID_BMP
+                       : (ext == ".tif" || ext == ".tiff") ? AV_CODEC_ID_TIFF
+                       : ext == ".webp"  ? AV_CODEC_ID_WEBP
+                       : ext == ".ppm"   ? AV_CODEC_ID_PPM
+                                         : AV_CODEC_ID_NONE;
+  if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
+  std::vector<std::uint8_t> bytes = encode_picture(frame, id, options, target.string());
   if (jpeg && !metadata_source.empty() && is_jpeg_ext(lower_ext(metadata_source))) {
     const auto segments = jpeg_metadata_segments(read_all(metadata_source));
     if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);

@@ -1,7 +1,10 @@
 #pragma once
 // Still images (JPEG, PNG, ...): decoded with FFmpeg like a one-frame video, encoded back in the format the
 // output name asks for, with the source JPEG's metadata segments (EXIF, XMP, ICC profile) carried over.
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "media/ffmpeg_util.hpp"
 
@@ -16,6 +19,13 @@ FramePtr decode_image(const std::filesystem::path& path);
 struct ImageEncodeOptions {
   int jpeg_qscale = 2;  // 1 (best) .. 31; 2 keeps quality visually the same as the source
 };
+
+// Decodes one picture from a packet of a stream with these parameters (cover art). Throws Error naming `what`.
+FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& packet, const std::string& what);
+
+// Encodes `frame` as one picture of codec `id` (MJPEG, PNG, ...) and returns the bytes; `what` names it in errors.
+std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, const ImageEncodeOptions& options,
+                                         const std::string& what);
 
 // Encodes `frame` into `target` (format from its extension) via a temporary file renamed when complete.
 // `metadata_source`: a JPEG whose APPn segments (EXIF, XMP, ICC) are copied when the output is a JPEG.

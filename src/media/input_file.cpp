@@ -42,13 +42,25 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   }
   for (unsigned i = 0; i < format_->nb_streams; ++i) {
     const AVStream* s = format_->streams[i];
-    if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO || (s->disposition & AV_DISPOSITION_ATTACHED_PIC)) continue;
+    if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
+    if (s->disposition & AV_DISPOSITION_ATTACHED_PIC) {
+      attached_pictures_.push_back(static_cast<int>(i));
+      continue;
+    }
     if (video_index_ < 0) video_index_ = static_cast<int>(i);
   }
   if (video_index_ >= 0) {
     // Prefer FFmpeg's choice (e.g. the largest stream) among real video streams.
     const int best = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
     if (best >= 0 && !(format_->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC)) video_index_ = best;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      const AVCodecParameters* par = format_->streams[i]->codecpar;
+      if (static_cast<int>(i) == video_index_ || par->codec_type != AVMEDIA_TYPE_VIDEO ||
+          (format_->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        continue;
+      other_video_streams_.push_back("#" + std::to_string(i) + " " + avcodec_get_name(par->codec_id) + " " +
+                                     std::to_string(par->width) + "x" + std::to_string(par->height));
+    }
   }
   if (video_index_ < 0) {
     avformat_close_input(&format_);

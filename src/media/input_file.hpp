@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "media/ffmpeg_util.hpp"
 
@@ -45,6 +46,10 @@ class InputFile {
   int video_index() const { return video_index_; }
   const AVCodecContext* decoder() const { return decoder_.get(); }
   const VideoInfo& video() const { return info_; }
+  // Video streams besides the one decoded, which roadveil cannot anonymize (a second camera): "#2 h264 640x480".
+  const std::vector<std::string>& other_video_streams() const { return other_video_streams_; }
+  // Streams holding one still picture (cover art, an image attached to a Matroska file).
+  const std::vector<int>& attached_picture_streams() const { return attached_pictures_; }
   const std::filesystem::path& path() const { return path_; }
 
   std::int64_t frames_decoded() const { return frames_decoded_; }
@@ -64,6 +69,8 @@ class InputFile {
   CodecContextPtr decoder_;
   int video_index_ = -1;
   VideoInfo info_;
+  std::vector<std::string> other_video_streams_;
+  std::vector<int> attached_pictures_;
   PacketPtr pending_;
   bool draining_ = false;
   bool ended_ = false;

@@ -76,7 +76,8 @@ std::filesystem::path OutputFile::temporary_path_for(const std::filesystem::path
          ("." + target.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
 }
 
-OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options)
+OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options,
+                       const std::vector<ReplacementPicture>& pictures)
     : target_(target), temp_(temporary_path_for(target)), input_(input) {
   const std::string target_name = target.string();
   const AVOutputFormat* ofmt = av_guess_format(nullptr, target_name.c_str(), nullptr);
@@ -149,6 +150,35 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     const char* type = av_get_media_type_string(par->codec_type);
     const std::string what = std::string(type ? type : "unknown") + " stream #" + std::to_string(i) + " (" +
                              avcodec_get_name(par->codec_id) + ")";
+    if (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+      // A picture could show a face or a plate: only its anonymized version may go out, and only Matroska keeps
+      // it (as an attachment). FFmpeg 5.1's MP4/MOV muxer writes cover art only without the custom metadata
+      // tags (use_metadata_tags, below) that keep GPS and camera tags, and those matter more here.
+      const std::string picture = "attached picture #" + std::to_string(i) + " (" + avcodec_get_name(par->codec_id) + ")";
+      const auto pic = std::find_if(pictures.begin(), pictures.end(),
+                                    [&](const ReplacementPicture& p) { return p.input_index == static_cast<int>(i); });
+      if (pic == pictures.end()) {
+        dropped_.push_back({static_cast<int>(i), picture + ": not anonymized"});
+        continue;
+      }
+      if (std::strcmp(ofmt->name, "matroska") != 0) {
+        dropped_.push_back({static_cast<int>(i), picture + ": the " + std::string(ofmt->name) +
+                                                     " output cannot keep it with the file's metadata (use .mkv)"});
+        continue;
+      }
+      AVStream* out = avformat_new_stream(format_, nullptr);
+      out->codecpar->codec_type = AVMEDIA_TYPE_ATTACHMENT;
+      out->codecpar->codec_id = pic->codec;
+      out->codecpar->extradata = static_cast<uint8_t*>(av_mallocz(pic->bytes.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+      if (!out->codecpar->extradata) throw std::bad_alloc();
+      std::memcpy(out->codecpar->extradata, pic->bytes.data(), pic->bytes.size());
+      out->codecpar->extradata_size = static_cast<int>(pic->bytes.size());
+      av_dict_copy(&out->metadata, s->metadata, 0);
+      av_dict_set(&out->metadata, "mimetype", pic->codec == AV_CODEC_ID_PNG ? "image/png" : "image/jpeg", 0);
+      if (!av_dict_get(out->metadata, "filename", nullptr, 0))
+        av_dict_set(&out->metadata, "filename", pic->codec == AV_CODEC_ID_PNG ? "cover.png" : "cover.jpg", 0);
+      continue;
+    }
     // Matroska keeps attachments (fonts for subtitles) as streams; other containers have no place for them.
     const bool attachment_ok = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && std::strcmp(ofmt->name, "matroska") == 0;
     if (par->codec_type == AVMEDIA_TYPE_UNKNOWN || (par->codec_type == AVMEDIA_TYPE_ATTACHMENT && !attachment_ok)) {

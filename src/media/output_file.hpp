@@ -27,6 +27,14 @@ struct EncodeOptions {
   int source_pixel_format = -1;    // format of the frames given to write_video; -1: the decoder's
 };
 
+// A still picture stream of the input (cover art) replaced by its anonymized version.
+struct ReplacementPicture {
+  int input_index = -1;
+  AVCodecID codec = AV_CODEC_ID_NONE;
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> bytes;
+};
+
 struct DroppedStream {
   int input_index;
   std::string reason;
@@ -34,7 +42,10 @@ struct DroppedStream {
 
 class OutputFile {
  public:
-  OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options);
+  // Attached pictures of the input are never copied: each is written from `pictures` (its anonymized version,
+  // as a Matroska attachment) or dropped with a reason.
+  OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options,
+             const std::vector<ReplacementPicture>& pictures = {});
   ~OutputFile();  // without finish(): removes the temporary file
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -61,7 +72,7 @@ class OutputFile {
   AVFormatContext* format_ = nullptr;
   CodecContextPtr encoder_;
   AVStream* video_out_ = nullptr;
-  std::vector<int> stream_map_;  // input stream index -> output stream index, -1 when dropped
+  std::vector<int> stream_map_;  // input stream index -> output stream index of copied packets, -1 when none
   std::vector<DroppedStream> dropped_;
   PacketPtr packet_;
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format

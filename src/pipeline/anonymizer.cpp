@@ -219,6 +219,16 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
                                RegionsWriter* writer, FileReport& report) {
   media::InputFile in(input, media::DecodeOptions{options_.threads});
   const media::VideoInfo& info = in.video();
+  if (!in.other_video_streams().empty()) {
+    // A second camera's faces would go out unredacted: refuse the file rather than copy or drop a track.
+    std::string others;
+    for (const std::string& s : in.other_video_streams()) others += (others.empty() ? "" : ", ") + s;
+    throw Error(input.string() + ": has " + std::to_string(1 + in.other_video_streams().size()) +
+                " video tracks (#" + std::to_string(in.video_index()) + " " + info.codec_name + " " +
+                std::to_string(info.width) + "x" + std::to_string(info.height) + ", " + others +
+                "); roadveil anonymizes one video track per file and never copies one unredacted: split the tracks "
+                "first (e.g. ffmpeg -i FILE -map 0:v:1 -map 0:a? -c copy second.mp4) and anonymize each file");
+  }
   const RegionsEntry* given = nullptr;
   detect::FrameDetector* detector = nullptr;
   if (options_.regions) {
@@ -227,13 +237,36 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   } else {
     detector = &video_detector();  // load the models before starting threads: a missing model fails fast
   }
+  // Cover art and attached images are anonymized as photos; when rendering a regions file, which has no
+  // entries for them, they are dropped (OutputFile drops every attached picture it is not given).
+  std::vector<media::ReplacementPicture> pictures;
+  if (!given) {
+    for (const int index : in.attached_picture_streams()) {
+      const AVStream* st = in.format_context()->streams[index];
+      const std::string what = input.string() + ": attached picture #" + std::to_string(index);
+      if (st->attached_pic.size <= 0) continue;
+      media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
+      const Regions regions = analyze_picture(*picture).regions;
+      AVFrame* target = picture.get();
+      WritableFrames writable;
+      if (!regions.empty()) {
+        target = writable.writable(picture.get());
+        redact::Redactor redactor;
+        redact::redact_regions(redactor, *target, regions, options_.styles);
+      }
+      count_regions(regions, report);
+      const AVCodecID codec = st->codecpar->codec_id == AV_CODEC_ID_PNG ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG;
+      pictures.push_back({index, codec, target->width, target->height,
+                          media::encode_picture(*target, codec, options_.image, what)});
+    }
+  }
   // Detection is the stage the others wait for: the encoder has a queue to absorb a slower turn, the detector
   // has none, and at equal priority libx264's worker threads outnumber it for the CPU. So while detecting, the
   // encoder's threads (started when it opens) run at a lower priority: on 2 cores this cut the encoder's wait
   // for detections from ~4 s a minute to ~0.5 s (720p).
   std::unique_ptr<media::OutputFile> out_file, mask_out;
   run_at_lower_priority(given ? 0 : options_.encoder_nice_increment, [&] {
-    out_file = std::make_unique<media::OutputFile>(output, in, options_.encode);
+    out_file = std::make_unique<media::OutputFile>(output, in, options_.encode, pictures);
     if (options_.mask) {
       // The mask video is a review aid: same timing as the output, white where hidden.
       media::EncodeOptions mask_encode = options_.encode;
@@ -345,6 +378,13 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
     std::int64_t done = 0;
 
     auto emit = [&](track::FrameRegions fr) {
+      // Packets that came before the first frame (audio usually starts first) go out before it, also when a
+      // clip is shorter than the tracker's look-ahead and its first frame only leaves at the end.
+      for (ItemPtr& pkt : leading_packets) {
+        out.write_packet(pkt->packet.get());
+        pool.give(std::move(pkt));
+      }
+      leading_packets.clear();
       Pending p = std::move(window.front());
       window.pop_front();
       Item& item = *p.frame;
@@ -399,16 +439,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
       for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
       tracker.push(item->detections);
       window.push_back({std::move(item), {}});
-      while (auto fr = tracker.pop()) {
-        if (!leading_packets.empty()) {
-          for (ItemPtr& pkt : leading_packets) {
-            out.write_packet(pkt->packet.get());
-            pool.give(std::move(pkt));
-          }
-          leading_packets.clear();
-        }
-        emit(std::move(*fr));
-      }
+      while (auto fr = tracker.pop()) emit(std::move(*fr));
     }
     if (failure.failed()) {
       decoded.close();
@@ -416,7 +447,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
     } else {
       tracker.finish();
       while (auto fr = tracker.pop()) emit(std::move(*fr));
-      for (ItemPtr& pkt : leading_packets) out.write_packet(pkt->packet.get());
+      for (ItemPtr& pkt : leading_packets) out.write_packet(pkt->packet.get());  // a file whose frames all failed
     }
     progress.done();
   } catch (...) {

@@ -61,3 +61,28 @@ TEST(Preprocess, CropMapsBackToSourceCoordinates) {
   const Box b = m.to_source(Box{0, 0, 4, 4});
   EXPECT_FLOAT_EQ(b.x1, 30);
 }
+
+// Crops 1-3 px wide or tall (videos that narrow exist): libswscale writes whole vectors per row, so the
+// scratch planes need an aligned stride; each row of the tensor must still hold its own row's value.
+TEST(Preprocess, TinyCropsKeepEveryRowsValue) {
+  for (const auto& [w, h] : std::vector<std::pair<int, int>>{{1, 300}, {2, 300}, {3, 7}, {300, 2}, {2, 2}}) {
+    auto f = media::make_frame();
+    f->format = AV_PIX_FMT_GRAY8;
+    f->width = w;
+    f->height = h;
+    ASSERT_EQ(av_frame_get_buffer(f.get(), 0), 0);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) f->data[0][y * f->linesize[0] + x] = static_cast<uint8_t>(16 + (y * 200) / h);
+    TensorMapping m = plan_tensor(PixelRect{0, 0, w, h}, std::max(w, h), 1.0f, 32);
+    std::vector<float> tensor(3 * static_cast<size_t>(m.tensor_w) * m.tensor_h, -1.0f);
+    Preprocessor pre;
+    pre.run(*f, PixelRect{0, 0, w, h}, m, TensorFormat{ChannelOrder::RGB, 1.0f, 0.0f, 32}, tensor.data());
+    ASSERT_EQ(m.content_w, w);
+    ASSERT_EQ(m.content_h, h);
+    for (int c = 0; c < 3; ++c)
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+          ASSERT_NEAR(tensor[(static_cast<size_t>(c) * m.tensor_h + y) * m.tensor_w + x], 16 + (y * 200) / h, 2.0)
+              << w << "x" << h << " c" << c << " y" << y << " x" << x;
+  }
+}

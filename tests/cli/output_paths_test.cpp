@@ -1,0 +1,94 @@
+// Every file a run writes (outputs, --mask files, the --detections file) must differ from every input and
+// from each other, by path or through links (issue #16: `--detections in.mp4` overwrote the input, and
+// `--detections out.mp4` left a corrupt output).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+class OutputPaths : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(dir / "in.mp4"));
+    original = read_text(dir / "in.mp4");
+  }
+  // The run is refused with one message naming `path`, the input is untouched, nothing else is written.
+  void expect_refused(const std::string& args, const std::string& message, bool models = true) {
+    const auto before = files();
+    const auto r = models ? run_cli(args) : run_command(kCli + " " + args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_EQ(read_text(dir / "in.mp4"), original);
+    EXPECT_EQ(files(), before);
+  }
+  std::vector<std::string> files() const {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) names.push_back(e.path().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  TempDir dir;
+  std::string original;
+};
+}  // namespace
+
+TEST_F(OutputPaths, DetectionsFileIsTheInput) {
+  expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4") + " --detections " +
+                     quote(dir / "in.mp4"),
+                 "in.mp4: --detections file is the input file");
+}
+
+TEST_F(OutputPaths, DetectionsFileIsTheOutput) {
+  expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4") + " --detections " +
+                     quote(dir / "out.mp4"),
+                 "out.mp4: --detections file is the output");
+}
+
+TEST_F(OutputPaths, OutputIsASymbolicOrHardLinkToTheInput) {
+  std::filesystem::create_symlink(dir / "in.mp4", dir / "soft.mp4");
+  expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "soft.mp4"), "soft.mp4: output is the input file");
+  std::filesystem::create_hard_link(dir / "in.mp4", dir / "hard.mp4");
+  expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "hard.mp4"), "hard.mp4: output is the input file");
+  // Through a linked folder too.
+  std::filesystem::create_directory_symlink(dir.path(), dir / "again");
+  expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "again" / "in.mp4"), "output is the input file");
+}
+
+TEST_F(OutputPaths, MaskOutputIsAnInputOrTheDetectionsFile) {
+  std::filesystem::copy_file(dir / "in.mp4", dir / "b.mask.mp4");
+  expect_refused("anonymize " + quote(dir / "b.mask.mp4") + " -o " + quote(dir / "b.mp4") + " --mask",
+                 "b.mask.mp4: --mask output is the input file");
+  std::filesystem::create_directory(dir / "out");
+  expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out" / "a.mp4") + " --mask --detections " +
+                     quote(dir / "out" / "a.mask.mp4"),
+                 "a.mask.mp4: --detections file is the --mask output");
+}
+
+TEST_F(OutputPaths, FolderIntoItself) {
+  std::filesystem::create_directory(dir / "clips");
+  std::filesystem::rename(dir / "in.mp4", dir / "clips" / "a.mp4");
+  const std::string a = read_text(dir / "clips" / "a.mp4");
+  const auto r = run_cli("anonymize " + quote(dir / "clips") + " -o " + quote(dir / "clips"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("clips: the output folder is this input folder"), std::string::npos) << r.output;
+  EXPECT_EQ(read_text(dir / "clips" / "a.mp4"), a);
+  std::filesystem::rename(dir / "clips" / "a.mp4", dir / "in.mp4");
+}
+
+TEST_F(OutputPaths, RenderOutputIsTheRegionsFile) {
+  ASSERT_EQ(run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4") + " --detections " +
+                    quote(dir / "d.json")).exit_code, 0);
+  const std::string regions = read_text(dir / "d.json");
+  expect_refused("render --regions " + quote(dir / "d.json") + " " + quote(dir / "in.mp4") + " -o " + quote(dir / "d.json"),
+                 "d.json: output is the input file", /*models=*/false);
+  EXPECT_EQ(read_text(dir / "d.json"), regions);
+}
