@@ -33,6 +33,15 @@ void SharedOptions::add_detection(CLI::App& cmd) {
       ->check(CLI::IsMember({"fast", "balanced", "max"}))->capture_default_str();
   face_resolution_option = cmd.add_option("--face-resolution", d.face_max_side, "Longer side of the face detector input (pixels; default set by --quality)")->check(CLI::Range(64, 8192));
   plate_resolution_option = cmd.add_option("--plate-resolution", d.plate_max_side, "Longer side of the plate detector input (pixels; default set by --quality)")->check(CLI::Range(64, 8192));
+  head_network_option = cmd.add_flag("--head-network,!--no-head-network", d.heads.enabled,
+               "Find heads with the head detector (any side, backs of heads too) (default: on)");
+  face_network_option = cmd.add_flag("--face-network,!--no-face-network", d.face_network,
+                                     "Also find frontal faces with the face detector (default: set by --quality)");
+  cmd.add_option("--head-threshold", d.heads.head_threshold, "Head detector score threshold")->check(CLI::Range(0.01, 0.99))->capture_default_str();
+  cmd.add_option("--body-threshold", d.heads.body_threshold, "Score from which a body box gets a head region")->check(CLI::Range(0.01, 0.99))->capture_default_str();
+  cmd.add_flag("--body-regions,!--no-body-regions", d.heads.body_regions, "Hide a head region at the top of each body the head detector finds (default: on)");
+  head_resolution_option = cmd.add_option("--head-resolution", d.heads.max_side, "Longer side of the head detector input (pixels; default set by --quality)")->check(CLI::Range(64, 8192));
+  cmd.add_option("--window-min-head", d.context.window_min_head_px, "Hide the window band of vehicles whose occupants' heads would be at least this many pixels tall (0: never)")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
   cmd.add_flag("--no-context", no_context, "Do not run the person/vehicle detector (no head regions from person boxes)");
   cmd.add_flag("--full-plate-pass", full_plate_pass,
                "On video keyframes too, run the plate network over the whole frame at full resolution, not on "
@@ -68,10 +77,14 @@ void SharedOptions::finalize() {
   auto& a = anonymize;
   {
     // The preset sets resolutions and passes; resolutions given explicitly win.
-    const int face_side = a.detector.face_max_side, plate_side = a.detector.plate_max_side;
+    const int face_side = a.detector.face_max_side, plate_side = a.detector.plate_max_side, head_side = a.detector.heads.max_side;
+    const bool face_network = a.detector.face_network, head_network = a.detector.heads.enabled;
     detect::apply_quality(*detect::quality_from_string(quality), a.detector);
     if (face_resolution_option && face_resolution_option->count()) a.detector.face_max_side = face_side;
     if (plate_resolution_option && plate_resolution_option->count()) a.detector.plate_max_side = plate_side;
+    if (head_resolution_option && head_resolution_option->count()) a.detector.heads.max_side = head_side;
+    if (face_network_option && face_network_option->count()) a.detector.face_network = face_network;
+    if (head_network_option && head_network_option->count()) a.detector.heads.enabled = head_network;
     if (no_context) a.detector.context.enabled = a.detector.context.refine = false;
     if (no_context || full_plate_pass) a.detector.context.guided_plates = false;
   }

@@ -24,6 +24,9 @@ struct SharedOptions {
   bool full_plate_pass = false;
   CLI::Option* face_resolution_option = nullptr;
   CLI::Option* plate_resolution_option = nullptr;
+  CLI::Option* head_resolution_option = nullptr;
+  CLI::Option* face_network_option = nullptr;
+  CLI::Option* head_network_option = nullptr;
   CLI::Option* detect_every_option = nullptr;
 
   void add_detection(CLI::App& cmd);  // classes, thresholds, resolution, models, tracking, padding

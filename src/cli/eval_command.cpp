@@ -158,17 +158,21 @@ void add_flicker_command(CLI::App& app, Action& action) {
       std::vector<pipeline::RegionsFile> read;
       for (const auto& path : *files) read.push_back(pipeline::RegionsFile::read(path));
       nlohmann::json out = nlohmann::json::array();
-      if (!*json) std::cout << "frames  blips  holes  per 1000 frames  video\n";
+      if (!*json) std::cout << "frames  blips  holes  per 1000 frames  largest carried region  video\n";
       for (const auto& file : read) {
         for (const auto& entry : file.entries()) {
           if (!entry.info.video) continue;
           const std::int64_t frames = frames_spanned(entry);
           const auto c = eval::count_flicker(entry.frames, frames);
+          const auto g = eval::largest_carried_region(entry.frames);
           if (*json)
             out.push_back({{"input", entry.info.input.string()}, {"frames", c.frames}, {"blips", c.blips},
-                           {"holes", c.holes}, {"per_1000_frames", c.per_1000_frames()}});
+                           {"holes", c.holes}, {"per_1000_frames", c.per_1000_frames()},
+                           {"largest_carried_region", {{"ratio", g.ratio}, {"frame", g.frame}, {"track", g.track}}}});
           else
-            std::cout << fmt::format("{:6}  {:5}  {:5}  {:15.1f}  {}\n", c.frames, c.blips, c.holes, c.per_1000_frames(),
+            std::cout << fmt::format("{:6}  {:5}  {:5}  {:15.1f}  {:>22}  {}\n", c.frames, c.blips, c.holes,
+                                     c.per_1000_frames(),
+                                     g.frame < 0 ? std::string("-") : fmt::format("{:.2f}x (frame {})", g.ratio, g.frame),
                                      entry.info.input.string());
         }
       }

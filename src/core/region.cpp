@@ -5,8 +5,8 @@
 namespace roadveil {
 namespace {
 constexpr std::array<std::string_view, 2> kClassNames = {"face", "plate"};
-constexpr std::array<std::string_view, 6> kSourceNames = {"detector", "interpolated", "extended",
-                                                          "backward", "context",      "manual"};
+constexpr std::array<std::string_view, 7> kSourceNames = {"detector", "interpolated", "extended", "backward",
+                                                          "context",  "manual",       "head"};
 }  // namespace
 
 std::string_view to_string(ObjectClass c) { return kClassNames[static_cast<int>(c)]; }

@@ -24,6 +24,7 @@ enum class RegionSource : std::uint8_t {
   Backward,      // carried back in time from a later detection (dashcam: small before it was near)
   Context,       // derived from a person or vehicle box (head region of a person)
   Manual,        // given by the user in a regions file
+  Head,          // a whole head (any side) found by the head detector
 };
 std::string_view to_string(RegionSource s);
 std::optional<RegionSource> region_source_from_string(std::string_view name);
@@ -43,8 +44,9 @@ struct Detection {
   ObjectClass cls = ObjectClass::Face;
   Box box;
   float score = 0;
-  // Context detections (a head region derived from a person box) are already the size of what must be
-  // hidden, so they get no class padding and are tracked apart from the detector's own boxes.
+  // What found it, which decides its padding and its track: Detector (a tight face box, a plate box),
+  // Head (a whole head box), Context (a head region derived from a person box: already the size of what
+  // must be hidden). Each is tracked apart from the others.
   RegionSource source = RegionSource::Detector;
 };
 using Detections = std::vector<Detection>;

@@ -53,6 +53,32 @@ void decode_yolov9_dfl(std::span<const float> head, int stride, int grid_w, int 
   }
 }
 
+void decode_yolox_planar(std::span<const float> head, int stride, int grid_w, int grid_h, int classes,
+                         float threshold, std::vector<RawBox>& out) {
+  const size_t plane = static_cast<size_t>(grid_w) * grid_h;
+  if (head.size() < (5 + static_cast<size_t>(classes)) * plane) return;
+  const float* objectness = head.data() + 4 * plane;
+  for (int y = 0; y < grid_h; ++y) {
+    for (int x = 0; x < grid_w; ++x) {
+      const size_t cell = static_cast<size_t>(y) * grid_w + x;
+      if (objectness[cell] < threshold) continue;
+      int best = -1;
+      float best_score = threshold;
+      for (int c = 0; c < classes; ++c) {
+        const float s = objectness[cell] * head[(5 + c) * plane + cell];
+        if (s >= best_score) {
+          best_score = s;
+          best = c;
+        }
+      }
+      if (best < 0) continue;
+      const float cx = (head[cell] + x) * stride, cy = (head[plane + cell] + y) * stride;
+      const float w = std::exp(head[2 * plane + cell]) * stride, h = std::exp(head[3 * plane + cell]) * stride;
+      out.push_back({Box::from_center(cx, cy, w, h), best_score, best});
+    }
+  }
+}
+
 void decode_yolox(std::span<const float> rows, int tensor_w, int tensor_h, float threshold,
                   std::span<const int> keep_classes, std::vector<RawBox>& out) {
   size_t row = 0;

@@ -59,6 +59,21 @@ void PlateNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, fl
                       out);
 }
 
+// Upstream stretches the frame to the input; here, as for YOLOX-nano, the frame keeps its aspect ratio and
+// the tensor is padded right and below with YOLOX's grey, so one scale holds for both axes.
+HeadNetwork::HeadNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime)
+    : NetworkDetector(model, {"p8", "p16", "p32"}, runtime, TensorFormat{ChannelOrder::BGR, 1.0f, 114.0f, 32}, 0.45f,
+                      2.0f) {}
+
+void HeadNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float threshold,
+                         std::vector<RawBox>& out) {
+  const std::array<int, 3> strides = {8, 16, 32};
+  for (int i = 0; i < 3; ++i)
+    decode_yolox_planar(tensor_span(o[i]), strides[i], m.tensor_w / strides[i], m.tensor_h / strides[i], 3, threshold,
+                        out);
+  std::erase_if(out, [](const RawBox& b) { return b.label == kHand; });
+}
+
 ContextNetwork::ContextNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime)
     : NetworkDetector(model, {"output"}, runtime, TensorFormat{ChannelOrder::BGR, 1.0f, 114.0f, 32}, 0.45f, 1.0f) {}
 

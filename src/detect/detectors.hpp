@@ -54,6 +54,17 @@ class PlateNetwork final : public NetworkDetector {
               std::vector<RawBox>& out) override;
 };
 
+// YOLOX-N Body-Head-Hand: every head from any side (label kHead) and whole bodies (label kBody).
+enum BodyHeadHandClass : int { kBody = 0, kHead = 1, kHand = 2 };
+class HeadNetwork final : public NetworkDetector {
+ public:
+  HeadNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
+
+ protected:
+  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
+              std::vector<RawBox>& out) override;
+};
+
 // YOLOX-nano, COCO: people and vehicles, as context for faces and plates.
 enum CocoClass : int { kPerson = 0, kBicycle = 1, kCar = 2, kMotorcycle = 3, kBus = 5, kTruck = 7 };
 class ContextNetwork final : public NetworkDetector {

@@ -31,6 +31,8 @@ struct HeadGeometry {
 struct ContextConfig {
   bool enabled = true;
   int max_side = 1280;
+  // Head regions of the person boxes (when the head network runs, its own body boxes give them instead).
+  bool persons = true;
   float person_threshold = 0.4f;
   // A person shorter than this share of the frame height has a head under ~1% of it (about 9 px at
   // 1080p): too small to identify, and below the size annotators mark.
@@ -42,6 +44,14 @@ struct ContextConfig {
   float occupant_threshold = 0.25f;
   float occupant_max_aspect = 1.6f;
   float vehicle_threshold = 0.5f;  // cars, buses and trucks whose occupants are looked for
+  // Occupants no detector sees (behind glass, in reflections): the window band of every car, bus and truck
+  // whose occupants' heads would be at least `window_min_head_px` tall. A head is about 0.15 of a
+  // vehicle's height from any side (1.5 m car, 0.22 m head); the windows span its upper half. Off by
+  // default: on dashcam-berlin-dev, from 8 px it hid 6 more of 131 heads but 4% more of the frame
+  // (docs/eval.md).
+  float window_min_head_px = 0;  // 0: off
+  float window_head_share = 0.15f;
+  float window_top = 0.05f, window_bottom = 0.5f;  // band, in vehicle heights from the box top
   // Second look at twice the resolution, inside the top of each person (faces) and inside vehicles
   // narrower than `small_vehicle_width` of the frame width (plates).
   bool refine = false;
@@ -63,9 +73,24 @@ struct ContextConfig {
   float guided_whole_scale = 0.5f;
 };
 
+// The head detector (YOLOX-N Body-Head-Hand) boxes every head seen from any side, backs of heads
+// included, which the face network (frontal faces) misses; its body boxes add a head region where the head
+// class missed a head.
+struct HeadConfig {
+  bool enabled = true;
+  int max_side = 1920;          // small heads need the full resolution (at 1280 px it found 0.60 of them)
+  // Low thresholds: on dashcam-berlin-dev most of what they add beyond 0.4/0.5 are real heads the
+  // annotation lacks (backs of heads, crowds), and a false head costs a small mosaic, a missed one a face.
+  float head_threshold = 0.3f;
+  bool body_regions = true;     // a head region at the top of every body box
+  float body_threshold = 0.3f;
+};
+
 struct DetectorConfig {
   bool faces = true;
   bool plates = true;
+  bool face_network = true;  // YuNet: tight frontal face boxes (faces only; heads come from `heads`)
+  HeadConfig heads;
   float face_threshold = 0.5f;
   float plate_threshold = 0.35f;
   int face_max_side = 1920;   // detector input's longer side for the whole frame (pixels)
@@ -86,9 +111,10 @@ void apply_quality(Quality q, DetectorConfig& config);
 // What a search around known objects looks for: the network that found each kind of object.
 struct SearchTargets {
   bool faces = false;    // the face network (tight face boxes)
+  bool heads = false;    // the head network's head boxes
   bool plates = false;   // the plate network
   bool persons = false;  // the person detector (head regions of people, occupants)
-  bool any() const { return faces || plates || persons; }
+  bool any() const { return faces || heads || plates || persons; }
 };
 
 // How a whole frame is searched: a photo (enlarged when small, every network on the whole frame) or the
@@ -117,6 +143,7 @@ class Detector {
   static SearchTargets targets_for(const Detection& d) {
     SearchTargets t;
     if (d.source == RegionSource::Context) t.persons = true;
+    else if (d.source == RegionSource::Head) t.heads = true;
     else if (d.cls == ObjectClass::Face) t.faces = true;
     else t.plates = true;
     return t;
@@ -136,6 +163,8 @@ class FrameDetector final : public Detector {
 
  private:
   void add_context(const AVFrame& frame, const PixelRect& crop, int max_side, Detections& out);
+  // Head boxes (Face, Head) and, with `bodies`, the head regions of body boxes (Face, Context).
+  void add_heads(const AVFrame& frame, const PixelRect& crop, int max_side, bool bodies, Detections& out);
   void finish(const AVFrame& frame, Detections& out) const;
   // Fills plate_crops_ from plate_vehicles_; false when the full pass is cheaper.
   bool plan_plate_crops(const AVFrame& frame, int plate_side);
@@ -145,6 +174,7 @@ class FrameDetector final : public Detector {
   std::unique_ptr<FaceNetwork> faces_;
   std::unique_ptr<PlateNetwork> plates_;
   std::unique_ptr<ContextNetwork> context_;
+  std::unique_ptr<HeadNetwork> heads_;
   std::vector<Box> vehicles_;        // scratch, reused across frames: vehicles whose occupants are looked for
   std::vector<Box> plate_vehicles_;  // scratch: vehicles whose plates the guided pass looks for
   struct PlateCrop {

@@ -13,7 +13,7 @@
 namespace roadveil::detect {
 namespace {
 
-const std::array<ModelSpec, 3> kSpecs = {{
+const std::array<ModelSpec, 4> kSpecs = {{
     {ModelId::FaceYunet, "face-yunet-n/yunet_n_dynamic.onnx",
      "104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12",
      "github.com/ShiqiYu/libfacedetection.train onnx/yunet_n_dynamic.onnx (commit 0047ac24), Apache-2.0"},
@@ -25,6 +25,11 @@ const std::array<ModelSpec, 3> kSpecs = {{
      "228256b646bc4108db8fdb9652c5162739595b8b73112b205a54638c8c50bc9e",
      "derived from github.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample model/yolox_nano.onnx (Apache-2.0): see "
      "docs/models.md"},
+    {ModelId::HeadYolox, "head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx",
+     "79cfb7c48f209fa3e9e9f79b909bdd172444ef52cbb9c632967bb3e38a94deb6",
+     "converted from PINTO_model_zoo 426 YOLOX-N Body-Head-Hand "
+     "yolox_n_body_head_hand_post_0461_0.4428_1x3x256x320_float16.tflite (Apache-2.0) by convert/convert_tflite_yolox.py "
+     "beside it, byte for byte: see docs/models.md"},
 }};
 
 std::filesystem::path exe_dir() {

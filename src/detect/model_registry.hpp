@@ -7,7 +7,7 @@
 
 namespace roadveil::detect {
 
-enum class ModelId { FaceYunet, PlateYolov9, ContextYolox };
+enum class ModelId { FaceYunet, PlateYolov9, ContextYolox, HeadYolox };
 
 struct ModelSpec {
   ModelId id;

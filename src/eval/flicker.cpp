@@ -1,6 +1,7 @@
 #include "eval/flicker.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace roadveil::eval {
 
@@ -28,6 +29,25 @@ FlickerCount count_flicker(const std::map<std::int64_t, Regions>& frames, std::i
       if (touches(r, after) && !touches(r, now)) ++c.holes;
   }
   return c;
+}
+
+CarriedGrowth largest_carried_region(const std::map<std::int64_t, Regions>& frames) {
+  auto carried = [](RegionSource s) {
+    return s == RegionSource::Interpolated || s == RegionSource::Extended || s == RegionSource::Backward;
+  };
+  std::map<int, float> detected_area;  // track -> largest detected region
+  for (const auto& [index, regions] : frames)
+    for (const Region& r : regions)
+      if (r.track_id >= 0 && !carried(r.source)) detected_area[r.track_id] = std::max(detected_area[r.track_id], r.box.area());
+  CarriedGrowth g;
+  for (const auto& [index, regions] : frames)
+    for (const Region& r : regions) {
+      const auto it = detected_area.find(r.track_id);
+      if (!carried(r.source) || it == detected_area.end() || it->second <= 0) continue;
+      const double ratio = std::sqrt(static_cast<double>(r.box.area()) / it->second);
+      if (ratio > g.ratio) g = {ratio, index, r.track_id};
+    }
+  return g;
 }
 
 }  // namespace roadveil::eval

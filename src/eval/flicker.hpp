@@ -21,4 +21,14 @@ struct FlickerCount {
 // is the number of frames of the video (indexes 0 .. frame_count-1).
 FlickerCount count_flicker(const std::map<std::int64_t, Regions>& frames, std::int64_t frame_count);
 
+// The largest region a track carried (interpolated, extended, carried backward) relative to what it was
+// detected as: the side of the carried region over the side of the track's largest detected region (square
+// roots of the areas). A tracker whose carried regions grow without bound shows here.
+struct CarriedGrowth {
+  double ratio = 0;          // 0 when no track carried anything
+  std::int64_t frame = -1;   // where the largest one is
+  int track = -1;
+};
+CarriedGrowth largest_carried_region(const std::map<std::int64_t, Regions>& frames);
+
 }  // namespace roadveil::eval

@@ -17,10 +17,17 @@ struct PaddingConfig {
   // above, chin near the box bottom). Faces are hidden by an ellipse, and an ellipse holds a box only when
   // its axes are ~1.4x the box's, hence about 2.2x the face box in each direction, centred above it.
   Padding face{0.6f, 0.8f, 0.6f, 0.4f};
+  // A head detector's box is the whole head: an ellipse 1.5x its size holds it (corners at 1.41x).
+  Padding head{0.25f, 0.25f, 0.25f, 0.25f};
   Padding plate{0.15f, 0.25f, 0.15f, 0.25f};
   float scale = 1.0f;       // multiplies every margin (--padding)
   float min_margin_px = 2;  // at least this many pixels on every side, for tiny boxes and rounding
-  const Padding& of(ObjectClass c) const { return c == ObjectClass::Face ? face : plate; }
+  // Context regions (a person's head region) are already the size of what must be hidden.
+  Padding of(ObjectClass c, RegionSource found_by) const {
+    if (found_by == RegionSource::Context) return Padding{};
+    if (found_by == RegionSource::Head) return head;
+    return c == ObjectClass::Face ? face : plate;
+  }
 };
 
 Box pad_box(const Box& box, const Padding& p, float scale, float min_margin_px, int frame_w, int frame_h);

@@ -12,6 +12,13 @@ Box lerp(const Box& a, const Box& b, float t) {
 Box grow(const Box& b, float factor) {
   return Box::from_center(b.cx(), b.cy(), b.width() * factor, b.height() * factor);
 }
+// `moved`, extrapolated `dt` frames from `anchor`, with its size held within the plausible change.
+Box bounded_carry(const Box& anchor, const Box& moved, float dt, const TrackerConfig& c) {
+  const float limit = std::max(1.0f, std::min(c.max_carry_scale, 1.0f + c.max_scale_per_frame * dt));
+  const float w = std::clamp(moved.width(), anchor.width() / limit, anchor.width() * limit);
+  const float h = std::clamp(moved.height(), anchor.height() / limit, anchor.height() * limit);
+  return Box::from_center(moved.cx(), moved.cy(), w, h);
+}
 }  // namespace
 
 Tracker::Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h)
@@ -29,7 +36,7 @@ void Tracker::push(const Detections& detections) {
   const std::int64_t frame = next_frame_++;
   if (!config_.enabled) {
     for (const Detection& d : detections)
-      tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}, d.source == RegionSource::Context});
+      tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}, d.source});
     return;
   }
   // Greedy matching by overlap with each live track's prediction; candidates sorted by quality.
@@ -42,7 +49,7 @@ void Tracker::push(const Detections& detections) {
     const Detection& d = detections[di];
     for (size_t ti = 0; ti < tracks_.size(); ++ti) {
       const Track& t = tracks_[ti];
-      if (t.cls != d.cls || t.context != (d.source == RegionSource::Context) || t.obs.back().frame >= frame || frame - t.obs.back().frame > config_.max_gap + 1) continue;
+      if (t.cls != d.cls || t.kind != d.source || t.obs.back().frame >= frame || frame - t.obs.back().frame > config_.max_gap + 1) continue;
       const Box p = t.predict(frame);
       const float overlap = iou(p, d.box);
       const float size = std::max({p.width(), p.height(), d.box.width(), d.box.height(), 1.0f});
@@ -65,7 +72,7 @@ void Tracker::push(const Detections& detections) {
   for (size_t di = 0; di < detections.size(); ++di) {
     if (det_used[di]) continue;
     const Detection& d = detections[di];
-    tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}, d.source == RegionSource::Context});
+    tracks_.push_back({next_id_++, d.cls, {{frame, d.box, d.score}}, d.source});
   }
 }
 
@@ -79,7 +86,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
   if (after != obs.end() && after->frame == frame) {
     box = after->box;
     score = after->score;
-    source = t.context ? RegionSource::Context : RegionSource::Detector;
+    source = t.kind;
   } else if (!config_.enabled) {
     return std::nullopt;
   } else if (after != obs.begin() && after != obs.end()) {
@@ -110,7 +117,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const Observation& last = obs.back();
     const std::int64_t dt = frame - last.frame;
     if (dt > config_.extend_forward) return std::nullopt;
-    box = grow(t.predict(frame), 1.0f + config_.growth_per_frame * dt);
+    box = grow(bounded_carry(last.box, t.predict(frame), static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt);
     score = last.score;
     source = RegionSource::Extended;
   } else {
@@ -118,11 +125,12 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const std::int64_t dt = first.frame - frame;
     if (dt > config_.extend_backward) return std::nullopt;
     const Box v = obs.size() >= 2 ? edge_velocity(first.box, static_cast<float>(first.frame), obs[1].box, static_cast<float>(obs[1].frame)) : Box{};
-    box = grow(move_box(first.box, v, -static_cast<float>(dt)), 1.0f + config_.growth_per_frame * dt);
+    box = grow(bounded_carry(first.box, move_box(first.box, v, -static_cast<float>(dt)), static_cast<float>(dt), config_),
+               1.0f + config_.growth_per_frame * dt);
     score = first.score;
     source = RegionSource::Backward;
   }
-  const Box padded = pad_box(box, t.context ? Padding{} : padding_.of(t.cls), padding_.scale, padding_.min_margin_px, w_, h_);
+  const Box padded = pad_box(box, padding_.of(t.cls, t.kind), padding_.scale, padding_.min_margin_px, w_, h_);
   if (padded.empty()) return std::nullopt;
   return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
 }

@@ -22,6 +22,11 @@ struct TrackerConfig {
   int extend_forward = 6;          // carry a track this many frames past its last detection
   int extend_backward = 24;        // carry a track this many frames before its first detection
   float growth_per_frame = 0.02f;  // carried boxes grow by this fraction per frame of uncertainty
+  // A box carried past its track's detections is extrapolated from two observations; its size may change by
+  // at most this fraction a frame, and this factor overall, against the observation it is carried from
+  // (two noisy boxes a few frames apart once made 24-frame carries several times the object's size).
+  float max_scale_per_frame = 0.03f;
+  float max_carry_scale = 1.5f;
   int lookahead() const { return enabled ? std::max(max_gap, extend_backward) : 0; }
 };
 
@@ -51,7 +56,7 @@ class Tracker {
     int id;
     ObjectClass cls;
     std::vector<Observation> obs;  // increasing frame
-    bool context = false;          // from RegionSource::Context detections (unpadded, tracked apart)
+    RegionSource kind = RegionSource::Detector;  // what found it: Detector, Head or Context (tracked apart)
     Box predict(std::int64_t frame) const;
   };
   std::optional<Region> region_for(const Track& t, std::int64_t frame) const;

@@ -31,26 +31,30 @@ TEST(AccuracyFloor, PlatesDashcamRo) {
 TEST(AccuracyFloor, FacesStreet) {
   const auto j = run_eval("faces-street");
   EXPECT_EQ(j["classes"]["face"]["truth"], 4072);
-  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.89);
-  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 3.5);
+  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.94);
+  // Crowd photos: most stray regions are unannotated heads (backs of heads, background); area is the cost.
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 6.5);
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.36);
 }
 
 TEST(AccuracyFloor, DashcamBerlinDev) {
   const auto j = run_eval("dashcam-berlin-dev");
   EXPECT_EQ(j["classes"]["face"]["truth"], 131);
   EXPECT_EQ(j["classes"]["plate"]["truth"], 135);
-  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.69);
+  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.84);
   EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.94);
-  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 3.0);
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 5.5);
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.012);
 }
 
 // Video keyframes look for plates on vehicles (and over the whole frame at half resolution) instead of the
 // full-resolution pass photos get: on the same images they must hide as much.
 TEST(AccuracyFloor, DashcamBerlinDevAsVideoKeyframes) {
   const auto j = run_eval("dashcam-berlin-dev", "--as-video-keyframe");
-  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.69);
+  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.84);
   EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.94);
-  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 3.5);
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 6.0);
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.012);
 }
 
 TEST(AccuracyFloor, PlatesDashcamRoAsVideoKeyframes) {

@@ -104,3 +104,32 @@ TEST(AlignCrop, WidensToTheChromaGrid) {
   const PixelRect edge = align_crop_to_chroma(PixelRect{95, 95, 4, 4}, AV_PIX_FMT_YUV420P, 99, 99);
   EXPECT_EQ(edge.x + edge.w, 99);
 }
+
+TEST(YoloxPlanarDecoding, ChannelFirstHeadWithThreeClasses) {
+  // Stride 16, 3 x 2 cells; one cell (x = 1, y = 1) holds a head: dx 0.5, dy 0.25, w = 2 * 16, h = 16.
+  const int gw = 3, gh = 2, s = 16;
+  const size_t plane = gw * gh, cell = 1 * gw + 1;
+  std::vector<float> head(8 * plane, 0.0f);
+  head[0 * plane + cell] = 0.5f;
+  head[1 * plane + cell] = 0.25f;
+  head[2 * plane + cell] = std::log(2.0f);
+  head[3 * plane + cell] = 0.0f;
+  head[4 * plane + cell] = 0.9f;  // objectness
+  head[5 * plane + cell] = 0.2f;  // body
+  head[6 * plane + cell] = 0.8f;  // head
+  head[7 * plane + cell] = 0.1f;  // hand
+  std::vector<RawBox> out;
+  decode_yolox_planar(head, s, gw, gh, 3, 0.5f, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].label, 1);
+  EXPECT_NEAR(out[0].score, 0.72f, 1e-5);
+  EXPECT_NEAR(out[0].box.cx(), (1 + 0.5f) * s, 1e-4);
+  EXPECT_NEAR(out[0].box.cy(), (1 + 0.25f) * s, 1e-4);
+  EXPECT_NEAR(out[0].box.width(), 32, 1e-3);
+  EXPECT_NEAR(out[0].box.height(), 16, 1e-3);
+  out.clear();
+  decode_yolox_planar(head, s, gw, gh, 3, 0.75f, out);  // 0.9 * 0.8 = 0.72 < 0.75
+  EXPECT_TRUE(out.empty());
+  decode_yolox_planar(std::span<const float>(head).first(7 * plane), s, gw, gh, 3, 0.5f, out);  // too short
+  EXPECT_TRUE(out.empty());
+}

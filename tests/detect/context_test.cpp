@@ -48,6 +48,9 @@ TEST(GuidedPlates, PlateAreaIsTheLowerTwoThirdsOfTheVehicleWithMargins) {
 TEST(Quality, PresetsTradeResolutionAndPasses) {
   DetectorConfig c;
   apply_quality(Quality::Fast, c);
+  EXPECT_TRUE(c.heads.enabled);
+  EXPECT_FALSE(c.face_network) << "fast: the head network alone, at 1280 px";
+  EXPECT_EQ(c.heads.max_side, 1280);
   EXPECT_FALSE(c.context.enabled);
   EXPECT_FALSE(c.context.guided_plates);
   EXPECT_EQ(c.plate_max_side, 1280);
@@ -57,6 +60,9 @@ TEST(Quality, PresetsTradeResolutionAndPasses) {
   EXPECT_FALSE(c.context.guided_plates) << "max keeps the full plate pass on video keyframes";
   EXPECT_EQ(c.plate_max_side, 1920);
   apply_quality(Quality::Balanced, c);
+  EXPECT_TRUE(c.heads.enabled);
+  EXPECT_TRUE(c.face_network);
+  EXPECT_EQ(c.heads.max_side, 1920);
   EXPECT_TRUE(c.context.enabled);
   EXPECT_FALSE(c.context.refine);
   EXPECT_TRUE(c.context.guided_plates);
@@ -64,8 +70,8 @@ TEST(Quality, PresetsTradeResolutionAndPasses) {
   EXPECT_FALSE(quality_from_string("best").has_value());
 }
 
-// dashcam-berlin-dev frame with annotated pedestrians: the context pass must add head regions (marked as
-// context, so the tracker does not pad them again), and disabling it must remove them.
+// dashcam-berlin-dev frame with annotated pedestrians: bodies and people must add head regions (marked as
+// context, so the tracker does not pad them again), and disabling them must remove them.
 TEST(FrameDetector, ContextAddsHeadRegionsOnADashcamFrame) {
   const auto frame = media::decode_image(roadveil::testing::shared_dir() /
                                          "eval/dashcam-berlin-dev/images/7bb963d4-1794-4524-a0a1-bcf5bd5a691e.jpg");
@@ -81,6 +87,12 @@ TEST(FrameDetector, ContextAddsHeadRegionsOnADashcamFrame) {
     EXPECT_GE(d.box.y1, 0);
   }
   EXPECT_GE(context_heads, 5);  // 18 annotated heads
+  // Head regions of bodies come from the head network, of people from the person detector when the head
+  // network's bodies are not used: both off, none.
+  cfg.heads.body_regions = false;
+  int person_heads = 0;
+  for (const Detection& d : FrameDetector(cfg).detect(*frame)) person_heads += d.source == RegionSource::Context;
+  EXPECT_GE(person_heads, 5);
   cfg.context.enabled = false;
   for (const Detection& d : FrameDetector(cfg).detect(*frame)) EXPECT_NE(d.source, RegionSource::Context);
 }
@@ -123,4 +135,36 @@ TEST(FrameDetector, VideoKeyframeFindsThePlatesThePhotoPassFinds) {
   const int keyframe = hidden(detector.detect_whole(*frame, WholeFramePass::video_keyframe()));
   EXPECT_GE(photo, 5);
   EXPECT_GE(keyframe, photo);
+}
+
+// The same frame: the head network boxes heads from any side (18 annotated, many seen from behind or the
+// side, where the face network finds few), as Head detections that the tracker pads as whole heads.
+TEST(FrameDetector, HeadNetworkFindsHeadsTheFaceNetworkMisses) {
+  const auto dir = roadveil::testing::shared_dir() / "eval/dashcam-berlin-dev";
+  const auto frame = media::decode_image(dir / "images/7bb963d4-1794-4524-a0a1-bcf5bd5a691e.jpg");
+  const std::vector<Box> heads = voc_boxes(dir / "annotations/7bb963d4-1794-4524-a0a1-bcf5bd5a691e.xml", "Human face");
+  ASSERT_GE(heads.size(), 10u);
+  DetectorConfig cfg;
+  cfg.models_dir = roadveil::testing::models_dir();
+  cfg.plates = false;
+  cfg.context.enabled = false;
+  cfg.heads.body_regions = false;
+  auto found = [&](const DetectorConfig& c, RegionSource source) {
+    int n = 0;
+    const Detections all = FrameDetector(c).detect(*frame);
+    for (const Box& truth : heads)
+      n += std::any_of(all.begin(), all.end(), [&](const Detection& d) {
+        return d.source == source && iou(d.box, truth) > 0.3f;
+      });
+    return n;
+  };
+  DetectorConfig heads_only = cfg;
+  heads_only.face_network = false;
+  DetectorConfig faces_only = cfg;
+  faces_only.heads.enabled = false;
+  const int by_head_network = found(heads_only, RegionSource::Head);
+  const int by_face_network = found(faces_only, RegionSource::Detector);
+  std::printf("heads matched: head network %d, face network %d of %zu\n", by_head_network, by_face_network, heads.size());
+  EXPECT_GE(by_head_network, static_cast<int>(heads.size()) / 2);
+  EXPECT_GT(by_head_network, by_face_network);
 }

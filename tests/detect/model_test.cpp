@@ -42,7 +42,7 @@ TEST(ModelRegistry, MissingFolderSaysHowToSetIt) {
 }
 
 TEST(ModelRegistry, SharedModelsVerify) {
-  for (auto id : {ModelId::FaceYunet, ModelId::PlateYolov9, ModelId::ContextYolox})
+  for (auto id : {ModelId::FaceYunet, ModelId::PlateYolov9, ModelId::ContextYolox, ModelId::HeadYolox})
     EXPECT_NO_THROW(locate_model(roadveil::testing::models_dir(), id));
 }
 

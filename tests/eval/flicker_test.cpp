@@ -38,3 +38,18 @@ TEST(Flicker, FirstAndLastFramesAreNotJudged) {
   EXPECT_EQ(count_flicker(frames, 5).blips, 0);
   EXPECT_EQ(count_flicker({}, 0).frames, 0);
 }
+
+TEST(CarriedGrowth, LargestCarriedRegionAgainstItsTracksDetections) {
+  std::map<std::int64_t, Regions> frames;
+  auto region = [](float side, RegionSource source, int track) {
+    return Region{ObjectClass::Face, Box::from_center(200, 200, side, side), 0.9f, source, track};
+  };
+  frames[0] = {region(40, RegionSource::Backward, 1), region(10, RegionSource::Detector, 2)};
+  frames[1] = {region(20, RegionSource::Detector, 1)};
+  frames[2] = {region(30, RegionSource::Detector, 1), region(11, RegionSource::Extended, 2)};
+  const CarriedGrowth g = largest_carried_region(frames);
+  EXPECT_NEAR(g.ratio, 40.0 / 30.0, 1e-6);  // against the track's largest detected region
+  EXPECT_EQ(g.frame, 0);
+  EXPECT_EQ(g.track, 1);
+  EXPECT_EQ(largest_carried_region({{0, {region(10, RegionSource::Detector, 1)}}}).frame, -1);
+}

@@ -133,3 +133,55 @@ TEST(Tracker, ContextRegionsAreNotPaddedAndTrackedApart) {
   }
   EXPECT_EQ(context, 1);
 }
+
+// A head detector's box is the whole head: padded by a quarter on each side (so that the rendered ellipse
+// holds it), not grown like a tight face box, and tracked apart from face and context boxes.
+TEST(Tracker, HeadBoxesGetHeadPaddingAndTheirOwnTrack) {
+  PaddingConfig p;
+  p.min_margin_px = 0;
+  Tracker t(TrackerConfig{}, p, 1920, 1080);
+  const Box head{100, 100, 140, 140};
+  t.push({{ObjectClass::Face, head, 0.6f, RegionSource::Head}, {ObjectClass::Face, head, 0.6f, RegionSource::Detector}});
+  const auto frames = drain(t);
+  ASSERT_EQ(frames.size(), 1u);
+  ASSERT_EQ(frames[0].regions.size(), 2u);
+  for (const Region& r : frames[0].regions) {
+    if (r.source != RegionSource::Head) {
+      EXPECT_GT(r.box.width(), 80);  // face padding: ~2.2x
+      continue;
+    }
+    EXPECT_EQ(r.box, (Box{90, 90, 150, 150}));
+  }
+  EXPECT_EQ(to_string(RegionSource::Head), "head");
+  EXPECT_EQ(region_source_from_string("head"), RegionSource::Head);
+}
+
+// Regions carried backward and forward stay plausible (issue #12: on a 640x360 clip, face regions carried
+// back in time grew to 380x360 for seconds). Two detections a frame apart whose sizes differ by a third
+// extrapolate, edge by edge, to a box of the whole frame 24 frames back; the carried box may change its size
+// only within the bound, plus the uncertainty growth.
+TEST(Tracker, CarriedRegionsStayNearTheSizeOfTheirObject) {
+  TrackerConfig cfg;
+  Tracker t(cfg, no_padding(), 640, 360);
+  const int first = 30;
+  for (int f = 0; f < 60; ++f) {
+    Detections d;
+    if (f == first) d.push_back({ObjectClass::Face, Box::from_center(320, 180, 30, 30), 0.9f});
+    if (f == first + 1) d.push_back({ObjectClass::Face, Box::from_center(320, 180, 20, 20), 0.9f});
+    t.push(d);
+  }
+  const auto frames = drain(t);
+  const float limit = cfg.max_carry_scale * (1.0f + cfg.growth_per_frame * static_cast<float>(cfg.extend_backward));
+  float largest = 0;
+  int carried = 0;
+  for (const FrameRegions& fr : frames)
+    for (const Region& r : fr.regions) {
+      if (r.source != RegionSource::Backward && r.source != RegionSource::Extended) continue;
+      ++carried;
+      largest = std::max(largest, r.box.width() / 30.0f);
+      EXPECT_LE(r.box.width(), 30.0f * limit + 0.5f) << "frame " << fr.frame;
+      EXPECT_LE(r.box.height(), 30.0f * limit + 0.5f) << "frame " << fr.frame;
+    }
+  EXPECT_EQ(carried, cfg.extend_backward + cfg.extend_forward);
+  std::printf("largest carried region: %.2fx its object (bound %.2fx)\n", largest, limit);
+}
