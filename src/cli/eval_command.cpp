@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <stdlib.h>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include "eval/agreement.hpp"
 #include "eval/coverage.hpp"
 #include "eval/flicker.hpp"
+#include "eval/video_truth.hpp"
 #include "pipeline/regions_file.hpp"
 #include "media/image_file.hpp"
 
@@ -20,6 +23,61 @@ namespace roadveil::cli {
 namespace {
 // Frames a detections-file entry of a video spans: up to its last frame with regions.
 std::int64_t frames_spanned(const pipeline::RegionsEntry& e) { return e.frames.empty() ? 0 : e.frames.rbegin()->first + 1; }
+
+// `--json FILE`: the report to FILE, or to standard output for "-".
+void write_json_report(const nlohmann::json& j, const std::string& path) {
+  if (path == "-") {
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  std::ofstream out(path);
+  out << j.dump(2) << "\n";
+  if (!out) throw Error(path + ": cannot write the JSON report");
+}
+
+// A video against its per-frame ground truth: anonymized as `anonymize` would (same options, the schedule,
+// tracking), its hidden regions compared frame by frame.
+int eval_video(const std::filesystem::path& video, const std::filesystem::path& truth_path, pipeline::AnonymizeOptions options,
+               const eval::EvalConfig& config, const std::string& json_path) {
+  namespace fs = std::filesystem;
+  const eval::VideoTruth truth = eval::read_video_truth(truth_path);
+  std::string pattern = (fs::temp_directory_path() / "roadveil-eval-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw Error("cannot create a temporary folder in " + fs::temp_directory_path().string());
+  const fs::path work(pattern);
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{work};
+  options.encode.preset = "ultrafast";  // the video is thrown away: only its regions are measured
+  options.progress = false;
+  pipeline::Anonymizer anonymizer(options);
+  const fs::path regions_path = work / "regions.json";
+  pipeline::FileReport report;
+  {
+    pipeline::RegionsWriter writer(regions_path);
+    report = anonymizer.process(video, work / ("anonymized" + video.extension().string()), &writer);
+    if (!report.ok) throw Error(report.error);
+    writer.close();
+  }
+  const auto regions = pipeline::RegionsFile::read(regions_path);
+  const pipeline::RegionsEntry& entry = regions.entries().front();
+  const eval::VideoReport r =
+      eval::evaluate_video(truth, entry.frames, report.frames, entry.info.width, entry.info.height, config);
+  if (truth.unknown_labels)
+    std::cerr << "roadveil: warning: " << truth.unknown_labels << " boxes had a class that is neither face nor plate (ignored)\n";
+  if (json_path != "-") std::cout << eval::format_video_table(r, video.string());
+  if (!json_path.empty()) {
+    nlohmann::json j = eval::to_json(r);
+    j["video"] = video.string();
+    j["ground_truth"] = truth_path.string();
+    j["hidden_fraction"] = config.hidden_fraction;
+    write_json_report(j, json_path);
+  }
+  return kExitOk;
+}
 }  // namespace
 
 void add_eval_command(CLI::App& app, Action& action) {
@@ -32,10 +90,12 @@ void add_eval_command(CLI::App& app, Action& action) {
     bool as_video_keyframe = false;
   };
   auto state = std::make_shared<State>();
-  cmd->add_option("--ground-truth", state->ground_truth, "Annotations: a folder or file in any format of `roadveil dataset`")->required();
+  cmd->add_option("--ground-truth", state->ground_truth,
+                  "Annotations: a folder or file in any format of `roadveil dataset`; for one video, its per-frame "
+                  "boxes with object ids (CVAT for video 1.1 XML, or MOT text: class 1 face, 2 plate)")->required();
   cmd->add_option("--format", state->format, "Annotation format (default: detected): " + dataset::format_choices());
   cmd->add_option("--class-descriptions", state->class_descriptions, "Open Images class descriptions CSV");
-  cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations)");
+  cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations), or one video");
   cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
   cmd->add_option("--hidden-fraction", state->hidden_fraction, "Share of a box's area that must be hidden to count")->check(CLI::Range(0.1, 1.0))->capture_default_str();
   cmd->add_flag("--as-video-keyframe", state->as_video_keyframe,
@@ -48,6 +108,12 @@ void add_eval_command(CLI::App& app, Action& action) {
       auto& s = *state;
       s.shared.finalize();
       const fs::path gt_path(s.ground_truth);
+      if (s.inputs.size() == 1 && media::is_video_path(s.inputs[0]) && eval::is_video_truth_file(gt_path)) {
+        eval::EvalConfig config;
+        config.hidden_fraction = s.hidden_fraction;
+        config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
+        return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path);
+      }
       dataset::ReadOptions read_options;
       read_options.class_descriptions = s.class_descriptions;
       std::vector<std::string> inputs = s.inputs;
@@ -132,13 +198,7 @@ void add_eval_command(CLI::App& app, Action& action) {
         nlohmann::json j = eval::to_json(report);
         j["ground_truth"] = s.ground_truth;
         j["hidden_fraction"] = s.hidden_fraction;
-        if (s.json_path == "-") {
-          std::cout << j.dump(2) << "\n";
-        } else {
-          std::ofstream out(s.json_path);
-          out << j.dump(2) << "\n";
-          if (!out) throw Error(s.json_path + ": cannot write the JSON report");
-        }
+        write_json_report(j, s.json_path);
       }
       return kExitOk;
     };

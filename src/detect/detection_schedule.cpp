@@ -15,10 +15,6 @@ namespace {
 constexpr int kThumbW = 32, kThumbH = 18;
 constexpr float kMaxSearchScale = 2.0f;
 
-SearchTargets operator|(const SearchTargets& a, const SearchTargets& b) {
-  return {a.faces || b.faces, a.plates || b.plates, a.persons || b.persons};
-}
-
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

@@ -115,6 +115,10 @@ struct SearchTargets {
   bool plates = false;   // the plate network
   bool persons = false;  // the person detector (head regions of people, occupants)
   bool any() const { return faces || heads || plates || persons; }
+  // What a window merged from two looks for (every field: a forgotten one silently stops a search).
+  SearchTargets operator|(const SearchTargets& o) const {
+    return {.faces = faces || o.faces, .heads = heads || o.heads, .plates = plates || o.plates, .persons = persons || o.persons};
+  }
 };
 
 // How a whole frame is searched: a photo (enlarged when small, every network on the whole frame) or the

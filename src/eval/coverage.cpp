@@ -104,6 +104,23 @@ double average_precision(const std::vector<std::vector<Box>>& truth_per_image,
   return ap;
 }
 
+double hidden_area_share(const Regions& regions, int width, int height, const EvalConfig& config) {
+  if (width <= 0 || height <= 0 || regions.empty()) return 0;
+  // A coarse grid is enough for a percentage.
+  const int step = std::max(1, std::min(width, height) / 270);
+  long total = 0, covered = 0;
+  for (int y = step / 2; y < height; y += step)
+    for (int x = step / 2; x < width; x += step) {
+      ++total;
+      for (const Region& r : regions)
+        if (inside(rendered(r.box), config.ellipse[static_cast<int>(r.cls)], x + 0.5f, y + 0.5f)) {
+          ++covered;
+          break;
+        }
+    }
+  return total ? static_cast<double>(covered) / total : 0;
+}
+
 Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) {
   Report report;
   report.images = static_cast<int>(images.size());
@@ -149,21 +166,7 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
         if (d.cls == cls) dets.emplace_back(d.box, d.score);
       ap_dets[c].push_back(std::move(dets));
     }
-    // Share of the frame hidden: a coarse grid is enough for a percentage.
-    if (img.width > 0 && img.height > 0) {
-      const int step = std::max(1, std::min(img.width, img.height) / 270);
-      long total = 0, covered = 0;
-      for (int y = step / 2; y < img.height; y += step)
-        for (int x = step / 2; x < img.width; x += step) {
-          ++total;
-          for (const Region& r : img.regions)
-            if (inside(rendered(r.box), config.ellipse[static_cast<int>(r.cls)], x + 0.5f, y + 0.5f)) {
-              ++covered;
-              break;
-            }
-        }
-      area_share_sum += total ? static_cast<double>(covered) / total : 0;
-    }
+    area_share_sum += hidden_area_share(img.regions, img.width, img.height, config);
   }
   for (int c = 0; c < kObjectClassCount; ++c) report.classes[c].ap50 = average_precision(ap_truth[c], ap_dets[c]);
   report.hidden_area_share = images.empty() ? 0 : area_share_sum / images.size();

@@ -63,6 +63,9 @@ struct Report {
 // drawn with the given shape.
 double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse = false);
 
+// Share (0..1) of a width x height frame that `regions` hide as rendered (sampled on a coarse grid).
+double hidden_area_share(const Regions& regions, int width, int height, const EvalConfig& config);
+
 Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config);
 std::string format_table(const Report& report, const std::string& title);
 nlohmann::json to_json(const Report& report);

@@ -45,6 +45,17 @@ TEST(GuidedPlates, PlateAreaIsTheLowerTwoThirdsOfTheVehicleWithMargins) {
   EXPECT_FLOAT_EQ(area.y2, 465);
 }
 
+// Regression: merging two search windows dropped the head target (and shifted the others) when the head
+// network was added, so heads were not searched between keyframes (zoom clips: heads 0.47 -> 1.0 hidden).
+TEST(SearchTargets, MergingKeepsEveryTarget) {
+  const SearchTargets merged = SearchTargets{.heads = true} | SearchTargets{.plates = true, .persons = true};
+  EXPECT_FALSE(merged.faces);
+  EXPECT_TRUE(merged.heads);
+  EXPECT_TRUE(merged.plates);
+  EXPECT_TRUE(merged.persons);
+  EXPECT_TRUE((SearchTargets{.faces = true} | SearchTargets{}).faces);
+}
+
 TEST(Quality, PresetsTradeResolutionAndPasses) {
   DetectorConfig c;
   apply_quality(Quality::Fast, c);

@@ -1,0 +1,256 @@
+#include "eval/video_truth.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "dataset/xml.hpp"
+
+namespace roadveil::eval {
+
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw Error(path.string() + ": no such file");
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in && !in.eof()) throw Error(path.string() + ": cannot read");
+  return ss.str();
+}
+
+bool looks_like_xml(std::string_view text) {
+  const size_t start = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  return start != std::string_view::npos && text[start] == '<';
+}
+
+double number(std::string_view s, const std::string& where) {
+  double v = 0;
+  const auto first = s.find_first_not_of(" \t");
+  const auto last = s.find_last_not_of(" \t\r");
+  if (first == std::string_view::npos) throw Error(where + ": empty number");
+  s = s.substr(first, last - first + 1);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
+    throw Error(where + ": not a number: \"" + std::string(s) + "\"");
+  return v;
+}
+
+std::string_view attribute(const dataset::xml::Element& e, std::string_view name) {
+  for (const auto& [k, v] : e.attributes)
+    if (k == name) return v;
+  return {};
+}
+
+VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
+  dataset::xml::Element root;
+  try {
+    root = dataset::xml::parse(text);
+  } catch (const dataset::xml::ParseError& e) {
+    throw Error(path.string() + ":" + std::to_string(e.line) + ": " + e.message);
+  }
+  if (root.name != "annotations") throw Error(path.string() + ": not CVAT for video XML (the root is <" + root.name + ">)");
+  VideoTruth truth;
+  if (const auto* meta = root.child("meta")) {
+    for (const auto* holder : {meta->child("task"), meta->child("job"), meta})
+      if (holder)
+        if (const auto* size = holder->child("original_size")) {
+          truth.width = static_cast<int>(number(size->child_text("width"), path.string() + ": original_size width"));
+          truth.height = static_cast<int>(number(size->child_text("height"), path.string() + ": original_size height"));
+          break;
+        }
+  }
+  bool any_track = false;
+  for (const auto& track : root.children) {
+    if (track.name != "track") continue;
+    any_track = true;
+    const std::string where = path.string() + ":" + std::to_string(track.line);
+    const int id = static_cast<int>(number(attribute(track, "id"), where + ": track id"));
+    const auto cls = class_for_label(attribute(track, "label"));
+    for (const auto& box : track.children) {
+      if (box.name != "box") continue;
+      if (!cls) {
+        ++truth.unknown_labels;
+        continue;
+      }
+      if (attribute(box, "outside") == "1") continue;
+      const std::string bw = path.string() + ":" + std::to_string(box.line);
+      const Box b{static_cast<float>(number(attribute(box, "xtl"), bw + ": xtl")),
+                  static_cast<float>(number(attribute(box, "ytl"), bw + ": ytl")),
+                  static_cast<float>(number(attribute(box, "xbr"), bw + ": xbr")),
+                  static_cast<float>(number(attribute(box, "ybr"), bw + ": ybr"))};
+      const double frame = number(attribute(box, "frame"), bw + ": frame");
+      if (frame < 0 || b.empty()) throw Error(bw + ": a box needs frame >= 0 and xtl < xbr, ytl < ybr");
+      truth.boxes.push_back({static_cast<std::int64_t>(frame), id, *cls, b});
+    }
+  }
+  if (!any_track) throw Error(path.string() + ": no <track> elements (CVAT for video 1.1 expected; images are read by `eval` without a video)");
+  return truth;
+}
+
+VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, const std::map<int, ObjectClass>& classes) {
+  VideoTruth truth;
+  std::size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos || line.front() == '#') continue;
+    std::vector<std::string_view> cols;
+    for (size_t s = 0;;) {
+      const size_t c = line.find(',', s);
+      cols.push_back(line.substr(s, c == std::string_view::npos ? std::string_view::npos : c - s));
+      if (c == std::string_view::npos) break;
+      s = c + 1;
+    }
+    const std::string where = path.string() + ":" + std::to_string(line_no);
+    if (cols.size() < 6) throw Error(where + ": expected frame,id,left,top,width,height[,conf,class,visibility]");
+    const double frame = number(cols[0], where + ": frame"), id = number(cols[1], where + ": id");
+    const double x = number(cols[2], where + ": left"), y = number(cols[3], where + ": top");
+    const double w = number(cols[4], where + ": width"), h = number(cols[5], where + ": height");
+    if (frame < 1) throw Error(where + ": MOT frames count from 1");
+    if (w <= 0 || h <= 0) throw Error(where + ": width and height must be positive");
+    // MOT ground truth marks boxes to ignore with confidence 0.
+    if (cols.size() > 6 && number(cols[6], where + ": confidence") == 0) continue;
+    ObjectClass cls = ObjectClass::Face;
+    if (cols.size() > 7) {
+      const auto it = classes.find(static_cast<int>(number(cols[7], where + ": class")));
+      if (it == classes.end()) {
+        ++truth.unknown_labels;
+        continue;
+      }
+      cls = it->second;
+    }
+    truth.boxes.push_back({static_cast<std::int64_t>(frame) - 1, static_cast<int>(id), cls,
+                           Box{static_cast<float>(x), static_cast<float>(y), static_cast<float>(x + w), static_cast<float>(y + h)}});
+  }
+  if (truth.boxes.empty() && truth.unknown_labels == 0) throw Error(path.string() + ": no boxes (MOT text expected)");
+  return truth;
+}
+
+}  // namespace
+
+bool is_video_truth_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  std::ifstream in(path, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  if (looks_like_xml(head)) return head.find("<annotations") != std::string::npos && head.find("<track") != std::string::npos;
+  // MOT: lines of at least six comma-separated numbers.
+  const std::string first = head.substr(0, head.find('\n'));
+  return std::count(first.begin(), first.end(), ',') >= 5 &&
+         first.find_first_not_of("0123456789.,-+eE \t\r") == std::string::npos;
+}
+
+VideoTruth read_video_truth(const std::filesystem::path& path, const std::map<int, ObjectClass>& mot_classes) {
+  const std::string text = read_file(path);
+  VideoTruth truth = looks_like_xml(text) ? read_cvat(path, text) : read_mot(path, text, mot_classes);
+  std::sort(truth.boxes.begin(), truth.boxes.end(), [](const VideoTruthBox& a, const VideoTruthBox& b) {
+    return a.object != b.object ? a.object < b.object : a.frame < b.frame;
+  });
+  return truth;
+}
+
+VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t, Regions>& regions,
+                           std::int64_t frame_count, int width, int height, const EvalConfig& config) {
+  VideoReport report;
+  report.frames = frame_count;
+  static const Regions kNone;
+  auto regions_at = [&](std::int64_t f) -> const Regions& {
+    const auto it = regions.find(f);
+    return it == regions.end() ? kNone : it->second;
+  };
+  // Boxes are sorted by object, then frame: each object's frames in one run.
+  std::vector<Box> of_class;
+  for (size_t i = 0; i < truth.boxes.size();) {
+    const VideoTruthBox& first = truth.boxes[i];
+    VideoClassReport& cr = report.classes[static_cast<int>(first.cls)];
+    ++cr.objects;
+    bool exposed = false;
+    int run = 0;
+    std::int64_t previous = -2, run_from = -1;
+    for (; i < truth.boxes.size() && truth.boxes[i].object == first.object; ++i) {
+      const VideoTruthBox& t = truth.boxes[i];
+      if (t.frame >= frame_count) continue;  // the annotation runs past the video
+      of_class.clear();
+      for (const Region& r : regions_at(t.frame))
+        if (r.cls == t.cls) of_class.push_back(r.box);
+      const bool hidden = covered_fraction(t.box, of_class, config.ellipse[static_cast<int>(t.cls)]) >= config.hidden_fraction;
+      ++cr.object_frames;
+      cr.hidden_frames += hidden;
+      if (hidden) {
+        run = 0;
+      } else {
+        exposed = true;
+        // An exposure run continues over consecutive frames only (an object out of view ends it).
+        if (run == 0 || t.frame != previous + 1) {
+          run = 0;
+          run_from = t.frame;
+        }
+        ++run;
+        if (run > cr.longest_exposure) {
+          cr.longest_exposure = run;
+          cr.longest_object = first.object;
+          cr.longest_from = run_from;
+        }
+      }
+      previous = t.frame;
+    }
+    cr.never_exposed += !exposed;
+  }
+  if (frame_count > 0 && width > 0 && height > 0) {
+    double sum = 0;
+    for (const auto& [f, r] : regions)
+      if (f < frame_count) sum += hidden_area_share(r, width, height, config);
+    report.hidden_area_share = sum / static_cast<double>(frame_count);
+  }
+  return report;
+}
+
+std::string format_video_table(const VideoReport& r, const std::string& title) {
+  std::string out = fmt::format("{}: {} frames, {:.1f}% of the frame hidden\n", title, r.frames, r.hidden_area_share * 100);
+  out += fmt::format("{:<6} {:>8} {:>14} {:>10} {:>21}  {}\n", "class", "objects", "object-frames", "recall",
+                     "never exposed", "longest exposure");
+  for (int c = 0; c < kObjectClassCount; ++c) {
+    const VideoClassReport& cr = r.classes[c];
+    if (cr.objects == 0) continue;
+    out += fmt::format("{:<6} {:>8} {:>14} {:>10.3f} {:>9} = {:>9.3f}  {}\n", to_string(static_cast<ObjectClass>(c)),
+                       cr.objects, cr.object_frames, cr.recall(), cr.never_exposed, cr.never_exposed_share(),
+                       cr.longest_exposure == 0 ? std::string("0 frames")
+                                                : fmt::format("{} frames (object {} from frame {})", cr.longest_exposure,
+                                                              cr.longest_object, cr.longest_from));
+  }
+  return out;
+}
+
+nlohmann::json to_json(const VideoReport& r) {
+  nlohmann::json j = {{"frames", r.frames}, {"hidden_area_share", r.hidden_area_share}};
+  nlohmann::json classes = nlohmann::json::object();
+  for (int c = 0; c < kObjectClassCount; ++c) {
+    const VideoClassReport& cr = r.classes[c];
+    classes[std::string(to_string(static_cast<ObjectClass>(c)))] = {
+        {"objects", cr.objects},
+        {"object_frames", cr.object_frames},
+        {"hidden_object_frames", cr.hidden_frames},
+        {"recall", cr.recall()},
+        {"never_exposed", cr.never_exposed},
+        {"never_exposed_share", cr.never_exposed_share()},
+        {"longest_exposure_frames", cr.longest_exposure},
+        {"longest_exposure_object", cr.longest_object},
+        {"longest_exposure_from_frame", cr.longest_from}};
+  }
+  j["classes"] = std::move(classes);
+  return j;
+}
+
+}  // namespace roadveil::eval

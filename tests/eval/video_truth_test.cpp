@@ -1,0 +1,87 @@
+// Video ground truth: the two file formats, and the per-object measures over time.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.hpp"
+#include "eval/video_truth.hpp"
+#include "test_util.hpp"
+
+using namespace roadveil;
+using namespace roadveil::eval;
+using roadveil::testing::TempDir;
+
+TEST(VideoTruth, ReadsCvatForVideoAndSkipsOutsideBoxes) {
+  TempDir dir;
+  std::ofstream(dir / "clip.xml") << R"(<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<meta><task><original_size><width>640</width><height>360</height></original_size></task></meta>
+<track id="3" label="Human face" source="manual">
+  <box frame="0" outside="0" occluded="0" keyframe="1" xtl="10" ytl="20" xbr="30" ybr="44" z_order="0"></box>
+  <box frame="1" outside="1" occluded="0" keyframe="1" xtl="10" ytl="20" xbr="30" ybr="44" z_order="0"></box>
+</track>
+<track id="4" label="Vehicle registration plate"><box frame="2" outside="0" xtl="100.5" ytl="200" xbr="140" ybr="212"/></track>
+<track id="5" label="Car"><box frame="2" outside="0" xtl="0" ytl="0" xbr="9" ybr="9"/></track>
+</annotations>)";
+  ASSERT_TRUE(is_video_truth_file(dir / "clip.xml"));
+  const VideoTruth t = read_video_truth(dir / "clip.xml");
+  EXPECT_EQ(t.width, 640);
+  EXPECT_EQ(t.height, 360);
+  ASSERT_EQ(t.boxes.size(), 2u);
+  EXPECT_EQ(t.boxes[0].object, 3);
+  EXPECT_EQ(t.boxes[0].cls, ObjectClass::Face);
+  EXPECT_EQ(t.boxes[1].cls, ObjectClass::Plate);
+  EXPECT_FLOAT_EQ(t.boxes[1].box.x1, 100.5f);
+  EXPECT_EQ(t.unknown_labels, 1);
+}
+
+TEST(VideoTruth, ReadsMotTextFromFrameOne) {
+  TempDir dir;
+  std::ofstream(dir / "gt.txt") << "1,7,10,20,30,40,1,1,1\n2,7,12,20,30,40,1,1,0.5\n2,8,5,5,40,10,1,2,1\n3,9,1,1,5,5,0,1,1\n";
+  ASSERT_TRUE(is_video_truth_file(dir / "gt.txt"));
+  const VideoTruth t = read_video_truth(dir / "gt.txt");
+  ASSERT_EQ(t.boxes.size(), 3u);  // confidence 0 is ignored
+  EXPECT_EQ(t.boxes[0].frame, 0);
+  EXPECT_EQ(t.boxes[0].box, (Box{10, 20, 40, 60}));
+  EXPECT_EQ(t.boxes[2].cls, ObjectClass::Plate);
+  std::ofstream(dir / "bad.txt") << "1,7,10,20,30,40\n0,7,10,20,30,40\n";
+  try {
+    read_video_truth(dir / "bad.txt");
+    FAIL() << "frame 0 accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.txt:2"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(is_video_truth_file(dir / "missing.txt"));
+}
+
+TEST(VideoTruth, NeverExposedShareAndLongestExposure) {
+  VideoTruth t;
+  const Box a{100, 100, 120, 120}, b{300, 100, 320, 120};
+  for (int f = 0; f < 10; ++f) {
+    t.boxes.push_back({f, 1, ObjectClass::Face, a});
+    t.boxes.push_back({f, 2, ObjectClass::Face, b});
+  }
+  std::map<std::int64_t, Regions> hidden;
+  const Region over_a{ObjectClass::Face, Box{90, 90, 130, 130}, 1};
+  const Region over_b{ObjectClass::Face, Box{290, 90, 330, 130}, 1};
+  for (int f = 0; f < 10; ++f) {
+    hidden[f].push_back(over_a);                         // object 1: always hidden
+    if (f < 3 || f >= 7) hidden[f].push_back(over_b);    // object 2: exposed in frames 3..6
+  }
+  EvalConfig config;
+  std::sort(t.boxes.begin(), t.boxes.end(), [](const auto& x, const auto& y) {
+    return x.object != y.object ? x.object < y.object : x.frame < y.frame;
+  });
+  const VideoReport r = evaluate_video(t, hidden, 10, 640, 360, config);
+  const VideoClassReport& faces = r.classes[0];
+  EXPECT_EQ(faces.objects, 2);
+  EXPECT_EQ(faces.object_frames, 20);
+  EXPECT_EQ(faces.hidden_frames, 16);
+  EXPECT_EQ(faces.never_exposed, 1);
+  EXPECT_EQ(faces.longest_exposure, 4);
+  EXPECT_EQ(faces.longest_object, 2);
+  EXPECT_EQ(faces.longest_from, 3);
+  EXPECT_GT(r.hidden_area_share, 0.0);
+  EXPECT_LT(r.hidden_area_share, 0.02);
+  EXPECT_NE(format_video_table(r, "clip").find("4 frames (object 2 from frame 3)"), std::string::npos);
+}
