@@ -196,7 +196,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   for (const auto& e : plan_errors) std::cerr << "roadveil: error: " << e << "\n";
   std::unique_ptr<pipeline::RegionsWriter> writer;
   if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
-  int failed = static_cast<int>(plan_errors.size()), succeeded = 0;
+  int failed = static_cast<int>(plan_errors.size()), succeeded = 0, damaged = 0;
   std::int64_t frames = 0, frames_keyframes = 0, frames_searched = 0;
   std::array<std::int64_t, kObjectClassCount> regions{};
   double seconds = 0;
@@ -216,8 +216,12 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       ++failed;
       continue;
     }
-    if (r.damaged) ++failed;
-    else ++succeeded;
+    if (r.damaged) {
+      ++failed;
+      ++damaged;
+    } else {
+      ++succeeded;
+    }
     frames += r.frames;
     frames_keyframes += r.frames_keyframes;
     frames_searched += r.frames_searched;
@@ -234,7 +238,8 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
                              seconds > 0 ? frames / seconds : 0.0);
   }
   if (failed == 0) return kExitOk;
-  return succeeded > 0 ? kExitPartialFailure : kExitFailure;
+  // A damaged input was still rendered (what decoded): a partial result, as a folder run with failures.
+  return succeeded > 0 || damaged > 0 ? kExitPartialFailure : kExitFailure;
 }
 
 void add_anonymize_command(CLI::App& app, Action& action) {
@@ -296,6 +301,7 @@ void add_render_command(CLI::App& app, Action& action) {
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
       check_outputs_are_distinct(jobs, {state->regions}, "", state->shared.anonymize.mask);
+      state->shared.anonymize.single_input = jobs.size() == 1 && errors.empty();
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       return run_jobs(jobs, errors, anonymizer, "", state->shared.quiet, progress);
     };

@@ -176,7 +176,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   media::FramePtr frame = media::decode_image(input);
   Regions regions;
   if (options_.regions) {
-    const RegionsEntry* entry = options_.regions->find(input);
+    const RegionsEntry* entry = options_.regions->find(input, options_.single_input);
     if (!entry) throw Error(input.string() + ": the regions file has no entry for this input");
     if (auto it = entry->frames.find(0); it != entry->frames.end()) regions = it->second;
   } else {
@@ -232,7 +232,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   const RegionsEntry* given = nullptr;
   detect::FrameDetector* detector = nullptr;
   if (options_.regions) {
-    given = options_.regions->find(input);
+    given = options_.regions->find(input, options_.single_input);
     if (!given) throw Error(input.string() + ": the regions file has no entry for this input");
   } else {
     detector = &video_detector();  // load the models before starting threads: a missing model fails fast

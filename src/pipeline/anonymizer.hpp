@@ -37,6 +37,7 @@ struct AnonymizeOptions {
   int encoder_nice_increment = 5;
   bool progress = false;
   const RegionsFile* regions = nullptr;  // render these regions instead of detecting
+  bool single_input = false;             // the run has one input: its regions entry may be the file's only one
   bool mask = false;                     // also write <output>.mask.<ext>: white where hidden
 };
 

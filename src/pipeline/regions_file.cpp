@@ -133,12 +133,12 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
   return file;
 }
 
-const RegionsEntry* RegionsFile::find(const std::filesystem::path& input) const {
+const RegionsEntry* RegionsFile::find(const std::filesystem::path& input, bool only_input) const {
   for (const auto& e : entries_)
     if (e.info.input == input) return &e;
   for (const auto& e : entries_)
     if (e.info.input.filename() == input.filename()) return &e;
-  return entries_.size() == 1 ? &entries_.front() : nullptr;
+  return only_input && entries_.size() == 1 ? &entries_.front() : nullptr;
 }
 
 }  // namespace roadveil::pipeline

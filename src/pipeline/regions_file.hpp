@@ -45,8 +45,10 @@ struct RegionsEntry {
 class RegionsFile {
  public:
   static RegionsFile read(const std::filesystem::path& path);  // throws Error naming the file and the problem
-  // The entry for an input: by exact path, then by file name, then the only entry when there is one.
-  const RegionsEntry* find(const std::filesystem::path& input) const;
+  // The entry for an input: by exact path, then by file name, then, when `only_input` (a run with a single
+  // input, e.g. a renamed file), the only entry when there is one. A folder run never takes an entry by
+  // elimination: one entry's boxes would be rendered into every file.
+  const RegionsEntry* find(const std::filesystem::path& input, bool only_input = false) const;
   const std::vector<RegionsEntry>& entries() const { return entries_; }
 
  private:

@@ -61,7 +61,7 @@ TEST(BadInput, TruncatedVideoRendersWhatDecodesAndReportsDamage) {
   std::filesystem::copy_file(full, dir / "cut.mp4");
   std::filesystem::resize_file(dir / "cut.mp4", size / 2);
   const auto r = run_cli("anonymize " + quote(dir / "cut.mp4") + " -o " + quote(dir / "out.mp4"));
-  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 3) << r.output;  // rendered what decoded: a partial result (issue #16 item 11: was 1)
   EXPECT_NE(r.output.find("cut.mp4: input is damaged"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("of 100 video frames"), std::string::npos) << r.output;
   ASSERT_TRUE(std::filesystem::exists(dir / "out.mp4"));
@@ -134,4 +134,24 @@ TEST(BadInput, FolderRunContinuesPastABadFileAndSaysSomeFailed) {
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "sub" / "a.mp4"));
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "b.jpg"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out" / "c.jpg"));
+}
+
+// Issue #16 item 5: a regions file with one entry was applied to every file of a folder run.
+TEST(BadInput, RenderFolderDoesNotReuseTheOnlyEntryForOtherFiles) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(dir / "in" / "a.mp4"));
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(dir / "in" / "b.mp4"));
+  std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "a.mp4", "output": "x.mp4", "type": "video", "width": 64, "height": 48, "time_base": [1, 5],
+     "frame_rate": 5, "status": "ok", "frames": [{"frame": 0, "pts": 0, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
+  const auto r = run_command(kCli + " render --regions " + quote(dir / "r.json") + " " + quote(dir / "in") + " -o " + quote(dir / "out"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("b.mp4: the regions file has no entry for this input"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "a.mp4"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "b.mp4"));
+  // A single input may still take the only entry (a renamed file).
+  std::filesystem::copy_file(dir / "in" / "b.mp4", dir / "renamed.mp4");
+  EXPECT_EQ(run_command(kCli + " render --regions " + quote(dir / "r.json") + " " + quote(dir / "renamed.mp4") + " -o " +
+                        quote(dir / "one.mp4")).exit_code, 0);
 }
