@@ -166,7 +166,7 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   // A person's head region is searched by the network that found the person: the head network's bodies, or
   // the person detector's people.
   const bool body_regions = heads_ && config_.heads.body_regions;
-  if ((targets.heads || (targets.persons && body_regions)) && heads_)
+  if (heads_ && (targets.heads || (targets.persons && body_regions)))
     add_heads(frame, crop, std::min(scaled, config_.heads.max_side), targets.persons && body_regions, out);
   if (targets.persons && context_ && !body_regions) add_context(frame, crop, config_.context.max_side, out);
   finish(frame, out);

@@ -100,6 +100,15 @@ class WritableFrames {
   size_t next_ = 0;
 };
 
+// A single picture (a photo, cover art) redacted in place; its pixels are copied first when the decoder still
+// shares them.
+void redact_picture(AVFrame& picture, const Regions& regions, const redact::ClassStyles& styles) {
+  if (regions.empty()) return;
+  if (av_frame_make_writable(&picture) < 0) throw std::bad_alloc();
+  redact::Redactor redactor;
+  redact::redact_regions(redactor, picture, regions, styles);
+}
+
 void count_regions(const Regions& regions, FileReport& report) {
   for (const Region& r : regions) ++report.regions[static_cast<int>(r.cls)];
 }
@@ -188,16 +197,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     writer->begin({input, output, false, frame->width, frame->height, 1, 1, 0});
     writer->frame(0, 0, regions);
   }
-  if (!regions.empty()) {
-    WritableFrames writable;
-    AVFrame* target = writable.writable(frame.get());
-    redact::Redactor redactor;
-    redact::redact_regions(redactor, *target, regions, options_.styles);
-    if (target != frame.get()) {
-      av_frame_unref(frame.get());
-      av_frame_ref(frame.get(), target);
-    }
-  }
+  redact_picture(*frame, regions, options_.styles);
   media::encode_image(*frame, output, options_.image, input);
   if (options_.mask) {
     media::FramePtr mask = media::make_frame();
@@ -247,17 +247,11 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
       if (st->attached_pic.size <= 0) continue;
       media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
       const Regions regions = analyze_picture(*picture).regions;
-      AVFrame* target = picture.get();
-      WritableFrames writable;
-      if (!regions.empty()) {
-        target = writable.writable(picture.get());
-        redact::Redactor redactor;
-        redact::redact_regions(redactor, *target, regions, options_.styles);
-      }
+      redact_picture(*picture, regions, options_.styles);
       count_regions(regions, report);
       const AVCodecID codec = st->codecpar->codec_id == AV_CODEC_ID_PNG ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG;
-      pictures.push_back({index, codec, target->width, target->height,
-                          media::encode_picture(*target, codec, options_.image, what)});
+      pictures.push_back({index, codec, picture->width, picture->height,
+                          media::encode_picture(*picture, codec, options_.image, what)});
     }
   }
   // Detection is the stage the others wait for: the encoder has a queue to absorb a slower turn, the detector
