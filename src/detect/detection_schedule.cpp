@@ -102,12 +102,12 @@ std::size_t DetectionSchedule::complete() {
       for (const Detection& d : found) objects_.push_back({d.cls, d.source, d.box, {}, d.score, index});
       std::stable_sort(objects_.begin(), objects_.end(), [](const Known& a, const Known& b) { return a.score > b.score; });
     };
+    // Every frame is visited; each object is searched only on the frames where it is due (see follow).
     seed(last_keyframe_, 0);
-    for (int i = config_.search_every; i < m; i += config_.search_every) follow(objects_, i, &forward_windows_[i], nullptr);
+    for (int i = 1; i < m; ++i) follow(objects_, i, &forward_windows_[i], nullptr);
     seed(*pending_.back().detections, m);
-    const int last_searched = (m - 1) / config_.search_every * config_.search_every;
-    for (int i = last_searched; i > 0; i -= config_.search_every) follow(objects_, i, nullptr, &forward_windows_[i]);
-    for (int i = config_.search_every; i < m; i += config_.search_every) {
+    for (int i = m - 1; i > 0; --i) follow(objects_, i, nullptr, &forward_windows_[i]);
+    for (int i = 1; i < m; ++i) {
       Slot& s = pending_[i - 1];
       merge_duplicates(*s.detections);
       if (*s.pass == FramePass::Search) ++stats_.searched;
@@ -120,6 +120,8 @@ std::size_t DetectionSchedule::complete() {
 
 float DetectionSchedule::search_scale(const Known& o) const {
   if (o.source == RegionSource::Context) return 1.0f;
+  if (o.cls == ObjectClass::Plate && config_.plate_window_widths > 0)
+    return std::clamp(config_.search_plate_width / std::max(1.0f, o.box.width()), config_.min_search_scale, kMaxSearchScale);
   const float size = std::sqrt(std::max(1.0f, o.box.area()));
   return std::clamp(config_.search_object_size / size, config_.min_search_scale, kMaxSearchScale);
 }
@@ -134,7 +136,17 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   std::vector<Box>& predicted = predicted_;
   predicted.resize(objects.size());
   windows_.clear();
-  auto due = [&](const Known& o) { return std::abs(index - o.frame) >= std::max(o.gap, config_.search_every); };
+  // An object whose motion is not known yet (just found at a keyframe, or by a window) is looked for on the
+  // very next frame, where it has barely moved, so that its velocity is known before the gaps between
+  // searches open: on the zoom clips, objects near the frame edges moved out of a window placed where they
+  // were two frames before. After that, on every `search_every`-th frame of the interval (or less often when
+  // predictable): the same frames going forward and backward, so that a backward window a forward one
+  // already covered is not searched again.
+  auto due = [&](const Known& o) {
+    const int dt = std::abs(index - o.frame);
+    if (!o.velocity_known) return dt >= 1;
+    return index % config_.search_every == 0 && dt >= std::max(o.gap, 1);
+  };
   for (size_t k = 0; k < objects.size(); ++k) {
     Known& o = objects[k];
     const float dt = static_cast<float>(index - o.frame);
@@ -143,10 +155,13 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     const Box area = detector_.search_area({o.cls, predicted[k], o.score, o.source});
     const float margin = 2.0f * (config_.search_margin + config_.margin_per_frame * std::abs(dt));
     const float min_side = static_cast<float>(config_.min_window);
-    const Box window = intersection(
-        Box::from_center(area.cx(), area.cy(), std::max(min_side, area.width() * (1 + margin)),
-                         std::max(min_side, area.height() * (1 + margin))),
-        whole);
+    float window_w = std::max(min_side, area.width() * (1 + margin)), window_h = std::max(min_side, area.height() * (1 + margin));
+    if (o.cls == ObjectClass::Plate && config_.plate_window_widths > 0) {
+      const float context = config_.plate_window_widths * predicted[k].width();
+      window_w = std::max(window_w, context);
+      window_h = std::max(window_h, 0.5f * context);
+    }
+    const Box window = intersection(Box::from_center(area.cx(), area.cy(), window_w, window_h), whole);
     if (window.empty() || intersection(predicted[k], whole).empty()) {
       o.misses = config_.max_misses + 1;  // left the frame
       continue;

@@ -4,7 +4,8 @@
 //  - keyframes (every `keyframe_interval` frames, the last frame, and both sides of a scene cut) get the
 //    full detection, the one `roadveil eval --as-video-keyframe` measures on still images;
 //  - between two keyframes, every `search_every`-th frame is searched only in windows around the objects
-//    already known, at up to twice their resolution. The frames of an interval are held until its closing
+//    already known, at up to twice their resolution (an object whose motion is not known yet also on the
+//    frame right after it was found, so that its velocity places the later windows). The frames of an interval are held until its closing
 //    keyframe is detected, so each object is followed forward from the keyframe before and backward from
 //    the keyframe after: whatever is visible at either keyframe is found in the frames between for as long
 //    as the network still sees it. A dashcam approaches what it films, so an object first detected at a
@@ -43,6 +44,12 @@ struct ScheduleConfig {
   // far plate gets the 2x look, a near one a sixteenth of its cost. People are always searched at 1x.
   float search_object_size = 32.0f;
   float min_search_scale = 0.5f;
+  // The plate network needs the vehicle around a plate: a plate window is at least `plate_window_widths`
+  // plate widths wide and half as high, scaled so the plate is `search_plate_width` detector pixels wide.
+  // Measured on 65 plates of the zoom clips (bench/zoom_clips): a window 2x the plate found 46-57 of them,
+  // 4x found 58-61 at the same detector cost (docs/eval.md, "Search windows").
+  float plate_window_widths = 4.0f;
+  float search_plate_width = 32.0f;
   int max_misses = 1;          // an object not found in this many searches in a row is given up
   int max_windows = 24;        // per searched frame; the objects found with the highest scores first
   // A cut in edited footage: mean absolute luma difference (0-255) between 32x18 samples of consecutive
