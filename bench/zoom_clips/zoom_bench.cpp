@@ -2,7 +2,10 @@
 // the world, with exact per-frame boxes, and `roadveil eval` measures what stays hidden in every frame.
 //
 //   roadveil_zoom_bench --annotations DIR [--images DIR] --work DIR [--motion in|out|pan] [--frames 48] [--fps 24]
-//                       [--zoom 1.8] [--limit N] [--json FILE] [--roadveil PATH] [-- ROADVEIL EVAL OPTIONS...]
+//                       [--zoom 1.8] [--limit N] [--json FILE] [--roadveil PATH] [--queue] [-- ROADVEIL EVAL OPTIONS...]
+//
+// --queue also ranks every frame of every clip with `roadveil review-queue` and prints how many of the exposed
+// object-frames the top 1/5/10/20% of the queue contains.
 //
 // in: a steady zoom towards a point a little above the centre (1.8x over 48 frames at 24 fps): everything
 // starts small and grows, as when driving forward. out: the same backwards (objects recede). pan: a
@@ -19,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -43,6 +47,7 @@ struct Options {
   int frames = 48, fps = 24, limit = 0;
   double zoom = 1.8;
   std::vector<std::string> eval_args;
+  bool queue = false;  // also measure `roadveil review-queue` against the exposures
 };
 
 std::string quote(const std::string& s) {
@@ -83,6 +88,47 @@ struct Totals {
   int clips = 0;
 };
 
+// How much of what stayed exposed `roadveil review-queue` puts in front of a person: the exposed object-frames
+// inside the top 1%, 5% and 10% of all frames of all clips, against a random order (the same share) and the
+// best possible order (frames with the most exposed objects first).
+nlohmann::json measure_queue(const Options& o, const std::vector<fs::path>& regions_files,
+                             const std::map<std::string, std::vector<int>>& exposed_per_frame) {
+  const fs::path queue_json = o.work / ("queue." + o.motion + ".json");
+  std::string cmd = quote(o.roadveil.string()) + " review-queue --budget 100% --json " + quote(queue_json.string());
+  for (const auto& r : regions_files) cmd += " " + quote(r.string());
+  if (std::system((cmd + " > /dev/null").c_str()) != 0) throw Error("failed: " + cmd);
+  std::ifstream in(queue_json);
+  const auto queue = nlohmann::json::parse(in)["queue"];
+  long frames = 0, exposed = 0;
+  std::vector<int> all;
+  for (const auto& [clip, per_frame] : exposed_per_frame) {
+    frames += static_cast<long>(per_frame.size());
+    for (int e : per_frame) {
+      exposed += e;
+      all.push_back(e);
+    }
+  }
+  std::sort(all.rbegin(), all.rend());
+  nlohmann::json rows = nlohmann::json::array();
+  std::printf("\n| review budget | frames | exposed object-frames in them: queue | random order | best order |\n| --- | --- | --- | --- | --- |\n");
+  for (double share : {0.01, 0.05, 0.10, 0.20}) {
+    const long budget = std::max(1L, std::lround(share * static_cast<double>(frames)));
+    long found = 0, best = 0;
+    for (long i = 0; i < budget && i < static_cast<long>(queue.size()); ++i) {
+      const auto it = exposed_per_frame.find(queue[i]["input"].get<std::string>());
+      const long f = queue[i]["frame"].get<long>();
+      if (it != exposed_per_frame.end() && f >= 0 && f < static_cast<long>(it->second.size())) found += it->second[f];
+    }
+    for (long i = 0; i < budget && i < static_cast<long>(all.size()); ++i) best += all[i];
+    auto pct = [&](double v) { return exposed ? 100.0 * v / static_cast<double>(exposed) : 0.0; };
+    std::printf("| %.0f%% | %ld | %ld/%ld = %.1f%% | %.1f%% | %.1f%% |\n", 100 * share, budget, found, exposed, pct(found),
+                100 * share, pct(best));
+    rows.push_back({{"budget_share", share}, {"frames", budget}, {"exposed_found", found}, {"exposed_total", exposed},
+                    {"best", best}});
+  }
+  return rows;
+}
+
 int run(const Options& o) {
   dataset::ReadOptions ro;
   if (!o.images.empty()) ro.images_dir = o.images;
@@ -92,6 +138,8 @@ int run(const Options& o) {
   fs::create_directories(o.work);
   Totals total;
   int done = 0;
+  std::vector<fs::path> regions_files;
+  std::map<std::string, std::vector<int>> exposed_per_frame;  // clip -> exposed objects per frame
   for (const auto& a : annotated) {
     if (o.limit && done >= o.limit) break;
     std::vector<std::pair<ObjectClass, Box>> boxes;
@@ -150,14 +198,20 @@ int run(const Options& o) {
     mot.close();
 
     const fs::path report = o.work / (name + "." + o.motion + ".json");
+    const fs::path regions = o.work / (name + "." + o.motion + ".regions.json");
     std::string cmd = quote(o.roadveil.string()) + " eval -q --ground-truth " + quote(truth.string()) + " " +
                       quote(clip.string()) + " --json " + quote(report.string());
+    if (o.queue) {
+      cmd += " --detections " + quote(regions.string());
+      regions_files.push_back(regions);
+    }
     for (const auto& arg : o.eval_args) cmd += " " + quote(arg);
     if (std::system((cmd + " > /dev/null").c_str()) != 0) throw Error("failed: " + cmd);
     std::ifstream in(report);
     const auto j = nlohmann::json::parse(in);
     ++total.clips;
     total.area += j["hidden_area_share"].get<double>();
+    exposed_per_frame[clip.string()] = j["exposed_per_frame"].get<std::vector<int>>();
     for (int k = 0; k < 2; ++k) {
       const auto& c = j["classes"][k == 0 ? "face" : "plate"];
       total.object_frames[k] += c["object_frames"].get<long>();
@@ -182,8 +236,11 @@ int run(const Options& o) {
               ratio(total.hidden[1], total.object_frames[1]), total.never_exposed[1], total.objects[1],
               ratio(total.never_exposed[1], total.objects[1]), total.longest[0], total.longest[1],
               100 * total.area / total.clips);
+  nlohmann::json queue_summary;
+  if (o.queue) queue_summary = measure_queue(o, regions_files, exposed_per_frame);
   if (!o.json.empty()) {
     nlohmann::json j = {{"clips", total.clips}, {"motion", o.motion}, {"hidden_area_share", total.area / total.clips}};
+    if (o.queue) j["review_queue"] = queue_summary;
     for (int k = 0; k < 2; ++k)
       j[k == 0 ? "face" : "plate"] = {{"object_frames", total.object_frames[k]},
                                       {"recall", ratio(total.hidden[k], total.object_frames[k])},
@@ -220,6 +277,7 @@ int main(int argc, char** argv) {
       else if (a == "--fps") o.fps = std::stoi(value());
       else if (a == "--zoom") o.zoom = std::stod(value());
       else if (a == "--limit") o.limit = std::stoi(value());
+      else if (a == "--queue") o.queue = true;
       else throw Error("unknown option " + a);
     }
     if (o.annotations.empty() || o.work.empty()) throw Error("--annotations and --work are required");

@@ -2,6 +2,8 @@
 // Each subcommand registers its options on the app and sets the action main() runs after parsing.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
 
 namespace roadveil::cli {
 
@@ -13,11 +15,17 @@ void add_eval_command(CLI::App& app, Action& action);
 void add_flicker_command(CLI::App& app, Action& action);
 void add_compare_command(CLI::App& app, Action& action);
 void add_dataset_command(CLI::App& app, Action& action);
+void add_verify_command(CLI::App& app, Action& action);
+void add_review_queue_command(CLI::App& app, Action& action);
+
+// `--json FILE`: the report to FILE, or to standard output for "-". Throws Error when it cannot be written.
+void write_json_report(const nlohmann::json& j, const std::string& path);
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;        // the command failed (one clear message printed)
 inline constexpr int kExitUsage = 2;          // wrong options
 inline constexpr int kExitPartialFailure = 3; // a folder run where some files failed and others succeeded
+inline constexpr int kExitFound = 4;          // verify: something exposed or readable was found
 
 }  // namespace roadveil::cli

@@ -20,11 +20,6 @@
 
 namespace roadveil::cli {
 
-namespace {
-// Frames a detections-file entry of a video spans: up to its last frame with regions.
-std::int64_t frames_spanned(const pipeline::RegionsEntry& e) { return e.frames.empty() ? 0 : e.frames.rbegin()->first + 1; }
-
-// `--json FILE`: the report to FILE, or to standard output for "-".
 void write_json_report(const nlohmann::json& j, const std::string& path) {
   if (path == "-") {
     std::cout << j.dump(2) << "\n";
@@ -35,10 +30,16 @@ void write_json_report(const nlohmann::json& j, const std::string& path) {
   if (!out) throw Error(path + ": cannot write the JSON report");
 }
 
+namespace {
+// Frames a detections-file entry of a video spans: up to its last frame with regions.
+std::int64_t frames_spanned(const pipeline::RegionsEntry& e) { return e.frames.empty() ? 0 : e.frames.rbegin()->first + 1; }
+
+
+
 // A video against its per-frame ground truth: anonymized as `anonymize` would (same options, the schedule,
 // tracking), its hidden regions compared frame by frame.
 int eval_video(const std::filesystem::path& video, const std::filesystem::path& truth_path, pipeline::AnonymizeOptions options,
-               const eval::EvalConfig& config, const std::string& json_path) {
+               const eval::EvalConfig& config, const std::string& json_path, const std::string& detections_path) {
   namespace fs = std::filesystem;
   const eval::VideoTruth truth = eval::read_video_truth(truth_path);
   std::string pattern = (fs::temp_directory_path() / "roadveil-eval-XXXXXX").string();
@@ -54,7 +55,11 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   options.encode.preset = "ultrafast";  // the video is thrown away: only its regions are measured
   options.progress = false;
   pipeline::Anonymizer anonymizer(options);
-  const fs::path regions_path = work / "regions.json";
+  // The regions of the run, kept with --detections (e.g. for `roadveil review-queue`).
+  const fs::path regions_path = detections_path.empty() ? work / "regions.json" : fs::path(detections_path);
+  if (!detections_path.empty() && (fs::weakly_canonical(regions_path) == fs::weakly_canonical(video) ||
+                                   fs::weakly_canonical(regions_path) == fs::weakly_canonical(truth_path)))
+    throw Error(detections_path + ": --detections file is an input");
   pipeline::FileReport report;
   {
     pipeline::RegionsWriter writer(regions_path);
@@ -84,7 +89,7 @@ void add_eval_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("eval", "Measure how much of each annotated face and plate gets hidden");
   struct State {
     SharedOptions shared;
-    std::string ground_truth, format, json_path, class_descriptions;
+    std::string ground_truth, format, json_path, class_descriptions, detections_path;
     std::vector<std::string> inputs;
     float hidden_fraction = 0.9f;
     bool as_video_keyframe = false;
@@ -97,6 +102,7 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("--class-descriptions", state->class_descriptions, "Open Images class descriptions CSV");
   cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations), or one video");
   cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
+  cmd->add_option("--detections", state->detections_path, "With video ground truth: also keep the regions file of the run here");
   cmd->add_option("--hidden-fraction", state->hidden_fraction, "Share of a box's area that must be hidden to count")->check(CLI::Range(0.1, 1.0))->capture_default_str();
   cmd->add_flag("--as-video-keyframe", state->as_video_keyframe,
                 "Detect each image as a video keyframe is (never enlarged, plates looked for on vehicles), not as a photo");
@@ -112,7 +118,7 @@ void add_eval_command(CLI::App& app, Action& action) {
         eval::EvalConfig config;
         config.hidden_fraction = s.hidden_fraction;
         config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
-        return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path);
+        return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path);
       }
       dataset::ReadOptions read_options;
       read_options.class_descriptions = s.class_descriptions;

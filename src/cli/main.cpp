@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   cli::add_flicker_command(app, action);
   cli::add_compare_command(app, action);
   cli::add_dataset_command(app, action);
+  cli::add_verify_command(app, action);
+  cli::add_review_queue_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -97,4 +97,13 @@ inline PixelRect covering_rect(const Box& b, int width, int height) {
   return {x1, y1, std::max(0, x2 - x1), std::max(0, y2 - y1)};
 }
 
+// A rect limited to a width x height image (empty when wholly outside); safe for any int input.
+inline PixelRect clamp_rect(const PixelRect& r, int width, int height) {
+  const long long x1 = std::clamp<long long>(r.x, 0, width), y1 = std::clamp<long long>(r.y, 0, height);
+  const long long x2 = std::clamp<long long>(static_cast<long long>(r.x) + r.w, 0, width);
+  const long long y2 = std::clamp<long long>(static_cast<long long>(r.y) + r.h, 0, height);
+  return {static_cast<int>(x1), static_cast<int>(y1), static_cast<int>(std::max(0LL, x2 - x1)),
+          static_cast<int>(std::max(0LL, y2 - y1))};
+}
+
 }  // namespace roadveil

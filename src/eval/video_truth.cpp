@@ -165,6 +165,7 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
                            std::int64_t frame_count, int width, int height, const EvalConfig& config) {
   VideoReport report;
   report.frames = frame_count;
+  report.exposed_per_frame.assign(static_cast<std::size_t>(std::max<std::int64_t>(0, frame_count)), 0);
   static const Regions kNone;
   auto regions_at = [&](std::int64_t f) -> const Regions& {
     const auto it = regions.find(f);
@@ -192,6 +193,7 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
         run = 0;
       } else {
         exposed = true;
+        if (t.frame >= 0 && t.frame < frame_count) ++report.exposed_per_frame[static_cast<std::size_t>(t.frame)];
         // An exposure run continues over consecutive frames only (an object out of view ends it).
         if (run == 0 || t.frame != previous + 1) {
           run = 0;
@@ -250,6 +252,7 @@ nlohmann::json to_json(const VideoReport& r) {
         {"longest_exposure_from_frame", cr.longest_from}};
   }
   j["classes"] = std::move(classes);
+  j["exposed_per_frame"] = r.exposed_per_frame;
   return j;
 }
 

@@ -50,6 +50,9 @@ struct VideoReport {
   std::int64_t frames = 0;
   std::array<VideoClassReport, kObjectClassCount> classes;
   double hidden_area_share = 0;  // mean over frames
+  // Per frame (index < frames): objects of any class visible and not hidden, which a review queue should
+  // lead a person to (bench/zoom_clips measures how well `roadveil review-queue` does).
+  std::vector<int> exposed_per_frame;
 };
 
 // `regions`: frame index -> hidden regions (a detections file's entry); frames missing hide nothing.

@@ -192,6 +192,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     PictureResult r = analyze_picture(*frame);
     for (const Detection& d : r.detections) ++report.detections[static_cast<int>(d.cls)];
     regions = std::move(r.regions);
+    round_to_file_precision(regions);
   }
   if (writer) {
     writer->begin({input, output, false, frame->width, frame->height, 1, 1, 0});
@@ -209,7 +210,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     redact::draw_region_mask(*mask, regions, options_.styles);
     media::encode_image(*mask, mask_path_for(output), options_.image);
   }
-  if (writer) writer->end("ok");
+  if (writer) writer->end("ok", 1);
   report.frames = 1;
   report.frames_keyframes = 1;
   count_regions(regions, report);
@@ -387,6 +388,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
         if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;
       } else {
         regions = std::move(fr.regions);
+        round_to_file_precision(regions);
       }
       AVFrame* frame = item.frame.get();
       if (!regions.empty()) {
@@ -461,7 +463,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");
   out.finish();
   if (mask_out) mask_out->finish();
-  if (writer) writer->end(in.damaged() ? "damaged: " + in.damage_report() : "ok");
+  if (writer) writer->end(in.damaged() ? "damaged: " + in.damage_report() : "ok", report.frames);
   if (in.damaged()) {
     report.damaged = true;
     report.warnings.push_back(input.string() + ": input is damaged (" + in.damage_report() +

@@ -15,6 +15,12 @@ namespace {
 double round2(float v) { return std::round(static_cast<double>(v) * 100.0) / 100.0; }
 }  // namespace
 
+void round_to_file_precision(Regions& regions) {
+  for (Region& r : regions)
+    r.box = {static_cast<float>(round2(r.box.x1)), static_cast<float>(round2(r.box.y1)),
+             static_cast<float>(round2(r.box.x2)), static_cast<float>(round2(r.box.y2))};
+}
+
 RegionsWriter::RegionsWriter(const std::filesystem::path& path)
     : path_(path), temp_(path.parent_path() / ("." + path.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part")) {
   out_.open(temp_, std::ios::trunc);
@@ -67,8 +73,8 @@ void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& r
   any_frame_ = true;
 }
 
-void RegionsWriter::end(const std::string& status) {
-  out_ << (any_frame_ ? "\n" : "") << "], \"status\": " << json(status).dump() << "}";
+void RegionsWriter::end(const std::string& status, std::int64_t frame_count) {
+  out_ << (any_frame_ ? "\n" : "") << "], \"frame_count\": " << frame_count << ", \"status\": " << json(status).dump() << "}";
 }
 
 void RegionsWriter::close() {
@@ -107,6 +113,13 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
     entry.info.video = e.value("type", "video") == "video";
     entry.info.width = e.value("width", 0);
     entry.info.height = e.value("height", 0);
+    entry.info.frame_rate = e.value("frame_rate", 0.0);
+    entry.info.frame_count = e.value("frame_count", std::int64_t{0});
+    if (const auto tb = e.find("time_base"); tb != e.end() && tb->is_array() && tb->size() == 2 &&
+                                             (*tb)[0].is_number_integer() && (*tb)[1].is_number_integer()) {
+      entry.info.time_base_num = (*tb)[0].get<int>();
+      entry.info.time_base_den = (*tb)[1].get<int>();
+    }
     for (const json& f : e.value("frames", json::array())) {
       if (!f.contains("frame") || !f["frame"].is_number_integer()) throw fail(where + ": a frame without an integer \"frame\"");
       const std::int64_t index = f["frame"].get<std::int64_t>();
@@ -139,6 +152,14 @@ const RegionsEntry* RegionsFile::find(const std::filesystem::path& input, bool o
   for (const auto& e : entries_)
     if (e.info.input.filename() == input.filename()) return &e;
   return only_input && entries_.size() == 1 ? &entries_.front() : nullptr;
+}
+
+const RegionsEntry* RegionsFile::find_output(const std::filesystem::path& output, bool only_file) const {
+  for (const auto& e : entries_)
+    if (!e.info.output.empty() && e.info.output == output) return &e;
+  for (const auto& e : entries_)
+    if (!e.info.output.empty() && e.info.output.filename() == output.filename()) return &e;
+  return only_file && entries_.size() == 1 ? &entries_.front() : nullptr;
 }
 
 }  // namespace roadveil::pipeline

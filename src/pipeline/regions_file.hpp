@@ -18,7 +18,12 @@ struct MediaEntryInfo {
   int width = 0, height = 0;
   int time_base_num = 1, time_base_den = 1;
   double frame_rate = 0;
+  std::int64_t frame_count = 0;  // frames of the input (0: unknown, a file written before version 0.2)
 };
+
+// Rounds boxes to the precision the regions file keeps (1/100 px), so that what a run hides is exactly what
+// its file says: `render --regions` reproduces the pixels and `verify` finds the same mosaic grid.
+void round_to_file_precision(Regions& regions);
 
 class RegionsWriter {
  public:
@@ -27,7 +32,7 @@ class RegionsWriter {
   void begin(const MediaEntryInfo& info);
   // Frames without regions are not written: a missing frame means nothing was hidden in it.
   void frame(std::int64_t index, std::int64_t pts, const Regions& regions);
-  void end(const std::string& status);
+  void end(const std::string& status, std::int64_t frame_count);
   void close();
 
  private:
@@ -49,6 +54,9 @@ class RegionsFile {
   // input, e.g. a renamed file), the only entry when there is one. A folder run never takes an entry by
   // elimination: one entry's boxes would be rendered into every file.
   const RegionsEntry* find(const std::filesystem::path& input, bool only_input = false) const;
+  // The entry whose output is `output` (a finished file being checked): by exact path, then by file name,
+  // then, when `only_file`, the only entry when there is one.
+  const RegionsEntry* find_output(const std::filesystem::path& output, bool only_file = false) const;
   const std::vector<RegionsEntry>& entries() const { return entries_; }
 
  private:

@@ -4,19 +4,17 @@
 
 namespace roadveil::redact {
 
-namespace {
 // covering_rect converts floats to int before clamping, which is undefined for NaN or for coordinates far
 // outside the int range; clamping to the frame first keeps any detector output safe.
-PixelRect safe_rect(const Box& b, int width, int height) {
+PixelRect hidden_rect(const Box& b, int width, int height) {
   if (!(std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2))) return {};
   const float w = static_cast<float>(width), h = static_cast<float>(height);
   return covering_rect(clamp_to(b, w, h), width, height);
 }
-}  // namespace
 
 void redact_regions(Redactor& redactor, AVFrame& frame, const Regions& regions, const ClassStyles& styles) {
   for (const Region& region : regions) {
-    const PixelRect rect = safe_rect(region.box, frame.width, frame.height);
+    const PixelRect rect = hidden_rect(region.box, frame.width, frame.height);
     if (rect.empty()) continue;
     redactor.apply(frame, rect, styles[static_cast<std::size_t>(region.cls)]);
   }
@@ -24,7 +22,7 @@ void redact_regions(Redactor& redactor, AVFrame& frame, const Regions& regions, 
 
 void draw_region_mask(AVFrame& mask, const Regions& regions, const ClassStyles& styles) {
   for (const Region& region : regions) {
-    const PixelRect rect = safe_rect(region.box, mask.width, mask.height);
+    const PixelRect rect = hidden_rect(region.box, mask.width, mask.height);
     if (rect.empty()) continue;
     draw_mask(mask, rect, styles[static_cast<std::size_t>(region.cls)].shape);
   }

@@ -10,6 +10,10 @@ namespace roadveil::redact {
 
 using ClassStyles = std::array<StyleOptions, kObjectClassCount>;  // indexed by ObjectClass
 
+// The integer rect a region's box hides: covering the box completely, clamped to the frame (empty for a
+// box outside it or with non-finite coordinates).
+PixelRect hidden_rect(const Box& box, int width, int height);
+
 // Regions are applied in order; a box partly or wholly outside the frame is clamped to it.
 void redact_regions(Redactor& redactor, AVFrame& frame, const Regions& regions, const ClassStyles& styles);
 

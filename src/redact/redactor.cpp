@@ -324,14 +324,6 @@ int blur_radius(float strength, int shorter) {
   return static_cast<int>(std::min(r, static_cast<float>(kMaxBlurRadius)));
 }
 
-PixelRect clamp_rect(const PixelRect& r, int width, int height) {
-  const long long x1 = std::clamp<long long>(r.x, 0, width), y1 = std::clamp<long long>(r.y, 0, height);
-  const long long x2 = std::clamp<long long>(static_cast<long long>(r.x) + r.w, 0, width);
-  const long long y2 = std::clamp<long long>(static_cast<long long>(r.y) + r.h, 0, height);
-  return {static_cast<int>(x1), static_cast<int>(y1), static_cast<int>(std::max(0LL, x2 - x1)),
-          static_cast<int>(std::max(0LL, y2 - y1))};
-}
-
 // Black in the frame's colour space.
 std::uint32_t black_value(int c, int depth, bool rgb, bool full_range) {
   if (rgb) return 0;
@@ -369,6 +361,12 @@ bool supports(AVPixelFormat fmt) {
   return true;
 }
 
+int mosaic_block_size(const PixelRect& rect, const StyleOptions& opt) {
+  const int blocks = std::max(1, opt.mosaic_blocks);
+  const int longer = std::max(rect.w, rect.h);
+  return std::max({1, opt.min_block_px, (longer + blocks - 1) / blocks});
+}
+
 void Redactor::apply(AVFrame& frame, const PixelRect& rect_in, const StyleOptions& opt) {
   const auto fmt = static_cast<AVPixelFormat>(frame.format);
   if (!supports(fmt)) {
@@ -391,9 +389,7 @@ void Redactor::apply(AVFrame& frame, const PixelRect& rect_in, const StyleOption
   Scratch& s = scratch_;
   int radius = 0;
   if (opt.style == Style::Mosaic) {
-    const int blocks = std::max(1, opt.mosaic_blocks);
-    const int longer = std::max(rect.w, rect.h);
-    const int block = std::max({1, opt.min_block_px, (longer + blocks - 1) / blocks});
+    const int block = mosaic_block_size(rect, opt);
     luma_edges(rect.x, rect.w, block, s.luma_block_x);
     luma_edges(rect.y, rect.h, block, s.luma_block_y);
   } else if (opt.style == Style::Blur) {

@@ -30,6 +30,9 @@ struct StyleOptions {
   float blur_strength = 0.5f;
 };
 
+// The side of a mosaic's square blocks for a rect (luma pixels); blocks start at the rect's top-left corner.
+int mosaic_block_size(const PixelRect& rect, const StyleOptions& opt);
+
 // Formats handled natively: planar, semi-planar and packed YUV/RGB/gray with integer components of up to
 // 16 bits. Paletted, bitstream, float, Bayer, XYZ and hardware formats are refused.
 bool supports(AVPixelFormat fmt);

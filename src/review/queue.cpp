@@ -1,0 +1,173 @@
+#include "review/queue.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+
+#include "core/error.hpp"
+
+namespace roadveil::review {
+
+namespace {
+
+bool carried(RegionSource s) {
+  return s == RegionSource::Interpolated || s == RegionSource::Extended || s == RegionSource::Backward;
+}
+
+struct TrackFrame {
+  std::int64_t frame;
+  const Region* region;
+};
+
+// The weights: a frame just outside a track (the object was probably there, unhidden) counts fully,
+// decaying over `reach_frames`; a carried frame near the track's ends half, growing with its distance from
+// the detection it was carried from; a long interpolated gap and a guessed head a little less; what verify
+// found, most. They rank frames; they are not probabilities.
+constexpr double kOutside = 1.0, kOutsideAtEdge = 0.3, kCarried = 0.5, kGap = 0.3, kGuessedHead = 0.5, kVerified = 3.0;
+constexpr int kCarriedRamp = 12;  // frames from a detection over which a carried box's risk grows to kCarried
+
+}  // namespace
+
+std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& entries,
+                                     const std::vector<ExposedFinding>& verified, const QueueOptions& options) {
+  std::vector<QueuedFrame> out;
+  const int reach = std::max(1, options.reach_frames);
+  for (std::size_t ei = 0; ei < entries.size(); ++ei) {
+    const pipeline::RegionsEntry& e = entries[ei];
+    const std::int64_t spanned = e.frames.empty() ? 0 : e.frames.rbegin()->first + 1;
+    const std::int64_t frames = std::max(e.info.frame_count, spanned);
+    const float w = static_cast<float>(e.info.width), h = static_cast<float>(e.info.height);
+    std::map<std::int64_t, QueuedFrame> queued;
+    auto add = [&](std::int64_t f, Reason r) {
+      if (f < 0 || f >= frames || r.weight <= 0) return;
+      QueuedFrame& q = queued[f];
+      q.entry = ei;
+      q.frame = f;
+      q.risk += r.weight;
+      q.reasons.push_back(std::move(r));
+    };
+    auto near_edge = [&](const Box& b) {
+      const float mx = options.edge_margin * w, my = options.edge_margin * h;
+      return w > 0 && h > 0 && (b.x1 <= mx || b.y1 <= my || b.x2 >= w - mx || b.y2 >= h - my);
+    };
+
+    std::map<int, std::vector<TrackFrame>> tracks;
+    for (const auto& [f, regions] : e.frames)
+      for (const Region& r : regions)
+        if (r.track_id >= 0) tracks[r.track_id].push_back({f, &r});
+
+    for (const auto& [id, seen] : tracks) {
+      // Frames are in order (map iteration); one region per track and frame.
+      const TrackFrame& first = seen.front();
+      const TrackFrame& last = seen.back();
+      const auto first_found = std::find_if(seen.begin(), seen.end(), [](const TrackFrame& t) { return !carried(t.region->source); });
+      const auto last_found = std::find_if(seen.rbegin(), seen.rend(), [](const TrackFrame& t) { return !carried(t.region->source); });
+      const ObjectClass cls = first.region->cls;
+      // Before the first region and after the last: nothing hides the object if it was still there.
+      const double before = near_edge(first.region->box) ? kOutsideAtEdge : kOutside;
+      for (int k = 1; k <= reach; ++k)
+        add(first.frame - k, {"before the track's first region", id, cls, first.region->box, before * (1.0 - (k - 1.0) / reach)});
+      const double after = near_edge(last.region->box) ? kOutsideAtEdge : kOutside;
+      for (int k = 1; k <= reach; ++k)
+        add(last.frame + k, {"after the track's last region", id, cls, last.region->box, after * (1.0 - (k - 1.0) / reach)});
+      if (first_found == seen.end()) continue;  // a track of carried regions only (a hand-edited file)
+      // Carried back from the first detection and forward from the last: the box is extrapolated.
+      for (auto it = seen.begin(); it != first_found; ++it) {
+        const double d = static_cast<double>(first_found->frame - it->frame);
+        add(it->frame, {"carried back before the first detection", id, cls, it->region->box, kCarried * std::min(1.0, d / kCarriedRamp)});
+      }
+      for (auto it = seen.rbegin(); it != last_found; ++it) {
+        const double d = static_cast<double>(it->frame - last_found->frame);
+        add(it->frame, {"carried on after the last detection", id, cls, it->region->box, kCarried * std::min(1.0, d / kCarriedRamp)});
+      }
+      // Gaps filled between two detections: the object was lost there.
+      std::int64_t previous = first_found->frame;
+      for (auto it = first_found; it != last_found.base(); ++it) {
+        if (carried(it->region->source)) continue;
+        const std::int64_t gap = it->frame - previous - 1;
+        if (gap > 0)
+          for (auto g = seen.begin(); g != seen.end(); ++g)
+            if (g->frame > previous && g->frame < it->frame)
+              add(g->frame, {"interpolated over a gap of " + std::to_string(gap) + " frames", id, cls, g->region->box,
+                             kGap * std::min(1.0, static_cast<double>(gap) / 8.0)});
+        previous = it->frame;
+      }
+    }
+
+    // A head region guessed from a body box, with no head or face found inside it: the head was not seen.
+    for (const auto& [f, regions] : e.frames)
+      for (const Region& r : regions) {
+        if (r.source != RegionSource::Context) continue;
+        const bool seen_inside = std::any_of(regions.begin(), regions.end(), [&](const Region& o) {
+          return o.cls == ObjectClass::Face && (o.source == RegionSource::Detector || o.source == RegionSource::Head) &&
+                 o.box.cx() >= r.box.x1 && o.box.cx() < r.box.x2 && o.box.cy() >= r.box.y1 && o.box.cy() < r.box.y2;
+        });
+        if (!seen_inside) add(f, {"head guessed from a body", r.track_id, ObjectClass::Face, r.box, kGuessedHead});
+      }
+
+    for (const ExposedFinding& v : verified) {
+      const bool here = v.file == e.info.output || v.file == e.info.input ||
+                        (!e.info.output.empty() && v.file.filename() == e.info.output.filename()) ||
+                        v.file.filename() == e.info.input.filename();
+      if (here) add(v.frame, {"verify found it exposed", -1, v.cls, v.box, kVerified});
+    }
+
+    const double fps = e.info.frame_rate > 0 ? e.info.frame_rate : 25.0;
+    for (auto& [f, q] : queued) {
+      q.time = e.info.video ? static_cast<double>(f) / fps : 0;
+      std::stable_sort(q.reasons.begin(), q.reasons.end(), [](const Reason& a, const Reason& b) { return a.weight > b.weight; });
+      out.push_back(std::move(q));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const QueuedFrame& a, const QueuedFrame& b) { return a.risk > b.risk; });
+  return out;
+}
+
+std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot open the verify report");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!doc.is_object() || !doc.contains("files") || !doc["files"].is_array())
+    throw Error(path.string() + ": not a roadveil verify report (no \"files\" array)");
+  std::vector<ExposedFinding> out;
+  try {
+    for (const auto& file : doc["files"])
+      for (const auto& f : file.at("findings")) {
+        if (f.at("kind") != "exposed") continue;
+        const auto cls = object_class_from_string(f.at("class").get<std::string>());
+        if (!cls) throw Error(path.string() + ": unknown class " + f.at("class").dump());
+        const auto& b = f.at("box");
+        out.push_back({file.at("file").get<std::string>(), f.at("frame").get<std::int64_t>(), *cls,
+                       Box{b.at(0).get<float>(), b.at(1).get<float>(), b.at(2).get<float>(), b.at(3).get<float>()},
+                       f.value("score", 0.0f)});
+      }
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path.string() + ": malformed verify report (" + e.what() + ")");
+  }
+  return out;
+}
+
+nlohmann::json to_json(const QueuedFrame& q, const pipeline::RegionsEntry& entry) {
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const Reason& r : q.reasons) {
+    nlohmann::json j = {{"what", r.what},
+                        {"class", to_string(r.cls)},
+                        {"box", {r.box.x1, r.box.y1, r.box.x2, r.box.y2}},
+                        {"weight", r.weight}};
+    if (r.track >= 0) j["track"] = r.track;
+    reasons.push_back(std::move(j));
+  }
+  return {{"input", entry.info.input.string()},
+          {"output", entry.info.output.string()},
+          {"frame", q.frame},
+          {"time", q.time},
+          {"risk", q.risk},
+          {"reasons", std::move(reasons)}};
+}
+
+}  // namespace roadveil::review

@@ -1,0 +1,152 @@
+#include "review/readability.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+#include "core/error.hpp"
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+namespace roadveil::review {
+
+namespace {
+
+// The first component of `r` as floats on the 8-bit scale, row by row.
+void read_first_component(const AVFrame& frame, const PixelRect& r, std::vector<float>& out) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  if (!desc || !redact::supports(static_cast<AVPixelFormat>(frame.format)))
+    throw Error(std::string("cannot measure pixels of format ") + (desc ? desc->name : "unknown"));
+  const AVComponentDescriptor& c = desc->comp[0];
+  const bool wide = c.depth > 8;
+  const float to_8bit = 1.0f / static_cast<float>(1 << std::max(0, c.depth - 8));
+  out.resize(static_cast<std::size_t>(r.w) * static_cast<std::size_t>(r.h));
+  for (int y = 0; y < r.h; ++y) {
+    const std::uint8_t* row = frame.data[c.plane] + static_cast<std::ptrdiff_t>(r.y + y) * frame.linesize[c.plane];
+    for (int x = 0; x < r.w; ++x) {
+      const std::uint8_t* p = row + static_cast<std::ptrdiff_t>(r.x + x) * c.step + c.offset;
+      unsigned v = wide ? static_cast<unsigned>(p[0] | (p[1] << 8)) : p[0];
+      if (wide && (desc->flags & AV_PIX_FMT_FLAG_BE)) v = static_cast<unsigned>((p[0] << 8) | p[1]);
+      v = (v >> c.shift) & ((1u << c.depth) - 1);
+      out[static_cast<std::size_t>(y) * static_cast<std::size_t>(r.w) + static_cast<std::size_t>(x)] = static_cast<float>(v) * to_8bit;
+    }
+  }
+}
+
+bool inside(const PixelRect& r, int x, int y) { return x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + r.h; }
+
+// Mean of the 5x5 neighbourhood of (x, y) of a w-wide patch; the caller keeps it 2 px inside.
+float local_mean(const std::vector<float>& p, int w, int x, int y) {
+  float s = 0;
+  for (int dy = -2; dy <= 2; ++dy)
+    for (int dx = -2; dx <= 2; ++dx) s += p[static_cast<std::size_t>(y + dy) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x + dx)];
+  return s / 25.0f;
+}
+
+}  // namespace
+
+Readability measure_readability(const AVFrame& frame, const PixelRect& rect_in, const redact::StyleOptions& style,
+                                const std::vector<PixelRect>& later) {
+  const PixelRect rect = clamp_rect(rect_in, frame.width, frame.height);
+  Readability out;
+  if (rect.empty()) return out;
+  std::vector<float> patch;
+  read_first_component(frame, rect, patch);
+  // The pixels the style wrote and no later region overwrote; for an ellipse, those well inside it (its
+  // outline is anti-aliased by nothing, but lossy coding smears the step at its edge).
+  const double cx = rect.x + 0.5 * rect.w, cy = rect.y + 0.5 * rect.h;
+  const double rx = 0.46 * rect.w, ry = 0.46 * rect.h;
+  auto owned = [&](int x, int y) {
+    if (style.shape == redact::Shape::Ellipse) {
+      const double dx = (x + 0.5 - cx) / rx, dy = (y + 0.5 - cy) / ry;
+      if (dx * dx + dy * dy > 1.0) return false;
+    }
+    // 2 px around a later region too: lossy coding smears the step at its edge into this region.
+    return std::none_of(later.begin(), later.end(), [&](const PixelRect& l) {
+      return inside(PixelRect{l.x - 2, l.y - 2, l.w + 4, l.h + 4}, x, y);
+    });
+  };
+  auto value = [&](int x, int y) {
+    return patch[static_cast<std::size_t>(y - rect.y) * static_cast<std::size_t>(rect.w) + static_cast<std::size_t>(x - rect.x)];
+  };
+  double sum = 0;
+  std::vector<float> block, block_residuals;
+  // Mosaic and fill: each block (the whole rect for a fill) should be one value. Its inner pixels (1 px
+  // from the block's edges when the block is at least 4 px) are compared with their median, and the region
+  // measures as its median block: lossy coding smears the steps between neighbouring blocks and at the
+  // edges of regions hidden after it into a few blocks, a weaker mosaic or none leaves detail in most.
+  auto measure_blocks = [&](int size_x, int size_y) {
+    for (int by = rect.y; by < rect.y + rect.h; by += size_y) {
+      for (int bx = rect.x; bx < rect.x + rect.w; bx += size_x) {
+        const int ex = std::min(bx + size_x, rect.x + rect.w), ey = std::min(by + size_y, rect.y + rect.h);
+        const int inset_x = ex - bx >= 4 ? 1 : 0, inset_y = ey - by >= 4 ? 1 : 0;
+        block.clear();
+        for (int y = by + inset_y; y < ey - inset_y; ++y)
+          for (int x = bx + inset_x; x < ex - inset_x; ++x)
+            if (owned(x, y)) block.push_back(value(x, y));
+        if (block.size() < 4) continue;
+        auto mid = block.begin() + static_cast<std::ptrdiff_t>(block.size() / 2);
+        std::nth_element(block.begin(), mid, block.end());
+        const float median = *mid;
+        double deviation = 0;
+        for (float v : block) deviation += std::abs(v - median);
+        block_residuals.push_back(deviation / static_cast<double>(block.size()));
+        out.samples += static_cast<int>(block.size());
+      }
+    }
+    // A region (nearly) all hidden again by later ones promises nothing of its own any more.
+    if (block_residuals.size() < 2) {
+      out.samples = 0;
+      return;
+    }
+    auto mid = block_residuals.begin() + static_cast<std::ptrdiff_t>(block_residuals.size() / 2);
+    std::nth_element(block_residuals.begin(), mid, block_residuals.end());
+    sum = *mid * out.samples;  // so that residual = sum / samples below is the median block's
+  };
+  switch (style.style) {
+    case redact::Style::Mosaic: {
+      const int size = redact::mosaic_block_size(rect, style);
+      measure_blocks(size, size);
+      break;
+    }
+    case redact::Style::Fill: measure_blocks(rect.w, rect.h); break;
+    case redact::Style::Blur:
+      for (int y = rect.y + 2; y < rect.y + rect.h - 2; ++y)
+        for (int x = rect.x + 2; x < rect.x + rect.w - 2; ++x) {
+          if (!owned(x, y)) continue;
+          sum += std::abs(value(x, y) - local_mean(patch, rect.w, x - rect.x, y - rect.y));
+          ++out.samples;
+        }
+      break;
+  }
+  out.residual = out.samples ? sum / out.samples : 0;
+  return out;
+}
+
+double detail_share(const AVFrame& frame, const PixelRect& rect_in, double levels) {
+  const PixelRect rect = clamp_rect(rect_in, frame.width, frame.height);
+  if (rect.w < 5 || rect.h < 5) return 0;
+  std::vector<float> patch;
+  read_first_component(frame, rect, patch);
+  // A mosaic pixel shares its value with most of its 3x3 neighbours, even at a block edge, and so does a
+  // pixel of a fill or of a smooth blur; the characters of a plate or the features of a face do not.
+  int detailed = 0, total = 0;
+  std::array<float, 9> n{};
+  for (int y = 1; y < rect.h - 1; ++y)
+    for (int x = 1; x < rect.w - 1; ++x) {
+      int k = 0;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx)
+          n[static_cast<std::size_t>(k++)] = patch[static_cast<std::size_t>(y + dy) * static_cast<std::size_t>(rect.w) + static_cast<std::size_t>(x + dx)];
+      const float v = n[4];
+      std::nth_element(n.begin(), n.begin() + 4, n.end());
+      detailed += std::abs(v - n[4]) > levels;
+      ++total;
+    }
+  return total ? static_cast<double>(detailed) / total : 0;
+}
+
+}  // namespace roadveil::review

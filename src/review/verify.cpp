@@ -1,0 +1,229 @@
+#include "review/verify.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/error.hpp"
+#include "media/image_file.hpp"
+#include "media/input_file.hpp"
+#include "review/readability.hpp"
+
+namespace roadveil::review {
+
+namespace {
+
+// Share of `box` inside the union of `regions`, each drawn with its class's shape, sampled on a 16x16 grid
+// of points (enough to tell a box mostly inside from one mostly outside).
+double covered_share(const Box& box, const Regions& regions, const redact::ClassStyles& styles) {
+  constexpr int kGrid = 16;
+  int in = 0;
+  for (int j = 0; j < kGrid; ++j)
+    for (int i = 0; i < kGrid; ++i) {
+      const float x = box.x1 + (static_cast<float>(i) + 0.5f) * box.width() / kGrid;
+      const float y = box.y1 + (static_cast<float>(j) + 0.5f) * box.height() / kGrid;
+      in += std::any_of(regions.begin(), regions.end(), [&](const Region& r) {
+        if (x < r.box.x1 || x >= r.box.x2 || y < r.box.y1 || y >= r.box.y2) return false;
+        if (styles[static_cast<std::size_t>(r.cls)].shape == redact::Shape::Box) return true;
+        const float dx = (x - r.box.cx()) / (0.5f * r.box.width()), dy = (y - r.box.cy()) / (0.5f * r.box.height());
+        return dx * dx + dy * dy <= 1.0f;
+      });
+    }
+  return static_cast<double>(in) / (kGrid * kGrid);
+}
+
+std::string crop_name(const FileVerification& file, const Finding& f, std::size_t n) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, ".f%06lld.%s.%s.%zu.png", static_cast<long long>(f.frame), std::string(to_string(f.kind)).c_str(),
+                std::string(to_string(f.cls)).c_str(), n);
+  return file.file.filename().string() + buf;
+}
+
+}  // namespace
+
+std::string_view to_string(FindingKind k) { return k == FindingKind::Exposed ? "exposed" : "readable"; }
+
+std::string timecode(double seconds) {
+  if (!(seconds >= 0)) seconds = 0;
+  const auto ms = static_cast<long long>(std::llround(seconds * 1000));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld.%03lld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
+  return buf;
+}
+
+Verifier::Verifier(VerifyOptions options) : options_(std::move(options)), detector_(options_.detector) {
+  options_.every = std::max(1, options_.every);
+  if (!options_.crops.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(options_.crops, ec);
+    if (ec) throw Error(options_.crops.string() + ": cannot create the crops folder (" + ec.message() + ")");
+  }
+}
+
+Verifier::~Verifier() = default;
+
+FileVerification Verifier::verify(const std::filesystem::path& file, const pipeline::RegionsEntry* regions) {
+  FileVerification out;
+  out.file = file;
+  out.regions_known = regions != nullptr;
+  auto regions_of = [&](std::int64_t index) -> const Regions* {
+    if (!regions) return nullptr;
+    static const Regions kNone;
+    const auto it = regions->frames.find(index);
+    return it == regions->frames.end() ? &kNone : &it->second;
+  };
+  auto check_size = [&](int w, int h) {
+    out.width = w;
+    out.height = h;
+    if (regions && (regions->info.width != w || regions->info.height != h))
+      throw Error(file.string() + ": is " + std::to_string(w) + "x" + std::to_string(h) + " but its regions entry (" +
+                  regions->info.input.string() + ") describes " + std::to_string(regions->info.width) + "x" +
+                  std::to_string(regions->info.height) + ": not the output of that run");
+  };
+  if (media::is_image_path(file)) {
+    const media::FramePtr frame = media::decode_image(file);
+    check_size(frame->width, frame->height);
+    out.frames = 1;
+    check_frame(*frame, 0, 0, regions_of(0), out);
+    return out;
+  }
+  media::InputFile input(file);
+  out.video = true;
+  check_size(input.video().width, input.video().height);
+  const AVRational tb = input.video().time_base;
+  const std::int64_t start = input.video_stream()->start_time == AV_NOPTS_VALUE ? 0 : input.video_stream()->start_time;
+  media::FramePtr frame = media::make_frame();
+  media::PacketPtr packet = media::make_packet();
+  for (;;) {
+    const media::ReadResult r = input.read(frame.get(), packet.get());
+    if (r == media::ReadResult::End) break;
+    if (r == media::ReadResult::Packet) {
+      av_packet_unref(packet.get());
+      continue;
+    }
+    const std::int64_t index = out.frames++;
+    if (index % options_.every == 0) {
+      const double time = frame->pts == AV_NOPTS_VALUE ? 0 : static_cast<double>(frame->pts - start) * av_q2d(tb);
+      check_frame(*frame, index, time, regions_of(index), out);
+    }
+    av_frame_unref(frame.get());
+  }
+  if (regions && !regions->frames.empty() && regions->frames.rbegin()->first >= out.frames)
+    throw Error(file.string() + ": has " + std::to_string(out.frames) + " frames but its regions entry lists frame " +
+                std::to_string(regions->frames.rbegin()->first) + ": not the output of that run");
+  out.damaged = input.damaged();
+  return out;
+}
+
+void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
+                           FileVerification& out) {
+  ++out.frames_checked;
+  std::vector<Finding> found;
+  // What the networks find. Head regions inferred from body boxes are not evidence of a visible head.
+  for (const Detection& d : detector_.detect(frame)) {
+    if (d.source == RegionSource::Context) continue;
+    ++out.detections[static_cast<std::size_t>(d.cls)];
+    Finding f;
+    f.cls = d.cls;
+    f.source = d.source;
+    f.frame = index;
+    f.time = time;
+    f.box = d.box;
+    f.score = d.score;
+    if (regions) {
+      f.covered = covered_share(d.box, *regions, options_.styles);
+      if (f.covered >= options_.covered_fraction) continue;
+    } else {
+      f.residual = detail_share(frame, covering_rect(d.box, frame.width, frame.height), options_.detail_levels);
+      if (f.residual <= options_.max_detail_share) continue;
+    }
+    found.push_back(f);
+  }
+  // What the hidden regions still show.
+  if (regions) {
+    std::vector<PixelRect> rects;
+    rects.reserve(regions->size());
+    for (const Region& r : *regions) rects.push_back(redact::hidden_rect(r.box, frame.width, frame.height));
+    std::vector<PixelRect> later;
+    for (std::size_t k = 0; k < regions->size(); ++k) {
+      if (rects[k].empty()) continue;
+      later.assign(rects.begin() + static_cast<std::ptrdiff_t>(k) + 1, rects.end());
+      const Region& region = (*regions)[k];
+      const Readability m = measure_readability(frame, rects[k], options_.styles[static_cast<std::size_t>(region.cls)], later);
+      if (m.samples == 0) continue;
+      ++out.regions_checked;
+      if (m.residual <= options_.max_residual) continue;
+      Finding f;
+      f.kind = FindingKind::Readable;
+      f.cls = region.cls;
+      f.source = region.source;
+      f.frame = index;
+      f.time = time;
+      f.box = region.box;
+      f.score = region.score;
+      f.residual = m.residual;
+      found.push_back(std::move(f));
+    }
+  }
+  for (Finding& f : found) {
+    if (!options_.crops.empty()) save_crop(frame, f, f, out);
+    out.findings.push_back(std::move(f));
+  }
+}
+
+void Verifier::save_crop(const AVFrame& frame, const Finding& f, Finding& out, const FileVerification& file) {
+  // The finding at the centre of a crop twice its size (at least 64 px), on even coordinates for
+  // subsampled chroma.
+  const float w = std::max(64.0f, 2 * f.box.width()), h = std::max(64.0f, 2 * f.box.height());
+  const PixelRect r = covering_rect(Box::from_center(f.box.cx(), f.box.cy(), w, h), frame.width, frame.height);
+  if (r.w < 2 || r.h < 2) return;
+  const int x = r.x & ~1, y = r.y & ~1;
+  media::FramePtr crop(av_frame_clone(&frame));
+  if (!crop) throw Error("out of memory");
+  crop->crop_left = static_cast<std::size_t>(x);
+  crop->crop_top = static_cast<std::size_t>(y);
+  crop->crop_right = static_cast<std::size_t>(std::max(0, frame.width - (r.x + r.w)));
+  crop->crop_bottom = static_cast<std::size_t>(std::max(0, frame.height - (r.y + r.h)));
+  if (av_frame_apply_cropping(crop.get(), AV_FRAME_CROP_UNALIGNED) < 0) return;
+  out.crop = options_.crops / crop_name(file, f, file.findings.size());
+  media::encode_image(*crop, out.crop, {});
+}
+
+nlohmann::json to_json(const FileVerification& v) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const Finding& f : v.findings) {
+    nlohmann::json j = {{"kind", to_string(f.kind)},
+                        {"class", to_string(f.cls)},
+                        {"source", to_string(f.source)},
+                        {"frame", f.frame},
+                        {"time", f.time},
+                        {"timecode", timecode(f.time)},
+                        {"box", {f.box.x1, f.box.y1, f.box.x2, f.box.y2}},
+                        {"score", f.score}};
+    if (f.kind == FindingKind::Exposed) {
+      if (v.regions_known) j["covered"] = f.covered;
+      else j["detail_share"] = f.residual;
+    } else {
+      j["residual"] = f.residual;
+    }
+    if (!f.crop.empty()) j["crop"] = f.crop.string();
+    findings.push_back(std::move(j));
+  }
+  std::size_t exposed = 0;
+  for (const Finding& f : v.findings) exposed += f.kind == FindingKind::Exposed;
+  return {{"file", v.file.string()},
+          {"type", v.video ? "video" : "image"},
+          {"width", v.width},
+          {"height", v.height},
+          {"frames", v.frames},
+          {"frames_checked", v.frames_checked},
+          {"regions_known", v.regions_known},
+          {"regions_checked", v.regions_checked},
+          {"detections", {{"face", v.detections[0]}, {"plate", v.detections[1]}}},
+          {"exposed", exposed},
+          {"readable", v.findings.size() - exposed},
+          {"damaged", v.damaged},
+          {"findings", std::move(findings)}};
+}
+
+}  // namespace roadveil::review

@@ -1,0 +1,163 @@
+// `roadveil verify` against deliberately weakened outputs (issue #13): a face whose regions were removed from
+// the regions file and re-rendered must be found, a mosaic rendered finer than promised must be reported
+// readable, and the output of the run itself must show neither where its regions are.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+using nlohmann::json;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+CommandResult render(const std::string& args) { return run_command(kCli + " render -q " + args); }
+
+// The big frontal face of the street photo (x 295-387, y 37-163 in the 512x366 frame).
+constexpr float kFace[4] = {295, 37, 387, 163};
+bool centre_in_face(const json& box) {
+  const float cx = 0.5f * (box[0].get<float>() + box[2].get<float>()), cy = 0.5f * (box[1].get<float>() + box[3].get<float>());
+  return cx > kFace[0] - 20 && cx < kFace[2] + 20 && cy > kFace[1] - 20 && cy < kFace[3] + 20;
+}
+
+class Verify : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir = new TempDir;
+    // One second of a street photo with several faces, 10 fps, anonymized with its regions file.
+    ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+                " -t 1 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " + quote(*dir / "in.mp4"));
+    const auto r = run_cli("anonymize -q " + quote(*dir / "in.mp4") + " -o " + quote(*dir / "out.mp4") +
+                           " --detections " + quote(*dir / "regions.json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir;
+    dir = nullptr;
+  }
+  static json verify(const std::string& file, const std::string& regions, const std::string& extra, int expected_exit) {
+    const auto report = *dir / (file + ".verify.json");
+    const auto r = run_cli("verify -q " + quote(*dir / file) + (regions.empty() ? "" : " --regions " + quote(*dir / regions)) +
+                           " --json " + quote(report) + " " + extra);
+    if (expected_exit >= 0) EXPECT_EQ(r.exit_code, expected_exit) << r.output;
+    else EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 4) << r.output;
+    std::ifstream in(report);
+    return json::parse(in);
+  }
+  static std::vector<json> findings(const json& report, const std::string& kind) {
+    std::vector<json> out;
+    for (const auto& f : report["files"][0]["findings"])
+      if (f["kind"] == kind) out.push_back(f);
+    return out;
+  }
+  static inline TempDir* dir = nullptr;
+};
+}  // namespace
+
+TEST_F(Verify, TheRunsOwnOutputShowsNothingWhereItsRegionsAreAndKeepsNoReadableRegion) {
+  const json report = verify("out.mp4", "regions.json", "", -1 /* any */);
+  const json& file = report["files"][0];
+  EXPECT_EQ(file["frames"], 10);
+  EXPECT_EQ(file["frames_checked"], 10);
+  EXPECT_GT(file["regions_checked"].get<int>(), 100);
+  EXPECT_TRUE(findings(report, "readable").empty()) << file.dump(1);
+  for (const auto& f : findings(report, "exposed")) EXPECT_FALSE(centre_in_face(f["box"])) << f.dump();
+}
+
+TEST_F(Verify, AFaceWhoseRegionsWereRemovedAndReRenderedIsFound) {
+  // Frames 3-5 lose every region around the big face; rendered again, the face is bare there.
+  json regions;
+  {
+    std::ifstream in(*dir / "regions.json");
+    regions = json::parse(in);
+  }
+  int removed = 0;
+  for (auto& frame : regions["entries"][0]["frames"]) {
+    const int n = frame["frame"];
+    if (n < 3 || n > 5) continue;
+    json kept = json::array();
+    for (const auto& r : frame["regions"]) {
+      if (centre_in_face(r["box"])) ++removed;
+      else kept.push_back(r);
+    }
+    frame["regions"] = kept;
+  }
+  ASSERT_GE(removed, 3);
+  std::ofstream(*dir / "weakened.json") << regions.dump();
+  ASSERT_EQ(render("--regions " + quote(*dir / "weakened.json") + " " + quote(*dir / "in.mp4") + " -o " +
+                   quote(*dir / "weakened.mp4")).exit_code, 0);
+  const json report = verify("weakened.mp4", "weakened.json", "--crops " + quote(*dir / "crops"), 4);
+  std::set<int> frames;
+  for (const auto& f : findings(report, "exposed")) {
+    if (!centre_in_face(f["box"])) continue;
+    frames.insert(f["frame"].get<int>());
+    EXPECT_EQ(f["class"], "face");
+    EXPECT_LT(f["covered"].get<double>(), 0.5);
+    ASSERT_TRUE(f.contains("crop"));
+    const std::string crop = f["crop"];
+    EXPECT_TRUE(std::filesystem::is_regular_file(crop)) << crop;
+    EXPECT_EQ(ffprobe("-show_entries stream=codec_name -of csv=p=0 " + quote(crop)), "png\n");
+  }
+  EXPECT_EQ(frames, (std::set<int>{3, 4, 5}));
+  // The same file against the complete regions file: the bare face lies where regions say something is
+  // hidden, so it is reported as a readable region instead.
+  const json against_full = verify("weakened.mp4", "regions.json", "", 4);
+  std::set<int> readable;
+  for (const auto& f : findings(against_full, "readable"))
+    if (centre_in_face(f["box"])) readable.insert(f["frame"].get<int>());
+  EXPECT_EQ(readable, (std::set<int>{3, 4, 5}));
+}
+
+TEST_F(Verify, AMosaicFinerThanPromisedIsReadable) {
+  ASSERT_EQ(render("--regions " + quote(*dir / "regions.json") + " " + quote(*dir / "in.mp4") + " -o " +
+                   quote(*dir / "fine.mp4") + " --mosaic-blocks 32").exit_code, 0);
+  const json promised = verify("fine.mp4", "regions.json", "--every 5", 4);
+  const json& file = promised["files"][0];
+  EXPECT_EQ(file["frames_checked"], 2);
+  EXPECT_GT(findings(promised, "readable").size(), file["regions_checked"].get<std::size_t>() / 2) << file.dump(1);
+  // Told the truth about the style, verify finds none readable.
+  const json honest = verify("fine.mp4", "regions.json", "--every 5 --mosaic-blocks 32", -1);
+  EXPECT_TRUE(findings(honest, "readable").empty());
+}
+
+TEST_F(Verify, WithoutARegionsFileTheBareInputIsExposedAndTheOutputMuchLess) {
+  const json input = verify("in.mp4", "", "--every 5", 4);
+  const json output = verify("out.mp4", "", "--every 5", -1);
+  const auto bare = findings(input, "exposed").size(), left = findings(output, "exposed").size();
+  EXPECT_GE(bare, 10u);
+  EXPECT_LE(3 * left, bare) << left << " of " << bare;
+}
+
+TEST_F(Verify, ARegionsFileOfAnotherVideoIsRefusedNamingTheFile) {
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(*dir / "other.mp4"));
+  const auto r = run_cli("verify -q " + quote(*dir / "other.mp4") + " --regions " + quote(*dir / "regions.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("other.mp4: is 64x48 but its regions entry"), std::string::npos) << r.output;
+}
+
+TEST_F(Verify, RenderingTheRegionsFileReproducesTheRunsPixels) {
+  // What verify measures a run against is what the run hid: the regions file keeps every box at the
+  // precision it was hidden with, so rendering it gives the same frames (the encoder is deterministic).
+  ASSERT_EQ(render("--regions " + quote(*dir / "regions.json") + " " + quote(*dir / "in.mp4") + " -o " +
+                   quote(*dir / "rendered.mp4")).exit_code, 0);
+  auto frame_hashes = [](const std::filesystem::path& p) {
+    const auto r = run_command("ffmpeg -loglevel error -i " + quote(p) + " -map 0:v -f framemd5 -");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    std::string hashes;
+    std::istringstream lines(r.output);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] != '#') hashes += line.substr(line.rfind(',') + 1) + "\n";
+    return hashes;
+  };
+  const std::string out = frame_hashes(*dir / "out.mp4");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 10);
+  EXPECT_EQ(frame_hashes(*dir / "rendered.mp4"), out);
+}

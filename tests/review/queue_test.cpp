@@ -1,0 +1,95 @@
+// The review queue on hand-made regions entries: each signal puts the frames it is about first.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "review/queue.hpp"
+
+namespace roadveil::review {
+namespace {
+
+pipeline::RegionsEntry entry(std::int64_t frames) {
+  pipeline::RegionsEntry e;
+  e.info.input = "clip.mp4";
+  e.info.output = "out/clip.mp4";
+  e.info.width = 1920;
+  e.info.height = 1080;
+  e.info.frame_rate = 24;
+  e.info.frame_count = frames;
+  return e;
+}
+
+void add(pipeline::RegionsEntry& e, std::int64_t f, RegionSource source, int track, Box box = {900, 500, 960, 560},
+         ObjectClass cls = ObjectClass::Face) {
+  e.frames[f].push_back({cls, box, 0.8f, source, track});
+}
+
+std::int64_t rank_of(const std::vector<QueuedFrame>& q, std::int64_t frame) {
+  for (std::size_t i = 0; i < q.size(); ++i)
+    if (q[i].frame == frame) return static_cast<std::int64_t>(i);
+  return -1;
+}
+
+TEST(ReviewQueue, FramesJustBeforeATrackStartsInTheMiddleOfThePictureComeFirst) {
+  // A head found from frame 30 to 59 in the middle of the picture, and one entering at the left edge.
+  auto e = entry(60);
+  for (int f = 30; f < 60; ++f) add(e, f, RegionSource::Detector, 1);
+  for (int f = 30; f < 60; ++f) add(e, f, RegionSource::Detector, 2, Box{0, 500, 40, 560});
+  const auto q = rank_frames({e}, {});
+  ASSERT_FALSE(q.empty());
+  EXPECT_EQ(q.front().frame, 29) << "the frame right before the first detection";
+  EXPECT_EQ(q.front().reasons.front().what, "before the track's first region");
+  EXPECT_EQ(q.front().reasons.front().track, 1);
+  // Risk decays with the distance from the track; nothing before frame 30 - reach.
+  EXPECT_LT(rank_of(q, 29), rank_of(q, 20));
+  EXPECT_EQ(rank_of(q, 5), -1);
+  EXPECT_NEAR(q.front().time, 29.0 / 24.0, 1e-9);
+  // Nothing after the last frame of the video.
+  EXPECT_TRUE(std::none_of(q.begin(), q.end(), [](const QueuedFrame& f) { return f.frame >= 60; }));
+}
+
+TEST(ReviewQueue, CarriedRegionsRiskMoreTheFurtherTheyAreFromTheDetection) {
+  auto e = entry(100);
+  for (int f = 10; f < 20; ++f) add(e, f, RegionSource::Backward, 1);
+  for (int f = 20; f < 40; ++f) add(e, f, RegionSource::Detector, 1);
+  for (int f = 40; f < 46; ++f) add(e, f, RegionSource::Extended, 1);
+  const auto q = rank_frames({e}, {});
+  auto risk = [&](std::int64_t f) { return q[static_cast<std::size_t>(rank_of(q, f))].risk; };
+  EXPECT_GT(risk(10), risk(19));
+  EXPECT_GT(risk(45), risk(40));
+  EXPECT_EQ(rank_of(q, 30), -1) << "a frame with the detection itself needs no look";
+}
+
+TEST(ReviewQueue, InterpolatedGapsAndGuessedHeadsAreQueued) {
+  auto e = entry(50);
+  add(e, 0, RegionSource::Detector, 1);
+  for (int f = 1; f < 12; ++f) add(e, f, RegionSource::Interpolated, 1);
+  add(e, 12, RegionSource::Detector, 1);
+  for (int f = 13; f < 50; ++f) add(e, f, RegionSource::Detector, 1);
+  add(e, 40, RegionSource::Context, 7, Box{100, 100, 200, 180});
+  // A body whose head was also found: no reason.
+  add(e, 41, RegionSource::Context, 8, Box{300, 100, 400, 180});
+  add(e, 41, RegionSource::Head, 9, Box{330, 110, 370, 160});
+  const auto q = rank_frames({e}, {}, QueueOptions{.reach_frames = 1});
+  ASSERT_GE(rank_of(q, 6), 0);
+  EXPECT_EQ(q[static_cast<std::size_t>(rank_of(q, 6))].reasons.front().what, "interpolated over a gap of 11 frames");
+  bool guessed40 = false, guessed41 = false;
+  for (const auto& f : q)
+    for (const auto& r : f.reasons)
+      if (r.what == "head guessed from a body") (f.frame == 40 ? guessed40 : guessed41) = true;
+  EXPECT_TRUE(guessed40);
+  EXPECT_FALSE(guessed41);
+}
+
+TEST(ReviewQueue, WhatVerifyFoundGoesFirstMatchedByTheOutputsName) {
+  auto e = entry(100);
+  for (int f = 30; f < 60; ++f) add(e, f, RegionSource::Detector, 1);
+  const auto q = rank_frames({e}, {{"elsewhere/clip.mp4", 77, ObjectClass::Plate, Box{10, 10, 50, 30}, 0.6f}});
+  ASSERT_FALSE(q.empty());
+  EXPECT_EQ(q.front().frame, 77);
+  EXPECT_EQ(q.front().reasons.front().what, "verify found it exposed");
+  EXPECT_EQ(q.front().reasons.front().cls, ObjectClass::Plate);
+}
+
+}  // namespace
+}  // namespace roadveil::review
