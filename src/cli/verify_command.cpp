@@ -44,7 +44,7 @@ void print_summary(const review::FileVerification& v) {
   std::cout << v.file.string() << ": " << v.frames_checked << " of " << v.frames << " frames checked, "
             << exposed << " exposed, " << v.findings.size() - exposed << " readable"
             << (v.regions_known ? ", " + std::to_string(v.regions_checked) + " hidden regions measured" : std::string(", no regions file"))
-            << "\n";
+            << (v.damaged ? ", DAMAGED: only the frames that decoded were checked" : "") << "\n";
   for (const auto& f : v.findings) {
     std::cout << "  " << review::to_string(f.kind) << " " << to_string(f.cls) << " frame " << f.frame << " "
               << review::timecode(f.time) << " [" << static_cast<int>(f.box.x1) << ", " << static_cast<int>(f.box.y1)

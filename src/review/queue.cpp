@@ -35,8 +35,17 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
   for (std::size_t ei = 0; ei < entries.size(); ++ei) {
     const pipeline::RegionsEntry& e = entries[ei];
     const std::int64_t spanned = e.frames.empty() ? 0 : e.frames.rbegin()->first + 1;
-    const std::int64_t frames = std::max(e.info.frame_count, spanned);
+    std::int64_t frames = std::max(e.info.frame_count, spanned);
     const float w = static_cast<float>(e.info.width), h = static_cast<float>(e.info.height);
+    auto found_here = [&](const ExposedFinding& v) {
+      return v.file == e.info.output || v.file == e.info.input ||
+             (!e.info.output.empty() && v.file.filename() == e.info.output.filename()) ||
+             v.file.filename() == e.info.input.filename();
+    };
+    // A file written without frame_count ends, as far as it tells, at its last region; verify saw further.
+    if (e.info.frame_count <= 0)
+      for (const ExposedFinding& v : verified)
+        if (found_here(v)) frames = std::max(frames, v.frame + 1);
     std::map<std::int64_t, QueuedFrame> queued;
     auto add = [&](std::int64_t f, Reason r) {
       if (f < 0 || f >= frames || r.weight <= 0) return;
@@ -85,11 +94,13 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       for (auto it = first_found; it != last_found.base(); ++it) {
         if (carried(it->region->source)) continue;
         const std::int64_t gap = it->frame - previous - 1;
-        if (gap > 0)
-          for (auto g = seen.begin(); g != seen.end(); ++g)
-            if (g->frame > previous && g->frame < it->frame)
-              add(g->frame, {"interpolated over a gap of " + std::to_string(gap) + " frames", id, cls, g->region->box,
-                             kGap * std::min(1.0, static_cast<double>(gap) / 8.0)});
+        // Every frame of the gap, with or without a filled region (a hand-edited file may leave it bare).
+        const Box* box = &it->region->box;
+        for (std::int64_t f = previous + 1; f < it->frame; ++f) {
+          const auto filled = std::lower_bound(seen.begin(), seen.end(), f, [](const TrackFrame& t, std::int64_t v) { return t.frame < v; });
+          add(f, {"interpolated over a gap of " + std::to_string(gap) + " frames", id, cls,
+                  filled != seen.end() && filled->frame == f ? filled->region->box : *box, kGap * std::min(1.0, static_cast<double>(gap) / 8.0)});
+        }
         previous = it->frame;
       }
     }
@@ -105,12 +116,8 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
         if (!seen_inside) add(f, {"head guessed from a body", r.track_id, ObjectClass::Face, r.box, kGuessedHead});
       }
 
-    for (const ExposedFinding& v : verified) {
-      const bool here = v.file == e.info.output || v.file == e.info.input ||
-                        (!e.info.output.empty() && v.file.filename() == e.info.output.filename()) ||
-                        v.file.filename() == e.info.input.filename();
-      if (here) add(v.frame, {"verify found it exposed", -1, v.cls, v.box, kVerified});
-    }
+    for (const ExposedFinding& v : verified)
+      if (found_here(v)) add(v.frame, {"verify found it exposed", -1, v.cls, v.box, kVerified});
 
     const double fps = e.info.frame_rate > 0 ? e.info.frame_rate : 25.0;
     for (auto& [f, q] : queued) {

@@ -21,15 +21,19 @@ void read_first_component(const AVFrame& frame, const PixelRect& r, std::vector<
   if (!desc || !redact::supports(static_cast<AVPixelFormat>(frame.format)))
     throw Error(std::string("cannot measure pixels of format ") + (desc ? desc->name : "unknown"));
   const AVComponentDescriptor& c = desc->comp[0];
-  const bool wide = c.depth > 8;
-  const float to_8bit = 1.0f / static_cast<float>(1 << std::max(0, c.depth - 8));
+  // The word holding the component: 1, 2 or 4 bytes, from its bit position (RGB565 keeps a 5-bit component
+  // in a 16-bit word; X2RGB10 a 10-bit one in a 32-bit word).
+  const int bits = c.shift + c.depth;
+  const int bytes = bits <= 8 ? 1 : bits <= 16 ? 2 : 4;
+  const bool big_endian = (desc->flags & AV_PIX_FMT_FLAG_BE) != 0;
+  const float to_8bit = 255.0f / static_cast<float>((1u << c.depth) - 1);
   out.resize(static_cast<std::size_t>(r.w) * static_cast<std::size_t>(r.h));
   for (int y = 0; y < r.h; ++y) {
     const std::uint8_t* row = frame.data[c.plane] + static_cast<std::ptrdiff_t>(r.y + y) * frame.linesize[c.plane];
     for (int x = 0; x < r.w; ++x) {
       const std::uint8_t* p = row + static_cast<std::ptrdiff_t>(r.x + x) * c.step + c.offset;
-      unsigned v = wide ? static_cast<unsigned>(p[0] | (p[1] << 8)) : p[0];
-      if (wide && (desc->flags & AV_PIX_FMT_FLAG_BE)) v = static_cast<unsigned>((p[0] << 8) | p[1]);
+      std::uint32_t v = 0;
+      for (int b = 0; b < bytes; ++b) v |= static_cast<std::uint32_t>(p[big_endian ? bytes - 1 - b : b]) << (8 * b);
       v = (v >> c.shift) & ((1u << c.depth) - 1);
       out[static_cast<std::size_t>(y) * static_cast<std::size_t>(r.w) + static_cast<std::size_t>(x)] = static_cast<float>(v) * to_8bit;
     }
@@ -97,8 +101,10 @@ Readability measure_readability(const AVFrame& frame, const PixelRect& rect_in, 
         out.samples += static_cast<int>(block.size());
       }
     }
-    // A region (nearly) all hidden again by later ones promises nothing of its own any more.
-    if (block_residuals.size() < 2) {
+    // A region (nearly) all hidden again by later ones promises nothing of its own any more; a fill, or a
+    // mosaic of one block, is one block.
+    const bool one_block = size_x >= rect.w && size_y >= rect.h;
+    if (block_residuals.size() < (one_block ? 1u : 2u)) {
       out.samples = 0;
       return;
     }

@@ -9,6 +9,10 @@
 #include "media/input_file.hpp"
 #include "review/readability.hpp"
 
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
 namespace roadveil::review {
 
 namespace {
@@ -84,7 +88,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     const media::FramePtr frame = media::decode_image(file);
     check_size(frame->width, frame->height);
     out.frames = 1;
-    check_frame(*frame, 0, 0, regions_of(0), out);
+    checked_frame(*frame, 0, 0, regions_of(0), out);
     return out;
   }
   media::InputFile input(file);
@@ -104,15 +108,32 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     const std::int64_t index = out.frames++;
     if (index % options_.every == 0) {
       const double time = frame->pts == AV_NOPTS_VALUE ? 0 : static_cast<double>(frame->pts - start) * av_q2d(tb);
-      check_frame(*frame, index, time, regions_of(index), out);
+      checked_frame(*frame, index, time, regions_of(index), out);
     }
     av_frame_unref(frame.get());
   }
-  if (regions && !regions->frames.empty() && regions->frames.rbegin()->first >= out.frames)
-    throw Error(file.string() + ": has " + std::to_string(out.frames) + " frames but its regions entry lists frame " +
-                std::to_string(regions->frames.rbegin()->first) + ": not the output of that run");
+  if (out.frames == 0) throw Error(file.string() + ": no video frame could be decoded");
   out.damaged = input.damaged();
+  // A damaged file decodes fewer frames than it was written with: what did decode is still reported.
+  if (regions && !out.damaged) {
+    if (regions->info.frame_count > 0 && regions->info.frame_count != out.frames)
+      throw Error(file.string() + ": has " + std::to_string(out.frames) + " frames but its regions entry (" +
+                  regions->info.input.string() + ") has " + std::to_string(regions->info.frame_count) +
+                  ": not the output of that run");
+    if (!regions->frames.empty() && regions->frames.rbegin()->first >= out.frames)
+      throw Error(file.string() + ": has " + std::to_string(out.frames) + " frames but its regions entry lists frame " +
+                  std::to_string(regions->frames.rbegin()->first) + ": not the output of that run");
+  }
   return out;
+}
+
+void Verifier::checked_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
+                             FileVerification& out) {
+  try {
+    check_frame(frame, index, time, regions, out);
+  } catch (const Error& e) {
+    throw Error(out.file.string() + ": frame " + std::to_string(index) + ": " + e.what());
+  }
 }
 
 void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
@@ -134,7 +155,7 @@ void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time
       f.covered = covered_share(d.box, *regions, options_.styles);
       if (f.covered >= options_.covered_fraction) continue;
     } else {
-      f.residual = detail_share(frame, covering_rect(d.box, frame.width, frame.height), options_.detail_levels);
+      f.residual = detail_share(frame, redact::hidden_rect(d.box, frame.width, frame.height), options_.detail_levels);
       if (f.residual <= options_.max_detail_share) continue;
     }
     found.push_back(f);
@@ -175,9 +196,11 @@ void Verifier::save_crop(const AVFrame& frame, const Finding& f, Finding& out, c
   // The finding at the centre of a crop twice its size (at least 64 px), on even coordinates for
   // subsampled chroma.
   const float w = std::max(64.0f, 2 * f.box.width()), h = std::max(64.0f, 2 * f.box.height());
-  const PixelRect r = covering_rect(Box::from_center(f.box.cx(), f.box.cy(), w, h), frame.width, frame.height);
-  if (r.w < 2 || r.h < 2) return;
-  const int x = r.x & ~1, y = r.y & ~1;
+  const PixelRect r = redact::hidden_rect(Box::from_center(f.box.cx(), f.box.cy(), w, h), frame.width, frame.height);
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  // Bitstream formats cannot be cropped at any column; the finding is reported without a picture.
+  if (r.w < 2 || r.h < 2 || !desc || (desc->flags & AV_PIX_FMT_FLAG_BITSTREAM)) return;
+  const int x = r.x & ~((1 << desc->log2_chroma_w) - 1), y = r.y & ~((1 << desc->log2_chroma_h) - 1);
   media::FramePtr crop(av_frame_clone(&frame));
   if (!crop) throw Error("out of memory");
   crop->crop_left = static_cast<std::size_t>(x);

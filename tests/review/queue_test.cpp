@@ -66,6 +66,9 @@ TEST(ReviewQueue, InterpolatedGapsAndGuessedHeadsAreQueued) {
   for (int f = 1; f < 12; ++f) add(e, f, RegionSource::Interpolated, 1);
   add(e, 12, RegionSource::Detector, 1);
   for (int f = 13; f < 50; ++f) add(e, f, RegionSource::Detector, 1);
+  // A hand-edited track with a bare gap (no region at all in frames 21-24).
+  add(e, 20, RegionSource::Detector, 3, Box{600, 300, 640, 340});
+  add(e, 25, RegionSource::Detector, 3, Box{600, 300, 640, 340});
   add(e, 40, RegionSource::Context, 7, Box{100, 100, 200, 180});
   // A body whose head was also found: no reason.
   add(e, 41, RegionSource::Context, 8, Box{300, 100, 400, 180});
@@ -73,6 +76,10 @@ TEST(ReviewQueue, InterpolatedGapsAndGuessedHeadsAreQueued) {
   const auto q = rank_frames({e}, {}, QueueOptions{.reach_frames = 1});
   ASSERT_GE(rank_of(q, 6), 0);
   EXPECT_EQ(q[static_cast<std::size_t>(rank_of(q, 6))].reasons.front().what, "interpolated over a gap of 11 frames");
+  ASSERT_GE(rank_of(q, 22), 0) << "a gap frame without any region";
+  EXPECT_TRUE(std::any_of(q[static_cast<std::size_t>(rank_of(q, 22))].reasons.begin(),
+                          q[static_cast<std::size_t>(rank_of(q, 22))].reasons.end(),
+                          [](const Reason& r) { return r.track == 3 && r.what == "interpolated over a gap of 4 frames"; }));
   bool guessed40 = false, guessed41 = false;
   for (const auto& f : q)
     for (const auto& r : f.reasons)

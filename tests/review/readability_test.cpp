@@ -38,7 +38,13 @@ FramePtr textured(AVPixelFormat fmt, int w = 320, int h = 240) {
     for (int y = 0; y < ch; ++y)
       for (int x = 0; x < cw; ++x) {
         const int v = std::clamp(128 + static_cast<int>(60 * std::sin(x * 0.15) * std::cos(y * 0.11)) + noise(rng), 0, 255);
-        if (d->comp[0].depth > 8) reinterpret_cast<std::uint16_t*>(f->data[p] + y * f->linesize[p])[x] = static_cast<std::uint16_t>(v << (d->comp[0].depth - 8));
+        if (d->comp[0].depth > 8) {
+          const auto w16 = static_cast<std::uint16_t>(v << (d->comp[0].depth - 8));
+          std::uint8_t* q = f->data[p] + y * f->linesize[p] + 2 * x;
+          const bool be = (d->flags & AV_PIX_FMT_FLAG_BE) != 0;
+          q[be ? 1 : 0] = static_cast<std::uint8_t>(w16 & 0xff);
+          q[be ? 0 : 1] = static_cast<std::uint8_t>(w16 >> 8);
+        }
         else f->data[p][y * f->linesize[p] + x] = static_cast<std::uint8_t>(v);
       }
   }
@@ -54,7 +60,8 @@ redact::StyleOptions style(redact::Style s, int blocks = 6, redact::Shape shape 
 }
 
 TEST(Readability, ARegionRenderedAsPromisedKeepsNothingAndAnUnhiddenOneKeepsItsDetail) {
-  for (AVPixelFormat fmt : {AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_NV12, AV_PIX_FMT_GRAY8}) {
+  for (AVPixelFormat fmt : {AV_PIX_FMT_YUV420P, AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_YUV420P10BE, AV_PIX_FMT_NV12,
+                            AV_PIX_FMT_GRAY8}) {
     const char* name = av_get_pix_fmt_name(fmt);
     for (redact::Shape shape : {redact::Shape::Box, redact::Shape::Ellipse}) {
       FramePtr f = textured(fmt);
@@ -84,7 +91,11 @@ TEST(Readability, FillAndBlurAreMeasuredAgainstTheirOwnStyle) {
   FramePtr filled = textured(AV_PIX_FMT_YUV420P);
   redact::Redactor r;
   r.apply(*filled, rect, style(redact::Style::Fill));
-  EXPECT_LT(measure_readability(*filled, rect, style(redact::Style::Fill), {}).residual, 0.01);
+  const Readability fill = measure_readability(*filled, rect, style(redact::Style::Fill), {});
+  EXPECT_GT(fill.samples, 1000) << "a fill is one block, and measured";
+  EXPECT_LT(fill.residual, 0.01);
+  EXPECT_GT(measure_readability(*textured(AV_PIX_FMT_YUV420P), rect, style(redact::Style::Fill), {}).residual, 10.0)
+      << "an unhidden region promised as a fill";
   FramePtr blurred = textured(AV_PIX_FMT_YUV420P);
   EXPECT_GT(measure_readability(*blurred, rect, style(redact::Style::Blur), {}).residual, 10.0);
   r.apply(*blurred, rect, style(redact::Style::Blur));
