@@ -176,6 +176,7 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
   } catch (const std::exception& e) {
     report.error = input.string() + ": " + e.what();
   }
+  if (writer && !report.ok) writer->fail(report.error, report.frames);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -53,6 +53,7 @@ void RegionsWriter::begin(const MediaEntryInfo& info) {
   out_ << (any_entry_ ? ",\n" : "\n") << text << ", \"frames\": [";
   any_entry_ = true;
   any_frame_ = false;
+  entry_open_ = true;
 }
 
 void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& regions) {
@@ -75,9 +76,15 @@ void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& r
 
 void RegionsWriter::end(const std::string& status, std::int64_t frame_count) {
   out_ << (any_frame_ ? "\n" : "") << "], \"frame_count\": " << frame_count << ", \"status\": " << json(status).dump() << "}";
+  entry_open_ = false;
+}
+
+void RegionsWriter::fail(const std::string& error, std::int64_t frames_done) {
+  if (entry_open_) end("failed: " + error, frames_done);
 }
 
 void RegionsWriter::close() {
+  fail("the run stopped before this file was complete", 0);
   out_ << "\n]}\n";
   out_.close();
   if (!out_) throw Error(path_.string() + ": writing the detections file failed");

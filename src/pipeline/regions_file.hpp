@@ -33,13 +33,16 @@ class RegionsWriter {
   // Frames without regions are not written: a missing frame means nothing was hidden in it.
   void frame(std::int64_t index, std::int64_t pts, const Regions& regions);
   void end(const std::string& status, std::int64_t frame_count);
+  // Ends the entry begun for a file that then failed (nothing when none is open), so that one failing file
+  // of a folder run leaves the file valid: its entry says "failed: ERROR".
+  void fail(const std::string& error, std::int64_t frames_done);
   void close();
 
  private:
   std::filesystem::path path_, temp_;
   std::ofstream out_;
   int time_base_num_ = 1, time_base_den_ = 1;
-  bool any_entry_ = false, any_frame_ = false, closed_ = false;
+  bool any_entry_ = false, any_frame_ = false, closed_ = false, entry_open_ = false;
 };
 
 struct RegionsEntry {

@@ -34,3 +34,26 @@ TEST(RegionsPrecision, BoxesAreHiddenAtThePrecisionTheFileKeeps) {
   EXPECT_EQ(file.find_output("other.mp4"), nullptr);
   EXPECT_EQ(file.find_output("other.mp4", true), &file.entries().front());
 }
+
+TEST(RegionsWriter, AFileThatFailsAfterItsEntryBeganLeavesTheFileValid) {
+  // Issue #16 item 6: one failing file of a folder run left its entry unterminated and the JSON invalid.
+  roadveil::testing::TempDir dir;
+  {
+    pipeline::RegionsWriter writer(dir / "r.json");
+    writer.begin({"a.mp4", "out/a.mp4", true, 64, 48, 1, 25, 25.0});
+    writer.frame(0, 0, {{ObjectClass::Plate, Box{1, 2, 30, 12}, 0.9f}});
+    writer.fail("a.mp4: writing the output failed (disk full?)", 1);
+    writer.fail("never written twice", 1);
+    writer.begin({"b.mp4", "out/b.mp4", true, 64, 48, 1, 25, 25.0});
+    writer.end("ok", 5);
+    writer.begin({"c.mp4", "out/c.mp4", true, 64, 48, 1, 25, 25.0});  // the run stops here
+    writer.close();
+  }
+  const std::string text = roadveil::testing::read_text(dir / "r.json");
+  EXPECT_NE(text.find("\"status\": \"failed: a.mp4: writing the output failed (disk full?)\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"status\": \"failed: the run stopped before this file was complete\""), std::string::npos) << text;
+  const auto file = pipeline::RegionsFile::read(dir / "r.json");  // throws on invalid JSON
+  ASSERT_EQ(file.entries().size(), 3u);
+  EXPECT_EQ(file.entries()[0].frames.size(), 1u);
+  EXPECT_EQ(file.entries()[1].info.frame_count, 5);
+}
