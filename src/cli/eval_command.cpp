@@ -31,10 +31,6 @@ void write_json_report(const nlohmann::json& j, const std::string& path) {
 }
 
 namespace {
-// Frames a detections-file entry of a video spans: up to its last frame with regions.
-std::int64_t frames_spanned(const pipeline::RegionsEntry& e) { return e.frames.empty() ? 0 : e.frames.rbegin()->first + 1; }
-
-
 
 // A video against its per-frame ground truth: anonymized as `anonymize` would (same options, the schedule,
 // tracking), its hidden regions compared frame by frame.
@@ -57,9 +53,7 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   pipeline::Anonymizer anonymizer(options);
   // The regions of the run, kept with --detections (e.g. for `roadveil review-queue`).
   const fs::path regions_path = detections_path.empty() ? work / "regions.json" : fs::path(detections_path);
-  if (!detections_path.empty() && (fs::weakly_canonical(regions_path) == fs::weakly_canonical(video) ||
-                                   fs::weakly_canonical(regions_path) == fs::weakly_canonical(truth_path)))
-    throw Error(detections_path + ": --detections file is an input");
+  check_outputs_are_distinct({}, {video, truth_path}, detections_path, false);
   pipeline::FileReport report;
   {
     pipeline::RegionsWriter writer(regions_path);
@@ -228,7 +222,7 @@ void add_flicker_command(CLI::App& app, Action& action) {
       for (const auto& file : read) {
         for (const auto& entry : file.entries()) {
           if (!entry.info.video) continue;
-          const std::int64_t frames = frames_spanned(entry);
+          const std::int64_t frames = entry.frames_spanned();
           const auto c = eval::count_flicker(entry.frames, frames);
           const auto g = eval::largest_carried_region(entry.frames);
           if (*json)
@@ -295,7 +289,7 @@ void add_compare_command(CLI::App& app, Action& action) {
             found = &e;
         if (!found) throw Error(s->reference + ": has no entry for " + other_entry.info.input.string());
         const pipeline::RegionsEntry& entry = *found;
-        const std::int64_t frames = entry.info.video ? std::max(frames_spanned(entry), frames_spanned(other_entry)) : 1;
+        const std::int64_t frames = entry.info.video ? std::max(entry.frames_spanned(), other_entry.frames_spanned()) : 1;
         rows.emplace_back(eval::compare_regions(entry.frames, other_entry.frames, frames, config), entry.info.input.string());
         total.add(rows.back().first);
       }

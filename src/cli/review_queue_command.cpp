@@ -61,9 +61,8 @@ void add_review_queue_command(CLI::App& app, Action& action) {
       std::int64_t total = 0;
       bool counts_known = true;
       for (const auto& e : entries) {
-        const std::int64_t spanned = e.frames.empty() ? 0 : e.frames.rbegin()->first + 1;
         counts_known = counts_known && e.info.frame_count > 0;
-        total += std::max(e.info.frame_count, spanned);
+        total += e.frame_total();
       }
       if (!counts_known)
         std::cerr << "roadveil: warning: a regions file does not say how many frames its video has (written by an older "

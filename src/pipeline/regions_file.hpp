@@ -2,6 +2,7 @@
 // The detections file: for each input and each frame, the regions that were hidden. Written as it goes
 // (one frame per line, so hour-long videos keep constant memory and a person can read and edit it), read
 // back by `render --regions` to render exactly what it says. Format: docs/regions-file.md.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,10 @@ class RegionsWriter {
 struct RegionsEntry {
   MediaEntryInfo info;
   std::map<std::int64_t, Regions> frames;  // frame index -> regions
+  // Frames up to the last one with regions.
+  std::int64_t frames_spanned() const { return frames.empty() ? 0 : frames.rbegin()->first + 1; }
+  // The input's frames: frame_count, or what the regions span in a file written without it.
+  std::int64_t frame_total() const { return std::max(info.frame_count, frames_spanned()); }
 };
 
 class RegionsFile {

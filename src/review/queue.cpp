@@ -34,8 +34,7 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
   const int reach = std::max(1, options.reach_frames);
   for (std::size_t ei = 0; ei < entries.size(); ++ei) {
     const pipeline::RegionsEntry& e = entries[ei];
-    const std::int64_t spanned = e.frames.empty() ? 0 : e.frames.rbegin()->first + 1;
-    std::int64_t frames = std::max(e.info.frame_count, spanned);
+    std::int64_t frames = e.frame_total();
     const float w = static_cast<float>(e.info.width), h = static_cast<float>(e.info.height);
     auto found_here = [&](const ExposedFinding& v) {
       return v.file == e.info.output || v.file == e.info.input ||

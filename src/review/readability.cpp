@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -53,7 +54,7 @@ float local_mean(const std::vector<float>& p, int w, int x, int y) {
 }  // namespace
 
 Readability measure_readability(const AVFrame& frame, const PixelRect& rect_in, const redact::StyleOptions& style,
-                                const std::vector<PixelRect>& later) {
+                                std::span<const PixelRect> later) {
   const PixelRect rect = clamp_rect(rect_in, frame.width, frame.height);
   Readability out;
   if (rect.empty()) return out;

@@ -8,7 +8,7 @@
 // than promised (more blocks, no redaction at all) keeps detail at those scales; lossy encoding of a
 // correct one leaves a little (ringing at block edges), which is why the inner pixels of each block are
 // measured with a robust mean.
-#include <vector>
+#include <span>
 
 #include "core/geometry.hpp"
 #include "redact/redactor.hpp"
@@ -28,7 +28,7 @@ struct Readability {
 // in the same frame, whose pixels it no longer owns. Measures the first component (luma for YUV and grey).
 // Throws roadveil::Error for formats the redactor does not support.
 Readability measure_readability(const AVFrame& frame, const PixelRect& rect, const redact::StyleOptions& style,
-                                const std::vector<PixelRect>& later);
+                                std::span<const PixelRect> later);
 
 // For a box whose hiding is unknown (no regions file): the share of its pixels that differ by more than
 // `levels` from the median of their 3x3 neighbourhood. A mosaic pixel shares its value with most of its

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <span>
 
 #include "core/error.hpp"
 #include "media/image_file.hpp"
@@ -34,6 +35,19 @@ double covered_share(const Box& box, const Regions& regions, const redact::Class
       });
     }
   return static_cast<double>(in) / (kGrid * kGrid);
+}
+
+Finding make_finding(FindingKind kind, ObjectClass cls, RegionSource source, std::int64_t frame, double time,
+                     const Box& box, float score) {
+  Finding f;
+  f.kind = kind;
+  f.cls = cls;
+  f.source = source;
+  f.frame = frame;
+  f.time = time;
+  f.box = box;
+  f.score = score;
+  return f;
 }
 
 std::string crop_name(const FileVerification& file, const Finding& f, std::size_t n) {
@@ -144,13 +158,7 @@ void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time
   for (const Detection& d : detector_.detect(frame)) {
     if (d.source == RegionSource::Context) continue;
     ++out.detections[static_cast<std::size_t>(d.cls)];
-    Finding f;
-    f.cls = d.cls;
-    f.source = d.source;
-    f.frame = index;
-    f.time = time;
-    f.box = d.box;
-    f.score = d.score;
+    Finding f = make_finding(FindingKind::Exposed, d.cls, d.source, index, time, d.box, d.score);
     if (regions) {
       f.covered = covered_share(d.box, *regions, options_.styles);
       if (f.covered >= options_.covered_fraction) continue;
@@ -165,34 +173,26 @@ void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time
     std::vector<PixelRect> rects;
     rects.reserve(regions->size());
     for (const Region& r : *regions) rects.push_back(redact::hidden_rect(r.box, frame.width, frame.height));
-    std::vector<PixelRect> later;
     for (std::size_t k = 0; k < regions->size(); ++k) {
       if (rects[k].empty()) continue;
-      later.assign(rects.begin() + static_cast<std::ptrdiff_t>(k) + 1, rects.end());
       const Region& region = (*regions)[k];
-      const Readability m = measure_readability(frame, rects[k], options_.styles[static_cast<std::size_t>(region.cls)], later);
+      const Readability m = measure_readability(frame, rects[k], options_.styles[static_cast<std::size_t>(region.cls)],
+                                                std::span(rects).subspan(k + 1));
       if (m.samples == 0) continue;
       ++out.regions_checked;
       if (m.residual <= options_.max_residual) continue;
-      Finding f;
-      f.kind = FindingKind::Readable;
-      f.cls = region.cls;
-      f.source = region.source;
-      f.frame = index;
-      f.time = time;
-      f.box = region.box;
-      f.score = region.score;
+      Finding f = make_finding(FindingKind::Readable, region.cls, region.source, index, time, region.box, region.score);
       f.residual = m.residual;
       found.push_back(std::move(f));
     }
   }
   for (Finding& f : found) {
-    if (!options_.crops.empty()) save_crop(frame, f, f, out);
+    if (!options_.crops.empty()) save_crop(frame, f, out);
     out.findings.push_back(std::move(f));
   }
 }
 
-void Verifier::save_crop(const AVFrame& frame, const Finding& f, Finding& out, const FileVerification& file) {
+void Verifier::save_crop(const AVFrame& frame, Finding& f, const FileVerification& file) {
   // The finding at the centre of a crop twice its size (at least 64 px), on even coordinates for
   // subsampled chroma.
   const float w = std::max(64.0f, 2 * f.box.width()), h = std::max(64.0f, 2 * f.box.height());
@@ -208,8 +208,8 @@ void Verifier::save_crop(const AVFrame& frame, const Finding& f, Finding& out, c
   crop->crop_right = static_cast<std::size_t>(std::max(0, frame.width - (r.x + r.w)));
   crop->crop_bottom = static_cast<std::size_t>(std::max(0, frame.height - (r.y + r.h)));
   if (av_frame_apply_cropping(crop.get(), AV_FRAME_CROP_UNALIGNED) < 0) return;
-  out.crop = options_.crops / crop_name(file, f, file.findings.size());
-  media::encode_image(*crop, out.crop, {});
+  f.crop = options_.crops / crop_name(file, f, file.findings.size());
+  media::encode_image(*crop, f.crop, {});
 }
 
 nlohmann::json to_json(const FileVerification& v) {

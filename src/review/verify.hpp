@@ -81,7 +81,7 @@ class Verifier {
                      FileVerification& out);
   void check_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
                    FileVerification& out);
-  void save_crop(const AVFrame& frame, const Finding& f, Finding& out, const FileVerification& file);
+  void save_crop(const AVFrame& frame, Finding& f, const FileVerification& file);  // sets f.crop
 
   VerifyOptions options_;
   detect::FrameDetector detector_;

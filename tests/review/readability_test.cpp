@@ -2,6 +2,7 @@
 // redaction does not, whatever the pixel format; regions hidden later own their pixels.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -12,19 +13,17 @@ extern "C" {
 }
 
 #include "redact/redact_plan.hpp"
+#include "media/ffmpeg_util.hpp"
 #include "review/readability.hpp"
 
 namespace roadveil::review {
 namespace {
 
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using media::FramePtr;
 
 // A frame of every component filled with smooth shapes plus fine texture, like a face: detail at every scale.
 FramePtr textured(AVPixelFormat fmt, int w = 320, int h = 240) {
-  FramePtr f(av_frame_alloc());
+  FramePtr f = media::make_frame();
   f->format = fmt;
   f->width = w;
   f->height = h;
@@ -111,9 +110,9 @@ TEST(Readability, PixelsOfRegionsHiddenLaterBelongToThem) {
   r.apply(*f, a, style(redact::Style::Mosaic));
   r.apply(*f, b, style(redact::Style::Mosaic));
   EXPECT_GT(measure_readability(*f, a, style(redact::Style::Mosaic), {}).residual, 1.0);
-  EXPECT_LT(measure_readability(*f, a, style(redact::Style::Mosaic), {b}).residual, 0.01);
+  EXPECT_LT(measure_readability(*f, a, style(redact::Style::Mosaic), std::array{b}).residual, 0.01);
   // A region wholly hidden again by a later one promises nothing of its own: not measured.
-  EXPECT_EQ(measure_readability(*f, PixelRect{100, 80, 40, 40}, style(redact::Style::Mosaic), {b}).samples, 0);
+  EXPECT_EQ(measure_readability(*f, PixelRect{100, 80, 40, 40}, style(redact::Style::Mosaic), std::array{b}).samples, 0);
 }
 
 TEST(Readability, RegionsAtAndBeyondTheFrameEdgeAreClampedLikeTheRenderer) {
