@@ -46,8 +46,8 @@ struct ScheduleConfig {
   float min_search_scale = 0.5f;
   // The plate network needs the vehicle around a plate: a plate window is at least `plate_window_widths`
   // plate widths wide and half as high, scaled so the plate is `search_plate_width` detector pixels wide.
-  // Measured on 65 plates of the zoom clips (bench/zoom_clips): a window 2x the plate found 46-57 of them,
-  // 4x found 58-61 at the same detector cost (docs/eval.md, "Search windows").
+  // Measured on 65 plates of the zoom clips (bench/zoom_clips/plate_window_probe.cpp): windows 1.5-2x the
+  // plate found 23-58 of them, 4x found 57-63 (docs/eval.md, "Search windows between keyframes").
   float plate_window_widths = 4.0f;
   float search_plate_width = 32.0f;
   int max_misses = 1;          // an object not found in this many searches in a row is given up
