@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a built roadveil:
-#   1. Debian packages (compiler, CMake, FFmpeg libraries, JSON, CLI, logging, test libraries, ffmpeg for tests)
+#   1. Debian packages (compiler, CMake, FFmpeg libraries, JSON, CLI, logging, HTTP server, test libraries,
+#      ffmpeg and chromium for tests)
 #   2. ONNX Runtime's Linux x64 build from the npm package com.github.asus4.onnxruntime (checksum verified),
 #      extracted into third_party/onnxruntime (ignored by git). Skipped when ONNXRUNTIME_ROOT names another install.
-#   3. CMake configure + build into build/.
+#   3. playwright-core from npm for the browser test (tests/browser, pinned by its package-lock.json)
+#   4. CMake configure + build into build/.
 # Options: --no-apt (skip step 1), --no-build (skip step 3). Environment: BUILD_DIR, BUILD_TYPE, CMAKE_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +22,14 @@ done
 
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
-  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev time)
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev time
+  chromium)  # the browser test of roadveil review (driven by playwright-core from npm)
 
 if [ "$DO_APT" = 1 ]; then
   missing=()
-  # npm only fetches ONNX Runtime; a Node.js installed outside Debian's packages brings its own.
+  # npm fetches ONNX Runtime and the browser test's driver; a Node.js installed outside Debian's packages
+  # brings its own.
   command -v npm >/dev/null 2>&1 || missing+=(npm)
   for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -66,6 +70,13 @@ else
   ln -sf libonnxruntime.so "$ORT_DIR/lib/libonnxruntime.so.1"
   touch "$ORT_DIR/.installed-$ORT_NPM_VERSION"
   echo "setup: ONNX Runtime installed in $ORT_DIR"
+fi
+
+# playwright-core for the browser test, pinned by tests/browser/package-lock.json (drives Debian's chromium;
+# it downloads no browser of its own).
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "setup: installing playwright-core for the browser test (npm ci)"
+  (cd tests/browser && npm ci --silent --no-audit --no-fund)
 fi
 
 if [ "$DO_BUILD" = 1 ]; then

@@ -17,6 +17,7 @@ void add_compare_command(CLI::App& app, Action& action);
 void add_dataset_command(CLI::App& app, Action& action);
 void add_verify_command(CLI::App& app, Action& action);
 void add_review_queue_command(CLI::App& app, Action& action);
+void add_review_command(CLI::App& app, Action& action);
 
 // `--json FILE`: the report to FILE, or to standard output for "-". Throws Error when it cannot be written.
 void write_json_report(const nlohmann::json& j, const std::string& path);

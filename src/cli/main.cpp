@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   cli::add_dataset_command(app, action);
   cli::add_verify_command(app, action);
   cli::add_review_queue_command(app, action);
+  cli::add_review_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -168,6 +168,17 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
   }
 }
 
+void InputFile::seek(std::int64_t pts) {
+  const int err = pts == INT64_MIN ? avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0)
+                                   : av_seek_frame(format_, video_index_, pts, AVSEEK_FLAG_BACKWARD);
+  if (err < 0 && pts != INT64_MIN) avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0);
+  avcodec_flush_buffers(decoder_.get());
+  av_packet_unref(pending_.get());
+  draining_ = ended_ = false;
+  last_pts_ = AV_NOPTS_VALUE;
+  last_duration_ = 0;
+}
+
 bool InputFile::damaged() const {
   if (decode_errors_ > 0 || read_error_) return true;
   // Containers with an index (MP4, MKV) know their frame count: fewer decoded means the data ran out.

@@ -41,6 +41,10 @@ class InputFile {
   // decodes still gets rendered.
   ReadResult read(AVFrame* frame, AVPacket* packet);
 
+  // Moves to the last keyframe at or before `pts` (video time base), or the start for INT64_MIN, and
+  // empties the decoder: the next read() decodes from there. For random access (the review server).
+  void seek(std::int64_t pts);
+
   AVFormatContext* format_context() const { return format_; }
   const AVStream* video_stream() const { return format_->streams[video_index_]; }
   int video_index() const { return video_index_; }

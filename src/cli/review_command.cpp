@@ -1,0 +1,37 @@
+// `roadveil review INPUT --regions FILE [--port N] [--host H] [--frame N] [--reviewer NAME]`: the browser
+// editor for a regions file (review/review_server.hpp, docs/review.md).
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "review/review_server.hpp"
+
+namespace roadveil::cli {
+
+void add_review_command(CLI::App& app, Action& action) {
+  auto* cmd = app.add_subcommand("review", "Check and correct the regions of a video or photo in the browser; every change is saved to the regions file at once, for render");
+  struct State {
+    std::string input, regions;
+    review::ReviewServerOptions options;
+  };
+  auto state = std::make_shared<State>();
+  if (const char* user = std::getenv("USER")) state->options.reviewer = user;
+  cmd->add_option("input", state->input, "The original (unredacted) video or photo")->required();
+  cmd->add_option("--regions", state->regions, "The regions file written by anonymize --detections (edited in place)")->required();
+  cmd->add_option("--port", state->options.port, "Port to listen on (0: any free port)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--host", state->options.host, "Address to listen on: the page shows unredacted frames, keep it local")->capture_default_str();
+  cmd->add_option("--frame", state->options.start_frame, "Open at this frame (default: the top of the review queue)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--reviewer", state->options.reviewer, "Your name, recorded with every change (default: $USER)");
+  cmd->callback([state, &action] {
+    action = [state] {
+      review::ReviewServer server(state->input, state->regions, state->options);
+      server.bind();
+      std::cout << "roadveil review: open " << server.url() << " (Ctrl+C stops; every change is saved to "
+                << state->regions << " at once)" << std::endl;
+      server.run();
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace roadveil::cli

@@ -1,0 +1,218 @@
+#include "review/review_server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "core/error.hpp"
+#include "media/frame_seeker.hpp"
+#include "media/image_file.hpp"
+#include "redact/redact_plan.hpp"
+#include "review/edit_session.hpp"
+#include "review/queue.hpp"
+#include "review/web_assets.hpp"
+
+namespace roadveil::review {
+
+using nlohmann::json;
+
+struct ReviewServer::State {
+  std::filesystem::path input, regions;
+  ReviewServerOptions options;
+  std::optional<media::FrameSeeker> video;  // absent for a photo
+  media::FramePtr photo;
+  std::unique_ptr<EditSession> session;
+  std::mutex decode_mutex, edit_mutex;  // one decoder; edits applied one at a time
+  redact::Redactor redactor;            // under decode_mutex
+  httplib::Server server;
+  int port = 0;
+};
+
+namespace {
+
+void send_json(httplib::Response& res, const json& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+std::string reviewer_of(const json& body, const httplib::Request& req) {
+  if (body.is_object() && body.contains("reviewer") && body["reviewer"].is_string()) return body["reviewer"].get<std::string>();
+  return req.get_header_value("X-Reviewer");
+}
+
+}  // namespace
+
+ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesystem::path& regions, ReviewServerOptions options)
+    : state_(std::make_unique<State>()) {
+  auto& s = *state_;
+  s.input = input;
+  s.regions = regions;
+  s.options = std::move(options);
+  std::vector<std::int64_t> timestamps;
+  int width = 0, height = 0;
+  if (media::is_image_path(input)) {
+    s.photo = media::decode_image(input);
+    timestamps = {0};
+    width = s.photo->width;
+    height = s.photo->height;
+  } else {
+    s.video.emplace(input);
+    timestamps = s.video->timestamps();
+    width = s.video->video().width;
+    height = s.video->video().height;
+  }
+  s.session = std::make_unique<EditSession>(regions, input, std::move(timestamps), width, height);
+  if (s.options.start_frame >= s.session->frame_count())
+    throw Error(input.string() + ": --frame " + std::to_string(s.options.start_frame) + " is outside the video (frames 0-" +
+                std::to_string(s.session->frame_count() - 1) + ")");
+
+  for (const WebAsset& asset : web_assets()) {
+    const std::string path(asset.path);
+    auto serve = [asset](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(asset.body), std::string(asset.mime).c_str());
+      res.set_header("Cache-Control", "no-cache");
+    };
+    s.server.Get(path, serve);
+    if (path == "/index.html") s.server.Get("/", serve);
+  }
+
+  s.server.Get("/api/session", [this](const httplib::Request&, httplib::Response& res) {
+    auto& s = *state_;
+    std::lock_guard lock(s.edit_mutex);
+    const auto& info = s.session->info();
+    send_json(res, {{"input", s.input.string()},
+                    {"regions", s.regions.string()},
+                    {"type", info.video ? "video" : "image"},
+                    {"width", info.width},
+                    {"height", info.height},
+                    {"frame_rate", info.frame_rate},
+                    {"frame_count", s.session->frame_count()},
+                    {"reviewer", s.options.reviewer},
+                    {"start_frame", s.options.start_frame},
+                    {"revision", s.session->revision()}});
+  });
+  s.server.Get("/api/overview", [this](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(state_->edit_mutex);
+    send_json(res, state_->session->overview());
+  });
+  s.server.Get("/api/queue", [this](const httplib::Request&, httplib::Response& res) {
+    auto& s = *state_;
+    std::lock_guard lock(s.edit_mutex);
+    const std::vector<pipeline::RegionsEntry> entries{s.session->entry()};
+    const auto ranked = rank_frames(entries, {});
+    json list = json::array();
+    for (std::size_t i = 0; i < ranked.size() && i < static_cast<std::size_t>(s.options.queue_length); ++i)
+      list.push_back(to_json(ranked[i], entries.front()));
+    send_json(res, {{"queue", list}, {"revision", s.session->revision()}});
+  });
+  s.server.Get(R"(/api/frames/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(state_->edit_mutex);
+    try {
+      send_json(res, state_->session->frame(std::stoll(req.matches[1].str())));
+    } catch (const BadEdit& e) {
+      send_json(res, {{"error", e.what()}}, 404);
+    }
+  });
+  // The input's pixels of one frame as JPEG; ?hidden=1 renders its regions as `render` does by default.
+  s.server.Get(R"(/api/frames/(\d+)/image)", [this](const httplib::Request& req, httplib::Response& res) {
+    auto& s = *state_;
+    const std::int64_t index = std::stoll(req.matches[1].str());
+    if (index >= s.session->frame_count()) {
+      send_json(res, {{"error", "frame " + std::to_string(index) + " is outside the video"}}, 404);
+      return;
+    }
+    Regions hidden;
+    const bool preview = req.get_param_value("hidden") == "1";
+    if (preview) {
+      std::lock_guard lock(s.edit_mutex);
+      const auto entry = s.session->entry();
+      if (const auto it = entry.frames.find(index); it != entry.frames.end()) hidden = it->second;
+    }
+    try {
+      std::lock_guard lock(s.decode_mutex);
+      media::FramePtr frame;
+      if (s.video) {
+        frame = s.video->frame(index);
+      } else {
+        frame = media::make_frame();
+        av_frame_ref(frame.get(), s.photo.get());
+      }
+      if (preview && !hidden.empty()) {
+        av_frame_make_writable(frame.get());
+        redact::ClassStyles styles;
+        styles[static_cast<int>(ObjectClass::Face)].shape = redact::Shape::Ellipse;
+        redact::redact_regions(s.redactor, *frame, hidden, styles);
+      }
+      const auto bytes = media::encode_picture(*frame, AV_CODEC_ID_MJPEG, {.jpeg_qscale = 3}, s.input.string());
+      res.set_content(std::string(bytes.begin(), bytes.end()), "image/jpeg");
+      if (!preview) res.set_header("Cache-Control", "max-age=3600");  // the input's pixels never change
+    } catch (const Error& e) {
+      send_json(res, {{"error", e.what()}}, 500);
+    }
+  });
+  auto edit_route = [this](bool undo) {
+    return [this, undo](const httplib::Request& req, httplib::Response& res) {
+      json body;
+      try {
+        body = json::parse(req.body);
+      } catch (const json::exception&) {
+        send_json(res, {{"error", "the request body is not JSON"}}, 400);
+        return;
+      }
+      const std::string reviewer = reviewer_of(body, req);
+      std::lock_guard lock(state_->edit_mutex);
+      try {
+        json result = undo ? state_->session->undo(reviewer) : state_->session->apply(body.value("edit", json()), reviewer);
+        spdlog::info("{} by {}: revision {}", undo ? "undo" : body["edit"].value("op", "edit"), reviewer, result["revision"].get<std::int64_t>());
+        send_json(res, result);
+      } catch (const BadEdit& e) {
+        send_json(res, {{"error", e.what()}, {"revision", state_->session->revision()}}, 400);
+      } catch (const EditConflict& e) {
+        send_json(res, {{"error", e.what()}, {"revision", state_->session->revision()}}, 409);
+      } catch (const Error& e) {
+        send_json(res, {{"error", e.what()}, {"revision", state_->session->revision()}}, 500);
+      }
+    };
+  };
+  s.server.Post("/api/edit", edit_route(false));
+  s.server.Post("/api/undo", edit_route(true));
+}
+
+ReviewServer::~ReviewServer() = default;
+
+int ReviewServer::bind() {
+  auto& s = *state_;
+  // cpp-httplib's default sets SO_REUSEPORT, with which a second review on the same port would bind too and
+  // share the connections of the first: take the port alone (SO_REUSEADDR only, for quick restarts).
+  s.server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  if (s.options.port == 0) {
+    s.port = s.server.bind_to_any_port(s.options.host);
+    if (s.port < 0) throw Error("cannot listen on " + s.options.host + " (no free port?)");
+  } else {
+    if (!s.server.bind_to_port(s.options.host, s.options.port))
+      throw Error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
+                  ": the port is in use (another review?) or not allowed; choose another with --port, or --port 0 for any free one");
+    s.port = s.options.port;
+  }
+  return s.port;
+}
+
+std::string ReviewServer::url() const {
+  const auto& s = *state_;
+  const std::string host = s.options.host.find(':') != std::string::npos ? "[" + s.options.host + "]" : s.options.host;
+  std::string url = "http://" + host + ":" + std::to_string(s.port) + "/";
+  if (s.options.start_frame >= 0) url += "#frame=" + std::to_string(s.options.start_frame);
+  return url;
+}
+
+void ReviewServer::run() { state_->server.listen_after_bind(); }
+
+void ReviewServer::stop() { state_->server.stop(); }
+
+}  // namespace roadveil::review
