@@ -6,6 +6,7 @@
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
+#include "review/contact_sheet.hpp"
 #include "review/queue.hpp"
 #include "review/verify.hpp"
 
@@ -36,7 +37,7 @@ void add_review_queue_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("review-queue", "Rank the frames of anonymized videos by the risk that something is still exposed, for a person to check first");
   struct State {
     std::vector<std::string> regions, verify;
-    std::string budget = "5%", json_path;
+    std::string budget = "5%", json_path, contact_sheet;
     review::QueueOptions options;
   };
   auto state = std::make_shared<State>();
@@ -45,6 +46,7 @@ void add_review_queue_command(CLI::App& app, Action& action) {
   cmd->add_option("--budget", state->budget, "How many frames to queue: a share of all frames (5%) or a number (300)")->capture_default_str();
   cmd->add_option("--reach", state->options.reach_frames, "Frames before a track's first region and after its last where its object may still be visible")->check(CLI::Range(1, 10000))->capture_default_str();
   cmd->add_option("--json", state->json_path, "Write the queue as JSON to this file (- for stdout)");
+  cmd->add_option("--contact-sheet", state->contact_sheet, "Write pages of thumbnails of the queued frames (regions outlined, the spot to check in red, frame, time code, risk) to this folder: queue-001.png, ...");
   cmd->callback([state, &action] {
     action = [state] {
       auto& s = *state;
@@ -86,6 +88,12 @@ void add_review_queue_command(CLI::App& app, Action& action) {
         for (std::size_t i = 0; i < queued; ++i) list.push_back(review::to_json(ranked[i], entries[ranked[i].entry]));
         write_json_report({{"frames", total}, {"budget", budget}, {"with_reason", ranked.size()}, {"queue", std::move(list)}},
                           s.json_path);
+      }
+      if (!s.contact_sheet.empty()) {
+        const std::vector<review::QueuedFrame> top(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(queued));
+        const auto pages = review::write_contact_sheets(top, entries, s.contact_sheet);
+        if (s.json_path != "-")
+          std::cout << "contact sheet: " << pages.size() << " page" << (pages.size() == 1 ? "" : "s") << " in " << s.contact_sheet << "\n";
       }
       return kExitOk;
     };
