@@ -171,7 +171,7 @@ std::string file_identity(const std::filesystem::path& p) {
 }  // namespace
 
 void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<std::filesystem::path>& other_inputs,
-                                const std::filesystem::path& detections_path, bool mask) {
+                                const std::filesystem::path& detections_path, bool mask, bool audit) {
   std::map<std::string, std::pair<std::string, std::filesystem::path>> seen;  // identity -> (role, path)
   for (const Job& job : jobs) seen.emplace(file_identity(job.input), std::pair{"the input file", job.input});
   for (const auto& in : other_inputs) seen.emplace(file_identity(in), std::pair{"the input file", in});
@@ -186,12 +186,13 @@ void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<
   for (const Job& job : jobs) {
     claim("output", job.output);
     if (mask) claim("--mask output", pipeline::mask_path_for(job.output));
+    if (audit) claim("audit record", pipeline::audit_path_for(job.output));
   }
   if (!detections_path.empty()) claim("--detections file", detections_path);
 }
 
 int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
-             const std::string& detections_path, bool quiet, bool progress) {
+             const std::string& detections_path, bool quiet, bool progress, const pipeline::AuditContext* audit) {
   namespace fs = std::filesystem;
   for (const auto& e : plan_errors) std::cerr << "roadveil: error: " << e << "\n";
   std::unique_ptr<pipeline::RegionsWriter> writer;
@@ -215,6 +216,17 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       std::cerr << "roadveil: error: " << r.error << "\n";
       ++failed;
       continue;
+    }
+    if (audit) {
+      try {
+        const auto record = pipeline::make_audit_record(*audit, r);
+        pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
+        if (writer) writer->attach_audit(record.dump());
+      } catch (const std::exception& e) {
+        std::cerr << "roadveil: error: " << job.output.string() << ": the audit record could not be written: " << e.what() << "\n";
+        ++failed;
+        continue;
+      }
     }
     if (r.damaged) {
       ++failed;
@@ -248,10 +260,11 @@ void add_anonymize_command(CLI::App& app, Action& action) {
     SharedOptions shared;
     std::vector<std::string> inputs;
     std::string output, detections;
-    bool progress = false;
+    bool progress = false, no_audit = false;
   };
   auto state = std::make_shared<State>();
   cmd->add_option("inputs", state->inputs, "Videos, images (JPEG/PNG) or folders")->required();
+  cmd->add_flag("--no-audit", state->no_audit, "Write no audit record (OUTPUT.audit.json: hashes, models, settings, counts; docs/audit.md)");
   cmd->add_option("-o,--output", state->output, "Output file, or folder for several inputs / a folder")->required();
   cmd->add_option("--detections", state->detections, "Write the hidden regions of every frame to this JSON file");
   cmd->add_flag("--progress", state->progress, "Show progress and the summary even when stderr is not a terminal");
@@ -266,9 +279,10 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
       if (jobs.empty() && errors.empty()) throw Error("nothing to do");
-      check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask);
+      check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask, !state->no_audit);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
-      return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress);
+      const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, state->detections, false};
+      return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress, state->no_audit ? nullptr : &audit);
     };
   });
 }
@@ -279,10 +293,11 @@ void add_render_command(CLI::App& app, Action& action) {
     SharedOptions shared;
     std::vector<std::string> inputs;
     std::string output, regions;
-    bool progress = false;
+    bool progress = false, no_audit = false;
     std::unique_ptr<pipeline::RegionsFile> file;
   };
   auto state = std::make_shared<State>();
+  cmd->add_flag("--no-audit", state->no_audit, "Write no audit record (OUTPUT.audit.json: hashes, settings, counts, the review; docs/audit.md)");
   cmd->add_option("--regions", state->regions, "Detections file (from anonymize --detections)")->required();
   cmd->add_option("inputs", state->inputs, "The original videos, images or folders")->required();
   cmd->add_option("-o,--output", state->output, "Output file or folder")->required();
@@ -300,10 +315,11 @@ void add_render_command(CLI::App& app, Action& action) {
       state->shared.anonymize.progress = progress && tty;
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
-      check_outputs_are_distinct(jobs, {state->regions}, "", state->shared.anonymize.mask);
+      check_outputs_are_distinct(jobs, {state->regions}, "", state->shared.anonymize.mask, !state->no_audit);
       state->shared.anonymize.single_input = jobs.size() == 1 && errors.empty();
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
-      return run_jobs(jobs, errors, anonymizer, "", state->shared.quiet, progress);
+      const pipeline::AuditContext audit{"render", "", &state->shared.anonymize, state->regions, true};
+      return run_jobs(jobs, errors, anonymizer, "", state->shared.quiet, progress, state->no_audit ? nullptr : &audit);
     };
   });
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pipeline/anonymizer.hpp"
+#include "pipeline/audit_record.hpp"
 
 namespace roadveil::cli {
 
@@ -46,9 +47,11 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
 // Refuses a run in which any file written (an output, its --mask file, the detections file) is an input or
 // another file written: the same path, or the same file through a symbolic or hard link. Throws Error.
 void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<std::filesystem::path>& other_inputs,
-                                const std::filesystem::path& detections_path, bool mask);
+                                const std::filesystem::path& detections_path, bool mask, bool audit = false);
 
+// Runs the jobs; with `audit`, writes each finished output's audit record beside it (and into the regions
+// file's entry when the run writes one).
 int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
-             const std::string& detections_path, bool quiet, bool progress);
+             const std::string& detections_path, bool quiet, bool progress, const pipeline::AuditContext* audit);
 
 }  // namespace roadveil::cli

@@ -18,6 +18,7 @@ void add_dataset_command(CLI::App& app, Action& action);
 void add_verify_command(CLI::App& app, Action& action);
 void add_review_queue_command(CLI::App& app, Action& action);
 void add_review_command(CLI::App& app, Action& action);
+void add_audit_command(CLI::App& app, Action& action);
 
 // `--json FILE`: the report to FILE, or to standard output for "-". Throws Error when it cannot be written.
 void write_json_report(const nlohmann::json& j, const std::string& path);
@@ -27,6 +28,6 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;        // the command failed (one clear message printed)
 inline constexpr int kExitUsage = 2;          // wrong options
 inline constexpr int kExitPartialFailure = 3; // a folder run where some files failed and others succeeded
-inline constexpr int kExitFound = 4;          // verify: something exposed or readable was found
+inline constexpr int kExitFound = 4;          // verify: something exposed or readable was found; audit: a check failed
 
 }  // namespace roadveil::cli

@@ -4,11 +4,12 @@
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
+#include "pipeline/audit_record.hpp"
 
 int main(int argc, char** argv) {
   using namespace roadveil;
   CLI::App app{"roadveil: hide faces and licence plates in dashcam and street video and photos"};
-  app.set_version_flag("--version", "roadveil 0.1.0");
+  app.set_version_flag("--version", std::string("roadveil ") + pipeline::kRoadveilVersion);
   app.require_subcommand(1);
   cli::Action action;
   cli::add_anonymize_command(app, action);
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   cli::add_verify_command(app, action);
   cli::add_review_queue_command(app, action);
   cli::add_review_command(app, action);
+  cli::add_audit_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,6 @@
 // `roadveil verify OUTPUT... [--regions FILE]`: run the detectors on finished files and report what is
 // still exposed or readable (review/verify.hpp). Exit 0: nothing found; 4: something found.
+#include <fstream>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,6 +8,9 @@
 
 #include "cli/anonymize_options.hpp"
 #include "cli/command.hpp"
+#include "core/sha256.hpp"
+#include "pipeline/audit_record.hpp"
+#include "core/utc_time.hpp"
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "review/verify.hpp"
@@ -61,6 +65,39 @@ void print_summary(const review::FileVerification& v) {
   }
 }
 
+// Adds what verify found to the file's audit record (OUTPUT.audit.json), when there is one for these bytes.
+void record_in_audit(const review::FileVerification& v, const nlohmann::json& settings) {
+  const auto path = pipeline::audit_path_for(v.file);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  nlohmann::json record;
+  {
+    std::ifstream in(path);
+    record = nlohmann::json::parse(in, nullptr, false);
+  }
+  if (!record.is_object() || record.value("format", "") != "roadveil-audit" || !record.contains("output")) {
+    spdlog::warn("{}: not an audit record; the verify result is not recorded in it", path.string());
+    return;
+  }
+  if (record["output"].value("sha256", "") != sha256_file_hex(v.file)) {
+    spdlog::warn("{}: describes other bytes than {}; the verify result is not recorded in it", path.string(), v.file.string());
+    return;
+  }
+  std::int64_t exposed = 0, readable = 0;
+  for (const auto& f : v.findings) ++(f.kind == review::FindingKind::Exposed ? exposed : readable);
+  record["verify"] = {{"at", utc_time_text(std::chrono::system_clock::now())},
+                      {"settings", settings},
+                      {"frames", v.frames},
+                      {"frames_checked", v.frames_checked},
+                      {"regions_checked", v.regions_checked},
+                      {"exposed", exposed},
+                      {"readable", readable},
+                      {"found", exposed + readable},
+                      {"summary", fmt::format("{} of {} frames checked: {} exposed, {} readable{}", v.frames_checked, v.frames,
+                                              exposed, readable, v.damaged ? " (DAMAGED)" : "")}};
+  pipeline::write_audit_record(path, record);
+}
+
 }  // namespace
 
 void add_verify_command(CLI::App& app, Action& action) {
@@ -73,6 +110,7 @@ void add_verify_command(CLI::App& app, Action& action) {
     std::vector<std::string> files;
     std::string regions, json_path, crops;
     review::VerifyOptions verify;
+    bool no_audit = false;
   };
   auto state = std::make_shared<State>();
   state->shared.quality = "max";  // the most sensitive preset: what verify finds, anonymize could have missed
@@ -83,6 +121,7 @@ void add_verify_command(CLI::App& app, Action& action) {
   cmd->add_option("--every", state->verify.every, "Check every n-th frame (1: all)")->check(CLI::Range(1, 100000))->capture_default_str();
   cmd->add_option("--json", state->json_path, "Write the findings as JSON to this file (- for stdout)");
   cmd->add_option("--crops", state->crops, "Save a PNG of each finding in this folder");
+  cmd->add_flag("--no-audit", state->no_audit, "Do not add the result to the file's audit record (FILE.audit.json, when there is one)");
   cmd->add_option("--covered", state->verify.covered_fraction, "Share of a detection inside hidden regions for it to count as hidden")->check(CLI::Range(0.05, 1.0))->capture_default_str();
   cmd->add_option("--max-residual", state->verify.max_residual, "Detail (mean 8-bit levels) a hidden region may keep beyond its style")->check(CLI::Range(0.0, 255.0))->capture_default_str();
   state->shared.add_detection(*cmd);
@@ -101,6 +140,12 @@ void add_verify_command(CLI::App& app, Action& action) {
       s.verify.crops = s.crops;
       review::Verifier verifier(s.verify);
       nlohmann::json report = {{"files", nlohmann::json::array()}};
+      report["settings"] = {{"quality", s.shared.quality},
+                            {"every", s.verify.every},
+                            {"covered", s.verify.covered_fraction},
+                            {"max_residual", s.verify.max_residual},
+                            {"style", s.shared.style},
+                            {"mosaic_blocks", s.shared.anonymize.styles[0].mosaic_blocks}};
       bool found = false;
       for (const auto& file : files) {
         const pipeline::RegionsEntry* entry = nullptr;
@@ -112,13 +157,8 @@ void add_verify_command(CLI::App& app, Action& action) {
         found = found || !v.findings.empty();
         if (s.json_path != "-" && !s.shared.quiet) print_summary(v);
         report["files"].push_back(review::to_json(v));
+        if (!s.no_audit) record_in_audit(v, report["settings"]);
       }
-      report["settings"] = {{"quality", s.shared.quality},
-                            {"every", s.verify.every},
-                            {"covered", s.verify.covered_fraction},
-                            {"max_residual", s.verify.max_residual},
-                            {"style", s.shared.style},
-                            {"mosaic_blocks", s.shared.anonymize.styles[0].mosaic_blocks}};
       report["found"] = found;
       if (!s.json_path.empty()) write_json_report(report, s.json_path);
       return found ? kExitFound : kExitOk;

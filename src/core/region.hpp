@@ -26,6 +26,7 @@ enum class RegionSource : std::uint8_t {
   Manual,        // given by the user in a regions file
   Head,          // a whole head (any side) found by the head detector
 };
+inline constexpr int kRegionSourceCount = 7;
 std::string_view to_string(RegionSource s);
 std::optional<RegionSource> region_source_from_string(std::string_view name);
 

@@ -78,17 +78,31 @@ bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_
   });
 }
 
+std::vector<ModelId> models_in_use(const DetectorConfig& config) {
+  std::vector<ModelId> out;
+  if (config.faces && config.face_network) out.push_back(ModelId::FaceYunet);
+  if (config.faces && config.heads.enabled) out.push_back(ModelId::HeadYolox);
+  if (config.plates) out.push_back(ModelId::PlateYolov9);
+  // Person boxes serve faces; vehicle boxes serve plates through the refine and guided passes.
+  if (config.context.enabled && (config.faces || (config.plates && (config.context.refine || config.context.guided_plates))))
+    out.push_back(ModelId::ContextYolox);
+  return out;
+}
+
 FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
-  if (!config.faces && !config.plates) return;
+  const auto models = models_in_use(config);
+  if (models.empty()) return;
   const auto dir = resolve_models_dir(config.models_dir);
   const RuntimeOptions runtime{config.threads};
-  if (config.faces && config.face_network) faces_ = std::make_unique<FaceNetwork>(locate_model(dir, ModelId::FaceYunet), runtime);
-  if (config.faces && config.heads.enabled) heads_ = std::make_unique<HeadNetwork>(locate_model(dir, ModelId::HeadYolox), runtime);
-  if (config.plates) plates_ = std::make_unique<PlateNetwork>(locate_model(dir, ModelId::PlateYolov9), runtime);
-  // Person boxes serve faces; vehicle boxes serve plates through the refine and guided passes.
-  if (config.context.enabled &&
-      (config.faces || (config.plates && (config.context.refine || config.context.guided_plates))))
-    context_ = std::make_unique<ContextNetwork>(locate_model(dir, ModelId::ContextYolox), runtime);
+  for (const ModelId id : models) {
+    const auto path = locate_model(dir, id);
+    switch (id) {
+      case ModelId::FaceYunet: faces_ = std::make_unique<FaceNetwork>(path, runtime); break;
+      case ModelId::HeadYolox: heads_ = std::make_unique<HeadNetwork>(path, runtime); break;
+      case ModelId::PlateYolov9: plates_ = std::make_unique<PlateNetwork>(path, runtime); break;
+      case ModelId::ContextYolox: context_ = std::make_unique<ContextNetwork>(path, runtime); break;
+    }
+  }
 }
 
 Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePass& pass) {

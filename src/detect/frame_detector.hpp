@@ -15,6 +15,7 @@
 
 #include "core/region.hpp"
 #include "detect/detectors.hpp"
+#include "detect/model_registry.hpp"
 
 namespace roadveil::detect {
 
@@ -106,6 +107,8 @@ struct DetectorConfig {
 //   video keyframes; max: balanced with the full plate pass on every keyframe and the 2x refine looks.
 enum class Quality { Fast, Balanced, Max };  // indexes apply_quality's preset table
 std::optional<Quality> quality_from_string(std::string_view name);
+// The networks a configuration runs (what FrameDetector loads), for the audit record.
+std::vector<ModelId> models_in_use(const DetectorConfig& config);
 void apply_quality(Quality q, DetectorConfig& config);
 
 // What a search around known objects looks for: the network that found each kind of object.

@@ -110,7 +110,11 @@ void redact_picture(AVFrame& picture, const Regions& regions, const redact::Clas
 }
 
 void count_regions(const Regions& regions, FileReport& report) {
-  for (const Region& r : regions) ++report.regions[static_cast<int>(r.cls)];
+  for (const Region& r : regions) {
+    ++report.regions[static_cast<int>(r.cls)];
+    ++report.regions_by_source[static_cast<int>(r.source)];
+  }
+  if (!regions.empty()) ++report.frames_with_regions;
 }
 
 }  // namespace

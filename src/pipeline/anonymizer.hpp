@@ -51,6 +51,8 @@ struct FileReport {
   std::int64_t frames_keyframes = 0;  // frames with the full detection
   std::int64_t frames_searched = 0;   // frames searched around known objects; tracking filled the others
   std::array<std::int64_t, kObjectClassCount> regions{};  // regions hidden, summed over frames
+  std::array<std::int64_t, kRegionSourceCount> regions_by_source{};
+  std::int64_t frames_with_regions = 0;
   std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
   double seconds = 0;
 };

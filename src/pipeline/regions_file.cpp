@@ -36,7 +36,17 @@ RegionsWriter::~RegionsWriter() {
   }
 }
 
+void RegionsWriter::finish_entry() {
+  if (entry_unclosed_) out_ << "}";
+  entry_unclosed_ = false;
+}
+
+void RegionsWriter::attach_audit(const std::string& record_json) {
+  if (entry_unclosed_) out_ << ", \"audit\": " << record_json;
+}
+
 void RegionsWriter::begin(const MediaEntryInfo& info) {
+  finish_entry();
   json head = {{"input", info.input.string()},
                {"output", info.output.string()},
                {"type", info.video ? "video" : "image"},
@@ -75,8 +85,9 @@ void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& r
 }
 
 void RegionsWriter::end(const std::string& status, std::int64_t frame_count) {
-  out_ << (any_frame_ ? "\n" : "") << "], \"frame_count\": " << frame_count << ", \"status\": " << json(status).dump() << "}";
+  out_ << (any_frame_ ? "\n" : "") << "], \"frame_count\": " << frame_count << ", \"status\": " << json(status).dump();
   entry_open_ = false;
+  entry_unclosed_ = true;
 }
 
 void RegionsWriter::fail(const std::string& error, std::int64_t frames_done) {
@@ -85,6 +96,7 @@ void RegionsWriter::fail(const std::string& error, std::int64_t frames_done) {
 
 void RegionsWriter::close() {
   fail("the run stopped before this file was complete", 0);
+  finish_entry();
   out_ << "\n]}\n";
   out_.close();
   if (!out_) throw Error(path_.string() + ": writing the detections file failed");

@@ -37,13 +37,18 @@ class RegionsWriter {
   // Ends the entry begun for a file that then failed (nothing when none is open), so that one failing file
   // of a folder run leaves the file valid: its entry says "failed: ERROR".
   void fail(const std::string& error, std::int64_t frames_done);
+  // Adds the audit record of the entry just ended (its output is hashed only once it is complete).
+  void attach_audit(const std::string& record_json);
   void close();
 
  private:
+  void finish_entry();
+
   std::filesystem::path path_, temp_;
   std::ofstream out_;
   int time_base_num_ = 1, time_base_den_ = 1;
   bool any_entry_ = false, any_frame_ = false, closed_ = false, entry_open_ = false;
+  bool entry_unclosed_ = false;  // ended, its closing brace not written yet (an audit record may follow)
 };
 
 struct RegionsEntry {

@@ -1,0 +1,209 @@
+#include "pipeline/audit_record.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "core/utc_time.hpp"
+#include "detect/model_registry.hpp"
+#include "media/image_file.hpp"
+#include "media/input_file.hpp"
+
+namespace roadveil::pipeline {
+
+using nlohmann::json;
+
+namespace {
+
+std::string_view style_name(redact::Style s) {
+  return s == redact::Style::Blur ? "blur" : s == redact::Style::Fill ? "fill" : "mosaic";
+}
+
+}  // namespace
+
+std::filesystem::path audit_path_for(const std::filesystem::path& output) {
+  return output.parent_path() / (output.filename().string() + ".audit.json");
+}
+
+json describe_media_file(const std::filesystem::path& path, std::int64_t frames_decoded) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw Error(path.string() + ": cannot read (" + ec.message() + ")");
+  json j = {{"path", path.string()}, {"sha256", sha256_file_hex(path)}, {"size", size}};
+  if (media::is_image_path(path)) {
+    j["type"] = "image";
+    j["frame_count"] = 1;
+    j["duration"] = 0.0;
+    return j;
+  }
+  media::InputFile file(path);
+  j["type"] = "video";
+  j["duration"] = std::round(file.video().duration_seconds * 1e6) / 1e6;
+  j["frame_count"] = frames_decoded >= 0 ? frames_decoded : file.video().frame_count;
+  j["width"] = file.video().width;
+  j["height"] = file.video().height;
+  return j;
+}
+
+json settings_json(const AnonymizeOptions& o, const std::string& quality) {
+  const auto& d = o.detector;
+  auto style = [](const redact::StyleOptions& s) {
+    return json{{"style", style_name(s.style)}, {"shape", s.shape == redact::Shape::Ellipse ? "ellipse" : "box"},
+                {"mosaic_blocks", s.mosaic_blocks}, {"min_block_px", s.min_block_px}, {"blur_strength", s.blur_strength}};
+  };
+  const char* codec = o.encode.codec == media::VideoCodecChoice::Hevc ? "hevc" : o.encode.codec == media::VideoCodecChoice::SameFamily ? "same" : "h264";
+  return {
+      {"quality", quality},
+      {"faces", d.faces},
+      {"plates", d.plates},
+      {"face_network", d.face_network},
+      {"face_threshold", d.face_threshold},
+      {"face_resolution", d.face_max_side},
+      {"plate_threshold", d.plate_threshold},
+      {"plate_resolution", d.plate_max_side},
+      {"head_network", d.heads.enabled},
+      {"head_threshold", d.heads.head_threshold},
+      {"head_resolution", d.heads.max_side},
+      {"body_regions", d.heads.body_regions},
+      {"body_threshold", d.heads.body_threshold},
+      {"context", d.context.enabled},
+      {"context_resolution", d.context.max_side},
+      {"guided_plates", d.context.guided_plates},
+      {"refine", d.context.refine},
+      {"window_min_head", d.context.window_min_head_px},
+      {"tracking", o.tracker.enabled},
+      {"max_gap", o.tracker.max_gap},
+      {"extend_forward", o.tracker.extend_forward},
+      {"extend_backward", o.tracker.extend_backward},
+      {"padding", o.padding.scale},
+      {"keyframes_seconds", o.schedule.keyframe_seconds},
+      {"detect_every", o.schedule.keyframe_interval},
+      {"search_every", o.schedule.search_every},
+      {"face_style", style(o.styles[static_cast<int>(ObjectClass::Face)])},
+      {"plate_style", style(o.styles[static_cast<int>(ObjectClass::Plate)])},
+      {"codec", codec},
+      {"crf", o.encode.crf},
+      {"preset", o.encode.preset},
+      {"jpeg_quality", o.image.jpeg_qscale},
+  };
+}
+
+json review_summary(const json& review) {
+  if (!review.is_object()) return nullptr;
+  std::map<std::string, json> people;
+  auto person = [&](const std::string& name) -> json& {
+    json& p = people[name];
+    if (p.is_null()) p = {{"name", name}, {"frames_reviewed", 0}, {"edits", 0}, {"first", nullptr}, {"last", nullptr}};
+    return p;
+  };
+  auto seen_at = [](json& p, const json& at) {
+    if (!at.is_string()) return;
+    if (p["first"].is_null() || at.get<std::string>() < p["first"].get<std::string>()) p["first"] = at;
+    if (p["last"].is_null() || at.get<std::string>() > p["last"].get<std::string>()) p["last"] = at;
+  };
+  const json reviewed = review.value("reviewed", json::array());
+  for (const json& m : reviewed) {
+    json& p = person(m.value("by", ""));
+    p["frames_reviewed"] = p["frames_reviewed"].get<int>() + 1;
+    seen_at(p, m.value("at", json()));
+  }
+  std::int64_t edits = 0, undone = 0, changed_frames = 0;
+  for (const json& e : review.value("edits", json::array())) {
+    ++edits;
+    if (e.contains("undone_by")) ++undone;
+    changed_frames += static_cast<std::int64_t>(e.value("changes", json::array()).size());
+    json& p = person(e.value("by", ""));
+    p["edits"] = p["edits"].get<int>() + 1;
+    seen_at(p, e.value("at", json()));
+  }
+  json list = json::array();
+  for (auto& [_, p] : people) list.push_back(p);
+  return {{"frames_reviewed", reviewed.size()}, {"edits", edits}, {"undone", undone},
+          {"frames_changed", changed_frames}, {"reviewers", list}};
+}
+
+json make_audit_record(const AuditContext& context, const FileReport& report, std::chrono::system_clock::time_point now) {
+  json record = {{"format", "roadveil-audit"}, {"version", 1}, {"created", utc_time_text(now)},
+                 {"roadveil", kRoadveilVersion}, {"command", context.command}};
+  record["input"] = describe_media_file(report.input);
+  record["output"] = describe_media_file(report.output, report.frames);
+  record["status"] = report.damaged ? "damaged" : "ok";
+  if (!report.warnings.empty()) record["warnings"] = report.warnings;
+
+  json models = json::array();
+  if (context.options && context.command == "anonymize") {
+    for (const detect::ModelId id : detect::models_in_use(context.options->detector)) {
+      const auto& spec = detect::model_spec(id);
+      // The loader refused any file whose checksum differs, so the registry's is the file's.
+      models.push_back({{"file", spec.relative_path}, {"sha256", spec.sha256}});
+    }
+  }
+  record["models"] = models;
+  if (context.options) {
+    json settings = settings_json(*context.options, context.quality);
+    if (context.command == "render") {  // nothing was detected: only how the regions were drawn and encoded
+      json drawn;
+      for (const char* key : {"face_style", "plate_style", "codec", "crf", "preset", "jpeg_quality"}) drawn[key] = settings[key];
+      settings = drawn;
+    }
+    record["settings"] = settings;
+  }
+
+  json by_class = json::object(), by_source = json::object();
+  std::int64_t total = 0;
+  for (int c = 0; c < kObjectClassCount; ++c) {
+    by_class[std::string(to_string(static_cast<ObjectClass>(c)))] = report.regions[c];
+    total += report.regions[c];
+  }
+  for (int s = 0; s < kRegionSourceCount; ++s)
+    if (report.regions_by_source[s]) by_source[std::string(to_string(static_cast<RegionSource>(s)))] = report.regions_by_source[s];
+  record["regions"] = {{"total", total}, {"frames_with_regions", report.frames_with_regions},
+                       {"by_class", by_class}, {"by_source", by_source}};
+
+  json regions_file = nullptr, review = nullptr;
+  if (!context.regions_file.empty()) {
+    regions_file = {{"path", context.regions_file.string()},
+                    {"role", context.regions_file_is_input ? "rendered" : "written by this run"}};
+    if (context.regions_file_is_input) {
+      regions_file["sha256"] = sha256_file_hex(context.regions_file);
+      // The review of what was rendered: the entry of this input in the regions file.
+      std::ifstream in(context.regions_file);
+      const json doc = json::parse(in, nullptr, false);
+      const auto file = RegionsFile::read(context.regions_file);
+      if (const RegionsEntry* e = file.find(report.input, true); e && doc.is_object() && doc.contains("entries")) {
+        const json& entry = doc["entries"][static_cast<std::size_t>(e - file.entries().data())];
+        if (entry.contains("review")) review = review_summary(entry["review"]);
+      }
+    }
+  }
+  record["regions_file"] = regions_file;
+  record["review"] = review;
+  record["verify"] = nullptr;
+  return record;
+}
+
+void write_audit_record(const std::filesystem::path& path, const json& record) {
+  const auto temp = path.parent_path() / ("." + path.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    if (!out) throw Error(path.string() + ": cannot write the audit record here");
+    out << record.dump(2) << "\n";
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      throw Error(path.string() + ": writing the audit record failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    throw Error(path.string() + ": cannot move the audit record into place");
+  }
+}
+
+}  // namespace roadveil::pipeline

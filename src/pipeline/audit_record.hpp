@@ -1,0 +1,46 @@
+#pragma once
+// The audit record: evidence of what was done to one output, written beside it as OUTPUT.audit.json (and
+// into its regions file entry when the run writes one). What went in and came out (SHA-256, size, duration,
+// frames), which roadveil and which model files (SHA-256), every setting in force, what was hidden (per class
+// and per region source), and, when they happen later, the review of the regions file that was rendered and
+// the result of `verify`. `roadveil audit` checks a record against the files. Format: docs/audit.md.
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "pipeline/anonymizer.hpp"
+
+namespace roadveil::pipeline {
+
+inline constexpr const char* kRoadveilVersion = "0.1.0";
+
+// OUTPUT.audit.json
+std::filesystem::path audit_path_for(const std::filesystem::path& output);
+
+// {"path", "sha256", "size", "type", "duration", "frame_count"} of a media file (frames: the container's
+// count, or `frames_decoded` when given). Throws Error naming the file when it cannot be read.
+nlohmann::json describe_media_file(const std::filesystem::path& path, std::int64_t frames_decoded = -1);
+
+// Every option in force that the command line can set (the rest is fixed by the version).
+nlohmann::json settings_json(const AnonymizeOptions& options, const std::string& quality);
+
+struct AuditContext {
+  std::string command;                      // "anonymize" or "render"
+  std::string quality;                      // --quality (anonymize)
+  const AnonymizeOptions* options = nullptr;
+  std::filesystem::path regions_file;       // written by this run (anonymize --detections) or rendered (render)
+  bool regions_file_is_input = false;       // render: the file rendered, hashed now
+};
+
+// The record of one finished output. The review section comes from the rendered regions file's entry.
+nlohmann::json make_audit_record(const AuditContext& context, const FileReport& report,
+                                 std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
+
+// Summary of an entry's "review" section: frames reviewed, reviewers with their frames and edits, times.
+nlohmann::json review_summary(const nlohmann::json& review_section);
+
+// Writes `record` to `path` through a temporary file renamed when complete. Throws Error.
+void write_audit_record(const std::filesystem::path& path, const nlohmann::json& record);
+
+}  // namespace roadveil::pipeline

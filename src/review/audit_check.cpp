@@ -1,0 +1,281 @@
+#include "review/audit_check.hpp"
+
+#include <cmath>
+#include <fstream>
+
+extern "C" {
+#include <libswscale/swscale.h>
+}
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "detect/model_registry.hpp"
+#include "media/image_file.hpp"
+#include "media/input_file.hpp"
+#include "pipeline/regions_file.hpp"
+#include "redact/redact_plan.hpp"
+
+namespace roadveil::review {
+
+using nlohmann::json;
+
+namespace {
+
+// A path recorded relative to where the run was started: as given, else beside the record.
+std::filesystem::path locate(const std::string& recorded, const std::filesystem::path& record_path) {
+  std::error_code ec;
+  if (std::filesystem::exists(recorded, ec)) return recorded;
+  const auto beside = record_path.parent_path() / std::filesystem::path(recorded).filename();
+  if (std::filesystem::exists(beside, ec)) return beside;
+  return recorded;
+}
+
+AuditCheck check_file(const std::string& what, const json& recorded, const std::filesystem::path& path) {
+  AuditCheck c{what};
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    c.detail = path.string() + ": not found";
+    return c;
+  }
+  const std::string sha = sha256_file_hex(path);
+  const std::string want = recorded.value("sha256", "");
+  c.ok = sha == want;
+  c.detail = path.string() + (c.ok ? ": SHA-256 matches" : ": SHA-256 is " + sha + ", the record says " + want);
+  return c;
+}
+
+redact::StyleOptions style_from(const json& s) {
+  redact::StyleOptions o;
+  if (!s.is_object()) return o;
+  const std::string style = s.value("style", "mosaic");
+  o.style = style == "blur" ? redact::Style::Blur : style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+  o.shape = s.value("shape", "box") == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
+  o.mosaic_blocks = s.value("mosaic_blocks", o.mosaic_blocks);
+  o.min_block_px = s.value("min_block_px", o.min_block_px);
+  o.blur_strength = s.value("blur_strength", o.blur_strength);
+  return o;
+}
+
+// Frames as 8-bit luma, whatever their format, through one cached converter per source.
+class GrayConverter {
+ public:
+  ~GrayConverter() { sws_freeContext(sws_); }
+  const std::vector<std::uint8_t>& operator()(const AVFrame& f) {
+    sws_ = sws_getCachedContext(sws_, f.width, f.height, static_cast<AVPixelFormat>(f.format), f.width, f.height,
+                                AV_PIX_FMT_GRAY8, SWS_POINT, nullptr, nullptr, nullptr);
+    if (!sws_) throw Error("cannot convert a frame of this pixel format for comparison");
+    gray_.resize(static_cast<std::size_t>(f.width) * f.height);
+    std::uint8_t* dst[4] = {gray_.data(), nullptr, nullptr, nullptr};
+    int stride[4] = {f.width, 0, 0, 0};
+    sws_scale(sws_, f.data, f.linesize, 0, f.height, dst, stride);
+    return gray_;
+  }
+
+ private:
+  SwsContext* sws_ = nullptr;
+  std::vector<std::uint8_t> gray_;
+};
+
+double mean_abs_diff(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b, int width, const PixelRect& r) {
+  double sum = 0;
+  for (int y = r.y; y < r.y + r.h; ++y)
+    for (int x = r.x; x < r.x + r.w; ++x) sum += std::abs(int(a[y * width + x]) - int(b[y * width + x]));
+  return r.empty() ? 0 : sum / (static_cast<double>(r.w) * r.h);
+}
+
+struct HiddenAreaTally {
+  std::int64_t frames = 0, regions = 0, reproduced = 0;
+  std::string first_failure;
+};
+
+// Compares one output frame with the input frame re-rendered with `regions`.
+void compare_frame(std::int64_t index, const AVFrame& input, const AVFrame& output, const Regions& regions,
+                   const redact::ClassStyles& styles, redact::Redactor& redactor, GrayConverter& gray_in,
+                   GrayConverter& gray_expected, GrayConverter& gray_out, HiddenAreaTally& tally) {
+  ++tally.frames;
+  if (regions.empty()) return;
+  media::FramePtr expected = media::make_frame();
+  av_frame_ref(expected.get(), &input);
+  if (av_frame_make_writable(expected.get()) < 0) throw std::bad_alloc();
+  redact::redact_regions(redactor, *expected, regions, styles);
+  const auto& in = gray_in(input);
+  const auto& ex = gray_expected(*expected);
+  const auto& out = gray_out(output);
+  for (const Region& r : regions) {
+    const PixelRect rect = redact::hidden_rect(r.box, input.width, input.height);
+    if (rect.empty()) continue;
+    ++tally.regions;
+    const double hiding = mean_abs_diff(in, ex, input.width, rect);
+    const double off = mean_abs_diff(out, ex, input.width, rect);
+    if (off <= kAuditCodecNoise || off <= kAuditReproducedShare * hiding) {
+      ++tally.reproduced;
+    } else if (tally.first_failure.empty()) {
+      tally.first_failure = "frame " + std::to_string(index) + ", " + std::string(to_string(r.cls)) + " at " +
+                            std::to_string(rect.x) + "," + std::to_string(rect.y) + " " + std::to_string(rect.w) + "x" +
+                            std::to_string(rect.h) + ": the output differs from the re-render by " +
+                            std::to_string(static_cast<int>(std::lround(off))) + " levels, the hiding changed " +
+                            std::to_string(static_cast<int>(std::lround(hiding)));
+    }
+  }
+}
+
+AuditCheck check_hidden_area(const std::filesystem::path& input, const std::filesystem::path& output,
+                             const pipeline::RegionsEntry& entry, const redact::ClassStyles& styles) {
+  AuditCheck c{"hidden area"};
+  HiddenAreaTally tally;
+  redact::Redactor redactor;
+  GrayConverter gray_in, gray_expected, gray_out;
+  auto regions_at = [&](std::int64_t f) {
+    static const Regions none;
+    const auto it = entry.frames.find(f);
+    return it == entry.frames.end() ? none : it->second;
+  };
+  if (media::is_image_path(input)) {
+    const auto in = media::decode_image(input), out = media::decode_image(output);
+    if (in->width != out->width || in->height != out->height) {
+      c.detail = "the output's size differs from the input's";
+      return c;
+    }
+    compare_frame(0, *in, *out, regions_at(0), styles, redactor, gray_in, gray_expected, gray_out, tally);
+  } else {
+    media::InputFile in(input), out(output);
+    if (in.video().width != out.video().width || in.video().height != out.video().height) {
+      c.detail = "the output's size differs from the input's";
+      return c;
+    }
+    auto in_frame = media::make_frame(), out_frame = media::make_frame();
+    auto packet = media::make_packet();
+    auto next = [&](media::InputFile& f, AVFrame* frame) {
+      for (;;) {
+        const auto r = f.read(frame, packet.get());
+        av_packet_unref(packet.get());
+        if (r == media::ReadResult::VideoFrame) return true;
+        if (r == media::ReadResult::End) return false;
+      }
+    };
+    std::int64_t index = 0;
+    for (;; ++index) {
+      const bool a = next(in, in_frame.get()), b = next(out, out_frame.get());
+      if (a != b) {
+        c.detail = "the output has " + std::string(a ? "fewer" : "more") + " frames than the input (from frame " + std::to_string(index) + ")";
+        return c;
+      }
+      if (!a) break;
+      compare_frame(index, *in_frame, *out_frame, regions_at(index), styles, redactor, gray_in, gray_expected, gray_out, tally);
+    }
+  }
+  c.ok = tally.reproduced == tally.regions;
+  c.detail = std::to_string(tally.frames) + " frames, " + std::to_string(tally.reproduced) + " of " +
+             std::to_string(tally.regions) + " hidden regions reproduced by re-rendering the regions file" +
+             (tally.first_failure.empty() ? "" : "; first not reproduced: " + tally.first_failure);
+  return c;
+}
+
+}  // namespace
+
+bool AuditResult::passed() const {
+  return std::all_of(checks.begin(), checks.end(), [](const AuditCheck& c) { return c.ok || c.skipped; });
+}
+
+json AuditResult::to_json() const {
+  json list = json::array();
+  for (const auto& c : checks)
+    list.push_back({{"check", c.what}, {"result", c.skipped ? "skipped" : c.ok ? "ok" : "failed"}, {"detail", c.detail}});
+  return {{"record", record.string()}, {"passed", passed()}, {"checks", list}};
+}
+
+AuditResult check_audit_record(const std::filesystem::path& record_path, const AuditOptions& options) {
+  std::ifstream in(record_path);
+  if (!in) throw Error(record_path.string() + ": cannot open the audit record");
+  json record;
+  try {
+    record = json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(record_path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!record.is_object() || record.value("format", "") != "roadveil-audit" || !record.contains("output") || !record.contains("input"))
+    throw Error(record_path.string() + ": not a roadveil audit record (expected \"format\": \"roadveil-audit\")");
+  AuditResult result;
+  result.record = record_path;
+  const auto output = locate(record["output"].value("path", ""), record_path);
+  const auto input = options.input ? *options.input : locate(record["input"].value("path", ""), record_path);
+  result.checks.push_back(check_file("output", record["output"], output));
+  result.checks.push_back(check_file("input", record["input"], input));
+
+  std::optional<pipeline::RegionsEntry> entry;
+  const json& rf = record.value("regions_file", json());
+  if (rf.is_object()) {
+    const auto path = locate(rf.value("path", ""), record_path);
+    if (rf.contains("sha256")) {
+      result.checks.push_back(check_file("regions file", rf, path));
+    } else {
+      AuditCheck c{"regions file"};
+      std::error_code ec;
+      c.ok = std::filesystem::exists(path, ec);
+      c.detail = path.string() + (c.ok ? ": present (written by the run; it may have been reviewed since)" : ": not found");
+      result.checks.push_back(c);
+    }
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+      const auto file = pipeline::RegionsFile::read(path);
+      if (const auto* e = file.find(record["input"].value("path", ""), true)) entry = *e;
+    }
+  }
+
+  AuditCheck models{"models"};
+  const json recorded_models = record.value("models", json::array());
+  if (recorded_models.empty()) {
+    models.ok = true;
+    models.detail = "no network ran (rendered from a regions file)";
+  } else {
+    try {
+      const auto dir = detect::resolve_models_dir(options.models_dir);
+      models.ok = true;
+      for (const json& m : recorded_models) {
+        const auto path = dir / m.value("file", "");
+        std::error_code ec;
+        const std::string sha = std::filesystem::exists(path, ec) ? sha256_file_hex(path) : "missing";
+        if (sha != m.value("sha256", "")) {
+          models.ok = false;
+          models.detail += path.string() + (sha == "missing" ? ": not found; " : ": differs from the record; ");
+        }
+      }
+      if (models.ok) models.detail = std::to_string(recorded_models.size()) + " model files in " + dir.string() + " match";
+    } catch (const Error& e) {
+      models.skipped = true;
+      models.detail = std::string("not checked: ") + e.what();
+    }
+  }
+  result.checks.push_back(models);
+
+  if (options.rerender) {
+    AuditCheck hidden{"hidden area"};
+    if (!entry) {
+      hidden.skipped = true;
+      hidden.detail = "not checked: the run wrote no regions file (anonymize --detections makes the hidden area checkable)";
+    } else if (!result.checks[0].ok || !result.checks[1].ok) {
+      hidden.detail = "not checked: the input or output is not the recorded file";
+    } else {
+      redact::ClassStyles styles;
+      const json settings = record.value("settings", json::object());
+      styles[static_cast<int>(ObjectClass::Face)] = style_from(settings.value("face_style", json()));
+      styles[static_cast<int>(ObjectClass::Plate)] = style_from(settings.value("plate_style", json()));
+      try {
+        hidden = check_hidden_area(input, output, *entry, styles);
+      } catch (const Error& e) {
+        hidden.detail = e.what();
+      }
+    }
+    result.checks.push_back(hidden);
+  }
+  if (record.contains("verify") && record["verify"].is_object()) {
+    const json& v = record["verify"];
+    AuditCheck c{"verify (recorded)"};
+    c.ok = v.value("found", 1) == 0;
+    c.detail = v.value("summary", std::string("verify ran"));
+    result.checks.push_back(c);
+  }
+  return result;
+}
+
+}  // namespace roadveil::review

@@ -1,0 +1,148 @@
+// Audit records (issue #13 part 4): every output gets OUTPUT.audit.json with the hashes, models, settings and
+// counts; `roadveil audit` passes on the untouched files and fails, naming the check, when the output's
+// bytes change, when the rendered regions file changes, and when a regions file claims a region that the
+// output does not hide. verify adds its result to the record; render carries the review of its regions file.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+using nlohmann::json;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) { return run_command(kCli + " " + args + " --models " + quote(models_dir())); }
+json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return json::parse(in);
+}
+void write_json(const std::filesystem::path& p, const json& j) { std::ofstream(p) << j.dump(); }
+
+class Audit : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir = new TempDir;
+    ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+                " -t 1 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " + quote(*dir / "in.mp4"));
+    const auto r = run_cli("anonymize -q " + quote(*dir / "in.mp4") + " -o " + quote(*dir / "out.mp4") +
+                           " --detections " + quote(*dir / "regions.json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  static void TearDownTestSuite() {
+    delete dir;
+    dir = nullptr;
+  }
+  static CommandResult audit(const std::filesystem::path& record, const std::string& extra = "") {
+    return run_cli("audit " + quote(record) + " " + extra);
+  }
+  static TempDir* dir;
+};
+TempDir* Audit::dir = nullptr;
+
+TEST_F(Audit, TheRecordBesideTheOutputSaysWhatWentInAndCameOut) {
+  const json rec = read_json(*dir / "out.mp4.audit.json");
+  EXPECT_EQ(rec["format"], "roadveil-audit");
+  EXPECT_EQ(rec["command"], "anonymize");
+  EXPECT_EQ(rec["input"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(rec["output"]["frame_count"], 10);
+  EXPECT_EQ(rec["input"]["frame_count"], 10);
+  EXPECT_NEAR(rec["output"]["duration"].get<double>(), 1.0, 0.05);
+  EXPECT_EQ(rec["output"]["size"], std::filesystem::file_size(*dir / "out.mp4"));
+  EXPECT_GE(rec["models"].size(), 3u) << rec["models"].dump();
+  for (const auto& m : rec["models"]) EXPECT_EQ(m["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(rec["settings"]["quality"], "balanced");
+  EXPECT_EQ(rec["settings"]["face_style"]["style"], "mosaic");
+  EXPECT_GT(rec["regions"]["by_class"]["face"].get<int>(), 10) << "several faces on 10 frames";
+  EXPECT_TRUE(rec["regions"]["by_source"].is_object());
+  // The regions file's entry carries the same record.
+  const json regions = read_json(*dir / "regions.json");
+  EXPECT_EQ(regions["entries"][0]["audit"]["output"]["sha256"], rec["output"]["sha256"]);
+}
+
+TEST_F(Audit, PassesOnTheUntouchedFilesAndReproducesTheHiddenArea) {
+  const auto r = audit(*dir / "out.mp4.audit.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("PASSED"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("hidden regions reproduced"), std::string::npos) << r.output;
+  // The output itself may be named instead of its record.
+  EXPECT_EQ(audit(*dir / "out.mp4").exit_code, 0);
+}
+
+TEST_F(Audit, AChangedOutputFailsItsHash) {
+  std::filesystem::copy_file(*dir / "out.mp4", *dir / "changed.mp4");
+  json rec = read_json(*dir / "out.mp4.audit.json");
+  rec["output"]["path"] = (*dir / "changed.mp4").string();
+  write_json(*dir / "changed.mp4.audit.json", rec);
+  { std::ofstream(*dir / "changed.mp4", std::ios::app) << "x"; }
+  const auto r = audit(*dir / "changed.mp4.audit.json");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  output"), std::string::npos) << r.output;
+}
+
+TEST_F(Audit, ARegionTheOutputDoesNotHideIsFound) {
+  // A regions file that claims a face region on frame 3 where the output shows the picture.
+  json regions = read_json(*dir / "regions.json");
+  json& frames = regions["entries"][0]["frames"];
+  json extra = {{"class", "face"}, {"box", {20, 200, 140, 330}}, {"score", 1.0}, {"source", "manual"}};
+  bool placed = false;
+  for (auto& f : frames)
+    if (f["frame"] == 3) f["regions"].push_back(extra), placed = true;
+  if (!placed) frames.push_back({{"frame", 3}, {"pts", 3 * 1280}, {"regions", {extra}}});
+  write_json(*dir / "claimed.json", regions);
+  json rec = read_json(*dir / "out.mp4.audit.json");
+  rec["regions_file"]["path"] = (*dir / "claimed.json").string();
+  write_json(*dir / "claimed.audit.json", rec);
+  const auto r = audit(*dir / "claimed.audit.json");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("first not reproduced: frame 3, face at 20,200"), std::string::npos) << r.output;
+}
+
+TEST_F(Audit, RenderRecordsTheRegionsFileAndItsReviewAndVerifyAddsItsResult) {
+  json regions = read_json(*dir / "regions.json");
+  regions["entries"][0]["review"] = {{"reviewed", {{{"frame", 2}, {"by", "ana"}, {"at", "2026-12-02T11:00:00Z"}}}},
+                                     {"edits", json::array()}};
+  write_json(*dir / "reviewed.json", regions);
+  auto r = run_command(kCli + " render -q --regions " + quote(*dir / "reviewed.json") + " " + quote(*dir / "in.mp4") +
+                       " -o " + quote(*dir / "rendered.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  json rec = read_json(*dir / "rendered.mp4.audit.json");
+  EXPECT_EQ(rec["command"], "render");
+  EXPECT_EQ(rec["models"].size(), 0u);
+  EXPECT_EQ(rec["regions_file"]["role"], "rendered");
+  EXPECT_EQ(rec["review"]["frames_reviewed"], 1);
+  EXPECT_EQ(rec["review"]["reviewers"][0]["name"], "ana");
+  r = audit(*dir / "rendered.mp4.audit.json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  r = run_cli("verify -q " + quote(*dir / "rendered.mp4") + " --regions " + quote(*dir / "reviewed.json") + " --every 5");
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 4) << r.output;
+  rec = read_json(*dir / "rendered.mp4.audit.json");
+  ASSERT_TRUE(rec["verify"].is_object()) << rec.dump();
+  EXPECT_EQ(rec["verify"]["frames_checked"], 2);
+  EXPECT_EQ(rec["verify"]["found"].get<int>(), (r.exit_code == 4) ? rec["verify"]["found"].get<int>() : 0);
+
+  // Editing the rendered regions file afterwards breaks the record's evidence.
+  regions["entries"][0]["frames"] = json::array();
+  write_json(*dir / "reviewed.json", regions);
+  r = audit(*dir / "rendered.mp4.audit.json");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  regions file"), std::string::npos) << r.output;
+}
+
+TEST_F(Audit, NoAuditWritesNoRecordAndTheRecordCollidesWithNoOtherFile) {
+  const auto r = run_cli("anonymize -q --no-audit " + quote(*dir / "in.mp4") + " -o " + quote(*dir / "plain.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir / "plain.mp4.audit.json"));
+  // A run whose detections file would be an output's audit record is refused before anything is written.
+  const auto refused = run_cli("anonymize -q " + quote(*dir / "in.mp4") + " -o " + quote(*dir / "o.mp4") + " --detections " +
+                               quote(*dir / "o.mp4.audit.json"));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("is the audit record"), std::string::npos) << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(*dir / "o.mp4"));
+}
+
+}  // namespace
