@@ -128,6 +128,8 @@ json review_summary(const json& review) {
 json make_audit_record(const AuditContext& context, const FileReport& report, std::chrono::system_clock::time_point now) {
   json record = {{"format", "roadveil-audit"}, {"version", 1}, {"created", utc_time_text(now)},
                  {"roadveil", kRoadveilVersion}, {"command", context.command}};
+  std::error_code ec;
+  record["cwd"] = std::filesystem::current_path(ec).string();  // relative paths below are from here
   record["input"] = describe_media_file(report.input);
   record["output"] = describe_media_file(report.output, report.frames);
   record["status"] = report.damaged ? "damaged" : "ok";
