@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace roadveil::review {
 
 struct AuditCheck {
+  explicit AuditCheck(std::string name) : what(std::move(name)) {}
   std::string what;    // "output", "input", "regions file", "models", "hidden area"
   bool ok = false;
   bool skipped = false;  // could not be checked (said why in detail); not a failure

@@ -142,7 +142,8 @@ test('open, navigate, add, resize, move a track, delete, undo, review, extend', 
   assert.equal(edits().at(-1).by, 'alice');
   assert.match(edits().at(-1).at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
-  // Resize: the new box is selected; drag its bottom-right corner.
+  // Resize: the new box (index 1) is selected; drag its bottom-right corner.
+  await page.waitForSelector('#canvas[data-selected="1"]');
   await drag(page, [80, 190], [100, 200]);
   await until(() => regionsOn(1).some((r) => r.source === 'manual' && near(r.box, [20, 150, 100, 200])), 'the resized box');
 

@@ -19,6 +19,7 @@ const state = {
   queuePos: -1,
   reviewedFrames: new Set(),
   pollPaused: false,   // tests hold a tab's view still to make it stale on purpose
+  selectAdded: false,  // select the last region when the frame is next shown (the box just added)
 };
 window.roadveilReview = state;  // for tests and the curious
 
@@ -89,6 +90,7 @@ function showFrameInfo() {
   $('revision').textContent = `saved, revision ${d.revision}`;
   canvas.dataset.regions = String(d.regions.length);
   canvas.dataset.frame = String(d.frame);
+  canvas.dataset.selected = String(state.selected);
   const sel = d.regions[state.selected];
   $('selection').textContent = sel
     ? `selected: ${sel.class}, ${sel.source || 'manual'}${sel.track !== undefined ? ', track ' + sel.track : ''}` +
@@ -112,6 +114,8 @@ async function loadFrame(index, {keepSelection = false, image = true} = {}) {
     state.data = data;
     state.revision = data.revision;
     if (!keepSelection || changed) state.selected = -1;
+    if (state.selectAdded && !changed) state.selected = data.regions.length - 1;  // the box just drawn
+    state.selectAdded = false;
     if (state.selected >= data.regions.length) state.selected = -1;
     history.replaceState(null, '', `#frame=${index}`);
     if (image || changed) await loadImage();
@@ -132,7 +136,7 @@ function loadImage() {
   });
 }
 
-async function edit(body, message) {
+async function edit(body, message, {selectAdded = false} = {}) {
   if (!reviewer()) {
     setStatus('enter your name (reviewer) first: every change is recorded with it', true);
     $('reviewer').focus();
@@ -142,6 +146,7 @@ async function edit(body, message) {
   try {
     const result = await api('/api/edit', {reviewer: reviewer(), edit: body});
     setStatus(`${message} (revision ${result.revision})`);
+    state.selectAdded = selectAdded;  // selected before the frame is shown again, not after
     await loadFrame(state.frame, {keepSelection: true, image: $('preview').checked});
     await refreshOverview();
     return true;
@@ -239,8 +244,7 @@ window.addEventListener('mouseup', async () => {
   if (b[2] - b[0] < 2 || b[3] - b[1] < 2) { draw(); return; }  // a click, not a box
   if (d.kind === 'draw') {
     const cls = $('new-class').value;
-    if (await edit({op: 'add', frame: state.frame, class: cls, box: b}, `added a ${cls} box`))
-      state.selected = state.data.regions.length - 1;
+    await edit({op: 'add', frame: state.frame, class: cls, box: b}, `added a ${cls} box`, {selectAdded: true});
   } else {
     await edit({op: 'update', frame: state.frame, region: ref(d.index), box: b, scope: $('scope').value},
                d.kind === 'move' ? 'moved the box' : 'resized the box');
