@@ -221,7 +221,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       try {
         const auto record = pipeline::make_audit_record(*audit, r);
         pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
-        if (writer) writer->attach_audit(record.dump());
+        if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       } catch (const std::exception& e) {
         std::cerr << "roadveil: error: " << job.output.string() << ": the audit record could not be written: " << e.what() << "\n";
         ++failed;

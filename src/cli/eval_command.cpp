@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "dataset/read.hpp"
 #include "eval/agreement.hpp"
+#include "core/temporary_path.hpp"
 #include "eval/coverage.hpp"
 #include "eval/flicker.hpp"
 #include "eval/video_truth.hpp"
@@ -22,12 +23,27 @@ namespace roadveil::cli {
 
 void write_json_report(const nlohmann::json& j, const std::string& path) {
   if (path == "-") {
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
-  std::ofstream out(path);
-  out << j.dump(2) << "\n";
-  if (!out) throw Error(path + ": cannot write the JSON report");
+  // Through a temporary name, like every output: an interrupted run leaves no half report under the name.
+  const auto temp = temporary_path_for(path);
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      throw Error(path + ": cannot write the JSON report");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    throw Error(path + ": cannot move the JSON report into place (" + ec.message() + ")");
+  }
 }
 
 namespace {

@@ -53,4 +53,6 @@ void install_ffmpeg_log_handler() {
   });
 }
 
+std::string local_file_url(const std::filesystem::path& path) { return "file:" + path.string(); }
+
 }  // namespace roadveil::media

@@ -5,6 +5,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
 }
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ FramePtr make_frame();
 PacketPtr make_packet();
 
 std::string av_error_text(int errnum);
+
+// The name to give FFmpeg for a local file: "file:" + the path, so that a name like "pipe:clip.mp4",
+// "concat:a|b" or "http:x" is opened as the file it names, never as a protocol.
+std::string local_file_url(const std::filesystem::path& path);
 
 // Routes FFmpeg's own log lines through our logger at a level that keeps a normal run quiet.
 void install_ffmpeg_log_handler();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/temporary_path.hpp"
 #include "media/input_file.hpp"
 
 extern "C" {
@@ -181,7 +182,7 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
     const auto segments = jpeg_metadata_segments(read_all(metadata_source));
     if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);
   }
-  const auto temp = target.parent_path() / ("." + target.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+  const auto temp = temporary_path_for(target);
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(target.string() + ": cannot write in " + target.parent_path().string());

@@ -31,7 +31,11 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   if (std::filesystem::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a media file");
   if (std::filesystem::file_size(path, ec) == 0) throw Error(path.string() + ": file is empty");
 
-  int err = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+  // A local file, never a URL or an image-sequence pattern: "img%d.jpg" is that one file.
+  AVDictionary* open_options = nullptr;
+  av_dict_set(&open_options, "pattern_type", "none", 0);
+  int err = avformat_open_input(&format_, local_file_url(path).c_str(), nullptr, &open_options);
+  av_dict_free(&open_options);
   if (err < 0) {
     throw Error(path.string() + ": not a readable media file (" + av_error_text(err) + ")");
   }

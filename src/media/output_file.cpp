@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "core/temporary_path.hpp"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -71,9 +72,7 @@ std::string lower_extension(const std::filesystem::path& p) {
 }  // namespace
 
 std::filesystem::path OutputFile::temporary_path_for(const std::filesystem::path& target) {
-  // Same folder (the rename is atomic), hidden, and unique per process.
-  return target.parent_path() /
-         ("." + target.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+  return roadveil::temporary_path_for(target);
 }
 
 OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options,
@@ -205,7 +204,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   }
 
   if (!(ofmt->flags & AVFMT_NOFILE)) {
-    err = avio_open(&format_->pb, temp_.c_str(), AVIO_FLAG_WRITE);
+    err = avio_open(&format_->pb, local_file_url(temp_).c_str(), AVIO_FLAG_WRITE);
     if (err < 0) {
       close_and_remove();
       throw Error(target_name + ": cannot write in " + target.parent_path().string() + " (" + av_error_text(err) + ")");

@@ -7,6 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/temporary_path.hpp"
 #include "core/utc_time.hpp"
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
@@ -188,11 +189,11 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
 }
 
 void write_audit_record(const std::filesystem::path& path, const json& record) {
-  const auto temp = path.parent_path() / ("." + path.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+  const auto temp = temporary_path_for(path);
   {
     std::ofstream out(temp, std::ios::trunc);
     if (!out) throw Error(path.string() + ": cannot write the audit record here");
-    out << record.dump(2) << "\n";
+    out << record.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     out.close();
     if (!out) {
       std::error_code ec;

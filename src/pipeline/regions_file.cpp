@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/temporary_path.hpp"
 
 namespace roadveil::pipeline {
 
@@ -22,7 +25,7 @@ void round_to_file_precision(Regions& regions) {
 }
 
 RegionsWriter::RegionsWriter(const std::filesystem::path& path)
-    : path_(path), temp_(path.parent_path() / ("." + path.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part")) {
+    : path_(path), temp_(temporary_path_for(path)) {
   out_.open(temp_, std::ios::trunc);
   if (!out_) throw Error(path.string() + ": cannot write the detections file here");
   out_ << "{\"format\": \"roadveil-regions\", \"version\": 1, \"entries\": [";
@@ -58,7 +61,9 @@ void RegionsWriter::begin(const MediaEntryInfo& info) {
   }
   time_base_num_ = info.time_base_num;
   time_base_den_ = info.time_base_den;
-  std::string text = head.dump();
+  // A file name that is not UTF-8 (Linux allows any bytes) is written with U+FFFD for the bytes JSON cannot
+  // hold, instead of failing the run; the entry is still found by its position for a single input.
+  std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
   text.pop_back();  // reopen the object to append the frames array
   out_ << (any_entry_ ? ",\n" : "\n") << text << ", \"frames\": [";
   any_entry_ = true;
@@ -106,61 +111,93 @@ void RegionsWriter::close() {
   closed_ = true;
 }
 
+namespace {
+
+// A box coordinate: a finite number, kept within what a float holds exactly enough to clamp to any frame. A
+// value like 1e39 overflowed the float (undefined behaviour) and hid nothing; 1e30 hid the whole frame.
+float coordinate(const json& v, const std::function<Error(const std::string&)>& fail) {
+  if (!v.is_number()) throw fail("a box coordinate is not a number");
+  const double d = v.get<double>();
+  if (!std::isfinite(d)) throw fail("a box coordinate is not finite");
+  constexpr double kLimit = 1e7;  // far outside any frame, still exact in float steps that matter here
+  return static_cast<float>(std::clamp(d, -kLimit, kLimit));
+}
+
+}  // namespace
+
 RegionsFile RegionsFile::read(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a regions file");
   std::ifstream in(path);
   if (!in) throw Error(path.string() + ": cannot open the regions file");
   json doc;
   try {
     doc = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers out of range such as 1e400
     throw Error(path.string() + ": not valid JSON (" + e.what() + ")");
   }
   auto fail = [&](const std::string& what) { return Error(path.string() + ": " + what); };
-  if (!doc.is_object() || doc.value("format", "") != "roadveil-regions")
+  if (!doc.is_object() || !doc.contains("format") || !doc["format"].is_string() || doc["format"] != "roadveil-regions")
     throw fail("not a roadveil regions file (expected \"format\": \"roadveil-regions\")");
-  if (doc.value("version", 0) != 1) throw fail("unsupported version (this roadveil reads version 1)");
+  if (!doc.contains("version") || !doc["version"].is_number_integer() || doc["version"] != 1)
+    throw fail("unsupported version (this roadveil reads version 1)");
   if (!doc.contains("entries") || !doc["entries"].is_array()) throw fail("missing \"entries\" array");
   RegionsFile file;
   int entry_no = 0;
-  for (const json& e : doc["entries"]) {
-    ++entry_no;
-    const std::string where = "entry " + std::to_string(entry_no);
-    if (!e.is_object() || !e.contains("input")) throw fail(where + ": missing \"input\"");
-    RegionsEntry entry;
-    entry.info.input = e["input"].get<std::string>();
-    entry.info.output = e.value("output", "");
-    entry.info.video = e.value("type", "video") == "video";
-    entry.info.width = e.value("width", 0);
-    entry.info.height = e.value("height", 0);
-    entry.info.frame_rate = e.value("frame_rate", 0.0);
-    entry.info.frame_count = e.value("frame_count", std::int64_t{0});
-    if (const auto tb = e.find("time_base"); tb != e.end() && tb->is_array() && tb->size() == 2 &&
-                                             (*tb)[0].is_number_integer() && (*tb)[1].is_number_integer()) {
-      entry.info.time_base_num = (*tb)[0].get<int>();
-      entry.info.time_base_den = (*tb)[1].get<int>();
-    }
-    for (const json& f : e.value("frames", json::array())) {
-      if (!f.contains("frame") || !f["frame"].is_number_integer()) throw fail(where + ": a frame without an integer \"frame\"");
-      const std::int64_t index = f["frame"].get<std::int64_t>();
-      Regions& regions = entry.frames[index];
-      for (const json& r : f.value("regions", json::array())) {
-        const std::string ctx = where + ", frame " + std::to_string(index);
-        const auto cls = object_class_from_string(r.value("class", ""));
-        if (!cls) throw fail(ctx + ": unknown class '" + r.value("class", "") + "' (face or plate)");
-        if (!r.contains("box") || !r["box"].is_array() || r["box"].size() != 4)
-          throw fail(ctx + ": \"box\" must be [x1, y1, x2, y2]");
-        Region region;
-        region.cls = *cls;
-        region.box = {r["box"][0].get<float>(), r["box"][1].get<float>(), r["box"][2].get<float>(), r["box"][3].get<float>()};
-        if (region.box.x2 < region.box.x1 || region.box.y2 < region.box.y1)
-          throw fail(ctx + ": box has x2 < x1 or y2 < y1");
-        region.score = r.value("score", 1.0f);
-        region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
-        region.track_id = r.value("track", -1);
-        regions.push_back(region);
+  std::string where;
+  try {
+    for (const json& e : doc["entries"]) {
+      ++entry_no;
+      where = "entry " + std::to_string(entry_no);
+      if (!e.is_object() || !e.contains("input") || !e["input"].is_string()) throw fail(where + ": missing \"input\" (a file name)");
+      RegionsEntry entry;
+      entry.info.input = e["input"].get<std::string>();
+      entry.info.output = e.value("output", "");
+      entry.info.video = e.value("type", "video") == "video";
+      entry.info.width = e.value("width", 0);
+      entry.info.height = e.value("height", 0);
+      entry.info.frame_rate = e.value("frame_rate", 0.0);
+      entry.info.frame_count = e.value("frame_count", std::int64_t{0});
+      if (const auto tb = e.find("time_base"); tb != e.end() && tb->is_array() && tb->size() == 2 &&
+                                               (*tb)[0].is_number_integer() && (*tb)[1].is_number_integer()) {
+        entry.info.time_base_num = (*tb)[0].get<int>();
+        entry.info.time_base_den = (*tb)[1].get<int>();
       }
+      const json frames = e.value("frames", json::array());
+      if (!frames.is_array()) throw fail(where + ": \"frames\" must be an array");
+      for (const json& f : frames) {
+        if (!f.is_object() || !f.contains("frame") || !f["frame"].is_number_integer())
+          throw fail(where + ": a frame without an integer \"frame\"");
+        const std::int64_t index = f["frame"].get<std::int64_t>();
+        if (index < 0) throw fail(where + ": frame " + std::to_string(index) + " is negative");
+        where = "entry " + std::to_string(entry_no) + ", frame " + std::to_string(index);
+        const json regions = f.value("regions", json::array());
+        if (!regions.is_array()) throw fail(where + ": \"regions\" must be an array");
+        Regions& list = entry.frames[index];
+        for (const json& r : regions) {
+          if (!r.is_object()) throw fail(where + ": a region must be an object");
+          const auto cls = object_class_from_string(r.value("class", ""));
+          if (!cls) throw fail(where + ": unknown class '" + r.value("class", "") + "' (face or plate)");
+          if (!r.contains("box") || !r["box"].is_array() || r["box"].size() != 4)
+            throw fail(where + ": \"box\" must be [x1, y1, x2, y2]");
+          auto at = [&](const std::string& what) { return fail(where + ": " + what); };
+          Region region;
+          region.cls = *cls;
+          region.box = {coordinate(r["box"][0], at), coordinate(r["box"][1], at), coordinate(r["box"][2], at),
+                        coordinate(r["box"][3], at)};
+          if (region.box.x2 < region.box.x1 || region.box.y2 < region.box.y1)
+            throw fail(where + ": box has x2 < x1 or y2 < y1");
+          region.score = r.value("score", 1.0f);
+          region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
+          region.track_id = r.value("track", -1);
+          list.push_back(region);
+        }
+        where = "entry " + std::to_string(entry_no);
+      }
+      file.entries_.push_back(std::move(entry));
     }
-    file.entries_.push_back(std::move(entry));
+  } catch (const json::exception& e) {  // a value of the wrong type ("width": "wide", "score": [1])
+    throw fail(where + ": a value has the wrong type (" + e.what() + ")");
   }
   return file;
 }

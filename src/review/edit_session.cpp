@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/temporary_path.hpp"
 #include "core/utc_time.hpp"
 
 namespace roadveil::review {
@@ -45,7 +46,7 @@ void write_entry(std::ostream& out, json entry) {
   entry.erase("frames");
   json review = entry.contains("review") ? entry["review"] : json();
   entry.erase("review");
-  std::string head = entry.dump();
+  std::string head = entry.dump(-1, ' ', false, json::error_handler_t::replace);
   head.pop_back();
   out << head << (entry.empty() ? "" : ", ");
   if (!review.is_null()) {
@@ -425,13 +426,13 @@ void EditSession::save() {
   for (const auto& [index, mark] : reviewed_) marks.push_back({{"frame", index}, {"by", mark["by"]}, {"at", mark["at"]}});
   entry["review"] = {{"reviewed", std::move(marks)}, {"edits", edits_}};
 
-  const auto temp = path_.parent_path() / ("." + path_.filename().string() + ".roadveil-" + std::to_string(::getpid()) + ".part");
+  const auto temp = temporary_path_for(path_);
   {
     std::ofstream out(temp, std::ios::trunc);
     if (!out) throw Error(path_.string() + ": cannot write beside the regions file");
     json head = doc_;
     head.erase("entries");
-    std::string text = head.dump();
+    std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
     text.pop_back();
     out << text << (head.empty() ? "" : ", ") << "\"entries\": [";
     const json& entries = doc_["entries"];

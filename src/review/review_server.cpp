@@ -35,7 +35,7 @@ namespace {
 
 void send_json(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 std::string reviewer_of(const json& body, const httplib::Request& req) {
