@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/thread_priority.hpp"
 #include "media/input_file.hpp"
+#include "media/rotation.hpp"
 #include "pipeline/bounded_queue.hpp"
 #include "pipeline/progress.hpp"
 
@@ -147,6 +148,15 @@ detect::FrameDetector& Anonymizer::video_detector() {
 }
 
 Anonymizer::PictureResult Anonymizer::analyze_picture(const AVFrame& frame, const detect::WholeFramePass& pass) {
+  // A photo stored sideways (EXIF orientation) is looked at upright, and what is found is mapped back to its
+  // stored pixels: the networks and the head-shaped padding (more above a face than below) expect upright.
+  if (const int rotation = media::frame_rotation_degrees(frame); rotation != 0) {
+    const media::FramePtr upright = media::rotated_copy(frame, rotation);
+    PictureResult r = analyze_picture(*upright, pass);
+    for (Detection& d : r.detections) d.box = media::box_in_stored_frame(d.box, rotation, frame.width, frame.height);
+    for (Region& g : r.regions) g.box = media::box_in_stored_frame(g.box, rotation, frame.width, frame.height);
+    return r;
+  }
   PictureResult r;
   r.detections = photo_detector().detect_whole(frame, pass);
   track::TrackerConfig still = options_.tracker;

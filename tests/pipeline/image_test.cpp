@@ -1,6 +1,7 @@
 // Images: real photos in, hidden regions changed, everything far from them unchanged, odd sizes handled.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "test_util.hpp"
@@ -112,4 +113,57 @@ TEST(Image, ExifIsCarriedOver) {
   std::ofstream(in, std::ios::binary) << bytes;
   ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "out.jpg")).exit_code, 0);
   EXPECT_NE(read_text(dir / "out.jpg").find("roadveil-test"), std::string::npos);
+}
+
+namespace {
+// The same JPEG with an EXIF APP1 segment saying "orientation N" right after SOI.
+void add_exif_orientation(const std::filesystem::path& in, const std::filesystem::path& out, int orientation) {
+  std::string bytes = read_text(in);
+  ASSERT_EQ(bytes.substr(0, 2), std::string("\xff\xd8", 2));
+  const std::string tiff = std::string("II*\0", 4) + std::string("\x08\0\0\0", 4) + std::string("\x01\0", 2) +
+                           std::string("\x12\x01\x03\0\x01\0\0\0", 8) + std::string(1, char(orientation)) +
+                           std::string("\0\0\0", 3) + std::string("\0\0\0\0", 4);
+  const std::string app1 = std::string("Exif\0\0", 6) + tiff;
+  const std::size_t len = app1.size() + 2;
+  const std::string segment = std::string("\xff\xe1", 2) + char(len >> 8) + char(len & 0xff) + app1;
+  std::ofstream(out, std::ios::binary) << bytes.substr(0, 2) + segment + bytes.substr(2);
+}
+nlohmann::json regions_of(const std::filesystem::path& detections) {
+  return nlohmann::json::parse(read_text(detections))["entries"][0]["frames"][0].value("regions", nlohmann::json::array());
+}
+}  // namespace
+
+// #16 item 13: a portrait photo stored sideways with an EXIF orientation is searched upright, and its regions
+// land on the stored pixels of the faces the upright photo has.
+TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
+  TempDir dir;
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  // Stored turned 90 degrees counter-clockwise; EXIF orientation 6 says: turn clockwise to show.
+  ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 -q:v 2 " + quote(dir / "side.jpg"));
+  add_exif_orientation(dir / "side.jpg", dir / "side_exif.jpg", 6);
+  for (const auto& [in, out] : {std::pair{upright, dir / "up.jpg"}, std::pair{dir / "side_exif.jpg", dir / "side_out.jpg"}}) {
+    const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(out) + " --detections " + quote(out.string() + ".json"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  const auto up = regions_of(dir / "up.jpg.json"), side = regions_of(dir / "side_out.jpg.json");
+  ASSERT_GE(up.size(), 4u);
+  EXPECT_GE(side.size() + 1, up.size()) << "as many regions as upright (one may differ by rounding in the resampled copy)";
+  // Each face region of the upright photo, turned the way the file stores it, lies inside a region found on
+  // the sideways file: upright (x, y) is stored at (y, W - x).
+  const int w = 512;
+  int matched = 0;
+  for (const auto& u : up) {
+    const float cx = 0.5f * (u["box"][0].get<float>() + u["box"][2].get<float>());
+    const float cy = 0.5f * (u["box"][1].get<float>() + u["box"][3].get<float>());
+    const float sx = cy, sy = w - cx;
+    for (const auto& s : side)
+      if (sx >= s["box"][0].get<float>() && sx <= s["box"][2].get<float>() && sy >= s["box"][1].get<float>() &&
+          sy <= s["box"][3].get<float>()) {
+        ++matched;
+        break;
+      }
+  }
+  EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
+  // The output keeps the orientation tag, so viewers still show it upright.
+  EXPECT_NE(read_text(dir / "side_out.jpg").find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
 }
