@@ -53,7 +53,7 @@ int frame_rotation_degrees(const AVFrame& frame) {
   return (cw + 45) / 90 * 90 % 360;
 }
 
-FramePtr rotated_copy(const AVFrame& frame, int degrees) {
+void rotate_into(const AVFrame& frame, int degrees, FramePtr& out) {
   if (degrees != 90 && degrees != 180 && degrees != 270) throw Error("rotation must be 90, 180 or 270 degrees");
   const AVFrame* src = &frame;
   FramePtr converted;
@@ -77,13 +77,23 @@ FramePtr rotated_copy(const AVFrame& frame, int degrees) {
     desc = av_pix_fmt_desc_get(target);
     bytes = 1;
   }
-  FramePtr out = make_frame();
-  out->format = src->format;
-  out->width = degrees == 180 ? src->width : src->height;
-  out->height = degrees == 180 ? src->height : src->width;
-  if (av_frame_get_buffer(out.get(), 0) < 0) throw std::bad_alloc();
-  av_frame_copy_props(out.get(), src);
-  av_frame_remove_side_data(out.get(), AV_FRAME_DATA_DISPLAYMATRIX);  // the copy is upright
+  const int out_w = degrees == 180 ? src->width : src->height, out_h = degrees == 180 ? src->height : src->width;
+  if (!out || out->format != src->format || out->width != out_w || out->height != out_h || !out->buf[0] ||
+      av_frame_is_writable(out.get()) == 0) {
+    out = make_frame();
+    out->format = src->format;
+    out->width = out_w;
+    out->height = out_h;
+    if (av_frame_get_buffer(out.get(), 0) < 0) throw std::bad_alloc();
+  }
+  // What detection reads of a frame; not av_frame_copy_props, which would pile up side data on a reused
+  // frame (and copy the display matrix: the copy is upright).
+  out->pts = src->pts;
+  out->color_range = src->color_range;
+  out->colorspace = src->colorspace;
+  out->color_primaries = src->color_primaries;
+  out->color_trc = src->color_trc;
+  out->sample_aspect_ratio = src->sample_aspect_ratio;
   const int planes = av_pix_fmt_count_planes(static_cast<AVPixelFormat>(src->format));
   for (int p = 0; p < planes; ++p) {
     const bool chroma = p == 1 || p == 2;
@@ -94,6 +104,11 @@ FramePtr rotated_copy(const AVFrame& frame, int degrees) {
     else
       rotate_plane<std::uint16_t>(src->data[p], src->linesize[p], w, h, out->data[p], out->linesize[p], degrees);
   }
+}
+
+FramePtr rotated_copy(const AVFrame& frame, int degrees) {
+  FramePtr out;
+  rotate_into(frame, degrees, out);
   return out;
 }
 
@@ -103,6 +118,16 @@ Box box_in_stored_frame(const Box& b, int degrees, int w, int h) {
     case 90: return {b.y1, H - b.x2, b.y2, H - b.x1};
     case 180: return {W - b.x2, H - b.y2, W - b.x1, H - b.y1};
     case 270: return {W - b.y2, b.x1, W - b.y1, b.x2};
+    default: return b;
+  }
+}
+
+Box box_in_upright_frame(const Box& b, int degrees, int w, int h) {
+  const float W = static_cast<float>(w), H = static_cast<float>(h);
+  switch (degrees) {
+    case 90: return {H - b.y2, b.x1, H - b.y1, b.x2};
+    case 180: return {W - b.x2, H - b.y2, W - b.x1, H - b.y1};
+    case 270: return {b.y1, W - b.x2, b.y2, W - b.x1};
     default: return b;
   }
 }

@@ -17,9 +17,14 @@ int frame_rotation_degrees(const AVFrame& frame);
 // subsampled alike in both directions are rotated as they are; others are converted to YUV 4:4:4 first
 // (for detection only, so 8 bits suffice). Throws Error when the format cannot be converted.
 FramePtr rotated_copy(const AVFrame& frame, int degrees);
+// The same into `out`, whose buffers are reused when they already have the rotated size and format (the
+// video path turns every searched frame: no allocation per frame in steady state).
+void rotate_into(const AVFrame& frame, int degrees, FramePtr& out);
 
 // A box found in the view rotated clockwise by `degrees`, in the pixels of the stored frame of size
 // stored_width x stored_height.
 Box box_in_stored_frame(const Box& upright, int degrees, int stored_width, int stored_height);
+// The inverse: a box in the stored frame, in the view rotated clockwise by `degrees`.
+Box box_in_upright_frame(const Box& stored, int degrees, int stored_width, int stored_height);
 
 }  // namespace roadveil::media

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/thread_priority.hpp"
+#include "detect/upright_detector.hpp"
 #include "media/input_file.hpp"
 #include "media/rotation.hpp"
 #include "pipeline/bounded_queue.hpp"
@@ -332,7 +333,10 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
           if (!detected.push(std::move(*item))) break;
       } else {
         // Items wait here, in order, until the schedule has completed their frames.
-        detect::DetectionSchedule schedule(*detector, schedule_config);
+        // A video stored sideways is searched upright; everything after the detector stays in stored pixels.
+        std::optional<detect::UprightDetector> upright;
+        if (info.rotation_degrees != 0) upright.emplace(*detector, info.rotation_degrees, info.width, info.height);
+        detect::DetectionSchedule schedule(upright ? static_cast<detect::Detector&>(*upright) : *detector, schedule_config);
         std::deque<ItemPtr> held;
         auto release = [&](std::size_t frames) {
           while (!held.empty() && (frames > 0 || !held.front()->is_frame)) {

@@ -49,6 +49,26 @@ TEST(Rotation, EveryLumaSampleLandsWhereAClockwiseTurnPutsIt) {
   }
 }
 
+TEST(Rotation, BoxesTurnBothWays) {
+  const Box stored{10, 20, 50, 30};
+  for (int degrees : {90, 180, 270}) {
+    const Box up = box_in_upright_frame(stored, degrees, 160, 90);
+    EXPECT_EQ(box_in_stored_frame(up, degrees, 160, 90), stored) << degrees;
+    EXPECT_FLOAT_EQ(up.width(), degrees == 180 ? stored.width() : stored.height()) << degrees;
+  }
+}
+
+TEST(Rotation, AReusedBufferGetsNoSideDataAndNoNewAllocation) {
+  const FramePtr f = numbered(AV_PIX_FMT_YUV420P, 6, 4);
+  av_frame_new_side_data(f.get(), AV_FRAME_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t));
+  FramePtr out;
+  rotate_into(*f, 90, out);
+  const std::uint8_t* first = out->data[0];
+  for (int i = 0; i < 5; ++i) rotate_into(*f, 90, out);
+  EXPECT_EQ(out->data[0], first) << "the buffer is reused";
+  EXPECT_EQ(out->nb_side_data, 0);
+}
+
 TEST(Rotation, Chroma422IsConvertedBeforeATurn) {
   const FramePtr f = numbered(AV_PIX_FMT_YUVJ422P, 8, 4);
   const FramePtr r = rotated_copy(*f, 90);

@@ -167,3 +167,38 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
   // The output keeps the orientation tag, so viewers still show it upright.
   EXPECT_NE(read_text(dir / "side_out.jpg").find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
 }
+
+// #16 item 13, video: a clip stored sideways with a display matrix (a phone filming in portrait) is searched
+// upright: frame 0 gets the regions of the upright clip, on the stored pixels.
+TEST(Image, SidewaysVideoIsSearchedUpright) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  const std::string clip = "-loop 1 -i " + quote(photo) + " -t 0.3 -r 10 -c:v libx264 -pix_fmt yuv420p ";
+  ffmpeg_make(clip + quote(dir / "up.mp4"));
+  // Stored turned 90 degrees counter-clockwise; the display matrix turns it back clockwise (FFmpeg 5.1 turns
+  // the legacy "rotate" tag into one on a stream copy; its 270 is what players show turned 90 clockwise).
+  ffmpeg_make(clip + "-vf transpose=2 " + quote(dir / "raw.mp4"));
+  ffmpeg_make("-i " + quote(dir / "raw.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "side.mp4"));
+  ASSERT_NE(run_command("ffprobe -v error -show_streams " + quote(dir / "side.mp4")).output.find("rotation=-90"), std::string::npos)
+      << "the test clip has no display matrix";
+  for (const std::string name : {"up", "side"}) {
+    const auto r = run_cli("anonymize -q --no-audit " + quote(dir / (name + ".mp4")) + " -o " + quote(dir / (name + "_out.mp4")) +
+                           " --detections " + quote(dir / (name + ".json")));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  const auto up = regions_of(dir / "up.json"), side = regions_of(dir / "side.json");
+  ASSERT_GE(up.size(), 4u);
+  EXPECT_GE(side.size() + 1, up.size());
+  int matched = 0;
+  for (const auto& u : up) {
+    const float sx = 0.5f * (u["box"][1].get<float>() + u["box"][3].get<float>());
+    const float sy = 512 - 0.5f * (u["box"][0].get<float>() + u["box"][2].get<float>());
+    for (const auto& s : side)
+      if (sx >= s["box"][0].get<float>() && sx <= s["box"][2].get<float>() && sy >= s["box"][1].get<float>() &&
+          sy <= s["box"][3].get<float>()) {
+        ++matched;
+        break;
+      }
+  }
+  EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
+}

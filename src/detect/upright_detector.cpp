@@ -1,0 +1,42 @@
+#include "detect/upright_detector.hpp"
+
+#include "media/rotation.hpp"
+
+namespace roadveil::detect {
+
+UprightDetector::UprightDetector(Detector& inner, int degrees, int stored_width, int stored_height)
+    : inner_(inner), degrees_(degrees), width_(stored_width), height_(stored_height) {}
+
+const AVFrame& UprightDetector::upright(const AVFrame& frame) {
+  // Several windows of one frame are searched in a row: turn it once.
+  if (last_ != &frame || last_pts_ != frame.pts || !buffer_) {
+    media::rotate_into(frame, degrees_, buffer_);
+    last_ = &frame;
+    last_pts_ = frame.pts;
+  }
+  return *buffer_;
+}
+
+void UprightDetector::to_stored(Detections& found) const {
+  for (Detection& d : found) d.box = media::box_in_stored_frame(d.box, degrees_, width_, height_);
+}
+
+Detections UprightDetector::detect_whole(const AVFrame& frame, const WholeFramePass& pass) {
+  Detections found = inner_.detect_whole(upright(frame), pass);
+  to_stored(found);
+  return found;
+}
+
+Detections UprightDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) {
+  Detections found = inner_.detect_around(upright(frame), media::box_in_upright_frame(window, degrees_, width_, height_), targets, scale);
+  to_stored(found);
+  return found;
+}
+
+Box UprightDetector::search_area(const Detection& d) const {
+  Detection up = d;
+  up.box = media::box_in_upright_frame(d.box, degrees_, width_, height_);
+  return media::box_in_stored_frame(inner_.search_area(up), degrees_, width_, height_);
+}
+
+}  // namespace roadveil::detect

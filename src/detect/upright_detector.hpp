@@ -1,0 +1,30 @@
+#pragma once
+// A video stored sideways (a display matrix: phones filming in portrait) is searched upright: the networks
+// were trained on upright pictures. Wraps the detector the schedule uses: each searched frame is turned once
+// (into one reused buffer), search windows are turned with it, and what is found is turned back, so that the
+// schedule, the tracker and the redaction all keep working in stored pixels.
+#include "detect/frame_detector.hpp"
+#include "media/ffmpeg_util.hpp"
+
+namespace roadveil::detect {
+
+class UprightDetector final : public Detector {
+ public:
+  // `degrees`: clockwise turn that shows the stored frames upright (90, 180 or 270); frames are w x h stored.
+  UprightDetector(Detector& inner, int degrees, int stored_width, int stored_height);
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override;
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) override;
+  Box search_area(const Detection& d) const override;
+
+ private:
+  const AVFrame& upright(const AVFrame& frame);
+  void to_stored(Detections& found) const;
+
+  Detector& inner_;
+  int degrees_, width_, height_;
+  media::FramePtr buffer_;
+  const AVFrame* last_ = nullptr;  // the stored frame `buffer_` holds, by address and timestamp
+  std::int64_t last_pts_ = 0;
+};
+
+}  // namespace roadveil::detect

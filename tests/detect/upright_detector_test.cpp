@@ -1,0 +1,50 @@
+// A sideways video is searched upright (#16 item 13): the wrapped detector sees turned frames and turned
+// windows, and what it finds comes back in stored pixels.
+#include <gtest/gtest.h>
+
+#include "detect/upright_detector.hpp"
+
+namespace roadveil::detect {
+namespace {
+
+// Finds one face at a fixed upright box; remembers what it was shown.
+class FakeDetector final : public Detector {
+ public:
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass&) override {
+    seen_w = frame.width, seen_h = frame.height;
+    ++turned_frames_seen;
+    return {{ObjectClass::Face, Box{10, 5, 30, 35}, 0.9f, RegionSource::Detector}};
+  }
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets&, float) override {
+    seen_w = frame.width, seen_h = frame.height;
+    last_window = window;
+    return {{ObjectClass::Face, window, 0.9f, RegionSource::Detector}};
+  }
+  int seen_w = 0, seen_h = 0, turned_frames_seen = 0;
+  Box last_window;
+};
+
+TEST(UprightDetector, SearchesTurnedFramesAndReturnsStoredBoxes) {
+  media::FramePtr frame = media::make_frame();
+  frame->format = AV_PIX_FMT_YUV420P;
+  frame->width = 160;  // stored 160x90, shown upright as 90x160 (turn 90 clockwise)
+  frame->height = 90;
+  ASSERT_GE(av_frame_get_buffer(frame.get(), 0), 0);
+  FakeDetector fake;
+  UprightDetector upright(fake, 90, 160, 90);
+  const Detections whole = upright.detect_whole(*frame, WholeFramePass::video_keyframe());
+  EXPECT_EQ(fake.seen_w, 90);
+  EXPECT_EQ(fake.seen_h, 160);
+  ASSERT_EQ(whole.size(), 1u);
+  // Upright (10,5)-(30,35) is stored at x in [5, 35], y in [90-30, 90-10].
+  EXPECT_EQ(whole[0].box, (Box{5, 60, 35, 80}));
+  // A window in stored pixels reaches the detector turned, and comes back as it was.
+  const Box window{100, 10, 140, 50};
+  const Detections around = upright.detect_around(*frame, window, SearchTargets{.faces = true}, 1.0f);
+  EXPECT_EQ(fake.last_window, (Box{40, 100, 80, 140}));
+  ASSERT_EQ(around.size(), 1u);
+  EXPECT_EQ(around[0].box, window);
+}
+
+}  // namespace
+}  // namespace roadveil::detect
