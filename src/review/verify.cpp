@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "media/input_file.hpp"
+#include "media/rotation.hpp"
 #include "review/readability.hpp"
 
 extern "C" {
@@ -101,6 +102,8 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   if (media::is_image_path(file)) {
     const media::FramePtr frame = media::decode_image(file);
     check_size(frame->width, frame->height);
+    upright_.reset();
+    if (const int turn = media::frame_rotation_degrees(*frame)) upright_.emplace(detector_, turn, frame->width, frame->height);
     out.frames = 1;
     checked_frame(*frame, 0, 0, regions_of(0), out);
     return out;
@@ -108,6 +111,8 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   media::InputFile input(file);
   out.video = true;
   check_size(input.video().width, input.video().height);
+  upright_.reset();
+  if (const int turn = input.video().rotation_degrees) upright_.emplace(detector_, turn, input.video().width, input.video().height);
   const AVRational tb = input.video().time_base;
   const std::int64_t start = input.video_stream()->start_time == AV_NOPTS_VALUE ? 0 : input.video_stream()->start_time;
   media::FramePtr frame = media::make_frame();
@@ -155,7 +160,8 @@ void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time
   ++out.frames_checked;
   std::vector<Finding> found;
   // What the networks find. Head regions inferred from body boxes are not evidence of a visible head.
-  for (const Detection& d : detector_.detect(frame)) {
+  const Detections detections = upright_ ? upright_->detect_whole(frame, detect::WholeFramePass::photo()) : detector_.detect(frame);
+  for (const Detection& d : detections) {
     if (d.source == RegionSource::Context) continue;
     ++out.detections[static_cast<std::size_t>(d.cls)];
     Finding f = make_finding(FindingKind::Exposed, d.cls, d.source, index, time, d.box, d.score);

@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/region.hpp"
 #include "detect/frame_detector.hpp"
+#include "detect/upright_detector.hpp"
 #include "pipeline/regions_file.hpp"
 #include "redact/redact_plan.hpp"
 
@@ -85,6 +87,8 @@ class Verifier {
 
   VerifyOptions options_;
   detect::FrameDetector detector_;
+  // A file stored sideways (EXIF orientation, display matrix) is searched upright, as anonymize does.
+  std::optional<detect::UprightDetector> upright_;
 };
 
 // "HH:MM:SS.mmm"

@@ -161,3 +161,23 @@ TEST_F(Verify, RenderingTheRegionsFileReproducesTheRunsPixels) {
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 10);
   EXPECT_EQ(frame_hashes(*dir / "rendered.mp4"), out);
 }
+
+// #16 item 13: a clip stored sideways is verified upright, as it was anonymized: its bare input shows as many
+// exposed faces as the same clip stored upright.
+TEST(VerifyOrientation, ASidewaysClipIsSearchedUpright) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  const std::string clip = "-loop 1 -i " + quote(photo) + " -t 0.2 -r 10 -c:v libx264 -pix_fmt yuv420p ";
+  ffmpeg_make(clip + quote(dir / "up.mp4"));
+  ffmpeg_make(clip + "-vf transpose=2 " + quote(dir / "raw.mp4"));
+  ffmpeg_make("-i " + quote(dir / "raw.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "side.mp4"));
+  auto exposed = [&](const std::string& name) {
+    const auto r = run_cli("verify -q --no-audit " + quote(dir / name) + " --json " + quote(dir / (name + ".json")));
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    const json report = json::parse(read_text(dir / (name + ".json")));
+    return static_cast<int>(report["files"][0]["findings"].size());
+  };
+  const int up = exposed("up.mp4"), side = exposed("side.mp4");
+  EXPECT_GE(up, 6);
+  EXPECT_GE(side + 2, up) << "sideways " << side << ", upright " << up;
+}
