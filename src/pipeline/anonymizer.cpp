@@ -185,7 +185,9 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
       process_video(input, output, writer, report);
     report.ok = true;
   } catch (const Error& e) {
-    report.error = e.what();
+    // Every message names the file: a folder run's errors must say which file they are about.
+    const std::string what = e.what();
+    report.error = what.rfind(input.string(), 0) == 0 || what.rfind(output.string(), 0) == 0 ? what : input.string() + ": " + what;
   } catch (const std::bad_alloc&) {
     report.error = input.string() + ": out of memory";
   } catch (const std::exception& e) {

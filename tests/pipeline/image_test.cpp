@@ -202,3 +202,19 @@ TEST(Image, SidewaysVideoIsSearchedUpright) {
   }
   EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
 }
+
+// #16 item 7: palette and 1-bit pictures are anonymized (turned into RGBA or grey), not refused.
+TEST(Image, PaletteAndOneBitPicturesAreAnonymized) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  for (const std::string fmt : {"pal8", "monob"}) {
+    const auto in = dir / (fmt + ".png"), out = dir / (fmt + "_out.png");
+    ffmpeg_make("-i " + quote(photo) + " -pix_fmt " + fmt + " " + quote(in));
+    const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(out) + " --detections " + quote(dir / (fmt + ".json")));
+    ASSERT_EQ(r.exit_code, 0) << fmt << ": " << r.output;
+    EXPECT_TRUE(std::filesystem::exists(out));
+    if (fmt == "pal8") {
+      EXPECT_GE(regions_of(dir / (fmt + ".json")).size(), 4u) << "the faces of the photo, in 256 colours";
+    }
+  }
+}
