@@ -118,6 +118,32 @@ FramePtr decode_image(const std::filesystem::path& path) {
   }
 }
 
+std::string picture_damage(const std::filesystem::path& path) {
+  const std::vector<std::uint8_t> data = read_all(path);
+  if (data.size() < 4 || data[0] != 0xFF || data[1] != 0xD8) return "";  // not a JPEG
+  // Walk the marker segments to the first start of scan of the picture itself (an EXIF thumbnail inside
+  // APP1 has its own markers), then look for the end-of-image marker after it. Data a camera appends after
+  // the marker (a motion photo's video) is no damage; a file that stops inside the scan is.
+  std::size_t pos = 2;
+  while (pos + 4 <= data.size()) {
+    if (data[pos] != 0xFF) return "";  // not a layout we know: say nothing rather than guess
+    const std::uint8_t marker = data[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xDA) break;
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD9)) {
+      pos += 2;
+      continue;
+    }
+    pos += 2 + (static_cast<std::size_t>(data[pos + 2]) << 8 | data[pos + 3]);
+  }
+  for (std::size_t i = pos; i + 1 < data.size(); ++i)
+    if (data[i] == 0xFF && data[i + 1] == 0xD9) return "";
+  return "the JPEG ends before its end-of-image marker (truncated?)";
+}
+
 FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& packet, const std::string& what) {
   const AVCodec* codec = avcodec_find_decoder(parameters.codec_id);
   if (!codec) throw Error(what + ": no decoder for " + avcodec_get_name(parameters.codec_id));

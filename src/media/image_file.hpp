@@ -16,6 +16,10 @@ bool is_video_path(const std::filesystem::path& p);
 // Decodes the first picture of an image file. Throws Error with the file name on failure.
 FramePtr decode_image(const std::filesystem::path& path);
 
+// Why a picture that decoded is still damaged, or "" when nothing is known to be wrong: a JPEG that ends
+// before its end-of-image marker was cut off (the decoder fills the rest with grey and says nothing).
+std::string picture_damage(const std::filesystem::path& path);
+
 struct ImageEncodeOptions {
   int jpeg_qscale = 2;  // 1 (best) .. 31; 2 keeps quality visually the same as the source
 };

@@ -167,6 +167,9 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
       av_packet_move_ref(packet, pending_.get());
       return ReadResult::Packet;
     }
+    // Samples outside an MP4 edit list (a clip cut from a longer recording without re-encoding) are read and
+    // decoded for their references but never shown: they are not frames the file promised.
+    if (pending_->flags & AV_PKT_FLAG_DISCARD) ++discarded_packets_;
     const int send = avcodec_send_packet(decoder_.get(), pending_.get());
     if (send < 0 && send != AVERROR(EAGAIN)) ++decode_errors_;
   }
@@ -183,16 +186,21 @@ void InputFile::seek(std::int64_t pts) {
   last_duration_ = 0;
 }
 
+std::int64_t InputFile::frames_promised() const {
+  const std::int64_t samples = format_->streams[video_index_]->nb_frames;
+  return samples > 0 ? samples - discarded_packets_ : 0;
+}
+
 bool InputFile::damaged() const {
   if (decode_errors_ > 0 || read_error_) return true;
   // Containers with an index (MP4, MKV) know their frame count: fewer decoded means the data ran out.
-  const std::int64_t promised = format_->streams[video_index_]->nb_frames;
+  const std::int64_t promised = frames_promised();
   return promised > 0 && frames_decoded_ < promised;
 }
 
 std::string InputFile::damage_report() const {
   std::string out;
-  const std::int64_t promised = format_->streams[video_index_]->nb_frames;
+  const std::int64_t promised = frames_promised();
   if (promised > 0 && frames_decoded_ < promised)
     out += "decoded " + std::to_string(frames_decoded_) + " of " + std::to_string(promised) +
            " video frames (truncated file?)";

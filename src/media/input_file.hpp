@@ -64,6 +64,8 @@ class InputFile {
   // container promised more frames than decoded.
   bool damaged() const;
   std::string damage_report() const;
+  // Frames the container promises to show: its sample count less the samples an edit list hides (0: unknown).
+  std::int64_t frames_promised() const;
 
  private:
   bool receive(AVFrame* frame);
@@ -80,6 +82,7 @@ class InputFile {
   bool ended_ = false;
   std::int64_t frames_decoded_ = 0;
   std::int64_t decode_errors_ = 0;
+  std::int64_t discarded_packets_ = 0;  // read so far with AV_PKT_FLAG_DISCARD (outside the edit list)
   bool read_error_ = false;
   std::string read_error_text_;
   std::int64_t last_pts_ = AV_NOPTS_VALUE;

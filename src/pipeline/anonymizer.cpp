@@ -228,7 +228,13 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     redact::draw_region_mask(*mask, regions, options_.styles);
     media::encode_image(*mask, mask_path_for(output), options_.image);
   }
-  if (writer) writer->end("ok", 1);
+  const std::string damage = media::picture_damage(input);
+  if (writer) writer->end(damage.empty() ? "ok" : "damaged: " + damage, 1);
+  if (!damage.empty()) {
+    report.damaged = true;
+    report.warnings.push_back(input.string() + ": input is damaged (" + damage + "); rendered what decoded into " +
+                              output.string());
+  }
   report.frames = 1;
   report.frames_keyframes = 1;
   count_regions(regions, report);

@@ -155,3 +155,36 @@ TEST(BadInput, RenderFolderDoesNotReuseTheOnlyEntryForOtherFiles) {
   EXPECT_EQ(run_command(kCli + " render --regions " + quote(dir / "r.json") + " " + quote(dir / "renamed.mp4") + " -o " +
                         quote(dir / "one.mp4")).exit_code, 0);
 }
+
+// #16 item 9: an MP4 cut without re-encoding keeps the samples before the cut (B-frames need them) behind an
+// edit list. They are not frames of the clip: the run is not "damaged", and every shown frame is kept.
+TEST(BadInput, AnEditListClipIsNotReportedDamaged) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25 -t 4 -c:v libx264 -bf 2 -g 25 " + quote(dir / "long.mp4"));
+  ffmpeg_make("-ss 1.3 -i " + quote(dir / "long.mp4") + " -c copy " + quote(dir / "cut.mp4"));
+  const auto count = [&](const std::filesystem::path& p) {
+    return std::stoi(ffprobe("-count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 " + quote(p)));
+  };
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "cut.mp4") + " -o " + quote(dir / "out.mp4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(r.output.empty()) << r.output;
+  EXPECT_EQ(count(dir / "out.mp4"), count(dir / "cut.mp4"));
+}
+
+// #16 item 10 (photos): a JPEG cut off before its end-of-image marker decodes (grey below the cut) without a
+// word from the decoder; it is rendered and reported damaged (exit 3), the regions entry says so.
+TEST(BadInput, ATruncatedJpegIsReportedDamaged) {
+  TempDir dir;
+  const std::string full = read_text(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg");
+  std::ofstream(dir / "cut.jpg", std::ios::binary) << full.substr(0, full.size() * 6 / 10);
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "cut.jpg") + " -o " + quote(dir / "out.jpg") +
+                         " --detections " + quote(dir / "d.json"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("cut.jpg: input is damaged (the JPEG ends before its end-of-image marker"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out.jpg"));
+  EXPECT_NE(read_text(dir / "d.json").find("\"status\": \"damaged: the JPEG ends"), std::string::npos);
+  // The whole file is not damaged.
+  const auto ok = run_cli("anonymize -q --no-audit " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") + " -o " +
+                          quote(dir / "ok.jpg"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+}
