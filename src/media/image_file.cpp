@@ -36,20 +36,41 @@ std::vector<std::uint8_t> read_all(const std::filesystem::path& p) {
 }
 
 // APP1..APP15 and COM segments of a JPEG, in order, up to the first SOF/SOS: the metadata, not the picture.
+// The segments of a source JPEG that describe the picture rather than its encoding: EXIF, XMP, ICC profile,
+// comments. Not Adobe's APP14, which says how the source's components are coded (RGB, CMYK, YCCK): copied into
+// the YCbCr JPEG roadveil writes, it made viewers show false colours. Not the ICC profile of a 4-component
+// (CMYK/YCCK) source either: a CMYK profile on the YCbCr output is wrong the same way.
 std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>& jpeg) {
   std::vector<std::uint8_t> out;
   if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return out;
+  struct Segment {
+    std::uint8_t marker;
+    std::size_t pos, len;
+  };
+  std::vector<Segment> kept;
+  int components = 0;
   size_t pos = 2;
   while (pos + 4 <= jpeg.size() && jpeg[pos] == 0xFF) {
     const std::uint8_t marker = jpeg[pos + 1];
-    if (marker == 0xDA || (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC))
-      break;
     const size_t len = (static_cast<size_t>(jpeg[pos + 2]) << 8) | jpeg[pos + 3];
     if (len < 2 || pos + 2 + len > jpeg.size()) break;
-    if ((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE)
-      out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos),
-                 jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+      if (len >= 8) components = jpeg[pos + 9];  // SOF: P, Y, X, then Nf
+      break;
+    }
+    if (marker == 0xDA) break;
+    const bool adobe = marker == 0xEE && len >= 7 && std::equal(jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 4),
+                                                                 jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 9), "Adobe");
+    if (((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) && !adobe) kept.push_back({marker, pos, len});
     pos += 2 + len;
+  }
+  static const char kIcc[] = "ICC_PROFILE";
+  for (const Segment& s : kept) {
+    const bool icc = s.marker == 0xE2 && s.len >= 2 + sizeof kIcc &&
+                     std::equal(kIcc, kIcc + sizeof kIcc - 1, jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 4));
+    if (icc && components == 4) continue;
+    out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos),
+               jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 2 + s.len));
   }
   return out;
 }

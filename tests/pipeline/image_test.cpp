@@ -218,3 +218,23 @@ TEST(Image, PaletteAndOneBitPicturesAreAnonymized) {
     }
   }
 }
+
+// #16 item 8: Adobe's APP14 segment says how the source's components are coded; copied into the YCbCr JPEG
+// roadveil writes it made viewers show false colours. It is dropped; EXIF and a 3-component ICC profile stay.
+TEST(Image, AdobeColourTransformSegmentIsNotCopied) {
+  TempDir dir;
+  const std::string src = read_text(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg");
+  auto segment = [](unsigned char marker, const std::string& body) {
+    const std::size_t len = body.size() + 2;
+    return std::string("\xff", 1) + char(marker) + char(len >> 8) + char(len & 0xff) + body;
+  };
+  // Version 100, transform 1 (YCbCr: true for this file); from an RGB (0) or YCCK (2) source the copy lied.
+  const std::string adobe = segment(0xEE, std::string("Adobe\0\x64\0\0\0\0\x01", 12));
+  const std::string icc = segment(0xE2, std::string("ICC_PROFILE\0\x01\x01", 14) + std::string(64, 'p'));
+  std::ofstream(dir / "in.jpg", std::ios::binary) << src.substr(0, 2) + adobe + icc + src.substr(2);
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "in.jpg") + " -o " + quote(dir / "out.jpg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string out = read_text(dir / "out.jpg");
+  EXPECT_EQ(out.find("Adobe"), std::string::npos) << "APP14 copied";
+  EXPECT_NE(out.find("ICC_PROFILE"), std::string::npos) << "the ICC profile of a 3-component JPEG is kept";
+}
