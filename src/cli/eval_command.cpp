@@ -12,7 +12,7 @@
 #include "core/error.hpp"
 #include "dataset/read.hpp"
 #include "eval/agreement.hpp"
-#include "core/temporary_path.hpp"
+#include "core/atomic_file.hpp"
 #include "eval/coverage.hpp"
 #include "eval/flicker.hpp"
 #include "eval/video_truth.hpp"
@@ -27,23 +27,9 @@ void write_json_report(const nlohmann::json& j, const std::string& path) {
     return;
   }
   // Through a temporary name, like every output: an interrupted run leaves no half report under the name.
-  const auto temp = temporary_path_for(path);
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      throw Error(path + ": cannot write the JSON report");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    throw Error(path + ": cannot move the JSON report into place (" + ec.message() + ")");
-  }
+  write_file_atomically(
+      path, [&](std::ostream& out) { out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n"; },
+      "JSON report");
 }
 
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/temporary_path.hpp"
+#include "core/atomic_file.hpp"
 #include "media/input_file.hpp"
 
 extern "C" {
@@ -253,24 +253,10 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
     const auto segments = jpeg_metadata_segments(read_all(metadata_source));
     if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);
   }
-  const auto temp = temporary_path_for(target);
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(target.string() + ": cannot write in " + target.parent_path().string());
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      throw Error(target.string() + ": writing failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, target, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    throw Error(target.string() + ": cannot move the finished file into place");
-  }
+  write_file_atomically(
+      target,
+      [&](std::ostream& out) { out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())); },
+      "image");
 }
 
 }  // namespace roadveil::media

@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
-#include "core/temporary_path.hpp"
+#include "core/atomic_file.hpp"
 #include "core/utc_time.hpp"
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
@@ -189,24 +189,9 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
 }
 
 void write_audit_record(const std::filesystem::path& path, const json& record) {
-  const auto temp = temporary_path_for(path);
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    if (!out) throw Error(path.string() + ": cannot write the audit record here");
-    out << record.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      throw Error(path.string() + ": writing the audit record failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    throw Error(path.string() + ": cannot move the audit record into place");
-  }
+  write_file_atomically(
+      path, [&](std::ostream& out) { out << record.dump(2, ' ', false, json::error_handler_t::replace) << "\n"; },
+      "audit record");
 }
 
 }  // namespace roadveil::pipeline

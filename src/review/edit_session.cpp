@@ -9,7 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "core/temporary_path.hpp"
+#include "core/atomic_file.hpp"
 #include "core/utc_time.hpp"
 
 namespace roadveil::review {
@@ -426,34 +426,23 @@ void EditSession::save() {
   for (const auto& [index, mark] : reviewed_) marks.push_back({{"frame", index}, {"by", mark["by"]}, {"at", mark["at"]}});
   entry["review"] = {{"reviewed", std::move(marks)}, {"edits", edits_}};
 
-  const auto temp = temporary_path_for(path_);
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    if (!out) throw Error(path_.string() + ": cannot write beside the regions file");
-    json head = doc_;
-    head.erase("entries");
-    std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
-    text.pop_back();
-    out << text << (head.empty() ? "" : ", ") << "\"entries\": [";
-    const json& entries = doc_["entries"];
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      out << (i ? ",\n" : "\n");
-      write_entry(out, entries[i]);
-    }
-    out << "\n]}\n";
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(temp, ec);
-      throw Error(path_.string() + ": writing the regions file failed (disk full?)");
-    }
-  }
+  write_file_atomically(
+      path_,
+      [&](std::ostream& out) {
+        json head = doc_;
+        head.erase("entries");
+        std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
+        text.pop_back();
+        out << text << (head.empty() ? "" : ", ") << "\"entries\": [";
+        const json& entries = doc_["entries"];
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          out << (i ? ",\n" : "\n");
+          write_entry(out, entries[i]);
+        }
+        out << "\n]}\n";
+      },
+      "regions file");
   std::error_code ec;
-  std::filesystem::rename(temp, path_, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    throw Error(path_.string() + ": cannot move the saved regions file into place");
-  }
   saved_time_ = std::filesystem::last_write_time(path_, ec);
 }
 
