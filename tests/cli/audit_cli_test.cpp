@@ -26,11 +26,7 @@ class Audit : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir = new TempDir;
-    ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
-                " -t 1 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " + quote(*dir / "in.mp4"));
-    const auto r = run_cli("anonymize -q " + quote(*dir / "in.mp4") + " -o " + quote(*dir / "out.mp4") +
-                           " --detections " + quote(*dir / "regions.json"));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    make_anonymized_street_clip(dir->path(), kCli);
   }
   static void TearDownTestSuite() {
     delete dir;

@@ -33,11 +33,7 @@ class Verify : public ::testing::Test {
   static void SetUpTestSuite() {
     dir = new TempDir;
     // One second of a street photo with several faces, 10 fps, anonymized with its regions file.
-    ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
-                " -t 1 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " + quote(*dir / "in.mp4"));
-    const auto r = run_cli("anonymize -q " + quote(*dir / "in.mp4") + " -o " + quote(*dir / "out.mp4") +
-                           " --detections " + quote(*dir / "regions.json"));
-    ASSERT_EQ(r.exit_code, 0) << r.output;
+    make_anonymized_street_clip(dir->path(), kCli);
   }
   static void TearDownTestSuite() {
     delete dir;
@@ -166,11 +162,7 @@ TEST_F(Verify, RenderingTheRegionsFileReproducesTheRunsPixels) {
 // exposed faces as the same clip stored upright.
 TEST(VerifyOrientation, ASidewaysClipIsSearchedUpright) {
   TempDir dir;
-  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
-  const std::string clip = "-loop 1 -i " + quote(photo) + " -t 0.2 -r 10 -c:v libx264 -pix_fmt yuv420p ";
-  ffmpeg_make(clip + quote(dir / "up.mp4"));
-  ffmpeg_make(clip + "-vf transpose=2 " + quote(dir / "raw.mp4"));
-  ffmpeg_make("-i " + quote(dir / "raw.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "side.mp4"));
+  make_upright_and_sideways_clips(dir.path(), 0.2);
   auto exposed = [&](const std::string& name) {
     const auto r = run_cli("verify -q --no-audit " + quote(dir / name) + " --json " + quote(dir / (name + ".json")));
     EXPECT_EQ(r.exit_code, 4) << r.output;

@@ -82,4 +82,26 @@ inline std::string ffprobe(const std::string& args) {
   return run_command("ffprobe -v error " + args).output;
 }
 
+// The street photo of faces-street as a clip stored upright (dir/up.mp4) and one stored turned 90 degrees
+// counter-clockwise with a display matrix that turns it back (dir/side.mp4), `seconds` long at 10 fps.
+// FFmpeg 5.1 turns the legacy "rotate" tag into a display matrix on a stream copy; its 270 is what players
+// show turned 90 degrees clockwise (ffprobe: rotation=-90).
+inline void make_upright_and_sideways_clips(const std::filesystem::path& dir, double seconds) {
+  const std::string clip = "-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") + " -t " +
+                           std::to_string(seconds) + " -r 10 -c:v libx264 -pix_fmt yuv420p ";
+  ffmpeg_make(clip + quote(dir / "up.mp4"));
+  ffmpeg_make(clip + "-vf transpose=2 " + quote(dir / "raw.mp4"));
+  ffmpeg_make("-i " + quote(dir / "raw.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "side.mp4"));
+}
+
+// One second of the faces-street photo at 10 fps, 512x366 (dir/in.mp4), anonymized by `cli` into dir/out.mp4
+// with its regions file dir/regions.json: the finished file that verify and audit are tried on.
+inline void make_anonymized_street_clip(const std::filesystem::path& dir, const std::string& cli) {
+  ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+              " -t 1 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " + quote(dir / "in.mp4"));
+  const auto r = run_command(cli + " anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4") +
+                             " --detections " + quote(dir / "regions.json") + " --models " + quote(models_dir()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
 }  // namespace roadveil::testing

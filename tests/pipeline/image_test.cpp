@@ -131,6 +131,23 @@ void add_exif_orientation(const std::filesystem::path& in, const std::filesystem
 nlohmann::json regions_of(const std::filesystem::path& detections) {
   return nlohmann::json::parse(read_text(detections))["entries"][0]["frames"][0].value("regions", nlohmann::json::array());
 }
+// How many regions of the upright picture (`upright_width` wide), turned the way a file stored 90 degrees
+// counter-clockwise holds them (upright (x, y) is stored at (y, W - x)), have their centre inside a region
+// found on that file.
+int upright_regions_found_sideways(const nlohmann::json& up, const nlohmann::json& side, float upright_width) {
+  int matched = 0;
+  for (const auto& u : up) {
+    const float sx = 0.5f * (u["box"][1].get<float>() + u["box"][3].get<float>());
+    const float sy = upright_width - 0.5f * (u["box"][0].get<float>() + u["box"][2].get<float>());
+    for (const auto& s : side)
+      if (sx >= s["box"][0].get<float>() && sx <= s["box"][2].get<float>() && sy >= s["box"][1].get<float>() &&
+          sy <= s["box"][3].get<float>()) {
+        ++matched;
+        break;
+      }
+  }
+  return matched;
+}
 }  // namespace
 
 // #16 item 13: a portrait photo stored sideways with an EXIF orientation is searched upright, and its regions
@@ -149,20 +166,8 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
   ASSERT_GE(up.size(), 4u);
   EXPECT_GE(side.size() + 1, up.size()) << "as many regions as upright (one may differ by rounding in the resampled copy)";
   // Each face region of the upright photo, turned the way the file stores it, lies inside a region found on
-  // the sideways file: upright (x, y) is stored at (y, W - x).
-  const int w = 512;
-  int matched = 0;
-  for (const auto& u : up) {
-    const float cx = 0.5f * (u["box"][0].get<float>() + u["box"][2].get<float>());
-    const float cy = 0.5f * (u["box"][1].get<float>() + u["box"][3].get<float>());
-    const float sx = cy, sy = w - cx;
-    for (const auto& s : side)
-      if (sx >= s["box"][0].get<float>() && sx <= s["box"][2].get<float>() && sy >= s["box"][1].get<float>() &&
-          sy <= s["box"][3].get<float>()) {
-        ++matched;
-        break;
-      }
-  }
+  // the sideways file.
+  const int matched = upright_regions_found_sideways(up, side, 512);
   EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
   // The output keeps the orientation tag, so viewers still show it upright.
   EXPECT_NE(read_text(dir / "side_out.jpg").find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
@@ -172,13 +177,7 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
 // upright: frame 0 gets the regions of the upright clip, on the stored pixels.
 TEST(Image, SidewaysVideoIsSearchedUpright) {
   TempDir dir;
-  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
-  const std::string clip = "-loop 1 -i " + quote(photo) + " -t 0.3 -r 10 -c:v libx264 -pix_fmt yuv420p ";
-  ffmpeg_make(clip + quote(dir / "up.mp4"));
-  // Stored turned 90 degrees counter-clockwise; the display matrix turns it back clockwise (FFmpeg 5.1 turns
-  // the legacy "rotate" tag into one on a stream copy; its 270 is what players show turned 90 clockwise).
-  ffmpeg_make(clip + "-vf transpose=2 " + quote(dir / "raw.mp4"));
-  ffmpeg_make("-i " + quote(dir / "raw.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "side.mp4"));
+  make_upright_and_sideways_clips(dir.path(), 0.3);
   ASSERT_NE(run_command("ffprobe -v error -show_streams " + quote(dir / "side.mp4")).output.find("rotation=-90"), std::string::npos)
       << "the test clip has no display matrix";
   for (const std::string name : {"up", "side"}) {
@@ -189,17 +188,7 @@ TEST(Image, SidewaysVideoIsSearchedUpright) {
   const auto up = regions_of(dir / "up.json"), side = regions_of(dir / "side.json");
   ASSERT_GE(up.size(), 4u);
   EXPECT_GE(side.size() + 1, up.size());
-  int matched = 0;
-  for (const auto& u : up) {
-    const float sx = 0.5f * (u["box"][1].get<float>() + u["box"][3].get<float>());
-    const float sy = 512 - 0.5f * (u["box"][0].get<float>() + u["box"][2].get<float>());
-    for (const auto& s : side)
-      if (sx >= s["box"][0].get<float>() && sx <= s["box"][2].get<float>() && sy >= s["box"][1].get<float>() &&
-          sy <= s["box"][3].get<float>()) {
-        ++matched;
-        break;
-      }
-  }
+  const int matched = upright_regions_found_sideways(up, side, 512);
   EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
 }
 
