@@ -2,11 +2,15 @@
 # One review session end to end, scripted: anonymize -> verify -> review-queue (+ contact sheet) -> review
 # (through the editor's HTTP API, as the page does: the verify findings are boxed by "the reviewer" and the
 # queue's top frames marked reviewed) -> render -> verify again -> audit. Prints the numbers the README quotes.
-# Usage: [EXTEND=4] bench/review_loop.sh CLIP WORK_DIR [anonymize options...]   (ROADVEIL_MODELS must be set)
+# Usage: [EXTEND=4] [TRUTH=CLIP.mot.txt] bench/review_loop.sh CLIP WORK_DIR [anonymize options...]
+# (ROADVEIL_MODELS must be set). TRUTH: the clip's exact per-frame boxes (roadveil_zoom_bench writes them beside
+# each zoom clip): the share hidden before and after the review is printed too.
 # EXTEND: frames each added box is copied forward and backward (the editor's extend, keys [ and ]).
 set -euo pipefail
 CLIP=$(realpath "$1"); WORK=$2; shift 2
-BIN=${ROADVEIL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/roadveil}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=${ROADVEIL_BIN:-$HERE/../build/roadveil}
+[ -z "${TRUTH:-}" ] || TRUTH=$(realpath "$TRUTH")
 mkdir -p "$WORK"; cd "$WORK"
 rm -rf out reviewed sheets ./*.json
 name=$(basename "$CLIP")
@@ -78,3 +82,7 @@ print(f"audit: review {a['review']['frames_reviewed']} frames reviewed, {a['revi
 print("seconds: anonymize %.1f, verify %.1f, render %.1f" % ($t1 - $t0, $t2 - $t1, $t4 - $t3))
 PY
 ls sheets | wc -l | xargs echo "contact sheet pages:"
+if [ -n "${TRUTH:-}" ]; then
+  echo "exact truth before review:"; python3 "$HERE/zoom_clips/regions_truth_cover.py" "$TRUTH" regions.json
+  echo "exact truth after review:"; python3 "$HERE/zoom_clips/regions_truth_cover.py" "$TRUTH" reviewed.json
+fi
