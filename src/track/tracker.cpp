@@ -9,6 +9,9 @@ namespace {
 Box lerp(const Box& a, const Box& b, float t) {
   return {a.x1 + (b.x1 - a.x1) * t, a.y1 + (b.y1 - a.y1) * t, a.x2 + (b.x2 - a.x2) * t, a.y2 + (b.y2 - a.y2) * t};
 }
+Box hull(const Box& a, const Box& b) {
+  return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
+}
 Box grow(const Box& b, float factor) {
   return Box::from_center(b.cx(), b.cy(), b.width() * factor, b.height() * factor);
 }
@@ -19,17 +22,32 @@ Box bounded_carry(const Box& anchor, const Box& moved, float dt, const TrackerCo
   const float h = std::clamp(moved.height(), anchor.height() / limit, anchor.height() * limit);
   return Box::from_center(moved.cx(), moved.cy(), w, h);
 }
+// `anchor` carried `dt` frames (negative: back in time) at any speed between (1 -+ spread) times `velocity`,
+// the spread at most `max_spread` of the anchor's size on each edge.
+Box carry(const Box& anchor, const Box& velocity, float dt, const TrackerConfig& c) {
+  const Box linear = move_box(anchor, velocity, dt);
+  const float cap_x = c.max_spread * anchor.width(), cap_y = c.max_spread * anchor.height();
+  auto spread = [&](float v, float cap) { return std::clamp(v * dt * c.speed_spread, -cap, cap); };
+  const Box d{spread(velocity.x1, cap_x), spread(velocity.y1, cap_y), spread(velocity.x2, cap_x), spread(velocity.y2, cap_y)};
+  const Box ahead{linear.x1 + d.x1, linear.y1 + d.y1, linear.x2 + d.x2, linear.y2 + d.y2};
+  const Box behind{linear.x1 - d.x1, linear.y1 - d.y1, linear.x2 - d.x2, linear.y2 - d.y2};
+  const float frames = std::abs(dt);
+  return hull(bounded_carry(anchor, ahead, frames, c), bounded_carry(anchor, behind, frames, c));
+}
 }  // namespace
 
 Tracker::Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h)
     : config_(config), padding_(padding), w_(frame_w), h_(frame_h) {}
 
-Box Tracker::Track::predict(std::int64_t frame) const {
-  const Observation& last = obs.back();
-  if (obs.size() < 2) return last.box;
+Box Tracker::Track::velocity() const {
+  if (obs.size() < 2) return {};
   const Observation& prev = obs[obs.size() - 2];
-  return move_box(last.box, edge_velocity(prev.box, static_cast<float>(prev.frame), last.box, static_cast<float>(last.frame)),
-                  static_cast<float>(frame - last.frame));
+  const Observation& last = obs.back();
+  return edge_velocity(prev.box, static_cast<float>(prev.frame), last.box, static_cast<float>(last.frame));
+}
+
+Box Tracker::Track::predict(std::int64_t frame) const {
+  return move_box(obs.back().box, velocity(), static_cast<float>(frame - obs.back().frame));
 }
 
 void Tracker::push(const Detections& detections) {
@@ -87,6 +105,15 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     box = after->box;
     score = after->score;
     source = t.kind;
+    if (config_.enabled && config_.consensus && after != obs.begin() && after + 1 != obs.end()) {
+      const Observation& a = *(after - 1);
+      const Observation& b = *(after + 1);
+      if (b.frame - a.frame <= config_.max_gap + 1) {
+        const float s = static_cast<float>(frame - a.frame) / static_cast<float>(b.frame - a.frame);
+        const Box both = hull(box, lerp(a.box, b.box, s));
+        if (both.area() <= config_.max_consensus_growth * box.area()) box = both;
+      }
+    }
   } else if (!config_.enabled) {
     return std::nullopt;
   } else if (after != obs.begin() && after != obs.end()) {
@@ -116,8 +143,9 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
   } else if (after == obs.end()) {
     const Observation& last = obs.back();
     const std::int64_t dt = frame - last.frame;
-    if (dt > config_.extend_forward) return std::nullopt;
-    box = grow(bounded_carry(last.box, t.predict(frame), static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt);
+    if (dt > config_.extend_forward && (dt > config_.exit_frames || !leaving_frame(t))) return std::nullopt;
+    // Carried out of the frame: clamped to nothing below.
+    box = grow(carry(last.box, t.velocity(), static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt);
     score = last.score;
     source = RegionSource::Extended;
   } else {
@@ -125,14 +153,23 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const std::int64_t dt = first.frame - frame;
     if (dt > config_.extend_backward) return std::nullopt;
     const Box v = obs.size() >= 2 ? edge_velocity(first.box, static_cast<float>(first.frame), obs[1].box, static_cast<float>(obs[1].frame)) : Box{};
-    box = grow(bounded_carry(first.box, move_box(first.box, v, -static_cast<float>(dt)), static_cast<float>(dt), config_),
-               1.0f + config_.growth_per_frame * dt);
+    box = grow(carry(first.box, v, -static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt);
     score = first.score;
     source = RegionSource::Backward;
   }
   const Box padded = pad_box(box, padding_.of(t.cls, t.kind), padding_.scale, padding_.min_margin_px, w_, h_);
   if (padded.empty()) return std::nullopt;
   return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
+}
+
+bool Tracker::leaving_frame(const Track& t) const {
+  if (t.obs.size() < 2) return false;  // no motion known
+  // Where its centre will be `exit_frames` after its last detection, moving as it last moved.
+  const Box v = t.velocity();
+  const Box& last = t.obs.back().box;
+  const float steps = static_cast<float>(config_.exit_frames);
+  const float cx = last.cx() + 0.5f * (v.x1 + v.x2) * steps, cy = last.cy() + 0.5f * (v.y1 + v.y2) * steps;
+  return cx < 0 || cy < 0 || cx > static_cast<float>(w_) || cy > static_cast<float>(h_);
 }
 
 std::optional<FrameRegions> Tracker::pop() {
@@ -147,7 +184,7 @@ std::optional<FrameRegions> Tracker::pop() {
 }
 
 void Tracker::prune(std::int64_t oldest_pending) {
-  const std::int64_t keep_after = oldest_pending - std::max(config_.extend_forward, config_.max_gap) - 2;
+  const std::int64_t keep_after = oldest_pending - std::max({config_.extend_forward, config_.exit_frames, config_.max_gap}) - 2;
   std::erase_if(tracks_, [&](const Track& t) { return t.obs.back().frame < keep_after; });
 }
 

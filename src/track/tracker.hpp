@@ -27,6 +27,26 @@ struct TrackerConfig {
   // (two noisy boxes a few frames apart once made 24-frame carries several times the object's size).
   float max_scale_per_frame = 0.03f;
   float max_carry_scale = 1.5f;
+  // The image speed of what a moving camera passes is not constant: it grows as the object comes closer (and
+  // falls as it recedes), fastest near the frame edges. A carried box covers every position between
+  // (1 - speed_spread) and (1 + speed_spread) times the measured velocity, not only the linear guess (on the
+  // zoom clips linear carries lagged the plates leaving the frame by a third of their width; small heads
+  // carried back from a velocity measured on two noisy boxes missed by a few pixels). The spread is at most
+  // `max_spread` of the box's size on each edge, so that a carried region stays near its object's size
+  // (zoom clips, first 16: 0.5 of the size hid no more objects than 0.25 but 0.5% more of the frame).
+  float speed_spread = 0.5f;
+  float max_spread = 0.25f;
+  // A detector's box is off by a few pixels from frame to frame, most for small objects (on the zoom clips a
+  // 46x14 plate once came back 35 px wide between two good boxes). Where a track was seen shortly before and
+  // after a frame, the region is the union of that frame's box and the box interpolated from its
+  // neighbours, unless the two disagree so much (union over `max_consensus_growth` times the box) that one is
+  // more likely another object.
+  bool consensus = true;
+  float max_consensus_growth = 2.0f;
+  // Detectors lose objects cut by the frame edge, and a camera passing by carries them out of view. A track
+  // whose predicted box reaches the frame edge within `extend_forward` frames of its last detection is
+  // carried on, along that prediction, until it has left the frame, for at most `exit_frames` frames.
+  int exit_frames = 24;
   int lookahead() const { return enabled ? std::max(max_gap, extend_backward) : 0; }
 };
 
@@ -57,9 +77,11 @@ class Tracker {
     ObjectClass cls;
     std::vector<Observation> obs;  // increasing frame
     RegionSource kind = RegionSource::Detector;  // what found it: Detector, Head or Context (tracked apart)
+    Box velocity() const;  // per frame, of each edge, from the last two observations (zero with one)
     Box predict(std::int64_t frame) const;
   };
   std::optional<Region> region_for(const Track& t, std::int64_t frame) const;
+  bool leaving_frame(const Track& t) const;
   void prune(std::int64_t oldest_pending);
 
   TrackerConfig config_;

@@ -28,15 +28,15 @@ nlohmann::json zoom(const std::string& set, int clips, const std::string& motion
 TEST(VideoFloor, DashcamBerlinZoomIn) {
   const auto j = zoom("dashcam-berlin-dev", 4, "in");
   EXPECT_EQ(j["clips"], 4);
-  // Measured (2026-12-02, search windows with plate context and a first look on the next frame): heads
-  // 122/178 object-frames = 0.685, 4 of 7 never exposed; plates 321/324 = 0.991, 7 of 8 never exposed; 2.2% of
-  // the frame hidden. (Before: heads 0.730 and 5 of 7, plates 0.978 and 5 of 8. On these 7 heads one head of
-  // 196eb840 lost 7 frames and one of 1e0826e6 one frame; over all 50 clips heads rose 0.853 -> 0.867 and
-  // 95 -> 98 of 131 never exposed, README.)
-  EXPECT_GE(j["face"]["recall"].get<double>(), 0.65);
-  EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.55);
-  EXPECT_GE(j["plate"]["recall"].get<double>(), 0.97);
+  // Measured (2026-12-02, third session: the tracker joins a jittered box with its neighbours' consensus,
+  // carries over a spread of speeds and carries objects leaving the frame until they are out): heads 127/178
+  // object-frames = 0.713, 5 of 7 never exposed; plates 323/324 = 0.997, 7 of 8; 2.85% of the frame hidden.
+  // (Before: heads 122/178 = 0.685 and 4 of 7, plates 321/324 and 7 of 8, 2.2%; over all 50 clips heads
+  // never exposed rose 98 -> 102 and plates 116 -> 119 of 131 and 135, README.)
+  EXPECT_GE(j["face"]["recall"].get<double>(), 0.70);
+  EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.7);
+  EXPECT_GE(j["plate"]["recall"].get<double>(), 0.98);
   EXPECT_GE(j["plate"]["never_exposed_share"].get<double>(), 0.85);
-  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.03);
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.035);
 }
 #endif

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "track/padding.hpp"
@@ -171,7 +172,8 @@ TEST(Tracker, CarriedRegionsStayNearTheSizeOfTheirObject) {
     t.push(d);
   }
   const auto frames = drain(t);
-  const float limit = cfg.max_carry_scale * (1.0f + cfg.growth_per_frame * static_cast<float>(cfg.extend_backward));
+  // The size bound, the spread over speeds (at most max_spread of the size on each side) and the growth.
+  const float limit = (cfg.max_carry_scale + 2 * cfg.max_spread) * (1.0f + cfg.growth_per_frame * static_cast<float>(cfg.extend_backward));
   float largest = 0;
   int carried = 0;
   for (const FrameRegions& fr : frames)
@@ -184,4 +186,77 @@ TEST(Tracker, CarriedRegionsStayNearTheSizeOfTheirObject) {
     }
   EXPECT_EQ(carried, cfg.extend_backward + cfg.extend_forward);
   std::printf("largest carried region: %.2fx its object (bound %.2fx)\n", largest, limit);
+}
+
+// A detector's box jitters by a few pixels from frame to frame (a 46x14 plate on a zoom clip came back 35 px
+// wide between two good boxes, and that frame was exposed): where neighbours agree, the region also holds
+// the box they interpolate; a box that disagrees wildly (another object) is not merged.
+TEST(Tracker, JitteredBoxIsJoinedWithItsNeighboursConsensus) {
+  TrackerConfig cfg;
+  Tracker t(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 12; ++f) {
+    const float x = 300 + 6.0f * f;
+    if (f == 5) t.push(plate_at(x + 8, 400, 30, 10));           // shifted and too small
+    else if (f == 8)
+      t.push(plate_at(x - 20, 400, 90, 40));     // another object's box
+    else t.push(plate_at(x, 400));
+  }
+  const auto frames = drain(t);
+  auto of_track = [](const FrameRegions& fr, int track) {
+    for (const Region& r : fr.regions)
+      if (r.track_id == track) return r.box;
+    return Box{};
+  };
+  const int plate = frames[0].regions.at(0).track_id;
+  const Box truth5 = Box::from_xywh(330, 400, 40, 12);
+  EXPECT_GE(intersection(of_track(frames[5], plate), truth5).area(), truth5.area() - 0.5f);
+  // Frame 8's box is no plausible continuation: a track of its own, kept as detected.
+  const auto other = std::find_if(frames[8].regions.begin(), frames[8].regions.end(),
+                                  [&](const Region& r) { return r.track_id != plate; });
+  ASSERT_NE(other, frames[8].regions.end());
+  EXPECT_EQ(other->box, Box::from_xywh(328, 400, 90, 40));
+  EXPECT_LT(of_track(frames[8], plate).area(), 2 * 480.0f);
+
+  cfg.consensus = false;
+  Tracker off(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 12; ++f) off.push(f == 5 ? plate_at(300 + 6.0f * f + 8, 400, 30, 10) : plate_at(300 + 6.0f * f, 400));
+  EXPECT_LT(intersection(of_track(drain(off)[5], plate), truth5).area(), 0.8f * truth5.area());
+}
+
+// What a passing camera carries out of view speeds up as it comes closer and is lost by the detector once
+// the frame edge cuts it. A plate last seen accelerating towards the right edge stays hidden where it really
+// is (ahead of the linear guess) until it has left the frame; one that stops being detected in the middle of
+// the frame is carried only `extend_forward` frames.
+TEST(Tracker, CarriesAnObjectLeavingTheFrameUntilItIsOut) {
+  TrackerConfig cfg;
+  auto x_at = [](int f) { return 1000 + 6.0f * f + 0.3f * f * f; };  // accelerating to the right
+  Tracker t(cfg, no_padding(), 1280, 720);
+  const int last_seen = 9;  // x 1078..1118: 162 px from the edge, 11 px/frame; out from frame 23
+  for (int f = 0; f < 40; ++f) t.push(f <= last_seen ? plate_at(x_at(f), 400) : Detections{});
+  const auto frames = drain(t);
+  int carried = 0;
+  for (int f = last_seen + 1; f < 40; ++f) {
+    const Box truth = intersection(Box::from_xywh(x_at(f), 400, 40, 12), Box{0, 0, 1280, 720});
+    if (truth.empty()) continue;
+    ASSERT_EQ(frames[f].regions.size(), 1u) << "frame " << f;
+    EXPECT_EQ(frames[f].regions[0].source, RegionSource::Extended);
+    if (f <= last_seen + 3) {  // the spread covers the acceleration for a few frames
+      EXPECT_GE(intersection(frames[f].regions[0].box, truth).area(), truth.area() - 0.5f) << "frame " << f;
+    }
+    ++carried;
+  }
+  EXPECT_EQ(carried, 13);
+  EXPECT_TRUE(frames[last_seen + cfg.exit_frames + 1].regions.empty());  // carried out, not on forever
+
+  Tracker middle(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 40; ++f) middle.push(f <= last_seen ? plate_at(400 + 2.0f * f, 400) : Detections{});
+  const auto still = drain(middle);
+  for (int f = last_seen + 1; f < 40; ++f)
+    EXPECT_EQ(still[f].regions.empty(), f > last_seen + cfg.extend_forward) << "frame " << f;
+
+  cfg.speed_spread = 0;  // the linear guess alone lags behind
+  Tracker linear(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 40; ++f) linear.push(f <= last_seen ? plate_at(x_at(f), 400) : Detections{});
+  const Box truth = Box::from_xywh(x_at(last_seen + 3), 400, 40, 12);
+  EXPECT_LT(intersection(drain(linear)[last_seen + 3].regions[0].box, truth).area(), truth.area() - 0.5f);
 }
