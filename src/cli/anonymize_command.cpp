@@ -85,7 +85,7 @@ void SharedOptions::finalize() {
     if (head_resolution_option && head_resolution_option->count()) a.detector.heads.max_side = head_side;
     if (face_network_option && face_network_option->count()) a.detector.face_network = face_network;
     if (head_network_option && head_network_option->count()) a.detector.heads.enabled = head_network;
-    if (no_context) a.detector.context.enabled = a.detector.context.refine = false;
+    if (no_context) a.detector.context.enabled = a.detector.context.refine = a.detector.context.refine_photos = false;
     if (no_context || full_plate_pass) a.detector.context.guided_plates = false;
   }
   if (!models_dir.empty()) a.detector.models_dir = models_dir;

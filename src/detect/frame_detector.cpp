@@ -24,19 +24,20 @@ std::optional<Quality> quality_from_string(std::string_view name) {
 void apply_quality(Quality q, DetectorConfig& c) {
   struct Preset {
     int max_side;
-    bool context, refine, guided_plates, face_network;
+    bool context, refine, refine_photos, guided_plates, face_network;
   };
   // The head network is in every preset: at 1280 px alone it hides more heads than every network of the
   // previous balanced preset together (dashcam-berlin-dev 0.70 vs 0.71 at a third of the time). The face
   // network adds a few frontal faces at full resolution only.
   static constexpr Preset kPresets[] = {
-      {1280, false, false, false, false}, {1920, true, false, true, true}, {1920, true, true, false, true}};
+      {1280, false, false, false, false, false}, {1920, true, false, true, true, true}, {1920, true, true, true, false, true}};
   const Preset& p = kPresets[static_cast<int>(q)];
   c.face_max_side = c.plate_max_side = c.heads.max_side = p.max_side;
   c.face_network = p.face_network;
   c.heads.enabled = true;
   c.context.enabled = p.context;
   c.context.refine = p.refine;
+  c.context.refine_photos = p.refine_photos;
   c.context.guided_plates = p.guided_plates;
 }
 
@@ -84,7 +85,7 @@ std::vector<ModelId> models_in_use(const DetectorConfig& config) {
   if (config.faces && config.heads.enabled) out.push_back(ModelId::HeadYolox);
   if (config.plates) out.push_back(ModelId::PlateYolov9);
   // Person boxes serve faces; vehicle boxes serve plates through the refine and guided passes.
-  if (config.context.enabled && (config.faces || (config.plates && (config.context.refine || config.context.guided_plates))))
+  if (config.context.enabled && (config.faces || (config.plates && (config.context.refine || config.context.refine_photos || config.context.guided_plates))))
     out.push_back(ModelId::ContextYolox);
   return out;
 }
@@ -117,7 +118,8 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
     for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), config_.face_threshold))
       out.push_back({ObjectClass::Face, b.box, b.score});
   if (heads_) add_heads(frame, whole, side(config_.heads.max_side), config_.heads.body_regions, out);
-  if (context_) add_context(frame, whole, side(config_.context.max_side), out);
+  if (context_)
+    add_context(frame, whole, side(config_.context.max_side), config_.context.refine || (!pass.video && config_.context.refine_photos), out);
   if (plates_) {
     const int plate_side = side(config_.plate_max_side);
     const bool crops = guided && plan_plate_crops(frame, plate_side);
@@ -182,7 +184,7 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   const bool body_regions = heads_ && config_.heads.body_regions;
   if (heads_ && (targets.heads || (targets.persons && body_regions)))
     add_heads(frame, crop, std::min(scaled, config_.heads.max_side), targets.persons && body_regions, out);
-  if (targets.persons && context_ && !body_regions) add_context(frame, crop, config_.context.max_side, out);
+  if (targets.persons && context_ && !body_regions) add_context(frame, crop, config_.context.max_side, config_.context.refine, out);
   finish(frame, out);
   return out;
 }
@@ -209,11 +211,12 @@ void FrameDetector::add_heads(const AVFrame& frame, const PixelRect& crop, int m
   }
 }
 
-void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int max_side, Detections& out) {
+void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int max_side, bool refine_looks,
+                                Detections& out) {
   const ContextConfig& c = config_.context;
   const float fw = static_cast<float>(frame.width), fh = static_cast<float>(frame.height);
   const float lowest = std::min({c.person_threshold, c.occupant_threshold, c.vehicle_threshold,
-                                 c.refine ? c.refine_vehicle_threshold : 1.0f,
+                                 refine_looks ? c.refine_vehicle_threshold : 1.0f,
                                  c.guided_plates ? c.guided_vehicle_threshold : 1.0f});
   const auto found = context_->detect(frame, crop, max_side, lowest);
   // The head network's bodies replace the person detector's people as the source of head regions.
@@ -247,10 +250,10 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
       }
       if (b.score < c.person_threshold || h < c.min_person_height * fh) continue;
       if (config_.faces && person_regions) out.push_back({ObjectClass::Face, head_region(b.box, c.head), b.score, RegionSource::Context});
-      if (c.refine && faces_)
+      if (refine_looks && faces_)
         refine(*faces_, {b.box.x1 - 0.1f * w, b.box.y1 - 0.1f * h, b.box.x2 + 0.1f * w, b.box.y1 + 0.45f * h},
                ObjectClass::Face, c.refine_face_threshold);
-    } else if (c.refine && plates_ && b.score >= c.refine_vehicle_threshold && w < c.small_vehicle_width * fw &&
+    } else if (refine_looks && plates_ && b.score >= c.refine_vehicle_threshold && w < c.small_vehicle_width * fw &&
                is_vehicle(b.label)) {
       refine(*plates_, Box::from_center(b.box.cx(), b.box.cy(), 1.1f * w, 1.1f * h), ObjectClass::Plate,
              c.refine_plate_threshold);

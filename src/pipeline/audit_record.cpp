@@ -74,6 +74,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"context_resolution", d.context.max_side},
       {"guided_plates", d.context.guided_plates},
       {"refine", d.context.refine},
+      {"refine_photos", d.context.refine_photos},
       {"window_min_head", d.context.window_min_head_px},
       {"tracking", o.tracker.enabled},
       {"max_gap", o.tracker.max_gap},

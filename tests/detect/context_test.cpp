@@ -64,6 +64,7 @@ TEST(Quality, PresetsTradeResolutionAndPasses) {
   EXPECT_EQ(c.heads.max_side, 1280);
   EXPECT_FALSE(c.context.enabled);
   EXPECT_FALSE(c.context.guided_plates);
+  EXPECT_FALSE(c.context.refine_photos);
   EXPECT_EQ(c.plate_max_side, 1280);
   apply_quality(Quality::Max, c);
   EXPECT_TRUE(c.context.enabled);
@@ -75,7 +76,8 @@ TEST(Quality, PresetsTradeResolutionAndPasses) {
   EXPECT_TRUE(c.face_network);
   EXPECT_EQ(c.heads.max_side, 1920);
   EXPECT_TRUE(c.context.enabled);
-  EXPECT_FALSE(c.context.refine);
+  EXPECT_FALSE(c.context.refine) << "balanced: no 2x looks on video keyframes...";
+  EXPECT_TRUE(c.context.refine_photos) << "...but on photos";
   EXPECT_TRUE(c.context.guided_plates);
   EXPECT_EQ(quality_from_string("max"), Quality::Max);
   EXPECT_FALSE(quality_from_string("best").has_value());
