@@ -22,8 +22,9 @@ done
 
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
-  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libssl-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev time
+  clang libclang-rt-14-dev  # the libFuzzer harnesses (scripts/fuzz.sh)
   chromium)  # the browser test of roadveil review (driven by playwright-core from npm)
 
 if [ "$DO_APT" = 1 ]; then

@@ -1,9 +1,9 @@
 #include "core/sha256.hpp"
 
-#include <array>
-#include <cstdint>
-#include <cstring>
+#include <openssl/evp.h>
+
 #include <fstream>
+#include <memory>
 #include <vector>
 
 #include "core/error.hpp"
@@ -11,96 +11,54 @@
 namespace roadveil {
 namespace {
 
-constexpr std::array<std::uint32_t, 64> K = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-class Sha256 {
+class Digest {
  public:
-  void update(const unsigned char* data, size_t len) {
-    total_ += len;
-    while (len > 0) {
-      const size_t take = std::min(len, size_t{64} - fill_);
-      std::memcpy(block_ + fill_, data, take);
-      fill_ += take;
-      data += take;
-      len -= take;
-      if (fill_ == 64) {
-        compress(block_);
-        fill_ = 0;
-      }
-    }
+  Digest() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256: OpenSSL failed to start a digest");
+  }
+  void update(const void* data, std::size_t size) {
+    if (size > 0 && EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("SHA-256: OpenSSL failed to hash");
   }
   std::string hex() {
-    const std::uint64_t bits = total_ * 8;
-    const unsigned char pad = 0x80;
-    update(&pad, 1);
-    const unsigned char zero = 0;
-    while (fill_ != 56) update(&zero, 1);
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
-    update(len, 8);
-    static const char* digits = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_DigestFinal_ex(ctx_.get(), md, &size) != 1) throw Error("SHA-256: OpenSSL failed to finish a digest");
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
-    for (std::uint32_t v : h_)
-      for (int i = 7; i >= 0; --i) out += digits[(v >> (4 * i)) & 0xf];
+    out.reserve(2 * size);
+    for (unsigned int i = 0; i < size; ++i) {
+      out += kDigits[md[i] >> 4];
+      out += kDigits[md[i] & 15];
+    }
     return out;
   }
 
  private:
-  void compress(const unsigned char* p) {
-    std::uint32_t w[64];
-    for (int i = 0; i < 16; ++i)
-      w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
-             (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
-    for (int i = 16; i < 64; ++i) {
-      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-    for (int i = 0; i < 64; ++i) {
-      const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
-      const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-      h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d; h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
-  }
-
-  std::uint32_t h_[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                         0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  unsigned char block_[64] = {};
-  size_t fill_ = 0;
-  std::uint64_t total_ = 0;
+  struct Free {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> ctx_;
 };
 
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
-  Sha256 s;
-  s.update(reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return s.hex();
+  Digest d;
+  d.update(data.data(), data.size());
+  return d.hex();
 }
 
 std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open for reading");
-  Sha256 s;
+  Digest d;
   std::vector<char> buf(1 << 16);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    s.update(reinterpret_cast<const unsigned char*>(buf.data()), static_cast<size_t>(in.gcount()));
+    d.update(buf.data(), static_cast<std::size_t>(in.gcount()));
   }
   if (in.bad()) throw Error(path.string() + ": read error");
-  return s.hex();
+  return d.hex();
 }
 
 }  // namespace roadveil

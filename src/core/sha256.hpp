@@ -1,6 +1,5 @@
 #pragma once
-// SHA-256 of a file, to verify model files against their published checksums without pulling in a crypto
-// library for one function.
+// SHA-256 of a string or a file (model checksums, audit records), computed by OpenSSL's EVP interface.
 #include <filesystem>
 #include <string>
 #include <string_view>

@@ -1,8 +1,8 @@
 #pragma once
-// A small XML reader for annotation files (Pascal VOC): elements, text, attributes, comments, CDATA, the
-// XML declaration and a DOCTYPE; the five named entities and numeric character references. No namespaces,
-// no DTD processing, no external entities (so nothing is ever fetched). Every element keeps the line it
-// starts on so that messages can point at it.
+// XML of annotation files (Pascal VOC, CVAT for video) as a plain tree, read by pugixml: elements, text
+// (CDATA included), attributes; the five named entities and character references decoded. No DTD processing:
+// entities a DOCTYPE declares are left as written, nothing external is ever fetched, and nesting is limited.
+// Every element keeps the line it starts on so that messages can point at it.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -3,6 +3,10 @@
 #include "core/geometry.hpp"
 #include "core/region.hpp"
 #include "core/sha256.hpp"
+#include "core/error.hpp"
+
+#include <filesystem>
+#include <fstream>
 
 using namespace roadveil;
 
@@ -39,4 +43,19 @@ TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(sha256_hex(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST(Sha256, FileDigestEqualsTheDigestOfItsBytesAndNamesAnUnreadableFile) {
+  const auto path = std::filesystem::temp_directory_path() / "roadveil_sha256_test.bin";
+  std::string bytes(200003, '\0');  // more than three read buffers, the last one partial
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7919 % 251);
+  std::ofstream(path, std::ios::binary) << bytes;
+  EXPECT_EQ(sha256_file_hex(path), sha256_hex(bytes));
+  std::filesystem::remove(path);
+  try {
+    sha256_file_hex(path);
+    FAIL() << "no error for a missing file";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+  }
 }
