@@ -40,7 +40,16 @@ double number(std::string_view s, const std::string& where) {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
     throw Error(where + ": not a number: \"" + std::string(s) + "\"");
+  // No frame, id or coordinate of a real annotation comes near this, and every value then fits an int.
+  if (std::abs(v) > 1e9) throw Error(where + ": out of range: \"" + std::string(s) + "\"");
   return v;
+}
+
+// Frames, ids and classes: whole numbers.
+int whole_number(std::string_view s, const std::string& where) {
+  const double v = number(s, where);
+  if (v != std::floor(v)) throw Error(where + ": not a whole number: \"" + std::string(s) + "\"");
+  return static_cast<int>(v);
 }
 
 std::string_view attribute(const dataset::xml::Element& e, std::string_view name) {
@@ -62,8 +71,8 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
     for (const auto* holder : {meta->child("task"), meta->child("job"), meta})
       if (holder)
         if (const auto* size = holder->child("original_size")) {
-          truth.width = static_cast<int>(number(size->child_text("width"), path.string() + ": original_size width"));
-          truth.height = static_cast<int>(number(size->child_text("height"), path.string() + ": original_size height"));
+          truth.width = whole_number(size->child_text("width"), path.string() + ": original_size width");
+          truth.height = whole_number(size->child_text("height"), path.string() + ": original_size height");
           break;
         }
   }
@@ -72,7 +81,7 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
     if (track.name != "track") continue;
     any_track = true;
     const std::string where = path.string() + ":" + std::to_string(track.line);
-    const int id = static_cast<int>(number(attribute(track, "id"), where + ": track id"));
+    const int id = whole_number(attribute(track, "id"), where + ": track id");
     const auto cls = class_for_label(attribute(track, "label"));
     for (const auto& box : track.children) {
       if (box.name != "box") continue;
@@ -86,7 +95,7 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
                   static_cast<float>(number(attribute(box, "ytl"), bw + ": ytl")),
                   static_cast<float>(number(attribute(box, "xbr"), bw + ": xbr")),
                   static_cast<float>(number(attribute(box, "ybr"), bw + ": ybr"))};
-      const double frame = number(attribute(box, "frame"), bw + ": frame");
+      const int frame = whole_number(attribute(box, "frame"), bw + ": frame");
       if (frame < 0 || b.empty()) throw Error(bw + ": a box needs frame >= 0 and xtl < xbr, ytl < ybr");
       truth.boxes.push_back({static_cast<std::int64_t>(frame), id, *cls, b});
     }
@@ -113,7 +122,7 @@ VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, co
     }
     const std::string where = path.string() + ":" + std::to_string(line_no);
     if (cols.size() < 6) throw Error(where + ": expected frame,id,left,top,width,height[,conf,class,visibility]");
-    const double frame = number(cols[0], where + ": frame"), id = number(cols[1], where + ": id");
+    const int frame = whole_number(cols[0], where + ": frame"), id = whole_number(cols[1], where + ": id");
     const double x = number(cols[2], where + ": left"), y = number(cols[3], where + ": top");
     const double w = number(cols[4], where + ": width"), h = number(cols[5], where + ": height");
     if (frame < 1) throw Error(where + ": MOT frames count from 1");
@@ -122,14 +131,14 @@ VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, co
     if (cols.size() > 6 && number(cols[6], where + ": confidence") == 0) continue;
     ObjectClass cls = ObjectClass::Face;
     if (cols.size() > 7) {
-      const auto it = classes.find(static_cast<int>(number(cols[7], where + ": class")));
+      const auto it = classes.find(whole_number(cols[7], where + ": class"));
       if (it == classes.end()) {
         ++truth.unknown_labels;
         continue;
       }
       cls = it->second;
     }
-    truth.boxes.push_back({static_cast<std::int64_t>(frame) - 1, static_cast<int>(id), cls,
+    truth.boxes.push_back({static_cast<std::int64_t>(frame) - 1, id, cls,
                            Box{static_cast<float>(x), static_cast<float>(y), static_cast<float>(x + w), static_cast<float>(y + h)}});
   }
   if (truth.boxes.empty() && truth.unknown_labels == 0) throw Error(path.string() + ": no boxes (MOT text expected)");

@@ -54,6 +54,27 @@ TEST(VideoTruth, ReadsMotTextFromFrameOne) {
   EXPECT_FALSE(is_video_truth_file(dir / "missing.txt"));
 }
 
+// Found by the fuzzer (tests/fuzz/fuzz_video_truth): an id of 33 digits was converted to int (undefined
+// behaviour); a fractional frame was truncated. Both are now errors naming the line.
+TEST(VideoTruth, HugeOrFractionalNumbersAreErrorsNamingTheLine) {
+  TempDir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {"1,1,10,20,30,40\n2,333333333333333333333333333333331,11,21,30,40\n", "out of range"},
+      {"1,1,10,20,30,40\n2.5,1,11,21,30,40\n", "not a whole number"},
+      {"1,1,10,20,30,40\n2,1,1e300,21,30,40\n", "out of range"},
+      {"1,1,10,20,30,40,1,1\n2,1,11,21,30,40,1,99999999999\n", "out of range"}};
+  for (const auto& [text, why] : cases) {
+    std::ofstream(dir / "gt.txt", std::ios::trunc) << text;
+    try {
+      read_video_truth(dir / "gt.txt");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("gt.txt:2"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(VideoTruth, NeverExposedShareAndLongestExposure) {
   VideoTruth t;
   const Box a{100, 100, 120, 120}, b{300, 100, 320, 120};
