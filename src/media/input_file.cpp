@@ -1,8 +1,11 @@
 #include "media/input_file.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "core/error.hpp"
 
@@ -62,8 +65,7 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
       if (static_cast<int>(i) == video_index_ || par->codec_type != AVMEDIA_TYPE_VIDEO ||
           (format_->streams[i]->disposition & AV_DISPOSITION_ATTACHED_PIC))
         continue;
-      other_video_streams_.push_back("#" + std::to_string(i) + " " + avcodec_get_name(par->codec_id) + " " +
-                                     std::to_string(par->width) + "x" + std::to_string(par->height));
+      other_video_streams_.push_back(fmt::format("#{} {} {}x{}", i, avcodec_get_name(par->codec_id), par->width, par->height));
     }
   }
   if (video_index_ < 0) {
@@ -122,6 +124,23 @@ bool InputFile::receive(AVFrame* frame) {
       continue;
     }
     if (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT)) ++decode_errors_;
+    // Streams joined from recordings of different sizes (`cat a.ts b.ts`) change size mid-stream. Everything
+    // downstream (detection, tracking, the encoder, the regions file) works in one frame size: larger frames
+    // were cropped to the first size, smaller ones failed in the encoder. Refused, with the way out.
+    if (frames_decoded_ == 0) {
+      first_width_ = frame->width;
+      first_height_ = frame->height;
+      first_format_ = frame->format;
+    } else if (frame->width != first_width_ || frame->height != first_height_ || frame->format != first_format_) {
+      const char* from = av_get_pix_fmt_name(static_cast<AVPixelFormat>(first_format_));
+      const char* to = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format));
+      throw Error(path_.string() + ": the video changes from " + std::to_string(first_width_) + "x" +
+                  std::to_string(first_height_) + " " + (from ? from : "?") + " to " + std::to_string(frame->width) + "x" +
+                  std::to_string(frame->height) + " " + (to ? to : "?") + " at frame " + std::to_string(frames_decoded_) +
+                  "; roadveil needs one size and pixel format per video: convert it first, e.g. ffmpeg -i IN -vf scale=" +
+                  std::to_string(first_width_) + ":" + std::to_string(first_height_) + ",format=" + (from ? from : "yuv420p") +
+                  " OUT.mp4");
+    }
     // Some containers (raw streams, AVI) carry no timestamps: number the frames so that the output is still
     // monotonic and keeps the cadence.
     std::int64_t pts = frame->best_effort_timestamp;
@@ -162,6 +181,7 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
       draining_ = true;
       continue;
     }
+    note_packet_end(*pending_);
     if (pending_->stream_index != video_index_) {
       av_packet_unref(packet);
       av_packet_move_ref(packet, pending_.get());
@@ -182,8 +202,29 @@ void InputFile::seek(std::int64_t pts) {
   avcodec_flush_buffers(decoder_.get());
   av_packet_unref(pending_.get());
   draining_ = ended_ = false;
+  seeked_ = true;
   last_pts_ = AV_NOPTS_VALUE;
   last_duration_ = 0;
+}
+
+void InputFile::note_packet_end(const AVPacket& p) {
+  const AVStream* st = format_->streams[p.stream_index];
+  std::int64_t t = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
+  if (t == AV_NOPTS_VALUE) return;
+  if (st->start_time != AV_NOPTS_VALUE) t -= st->start_time;
+  const double end = static_cast<double>(t + std::max<std::int64_t>(0, p.duration)) * av_q2d(st->time_base);
+  if (std::isfinite(end)) data_end_seconds_ = std::max(data_end_seconds_, end);
+}
+
+double InputFile::seconds_missing() const {
+  // Only a duration the container declares (MKV's segment duration, MP4's movie header) says how much data
+  // there should be; durations FFmpeg estimates from the bitrate or from timestamps prove nothing.
+  if (!ended_ || seeked_ || format_->duration <= 0 || format_->duration_estimation_method != AVFMT_DURATION_FROM_STREAM)
+    return 0;
+  const double declared = static_cast<double>(format_->duration) / AV_TIME_BASE;
+  const double missing = declared - data_end_seconds_;
+  // A valid file's last packet ends at its duration, give or take a frame or an audio block.
+  return missing > 0.5 + 0.02 * declared ? missing : 0;
 }
 
 std::int64_t InputFile::frames_promised() const {
@@ -195,7 +236,7 @@ bool InputFile::damaged() const {
   if (decode_errors_ > 0 || read_error_) return true;
   // Containers with an index (MP4, MKV) know their frame count: fewer decoded means the data ran out.
   const std::int64_t promised = frames_promised();
-  return promised > 0 && frames_decoded_ < promised;
+  return (promised > 0 && frames_decoded_ < promised) || seconds_missing() > 0;
 }
 
 std::string InputFile::damage_report() const {
@@ -204,6 +245,12 @@ std::string InputFile::damage_report() const {
   if (promised > 0 && frames_decoded_ < promised)
     out += "decoded " + std::to_string(frames_decoded_) + " of " + std::to_string(promised) +
            " video frames (truncated file?)";
+  if (out.empty() && seconds_missing() > 0) {
+    char text[160];
+    std::snprintf(text, sizeof text, "the data ends at %.1f s of the %.1f s the file declares (truncated file?)",
+                  data_end_seconds_, static_cast<double>(format_->duration) / AV_TIME_BASE);
+    out += text;
+  }
   if (decode_errors_ > 0) {
     if (!out.empty()) out += "; ";
     out += std::to_string(decode_errors_) + " damaged video packets or frames";

@@ -38,7 +38,7 @@ class InputFile {
   // Reads until a decoded video frame is in `frame` (VideoFrame), a packet of another stream is in
   // `packet` (Packet), or the file ends (End). Frames carry `pts` = the best-effort timestamp in the video
   // stream's time base. Damage (undecodable packets, a truncated file) is counted, not thrown, so that what
-  // decodes still gets rendered.
+  // decodes still gets rendered. A frame of another size or pixel format than the first throws Error.
   ReadResult read(AVFrame* frame, AVPacket* packet);
 
   // Moves to the last keyframe at or before `pts` (video time base), or the start for INT64_MIN, and
@@ -66,6 +66,9 @@ class InputFile {
   std::string damage_report() const;
   // Frames the container promises to show: its sample count less the samples an edit list hides (0: unknown).
   std::int64_t frames_promised() const;
+  // After reading to the end: how many seconds of the duration the container declares had no data (a file
+  // cut off, e.g. a half-copied MKV), or 0.
+  double seconds_missing() const;
 
  private:
   bool receive(AVFrame* frame);
@@ -81,6 +84,10 @@ class InputFile {
   bool draining_ = false;
   bool ended_ = false;
   std::int64_t frames_decoded_ = 0;
+  int first_width_ = 0, first_height_ = 0, first_format_ = -1;  // of the first decoded frame
+  double data_end_seconds_ = 0;  // the latest end of any packet read, from its stream's start
+  bool seeked_ = false;
+  void note_packet_end(const AVPacket& packet);
   std::int64_t decode_errors_ = 0;
   std::int64_t discarded_packets_ = 0;  // read so far with AV_PKT_FLAG_DISCARD (outside the edit list)
   bool read_error_ = false;
