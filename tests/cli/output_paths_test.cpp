@@ -92,3 +92,22 @@ TEST_F(OutputPaths, RenderOutputIsTheRegionsFile) {
                  "d.json: output is the input file", /*models=*/false);
   EXPECT_EQ(read_text(dir / "d.json"), regions);
 }
+
+// Issue #16 item 18: Ctrl-C (or `kill`, or a closed terminal) left the hidden ".NAME.roadveil-PID.part"
+// files of the output and the regions file behind. Stopped mid-run, nothing is left in the output folder,
+// and the process still ends by the signal (the shell sees 130 for SIGINT).
+TEST(Interrupt, StoppedRunLeavesNoPartialFiles) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=640x360:rate=25:duration=150 -c:v libx264 -preset ultrafast " + quote(dir / "long.mp4"));  // ~15 s to anonymize
+  std::filesystem::create_directories(dir / "out");
+  for (const char* sig : {"INT", "TERM"}) {
+    // `timeout` sends the signal after 3 s (models are loaded and both files open by then) and reports 124.
+    const auto r = run_command(std::string("timeout -s ") + sig + " 3 " + kCli + " anonymize " + quote(dir / "long.mp4") +
+                               " -o " + quote(dir / "out" / "long.mp4") + " --detections " + quote(dir / "out" / "regions.json") +
+                               " --models " + quote(models_dir()));
+    EXPECT_EQ(r.exit_code, 124) << sig << ": the run was not stopped by the signal: " << r.output;
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir / "out")) left.push_back(e.path().filename().string());
+    EXPECT_TRUE(left.empty()) << sig << ": left " << ::testing::PrintToString(left);
+  }
+}

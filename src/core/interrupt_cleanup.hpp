@@ -1,0 +1,15 @@
+#pragma once
+// Files in progress are removed when the process is stopped by SIGINT, SIGTERM or SIGHUP (Ctrl-C, `kill`, a
+// closed terminal): a stopped run used to leave its hidden ".NAME.roadveil-PID.part" files beside the outputs.
+// The handler is installed with the first registration, only where the signal still has its default action;
+// it removes every registered path (unlink is async-signal-safe), then lets the signal end the process as it
+// would have (exit status 128 + signal for the shell).
+#include <filesystem>
+
+namespace roadveil {
+
+// Registers a temporary file to remove on those signals. A path renamed into place in the meantime is gone
+// under its temporary name, so removing it then does nothing. The most recent 256 paths are remembered.
+void remove_on_interrupt(const std::filesystem::path& path);
+
+}  // namespace roadveil
