@@ -25,6 +25,7 @@ APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libssl-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev time
   clang libclang-rt-14-dev  # the libFuzzer harnesses (scripts/fuzz.sh)
+  python3-botocore  # the AWS signer that tests/storage checks roadveil's SigV4 against
   chromium)  # the browser test of roadveil review (driven by playwright-core from npm)
 
 if [ "$DO_APT" = 1 ]; then

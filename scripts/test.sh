@@ -15,7 +15,7 @@ if [ "${1:-}" != "--fast" ]; then
   cmake --build build-asan -j"$(nproc)" --target unit_tests
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export LSAN_OPTIONS=suppressions=$(pwd)/scripts/lsan.supp
-  (cd build-asan && ctest --output-on-failure -j"$(nproc)" -L 'core|media|redact|track|detect|dataset|eval|review' --timeout 900)
+  (cd build-asan && ctest --output-on-failure -j"$(nproc)" -L 'core|media|redact|track|detect|dataset|eval|review|storage' --timeout 900)
   # A short, bounded fuzz round; the corpus it grows stays in build-fuzz/ for the next run.
   scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 fi
