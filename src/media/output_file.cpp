@@ -20,14 +20,28 @@ namespace roadveil::media {
 
 namespace {
 
-const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source) {
+const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, const AVOutputFormat* ofmt,
+                            const std::string& target_name) {
   const bool hevc = options.codec == VideoCodecChoice::Hevc ||
                     (options.codec == VideoCodecChoice::SameFamily && source == AV_CODEC_ID_HEVC);
   const char* wanted = hevc ? "libx265" : "libx264";
   const AVCodec* codec = avcodec_find_encoder_by_name(wanted);
   if (!codec) codec = avcodec_find_encoder(hevc ? AV_CODEC_ID_HEVC : AV_CODEC_ID_H264);
   if (!codec) throw Error(std::string("no ") + (hevc ? "HEVC" : "H.264") + " encoder in this FFmpeg build");
-  return codec;
+  // Containers that cannot hold H.264/HEVC (.webm, .gif, .mpg) get their own default codec: these outputs
+  // failed with "cannot write the container header (Invalid argument)".
+  if (avformat_query_codec(ofmt, codec->id, FF_COMPLIANCE_NORMAL) != 0) return codec;
+  const AVCodec* fitting = ofmt->video_codec == AV_CODEC_ID_VP9 ? avcodec_find_encoder_by_name("libvpx-vp9") : nullptr;
+  if (!fitting && ofmt->video_codec != AV_CODEC_ID_NONE) fitting = avcodec_find_encoder(ofmt->video_codec);
+  if (!fitting)
+    throw Error(target_name + ": the " + ofmt->name + " container cannot hold " + avcodec_get_name(codec->id) +
+                (ofmt->video_codec != AV_CODEC_ID_NONE
+                     ? std::string(" and this FFmpeg has no ") + avcodec_get_name(ofmt->video_codec) + " encoder"
+                     : std::string()) +
+                ": use .mp4, .mkv or .mov");
+  spdlog::info("{}: the {} container cannot hold {}: encoding with {}", target_name, ofmt->name,
+               avcodec_get_name(codec->id), fitting->name);
+  return fitting;
 }
 
 // H.264/HEVC encoders need even sides for subsampled chroma. An odd-sized source keeps its exact size by
@@ -91,7 +105,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
 
   // Video: the re-encoded main stream.
   const AVStream* vin = input.video_stream();
-  const AVCodec* codec = pick_encoder(options, vin->codecpar->codec_id);
+  const AVCodec* codec = pick_encoder(options, vin->codecpar->codec_id, ofmt, target_name);
   encoder_name_ = codec->name;
   encoder_.reset(avcodec_alloc_context3(codec));
   AVCodecContext* enc = encoder_.get();
@@ -117,8 +131,20 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // AVI stores no presentation timestamps: with reordered (B) frames players would show frames shifted.
   if (std::strcmp(ofmt->name, "avi") == 0) enc->max_b_frames = 0;
   AVDictionary* enc_opts = nullptr;
-  av_dict_set(&enc_opts, "preset", options.preset.c_str(), 0);
-  av_dict_set_int(&enc_opts, "crf", options.crf, 0);
+  const bool x26x = codec->id == AV_CODEC_ID_H264 || codec->id == AV_CODEC_ID_HEVC;
+  if (x26x) {
+    av_dict_set(&enc_opts, "preset", options.preset.c_str(), 0);
+    av_dict_set_int(&enc_opts, "crf", options.crf, 0);
+  } else if (std::strcmp(codec->name, "libvpx-vp9") == 0) {
+    // Constant quality, as x264's CRF (VP9's scale is 0-63; 31 is its recommended 1080p setting).
+    av_dict_set_int(&enc_opts, "crf", std::clamp(options.crf + 13, 0, 63), 0);
+    av_dict_set(&enc_opts, "b", "0", 0);
+    av_dict_set(&enc_opts, "deadline", "good", 0);
+    av_dict_set(&enc_opts, "cpu-used", "4", 0);
+  } else if (codec->id == AV_CODEC_ID_MPEG1VIDEO || codec->id == AV_CODEC_ID_MPEG2VIDEO) {
+    enc->flags |= AV_CODEC_FLAG_QSCALE;  // constant quantiser: these encoders have no CRF
+    enc->global_quality = FF_QP2LAMBDA * 3;
+  }
   if (std::strcmp(codec->name, "libx265") == 0) av_dict_set(&enc_opts, "x265-params", "log-level=error", 0);
   err = avcodec_open2(enc, codec, &enc_opts);
   av_dict_free(&enc_opts);
@@ -218,7 +244,10 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   av_dict_free(&mux_opts);
   if (err < 0) {
     close_and_remove();
-    throw Error(target_name + ": cannot write the container header (" + av_error_text(err) + ")");
+    // Muxers that do not list their codecs (GIF, MPEG-PS) refuse one only here: say which codec it was.
+    throw Error(target_name + ": cannot write the container header (" + av_error_text(err) + "): the " + ofmt->name +
+                " container may not hold " + avcodec_get_name(encoder_->codec_id) +
+                " video; roadveil writes .mp4, .mkv, .mov, .avi and .ts (H.264/HEVC) and .webm (VP9)");
   }
   header_written_ = true;
   packet_ = make_packet();
