@@ -152,7 +152,7 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
       if (files.empty()) errors.push_back(in.string() + ": folder contains no image or video files");
       for (const auto& f : files) jobs.push_back({f, output / fs::relative(f, in, ec)});
     } else {
-      errors.push_back(in.string() + ": no such file or folder");
+      errors.push_back(unusable_input_message(in.string()));
     }
   }
   return jobs;

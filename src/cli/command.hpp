@@ -1,6 +1,7 @@
 #pragma once
 // Each subcommand registers its options on the app and sets the action main() runs after parsing.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -19,6 +20,10 @@ void add_verify_command(CLI::App& app, Action& action);
 void add_review_queue_command(CLI::App& app, Action& action);
 void add_review_command(CLI::App& app, Action& action);
 void add_audit_command(CLI::App& app, Action& action);
+
+// The message for an input that is neither a regular file nor a folder: missing, or a FIFO, socket or device
+// (which roadveil cannot read: it opens inputs more than once and seeks in them).
+std::string unusable_input_message(const std::string& path);
 
 // `--json FILE`: the report to FILE, or to standard output for "-". Throws Error when it cannot be written.
 void write_json_report(const nlohmann::json& j, const std::string& path);

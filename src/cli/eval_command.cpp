@@ -21,6 +21,17 @@
 
 namespace roadveil::cli {
 
+std::string unusable_input_message(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return path + ": no such file or folder";
+  const char* kind = std::filesystem::is_fifo(status)        ? "a FIFO (named pipe)"
+                     : std::filesystem::is_socket(status)    ? "a socket"
+                     : std::filesystem::is_block_file(status) || std::filesystem::is_character_file(status) ? "a device"
+                                                             : "not a regular file";
+  return path + ": " + kind + ": roadveil reads inputs more than once and seeks in them; save the stream to a file first";
+}
+
 void write_json_report(const nlohmann::json& j, const std::string& path) {
   if (path == "-") {
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -35,7 +35,7 @@ std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>&
     } else if (fs::is_regular_file(in, ec)) {
       files.emplace_back(in);
     } else {
-      throw Error(in + ": no such file or folder");
+      throw Error(unusable_input_message(in));
     }
   }
   if (files.empty()) throw Error("no image or video among the inputs");

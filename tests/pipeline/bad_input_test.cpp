@@ -2,6 +2,8 @@
 // final name.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "test_util.hpp"
@@ -244,4 +246,13 @@ TEST(BadInput, OutputContainersGetAFittingCodecOrSaySo) {
   expect_clear_failure(run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.gif")),
                        "out.gif: cannot write the container header (Invalid argument): the gif container may not hold h264");
   EXPECT_FALSE(std::filesystem::exists(dir / "out.gif"));
+}
+
+// Issue #16 item 18: a FIFO given as input was reported as "no such file or folder".
+TEST(BadInput, FifoIsNamedAsSuch) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "pipe.mp4").c_str(), 0600), 0);
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "pipe.mp4") + " -o " + quote(dir / "out.mp4")),
+                       "pipe.mp4: a FIFO (named pipe)");
+  expect_clear_failure(run_cli("verify " + quote(dir / "pipe.mp4")), "pipe.mp4: a FIFO (named pipe)");
 }
