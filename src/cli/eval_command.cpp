@@ -162,6 +162,7 @@ void add_eval_command(CLI::App& app, Action& action) {
       pipeline::Anonymizer anonymizer(s.shared.anonymize);
       std::vector<eval::ImageEval> evals;
       int missing = 0, unknown_labels = 0;
+      std::vector<std::string> unreadable;  // images that did not decode: left out, named, and the exit says so
       for (const auto& a : truth) {
         const fs::path name(a.image);
         auto it = images.find(name.filename().string());
@@ -171,7 +172,14 @@ void add_eval_command(CLI::App& app, Action& action) {
           spdlog::warn("{}: image not found among the inputs", a.image);
           continue;
         }
-        media::FramePtr frame = media::decode_image(it->second);
+        media::FramePtr frame;
+        try {
+          frame = media::decode_image(it->second);
+        } catch (const Error& e) {
+          std::cerr << "roadveil: warning: " << e.what() << " (left out of the figures)\n";
+          unreadable.push_back(it->second.string());
+          continue;
+        }
         eval::ImageEval ie;
         ie.name = a.image;
         ie.width = frame->width;
@@ -206,14 +214,19 @@ void add_eval_command(CLI::App& app, Action& action) {
       const eval::Report report = eval::evaluate(evals, config);
       if (missing) std::cerr << "roadveil: warning: " << missing << " annotated images were not found among the inputs\n";
       if (unknown_labels) std::cerr << "roadveil: warning: " << unknown_labels << " boxes had a class that is neither face nor plate (ignored)\n";
+      if (!unreadable.empty())
+        std::cerr << "roadveil: warning: " << unreadable.size() << " annotated images could not be read (named above); the figures are for the other "
+                  << evals.size() << "\n";
       if (s.json_path != "-") std::cout << eval::format_table(report, s.ground_truth);
       if (!s.json_path.empty()) {
         nlohmann::json j = eval::to_json(report);
         j["ground_truth"] = s.ground_truth;
         j["hidden_fraction"] = s.hidden_fraction;
+        j["unreadable_images"] = unreadable;
         write_json_report(j, s.json_path);
       }
-      return kExitOk;
+      // A partial report: every image that could be measured was, and the exit says that some could not.
+      return unreadable.empty() ? kExitOk : kExitPartialFailure;
     };
   });
 }

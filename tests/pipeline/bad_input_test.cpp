@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "test_util.hpp"
 
@@ -255,4 +256,26 @@ TEST(BadInput, FifoIsNamedAsSuch) {
   expect_clear_failure(run_cli("anonymize " + quote(dir / "pipe.mp4") + " -o " + quote(dir / "out.mp4")),
                        "pipe.mp4: a FIFO (named pipe)");
   expect_clear_failure(run_cli("verify " + quote(dir / "pipe.mp4")), "pipe.mp4: a FIFO (named pipe)");
+}
+
+// Issue #16 item 18: `eval` stopped at the first unreadable image and reported nothing. It now measures the
+// others, names the one it could not read, lists it in the JSON, and exits 3 (a partial report).
+TEST(BadInput, EvalMeasuresTheReadableImagesAndNamesTheOthers) {
+  TempDir dir;
+  const auto set = shared_dir() / "eval" / "dashcam-berlin-dev";
+  std::filesystem::create_directories(dir / "annotations");
+  std::filesystem::create_directories(dir / "images");
+  for (const char* id : {"1325ef8d-ce4b-46a9-9a90-67d90245fb1c", "196eb840-75e8-4e0d-9de2-adcb93cb8bd1"})
+    std::filesystem::copy_file(set / "annotations" / (std::string(id) + ".xml"), dir / "annotations" / (std::string(id) + ".xml"));
+  std::filesystem::copy_file(set / "images" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg",
+                             dir / "images" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg");
+  std::ofstream(dir / "images" / "196eb840-75e8-4e0d-9de2-adcb93cb8bd1.jpg") << "not a picture";
+  const auto r = run_cli("eval --ground-truth " + quote(dir / "annotations") + " " + quote(dir / "images") + " --json " +
+                         quote(dir / "report.json"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("196eb840-75e8-4e0d-9de2-adcb93cb8bd1.jpg"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 annotated images could not be read"), std::string::npos) << r.output;
+  const auto j = nlohmann::json::parse(read_text(dir / "report.json"));
+  EXPECT_EQ(j["images"], 1) << j.dump();
+  ASSERT_EQ(j["unreadable_images"].size(), 1u);
 }
