@@ -7,6 +7,7 @@
 #include <new>
 
 extern "C" {
+#include <libavcodec/avcodec.h>
 #include <libavutil/log.h>
 }
 
@@ -31,7 +32,13 @@ std::string av_error_text(int errnum) {
 }
 
 namespace {
+thread_local int t_mjpeg_errors = 0;
+
 void log_callback(void* avcl, int level, const char* fmt, va_list vl) {
+  if (level <= AV_LOG_ERROR && avcl && *static_cast<const AVClass* const*>(avcl) == avcodec_get_class()) {
+    const auto* ctx = static_cast<const AVCodecContext*>(avcl);
+    if (ctx->codec_id == AV_CODEC_ID_MJPEG && ctx->codec && av_codec_is_decoder(ctx->codec)) ++t_mjpeg_errors;
+  }
   if (level > av_log_get_level()) return;
   char line[1024];
   static int print_prefix = 1;
@@ -52,6 +59,8 @@ void install_ffmpeg_log_handler() {
     av_log_set_callback(log_callback);
   });
 }
+
+int mjpeg_errors_logged_on_this_thread() { return t_mjpeg_errors; }
 
 std::string local_file_url(const std::filesystem::path& path) { return "file:" + path.string(); }
 

@@ -36,4 +36,10 @@ std::string local_file_url(const std::filesystem::path& path);
 // Routes FFmpeg's own log lines through our logger at a level that keeps a normal run quiet.
 void install_ffmpeg_log_handler();
 
+// Errors the MJPEG/JPEG decoder logged on this thread so far (with the handler installed). That decoder
+// conceals damaged scan data (bit flips, a scan cut short) and returns the frame with no error and no flag:
+// its log is the only sign. It decodes on the calling thread (no frame threads), so a count taken before and
+// after a decode call tells whether that call met damage.
+int mjpeg_errors_logged_on_this_thread();
+
 }  // namespace roadveil::media

@@ -160,9 +160,20 @@ std::string picture_damage(const std::filesystem::path& path) {
     }
     pos += 2 + (static_cast<std::size_t>(data[pos + 2]) << 8 | data[pos + 3]);
   }
-  for (std::size_t i = pos; i + 1 < data.size(); ++i)
-    if (data[i] == 0xFF && data[i + 1] == 0xD9) return "";
-  return "the JPEG ends before its end-of-image marker (truncated?)";
+  bool ends = false;
+  for (std::size_t i = pos; i + 1 < data.size() && !ends; ++i) ends = data[i] == 0xFF && data[i + 1] == 0xD9;
+  if (!ends) return "the JPEG ends before its end-of-image marker (truncated?)";
+  // Damaged scan data (bit flips, a scanner's corrupt block) decodes without an error: the decoder conceals
+  // it and says so only in its log.
+  install_ffmpeg_log_handler();
+  const int logged = mjpeg_errors_logged_on_this_thread();
+  try {
+    decode_image(path);
+  } catch (const Error&) {
+    return "the JPEG cannot be decoded";
+  }
+  if (mjpeg_errors_logged_on_this_thread() != logged) return "the JPEG's image data is damaged (the decoder concealed errors)";
+  return "";
 }
 
 FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& packet, const std::string& what) {

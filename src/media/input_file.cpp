@@ -190,8 +190,9 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
     // Samples outside an MP4 edit list (a clip cut from a longer recording without re-encoding) are read and
     // decoded for their references but never shown: they are not frames the file promised.
     if (pending_->flags & AV_PKT_FLAG_DISCARD) ++discarded_packets_;
+    const int logged = mjpeg_errors_logged_on_this_thread();
     const int send = avcodec_send_packet(decoder_.get(), pending_.get());
-    if (send < 0 && send != AVERROR(EAGAIN)) ++decode_errors_;
+    if ((send < 0 && send != AVERROR(EAGAIN)) || mjpeg_errors_logged_on_this_thread() != logged) ++decode_errors_;
   }
 }
 

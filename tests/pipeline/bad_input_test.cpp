@@ -279,3 +279,34 @@ TEST(BadInput, EvalMeasuresTheReadableImagesAndNamesTheOthers) {
   EXPECT_EQ(j["images"], 1) << j.dump();
   ASSERT_EQ(j["unreadable_images"].size(), 1u);
 }
+
+// Issue #16 item 10: bit flips in MJPEG video and in a JPEG photo gave exit 0. FFmpeg's MJPEG decoder
+// conceals damaged scan data and returns the picture with no error or flag; its log is the only sign, and
+// roadveil now counts it: both are reported as damaged (exit 3), the undamaged files stay exit 0.
+TEST(BadInput, BitFlipsInJpegScanDataAreReported) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=10:duration=2 -c:v mjpeg -q:v 3 " + quote(dir / "clean.avi"));
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240 -frames:v 1 " + quote(dir / "clean.jpg"));
+  for (const char* name : {"clean.avi", "clean.jpg"}) {
+    std::string bytes = read_text(dir / name);
+    // Five bytes of each picture's entropy-coded data, after its start-of-scan marker. (A flip that still
+    // decodes to valid codes cannot be seen: JPEG has no checksum. These break the coding, as most do.)
+    int flipped = 0;
+    for (std::size_t sos = bytes.find("\xFF\xDA"); sos != std::string::npos; sos = bytes.find("\xFF\xDA", sos + 2), ++flipped)
+      for (const std::size_t at : {sos + 100, sos + 137, sos + 174, sos + 211, sos + 248})
+        if (at < bytes.size()) bytes[at] = static_cast<char>(bytes[at] ^ 0x5A);
+    ASSERT_GT(flipped, 0) << name;
+    std::ofstream(dir / (std::string("flipped_") + name), std::ios::binary) << bytes;
+  }
+  for (const char* name : {"clean.avi", "clean.jpg"}) {
+    const auto ok = run_cli("anonymize " + quote(dir / name) + " -o " + quote(dir / (std::string("out_") + name)));
+    EXPECT_EQ(ok.exit_code, 0) << name << ": " << ok.output;
+  }
+  const auto video = run_cli("anonymize " + quote(dir / "flipped_clean.avi") + " -o " + quote(dir / "out_flipped.avi"));
+  EXPECT_EQ(video.exit_code, 3) << video.output;
+  EXPECT_NE(video.output.find("flipped_clean.avi: input is damaged"), std::string::npos) << video.output;
+  EXPECT_NE(video.output.find("damaged video packets or frames"), std::string::npos) << video.output;
+  const auto photo = run_cli("anonymize " + quote(dir / "flipped_clean.jpg") + " -o " + quote(dir / "out_flipped.jpg"));
+  EXPECT_EQ(photo.exit_code, 3) << photo.output;
+  EXPECT_NE(photo.output.find("image data is damaged"), std::string::npos) << photo.output;
+}
