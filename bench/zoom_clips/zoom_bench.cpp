@@ -95,7 +95,10 @@ nlohmann::json measure_queue(const Options& o, const std::vector<fs::path>& regi
                              const std::map<std::string, std::vector<int>>& exposed_per_frame) {
   const fs::path queue_json = o.work / ("queue." + o.motion + ".json");
   std::string cmd = quote(o.roadveil.string()) + " review-queue --budget 100% --json " + quote(queue_json.string());
-  for (const auto& r : regions_files) cmd += " " + quote(r.string());
+  for (const auto& r : regions_files) {
+    cmd += ' ';
+    cmd += quote(r.string());
+  }
   if (std::system((cmd + " > /dev/null").c_str()) != 0) throw Error("failed: " + cmd);
   std::ifstream in(queue_json);
   const auto queue = nlohmann::json::parse(in)["queue"];
@@ -205,7 +208,10 @@ int run(const Options& o) {
       cmd += " --detections " + quote(regions.string());
       regions_files.push_back(regions);
     }
-    for (const auto& arg : o.eval_args) cmd += " " + quote(arg);
+    for (const auto& arg : o.eval_args) {
+      cmd += ' ';
+      cmd += quote(arg);
+    }
     if (std::system((cmd + " > /dev/null").c_str()) != 0) throw Error("failed: " + cmd);
     std::ifstream in(report);
     const auto j = nlohmann::json::parse(in);

@@ -30,7 +30,10 @@ std::string_view drop_name(Drop d) {
 
 std::string location(const std::filesystem::path& file, std::size_t line) {
   std::string s = file.string();
-  if (line > 0) s += ":" + std::to_string(line);
+  if (line > 0) {
+    s += ':';
+    s += std::to_string(line);
+  }
   return s;
 }
 

@@ -47,8 +47,14 @@ struct CliResult {
 
 CliResult roadveil(const Dir& dir, const std::vector<std::string>& args) {
   std::string cmd = quote(ROADVEIL_CLI);
-  for (const std::string& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote((dir / "stdout.txt").string()) + " 2>" + quote((dir / "stderr.txt").string());
+  for (const std::string& a : args) {
+    cmd += ' ';
+    cmd += quote(a);
+  }
+  cmd += " >";
+  cmd += quote((dir / "stdout.txt").string());
+  cmd += " 2>";
+  cmd += quote((dir / "stderr.txt").string());
   const int status = std::system(cmd.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
