@@ -12,11 +12,15 @@ fail() { echo "deb_test: $*" >&2; exit 1; }
 
 (cd "$work" && cpack --config "$build/CPackConfig.cmake" -B "$work/pkg" >/dev/null) || fail "cpack failed"
 deb=$(ls "$work"/pkg/roadveil_*_amd64.deb) || fail "no .deb made"
-dpkg-deb -I "$deb" | grep -q '^ Depends: .*libavcodec' || fail "the package declares no library dependencies"
+# Read whole before matching: `grep -q` stops at the first match, and under pipefail the writer's SIGPIPE
+# failed the pipeline now and then.
+control=$(dpkg-deb -I "$deb")
+grep -q '^ Depends: .*libavcodec' <<<"$control" || fail "the package declares no library dependencies"
 dpkg -x "$deb" "$work/root"
 bin="$work/root/usr/bin/roadveil"
 
-"$bin" --version | grep -q '^roadveil [0-9]' || fail "--version: $("$bin" --version 2>&1)"
+version=$("$bin" --version 2>&1) || fail "--version failed: $version"
+grep -q '^roadveil [0-9]' <<<"$version" || fail "--version: $version"
 ort=$(realpath "$(ldd "$bin" | awk '/libonnxruntime/ {print $3}')")
 [ "$ort" = "$work/root/usr/lib/roadveil/libonnxruntime.so.1" ] || fail "ONNX Runtime resolved to '$ort', not the package's"
 sections=$(grep -c '^\.SS roadveil ' "$work/root/usr/share/man/man1/roadveil.1")
