@@ -128,13 +128,18 @@ FramePtr without_palette_or_bits(FramePtr frame, const std::filesystem::path& pa
 
 }  // namespace
 
-FramePtr decode_image(const std::filesystem::path& path) {
+FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
   InputFile input(path);
   FramePtr frame = make_frame();
   PacketPtr packet = make_packet();
   for (;;) {
     const ReadResult r = input.read(frame.get(), packet.get());
-    if (r == ReadResult::VideoFrame) return without_palette_or_bits(std::move(frame), path);
+    if (r == ReadResult::VideoFrame) {
+      // The decoder's own errors, concealed ones included (damaged JPEG scan data decodes with no error: the
+      // MJPEG decoder says so only in its log, which InputFile counts).
+      if (damage && input.decode_errors() > 0) *damage = "the image data is damaged (the decoder concealed errors)";
+      return without_palette_or_bits(std::move(frame), path);
+    }
     if (r == ReadResult::End) throw Error(path.string() + ": no picture could be decoded (corrupt or truncated image)");
   }
 }
@@ -160,20 +165,9 @@ std::string picture_damage(const std::filesystem::path& path) {
     }
     pos += 2 + (static_cast<std::size_t>(data[pos + 2]) << 8 | data[pos + 3]);
   }
-  bool ends = false;
-  for (std::size_t i = pos; i + 1 < data.size() && !ends; ++i) ends = data[i] == 0xFF && data[i + 1] == 0xD9;
-  if (!ends) return "the JPEG ends before its end-of-image marker (truncated?)";
-  // Damaged scan data (bit flips, a scanner's corrupt block) decodes without an error: the decoder conceals
-  // it and says so only in its log.
-  install_ffmpeg_log_handler();
-  const int logged = mjpeg_errors_logged_on_this_thread();
-  try {
-    decode_image(path);
-  } catch (const Error&) {
-    return "the JPEG cannot be decoded";
-  }
-  if (mjpeg_errors_logged_on_this_thread() != logged) return "the JPEG's image data is damaged (the decoder concealed errors)";
-  return "";
+  for (std::size_t i = pos; i + 1 < data.size(); ++i)
+    if (data[i] == 0xFF && data[i + 1] == 0xD9) return "";
+  return "the JPEG ends before its end-of-image marker (truncated?)";
 }
 
 FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& packet, const std::string& what) {

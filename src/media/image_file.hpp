@@ -13,8 +13,9 @@ namespace roadveil::media {
 bool is_image_path(const std::filesystem::path& p);
 bool is_video_path(const std::filesystem::path& p);
 
-// Decodes the first picture of an image file. Throws Error with the file name on failure.
-FramePtr decode_image(const std::filesystem::path& path);
+// Decodes the first picture of an image file. Throws Error with the file name on failure. With `damage`, says
+// there why a picture that decoded is damaged (errors the decoder met and concealed), or leaves it empty.
+FramePtr decode_image(const std::filesystem::path& path, std::string* damage = nullptr);
 
 // Why a picture that decoded is still damaged, or "" when nothing is known to be wrong: a JPEG that ends
 // before its end-of-image marker was cut off (the decoder fills the rest with grey and says nothing).

@@ -200,7 +200,8 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
 
 void Anonymizer::process_image(const std::filesystem::path& input, const std::filesystem::path& output,
                                RegionsWriter* writer, FileReport& report) {
-  media::FramePtr frame = media::decode_image(input);
+  std::string decode_damage;
+  media::FramePtr frame = media::decode_image(input, &decode_damage);
   Regions regions;
   if (options_.regions) {
     const RegionsEntry* entry = options_.regions->find(input, options_.single_input);
@@ -228,7 +229,8 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     redact::draw_region_mask(*mask, regions, options_.styles);
     media::encode_image(*mask, mask_path_for(output), options_.image);
   }
-  const std::string damage = media::picture_damage(input);
+  std::string damage = media::picture_damage(input);
+  if (damage.empty()) damage = decode_damage;
   if (writer) writer->end(damage.empty() ? "ok" : "damaged: " + damage, 1);
   if (!damage.empty()) {
     report.damaged = true;
