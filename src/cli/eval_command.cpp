@@ -152,7 +152,7 @@ void add_eval_command(CLI::App& app, Action& action) {
           images[fs::path(in).stem().string()] = in;
           continue;
         }
-        if (!fs::is_directory(in)) throw Error(in + ": no such file or folder");
+        if (!fs::is_directory(in)) throw Error(unusable_input_message(in));
         for (const auto& e : fs::recursive_directory_iterator(in)) {
           if (!e.is_regular_file() || !media::is_image_path(e.path())) continue;
           images[e.path().filename().string()] = e.path();

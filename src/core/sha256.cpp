@@ -23,14 +23,7 @@ class Digest {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     if (EVP_DigestFinal_ex(ctx_.get(), md, &size) != 1) throw Error("SHA-256: OpenSSL failed to finish a digest");
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * size);
-    for (unsigned int i = 0; i < size; ++i) {
-      out += kDigits[md[i] >> 4];
-      out += kDigits[md[i] & 15];
-    }
-    return out;
+    return hex_lower({reinterpret_cast<const char*>(md), size});
   }
 
  private:
@@ -41,6 +34,17 @@ class Digest {
 };
 
 }  // namespace
+
+std::string hex_lower(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (const unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
 
 std::string sha256_hex(std::string_view data) {
   Digest d;

@@ -7,6 +7,7 @@
 namespace roadveil {
 
 std::string sha256_hex(std::string_view data);
+std::string hex_lower(std::string_view bytes);  // two lower-case hex digits per byte
 std::string sha256_file_hex(const std::filesystem::path& path);  // throws Error when unreadable
 
 }  // namespace roadveil

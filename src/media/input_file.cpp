@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "core/error.hpp"
 
@@ -134,12 +133,10 @@ bool InputFile::receive(AVFrame* frame) {
     } else if (frame->width != first_width_ || frame->height != first_height_ || frame->format != first_format_) {
       const char* from = av_get_pix_fmt_name(static_cast<AVPixelFormat>(first_format_));
       const char* to = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format));
-      throw Error(path_.string() + ": the video changes from " + std::to_string(first_width_) + "x" +
-                  std::to_string(first_height_) + " " + (from ? from : "?") + " to " + std::to_string(frame->width) + "x" +
-                  std::to_string(frame->height) + " " + (to ? to : "?") + " at frame " + std::to_string(frames_decoded_) +
-                  "; roadveil needs one size and pixel format per video: convert it first, e.g. ffmpeg -i IN -vf scale=" +
-                  std::to_string(first_width_) + ":" + std::to_string(first_height_) + ",format=" + (from ? from : "yuv420p") +
-                  " OUT.mp4");
+      throw Error(fmt::format("{}: the video changes from {}x{} {} to {}x{} {} at frame {}; roadveil needs one size and "
+                              "pixel format per video: convert it first, e.g. ffmpeg -i IN -vf scale={}:{},format={} OUT.mp4",
+                              path_.string(), first_width_, first_height_, from ? from : "?", frame->width, frame->height,
+                              to ? to : "?", frames_decoded_, first_width_, first_height_, from ? from : "yuv420p"));
     }
     // Some containers (raw streams, AVI) carry no timestamps: number the frames so that the output is still
     // monotonic and keeps the cadence.
@@ -247,10 +244,8 @@ std::string InputFile::damage_report() const {
     out += "decoded " + std::to_string(frames_decoded_) + " of " + std::to_string(promised) +
            " video frames (truncated file?)";
   if (out.empty() && seconds_missing() > 0) {
-    char text[160];
-    std::snprintf(text, sizeof text, "the data ends at %.1f s of the %.1f s the file declares (truncated file?)",
-                  data_end_seconds_, static_cast<double>(format_->duration) / AV_TIME_BASE);
-    out += text;
+    out += fmt::format("the data ends at {:.1f} s of the {:.1f} s the file declares (truncated file?)", data_end_seconds_,
+                       static_cast<double>(format_->duration) / AV_TIME_BASE);
   }
   if (decode_errors_ > 0) {
     if (!out.empty()) out += "; ";

@@ -22,17 +22,6 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), size);
 }
 
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * bytes.size());
-  for (const unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -160,7 +149,7 @@ SignedHeaders sign_v4(const RequestToSign& request, const AwsCredentials& creden
       hmac_sha256(hmac_sha256(hmac_sha256("AWS4" + credentials.secret_access_key, day), scope.region), scope.service),
       "aws4_request");
   out.authorization = "AWS4-HMAC-SHA256 Credential=" + credentials.access_key_id + "/" + credential_scope +
-                      ", SignedHeaders=" + signed_headers + ", Signature=" + hex(hmac_sha256(key, out.string_to_sign));
+                      ", SignedHeaders=" + signed_headers + ", Signature=" + hex_lower(hmac_sha256(key, out.string_to_sign));
   out.add.emplace_back("authorization", out.authorization);
   return out;
 }
