@@ -134,7 +134,18 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
   PacketPtr packet = make_packet();
   for (;;) {
     const ReadResult r = input.read(frame.get(), packet.get());
+    ReadResult r2 = ReadResult::End;
     if (r == ReadResult::VideoFrame) {
+      // An animated PNG has more pictures than the one a photo output keeps: its other frames would be lost
+      // (they were, silently). Only a video output keeps them all.
+      if (std::strcmp(input.format_context()->iformat->name, "apng") == 0) {
+        FramePtr next = make_frame();
+        while ((r2 = input.read(next.get(), packet.get())) == ReadResult::Packet) av_packet_unref(packet.get());
+        if (r2 == ReadResult::VideoFrame)
+          throw Error(path.string() + ": an animated PNG (more than one frame); roadveil writes photos with one "
+                      "picture: make it a video first (ffmpeg -i " + path.filename().string() +
+                      " -c:v libx264 -pix_fmt yuv444p animation.mkv) and anonymize that");
+      }
       // The decoder's own errors, concealed ones included (damaged JPEG scan data decodes with no error: the
       // MJPEG decoder says so only in its log, which InputFile counts).
       if (damage && input.decode_errors() > 0) *damage = "the image data is damaged (the decoder concealed errors)";

@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 #include <unistd.h>
 
 #include "core/error.hpp"
 #include "core/temporary_path.hpp"
+#include "media/hdr_metadata.hpp"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -30,7 +32,13 @@ const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, cons
   if (!codec) throw Error(std::string("no ") + (hevc ? "HEVC" : "H.264") + " encoder in this FFmpeg build");
   // Containers that cannot hold H.264/HEVC (.webm, .gif, .mpg) get their own default codec: these outputs
   // failed with "cannot write the container header (Invalid argument)".
-  if (avformat_query_codec(ofmt, codec->id, FF_COMPLIANCE_NORMAL) != 0) return codec;
+  // A muxer that keeps no codec list answers < 0: H.264 goes in only when the muxer has no default of its
+  // own or it is MPEG-PS (.mpg carries H.264 streams; its default MPEG-1 allows only broadcast frame rates).
+  // GIF's default is GIF: H.264 there failed at the header.
+  const int fits = avformat_query_codec(ofmt, codec->id, FF_COMPLIANCE_NORMAL);
+  if (fits == 1 || (fits < 0 && (ofmt->video_codec == AV_CODEC_ID_NONE || ofmt->video_codec == codec->id ||
+                                 ofmt->video_codec == AV_CODEC_ID_MPEG1VIDEO)))
+    return codec;
   const AVCodec* fitting = ofmt->video_codec == AV_CODEC_ID_VP9 ? avcodec_find_encoder_by_name("libvpx-vp9") : nullptr;
   if (!fitting && ofmt->video_codec != AV_CODEC_ID_NONE) fitting = avcodec_find_encoder(ofmt->video_codec);
   if (!fitting)
@@ -77,6 +85,28 @@ void copy_side_data(const AVStream* in, AVStream* out, bool display_only) {
   }
 }
 
+// The containers roadveil writes that hold `codec` for sure, as extensions (".mkv or .mov"), or "".
+std::string containers_holding(AVCodecID codec) {
+  static const std::array<std::pair<const char*, const char*>, 3> candidates = {
+      {{"matroska", ".mkv"}, {"mov", ".mov"}, {"mp4", ".mp4"}}};
+  std::vector<std::string> fit;
+  for (const auto& [muxer, ext] : candidates) {
+    const AVOutputFormat* f = av_guess_format(muxer, nullptr, nullptr);
+    if (f && avformat_query_codec(f, codec, FF_COMPLIANCE_NORMAL) == 1) fit.emplace_back(ext);
+  }
+  std::string text;
+  for (std::size_t i = 0; i < fit.size(); ++i) text += (i == 0 ? "" : i + 1 == fit.size() ? " or " : ", ") + fit[i];
+  return text;
+}
+
+// Containers that store a display rotation: FFmpeg 5.1 writes the display matrix only into MP4/MOV track
+// headers (Matroska, AVI, MPEG-TS and WebM have no place for it in this version).
+bool stores_rotation(const AVOutputFormat* ofmt) {
+  for (const char* name : {"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "f4v"})
+    if (std::strcmp(ofmt->name, name) == 0) return true;
+  return false;
+}
+
 std::string lower_extension(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -99,6 +129,16 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   int err = avformat_alloc_output_context2(&format_, ofmt, nullptr, temp_.c_str());
   if (err < 0 || !format_) throw Error(target_name + ": cannot create output (" + av_error_text(err) + ")");
 
+  // A sideways-stored video keeps its pixels as stored (the regions file and verify speak of them); only its
+  // display matrix turns it upright, and only MP4/MOV can carry that. Elsewhere it would play sideways.
+  if (const int turn = input.video().rotation_degrees; turn != 0 && !stores_rotation(ofmt)) {
+    avformat_free_context(format_);
+    format_ = nullptr;
+    throw Error(fmt::format("{}: is shown rotated by {} degrees (a display matrix) and the {} container of {} cannot "
+                            "store that: the output would play sideways. Write .mp4 or .mov, which keep the rotation, "
+                            "or turn the pixels first (ffmpeg -i IN -c:a copy upright{})",
+                            input.path().string(), turn, ofmt->name, target_name, lower_extension(target)));
+  }
   const AVFormatContext* in = input.format_context();
   av_dict_copy(&format_->metadata, in->metadata, 0);
   stream_map_.assign(in->nb_streams, -1);
@@ -145,7 +185,29 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     enc->flags |= AV_CODEC_FLAG_QSCALE;  // constant quantiser: these encoders have no CRF
     enc->global_quality = FF_QP2LAMBDA * 3;
   }
-  if (std::strcmp(codec->name, "libx265") == 0) av_dict_set(&enc_opts, "x265-params", "log-level=error", 0);
+  // Interlaced sources stay interlaced: coding the fields as one progressive picture would blur motion and
+  // tell players not to deinterlace (the output was flagged progressive). x264 codes fields (PAFF/MBAFF);
+  // each frame's top_field_first reaches it from the decoder.
+  const AVFieldOrder field_order = vin->codecpar->field_order;
+  const bool interlaced = field_order == AV_FIELD_TT || field_order == AV_FIELD_BB || field_order == AV_FIELD_TB ||
+                          field_order == AV_FIELD_BT;
+  if (interlaced && codec->id == AV_CODEC_ID_H264) {
+    enc->flags |= AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME;
+    enc->field_order = field_order;
+  } else if (interlaced) {
+    spdlog::warn("{}: the source is interlaced and the {} encoder codes progressive pictures: use --codec h264 to "
+                 "keep the fields", target_name, codec->name);
+  }
+  // HDR10 static metadata (mastering display, content light level) is a property of the picture that the
+  // encoder must repeat in its bitstream; FFmpeg 5.1's x264/x265 wrappers do not take it from the frames.
+  const HdrStaticMetadata hdr = hdr_static_metadata(input);
+  std::string x265_params = "log-level=error";
+  if (hdr.any() && x26x) {
+    const std::string params = hdr.encoder_params(codec->id == AV_CODEC_ID_HEVC);
+    if (codec->id == AV_CODEC_ID_HEVC) x265_params += ":" + params;
+    else av_dict_set(&enc_opts, "x264-params", params.c_str(), 0);
+  }
+  if (std::strcmp(codec->name, "libx265") == 0) av_dict_set(&enc_opts, "x265-params", x265_params.c_str(), 0);
   err = avcodec_open2(enc, codec, &enc_opts);
   av_dict_free(&enc_opts);
   if (err < 0) {
@@ -163,6 +225,8 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   video_out_->disposition = vin->disposition;
   av_dict_copy(&video_out_->metadata, vin->metadata, 0);
   copy_side_data(vin, video_out_, true);
+  // Also in the container (Matroska's colour elements): players read it there before the first frame.
+  hdr.add_to(video_out_);
   if (codec->id == AV_CODEC_ID_HEVC && (lower_extension(target) == ".mp4" || lower_extension(target) == ".mov"))
     video_out_->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');  // plays on Apple devices
   stream_map_[input.video_index()] = video_out_->index;
@@ -214,8 +278,13 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     if (!attachment_ok && ok != 1 &&
         !(ok < 0 && par->codec_type != AVMEDIA_TYPE_SUBTITLE && par->codec_type != AVMEDIA_TYPE_DATA)) {
       // query_codec answers <0 when the muxer has no list: trust it for audio/video, not for data/subtitles.
-      dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) +
-                                                   " container cannot hold this codec (use .mkv or .mov)"});
+      // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
+      // neither can hold).
+      const std::string fitting = containers_holding(par->codec_id);
+      dropped_.push_back({static_cast<int>(i),
+                          what + ": the " + std::string(ofmt->name) + " container cannot hold this codec" +
+                              (fitting.empty() ? std::string(" (nor can any other container roadveil writes)")
+                                               : " (" + fitting + " can)")});
       continue;
     }
     AVStream* out = avformat_new_stream(format_, nullptr);

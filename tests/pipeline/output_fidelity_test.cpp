@@ -1,0 +1,139 @@
+// What an output keeps of its input besides the hidden pixels (issue #16 item 18): the display rotation, HDR10
+// metadata, interlacing, every frame of an animation, and streams that a container cannot hold named with
+// containers that can. Each test makes its input with ffmpeg.
+#include <gtest/gtest.h>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
+  return n;
+}
+// Side data FFmpeg's decoder attaches to the first frame, and the stream's own (the container's).
+std::string first_frame_and_stream(const std::filesystem::path& p) {
+  return ffprobe("-select_streams v -show_streams -show_frames -read_intervals %+#1 " + quote(p));
+}
+}  // namespace
+
+// A clip whose display matrix turns it upright came out of .mkv, .avi and .ts sideways (FFmpeg 5.1 writes the
+// matrix only into MP4/MOV), with exit 0. It is refused with the reason and what works; .mov keeps it.
+TEST(OutputFidelity, RotationTheContainerCannotStoreIsRefused) {
+  TempDir dir;
+  make_upright_and_sideways_clips(dir.path(), 0.3);
+  for (const char* ext : {".mkv", ".avi", ".ts"}) {
+    const auto out = dir / (std::string("out") + ext);
+    const auto r = run_cli("anonymize -q " + quote(dir / "side.mp4") + " -o " + quote(out));
+    EXPECT_NE(r.exit_code, 0) << ext << ": " << r.output;
+    EXPECT_TRUE(contains(r.output, "side.mp4: is shown rotated by 90 degrees")) << r.output;
+    EXPECT_TRUE(contains(r.output, "Write .mp4 or .mov")) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out)) << ext;
+  }
+  const auto mov = dir / "out.mov";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "side.mp4") + " -o " + quote(mov)).exit_code, 0);
+  EXPECT_TRUE(contains(ffprobe("-show_streams " + quote(mov)), "rotation=-90"));
+  // Upright clips go anywhere.
+  EXPECT_EQ(run_cli("anonymize -q " + quote(dir / "up.mp4") + " -o " + quote(dir / "up.mkv")).exit_code, 0);
+}
+
+// HDR10 mastering-display and light-level metadata was dropped, even with --codec same: FFmpeg 5.1's x264/x265
+// wrappers do not take it from the frames. It now reaches the bitstream (x265: SEI that the decoder reports;
+// x264: the SEI payloads 137 and 144, which FFmpeg 5.1's H.264 decoder does not report) and the container.
+TEST(OutputFidelity, Hdr10MetadataIsKept) {
+  TempDir dir;
+  const std::string hdr = "-c:v libx265 -pix_fmt yuv420p10le -color_primaries bt2020 -color_trc smpte2084 "
+                          "-colorspace bt2020nc -x265-params " +
+                          quote("log-level=error:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)"
+                                "L(10000000,1):max-cll=1000,400") + " ";
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.5 " + hdr + quote(dir / "in.mkv"));
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.5 " + hdr + quote(dir / "in.mp4"));
+  ASSERT_TRUE(contains(first_frame_and_stream(dir / "in.mkv"), "max_content=1000"));
+  for (const char* name : {"in.mkv", "in.mp4"}) {
+    const auto out = dir / (std::string("same_") + name);
+    const auto r = run_cli("anonymize -q --codec same " + quote(dir / name) + " -o " + quote(out));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string probe = first_frame_and_stream(out);
+    EXPECT_TRUE(contains(probe, "side_data_type=Mastering display metadata")) << name << "\n" << probe;
+    EXPECT_TRUE(contains(probe, "max_luminance=10000000/10000")) << name;
+    EXPECT_TRUE(contains(probe, "min_luminance=1/10000")) << name;
+    EXPECT_TRUE(contains(probe, "green_x=13250/50000")) << name;
+    EXPECT_TRUE(contains(probe, "max_content=1000")) << name;
+    EXPECT_TRUE(contains(probe, "max_average=400")) << name;
+    EXPECT_TRUE(contains(probe, "color_transfer=smpte2084")) << name;
+  }
+  // The default H.264 output: the SEI messages are in the stream (NAL type 6, payload 137 of 24 bytes for the
+  // mastering display, 144 of 4 bytes for the light level), and Matroska's colour elements have them.
+  const auto out = dir / "h264.mkv";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "in.mkv") + " -o " + quote(out)).exit_code, 0);
+  EXPECT_TRUE(contains(first_frame_and_stream(out), "max_content=1000"));
+  ffmpeg_make("-i " + quote(out) + " -c copy -f h264 " + quote(dir / "raw.h264"));
+  const std::string raw = read_text(dir / "raw.h264");
+  EXPECT_EQ(count_of(raw, std::string("\x00\x00\x01\x06\x89\x18", 6)), 1);
+  EXPECT_GE(count_of(raw, std::string("\x06\x90\x04\x03\xe8\x01\x90", 7)), 1);  // 1000, 400
+  // SDR video gets none.
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.3 -c:v libx264 " + quote(dir / "sdr.mkv"));
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "sdr.mkv") + " -o " + quote(dir / "sdr_out.mkv")).exit_code, 0);
+  EXPECT_FALSE(contains(first_frame_and_stream(dir / "sdr_out.mkv"), "Mastering display"));
+}
+
+// Interlaced input came out flagged progressive (and coded as progressive pictures). x264 now codes fields.
+TEST(OutputFidelity, InterlacedInputStaysInterlaced) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25:duration=0.4 -vf tinterlace=4 -c:v libx264 -flags "
+              "+ildct+ilme -x264-params tff=1 " + quote(dir / "in.mp4"));
+  ASSERT_EQ(ffprobe("-show_entries stream=field_order -of csv=p=0 " + quote(dir / "in.mp4")), "tt\n");
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4")).exit_code, 0);
+  EXPECT_EQ(ffprobe("-show_entries stream=field_order -of csv=p=0 " + quote(dir / "out.mp4")), "tt\n");
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25:duration=0.4 -c:v libx264 " + quote(dir / "prog.mp4"));
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "prog.mp4") + " -o " + quote(dir / "prog_out.mp4")).exit_code, 0);
+  EXPECT_EQ(ffprobe("-show_entries stream=field_order -of csv=p=0 " + quote(dir / "prog_out.mp4")), "progressive\n");
+}
+
+// An animated PNG became its first frame, exit 0. It is refused with what to do; a one-frame APNG still works.
+TEST(OutputFidelity, AnimatedPngIsRefusedNotCutToOneFrame) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=10:duration=0.5 -plays 0 -f apng " + quote(dir / "anim.png"));
+  const auto r = run_cli("anonymize -q " + quote(dir / "anim.png") + " -o " + quote(dir / "out.png"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "anim.png: an animated PNG (more than one frame)")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.png"));
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=10:duration=0.1 -frames:v 1 -f apng " + quote(dir / "one.png"));
+  EXPECT_EQ(run_cli("anonymize -q " + quote(dir / "one.png") + " -o " + quote(dir / "one_out.png")).exit_code, 0);
+}
+
+// The dropped-stream advice suggested .mkv or .mov for any codec, also where neither can hold it. It names
+// the containers that can.
+TEST(OutputFidelity, DroppedStreamAdviceNamesContainersThatHoldIt) {
+  TempDir dir;
+  const auto srt = dir / "s.srt";
+  std::ofstream(srt) << "1\n00:00:00,000 --> 00:00:01,000\nhello\n";
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -i " + quote(srt) + " -c:v libx264 -c:s srt " +
+              quote(dir / "in.mkv"));
+  const auto r = run_cli("anonymize -q " + quote(dir / "in.mkv") + " -o " + quote(dir / "out.mp4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "dropped subtitle stream #1 (subrip): the mp4 container cannot hold this codec (.mkv can)"))
+      << r.output;
+}
+
+// GIF outputs failed at the header (H.264 in a GIF); they are encoded as GIF, every frame at its time.
+// MPEG-PS (.mpg) keeps H.264.
+TEST(OutputFidelity, GifAndMpegPsOutputs) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 " + quote(dir / "in.mp4"));
+  for (const auto& [ext, codec] : {std::pair<std::string, std::string>{".gif", "gif"}, {".mpg", "h264"}}) {
+    const auto out = dir / ("out" + ext);
+    const auto r = run_cli("anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(out));
+    ASSERT_EQ(r.exit_code, 0) << ext << ": " << r.output;
+    EXPECT_EQ(ffprobe("-select_streams v -show_entries stream=codec_name -of csv=p=0 " + quote(out)), codec + "\n");
+    EXPECT_EQ(ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(out)),
+              "10\n");
+  }
+}
