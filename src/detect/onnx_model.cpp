@@ -2,10 +2,22 @@
 
 #include "core/error.hpp"
 
+#include <cstdlib>
+
 namespace roadveil::detect {
 
 Ort::Env& OnnxModel::env() {
-  static Ort::Env e(ORT_LOGGING_LEVEL_ERROR, "roadveil");
+  static Ort::Env e = [] {
+    // ONNX Runtime's Linux builds (1.2x) start Microsoft's 1DS telemetry client with the first environment:
+    // it queues usage events for mobile.events.data.microsoft.com and left a "mat-debug-PID.log" and a
+    // ".ses" file in the temporary folder on every run. A tool that keeps footage private sends and leaves
+    // nothing of the kind: its documented switch must be set before the environment exists (a user's own
+    // ORT_DISABLE_TELEMETRY wins). DisableTelemetryEvents() covers builds that read only the API call.
+    ::setenv("ORT_DISABLE_TELEMETRY", "1", 0);
+    Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "roadveil");
+    env.DisableTelemetryEvents();
+    return env;
+  }();
   return e;
 }
 

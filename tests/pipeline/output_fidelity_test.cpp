@@ -137,3 +137,21 @@ TEST(OutputFidelity, GifAndMpegPsOutputs) {
               "10\n");
   }
 }
+
+// ONNX Runtime's Linux build starts Microsoft's telemetry client with its first environment: every run left a
+// "mat-debug-PID.log" and a ".ses" file in the temporary folder and queued usage events (with a persisted
+// device id) under ~/.cache/Microsoft for upload. roadveil turns it off before ONNX Runtime starts. The run
+// gets a clean environment (no CI variables, which ONNX Runtime also reads as "off") and its own HOME and
+// TMPDIR, which must stay empty.
+TEST(OutputFidelity, NothingIsLeftOrQueuedByOnnxRuntimeTelemetry) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "home");
+  std::filesystem::create_directories(dir / "tmp");
+  std::filesystem::create_directories(dir / "out");
+  const auto r = run_command("env -i PATH=/usr/bin:/bin HOME=" + quote(dir / "home") + " TMPDIR=" + quote(dir / "tmp") +
+                             " " + kCli + " anonymize -q " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+                             " -o " + quote(dir / "out/face.jpg") + " --models " + quote(models_dir()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "home")) << run_command("find " + quote(dir / "home")).output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "tmp")) << run_command("find " + quote(dir / "tmp")).output;
+}
