@@ -4,7 +4,8 @@
 #      ffmpeg and chromium for tests)
 #   2. ONNX Runtime's Linux x64 build from the npm package com.github.asus4.onnxruntime (checksum verified),
 #      extracted into third_party/onnxruntime (ignored by git). Skipped when ONNXRUNTIME_ROOT names another install.
-#   3. playwright-core from npm for the browser test (tests/browser, pinned by its package-lock.json)
+#   3. playwright-core from npm for the browser test (tests/browser) and s3rver for the object-storage tests
+#      (tests/storage/s3rver), each pinned by its package-lock.json
 #   4. CMake configure + build into build/.
 # Options: --no-apt (skip step 1), --no-build (skip step 3). Environment: BUILD_DIR, BUILD_TYPE, CMAKE_ARGS.
 set -euo pipefail
@@ -22,6 +23,7 @@ done
 
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  libcurl4-openssl-dev  # S3-compatible object storage
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libssl-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev time
   clang libclang-rt-14-dev  # the libFuzzer harnesses (scripts/fuzz.sh)
@@ -79,6 +81,13 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   echo "setup: installing playwright-core for the browser test (npm ci)"
   (cd tests/browser && npm ci --silent --no-audit --no-fund)
+fi
+
+# s3rver for the object-storage tests (tests/storage/s3rver, pinned by its package-lock.json): an
+# S3-compatible server the tests start on 127.0.0.1.
+if [ ! -d tests/storage/s3rver/node_modules/s3rver ]; then
+  echo "setup: installing s3rver for the object-storage tests (npm ci)"
+  (cd tests/storage/s3rver && npm ci --silent --no-audit --no-fund)
 fi
 
 if [ "$DO_BUILD" = 1 ]; then

@@ -13,6 +13,8 @@
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "pipeline/progress.hpp"
+#include "service/object_jobs.hpp"
+#include "storage/s3_location.hpp"
 
 namespace roadveil::cli {
 
@@ -254,6 +256,71 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   return succeeded > 0 || damaged > 0 ? kExitPartialFailure : kExitFailure;
 }
 
+namespace {
+
+// A private folder under the system's temporary folder, removed with what is left in it.
+class WorkFolder {
+ public:
+  WorkFolder() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "roadveil-work-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw Error("cannot create a work folder in " + std::filesystem::temp_directory_path().string());
+    path_ = pattern;
+  }
+  ~WorkFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// anonymize with s3:// inputs or output (service/object_jobs.hpp): each object staged, anonymized, uploaded
+// with its audit record; outputs already made from the same input with the same settings are skipped.
+int run_object_jobs(const std::vector<std::string>& inputs, const std::string& output, const SharedOptions& shared,
+                    bool quiet, bool progress, const pipeline::AuditContext* audit) {
+  storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
+  std::vector<std::string> errors;
+  const auto jobs = service::plan_object_jobs(client, inputs, output, errors);
+  if (jobs.empty() && errors.empty()) throw Error("nothing to do");
+  for (const auto& e : errors) std::cerr << "roadveil: error: " << e << "\n";
+  WorkFolder work;
+  pipeline::Anonymizer anonymizer(shared.anonymize);
+  const service::RunContext context{&client, &anonymizer, audit, service::settings_digest(shared.anonymize, shared.quality),
+                                    work.path(), shared.anonymize.mask, true};
+  int failed = static_cast<int>(errors.size()), done = 0, skipped = 0, damaged = 0;
+  std::int64_t frames = 0;
+  double seconds = 0;
+  for (const service::ObjectJob& job : jobs) {
+    const service::JobOutcome r = service::run_object_job(context, job);
+    for (const auto& w : r.report.warnings) std::cerr << "roadveil: warning: " << w << "\n";
+    if (r.result == service::JobResult::Failed) {
+      std::cerr << "roadveil: error: " << r.error << "\n";
+      ++failed;
+    } else if (r.result == service::JobResult::Skipped) {
+      ++skipped;
+      if (!quiet) std::cerr << "roadveil: " << service::to_string(job.output) << ": already made from this input with these settings: skipped\n";
+    } else {
+      ++done;
+      if (r.report.damaged) ++damaged;
+      frames += r.report.frames;
+      seconds += r.report.seconds;
+    }
+  }
+  if (!quiet && progress)
+    std::cerr << fmt::format("roadveil: {} file{} done, {} skipped{}, {} frames, {}\n", done, done == 1 ? "" : "s", skipped,
+                             failed ? fmt::format(", {} failed", failed) : "", frames, pipeline::format_duration(seconds));
+  if (failed == 0 && damaged == 0) return kExitOk;
+  return done + skipped > 0 ? kExitPartialFailure : kExitFailure;
+}
+
+bool names_object_storage(const std::vector<std::string>& inputs, const std::string& output) {
+  return storage::is_s3_url(output) || std::any_of(inputs.begin(), inputs.end(), storage::is_s3_url);
+}
+
+}  // namespace
+
 void add_anonymize_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("anonymize", "Hide faces and licence plates in videos, images or folders");
   struct State {
@@ -276,12 +343,19 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;
+      const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, state->detections, false};
+      if (names_object_storage(state->inputs, state->output)) {
+        if (!state->detections.empty())
+          throw Error("--detections: a run on object storage writes an audit record beside each output object; one "
+                      "regions file for all of them is not written there (run on local files for it)");
+        return run_object_jobs(state->inputs, state->output, state->shared, state->shared.quiet, progress,
+                               state->no_audit ? nullptr : &audit);
+      }
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
       if (jobs.empty() && errors.empty()) throw Error("nothing to do");
       check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask, !state->no_audit);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
-      const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, state->detections, false};
       return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress, state->no_audit ? nullptr : &audit);
     };
   });

@@ -1,0 +1,228 @@
+#include "service/object_jobs.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "core/error.hpp"
+#include "core/interrupt_cleanup.hpp"
+#include "core/sha256.hpp"
+#include "media/image_file.hpp"
+
+namespace roadveil::service {
+
+namespace fs = std::filesystem;
+using storage::S3Url;
+
+std::string to_string(const Location& where) {
+  if (const auto* url = std::get_if<S3Url>(&where)) return url->to_string();
+  return std::get<fs::path>(where).string();
+}
+
+bool is_remote(const Location& where) { return std::holds_alternative<S3Url>(where); }
+
+std::string settings_digest(const pipeline::AnonymizeOptions& options, const std::string& quality) {
+  return sha256_hex(std::string(pipeline::kRoadveilVersion) + "\n" + pipeline::settings_json(options, quality).dump());
+}
+
+namespace {
+
+bool is_media_name(const std::string& name) {
+  const fs::path p(name);
+  if (p.filename().string().starts_with(".")) return false;
+  return media::is_image_path(p) || media::is_video_path(p);
+}
+
+std::string file_name_of(const std::string& key) {
+  const auto slash = key.rfind('/');
+  return slash == std::string::npos ? key : key.substr(slash + 1);
+}
+
+// `relative` ("sub/clip.mp4") under a folder or prefix.
+Location joined(const Location& base, const std::string& relative) {
+  if (const auto* url = std::get_if<S3Url>(&base)) return S3Url{url->bucket, url->key + relative};
+  return std::get<fs::path>(base) / fs::path(relative);
+}
+
+bool under(const S3Url& object, const S3Url& prefix) {
+  return object.bucket == prefix.bucket && object.key.starts_with(prefix.key);
+}
+
+std::string sibling_key(const std::string& key, const fs::path& local_sibling) {
+  const auto slash = key.rfind('/');
+  return (slash == std::string::npos ? "" : key.substr(0, slash + 1)) + local_sibling.filename().string();
+}
+
+}  // namespace
+
+std::string content_type_for(const std::string& name) {
+  static const std::map<std::string, std::string> types = {
+      {".mp4", "video/mp4"},        {".m4v", "video/mp4"},         {".mov", "video/quicktime"},
+      {".mkv", "video/x-matroska"}, {".webm", "video/webm"},       {".avi", "video/x-msvideo"},
+      {".ts", "video/mp2t"},        {".mts", "video/mp2t"},        {".m2ts", "video/mp2t"},
+      {".mpg", "video/mpeg"},       {".mpeg", "video/mpeg"},       {".gif", "image/gif"},
+      {".jpg", "image/jpeg"},       {".jpeg", "image/jpeg"},       {".jpe", "image/jpeg"},
+      {".png", "image/png"},        {".webp", "image/webp"},       {".bmp", "image/bmp"},
+      {".tif", "image/tiff"},       {".tiff", "image/tiff"},       {".json", "application/json"}};
+  std::string ext = fs::path(name).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto it = types.find(ext);
+  return it == types.end() ? "application/octet-stream" : it->second;
+}
+
+std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::vector<std::string>& inputs,
+                                        const std::string& output, std::vector<std::string>& errors) {
+  const Location out = storage::is_s3_url(output) ? Location(storage::parse_s3_url(output)) : Location(fs::path(output));
+  const auto* out_url = std::get_if<S3Url>(&out);
+  std::error_code ec;
+  // The output is a container (prefix, folder) unless it names one object or file for one input object/file.
+  const bool out_is_container = out_url ? out_url->is_prefix() : fs::is_directory(std::get<fs::path>(out), ec);
+  std::vector<ObjectJob> jobs;
+  std::vector<std::pair<Location, std::string>> singles;  // (input, etag) of inputs named one by one
+  for (const std::string& text : inputs) {
+    if (storage::is_s3_url(text)) {
+      const S3Url in = storage::parse_s3_url(text);
+      if (in.is_prefix()) {
+        if (out_url && out_url->bucket == in.bucket && out_url->key == in.key) {
+          errors.push_back(text + ": the output prefix is this input prefix; choose another output prefix");
+          continue;
+        }
+        std::size_t found = 0;
+        for (const storage::ObjectInfo& o : client.list(in)) {
+          const S3Url object{in.bucket, o.key};
+          // Never take our own outputs (an output prefix inside the input prefix) or non-media objects.
+          if (!is_media_name(o.key) || (out_url && out_url->is_prefix() && under(object, *out_url))) continue;
+          jobs.push_back({object, joined(out, o.key.substr(in.key.size())), o.etag});
+          ++found;
+        }
+        if (found == 0) errors.push_back(text + ": no image or video objects under this prefix");
+        continue;
+      }
+      const auto info = client.head(in);
+      if (!info) {
+        errors.push_back(text + ": no such object");
+        continue;
+      }
+      singles.emplace_back(in, info->etag);
+      continue;
+    }
+    const fs::path in(text);
+    if (fs::is_regular_file(in, ec)) {
+      singles.emplace_back(in, "");
+    } else if (fs::is_directory(in, ec)) {
+      std::vector<fs::path> files;
+      for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
+           it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        if (it->is_regular_file(ec) && is_media_name(it->path().filename().string())) files.push_back(it->path());
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty()) errors.push_back(text + ": folder contains no image or video files");
+      for (const auto& f : files) jobs.push_back({f, joined(out, fs::relative(f, in, ec).generic_string()), ""});
+    } else {
+      errors.push_back(text + ": no such file, folder or s3:// object");
+    }
+  }
+  const bool one_named = singles.size() == 1 && jobs.empty() && errors.empty();
+  if (!one_named && !out_is_container && !(singles.empty() && jobs.empty())) {
+    if (out_url) throw Error(output + ": several inputs or a prefix need an output prefix ending in '/'");
+    if (fs::exists(std::get<fs::path>(out), ec))
+      throw Error(output + ": several inputs or a prefix need an output folder, and this is a file");
+  }
+  for (const auto& [in, etag] : singles) {
+    const std::string name = is_remote(in) ? file_name_of(std::get<S3Url>(in).key) : std::get<fs::path>(in).filename().string();
+    jobs.push_back({in, one_named && !out_is_container ? out : joined(out, name), etag});
+  }
+  return jobs;
+}
+
+JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
+  JobOutcome outcome;
+  const auto* in_url = std::get_if<S3Url>(&job.input);
+  const auto* out_url = std::get_if<S3Url>(&job.output);
+  std::vector<fs::path> staged;  // work files to remove whatever happens
+  auto stage = [&](const fs::path& p) {
+    staged.push_back(p);
+    remove_on_interrupt(p);  // Ctrl-C or a worker's SIGTERM leaves no work files behind
+  };
+  auto clean = [&] {
+    std::error_code ec;
+    for (const auto& p : staged) fs::remove(p, ec);
+  };
+  try {
+    if (out_url && in_url && context.skip_done) {
+      if (const auto existing = context.client->head(*out_url)) {
+        const auto& m = existing->metadata;
+        auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
+        if (has("roadveil-source-etag", job.input_etag) && has("roadveil-settings", context.settings_digest) &&
+            has("roadveil-version", pipeline::kRoadveilVersion)) {
+          outcome.result = JobResult::Skipped;
+          return outcome;
+        }
+      }
+    }
+    fs::path local_in, local_out;
+    if (in_url) {
+      fs::create_directories(context.work_dir / "in");
+      local_in = context.work_dir / "in" / file_name_of(in_url->key);
+      stage(local_in);
+      context.client->download(*in_url, local_in);
+    } else {
+      local_in = std::get<fs::path>(job.input);
+    }
+    if (out_url) {
+      fs::create_directories(context.work_dir / "out");
+      local_out = context.work_dir / "out" / file_name_of(out_url->key);
+      stage(local_out);
+      stage(pipeline::audit_path_for(local_out));
+      stage(pipeline::mask_path_for(local_out));
+    } else {
+      local_out = std::get<fs::path>(job.output);
+      if (!local_out.parent_path().empty()) fs::create_directories(local_out.parent_path());
+    }
+    outcome.report = context.anonymizer->process(local_in, local_out, nullptr);
+    if (!outcome.report.ok) {
+      outcome.error = outcome.report.error;
+      clean();
+      return outcome;
+    }
+    if (context.audit) {
+      nlohmann::json record = pipeline::make_audit_record(*context.audit, outcome.report);
+      record["input"]["path"] = to_string(job.input);
+      record["output"]["path"] = to_string(job.output);
+      if (!job.input_etag.empty()) record["input"]["etag"] = job.input_etag;
+      pipeline::write_audit_record(pipeline::audit_path_for(local_out), record);
+    }
+    if (out_url) {
+      // The evidence goes up first: once the output appears (the sign that the work is done), its audit
+      // record and mask are there too.
+      if (context.audit) {
+        const fs::path audit = pipeline::audit_path_for(local_out);
+        context.client->upload(audit, {out_url->bucket, sibling_key(out_url->key, audit)}, {}, "application/json");
+      }
+      if (context.mask) {
+        const fs::path mask = pipeline::mask_path_for(local_out);
+        context.client->upload(mask, {out_url->bucket, sibling_key(out_url->key, mask)}, {}, content_type_for(mask.string()));
+      }
+      storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
+                                       {"roadveil-settings", context.settings_digest}};
+      if (in_url) {
+        metadata["roadveil-source"] = "s3://" + in_url->bucket + "/" + storage::uri_encode(in_url->key, true);
+        metadata["roadveil-source-etag"] = job.input_etag;
+      }
+      context.client->upload(local_out, *out_url, metadata, content_type_for(out_url->key));
+    }
+    clean();
+    outcome.result = JobResult::Done;
+    return outcome;
+  } catch (const std::exception& e) {
+    clean();
+    outcome.result = JobResult::Failed;
+    outcome.error = e.what();
+    return outcome;
+  }
+}
+
+}  // namespace roadveil::service

@@ -1,0 +1,70 @@
+#pragma once
+// Anonymizing objects in S3-compatible storage: what `anonymize s3://...` and the upload-triggered worker do
+// for each object.
+//
+// An object is downloaded into a private work folder (written as it arrives: memory stays flat; the disk holds
+// one input and one output at a time), anonymized there with the same pipeline as a local file, and its output
+// uploaded (multipart above one part, completed last, so that the object appears whole or not at all) with its
+// audit record (and --mask video) beside it; then the work files are removed. The output object carries
+//   x-amz-meta-roadveil-source       the input, s3://bucket/key
+//   x-amz-meta-roadveil-source-etag  the input's ETag
+//   x-amz-meta-roadveil-version      roadveil's version
+//   x-amz-meta-roadveil-settings     the digest of every setting in force (settings_digest)
+// so that a rerun (a retried batch task, a second delivery of an event) sees the work is done and skips it.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "pipeline/anonymizer.hpp"
+#include "pipeline/audit_record.hpp"
+#include "storage/s3_client.hpp"
+
+namespace roadveil::service {
+
+// A file on this machine or an object.
+using Location = std::variant<std::filesystem::path, storage::S3Url>;
+std::string to_string(const Location& where);
+bool is_remote(const Location& where);
+
+struct ObjectJob {
+  Location input, output;
+  std::string input_etag;  // of an object input
+};
+
+// SHA-256 of roadveil's version and the settings JSON of the audit record: equal digests, equal outputs.
+std::string settings_digest(const pipeline::AnonymizeOptions& options, const std::string& quality);
+
+// Expands inputs into jobs. An s3:// input is an object (s3://b/clip.mp4) or, ending in '/', a prefix whose
+// media objects (by extension) are all taken, the output mirroring the keys under it. The output is an
+// s3:// prefix (ending in '/') or object, or a local file or folder. Local inputs with an s3:// output are
+// uploaded under its prefix. Problems with one input go to `errors`; a wrong output throws Error.
+std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::vector<std::string>& inputs,
+                                        const std::string& output, std::vector<std::string>& errors);
+
+enum class JobResult { Done, Skipped, Failed };
+
+struct JobOutcome {
+  JobResult result = JobResult::Failed;
+  pipeline::FileReport report;  // Done: the run's report (damaged inputs too)
+  std::string error;            // Failed
+};
+
+struct RunContext {
+  storage::S3Client* client = nullptr;
+  pipeline::Anonymizer* anonymizer = nullptr;
+  const pipeline::AuditContext* audit = nullptr;  // null: no audit record
+  std::string settings_digest;
+  std::filesystem::path work_dir;  // private; emptied after each job
+  bool mask = false;               // upload OUTPUT.mask.EXT too
+  bool skip_done = true;           // skip outputs whose metadata says this input and these settings
+};
+
+// One job: skip if done, stage, anonymize, upload, clean up. Never throws for a problem with this job.
+JobOutcome run_object_job(const RunContext& context, const ObjectJob& job);
+
+// MIME type by extension, for uploads ("video/mp4", "image/jpeg", "application/json", ...).
+std::string content_type_for(const std::string& name);
+
+}  // namespace roadveil::service

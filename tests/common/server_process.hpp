@@ -1,0 +1,144 @@
+#pragma once
+// Real servers that tests start on 127.0.0.1 and always stop: an S3-compatible store (s3rver from npm,
+// installed by scripts/setup.sh into tests/storage/s3rver) and, later, redis-server. Each gets a free port,
+// its own data folder, and is killed (with its process group) when the object goes out of scope.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace roadveil::testing {
+
+// A port nothing listens on now (the kernel's choice for an ephemeral bind).
+inline int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  const int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+inline bool accepts_connections(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
+// A child process in its own process group, killed with the group on destruction.
+class ServerProcess {
+ public:
+  ServerProcess(const std::vector<std::string>& argv, int port, const std::filesystem::path& log,
+                std::chrono::seconds start_limit = std::chrono::seconds(20))
+      : port_(port) {
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::setpgid(0, 0);
+      const std::string log_path = log.string();
+      if (FILE* f = std::fopen(log_path.c_str(), "w")) {
+        ::dup2(fileno(f), 1);
+        ::dup2(fileno(f), 2);
+      }
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    ::setpgid(pid_, pid_);
+    const auto deadline = std::chrono::steady_clock::now() + start_limit;
+    while (!accepts_connections(port_)) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error(argv[0] + " exited before listening: " + read_text(log));
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        stop();
+        throw std::runtime_error(argv[0] + " did not listen on port " + std::to_string(port_) + " in time: " + read_text(log));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~ServerProcess() { stop(); }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  int port() const { return port_; }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_;
+};
+
+inline std::filesystem::path s3rver_program() {
+  return std::filesystem::path(ROADVEIL_SOURCE_DIR) / "tests/storage/s3rver/node_modules/s3rver/bin/s3rver.js";
+}
+
+// s3rver on 127.0.0.1 with `buckets` created, serving path-style requests. It knows one access key id, S3RVER
+// (another gets 403 InvalidAccessKeyId), and does not verify SigV4 signatures. Node 17+ needs the legacy
+// OpenSSL provider for the cipher of its listing continuation tokens.
+class S3rver {
+ public:
+  explicit S3rver(const std::vector<std::string>& buckets) {
+    if (!std::filesystem::exists(s3rver_program()))
+      throw std::runtime_error(s3rver_program().string() + " is missing: run scripts/setup.sh (npm ci in tests/storage/s3rver)");
+    std::vector<std::string> argv = {"node", "--openssl-legacy-provider", s3rver_program().string(), "-d", (dir_ / "data").string(), "-a",
+                                     "127.0.0.1", "-p", std::to_string(free_port()), "--silent",
+                                     "--no-vhost-buckets"};
+    std::filesystem::create_directories(dir_ / "data");
+    for (const auto& b : buckets) {
+      argv.push_back("--configure-bucket");
+      argv.push_back(b);
+    }
+    process_ = std::make_unique<ServerProcess>(argv, std::stoi(argv[8]), dir_ / "s3rver.log");
+  }
+  int port() const { return process_->port(); }
+  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port()); }
+  // The environment a roadveil process needs to reach it.
+  std::string environment() const {
+    return "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 AWS_ENDPOINT_URL=" + endpoint() +
+           " AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_CONFIG_FILE=/nonexistent ";
+  }
+  void stop() { process_->stop(); }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> process_;
+};
+
+}  // namespace roadveil::testing

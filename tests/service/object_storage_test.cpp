@@ -1,0 +1,130 @@
+// `roadveil anonymize` on S3-compatible storage, end to end against s3rver started by the test on 127.0.0.1:
+// a prefix in, a prefix out with an audit record beside each output and the metadata that lets a rerun skip
+// finished work; single objects to and from local files; clear errors for what is missing or refused.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "server_process.hpp"
+#include "storage/s3_client.hpp"
+#include "test_util.hpp"
+
+using namespace roadveil::storage;
+using namespace roadveil::testing;
+
+namespace {
+
+S3Config config_for(const S3rver& store) {
+  S3Config c;
+  c.credentials = {"S3RVER", "S3RVER", ""};
+  c.endpoint = store.endpoint();
+  c.path_style = true;
+  return c;
+}
+
+// Each run's work folder goes under `tmp` when given (TMPDIR), so a test can see that nothing is left there.
+CommandResult run_roadveil(const S3rver& store, const std::string& args, const std::filesystem::path& tmp = {}) {
+  return run_command(store.environment() + (tmp.empty() ? "" : "TMPDIR=" + quote(tmp) + " ") + std::string(ROADVEIL_CLI) + " " + args + " --models " + quote(models_dir()));
+}
+
+// Presentation timestamps of every video frame, as ffprobe prints them.
+std::string video_frame_times(const std::filesystem::path& p) {
+  return ffprobe("-select_streams v:0 -show_entries frame=best_effort_timestamp_time -of csv=p=0 " + quote(p));
+}
+
+std::filesystem::path face_photo() { return shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"; }
+
+}  // namespace
+
+TEST(ObjectStorage, PrefixInPrefixOutWithAuditRecordsAndRerunsSkipFinishedWork) {
+  S3rver store({"uploads", "anonymized"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-loop 1 -i " + quote(face_photo()) + " -f lavfi -i sine=frequency=440:duration=1 -t 1 -r 10 "
+              "-vf scale=512:366 -c:v libx264 -pix_fmt yuv420p -c:a aac -shortest " + quote(dir / "drive.mp4"));
+  client.upload(dir / "drive.mp4", parse_s3_url("s3://uploads/cam 1/drive.mp4"));
+  client.upload(face_photo(), parse_s3_url("s3://uploads/cam 1/stills/face.jpg"));
+  client.upload(face_photo(), parse_s3_url("s3://uploads/cam 1/notes.txt"));  // not media: left alone
+
+  std::filesystem::create_directories(dir / "tmp");
+  auto r = run_roadveil(store, "anonymize s3://uploads/ -o s3://anonymized/run/ --progress", dir / "tmp");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 files done, 0 skipped"), std::string::npos) << r.output;
+  std::vector<std::string> keys;
+  for (const auto& o : client.list(parse_s3_url("s3://anonymized/"))) keys.push_back(o.key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"run/cam 1/drive.mp4", "run/cam 1/drive.mp4.audit.json",
+                                            "run/cam 1/stills/face.jpg", "run/cam 1/stills/face.jpg.audit.json"}));
+
+  const auto source = client.head(parse_s3_url("s3://uploads/cam 1/drive.mp4"));
+  const auto made = client.head(parse_s3_url("s3://anonymized/run/cam 1/drive.mp4"));
+  ASSERT_TRUE(source && made);
+  EXPECT_EQ(made->metadata.at("roadveil-source"), "s3://uploads/cam%201/drive.mp4");
+  EXPECT_EQ(made->metadata.at("roadveil-source-etag"), source->etag);
+  EXPECT_EQ(made->metadata.at("roadveil-version"), "0.1.0");
+  EXPECT_EQ(made->metadata.at("roadveil-settings").size(), 64u);
+
+  // The output is a whole anonymized video: every frame and the audio, and the face is hidden.
+  client.download(parse_s3_url("s3://anonymized/run/cam 1/drive.mp4"), dir / "out.mp4");
+  EXPECT_EQ(video_frame_times(dir / "out.mp4"), video_frame_times(dir / "drive.mp4"));
+  EXPECT_NE(ffprobe("-show_entries stream=codec_type " + quote(dir / "out.mp4")).find("audio"), std::string::npos);
+  client.download(parse_s3_url("s3://anonymized/run/cam 1/drive.mp4.audit.json"), dir / "audit.json");
+  const auto audit = nlohmann::json::parse(read_text(dir / "audit.json"));
+  EXPECT_EQ(audit["input"]["path"], "s3://uploads/cam 1/drive.mp4");
+  EXPECT_EQ(audit["input"]["etag"], source->etag);
+  EXPECT_EQ(audit["output"]["path"], "s3://anonymized/run/cam 1/drive.mp4");
+  EXPECT_GT(audit["regions"]["by_class"]["face"].get<int>(), 0) << audit.dump(1);
+
+  // A rerun (a retried task) finds both done; other settings make other outputs.
+  r = run_roadveil(store, "anonymize s3://uploads/ -o s3://anonymized/run/ --progress");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 files done, 2 skipped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("s3://anonymized/run/cam 1/drive.mp4: already made from this input with these settings"),
+            std::string::npos) << r.output;
+  r = run_roadveil(store, "anonymize s3://uploads/ -o s3://anonymized/run/ --style blur --progress");
+  EXPECT_NE(r.output.find("2 files done, 0 skipped"), std::string::npos) << r.output;
+  EXPECT_NE(client.head(parse_s3_url("s3://anonymized/run/cam 1/drive.mp4"))->metadata.at("roadveil-settings"),
+            made->metadata.at("roadveil-settings"));
+  // Nothing is left of the work folder.
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "tmp"));
+}
+
+TEST(ObjectStorage, SingleObjectsToAndFromLocalFiles) {
+  S3rver store({"bkt"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  client.upload(face_photo(), parse_s3_url("s3://bkt/in/face.jpg"));
+  auto r = run_roadveil(store, "anonymize -q s3://bkt/in/face.jpg -o " + quote(dir / "face.jpg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg.audit.json"));
+  r = run_roadveil(store, "anonymize -q " + quote(face_photo()) + " -o s3://bkt/out/street.jpg");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto up = client.head(parse_s3_url("s3://bkt/out/street.jpg"));
+  ASSERT_TRUE(up.has_value());
+  EXPECT_EQ(up->metadata.count("roadveil-source-etag"), 0u);  // a local input has no ETag
+  EXPECT_TRUE(client.head(parse_s3_url("s3://bkt/out/street.jpg.audit.json")).has_value());
+}
+
+TEST(ObjectStorage, MissingAndRefusedAreClearErrors) {
+  S3rver store({"bkt"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  auto r = run_roadveil(store, "anonymize -q s3://bkt/none.mp4 -o s3://bkt/out/");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("s3://bkt/none.mp4: no such object"), std::string::npos) << r.output;
+  r = run_roadveil(store, "anonymize -q s3://nobucket/x/ -o s3://bkt/out/");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("there is no bucket 'nobucket' at " + store.endpoint()), std::string::npos) << r.output;
+  r = run_roadveil(store, "anonymize -q s3://bkt/in/ -o s3://bkt/in/");
+  EXPECT_NE(r.output.find("s3://bkt/in/: the output prefix is this input prefix"), std::string::npos) << r.output;
+  client.upload(face_photo(), parse_s3_url("s3://bkt/in/face.jpg"));
+  r = run_command(store.environment() + "AWS_ACCESS_KEY_ID=AKIAOTHER AWS_SECRET_ACCESS_KEY=do-not-print " +
+                  std::string(ROADVEIL_CLI) + " anonymize -q s3://bkt/in/face.jpg -o " + quote(dir / "x.jpg") +
+                  " --models " + quote(models_dir()));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("s3://bkt/in/face.jpg: reading failed: access denied (HTTP 403"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("do-not-print"), std::string::npos) << r.output;
+  r = run_roadveil(store, "anonymize -q s3://bkt/in/ -o s3://bkt/single.jpg");
+  EXPECT_NE(r.output.find("need an output prefix ending in '/'"), std::string::npos) << r.output;
+}
