@@ -35,6 +35,12 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
     const bool utf8 = text::is_valid_utf8(text::read_file(path));
     throw Error(path.string() + (utf8 ? ": not valid JSON (byte " : ": not valid UTF-8 (byte ") +
                 std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // A number beyond double (1e400) is valid JSON syntax that the parser cannot hold: it gave
+    // "internal error: [json.exception.out_of_range.406] ..." without the file's name.
+    std::string why = e.what();
+    if (const auto end = why.find("] "); why.starts_with("[json.exception") && end != std::string::npos) why.erase(0, end + 2);
+    throw Error(path.string() + ": " + why);
   }
   if (!doc.is_object() || !doc.contains("images") || !doc["images"].is_array() || !doc.contains("annotations") ||
       !doc["annotations"].is_array()) {

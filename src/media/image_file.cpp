@@ -104,29 +104,6 @@ bool is_video_path(const std::filesystem::path& p) {
   return std::find(exts.begin(), exts.end(), e) != exts.end();
 }
 
-namespace {
-
-// Palette (GIF-like PNGs) and 1-bit pictures hold no samples a detector or a mosaic can work on: they are
-// turned into RGBA (the palette may be transparent) or 8-bit grey, and written back in that form.
-FramePtr without_palette_or_bits(FramePtr frame, const std::filesystem::path& path) {
-  const auto* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
-  if (!desc || !(desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM))) return frame;
-  const AVPixelFormat target = (desc->flags & AV_PIX_FMT_FLAG_PAL) ? AV_PIX_FMT_RGBA : AV_PIX_FMT_GRAY8;
-  FramePtr out = make_frame();
-  out->format = target;
-  out->width = frame->width;
-  out->height = frame->height;
-  if (av_frame_get_buffer(out.get(), 0) < 0) throw std::bad_alloc();
-  av_frame_copy_props(out.get(), frame.get());
-  SwsContext* sws = sws_getContext(frame->width, frame->height, static_cast<AVPixelFormat>(frame->format), frame->width,
-                                   frame->height, target, SWS_POINT, nullptr, nullptr, nullptr);
-  if (!sws) throw Error(path.string() + ": cannot convert its " + desc->name + " pixels");
-  sws_scale(sws, frame->data, frame->linesize, 0, frame->height, out->data, out->linesize);
-  sws_freeContext(sws);
-  return out;
-}
-
-}  // namespace
 
 FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
   InputFile input(path);
@@ -149,7 +126,8 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
       // The decoder's own errors, concealed ones included (damaged JPEG scan data decodes with no error: the
       // MJPEG decoder says so only in its log, which InputFile counts).
       if (damage && input.decode_errors() > 0) *damage = "the image data is damaged (the decoder concealed errors)";
-      return without_palette_or_bits(std::move(frame), path);
+      // Palette and 1-bit pictures arrive unpacked (RGBA, grey) from InputFile, and are written back so.
+      return frame;
     }
     if (r == ReadResult::End) throw Error(path.string() + ": no picture could be decoded (corrupt or truncated image)");
   }

@@ -9,8 +9,11 @@
 #include "core/error.hpp"
 
 extern "C" {
+#include <libavutil/buffer.h>
 #include <libavutil/display.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
 }
 
 namespace roadveil::media {
@@ -94,7 +97,7 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   }
   info_.width = decoder_->width;
   info_.height = decoder_->height;
-  info_.pixel_format = decoder_->pix_fmt;
+  info_.pixel_format = unpacked_format(decoder_->pix_fmt);
   info_.time_base = vs->time_base;
   info_.frame_rate = av_guess_frame_rate(format_, vs, nullptr);
   info_.frame_count = vs->nb_frames;
@@ -109,7 +112,47 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   pending_ = make_packet();
 }
 
+AVPixelFormat unpacked_format(AVPixelFormat format) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(format);
+  if (!d) return format;
+  if (d->flags & AV_PIX_FMT_FLAG_PAL) return AV_PIX_FMT_RGBA;  // the palette may be transparent
+  if (d->flags & AV_PIX_FMT_FLAG_BITSTREAM) return AV_PIX_FMT_GRAY8;
+  return format;
+}
+
+void InputFile::unpack(AVFrame* frame) {
+  const auto source = static_cast<AVPixelFormat>(frame->format);
+  const AVPixelFormat target = unpacked_format(source);
+  if (target == source) return;
+  // Pooled buffers: a frame handed on keeps its buffer until the encoder is done with it, then the pool
+  // takes it back, so steady state allocates nothing. The pool's size is fixed by the first frame (a size
+  // change is refused in receive() before this).
+  constexpr int kAlign = 64;
+  const int size = av_image_get_buffer_size(target, frame->width, frame->height, kAlign);
+  if (size < 0) throw Error(path_.string() + ": cannot unpack " + av_get_pix_fmt_name(source) + " frames");
+  if (!unpack_pool_) unpack_pool_ = av_buffer_pool_init(static_cast<std::size_t>(size) + kAlign, nullptr);
+  unpack_sws_ = sws_getCachedContext(unpack_sws_, frame->width, frame->height, source, frame->width, frame->height,
+                                     target, SWS_POINT, nullptr, nullptr, nullptr);
+  if (!unpack_pool_ || !unpack_sws_) throw Error(path_.string() + ": cannot unpack " + av_get_pix_fmt_name(source) + " frames");
+  if (!unpacked_) unpacked_ = make_frame();
+  AVBufferRef* buffer = av_buffer_pool_get(unpack_pool_);
+  if (!buffer) throw std::bad_alloc();
+  av_frame_unref(unpacked_.get());
+  unpacked_->buf[0] = buffer;
+  av_image_fill_arrays(unpacked_->data, unpacked_->linesize, buffer->data, target, frame->width, frame->height, kAlign);
+  unpacked_->format = target;
+  unpacked_->width = frame->width;
+  unpacked_->height = frame->height;
+  sws_scale(unpack_sws_, frame->data, frame->linesize, 0, frame->height, unpacked_->data, unpacked_->linesize);
+  av_frame_copy_props(unpacked_.get(), frame);
+  av_frame_unref(frame);
+  av_frame_move_ref(frame, unpacked_.get());
+}
+
 InputFile::~InputFile() {
+  if (unpack_sws_) sws_freeContext(unpack_sws_);
+  unpacked_.reset();
+  av_buffer_pool_uninit(&unpack_pool_);  // frees itself once the last frame from it is released
   decoder_.reset();
   if (format_) avformat_close_input(&format_);
 }
@@ -123,6 +166,7 @@ bool InputFile::receive(AVFrame* frame) {
       continue;
     }
     if (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT)) ++decode_errors_;
+    unpack(frame);
     // Streams joined from recordings of different sizes (`cat a.ts b.ts`) change size mid-stream. Everything
     // downstream (detection, tracking, the encoder, the regions file) works in one frame size: larger frames
     // were cropped to the first size, smaller ones failed in the encoder. Refused, with the way out.

@@ -8,6 +8,9 @@
 
 #include "media/ffmpeg_util.hpp"
 
+struct SwsContext;
+struct AVBufferPool;
+
 namespace roadveil::media {
 
 struct DecodeOptions {
@@ -19,7 +22,7 @@ enum class ReadResult { VideoFrame, Packet, End };
 
 struct VideoInfo {
   int width = 0, height = 0;
-  AVPixelFormat pixel_format = AV_PIX_FMT_NONE;
+  AVPixelFormat pixel_format = AV_PIX_FMT_NONE;  // of the frames read() gives (palette video: unpacked)
   AVRational time_base{0, 1};
   AVRational frame_rate{0, 1};    // guessed average rate, for the encoder's rate control and progress
   std::int64_t frame_count = 0;   // from the container, 0 when unknown
@@ -72,6 +75,7 @@ class InputFile {
 
  private:
   bool receive(AVFrame* frame);
+  void unpack(AVFrame* frame);  // palette / 1-bit frames into unpacked_format, from a buffer pool
 
   std::filesystem::path path_;
   AVFormatContext* format_ = nullptr;
@@ -94,7 +98,15 @@ class InputFile {
   std::string read_error_text_;
   std::int64_t last_pts_ = AV_NOPTS_VALUE;
   std::int64_t last_duration_ = 0;
+  SwsContext* unpack_sws_ = nullptr;
+  AVBufferPool* unpack_pool_ = nullptr;
+  FramePtr unpacked_;
 };
+
+// The format frames of `format` are handed on in: palette video (GIF-like animations, old screen captures) as
+// RGBA and 1-bit video as 8-bit grey, since neither holds samples a detector or a mosaic can work on; every
+// other format as it is.
+AVPixelFormat unpacked_format(AVPixelFormat format);
 
 // Rotation in degrees clockwise (0, 90, 180, 270) from a stream's display matrix, 0 when there is none.
 int stream_rotation_degrees(const AVStream* stream);

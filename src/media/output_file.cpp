@@ -150,8 +150,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   encoder_.reset(avcodec_alloc_context3(codec));
   AVCodecContext* enc = encoder_.get();
   const AVCodecContext* dec = input.decoder();
-  const AVPixelFormat source_format =
-      options.source_pixel_format >= 0 ? static_cast<AVPixelFormat>(options.source_pixel_format) : dec->pix_fmt;
+  const AVPixelFormat source_format = options.source_pixel_format >= 0
+                                          ? static_cast<AVPixelFormat>(options.source_pixel_format)
+                                          : input.video().pixel_format;  // what read() hands on
   enc->width = dec->width;
   enc->height = dec->height;
   enc->pix_fmt = pick_pixel_format(codec, source_format, dec->width, dec->height);

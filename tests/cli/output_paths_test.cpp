@@ -94,13 +94,13 @@ TEST_F(OutputPaths, RenderOutputIsTheRegionsFile) {
 }
 
 // Issue #16 item 18: Ctrl-C (or `kill`, or a closed terminal) left the hidden ".NAME.roadveil-PID.part"
-// files of the output and the regions file behind. Stopped mid-run, nothing is left in the output folder,
-// and the process still ends by the signal (the shell sees 130 for SIGINT).
+// files of the output and the regions file behind. Stopped mid-run (Ctrl-C, kill, a closed terminal), nothing is
+// left in the output folder, and the process still ends by the signal (the shell sees 130 for SIGINT).
 TEST(Interrupt, StoppedRunLeavesNoPartialFiles) {
   TempDir dir;
   ffmpeg_make("-f lavfi -i testsrc2=size=640x360:rate=25:duration=150 -c:v libx264 -preset ultrafast " + quote(dir / "long.mp4"));  // ~15 s to anonymize
   std::filesystem::create_directories(dir / "out");
-  for (const char* sig : {"INT", "TERM"}) {
+  for (const char* sig : {"INT", "TERM", "HUP"}) {
     // `timeout` sends the signal after 3 s (models are loaded and both files open by then) and reports 124.
     const auto r = run_command(std::string("timeout -s ") + sig + " 3 " + kCli + " anonymize " + quote(dir / "long.mp4") +
                                " -o " + quote(dir / "out" / "long.mp4") + " --detections " + quote(dir / "out" / "regions.json") +

@@ -275,6 +275,16 @@ TEST(BadInput, CocoProblemsPointAtTheElement) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not valid UTF-8"), std::string::npos) << e.what();
   }
+  // #16 item 15: a number beyond double gave "internal error: [json.exception.out_of_range.406]" with no file.
+  write_text(dir / "huge.json", "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\", \"width\": 10, \"height\": 10}], "
+                                "\"annotations\": [{\"id\": 1, \"image_id\": 1, \"category_id\": 1, \"bbox\": [1e400, 0, 1, 1]}], "
+                                "\"categories\": [{\"id\": 1, \"name\": \"face\"}]}");
+  try {
+    read_annotations(dir / "huge.json", Format::coco, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("huge.json: number overflow parsing '1e400'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(BadInput, YoloLines) {

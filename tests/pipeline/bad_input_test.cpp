@@ -253,6 +253,11 @@ TEST(BadInput, FifoIsNamedAsSuch) {
   expect_clear_failure(run_cli("anonymize " + quote(dir / "pipe.mp4") + " -o " + quote(dir / "out.mp4")),
                        "pipe.mp4: a FIFO (named pipe)");
   expect_clear_failure(run_cli("verify " + quote(dir / "pipe.mp4")), "pipe.mp4: a FIFO (named pipe)");
+  ASSERT_EQ(::mkfifo((dir / "pipe.jpg").c_str(), 0600), 0);
+  const auto e = run_cli("eval --ground-truth " + quote(shared_dir() / "eval/dashcam-berlin-dev/annotations") + " " +
+                         quote(dir / "pipe.jpg"));
+  EXPECT_NE(e.exit_code, 0);
+  EXPECT_NE(e.output.find("pipe.jpg: a FIFO (named pipe)"), std::string::npos) << e.output;
 }
 
 // Issue #16 item 18: `eval` stopped at the first unreadable image and reported nothing. It now measures the
