@@ -258,24 +258,6 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
 
 namespace {
 
-// A private folder under the system's temporary folder, removed with what is left in it.
-class WorkFolder {
- public:
-  WorkFolder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "roadveil-work-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw Error("cannot create a work folder in " + std::filesystem::temp_directory_path().string());
-    path_ = pattern;
-  }
-  ~WorkFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 // anonymize with s3:// inputs or output (service/object_jobs.hpp): each object staged, anonymized, uploaded
 // with its audit record; outputs already made from the same input with the same settings are skipped.
 int run_object_jobs(const std::vector<std::string>& inputs, const std::string& output, const SharedOptions& shared,

@@ -1,9 +1,13 @@
 #pragma once
 // Options shared by anonymize, render and eval: the same detection and region logic everywhere.
 #include <CLI/CLI.hpp>
+#include <stdlib.h>
+
+#include <filesystem>
 #include <optional>
 #include <string>
 
+#include "core/error.hpp"
 #include "pipeline/anonymizer.hpp"
 #include "pipeline/audit_record.hpp"
 
@@ -38,6 +42,27 @@ struct SharedOptions {
 
 // Expands inputs (files and folders, recursively) into (input, output) pairs; the output mirrors each
 // folder's structure under `output` when there are several inputs or a folder.
+// A private folder under the system's temporary folder ($TMPDIR), removed with what is left in it: where
+// runs on object storage stage each object.
+class WorkFolder {
+ public:
+  WorkFolder() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "roadveil-work-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw Error("cannot create a work folder in " + std::filesystem::temp_directory_path().string());
+    path_ = pattern;
+  }
+  ~WorkFolder() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  WorkFolder(const WorkFolder&) = delete;
+  WorkFolder& operator=(const WorkFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 struct Job {
   std::filesystem::path input, output;
 };

@@ -141,4 +141,26 @@ class S3rver {
   std::unique_ptr<ServerProcess> process_;
 };
 
+// redis-server (Debian's) on 127.0.0.1, in memory only, with its own folder; redis-cli talks to it.
+class RedisServer {
+ public:
+  RedisServer() {
+    const int port = free_port();
+    process_ = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", dir_.path().string()},
+        port, dir_ / "redis.log");
+  }
+  int port() const { return process_->port(); }
+  std::string url(const std::string& stream) const { return "redis://127.0.0.1:" + std::to_string(port()) + "/" + stream; }
+  // A redis-cli command's output ("XLEN uploads" -> "3\n").
+  std::string cli(const std::string& args) const {
+    return run_command("redis-cli -p " + std::to_string(port()) + " " + args).output;
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> process_;
+};
+
 }  // namespace roadveil::testing

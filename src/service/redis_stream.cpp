@@ -1,0 +1,165 @@
+#include "service/redis_stream.hpp"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+
+#include <memory>
+
+#include "core/error.hpp"
+
+namespace roadveil::service {
+
+namespace {
+
+struct ReplyDeleter {
+  void operator()(void* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+std::string text_of(const redisReply* r) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
+             ? std::string(r->str, r->len)
+             : std::string();
+}
+
+// One stream entry: [id, [field, value, field, value...]].
+std::optional<StreamMessage> entry_of(const redisReply* e) {
+  if (!e || e->type != REDIS_REPLY_ARRAY || e->elements < 2 || e->element[1]->type != REDIS_REPLY_ARRAY) return std::nullopt;
+  StreamMessage m;
+  m.id = text_of(e->element[0]);
+  const redisReply* f = e->element[1];
+  for (std::size_t i = 0; i + 1 < f->elements; i += 2) m.fields.emplace_back(text_of(f->element[i]), text_of(f->element[i + 1]));
+  return m;
+}
+
+}  // namespace
+
+std::string StreamMessage::field(const std::string& name) const {
+  for (const auto& [k, v] : fields)
+    if (k == name) return v;
+  return "";
+}
+
+QueueUrl parse_queue_url(const std::string& text) {
+  const std::string prefix = "redis://";
+  if (!text.starts_with(prefix)) throw Error(text + ": a queue is redis://HOST:PORT/STREAM");
+  const std::string rest = text.substr(prefix.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string::npos || slash + 1 >= rest.size()) throw Error(text + ": no stream name (redis://HOST:PORT/STREAM)");
+  QueueUrl url;
+  std::string host_port = rest.substr(0, slash);
+  url.stream = rest.substr(slash + 1);
+  if (const auto colon = host_port.rfind(':'); colon != std::string::npos) {
+    try {
+      std::size_t used = 0;
+      url.port = std::stoi(host_port.substr(colon + 1), &used);
+      if (used != host_port.size() - colon - 1 || url.port <= 0 || url.port > 65535) throw Error("");
+    } catch (...) {
+      throw Error(text + ": the port is not a number from 1 to 65535");
+    }
+    host_port.resize(colon);
+  }
+  if (host_port.empty()) throw Error(text + ": no host (redis://HOST:PORT/STREAM)");
+  url.host = host_port;
+  return url;
+}
+
+RedisStream::RedisStream(const QueueUrl& url, std::string group) : url_(url), group_(std::move(group)) {
+  const timeval timeout{5, 0};
+  context_ = redisConnectWithTimeout(url_.host.c_str(), url_.port, timeout);
+  if (!context_ || context_->err) {
+    const std::string why = context_ ? context_->errstr : "out of memory";
+    if (context_) redisFree(context_);
+    context_ = nullptr;
+    throw Error(fmt::format("redis://{}:{}/{}: cannot connect ({})", url_.host, url_.port, url_.stream, why));
+  }
+}
+
+RedisStream::~RedisStream() {
+  if (context_) redisFree(context_);
+}
+
+void* RedisStream::command(const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data()));
+  if (!reply)
+    throw Error(fmt::format("redis://{}:{}/{}: {} failed ({})", url_.host, url_.port, url_.stream, argv[0],
+                            context_->err ? context_->errstr : "no reply"));
+  if (reply->type == REDIS_REPLY_ERROR) {
+    const std::string why = text_of(reply);
+    freeReplyObject(reply);
+    throw Error(fmt::format("redis://{}:{}/{}: {}: {}", url_.host, url_.port, url_.stream, argv[0], why));
+  }
+  return reply;
+}
+
+void RedisStream::ensure_group() {
+  try {
+    Reply r(static_cast<redisReply*>(command({"XGROUP", "CREATE", url_.stream, group_, "0", "MKSTREAM"})));
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("BUSYGROUP") == std::string::npos) throw;
+  }
+}
+
+std::optional<StreamMessage> RedisStream::read_new(const std::string& consumer, std::chrono::milliseconds block) {
+  Reply r(static_cast<redisReply*>(command({"XREADGROUP", "GROUP", group_, consumer, "COUNT", "1", "BLOCK",
+                                            std::to_string(block.count()), "STREAMS", url_.stream, ">"})));
+  // [[stream, [entry...]]] or nil on timeout
+  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) return std::nullopt;
+  const redisReply* s = r->element[0];
+  if (s->type != REDIS_REPLY_ARRAY || s->elements < 2 || s->element[1]->elements == 0) return std::nullopt;
+  return entry_of(s->element[1]->element[0]);
+}
+
+std::optional<StreamMessage> RedisStream::claim_stale(const std::string& consumer, std::chrono::milliseconds min_idle) {
+  Reply r(static_cast<redisReply*>(
+      command({"XAUTOCLAIM", url_.stream, group_, consumer, std::to_string(min_idle.count()), "0-0", "COUNT", "1"})));
+  // [next-start, [entry...], (Redis 7) [deleted ids]]
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return std::nullopt;
+  const redisReply* entries = r->element[1];
+  for (std::size_t i = 0; i < entries->elements; ++i)
+    if (auto m = entry_of(entries->element[i])) return m;  // entries deleted from the stream come back as nil
+  return std::nullopt;
+}
+
+void RedisStream::keep_claimed(const std::string& consumer, const std::string& id) {
+  Reply r(static_cast<redisReply*>(command({"XCLAIM", url_.stream, group_, consumer, "0", id, "JUSTID"})));
+}
+
+std::int64_t RedisStream::delivery_count(const std::string& id) {
+  Reply r(static_cast<redisReply*>(command({"XPENDING", url_.stream, group_, id, id, "1"})));
+  // [[id, consumer, idle ms, deliveries]]
+  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->element[0]->elements < 4) return 0;
+  return r->element[0]->element[3]->integer;
+}
+
+void RedisStream::ack(const std::string& id) {
+  Reply r(static_cast<redisReply*>(command({"XACK", url_.stream, group_, id})));
+}
+
+std::string RedisStream::add(const std::vector<std::pair<std::string, std::string>>& fields, const std::string& stream) {
+  std::vector<std::string> argv = {"XADD", stream.empty() ? url_.stream : stream, "*"};
+  for (const auto& [k, v] : fields) {
+    argv.push_back(k);
+    argv.push_back(v);
+  }
+  Reply r(static_cast<redisReply*>(command(argv)));
+  return text_of(r.get());
+}
+
+std::int64_t RedisStream::length(const std::string& stream) {
+  Reply r(static_cast<redisReply*>(command({"XLEN", stream.empty() ? url_.stream : stream})));
+  return r->integer;
+}
+
+std::int64_t RedisStream::pending() {
+  Reply r(static_cast<redisReply*>(command({"XPENDING", url_.stream, group_})));
+  return r->type == REDIS_REPLY_ARRAY && r->elements > 0 ? r->element[0]->integer : 0;
+}
+
+}  // namespace roadveil::service

@@ -1,0 +1,223 @@
+#include "service/worker.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "core/utc_time.hpp"
+#include "media/image_file.hpp"
+#include "service/s3_event.hpp"
+
+namespace roadveil::service {
+
+using json = nlohmann::json;
+using storage::S3Url;
+
+namespace {
+
+std::string default_consumer() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return fmt::format("{}-{}", host[0] ? host : "worker", ::getpid());
+}
+
+bool is_media_key(const std::string& key) {
+  const std::filesystem::path p(key);
+  return media::is_image_path(p) || media::is_video_path(p);
+}
+
+void log_line(std::ostream& log, const std::string& level, const std::string& message, json fields = json::object()) {
+  fields["time"] = utc_time_text(std::chrono::system_clock::now());
+  fields["level"] = level;
+  fields["msg"] = message;
+  log << fields.dump(-1, ' ', false, json::error_handler_t::replace) << "\n" << std::flush;
+}
+
+// While a job runs, resets its message's idle time every `period` on a connection of its own, so that no
+// other worker claims a message whose job is alive.
+class Heartbeat {
+ public:
+  Heartbeat(const QueueUrl& url, const std::string& group, const std::string& consumer, const std::string& id,
+            std::chrono::milliseconds period)
+      : thread_([=, this] {
+          try {
+            RedisStream stream(url, group);
+            std::unique_lock lock(mutex_);
+            while (!cv_.wait_for(lock, period, [this] { return done_; })) stream.keep_claimed(consumer, id);
+          } catch (...) {
+            // Losing the heartbeat only risks a second, identical run of this job by another worker.
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+void write_metrics(const WorkerOptions& o, const std::string& consumer, const WorkerCounters& c, int in_flight,
+                   std::chrono::system_clock::time_point started) {
+  if (o.metrics.empty()) return;
+  const json j = {{"consumer", consumer},
+                  {"queue", fmt::format("redis://{}:{}/{}", o.queue.host, o.queue.port, o.queue.stream)},
+                  {"jobs_done", c.done},
+                  {"jobs_skipped", c.skipped},
+                  {"jobs_failed", c.failed},
+                  {"jobs_dead_lettered", c.dead_lettered},
+                  {"events_ignored", c.ignored},
+                  {"in_flight", in_flight},
+                  {"frames", c.frames},
+                  {"seconds", c.seconds},
+                  {"fps", c.seconds > 0 ? c.frames / c.seconds : 0.0},
+                  {"started", utc_time_text(started)},
+                  {"updated", utc_time_text(std::chrono::system_clock::now())}};
+  write_file_atomically(o.metrics, [&](std::ostream& out) { out << j.dump(2) << "\n"; }, "metrics");
+}
+
+}  // namespace
+
+WorkerCounters run_worker(const WorkerOptions& options, const RunContext& context, const std::atomic<bool>& stop,
+                          std::ostream& log) {
+  const std::string consumer = options.consumer.empty() ? default_consumer() : options.consumer;
+  const S3Url output = storage::parse_s3_url(options.output);
+  if (!output.is_prefix()) throw Error(options.output + ": the worker's output is a prefix ending in '/'");
+  RedisStream stream(options.queue, options.group);
+  stream.ensure_group();
+  WorkerCounters counters;
+  const auto started = std::chrono::system_clock::now();
+  const auto heartbeat_period = std::max(std::chrono::milliseconds(50), options.claim_after / 4);
+  log_line(log, "info", "worker started", {{"consumer", consumer}, {"stream", options.queue.stream}, {"group", options.group}});
+  write_metrics(options, consumer, counters, 0, started);
+
+  while (!stop.load()) {
+    std::optional<StreamMessage> message = stream.claim_stale(consumer, options.claim_after);
+    if (!message) message = stream.read_new(consumer, options.block);
+    if (!message) {
+      if (options.drain && stream.pending() == 0) break;
+      continue;
+    }
+    const std::string text = message->field("event").empty() && !message->fields.empty() ? message->fields[0].second
+                                                                                          : message->field("event");
+    std::vector<std::string> errors;
+    int jobs = 0;
+    try {
+      const std::vector<ObjectEvent> events = parse_s3_event(text);
+      Heartbeat heartbeat(options.queue, options.group, consumer, message->id, heartbeat_period);
+      write_metrics(options, consumer, counters, 1, started);
+      for (const ObjectEvent& e : events) {
+        const S3Url input{e.bucket, e.key};
+        // Our own outputs (and their audit records) notify too when they land in a watched bucket.
+        if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
+          ++counters.ignored;
+          continue;
+        }
+        ObjectJob job{input, S3Url{output.bucket, output.key + e.key}, e.etag};
+        if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
+          const auto info = context.client->head(input);
+          if (!info) {
+            errors.push_back(input.to_string() + ": no such object (deleted after the event?)");
+            continue;
+          }
+          job.input_etag = info->etag;
+        }
+        ++jobs;
+        const JobOutcome r = run_object_job(context, job);
+        json fields = {{"message_id", message->id}, {"input", input.to_string()}, {"output", to_string(job.output)}};
+        if (r.result == JobResult::Failed) {
+          errors.push_back(r.error);
+          fields["error"] = r.error;
+          log_line(log, "error", "job failed", fields);
+        } else if (r.result == JobResult::Skipped) {
+          ++counters.skipped;
+          log_line(log, "info", "job skipped: output already made from this input with these settings", fields);
+        } else {
+          ++counters.done;
+          counters.frames += r.report.frames;
+          counters.seconds += r.report.seconds;
+          fields["frames"] = r.report.frames;
+          fields["seconds"] = r.report.seconds;
+          fields["damaged"] = r.report.damaged;
+          log_line(log, "info", "job done", fields);
+        }
+      }
+    } catch (const std::exception& e) {
+      errors.push_back(e.what());
+    }
+    if (errors.empty()) {
+      stream.ack(message->id);
+    } else {
+      ++counters.failed;
+      const std::int64_t deliveries = stream.delivery_count(message->id);
+      const bool malformed = jobs == 0 && errors.size() == 1 && errors[0].starts_with("not an S3 event");
+      if (malformed || deliveries >= options.max_attempts) {
+        std::string all;
+        for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
+        stream.add({{"event", text}, {"error", all}, {"message_id", message->id}, {"deliveries", std::to_string(deliveries)},
+                    {"consumer", consumer}},
+                   stream.dead_letter_stream());
+        stream.ack(message->id);
+        ++counters.dead_lettered;
+        log_line(log, "error", "message dead-lettered",
+                 {{"message_id", message->id}, {"deliveries", deliveries}, {"error", all}, {"stream", stream.dead_letter_stream()}});
+      } else {
+        log_line(log, "warning", "message left pending for a retry",
+                 {{"message_id", message->id}, {"deliveries", deliveries}, {"retry_after_seconds", options.claim_after.count() / 1000.0}});
+      }
+    }
+    write_metrics(options, consumer, counters, 0, started);
+  }
+  log_line(log, "info", "worker stopped",
+           {{"consumer", consumer}, {"jobs_done", counters.done}, {"jobs_failed", counters.failed}, {"jobs_skipped", counters.skipped}});
+  write_metrics(options, consumer, counters, 0, started);
+  return counters;
+}
+
+EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, const std::string& prefix,
+                             const std::string& output) {
+  const S3Url in = storage::parse_s3_url(prefix);
+  std::optional<S3Url> out;
+  if (!output.empty()) {
+    out = storage::parse_s3_url(output);
+    if (!out->is_prefix()) throw Error(output + ": the output is a prefix ending in '/'");
+  }
+  EnqueueResult result;
+  std::vector<storage::ObjectInfo> objects;
+  if (in.is_prefix()) {
+    objects = client.list(in);
+  } else if (auto info = client.head(in)) {
+    info->key = in.key;
+    objects.push_back(*info);
+  } else {
+    throw Error(prefix + ": no such object");
+  }
+  for (const storage::ObjectInfo& o : objects) {
+    if (!is_media_key(o.key) || (out && out->bucket == in.bucket && o.key.starts_with(out->key))) continue;
+    if (out) {
+      const auto made = client.head(S3Url{out->bucket, out->key + o.key});
+      if (made && made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag) {
+        ++result.skipped;
+        continue;
+      }
+    }
+    stream.add({{"event", make_s3_event(in.bucket, o.key, o.size, o.etag)}});
+    ++result.queued;
+  }
+  return result;
+}
+
+}  // namespace roadveil::service

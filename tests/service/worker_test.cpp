@@ -1,0 +1,195 @@
+// `roadveil worker` and `roadveil enqueue` against real servers the tests start on 127.0.0.1: s3rver (npm) for
+// the objects and Debian's redis-server for the stream. Upload -> event -> worker -> output with metadata and
+// audit record; two workers take each job once; a worker killed with SIGKILL mid-job leaves its message to
+// another, which completes it; a corrupt upload ends in the dead-letter stream; a backfill skips what is done.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "server_process.hpp"
+#include "service/s3_event.hpp"
+#include "storage/s3_client.hpp"
+#include "test_util.hpp"
+
+using namespace roadveil::storage;
+using namespace roadveil::testing;
+
+namespace {
+
+S3Config config_for(const S3rver& store) {
+  S3Config c;
+  c.credentials = {"S3RVER", "S3RVER", ""};
+  c.endpoint = store.endpoint();
+  c.path_style = true;
+  return c;
+}
+
+std::filesystem::path face_photo() { return shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"; }
+
+// The command line of a worker on `queue` writing to s3://out/anon/, with its metrics file.
+std::string worker_command(const S3rver& store, const RedisServer& redis, const std::filesystem::path& metrics,
+                           const std::string& extra = "") {
+  return store.environment() + std::string(ROADVEIL_CLI) + " worker --queue " + redis.url("uploads") +
+         " -o s3://out/anon/ --drain --metrics " + quote(metrics) + " --models " + quote(models_dir()) + " " + extra;
+}
+
+nlohmann::json metrics_of(const std::filesystem::path& p) { return nlohmann::json::parse(read_text(p)); }
+
+// An event as AWS sends it: the key URL-encoded with '+' for spaces.
+void publish(const RedisServer& redis, const std::string& bucket, const std::string& key) {
+  const std::string event = roadveil::service::make_s3_event(bucket, key, 1, "");
+  const auto r = run_command("redis-cli -p " + std::to_string(redis.port()) + " XADD uploads '*' event " + quote(event));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+}  // namespace
+
+TEST(Worker, AnUploadEventBecomesAnAnonymizedObjectWithItsAuditRecord) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  client.upload(face_photo(), parse_s3_url("s3://uploads/cam 1/face.jpg"));
+  publish(redis, "uploads", "cam 1/face.jpg");
+  publish(redis, "uploads", "cam 1/notes.txt");  // not media: acknowledged, ignored
+  const auto r = run_command(worker_command(store, redis, dir / "metrics.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"msg\":\"job done\""), std::string::npos) << r.output;
+
+  const auto made = client.head(parse_s3_url("s3://out/anon/cam 1/face.jpg"));
+  ASSERT_TRUE(made.has_value()) << r.output;
+  EXPECT_EQ(made->metadata.at("roadveil-source"), "s3://uploads/cam%201/face.jpg");
+  EXPECT_EQ(made->metadata.at("roadveil-source-etag"), client.head(parse_s3_url("s3://uploads/cam 1/face.jpg"))->etag);
+  EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/cam 1/face.jpg.audit.json")).has_value());
+  const auto m = metrics_of(dir / "metrics.json");
+  EXPECT_EQ(m["jobs_done"], 1);
+  EXPECT_EQ(m["events_ignored"], 1);
+  EXPECT_EQ(m["jobs_failed"], 0);
+  EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");  // everything acknowledged
+}
+
+TEST(Worker, TwoWorkersTakeEachJobOnceAndABackfillSkipsWhatIsDone) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  for (int i = 0; i < 6; ++i) client.upload(face_photo(), parse_s3_url("s3://uploads/day/" + std::to_string(i) + ".jpg"));
+  auto enqueue = [&] {
+    return run_command(store.environment() + std::string(ROADVEIL_CLI) + " enqueue s3://uploads/day/ --queue " +
+                       redis.url("uploads") + " -o s3://out/anon/");
+  };
+  auto r = enqueue();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("6 queued, 0 already anonymized"), std::string::npos) << r.output;
+  auto a = std::async(std::launch::async, [&] { return run_command(worker_command(store, redis, dir / "a.json", "--consumer a")); });
+  auto b = std::async(std::launch::async, [&] { return run_command(worker_command(store, redis, dir / "b.json", "--consumer b")); });
+  const auto ra = a.get(), rb = b.get();
+  ASSERT_EQ(ra.exit_code, 0) << ra.output;
+  ASSERT_EQ(rb.exit_code, 0) << rb.output;
+  const auto ma = metrics_of(dir / "a.json"), mb = metrics_of(dir / "b.json");
+  EXPECT_EQ(ma["jobs_done"].get<int>() + mb["jobs_done"].get<int>(), 6) << ra.output << rb.output;
+  EXPECT_EQ(ma["jobs_skipped"].get<int>() + mb["jobs_skipped"].get<int>(), 0);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/day/" + std::to_string(i) + ".jpg")).has_value()) << i;
+  r = enqueue();
+  EXPECT_NE(r.output.find("0 queued, 6 already anonymized"), std::string::npos) << r.output;
+}
+
+// SIGKILL mid-job: the message stays pending with the dead worker, no output appears, and a second worker takes
+// it over once it has been idle (no heartbeat) for --claim-after, and completes it once.
+TEST(Worker, AJobOfAKilledWorkerIsCompletedByAnotherExactlyOnce) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  // 40 s of a real street clip with many people (~400 frames): several seconds of work, so the kill at 2 s
+  // lands mid-job (a synthetic pattern with nothing to find ran in under a second).
+  ffmpeg_make("-i " + quote(shared_dir() / "eval/videos/intel_one-by-one-person-detection.mp4") + " -t 40 -c copy " +
+              quote(dir / "long.mp4"));
+  const std::string frames_in =
+      ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "long.mp4"));
+  client.upload(dir / "long.mp4", parse_s3_url("s3://uploads/long.mp4"));
+  publish(redis, "uploads", "long.mp4");
+  const auto killed = run_command("timeout -s KILL 2 env " + worker_command(store, redis, dir / "killed.json", "--consumer doomed --claim-after 1"));
+  EXPECT_EQ(killed.exit_code, 137) << killed.output;
+  EXPECT_EQ(killed.output.find("job done"), std::string::npos) << "the job ended before the kill: " << killed.output;
+  EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/long.mp4")).has_value()) << "a half-written output appeared";
+  EXPECT_NE(redis.cli("XPENDING uploads roadveil").find("doomed"), std::string::npos);
+
+  const auto r = run_command(worker_command(store, redis, dir / "rescuer.json", "--consumer rescuer --claim-after 1"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto m = metrics_of(dir / "rescuer.json");
+  EXPECT_EQ(m["jobs_done"], 1) << r.output;
+  const auto made = client.head(parse_s3_url("s3://out/anon/long.mp4"));
+  ASSERT_TRUE(made.has_value());
+  client.download(parse_s3_url("s3://out/anon/long.mp4"), dir / "out.mp4");
+  EXPECT_EQ(ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "out.mp4")), frames_in);
+  EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
+}
+
+// A corrupt upload fails every delivery; after --max-attempts it goes to the dead-letter stream with its error,
+// is acknowledged, and no output appears. A message that is not an S3 notification goes there at once.
+TEST(Worker, ACorruptUploadEndsInTheDeadLetterStream) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  std::ofstream(dir / "broken.mp4") << "this is no video at all";
+  client.upload(dir / "broken.mp4", parse_s3_url("s3://uploads/broken.mp4"));
+  publish(redis, "uploads", "broken.mp4");
+  ASSERT_EQ(run_command("redis-cli -p " + std::to_string(redis.port()) + " XADD uploads '*' event 'not json'").exit_code, 0);
+  const auto r = run_command(worker_command(store, redis, dir / "m.json", "--max-attempts 2 --claim-after 0.3"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("message left pending for a retry"), std::string::npos) << r.output;
+  EXPECT_EQ(redis.cli("XLEN uploads:dead"), "2\n") << r.output;
+  const std::string dead = redis.cli("XRANGE uploads:dead - +");
+  EXPECT_NE(dead.find("broken.mp4"), std::string::npos) << dead;
+  EXPECT_NE(dead.find("not an S3 event notification"), std::string::npos) << dead;
+  EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/broken.mp4")).has_value());
+  EXPECT_EQ(metrics_of(dir / "m.json")["jobs_dead_lettered"], 2);
+  EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
+}
+
+TEST(S3Event, ParsesAwsRecordsAndRoundTripsKeys) {
+  const auto events = roadveil::service::parse_s3_event(
+      R"({"Records":[{"eventName":"ObjectCreated:CompleteMultipartUpload","s3":{"bucket":{"name":"uploads"},)"
+      R"("object":{"key":"cam+1/caf%C3%A9+%2B1.mp4","size":42,"eTag":"\"abc\""}}}]})");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].bucket, "uploads");
+  EXPECT_EQ(events[0].key, "cam 1/caf\xC3\xA9 +1.mp4");
+  EXPECT_EQ(events[0].size, 42);
+  EXPECT_EQ(events[0].etag, "abc");
+  EXPECT_TRUE(events[0].created());
+  const auto back = roadveil::service::parse_s3_event(roadveil::service::make_s3_event("b", events[0].key, 1, "e"));
+  EXPECT_EQ(back[0].key, events[0].key);
+  EXPECT_THROW(roadveil::service::parse_s3_event("{\"Records\":[{\"s3\":{}}]}"), roadveil::Error);
+  EXPECT_THROW(roadveil::service::parse_s3_event("[]"), roadveil::Error);
+}
+
+// SIGTERM (Kubernetes, systemd, Slurm) mid-job: the worker takes no more work, finishes and acknowledges the
+// job it has, and exits 0; the second message stays queued for the next worker.
+TEST(Worker, SigtermFinishesTheCurrentJobAndExitsZero) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-i " + quote(shared_dir() / "eval/videos/intel_one-by-one-person-detection.mp4") + " -t 40 -c copy " +
+              quote(dir / "long.mp4"));
+  client.upload(dir / "long.mp4", parse_s3_url("s3://uploads/long.mp4"));
+  client.upload(face_photo(), parse_s3_url("s3://uploads/later.jpg"));
+  publish(redis, "uploads", "long.mp4");
+  publish(redis, "uploads", "later.jpg");
+  // Without --drain the worker would wait for more forever; SIGTERM after 2 s, in the middle of long.mp4.
+  std::string command = worker_command(store, redis, dir / "m.json");
+  command.replace(command.find(" --drain"), 8, "");
+  const auto r = run_command("timeout --preserve-status -s TERM 2 env " + command);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"msg\":\"job done\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\"msg\":\"worker stopped\""), std::string::npos) << r.output;
+  EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/long.mp4")).has_value());
+  EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/later.jpg")).has_value());
+  EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
+  EXPECT_EQ(metrics_of(dir / "m.json")["jobs_done"], 1);
+}
