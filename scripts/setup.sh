@@ -25,6 +25,7 @@ APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libcurl4-openssl-dev  # S3-compatible object storage
   libhiredis-dev redis-server  # the Redis Streams of roadveil worker (the tests start their own redis-server)
+  slurmctld slurmd slurm-client munge  # the job-array test starts a one-node Slurm of its own
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev libssl-dev libpugixml-dev
   libgtest-dev libgmock-dev libbenchmark-dev time
   clang libclang-rt-14-dev  # the libFuzzer harnesses (scripts/fuzz.sh)

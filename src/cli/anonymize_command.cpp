@@ -14,6 +14,7 @@
 #include "media/image_file.hpp"
 #include "pipeline/progress.hpp"
 #include "service/object_jobs.hpp"
+#include "service/shard.hpp"
 #include "storage/s3_location.hpp"
 
 namespace roadveil::cli {
@@ -194,12 +195,13 @@ void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<
 }
 
 int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
-             const std::string& detections_path, bool quiet, bool progress, const pipeline::AuditContext* audit) {
+             const std::string& detections_path, bool quiet, bool progress, const pipeline::AuditContext* audit,
+             bool skip_done) {
   namespace fs = std::filesystem;
   for (const auto& e : plan_errors) std::cerr << "roadveil: error: " << e << "\n";
   std::unique_ptr<pipeline::RegionsWriter> writer;
   if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
-  int failed = static_cast<int>(plan_errors.size()), succeeded = 0, damaged = 0;
+  int failed = static_cast<int>(plan_errors.size()), succeeded = 0, damaged = 0, skipped = 0;
   std::int64_t frames = 0, frames_keyframes = 0, frames_searched = 0;
   std::array<std::int64_t, kObjectClassCount> regions{};
   double seconds = 0;
@@ -210,6 +212,12 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       std::cerr << "roadveil: error: " << job.output.parent_path().string() << ": cannot create the output folder ("
                 << ec.message() << ")\n";
       ++failed;
+      continue;
+    }
+    if (skip_done && audit && audit->options &&
+        pipeline::made_by_this_run_before(job.input, job.output, *audit->options, audit->quality)) {
+      ++skipped;
+      if (!quiet) std::cerr << "roadveil: " << job.output.string() << ": already made from this input with these settings: skipped\n";
       continue;
     }
     pipeline::FileReport r = anonymizer.process(job.input, job.output, writer.get());
@@ -246,14 +254,15 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   }
   if (writer) writer->close();
   if (!quiet && progress) {
-    std::cerr << fmt::format("roadveil: {} file{} done{}, {} frames ({} fully detected, {} searched, the rest tracked), {} face and {} plate regions hidden, {}, {:.1f} fps\n",
-                             succeeded, succeeded == 1 ? "" : "s", failed ? fmt::format(", {} failed", failed) : "",
+    std::cerr << fmt::format("roadveil: {} file{} done{}{}, {} frames ({} fully detected, {} searched, the rest tracked), {} face and {} plate regions hidden, {}, {:.1f} fps\n",
+                             succeeded, succeeded == 1 ? "" : "s", skipped ? fmt::format(", {} skipped", skipped) : "",
+                             failed ? fmt::format(", {} failed", failed) : "",
                              frames, frames_keyframes, frames_searched, regions[0], regions[1], pipeline::format_duration(seconds),
                              seconds > 0 ? frames / seconds : 0.0);
   }
   if (failed == 0) return kExitOk;
   // A damaged input was still rendered (what decoded): a partial result, as a folder run with failures.
-  return succeeded > 0 || damaged > 0 ? kExitPartialFailure : kExitFailure;
+  return succeeded + skipped > 0 || damaged > 0 ? kExitPartialFailure : kExitFailure;
 }
 
 namespace {
@@ -261,15 +270,18 @@ namespace {
 // anonymize with s3:// inputs or output (service/object_jobs.hpp): each object staged, anonymized, uploaded
 // with its audit record; outputs already made from the same input with the same settings are skipped.
 int run_object_jobs(const std::vector<std::string>& inputs, const std::string& output, const SharedOptions& shared,
-                    bool quiet, bool progress, const pipeline::AuditContext* audit) {
+                    bool quiet, bool progress, const pipeline::AuditContext* audit, const service::Shard& shard) {
   storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
   std::vector<std::string> errors;
-  const auto jobs = service::plan_object_jobs(client, inputs, output, errors);
+  auto jobs = service::plan_object_jobs(client, inputs, output, errors);
   if (jobs.empty() && errors.empty()) throw Error("nothing to do");
+  const std::size_t all = jobs.size();
+  std::erase_if(jobs, [&](const service::ObjectJob& j) { return !shard.takes(service::to_string(j.input)); });
+  if (shard.count > 1 && !quiet) std::cerr << fmt::format("roadveil: shard {}: {} of {} inputs\n", shard.text(), jobs.size(), all);
   for (const auto& e : errors) std::cerr << "roadveil: error: " << e << "\n";
   WorkFolder work;
   pipeline::Anonymizer anonymizer(shared.anonymize);
-  const service::RunContext context{&client, &anonymizer, audit, service::settings_digest(shared.anonymize, shared.quality),
+  const service::RunContext context{&client, &anonymizer, audit, service::settings_digest(shared.anonymize, shared.quality, audit != nullptr),
                                     work.path(), shared.anonymize.mask, true};
   int failed = static_cast<int>(errors.size()), done = 0, skipped = 0, damaged = 0;
   std::int64_t frames = 0;
@@ -308,11 +320,18 @@ void add_anonymize_command(CLI::App& app, Action& action) {
   struct State {
     SharedOptions shared;
     std::vector<std::string> inputs;
-    std::string output, detections;
-    bool progress = false, no_audit = false;
+    std::string output, detections, shard;
+    bool progress = false, no_audit = false, skip_done = false;
   };
   auto state = std::make_shared<State>();
   cmd->add_option("inputs", state->inputs, "Videos, images (JPEG/PNG) or folders")->required();
+  cmd->add_option("--shard", state->shard,
+                  "Take only this task's share of the inputs, for job arrays: I/N (0 <= I < N), or auto[/N] for the "
+                  "task index of Slurm (SLURM_ARRAY_TASK_ID, count from SLURM_ARRAY_TASK_COUNT), Kubernetes Indexed Jobs "
+                  "(JOB_COMPLETION_INDEX) or AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX). Implies --skip-done");
+  cmd->add_flag("--skip-done", state->skip_done,
+                "Skip outputs that their audit record says were made from the same input with the same settings and "
+                "are unchanged (on object storage this is always on)");
   cmd->add_flag("--no-audit", state->no_audit, "Write no audit record (OUTPUT.audit.json: hashes, models, settings, counts; docs/audit.md)");
   cmd->add_option("-o,--output", state->output, "Output file, or folder for several inputs / a folder")->required();
   cmd->add_option("--detections", state->detections, "Write the hidden regions of every frame to this JSON file");
@@ -326,19 +345,29 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;
       const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, state->detections, false};
+      const service::Shard shard =
+          state->shard.empty() ? service::Shard{} : service::parse_shard(state->shard, storage::process_environment());
+      if (!state->shard.empty()) state->skip_done = true;
+      if (state->skip_done && state->no_audit)
+        throw Error("--skip-done and --shard need the audit records (they say what each output was made from): drop --no-audit");
       if (names_object_storage(state->inputs, state->output)) {
         if (!state->detections.empty())
           throw Error("--detections: a run on object storage writes an audit record beside each output object; one "
                       "regions file for all of them is not written there (run on local files for it)");
         return run_object_jobs(state->inputs, state->output, state->shared, state->shared.quiet, progress,
-                               state->no_audit ? nullptr : &audit);
+                               state->no_audit ? nullptr : &audit, shard);
       }
       std::vector<std::string> errors;
-      const auto jobs = plan_jobs(state->inputs, state->output, errors);
+      auto jobs = plan_jobs(state->inputs, state->output, errors);
       if (jobs.empty() && errors.empty()) throw Error("nothing to do");
+      const std::size_t all = jobs.size();
+      std::erase_if(jobs, [&](const Job& j) { return !shard.takes(j.input.string()); });
+      if (shard.count > 1 && !state->shared.quiet)
+        std::cerr << fmt::format("roadveil: shard {}: {} of {} inputs\n", shard.text(), jobs.size(), all);
       check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask, !state->no_audit);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
-      return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress, state->no_audit ? nullptr : &audit);
+      return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress,
+                      state->no_audit ? nullptr : &audit, state->skip_done);
     };
   });
 }

@@ -75,8 +75,10 @@ void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<
                                 const std::filesystem::path& detections_path, bool mask, bool audit = false);
 
 // Runs the jobs; with `audit`, writes each finished output's audit record beside it (and into the regions
-// file's entry when the run writes one).
+// file's entry when the run writes one). With `skip_done` (and `audit`), an output whose audit record says
+// it was made from this input with these settings, and which is unchanged, is skipped (a batch task rerun).
 int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_errors, pipeline::Anonymizer& anonymizer,
-             const std::string& detections_path, bool quiet, bool progress, const pipeline::AuditContext* audit);
+             const std::string& detections_path, bool quiet, bool progress, const pipeline::AuditContext* audit,
+             bool skip_done = false);
 
 }  // namespace roadveil::cli

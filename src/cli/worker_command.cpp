@@ -25,6 +25,7 @@ extern "C" void request_stop(int) { stop_requested.store(true); }
 void stop_on_signals() {
   struct sigaction sa {};
   sa.sa_handler = request_stop;
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);
@@ -69,7 +70,7 @@ void add_worker_command(CLI::App& app, Action& action) {
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, "", false};
       const service::RunContext context{&client, &anonymizer, state->no_audit ? nullptr : &audit,
-                                        service::settings_digest(state->shared.anonymize, state->shared.quality),
+                                        service::settings_digest(state->shared.anonymize, state->shared.quality, !state->no_audit),
                                         work.path(), state->shared.anonymize.mask, true};
       service::run_worker(state->worker, context, stop_requested, std::cout);
       return kExitOk;

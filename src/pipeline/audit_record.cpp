@@ -195,4 +195,26 @@ void write_audit_record(const std::filesystem::path& path, const json& record) {
       "audit record");
 }
 
+bool made_by_this_run_before(const std::filesystem::path& input, const std::filesystem::path& output,
+                             const AnonymizeOptions& options, const std::string& quality) {
+  std::error_code ec;
+  const auto audit = audit_path_for(output);
+  if (!std::filesystem::is_regular_file(output, ec) || !std::filesystem::is_regular_file(audit, ec)) return false;
+  try {
+    std::ifstream in(audit);
+    const json record = json::parse(in);
+    if (record.value("command", "") != "anonymize" || record.value("roadveil", "") != kRoadveilVersion ||
+        record.value("status", "") != "ok" || record.value("settings", json()) != settings_json(options, quality))
+      return false;
+    const json& i = record.at("input");
+    const json& o = record.at("output");
+    if (i.at("size").get<std::int64_t>() != static_cast<std::int64_t>(std::filesystem::file_size(input)) ||
+        o.at("size").get<std::int64_t>() != static_cast<std::int64_t>(std::filesystem::file_size(output)))
+      return false;  // cheap before hashing
+    return i.at("sha256").get<std::string>() == sha256_file_hex(input) && o.at("sha256").get<std::string>() == sha256_file_hex(output);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace roadveil::pipeline

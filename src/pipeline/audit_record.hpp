@@ -40,6 +40,12 @@ nlohmann::json make_audit_record(const AuditContext& context, const FileReport& 
 // Summary of an entry's "review" section: frames reviewed, reviewers with their frames and edits, times.
 nlohmann::json review_summary(const nlohmann::json& review_section);
 
+// True when OUTPUT.audit.json says that this roadveil made `output` from `input` with these settings and
+// both files are still what it recorded (SHA-256, status ok): a rerun of a batch task skips such outputs.
+// Any doubt (no record, unreadable, another version or setting, a changed file) is false.
+bool made_by_this_run_before(const std::filesystem::path& input, const std::filesystem::path& output,
+                             const AnonymizeOptions& options, const std::string& quality);
+
 // Writes `record` to `path` through a temporary file renamed when complete. Throws Error.
 void write_audit_record(const std::filesystem::path& path, const nlohmann::json& record);
 

@@ -23,8 +23,11 @@ std::string to_string(const Location& where) {
 
 bool is_remote(const Location& where) { return std::holds_alternative<S3Url>(where); }
 
-std::string settings_digest(const pipeline::AnonymizeOptions& options, const std::string& quality) {
-  return sha256_hex(std::string(pipeline::kRoadveilVersion) + "\n" + pipeline::settings_json(options, quality).dump());
+std::string settings_digest(const pipeline::AnonymizeOptions& options, const std::string& quality, bool audit) {
+  // What files a run leaves beside the output counts too: a rerun asking for --mask or audit records that an
+  // earlier run did not write must not be skipped.
+  return sha256_hex(fmt::format("{}\n{}\nmask={} audit={}", pipeline::kRoadveilVersion,
+                                pipeline::settings_json(options, quality).dump(), options.mask, audit));
 }
 
 namespace {
@@ -40,15 +43,30 @@ std::string file_name_of(const std::string& key) {
   return slash == std::string::npos ? key : key.substr(slash + 1);
 }
 
-// `relative` ("sub/clip.mp4") under a folder or prefix.
+// `relative` ("sub/clip.mp4") under a folder or prefix. An object key is any text: one that would climb out
+// of a local folder ("../x.jpg", "a//b", an absolute remainder) is refused, so a bucket cannot make roadveil
+// write outside the folder it was given.
 Location joined(const Location& base, const std::string& relative) {
   if (const auto* url = std::get_if<S3Url>(&base)) return S3Url{url->bucket, url->key + relative};
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t end = relative.find('/', start);
+    const std::string part = relative.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part.empty() || part == "." || part == "..")
+      throw Error("'" + relative + "': a key with an empty, '.' or '..' part cannot be a file name under " +
+                  std::get<fs::path>(base).string());
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
   return std::get<fs::path>(base) / fs::path(relative);
 }
 
 bool under(const S3Url& object, const S3Url& prefix) {
   return object.bucket == prefix.bucket && object.key.starts_with(prefix.key);
 }
+
+// The input as metadata holds it (header values: ASCII, so the key percent-encoded).
+std::string source_text(const S3Url& input) { return "s3://" + input.bucket + "/" + storage::uri_encode(input.key, true); }
 
 std::string sibling_key(const std::string& key, const fs::path& local_sibling) {
   const auto slash = key.rfind('/');
@@ -94,8 +112,12 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
           const S3Url object{in.bucket, o.key};
           // Never take our own outputs (an output prefix inside the input prefix) or non-media objects.
           if (!is_media_name(o.key) || (out_url && out_url->is_prefix() && under(object, *out_url))) continue;
-          jobs.push_back({object, joined(out, o.key.substr(in.key.size())), o.etag});
-          ++found;
+          try {
+            jobs.push_back({object, joined(out, o.key.substr(in.key.size())), o.etag});
+            ++found;
+          } catch (const Error& e) {
+            errors.push_back(object.to_string() + ": " + e.what());
+          }
         }
         if (found == 0) errors.push_back(text + ": no image or video objects under this prefix");
         continue;
@@ -153,22 +175,32 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
   };
   try {
     if (out_url && in_url && context.skip_done) {
-      if (const auto existing = context.client->head(*out_url)) {
+      std::optional<storage::ObjectInfo> existing;
+      try {
+        existing = context.client->head(*out_url);
+      } catch (const storage::S3Error& e) {
+        // Without s3:ListBucket, AWS answers 403 for a missing object: not made yet, as far as we can tell.
+        if (e.status != 403) throw;
+        spdlog::warn("{} (taken as not made yet)", e.what());
+      }
+      if (existing) {
         const auto& m = existing->metadata;
         auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
-        if (has("roadveil-source-etag", job.input_etag) && has("roadveil-settings", context.settings_digest) &&
-            has("roadveil-version", pipeline::kRoadveilVersion)) {
+        if (has("roadveil-source", source_text(*in_url)) && has("roadveil-source-etag", job.input_etag) &&
+            has("roadveil-settings", context.settings_digest) && has("roadveil-version", pipeline::kRoadveilVersion)) {
           outcome.result = JobResult::Skipped;
           return outcome;
         }
       }
     }
+    std::string input_etag = job.input_etag;
     fs::path local_in, local_out;
     if (in_url) {
       fs::create_directories(context.work_dir / "in");
       local_in = context.work_dir / "in" / file_name_of(in_url->key);
       stage(local_in);
-      context.client->download(*in_url, local_in);
+      // The ETag of what was read: the object may have been replaced since the event or listing.
+      if (const std::string read = context.client->download(*in_url, local_in); !read.empty()) input_etag = read;
     } else {
       local_in = std::get<fs::path>(job.input);
     }
@@ -192,7 +224,7 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       nlohmann::json record = pipeline::make_audit_record(*context.audit, outcome.report);
       record["input"]["path"] = to_string(job.input);
       record["output"]["path"] = to_string(job.output);
-      if (!job.input_etag.empty()) record["input"]["etag"] = job.input_etag;
+      if (!input_etag.empty()) record["input"]["etag"] = input_etag;
       pipeline::write_audit_record(pipeline::audit_path_for(local_out), record);
     }
     if (out_url) {
@@ -209,8 +241,8 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
                                        {"roadveil-settings", context.settings_digest}};
       if (in_url) {
-        metadata["roadveil-source"] = "s3://" + in_url->bucket + "/" + storage::uri_encode(in_url->key, true);
-        metadata["roadveil-source-etag"] = job.input_etag;
+        metadata["roadveil-source"] = source_text(*in_url);
+        metadata["roadveil-source-etag"] = input_etag;
       }
       context.client->upload(local_out, *out_url, metadata, content_type_for(out_url->key));
     }

@@ -33,8 +33,9 @@ struct ObjectJob {
   std::string input_etag;  // of an object input
 };
 
-// SHA-256 of roadveil's version and the settings JSON of the audit record: equal digests, equal outputs.
-std::string settings_digest(const pipeline::AnonymizeOptions& options, const std::string& quality);
+// SHA-256 of roadveil's version, the settings JSON of the audit record and which files go beside the output
+// (mask, audit record): equal digests, equal outputs.
+std::string settings_digest(const pipeline::AnonymizeOptions& options, const std::string& quality, bool audit);
 
 // Expands inputs into jobs. An s3:// input is an object (s3://b/clip.mp4) or, ending in '/', a prefix whose
 // media objects (by extension) are all taken, the output mirroring the keys under it. The output is an

@@ -117,24 +117,43 @@ std::optional<StreamMessage> RedisStream::read_new(const std::string& consumer, 
 }
 
 std::optional<StreamMessage> RedisStream::claim_stale(const std::string& consumer, std::chrono::milliseconds min_idle) {
-  Reply r(static_cast<redisReply*>(
-      command({"XAUTOCLAIM", url_.stream, group_, consumer, std::to_string(min_idle.count()), "0-0", "COUNT", "1"})));
+  // The scan goes on from where the last one stopped (Redis looks at a limited number of pending entries per
+  // call: always starting at 0-0, old entries of live workers could hide a dead worker's message behind them).
+  Reply r(static_cast<redisReply*>(command(
+      {"XAUTOCLAIM", url_.stream, group_, consumer, std::to_string(min_idle.count()), claim_cursor_, "COUNT", "1"})));
   // [next-start, [entry...], (Redis 7) [deleted ids]]
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) return std::nullopt;
+  claim_cursor_ = text_of(r->element[0]);
+  if (claim_cursor_.empty()) claim_cursor_ = "0-0";
   const redisReply* entries = r->element[1];
   for (std::size_t i = 0; i < entries->elements; ++i)
     if (auto m = entry_of(entries->element[i])) return m;  // entries deleted from the stream come back as nil
   return std::nullopt;
 }
 
-void RedisStream::keep_claimed(const std::string& consumer, const std::string& id) {
+bool RedisStream::keep_claimed(const std::string& consumer, const std::string& id) {
+  // Only while it is still ours: if another worker took it over (this one stalled past the claim time),
+  // claiming it back would have both run the job, trading the message between them.
+  if (owner_of(id) != consumer) return false;
   Reply r(static_cast<redisReply*>(command({"XCLAIM", url_.stream, group_, consumer, "0", id, "JUSTID"})));
+  return r->type == REDIS_REPLY_ARRAY && r->elements > 0;
+}
+
+std::string RedisStream::owner_of(const std::string& id) {
+  Reply r(static_cast<redisReply*>(command({"XPENDING", url_.stream, group_, id, id, "1"})));
+  // [[id, consumer, idle ms, deliveries]]
+  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+      r->element[0]->elements < 4)
+    return "";
+  return text_of(r->element[0]->element[1]);
 }
 
 std::int64_t RedisStream::delivery_count(const std::string& id) {
   Reply r(static_cast<redisReply*>(command({"XPENDING", url_.stream, group_, id, id, "1"})));
   // [[id, consumer, idle ms, deliveries]]
-  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->element[0]->elements < 4) return 0;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+      r->element[0]->elements < 4)
+    return 0;
   return r->element[0]->element[3]->integer;
 }
 

@@ -43,8 +43,11 @@ class RedisStream {
   std::optional<StreamMessage> read_new(const std::string& consumer, std::chrono::milliseconds block);
   // A message another consumer was given and has not acknowledged for `min_idle` (it died or hangs), now ours.
   std::optional<StreamMessage> claim_stale(const std::string& consumer, std::chrono::milliseconds min_idle);
-  // Resets a message's idle time while we work on it (the job's heartbeat), so nobody claims it.
-  void keep_claimed(const std::string& consumer, const std::string& id);
+  // Resets a message's idle time while we work on it (the job's heartbeat), so nobody claims it; false when it
+  // is no longer ours (another worker took it over), and then it is left alone.
+  bool keep_claimed(const std::string& consumer, const std::string& id);
+  // The consumer a pending message was last given to ("" when it is not pending).
+  std::string owner_of(const std::string& id);
   // How many times the message has been delivered (1 the first time).
   std::int64_t delivery_count(const std::string& id);
   void ack(const std::string& id);
@@ -61,6 +64,7 @@ class RedisStream {
   void* command(const std::vector<std::string>& argv);  // redisReply*, freed by the caller; throws on error
   QueueUrl url_;
   std::string group_;
+  std::string claim_cursor_ = "0-0";
   redisContext* context_ = nullptr;
 };
 

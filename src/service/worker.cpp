@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -49,7 +50,8 @@ class Heartbeat {
           try {
             RedisStream stream(url, group);
             std::unique_lock lock(mutex_);
-            while (!cv_.wait_for(lock, period, [this] { return done_; })) stream.keep_claimed(consumer, id);
+            while (!cv_.wait_for(lock, period, [this] { return done_; }))
+              if (!stream.keep_claimed(consumer, id)) break;  // taken over: our result will not be acknowledged
           } catch (...) {
             // Losing the heartbeat only risks a second, identical run of this job by another worker.
           }
@@ -71,8 +73,9 @@ class Heartbeat {
 };
 
 void write_metrics(const WorkerOptions& o, const std::string& consumer, const WorkerCounters& c, int in_flight,
-                   std::chrono::system_clock::time_point started) {
+                   std::chrono::system_clock::time_point started) noexcept {
   if (o.metrics.empty()) return;
+  try {
   const json j = {{"consumer", consumer},
                   {"queue", fmt::format("redis://{}:{}/{}", o.queue.host, o.queue.port, o.queue.stream)},
                   {"jobs_done", c.done},
@@ -87,6 +90,10 @@ void write_metrics(const WorkerOptions& o, const std::string& consumer, const Wo
                   {"started", utc_time_text(started)},
                   {"updated", utc_time_text(std::chrono::system_clock::now())}};
   write_file_atomically(o.metrics, [&](std::ostream& out) { out << j.dump(2) << "\n"; }, "metrics");
+  } catch (const std::exception& e) {
+    // A full disk must not fail the jobs themselves (and dead-letter good uploads): the counters wait.
+    std::cerr << "roadveil: warning: " << o.metrics.string() << ": cannot write the metrics: " << e.what() << "\n";
+  }
 }
 
 }  // namespace

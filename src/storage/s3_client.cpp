@@ -157,14 +157,19 @@ S3Client::Response S3Client::send_once(const Request& req, std::string& transpor
   for (std::size_t i = 0; i < req.query.size(); ++i)
     url += (i == 0 ? "?" : "&") + uri_encode(req.query[i].first, false) + "=" + uri_encode(req.query[i].second, false);
 
-  HttpFields send_headers = req.headers;
+  // curl drops a header with an empty value, which would then be signed but not sent: such headers go in
+  // neither. The Host header is sent as signed (curl leaves a default :443/:80 out of its own).
+  HttpFields headers;
+  for (const auto& h : req.headers)
+    if (!h.second.empty()) headers.push_back(h);
+  headers.emplace_back("host", a.host);
+  HttpFields send_headers = headers;
   if (!config_.credentials.access_key_id.empty()) {
     RequestToSign sig;
     sig.method = req.method;
     sig.path = a.path;
     sig.query = req.query;
-    sig.headers = req.headers;
-    sig.headers.emplace_back("host", a.host);
+    sig.headers = headers;
     sig.payload_sha256 = sha256_hex(req.body);
     const SignedHeaders s = sign_v4(sig, config_.credentials, {config_.region, "s3"}, amz_date(clock()));
     send_headers.insert(send_headers.end(), s.add.begin(), s.add.end());
@@ -177,6 +182,8 @@ S3Client::Response S3Client::send_once(const Request& req, std::string& transpor
   Transfer t{&req.sink, c, &response.body, &response.headers, nullptr};
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  // The path is sent as signed: without this, curl removes "./" and "../" segments of a key.
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -291,14 +298,17 @@ std::vector<ObjectInfo> S3Client::list(const S3Url& prefix) {
       info.etag = unquoted(c.child_value("ETag"));
       out.push_back(std::move(info));
     }
+    if (std::string(result.child_value("IsTruncated")) != "true") break;
     token = result.child_value("NextContinuationToken");
-    if (std::string(result.child_value("IsTruncated")) != "true" || token.empty()) break;
+    if (token.empty())
+      throw Error(fmt::format("{}: listing failed: the store says the list goes on but gives no continuation token",
+                              prefix.to_string()));
   }
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
   return out;
 }
 
-void S3Client::download(const S3Url& object, const std::filesystem::path& file) {
+std::string S3Client::download(const S3Url& object, const std::filesystem::path& file) {
   std::ofstream out;
   auto open = [&] {
     out.close();
@@ -312,9 +322,10 @@ void S3Client::download(const S3Url& object, const std::filesystem::path& file) 
     if (!out) throw Error(file.string() + ": writing failed (disk full?) while downloading " + object.to_string());
   };
   req.restart = open;
-  send(req);
+  const Response r = send(req);
   out.close();
   if (!out) throw Error(file.string() + ": writing failed (disk full?) while downloading " + object.to_string());
+  return unquoted(r.header("etag"));
 }
 
 std::string S3Client::read_range(const S3Url& object, std::int64_t offset, std::int64_t length) {
@@ -364,6 +375,8 @@ void S3Client::upload_multipart(const std::filesystem::path& file, std::int64_t 
                   {{"content-type", "application/octet-stream"}},
                   std::string_view(buffer.data(), static_cast<std::size_t>(n)), {}, {}};
       const Response r = send(put);
+      if (r.header("etag").empty())
+        throw Error(fmt::format("{}: writing failed: the store gave part {} no ETag", object.to_string(), number));
       complete += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", number, r.header("etag"));
       done += n;
     }

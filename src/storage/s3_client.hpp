@@ -62,8 +62,9 @@ class S3Client {
   std::optional<ObjectInfo> head(const S3Url& object);
   // Every object whose key starts with `prefix.key`, in key order (ListObjectsV2, all pages).
   std::vector<ObjectInfo> list(const S3Url& prefix);
-  // The whole object into `file` (written as it arrives; a retry starts the file again).
-  void download(const S3Url& object, const std::filesystem::path& file);
+  // The whole object into `file` (written as it arrives; a retry starts the file again). Returns the ETag of
+  // what was read (the object may have been replaced since it was listed).
+  std::string download(const S3Url& object, const std::filesystem::path& file);
   // `length` bytes from `offset` (fewer at the end of the object).
   std::string read_range(const S3Url& object, std::int64_t offset, std::int64_t length);
   // `file` as the object, with `metadata`. One PUT up to part_size, else a multipart upload.

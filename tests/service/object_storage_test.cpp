@@ -3,7 +3,10 @@
 // finished work; single objects to and from local files; clear errors for what is missing or refused.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "server_process.hpp"
@@ -127,4 +130,40 @@ TEST(ObjectStorage, MissingAndRefusedAreClearErrors) {
   EXPECT_EQ(r.output.find("do-not-print"), std::string::npos) << r.output;
   r = run_roadveil(store, "anonymize -q s3://bkt/in/ -o s3://bkt/single.jpg");
   EXPECT_NE(r.output.find("need an output prefix ending in '/'"), std::string::npos) << r.output;
+}
+
+// An object key is any text. Keys that would climb out of the local output folder ("in/../x.jpg", empty parts
+// as in "in//x.jpg") are refused for that object (naming it); the others are written, and nothing appears
+// outside the folder. s3rver normalises such keys away, so a cpp-httplib store lists them as AWS would.
+TEST(ObjectStorage, KeysCannotWriteOutsideTheLocalOutputFolder) {
+  const int port = free_port();
+  httplib::Server server;
+  const std::string photo = read_text(face_photo());
+  server.Get("/bkt/", [&](const httplib::Request&, httplib::Response& res) {
+    std::string xml = "<ListBucketResult><IsTruncated>false</IsTruncated>";
+    for (const char* key : {"in/../escape.jpg", "in//rooted.jpg", "in/ok.jpg"})
+      xml += std::string("<Contents><Key>") + key + "</Key><Size>1</Size><ETag>\"e\"</ETag></Contents>";
+    res.set_content(xml + "</ListBucketResult>", "application/xml");
+  });
+  server.Get("/bkt/in/ok.jpg", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_header("ETag", "\"e\"");
+    res.set_content(photo, "image/jpeg");
+  });
+  ASSERT_TRUE(server.bind_to_port("127.0.0.1", port));
+  std::thread thread([&] { server.listen_after_bind(); });
+  TempDir dir;
+  std::filesystem::create_directories(dir / "a" / "out");
+  const auto r = run_command("AWS_ACCESS_KEY_ID=k AWS_SECRET_ACCESS_KEY=s AWS_SHARED_CREDENTIALS_FILE=/nonexistent "
+                             "AWS_CONFIG_FILE=/nonexistent AWS_ENDPOINT_URL=http://127.0.0.1:" + std::to_string(port) + " " +
+                             std::string(ROADVEIL_CLI) + " anonymize -q --no-audit s3://bkt/in/ -o " + quote(dir / "a" / "out") +
+                             " --models " + quote(models_dir()));
+  server.stop();
+  thread.join();
+  EXPECT_EQ(r.exit_code, 3) << r.output;  // one done, two refused
+  EXPECT_NE(r.output.find("s3://bkt/in/../escape.jpg: '../escape.jpg': a key with an empty, '.' or '..' part"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("s3://bkt/in//rooted.jpg: '/rooted.jpg'"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "a" / "out" / "ok.jpg"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "a" / "escape.jpg"));
+  EXPECT_FALSE(std::filesystem::exists("/rooted.jpg"));
 }

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <future>
+#include <signal.h>
 #include <nlohmann/json.hpp>
 
 #include "server_process.hpp"
@@ -112,11 +113,19 @@ TEST(Worker, AJobOfAKilledWorkerIsCompletedByAnotherExactlyOnce) {
       ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "long.mp4"));
   client.upload(dir / "long.mp4", parse_s3_url("s3://uploads/long.mp4"));
   publish(redis, "uploads", "long.mp4");
-  const auto killed = run_command("timeout -s KILL 2 env " + worker_command(store, redis, dir / "killed.json", "--consumer doomed --claim-after 1"));
-  EXPECT_EQ(killed.exit_code, 137) << killed.output;
-  EXPECT_EQ(killed.output.find("job done"), std::string::npos) << "the job ended before the kill: " << killed.output;
+  // The worker is killed once it holds the message (the job has started: a full run takes seconds), whatever
+  // the machine's speed; its work folder goes under the test's own TMPDIR.
+  std::filesystem::create_directories(dir / "tmp");
+  BackgroundCommand doomed("env TMPDIR=" + quote(dir / "tmp") + " " +
+                               worker_command(store, redis, dir / "killed.json", "--consumer doomed --claim-after 1"),
+                           dir / "doomed.log");
+  ASSERT_TRUE(eventually([&] { return redis.cli("XPENDING uploads roadveil - + 10").find("doomed") != std::string::npos; }))
+      << read_text(dir / "doomed.log");
+  doomed.signal(SIGKILL);
+  EXPECT_EQ(doomed.wait(), 128 + SIGKILL);
+  EXPECT_EQ(read_text(dir / "doomed.log").find("job done"), std::string::npos) << "the job ended before the kill";
   EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/long.mp4")).has_value()) << "a half-written output appeared";
-  EXPECT_NE(redis.cli("XPENDING uploads roadveil").find("doomed"), std::string::npos);
+  EXPECT_NE(redis.cli("XPENDING uploads roadveil - + 10").find("doomed"), std::string::npos);
 
   const auto r = run_command(worker_command(store, redis, dir / "rescuer.json", "--consumer rescuer --claim-after 1"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -181,13 +190,17 @@ TEST(Worker, SigtermFinishesTheCurrentJobAndExitsZero) {
   client.upload(face_photo(), parse_s3_url("s3://uploads/later.jpg"));
   publish(redis, "uploads", "long.mp4");
   publish(redis, "uploads", "later.jpg");
-  // Without --drain the worker would wait for more forever; SIGTERM after 2 s, in the middle of long.mp4.
-  std::string command = worker_command(store, redis, dir / "m.json");
+  // Without --drain the worker would wait for more forever; SIGTERM once it holds long.mp4 (a job of seconds).
+  std::string command = worker_command(store, redis, dir / "m.json", "--consumer busy");
   command.replace(command.find(" --drain"), 8, "");
-  const auto r = run_command("timeout --preserve-status -s TERM 2 env " + command);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("\"msg\":\"job done\""), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("\"msg\":\"worker stopped\""), std::string::npos) << r.output;
+  BackgroundCommand worker("env " + command, dir / "worker.log");
+  ASSERT_TRUE(eventually([&] { return redis.cli("XPENDING uploads roadveil - + 10").find("busy") != std::string::npos; }))
+      << read_text(dir / "worker.log");
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(), 0) << read_text(dir / "worker.log");
+  const std::string log = read_text(dir / "worker.log");
+  EXPECT_NE(log.find("\"msg\":\"job done\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"msg\":\"worker stopped\""), std::string::npos) << log;
   EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/long.mp4")).has_value());
   EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/later.jpg")).has_value());
   EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");

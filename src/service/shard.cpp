@@ -1,0 +1,80 @@
+#include "service/shard.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace roadveil::service {
+
+std::uint64_t stable_hash(const std::string& text) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+bool Shard::takes(const std::string& input_name) const {
+  return count <= 1 || stable_hash(input_name) % static_cast<std::uint64_t>(count) == static_cast<std::uint64_t>(index);
+}
+
+std::string Shard::text() const { return fmt::format("{}/{}", index, count); }
+
+namespace {
+
+int whole(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used != text.size() || v < 0 || v > 1000000) throw Error("");
+    return static_cast<int>(v);
+  } catch (...) {
+    throw Error(fmt::format("--shard: {} is '{}', not a whole number from 0 to 1000000", what, text));
+  }
+}
+
+}  // namespace
+
+Shard parse_shard(const std::string& text, const std::map<std::string, std::string>& env) {
+  auto var = [&](const char* name) -> const std::string* {
+    const auto it = env.find(name);
+    return it == env.end() || it->second.empty() ? nullptr : &it->second;
+  };
+  const auto slash = text.find('/');
+  const std::string index_text = text.substr(0, slash);
+  const std::string count_text = slash == std::string::npos ? "" : text.substr(slash + 1);
+  Shard s;
+  if (index_text == "auto") {
+    if (const auto* id = var("SLURM_ARRAY_TASK_ID")) {
+      s.index = whole(*id, "SLURM_ARRAY_TASK_ID");
+      if (count_text.empty()) {
+        // The array's own range: --array=10-13 is four shares, 10 the first. A rerun of one task of it
+        // (--array=12) is an array of one: such reruns need the count given (auto/N with --array=0-(N-1)).
+        const auto* n = var("SLURM_ARRAY_TASK_COUNT");
+        if (!n) throw Error("--shard auto: SLURM_ARRAY_TASK_COUNT is not set; give the count as --shard auto/N");
+        s.count = whole(*n, "SLURM_ARRAY_TASK_COUNT");
+        if (const auto* min = var("SLURM_ARRAY_TASK_MIN")) s.index -= whole(*min, "SLURM_ARRAY_TASK_MIN");
+      }
+    } else if (const auto* k8s = var("JOB_COMPLETION_INDEX")) {
+      s.index = whole(*k8s, "JOB_COMPLETION_INDEX");
+      if (count_text.empty()) throw Error("--shard auto: a Kubernetes Indexed Job does not say its completions: give --shard auto/N");
+    } else if (const auto* batch = var("AWS_BATCH_JOB_ARRAY_INDEX")) {
+      s.index = whole(*batch, "AWS_BATCH_JOB_ARRAY_INDEX");
+      if (count_text.empty()) throw Error("--shard auto: an AWS Batch array job does not say its size: give --shard auto/N");
+    } else {
+      throw Error("--shard auto: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX is set "
+                  "(not a task of a job array?); give --shard I/N");
+    }
+    if (!count_text.empty()) s.count = whole(count_text, "the count");
+  } else {
+    if (count_text.empty()) throw Error("--shard: '" + text + "' is not I/N (e.g. 0/8) or auto");
+    s.index = whole(index_text, "the index");
+    s.count = whole(count_text, "the count");
+  }
+  if (s.count < 1 || s.index >= s.count)
+    throw Error(fmt::format("--shard: task {} of {} does not exist (tasks are 0 to count - 1)", s.index, s.count));
+  return s;
+}
+
+}  // namespace roadveil::service

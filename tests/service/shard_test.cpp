@@ -1,0 +1,137 @@
+// Job-array shares (--shard): every input is taken by exactly one task, shares stay put when other inputs come
+// and go, the scheduler's variables are read, and a rerun of a task skips what it already made.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "core/error.hpp"
+#include "service/shard.hpp"
+#include "server_process.hpp"
+#include "test_util.hpp"
+
+using roadveil::service::parse_shard;
+using roadveil::service::Shard;
+using namespace roadveil::testing;
+
+TEST(Shard, EveryInputIsTakenByExactlyOneTaskAndSharesAreEven) {
+  for (const int n : {1, 2, 3, 8}) {
+    std::vector<int> taken(n, 0);
+    for (int i = 0; i < 2000; ++i) {
+      const std::string name = "s3://uploads/cam" + std::to_string(i % 7) + "/" + std::to_string(i) + ".mp4";
+      int takers = 0;
+      for (int k = 0; k < n; ++k)
+        if (Shard{k, n}.takes(name)) {
+          ++takers;
+          ++taken[k];
+        }
+      ASSERT_EQ(takers, 1) << name << " in " << n << " shards";
+    }
+    for (int k = 0; k < n; ++k) EXPECT_NEAR(taken[k], 2000.0 / n, 2000.0 / n * 0.15) << k << "/" << n;
+  }
+  // The hash is fixed (FNV-1a 64): the same name lands in the same share on every machine and version.
+  EXPECT_EQ(roadveil::service::stable_hash("a"), 0xaf63dc4c8601ec8cULL);
+}
+
+TEST(Shard, ReadsExplicitSharesAndTheSchedulersVariables) {
+  const Shard a = parse_shard("3/8", {});
+  EXPECT_EQ(a.index, 3);
+  EXPECT_EQ(a.count, 8);
+  const Shard slurm = parse_shard("auto", {{"SLURM_ARRAY_TASK_ID", "12"}, {"SLURM_ARRAY_TASK_MIN", "10"}, {"SLURM_ARRAY_TASK_COUNT", "4"}});
+  EXPECT_EQ(slurm.text(), "2/4");
+  // A rerun of task 2 alone (sbatch --array=2) is an array of one: with the count given, the task id is used.
+  EXPECT_EQ(parse_shard("auto/4", {{"SLURM_ARRAY_TASK_ID", "2"}, {"SLURM_ARRAY_TASK_MIN", "2"}, {"SLURM_ARRAY_TASK_COUNT", "1"}}).text(), "2/4");
+  EXPECT_EQ(parse_shard("auto/5", {{"JOB_COMPLETION_INDEX", "4"}}).text(), "4/5");
+  EXPECT_EQ(parse_shard("auto/3", {{"AWS_BATCH_JOB_ARRAY_INDEX", "0"}}).text(), "0/3");
+  auto message = [](const std::string& text, const std::map<std::string, std::string>& env) {
+    try {
+      parse_shard(text, env);
+    } catch (const roadveil::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message("auto", {}).find("none of SLURM_ARRAY_TASK_ID"), std::string::npos);
+  EXPECT_NE(message("auto", {{"JOB_COMPLETION_INDEX", "1"}}).find("give --shard auto/N"), std::string::npos);
+  EXPECT_NE(message("8/8", {}).find("task 8 of 8 does not exist"), std::string::npos);
+  EXPECT_NE(message("x/2", {}).find("the index is 'x'"), std::string::npos);
+  EXPECT_NE(message("3", {}).find("not I/N"), std::string::npos);
+}
+
+TEST(Shard, TasksSplitAFolderAndARerunSkipsWhatIsDone) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  for (int i = 0; i < 6; ++i)
+    std::filesystem::copy_file(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg", dir / "in" / (std::to_string(i) + ".jpg"));
+  auto run = [&](const std::string& shard) {
+    return run_command(std::string(ROADVEIL_CLI) + " anonymize --progress " + quote(dir / "in") + " -o " + quote(dir / "out") +
+                       " --shard " + shard + " --models " + quote(models_dir()));
+  };
+  const auto a = run("0/2"), b = run("1/2");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  int made = 0;
+  for (int i = 0; i < 6; ++i) made += std::filesystem::exists(dir / "out" / (std::to_string(i) + ".jpg"));
+  EXPECT_EQ(made, 6);
+  // "roadveil: shard 0/2: 3 of 6 inputs" -> 3
+  const auto share = [](const std::string& out) { return std::stoi(out.substr(out.find(": ", out.find("shard ")) + 2)); };
+  EXPECT_EQ(share(a.output) + share(b.output), 6) << a.output << b.output;
+  // Task 0 fails and is run again: what it made is skipped, a damaged output of its own is made again, and
+  // the other task's outputs are not touched.
+  int own = 0, mine = -1, other = -1;
+  for (int i = 0; i < 6; ++i) {
+    const bool taken = Shard{0, 2}.takes((dir / "in" / (std::to_string(i) + ".jpg")).string());
+    own += taken;
+    if (taken && mine < 0) mine = i;
+    if (!taken && other < 0) other = i;
+  }
+  ASSERT_EQ(own, share(a.output));
+  ASSERT_GE(mine, 0);
+  std::ofstream(dir / "out" / (std::to_string(mine) + ".jpg"), std::ios::app) << "x";
+  if (other >= 0) std::ofstream(dir / "out" / (std::to_string(other) + ".jpg"), std::ios::app) << "x";
+  const auto other_size = other >= 0 ? std::filesystem::file_size(dir / "out" / (std::to_string(other) + ".jpg")) : 0;
+  const auto again = run("0/2");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("1 file done, " + std::to_string(own - 1) + " skipped"), std::string::npos) << again.output;
+  if (own > 1) {
+    EXPECT_NE(again.output.find("already made from this input with these settings: skipped"), std::string::npos);
+  }
+  if (other >= 0) {
+    EXPECT_EQ(std::filesystem::file_size(dir / "out" / (std::to_string(other) + ".jpg")), other_size);
+  }
+}
+
+// A real job array: a one-node Slurm (munged, slurmctld, slurmd from Debian, started by the test) runs
+// `sbatch --array=0-2` of the documented script shape; the three tasks share the folder, each input once.
+// Then task 1 is rerun alone (--array=1, --shard auto/3): it takes the same inputs and skips them all.
+TEST(Shard, ASlurmJobArraySharesAFolderAndATaskRerunsAlone) {
+  SlurmCluster slurm;
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  for (int i = 0; i < 6; ++i)
+    std::filesystem::copy_file(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg", dir / "in" / (std::to_string(i) + ".jpg"));
+  std::ofstream(dir / "job.sh") << "#!/bin/sh\n"
+                                << "exec " << ROADVEIL_CLI << " anonymize --progress " << quote(dir / "in") << " -o "
+                                << quote(dir / "out") << " --shard auto/3 --threads 1 --models " << quote(models_dir()) << "\n";
+  std::filesystem::permissions(dir / "job.sh", std::filesystem::perms::owner_all, std::filesystem::perm_options::add);
+  const std::string logs = (dir / "task-%a.log").string();
+  auto r = slurm.sbatch("--array=0-2 -c 1 -o " + quote(logs) + " " + quote(dir / "job.sh"));
+  ASSERT_EQ(r.exit_code, 0) << r.output << slurm.logs();
+  int total = 0;
+  for (int t = 0; t < 3; ++t) {
+    const std::string log = read_text(dir / ("task-" + std::to_string(t) + ".log"));
+    const auto at = log.find("shard " + std::to_string(t) + "/3: ");
+    ASSERT_NE(at, std::string::npos) << log;
+    total += std::stoi(log.substr(at + 10));
+  }
+  EXPECT_EQ(total, 6);
+  for (int i = 0; i < 6; ++i) EXPECT_TRUE(std::filesystem::exists(dir / "out" / (std::to_string(i) + ".jpg"))) << i;
+
+  const std::string first = read_text(dir / "task-1.log");
+  const int own = std::stoi(first.substr(first.find("shard 1/3: ") + 11));
+  r = slurm.sbatch("--array=1 -c 1 -o " + quote((dir / "rerun-%a.log").string()) + " " + quote(dir / "job.sh"));
+  ASSERT_EQ(r.exit_code, 0) << r.output << slurm.logs();
+  const std::string rerun = read_text(dir / "rerun-1.log");
+  EXPECT_NE(rerun.find("shard 1/3: " + std::to_string(own) + " of 6"), std::string::npos) << rerun;
+  EXPECT_NE(rerun.find("0 files done, " + std::to_string(own) + " skipped"), std::string::npos) << rerun;
+}
