@@ -4,9 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/atomic_file.hpp"
 #include "core/interrupt_cleanup.hpp"
 #include "core/sha256.hpp"
 #include "media/image_file.hpp"
@@ -64,6 +68,8 @@ Location joined(const Location& base, const std::string& relative) {
 bool under(const S3Url& object, const S3Url& prefix) {
   return object.bucket == prefix.bucket && object.key.starts_with(prefix.key);
 }
+
+fs::path regions_path_for(const fs::path& output) { return fs::path(output.string() + ".regions.json"); }
 
 // The input as metadata holds it (header values: ASCII, so the key percent-encoded).
 std::string source_text(const S3Url& input) { return "s3://" + input.bucket + "/" + storage::uri_encode(input.key, true); }
@@ -214,18 +220,38 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       local_out = std::get<fs::path>(job.output);
       if (!local_out.parent_path().empty()) fs::create_directories(local_out.parent_path());
     }
-    outcome.report = context.anonymizer->process(local_in, local_out, nullptr);
+    // The regions hidden in every frame go beside the output as OUTPUT.regions.json (what `review` edits and
+    // `render` re-applies), its entry naming the input and output where they live.
+    const fs::path regions = regions_path_for(local_out);
+    if (out_url) stage(regions);
+    auto writer = std::make_unique<pipeline::RegionsWriter>(regions);
+    outcome.report = context.anonymizer->process(local_in, local_out, writer.get());
     if (!outcome.report.ok) {
       outcome.error = outcome.report.error;
+      writer.reset();
       clean();
       return outcome;
     }
+    nlohmann::json record;
     if (context.audit) {
-      nlohmann::json record = pipeline::make_audit_record(*context.audit, outcome.report);
+      record = pipeline::make_audit_record(*context.audit, outcome.report);
       record["input"]["path"] = to_string(job.input);
       record["output"]["path"] = to_string(job.output);
       if (!input_etag.empty()) record["input"]["etag"] = input_etag;
       pipeline::write_audit_record(pipeline::audit_path_for(local_out), record);
+      writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    writer->close();
+    writer.reset();
+    {
+      std::ifstream in(regions);
+      nlohmann::json doc = nlohmann::json::parse(in);
+      for (auto& entry : doc["entries"]) {
+        entry["input"] = to_string(job.input);
+        entry["output"] = to_string(job.output);
+      }
+      write_file_atomically(regions, [&](std::ostream& out) { out << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); },
+                            "regions file");
     }
     if (out_url) {
       // The evidence goes up first: once the output appears (the sign that the work is done), its audit
@@ -234,6 +260,7 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
         const fs::path audit = pipeline::audit_path_for(local_out);
         context.client->upload(audit, {out_url->bucket, sibling_key(out_url->key, audit)}, {}, "application/json");
       }
+      context.client->upload(regions, {out_url->bucket, sibling_key(out_url->key, regions)}, {}, "application/json");
       if (context.mask) {
         const fs::path mask = pipeline::mask_path_for(local_out);
         context.client->upload(mask, {out_url->bucket, sibling_key(out_url->key, mask)}, {}, content_type_for(mask.string()));

@@ -5,7 +5,8 @@
 // An object is downloaded into a private work folder (written as it arrives: memory stays flat; the disk holds
 // one input and one output at a time), anonymized there with the same pipeline as a local file, and its output
 // uploaded (multipart above one part, completed last, so that the object appears whole or not at all) with its
-// audit record (and --mask video) beside it; then the work files are removed. The output object carries
+// audit record, its regions file (OUTPUT.regions.json: every hidden region, for review and render) and --mask
+// video beside it; then the work files are removed. The output object carries
 //   x-amz-meta-roadveil-source       the input, s3://bucket/key
 //   x-amz-meta-roadveil-source-etag  the input's ETag
 //   x-amz-meta-roadveil-version      roadveil's version

@@ -57,7 +57,8 @@ TEST(ObjectStorage, PrefixInPrefixOutWithAuditRecordsAndRerunsSkipFinishedWork) 
   std::vector<std::string> keys;
   for (const auto& o : client.list(parse_s3_url("s3://anonymized/"))) keys.push_back(o.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"run/cam 1/drive.mp4", "run/cam 1/drive.mp4.audit.json",
-                                            "run/cam 1/stills/face.jpg", "run/cam 1/stills/face.jpg.audit.json"}));
+                                            "run/cam 1/drive.mp4.regions.json", "run/cam 1/stills/face.jpg",
+                                            "run/cam 1/stills/face.jpg.audit.json", "run/cam 1/stills/face.jpg.regions.json"}));
 
   const auto source = client.head(parse_s3_url("s3://uploads/cam 1/drive.mp4"));
   const auto made = client.head(parse_s3_url("s3://anonymized/run/cam 1/drive.mp4"));
@@ -77,6 +78,14 @@ TEST(ObjectStorage, PrefixInPrefixOutWithAuditRecordsAndRerunsSkipFinishedWork) 
   EXPECT_EQ(audit["input"]["etag"], source->etag);
   EXPECT_EQ(audit["output"]["path"], "s3://anonymized/run/cam 1/drive.mp4");
   EXPECT_GT(audit["regions"]["by_class"]["face"].get<int>(), 0) << audit.dump(1);
+  // The regions file beside it: one entry naming the objects, every frame's regions, the audit record.
+  client.download(parse_s3_url("s3://anonymized/run/cam 1/drive.mp4.regions.json"), dir / "regions.json");
+  const auto regions = nlohmann::json::parse(read_text(dir / "regions.json"));
+  ASSERT_EQ(regions["entries"].size(), 1u);
+  EXPECT_EQ(regions["entries"][0]["input"], "s3://uploads/cam 1/drive.mp4");
+  EXPECT_EQ(regions["entries"][0]["output"], "s3://anonymized/run/cam 1/drive.mp4");
+  EXPECT_EQ(regions["entries"][0]["frames"].size(), 10u);
+  EXPECT_EQ(regions["entries"][0]["audit"]["input"]["etag"], source->etag);
 
   // A rerun (a retried task) finds both done; other settings make other outputs.
   r = run_roadveil(store, "anonymize s3://uploads/ -o s3://anonymized/run/ --progress");
@@ -101,6 +110,7 @@ TEST(ObjectStorage, SingleObjectsToAndFromLocalFiles) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg"));
   EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg.audit.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg.regions.json"));
   r = run_roadveil(store, "anonymize -q " + quote(face_photo()) + " -o s3://bkt/out/street.jpg");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto up = client.head(parse_s3_url("s3://bkt/out/street.jpg"));

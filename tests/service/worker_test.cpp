@@ -64,6 +64,7 @@ TEST(Worker, AnUploadEventBecomesAnAnonymizedObjectWithItsAuditRecord) {
   EXPECT_EQ(made->metadata.at("roadveil-source"), "s3://uploads/cam%201/face.jpg");
   EXPECT_EQ(made->metadata.at("roadveil-source-etag"), client.head(parse_s3_url("s3://uploads/cam 1/face.jpg"))->etag);
   EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/cam 1/face.jpg.audit.json")).has_value());
+  EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/cam 1/face.jpg.regions.json")).has_value());
   const auto m = metrics_of(dir / "metrics.json");
   EXPECT_EQ(m["jobs_done"], 1);
   EXPECT_EQ(m["events_ignored"], 1);

@@ -19,6 +19,8 @@ const state = {
   queuePos: -1,
   reviewedFrames: new Set(),
   pollPaused: false,   // tests hold a tab's view still to make it stale on purpose
+  loads: 0,            // frame requests made; a response is shown only if it is the latest
+  target: 0,           // the frame last asked for (shown once its answer arrives): reloads refresh this one
   selectAdded: false,  // select the last region when the frame is next shown (the box just added)
 };
 window.roadveilReview = state;  // for tests and the curious
@@ -107,8 +109,14 @@ function formatTime(t) {
 async function loadFrame(index, {keepSelection = false, image = true} = {}) {
   const total = state.session.frame_count;
   index = Math.max(0, Math.min(total - 1, index));
+  // Only the latest request may show its frame, and reloads (after an edit, an undo, a poll) refresh the frame
+  // last asked for: an edit's reload of frame 2, answered after the user had gone to frame 3, put frame 2 back
+  // on the screen (seen now and then in the two-tab browser test).
+  const ticket = ++state.loads;
+  state.target = index;
   try {
     const data = await api(`/api/frames/${index}`);
+    if (ticket !== state.loads) return;
     const changed = index !== state.frame;
     state.frame = index;
     state.data = data;
@@ -118,7 +126,8 @@ async function loadFrame(index, {keepSelection = false, image = true} = {}) {
     state.selectAdded = false;
     if (state.selected >= data.regions.length) state.selected = -1;
     history.replaceState(null, '', `#frame=${index}`);
-    if (image || changed) await loadImage();
+    if (image || changed) await loadImage(ticket);
+    if (ticket !== state.loads) return;
     showFrameInfo();
     draw();
   } catch (e) {
@@ -126,11 +135,11 @@ async function loadFrame(index, {keepSelection = false, image = true} = {}) {
   }
 }
 
-function loadImage() {
+function loadImage(ticket = state.loads) {
   return new Promise((resolve) => {
     const img = new Image();
     const hidden = $('preview').checked ? `?hidden=1&r=${state.revision}` : '';
-    img.onload = () => { state.image = img; resolve(); };
+    img.onload = () => { if (ticket === state.loads) state.image = img; resolve(); };
     img.onerror = () => { setStatus(`frame ${state.frame}: the picture could not be loaded`, true); resolve(); };
     img.src = `/api/frames/${state.frame}/image${hidden}`;
   });
@@ -147,12 +156,12 @@ async function edit(body, message, {selectAdded = false} = {}) {
     const result = await api('/api/edit', {reviewer: reviewer(), edit: body});
     setStatus(`${message} (revision ${result.revision})`);
     state.selectAdded = selectAdded;  // selected before the frame is shown again, not after
-    await loadFrame(state.frame, {keepSelection: true, image: $('preview').checked});
+    await loadFrame(state.target, {keepSelection: true, image: $('preview').checked});
     await refreshOverview();
     return true;
   } catch (e) {
     setStatus(e.message, true);
-    if (e.status === 409) await loadFrame(state.frame, {image: false});
+    if (e.status === 409) await loadFrame(state.target, {image: false});
     return false;
   }
 }
@@ -170,7 +179,7 @@ async function undo() {
     if (result.frames && result.frames.length && !result.frames.includes(state.frame)) {
       await loadFrame(result.frames[0]);
     } else {
-      await loadFrame(state.frame, {image: $('preview').checked});
+      await loadFrame(state.target, {image: $('preview').checked});
     }
     await refreshOverview();
   } catch (e) {
@@ -319,7 +328,7 @@ async function poll() {
   try {
     const o = await api(`/api/frames/${state.frame}`);
     if (o.revision !== state.revision && !state.drag) {
-      await loadFrame(state.frame, {keepSelection: true, image: $('preview').checked});
+      await loadFrame(state.target, {keepSelection: true, image: $('preview').checked});
       await refreshOverview();
     }
   } catch (e) { /* server gone: the next poll says so */ setStatus('the review server does not answer', true); }
@@ -332,8 +341,8 @@ document.addEventListener('keydown', (event) => {
   }
   const k = event.key;
   const step = event.shiftKey ? 10 : 1;
-  if (k === 'ArrowRight') loadFrame(state.frame + step);
-  else if (k === 'ArrowLeft') loadFrame(state.frame - step);
+  if (k === 'ArrowRight') loadFrame(state.target + step);
+  else if (k === 'ArrowLeft') loadFrame(state.target - step);
   else if (k === 'n' || k === 'N') queueStep(1);
   else if (k === 'p' || k === 'P') queueStep(-1);
   else if (k === '1') $('new-class').value = 'face';
@@ -343,14 +352,14 @@ document.addEventListener('keydown', (event) => {
   else if (k === ']') extendSelected('forward');
   else if (k === 'r' || k === 'R') toggleReviewed();
   else if (k === 'u' || k === 'U' || ((event.ctrlKey || event.metaKey) && (k === 'z' || k === 'Z'))) undo();
-  else if (k === 'h' || k === 'H') { $('preview').checked = !$('preview').checked; loadFrame(state.frame); }
+  else if (k === 'h' || k === 'H') { $('preview').checked = !$('preview').checked; loadFrame(state.target); }
   else if (k === 'Escape') { state.selected = -1; state.drag = null; showFrameInfo(); draw(); }
   else return;
   event.preventDefault();
 });
 
-$('prev').onclick = () => loadFrame(state.frame - 1);
-$('next').onclick = () => loadFrame(state.frame + 1);
+$('prev').onclick = () => loadFrame(state.target - 1);
+$('next').onclick = () => loadFrame(state.target + 1);
 $('queue-prev').onclick = () => queueStep(-1);
 $('queue-next').onclick = () => queueStep(1);
 $('delete').onclick = () => deleteSelected($('scope').value);
@@ -358,7 +367,7 @@ $('extend-back').onclick = () => extendSelected('backward');
 $('extend-forward').onclick = () => extendSelected('forward');
 $('reviewed').onclick = toggleReviewed;
 $('undo').onclick = undo;
-$('preview').onchange = () => loadFrame(state.frame);
+$('preview').onchange = () => loadFrame(state.target);
 $('frame-input').onchange = (e) => loadFrame(parseInt(e.target.value, 10) || 0);
 $('reviewer').onchange = () => localStorage.setItem('roadveil-reviewer', reviewer());
 
