@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/anonymize_options.hpp"
@@ -14,6 +15,7 @@
 #include "media/image_file.hpp"
 #include "pipeline/progress.hpp"
 #include "service/object_jobs.hpp"
+#include "service/remote_models.hpp"
 #include "service/shard.hpp"
 #include "storage/s3_location.hpp"
 
@@ -91,7 +93,15 @@ void SharedOptions::finalize() {
     if (no_context) a.detector.context.enabled = a.detector.context.refine = a.detector.context.refine_photos = false;
     if (no_context || full_plate_pass) a.detector.context.guided_plates = false;
   }
-  if (!models_dir.empty()) a.detector.models_dir = models_dir;
+  // Models in a bucket (--models or ROADVEIL_MODELS = s3://bucket/prefix/): copied once into a local cache.
+  std::string models = models_dir;
+  if (const char* env = std::getenv("ROADVEIL_MODELS"); models.empty() && env) models = env;
+  if (storage::is_s3_url(models)) {
+    storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
+    a.detector.models_dir = service::cached_models(client, models);
+  } else if (!models_dir.empty()) {
+    a.detector.models_dir = models_dir;
+  }
   if (detect_every_option && detect_every_option->count()) a.schedule.keyframe_seconds = 0;
   a.detector.threads = threads;
   a.video_detector_threads = threads;

@@ -177,3 +177,36 @@ TEST(ObjectStorage, KeysCannotWriteOutsideTheLocalOutputFolder) {
   EXPECT_FALSE(std::filesystem::exists(dir / "a" / "escape.jpg"));
   EXPECT_FALSE(std::filesystem::exists("/rooted.jpg"));
 }
+
+// --models s3://bucket/prefix/: the files are copied once into the cache ($XDG_CACHE_HOME/roadveil/models/...)
+// and reused; an object whose bytes are not the registry's is refused, naming it.
+TEST(ObjectStorage, ModelsComeFromABucketIntoALocalCache) {
+  S3rver store({"team"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  for (const char* file : {"face-yunet-n/yunet_n_dynamic.onnx", "plate-yolov9t/yolo-v9-t-license-plates-f32-rawheads.dyn.onnx",
+                           "detector-yolox-nano/yolox_nano.dyn.onnx", "head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx"})
+    client.upload(models_dir() / file, parse_s3_url(std::string("s3://team/models/v1/") + file));
+  auto run = [&](const std::string& models) {
+    return run_command(store.environment() + "XDG_CACHE_HOME=" + quote(dir / "cache") + " " + std::string(ROADVEIL_CLI) +
+                       " anonymize -q --no-audit " + quote(face_photo()) + " -o " + quote(dir / "out.jpg") + " --models " + models);
+  };
+  auto r = run("s3://team/models/v1/");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto cached = dir / "cache/roadveil/models/team/models/v1/head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx";
+  ASSERT_TRUE(std::filesystem::exists(cached));
+  const auto when = std::filesystem::last_write_time(cached);
+  r = run("s3://team/models/v1");  // the same prefix without its slash: the cache is reused, nothing fetched
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(std::filesystem::last_write_time(cached), when);
+  // Another prefix whose head model is some other file.
+  for (const char* file : {"face-yunet-n/yunet_n_dynamic.onnx", "plate-yolov9t/yolo-v9-t-license-plates-f32-rawheads.dyn.onnx",
+                           "detector-yolox-nano/yolox_nano.dyn.onnx"})
+    client.upload(models_dir() / file, parse_s3_url(std::string("s3://team/models/bad/") + file));
+  client.upload(face_photo(), parse_s3_url("s3://team/models/bad/head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx"));
+  r = run("s3://team/models/bad/");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("s3://team/models/bad/head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx: not the model file"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "cache/roadveil/models/team/models/bad/head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx"));
+}
