@@ -277,6 +277,15 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
 
 namespace {
 
+// Keeps only the jobs of this task of a job array (`name_of` gives the name the share is decided by), and says
+// how many of how many.
+template <typename JobT, typename NameOf>
+void keep_share(std::vector<JobT>& jobs, const service::Shard& shard, NameOf name_of, bool quiet) {
+  const std::size_t all = jobs.size();
+  std::erase_if(jobs, [&](const JobT& j) { return !shard.takes(name_of(j)); });
+  if (shard.count > 1 && !quiet) std::cerr << fmt::format("roadveil: shard {}: {} of {} inputs\n", shard.text(), jobs.size(), all);
+}
+
 // anonymize with s3:// inputs or output (service/object_jobs.hpp): each object staged, anonymized, uploaded
 // with its audit record; outputs already made from the same input with the same settings are skipped.
 int run_object_jobs(const std::vector<std::string>& inputs, const std::string& output, const SharedOptions& shared,
@@ -285,9 +294,7 @@ int run_object_jobs(const std::vector<std::string>& inputs, const std::string& o
   std::vector<std::string> errors;
   auto jobs = service::plan_object_jobs(client, inputs, output, errors);
   if (jobs.empty() && errors.empty()) throw Error("nothing to do");
-  const std::size_t all = jobs.size();
-  std::erase_if(jobs, [&](const service::ObjectJob& j) { return !shard.takes(service::to_string(j.input)); });
-  if (shard.count > 1 && !quiet) std::cerr << fmt::format("roadveil: shard {}: {} of {} inputs\n", shard.text(), jobs.size(), all);
+  keep_share(jobs, shard, [](const service::ObjectJob& j) { return service::to_string(j.input); }, quiet);
   for (const auto& e : errors) std::cerr << "roadveil: error: " << e << "\n";
   WorkFolder work;
   pipeline::Anonymizer anonymizer(shared.anonymize);
@@ -362,18 +369,15 @@ void add_anonymize_command(CLI::App& app, Action& action) {
         throw Error("--skip-done and --shard need the audit records (they say what each output was made from): drop --no-audit");
       if (names_object_storage(state->inputs, state->output)) {
         if (!state->detections.empty())
-          throw Error("--detections: a run on object storage writes an audit record beside each output object; one "
-                      "regions file for all of them is not written there (run on local files for it)");
+          throw Error("--detections: a run on object storage writes a regions file beside each output object "
+                      "(OUTPUT.regions.json); one regions file for all of them is not written there (run on local files for it)");
         return run_object_jobs(state->inputs, state->output, state->shared, state->shared.quiet, progress,
                                state->no_audit ? nullptr : &audit, shard);
       }
       std::vector<std::string> errors;
       auto jobs = plan_jobs(state->inputs, state->output, errors);
       if (jobs.empty() && errors.empty()) throw Error("nothing to do");
-      const std::size_t all = jobs.size();
-      std::erase_if(jobs, [&](const Job& j) { return !shard.takes(j.input.string()); });
-      if (shard.count > 1 && !state->shared.quiet)
-        std::cerr << fmt::format("roadveil: shard {}: {} of {} inputs\n", shard.text(), jobs.size(), all);
+      keep_share(jobs, shard, [](const Job& j) { return j.input.string(); }, state->shared.quiet);
       check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask, !state->no_audit);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress,

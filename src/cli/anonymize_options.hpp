@@ -40,8 +40,6 @@ struct SharedOptions {
   void finalize();
 };
 
-// Expands inputs (files and folders, recursively) into (input, output) pairs; the output mirrors each
-// folder's structure under `output` when there are several inputs or a folder.
 // A private folder under the system's temporary folder ($TMPDIR), removed with what is left in it: where
 // runs on object storage stage each object.
 class WorkFolder {
@@ -63,6 +61,8 @@ class WorkFolder {
   std::filesystem::path path_;
 };
 
+// Expands inputs (files and folders, recursively) into (input, output) pairs; the output mirrors each
+// folder's structure under `output` when there are several inputs or a folder.
 struct Job {
   std::filesystem::path input, output;
 };

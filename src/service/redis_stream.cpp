@@ -139,23 +139,18 @@ bool RedisStream::keep_claimed(const std::string& consumer, const std::string& i
   return r->type == REDIS_REPLY_ARRAY && r->elements > 0;
 }
 
-std::string RedisStream::owner_of(const std::string& id) {
+RedisStream::PendingEntry RedisStream::pending_entry(const std::string& id) {
   Reply r(static_cast<redisReply*>(command({"XPENDING", url_.stream, group_, id, id, "1"})));
-  // [[id, consumer, idle ms, deliveries]]
+  // [[id, consumer, idle ms, deliveries]]; empty when the message is not pending
   if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->element[0]->type != REDIS_REPLY_ARRAY ||
       r->element[0]->elements < 4)
-    return "";
-  return text_of(r->element[0]->element[1]);
+    return {};
+  return {text_of(r->element[0]->element[1]), r->element[0]->element[3]->integer};
 }
 
-std::int64_t RedisStream::delivery_count(const std::string& id) {
-  Reply r(static_cast<redisReply*>(command({"XPENDING", url_.stream, group_, id, id, "1"})));
-  // [[id, consumer, idle ms, deliveries]]
-  if (r->type != REDIS_REPLY_ARRAY || r->elements == 0 || r->element[0]->type != REDIS_REPLY_ARRAY ||
-      r->element[0]->elements < 4)
-    return 0;
-  return r->element[0]->element[3]->integer;
-}
+std::string RedisStream::owner_of(const std::string& id) { return pending_entry(id).consumer; }
+
+std::int64_t RedisStream::delivery_count(const std::string& id) { return pending_entry(id).deliveries; }
 
 void RedisStream::ack(const std::string& id) {
   Reply r(static_cast<redisReply*>(command({"XACK", url_.stream, group_, id})));

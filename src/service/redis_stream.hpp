@@ -62,6 +62,11 @@ class RedisStream {
 
  private:
   void* command(const std::vector<std::string>& argv);  // redisReply*, freed by the caller; throws on error
+  struct PendingEntry {
+    std::string consumer;         // "" when the message is not pending
+    std::int64_t deliveries = 0;
+  };
+  PendingEntry pending_entry(const std::string& id);
   QueueUrl url_;
   std::string group_;
   std::string claim_cursor_ = "0-0";

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server_process.hpp"
+#include "service_test_util.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
 
@@ -17,14 +18,6 @@ using namespace roadveil::storage;
 using namespace roadveil::testing;
 
 namespace {
-
-S3Config config_for(const S3rver& store) {
-  S3Config c;
-  c.credentials = {"S3RVER", "S3RVER", ""};
-  c.endpoint = store.endpoint();
-  c.path_style = true;
-  return c;
-}
 
 // Each run's work folder goes under `tmp` when given (TMPDIR), so a test can see that nothing is left there.
 CommandResult run_roadveil(const S3rver& store, const std::string& args, const std::filesystem::path& tmp = {}) {
@@ -35,8 +28,6 @@ CommandResult run_roadveil(const S3rver& store, const std::string& args, const s
 std::string video_frame_times(const std::filesystem::path& p) {
   return ffprobe("-select_streams v:0 -show_entries frame=best_effort_timestamp_time -of csv=p=0 " + quote(p));
 }
-
-std::filesystem::path face_photo() { return shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"; }
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server_process.hpp"
+#include "service_test_util.hpp"
 #include "service/s3_event.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
@@ -18,16 +19,6 @@ using namespace roadveil::storage;
 using namespace roadveil::testing;
 
 namespace {
-
-S3Config config_for(const S3rver& store) {
-  S3Config c;
-  c.credentials = {"S3RVER", "S3RVER", ""};
-  c.endpoint = store.endpoint();
-  c.path_style = true;
-  return c;
-}
-
-std::filesystem::path face_photo() { return shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"; }
 
 // The command line of a worker on `queue` writing to s3://out/anon/, with its metrics file.
 std::string worker_command(const S3rver& store, const RedisServer& redis, const std::filesystem::path& metrics,
@@ -106,10 +97,7 @@ TEST(Worker, AJobOfAKilledWorkerIsCompletedByAnotherExactlyOnce) {
   RedisServer redis;
   S3Client client(config_for(store));
   TempDir dir;
-  // 40 s of a real street clip with many people (~400 frames): several seconds of work, so the kill at 2 s
-  // lands mid-job (a synthetic pattern with nothing to find ran in under a second).
-  ffmpeg_make("-i " + quote(shared_dir() / "eval/videos/intel_one-by-one-person-detection.mp4") + " -t 40 -c copy " +
-              quote(dir / "long.mp4"));
+  make_long_street_clip(dir / "long.mp4");
   const std::string frames_in =
       ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "long.mp4"));
   client.upload(dir / "long.mp4", parse_s3_url("s3://uploads/long.mp4"));
@@ -185,8 +173,7 @@ TEST(Worker, SigtermFinishesTheCurrentJobAndExitsZero) {
   RedisServer redis;
   S3Client client(config_for(store));
   TempDir dir;
-  ffmpeg_make("-i " + quote(shared_dir() / "eval/videos/intel_one-by-one-person-detection.mp4") + " -t 40 -c copy " +
-              quote(dir / "long.mp4"));
+  make_long_street_clip(dir / "long.mp4");
   client.upload(dir / "long.mp4", parse_s3_url("s3://uploads/long.mp4"));
   client.upload(face_photo(), parse_s3_url("s3://uploads/later.jpg"));
   publish(redis, "uploads", "long.mp4");
