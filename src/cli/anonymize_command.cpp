@@ -13,7 +13,9 @@
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "media/image_file.hpp"
+#include "pipeline/audit_record.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/segments.hpp"
 #include "service/object_jobs.hpp"
 #include "service/remote_models.hpp"
 #include "service/shard.hpp"
@@ -326,6 +328,68 @@ int run_object_jobs(const std::vector<std::string>& inputs, const std::string& o
   return done + skipped > 0 ? kExitPartialFailure : kExitFailure;
 }
 
+// --segment I/N and --join N: one long video split across workers (pipeline/segments.hpp).
+int run_split(const std::vector<std::string>& inputs, const std::string& output, const std::string& segment, int join,
+              const std::string& detections, SharedOptions& shared, bool progress, const pipeline::AuditContext* audit) {
+  if (!segment.empty() && join > 0) throw Error("--segment makes one part and --join joins them: give one of the two");
+  const char* what = segment.empty() ? "--join" : "--segment";
+  if (inputs.size() != 1) throw Error(std::string(what) + " splits one video: give one input file");
+  if (storage::is_s3_url(inputs[0]) || storage::is_s3_url(output))
+    throw Error(std::string(what) + ": the parts of a split run are local files: give a local input and output");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(inputs[0], ec) || media::is_image_path(inputs[0]))
+    throw Error(inputs[0] + ": " + what + " splits one video file");
+  if (shared.anonymize.mask) throw Error(std::string(what) + ": --mask is not written by split runs (render it from the regions file)");
+  std::vector<std::string> errors;
+  const auto jobs = plan_jobs(inputs, output, errors);
+  if (!errors.empty()) throw Error(errors.front());
+  if (jobs.size() != 1) throw Error(std::string(what) + " splits one video: give one input file");
+  const Job& job = jobs.front();
+  check_outputs_are_distinct(jobs, {}, detections, false, audit != nullptr);
+  if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path(), ec);
+  const std::string digest = service::settings_digest(shared.anonymize, shared.quality, audit != nullptr);
+  pipeline::Anonymizer anonymizer(shared.anonymize);
+  if (!segment.empty()) {
+    if (!detections.empty())
+      throw Error("--detections: each part writes its regions beside it (OUTPUT.part-I-of-N.regions.json); give "
+                  "--detections to the --join run, which writes them for the whole file");
+    const service::Shard part = service::parse_shard(segment, storage::process_environment());
+    const pipeline::PartFiles files = pipeline::part_files(job.output, part.index, part.count);
+    if (pipeline::part_is_done(job.input, files, digest)) {
+      if (!shared.quiet) std::cerr << "roadveil: " << files.video.string() << ": already made from this input with these settings: skipped\n";
+      return kExitOk;
+    }
+    const pipeline::FileReport r = anonymizer.process_part(job.input, job.output, part.index, part.count, digest);
+    for (const auto& w : r.warnings) std::cerr << "roadveil: warning: " << w << "\n";
+    if (!r.ok) {
+      std::cerr << "roadveil: error: " << r.error << "\n";
+      return kExitFailure;
+    }
+    if (!shared.quiet && progress)
+      std::cerr << fmt::format("roadveil: part {} of {}: {} frames into {}, {}\n", part.index, part.count, r.frames,
+                               files.video.string(), pipeline::format_duration(r.seconds));
+    return r.damaged ? kExitPartialFailure : kExitOk;
+  }
+  std::unique_ptr<pipeline::RegionsWriter> writer;
+  if (!detections.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections);
+  pipeline::FileReport r = anonymizer.join_parts(job.input, job.output, join, digest, writer.get());
+  for (const auto& w : r.warnings) std::cerr << "roadveil: warning: " << w << "\n";
+  if (!r.ok) {
+    std::cerr << "roadveil: error: " << r.error << "\n";
+    return kExitFailure;
+  }
+  if (audit) {
+    const auto record = pipeline::make_audit_record(*audit, r);
+    pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
+    if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  if (writer) writer->close();
+  if (!shared.quiet && progress)
+    std::cerr << fmt::format("roadveil: joined {} parts into {}: {} frames, {} face and {} plate regions hidden\n", join,
+                             job.output.string(), r.frames, r.regions[0], r.regions[1]);
+  return r.damaged ? kExitPartialFailure : kExitOk;
+}
+
 bool names_object_storage(const std::vector<std::string>& inputs, const std::string& output) {
   return storage::is_s3_url(output) || std::any_of(inputs.begin(), inputs.end(), storage::is_s3_url);
 }
@@ -337,11 +401,20 @@ void add_anonymize_command(CLI::App& app, Action& action) {
   struct State {
     SharedOptions shared;
     std::vector<std::string> inputs;
-    std::string output, detections, shard;
+    std::string output, detections, shard, segment;
+    int join = 0;
     bool progress = false, no_audit = false, skip_done = false;
   };
   auto state = std::make_shared<State>();
   cmd->add_option("inputs", state->inputs, "Videos, images (JPEG/PNG) or folders")->required();
+  cmd->add_option("--segment", state->segment,
+                  "Split one long video across workers: anonymize only part I of N (cut at keyframes, I/N with "
+                  "0 <= I < N, or auto[/N] as --shard) into OUTPUT.part-I-of-N.mp4; a part already made with these "
+                  "settings is skipped. Then --join N");
+  cmd->add_option("--join", state->join,
+                  "Join the N parts made with --segment (same input, output and settings) and the input's audio and "
+                  "other streams into OUTPUT, as one run would have written it; removes the parts")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--shard", state->shard,
                   "Take only this task's share of the inputs, for job arrays: I/N (0 <= I < N), or auto[/N] for the "
                   "task index of Slurm (SLURM_ARRAY_TASK_ID, count from SLURM_ARRAY_TASK_COUNT), Kubernetes Indexed Jobs "
@@ -367,6 +440,11 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       if (!state->shard.empty()) state->skip_done = true;
       if (state->skip_done && state->no_audit)
         throw Error("--skip-done and --shard need the audit records (they say what each output was made from): drop --no-audit");
+      if (!state->segment.empty() || state->join > 0) {
+        if (!state->shard.empty()) throw Error("--shard shares many inputs and --segment one input's parts: give one of the two");
+        return run_split(state->inputs, state->output, state->segment, state->join, state->detections, state->shared,
+                         progress, state->no_audit ? nullptr : &audit);
+      }
       if (names_object_storage(state->inputs, state->output)) {
         if (!state->detections.empty())
           throw Error("--detections: a run on object storage writes a regions file beside each output object "

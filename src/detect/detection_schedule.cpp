@@ -74,6 +74,8 @@ void DetectionSchedule::keyframe(const Slot& slot) {
 }
 
 std::size_t DetectionSchedule::add(const Slot& slot) {
+  const std::int64_t index = slot.index >= 0 ? slot.index : next_index_;
+  next_index_ = index + 1;
   const bool cut = is_scene_cut(*slot.frame);
   if (!have_keyframe_ || cut) {
     std::size_t done = 0;
@@ -85,7 +87,9 @@ std::size_t DetectionSchedule::add(const Slot& slot) {
     return done + 1;
   }
   pending_.push_back(slot);
-  return static_cast<int>(pending_.size()) >= config_.keyframe_interval ? complete() : 0;
+  // The grid of the whole file: after a scene cut the next keyframe is the next multiple, not an interval later.
+  const std::int64_t interval = std::max(1, config_.keyframe_interval);
+  return index % interval == 0 || static_cast<std::int64_t>(pending_.size()) >= interval ? complete() : 0;
 }
 
 std::size_t DetectionSchedule::finish() { return pending_.empty() ? 0 : complete(); }

@@ -75,6 +75,10 @@ class DetectionSchedule {
     const AVFrame* frame = nullptr;
     Detections* detections = nullptr;
     FramePass* pass = nullptr;
+    // The frame's index in the whole video (-1: the one after the previous frame given). Keyframes fall on
+    // multiples of the interval, so a worker that starts in the middle of a file (a part of a split run)
+    // detects the same frames in the same way as one run over the whole file.
+    std::int64_t index = -1;
   };
   // Takes the next frame in presentation order. Returns how many of the frames given so far, oldest first,
   // became complete with this call (their detections are final and the frames are no longer used).
@@ -115,6 +119,7 @@ class DetectionSchedule {
   std::deque<Slot> pending_;        // frames after the last keyframe, oldest first
   Detections last_keyframe_;        // the detections of the keyframe that opens the pending interval
   bool have_keyframe_ = false;
+  std::int64_t next_index_ = 0;
   std::vector<std::vector<Box>> forward_windows_;  // per interval index: the windows searched going forward
   std::vector<Window> windows_;     // scratch
   std::vector<Known> objects_;      // scratch

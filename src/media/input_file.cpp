@@ -237,6 +237,23 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
   }
 }
 
+bool InputFile::read_other_packet(AVPacket* packet) {
+  format_->streams[video_index_]->discard = AVDISCARD_ALL;
+  for (;;) {
+    av_packet_unref(packet);
+    const int err = av_read_frame(format_, packet);
+    if (err < 0) {
+      if (err != AVERROR_EOF) {
+        read_error_ = true;
+        read_error_text_ = av_error_text(err);
+      }
+      return false;
+    }
+    note_packet_end(*packet);
+    if (packet->stream_index != video_index_) return true;
+  }
+}
+
 void InputFile::seek(std::int64_t pts) {
   const int err = pts == INT64_MIN ? avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0)
                                    : av_seek_frame(format_, video_index_, pts, AVSEEK_FLAG_BACKWARD);

@@ -44,6 +44,10 @@ class InputFile {
   // decodes still gets rendered. A frame of another size or pixel format than the first throws Error.
   ReadResult read(AVFrame* frame, AVPacket* packet);
 
+  // Reads the next packet of a stream other than the video (whose packets the demuxer then skips unread), for
+  // joining the parts of a split run with the input's other streams: true, or false at the end.
+  bool read_other_packet(AVPacket* packet);
+
   // Moves to the last keyframe at or before `pts` (video time base), or the start for INT64_MIN, and
   // empties the decoder: the next read() decodes from there. For random access (the review server).
   void seek(std::int64_t pts);

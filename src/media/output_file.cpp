@@ -128,16 +128,25 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
                          target.extension().string() + "' (use .mp4, .mov, .mkv or .avi)");
   int err = avformat_alloc_output_context2(&format_, ofmt, nullptr, temp_.c_str());
   if (err < 0 || !format_) throw Error(target_name + ": cannot create output (" + av_error_text(err) + ")");
+  // What the video is encoded for: this file, or the final output this file is a part of.
+  const std::filesystem::path& final_target = options.encode_for.empty() ? target : options.encode_for;
+  const AVOutputFormat* final_fmt = options.encode_for.empty() ? ofmt : av_guess_format(nullptr, final_target.c_str(), nullptr);
+  if (!final_fmt) {
+    avformat_free_context(format_);
+    format_ = nullptr;
+    throw Error(final_target.string() + ": cannot tell the output container from the extension '" +
+                final_target.extension().string() + "' (use .mp4, .mov, .mkv or .avi)");
+  }
 
   // A sideways-stored video keeps its pixels as stored (the regions file and verify speak of them); only its
   // display matrix turns it upright, and only MP4/MOV can carry that. Elsewhere it would play sideways.
-  if (const int turn = input.video().rotation_degrees; turn != 0 && !stores_rotation(ofmt)) {
+  if (const int turn = input.video().rotation_degrees; turn != 0 && !stores_rotation(final_fmt)) {
     avformat_free_context(format_);
     format_ = nullptr;
     throw Error(fmt::format("{}: is shown rotated by {} degrees (a display matrix) and the {} container of {} cannot "
                             "store that: the output would play sideways. Write .mp4 or .mov, which keep the rotation, "
                             "or turn the pixels first (ffmpeg -i IN -c:a copy upright{})",
-                            input.path().string(), turn, ofmt->name, target_name, lower_extension(target)));
+                            input.path().string(), turn, final_fmt->name, final_target.string(), lower_extension(final_target)));
   }
   const AVFormatContext* in = input.format_context();
   av_dict_copy(&format_->metadata, in->metadata, 0);
@@ -145,7 +154,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
 
   // Video: the re-encoded main stream.
   const AVStream* vin = input.video_stream();
-  const AVCodec* codec = pick_encoder(options, vin->codecpar->codec_id, ofmt, target_name);
+  const AVCodec* codec = pick_encoder(options, vin->codecpar->codec_id, final_fmt, final_target.string());
   encoder_name_ = codec->name;
   encoder_.reset(avcodec_alloc_context3(codec));
   AVCodecContext* enc = encoder_.get();
@@ -168,9 +177,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   enc->colorspace = dec->colorspace;
   enc->chroma_sample_location = dec->chroma_sample_location;
   enc->thread_count = options.threads;
-  if (ofmt->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+  if (final_fmt->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   // AVI stores no presentation timestamps: with reordered (B) frames players would show frames shifted.
-  if (std::strcmp(ofmt->name, "avi") == 0) enc->max_b_frames = 0;
+  if (std::strcmp(final_fmt->name, "avi") == 0) enc->max_b_frames = 0;
   AVDictionary* enc_opts = nullptr;
   const bool x26x = codec->id == AV_CODEC_ID_H264 || codec->id == AV_CODEC_ID_HEVC;
   if (x26x) {
@@ -219,6 +228,25 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   }
   video_out_ = avformat_new_stream(format_, nullptr);
   avcodec_parameters_from_context(video_out_->codecpar, enc);
+  if (const AVCodecParameters* given = options.encoded_video) {
+    if (given->codec_id != enc->codec_id || given->width != enc->width || given->height != enc->height) {
+      close_and_remove();
+      throw Error(fmt::format("{}: the encoded video is {} {}x{}, where these settings make {} {}x{}", target_name,
+                              avcodec_get_name(given->codec_id), given->width, given->height,
+                              avcodec_get_name(enc->codec_id), enc->width, enc->height));
+    }
+    // Its own SPS/PPS (the same settings make the same ones; the encoder's SEI may name other thread counts).
+    // Without global headers (MPEG-TS) they are in the packets, as the encoder put them.
+    av_freep(&video_out_->codecpar->extradata);
+    video_out_->codecpar->extradata_size = 0;
+    if (given->extradata_size > 0 && (final_fmt->flags & AVFMT_GLOBALHEADER)) {
+      video_out_->codecpar->extradata =
+          static_cast<uint8_t*>(av_mallocz(static_cast<std::size_t>(given->extradata_size) + AV_INPUT_BUFFER_PADDING_SIZE));
+      if (!video_out_->codecpar->extradata) throw std::bad_alloc();
+      std::memcpy(video_out_->codecpar->extradata, given->extradata, static_cast<std::size_t>(given->extradata_size));
+      video_out_->codecpar->extradata_size = given->extradata_size;
+    }
+  }
   video_out_->time_base = enc->time_base;
   video_out_->avg_frame_rate = vin->avg_frame_rate;
   video_out_->r_frame_rate = vin->r_frame_rate;
@@ -393,6 +421,15 @@ void OutputFile::drain_encoder() {
     const int werr = av_interleaved_write_frame(format_, packet_.get());
     if (werr < 0) throw Error(target_.string() + ": writing failed (" + av_error_text(werr) + ")");
   }
+}
+
+void OutputFile::write_encoded_video(AVPacket* packet, AVRational time_base) {
+  packet->stream_index = video_out_->index;
+  packet->pos = -1;
+  av_packet_rescale_ts(packet, time_base, video_out_->time_base);
+  const int err = av_interleaved_write_frame(format_, packet);
+  if (err < 0) throw Error(target_.string() + ": writing failed (" + av_error_text(err) + ")");
+  ++frames_written_;
 }
 
 void OutputFile::write_packet(AVPacket* packet) {

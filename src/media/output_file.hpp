@@ -25,6 +25,12 @@ struct EncodeOptions {
   int threads = 0;                 // 0: encoder picks
   bool video_only = false;         // copy no other stream (the --mask review video)
   int source_pixel_format = -1;    // format of the frames given to write_video; -1: the decoder's
+  // A part of a split run: encoded as for this final output (its container decides the codec, the headers,
+  // B-frames), while the part itself is written in the target's container (MP4, which keeps every timestamp).
+  std::filesystem::path encode_for;
+  // Joining parts: the video is already encoded with these parameters (their global headers are used) and
+  // arrives through write_encoded_video; the encoder is opened only to describe the stream as one run would.
+  const AVCodecParameters* encoded_video = nullptr;
 };
 
 // A still picture stream of the input (cover art) replaced by its anonymized version.
@@ -52,6 +58,8 @@ class OutputFile {
 
   // `frame` is a video frame of the input (pts in the input video stream's time base).
   void write_video(AVFrame* frame);
+  // A packet of the already encoded video (EncodeOptions::encoded_video), timestamps in `time_base`.
+  void write_encoded_video(AVPacket* packet, AVRational time_base);
   // A packet of another input stream (as returned by InputFile::read); dropped streams are ignored.
   void write_packet(AVPacket* packet);
   // Flushes the encoder, writes the trailer and renames the temporary file to the target.

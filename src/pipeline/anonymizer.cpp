@@ -1,5 +1,6 @@
 #include "pipeline/anonymizer.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "media/rotation.hpp"
 #include "pipeline/bounded_queue.hpp"
 #include "pipeline/progress.hpp"
+#include "pipeline/segments.hpp"
 
 namespace roadveil::pipeline {
 
@@ -169,8 +171,8 @@ Anonymizer::PictureResult Anonymizer::analyze_picture(const AVFrame& frame, cons
   return r;
 }
 
-FileReport Anonymizer::process(const std::filesystem::path& input, const std::filesystem::path& output,
-                               RegionsWriter* writer) {
+FileReport Anonymizer::reported(const std::filesystem::path& input, const std::filesystem::path& output,
+                                RegionsWriter* writer, const std::function<void(FileReport&)>& work) {
   FileReport report;
   report.input = input;
   report.output = output;
@@ -179,10 +181,7 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
     std::error_code ec;
     if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
       throw Error(output.string() + ": output is the input file; choose another output");
-    if (media::is_image_path(input))
-      process_image(input, output, writer, report);
-    else
-      process_video(input, output, writer, report);
+    work(report);
     report.ok = true;
   } catch (const Error& e) {
     // Every message names the file: a folder run's errors must say which file they are about.
@@ -196,6 +195,16 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
   if (writer && !report.ok) writer->fail(report.error, report.frames);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
+}
+
+FileReport Anonymizer::process(const std::filesystem::path& input, const std::filesystem::path& output,
+                               RegionsWriter* writer) {
+  return reported(input, output, writer, [&](FileReport& report) {
+    if (media::is_image_path(input))
+      process_image(input, output, writer, report);
+    else
+      process_video(input, output, writer, report);
+  });
 }
 
 void Anonymizer::process_image(const std::filesystem::path& input, const std::filesystem::path& output,
@@ -242,20 +251,47 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   count_regions(regions, report);
 }
 
+void Anonymizer::refuse_other_video_tracks(const media::InputFile& in) {
+  if (in.other_video_streams().empty()) return;
+  // A second camera's faces would go out unredacted: refuse the file rather than copy or drop a track.
+  const media::VideoInfo& info = in.video();
+  std::string others;
+  for (const std::string& s : in.other_video_streams()) others += (others.empty() ? "" : ", ") + s;
+  throw Error(in.path().string() + ": has " + std::to_string(1 + in.other_video_streams().size()) +
+              " video tracks (#" + std::to_string(in.video_index()) + " " + info.codec_name + " " +
+              std::to_string(info.width) + "x" + std::to_string(info.height) + ", " + others +
+              "); roadveil anonymizes one video track per file and never copies one unredacted: split the tracks "
+              "first (e.g. ffmpeg -i FILE -map 0:v:1 -map 0:a? -c copy second.mp4) and anonymize each file");
+}
+
+std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::InputFile& in, FileReport& report) {
+  std::vector<media::ReplacementPicture> pictures;
+  for (const int index : in.attached_picture_streams()) {
+    const AVStream* st = in.format_context()->streams[index];
+    const std::string what = in.path().string() + ": attached picture #" + std::to_string(index);
+    if (st->attached_pic.size <= 0) continue;
+    media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
+    const Regions regions = analyze_picture(*picture).regions;
+    redact_picture(*picture, regions, options_.styles);
+    count_regions(regions, report);
+    const AVCodecID codec = st->codecpar->codec_id == AV_CODEC_ID_PNG ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG;
+    pictures.push_back({index, codec, picture->width, picture->height,
+                        media::encode_picture(*picture, codec, options_.image, what)});
+  }
+  return pictures;
+}
+
 void Anonymizer::process_video(const std::filesystem::path& input, const std::filesystem::path& output,
                                RegionsWriter* writer, FileReport& report) {
   media::InputFile in(input, media::DecodeOptions{options_.threads});
+  process_video(in, output, writer, report, nullptr);
+}
+
+void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path& output, RegionsWriter* writer,
+                               FileReport& report, const Part* part) {
+  const std::filesystem::path& input = in.path();
   const media::VideoInfo& info = in.video();
-  if (!in.other_video_streams().empty()) {
-    // A second camera's faces would go out unredacted: refuse the file rather than copy or drop a track.
-    std::string others;
-    for (const std::string& s : in.other_video_streams()) others += (others.empty() ? "" : ", ") + s;
-    throw Error(input.string() + ": has " + std::to_string(1 + in.other_video_streams().size()) +
-                " video tracks (#" + std::to_string(in.video_index()) + " " + info.codec_name + " " +
-                std::to_string(info.width) + "x" + std::to_string(info.height) + ", " + others +
-                "); roadveil anonymizes one video track per file and never copies one unredacted: split the tracks "
-                "first (e.g. ffmpeg -i FILE -map 0:v:1 -map 0:a? -c copy second.mp4) and anonymize each file");
-  }
+  refuse_other_video_tracks(in);
   const RegionsEntry* given = nullptr;
   detect::FrameDetector* detector = nullptr;
   if (options_.regions) {
@@ -264,22 +300,16 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   } else {
     detector = &video_detector();  // load the models before starting threads: a missing model fails fast
   }
-  // Cover art and attached images are anonymized as photos; when rendering a regions file, which has no
-  // entries for them, they are dropped (OutputFile drops every attached picture it is not given).
+  // Cover art and attached images are anonymized as photos (by the join of a split run); when rendering a
+  // regions file, which has no entries for them, they are dropped (OutputFile drops every attached picture
+  // it is not given).
   std::vector<media::ReplacementPicture> pictures;
-  if (!given) {
-    for (const int index : in.attached_picture_streams()) {
-      const AVStream* st = in.format_context()->streams[index];
-      const std::string what = input.string() + ": attached picture #" + std::to_string(index);
-      if (st->attached_pic.size <= 0) continue;
-      media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
-      const Regions regions = analyze_picture(*picture).regions;
-      redact_picture(*picture, regions, options_.styles);
-      count_regions(regions, report);
-      const AVCodecID codec = st->codecpar->codec_id == AV_CODEC_ID_PNG ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG;
-      pictures.push_back({index, codec, picture->width, picture->height,
-                          media::encode_picture(*picture, codec, options_.image, what)});
-    }
+  if (!given && !part) pictures = anonymized_pictures(in, report);
+  media::EncodeOptions encode = options_.encode;
+  if (part) {
+    // A part holds only the video, encoded as the final container needs it (codec, headers).
+    encode.video_only = true;
+    encode.encode_for = part->final_output;
   }
   // Detection is the stage the others wait for: the encoder has a queue to absorb a slower turn, the detector
   // has none, and at equal priority libx264's worker threads outnumber it for the CPU. So while detecting, the
@@ -287,7 +317,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   // for detections from ~4 s a minute to ~0.5 s (720p).
   std::unique_ptr<media::OutputFile> out_file, mask_out;
   run_at_lower_priority(given ? 0 : options_.encoder_nice_increment, [&] {
-    out_file = std::make_unique<media::OutputFile>(output, in, options_.encode, pictures);
+    out_file = std::make_unique<media::OutputFile>(output, in, encode, pictures);
     if (options_.mask) {
       // The mask video is a review aid: same timing as the output, white where hidden.
       media::EncodeOptions mask_encode = options_.encode;
@@ -299,8 +329,9 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   media::OutputFile& out = *out_file;
   for (const auto& d : out.dropped_streams()) report.warnings.push_back(input.string() + ": dropped " + d.reason);
   if (writer)
-    writer->begin({input, output, true, info.width, info.height, info.time_base.num, info.time_base.den,
-                   info.frame_rate.den ? av_q2d(info.frame_rate) : 0});
+    writer->begin({input, part ? part->final_output : output, true, info.width, info.height, info.time_base.num,
+                   info.time_base.den, info.frame_rate.den ? av_q2d(info.frame_rate) : 0,
+                   part ? part->timeline->frames() : 0});
 
   ItemPool pool;
   Failure failure;
@@ -315,6 +346,8 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   const size_t interval = static_cast<size_t>(schedule_config.keyframe_interval);
   BoundedQueue<ItemPtr> decoded(8 + interval), detected(8 + 2 * interval);
 
+  // A part decodes from the keyframe before its context, and detects from the context's first frame on.
+  if (part) in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)]);
   std::thread reader([&] {
     try {
       std::int64_t index = 0;
@@ -327,7 +360,33 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
           break;
         }
         item->is_frame = r == media::ReadResult::VideoFrame;
-        item->index = item->is_frame ? index++ : -1;
+        if (part) {
+          // Only video: the join copies the other streams from the input.
+          if (!item->is_frame) {
+            pool.give(std::move(item));
+            continue;
+          }
+          const SegmentPlan& plan = part->plan;
+          item->index = part->timeline->index_of(item->frame->pts);
+          if (item->index < 0)
+            throw Error(fmt::format("{}: a decoded frame has the timestamp {}, which no packet has: the file cannot "
+                                    "be split (anonymize it in one run)", input.string(), item->frame->pts));
+          if (index == 0 && item->index > plan.process_from)
+            throw Error(fmt::format("{}: decoding from the keyframe at frame {} began at frame {}, after frame {}: "
+                                    "the file cannot be split (anonymize it in one run)", input.string(),
+                                    plan.decode_from, item->index, plan.process_from));
+          if (item->index < plan.process_from) {
+            pool.give(std::move(item));
+            continue;
+          }
+          if (item->index > plan.process_to) {
+            pool.give(std::move(item));
+            break;
+          }
+          ++index;
+        } else {
+          item->index = item->is_frame ? index++ : -1;
+        }
         if (!decoded.push(std::move(item))) break;
       }
     } catch (...) {
@@ -362,7 +421,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
           if (!item) break;
           Item& it = **item;
           held.push_back(std::move(*item));
-          if (it.is_frame) open = release(schedule.add({it.frame.get(), &it.detections, &it.pass}));
+          if (it.is_frame) open = release(schedule.add({it.frame.get(), &it.detections, &it.pass, it.index}));
         }
         if (open && !failure.failed()) release(schedule.finish());
         const detect::ScheduleStats& st = schedule.stats();
@@ -376,6 +435,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
     detected.close();
   });
 
+  std::int64_t done = 0;  // frames written
   try {
     track::TrackerConfig tracker_config = options_.tracker;
     if (given) tracker_config.enabled = false;
@@ -398,8 +458,8 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
     };
     std::deque<Pending> window;
     std::vector<ItemPtr> leading_packets;
-    Progress progress(options_.progress, input.filename().string(), info.frame_count);
-    std::int64_t done = 0;
+    Progress progress(options_.progress, input.filename().string(),
+                      part ? part->plan.end - part->plan.first : info.frame_count);
 
     auto emit = [&](track::FrameRegions fr) {
       // Packets that came before the first frame (audio usually starts first) go out before it, also when a
@@ -412,6 +472,10 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
       Pending p = std::move(window.front());
       window.pop_front();
       Item& item = *p.frame;
+      if (part && (item.index < part->plan.first || item.index >= part->plan.end)) {
+        pool.give(std::move(p.frame));  // context of a part: detected and tracked, written by another part
+        return;
+      }
       Regions regions;
       if (given) {
         if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;
@@ -488,15 +552,22 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
                 input.string(), decoded.push_wait_seconds(), decoded.pop_wait_seconds(), detected.push_wait_seconds(),
                 detected.pop_wait_seconds());
 
-  report.frames = in.frames_decoded();
+  report.frames = part ? done : in.frames_decoded();
   if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");
   out.finish();
   if (mask_out) mask_out->finish();
-  if (writer) writer->end(in.damaged() ? "damaged: " + in.damage_report() : "ok", report.frames);
-  if (in.damaged()) {
+  // A part knows the frames it must write; the container's count and duration are the whole file's.
+  const std::int64_t wanted = part ? part->plan.end - part->plan.first : 0;
+  const bool damaged = part ? in.decode_errors() > 0 || in.read_error() || done != wanted : in.damaged();
+  const std::string damage = !part ? in.damage_report()
+                             : done != wanted ? fmt::format("decoded {} of the {} frames of part {} of {}", done, wanted,
+                                                            part->plan.index, part->plan.count)
+                                              : in.damage_report();
+  if (writer) writer->end(damaged ? "damaged: " + damage : "ok", part ? part->timeline->frames() : report.frames);
+  if (damaged) {
     report.damaged = true;
-    report.warnings.push_back(input.string() + ": input is damaged (" + in.damage_report() +
-                              "); rendered what decoded into " + output.string());
+    report.warnings.push_back(input.string() + ": input is damaged (" + damage + "); rendered what decoded into " +
+                              output.string());
   }
 }
 

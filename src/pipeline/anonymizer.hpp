@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,6 +66,15 @@ class Anonymizer {
   // Never throws for problems with this input: they are reported in FileReport.
   FileReport process(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer);
 
+  // One long video split across workers (pipeline/segments.hpp). process_part writes part `index` of `count`
+  // of `output` (OUTPUT.part-I-of-N.mp4, its regions file and, last, its record); join_parts checks that all
+  // `count` parts were made from this input with these settings (`settings_digest`) and writes `output` from
+  // them and the input's other streams, as one run would have. Neither throws for problems with the input.
+  FileReport process_part(const std::filesystem::path& input, const std::filesystem::path& output, int index, int count,
+                          const std::string& settings_digest);
+  FileReport join_parts(const std::filesystem::path& input, const std::filesystem::path& output, int count,
+                        const std::string& settings_digest, RegionsWriter* writer);
+
   // The detection + region logic on one decoded picture, without writing anything (used by eval): as a
   // photo, or as the keyframe of a video would be searched.
   struct PictureResult {
@@ -75,8 +85,16 @@ class Anonymizer {
                                 const detect::WholeFramePass& pass = detect::WholeFramePass::photo());
 
  private:
+  struct Part;  // the part of a split run that process_video writes (anonymizer.cpp)
+  FileReport reported(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
+                      const std::function<void(FileReport&)>& work);
   void process_video(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
                      FileReport& report);
+  void process_video(media::InputFile& in, const std::filesystem::path& output, RegionsWriter* writer,
+                     FileReport& report, const Part* part);
+  void refuse_other_video_tracks(const media::InputFile& in);
+  // Cover art and attached images, anonymized as photos.
+  std::vector<media::ReplacementPicture> anonymized_pictures(media::InputFile& in, FileReport& report);
   void process_image(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
                      FileReport& report);
   // One detector for photos, one for videos: they differ in ONNX Runtime threads, fixed when a model loads.

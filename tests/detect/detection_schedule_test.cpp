@@ -289,5 +289,43 @@ TEST(MergeDuplicates, KeepsTheHigherScoreOfTheSameKindOnly) {
   EXPECT_EQ(std::count_if(d.begin(), d.end(), [](const Detection& x) { return x.cls == ObjectClass::Plate; }), 2);
 }
 
+
+// A part of a split run (pipeline/segments.hpp) starts on the keyframe grid in the middle of a file: from there
+// on each frame gets the same pass and the same detections as in one run over the whole file.
+TEST(DetectionSchedule, AScheduleStartedOnTheGridMidFileDetectsAsOneRun) {
+  ScriptedDetector detector({[](std::int64_t f) { return Box{100.f + 4 * f, 150, 160.f + 4 * f, 180}; },
+                             [](std::int64_t f) { return f > 33 ? Box{500, 200, 520.f + f, 230} : Box{}; }});
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  const ScheduledRun whole = run_schedule(detector, config, 60);
+  std::vector<FramePtr> frames;
+  std::vector<Detections> detections(60);
+  std::vector<FramePass> passes(60, FramePass::None);
+  DetectionSchedule part(detector, config);
+  for (int i = 20; i < 60; ++i) {
+    frames.push_back(grey_frame(i, 100));
+    part.add({frames.back().get(), &detections[i], &passes[i], i});
+  }
+  part.finish();
+  for (int i = 20; i < 60; ++i) {
+    EXPECT_EQ(passes[i], whole.passes[i]) << i;
+    ASSERT_EQ(detections[i].size(), whole.detections[i].size()) << i;
+    for (std::size_t k = 0; k < detections[i].size(); ++k) EXPECT_EQ(detections[i][k].box, whole.detections[i][k].box) << i;
+  }
+}
+
+// After a scene cut the keyframes return to the file's grid (multiples of the interval), so that where a run
+// started does not move them.
+TEST(DetectionSchedule, AfterASceneCutKeyframesReturnToTheGrid) {
+  ScriptedDetector detector({});
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  const ScheduledRun r = run_schedule(detector, config, 32, [](int i) { return i < 15 ? 40 : 220; });
+  for (int i = 0; i < 32; ++i) {
+    const bool key = i == 0 || i == 10 || i == 14 || i == 15 || i == 20 || i == 30 || i == 31;
+    EXPECT_EQ(r.passes[i] == FramePass::Keyframe, key) << i;
+  }
+}
+
 }  // namespace
 }  // namespace roadveil::detect

@@ -143,3 +143,31 @@ TEST(Shard, ASlurmJobArraySharesAFolderAndATaskRerunsAlone) {
   EXPECT_NE(rerun.find("shard " + k + "/3: " + std::to_string(own) + " of 6"), std::string::npos) << rerun;
   EXPECT_NE(rerun.find("0 files done, " + std::to_string(own) + " skipped"), std::string::npos) << rerun;
 }
+
+// One long file on a Slurm cluster with the documented script (deploy/slurm-split.sh): an array of two tasks
+// makes one part each (--segment auto/2), and a job that depends on the array joins them. The joined file has
+// every frame and audio packet of the input.
+TEST(Shard, TheDocumentedSlurmScriptSplitsOneFileAndJoinsIt) {
+  SlurmCluster slurm;
+  TempDir dir;
+  const auto in = dir / "long.mp4", out = dir / "out" / "long.mp4";
+  ffmpeg_make("-i " + quote(shared_dir() / "eval/videos/intel_one-by-one-person-detection.mp4") +
+              " -f lavfi -i sine=frequency=440:sample_rate=48000 -t 12 -map 0:v -map 1:a -c:v libx264 -preset veryfast "
+              "-g 40 -c:a aac -shortest " + quote(in));
+  const std::string bin = std::filesystem::path(ROADVEIL_CLI).parent_path().string();
+  const auto submit = run_command("cd " + quote(dir.path()) + " && " + slurm.environment() + "PATH=" + quote(bin) +
+                                  ":$PATH ROADVEIL_MODELS=" + quote(models_dir()) +
+                                  " PART_RESOURCES='-c 1' JOIN_RESOURCES='-c 1' timeout 60 " +
+                                  quote(std::filesystem::path(ROADVEIL_SOURCE_DIR) / "deploy/slurm-split.sh") + " " +
+                                  quote(in) + " " + quote(out) + " 2");
+  ASSERT_EQ(submit.exit_code, 0) << submit.output << slurm.logs();
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(out.string() + ".audit.json"); }, std::chrono::seconds(240)))
+      << slurm.logs();
+  const std::string logs = run_command("cat " + quote(dir.path()) + "/roadveil-*.log").output;
+  auto packets = [](const std::filesystem::path& f, const char* stream) {
+    return ffprobe("-select_streams " + std::string(stream) + " -count_packets -show_entries stream=nb_read_packets -of csv=p=0 " + quote(f));
+  };
+  EXPECT_EQ(packets(out, "v"), packets(in, "v")) << logs;
+  EXPECT_EQ(packets(out, "a"), packets(in, "a")) << logs;
+  EXPECT_FALSE(std::filesystem::exists(out.string() + ".part-0-of-2.mp4"));
+}

@@ -1,0 +1,65 @@
+#include "media/video_timeline.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace roadveil::media {
+
+std::int64_t VideoTimeline::index_of(std::int64_t t) const {
+  const auto it = std::lower_bound(pts.begin(), pts.end(), t);
+  return it != pts.end() && *it == t ? it - pts.begin() : -1;
+}
+
+VideoTimeline read_video_timeline(InputFile& input) {
+  AVFormatContext* format = input.format_context();
+  const int video = input.video_index();
+  const std::string name = input.path().string();
+  VideoTimeline timeline;
+  timeline.time_base = format->streams[video]->time_base;
+  // Other streams are skipped by the demuxer itself (for Matroska and MP4 their packets are not even read).
+  std::vector<AVDiscard> discard(format->nb_streams);
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    discard[i] = format->streams[i]->discard;
+    if (static_cast<int>(i) != video) format->streams[i]->discard = AVDISCARD_ALL;
+  }
+  std::vector<std::int64_t> key_pts;
+  PacketPtr packet = make_packet();
+  int err = 0;
+  for (;;) {
+    err = av_read_frame(format, packet.get());
+    if (err < 0) break;
+    if (packet->stream_index == video && !(packet->flags & AV_PKT_FLAG_DISCARD)) {
+      if (packet->pts == AV_NOPTS_VALUE) {
+        av_packet_unref(packet.get());
+        err = 0;
+        break;
+      }
+      timeline.pts.push_back(packet->pts);
+      if (packet->flags & AV_PKT_FLAG_KEY) key_pts.push_back(packet->pts);
+    }
+    av_packet_unref(packet.get());
+  }
+  for (unsigned i = 0; i < format->nb_streams; ++i) format->streams[i]->discard = discard[i];
+  // Back to the first frame by its timestamp: a seek to the lowest possible one lands on the first packet
+  // with a timestamp >= 0 in MP4s whose first packets decode before 0 (B-frames), skipping frames.
+  input.seek(timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end()));
+  if (err == 0)
+    throw Error(name + ": a video packet has no timestamp, so its frames cannot be placed when the file is split "
+                       "(a raw stream?): remux it first (ffmpeg -i IN -c copy OUT.mkv)");
+  if (err != AVERROR_EOF) throw Error(name + ": reading the video packets failed (" + av_error_text(err) + ")");
+  std::sort(timeline.pts.begin(), timeline.pts.end());
+  if (const auto dup = std::adjacent_find(timeline.pts.begin(), timeline.pts.end()); dup != timeline.pts.end())
+    throw Error(name + ": two video frames have the timestamp " + std::to_string(*dup) +
+                ", so its frames cannot be placed when the file is split");
+  spdlog::debug("{}: {} video frames, {} keyframes, timestamps {} to {}", name, timeline.pts.size(), key_pts.size(),
+                timeline.pts.empty() ? 0 : timeline.pts.front(), timeline.pts.empty() ? 0 : timeline.pts.back());
+  for (const std::int64_t t : key_pts) timeline.keyframes.push_back(timeline.index_of(t));
+  std::sort(timeline.keyframes.begin(), timeline.keyframes.end());
+  return timeline;
+}
+
+}  // namespace roadveil::media

@@ -1,0 +1,29 @@
+#pragma once
+// Every frame of a file's main video stream by its presentation timestamp, and which of them a decoder can
+// start at (keyframes), read from the packets without decoding anything. Splitting one long file across
+// workers needs it: a frame's place in the whole file (its index in the regions file, the detection
+// schedule's keyframe grid) must be known by a worker that starts decoding in the middle.
+#include <cstdint>
+#include <vector>
+
+#include "media/input_file.hpp"
+
+namespace roadveil::media {
+
+struct VideoTimeline {
+  AVRational time_base{0, 1};
+  std::vector<std::int64_t> pts;        // every frame, in presentation order
+  std::vector<std::int64_t> keyframes;  // indices into `pts` of the frames a decoder can start at, ascending
+
+  std::int64_t frames() const { return static_cast<std::int64_t>(pts.size()); }
+  // The index of the frame shown at `pts`, or -1 when no frame has that timestamp.
+  std::int64_t index_of(std::int64_t pts) const;
+};
+
+// Reads every packet of `input`'s video stream (nothing is decoded; call it before any read) and returns to the
+// first frame. Packets outside
+// an edit list (AV_PKT_FLAG_DISCARD) are not frames of the file. Throws Error naming the file when a packet has
+// no timestamp (raw streams: remux into .mp4 or .mkv first) or two frames share one.
+VideoTimeline read_video_timeline(InputFile& input);
+
+}  // namespace roadveil::media

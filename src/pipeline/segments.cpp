@@ -1,0 +1,150 @@
+#include "pipeline/segments.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "pipeline/audit_record.hpp"
+
+namespace roadveil::pipeline {
+
+std::vector<std::int64_t> segment_cuts(const media::VideoTimeline& timeline, int count, const std::string& name) {
+  const std::int64_t frames = timeline.frames();
+  const auto& keys = timeline.keyframes;
+  if (count < 1) throw Error(name + ": cannot split into " + std::to_string(count) + " parts");
+  // A decoder starts at a keyframe, so the first frame must be one for the first part to start there.
+  const auto usable = keys.empty() || keys.front() != 0 ? keys.size() + 1 : keys.size();
+  if (frames == 0 || static_cast<std::int64_t>(usable) < count)
+    throw Error(fmt::format("{}: has {} frames and {} keyframes: it can be split into at most {} parts, not {} "
+                            "(parts start at keyframes)", name, frames, keys.size(), std::min<std::int64_t>(usable, frames), count));
+  std::vector<std::int64_t> cuts{0};
+  for (int k = 1; k < count; ++k) {
+    const double target = static_cast<double>(frames) * k / count;
+    // The keyframe nearest to the target that leaves room for the parts still to come.
+    std::int64_t best = -1;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const std::int64_t key = keys[i];
+      if (key <= cuts.back()) continue;
+      if (static_cast<int>(keys.size() - 1 - i) < count - 1 - k) break;
+      if (best < 0 || std::abs(static_cast<double>(key) - target) < std::abs(static_cast<double>(best) - target)) best = key;
+    }
+    if (best < 0) throw Error(name + ": not enough keyframes to split into " + std::to_string(count) + " parts");
+    cuts.push_back(best);
+  }
+  cuts.push_back(frames);
+  return cuts;
+}
+
+SegmentPlan plan_segment(const media::VideoTimeline& timeline, const std::vector<std::int64_t>& cuts, int index,
+                         int keyframe_interval, int context) {
+  const int count = static_cast<int>(cuts.size()) - 1;
+  if (index < 0 || index >= count) throw Error(fmt::format("part {} of {} does not exist (0 to {})", index, count, count - 1));
+  const std::int64_t interval = std::max(1, keyframe_interval), last = timeline.frames() - 1;
+  SegmentPlan p;
+  p.index = index;
+  p.count = count;
+  p.first = cuts[index];
+  p.end = cuts[index + 1];
+  // Detection starts and stops on the schedule's keyframe grid (multiples of the interval), as in one run.
+  p.process_from = std::max<std::int64_t>(0, (p.first - context) / interval * interval);
+  const std::int64_t needed = p.end - 1 + context;
+  p.process_to = std::min(last, (needed + interval - 1) / interval * interval);
+  const auto key = std::upper_bound(timeline.keyframes.begin(), timeline.keyframes.end(), p.process_from);
+  p.decode_from = key == timeline.keyframes.begin() ? 0 : *std::prev(key);
+  return p;
+}
+
+int segment_context_frames(const track::TrackerConfig& tracker, int keyframe_interval) {
+  // Regions of a frame depend on the detections `lookahead` frames later (gaps, backward carries) and on the
+  // tracks alive before it (forward and exit carries, the motion that places them); one more interval lets
+  // the detection schedule's windows settle.
+  return std::max({tracker.lookahead(), tracker.exit_frames, tracker.max_gap, tracker.extend_forward}) +
+         std::max(1, keyframe_interval);
+}
+
+PartFiles part_files(const std::filesystem::path& output, int index, int count) {
+  const std::string base = output.string() + fmt::format(".part-{}-of-{}", index, count);
+  // MP4 keeps every presentation and decoding timestamp as the encoder made them (its time scale is the
+  // input's, its edit list the encoder's delay); NUT and Matroska store no decoding timestamps, and the ones
+  // a demuxer derives from them would start the part at another time.
+  return {base + ".mp4", base + ".regions.json", base + ".json"};
+}
+
+nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_t frames) {
+  std::ifstream in(input, std::ios::binary);
+  if (!in) throw Error(input.string() + ": cannot read");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(input, ec);
+  if (ec) throw Error(input.string() + ": cannot read (" + ec.message() + ")");
+  constexpr std::uintmax_t kMiB = 1 << 20;
+  std::string head(std::min(size, kMiB), '\0'), tail(std::min(size, kMiB), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  in.seekg(static_cast<std::streamoff>(size - tail.size()));
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  if (!in) throw Error(input.string() + ": cannot read");
+  return {{"size", size}, {"frames", frames}, {"first_mib_sha256", sha256_hex(head)}, {"last_mib_sha256", sha256_hex(tail)}};
+}
+
+bool part_is_done(const std::filesystem::path& input, const PartFiles& files, const std::string& settings_digest) {
+  std::error_code ec;
+  if (!std::filesystem::exists(files.record, ec) || !std::filesystem::exists(files.video, ec) ||
+      !std::filesystem::exists(files.regions, ec))
+    return false;
+  try {
+    std::ifstream in(files.record);
+    const nlohmann::json record = nlohmann::json::parse(in);
+    nlohmann::json expected = input_fingerprint(input, 0);
+    nlohmann::json recorded = record.at("input");
+    recorded["frames"] = 0;
+    return record.at("version") == kRoadveilVersion && record.at("settings") == settings_digest && recorded == expected &&
+           !record.at("report").at("damaged").get<bool>();
+  } catch (const std::exception&) {
+    return false;  // any doubt: make the part again
+  }
+}
+
+nlohmann::json part_record(const SegmentPlan& plan, const nlohmann::json& fingerprint, const std::string& settings_digest,
+                           const FileReport& report) {
+  return {{"roadveil_part", 1},
+          {"version", kRoadveilVersion},
+          {"part", plan.index},
+          {"parts", plan.count},
+          {"first_frame", plan.first},
+          {"end_frame", plan.end},
+          {"input", fingerprint},
+          {"settings", settings_digest},
+          {"report",
+           {{"frames", report.frames},
+            {"frames_keyframes", report.frames_keyframes},
+            {"frames_searched", report.frames_searched},
+            {"regions", report.regions},
+            {"regions_by_source", report.regions_by_source},
+            {"frames_with_regions", report.frames_with_regions},
+            {"detections", report.detections},
+            {"seconds", report.seconds},
+            {"damaged", report.damaged},
+            {"warnings", report.warnings}}}};
+}
+
+FileReport report_from_part_record(const nlohmann::json& record) {
+  const nlohmann::json& r = record.at("report");
+  FileReport report;
+  report.ok = true;
+  report.frames = r.at("frames").get<std::int64_t>();
+  report.frames_keyframes = r.at("frames_keyframes").get<std::int64_t>();
+  report.frames_searched = r.at("frames_searched").get<std::int64_t>();
+  report.regions = r.at("regions").get<decltype(report.regions)>();
+  report.regions_by_source = r.at("regions_by_source").get<decltype(report.regions_by_source)>();
+  report.frames_with_regions = r.at("frames_with_regions").get<std::int64_t>();
+  report.detections = r.at("detections").get<decltype(report.detections)>();
+  report.seconds = r.at("seconds").get<double>();
+  report.damaged = r.at("damaged").get<bool>();
+  report.warnings = r.at("warnings").get<std::vector<std::string>>();
+  return report;
+}
+
+}  // namespace roadveil::pipeline

@@ -1,0 +1,246 @@
+// The two halves of a split run (pipeline/segments.hpp): a worker's part, and the join of all parts.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+
+#include "core/atomic_file.hpp"
+#include "core/error.hpp"
+#include "media/output_file.hpp"
+#include "pipeline/audit_record.hpp"
+#include "media/video_timeline.hpp"
+#include "pipeline/anonymizer.hpp"
+#include "pipeline/segments.hpp"
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+namespace roadveil::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int keyframe_interval(const detect::ScheduleConfig& schedule, const media::VideoInfo& info) {
+  return schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
+}
+
+// One part's video, read back packet by packet.
+class PartReader {
+ public:
+  explicit PartReader(const fs::path& path) : path_(path) {
+    int err = avformat_open_input(&format_, media::local_file_url(path).c_str(), nullptr, nullptr);
+    if (err < 0) throw Error(path.string() + ": cannot open the part (" + media::av_error_text(err) + ")");
+    err = avformat_find_stream_info(format_, nullptr);
+    if (err < 0 || format_->nb_streams != 1 || format_->streams[0]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+      throw Error(path.string() + ": is not a part written by roadveil (one video stream)");
+  }
+  ~PartReader() {
+    if (format_) avformat_close_input(&format_);
+  }
+  PartReader(const PartReader&) = delete;
+  PartReader& operator=(const PartReader&) = delete;
+
+  const AVCodecParameters* parameters() const { return format_->streams[0]->codecpar; }
+  AVRational time_base() const { return format_->streams[0]->time_base; }
+  bool read(AVPacket* packet) {
+    av_packet_unref(packet);
+    const int err = av_read_frame(format_, packet);
+    if (err == AVERROR_EOF) return false;
+    if (err < 0) throw Error(path_.string() + ": reading the part failed (" + media::av_error_text(err) + ")");
+    return true;
+  }
+
+ private:
+  fs::path path_;
+  AVFormatContext* format_ = nullptr;
+};
+
+nlohmann::json read_part_record(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(path.string() + ": cannot read");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw Error(path.string() + ": not a part record (" + e.what() + ")");
+  }
+}
+
+std::int64_t timestamp_of(const AVPacket& p) { return p.dts != AV_NOPTS_VALUE ? p.dts : p.pts; }
+
+}  // namespace
+
+FileReport Anonymizer::process_part(const fs::path& input, const fs::path& output, int index, int count,
+                                    const std::string& settings_digest) {
+  const PartFiles files = part_files(output, index, count);
+  return reported(input, files.video, nullptr, [&](FileReport& report) {
+    const auto start = std::chrono::steady_clock::now();
+    if (media::is_image_path(input)) throw Error(input.string() + ": a photo is not split: anonymize it without --segment");
+    if (options_.regions) throw Error("rendering a regions file is not split into parts");
+    std::error_code ec;
+    fs::remove(files.record, ec);  // an earlier record must not vouch for a part that is being rewritten
+    media::InputFile in(input, media::DecodeOptions{options_.threads});
+    refuse_other_video_tracks(in);
+    const media::VideoTimeline timeline = media::read_video_timeline(in);
+    const auto cuts = segment_cuts(timeline, count, input.string());
+    const int interval = keyframe_interval(options_.schedule, in.video());
+    Part part{&timeline, plan_segment(timeline, cuts, index, interval, segment_context_frames(options_.tracker, interval)),
+              output};
+    RegionsWriter regions(files.regions);
+    process_video(in, files.video, &regions, report, &part);
+    regions.close();
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const nlohmann::json record = part_record(part.plan, input_fingerprint(input, timeline.frames()), settings_digest, report);
+    write_file_atomically(files.record, [&](std::ostream& o) { o << record.dump(2) << "\n"; }, "part record");
+  });
+}
+
+FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output, int count,
+                                  const std::string& settings_digest, RegionsWriter* writer) {
+  FileReport joined = reported(input, output, writer, [&](FileReport& report) {
+    if (media::is_image_path(input)) throw Error(input.string() + ": a photo is not split: anonymize it without --join");
+    media::InputFile in(input, media::DecodeOptions{options_.threads});
+    refuse_other_video_tracks(in);
+    const media::VideoTimeline timeline = media::read_video_timeline(in);
+    const auto cuts = segment_cuts(timeline, count, input.string());
+    const nlohmann::json fingerprint = input_fingerprint(input, timeline.frames());
+
+    // Every part must be complete and made from this input, with these settings, for the cuts of this input.
+    std::vector<PartFiles> files;
+    std::vector<FileReport> part_reports;
+    for (int k = 0; k < count; ++k) {
+      files.push_back(part_files(output, k, count));
+      const fs::path& record_path = files.back().record;
+      std::error_code ec;
+      if (!fs::exists(record_path, ec))
+        throw Error(fmt::format("{}: part {} of {} is missing or unfinished (no {}): run roadveil anonymize with "
+                                "--segment {}/{} and the same settings for it", output.string(), k, count,
+                                record_path.string(), k, count));
+      const nlohmann::json record = read_part_record(record_path);
+      try {
+        if (record.at("version") != kRoadveilVersion)
+          throw Error(fmt::format("made by roadveil {}, this is {}", record.at("version").dump(), kRoadveilVersion));
+        if (record.at("part") != k || record.at("parts") != count) throw Error("it is another part");
+        if (record.at("input") != fingerprint) throw Error("it was made from another input than " + input.string());
+        if (record.at("settings") != settings_digest) throw Error("it was made with other settings than this join's");
+        if (record.at("first_frame") != cuts[k] || record.at("end_frame") != cuts[k + 1])
+          throw Error(fmt::format("it holds frames {} to {}, where this input's part is {} to {}",
+                                  record.at("first_frame").dump(), record.at("end_frame").dump(), cuts[k], cuts[k + 1]));
+        part_reports.push_back(report_from_part_record(record));
+      } catch (const Error& e) {
+        throw Error(record_path.string() + ": " + e.what() + "; make the part again");
+      } catch (const std::exception& e) {
+        throw Error(record_path.string() + ": not a part record (" + e.what() + ")");
+      }
+    }
+
+    std::vector<std::unique_ptr<PartReader>> parts;
+    for (const PartFiles& f : files) parts.push_back(std::make_unique<PartReader>(f.video));
+    const AVCodecParameters* first = parts.front()->parameters();
+    for (std::size_t k = 1; k < parts.size(); ++k) {
+      const AVCodecParameters* p = parts[k]->parameters();
+      if (p->codec_id != first->codec_id || p->width != first->width || p->height != first->height)
+        throw Error(fmt::format("{}: is {} {}x{}, part 0 {} {}x{}", files[k].video.string(), avcodec_get_name(p->codec_id),
+                                p->width, p->height, avcodec_get_name(first->codec_id), first->width, first->height));
+    }
+
+    const std::vector<media::ReplacementPicture> pictures = anonymized_pictures(in, report);
+    media::EncodeOptions encode = options_.encode;
+    encode.encoded_video = first;
+    media::OutputFile out(output, in, encode, pictures);
+    for (const auto& d : out.dropped_streams()) report.warnings.push_back(input.string() + ": dropped " + d.reason);
+
+    // The parts' video and the input's other streams, interleaved by time as the muxer wants them.
+    media::PacketPtr video = media::make_packet(), other = media::make_packet();
+    std::size_t k = 0;
+    std::int64_t part_frames = 0, last_dts = AV_NOPTS_VALUE;
+    auto next_video = [&] {
+      while (k < parts.size()) {
+        if (parts[k]->read(video.get())) return true;
+        const std::int64_t wanted = part_reports[k].frames;
+        if (part_frames != wanted)
+          throw Error(fmt::format("{}: holds {} frames, its record says {}", files[k].video.string(), part_frames, wanted));
+        part_frames = 0;
+        ++k;
+      }
+      return false;
+    };
+    bool have_video = next_video(), have_other = in.read_other_packet(other.get());
+    while (have_video || have_other) {
+      bool video_first = have_video;
+      if (have_video && have_other && timestamp_of(*other) != AV_NOPTS_VALUE)
+        video_first = av_compare_ts(timestamp_of(*video), parts[k]->time_base(), timestamp_of(*other),
+                                    in.format_context()->streams[other->stream_index]->time_base) <= 0;
+      if (video_first) {
+        // Each part's encoder started afresh; its first decoding timestamp comes after the last one of the part
+        // before for any constant reordering delay. Anything else would be an invalid file.
+        const std::int64_t dts = av_rescale_q(video->dts, parts[k]->time_base(), parts.front()->time_base());
+        if (video->dts != AV_NOPTS_VALUE && last_dts != AV_NOPTS_VALUE && dts <= last_dts)
+          throw Error(fmt::format("{}: its decoding timestamps go back at its start ({} after {}): these parts cannot "
+                                  "be joined; anonymize the file in one run", files[k].video.string(), dts, last_dts));
+        if (video->dts != AV_NOPTS_VALUE) last_dts = dts;
+        ++part_frames;
+        out.write_encoded_video(video.get(), parts[k]->time_base());
+        have_video = next_video();
+      } else {
+        out.write_packet(other.get());
+        have_other = in.read_other_packet(other.get());
+      }
+    }
+    if (in.read_error()) throw Error(input.string() + ": reading failed (" + in.read_error_text() + ")");
+    out.finish();
+
+    // The report and the regions of the whole file, from the parts'.
+    for (const FileReport& r : part_reports) {
+      report.frames += r.frames;
+      report.frames_keyframes += r.frames_keyframes;
+      report.frames_searched += r.frames_searched;
+      report.frames_with_regions += r.frames_with_regions;
+      for (int c = 0; c < kObjectClassCount; ++c) {
+        report.regions[c] += r.regions[c];
+        report.detections[c] += r.detections[c];
+      }
+      for (int s = 0; s < kRegionSourceCount; ++s) report.regions_by_source[s] += r.regions_by_source[s];
+      report.damaged = report.damaged || r.damaged;
+      report.warnings.insert(report.warnings.end(), r.warnings.begin(), r.warnings.end());
+    }
+    if (writer) {
+      const media::VideoInfo& info = in.video();
+      writer->begin({input, output, true, info.width, info.height, info.time_base.num, info.time_base.den,
+                     info.frame_rate.den ? av_q2d(info.frame_rate) : 0, timeline.frames()});
+      // Track numbers restart in every part: each part's follow the previous part's.
+      int track_offset = 0;
+      for (const PartFiles& f : files) {
+        const RegionsFile part = RegionsFile::read(f.regions);
+        if (part.entries().size() != 1) throw Error(f.regions.string() + ": a part's regions file has one entry");
+        int highest = -1;
+        for (const auto& [index, regions] : part.entries().front().frames) {
+          Regions shifted = regions;
+          for (Region& r : shifted) {
+            if (r.track_id >= 0) {
+              highest = std::max(highest, r.track_id);
+              r.track_id += track_offset;
+            }
+          }
+          if (index >= 0 && index < timeline.frames())
+            writer->frame(index, timeline.pts[static_cast<std::size_t>(index)], shifted);
+        }
+        track_offset += highest + 1;
+      }
+      writer->end(report.damaged ? "damaged: a part was damaged" : "ok", report.frames);
+    }
+    if (report.frames != timeline.frames()) report.damaged = true;
+  });
+  if (joined.ok) {
+    for (int k = 0; k < count; ++k) {
+      const PartFiles f = part_files(output, k, count);
+      std::error_code ec;
+      for (const fs::path& p : {f.record, f.video, f.regions}) fs::remove(p, ec);
+    }
+  }
+  return joined;
+}
+
+}  // namespace roadveil::pipeline

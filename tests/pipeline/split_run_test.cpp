@@ -1,0 +1,195 @@
+// One long video split across workers (issue #14): parts cut at keyframes, each anonymized with a few
+// seconds of context on both sides, joined with the input's other streams. The joined file must be what one
+// run writes: every frame with its timestamps, every audio packet, the same hidden regions in every frame.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <sstream>
+
+#include "pipeline/segments.hpp"
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+namespace pipeline = roadveil::pipeline;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+roadveil::media::VideoTimeline timeline_of(std::int64_t frames, std::vector<std::int64_t> keyframes) {
+  roadveil::media::VideoTimeline t;
+  t.time_base = {1, 25};
+  for (std::int64_t i = 0; i < frames; ++i) t.pts.push_back(i);
+  t.keyframes = std::move(keyframes);
+  return t;
+}
+
+// 20 s of a real street clip with people (10 fps, a keyframe every 4.8 s), a sine tone and a title tag.
+void make_clip(const std::filesystem::path& out) {
+  ffmpeg_make("-i " + quote(shared_dir() / "eval/videos/intel_one-by-one-person-detection.mp4") +
+              " -f lavfi -i sine=frequency=440:sample_rate=48000 -t 20 -map 0:v -map 1:a -c:v libx264 -preset veryfast "
+              "-g 48 -c:a aac -metadata title=split-test -shortest " + quote(out));
+}
+
+std::string probe(const std::string& args) { return run_command("ffprobe -v error " + args).output; }
+
+// Frame for frame: each frame's regions, with its timestamp.
+std::map<std::int64_t, std::string> regions_by_frame(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  const auto j = nlohmann::json::parse(in);
+  std::map<std::int64_t, std::string> out;
+  for (const auto& f : j.at("entries").at(0).at("frames")) {
+    nlohmann::json regions = f.at("regions");
+    for (auto& r : regions) r.erase("track");  // numbered per part; what is hidden must be the same
+    out[f.at("frame").get<std::int64_t>()] = f.at("pts").dump() + " " + regions.dump();
+  }
+  return out;
+}
+}  // namespace
+
+TEST(SplitPlan, CutsFallOnTheKeyframesNearestToEqualShares) {
+  const auto t = timeline_of(100, {0, 12, 24, 36, 48, 60, 72, 84, 96});
+  EXPECT_EQ(pipeline::segment_cuts(t, 1, "f"), (std::vector<std::int64_t>{0, 100}));
+  EXPECT_EQ(pipeline::segment_cuts(t, 2, "f"), (std::vector<std::int64_t>{0, 48, 100}));
+  EXPECT_EQ(pipeline::segment_cuts(t, 4, "f"), (std::vector<std::int64_t>{0, 24, 48, 72, 100}));
+  // As many parts as keyframes: every keyframe starts one.
+  EXPECT_EQ(pipeline::segment_cuts(t, 9, "f").size(), 10u);
+}
+
+TEST(SplitPlan, MorePartsThanKeyframesIsRefusedSayingHowMany) {
+  const auto t = timeline_of(100, {0, 50});
+  try {
+    pipeline::segment_cuts(t, 3, "long.mp4");
+    FAIL() << "no error";
+  } catch (const std::exception& e) {
+    EXPECT_TRUE(contains(e.what(), "long.mp4: has 100 frames and 2 keyframes: it can be split into at most 2 parts, not 3"))
+        << e.what();
+  }
+}
+
+TEST(SplitPlan, ContextStartsAndEndsOnTheKeyframeGridAndDecodingAtAKeyframe) {
+  const auto t = timeline_of(1000, {0, 100, 200, 300, 400, 500, 600, 700, 800, 900});
+  const auto cuts = pipeline::segment_cuts(t, 4, "f");
+  ASSERT_EQ(cuts, (std::vector<std::int64_t>{0, 200, 500, 700, 1000}));  // 250 and 750 are halfway: the first wins
+  const auto p = pipeline::plan_segment(t, cuts, 1, 24, 60);
+  EXPECT_EQ(p.first, 200);
+  EXPECT_EQ(p.end, 500);
+  EXPECT_EQ(p.process_from, 120);  // 200 - 60 = 140, down to the grid of 24
+  EXPECT_EQ(p.process_to, 576);    // 499 + 60 = 559, up to the grid
+  EXPECT_EQ(p.decode_from, 100);   // the keyframe before 120
+  const auto first = pipeline::plan_segment(t, cuts, 0, 24, 60);
+  EXPECT_EQ(first.process_from, 0);
+  EXPECT_EQ(first.decode_from, 0);
+  const auto last = pipeline::plan_segment(t, cuts, 3, 24, 60);
+  EXPECT_EQ(last.process_to, 999);  // the last frame, as in one run
+  EXPECT_THROW(pipeline::plan_segment(t, cuts, 4, 24, 60), std::exception);
+}
+
+TEST(SplitRun, ThreePartsJoinedAreOneRunFrameForFrame) {
+  TempDir dir;
+  const auto in = dir / "in.mp4";
+  make_clip(in);
+  const auto single = dir / "single.mp4", joined = dir / "out" / "joined.mp4";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(single) + " --detections " + quote(dir / "single.json")).exit_code, 0);
+  // The parts in another order than the file's, as independent workers finish.
+  for (int part : {2, 0, 1}) {
+    const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(joined) + " --segment " + std::to_string(part) + "/3");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(joined) + " --join 3 --detections " + quote(dir / "joined.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  // Every video frame with its presentation time and duration, the same decoding timestamps (the order of
+  // frames within a group of pictures is the encoder's), every audio packet, the tags.
+  auto sorted_lines = [](std::string text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::sort(lines.begin(), lines.end(), [](const std::string& a, const std::string& b) {
+      return std::stoll(a.substr(a.find(',') + 1)) < std::stoll(b.substr(b.find(',') + 1));
+    });
+    return lines;
+  };
+  const std::string frames = "-select_streams v -show_entries packet=pts,duration -of csv ";
+  EXPECT_EQ(sorted_lines(probe(frames + quote(single))).size(), 200u);
+  EXPECT_EQ(sorted_lines(probe(frames + quote(single))), sorted_lines(probe(frames + quote(joined))));
+  const std::string decoding = "-select_streams v -show_entries packet=dts -of csv ";
+  EXPECT_EQ(probe(decoding + quote(single)), probe(decoding + quote(joined)));
+  const std::string audio = "-select_streams a -show_entries packet=pts,dts,duration,size -of csv ";
+  EXPECT_GT(probe(audio + quote(single)).size(), 1000u);
+  EXPECT_EQ(probe(audio + quote(single)), probe(audio + quote(joined)));
+  EXPECT_EQ(run_command("ffmpeg -v error -i " + quote(single) + " -map 0:a -c copy -f md5 -").output,
+            run_command("ffmpeg -v error -i " + quote(joined) + " -map 0:a -c copy -f md5 -").output);
+  EXPECT_TRUE(contains(probe("-show_entries format_tags=title " + quote(joined)), "split-test"));
+  EXPECT_EQ(probe("-show_entries stream=codec_name,width,height,nb_frames:format=duration -of csv " + quote(single)),
+            probe("-show_entries stream=codec_name,width,height,nb_frames:format=duration -of csv " + quote(joined)));
+
+  // The same regions in every frame, also around the cuts (tracks come in from before a cut, and are carried
+  // back across one).
+  const auto a = regions_by_frame(dir / "single.json"), b = regions_by_frame(dir / "joined.json");
+  EXPECT_GT(a.size(), 100u);
+  std::string differences;
+  int differing = 0;
+  for (const auto& [frame, text] : a) {
+    const auto it = b.find(frame);
+    if (it != b.end() && it->second == text) continue;
+    if (++differing <= 3) differences += "frame " + std::to_string(frame) + ": " + text + "\n  joined: " + (it == b.end() ? "nothing" : it->second) + "\n";
+  }
+  for (const auto& [frame, text] : b)
+    if (!a.contains(frame) && ++differing <= 3) differences += "frame " + std::to_string(frame) + ": nothing\n  joined: " + text + "\n";
+  EXPECT_EQ(differing, 0) << differences;
+
+  // The pictures differ only by where the encoder starts its groups of pictures.
+  const auto psnr = run_command("ffmpeg -v info -i " + quote(single) + " -i " + quote(joined) +
+                                " -lavfi '[0:v][1:v]psnr' -f null - 2>&1 | grep -o 'average:[0-9.inf]*'").output;
+  ASSERT_TRUE(contains(psnr, "average:")) << psnr;
+  const std::string value = psnr.substr(psnr.find(':') + 1);
+  EXPECT_TRUE(value.starts_with("inf") || std::stod(value) > 40.0) << psnr;
+
+  // The audit record is the whole file's; the parts are gone.
+  std::ifstream audit(joined.string() + ".audit.json");
+  const auto record = nlohmann::json::parse(audit);
+  EXPECT_EQ(record.at("status"), "ok");
+  EXPECT_EQ(record.at("output").at("frame_count"), 200);
+  for (const auto& f : std::filesystem::directory_iterator(dir / "out"))
+    EXPECT_FALSE(contains(f.path().filename().string(), ".part-")) << f.path();
+}
+
+TEST(SplitRun, MissingForeignAndFinishedPartsAreToldApart) {
+  TempDir dir;
+  const auto in = dir / "in.mp4";
+  make_clip(in);
+  const auto out = dir / "out.mp4";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --segment 0/2").exit_code, 0);
+  // A part missing: the join says which and how to make it, and writes nothing.
+  auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "part 1 of 2 is missing or unfinished")) << r.output;
+  EXPECT_TRUE(contains(r.output, "--segment 1/2")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // A part made with other settings is not joined.
+  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --segment 1/2 --keyframes 2").exit_code, 0);
+  r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "part-1-of-2.json: it was made with other settings than this join's; make the part again"))
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // A rerun of a finished task skips its part; one with other settings makes it again.
+  r = run_cli("anonymize " + quote(in) + " -o " + quote(out) + " --segment 0/2");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "already made from this input with these settings: skipped")) << r.output;
+  r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --segment 1/2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out));
+  // More parts than keyframes.
+  r = run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "x.mp4") + " --segment 0/50");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "it can be split into at most")) << r.output;
+}
