@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "media/range_reader.hpp"
 
 extern "C" {
 #include <libavutil/buffer.h>
@@ -39,12 +40,32 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   // A local file, never a URL or an image-sequence pattern: "img%d.jpg" is that one file.
   AVDictionary* open_options = nullptr;
   av_dict_set(&open_options, "pattern_type", "none", 0);
-  int err = avformat_open_input(&format_, local_file_url(path).c_str(), nullptr, &open_options);
+  const int err = avformat_open_input(&format_, local_file_url(path).c_str(), nullptr, &open_options);
   av_dict_free(&open_options);
   if (err < 0) {
     throw Error(path.string() + ": not a readable media file (" + av_error_text(err) + ")");
   }
-  err = avformat_find_stream_info(format_, nullptr);
+  open_streams(options);
+}
+
+InputFile::InputFile(RangeReader& reader, const DecodeOptions& options) : path_(reader.name()) {
+  install_ffmpeg_log_handler();
+  if (reader.size() == 0) throw Error(path_.string() + ": object is empty");
+  format_ = avformat_alloc_context();
+  if (!format_) throw std::bad_alloc();
+  format_->pb = reader.io();
+  format_->flags |= AVFMT_FLAG_CUSTOM_IO;
+  const int err = avformat_open_input(&format_, path_.string().c_str(), nullptr, nullptr);  // frees format_ on failure
+  if (err < 0) {
+    const std::string why = reader.error().empty() ? av_error_text(err) : reader.error();
+    throw Error(path_.string() + ": not a readable media file (" + why + ")");
+  }
+  open_streams(options);
+}
+
+void InputFile::open_streams(const DecodeOptions& options) {
+  const std::filesystem::path& path = path_;
+  int err = avformat_find_stream_info(format_, nullptr);
   if (err < 0) {
     avformat_close_input(&format_);
     throw Error(path.string() + ": cannot read stream information (" + av_error_text(err) + ")");

@@ -13,6 +13,8 @@ struct AVBufferPool;
 
 namespace roadveil::media {
 
+class RangeReader;
+
 struct DecodeOptions {
   int threads = 0;  // 0: FFmpeg picks
 };
@@ -34,6 +36,8 @@ struct VideoInfo {
 class InputFile {
  public:
   explicit InputFile(const std::filesystem::path& path, const DecodeOptions& options = {});
+  // An input read in ranges (an object in a bucket) through `reader`, which must outlive this; `path()` is its name.
+  InputFile(RangeReader& reader, const DecodeOptions& options = {});
   ~InputFile();
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
@@ -80,6 +84,8 @@ class InputFile {
  private:
   bool receive(AVFrame* frame);
   void unpack(AVFrame* frame);  // palette / 1-bit frames into unpacked_format, from a buffer pool
+
+  void open_streams(const DecodeOptions& options);
 
   std::filesystem::path path_;
   AVFormatContext* format_ = nullptr;

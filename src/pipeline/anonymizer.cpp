@@ -251,6 +251,15 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   count_regions(regions, report);
 }
 
+FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem::path& output, RegionsWriter* writer) {
+  return reported(remote.name(), output, writer, [&](FileReport& report) {
+    media::InputFile in(remote, media::DecodeOptions{options_.threads});
+    process_video(in, output, writer, report, nullptr);
+    // A failed range read reaches FFmpeg as an I/O error only: say what it was.
+    if (!remote.error().empty()) throw Error(remote.error());
+  });
+}
+
 void Anonymizer::refuse_other_video_tracks(const media::InputFile& in) {
   if (in.other_video_streams().empty()) return;
   // A second camera's faces would go out unredacted: refuse the file rather than copy or drop a track.
@@ -291,6 +300,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
                                FileReport& report, const Part* part) {
   const std::filesystem::path& input = in.path();
   const media::VideoInfo& info = in.video();
+  report.input_video = info;
   refuse_other_video_tracks(in);
   const RegionsEntry* given = nullptr;
   detect::FrameDetector* detector = nullptr;

@@ -15,6 +15,7 @@
 #include "detect/frame_detector.hpp"
 #include "media/image_file.hpp"
 #include "media/output_file.hpp"
+#include "media/range_reader.hpp"
 #include "pipeline/regions_file.hpp"
 #include "redact/redact_plan.hpp"
 #include "track/tracker.hpp"
@@ -55,6 +56,7 @@ struct FileReport {
   std::array<std::int64_t, kRegionSourceCount> regions_by_source{};
   std::int64_t frames_with_regions = 0;
   std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
+  media::VideoInfo input_video;      // what the container says of a video input
   double seconds = 0;
 };
 
@@ -65,6 +67,8 @@ class Anonymizer {
 
   // Never throws for problems with this input: they are reported in FileReport.
   FileReport process(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer);
+  // A video read in ranges while it is decoded (an object in a bucket), named by `remote.name()`.
+  FileReport process(media::RangeReader& remote, const std::filesystem::path& output, RegionsWriter* writer);
 
   // One long video split across workers (pipeline/segments.hpp). process_part writes part `index` of `count`
   // of `output` (OUTPUT.part-I-of-N.mp4, its regions file and, last, its record); join_parts checks that all

@@ -132,7 +132,7 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
                  {"roadveil", kRoadveilVersion}, {"command", context.command}};
   std::error_code ec;
   record["cwd"] = std::filesystem::current_path(ec).string();  // relative paths below are from here
-  record["input"] = describe_media_file(report.input);
+  record["input"] = context.input_description ? *context.input_description : describe_media_file(report.input);
   record["output"] = describe_media_file(report.output, report.frames);
   record["status"] = report.damaged ? "damaged" : "ok";
   if (!report.warnings.empty()) record["warnings"] = report.warnings;

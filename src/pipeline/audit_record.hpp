@@ -31,6 +31,8 @@ struct AuditContext {
   const AnonymizeOptions* options = nullptr;
   std::filesystem::path regions_file;       // written by this run (anonymize --detections) or rendered (render)
   bool regions_file_is_input = false;       // render: the file rendered, hashed now
+  // An input that is not a local file (an object read in ranges): described by the caller, who hashed it.
+  const nlohmann::json* input_description = nullptr;
 };
 
 // The record of one finished output. The review section comes from the rendered regions file's entry.

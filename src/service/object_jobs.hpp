@@ -61,6 +61,8 @@ struct RunContext {
   std::filesystem::path work_dir;  // private; emptied after each job
   bool mask = false;               // upload OUTPUT.mask.EXT too
   bool skip_done = true;           // skip outputs whose metadata says this input and these settings
+  bool ranged_reads = true;        // decode videos from ranged reads (false: download them first)
+  std::int64_t range_block_size = 4 << 20;
 };
 
 // One job: skip if done, stage, anonymize, upload, clean up. Never throws for a problem with this job.

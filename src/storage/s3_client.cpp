@@ -257,6 +257,8 @@ void S3Client::fail(const Request& req, const Response& response, const std::str
                   404, code);
   if (response.status == 404)
     throw S3Error(fmt::format("{}: {} failed: no such object (HTTP 404{})", where, req.what, said), 404, code);
+  if (response.status == 412)
+    throw S3Error(fmt::format("{}: {} failed: the object was replaced while it was read (HTTP 412)", where, req.what), 412, code);
   if (response.status == 403) {
     const std::string who = config_.credentials.access_key_id.empty()
                                 ? "no credentials were found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)"
@@ -328,9 +330,10 @@ std::string S3Client::download(const S3Url& object, const std::filesystem::path&
   return unquoted(r.header("etag"));
 }
 
-std::string S3Client::read_range(const S3Url& object, std::int64_t offset, std::int64_t length) {
+std::string S3Client::read_range(const S3Url& object, std::int64_t offset, std::int64_t length, const std::string& if_match) {
   if (length <= 0) return "";
   Request req{"reading", "GET", object, {}, {{"range", fmt::format("bytes={}-{}", offset, offset + length - 1)}}, {}, {}, {}};
+  if (!if_match.empty()) req.headers.emplace_back("if-match", if_match);
   Response r = send(req, {416});
   if (r.status == 416) return "";  // at or past the end
   // A store that ignores Range answers 200 with the whole object.

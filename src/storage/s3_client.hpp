@@ -65,8 +65,9 @@ class S3Client {
   // The whole object into `file` (written as it arrives; a retry starts the file again). Returns the ETag of
   // what was read (the object may have been replaced since it was listed).
   std::string download(const S3Url& object, const std::filesystem::path& file);
-  // `length` bytes from `offset` (fewer at the end of the object).
-  std::string read_range(const S3Url& object, std::int64_t offset, std::int64_t length);
+  // `length` bytes from `offset` (fewer at the end of the object). With `if_match` (an ETag), an object
+  // replaced since is an error (HTTP 412) rather than bytes of another version.
+  std::string read_range(const S3Url& object, std::int64_t offset, std::int64_t length, const std::string& if_match = "");
   // `file` as the object, with `metadata`. One PUT up to part_size, else a multipart upload.
   void upload(const std::filesystem::path& file, const S3Url& object, const ObjectMetadata& metadata = {},
               const std::string& content_type = "application/octet-stream");

@@ -11,6 +11,7 @@
 
 #include "server_process.hpp"
 #include "service_test_util.hpp"
+#include "core/sha256.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
 
@@ -67,6 +68,10 @@ TEST(ObjectStorage, PrefixInPrefixOutWithAuditRecordsAndRerunsSkipFinishedWork) 
   const auto audit = nlohmann::json::parse(read_text(dir / "audit.json"));
   EXPECT_EQ(audit["input"]["path"], "s3://uploads/cam 1/drive.mp4");
   EXPECT_EQ(audit["input"]["etag"], source->etag);
+  // Decoded from ranged reads, not a downloaded copy; hashed from the same reads.
+  EXPECT_EQ(audit["input"]["sha256"], roadveil::sha256_file_hex(dir / "drive.mp4"));
+  EXPECT_EQ(audit["input"]["size"], std::filesystem::file_size(dir / "drive.mp4"));
+  EXPECT_EQ(audit["input"]["frame_count"], 10);
   EXPECT_EQ(audit["output"]["path"], "s3://anonymized/run/cam 1/drive.mp4");
   EXPECT_GT(audit["regions"]["by_class"]["face"].get<int>(), 0) << audit.dump(1);
   // The regions file beside it: one entry naming the objects, every frame's regions, the audit record.

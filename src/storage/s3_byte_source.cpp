@@ -1,0 +1,18 @@
+#include "storage/s3_byte_source.hpp"
+
+#include "core/error.hpp"
+
+namespace roadveil::storage {
+
+S3ByteSource::S3ByteSource(const S3Config& config, const S3Url& object) : client_(config), object_(object) {
+  const auto info = client_.head(object_);
+  if (!info) throw S3Error(object_.to_string() + ": reading failed: no such object", 404, "NoSuchKey");
+  size_ = info->size;
+  etag_ = info->etag;
+}
+
+std::string S3ByteSource::read(std::int64_t offset, std::int64_t length) {
+  return client_.read_range(object_, offset, length, etag_.empty() ? "" : "\"" + etag_ + "\"");
+}
+
+}  // namespace roadveil::storage
