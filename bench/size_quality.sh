@@ -3,8 +3,7 @@
 #
 #   bench/size_quality.sh [--config "ARGS"]... [--clips "a.mp4 b.mp4"]
 #
-# Each --config is one set of roadveil anonymize options (default: the defaults, and "--crf 18", which is the
-# CRF alone without the bitrate cap: what roadveil did before). For each clip: the output's size over the
+# Each --config is one set of roadveil anonymize options (default: the defaults, and "--crf 23"). For each clip: the output's size over the
 # source's, and SSIM and PSNR of the luma against the source outside the hidden regions (the --mask output
 # says where they are; hidden pixels are taken from the source, so they count as equal: the share of the
 # frame they cover is printed too). Prints a Markdown table; needs ffmpeg.
@@ -21,7 +20,7 @@ while [ $# -gt 0 ]; do
     *) echo "size_quality.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ ${#configs[@]} -gt 0 ] || configs=("" "--crf 18")
+[ ${#configs[@]} -gt 0 ] || configs=("" "--crf 23")
 [ -n "$clips" ] || clips="$(ls "$shared"/eval/videos/*.mp4)"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 echo "| clip | source | settings | output / source size | SSIM (Y) outside hidden | PSNR (Y) outside hidden | frame hidden |"

@@ -16,6 +16,12 @@ Ort::Env& OnnxModel::env() {
     ::setenv("ORT_DISABLE_TELEMETRY", "1", 0);
     Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "roadveil");
     env.DisableTelemetryEvents();
+    // One arena for every network's session (they take turns on a video's detection thread), not one each:
+    // each arena grows to its own network's largest run and keeps it. Measured on 60 s of 1080p (defaults,
+    // peak RSS): 1,144 MB with an arena per session, 932 MB with one shared; the same frames and regions.
+    const Ort::MemoryInfo info = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+    const Ort::ArenaCfg arena(0, 0, -1, -1);  // ORT's defaults: no limit, grow by powers of two
+    env.CreateAndRegisterAllocator(info, arena);
     return env;
   }();
   return e;
@@ -32,6 +38,10 @@ OnnxModel::OnnxModel(const std::filesystem::path& path, const std::vector<std::s
     so.AddConfigEntry("session.intra_op.allow_spinning", "0");
     so.SetInterOpNumThreads(1);
     so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
+    so.AddConfigEntry("session.use_env_allocators", "1");
+    // Search windows come in a new size almost every call: memory patterns, planned and kept per input
+    // shape, only pile up (with the shared arena: 932 MB with patterns, 781 MB without; no slower).
+    so.DisableMemPattern();
     session_ = Ort::Session(env(), path.c_str(), so);
     Ort::AllocatorWithDefaultOptions alloc;
     input_name_ = session_.GetInputNameAllocated(0, alloc).get();
