@@ -291,7 +291,8 @@ void keep_share(std::vector<JobT>& jobs, const service::Shard& shard, NameOf nam
 // anonymize with s3:// inputs or output (service/object_jobs.hpp): each object staged, anonymized, uploaded
 // with its audit record; outputs already made from the same input with the same settings are skipped.
 int run_object_jobs(const std::vector<std::string>& inputs, const std::string& output, const SharedOptions& shared,
-                    bool quiet, bool progress, const pipeline::AuditContext* audit, const service::Shard& shard) {
+                    bool quiet, bool progress, const pipeline::AuditContext* audit, const service::Shard& shard,
+                    bool skip_done = true) {
   storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
   std::vector<std::string> errors;
   auto jobs = service::plan_object_jobs(client, inputs, output, errors);
@@ -301,7 +302,7 @@ int run_object_jobs(const std::vector<std::string>& inputs, const std::string& o
   WorkFolder work;
   pipeline::Anonymizer anonymizer(shared.anonymize);
   const service::RunContext context{&client, &anonymizer, audit, service::settings_digest(shared.anonymize, shared.quality, audit != nullptr),
-                                    work.path(), shared.anonymize.mask, true};
+                                    work.path(), shared.anonymize.mask, skip_done};
   int failed = static_cast<int>(errors.size()), done = 0, skipped = 0, damaged = 0;
   std::int64_t frames = 0;
   double seconds = 0;
@@ -485,17 +486,42 @@ void add_render_command(CLI::App& app, Action& action) {
   cmd->callback([state, &action] {
     action = [state] {
       state->shared.finalize();
-      state->file = std::make_unique<pipeline::RegionsFile>(pipeline::RegionsFile::read(state->regions));
+      // A regions file in a bucket (the one written beside an output there) is read from a local copy.
+      std::filesystem::path regions = state->regions;
+      std::unique_ptr<WorkFolder> work;
+      if (storage::is_s3_url(state->regions)) {
+        work = std::make_unique<WorkFolder>();
+        storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
+        regions = work->path() / "regions.json";
+        client.download(storage::parse_s3_url(state->regions), regions);
+      }
+      try {
+        state->file = std::make_unique<pipeline::RegionsFile>(pipeline::RegionsFile::read(regions));
+      } catch (const Error& e) {
+        std::string what = e.what();
+        if (work && what.rfind(regions.string(), 0) == 0) what = state->regions + what.substr(regions.string().size());
+        throw Error(what);
+      }
       state->shared.anonymize.regions = state->file.get();
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;
+      if (names_object_storage(state->inputs, state->output)) {
+        // Each object rendered from ranged reads and uploaded with its audit record, as anonymize does; never
+        // skipped (the regions file may have been edited since).
+        state->shared.anonymize.single_input = state->inputs.size() == 1 && !state->inputs[0].ends_with("/");
+        pipeline::AuditContext audit{"render", "", &state->shared.anonymize, regions, true};
+        if (work) audit.regions_file_name = state->regions;
+        return run_object_jobs(state->inputs, state->output, state->shared, state->shared.quiet, progress,
+                               state->no_audit ? nullptr : &audit, service::Shard{}, false);
+      }
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);
       check_outputs_are_distinct(jobs, {state->regions}, "", state->shared.anonymize.mask, !state->no_audit);
       state->shared.anonymize.single_input = jobs.size() == 1 && errors.empty();
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
-      const pipeline::AuditContext audit{"render", "", &state->shared.anonymize, state->regions, true};
+      pipeline::AuditContext audit{"render", "", &state->shared.anonymize, regions, true};
+      if (work) audit.regions_file_name = state->regions;
       return run_jobs(jobs, errors, anonymizer, "", state->shared.quiet, progress, state->no_audit ? nullptr : &audit);
     };
   });

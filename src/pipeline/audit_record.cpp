@@ -169,7 +169,7 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
 
   json regions_file = nullptr, review = nullptr;
   if (!context.regions_file.empty()) {
-    regions_file = {{"path", context.regions_file.string()},
+    regions_file = {{"path", context.regions_file_name.empty() ? context.regions_file.string() : context.regions_file_name},
                     {"role", context.regions_file_is_input ? "rendered" : "written by this run"}};
     if (context.regions_file_is_input) {
       regions_file["sha256"] = sha256_file_hex(context.regions_file);

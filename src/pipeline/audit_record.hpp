@@ -31,6 +31,7 @@ struct AuditContext {
   const AnonymizeOptions* options = nullptr;
   std::filesystem::path regions_file;       // written by this run (anonymize --detections) or rendered (render)
   bool regions_file_is_input = false;       // render: the file rendered, hashed now
+  std::string regions_file_name = {};       // what the record calls it, when not its path (an s3:// URL)
   // An input that is not a local file (an object read in ranges): described by the caller, who hashed it.
   const nlohmann::json* input_description = nullptr;
 };

@@ -25,6 +25,11 @@ CommandResult run_roadveil(const S3rver& store, const std::string& args, const s
   return run_command(store.environment() + (tmp.empty() ? "" : "TMPDIR=" + quote(tmp) + " ") + std::string(ROADVEIL_CLI) + " " + args + " --models " + quote(models_dir()));
 }
 
+// render takes no models.
+CommandResult run_render(const S3rver& store, const std::string& args) {
+  return run_command(store.environment() + std::string(ROADVEIL_CLI) + " " + args);
+}
+
 // Presentation timestamps of every video frame, as ffprobe prints them.
 std::string video_frame_times(const std::filesystem::path& p) {
   return ffprobe("-select_streams v:0 -show_entries frame=best_effort_timestamp_time -of csv=p=0 " + quote(p));
@@ -205,4 +210,44 @@ TEST(ObjectStorage, ModelsComeFromABucketIntoALocalCache) {
   EXPECT_NE(r.output.find("s3://team/models/bad/head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx: not the model file"),
             std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "cache/roadveil/models/team/models/bad/head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx"));
+}
+
+// The regions file written beside an output in a bucket is what `review` edits and `render` applies: render
+// takes it from the bucket, reads the object by ranges and uploads the result with its audit record. Rendering
+// the unedited file reproduces the anonymized output frame for frame (the encoder is deterministic).
+TEST(ObjectStorage, RenderAppliesTheRegionsFileBesideAnOutputInTheBucket) {
+  S3rver store({"uploads", "anonymized"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-loop 1 -i " + quote(face_photo()) + " -t 1 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " +
+              quote(dir / "drive.mp4"));
+  client.upload(dir / "drive.mp4", parse_s3_url("s3://uploads/drive.mp4"));
+  auto r = run_roadveil(store, "anonymize -q s3://uploads/drive.mp4 -o s3://anonymized/drive.mp4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_render(store, "render -q --regions s3://anonymized/drive.mp4.regions.json s3://uploads/drive.mp4 -o s3://anonymized/rendered.mp4");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  client.download(parse_s3_url("s3://anonymized/drive.mp4"), dir / "anonymized.mp4");
+  client.download(parse_s3_url("s3://anonymized/rendered.mp4"), dir / "rendered.mp4");
+  auto frames = [](const std::filesystem::path& p) {
+    return run_command("ffmpeg -v error -i " + quote(p) + " -map 0:v -f framemd5 - | grep -v '^#'").output;
+  };
+  const std::string rendered = frames(dir / "rendered.mp4");
+  EXPECT_EQ(std::count(rendered.begin(), rendered.end(), '\n'), 10);
+  EXPECT_EQ(rendered, frames(dir / "anonymized.mp4"));
+  client.download(parse_s3_url("s3://anonymized/rendered.mp4.audit.json"), dir / "audit.json");
+  const auto audit = nlohmann::json::parse(read_text(dir / "audit.json"));
+  EXPECT_EQ(audit["command"], "render");
+  EXPECT_EQ(audit["regions_file"]["path"], "s3://anonymized/drive.mp4.regions.json");
+  EXPECT_EQ(audit["regions_file"]["role"], "rendered");
+  EXPECT_EQ(audit["input"]["path"], "s3://uploads/drive.mp4");
+  // A rerun renders again: the regions file may have been edited.
+  r = run_render(store, "render --progress --regions s3://anonymized/drive.mp4.regions.json s3://uploads/drive.mp4 -o s3://anonymized/rendered.mp4");
+  EXPECT_NE(r.output.find("1 file done, 0 skipped"), std::string::npos) << r.output;
+  // To a local file too; a missing regions object is a clear error naming it.
+  r = run_render(store, "render -q --regions s3://anonymized/drive.mp4.regions.json s3://uploads/drive.mp4 -o " + quote(dir / "local.mp4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(frames(dir / "local.mp4"), frames(dir / "anonymized.mp4"));
+  r = run_render(store, "render -q --regions s3://anonymized/nothing.json s3://uploads/drive.mp4 -o " + quote(dir / "x.mp4"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("s3://anonymized/nothing.json"), std::string::npos) << r.output;
 }
