@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <memory>
 
 #include "cli/anonymize_options.hpp"
 #include "cli/command.hpp"
@@ -14,6 +16,8 @@
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "review/verify.hpp"
+#include "storage/s3_client.hpp"
+#include "storage/s3_location.hpp"
 
 namespace roadveil::cli {
 
@@ -98,6 +102,37 @@ void record_in_audit(const review::FileVerification& v, const nlohmann::json& se
   pipeline::write_audit_record(path, record);
 }
 
+// Objects to verify (s3://bucket/key, or every image and video under s3://bucket/prefix/), each copied into the
+// work folder with its audit record when it has one; `remote` maps each copy to its object.
+std::vector<std::filesystem::path> fetch_objects(storage::S3Client& client, const std::string& text,
+                                                 const std::filesystem::path& work,
+                                                 std::map<std::filesystem::path, storage::S3Url>& remote) {
+  namespace fs = std::filesystem;
+  const storage::S3Url url = storage::parse_s3_url(text);
+  std::vector<storage::S3Url> objects;
+  if (url.is_prefix()) {
+    for (const auto& o : client.list(url)) {
+      const fs::path name(o.key);
+      if ((media::is_image_path(name) || media::is_video_path(name)) && name.stem().extension() != ".mask")
+        objects.push_back({url.bucket, o.key});
+    }
+    if (objects.empty()) throw Error(text + ": no image or video under this prefix");
+  } else {
+    objects.push_back(url);
+  }
+  std::vector<fs::path> files;
+  for (const storage::S3Url& object : objects) {
+    const fs::path local = work / std::to_string(remote.size()) / fs::path(object.key).filename();
+    fs::create_directories(local.parent_path());
+    client.download(object, local);
+    const storage::S3Url audit{object.bucket, object.key + ".audit.json"};
+    if (client.head(audit)) client.download(audit, pipeline::audit_path_for(local));
+    remote[local] = object;
+    files.push_back(local);
+  }
+  return files;
+}
+
 }  // namespace
 
 void add_verify_command(CLI::App& app, Action& action) {
@@ -132,9 +167,39 @@ void add_verify_command(CLI::App& app, Action& action) {
     action = [state] {
       auto& s = *state;
       s.shared.finalize();
-      const auto files = expand_inputs(s.files);
+      // Objects in a bucket are verified from copies in a work folder; their audit records are updated there
+      // and written back beside them.
+      std::unique_ptr<storage::S3Client> client;
+      std::unique_ptr<WorkFolder> work;
+      auto bucket = [&]() -> storage::S3Client& {
+        if (!client) {
+          client = std::make_unique<storage::S3Client>(storage::resolve_s3_config(storage::process_environment()));
+          work = std::make_unique<WorkFolder>();
+        }
+        return *client;
+      };
+      std::map<std::filesystem::path, storage::S3Url> remote;
+      std::vector<std::filesystem::path> files;
+      std::vector<std::string> local;
+      for (const std::string& f : s.files) {
+        if (!storage::is_s3_url(f)) {
+          local.push_back(f);
+          continue;
+        }
+        storage::S3Client& c = bucket();
+        for (auto& p : fetch_objects(c, f, work->path(), remote)) files.push_back(std::move(p));
+      }
+      if (!local.empty() || files.empty())
+        for (auto& p : expand_inputs(local)) files.push_back(std::move(p));
       std::optional<pipeline::RegionsFile> regions;
-      if (!s.regions.empty()) regions = pipeline::RegionsFile::read(s.regions);
+      if (storage::is_s3_url(s.regions)) {
+        storage::S3Client& c = bucket();
+        const std::filesystem::path copy = work->path() / "regions.json";
+        c.download(storage::parse_s3_url(s.regions), copy);
+        regions = pipeline::RegionsFile::read(copy);
+      } else if (!s.regions.empty()) {
+        regions = pipeline::RegionsFile::read(s.regions);
+      }
       s.verify.detector = s.shared.anonymize.detector;
       s.verify.styles = s.shared.anonymize.styles;
       s.verify.crops = s.crops;
@@ -153,11 +218,19 @@ void add_verify_command(CLI::App& app, Action& action) {
           entry = regions->find_output(file, files.size() == 1);
           if (!entry) throw Error(file.string() + ": not listed as an output in " + s.regions);
         }
-        const review::FileVerification v = verifier.verify(file, entry);
+        review::FileVerification v = verifier.verify(file, entry);
         found = found || !v.findings.empty();
+        if (!s.no_audit) record_in_audit(v, report["settings"]);
+        if (const auto it = remote.find(file); it != remote.end()) {
+          const storage::S3Url& object = it->second;
+          const std::filesystem::path audit = pipeline::audit_path_for(file);
+          std::error_code ec;
+          if (!s.no_audit && std::filesystem::exists(audit, ec))
+            client->upload(audit, {object.bucket, object.key + ".audit.json"}, {}, "application/json");
+          v.file = object.to_string();
+        }
         if (s.json_path != "-" && !s.shared.quiet) print_summary(v);
         report["files"].push_back(review::to_json(v));
-        if (!s.no_audit) record_in_audit(v, report["settings"]);
       }
       report["found"] = found;
       if (!s.json_path.empty()) write_json_report(report, s.json_path);

@@ -240,6 +240,17 @@ TEST(ObjectStorage, RenderAppliesTheRegionsFileBesideAnOutputInTheBucket) {
   EXPECT_EQ(audit["regions_file"]["path"], "s3://anonymized/drive.mp4.regions.json");
   EXPECT_EQ(audit["regions_file"]["role"], "rendered");
   EXPECT_EQ(audit["input"]["path"], "s3://uploads/drive.mp4");
+  // verify takes the output and its regions file from the bucket and records its result in the audit record
+  // beside the output there.
+  r = run_roadveil(store, "verify -q s3://anonymized/drive.mp4 --regions s3://anonymized/drive.mp4.regions.json --json " +
+                              quote(dir / "verify.json"));
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 4) << r.output;
+  const auto verified = nlohmann::json::parse(read_text(dir / "verify.json"));
+  EXPECT_EQ(verified["files"][0]["file"], "s3://anonymized/drive.mp4") << verified.dump(1);
+  client.download(parse_s3_url("s3://anonymized/drive.mp4.audit.json"), dir / "anonymized.audit.json");
+  const auto recorded = nlohmann::json::parse(read_text(dir / "anonymized.audit.json"));
+  ASSERT_TRUE(recorded["verify"].is_object()) << recorded.dump(1);
+  EXPECT_EQ(recorded["verify"]["frames_checked"], 10);
   // A rerun renders again: the regions file may have been edited.
   r = run_render(store, "render --progress --regions s3://anonymized/drive.mp4.regions.json s3://uploads/drive.mp4 -o s3://anonymized/rendered.mp4");
   EXPECT_NE(r.output.find("1 file done, 0 skipped"), std::string::npos) << r.output;
