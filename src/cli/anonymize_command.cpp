@@ -292,15 +292,23 @@ void keep_share(std::vector<JobT>& jobs, const service::Shard& shard, NameOf nam
 // with its audit record; outputs already made from the same input with the same settings are skipped.
 int run_object_jobs(const std::vector<std::string>& inputs, const std::string& output, const SharedOptions& shared,
                     bool quiet, bool progress, const pipeline::AuditContext* audit, const service::Shard& shard,
-                    bool skip_done = true) {
+                    bool skip_done = true, const std::string& rendered_regions = "") {
   storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
   std::vector<std::string> errors;
   auto jobs = service::plan_object_jobs(client, inputs, output, errors);
   if (jobs.empty() && errors.empty()) throw Error("nothing to do");
   keep_share(jobs, shard, [](const service::ObjectJob& j) { return service::to_string(j.input); }, quiet);
+  // A render writes its own regions file beside each output: it must not replace the reviewed file it renders.
+  for (const service::ObjectJob& j : jobs)
+    if (!rendered_regions.empty() && service::to_string(j.output) + ".regions.json" == rendered_regions)
+      throw Error(service::to_string(j.output) + ": its regions file would replace " + rendered_regions +
+                  ", which this render reads: render to another output name");
   for (const auto& e : errors) std::cerr << "roadveil: error: " << e << "\n";
   WorkFolder work;
-  pipeline::Anonymizer anonymizer(shared.anonymize);
+  // A regions file with one entry applies to the only input of a run, whatever its name (as for local files).
+  pipeline::AnonymizeOptions options = shared.anonymize;
+  options.single_input = jobs.size() == 1 && errors.empty();
+  pipeline::Anonymizer anonymizer(options);
   const service::RunContext context{&client, &anonymizer, audit, service::settings_digest(shared.anonymize, shared.quality, audit != nullptr),
                                     work.path(), shared.anonymize.mask, skip_done};
   int failed = static_cast<int>(errors.size()), done = 0, skipped = 0, damaged = 0;
@@ -509,11 +517,10 @@ void add_render_command(CLI::App& app, Action& action) {
       if (names_object_storage(state->inputs, state->output)) {
         // Each object rendered from ranged reads and uploaded with its audit record, as anonymize does; never
         // skipped (the regions file may have been edited since).
-        state->shared.anonymize.single_input = state->inputs.size() == 1 && !state->inputs[0].ends_with("/");
         pipeline::AuditContext audit{"render", "", &state->shared.anonymize, regions, true};
         if (work) audit.regions_file_name = state->regions;
         return run_object_jobs(state->inputs, state->output, state->shared, state->shared.quiet, progress,
-                               state->no_audit ? nullptr : &audit, service::Shard{}, false);
+                               state->no_audit ? nullptr : &audit, service::Shard{}, false, state->regions);
       }
       std::vector<std::string> errors;
       const auto jobs = plan_jobs(state->inputs, state->output, errors);

@@ -2,6 +2,7 @@
 // RAII owners for FFmpeg objects and error text, shared by every stage that touches FFmpeg.
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavcodec/bsf.h>
 #include <libavformat/avformat.h>
 #include <libavutil/frame.h>
 }
@@ -23,6 +24,10 @@ struct CodecContextDeleter {
 using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 using CodecContextPtr = std::unique_ptr<AVCodecContext, CodecContextDeleter>;
+struct BitstreamFilterDeleter {
+  void operator()(AVBSFContext* c) const { av_bsf_free(&c); }
+};
+using BitstreamFilterPtr = std::unique_ptr<AVBSFContext, BitstreamFilterDeleter>;
 
 FramePtr make_frame();
 PacketPtr make_packet();

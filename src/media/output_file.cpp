@@ -35,9 +35,11 @@ const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, cons
   // A muxer that keeps no codec list answers < 0: H.264 goes in only when the muxer has no default of its
   // own or it is MPEG-PS (.mpg carries H.264 streams; its default MPEG-1 allows only broadcast frame rates).
   // GIF's default is GIF: H.264 there failed at the header.
+  // MPEG-TS keeps no list either and defaults to MPEG-2, yet H.264/HEVC are what it carries today (broadcast,
+  // dashcams): .ts outputs were MPEG-2, and failed at frame rates MPEG-2 does not allow (10 fps).
   const int fits = avformat_query_codec(ofmt, codec->id, FF_COMPLIANCE_NORMAL);
   if (fits == 1 || (fits < 0 && (ofmt->video_codec == AV_CODEC_ID_NONE || ofmt->video_codec == codec->id ||
-                                 ofmt->video_codec == AV_CODEC_ID_MPEG1VIDEO)))
+                                 ofmt->video_codec == AV_CODEC_ID_MPEG1VIDEO || std::strcmp(ofmt->name, "mpegts") == 0)))
     return codec;
   const AVCodec* fitting = ofmt->video_codec == AV_CODEC_ID_VP9 ? avcodec_find_encoder_by_name("libvpx-vp9") : nullptr;
   if (!fitting && ofmt->video_codec != AV_CODEC_ID_NONE) fitting = avcodec_find_encoder(ofmt->video_codec);
@@ -246,6 +248,22 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       std::memcpy(video_out_->codecpar->extradata, given->extradata, static_cast<std::size_t>(given->extradata_size));
       video_out_->codecpar->extradata_size = given->extradata_size;
     }
+    // Parts are MP4, which stores H.264/HEVC with length prefixes (avcC/hvcC) whatever the encoder wrote; AVI
+    // and MPEG-TS want start codes with the parameter sets in the stream, as the encoder writes them for these
+    // containers ("H.264 bitstream malformed, no startcode found").
+    const bool length_prefixed = given->extradata_size > 0 && given->extradata[0] == 1;
+    if (!(final_fmt->flags & AVFMT_GLOBALHEADER) && length_prefixed &&
+        (given->codec_id == AV_CODEC_ID_H264 || given->codec_id == AV_CODEC_ID_HEVC)) {
+      const char* name = given->codec_id == AV_CODEC_ID_H264 ? "h264_mp4toannexb" : "hevc_mp4toannexb";
+      const AVBitStreamFilter* filter = av_bsf_get_by_name(name);
+      AVBSFContext* bsf = nullptr;
+      if (filter && av_bsf_alloc(filter, &bsf) >= 0) to_annexb_.reset(bsf);
+      if (!to_annexb_ || avcodec_parameters_copy(to_annexb_->par_in, given) < 0 || av_bsf_init(to_annexb_.get()) < 0) {
+        close_and_remove();
+        throw Error(target_name + ": cannot convert the parts' " + avcodec_get_name(given->codec_id) + " for the " +
+                    ofmt->name + " container (" + name + ")");
+      }
+    }
   }
   video_out_->time_base = enc->time_base;
   video_out_->avg_frame_rate = vin->avg_frame_rate;
@@ -341,11 +359,18 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   err = avformat_write_header(format_, &mux_opts);
   av_dict_free(&mux_opts);
   if (err < 0) {
+    // Muxers that do not list their codecs (GIF, MPEG-PS) refuse one only here: say which codecs it was given
+    // (MPEG-PS takes H.264 but not AAC audio).
+    std::string streams;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      const AVCodecParameters* par = format_->streams[i]->codecpar;
+      const char* type = av_get_media_type_string(par->codec_type);
+      streams += std::string(streams.empty() ? "" : ", ") + avcodec_get_name(par->codec_id) + " " + (type ? type : "data");
+    }
     close_and_remove();
-    // Muxers that do not list their codecs (GIF, MPEG-PS) refuse one only here: say which codec it was.
     throw Error(target_name + ": cannot write the container header (" + av_error_text(err) + "): the " + ofmt->name +
-                " container may not hold " + avcodec_get_name(encoder_->codec_id) +
-                " video; roadveil writes .mp4, .mkv, .mov, .avi and .ts (H.264/HEVC) and .webm (VP9)");
+                " container may not hold one of " + streams +
+                "; roadveil writes .mp4, .mkv, .mov, .avi and .ts (H.264/HEVC) and .webm (VP9)");
   }
   header_written_ = true;
   packet_ = make_packet();
@@ -424,11 +449,24 @@ void OutputFile::drain_encoder() {
 }
 
 void OutputFile::write_encoded_video(AVPacket* packet, AVRational time_base) {
-  packet->stream_index = video_out_->index;
-  packet->pos = -1;
   av_packet_rescale_ts(packet, time_base, video_out_->time_base);
-  const int err = av_interleaved_write_frame(format_, packet);
-  if (err < 0) throw Error(target_.string() + ": writing failed (" + av_error_text(err) + ")");
+  auto write = [&](AVPacket* p) {
+    p->stream_index = video_out_->index;
+    p->pos = -1;
+    const int err = av_interleaved_write_frame(format_, p);
+    if (err < 0) throw Error(target_.string() + ": writing failed (" + av_error_text(err) + ")");
+  };
+  if (!to_annexb_) {
+    write(packet);
+  } else {
+    // One packet in, one out: the filter only rewrites the start of each NAL unit and adds parameter sets.
+    int err = av_bsf_send_packet(to_annexb_.get(), packet);
+    while (err >= 0) {
+      err = av_bsf_receive_packet(to_annexb_.get(), packet);
+      if (err >= 0) write(packet);
+    }
+    if (err != AVERROR(EAGAIN)) throw Error(target_.string() + ": converting the parts' video failed (" + av_error_text(err) + ")");
+  }
   ++frames_written_;
 }
 

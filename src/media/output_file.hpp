@@ -85,6 +85,7 @@ class OutputFile {
   PacketPtr packet_;
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format
   SwsContext* sws_ = nullptr;
+  BitstreamFilterPtr to_annexb_;  // joined parts' length-prefixed H.264/HEVC into AVI/MPEG-TS
   std::deque<std::pair<std::int64_t, std::int64_t>> durations_;  // pts -> duration of frames in the encoder
   std::int64_t last_pts_ = AV_NOPTS_VALUE;
   std::int64_t frames_written_ = 0;

@@ -93,13 +93,15 @@ void RangeReader::hash_ready_blocks() {
 }
 
 std::string RangeReader::finish_sha256() {
+  if (!sha256_.empty()) return sha256_;  // a finished digest cannot be finished again
   const std::int64_t blocks = (size_ + block_size_ - 1) / block_size_;
   while (hashed_blocks_ < blocks) block(hashed_blocks_);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (EVP_DigestFinal_ex(hash_->ctx, md, &n) != 1) throw Error("SHA-256: OpenSSL failed to finish a digest");
   hashed_blocks_ = blocks + 1;  // finished: nothing more is hashed
-  return hex_lower({reinterpret_cast<const char*>(md), n});
+  sha256_ = hex_lower({reinterpret_cast<const char*>(md), n});
+  return sha256_;
 }
 
 int RangeReader::read_packet(std::uint8_t* buffer, int size) {

@@ -51,6 +51,7 @@ class RangeReader {
   int max_blocks_, most_held_ = 0;
   std::list<Block> blocks_;  // most recently used first
   std::int64_t hashed_blocks_ = 0;
+  std::string sha256_;  // once finished
   struct Hash;
   std::unique_ptr<Hash> hash_;
   AVIOContext* io_ = nullptr;

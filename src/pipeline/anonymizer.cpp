@@ -253,9 +253,14 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
 
 FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem::path& output, RegionsWriter* writer) {
   return reported(remote.name(), output, writer, [&](FileReport& report) {
-    media::InputFile in(remote, media::DecodeOptions{options_.threads});
-    process_video(in, output, writer, report, nullptr);
     // A failed range read reaches FFmpeg as an I/O error only: say what it was.
+    try {
+      media::InputFile in(remote, media::DecodeOptions{options_.threads});
+      process_video(in, output, writer, report, nullptr);
+    } catch (const Error& e) {
+      if (remote.error().empty() || std::string_view(e.what()).find(remote.error()) != std::string_view::npos) throw;
+      throw Error(std::string(e.what()) + ": " + remote.error());
+    }
     if (!remote.error().empty()) throw Error(remote.error());
   });
 }
@@ -533,9 +538,12 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
         }
         continue;
       }
-      report.frames_keyframes += item->pass == detect::FramePass::Keyframe;
-      report.frames_searched += item->pass == detect::FramePass::Search;
-      for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
+      // A part counts its own frames only: the joined report adds the parts' counts.
+      if (!part || (item->index >= part->plan.first && item->index < part->plan.end)) {
+        report.frames_keyframes += item->pass == detect::FramePass::Keyframe;
+        report.frames_searched += item->pass == detect::FramePass::Search;
+        for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
+      }
       tracker.push(item->detections);
       window.push_back({std::move(item), {}});
       while (auto fr = tracker.pop()) emit(std::move(*fr));

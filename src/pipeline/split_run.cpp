@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <memory>
 
@@ -34,8 +35,10 @@ class PartReader {
     int err = avformat_open_input(&format_, media::local_file_url(path).c_str(), nullptr, nullptr);
     if (err < 0) throw Error(path.string() + ": cannot open the part (" + media::av_error_text(err) + ")");
     err = avformat_find_stream_info(format_, nullptr);
-    if (err < 0 || format_->nb_streams != 1 || format_->streams[0]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+    if (err < 0 || format_->nb_streams != 1 || format_->streams[0]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
+      avformat_close_input(&format_);  // the destructor does not run for a constructor that throws
       throw Error(path.string() + ": is not a part written by roadveil (one video stream)");
+    }
   }
   ~PartReader() {
     if (format_) avformat_close_input(&format_);
@@ -101,9 +104,14 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
                                   const std::string& settings_digest, RegionsWriter* writer) {
   FileReport joined = reported(input, output, writer, [&](FileReport& report) {
     if (media::is_image_path(input)) throw Error(input.string() + ": a photo is not split: anonymize it without --join");
-    media::InputFile in(input, media::DecodeOptions{options_.threads});
-    refuse_other_video_tracks(in);
-    const media::VideoTimeline timeline = media::read_video_timeline(in);
+    // The timeline is read from one opening of the input and the other streams are copied from another: after
+    // the timeline the input is back at its first video frame, and audio that starts earlier would be lost.
+    media::VideoTimeline timeline;
+    {
+      media::InputFile scan(input, media::DecodeOptions{options_.threads});
+      refuse_other_video_tracks(scan);
+      timeline = media::read_video_timeline(scan);
+    }
     const auto cuts = segment_cuts(timeline, count, input.string());
     const nlohmann::json fingerprint = input_fingerprint(input, timeline.frames());
 
@@ -144,8 +152,15 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
       if (p->codec_id != first->codec_id || p->width != first->width || p->height != first->height)
         throw Error(fmt::format("{}: is {} {}x{}, part 0 {} {}x{}", files[k].video.string(), avcodec_get_name(p->codec_id),
                                 p->width, p->height, avcodec_get_name(first->codec_id), first->width, first->height));
+      // The joined file has one set of parameter sets (part 0's): a part whose encoder wrote others would not
+      // decode with them.
+      if (p->extradata_size != first->extradata_size ||
+          (p->extradata_size > 0 && std::memcmp(p->extradata, first->extradata, static_cast<std::size_t>(p->extradata_size)) != 0))
+        throw Error(fmt::format("{}: its encoder's parameter sets differ from part 0's (another encoder build or "
+                                "settings?): make the parts with the same roadveil and options", files[k].video.string()));
     }
 
+    media::InputFile in(input, media::DecodeOptions{options_.threads});
     const std::vector<media::ReplacementPicture> pictures = anonymized_pictures(in, report);
     media::EncodeOptions encode = options_.encode;
     encode.encoded_video = first;

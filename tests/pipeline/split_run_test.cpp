@@ -95,12 +95,21 @@ TEST(SplitRun, ThreePartsJoinedAreOneRunFrameForFrame) {
   const auto in = dir / "in.mp4";
   make_clip(in);
   const auto single = dir / "single.mp4", joined = dir / "out" / "joined.mp4";
-  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(single) + " --detections " + quote(dir / "single.json")).exit_code, 0);
+  const auto one_run = run_cli("anonymize --progress " + quote(in) + " -o " + quote(single) + " --detections " + quote(dir / "single.json"));
+  ASSERT_EQ(one_run.exit_code, 0) << one_run.output;
   // The parts in another order than the file's, as independent workers finish.
+  std::int64_t part_keyframes = 0;
   for (int part : {2, 0, 1}) {
     const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(joined) + " --segment " + std::to_string(part) + "/3");
     ASSERT_EQ(r.exit_code, 0) << r.output;
+    part_keyframes += nlohmann::json::parse(read_text(joined.string() + ".part-" + std::to_string(part) + "-of-3.json"))
+                          .at("report").at("frames_keyframes").get<std::int64_t>();
   }
+  // The parts count their own frames only, not their context (which the part before or after counts).
+  const auto counted = one_run.output.find(" fully detected");
+  ASSERT_NE(counted, std::string::npos) << one_run.output;
+  const auto number = one_run.output.rfind('(', counted);
+  EXPECT_EQ(part_keyframes, std::stoll(one_run.output.substr(number + 1, counted - number - 1))) << one_run.output;
   const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(joined) + " --join 3 --detections " + quote(dir / "joined.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
 
@@ -192,4 +201,34 @@ TEST(SplitRun, MissingForeignAndFinishedPartsAreToldApart) {
   r = run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "x.mp4") + " --segment 0/50");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(contains(r.output, "it can be split into at most")) << r.output;
+}
+
+// Regressions (review of the split run): parts are MP4, which stores H.264 with length prefixes; joined into
+// AVI or MPEG-TS, whose H.264 carries start codes, the video was unreadable ("no startcode found"). .ts outputs
+// were MPEG-2 (and failed at 10 fps) even in one run. The join read the input's audio only from the first video
+// frame on, so audio that starts before the video lost its first 16 packets.
+TEST(SplitRun, JoinsIntoAviAndTsAndKeepsAudioThatStartsBeforeTheVideo) {
+  TempDir dir;
+  make_clip(dir / "clip.mp4");
+  const auto in = dir / "late.mp4";  // the video starts 0.5 s after the audio, as in some cameras' files
+  ffmpeg_make("-itsoffset 0.5 -i " + quote(dir / "clip.mp4") + " -i " + quote(dir / "clip.mp4") +
+              " -map 0:v -map 1:a -c copy " + quote(in));
+  for (const std::string ext : {".mp4", ".ts", ".avi"}) {
+    SCOPED_TRACE(ext);
+    const auto single = dir / ("single" + ext), joined = dir / ("joined" + ext);
+    ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(single)).exit_code, 0);
+    for (int part : {0, 1})
+      ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(joined) + " --segment " + std::to_string(part) + "/2").exit_code, 0);
+    const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(joined) + " --join 2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // Decodes without an error, H.264, every frame.
+    EXPECT_EQ(run_command("ffmpeg -v error -i " + quote(joined) + " -f null - 2>&1").output, "");
+    const std::string stream = "-count_frames -select_streams v -show_entries stream=codec_name,nb_read_frames -of csv ";
+    EXPECT_EQ(probe(stream + quote(joined)), probe(stream + quote(single)));
+    EXPECT_TRUE(contains(probe(stream + quote(joined)), "h264,200")) << probe(stream + quote(joined));
+    // Every audio packet, the first ones before the video included.
+    const std::string audio = "-select_streams a -show_entries packet=pts,dts,duration,size -of csv ";
+    EXPECT_GT(probe(audio + quote(single)).size(), 1000u);
+    EXPECT_EQ(probe(audio + quote(joined)), probe(audio + quote(single)));
+  }
 }

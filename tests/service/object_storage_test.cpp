@@ -261,4 +261,17 @@ TEST(ObjectStorage, RenderAppliesTheRegionsFileBesideAnOutputInTheBucket) {
   r = run_render(store, "render -q --regions s3://anonymized/nothing.json s3://uploads/drive.mp4 -o " + quote(dir / "x.mp4"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("s3://anonymized/nothing.json"), std::string::npos) << r.output;
+  // A render never replaces the reviewed regions file it reads (a render to the anonymized output's own name
+  // would have uploaded its regions file over it).
+  r = run_render(store, "render -q --regions s3://anonymized/drive.mp4.regions.json s3://uploads/drive.mp4 -o s3://anonymized/drive.mp4");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("its regions file would replace s3://anonymized/drive.mp4.regions.json"), std::string::npos) << r.output;
+  // A whole bucket: the regions file's only entry is drive.mp4's and is not applied to another video, whatever
+  // the number of inputs named on the command line (it once was, for an input naming a bucket).
+  client.upload(dir / "drive.mp4", parse_s3_url("s3://uploads/other.mp4"));
+  r = run_render(store, "render -q --regions s3://anonymized/drive.mp4.regions.json s3://uploads -o s3://anonymized/all/");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("other.mp4"), std::string::npos) << r.output;
+  EXPECT_TRUE(client.head(parse_s3_url("s3://anonymized/all/drive.mp4")));
+  EXPECT_FALSE(client.head(parse_s3_url("s3://anonymized/all/other.mp4")));
 }
