@@ -8,6 +8,12 @@
 # and "--quality fast --keyframes 2"). --memory MIN also makes a MIN-minute 1080p clip and compares peak
 # RSS with the 1-minute one, with the first config. --render also times `roadveil render` of the first
 # config's detections file: the pipeline without detection (decode, redact, encode). Prints Markdown tables; needs ffmpeg and GNU time.
+#
+# CPU s is user + system time of the whole process (median of the runs). Wall-time ratios depend on the
+# machine (detection costs relatively more where the CPU is slower); CPU seconds per minute of video do
+# not as much, and predict the ratio anywhere: with --render, "detection CPU-s/min" is anonymize's CPU
+# minus render's (the same decode, redaction and x264 encode without the networks), and "plain transcode
+# CPU-s/min" is ffmpeg's decode and x264 encode alone. On a machine whose cores all stay busy, wall ratio ~ CPU ratio.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 roadveil="${ROADVEIL_BIN:-$here/build/roadveil}"
@@ -38,40 +44,54 @@ make_clip() {  # size seconds out
   ffmpeg -v error -y -stream_loop -1 -i "$source_clip" -t "$2" -vf "scale=${1/x/:}" \
     -c:v libx264 -preset veryfast -crf 18 -pix_fmt yuv420p -c:a aac -b:a 128k "$3"
 }
-measure() {  # label command... ; prints "wall rss_kb" (median wall of $runs runs, max RSS)
-  local walls=() rss=0 i
+measure() {  # label command... ; prints "wall rss_kb cpu_s" (median wall and CPU of $runs runs, max RSS)
+  local walls=() cpus=() rss=0 i
   for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" 2> "$tmp/stderr" > /dev/null || { cat "$tmp/stderr" >&2; exit 1; }
-    read -r w m < "$tmp/time"
-    walls+=("$w"); [ "$m" -gt "$rss" ] && rss="$m"
+    /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$@" 2> "$tmp/stderr" > /dev/null || { cat "$tmp/stderr" >&2; exit 1; }
+    read -r w m u k < "$tmp/time"
+    walls+=("$w"); cpus+=("$(awk -v u="$u" -v k="$k" 'BEGIN {print u + k}')"); [ "$m" -gt "$rss" ] && rss="$m"
   done
-  printf '%s\n' "${walls[@]}" | sort -n | awk -v n="$runs" -v rss="$rss" '{a[NR]=$1} END {print a[int((n+1)/2)], rss}'
+  local wall cpu
+  wall=$(printf '%s\n' "${walls[@]}" | sort -n | awk -v n="$runs" '{a[NR]=$1} END {print a[int((n+1)/2)]}')
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk -v n="$runs" '{a[NR]=$1} END {print a[int((n+1)/2)]}')
+  echo "$wall $rss $cpu"
 }
 
-echo "| clip | command | wall s | fps | ratio to transcode | peak RSS MB | frames: full detection / searched / total |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| clip | command | wall s | fps | ratio to transcode | CPU s | CPU ratio | peak RSS MB | frames: full detection / searched / total |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+summary=()
 for size in $sizes; do
   clip="$tmp/clip_$size.mp4"
   make_clip "$size" "$seconds" "$clip"
   frames=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$clip")
-  read -r base_wall base_rss < <(measure ffmpeg -v error -y -i "$clip" -c:v libx264 -preset veryfast -crf 20 -c:a copy "$tmp/plain.mp4")
-  awk -v s="$size" -v w="$base_wall" -v f="$frames" -v r="$base_rss" -v t="$seconds" \
-    'BEGIN {printf "| %s %ss | ffmpeg -c:v libx264 -preset veryfast -crf 20 -c:a copy | %.1f | %.1f | 1.00 | %.0f | – |\n", s, t, w, f / w, r / 1024}'
+  read -r base_wall base_rss base_cpu < <(measure ffmpeg -v error -y -i "$clip" -c:v libx264 -preset veryfast -crf 20 -c:a copy "$tmp/plain.mp4")
+  awk -v s="$size" -v w="$base_wall" -v f="$frames" -v r="$base_rss" -v t="$seconds" -v c="$base_cpu" \
+    'BEGIN {printf "| %s %ss | ffmpeg -c:v libx264 -preset veryfast -crf 20 -c:a copy | %.1f | %.1f | 1.00 | %.1f | 1.00 | %.0f | – |\n", s, t, w, f / w, c, r / 1024}'
+  first_cpu=""
   for config in "${configs[@]}"; do
     # shellcheck disable=SC2086
-    read -r wall rss < <(measure "$roadveil" anonymize --progress --crf 20 --preset veryfast $config "$clip" -o "$tmp/anon.mp4")
+    read -r wall rss cpu < <(measure "$roadveil" anonymize --progress --crf 20 --preset veryfast $config "$clip" -o "$tmp/anon.mp4")
+    [ -n "$first_cpu" ] || first_cpu="$cpu"
     detected=$(sed -n 's/.* frames (\([0-9]*\) fully detected, \([0-9]*\) searched.*/\1 \/ \2/p' "$tmp/stderr" | tail -1)
-    awk -v s="$size" -v c="roadveil anonymize ${config:-(defaults)}" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v d="$detected" -v t="$seconds" \
-      'BEGIN {printf "| %s %ss | %s | %.1f | %.1f | %.2f | %.0f | %s / %d |\n", s, t, c, w, f / w, w / b, r / 1024, d, f}'
+    awk -v s="$size" -v c="roadveil anonymize ${config:-(defaults)}" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v d="$detected" -v t="$seconds" -v u="$cpu" -v bu="$base_cpu" \
+      'BEGIN {printf "| %s %ss | %s | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f | %s / %d |\n", s, t, c, w, f / w, w / b, u, u / bu, r / 1024, d, f}'
   done
   if [ "$render" = 1 ]; then
     # shellcheck disable=SC2086
     "$roadveil" anonymize -q --crf 20 --preset veryfast ${configs[0]} "$clip" -o "$tmp/anon.mp4" --detections "$tmp/regions.json"
-    read -r wall rss < <(measure "$roadveil" render -q --crf 20 --preset veryfast --regions "$tmp/regions.json" "$clip" -o "$tmp/render.mp4")
-    awk -v s="$size" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v t="$seconds" \
-      'BEGIN {printf "| %s %ss | roadveil render --regions (no detection) | %.1f | %.1f | %.2f | %.0f | – |\n", s, t, w, f / w, w / b, r / 1024}'
+    read -r wall rss cpu < <(measure "$roadveil" render -q --crf 20 --preset veryfast --regions "$tmp/regions.json" "$clip" -o "$tmp/render.mp4")
+    awk -v s="$size" -v w="$wall" -v f="$frames" -v r="$rss" -v b="$base_wall" -v t="$seconds" -v u="$cpu" -v bu="$base_cpu" \
+      'BEGIN {printf "| %s %ss | roadveil render --regions (no detection) | %.1f | %.1f | %.2f | %.1f | %.2f | %.0f | – |\n", s, t, w, f / w, w / b, u, u / bu, r / 1024}'
+    summary+=("$(awk -v s="$size" -v t="$seconds" -v a="$first_cpu" -v r="$cpu" -v b="$base_cpu" -v c="${configs[0]:-(defaults)}" \
+      'BEGIN {m = t / 60; printf "| %s | %s | %.1f | %.1f | %.1f | %.2f |", s, c, (a - r) / m, r / m, b / m, a / b}')")
   fi
 done
+if [ ${#summary[@]} -gt 0 ]; then
+  echo
+  echo "| clip | config | detection CPU-s/min | render (decode, redact, x264) CPU-s/min | plain transcode CPU-s/min | CPU ratio |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${summary[@]}"
+fi
 
 if [ "$memory_minutes" -gt 0 ]; then
   echo
@@ -81,7 +101,7 @@ if [ "$memory_minutes" -gt 0 ]; then
   for minutes in 1 "$memory_minutes"; do
     make_clip 1920x1080 $((minutes * 60)) "$tmp/long.mp4"
     # shellcheck disable=SC2086
-    read -r _ rss < <(runs=1 measure "$roadveil" anonymize -q --crf 20 --preset veryfast $config "$tmp/long.mp4" -o "$tmp/anon.mp4")
+    read -r _ rss _ < <(runs=1 measure "$roadveil" anonymize -q --crf 20 --preset veryfast $config "$tmp/long.mp4" -o "$tmp/anon.mp4")
     echo "| 1920x1080 ${minutes} min | roadveil anonymize ${config:-(defaults)} | $((rss / 1024)) |"
   done
 fi

@@ -73,7 +73,20 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--style", style, "How to hide: mosaic, blur or fill")->check(CLI::IsMember({"mosaic", "blur", "fill"}))->capture_default_str();
   cmd.add_option("--face-shape", face_shape, "Shape of hidden faces: ellipse or box")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
   cmd.add_option("--mosaic-blocks", anonymize.styles[0].mosaic_blocks, "Mosaic blocks across the longer side of a region (fewer = coarser)")->check(CLI::Range(2, 64))->capture_default_str();
-  cmd.add_option("--crf", anonymize.encode.crf, "Video quality: x264/x265 constant rate factor (lower = better, larger)")->check(CLI::Range(0, 51))->capture_default_str();
+  cmd.add_option("--crf", crf,
+                 "Video quality: x264/x265 constant rate factor, 0-51 (lower = better, larger), or auto: 18, raised "
+                 "(up to 28) only while the output would be bigger than its source (H.264)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            // Decimal only: CLI::Range reads 0x10 and 010 as 16 and 8, which std::stoi then read as 0 and 10.
+            if (v == "auto") return {};
+            if (v.empty() || v.size() > 2 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+                std::stoi(v) > 51)
+              return "auto or a whole number from 0 to 51, not " + v;
+            return {};
+          },
+          "auto|0-51"))
+      ->capture_default_str();
   cmd.add_option("--preset", anonymize.encode.preset, "Encoder speed preset (ultrafast ... veryslow)")->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}))->capture_default_str();
   cmd.add_option("--codec", codec, "Video codec: h264, hevc, or same (HEVC stays HEVC, everything else H.264)")->check(CLI::IsMember({"h264", "hevc", "same"}))->capture_default_str();
   cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale, "JPEG quantiser for images, 1 (best) .. 31")->check(CLI::Range(1, 31))->capture_default_str();
@@ -119,6 +132,15 @@ void SharedOptions::finalize() {
   }
   a.styles[static_cast<int>(ObjectClass::Face)].shape = face_shape == "box" ? redact::Shape::Box : redact::Shape::Ellipse;
   a.styles[static_cast<int>(ObjectClass::Plate)].shape = redact::Shape::Box;
+  // auto: CRF 18 where the source has the bits for it, up to 28 where re-encoding at 18 would make the file
+  // bigger than its source (media/crf_control.hpp).
+  if (crf == "auto") {
+    a.encode.crf = 18;
+    a.encode.crf_ceiling = 28;
+  } else {
+    a.encode.crf = std::stoi(crf);
+    a.encode.crf_ceiling = 0;
+  }
   a.encode.codec = codec == "hevc" ? media::VideoCodecChoice::Hevc : codec == "same" ? media::VideoCodecChoice::SameFamily : media::VideoCodecChoice::H264;
   spdlog::set_level(verbose ? spdlog::level::debug : quiet ? spdlog::level::err : spdlog::level::warn);
   spdlog::set_pattern("roadveil: %l: %v");

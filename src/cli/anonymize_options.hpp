@@ -20,6 +20,7 @@ struct SharedOptions {
   std::string style = "mosaic";
   std::string face_shape = "ellipse";
   std::string codec = "h264";
+  std::string crf = "auto";
   float padding_scale = 1.0f;
   int threads = 0;
   bool quiet = false, verbose = false;

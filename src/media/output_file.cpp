@@ -222,6 +222,25 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   if (std::strcmp(codec->name, "libx265") == 0) av_dict_set(&enc_opts, "x265-params", x265_params.c_str(), 0);
   err = avcodec_open2(enc, codec, &enc_opts);
   av_dict_free(&enc_opts);
+  if (x26x) crf_ = options.crf;  // VP9's and MPEG-1/2's quality scales are others
+  // The source's size is known frame by frame from its packets, except where packets and pictures do not
+  // pair up: H.264 coded as separate fields (two packets, one picture) and VP9 superframes (hidden reference
+  // frames) would count about half the source, and the CRF would rise where it need not. Those keep the CRF.
+  const AVCodecID source_codec = vin->codecpar->codec_id;
+  const bool sizes_pair_up = !interlaced && source_codec != AV_CODEC_ID_VP9 && source_codec != AV_CODEC_ID_VP8;
+  if (err >= 0 && std::strcmp(codec->name, "libx264") == 0 && options.crf_ceiling > options.crf &&
+      !options.encoded_video && sizes_pair_up) {
+    // The first decision after 1 s of video, then every 2 to 5 s (whole groups of pictures of the source).
+    // A container's frame rate can be nonsense (1000 or 90000): windows stay within 1-120 fps worth.
+    const double fps = std::clamp(rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 25.0, 1.0, 120.0);
+    CrfControl::Settings control;
+    control.floor = options.crf;
+    control.ceiling = options.crf_ceiling;
+    control.first_window = std::max(12, static_cast<int>(std::lround(fps)));
+    control.window = std::max(24, static_cast<int>(std::lround(2.0 * fps)));
+    control.max_window = std::max(control.window, static_cast<int>(std::lround(5.0 * fps)));
+    crf_control_.emplace(control);
+  }
   if (err < 0) {
     close_and_remove();
     throw Error(target_name + ": cannot open the " + codec->name + " encoder for " + std::to_string(enc->width) +
@@ -418,6 +437,7 @@ void OutputFile::write_video(AVFrame* frame) {
                                                                 : 0;
   last_pts_ = frame->pts;
   durations_.emplace_back(frame->pts, duration);
+  if (crf_control_) crf_control_->frame_sent(send->pts, frame->pkt_size, frame->key_frame != 0);
   const int err = avcodec_send_frame(encoder_.get(), send);
   if (err < 0) throw Error(target_.string() + ": encoding failed (" + av_error_text(err) + ")");
   ++frames_written_;
@@ -441,6 +461,14 @@ void OutputFile::drain_encoder() {
       }
     }
     while (durations_.size() > 64) durations_.pop_front();
+    if (crf_control_) {
+      if (const auto crf = crf_control_->packet_received(packet_->pts, packet_->size)) {
+        // FFmpeg's libx264 wrapper hands a changed "crf" to x264_encoder_reconfig with the next frame.
+        av_opt_set_double(encoder_->priv_data, "crf", *crf, 0);
+        spdlog::debug("{}: CRF {:.1f} from the frame after {}, for an output no bigger than the source",
+                      target_.string(), *crf, frames_written_);
+      }
+    }
     packet_->stream_index = video_out_->index;
     av_packet_rescale_ts(packet_.get(), encoder_->time_base, video_out_->time_base);
     const int werr = av_interleaved_write_frame(format_, packet_.get());

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "media/crf_control.hpp"
 #include "media/ffmpeg_util.hpp"
 #include "media/input_file.hpp"
 
@@ -21,6 +23,9 @@ enum class VideoCodecChoice { H264, Hevc, SameFamily };
 struct EncodeOptions {
   VideoCodecChoice codec = VideoCodecChoice::H264;
   int crf = 18;                    // visually lossless-ish default: anonymizing must not cost quality
+  // Above `crf`: libx264's CRF may rise up to this while the output's video would be bigger than the source's
+  // (CrfControl); 0: the CRF stays `crf`.
+  int crf_ceiling = 0;
   std::string preset = "veryfast";
   int threads = 0;                 // 0: encoder picks
   bool video_only = false;         // copy no other stream (the --mask review video)
@@ -68,6 +73,8 @@ class OutputFile {
   const std::vector<DroppedStream>& dropped_streams() const { return dropped_; }
   const std::string& encoder_name() const { return encoder_name_; }
   std::int64_t frames_written() const { return frames_written_; }
+  // The highest CRF a frame was encoded with (x264/x265): the one asked for, or the highest CrfControl chose.
+  std::optional<double> highest_crf() const { return crf_control_ ? crf_control_->highest() : crf_; }
 
   static std::filesystem::path temporary_path_for(const std::filesystem::path& target);
 
@@ -86,6 +93,8 @@ class OutputFile {
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format
   SwsContext* sws_ = nullptr;
   BitstreamFilterPtr to_annexb_;  // joined parts' length-prefixed H.264/HEVC into AVI/MPEG-TS
+  std::optional<CrfControl> crf_control_;  // libx264 with a CRF ceiling
+  std::optional<double> crf_;              // x264/x265's fixed CRF
   std::deque<std::pair<std::int64_t, std::int64_t>> durations_;  // pts -> duration of frames in the encoder
   std::int64_t last_pts_ = AV_NOPTS_VALUE;
   std::int64_t frames_written_ = 0;

@@ -573,6 +573,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   report.frames = part ? done : in.frames_decoded();
   if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");
   out.finish();
+  report.video_crf = out.highest_crf().value_or(-1);
   if (mask_out) mask_out->finish();
   // A part knows the frames it must write; the container's count and duration are the whole file's.
   const std::int64_t wanted = part ? part->plan.end - part->plan.first : 0;

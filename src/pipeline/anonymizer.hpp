@@ -58,6 +58,7 @@ struct FileReport {
   std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
   media::VideoInfo input_video;      // what the container says of a video input
   double seconds = 0;
+  double video_crf = -1;             // the highest x264/x265 CRF the video was encoded with (auto raises it); -1: none
 };
 
 class Anonymizer {

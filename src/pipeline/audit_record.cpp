@@ -87,7 +87,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"face_style", style(o.styles[static_cast<int>(ObjectClass::Face)])},
       {"plate_style", style(o.styles[static_cast<int>(ObjectClass::Plate)])},
       {"codec", codec},
-      {"crf", o.encode.crf},
+      {"crf", o.encode.crf_ceiling > o.encode.crf ? json("auto") : json(o.encode.crf)},
       {"preset", o.encode.preset},
       {"jpeg_quality", o.image.jpeg_qscale},
   };
@@ -134,6 +134,7 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
   record["cwd"] = std::filesystem::current_path(ec).string();  // relative paths below are from here
   record["input"] = context.input_description ? *context.input_description : describe_media_file(report.input);
   record["output"] = describe_media_file(report.output, report.frames);
+  if (report.video_crf >= 0) record["output"]["crf"] = report.video_crf;  // what --crf auto chose
   record["status"] = report.damaged ? "damaged" : "ok";
   if (!report.warnings.empty()) record["warnings"] = report.warnings;
 

@@ -126,6 +126,7 @@ nlohmann::json part_record(const SegmentPlan& plan, const nlohmann::json& finger
             {"frames_with_regions", report.frames_with_regions},
             {"detections", report.detections},
             {"seconds", report.seconds},
+            {"video_crf", report.video_crf},
             {"damaged", report.damaged},
             {"warnings", report.warnings}}}};
 }
@@ -137,6 +138,7 @@ FileReport report_from_part_record(const nlohmann::json& record) {
   report.frames = r.at("frames").get<std::int64_t>();
   report.frames_keyframes = r.at("frames_keyframes").get<std::int64_t>();
   report.frames_searched = r.at("frames_searched").get<std::int64_t>();
+  report.video_crf = r.value("video_crf", -1.0);
   report.regions = r.at("regions").get<decltype(report.regions)>();
   report.regions_by_source = r.at("regions_by_source").get<decltype(report.regions_by_source)>();
   report.frames_with_regions = r.at("frames_with_regions").get<std::int64_t>();
