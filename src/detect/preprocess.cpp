@@ -5,6 +5,8 @@
 
 #include "core/error.hpp"
 
+#include <spdlog/spdlog.h>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -14,6 +16,7 @@ namespace roadveil::detect {
 
 namespace {
 constexpr int kScratchAlign = 64;  // bytes: the widest vector libswscale writes, and a cache line
+constexpr std::size_t kScalers = 16;
 }  // namespace
 
 TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align) {
@@ -42,7 +45,31 @@ PixelRect align_crop_to_chroma(const PixelRect& crop, int pixel_format, int fram
 }
 
 Preprocessor::~Preprocessor() {
-  if (sws_) sws_freeContext(sws_);
+  for (Scaler& s : scalers_) sws_freeContext(s.context);
+  if (crops_ > 0) spdlog::debug("detector input: {} crops scaled, {} scaler set-ups", crops_, scalers_created_);
+}
+
+SwsContext* Preprocessor::scaler_for(int src_w, int src_h, int format, int dst_w, int dst_h) {
+  ++uses_;
+  Scaler* oldest = nullptr;
+  for (Scaler& s : scalers_) {
+    if (s.src_w == src_w && s.src_h == src_h && s.format == format && s.dst_w == dst_w && s.dst_h == dst_h) {
+      s.last_use = uses_;
+      return s.context;
+    }
+    if (!oldest || s.last_use < oldest->last_use) oldest = &s;
+  }
+  SwsContext* context = sws_getContext(src_w, src_h, static_cast<AVPixelFormat>(format), dst_w, dst_h, AV_PIX_FMT_GBRP,
+                                       SWS_BILINEAR, nullptr, nullptr, nullptr);
+  if (!context) throw Error("cannot create the scaler for detector input");
+  ++scalers_created_;
+  if (scalers_.size() < kScalers) {
+    scalers_.push_back({src_w, src_h, format, dst_w, dst_h, context, uses_});
+  } else {
+    sws_freeContext(oldest->context);
+    *oldest = {src_w, src_h, format, dst_w, dst_h, context, uses_};
+  }
+  return context;
 }
 
 void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, const TensorFormat& format,
@@ -77,9 +104,8 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
     src_stride[p] = frame.linesize[p];
   }
   const int cw = m.content_w, ch = m.content_h;
-  sws_ = sws_getCachedContext(sws_, crop.w, crop.h, fmt, cw, ch, AV_PIX_FMT_GBRP, SWS_BILINEAR, nullptr, nullptr,
-                              nullptr);
-  if (!sws_) throw Error("cannot create the scaler for detector input");
+  SwsContext* sws = scaler_for(crop.w, crop.h, fmt, cw, ch);
+  ++crops_;
   // libswscale writes whole SIMD vectors: each destination row needs an aligned stride and the planes room
   // past their last row (with a stride of the picture's width, a 2 px wide video overran the buffer).
   const int stride = (cw + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
@@ -88,7 +114,7 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
   std::uint8_t* base = planes_.data() + (kScratchAlign - reinterpret_cast<std::uintptr_t>(planes_.data()) % kScratchAlign) % kScratchAlign;
   std::uint8_t* dst[4] = {base, base + plane, base + 2 * plane, nullptr};
   int dst_stride[4] = {stride, stride, stride, 0};
-  sws_scale(sws_, src, src_stride, 0, crop.h, dst, dst_stride);
+  sws_scale(sws, src, src_stride, 0, crop.h, dst, dst_stride);
 
   // GBRP planes are G, B, R.
   const std::uint8_t* g = dst[0];

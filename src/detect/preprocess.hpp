@@ -50,8 +50,24 @@ class Preprocessor {
   // The crop is widened to the chroma grid when the format is subsampled; the mapping is adjusted to it.
   void run(const AVFrame& frame, PixelRect crop, TensorMapping& mapping, const TensorFormat& format, float* tensor);
 
+ // Crops scaled, and scaler set-ups that took (the rest reused a cached one).
+  std::int64_t crops() const { return crops_; }
+  std::int64_t scalers_created() const { return scalers_created_; }
+
  private:
-  SwsContext* sws_ = nullptr;
+  // A libswscale context is made for one source size, format and destination size, and making one costs
+  // more than scaling a small crop with it. Keyframes, the windows around each tracked object and the
+  // networks' other passes come back to the same few sizes: the last few contexts are kept.
+  struct Scaler {
+    int src_w = 0, src_h = 0, format = -1, dst_w = 0, dst_h = 0;
+    SwsContext* context = nullptr;
+    std::uint64_t last_use = 0;
+  };
+  SwsContext* scaler_for(int src_w, int src_h, int format, int dst_w, int dst_h);
+
+  std::vector<Scaler> scalers_;       // at most kScalers
+  std::uint64_t uses_ = 0;
+  std::int64_t crops_ = 0, scalers_created_ = 0;
   std::vector<std::uint8_t> planes_;  // GBRP scratch, grown as needed
 };
 

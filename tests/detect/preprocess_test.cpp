@@ -86,3 +86,27 @@ TEST(Preprocess, TinyCropsKeepEveryRowsValue) {
               << w << "x" << h << " c" << c << " y" << y << " x" << x;
   }
 }
+
+// Issue #17: a scaler set-up per window. Sizes that come back (keyframes, the windows of a track) reuse their
+// scaler, with the same pixels as a fresh one; a stream of new sizes keeps at most a bounded number.
+TEST(Preprocess, ScalersAreReusedForSizesThatComeBackAndGiveTheSamePixels) {
+  auto frame = make_frame(256, 128);
+  Preprocessor pre, fresh;
+  const TensorFormat format{ChannelOrder::RGB, 1.0f, 0.0f, 32};
+  auto run = [&](Preprocessor& p, int side) {
+    const PixelRect crop{8, 8, side, side};
+    TensorMapping m = plan_tensor(crop, 96, 2.0f, 32);
+    std::vector<float> tensor(static_cast<std::size_t>(3) * m.tensor_w * m.tensor_h);
+    p.run(*frame, crop, m, format, tensor.data());
+    return tensor;
+  };
+  for (int i = 0; i < 30; ++i) {
+    run(pre, 100);  // a keyframe-like size
+    run(pre, 40 + 2 * (i % 3));  // three window sizes
+  }
+  EXPECT_EQ(pre.crops(), 60);
+  EXPECT_EQ(pre.scalers_created(), 4);
+  EXPECT_EQ(run(pre, 42), run(fresh, 42));
+  for (int side = 10; side < 90; side += 2) run(pre, side);  // 40 new sizes: older scalers are let go
+  EXPECT_EQ(run(pre, 100), run(fresh, 100));
+}
