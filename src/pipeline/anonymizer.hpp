@@ -65,6 +65,7 @@ class Anonymizer {
  public:
   explicit Anonymizer(AnonymizeOptions options);
   ~Anonymizer();
+  const AnonymizeOptions& options() const { return options_; }
 
   // Never throws for problems with this input: they are reported in FileReport.
   FileReport process(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer);

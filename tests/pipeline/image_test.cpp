@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "test_util.hpp"
@@ -272,4 +273,35 @@ TEST(Image, AdobeColourTransformSegmentIsNotCopied) {
   const std::string out = read_text(dir / "out.jpg");
   EXPECT_EQ(out.find("Adobe"), std::string::npos) << "APP14 copied";
   EXPECT_NE(out.find("ICC_PROFILE"), std::string::npos) << "the ICC profile of a 3-component JPEG is kept";
+}
+
+// Issue #17: a folder of photos runs two at a time (one photo keeps about 1.7 of 2 cores busy). Every photo
+// is anonymized as in a run one at a time, the messages and audit records are per photo in the order of the
+// folder, and a bad photo among them fails alone.
+TEST(Image, AFolderOfPhotosRunsTwoAtATimeAndHidesWhatOneAtATimeHides) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: photos run one at a time";
+  TempDir dir;
+  const auto photos = dir / "photos";
+  std::filesystem::create_directories(photos);
+  const auto source = shared_dir() / "eval/dashcam-berlin-dev/images";
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(source)) {
+    if (n == 5) break;
+    std::filesystem::copy_file(e.path(), photos / ("p" + std::to_string(n++) + ".jpg"));
+  }
+  std::ofstream(photos / "p5.jpg") << "not a JPEG";
+  const auto paired = run_cli("anonymize -v " + quote(photos) + " -o " + quote(dir / "paired"));
+  EXPECT_EQ(paired.exit_code, 3) << paired.output;  // partial: one input failed
+  EXPECT_NE(paired.output.find("photos: two at a time"), std::string::npos) << paired.output;
+  EXPECT_NE(paired.output.find("p5.jpg"), std::string::npos) << paired.output;
+  const auto single = run_cli("anonymize -q --threads 1 " + quote(photos) + " -o " + quote(dir / "single"));
+  EXPECT_EQ(single.output.find("photos: two at a time"), std::string::npos);
+  for (int k = 0; k < 5; ++k) {
+    const std::string name = "p" + std::to_string(k) + ".jpg";
+    const auto a = nlohmann::json::parse(read_text(dir / "paired" / (name + ".audit.json")));
+    const auto b = nlohmann::json::parse(read_text(dir / "single" / (name + ".audit.json")));
+    EXPECT_EQ(a.at("regions"), b.at("regions")) << name;
+    EXPECT_EQ(a.at("input").at("sha256"), b.at("input").at("sha256")) << name;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "paired" / "p5.jpg"));
 }
