@@ -49,6 +49,10 @@ struct Detection {
   // Head (a whole head box), Context (a head region derived from a person box: already the size of what
   // must be hidden). Each is tracked apart from the others.
   RegionSource source = RegionSource::Detector;
+  // Scored under its network's threshold: found by a search that was told to accept weaker evidence near an
+  // object already followed (see ScheduleConfig::continue_score_factor). It may continue that object's
+  // track, never start one.
+  bool weak = false;
 };
 using Detections = std::vector<Detection>;
 

@@ -173,7 +173,11 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     const bool covered = skip && std::any_of(skip->begin(), skip->end(), [&](const Box& s) {
       return intersection(s, window).area() >= 0.8f * window.area();
     });
-    if (!covered) windows_.push_back({window, Detector::targets_for({o.cls, o.box, o.score, o.source}), search_scale(o)});
+    if (!covered) {
+      SearchTargets targets = Detector::targets_for({o.cls, o.box, o.score, o.source});
+      targets.score_factor = config_.continue_score_factor;
+      windows_.push_back({window, targets, search_scale(o)});
+    }
   }
   merge_overlapping(windows_, [](const Window& w) -> const Box& { return w.area; },
                     [](const Window& a, const Window& b, const Box& u) {
@@ -192,7 +196,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
 
   // Each object takes the detection of its kind that best overlaps its prediction, or failing that the
   // nearest within one object size; the rest of what the windows found are objects to follow from here.
-  const Detections& here = *slot.detections;
+  Detections& here = *slot.detections;
   std::vector<bool>& claimed = claimed_;
   claimed.assign(here.size(), false);
   for (size_t k = 0; k < objects.size(); ++k) {
@@ -218,6 +222,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
       continue;
     }
     claimed[best] = true;
+    here[best].weak = false;  // it continues a followed object: a region like any other
     // The latest motion, unsmoothed: a car pulling away from a standstill must not be predicted at rest.
     o.velocity = edge_velocity(o.box, static_cast<float>(o.frame), here[best].box, static_cast<float>(index));
     const bool predictable = o.velocity_known && iou(p, here[best].box) >= config_.predictable_iou;
@@ -232,12 +237,14 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   // A box found twice (two windows, or forward and backward) is one object.
   fresh_.clear();
   for (size_t j = 0; j < here.size(); ++j) {
+    if (here[j].weak) continue;
     const bool known = claimed[j] || std::any_of(objects.begin(), objects.end(), [&](const Known& o) {
       return same_kind(here[j], o.cls, o.source) && iou(o.box, here[j].box) > 0.5f;
     });
     if (!known) fresh_.push_back({here[j].cls, here[j].source, here[j].box, {}, here[j].score, index});
   }
   objects.insert(objects.end(), fresh_.begin(), fresh_.end());
+  std::erase_if(here, [](const Detection& d) { return d.weak; });  // weak evidence that continued nothing
 }
 
 }  // namespace roadveil::detect

@@ -51,6 +51,12 @@ struct ScheduleConfig {
   float plate_window_widths = 4.0f;
   float search_plate_width = 32.0f;
   int max_misses = 1;          // an object not found in this many searches in a row is given up
+  // Near an object already followed, weaker evidence is enough to keep following it (hysteresis, as
+  // ByteTrack continues tracks with low-score boxes): a window accepts scores from this share of each
+  // network's threshold, and such a box continues the object it is nearest to or is dropped; it never
+  // starts an object. Objects of the zoom clips were found at one keyframe and lost a few frames later
+  // while still in view, mostly as the network's score for them dipped under its threshold.
+  float continue_score_factor = 0.5f;
   int max_windows = 24;        // per searched frame; the objects found with the highest scores first
   // A cut in edited footage: mean absolute luma difference (0-255) between 32x18 samples of consecutive
   // frames. Objects do not cross a cut, so the frames on both sides become keyframes.

@@ -173,17 +173,18 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   const PixelRect crop = covering_rect(window, frame.width, frame.height);
   if (crop.w < 8 || crop.h < 8) return out;
   const int scaled = side_at_scale(crop, std::clamp(scale, 0.05f, 2.0f));
+  const float factor = std::clamp(targets.score_factor, 0.0f, 1.0f);
   if (targets.faces && faces_)
-    for (const RawBox& b : faces_->detect(frame, crop, std::min(scaled, config_.face_max_side), config_.face_threshold))
-      out.push_back({ObjectClass::Face, b.box, b.score});
+    for (const RawBox& b : faces_->detect(frame, crop, std::min(scaled, config_.face_max_side), factor * config_.face_threshold))
+      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
   if (targets.plates && plates_)
-    for (const RawBox& b : plates_->detect(frame, crop, std::min(scaled, config_.plate_max_side), config_.plate_threshold))
-      out.push_back({ObjectClass::Plate, b.box, b.score});
+    for (const RawBox& b : plates_->detect(frame, crop, std::min(scaled, config_.plate_max_side), factor * config_.plate_threshold))
+      out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
   // A person's head region is searched by the network that found the person: the head network's bodies, or
   // the person detector's people.
   const bool body_regions = heads_ && config_.heads.body_regions;
   if (heads_ && (targets.heads || (targets.persons && body_regions)))
-    add_heads(frame, crop, std::min(scaled, config_.heads.max_side), targets.persons && body_regions, out);
+    add_heads(frame, crop, std::min(scaled, config_.heads.max_side), targets.persons && body_regions, out, factor);
   if (targets.persons && context_ && !body_regions) add_context(frame, crop, config_.context.max_side, config_.context.refine, out);
   finish(frame, out);
   return out;
@@ -199,14 +200,16 @@ void FrameDetector::finish(const AVFrame& frame, Detections& out) const {
 }
 
 void FrameDetector::add_heads(const AVFrame& frame, const PixelRect& crop, int max_side, bool bodies,
-                              Detections& out) {
+                              Detections& out, float score_factor) {
   const HeadConfig& c = config_.heads;
   const float min_body_height = config_.context.min_person_height * static_cast<float>(frame.height);
-  for (const RawBox& b : heads_->detect(frame, crop, max_side, bodies ? std::min(c.head_threshold, c.body_threshold) : c.head_threshold)) {
-    if (b.label == kHead && b.score >= c.head_threshold) {
-      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Head});
-    } else if (bodies && b.label == kBody && b.score >= c.body_threshold && b.box.height() >= min_body_height) {
-      out.push_back({ObjectClass::Face, head_region(b.box, config_.context.head), b.score, RegionSource::Context});
+  const float head_threshold = score_factor * c.head_threshold, body_threshold = score_factor * c.body_threshold;
+  for (const RawBox& b : heads_->detect(frame, crop, max_side, bodies ? std::min(head_threshold, body_threshold) : head_threshold)) {
+    if (b.label == kHead && b.score >= head_threshold) {
+      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Head, b.score < c.head_threshold});
+    } else if (bodies && b.label == kBody && b.score >= body_threshold && b.box.height() >= min_body_height) {
+      out.push_back({ObjectClass::Face, head_region(b.box, config_.context.head), b.score, RegionSource::Context,
+                     b.score < c.body_threshold});
     }
   }
 }

@@ -7,6 +7,7 @@
 //    (faces seen from the side or too small for the face network are still hidden);
 //  - optionally, the top of each person and each small vehicle is searched again at twice the resolution
 //    for faces and plates, spending full resolution only where they can be.
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -122,10 +123,13 @@ struct SearchTargets {
   bool heads = false;    // the head network's head boxes
   bool plates = false;   // the plate network
   bool persons = false;  // the person detector (head regions of people, occupants)
+  // The networks' thresholds are multiplied by this; what scores between the two is returned marked `weak`.
+  float score_factor = 1.0f;
   bool any() const { return faces || heads || plates || persons; }
   // What a window merged from two looks for (every field: a forgotten one silently stops a search).
   SearchTargets operator|(const SearchTargets& o) const {
-    return {.faces = faces || o.faces, .heads = heads || o.heads, .plates = plates || o.plates, .persons = persons || o.persons};
+    return {.faces = faces || o.faces, .heads = heads || o.heads, .plates = plates || o.plates, .persons = persons || o.persons,
+            .score_factor = std::min(score_factor, o.score_factor)};
   }
 };
 
@@ -176,7 +180,9 @@ class FrameDetector final : public Detector {
  private:
   void add_context(const AVFrame& frame, const PixelRect& crop, int max_side, bool refine, Detections& out);
   // Head boxes (Face, Head) and, with `bodies`, the head regions of body boxes (Face, Context).
-  void add_heads(const AVFrame& frame, const PixelRect& crop, int max_side, bool bodies, Detections& out);
+  // Scores from `score_factor` times the thresholds are kept, marked weak under the thresholds.
+  void add_heads(const AVFrame& frame, const PixelRect& crop, int max_side, bool bodies, Detections& out,
+                 float score_factor = 1.0f);
   void finish(const AVFrame& frame, Detections& out) const;
   // Fills plate_crops_ from plate_vehicles_; false when the full pass is cheaper.
   bool plan_plate_crops(const AVFrame& frame, int plate_side);

@@ -84,6 +84,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"keyframes_seconds", o.schedule.keyframe_seconds},
       {"detect_every", o.schedule.keyframe_interval},
       {"search_every", o.schedule.search_every},
+      {"continue_score", o.schedule.continue_score_factor},
       {"face_style", style(o.styles[static_cast<int>(ObjectClass::Face)])},
       {"plate_style", style(o.styles[static_cast<int>(ObjectClass::Plate)])},
       {"codec", codec},

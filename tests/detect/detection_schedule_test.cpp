@@ -327,5 +327,46 @@ TEST(DetectionSchedule, AfterASceneCutKeyframesReturnToTheGrid) {
   }
 }
 
+// A network whose score for a plate dips under its threshold (0.5) between keyframes, as small objects'
+// scores do, and which also scores a weak false plate beside it. The searches may continue the plate on
+// the weak evidence; the false one, near no followed object, must not become a region.
+class DippingDetector final : public Detector {
+ public:
+  static constexpr float kThreshold = 0.5f;
+  std::vector<float> factors;
+  Detections detect_whole(const AVFrame&, const WholeFramePass&) override { return {{ObjectClass::Plate, plate, 0.9f}}; }
+  Detections detect_around(const AVFrame&, const Box&, const SearchTargets& targets, float) override {
+    factors.push_back(targets.score_factor);
+    Detections out;
+    const float floor = kThreshold * targets.score_factor;
+    for (const Box& b : {plate, Box{plate.x1 + 70, plate.y1, plate.x2 + 70, plate.y2}})
+      if (0.3f >= floor) out.push_back({ObjectClass::Plate, b, 0.3f, RegionSource::Detector, 0.3f < kThreshold});
+    return out;
+  }
+  Box plate{300, 200, 340, 220};
+};
+
+TEST(DetectionSchedule, WeakEvidenceContinuesAFollowedObjectButNeverStartsOne) {
+  ScheduleConfig config;
+  config.keyframe_interval = 12;
+  config.search_every = 2;
+  config.predictable_iou = 2;
+  {
+    DippingDetector detector;
+    const ScheduledRun r = run_schedule(detector, config, 13);
+    ASSERT_FALSE(detector.factors.empty());
+    for (float f : detector.factors) EXPECT_FLOAT_EQ(f, config.continue_score_factor);
+    for (int i : {1, 2, 4, 6, 8, 10}) {
+      ASSERT_EQ(r.detections[i].size(), 1u) << "frame " << i << ": the plate, and not the weak box beside it";
+      EXPECT_NEAR(r.detections[i][0].box.x1, 300.0f, 0.01f);
+      EXPECT_FALSE(r.detections[i][0].weak) << "it continues a followed object: a region like any other";
+    }
+  }
+  config.continue_score_factor = 1.0f;  // no weaker evidence: the plate is lost between the keyframes
+  DippingDetector detector;
+  const ScheduledRun r = run_schedule(detector, config, 13);
+  for (int i = 1; i < 12; ++i) EXPECT_TRUE(r.detections[i].empty()) << i;
+}
+
 }  // namespace
 }  // namespace roadveil::detect
