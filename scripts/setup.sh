@@ -31,6 +31,7 @@ APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   clang libclang-rt-14-dev  # the libFuzzer harnesses (scripts/fuzz.sh)
   python3-botocore  # the AWS signer that tests/storage checks roadveil's SigV4 against
   python3-pil  # makes the CMYK JPEG of tests/pipeline/image_test.cpp (FFmpeg cannot write one)
+  python3-onnx  # builds the tiny models of the --model manifest tests (tests/detect/make_tiny_yolo.py)
   chromium)  # the browser test of roadveil review (driven by playwright-core from npm)
 
 if [ "$DO_APT" = 1 ]; then

@@ -29,6 +29,10 @@ namespace roadveil::cli {
 void SharedOptions::add_detection(CLI::App& cmd) {
   auto& d = anonymize.detector;
   cmd.add_option("--models", models_dir, "Folder with the model files (default: $ROADVEIL_MODELS)");
+  cmd.add_option("--model", model_manifests,
+                 "A detector of your own, described by a manifest (JSON; docs/models.md): runs beside the built-in "
+                 "networks (repeatable)")
+      ->check(CLI::ExistingFile);
   cmd.add_flag("--faces,!--no-faces", d.faces, "Hide faces (default: on)");
   cmd.add_flag("--plates,!--no-plates", d.plates, "Hide licence plates (default: on)");
   cmd.add_option("--face-threshold", d.face_threshold, "Face detector score threshold")->check(CLI::Range(0.01, 0.99))->capture_default_str();
@@ -124,6 +128,8 @@ void SharedOptions::finalize() {
   } else if (!models_dir.empty()) {
     a.detector.models_dir = models_dir;
   }
+  a.detector.custom_models.clear();
+  for (const auto& manifest : model_manifests) a.detector.custom_models.push_back(detect::load_manifest(manifest));
   if (detect_every_option && detect_every_option->count()) a.schedule.keyframe_seconds = 0;
   a.detector.threads = threads;
   a.video_detector_threads = threads;

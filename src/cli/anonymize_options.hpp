@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "pipeline/anonymizer.hpp"
@@ -16,6 +17,7 @@ namespace roadveil::cli {
 struct SharedOptions {
   pipeline::AnonymizeOptions anonymize;
   std::string models_dir;
+  std::vector<std::string> model_manifests;  // --model
   bool no_faces = false, no_plates = false;
   std::string style = "mosaic";
   std::string face_shape = "ellipse";

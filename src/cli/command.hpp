@@ -22,6 +22,7 @@ void add_review_command(CLI::App& app, Action& action);
 void add_audit_command(CLI::App& app, Action& action);
 void add_worker_command(CLI::App& app, Action& action);
 void add_enqueue_command(CLI::App& app, Action& action);
+void add_models_command(CLI::App& app, Action& action);
 
 // The message for an input that is neither a regular file nor a folder: missing, or a FIFO, socket or device
 // (which roadveil cannot read: it opens inputs more than once and seeks in them).

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cli::add_audit_command(app, action);
   cli::add_worker_command(app, action);
   cli::add_enqueue_command(app, action);
+  cli::add_models_command(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,7 @@
 #include "detect/box_decoding.hpp"
 
+#include <array>
+
 #include <algorithm>
 #include <cmath>
 
@@ -81,30 +83,88 @@ void decode_yolox_planar(std::span<const float> head, int stride, int grid_w, in
 
 void decode_yolox(std::span<const float> rows, int tensor_w, int tensor_h, float threshold,
                   std::span<const int> keep_classes, std::vector<RawBox>& out) {
+  std::array<float, 80> floors;
+  floors.fill(2.0f);
+  for (int c : keep_classes) floors[static_cast<size_t>(c)] = threshold;
+  decode_yolox_grid(rows, tensor_w, tensor_h, floors, out);
+}
+
+void decode_yolox_grid(std::span<const float> rows, int tensor_w, int tensor_h, std::span<const float> floors,
+                       std::vector<RawBox>& out) {
+  const size_t columns = 5 + floors.size();
+  const float lowest = floors.empty() ? 2.0f : *std::min_element(floors.begin(), floors.end());
   size_t row = 0;
   for (int stride : {8, 16, 32}) {
     const int gw = tensor_w / stride, gh = tensor_h / stride;
     for (int gy = 0; gy < gh; ++gy) {
       for (int gx = 0; gx < gw; ++gx, ++row) {
-        if ((row + 1) * 85 > rows.size()) return;
-        const float* r = rows.data() + row * 85;
+        if ((row + 1) * columns > rows.size()) return;
+        const float* r = rows.data() + row * columns;
         const float objectness = r[4];
-        if (objectness < threshold) continue;
+        if (objectness < lowest) continue;
         int best = -1;
-        float best_score = threshold;
-        for (int c : keep_classes) {
+        float best_margin = 0;
+        for (size_t c = 0; c < floors.size(); ++c) {
           const float s = objectness * r[5 + c];
-          if (s >= best_score) {
-            best_score = s;
-            best = c;
+          if (s >= floors[c] && (best < 0 || s - floors[c] > best_margin)) {
+            best_margin = s - floors[c];
+            best = static_cast<int>(c);
           }
         }
         if (best < 0) continue;
         const float cx = (r[0] + gx) * stride, cy = (r[1] + gy) * stride;
         const float w = std::exp(r[2]) * stride, h = std::exp(r[3]) * stride;
-        out.push_back({Box::from_center(cx, cy, w, h), best_score, best});
+        out.push_back({Box::from_center(cx, cy, w, h), objectness * r[5 + best], best});
       }
     }
+  }
+}
+
+void decode_yolov8(std::span<const float> t, int anchors, std::span<const float> floors, std::vector<RawBox>& out) {
+  const size_t n = static_cast<size_t>(anchors), classes = floors.size();
+  if (anchors <= 0 || t.size() < (4 + classes) * n) return;
+  for (size_t a = 0; a < n; ++a) {
+    int best = -1;
+    float best_score = 0;
+    for (size_t c = 0; c < classes; ++c) {
+      const float s = t[(4 + c) * n + a];
+      if (s >= floors[c] && s > best_score) {
+        best_score = s;
+        best = static_cast<int>(c);
+      }
+    }
+    if (best < 0) continue;
+    out.push_back({Box::from_center(t[a], t[n + a], t[2 * n + a], t[3 * n + a]), best_score, best});
+  }
+}
+
+void decode_yolov5(std::span<const float> rows, std::span<const float> floors, std::vector<RawBox>& out) {
+  const size_t columns = 5 + floors.size();
+  for (size_t row = 0; (row + 1) * columns <= rows.size(); ++row) {
+    const float* r = rows.data() + row * columns;
+    int best = -1;
+    float best_score = 0;
+    for (size_t c = 0; c < floors.size(); ++c) {
+      const float s = r[4] * r[5 + c];
+      if (s >= floors[c] && s > best_score) {
+        best_score = s;
+        best = static_cast<int>(c);
+      }
+    }
+    if (best >= 0) out.push_back({Box::from_center(r[0], r[1], r[2], r[3]), best_score, best});
+  }
+}
+
+void decode_yolo_nms(std::span<const float> rows, int columns, std::span<const float> floors, std::vector<RawBox>& out) {
+  if (columns < 6) return;
+  const size_t cols = static_cast<size_t>(columns);
+  for (size_t row = 0; (row + 1) * cols <= rows.size(); ++row) {
+    const float* r = rows.data() + row * cols;
+    const float cls = r[5];
+    if (!(cls >= 0) || cls >= static_cast<float>(floors.size())) continue;
+    const int c = static_cast<int>(cls);
+    if (r[4] < floors[static_cast<size_t>(c)] || !(r[2] > r[0]) || !(r[3] > r[1])) continue;
+    out.push_back({Box{r[0], r[1], r[2], r[3]}, r[4], c});
   }
 }
 

@@ -32,6 +32,18 @@ void decode_yolox(std::span<const float> rows, int tensor_w, int tensor_h, float
 void decode_yolox_planar(std::span<const float> head, int stride, int grid_w, int grid_h, int classes,
                          float threshold, std::vector<RawBox>& out);
 
+// The layouts of models described by a manifest (detect/model_manifest.hpp). `floors[c]` is the score from
+// which class c is kept (above 1: never); label = class index; boxes in tensor pixels.
+// YOLOv8/v9/v11: [4 + classes, anchors] channel-major: cx, cy, w, h, then one score per class.
+void decode_yolov8(std::span<const float> t, int anchors, std::span<const float> floors, std::vector<RawBox>& out);
+// YOLOv5/v7: [anchors, 5 + classes] rows: cx, cy, w, h, objectness, class scores (score = objectness x class).
+void decode_yolov5(std::span<const float> rows, std::span<const float> floors, std::vector<RawBox>& out);
+// YOLOX without decoding in the model: [anchors, 5 + classes] rows on the stride 8, 16, 32 grids in turn.
+void decode_yolox_grid(std::span<const float> rows, int tensor_w, int tensor_h, std::span<const float> floors,
+                       std::vector<RawBox>& out);
+// End-to-end exports with NMS inside: [anchors, columns >= 6] rows: x1, y1, x2, y2, score, class.
+void decode_yolo_nms(std::span<const float> rows, int columns, std::span<const float> floors, std::vector<RawBox>& out);
+
 // Greedy non-maximum suppression per label; keeps the higher score. Sorts `boxes` by score.
 void nms(std::vector<RawBox>& boxes, float iou_threshold);
 

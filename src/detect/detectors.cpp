@@ -1,6 +1,10 @@
 #include "detect/detectors.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+
+#include "core/error.hpp"
 
 namespace roadveil::detect {
 
@@ -18,6 +22,14 @@ NetworkDetector::NetworkDetector(const std::filesystem::path& model, const std::
 std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRect& crop, int max_side,
                                             float threshold) {
   TensorMapping m = plan_tensor(crop, max_side, max_upscale_, format_.align);
+  if (fixed_w_ > 0) {
+    m.scale = std::min({static_cast<float>(fixed_w_) / static_cast<float>(crop.w),
+                        static_cast<float>(fixed_h_) / static_cast<float>(crop.h), max_upscale_});
+    m.content_w = std::clamp(static_cast<int>(std::lround(crop.w * m.scale)), 1, fixed_w_);
+    m.content_h = std::clamp(static_cast<int>(std::lround(crop.h * m.scale)), 1, fixed_h_);
+    m.tensor_w = fixed_w_;
+    m.tensor_h = fixed_h_;
+  }
   float* tensor = model_.input(m.tensor_h, m.tensor_w);
   preprocessor_.run(frame, crop, m, format_, tensor);
   auto outputs = model_.run();
@@ -81,6 +93,81 @@ void ContextNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, 
                             std::vector<RawBox>& out) {
   static constexpr std::array<int, 6> keep = {kPerson, kBicycle, kCar, kMotorcycle, kBus, kTruck};
   decode_yolox(tensor_span(o[0]), m.tensor_w, m.tensor_h, threshold, keep, out);
+}
+
+namespace {
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + (shape[i] < 0 ? std::string("?") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+// What the layout needs of the output shape, as text, and whether `shape` is that.
+std::pair<std::string, bool> expected_shape(const ModelManifest& m, const std::vector<int64_t>& shape) {
+  const int64_t c = m.num_classes;
+  const bool batch = shape.size() == 3 && shape[0] == 1;
+  switch (m.layout) {
+    case OutputLayout::Yolov8:
+      return {"[1, " + std::to_string(4 + c) + ", N] (4 box values + " + std::to_string(c) + " class scores per anchor)",
+              batch && shape[1] == 4 + c};
+    case OutputLayout::Yolov5:
+    case OutputLayout::Yolox:
+      return {"[1, N, " + std::to_string(5 + c) + "] (4 box values + objectness + " + std::to_string(c) + " class scores per row)",
+              batch && shape[2] == 5 + c};
+    case OutputLayout::YoloNms:
+      return {"[1, N, 6] (x1, y1, x2, y2, score, class per row)", batch && shape[2] >= 6};
+  }
+  return {"?", false};
+}
+
+}  // namespace
+
+ManifestNetwork::ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime)
+    : NetworkDetector(manifest.model, manifest.output.empty() ? std::vector<std::string>{} : std::vector<std::string>{manifest.output},
+                      runtime, manifest.format, manifest.nms_iou, 2.0f),
+      manifest_(manifest) {
+  if (manifest.fixed_width > 0) set_fixed_input(manifest.fixed_width, manifest.fixed_height);
+  floors_.assign(static_cast<size_t>(manifest.num_classes), 2.0f);
+  for (const ManifestClass& c : manifest.classes) floors_[static_cast<size_t>(c.id)] = c.threshold;
+  // One run on an empty picture: a model whose output is not the declared layout fails here, by name.
+  const int w = manifest.fixed_width > 0 ? manifest.fixed_width : 2 * std::max(32, manifest.format.align);
+  const int h = manifest.fixed_height > 0 ? manifest.fixed_height : w;
+  std::fill_n(model().input(h, w), static_cast<size_t>(3) * w * h, manifest.format.pad_value);
+  std::vector<Ort::Value> outputs;
+  try {
+    outputs = model().run();
+  } catch (const Error& e) {
+    throw Error("model " + manifest.model.string() + " (manifest " + manifest.manifest.string() + ") does not run on a " +
+                std::to_string(w) + "x" + std::to_string(h) + " input: " + e.what());
+  }
+  const auto info = outputs.at(0).GetTensorTypeAndShapeInfo();
+  const auto shape = info.GetShape();
+  const auto [expected, ok] = expected_shape(manifest, shape);
+  if (!ok || info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+    throw Error("model " + manifest.model.string() + ": manifest " + manifest.manifest.string() + " declares layout " +
+                std::string(to_string(manifest.layout)) + " with " + std::to_string(manifest.num_classes) +
+                " classes, so the output should be float " + expected + "; the model's output is " +
+                (info.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ? "float " : "not float, ") + shape_text(shape));
+}
+
+const ManifestClass* ManifestNetwork::class_of(int id) const {
+  for (const ManifestClass& c : manifest_.classes)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+void ManifestNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float factor, std::vector<RawBox>& out) {
+  scaled_.resize(floors_.size());
+  for (size_t i = 0; i < floors_.size(); ++i) scaled_[i] = floors_[i] > 1.0f ? floors_[i] : floors_[i] * factor;
+  const auto shape = o[0].GetTensorTypeAndShapeInfo().GetShape();
+  const auto values = tensor_span(o[0]);
+  switch (manifest_.layout) {
+    case OutputLayout::Yolov8: decode_yolov8(values, static_cast<int>(shape.at(2)), scaled_, out); break;
+    case OutputLayout::Yolov5: decode_yolov5(values, scaled_, out); break;
+    case OutputLayout::Yolox: decode_yolox_grid(values, m.tensor_w, m.tensor_h, scaled_, out); break;
+    case OutputLayout::YoloNms: decode_yolo_nms(values, static_cast<int>(shape.at(2)), scaled_, out); break;
+  }
 }
 
 }  // namespace roadveil::detect

@@ -7,6 +7,7 @@
 
 #include "core/region.hpp"
 #include "detect/box_decoding.hpp"
+#include "detect/model_manifest.hpp"
 #include "detect/onnx_model.hpp"
 #include "detect/preprocess.hpp"
 
@@ -24,9 +25,16 @@ class NetworkDetector {
                   const RuntimeOptions& runtime, TensorFormat format, float nms_iou, float max_upscale);
   virtual void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
                       std::vector<RawBox>& out) = 0;
+  // A model exported for one input size: every crop is scaled to fit it (aspect kept, padded right and below).
+  void set_fixed_input(int width, int height) {
+    fixed_w_ = width;
+    fixed_h_ = height;
+  }
+  OnnxModel& model() { return model_; }
 
  private:
   OnnxModel model_;
+  int fixed_w_ = 0, fixed_h_ = 0;
   Preprocessor preprocessor_;
   TensorFormat format_;
   float nms_iou_;
@@ -74,6 +82,27 @@ class ContextNetwork final : public NetworkDetector {
  protected:
   void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
               std::vector<RawBox>& out) override;
+};
+
+// A model described by a manifest (a team's own detector). Its threshold argument is a factor on each
+// class's own threshold (1: the manifest's thresholds); labels are the network's class ids.
+class ManifestNetwork final : public NetworkDetector {
+ public:
+  // Loads the model and runs it once on an empty picture to check that its output has the declared layout:
+  // throws Error saying what was expected and what was found. The checksum is checked by the caller.
+  ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime);
+  const ModelManifest& manifest() const { return manifest_; }
+  // The manifest's class with this network id.
+  const ManifestClass* class_of(int id) const;
+
+ protected:
+  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
+              std::vector<RawBox>& out) override;
+
+ private:
+  ModelManifest manifest_;
+  std::vector<float> floors_;  // per class id: the manifest threshold (2: not hidden)
+  std::vector<float> scaled_;  // scratch: floors_ times the call's factor
 };
 
 }  // namespace roadveil::detect

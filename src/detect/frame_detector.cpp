@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
 
+#include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "detect/model_registry.hpp"
 
 namespace roadveil::detect {
@@ -80,21 +84,41 @@ bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_
 }
 
 std::vector<ModelId> models_in_use(const DetectorConfig& config) {
+  auto replaced = [&](ObjectClass cls) {
+    return std::any_of(config.custom_models.begin(), config.custom_models.end(),
+                       [&](const ModelManifest& m) { return m.replaces_builtin && m.hides(cls); });
+  };
+  const bool builtin_faces = config.faces && !replaced(ObjectClass::Face);
   std::vector<ModelId> out;
-  if (config.faces && config.face_network) out.push_back(ModelId::FaceYunet);
-  if (config.faces && config.heads.enabled) out.push_back(ModelId::HeadYolox);
-  if (config.plates) out.push_back(ModelId::PlateYolov9);
+  if (builtin_faces && config.face_network) out.push_back(ModelId::FaceYunet);
+  if (builtin_faces && config.heads.enabled) out.push_back(ModelId::HeadYolox);
+  if (config.plates && !replaced(ObjectClass::Plate)) out.push_back(ModelId::PlateYolov9);
   // Person boxes serve faces; vehicle boxes serve plates through the refine and guided passes.
   if (config.context.enabled && (config.faces || (config.plates && (config.context.refine || config.context.refine_photos || config.context.guided_plates))))
     out.push_back(ModelId::ContextYolox);
   return out;
 }
 
+ModelManifest load_manifest(const std::filesystem::path& path) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> verified;  // model file -> its sha256, once per process
+  ModelManifest m = read_manifest(path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(m.model, ec))
+    throw Error("model " + m.model.string() + " (manifest " + path.string() + ") is missing: get it from " + m.source);
+  std::lock_guard lock(mutex);
+  auto& actual = verified[m.model.string()];
+  if (actual.empty()) actual = sha256_file_hex(m.model);
+  if (actual != m.sha256)
+    throw Error("model " + m.model.string() + " has sha256 " + actual + ", but its manifest " + path.string() +
+                " says " + m.sha256 + ": a different file, or the manifest is out of date");
+  return m;
+}
+
 FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const auto models = models_in_use(config);
-  if (models.empty()) return;
-  const auto dir = resolve_models_dir(config.models_dir);
   const RuntimeOptions runtime{config.threads};
+  const auto dir = models.empty() ? std::filesystem::path{} : resolve_models_dir(config.models_dir);
   for (const ModelId id : models) {
     const auto path = locate_model(dir, id);
     switch (id) {
@@ -102,6 +126,22 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
       case ModelId::HeadYolox: heads_ = std::make_unique<HeadNetwork>(path, runtime); break;
       case ModelId::PlateYolov9: plates_ = std::make_unique<PlateNetwork>(path, runtime); break;
       case ModelId::ContextYolox: context_ = std::make_unique<ContextNetwork>(path, runtime); break;
+    }
+  }
+  for (const ModelManifest& m : config.custom_models)
+    if ((config.faces && m.hides(ObjectClass::Face)) || (config.plates && m.hides(ObjectClass::Plate)))
+      custom_.push_back(std::make_unique<ManifestNetwork>(m, runtime));
+}
+
+void FrameDetector::add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, bool faces, bool plates,
+                               float factor, Detections& out) {
+  for (auto& net : custom_) {
+    const ModelManifest& m = net->manifest();
+    if (!(faces && m.hides(ObjectClass::Face)) && !(plates && m.hides(ObjectClass::Plate))) continue;
+    for (const RawBox& b : net->detect(frame, crop, std::min(max_side, m.max_side), factor)) {
+      const ManifestClass* c = net->class_of(b.label);
+      if (!c || (c->hide_as == ObjectClass::Face ? !faces : !plates)) continue;
+      out.push_back({c->hide_as, b.box, b.score, RegionSource::Detector, b.score < c->threshold});
     }
   }
 }
@@ -133,6 +173,8 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
           out.push_back({ObjectClass::Plate, b.box, b.score});
       }
   }
+  // Custom networks look at the whole frame at their own resolution, enlarged like the built-in ones.
+  add_custom(frame, whole, static_cast<int>(pass.max_upscale * static_cast<float>(longer)), config_.faces, config_.plates, 1.0f, out);
   finish(frame, out);
   if (pass.video) merge_duplicates(out);
   return out;
@@ -185,6 +227,7 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   const bool body_regions = heads_ && config_.heads.body_regions;
   if (heads_ && (targets.heads || (targets.persons && body_regions)))
     add_heads(frame, crop, std::min(scaled, config_.heads.max_side), targets.persons && body_regions, out, factor);
+  add_custom(frame, crop, scaled, targets.faces, targets.plates, factor, out);
   if (targets.persons && context_ && !body_regions) add_context(frame, crop, config_.context.max_side, config_.context.refine, out);
   finish(frame, out);
   return out;

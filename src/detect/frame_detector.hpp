@@ -16,6 +16,7 @@
 
 #include "core/region.hpp"
 #include "detect/detectors.hpp"
+#include "detect/model_manifest.hpp"
 #include "detect/model_registry.hpp"
 
 namespace roadveil::detect {
@@ -103,6 +104,9 @@ struct DetectorConfig {
   int plate_max_side = 1920;
   ContextConfig context;
   std::optional<std::filesystem::path> models_dir;  // else ROADVEIL_MODELS
+  // Detectors described by manifests (--model): run beside the built-in networks, or instead of those that
+  // find the same class when the manifest says `replaces_builtin`.
+  std::vector<ModelManifest> custom_models;
   int threads = 0;                                  // ONNX Runtime intra-op threads, 0: one per core
 };
 
@@ -113,8 +117,10 @@ struct DetectorConfig {
 //   and the 2x refine looks on video too.
 enum class Quality { Fast, Balanced, Max };  // indexes apply_quality's preset table
 std::optional<Quality> quality_from_string(std::string_view name);
-// The networks a configuration runs (what FrameDetector loads), for the audit record.
+// The built-in networks a configuration runs (what FrameDetector loads), for the audit record.
 std::vector<ModelId> models_in_use(const DetectorConfig& config);
+// Reads a manifest and checks its model file's checksum (once per process). Throws Error naming the file.
+ModelManifest load_manifest(const std::filesystem::path& path);
 void apply_quality(Quality q, DetectorConfig& config);
 
 // What a search around known objects looks for: the network that found each kind of object.
@@ -193,6 +199,10 @@ class FrameDetector final : public Detector {
   std::unique_ptr<PlateNetwork> plates_;
   std::unique_ptr<ContextNetwork> context_;
   std::unique_ptr<HeadNetwork> heads_;
+  std::vector<std::unique_ptr<ManifestNetwork>> custom_;
+  // The custom networks' boxes of the kinds asked for, as detections (weak under their class threshold).
+  void add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, bool faces, bool plates, float factor,
+                  Detections& out);
   std::vector<Box> vehicles_;        // scratch, reused across frames: vehicles whose occupants are looked for
   std::vector<Box> plate_vehicles_;  // scratch: vehicles whose plates the guided pass looks for
   struct PlateCrop {

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace roadveil::detect {
@@ -48,6 +49,7 @@ OnnxModel::OnnxModel(const std::filesystem::path& path, const std::vector<std::s
     std::vector<std::string> available;
     for (size_t i = 0; i < session_.GetOutputCount(); ++i)
       available.push_back(session_.GetOutputNameAllocated(i, alloc).get());
+    if (output_names_.empty() && !available.empty()) output_names_.push_back(available.front());  // the first
     for (const auto& name : output_names_) {
       if (std::find(available.begin(), available.end(), name) == available.end())
         throw Error("model " + path.string() + " has no output named '" + name + "': wrong model file?");

@@ -49,6 +49,19 @@ json describe_media_file(const std::filesystem::path& path, std::int64_t frames_
   return j;
 }
 
+// A detector of one's own changes what is hidden: its identity (and not its path, which differs between
+// machines) belongs to the settings a split run's parts must share.
+static json custom_models(const detect::DetectorConfig& d) {
+  json out = json::array();
+  for (const auto& m : d.custom_models) {
+    json classes = json::array();
+    for (const auto& c : m.classes)
+      classes.push_back({{"id", c.id}, {"hide_as", to_string(c.hide_as)}, {"threshold", c.threshold}});
+    out.push_back({{"name", m.name}, {"sha256", m.sha256}, {"replaces_builtin", m.replaces_builtin}, {"classes", classes}});
+  }
+  return out;
+}
+
 json settings_json(const AnonymizeOptions& o, const std::string& quality) {
   const auto& d = o.detector;
   auto style = [](const redact::StyleOptions& s) {
@@ -85,6 +98,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"detect_every", o.schedule.keyframe_interval},
       {"search_every", o.schedule.search_every},
       {"continue_score", o.schedule.continue_score_factor},
+      {"custom_models", custom_models(d)},
       {"face_style", style(o.styles[static_cast<int>(ObjectClass::Face)])},
       {"plate_style", style(o.styles[static_cast<int>(ObjectClass::Plate)])},
       {"codec", codec},
@@ -146,6 +160,8 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
       // The loader refused any file whose checksum differs, so the registry's is the file's.
       models.push_back({{"file", spec.relative_path}, {"sha256", spec.sha256}});
     }
+    for (const auto& m : context.options->detector.custom_models)  // checked against their manifests at load
+      models.push_back({{"file", m.model.string()}, {"sha256", m.sha256}, {"manifest", m.manifest.string()}, {"name", m.name}});
   }
   record["models"] = models;
   if (context.options) {

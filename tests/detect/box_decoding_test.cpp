@@ -133,3 +133,65 @@ TEST(YoloxPlanarDecoding, ChannelFirstHeadWithThreeClasses) {
   decode_yolox_planar(std::span<const float>(head).first(7 * plane), s, gw, gh, 3, 0.5f, out);  // too short
   EXPECT_TRUE(out.empty());
 }
+
+// The layouts of manifest models: per-class floors (above 1: not hidden), the best class above its floor.
+TEST(ManifestLayouts, Yolov8ChannelMajorKeepsEachAnchorsBestListedClass) {
+  // 2 classes, 3 anchors: [4 + 2, 3].
+  const std::vector<float> t = {
+      100, 200, 300,  // cx
+      50, 60, 70,     // cy
+      20, 10, 8,      // w
+      10, 6, 4,       // h
+      0.9f, 0.2f, 0.7f,  // class 0
+      0.3f, 0.8f, 0.6f,  // class 1
+  };
+  std::vector<RawBox> out;
+  const std::vector<float> floors = {0.5f, 2.0f};  // class 1 is not hidden
+  decode_yolov8(t, 3, floors, out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].label, 0);
+  EXPECT_FLOAT_EQ(out[0].box.x1, 90);
+  EXPECT_FLOAT_EQ(out[0].box.y2, 55);
+  EXPECT_FLOAT_EQ(out[1].score, 0.7f);
+  EXPECT_FLOAT_EQ(out[1].box.cx(), 300);
+  out.clear();
+  decode_yolov8(std::span<const float>(t).first(17), 3, floors, out);  // shorter than declared: nothing
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ManifestLayouts, Yolov5RowsMultiplyObjectnessAndNmsRowsAreCorners) {
+  const std::vector<float> rows = {100, 50, 20, 10, 0.9f, 0.8f,  // 0.72
+                                   300, 70, 8, 4, 0.5f, 0.9f};   // 0.45
+  std::vector<RawBox> out;
+  const std::vector<float> floors = {0.5f};
+  decode_yolov5(rows, floors, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NEAR(out[0].score, 0.72f, 1e-6);
+  EXPECT_FLOAT_EQ(out[0].box.x2, 110);
+
+  const std::vector<float> nms_rows = {10, 20, 50, 40, 0.8f, 0,   //
+                                       10, 20, 50, 40, 0.9f, 3,   // class 3 is not in the list
+                                       60, 20, 50, 40, 0.9f, 0};  // x2 < x1: padding rows of fixed-size outputs
+  out.clear();
+  decode_yolo_nms(nms_rows, 6, floors, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FLOAT_EQ(out[0].box.x1, 10);
+  EXPECT_FLOAT_EQ(out[0].box.y2, 40);
+}
+
+TEST(ManifestLayouts, YoloxGridIsTheBuiltInDecoderWithAnyClassCount) {
+  // A 32 x 32 tensor: 16 cells at stride 8, 4 at 16, 1 at 32; 1 class: 6 columns.
+  std::vector<float> rows(21 * 6, 0.0f);
+  float* r = rows.data() + 5 * 6;  // stride 8, cell (1, 1)
+  r[0] = 0.5f;
+  r[1] = 0.5f;
+  r[4] = 0.9f;
+  r[5] = 0.9f;
+  std::vector<RawBox> out;
+  const std::vector<float> floors = {0.5f};
+  decode_yolox_grid(rows, 32, 32, floors, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FLOAT_EQ(out[0].box.cx(), 12);  // (0.5 + 1) * 8
+  EXPECT_FLOAT_EQ(out[0].box.width(), 8);  // exp(0) * 8
+  EXPECT_NEAR(out[0].score, 0.81f, 1e-6);
+}

@@ -1,0 +1,173 @@
+#include "detect/model_manifest.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <fstream>
+#include <set>
+
+#include "core/error.hpp"
+
+namespace roadveil::detect {
+
+namespace {
+
+using nlohmann::json;
+
+// "key", quoted as in the file (built by appending: GCC 12 warns falsely about "\"" + std::string).
+std::string field(const char* key) {
+  std::string s(1, '"');
+  s += key;
+  s += '"';
+  return s;
+}
+
+struct Reader {
+  const std::filesystem::path& file;
+  [[noreturn]] void fail(const std::string& what) const { throw Error("model manifest " + file.string() + ": " + what); }
+
+  // Unknown keys are refused: a misspelt "treshold" silently falling back to a default would hide less.
+  void only(const json& object, const std::string& where, std::initializer_list<const char*> keys) const {
+    for (const auto& [key, value] : object.items())
+      if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; }))
+        fail("unknown field \"" + key + "\"" + (where.empty() ? "" : " in " + where));
+  }
+  std::string text(const json& o, const char* key, bool required) const {
+    if (!o.contains(key)) {
+      if (required) fail("missing " + field(key));
+      return {};
+    }
+    if (!o[key].is_string() || o[key].get<std::string>().empty()) fail(field(key) + " must be a non-empty string");
+    return o[key].get<std::string>();
+  }
+  double number(const json& o, const char* key, double fallback, double lo, double hi) const {
+    if (!o.contains(key)) return fallback;
+    if (!o[key].is_number()) fail(field(key) + " must be a number");
+    const double v = o[key].get<double>();
+    if (!(v >= lo && v <= hi))
+      fail(field(key) + " is " + o[key].dump() + ", expected " + json(lo).dump() + " to " + json(hi).dump());
+    return v;
+  }
+  int integer(const json& o, const char* key, int fallback, int lo, int hi) const {
+    if (!o.contains(key)) return fallback;
+    if (!o[key].is_number_integer()) fail(field(key) + " must be an integer");
+    const auto v = o[key].get<std::int64_t>();
+    if (v < lo || v > hi) fail(field(key) + " is " + std::to_string(v) + ", expected " + std::to_string(lo) + " to " + std::to_string(hi));
+    return static_cast<int>(v);
+  }
+};
+
+OutputLayout layout_from(const Reader& r, const std::string& name) {
+  if (name == "yolov8") return OutputLayout::Yolov8;
+  if (name == "yolov5") return OutputLayout::Yolov5;
+  if (name == "yolox") return OutputLayout::Yolox;
+  if (name == "yolo-nms") return OutputLayout::YoloNms;
+  r.fail("\"layout\" is \"" + name + "\", expected one of yolov8, yolov5, yolox, yolo-nms");
+}
+
+}  // namespace
+
+std::string_view to_string(OutputLayout layout) {
+  switch (layout) {
+    case OutputLayout::Yolov8: return "yolov8";
+    case OutputLayout::Yolov5: return "yolov5";
+    case OutputLayout::Yolox: return "yolox";
+    case OutputLayout::YoloNms: return "yolo-nms";
+  }
+  return "?";
+}
+
+bool ModelManifest::hides(ObjectClass cls) const {
+  return std::any_of(classes.begin(), classes.end(), [&](const ManifestClass& c) { return c.hide_as == cls; });
+}
+
+float ModelManifest::lowest_threshold(ObjectClass cls) const {
+  float lowest = 1.0f;
+  for (const ManifestClass& c : classes)
+    if (c.hide_as == cls) lowest = std::min(lowest, c.threshold);
+  return lowest;
+}
+
+ModelManifest read_manifest(const std::filesystem::path& path) {
+  const Reader r{path};
+  std::ifstream in(path);
+  if (!in) throw Error("model manifest " + path.string() + " cannot be read");
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    r.fail(std::string("not JSON (") + e.what() + ")");
+  }
+  if (!j.is_object()) r.fail("expected a JSON object");
+  r.only(j, "", {"roadveil_model", "name", "file", "sha256", "source", "license", "layout", "output", "num_classes",
+                 "input", "nms_iou", "replaces_builtin", "classes"});
+  if (r.integer(j, "roadveil_model", 0, 0, 1000) != 1) r.fail("\"roadveil_model\" must be 1 (the manifest format version)");
+
+  ModelManifest m;
+  m.manifest = path;
+  m.name = r.text(j, "name", true);
+  const std::filesystem::path file = r.text(j, "file", true);
+  m.model = file.is_absolute() ? file : path.parent_path() / file;
+  m.sha256 = r.text(j, "sha256", true);
+  if (m.sha256.size() != 64 || !std::all_of(m.sha256.begin(), m.sha256.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)); }))
+    r.fail("\"sha256\" must be 64 lower-case hexadecimal digits (sha256sum of the ONNX file)");
+  m.source = r.text(j, "source", true);
+  m.license = r.text(j, "license", false);
+  m.layout = layout_from(r, r.text(j, "layout", true));
+  m.output = r.text(j, "output", false);
+  m.num_classes = r.integer(j, "num_classes", 0, 1, 10000);
+  if (!j.contains("num_classes")) r.fail("missing \"num_classes\" (how many classes the network outputs)");
+  m.nms_iou = static_cast<float>(r.number(j, "nms_iou", 0.45, 0.05, 1.0));
+  if (j.contains("replaces_builtin")) {
+    if (!j["replaces_builtin"].is_boolean()) r.fail("\"replaces_builtin\" must be true or false");
+    m.replaces_builtin = j["replaces_builtin"].get<bool>();
+  }
+
+  if (!j.contains("input") || !j["input"].is_object()) r.fail("missing \"input\" (an object: channels, scale, size or multiple_of)");
+  const json& input = j["input"];
+  r.only(input, "\"input\"", {"channels", "scale", "pad", "size", "multiple_of", "max_side"});
+  const std::string channels = r.text(input, "channels", true);
+  if (channels != "rgb" && channels != "bgr") r.fail("\"input.channels\" is \"" + channels + "\", expected rgb or bgr");
+  m.format.order = channels == "rgb" ? ChannelOrder::RGB : ChannelOrder::BGR;
+  m.format.scale = static_cast<float>(r.number(input, "scale", 1.0 / 255.0, 1e-6, 1.0));
+  m.format.pad_value = static_cast<float>(r.number(input, "pad", 114, 0, 255)) * m.format.scale;
+  if (input.contains("size") == input.contains("multiple_of"))
+    r.fail("\"input\" needs exactly one of \"size\" ([width, height] of a fixed-size export) and \"multiple_of\" (a dynamic one)");
+  if (input.contains("size")) {
+    const json& size = input["size"];
+    if (!size.is_array() || size.size() != 2 || !size[0].is_number_integer() || !size[1].is_number_integer() ||
+        size[0].get<int>() < 32 || size[1].get<int>() < 32 || size[0].get<int>() > 8192 || size[1].get<int>() > 8192)
+      r.fail("\"input.size\" must be [width, height], 32 to 8192 pixels each");
+    m.fixed_width = size[0].get<int>();
+    m.fixed_height = size[1].get<int>();
+    m.max_side = std::max(m.fixed_width, m.fixed_height);
+    m.format.align = 1;
+  } else {
+    m.format.align = r.integer(input, "multiple_of", 32, 1, 256);
+    m.max_side = r.integer(input, "max_side", 1280, 64, 8192);
+  }
+
+  if (!j.contains("classes") || !j["classes"].is_array() || j["classes"].empty())
+    r.fail("missing \"classes\" (a list of {id, name, hide_as, threshold})");
+  std::set<int> ids;
+  for (const json& c : j["classes"]) {
+    if (!c.is_object()) r.fail("each entry of \"classes\" must be an object");
+    r.only(c, "a class", {"id", "name", "hide_as", "threshold"});
+    ManifestClass mc;
+    if (!c.contains("id")) r.fail("a class has no \"id\"");
+    mc.id = r.integer(c, "id", 0, 0, m.num_classes - 1);
+    if (!ids.insert(mc.id).second) r.fail("class id " + std::to_string(mc.id) + " is listed twice");
+    mc.name = r.text(c, "name", true);
+    const std::string hide = r.text(c, "hide_as", true);
+    const auto cls = object_class_from_string(hide);
+    if (!cls) r.fail("class \"" + mc.name + "\": \"hide_as\" is \"" + hide + "\", expected face or plate");
+    mc.hide_as = *cls;
+    if (!c.contains("threshold")) r.fail("class \"" + mc.name + "\" has no \"threshold\"");
+    mc.threshold = static_cast<float>(r.number(c, "threshold", 0.5, 0.01, 0.99));
+    m.classes.push_back(mc);
+  }
+  return m;
+}
+
+}  // namespace roadveil::detect

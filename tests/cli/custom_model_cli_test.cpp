@@ -1,0 +1,110 @@
+// A detector of one's own, end to end (#15): a tiny ONNX model built by the test (tests/detect/make_tiny_yolo.py)
+// and described by a manifest runs beside the built-in networks in `roadveil anonymize --model`, on a photo and
+// through a video's schedule and tracking, lands in the regions file and the audit record, and `roadveil
+// models` checks it (and refuses a manifest whose layout the model does not have).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+using nlohmann::json;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) { return run_command(kCli + " " + args + " --models " + quote(models_dir())); }
+json read_json(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return json::parse(in);
+}
+
+// A dynamic-size model that reports a 40 x 20 box centred at (160, 120) of its input, scored 0.9.
+json make_manifest(const TempDir& dir) {
+  const auto model = dir / "tiny.onnx";
+  const auto r = run_command("/usr/bin/python3 " ROADVEIL_SOURCE_DIR "/tests/detect/make_tiny_yolo.py " + quote(model) +
+                             " --box 160 120 40 20");
+  EXPECT_EQ(r.exit_code, 0) << "needs python3-onnx (scripts/setup.sh installs it): " << r.output;
+  const std::string sha = run_command("sha256sum " + quote(model) + " | cut -c1-64").output.substr(0, 64);
+  return {{"roadveil_model", 1},
+          {"name", "tiny-plates"},
+          {"file", "tiny.onnx"},
+          {"sha256", sha},
+          {"source", "made by tests/detect/make_tiny_yolo.py"},
+          {"layout", "yolov8"},
+          {"num_classes", 1},
+          {"input", {{"channels", "rgb"}, {"multiple_of", 32}, {"max_side", 640}}},
+          {"classes", {{{"id", 0}, {"name", "plate"}, {"hide_as", "plate"}, {"threshold", 0.5}}}}};
+}
+
+// Whether a plate region of `frame` covers the source box (x1, y1, x2, y2).
+bool plate_covers(const json& frame, float x1, float y1, float x2, float y2) {
+  for (const auto& r : frame["regions"]) {
+    const auto b = r["box"].get<std::vector<float>>();
+    if (r["class"] == "plate" && b[0] <= x1 && b[1] <= y1 && b[2] >= x2 && b[3] >= y2) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST(CustomModel, RunsBesideTheBuiltInNetworksOnPhotosAndVideosAndIsRecorded) {
+  TempDir dir;
+  const json manifest = make_manifest(dir);
+  std::ofstream(dir / "tiny.json") << manifest.dump(2);
+
+  // A 640x480 photo: the model sees it at 640 px (scale 1): the box is (140..180, 110..130).
+  ffmpeg_make("-f lavfi -i color=c=gray:s=640x480 -frames:v 1 " + quote(dir / "grey.png"));
+  auto r = run_cli("anonymize -q " + quote(dir / "grey.png") + " -o " + quote(dir / "out.png") + " --model " +
+                   quote(dir / "tiny.json") + " --detections " + quote(dir / "photo.regions.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json photo = read_json(dir / "photo.regions.json")["entries"][0]["frames"][0];
+  EXPECT_TRUE(plate_covers(photo, 140, 110, 180, 130)) << photo.dump();
+  const json record = read_json(dir / "out.png.audit.json");
+  bool listed = false;
+  for (const auto& m : record["models"]) listed = listed || (m.value("name", "") == "tiny-plates" && m["sha256"] == manifest["sha256"]);
+  EXPECT_TRUE(listed) << record["models"].dump();
+  EXPECT_EQ(record["settings"]["custom_models"][0]["name"], "tiny-plates");
+
+  // A 2 s video at 1280x720: keyframes find it (scaled to 640: the box is (280..360, 220..260) of the frame),
+  // searches and tracking keep it in every frame.
+  ffmpeg_make("-f lavfi -i color=c=gray:s=1280x720:r=25 -t 2 -c:v libx264 -pix_fmt yuv420p " + quote(dir / "grey.mp4"));
+  r = run_cli("anonymize -q " + quote(dir / "grey.mp4") + " -o " + quote(dir / "out.mp4") + " --model " +
+              quote(dir / "tiny.json") + " --detections " + quote(dir / "video.regions.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json frames = read_json(dir / "video.regions.json")["entries"][0]["frames"];
+  ASSERT_EQ(frames.size(), 50u);
+  for (const auto& f : frames) EXPECT_TRUE(plate_covers(f, 280, 220, 360, 260)) << f.dump();
+
+  // Without --model nothing is found in a grey picture: the region came from the custom model.
+  r = run_cli("anonymize -q " + quote(dir / "grey.png") + " -o " + quote(dir / "plain.png") + " --detections " +
+              quote(dir / "plain.regions.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(read_json(dir / "plain.regions.json")["entries"][0]["frames"][0]["regions"].empty());
+}
+
+TEST(CustomModel, ModelsChecksEveryFileAndRefusesALayoutTheModelDoesNotHave) {
+  TempDir dir;
+  json manifest = make_manifest(dir);
+  std::ofstream(dir / "tiny.json") << manifest.dump(2);
+  auto r = run_cli("models --model " + quote(dir / "tiny.json") + " --json " + quote(dir / "models.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok      tiny-plates"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ok      head-yolox-bhh/yolox_n_body_head_hand.dyn.onnx"), std::string::npos) << r.output;
+  EXPECT_TRUE(read_json(dir / "models.json")["ok"].get<bool>());
+
+  manifest["layout"] = "yolov5";  // [1, N, 6] expected; the model gives [1, 5, N]
+  std::ofstream(dir / "wrong.json") << manifest.dump(2);
+  r = run_cli("models --model " + quote(dir / "wrong.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("PROBLEM"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("should be float [1, N, 6]"), std::string::npos) << r.output;
+
+  // anonymize refuses it too, before touching the input.
+  ffmpeg_make("-f lavfi -i color=c=gray:s=64x64 -frames:v 1 " + quote(dir / "grey.png"));
+  r = run_cli("anonymize -q " + quote(dir / "grey.png") + " -o " + quote(dir / "out.png") + " --model " + quote(dir / "wrong.json"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("wrong.json"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.png"));
+}

@@ -1,0 +1,169 @@
+// Detectors described by manifests (#15): the manifest reader's checks, and a tiny ONNX model built by the
+// test itself (tests/detect/make_tiny_yolo.py, Debian's python3-onnx) whose output is a known box.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+#include "detect/detectors.hpp"
+#include "detect/frame_detector.hpp"
+#include "detect/model_manifest.hpp"
+#include "media/ffmpeg_util.hpp"
+#include "test_util.hpp"
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+using namespace roadveil;
+using namespace roadveil::detect;
+using roadveil::testing::quote;
+using roadveil::testing::run_command;
+using roadveil::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+// A fixed 320x320 model that reports one box: centre (160, 120), 40 x 20, class `cls` at `score`.
+std::filesystem::path make_model(const TempDir& dir, const std::string& name, int classes = 1, int cls = 0,
+                                 float score = 0.9f, bool fixed = true) {
+  const auto path = dir / name;
+  const auto r = run_command("/usr/bin/python3 " ROADVEIL_SOURCE_DIR "/tests/detect/make_tiny_yolo.py " + quote(path) +
+                             " --classes " + std::to_string(classes) + " --class " + std::to_string(cls) +
+                             " --score " + std::to_string(score) + " --box 160 120 40 20" + (fixed ? " --size 320 320" : ""));
+  EXPECT_EQ(r.exit_code, 0) << "needs python3-onnx (scripts/setup.sh installs it): " << r.output;
+  return path;
+}
+
+json manifest_for(const std::filesystem::path& model) {
+  return {{"roadveil_model", 1},
+          {"name", "tiny-plates"},
+          {"file", model.filename().string()},
+          {"sha256", sha256_file_hex(model)},
+          {"source", "made by tests/detect/make_tiny_yolo.py"},
+          {"layout", "yolov8"},
+          {"num_classes", 1},
+          {"input", {{"channels", "rgb"}, {"scale", 1.0 / 255}, {"size", {320, 320}}}},
+          {"classes", {{{"id", 0}, {"name", "licence-plate"}, {"hide_as", "plate"}, {"threshold", 0.5}}}}};
+}
+
+std::filesystem::path write(const TempDir& dir, const std::string& name, const json& j) {
+  std::ofstream(dir / name) << j.dump(2);
+  return dir / name;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+media::FramePtr grey_frame(int w, int h) {
+  media::FramePtr f = media::make_frame();
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = w;
+  f->height = h;
+  if (av_frame_get_buffer(f.get(), 0) < 0) throw std::bad_alloc();
+  for (int p = 0; p < 3; ++p)
+    for (int y = 0; y < (p ? h / 2 : h); ++y) std::memset(f->data[p] + y * f->linesize[p], p ? 128 : 90, p ? w / 2 : w);
+  return f;
+}
+
+}  // namespace
+
+TEST(ModelManifest, EachWrongFieldIsNamed) {
+  TempDir dir;
+  const auto model = dir / "m.onnx";
+  std::ofstream(model) << "x";
+  const json good = manifest_for(model);
+  EXPECT_EQ(read_manifest(write(dir, "good.json", good)).classes.at(0).hide_as, ObjectClass::Plate);
+  auto with = [&](const std::function<void(json&)>& change) {
+    json j = good;
+    change(j);
+    const auto path = write(dir, "bad.json", j);
+    return error_of([&] { read_manifest(path); });
+  };
+  EXPECT_NE(with([](json& j) { j["treshold"] = 0.4; }).find("unknown field \"treshold\""), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["layout"] = "ssd"; }).find("\"layout\" is \"ssd\", expected one of yolov8"), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["classes"][0]["hide_as"] = "logo"; }).find("expected face or plate"), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["classes"][0]["id"] = 1; }).find("\"id\" is 1, expected 0 to 0"), std::string::npos);
+  EXPECT_NE(with([](json& j) { j.erase("sha256"); }).find("missing \"sha256\""), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["input"].erase("size"); }).find("exactly one of \"size\""), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["input"]["mean"] = 0.5; }).find("unknown field \"mean\" in \"input\""), std::string::npos);
+  const std::string msg = with([](json& j) { j["roadveil_model"] = 2; });
+  EXPECT_NE(msg.find("bad.json"), std::string::npos) << "the message names the file: " << msg;
+}
+
+TEST(ModelManifest, TheModelMustBeTheFileTheManifestNames) {
+  TempDir dir;
+  const auto model = make_model(dir, "tiny.onnx");
+  json j = manifest_for(model);
+  j["sha256"] = std::string(64, '0');
+  const std::string msg = error_of([&] { load_manifest(write(dir, "m.json", j)); });
+  EXPECT_NE(msg.find("has sha256 " + sha256_file_hex(model)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("says 0000"), std::string::npos) << msg;
+  const auto good = write(dir, "good.json", manifest_for(model));
+  std::filesystem::remove(model);
+  EXPECT_NE(error_of([&] { load_manifest(good); }).find("tiny.onnx (manifest " + good.string() + ") is missing"), std::string::npos);
+}
+
+TEST(ManifestNetwork, AnOutputThatIsNotTheDeclaredLayoutFailsAtLoadSayingWhatWasFound) {
+  TempDir dir;
+  const auto model = make_model(dir, "tiny.onnx");
+  json j = manifest_for(model);
+  j["num_classes"] = 2;  // the model outputs 4 + 1 channels
+  const ModelManifest m = load_manifest(write(dir, "m.json", j));
+  const std::string msg = error_of([&] { ManifestNetwork net(m, RuntimeOptions{1}); });
+  EXPECT_NE(msg.find("should be float [1, 6, N]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the model's output is float [1, 5, 1]"), std::string::npos) << msg;
+}
+
+TEST(ManifestNetwork, AFixedSizeModelsBoxComesBackInSourcePixels) {
+  TempDir dir;
+  const ModelManifest m = load_manifest(write(dir, "m.json", manifest_for(make_model(dir, "tiny.onnx"))));
+  ManifestNetwork net(m, RuntimeOptions{1});
+  // 640 x 480 fits 320 x 320 at 0.5 (content 320 x 240): the tensor's (140..180, 110..130) is the frame's
+  // (280..360, 220..260).
+  const auto frame = grey_frame(640, 480);
+  const auto boxes = net.detect(*frame, PixelRect{0, 0, 640, 480}, 320, 1.0f);
+  ASSERT_EQ(boxes.size(), 1u);
+  EXPECT_NEAR(boxes[0].box.x1, 280, 0.5);
+  EXPECT_NEAR(boxes[0].box.y1, 220, 0.5);
+  EXPECT_NEAR(boxes[0].box.x2, 360, 0.5);
+  EXPECT_NEAR(boxes[0].box.y2, 260, 0.5);
+  EXPECT_FLOAT_EQ(boxes[0].score, 0.9f);
+  // A crop: the same tensor box, mapped from the crop's origin and scale (a 320 x 320 crop at 1x).
+  const auto in_crop = net.detect(*frame, PixelRect{100, 60, 320, 320}, 320, 1.0f);
+  ASSERT_EQ(in_crop.size(), 1u);
+  EXPECT_NEAR(in_crop[0].box.x1, 100 + 140, 0.5);
+  EXPECT_NEAR(in_crop[0].box.y1, 60 + 110, 0.5);
+}
+
+TEST(FrameDetector, ACustomModelReplacesTheBuiltInPlateNetworkAndIsWeakUnderItsThreshold) {
+  TempDir dir;
+  json j = manifest_for(make_model(dir, "tiny.onnx", 1, 0, 0.4f));  // scores 0.4, under its threshold 0.5
+  j["replaces_builtin"] = true;
+  DetectorConfig config;
+  config.faces = false;
+  config.context.enabled = false;
+  config.custom_models.push_back(load_manifest(write(dir, "m.json", j)));
+  EXPECT_TRUE(models_in_use(config).empty()) << "no built-in network: no models folder needed";
+  FrameDetector detector(config);
+  const auto frame = grey_frame(640, 480);
+  EXPECT_TRUE(detector.detect(*frame).empty()) << "0.4 is under the class threshold";
+  // A search near a followed plate accepts it from half the threshold, marked weak.
+  const Detections around = detector.detect_around(*frame, Box{200, 150, 440, 330}, SearchTargets{.plates = true, .score_factor = 0.5f}, 1.0f);
+  ASSERT_EQ(around.size(), 1u);
+  EXPECT_EQ(around[0].cls, ObjectClass::Plate);
+  EXPECT_TRUE(around[0].weak);
+  EXPECT_TRUE(detector.detect_around(*frame, Box{200, 150, 440, 330}, SearchTargets{.faces = true, .score_factor = 0.5f}, 1.0f).empty())
+      << "a face window does not run a plate model";
+}
