@@ -29,9 +29,15 @@ struct Reader {
 
   // Unknown keys are refused: a misspelt "treshold" silently falling back to a default would hide less.
   void only(const json& object, const std::string& where, std::initializer_list<const char*> keys) const {
-    for (const auto& [key, value] : object.items())
-      if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; }))
-        fail("unknown field \"" + key + "\"" + (where.empty() ? "" : " in " + where));
+    for (const auto& item : object.items()) {
+      const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture one
+      if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; })) {
+        std::string message = "unknown field ";
+        message += field(key.c_str());
+        if (!where.empty()) message.append(" in ").append(where);
+        fail(message);
+      }
+    }
   }
   std::string text(const json& o, const char* key, bool required) const {
     if (!o.contains(key)) {
