@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "cli/anonymize_options.hpp"
 #include "cli/command.hpp"
@@ -92,11 +93,38 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
 }
 }  // namespace
 
+// This run against the per-image counts of an earlier run's --json report.
+static eval::Comparison compare_with(const std::string& path, const eval::Report& report) {
+  nlohmann::json reference;
+  try {
+    std::ifstream in(path);
+    reference = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + " (--compare) is not a JSON report of roadveil eval: " + e.what());
+  }
+  if (!reference.is_object() || !reference.contains("per_image"))
+    throw Error(path + " (--compare) has no per-image counts: make it with `roadveil eval --json` on annotated images");
+  std::vector<eval::ImageCounts> images;
+  try {
+    for (const auto& j : reference["per_image"]) images.push_back(eval::image_counts_from_json(j));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + " (--compare): a per-image entry is malformed (" + e.what() + ")");
+  }
+  std::array<std::vector<std::string>, kObjectClassCount> buckets;
+  for (int c = 0; c < kObjectClassCount; ++c)
+    for (const auto& b : report.classes[c].buckets) buckets[c].push_back(b.name);
+  try {
+    return eval::compare_runs(images, report.per_image, buckets);
+  } catch (const Error& e) {
+    throw Error(path + " (--compare): " + e.what());
+  }
+}
+
 void add_eval_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("eval", "Measure how much of each annotated face and plate gets hidden");
   struct State {
     SharedOptions shared;
-    std::string ground_truth, format, json_path, class_descriptions, detections_path;
+    std::string ground_truth, format, json_path, class_descriptions, detections_path, compare_path;
     std::vector<std::string> inputs;
     float hidden_fraction = 0.9f;
     bool as_video_keyframe = false;
@@ -110,6 +138,10 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations), or one video");
   cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
   cmd->add_option("--detections", state->detections_path, "With video ground truth: also keep the regions file of the run here");
+  cmd->add_option("--compare", state->compare_path,
+                  "The --json report of another eval run on the same annotated images (e.g. before --model): print the "
+                  "difference per class and box width with 95% intervals from a bootstrap over the images")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--hidden-fraction", state->hidden_fraction, "Share of a box's area that must be hidden to count")->check(CLI::Range(0.1, 1.0))->capture_default_str();
   cmd->add_flag("--as-video-keyframe", state->as_video_keyframe,
                 "Detect each image as a video keyframe is (never enlarged, plates looked for on vehicles), not as a photo");
@@ -125,6 +157,7 @@ void add_eval_command(CLI::App& app, Action& action) {
         eval::EvalConfig config;
         config.hidden_fraction = s.hidden_fraction;
         config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
+        if (!s.compare_path.empty()) throw Error("--compare works on annotated images; for videos compare the zoom benchmark's tables");
         return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path);
       }
       dataset::ReadOptions read_options;
@@ -218,8 +251,12 @@ void add_eval_command(CLI::App& app, Action& action) {
         std::cerr << "roadveil: warning: " << unreadable.size() << " annotated images could not be read (named above); the figures are for the other "
                   << evals.size() << "\n";
       if (s.json_path != "-") std::cout << eval::format_table(report, s.ground_truth);
+      std::optional<eval::Comparison> comparison;
+      if (!s.compare_path.empty()) comparison = compare_with(s.compare_path, report);
+      if (comparison && s.json_path != "-") std::cout << "\n" << eval::format_comparison(*comparison, s.compare_path);
       if (!s.json_path.empty()) {
         nlohmann::json j = eval::to_json(report);
+        if (comparison) j["compare"] = eval::to_json(*comparison), j["compare"]["reference"] = s.compare_path;
         j["ground_truth"] = s.ground_truth;
         j["hidden_fraction"] = s.hidden_fraction;
         j["unreadable_images"] = unreadable;

@@ -136,6 +136,8 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
   double area_share_sum = 0, seconds = 0;
   for (const ImageEval& img : images) {
     seconds += img.seconds;
+    ImageCounts& counts = report.per_image.emplace_back();
+    counts.image = img.name;
     for (int c = 0; c < kObjectClassCount; ++c) {
       const auto cls = static_cast<ObjectClass>(c);
       ClassReport& cr = report.classes[c];
@@ -148,17 +150,26 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
         const bool hidden = covered_fraction(t, regions, config.ellipse[c]) >= config.hidden_fraction;
         ++cr.truth;
         cr.hidden += hidden;
-        for (Bucket& b : cr.buckets)
+        ++counts.counts[c][0];
+        counts.counts[c][1] += hidden;
+        for (size_t k = 0; k < cr.buckets.size(); ++k) {
+          Bucket& b = cr.buckets[k];
           if (t.width() >= b.min_width && t.width() < b.max_width) {
             ++b.total;
             b.hidden += hidden;
+            if (k < 3) {
+              ++counts.counts[c][2 + 2 * k];
+              counts.counts[c][3 + 2 * k] += hidden;
+            }
           }
+        }
       }
       for (const Box& r : regions) {
         ++cr.regions;
         bool matches = false;
         for (const Box& t : truths) matches |= iou(r, t) > 0.1f;
         cr.stray += !matches;
+        counts.stray[c] += !matches;
       }
       ap_truth[c].push_back(truths);
       std::vector<std::pair<Box, float>> dets;
@@ -166,7 +177,8 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
         if (d.cls == cls) dets.emplace_back(d.box, d.score);
       ap_dets[c].push_back(std::move(dets));
     }
-    area_share_sum += hidden_area_share(img.regions, img.width, img.height, config);
+    counts.hidden_area = hidden_area_share(img.regions, img.width, img.height, config);
+    area_share_sum += counts.hidden_area;
   }
   for (int c = 0; c < kObjectClassCount; ++c) report.classes[c].ap50 = average_precision(ap_truth[c], ap_dets[c]);
   report.hidden_area_share = images.empty() ? 0 : area_share_sum / images.size();
@@ -206,6 +218,9 @@ nlohmann::json to_json(const Report& r) {
         {"truth", cr.truth}, {"hidden", cr.hidden}, {"recall", cr.recall()}, {"by_width", buckets},
         {"regions", cr.regions}, {"stray", cr.stray}, {"ap50", cr.ap50}};
   }
+  nlohmann::json per_image = nlohmann::json::array();
+  for (const ImageCounts& c : r.per_image) per_image.push_back(to_json(c));
+  j["per_image"] = std::move(per_image);  // for eval --compare: counts[class] = truth, hidden, then per width bucket
   return j;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/region.hpp"
+#include "eval/compare.hpp"
 
 namespace roadveil::eval {
 
@@ -51,6 +52,7 @@ struct ClassReport {
 
 struct Report {
   int images = 0;
+  std::vector<ImageCounts> per_image;  // what eval --compare pairs with another run's
   std::array<ClassReport, kObjectClassCount> classes;
   double hidden_area_share = 0;  // mean share of the frame area hidden (all classes)
   double mean_seconds = 0;

@@ -108,3 +108,37 @@ TEST(CustomModel, ModelsChecksEveryFileAndRefusesALayoutTheModelDoesNotHave) {
   EXPECT_NE(r.output.find("wrong.json"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "out.png"));
 }
+
+TEST(CustomModel, EvalCompareSaysTheModelHidesMoreWithItsInterval) {
+  TempDir dir;
+  std::ofstream(dir / "tiny.json") << make_manifest(dir).dump(2);
+  // Three grey 640x480 photos, each annotated (COCO) with a plate where the tiny model reports one.
+  std::filesystem::create_directories(dir / "images");
+  json coco = {{"images", json::array()}, {"annotations", json::array()}, {"categories", {{{"id", 1}, {"name", "plate"}}}}};
+  for (int i = 1; i <= 3; ++i) {
+    const std::string name = "grey" + std::to_string(i) + ".png";
+    ffmpeg_make("-f lavfi -i color=c=gray:s=640x480 -frames:v 1 " + quote(dir / "images" / name));
+    coco["images"].push_back({{"id", i}, {"file_name", name}, {"width", 640}, {"height", 480}});
+    coco["annotations"].push_back({{"id", i}, {"image_id", i}, {"category_id", 1}, {"bbox", {142, 112, 36, 16}}, {"area", 576}, {"iscrowd", 0}});
+  }
+  std::ofstream(dir / "coco.json") << coco.dump();
+  const std::string eval = "eval --ground-truth " + quote(dir / "coco.json") + " " + quote(dir / "images");
+  auto r = run_cli(eval + " --json " + quote(dir / "before.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_json(dir / "before.json")["per_image"].size(), 3u);
+  r = run_cli(eval + " --model " + quote(dir / "tiny.json") + " --compare " + quote(dir / "before.json") + " --json " +
+              quote(dir / "after.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3 images in both"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("hides more"), std::string::npos) << r.output;
+  const json plate = read_json(dir / "after.json")["compare"]["rows"][0];
+  EXPECT_EQ(plate["what"], "plate");
+  EXPECT_DOUBLE_EQ(plate["reference"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(plate["candidate"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(plate["ci95"][0].get<double>(), 1.0);
+
+  std::ofstream(dir / "not-eval.json") << "{\"images\": 3}";
+  r = run_cli(eval + " --compare " + quote(dir / "not-eval.json"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("not-eval.json (--compare) has no per-image counts"), std::string::npos) << r.output;
+}
