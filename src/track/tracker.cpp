@@ -22,6 +22,12 @@ Box bounded_carry(const Box& anchor, const Box& moved, float dt, const TrackerCo
   const float h = std::clamp(moved.height(), anchor.height() / limit, anchor.height() * limit);
   return Box::from_center(moved.cx(), moved.cy(), w, h);
 }
+// `box`, no wider or taller than `scale` times `anchor` (the box shrinks around its centre).
+Box limit_size(const Box& box, const Box& anchor, float scale) {
+  if (scale <= 0) return box;
+  const float w = std::min(box.width(), scale * anchor.width()), h = std::min(box.height(), scale * anchor.height());
+  return Box::from_center(box.cx(), box.cy(), w, h);
+}
 // `anchor` carried `dt` frames (negative: back in time) at any speed between (1 -+ spread) times `velocity`,
 // the spread at most `max_spread` of the anchor's size on each edge.
 Box carry(const Box& anchor, const Box& velocity, float dt, const TrackerConfig& c) {
@@ -145,21 +151,52 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const std::int64_t dt = frame - last.frame;
     if (dt > config_.extend_forward && (dt > config_.exit_frames || !leaving_frame(t))) return std::nullopt;
     // Carried out of the frame: clamped to nothing below.
-    box = grow(carry(last.box, t.velocity(), static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt);
+    const Box v = obs.size() >= 2 ? t.velocity() : borrowed_velocity(t);
+    box = limit_size(grow(carry(last.box, v, static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt), last.box,
+                     config_.max_region_scale);
     score = last.score;
     source = RegionSource::Extended;
   } else {
     const Observation& first = obs.front();
     const std::int64_t dt = first.frame - frame;
     if (dt > config_.extend_backward) return std::nullopt;
-    const Box v = obs.size() >= 2 ? edge_velocity(first.box, static_cast<float>(first.frame), obs[1].box, static_cast<float>(obs[1].frame)) : Box{};
-    box = grow(carry(first.box, v, -static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt);
+    const Box v = obs.size() >= 2 ? edge_velocity(first.box, static_cast<float>(first.frame), obs[1].box, static_cast<float>(obs[1].frame))
+                                  : borrowed_velocity(t);
+    box = limit_size(grow(carry(first.box, v, -static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt), first.box,
+                     config_.max_region_scale);
     score = first.score;
     source = RegionSource::Backward;
   }
   const Box padded = pad_box(box, padding_.of(t.cls, t.kind), padding_.scale, padding_.min_margin_px, w_, h_);
   if (padded.empty()) return std::nullopt;
   return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
+}
+
+// Each neighbour's motion as its centre's velocity and its growth rate (per frame, relative to its size), so
+// that a neighbour twice as large lends the same expansion, not twice the pixels; weighted by nearness.
+Box Tracker::borrowed_velocity(const Track& t) const {
+  if (config_.borrow_radius <= 0 || t.obs.empty()) return {};
+  const Observation& o = t.obs.back();
+  const float size = std::max({o.box.width(), o.box.height(), 1.0f});
+  float weight = 0, vx = 0, vy = 0, gx = 0, gy = 0;
+  for (const Track& n : tracks_) {
+    if (&n == &t || n.obs.size() < 2) continue;
+    const Observation& last = n.obs.back();
+    if (std::abs(last.frame - o.frame) > 2 * static_cast<std::int64_t>(config_.max_gap)) continue;
+    const float d = std::hypot(last.box.cx() - o.box.cx(), last.box.cy() - o.box.cy()) / size;
+    if (d > config_.borrow_radius) continue;
+    const Box v = n.velocity();
+    const float w = 1.0f / (1.0f + d);
+    vx += w * 0.5f * (v.x1 + v.x2);
+    vy += w * 0.5f * (v.y1 + v.y2);
+    gx += w * (v.x2 - v.x1) / std::max(1.0f, last.box.width());
+    gy += w * (v.y2 - v.y1) / std::max(1.0f, last.box.height());
+    weight += w;
+  }
+  if (weight <= 0) return {};
+  vx /= weight, vy /= weight, gx /= weight, gy /= weight;
+  const float hw = 0.5f * gx * o.box.width(), hh = 0.5f * gy * o.box.height();
+  return {vx - hw, vy - hh, vx + hw, vy + hh};
 }
 
 bool Tracker::leaving_frame(const Track& t) const {

@@ -47,6 +47,17 @@ struct TrackerConfig {
   // whose predicted box reaches the frame edge within `extend_forward` frames of its last detection is
   // carried on, along that prediction, until it has left the frame, for at most `exit_frames` frames.
   int exit_frames = 24;
+  // An object detected only once has no motion of its own, and was carried where it was seen while a moving
+  // camera moved it away (zoom clips: a 37x10 plate seen once drifted out of its carried region within three
+  // frames). What the camera does to one object it does to what is near it in the picture: such an object
+  // borrows the motion (centre velocity and growth rate) of the tracks within `borrow_radius` of its sizes,
+  // weighted by nearness, seen within two gaps of it. 0: off. Zoom clips (50, with max_region_scale below):
+  // head-frames 0.897 -> 0.909, plate-frames 0.948 -> 0.951, 0.1% more of the frame hidden; receding and
+  // panning clips no worse (README, zoom table).
+  float borrow_radius = 6.0f;
+  // However a carried region's uncertainties add up (size change, speed spread, growth per frame), it is never
+  // more than this many times as wide or tall as the detection it is carried from.
+  float max_region_scale = 2.0f;
   int lookahead() const { return enabled ? std::max(max_gap, extend_backward) : 0; }
 };
 
@@ -82,6 +93,8 @@ class Tracker {
   };
   std::optional<Region> region_for(const Track& t, std::int64_t frame) const;
   bool leaving_frame(const Track& t) const;
+  // The motion of an object seen only once, borrowed from the tracks near it in the picture (see config).
+  Box borrowed_velocity(const Track& t) const;
   void prune(std::int64_t oldest_pending);
 
   TrackerConfig config_;

@@ -34,8 +34,10 @@ TEST(VideoFloor, DashcamBerlinZoomIn) {
   // (Before: heads 122/178 = 0.685 and 4 of 7, plates 321/324 and 7 of 8, 2.2%; over all 50 clips heads
   // never exposed rose 98 -> 102 and plates 116 -> 119 of 131 and 135, README.)
   // 2026-12-03, searches continue followed objects on weaker evidence (--continue-score 0.5): heads 137/178 =
-  // 0.770, 6 of 7 never exposed; plates unchanged; 3.0% of the frame hidden.
-  EXPECT_GE(j["face"]["recall"].get<double>(), 0.75);
+  // 0.770, 6 of 7 never exposed; plates unchanged; 3.0% of the frame hidden. Then objects seen once borrow
+  // their neighbours' motion and carried regions stop at 2x their detection: heads 143/178 = 0.803, 6 of 7;
+  // plates unchanged; 3.25%.
+  EXPECT_GE(j["face"]["recall"].get<double>(), 0.78);
   EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.8);
   EXPECT_GE(j["plate"]["recall"].get<double>(), 0.98);
   EXPECT_GE(j["plate"]["never_exposed_share"].get<double>(), 0.85);

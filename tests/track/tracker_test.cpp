@@ -260,3 +260,56 @@ TEST(Tracker, CarriesAnObjectLeavingTheFrameUntilItIsOut) {
   const Box truth = Box::from_xywh(x_at(last_seen + 3), 400, 40, 12);
   EXPECT_LT(intersection(drain(linear)[last_seen + 3].regions[0].box, truth).area(), truth.area() - 0.5f);
 }
+
+TEST(Tracker, AnObjectSeenOnceBorrowsTheMotionOfItsNeighbours) {
+  // The camera pans: everything moves 6 px a frame to the right. Plate A is seen on frames 0-10; plate B,
+  // 120 px below it, only on frame 10. Carried forward, B must move with A, not stay where it was seen.
+  auto run = [](float borrow_radius, float b_offset_y) {
+    TrackerConfig cfg;
+    cfg.borrow_radius = borrow_radius;
+    Tracker t(cfg, no_padding(), 1920, 1080);
+    for (int f = 0; f < 20; ++f) {
+      Detections d = f <= 10 ? plate_at(200 + 6.0f * f, 300) : Detections{};
+      if (f == 10) {
+        const Detections b = plate_at(200 + 6.0f * f, 300 + b_offset_y);
+        d.insert(d.end(), b.begin(), b.end());
+      }
+      t.push(d);
+    }
+    return drain(t);
+  };
+  auto b_region = [](const FrameRegions& f, float y) {
+    for (const Region& r : f.regions)
+      if (r.box.y1 <= y && r.box.y2 >= y) return r.box;
+    return Box{};
+  };
+  const int f = 14;  // 4 frames after B was seen: it is 24 px further right
+  const Box truth = Box::from_xywh(200 + 6.0f * f, 420, 40, 12);
+  const Box borrowed = b_region(run(6, 120)[f], 426);
+  EXPECT_GE(intersection(borrowed, truth).area(), truth.area() - 0.5f) << "borrowed motion keeps it covered";
+  EXPECT_GT(borrowed.cx(), 200 + 6.0f * 10 + 20 + 12) << "carried to the right";
+  const Box still = b_region(run(0, 120)[f], 426);
+  EXPECT_LT(intersection(still, truth).area(), truth.area() - 0.5f) << "without it B stays where it was seen";
+  // A neighbour 900 px away (over 6 of B's sizes) lends nothing: B stays.
+  EXPECT_NEAR(b_region(run(6, 700)[f], 1006).cx(), 200 + 6.0f * 10 + 20, 2.0f);
+}
+
+TEST(Tracker, ACarriedRegionIsNeverMoreThanTwiceItsDetection) {
+  // Fast motion (10 px a frame) carried 24 frames back: the speed spread (a quarter of the size on each edge)
+  // and the growth of 2% a frame add up to 2.2x the plate's width; the region stops at 2x.
+  TrackerConfig cfg;
+  Tracker t(cfg, no_padding(), 1920, 1080);
+  for (int f = 0; f < 40; ++f) t.push(f >= 24 && f <= 30 ? plate_at(600 + 10.0f * f, 500) : Detections{});
+  const auto frames = drain(t);
+  ASSERT_EQ(frames[0].regions.size(), 1u);
+  EXPECT_EQ(frames[0].regions[0].source, RegionSource::Backward);
+  EXPECT_LE(frames[0].regions[0].box.width(), 2 * 40.0f + 0.01f);
+  EXPECT_LE(frames[0].regions[0].box.height(), 2 * 12.0f + 0.01f);
+  EXPECT_GT(frames[0].regions[0].box.width(), 1.9f * 40.0f) << "the bound, not a smaller carry, decided";
+  for (const auto& f : frames)
+    for (const Region& r : f.regions) EXPECT_LE(r.box.width(), 80.01f) << "frame " << f.frame;
+  cfg.max_region_scale = 0;  // without the bound
+  Tracker unbounded(cfg, no_padding(), 1920, 1080);
+  for (int f = 0; f < 40; ++f) unbounded.push(f >= 24 && f <= 30 ? plate_at(600 + 10.0f * f, 500) : Detections{});
+  EXPECT_GT(drain(unbounded)[0].regions.at(0).box.width(), 2.1f * 40.0f);
+}
