@@ -5,29 +5,18 @@
 # zoom clip 196eb840) and also measures a regions file a person edited. Usage: regions_truth_cover.py MOT REGIONS
 
 import json, sys
+from exposure_by_object import covered  # the same sampling of a box against regions (beside this script)
 mot, regions_path = sys.argv[1], sys.argv[2]
 entry = json.load(open(regions_path))["entries"][0]
 frames = {f["frame"]: f["regions"] for f in entry["frames"]}
-def inside(px, py, r):
-    x1, y1, x2, y2 = r["box"]
-    if r["class"] == "plate":
-        return x1 <= px <= x2 and y1 <= py <= y2
-    cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
-    return rx > 0 and ry > 0 and ((px - cx) / rx) ** 2 + ((py - cy) / ry) ** 2 <= 1
 tot = {1: 0, 2: 0}; hid = {1: 0, 2: 0}; exposed_objects = {1: set(), 2: set()}; objects = {1: set(), 2: set()}
 for line in open(mot):
     p = line.strip().split(",")
     if len(p) < 8: continue
     f, oid, x, y, w, h, cls = int(p[0]) - 1, int(p[1]), float(p[2]), float(p[3]), float(p[4]), float(p[5]), int(float(p[7]))
     if cls not in tot: continue
-    regs = frames.get(f, [])
-    n = 12; cover = 0
-    for i in range(n):
-        for j in range(n):
-            px, py = x + (i + 0.5) * w / n, y + (j + 0.5) * h / n
-            cover += any(inside(px, py, r) for r in regs)
     tot[cls] += 1; objects[cls].add(oid)
-    if cover >= 0.9 * n * n: hid[cls] += 1
+    if covered(x, y, w, h, frames.get(f, [])) >= 0.9: hid[cls] += 1
     else: exposed_objects[cls].add(oid)
 for c, name in ((1, "head"), (2, "plate")):
     if tot[c]:

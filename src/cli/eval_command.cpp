@@ -256,7 +256,10 @@ void add_eval_command(CLI::App& app, Action& action) {
       if (comparison && s.json_path != "-") std::cout << "\n" << eval::format_comparison(*comparison, s.compare_path);
       if (!s.json_path.empty()) {
         nlohmann::json j = eval::to_json(report);
-        if (comparison) j["compare"] = eval::to_json(*comparison), j["compare"]["reference"] = s.compare_path;
+        if (comparison) {
+          j["compare"] = eval::to_json(*comparison);
+          j["compare"]["reference"] = s.compare_path;
+        }
         j["ground_truth"] = s.ground_truth;
         j["hidden_fraction"] = s.hidden_fraction;
         j["unreadable_images"] = unreadable;

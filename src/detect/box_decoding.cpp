@@ -1,11 +1,27 @@
 #include "detect/box_decoding.hpp"
 
-#include <array>
-
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace roadveil::detect {
+
+namespace {
+// The class with the highest score (`score_of(c)`) among those that reach their floor; -1 when none does.
+// Ties go to the later class, as the COCO decoder always chose.
+template <typename ScoreOf>
+int best_class(std::span<const float> floors, ScoreOf score_of, float& best_score) {
+  int best = -1;
+  for (size_t c = 0; c < floors.size(); ++c) {
+    const float s = score_of(c);
+    if (s >= floors[c] && (best < 0 || s >= best_score)) {
+      best_score = s;
+      best = static_cast<int>(c);
+    }
+  }
+  return best;
+}
+}  // namespace
 
 void decode_yunet(std::span<const float> cls, std::span<const float> obj, std::span<const float> bbox, int stride,
                   int tensor_w, int /*tensor_h*/, float threshold, std::vector<RawBox>& out) {
@@ -102,39 +118,24 @@ void decode_yolox_grid(std::span<const float> rows, int tensor_w, int tensor_h, 
         const float* r = rows.data() + row * columns;
         const float objectness = r[4];
         if (objectness < lowest) continue;
-        int best = -1;
-        float best_margin = 0;
-        for (size_t c = 0; c < floors.size(); ++c) {
-          const float s = objectness * r[5 + c];
-          if (s >= floors[c] && (best < 0 || s - floors[c] > best_margin)) {
-            best_margin = s - floors[c];
-            best = static_cast<int>(c);
-          }
-        }
+        float score = 0;
+        const int best = best_class(floors, [&](size_t c) { return objectness * r[5 + c]; }, score);
         if (best < 0) continue;
         const float cx = (r[0] + gx) * stride, cy = (r[1] + gy) * stride;
         const float w = std::exp(r[2]) * stride, h = std::exp(r[3]) * stride;
-        out.push_back({Box::from_center(cx, cy, w, h), objectness * r[5 + best], best});
+        out.push_back({Box::from_center(cx, cy, w, h), score, best});
       }
     }
   }
 }
 
 void decode_yolov8(std::span<const float> t, int anchors, std::span<const float> floors, std::vector<RawBox>& out) {
-  const size_t n = static_cast<size_t>(anchors), classes = floors.size();
-  if (anchors <= 0 || t.size() < (4 + classes) * n) return;
+  const size_t n = static_cast<size_t>(anchors);
+  if (anchors <= 0 || t.size() < (4 + floors.size()) * n) return;
   for (size_t a = 0; a < n; ++a) {
-    int best = -1;
-    float best_score = 0;
-    for (size_t c = 0; c < classes; ++c) {
-      const float s = t[(4 + c) * n + a];
-      if (s >= floors[c] && s > best_score) {
-        best_score = s;
-        best = static_cast<int>(c);
-      }
-    }
-    if (best < 0) continue;
-    out.push_back({Box::from_center(t[a], t[n + a], t[2 * n + a], t[3 * n + a]), best_score, best});
+    float score = 0;
+    const int best = best_class(floors, [&](size_t c) { return t[(4 + c) * n + a]; }, score);
+    if (best >= 0) out.push_back({Box::from_center(t[a], t[n + a], t[2 * n + a], t[3 * n + a]), score, best});
   }
 }
 
@@ -142,16 +143,9 @@ void decode_yolov5(std::span<const float> rows, std::span<const float> floors, s
   const size_t columns = 5 + floors.size();
   for (size_t row = 0; (row + 1) * columns <= rows.size(); ++row) {
     const float* r = rows.data() + row * columns;
-    int best = -1;
-    float best_score = 0;
-    for (size_t c = 0; c < floors.size(); ++c) {
-      const float s = r[4] * r[5 + c];
-      if (s >= floors[c] && s > best_score) {
-        best_score = s;
-        best = static_cast<int>(c);
-      }
-    }
-    if (best >= 0) out.push_back({Box::from_center(r[0], r[1], r[2], r[3]), best_score, best});
+    float score = 0;
+    const int best = best_class(floors, [&](size_t c) { return r[4] * r[5 + c]; }, score);
+    if (best >= 0) out.push_back({Box::from_center(r[0], r[1], r[2], r[3]), score, best});
   }
 }
 

@@ -2,11 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <mutex>
 
 #include "core/error.hpp"
-#include "core/sha256.hpp"
 #include "detect/model_registry.hpp"
 
 namespace roadveil::detect {
@@ -100,16 +97,12 @@ std::vector<ModelId> models_in_use(const DetectorConfig& config) {
 }
 
 ModelManifest load_manifest(const std::filesystem::path& path) {
-  static std::mutex mutex;
-  static std::map<std::string, std::string> verified;  // model file -> its sha256, once per process
   ModelManifest m = read_manifest(path);
   std::error_code ec;
   if (!std::filesystem::is_regular_file(m.model, ec))
     throw Error("model " + m.model.string() + " (manifest " + path.string() + ") is missing: get it from " + m.source);
-  std::lock_guard lock(mutex);
-  auto& actual = verified[m.model.string()];
-  if (actual.empty()) actual = sha256_file_hex(m.model);
-  if (actual != m.sha256)
+  std::string actual;
+  if (!model_file_matches(m.model, m.sha256, actual))
     throw Error("model " + m.model.string() + " has sha256 " + actual + ", but its manifest " + path.string() +
                 " says " + m.sha256 + ": a different file, or the manifest is out of date");
   return m;

@@ -59,9 +59,18 @@ std::filesystem::path resolve_models_dir(const std::optional<std::filesystem::pa
   throw Error("no models folder: pass --models DIR or set ROADVEIL_MODELS (see README, section Models)");
 }
 
-std::filesystem::path locate_model(const std::filesystem::path& models_dir, ModelId id, bool verify) {
+bool model_file_matches(const std::filesystem::path& path, const std::string& sha256, std::string& actual) {
   static std::mutex mutex;
-  static std::map<std::string, bool> verified;
+  static std::map<std::string, std::string> verified;  // path -> the checksum it matched
+  std::lock_guard lock(mutex);
+  if (const auto it = verified.find(path.string()); it != verified.end() && it->second == sha256) return true;
+  actual = sha256_file_hex(path);
+  if (actual != sha256) return false;
+  verified[path.string()] = sha256;
+  return true;
+}
+
+std::filesystem::path locate_model(const std::filesystem::path& models_dir, ModelId id, bool verify) {
   const ModelSpec& spec = model_spec(id);
   const auto path = models_dir / spec.relative_path;
   std::error_code ec;
@@ -69,15 +78,10 @@ std::filesystem::path locate_model(const std::filesystem::path& models_dir, Mode
     throw Error("model " + path.string() + " is missing: get it from " + spec.upstream +
                 " (sha256 " + spec.sha256 + ")");
   if (verify) {
-    std::lock_guard lock(mutex);
-    auto& ok = verified[path.string()];
-    if (!ok) {
-      const std::string actual = sha256_file_hex(path);
-      if (actual != spec.sha256)
-        throw Error("model " + path.string() + " has sha256 " + actual + ", expected " + spec.sha256 +
-                    ": replace it with the file from " + spec.upstream);
-      ok = true;
-    }
+    std::string actual;
+    if (!model_file_matches(path, spec.sha256, actual))
+      throw Error("model " + path.string() + " has sha256 " + actual + ", expected " + spec.sha256 +
+                  ": replace it with the file from " + spec.upstream);
   }
   return path;
 }
