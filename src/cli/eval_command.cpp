@@ -93,8 +93,9 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
 }
 }  // namespace
 
-// This run against the per-image counts of an earlier run's --json report.
-static eval::Comparison compare_with(const std::string& path, const eval::Report& report) {
+// The per-image counts of an earlier run's --json report, read before this run starts so that a wrong file
+// fails at once.
+static std::vector<eval::ImageCounts> read_reference_counts(const std::string& path) {
   nlohmann::json reference;
   try {
     std::ifstream in(path);
@@ -110,11 +111,17 @@ static eval::Comparison compare_with(const std::string& path, const eval::Report
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + " (--compare): a per-image entry is malformed (" + e.what() + ")");
   }
+  return images;
+}
+
+// This run against those counts.
+static eval::Comparison compare_with(const std::string& path, const std::vector<eval::ImageCounts>& reference,
+                                     const eval::Report& report) {
   std::array<std::vector<std::string>, kObjectClassCount> buckets;
   for (int c = 0; c < kObjectClassCount; ++c)
     for (const auto& b : report.classes[c].buckets) buckets[c].push_back(b.name);
   try {
-    return eval::compare_runs(images, report.per_image, buckets);
+    return eval::compare_runs(reference, report.per_image, buckets);
   } catch (const Error& e) {
     throw Error(path + " (--compare): " + e.what());
   }
@@ -160,6 +167,8 @@ void add_eval_command(CLI::App& app, Action& action) {
         if (!s.compare_path.empty()) throw Error("--compare works on annotated images; for videos compare the zoom benchmark's tables");
         return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path);
       }
+      std::vector<eval::ImageCounts> reference;
+      if (!s.compare_path.empty()) reference = read_reference_counts(s.compare_path);
       dataset::ReadOptions read_options;
       read_options.class_descriptions = s.class_descriptions;
       std::vector<std::string> inputs = s.inputs;
@@ -252,7 +261,7 @@ void add_eval_command(CLI::App& app, Action& action) {
                   << evals.size() << "\n";
       if (s.json_path != "-") std::cout << eval::format_table(report, s.ground_truth);
       std::optional<eval::Comparison> comparison;
-      if (!s.compare_path.empty()) comparison = compare_with(s.compare_path, report);
+      if (!s.compare_path.empty()) comparison = compare_with(s.compare_path, reference, report);
       if (comparison && s.json_path != "-") std::cout << "\n" << eval::format_comparison(*comparison, s.compare_path);
       if (!s.json_path.empty()) {
         nlohmann::json j = eval::to_json(report);

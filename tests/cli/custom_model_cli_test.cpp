@@ -141,4 +141,5 @@ TEST(CustomModel, EvalCompareSaysTheModelHidesMoreWithItsInterval) {
   r = run_cli(eval + " --compare " + quote(dir / "not-eval.json"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("not-eval.json (--compare) has no per-image counts"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("recall by box width"), std::string::npos) << "refused before anything is detected: " << r.output;
 }
