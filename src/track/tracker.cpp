@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace roadveil::track {
 
@@ -45,15 +46,24 @@ Box carry(const Box& anchor, const Box& velocity, float dt, const TrackerConfig&
 Tracker::Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h)
     : config_(config), padding_(padding), w_(frame_w), h_(frame_h) {}
 
-Box Tracker::Track::velocity() const {
+Box Tracker::Track::velocity(int baseline) const {
   if (obs.size() < 2) return {};
-  const Observation& prev = obs[obs.size() - 2];
   const Observation& last = obs.back();
-  return edge_velocity(prev.box, static_cast<float>(prev.frame), last.box, static_cast<float>(last.frame));
+  size_t from = obs.size() - 2;
+  while (from > 0 && last.frame - obs[from - 1].frame <= baseline) --from;
+  return edge_velocity(obs[from].box, static_cast<float>(obs[from].frame), last.box, static_cast<float>(last.frame));
 }
 
-Box Tracker::Track::predict(std::int64_t frame) const {
-  return move_box(obs.back().box, velocity(), static_cast<float>(frame - obs.back().frame));
+Box Tracker::Track::start_velocity(int baseline) const {
+  if (obs.size() < 2) return {};
+  const Observation& first = obs.front();
+  size_t to = 1;
+  while (to + 1 < obs.size() && obs[to + 1].frame - first.frame <= baseline) ++to;
+  return edge_velocity(first.box, static_cast<float>(first.frame), obs[to].box, static_cast<float>(obs[to].frame));
+}
+
+Box Tracker::Track::predict(std::int64_t frame, int baseline) const {
+  return move_box(obs.back().box, velocity(baseline), static_cast<float>(frame - obs.back().frame));
 }
 
 void Tracker::push(const Detections& detections) {
@@ -74,7 +84,9 @@ void Tracker::push(const Detections& detections) {
     for (size_t ti = 0; ti < tracks_.size(); ++ti) {
       const Track& t = tracks_[ti];
       if (t.cls != d.cls || t.kind != d.source || t.obs.back().frame >= frame || frame - t.obs.back().frame > config_.max_gap + 1) continue;
-      const Box p = t.predict(frame);
+      // Matching predicts one step from the latest motion (the last two detections): a longer baseline
+      // here lost plates that turned or slowed (zoom clips: plates never exposed 121 -> 118 of 135).
+      const Box p = t.predict(frame, 1);
       const float overlap = iou(p, d.box);
       const float size = std::max({p.width(), p.height(), d.box.width(), d.box.height(), 1.0f});
       const float dist = std::hypot(p.cx() - d.box.cx(), p.cy() - d.box.cy()) / size;
@@ -151,7 +163,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const std::int64_t dt = frame - last.frame;
     if (dt > config_.extend_forward && (dt > config_.exit_frames || !leaving_frame(t))) return std::nullopt;
     // Carried out of the frame: clamped to nothing below.
-    const Box v = obs.size() >= 2 ? t.velocity() : borrowed_velocity(t);
+    const Box v = obs.size() >= 2 ? t.velocity(config_.velocity_baseline) : borrowed_velocity(t);
     box = limit_size(grow(carry(last.box, v, static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt), last.box,
                      config_.max_region_scale);
     score = last.score;
@@ -160,8 +172,7 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     const Observation& first = obs.front();
     const std::int64_t dt = first.frame - frame;
     if (dt > config_.extend_backward) return std::nullopt;
-    const Box v = obs.size() >= 2 ? edge_velocity(first.box, static_cast<float>(first.frame), obs[1].box, static_cast<float>(obs[1].frame))
-                                  : borrowed_velocity(t);
+    const Box v = obs.size() >= 2 ? t.start_velocity(config_.velocity_baseline) : borrowed_velocity(t);
     box = limit_size(grow(carry(first.box, v, -static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt), first.box,
                      config_.max_region_scale);
     score = first.score;
@@ -185,7 +196,7 @@ Box Tracker::borrowed_velocity(const Track& t) const {
     if (std::abs(last.frame - o.frame) > 2 * static_cast<std::int64_t>(config_.max_gap)) continue;
     const float d = std::hypot(last.box.cx() - o.box.cx(), last.box.cy() - o.box.cy()) / size;
     if (d > config_.borrow_radius) continue;
-    const Box v = n.velocity();
+    const Box v = n.velocity(config_.velocity_baseline);
     const float w = 1.0f / (1.0f + d);
     vx += w * 0.5f * (v.x1 + v.x2);
     vy += w * 0.5f * (v.y1 + v.y2);
@@ -202,7 +213,7 @@ Box Tracker::borrowed_velocity(const Track& t) const {
 bool Tracker::leaving_frame(const Track& t) const {
   if (t.obs.size() < 2) return false;  // no motion known
   // Where its centre will be `exit_frames` after its last detection, moving as it last moved.
-  const Box v = t.velocity();
+  const Box v = t.velocity(config_.velocity_baseline);
   const Box& last = t.obs.back().box;
   const float steps = static_cast<float>(config_.exit_frames);
   const float cx = last.cx() + 0.5f * (v.x1 + v.x2) * steps, cy = last.cy() + 0.5f * (v.y1 + v.y2) * steps;
@@ -215,6 +226,13 @@ std::optional<FrameRegions> Tracker::pop() {
   FrameRegions out{next_pop_, {}};
   for (const Track& t : tracks_)
     if (auto r = region_for(t, next_pop_)) out.regions.push_back(*r);
+  // In a canonical order, not in the order the tracks were made: a part of a split run starts its tracks at
+  // another frame than one run does, and must write the same regions file and draw overlapping regions in
+  // the same order.
+  std::sort(out.regions.begin(), out.regions.end(), [](const Region& a, const Region& b) {
+    return std::tuple(a.cls, a.source, a.box.y1, a.box.x1, a.box.y2, a.box.x2, a.score) <
+           std::tuple(b.cls, b.source, b.box.y1, b.box.x1, b.box.y2, b.box.x2, b.score);
+  });
   ++next_pop_;
   prune(next_pop_);
   return out;

@@ -313,3 +313,34 @@ TEST(Tracker, ACarriedRegionIsNeverMoreThanTwiceItsDetection) {
   for (int f = 0; f < 40; ++f) unbounded.push(f >= 24 && f <= 30 ? plate_at(600 + 10.0f * f, 500) : Detections{});
   EXPECT_GT(drain(unbounded)[0].regions.at(0).box.width(), 2.1f * 40.0f);
 }
+
+TEST(Tracker, ARegionCarriedBackMovesAsSeveralDetectionsSayNotAsTwoNoisyOnes) {
+  // A plate moving 3 px a frame to the right is first seen on frame 30, then every 2nd frame; its first box
+  // is 3 px too far right and its second 3 px too far left, so those two alone say it stood still. Carried
+  // back 24 frames, as the pipeline pops frames (while later ones are still being pushed), the region must
+  // follow the motion measured over 8 frames.
+  auto run = [](int baseline) {
+    TrackerConfig cfg;
+    cfg.velocity_baseline = baseline;
+    Tracker t(cfg, no_padding(), 1920, 1080);
+    std::vector<FrameRegions> out;
+    for (int f = 0; f < 60; ++f) {
+      const float jitter = f == 30 ? 3.0f : f == 32 ? -3.0f : 0.0f;
+      t.push(f >= 30 && f % 2 == 0 ? plate_at(400 + 3.0f * f + jitter, 500) : Detections{});
+      while (auto fr = t.pop()) out.push_back(*fr);
+    }
+    t.finish();
+    while (auto fr = t.pop()) out.push_back(*fr);
+    return out;
+  };
+  const int f = 6;
+  const Box truth = Box::from_xywh(400 + 3.0f * f, 500, 40, 12);
+  const auto frames = run(8);
+  ASSERT_EQ(frames[f].regions.size(), 1u);
+  EXPECT_EQ(frames[f].regions[0].source, RegionSource::Backward);
+  EXPECT_GE(intersection(frames[f].regions[0].box, truth).area(), truth.area() - 0.5f) << "covered 24 frames back";
+  // From the first two boxes only (what the tracker did before), the region stays near frame 30's box.
+  const auto two = run(1);
+  ASSERT_EQ(two[f].regions.size(), 1u);
+  EXPECT_LT(intersection(two[f].regions[0].box, truth).area(), 0.5f * truth.area());
+}
