@@ -110,7 +110,7 @@ ModelManifest load_manifest(const std::filesystem::path& path) {
 
 FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const auto models = models_in_use(config);
-  const RuntimeOptions runtime{config.threads};
+  const RuntimeOptions runtime{config.threads, std::make_shared<std::vector<float>>()};
   const auto dir = models.empty() ? std::filesystem::path{} : resolve_models_dir(config.models_dir);
   for (const ModelId id : models) {
     const auto path = locate_model(dir, id);

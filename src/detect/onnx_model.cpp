@@ -30,7 +30,8 @@ Ort::Env& OnnxModel::env() {
 
 OnnxModel::OnnxModel(const std::filesystem::path& path, const std::vector<std::string>& output_names,
                      const RuntimeOptions& options)
-    : output_names_(output_names) {
+    : output_names_(output_names),
+      input_(options.shared_input ? options.shared_input : std::make_shared<std::vector<float>>()) {
   try {
     Ort::SessionOptions so;
     so.SetIntraOpNumThreads(options.intra_op_threads);
@@ -62,18 +63,16 @@ OnnxModel::OnnxModel(const std::filesystem::path& path, const std::vector<std::s
 }
 
 float* OnnxModel::input(int h, int w) {
-  if (h != h_ || w != w_) {
-    h_ = h;
-    w_ = w;
-    input_.assign(static_cast<size_t>(3) * h * w, 0.0f);
-  }
-  return input_.data();
+  h_ = h;
+  w_ = w;
+  input_->resize(static_cast<size_t>(3) * h * w);
+  return input_->data();
 }
 
 std::vector<Ort::Value> OnnxModel::run() {
   const std::array<int64_t, 4> shape = {1, 3, h_, w_};
   Ort::Value tensor =
-      Ort::Value::CreateTensor<float>(memory_info_, input_.data(), input_.size(), shape.data(), shape.size());
+      Ort::Value::CreateTensor<float>(memory_info_, input_->data(), static_cast<size_t>(3) * h_ * w_, shape.data(), shape.size());
   const char* in_name = input_name_.c_str();
   try {
     return session_.Run(Ort::RunOptions{nullptr}, &in_name, &tensor, 1, output_name_ptrs_.data(),
