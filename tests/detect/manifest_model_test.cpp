@@ -167,3 +167,28 @@ TEST(FrameDetector, ACustomModelReplacesTheBuiltInPlateNetworkAndIsWeakUnderItsT
   EXPECT_TRUE(detector.detect_around(*frame, Box{200, 150, 440, 330}, SearchTargets{.faces = true, .score_factor = 0.5f}, 1.0f).empty())
       << "a face window does not run a plate model";
 }
+
+TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
+  // A fixed 320 x 320 model and one that takes the frame at up to 640 px fill one buffer in turns: it grows to
+  // the larger tensor, not one per network, and each network still sees only its own input.
+  TempDir dir;
+  const ModelManifest fixed = load_manifest(write(dir, "fixed.json", manifest_for(make_model(dir, "fixed.onnx"))));
+  json j = manifest_for(make_model(dir, "free.onnx", 1, 0, 0.9f, false));
+  j["file"] = "free.onnx";
+  j["sha256"] = sha256_file_hex(dir / "free.onnx");
+  j["input"] = {{"channels", "rgb"}, {"scale", 1.0 / 255}, {"multiple_of", 32}, {"max_side", 640}};
+  const ModelManifest free = load_manifest(write(dir, "free.json", j));
+  auto shared = std::make_shared<std::vector<float>>();
+  ManifestNetwork a(fixed, RuntimeOptions{1, shared}), b(free, RuntimeOptions{1, shared});
+  const auto frame = grey_frame(640, 480);
+  const auto first = a.detect(*frame, PixelRect{0, 0, 640, 480}, 320, 1.0f);
+  const auto large = b.detect(*frame, PixelRect{0, 0, 640, 480}, 640, 1.0f);
+  const auto again = a.detect(*frame, PixelRect{0, 0, 640, 480}, 320, 1.0f);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(large.size(), 1u);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].box.x1, first[0].box.x1);
+  EXPECT_EQ(again[0].box.y2, first[0].box.y2);
+  EXPECT_EQ(shared->size(), 3u * 320 * 320) << "the last run's tensor";
+  EXPECT_EQ(shared->capacity(), 3u * 480 * 640) << "one buffer, as large as the largest tensor";
+}
