@@ -32,7 +32,8 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   cmd.add_option("--model", model_manifests,
                  "A detector of your own, described by a manifest (JSON; docs/models.md): runs beside the built-in "
                  "networks (repeatable)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);  // one file per --model: `--model M.json CLIP.mp4` must leave CLIP.mp4 an input
   cmd.add_flag("--faces,!--no-faces", d.faces, "Hide faces (default: on)");
   cmd.add_flag("--plates,!--no-plates", d.plates, "Hide licence plates (default: on)");
   cmd.add_option("--face-threshold", d.face_threshold, "Face detector score threshold")->check(CLI::Range(0.01, 0.99))->capture_default_str();

@@ -95,7 +95,8 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
   cmd->add_option("--image-uri-prefix", s->in.image_uri_prefix,
                   "gt-manifest: S3 location of the images, source-ref = prefix + image path (e.g. s3://bucket/images/); "
                   "reading a manifest: removed from source-ref");
-  cmd->add_option("--rename", s->rename, "Rename a class, old=new (repeatable; several old names may share a new one)");
+  cmd->add_option("--rename", s->rename, "Rename a class, old=new (repeatable; several old names may share a new one)")
+      ->allow_extra_args(false);
   cmd->add_flag("--drop-group-of", s->drop_group_of, "Leave out boxes marked IsGroupOf (Open Images) or iscrowd (COCO)");
   cmd->add_flag("--drop-depiction", s->drop_depiction, "Leave out boxes marked IsDepiction (Open Images)");
   cmd->add_option("--min-size", s->min_size, "Leave out boxes narrower or shorter than this many pixels")->check(CLI::Range(0.0f, 100000.0f));

@@ -1,6 +1,8 @@
 // roadveil models: what would be loaded, and whether each file is the one expected. Built-in models are
 // checked against the registry's checksums; models described by manifests (--model) are read, checked
 // against their manifest's checksum, loaded and run once to see that their output has the declared layout.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
 
@@ -73,7 +75,7 @@ int run_models(const ModelsOptions& o) {
       for (const auto& c : m.classes) {
         classes.push_back({{"id", c.id}, {"name", c.name}, {"hide_as", to_string(c.hide_as)}, {"threshold", c.threshold}});
         listed += (listed.empty() ? "" : ", ") + std::to_string(c.id) + " \"" + c.name + "\" -> " +
-                  std::string(to_string(c.hide_as)) + " from " + nlohmann::json(c.threshold).dump();
+                  std::string(to_string(c.hide_as)) + fmt::format(" from {:g}", c.threshold);
       }
       entry.update({{"status", "ok"}, {"name", m.name}, {"file", m.model.string()}, {"sha256", m.sha256},
                     {"layout", to_string(m.layout)}, {"classes", classes}, {"replaces_builtin", m.replaces_builtin},
@@ -101,7 +103,8 @@ void add_models_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("models", "List the models roadveil would load and check each file (checksum, and for "
                                            "--model manifests that the network loads and has the declared output)");
   cmd->add_option("--models", options->models_dir, "Folder with the built-in model files (default: $ROADVEIL_MODELS)");
-  cmd->add_option("--model", options->manifests, "A manifest of your own detector to check (repeatable; docs/models.md)");
+  cmd->add_option("--model", options->manifests, "A manifest of your own detector to check (repeatable; docs/models.md)")
+      ->allow_extra_args(false);
   cmd->add_option("--json", options->json_path, "Also write the result as JSON to this file (- for standard output)");
   cmd->callback([&action, options] { action = [options] { return run_models(*options); }; });
 }

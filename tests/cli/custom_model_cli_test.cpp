@@ -54,10 +54,11 @@ TEST(CustomModel, RunsBesideTheBuiltInNetworksOnPhotosAndVideosAndIsRecorded) {
   const json manifest = make_manifest(dir);
   std::ofstream(dir / "tiny.json") << manifest.dump(2);
 
-  // A 640x480 photo: the model sees it at 640 px (scale 1): the box is (140..180, 110..130).
+  // A 640x480 photo: the model sees it at 640 px (scale 1): the box is (140..180, 110..130). `--model` before
+  // the input takes one file (it took the input too: "inputs is required").
   ffmpeg_make("-f lavfi -i color=c=gray:s=640x480 -frames:v 1 " + quote(dir / "grey.png"));
-  auto r = run_cli("anonymize -q " + quote(dir / "grey.png") + " -o " + quote(dir / "out.png") + " --model " +
-                   quote(dir / "tiny.json") + " --detections " + quote(dir / "photo.regions.json"));
+  auto r = run_cli("anonymize -q --model " + quote(dir / "tiny.json") + " " + quote(dir / "grey.png") + " -o " +
+                   quote(dir / "out.png") + " --detections " + quote(dir / "photo.regions.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json photo = read_json(dir / "photo.regions.json")["entries"][0]["frames"][0];
   EXPECT_TRUE(plate_covers(photo, 140, 110, 180, 130)) << photo.dump();
