@@ -117,14 +117,41 @@ std::pair<std::string, bool> expected_shape(const ModelManifest& m, const std::v
               batch && shape[2] == 5 + c};
     case OutputLayout::YoloNms:
       return {"[1, N, 6] (x1, y1, x2, y2, score, class per row)", batch && shape[2] >= 6};
+    case OutputLayout::Yunet:
+    case OutputLayout::Yolov9Dfl:
+    case OutputLayout::YoloxPlanar:
+      break;  // per stride: stride_output_error
   }
   return {"?", false};
+}
+
+// For the raw-head layouts: what output `i` (of a `w` x `h` input) should be and is, or "" when it is that.
+std::string stride_output_error(const ModelManifest& m, size_t i, const std::vector<int64_t>& shape, int w, int h) {
+  static constexpr std::array<int64_t, 3> kStrides = {8, 16, 32};
+  const int64_t s = kStrides[i % 3], gw = w / s, gh = h / s;
+  std::string expected;
+  bool ok = false;
+  if (m.layout == OutputLayout::Yunet) {
+    const int64_t width = i < 6 ? 1 : 4;
+    expected = "[1, " + std::to_string(gw * gh) + ", " + std::to_string(width) + "]";
+    ok = shape.size() == 3 && shape[0] == 1 && shape[1] == gw * gh && shape[2] == width;
+  } else {
+    const int64_t channels = m.layout == OutputLayout::Yolov9Dfl ? 65 : 5 + m.num_classes;
+    expected = "[1, " + std::to_string(channels) + ", " + std::to_string(gh) + ", " + std::to_string(gw) + "]";
+    ok = shape.size() == 4 && shape[0] == 1 && shape[1] == channels && shape[2] == gh && shape[3] == gw;
+  }
+  if (ok) return "";
+  return "output " + m.outputs[i] + " should be float " + expected + " (stride " + std::to_string(s) + " of a " +
+         std::to_string(w) + "x" + std::to_string(h) + " input); the model's output is " + shape_text(shape);
 }
 
 }  // namespace
 
 ManifestNetwork::ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime)
-    : NetworkDetector(manifest.model, manifest.output.empty() ? std::vector<std::string>{} : std::vector<std::string>{manifest.output},
+    : NetworkDetector(manifest.model,
+                      has_stride_outputs(manifest.layout) ? manifest.outputs
+                      : manifest.output.empty()           ? std::vector<std::string>{}
+                                                          : std::vector<std::string>{manifest.output},
                       runtime, manifest.format, manifest.nms_iou, 2.0f),
       manifest_(manifest) {
   if (manifest.fixed_width > 0) set_fixed_input(manifest.fixed_width, manifest.fixed_height);
@@ -140,6 +167,18 @@ ManifestNetwork::ManifestNetwork(const ModelManifest& manifest, const RuntimeOpt
   } catch (const Error& e) {
     throw Error("model " + manifest.model.string() + " (manifest " + manifest.manifest.string() + ") does not run on a " +
                 std::to_string(w) + "x" + std::to_string(h) + " input: " + e.what());
+  }
+  if (has_stride_outputs(manifest.layout)) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      const auto info = outputs[i].GetTensorTypeAndShapeInfo();
+      std::string error = info.GetElementType() == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+                              ? stride_output_error(manifest, i, info.GetShape(), w, h)
+                              : "output " + manifest.outputs[i] + " is not float";
+      if (!error.empty())
+        throw Error("model " + manifest.model.string() + ": manifest " + manifest.manifest.string() + " declares layout " +
+                    std::string(to_string(manifest.layout)) + ", so " + error);
+    }
+    return;
   }
   const auto info = outputs.at(0).GetTensorTypeAndShapeInfo();
   const auto shape = info.GetShape();
@@ -160,6 +199,27 @@ const ManifestClass* ManifestNetwork::class_of(int id) const {
 void ManifestNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float factor, std::vector<RawBox>& out) {
   scaled_.resize(floors_.size());
   for (size_t i = 0; i < floors_.size(); ++i) scaled_[i] = floors_[i] > 1.0f ? floors_[i] : floors_[i] * factor;
+  static constexpr std::array<int, 3> kStrides = {8, 16, 32};
+  if (manifest_.layout == OutputLayout::Yunet || manifest_.layout == OutputLayout::Yolov9Dfl) {
+    if (scaled_[0] > 1.0f) return;  // its one class is not hidden
+    for (int i = 0; i < 3; ++i) {
+      const int s = kStrides[i];
+      if (manifest_.layout == OutputLayout::Yunet)
+        decode_yunet(tensor_span(o[i]), tensor_span(o[3 + i]), tensor_span(o[6 + i]), s, m.tensor_w, m.tensor_h, scaled_[0], out);
+      else
+        decode_yolov9_dfl(tensor_span(o[i]), s, m.tensor_w / s, m.tensor_h / s, scaled_[0], out);
+    }
+    return;
+  }
+  if (manifest_.layout == OutputLayout::YoloxPlanar) {
+    const float lowest = *std::min_element(scaled_.begin(), scaled_.end());
+    if (lowest > 1.0f) return;
+    for (int i = 0; i < 3; ++i)
+      decode_yolox_planar(tensor_span(o[i]), kStrides[i], m.tensor_w / kStrides[i], m.tensor_h / kStrides[i],
+                          manifest_.num_classes, lowest, out);
+    std::erase_if(out, [&](const RawBox& b) { return b.score < scaled_[static_cast<size_t>(b.label)]; });
+    return;
+  }
   const auto shape = o[0].GetTensorTypeAndShapeInfo().GetShape();
   const auto values = tensor_span(o[0]);
   switch (manifest_.layout) {
@@ -167,6 +227,9 @@ void ManifestNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m,
     case OutputLayout::Yolov5: decode_yolov5(values, scaled_, out); break;
     case OutputLayout::Yolox: decode_yolox_grid(values, m.tensor_w, m.tensor_h, scaled_, out); break;
     case OutputLayout::YoloNms: decode_yolo_nms(values, static_cast<int>(shape.at(2)), scaled_, out); break;
+    case OutputLayout::Yunet:
+    case OutputLayout::Yolov9Dfl:
+    case OutputLayout::YoloxPlanar: break;  // above
   }
 }
 

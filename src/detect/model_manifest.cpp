@@ -1,5 +1,7 @@
 #include "detect/model_manifest.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -69,7 +71,10 @@ OutputLayout layout_from(const Reader& r, const std::string& name) {
   if (name == "yolov5") return OutputLayout::Yolov5;
   if (name == "yolox") return OutputLayout::Yolox;
   if (name == "yolo-nms") return OutputLayout::YoloNms;
-  r.fail("\"layout\" is \"" + name + "\", expected one of yolov8, yolov5, yolox, yolo-nms");
+  if (name == "yunet") return OutputLayout::Yunet;
+  if (name == "yolov9-dfl") return OutputLayout::Yolov9Dfl;
+  if (name == "yolox-planar") return OutputLayout::YoloxPlanar;
+  r.fail("\"layout\" is \"" + name + "\", expected one of yolov8, yolov5, yolox, yolo-nms, yunet, yolov9-dfl, yolox-planar");
 }
 
 }  // namespace
@@ -80,8 +85,21 @@ std::string_view to_string(OutputLayout layout) {
     case OutputLayout::Yolov5: return "yolov5";
     case OutputLayout::Yolox: return "yolox";
     case OutputLayout::YoloNms: return "yolo-nms";
+    case OutputLayout::Yunet: return "yunet";
+    case OutputLayout::Yolov9Dfl: return "yolov9-dfl";
+    case OutputLayout::YoloxPlanar: return "yolox-planar";
   }
   return "?";
+}
+
+bool has_stride_outputs(OutputLayout layout) {
+  return layout == OutputLayout::Yunet || layout == OutputLayout::Yolov9Dfl || layout == OutputLayout::YoloxPlanar;
+}
+
+std::vector<std::string> default_stride_outputs(OutputLayout layout) {
+  if (layout == OutputLayout::Yunet) return {"cls_8", "cls_16", "cls_32", "obj_8", "obj_16", "obj_32", "bbox_8", "bbox_16", "bbox_32"};
+  if (has_stride_outputs(layout)) return {"p8", "p16", "p32"};
+  return {};
 }
 
 bool ModelManifest::hides(ObjectClass cls) const {
@@ -106,7 +124,7 @@ ModelManifest read_manifest(const std::filesystem::path& path) {
     r.fail(std::string("not JSON (") + e.what() + ")");
   }
   if (!j.is_object()) r.fail("expected a JSON object");
-  r.only(j, "", {"roadveil_model", "name", "file", "sha256", "source", "license", "layout", "output", "num_classes",
+  r.only(j, "", {"roadveil_model", "name", "file", "sha256", "source", "license", "layout", "output", "outputs", "num_classes",
                  "input", "nms_iou", "replaces_builtin", "classes"});
   if (r.integer(j, "roadveil_model", 0, 0, 1000) != 1) r.fail("\"roadveil_model\" must be 1 (the manifest format version)");
 
@@ -124,6 +142,23 @@ ModelManifest read_manifest(const std::filesystem::path& path) {
   m.output = r.text(j, "output", false);
   m.num_classes = r.integer(j, "num_classes", 0, 1, 10000);
   if (!j.contains("num_classes")) r.fail("missing \"num_classes\" (how many classes the network outputs)");
+  if ((m.layout == OutputLayout::Yunet || m.layout == OutputLayout::Yolov9Dfl) && m.num_classes != 1)
+    r.fail("layout " + std::string(to_string(m.layout)) + " has one class: \"num_classes\" must be 1");
+  if (has_stride_outputs(m.layout)) {
+    if (j.contains("output")) r.fail("layout " + std::string(to_string(m.layout)) + " has one output per stride: name them in \"outputs\", not \"output\"");
+    m.outputs = default_stride_outputs(m.layout);
+    if (j.contains("outputs")) {
+      const json& names = j["outputs"];
+      if (!names.is_array() || names.size() != m.outputs.size() ||
+          !std::all_of(names.begin(), names.end(), [](const json& n) { return n.is_string() && !n.get<std::string>().empty(); }))
+        r.fail("\"outputs\" must list " + std::to_string(m.outputs.size()) + " output names for layout " +
+               std::string(to_string(m.layout)) + " (default: " + fmt::format("{}", fmt::join(m.outputs, ", ")) + ")");
+      for (size_t i = 0; i < names.size(); ++i) m.outputs[i] = names[i].get<std::string>();
+    }
+  } else if (j.contains("outputs")) {
+    r.fail("\"outputs\" is for the raw-head layouts (yunet, yolov9-dfl, yolox-planar); layout " +
+           std::string(to_string(m.layout)) + " has one output: \"output\"");
+  }
   m.nms_iou = static_cast<float>(r.number(j, "nms_iou", 0.45, 0.05, 1.0));
   if (j.contains("replaces_builtin")) {
     if (!j["replaces_builtin"].is_boolean()) r.fail("\"replaces_builtin\" must be true or false");

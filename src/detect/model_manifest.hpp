@@ -19,7 +19,14 @@ enum class OutputLayout {
   Yolov5,   // [1, N, 5 + classes]: cx, cy, w, h, objectness, class scores (YOLOv5, YOLOv7)
   Yolox,    // [1, N, 5 + classes] on the stride 8/16/32 grids, undecoded (YOLOX exports without decode_in_inference)
   YoloNms,  // [1, N, 6]: x1, y1, x2, y2, score, class, after the model's own NMS (end-to-end exports)
+  // Raw heads, one output per stride (8, 16, 32), decoded by roadveil: the layouts of the shipped models.
+  Yunet,       // YuNet: cls, obj [1, N, 1] and bbox [1, N, 4] per stride (nine outputs: cls_8..32, obj_..., bbox_...)
+  Yolov9Dfl,   // YOLOv9 distribution-focal head, one class: [1, 65, H/s, W/s] (4 x 16 bins, then the logit)
+  YoloxPlanar, // YOLOX head: [1, 5 + classes, H/s, W/s] (dx, dy, log w, log h, objectness, class scores)
 };
+// Whether the layout has one output per stride (and which names it takes when the manifest names none).
+bool has_stride_outputs(OutputLayout layout);
+std::vector<std::string> default_stride_outputs(OutputLayout layout);
 std::string_view to_string(OutputLayout layout);
 
 struct ManifestClass {
@@ -35,6 +42,7 @@ struct ModelManifest {
   std::string name, sha256, source, license;
   OutputLayout layout = OutputLayout::Yolov8;
   std::string output;     // output tensor name; empty: the model's first output
+  std::vector<std::string> outputs;  // the per-stride outputs of the raw-head layouts, in the layout's order
   int num_classes = 1;    // classes the network outputs (the layout's width follows from it)
   TensorFormat format{ChannelOrder::RGB, 1.0f / 255.0f, 114.0f / 255.0f, 32};
   int fixed_width = 0, fixed_height = 0;  // a model exported for one input size (0: any multiple of `format.align`)

@@ -13,6 +13,8 @@
 #include "detect/detectors.hpp"
 #include "detect/frame_detector.hpp"
 #include "detect/model_manifest.hpp"
+#include "detect/model_registry.hpp"
+#include "media/image_file.hpp"
 #include "media/ffmpeg_util.hpp"
 #include "test_util.hpp"
 
@@ -191,4 +193,93 @@ TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
   EXPECT_EQ(again[0].box.y2, first[0].box.y2);
   EXPECT_EQ(shared->size(), 3u * 320 * 320) << "the last run's tensor";
   EXPECT_EQ(shared->capacity(), 3u * 480 * 640) << "one buffer, as large as the largest tensor";
+}
+
+// The shipped models' own raw-head layouts (yunet, yolov9-dfl, yolox-planar) and the context network's (yolox),
+// described by manifests as docs/models.md shows: the same boxes as the built-in networks on a dashcam frame.
+TEST(ManifestNetwork, TheShippedModelsDescribedByManifestsFindWhatTheBuiltInNetworksFind) {
+  TempDir dir;
+  const auto frame = media::decode_image(roadveil::testing::shared_dir() /
+                                         "eval/dashcam-berlin-dev/images/7bb963d4-1794-4524-a0a1-bcf5bd5a691e.jpg");
+  ASSERT_TRUE(frame);
+  const auto models = roadveil::testing::models_dir();
+  const PixelRect whole{0, 0, frame->width, frame->height};
+  struct Case {
+    ModelId id;
+    std::string layout, channels;
+    double scale, pad;
+    int num_classes, class_id;
+    float threshold, nms_iou;
+  };
+  const std::vector<Case> cases = {
+      {ModelId::FaceYunet, "yunet", "bgr", 1.0, 0, 1, 0, 0.5f, 0.3f},
+      {ModelId::PlateYolov9, "yolov9-dfl", "rgb", 1.0 / 255, 114, 1, 0, 0.3f, 0.45f},
+      {ModelId::HeadYolox, "yolox-planar", "bgr", 1.0, 114, 3, 1, 0.4f, 0.45f},
+      {ModelId::ContextYolox, "yolox", "bgr", 1.0, 114, 80, 0, 0.3f, 0.45f},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.layout);
+    const auto path = locate_model(models, c.id);
+    const json j = {{"roadveil_model", 1},
+                    {"name", c.layout},
+                    {"file", path.string()},
+                    {"sha256", sha256_file_hex(path)},
+                    {"source", "../shared/models"},
+                    {"layout", c.layout},
+                    {"num_classes", c.num_classes},
+                    {"nms_iou", c.nms_iou},
+                    {"input", {{"channels", c.channels}, {"scale", c.scale}, {"pad", c.pad}, {"multiple_of", 32}, {"max_side", 1920}}},
+                    {"classes", {{{"id", c.class_id}, {"name", "it"}, {"hide_as", "face"}, {"threshold", c.threshold}}}}};
+    ManifestNetwork described(load_manifest(write(dir, c.layout + ".json", j)), RuntimeOptions{1});
+    std::unique_ptr<NetworkDetector> builtin;
+    switch (c.id) {
+      case ModelId::FaceYunet: builtin = std::make_unique<FaceNetwork>(path, RuntimeOptions{1}); break;
+      case ModelId::PlateYolov9: builtin = std::make_unique<PlateNetwork>(path, RuntimeOptions{1}); break;
+      case ModelId::HeadYolox: builtin = std::make_unique<HeadNetwork>(path, RuntimeOptions{1}); break;
+      case ModelId::ContextYolox: builtin = std::make_unique<ContextNetwork>(path, RuntimeOptions{1}); break;
+    }
+    for (const int side : {1920, 1280}) {
+      auto expected = builtin->detect(*frame, whole, side, c.threshold);
+      std::erase_if(expected, [&](const RawBox& b) { return b.label != c.class_id; });
+      const auto found = described.detect(*frame, whole, side, 1.0f);
+      EXPECT_GT(expected.size(), 0u) << "the frame has something of this class at " << side << " px";
+      ASSERT_EQ(found.size(), expected.size()) << side << " px";
+      for (size_t i = 0; i < found.size(); ++i) {
+        EXPECT_EQ(found[i].label, c.class_id);
+        EXPECT_NEAR(found[i].score, expected[i].score, 1e-6);
+        EXPECT_NEAR(found[i].box.x1, expected[i].box.x1, 1e-3);
+        EXPECT_NEAR(found[i].box.y2, expected[i].box.y2, 1e-3);
+      }
+    }
+  }
+  // The head network described with a wrong class count: refused at load, saying what each output should be.
+  const auto head = locate_model(models, ModelId::HeadYolox);
+  const json wrong = {{"roadveil_model", 1}, {"name", "bhh"}, {"file", head.string()}, {"sha256", sha256_file_hex(head)},
+                      {"source", "../shared/models"}, {"layout", "yolox-planar"}, {"num_classes", 4},
+                      {"input", {{"channels", "bgr"}, {"scale", 1.0}, {"multiple_of", 32}}},
+                      {"classes", {{{"id", 1}, {"name", "head"}, {"hide_as", "face"}, {"threshold", 0.4}}}}};
+  const std::string msg = error_of([&] { ManifestNetwork net(load_manifest(write(dir, "wrong.json", wrong)), RuntimeOptions{1}); });
+  EXPECT_NE(msg.find("output p8 should be float [1, 9, 8, 8] (stride 8 of a 64x64 input); the model's output is [1, 8, 8, 8]"),
+            std::string::npos) << msg;
+}
+
+TEST(ModelManifest, RawHeadLayoutsNameOneOutputPerStride) {
+  TempDir dir;
+  const auto model = make_model(dir, "tiny.onnx");
+  json j = manifest_for(model);
+  j["layout"] = "yolox-planar";
+  EXPECT_EQ(load_manifest(write(dir, "a.json", j)).outputs, (std::vector<std::string>{"p8", "p16", "p32"}));
+  j["outputs"] = {"a", "b"};
+  EXPECT_NE(error_of([&] { read_manifest(write(dir, "b.json", j)); }).find("\"outputs\" must list 3 output names"), std::string::npos);
+  j.erase("outputs");
+  j["layout"] = "yunet";
+  j["num_classes"] = 2;
+  EXPECT_NE(error_of([&] { read_manifest(write(dir, "c.json", j)); }).find("must be 1"), std::string::npos);
+  j["num_classes"] = 1;
+  // The tiny model has one [1, 5, N] output, not YuNet's nine: refused at load, naming the missing output.
+  const std::string msg = error_of([&] { ManifestNetwork net(load_manifest(write(dir, "d.json", j)), RuntimeOptions{1}); });
+  EXPECT_NE(msg.find("cls_8"), std::string::npos) << msg;
+  j["layout"] = "yolov8";
+  j["outputs"] = {"x"};
+  EXPECT_NE(error_of([&] { read_manifest(write(dir, "e.json", j)); }).find("one output: \"output\""), std::string::npos);
 }
