@@ -49,9 +49,23 @@ namespace {
 // A video against its per-frame ground truth: anonymized as `anonymize` would (same options, the schedule,
 // tracking), its hidden regions compared frame by frame.
 int eval_video(const std::filesystem::path& video, const std::filesystem::path& truth_path, pipeline::AnonymizeOptions options,
-               const eval::EvalConfig& config, const std::string& json_path, const std::string& detections_path) {
+               const eval::EvalConfig& config, const std::string& json_path, const std::string& detections_path,
+               const std::string& compare_path) {
   namespace fs = std::filesystem;
   const eval::VideoTruth truth = eval::read_video_truth(truth_path);
+  // An earlier run's report, read first so that a wrong file fails before the video is anonymized.
+  nlohmann::json reference;
+  if (!compare_path.empty()) {
+    try {
+      std::ifstream in(compare_path);
+      reference = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(compare_path + " (--compare) is not a JSON report of roadveil eval: " + e.what());
+    }
+    if (!eval::is_video_report(reference))
+      throw Error(compare_path + " (--compare) has no per-object results: make it with `roadveil eval --json` on the "
+                  "same video and ground truth");
+  }
   std::string pattern = (fs::temp_directory_path() / "roadveil-eval-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) throw Error("cannot create a temporary folder in " + fs::temp_directory_path().string());
   const fs::path work(pattern);
@@ -82,8 +96,21 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   if (truth.unknown_labels)
     std::cerr << "roadveil: warning: " << truth.unknown_labels << " boxes had a class that is neither face nor plate (ignored)\n";
   if (json_path != "-") std::cout << eval::format_video_table(r, video.string());
+  std::optional<eval::Comparison> comparison;
+  if (!compare_path.empty()) {
+    try {
+      comparison = eval::compare_video_runs(reference, eval::to_json(r));
+    } catch (const Error& e) {
+      throw Error(compare_path + " (--compare): " + e.what());
+    }
+    if (json_path != "-") std::cout << "\n" << eval::format_comparison(*comparison, compare_path);
+  }
   if (!json_path.empty()) {
     nlohmann::json j = eval::to_json(r);
+    if (comparison) {
+      j["compare"] = eval::to_json(*comparison);
+      j["compare"]["reference"] = compare_path;
+    }
     j["video"] = video.string();
     j["ground_truth"] = truth_path.string();
     j["hidden_fraction"] = config.hidden_fraction;
@@ -146,8 +173,9 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
   cmd->add_option("--detections", state->detections_path, "With video ground truth: also keep the regions file of the run here");
   cmd->add_option("--compare", state->compare_path,
-                  "The --json report of another eval run on the same annotated images (e.g. before --model): print the "
-                  "difference per class and box width with 95% intervals from a bootstrap over the images")
+                  "The --json report of another eval run on the same annotated images or video (e.g. before --model): "
+                  "print the difference per class and box width (video: object-frames hidden, objects never exposed, "
+                  "frame area) with 95% intervals from a bootstrap over the images (video: objects and frames)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--hidden-fraction", state->hidden_fraction, "Share of a box's area that must be hidden to count")->check(CLI::Range(0.1, 1.0))->capture_default_str();
   cmd->add_flag("--as-video-keyframe", state->as_video_keyframe,
@@ -164,8 +192,7 @@ void add_eval_command(CLI::App& app, Action& action) {
         eval::EvalConfig config;
         config.hidden_fraction = s.hidden_fraction;
         config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
-        if (!s.compare_path.empty()) throw Error("--compare works on annotated images; for videos compare the zoom benchmark's tables");
-        return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path);
+        return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path, s.compare_path);
       }
       std::vector<eval::ImageCounts> reference;
       if (!s.compare_path.empty()) reference = read_reference_counts(s.compare_path);

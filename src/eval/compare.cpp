@@ -134,12 +134,66 @@ Comparison compare_runs(const std::vector<ImageCounts>& reference, const std::ve
   return out;
 }
 
+bool is_video_report(const nlohmann::json& report) {
+  return report.is_object() && report.contains("per_object") && report.contains("hidden_area_per_frame");
+}
+
+Comparison compare_video_runs(const nlohmann::json& reference, const nlohmann::json& candidate, int resamples,
+                              std::uint64_t seed) {
+  // Each object is a unit whose "recall" slots are its frames [visible, hidden] and [1, never exposed]; each
+  // frame is a unit with its hidden area. The two kinds are resampled apart (an object is not a frame).
+  auto objects = [](const nlohmann::json& report) {
+    std::vector<ImageCounts> units;
+    for (const auto& o : report.at("per_object")) {
+      const auto cls = object_class_from_string(o.at("class").get<std::string>());
+      if (!cls) continue;
+      ImageCounts u;
+      u.image = std::string(to_string(*cls)) + " " + std::to_string(o.at("id").get<int>());
+      const int frames = o.at("frames").get<int>(), hidden = o.at("hidden").get<int>();
+      u.counts[static_cast<int>(*cls)] = {frames, hidden, 1, frames == hidden ? 1 : 0, 0, 0, 0, 0};
+      units.push_back(u);
+    }
+    return units;
+  };
+  auto frames = [](const nlohmann::json& report) {
+    std::vector<ImageCounts> units;
+    int index = 0;
+    for (const auto& a : report.at("hidden_area_per_frame")) {
+      ImageCounts u;
+      u.image = std::to_string(index++);
+      u.hidden_area = a.get<double>();
+      units.push_back(u);
+    }
+    return units;
+  };
+  std::array<std::vector<std::string>, kObjectClassCount> never;
+  for (auto& names : never) names = {"never exposed"};
+  Comparison by_object;
+  try {
+    by_object = compare_runs(objects(reference), objects(candidate), never, resamples, seed);
+  } catch (const Error&) {
+    throw Error("the two runs have no object in common: compare runs of the same video and ground truth");
+  }
+  Comparison out = by_object;
+  out.unit = "objects";
+  std::erase_if(out.rows, [](const Difference& d) { return d.cost; });  // area and stray mean nothing per object
+  const auto ref_frames = frames(reference), cand_frames = frames(candidate);
+  if (!ref_frames.empty() && !cand_frames.empty()) {
+    const Comparison by_frame = compare_runs(ref_frames, cand_frames, {}, resamples, seed);
+    for (const Difference& d : by_frame.rows)
+      if (d.what == "frame hidden") out.rows.push_back(d);
+  }
+  return out;
+}
+
 std::string format_comparison(const Comparison& c, const std::string& reference_name) {
   std::string out = fmt::format(
-      "compared with {}: {} images in both ({} only in the reference, {} only in this run); 95% intervals from a "
-      "bootstrap over the images\n",
-      reference_name, c.images, c.only_reference, c.only_candidate);
-  out += fmt::format("{:<22} {:>6} {:>10} {:>10}  {:<30} {}\n", "", "boxes", "reference", "this run", "difference [95% interval]", "");
+      "compared with {}: {} {} in both ({} only in the reference, {} only in this run); 95% intervals from a "
+      "bootstrap over the {}{}\n",
+      reference_name, c.images, c.unit, c.only_reference, c.only_candidate, c.unit,
+      c.unit == "objects" ? " (frame area: over the frames)" : "");
+  out += fmt::format("{:<22} {:>6} {:>10} {:>10}  {:<30} {}\n", "", c.unit == "objects" ? "count" : "boxes", "reference",
+                     "this run", "difference [95% interval]", "");
   for (const Difference& d : c.rows) {
     const bool cost = d.cost, percent = d.what == "frame hidden";
     auto v = [&](double x) { return percent ? fmt::format("{:.2f}%", 100 * x) : cost ? fmt::format("{:.2f}", x) : fmt::format("{:.3f}", x); };
@@ -158,7 +212,7 @@ nlohmann::json to_json(const Comparison& c) {
   for (const Difference& d : c.rows)
     rows.push_back({{"what", d.what}, {"images", d.images}, {"truth", d.truth}, {"reference", d.reference},
                     {"candidate", d.candidate}, {"difference", d.difference}, {"ci95", {d.low, d.high}}});
-  return {{"images", c.images}, {"only_reference", c.only_reference}, {"only_candidate", c.only_candidate}, {"rows", rows}};
+  return {{"unit", c.unit}, {"images", c.images}, {"only_reference", c.only_reference}, {"only_candidate", c.only_candidate}, {"rows", rows}};
 }
 
 }  // namespace roadveil::eval

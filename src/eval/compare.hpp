@@ -35,7 +35,8 @@ struct Difference {
 };
 
 struct Comparison {
-  int images = 0;  // images in both runs
+  std::string unit = "images";  // what was resampled: images, or a video's objects and frames
+  int images = 0;  // units in both runs
   int only_reference = 0, only_candidate = 0;
   std::vector<Difference> rows;
 };
@@ -45,6 +46,15 @@ struct Comparison {
 Comparison compare_runs(const std::vector<ImageCounts>& reference, const std::vector<ImageCounts>& candidate,
                         const std::array<std::vector<std::string>, kObjectClassCount>& bucket_names,
                         int resamples = 2000, std::uint64_t seed = 1);
+
+// The same for one video against its per-frame truth, from two `eval --json` reports of it ("per_object",
+// "hidden_area_per_frame"): objects are paired by class and id and resampled for the object-frames hidden and
+// the objects never exposed; frames are resampled for the frame area hidden. Throws Error naming what is
+// missing or when the two runs share no object.
+Comparison compare_video_runs(const nlohmann::json& reference, const nlohmann::json& candidate, int resamples = 2000,
+                              std::uint64_t seed = 1);
+// Whether an eval --json report has what compare_video_runs needs.
+bool is_video_report(const nlohmann::json& report);
 std::string format_comparison(const Comparison& c, const std::string& reference_name);
 nlohmann::json to_json(const Comparison& c);
 

@@ -186,6 +186,7 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
     const VideoTruthBox& first = truth.boxes[i];
     VideoClassReport& cr = report.classes[static_cast<int>(first.cls)];
     ++cr.objects;
+    VideoReport::Object& object = report.objects.emplace_back(VideoReport::Object{first.cls, first.object, 0, 0});
     bool exposed = false;
     int run = 0;
     std::int64_t previous = -2, run_from = -1;
@@ -198,6 +199,8 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       const bool hidden = covered_fraction(t.box, of_class, config.ellipse[static_cast<int>(t.cls)]) >= config.hidden_fraction;
       ++cr.object_frames;
       cr.hidden_frames += hidden;
+      ++object.frames;
+      object.hidden += hidden;
       if (hidden) {
         run = 0;
       } else {
@@ -221,8 +224,13 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
   }
   if (frame_count > 0 && width > 0 && height > 0) {
     double sum = 0;
+    report.hidden_area_per_frame.assign(static_cast<std::size_t>(frame_count), 0.0);
     for (const auto& [f, r] : regions)
-      if (f < frame_count) sum += hidden_area_share(r, width, height, config);
+      if (f >= 0 && f < frame_count) {
+        const double share = hidden_area_share(r, width, height, config);
+        report.hidden_area_per_frame[static_cast<std::size_t>(f)] = share;
+        sum += share;
+      }
     report.hidden_area_share = sum / static_cast<double>(frame_count);
   }
   return report;
@@ -262,6 +270,11 @@ nlohmann::json to_json(const VideoReport& r) {
   }
   j["classes"] = std::move(classes);
   j["exposed_per_frame"] = r.exposed_per_frame;
+  nlohmann::json objects = nlohmann::json::array();
+  for (const VideoReport::Object& o : r.objects)
+    objects.push_back({{"class", to_string(o.cls)}, {"id", o.id}, {"frames", o.frames}, {"hidden", o.hidden}});
+  j["per_object"] = std::move(objects);
+  j["hidden_area_per_frame"] = r.hidden_area_per_frame;
   return j;
 }
 

@@ -47,7 +47,14 @@ struct VideoClassReport {
 };
 
 struct VideoReport {
+  struct Object {
+    ObjectClass cls = ObjectClass::Face;
+    int id = 0;
+    int frames = 0, hidden = 0;  // frames it is visible in, and hidden in
+  };
   std::int64_t frames = 0;
+  std::vector<Object> objects;               // in the truth's order (eval --compare pairs them by class and id)
+  std::vector<double> hidden_area_per_frame;  // share of each frame hidden
   std::array<VideoClassReport, kObjectClassCount> classes;
   double hidden_area_share = 0;  // mean over frames
   // Per frame (index < frames): objects of any class visible and not hidden, which a review queue should

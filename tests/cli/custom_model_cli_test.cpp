@@ -144,3 +144,41 @@ TEST(CustomModel, EvalCompareSaysTheModelHidesMoreWithItsInterval) {
   EXPECT_NE(r.output.find("not-eval.json (--compare) has no per-image counts"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("recall by box width"), std::string::npos) << "refused before anything is detected: " << r.output;
 }
+
+TEST(CustomModel, EvalCompareOnAVideoPairsItsObjectsAndFrames) {
+  TempDir dir;
+  std::ofstream(dir / "tiny.json") << make_manifest(dir).dump(2);
+  // 2 s of grey 1280x720 and MOT truth: three plates in turn, where the tiny model reports one (280..360,
+  // 220..260 of the frame), frames 1-16, 17-33 and 34-50.
+  ffmpeg_make("-f lavfi -i color=c=gray:s=1280x720:r=25 -t 2 -c:v libx264 -pix_fmt yuv420p " + quote(dir / "grey.mp4"));
+  {
+    std::ofstream mot(dir / "truth.mot.txt");
+    for (int f = 1; f <= 50; ++f) mot << f << "," << (f <= 16 ? 1 : f <= 33 ? 2 : 3) << ",284,224,72,32,1,2,1\n";
+  }
+  const std::string eval = "eval --ground-truth " + quote(dir / "truth.mot.txt") + " " + quote(dir / "grey.mp4");
+  auto r = run_cli(eval + " --json " + quote(dir / "before.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_json(dir / "before.json")["per_object"].size(), 3u);
+  EXPECT_EQ(read_json(dir / "before.json")["hidden_area_per_frame"].size(), 50u);
+  r = run_cli(eval + " --model " + quote(dir / "tiny.json") + " --compare " + quote(dir / "before.json") + " --json " +
+              quote(dir / "after.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("3 objects in both"), std::string::npos) << r.output;
+  const json rows = read_json(dir / "after.json")["compare"]["rows"];
+  ASSERT_EQ(rows.size(), 3u) << rows.dump();
+  EXPECT_EQ(rows[0]["what"], "plate");  // object-frames hidden: 0 -> 50 of 50
+  EXPECT_EQ(rows[0]["truth"], 50);
+  EXPECT_DOUBLE_EQ(rows[0]["candidate"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(rows[0]["ci95"][0].get<double>(), 1.0);
+  EXPECT_EQ(rows[1]["what"], "plate never exposed");  // 0 -> 3 of 3 objects
+  EXPECT_EQ(rows[1]["truth"], 3);
+  EXPECT_DOUBLE_EQ(rows[1]["difference"].get<double>(), 1.0);
+  EXPECT_EQ(rows[2]["what"], "frame hidden");
+  EXPECT_GT(rows[2]["ci95"][0].get<double>(), 0.0) << "hiding costs area in every frame";
+
+  // A report of images is not one of this video: refused before the video is anonymized.
+  std::ofstream(dir / "images.json") << "{\"per_image\": []}";
+  r = run_cli(eval + " --compare " + quote(dir / "images.json"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("images.json (--compare) has no per-object results"), std::string::npos) << r.output;
+}
