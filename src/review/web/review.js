@@ -19,6 +19,7 @@ const state = {
   queuePos: -1,
   reviewedFrames: new Set(),
   pollPaused: false,   // tests hold a tab's view still to make it stale on purpose
+  typingFrame: false,  // a frame number is being typed: reloads leave the box alone
   loads: 0,            // frame requests made; a response is shown only if it is the latest
   target: 0,           // the frame last asked for (shown once its answer arrives): reloads refresh this one
   selectAdded: false,  // select the last region when the frame is next shown (the box just added)
@@ -84,7 +85,9 @@ function draw() {
 
 function showFrameInfo() {
   const d = state.data;
-  $('frame-input').value = d.frame;
+  // A reload that lands while a frame number is typed (an edit's or a poll's) must not put the shown frame
+  // back in the box: Enter then went to that frame, not the typed one (seen in the two-tab browser test).
+  if (!state.typingFrame) $('frame-input').value = d.frame;
   $('frame-time').textContent = formatTime(d.time);
   const badge = $('reviewed-badge');
   badge.textContent = d.reviewed ? `reviewed by ${d.reviewed.by}` : 'not reviewed';
@@ -336,7 +339,7 @@ async function poll() {
 
 document.addEventListener('keydown', (event) => {
   if (event.target.tagName === 'INPUT' || event.target.tagName === 'SELECT') {
-    if (event.key === 'Enter' && event.target === $('frame-input')) loadFrame(parseInt(event.target.value, 10) || 0);
+    if (event.key === 'Enter' && event.target === $('frame-input')) goToTypedFrame();
     return;
   }
   const k = event.key;
@@ -368,7 +371,13 @@ $('extend-forward').onclick = () => extendSelected('forward');
 $('reviewed').onclick = toggleReviewed;
 $('undo').onclick = undo;
 $('preview').onchange = () => loadFrame(state.target);
-$('frame-input').onchange = (e) => loadFrame(parseInt(e.target.value, 10) || 0);
+$('frame-input').oninput = () => { state.typingFrame = true; };
+$('frame-input').onchange = goToTypedFrame;
+function goToTypedFrame() {
+  if (!state.typingFrame) return;  // Enter, then the change event of the same value
+  state.typingFrame = false;
+  loadFrame(parseInt($('frame-input').value, 10) || 0);
+}
 $('reviewer').onchange = () => localStorage.setItem('roadveil-reviewer', reviewer());
 
 async function start() {
