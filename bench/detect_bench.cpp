@@ -17,6 +17,7 @@ extern "C" {
 
 #include "bench_frames.hpp"
 #include "detect/box_decoding.hpp"
+#include "detect/builtin_models.hpp"
 #include "detect/detectors.hpp"
 #include "detect/model_registry.hpp"
 #include "detect/preprocess.hpp"
@@ -137,11 +138,10 @@ void BM_Tracker_Step(benchmark::State& state) {
 BENCHMARK(BM_Tracker_Step)->Unit(benchmark::kMicrosecond);
 
 // Inference on the whole frame at the given longer side, one intra-op thread.
-template <typename Network>
 void run_network(benchmark::State& state, ModelId id, float threshold) {
-  std::unique_ptr<Network> net;
+  std::unique_ptr<ManifestNetwork> net;
   try {
-    net = std::make_unique<Network>(locate_model(resolve_models_dir(std::nullopt), id), RuntimeOptions{1});
+    net = make_builtin_network(id, resolve_models_dir(std::nullopt), RuntimeOptions{1});
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -150,9 +150,9 @@ void run_network(benchmark::State& state, ModelId id, float threshold) {
   const PixelRect whole{0, 0, 1920, 1080};
   for (auto _ : state) benchmark::DoNotOptimize(net->detect(*frame, whole, static_cast<int>(state.range(0)), threshold));
 }
-void BM_Infer_FaceYunet(benchmark::State& s) { run_network<FaceNetwork>(s, ModelId::FaceYunet, 0.5f); }
-void BM_Infer_PlateYolov9(benchmark::State& s) { run_network<PlateNetwork>(s, ModelId::PlateYolov9, 0.35f); }
-void BM_Infer_ContextYolox(benchmark::State& s) { run_network<ContextNetwork>(s, ModelId::ContextYolox, 0.25f); }
+void BM_Infer_FaceYunet(benchmark::State& s) { run_network(s, ModelId::FaceYunet, 0.5f); }
+void BM_Infer_PlateYolov9(benchmark::State& s) { run_network(s, ModelId::PlateYolov9, 0.35f); }
+void BM_Infer_ContextYolox(benchmark::State& s) { run_network(s, ModelId::ContextYolox, 0.25f); }
 BENCHMARK(BM_Infer_FaceYunet)->Arg(640)->Arg(960)->Arg(1280)->Arg(1920)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Infer_PlateYolov9)->Arg(640)->Arg(960)->Arg(1280)->Arg(1920)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Infer_ContextYolox)->Arg(416)->Arg(640)->Arg(960)->Arg(1280)->Unit(benchmark::kMillisecond);
@@ -161,9 +161,9 @@ BENCHMARK(BM_Infer_ContextYolox)->Arg(416)->Arg(640)->Arg(960)->Arg(1280)->Unit(
 // thread). Arg 0: the same crop every time; 1: crops of three sizes in turn, as a schedule's windows are
 // (each new input shape costs ONNX Runtime a new memory plan).
 void BM_Search_PlateWindow(benchmark::State& state) {
-  std::unique_ptr<PlateNetwork> net;
+  std::unique_ptr<ManifestNetwork> net;
   try {
-    net = std::make_unique<PlateNetwork>(locate_model(resolve_models_dir(std::nullopt), ModelId::PlateYolov9), RuntimeOptions{1});
+    net = make_builtin_network(ModelId::PlateYolov9, resolve_models_dir(std::nullopt), RuntimeOptions{1});
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;

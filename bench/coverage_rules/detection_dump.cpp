@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "detect/builtin_models.hpp"
 #include "detect/detectors.hpp"
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
@@ -30,9 +31,10 @@ int main(int argc, char** argv) {
   }
   const auto models = resolve_models_dir(std::nullopt);
   const RuntimeOptions runtime{0};
-  FaceNetwork face(locate_model(models, ModelId::FaceYunet), runtime);
-  PlateNetwork plate(locate_model(models, ModelId::PlateYolov9), runtime);
-  ContextNetwork context(locate_model(models, ModelId::ContextYolox), runtime);
+  const auto face_network = make_builtin_network(ModelId::FaceYunet, models, runtime);
+  const auto plate_network = make_builtin_network(ModelId::PlateYolov9, models, runtime);
+  const auto context_network = make_builtin_network(ModelId::ContextYolox, models, runtime);
+  ManifestNetwork &face = *face_network, &plate = *plate_network, &context = *context_network;
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(argv[1]))
     if (media::is_image_path(e.path())) files.push_back(e.path());

@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "detect/builtin_models.hpp"
 #include "detect/detectors.hpp"
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
@@ -24,7 +25,8 @@ using namespace roadveil::detect;
 
 int main() {
   const auto models = resolve_models_dir(std::nullopt);
-  PlateNetwork plate(locate_model(models, ModelId::PlateYolov9), RuntimeOptions{0});
+  const auto network = make_builtin_network(ModelId::PlateYolov9, models, RuntimeOptions{0});
+  ManifestNetwork& plate = *network;
   std::map<std::pair<float, float>, std::pair<int, int>> hits;  // (widths, plate px) -> (found, tried)
   std::string image;
   float x1, y1, x2, y2;

@@ -46,55 +46,6 @@ std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRec
   return result;
 }
 
-FaceNetwork::FaceNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime)
-    : NetworkDetector(model,
-                      {"cls_8", "cls_16", "cls_32", "obj_8", "obj_16", "obj_32", "bbox_8", "bbox_16", "bbox_32"},
-                      runtime, TensorFormat{ChannelOrder::BGR, 1.0f, 0.0f, 32}, 0.3f, 2.0f) {}
-
-void FaceNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float threshold,
-                         std::vector<RawBox>& out) {
-  const std::array<int, 3> strides = {8, 16, 32};
-  for (int i = 0; i < 3; ++i)
-    decode_yunet(tensor_span(o[i]), tensor_span(o[3 + i]), tensor_span(o[6 + i]), strides[i], m.tensor_w,
-                 m.tensor_h, threshold, out);
-}
-
-PlateNetwork::PlateNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime)
-    : NetworkDetector(model, {"p8", "p16", "p32"}, runtime,
-                      TensorFormat{ChannelOrder::RGB, 1.0f / 255.0f, 114.0f / 255.0f, 32}, 0.45f, 2.0f) {}
-
-void PlateNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float threshold,
-                          std::vector<RawBox>& out) {
-  const std::array<int, 3> strides = {8, 16, 32};
-  for (int i = 0; i < 3; ++i)
-    decode_yolov9_dfl(tensor_span(o[i]), strides[i], m.tensor_w / strides[i], m.tensor_h / strides[i], threshold,
-                      out);
-}
-
-// Upstream stretches the frame to the input; here, as for YOLOX-nano, the frame keeps its aspect ratio and
-// the tensor is padded right and below with YOLOX's grey, so one scale holds for both axes.
-HeadNetwork::HeadNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime)
-    : NetworkDetector(model, {"p8", "p16", "p32"}, runtime, TensorFormat{ChannelOrder::BGR, 1.0f, 114.0f, 32}, 0.45f,
-                      2.0f) {}
-
-void HeadNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float threshold,
-                         std::vector<RawBox>& out) {
-  const std::array<int, 3> strides = {8, 16, 32};
-  for (int i = 0; i < 3; ++i)
-    decode_yolox_planar(tensor_span(o[i]), strides[i], m.tensor_w / strides[i], m.tensor_h / strides[i], 3, threshold,
-                        out);
-  std::erase_if(out, [](const RawBox& b) { return b.label == kHand; });
-}
-
-ContextNetwork::ContextNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime)
-    : NetworkDetector(model, {"output"}, runtime, TensorFormat{ChannelOrder::BGR, 1.0f, 114.0f, 32}, 0.45f, 1.0f) {}
-
-void ContextNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float threshold,
-                            std::vector<RawBox>& out) {
-  static constexpr std::array<int, 6> keep = {kPerson, kBicycle, kCar, kMotorcycle, kBus, kTruck};
-  decode_yolox(tensor_span(o[0]), m.tensor_w, m.tensor_h, threshold, keep, out);
-}
-
 namespace {
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -147,16 +98,17 @@ std::string stride_output_error(const ModelManifest& m, size_t i, const std::vec
 
 }  // namespace
 
-ManifestNetwork::ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime)
+ManifestNetwork::ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime, ThresholdUse thresholds)
     : NetworkDetector(manifest.model,
                       has_stride_outputs(manifest.layout) ? manifest.outputs
                       : manifest.output.empty()           ? std::vector<std::string>{}
                                                           : std::vector<std::string>{manifest.output},
-                      runtime, manifest.format, manifest.nms_iou, 2.0f),
+                      runtime, manifest.format, manifest.nms_iou, manifest.max_upscale),
       manifest_(manifest) {
   if (manifest.fixed_width > 0) set_fixed_input(manifest.fixed_width, manifest.fixed_height);
   floors_.assign(static_cast<size_t>(manifest.num_classes), 2.0f);
-  for (const ManifestClass& c : manifest.classes) floors_[static_cast<size_t>(c.id)] = c.threshold;
+  for (const ManifestClass& c : manifest.classes)
+    floors_[static_cast<size_t>(c.id)] = thresholds == ThresholdUse::PerCall ? 1.0f : c.threshold;
   // One run on an empty picture: a model whose output is not the declared layout fails here, by name.
   const int w = manifest.fixed_width > 0 ? manifest.fixed_width : 2 * std::max(32, manifest.format.align);
   const int h = manifest.fixed_height > 0 ? manifest.fixed_height : w;

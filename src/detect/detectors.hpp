@@ -1,6 +1,5 @@
 #pragma once
-// The three networks roadveil runs, each behind the same call: a crop of a decoded frame in, boxes in
-// source pixels out.
+// Networks behind one call: a crop of a decoded frame in, boxes in source pixels out.
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -42,55 +41,25 @@ class NetworkDetector {
   std::vector<RawBox> scratch_;
 };
 
-// YuNet-n: tight face boxes.
-class FaceNetwork final : public NetworkDetector {
- public:
-  FaceNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
-
- protected:
-  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
-              std::vector<RawBox>& out) override;
-};
-
-// YOLOv9-t licence plates.
-class PlateNetwork final : public NetworkDetector {
- public:
-  PlateNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
-
- protected:
-  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
-              std::vector<RawBox>& out) override;
-};
-
-// YOLOX-N Body-Head-Hand: every head from any side (label kHead) and whole bodies (label kBody).
+// The ids the built-in region policy gives the classes of two shipped networks (their manifests,
+// detect/builtin_models.cpp, list them under these ids and names).
+// YOLOX-N Body-Head-Hand: every head from any side (kHead) and whole bodies (kBody).
 enum BodyHeadHandClass : int { kBody = 0, kHead = 1, kHand = 2 };
-class HeadNetwork final : public NetworkDetector {
- public:
-  HeadNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
-
- protected:
-  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
-              std::vector<RawBox>& out) override;
-};
-
 // YOLOX-nano, COCO: people and vehicles, as context for faces and plates.
 enum CocoClass : int { kPerson = 0, kBicycle = 1, kCar = 2, kMotorcycle = 3, kBus = 5, kTruck = 7 };
-class ContextNetwork final : public NetworkDetector {
- public:
-  ContextNetwork(const std::filesystem::path& model, const RuntimeOptions& runtime);
 
- protected:
-  void decode(std::vector<Ort::Value>& outputs, const TensorMapping& m, float threshold,
-              std::vector<RawBox>& out) override;
+// A network described by a manifest: a team's own detector, and the shipped ones (detect/builtin_models.hpp).
+// Labels are the network's class ids; classes the manifest does not list are dropped.
+enum class ThresholdUse {
+  PerClass,  // detect()'s threshold is a factor on each class's own threshold (1: the manifest's)
+  PerCall,   // detect()'s threshold is the score floor of every listed class (the built-in networks: the options)
 };
-
-// A model described by a manifest (a team's own detector). Its threshold argument is a factor on each
-// class's own threshold (1: the manifest's thresholds); labels are the network's class ids.
 class ManifestNetwork final : public NetworkDetector {
  public:
   // Loads the model and runs it once on an empty picture to check that its output has the declared layout:
   // throws Error saying what was expected and what was found. The checksum is checked by the caller.
-  ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime);
+  ManifestNetwork(const ModelManifest& manifest, const RuntimeOptions& runtime,
+                  ThresholdUse thresholds = ThresholdUse::PerClass);
   const ModelManifest& manifest() const { return manifest_; }
   // The manifest's class with this network id.
   const ManifestClass* class_of(int id) const;
@@ -101,7 +70,7 @@ class ManifestNetwork final : public NetworkDetector {
 
  private:
   ModelManifest manifest_;
-  std::vector<float> floors_;  // per class id: the manifest threshold (2: not hidden)
+  std::vector<float> floors_;  // per class id: the manifest threshold, 1 per call (2: not listed: dropped)
   std::vector<float> scaled_;  // scratch: floors_ times the call's factor
 };
 

@@ -1,5 +1,7 @@
 #include "detect/frame_detector.hpp"
 
+#include "detect/builtin_models.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -113,12 +115,12 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const RuntimeOptions runtime{config.threads, std::make_shared<std::vector<float>>()};
   const auto dir = models.empty() ? std::filesystem::path{} : resolve_models_dir(config.models_dir);
   for (const ModelId id : models) {
-    const auto path = locate_model(dir, id);
+    auto network = make_builtin_network(id, dir, runtime);
     switch (id) {
-      case ModelId::FaceYunet: faces_ = std::make_unique<FaceNetwork>(path, runtime); break;
-      case ModelId::HeadYolox: heads_ = std::make_unique<HeadNetwork>(path, runtime); break;
-      case ModelId::PlateYolov9: plates_ = std::make_unique<PlateNetwork>(path, runtime); break;
-      case ModelId::ContextYolox: context_ = std::make_unique<ContextNetwork>(path, runtime); break;
+      case ModelId::FaceYunet: faces_ = std::move(network); break;
+      case ModelId::HeadYolox: heads_ = std::move(network); break;
+      case ModelId::PlateYolov9: plates_ = std::move(network); break;
+      case ModelId::ContextYolox: context_ = std::move(network); break;
     }
   }
   for (const ModelManifest& m : config.custom_models)

@@ -195,10 +195,11 @@ class FrameDetector final : public Detector {
   int coarse_plate_side(int plate_side) const;
 
   DetectorConfig config_;
-  std::unique_ptr<FaceNetwork> faces_;
-  std::unique_ptr<PlateNetwork> plates_;
-  std::unique_ptr<ContextNetwork> context_;
-  std::unique_ptr<HeadNetwork> heads_;
+  // The shipped networks, each run from its manifest (detect/builtin_models.hpp), thresholds per call.
+  std::unique_ptr<ManifestNetwork> faces_;
+  std::unique_ptr<ManifestNetwork> plates_;
+  std::unique_ptr<ManifestNetwork> context_;
+  std::unique_ptr<ManifestNetwork> heads_;
   std::vector<std::unique_ptr<ManifestNetwork>> custom_;
   // The custom networks' boxes of the kinds asked for, as detections (weak under their class threshold).
   void add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, bool faces, bool plates, float factor,

@@ -103,13 +103,13 @@ std::vector<std::string> default_stride_outputs(OutputLayout layout) {
 }
 
 bool ModelManifest::hides(ObjectClass cls) const {
-  return std::any_of(classes.begin(), classes.end(), [&](const ManifestClass& c) { return c.hide_as == cls; });
+  return std::any_of(classes.begin(), classes.end(), [&](const ManifestClass& c) { return c.hidden && c.hide_as == cls; });
 }
 
 float ModelManifest::lowest_threshold(ObjectClass cls) const {
   float lowest = 1.0f;
   for (const ManifestClass& c : classes)
-    if (c.hide_as == cls) lowest = std::min(lowest, c.threshold);
+    if (c.hidden && c.hide_as == cls) lowest = std::min(lowest, c.threshold);
   return lowest;
 }
 
@@ -123,6 +123,12 @@ ModelManifest read_manifest(const std::filesystem::path& path) {
   } catch (const json::parse_error& e) {
     r.fail(std::string("not JSON (") + e.what() + ")");
   }
+  return manifest_from_json(j, path, path.parent_path());
+}
+
+ModelManifest manifest_from_json(const json& j, const std::filesystem::path& path, const std::filesystem::path& base,
+                                 bool builtin) {
+  const Reader r{path};
   if (!j.is_object()) r.fail("expected a JSON object");
   r.only(j, "", {"roadveil_model", "name", "file", "sha256", "source", "license", "layout", "output", "outputs", "num_classes",
                  "input", "nms_iou", "replaces_builtin", "classes"});
@@ -132,7 +138,7 @@ ModelManifest read_manifest(const std::filesystem::path& path) {
   m.manifest = path;
   m.name = r.text(j, "name", true);
   const std::filesystem::path file = r.text(j, "file", true);
-  m.model = file.is_absolute() ? file : path.parent_path() / file;
+  m.model = file.is_absolute() ? file : base / file;
   m.sha256 = r.text(j, "sha256", true);
   if (m.sha256.size() != 64 || !std::all_of(m.sha256.begin(), m.sha256.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)); }))
     r.fail("\"sha256\" must be 64 lower-case hexadecimal digits (sha256sum of the ONNX file)");
@@ -167,12 +173,13 @@ ModelManifest read_manifest(const std::filesystem::path& path) {
 
   if (!j.contains("input") || !j["input"].is_object()) r.fail("missing \"input\" (an object: channels, scale, size or multiple_of)");
   const json& input = j["input"];
-  r.only(input, "\"input\"", {"channels", "scale", "pad", "size", "multiple_of", "max_side"});
+  r.only(input, "\"input\"", {"channels", "scale", "pad", "size", "multiple_of", "max_side", "max_upscale"});
   const std::string channels = r.text(input, "channels", true);
   if (channels != "rgb" && channels != "bgr") r.fail("\"input.channels\" is \"" + channels + "\", expected rgb or bgr");
   m.format.order = channels == "rgb" ? ChannelOrder::RGB : ChannelOrder::BGR;
   m.format.scale = static_cast<float>(r.number(input, "scale", 1.0 / 255.0, 1e-6, 1.0));
-  m.format.pad_value = static_cast<float>(r.number(input, "pad", 114, 0, 255)) * m.format.scale;
+  m.format.pad_value = static_cast<float>(r.number(input, "pad", 114, 0, 255) * r.number(input, "scale", 1.0 / 255.0, 1e-6, 1.0));
+  m.max_upscale = static_cast<float>(r.number(input, "max_upscale", 2.0, 1.0, 4.0));
   if (input.contains("size") == input.contains("multiple_of"))
     r.fail("\"input\" needs exactly one of \"size\" ([width, height] of a fixed-size export) and \"multiple_of\" (a dynamic one)");
   if (input.contains("size")) {
@@ -202,9 +209,14 @@ ModelManifest read_manifest(const std::filesystem::path& path) {
     mc.name = r.text(c, "name", true);
     const std::string hide = r.text(c, "hide_as", true);
     const auto cls = object_class_from_string(hide);
-    if (!cls) r.fail("class \"" + mc.name + "\": \"hide_as\" is \"" + hide + "\", expected face or plate");
-    mc.hide_as = *cls;
-    if (!c.contains("threshold")) r.fail("class \"" + mc.name + "\" has no \"threshold\"");
+    if (builtin && hide == "none") {
+      mc.hidden = false;
+    } else if (!cls) {
+      r.fail("class \"" + mc.name + "\": \"hide_as\" is \"" + hide + "\", expected face or plate");
+    } else {
+      mc.hide_as = *cls;
+    }
+    if (!c.contains("threshold") && !builtin) r.fail("class \"" + mc.name + "\" has no \"threshold\"");
     mc.threshold = static_cast<float>(r.number(c, "threshold", 0.5, 0.01, 0.99));
     m.classes.push_back(mc);
   }

@@ -3,6 +3,8 @@
 // country's plates, its camera's faces) runs beside the built-in networks without changing roadveil.
 // The format is documented in docs/models.md ("Your own detector"); read_manifest checks every field and
 // says which one is wrong.
+#include <nlohmann/json_fwd.hpp>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -32,8 +34,9 @@ std::string_view to_string(OutputLayout layout);
 struct ManifestClass {
   int id = 0;                              // the network's class index
   std::string name;                        // the network's name for it
+  bool hidden = true;                      // false: found for the built-in region policy only ("hide_as": "none")
   ObjectClass hide_as = ObjectClass::Plate;  // what roadveil hides it as
-  float threshold = 0.5f;                  // score from which it is hidden
+  float threshold = 0.5f;                  // score from which it is hidden (built-in networks: from the options)
 };
 
 struct ModelManifest {
@@ -48,6 +51,7 @@ struct ModelManifest {
   int fixed_width = 0, fixed_height = 0;  // a model exported for one input size (0: any multiple of `format.align`)
   int max_side = 1280;    // longer side of the input for a whole frame (dynamic models)
   float nms_iou = 0.45f;
+  float max_upscale = 2.0f;  // a crop is enlarged at most this much (search windows around small objects)
   bool replaces_builtin = false;  // the built-in network for the classes it hides is not run
   std::vector<ManifestClass> classes;
 
@@ -59,5 +63,12 @@ struct ModelManifest {
 
 // Reads and checks a manifest. Throws Error naming the file and the field that is missing or wrong.
 ModelManifest read_manifest(const std::filesystem::path& path);
+
+// The same checks on a manifest already parsed. `origin` names it in messages and is its `manifest`; a
+// relative "file" is from `base`. A built-in manifest (the shipped networks, detect/builtin_models.hpp) may
+// list classes found only for the region policy ("hide_as": "none": bodies, vehicles) and leave out their
+// thresholds, which the options give per call.
+ModelManifest manifest_from_json(const nlohmann::json& j, const std::filesystem::path& origin,
+                                 const std::filesystem::path& base, bool builtin = false);
 
 }  // namespace roadveil::detect

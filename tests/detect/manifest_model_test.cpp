@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "detect/builtin_models.hpp"
 #include "detect/detectors.hpp"
 #include "detect/frame_detector.hpp"
 #include "detect/model_manifest.hpp"
@@ -196,7 +197,8 @@ TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
 }
 
 // The shipped models' own raw-head layouts (yunet, yolov9-dfl, yolox-planar) and the context network's (yolox),
-// described by manifests as docs/models.md shows: the same boxes as the built-in networks on a dashcam frame.
+// described by a user's manifests as docs/models.md shows: the same boxes as the built-in networks on a
+// dashcam frame (each built-in network's threshold per call; a user's class threshold at factor 1).
 TEST(ManifestNetwork, TheShippedModelsDescribedByManifestsFindWhatTheBuiltInNetworksFind) {
   TempDir dir;
   const auto frame = media::decode_image(roadveil::testing::shared_dir() /
@@ -231,13 +233,7 @@ TEST(ManifestNetwork, TheShippedModelsDescribedByManifestsFindWhatTheBuiltInNetw
                     {"input", {{"channels", c.channels}, {"scale", c.scale}, {"pad", c.pad}, {"multiple_of", 32}, {"max_side", 1920}}},
                     {"classes", {{{"id", c.class_id}, {"name", "it"}, {"hide_as", "face"}, {"threshold", c.threshold}}}}};
     ManifestNetwork described(load_manifest(write(dir, c.layout + ".json", j)), RuntimeOptions{1});
-    std::unique_ptr<NetworkDetector> builtin;
-    switch (c.id) {
-      case ModelId::FaceYunet: builtin = std::make_unique<FaceNetwork>(path, RuntimeOptions{1}); break;
-      case ModelId::PlateYolov9: builtin = std::make_unique<PlateNetwork>(path, RuntimeOptions{1}); break;
-      case ModelId::HeadYolox: builtin = std::make_unique<HeadNetwork>(path, RuntimeOptions{1}); break;
-      case ModelId::ContextYolox: builtin = std::make_unique<ContextNetwork>(path, RuntimeOptions{1}); break;
-    }
+    const auto builtin = make_builtin_network(c.id, models, RuntimeOptions{1});
     for (const int side : {1920, 1280}) {
       auto expected = builtin->detect(*frame, whole, side, c.threshold);
       std::erase_if(expected, [&](const RawBox& b) { return b.label != c.class_id; });
@@ -282,4 +278,37 @@ TEST(ModelManifest, RawHeadLayoutsNameOneOutputPerStride) {
   j["layout"] = "yolov8";
   j["outputs"] = {"x"};
   EXPECT_NE(error_of([&] { read_manifest(write(dir, "e.json", j)); }).find("one output: \"output\""), std::string::npos);
+}
+
+// The built-in networks are run from manifests in the same format (detect/builtin_models.cpp): each names the
+// registry's file and checksum, passes the checks of a user's manifest, and lists the class ids the region
+// policy uses under their names.
+TEST(BuiltinModels, AreDescribedByManifestsThatNameTheRegistrysFilesAndThePolicysClasses) {
+  const auto models = roadveil::testing::models_dir();
+  for (const ModelId id : {ModelId::FaceYunet, ModelId::PlateYolov9, ModelId::HeadYolox, ModelId::ContextYolox}) {
+    const ModelManifest m = builtin_manifest(id, models);
+    EXPECT_EQ(m.model, models / model_spec(id).relative_path);
+    EXPECT_EQ(m.sha256, model_spec(id).sha256);
+    EXPECT_EQ(m.sha256, sha256_file_hex(m.model)) << m.name;
+  }
+  auto name_of = [&](ModelId id, int cls) {
+    for (const ManifestClass& c : builtin_manifest(id, models).classes)
+      if (c.id == cls) return c.name;
+    return std::string("(not listed)");
+  };
+  EXPECT_EQ(name_of(ModelId::HeadYolox, kHead), "head");
+  EXPECT_EQ(name_of(ModelId::HeadYolox, kBody), "body");
+  EXPECT_EQ(name_of(ModelId::HeadYolox, kHand), "(not listed)") << "hands are dropped";
+  EXPECT_EQ(name_of(ModelId::ContextYolox, kPerson), "person");
+  EXPECT_EQ(name_of(ModelId::ContextYolox, kTruck), "truck");
+  EXPECT_TRUE(builtin_manifest(ModelId::HeadYolox, models).hides(ObjectClass::Face));
+  EXPECT_FALSE(builtin_manifest(ModelId::ContextYolox, models).hides(ObjectClass::Face)) << "people are context, not hidden";
+  EXPECT_FLOAT_EQ(builtin_manifest(ModelId::ContextYolox, models).max_upscale, 1.0f);
+  // "none" is for the built-in region policy: a user's manifest that says it is refused.
+  TempDir dir;
+  json j = builtin_manifest_json(ModelId::FaceYunet);
+  j["file"] = (models / model_spec(ModelId::FaceYunet).relative_path).string();
+  j["classes"][0]["hide_as"] = "none";
+  j["classes"][0]["threshold"] = 0.5;
+  EXPECT_NE(error_of([&] { read_manifest(write(dir, "none.json", j)); }).find("expected face or plate"), std::string::npos);
 }
