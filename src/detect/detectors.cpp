@@ -17,7 +17,7 @@ std::span<const float> tensor_span(Ort::Value& v) {
 
 NetworkDetector::NetworkDetector(const std::filesystem::path& model, const std::vector<std::string>& outputs,
                                  const RuntimeOptions& runtime, TensorFormat format, float nms_iou, float max_upscale)
-    : model_(model, outputs, runtime), format_(format), nms_iou_(nms_iou), max_upscale_(max_upscale) {}
+    : model_(model, outputs, runtime), preprocessor_(runtime.shared_planes), format_(format), nms_iou_(nms_iou), max_upscale_(max_upscale) {}
 
 std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRect& crop, int max_side,
                                             float threshold) {

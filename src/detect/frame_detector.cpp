@@ -112,7 +112,8 @@ ModelManifest load_manifest(const std::filesystem::path& path) {
 
 FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
   const auto models = models_in_use(config);
-  const RuntimeOptions runtime{config.threads, std::make_shared<std::vector<float>>()};
+  const RuntimeOptions runtime{config.threads, std::make_shared<std::vector<float>>(),
+                               std::make_shared<std::vector<std::uint8_t>>()};
   const auto dir = models.empty() ? std::filesystem::path{} : resolve_models_dir(config.models_dir);
   for (const ModelId id : models) {
     auto network = make_builtin_network(id, dir, runtime);

@@ -3,6 +3,7 @@
 // steady-state inference allocates only what ONNX Runtime allocates for outputs.
 #include <onnxruntime_cxx_api.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -11,13 +12,16 @@
 namespace roadveil::detect {
 
 struct RuntimeOptions {
-  RuntimeOptions(int threads = 0, std::shared_ptr<std::vector<float>> input = nullptr)
-      : intra_op_threads(threads), shared_input(std::move(input)) {}
+  RuntimeOptions(int threads = 0, std::shared_ptr<std::vector<float>> input = nullptr,
+                 std::shared_ptr<std::vector<std::uint8_t>> planes = nullptr)
+      : intra_op_threads(threads), shared_input(std::move(input)), shared_planes(std::move(planes)) {}
   int intra_op_threads = 0;  // 0: ONNX Runtime picks (one per core)
   // The networks of one detector run one after the other, so they can fill one input tensor: each kept its
   // own, sized for its largest run (five networks at up to 1920x1088 kept 86 MB of float tensors, measured
   // with heaptrack on a 1080p photo). Null: the model has its own. Never share it between threads.
   std::shared_ptr<std::vector<float>> shared_input;
+  // Likewise the 8-bit planes a crop is colour-converted into before it becomes the tensor (preprocess.hpp).
+  std::shared_ptr<std::vector<std::uint8_t>> shared_planes;
 };
 
 class OnnxModel {

@@ -110,8 +110,9 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
   // past their last row (with a stride of the picture's width, a 2 px wide video overran the buffer).
   const int stride = (cw + kScratchAlign - 1) / kScratchAlign * kScratchAlign;
   const size_t plane = static_cast<size_t>(stride) * ch + kScratchAlign;
-  if (planes_.size() < 3 * plane + kScratchAlign) planes_.resize(3 * plane + kScratchAlign);
-  std::uint8_t* base = planes_.data() + (kScratchAlign - reinterpret_cast<std::uintptr_t>(planes_.data()) % kScratchAlign) % kScratchAlign;
+  std::vector<std::uint8_t>& planes = *planes_;
+  if (planes.size() < 3 * plane + kScratchAlign) planes.resize(3 * plane + kScratchAlign);
+  std::uint8_t* base = planes.data() + (kScratchAlign - reinterpret_cast<std::uintptr_t>(planes.data()) % kScratchAlign) % kScratchAlign;
   std::uint8_t* dst[4] = {base, base + plane, base + 2 * plane, nullptr};
   int dst_stride[4] = {stride, stride, stride, 0};
   sws_scale(sws, src, src_stride, 0, crop.h, dst, dst_stride);

@@ -2,6 +2,7 @@
 // Scales a crop of a decoded frame, in whatever pixel format the decoder produced, straight into a
 // detector's planar float input tensor (libswscale does the colour conversion on the small copy only).
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/geometry.hpp"
@@ -42,6 +43,10 @@ TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale
 class Preprocessor {
  public:
   Preprocessor() = default;
+  // Uses `planes` for its colour-converted scratch (null: its own): see RuntimeOptions::shared_planes.
+  explicit Preprocessor(std::shared_ptr<std::vector<std::uint8_t>> planes) {
+    if (planes) planes_ = std::move(planes);
+  }
   ~Preprocessor();
   Preprocessor(const Preprocessor&) = delete;
   Preprocessor& operator=(const Preprocessor&) = delete;
@@ -69,7 +74,8 @@ class Preprocessor {
   std::vector<Scaler> scalers_;       // at most kScalers
   std::uint64_t uses_ = 0;
   std::int64_t crops_ = 0, scalers_created_ = 0;
-  std::vector<std::uint8_t> planes_;  // GBRP scratch, grown as needed
+  // GBRP scratch, grown as needed; shared by the networks of one detector (they run one after the other).
+  std::shared_ptr<std::vector<std::uint8_t>> planes_ = std::make_shared<std::vector<std::uint8_t>>();
 };
 
 // The crop widened so that it starts and ends on the chroma sample grid of `format`.

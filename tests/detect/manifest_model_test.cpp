@@ -182,7 +182,8 @@ TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
   j["input"] = {{"channels", "rgb"}, {"scale", 1.0 / 255}, {"multiple_of", 32}, {"max_side", 640}};
   const ModelManifest free = load_manifest(write(dir, "free.json", j));
   auto shared = std::make_shared<std::vector<float>>();
-  ManifestNetwork a(fixed, RuntimeOptions{1, shared}), b(free, RuntimeOptions{1, shared});
+  auto planes = std::make_shared<std::vector<std::uint8_t>>();
+  ManifestNetwork a(fixed, RuntimeOptions{1, shared, planes}), b(free, RuntimeOptions{1, shared, planes});
   const auto frame = grey_frame(640, 480);
   const auto first = a.detect(*frame, PixelRect{0, 0, 640, 480}, 320, 1.0f);
   const auto large = b.detect(*frame, PixelRect{0, 0, 640, 480}, 640, 1.0f);
@@ -194,6 +195,8 @@ TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
   EXPECT_EQ(again[0].box.y2, first[0].box.y2);
   EXPECT_EQ(shared->size(), 3u * 320 * 320) << "the last run's tensor";
   EXPECT_EQ(shared->capacity(), 3u * 480 * 640) << "one buffer, as large as the largest tensor";
+  EXPECT_GE(planes->size(), 3u * 480 * 640) << "one colour-converted scratch, grown by the larger crop";
+  EXPECT_LT(planes->size(), 3u * 480 * 640 + 4096);
 }
 
 // The shipped models' own raw-head layouts (yunet, yolov9-dfl, yolox-planar) and the context network's (yolox),
