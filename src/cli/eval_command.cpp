@@ -46,6 +46,17 @@ void write_json_report(const nlohmann::json& j, const std::string& path) {
 
 namespace {
 
+// The --json report of an earlier eval run (--compare), read before this run detects anything so that a wrong
+// file fails at once.
+nlohmann::json read_compare_report(const std::string& path) {
+  try {
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + " (--compare) is not a JSON report of roadveil eval: " + e.what());
+  }
+}
+
 // A video against its per-frame ground truth: anonymized as `anonymize` would (same options, the schedule,
 // tracking), its hidden regions compared frame by frame.
 int eval_video(const std::filesystem::path& video, const std::filesystem::path& truth_path, pipeline::AnonymizeOptions options,
@@ -56,12 +67,7 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   // An earlier run's report, read first so that a wrong file fails before the video is anonymized.
   nlohmann::json reference;
   if (!compare_path.empty()) {
-    try {
-      std::ifstream in(compare_path);
-      reference = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(compare_path + " (--compare) is not a JSON report of roadveil eval: " + e.what());
-    }
+    reference = read_compare_report(compare_path);
     if (!eval::is_video_report(reference))
       throw Error(compare_path + " (--compare) has no per-object results: make it with `roadveil eval --json` on the "
                   "same video and ground truth");
@@ -123,13 +129,7 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
 // The per-image counts of an earlier run's --json report, read before this run starts so that a wrong file
 // fails at once.
 static std::vector<eval::ImageCounts> read_reference_counts(const std::string& path) {
-  nlohmann::json reference;
-  try {
-    std::ifstream in(path);
-    reference = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + " (--compare) is not a JSON report of roadveil eval: " + e.what());
-  }
+  const nlohmann::json reference = read_compare_report(path);
   if (!reference.is_object() || !reference.contains("per_image"))
     throw Error(path + " (--compare) has no per-image counts: make it with `roadveil eval --json` on annotated images");
   std::vector<eval::ImageCounts> images;

@@ -97,14 +97,6 @@ void decode_yolox_planar(std::span<const float> head, int stride, int grid_w, in
   }
 }
 
-void decode_yolox(std::span<const float> rows, int tensor_w, int tensor_h, float threshold,
-                  std::span<const int> keep_classes, std::vector<RawBox>& out) {
-  std::array<float, 80> floors;
-  floors.fill(2.0f);
-  for (int c : keep_classes) floors[static_cast<size_t>(c)] = threshold;
-  decode_yolox_grid(rows, tensor_w, tensor_h, floors, out);
-}
-
 void decode_yolox_grid(std::span<const float> rows, int tensor_w, int tensor_h, std::span<const float> floors,
                        std::vector<RawBox>& out) {
   const size_t columns = 5 + floors.size();

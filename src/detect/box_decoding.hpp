@@ -23,10 +23,6 @@ void decode_yunet(std::span<const float> cls, std::span<const float> obj, std::s
 void decode_yolov9_dfl(std::span<const float> head, int stride, int grid_w, int grid_h, float threshold,
                        std::vector<RawBox>& out);
 
-// YOLOX: [N, 85] rows for strides 8, 16, 32 in turn; keeps only the listed COCO classes.
-void decode_yolox(std::span<const float> rows, int tensor_w, int tensor_h, float threshold,
-                  std::span<const int> keep_classes, std::vector<RawBox>& out);
-
 // YOLOX raw head of one stride, channel-first [4 + 1 + classes, gh, gw] (dx, dy, log w, log h, objectness,
 // class scores; both already sigmoid). Keeps each cell's best class; label = class index.
 void decode_yolox_planar(std::span<const float> head, int stride, int grid_w, int grid_h, int classes,

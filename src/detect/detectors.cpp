@@ -9,6 +9,9 @@
 namespace roadveil::detect {
 
 namespace {
+// The strides of the raw-head layouts' outputs, in the order the manifest lists them.
+constexpr std::array<int, 3> kStrides = {8, 16, 32};
+
 std::span<const float> tensor_span(Ort::Value& v) {
   const auto info = v.GetTensorTypeAndShapeInfo();
   return {v.GetTensorData<float>(), info.GetElementCount()};
@@ -78,7 +81,6 @@ std::pair<std::string, bool> expected_shape(const ModelManifest& m, const std::v
 
 // For the raw-head layouts: what output `i` (of a `w` x `h` input) should be and is, or "" when it is that.
 std::string stride_output_error(const ModelManifest& m, size_t i, const std::vector<int64_t>& shape, int w, int h) {
-  static constexpr std::array<int64_t, 3> kStrides = {8, 16, 32};
   const int64_t s = kStrides[i % 3], gw = w / s, gh = h / s;
   std::string expected;
   bool ok = false;
@@ -151,7 +153,6 @@ const ManifestClass* ManifestNetwork::class_of(int id) const {
 void ManifestNetwork::decode(std::vector<Ort::Value>& o, const TensorMapping& m, float factor, std::vector<RawBox>& out) {
   scaled_.resize(floors_.size());
   for (size_t i = 0; i < floors_.size(); ++i) scaled_[i] = floors_[i] > 1.0f ? floors_[i] : floors_[i] * factor;
-  static constexpr std::array<int, 3> kStrides = {8, 16, 32};
   if (manifest_.layout == OutputLayout::Yunet || manifest_.layout == OutputLayout::Yolov9Dfl) {
     if (scaled_[0] > 1.0f) return;  // its one class is not hidden
     for (int i = 0; i < 3; ++i) {

@@ -62,9 +62,10 @@ TEST(YoloxDecoding, KeepsOnlyRequestedClassesAndUsesStrideOrder) {
   };
   set_row(16 + 3, 2, 0.9f, 0.9f);  // stride 16 (2x2 grid), gx = 1, gy = 1: a car
   set_row(0, 16, 0.9f, 0.9f);      // a dog: not requested
-  const int keep[] = {0, 2};
+  std::vector<float> floors(80, 2.0f);  // classes 0 and 2 requested (the built-in person/vehicle manifest lists its own)
+  floors[0] = floors[2] = 0.3f;
   std::vector<RawBox> boxes;
-  decode_yolox(out_rows, w, h, 0.3f, keep, boxes);
+  decode_yolox_grid(out_rows, w, h, floors, boxes);
   ASSERT_EQ(boxes.size(), 1u);
   EXPECT_EQ(boxes[0].label, 2);
   EXPECT_NEAR(boxes[0].score, 0.81f, 1e-5);
