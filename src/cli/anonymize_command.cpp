@@ -105,6 +105,30 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_flag("--mask", anonymize.mask, "Also write <name>.mask.<ext>: white where hidden, for review tools");
 }
 
+namespace {
+// The classes of one's own models are hidden as their manifests say (style, shape, padding); two manifests
+// that describe one class differently are refused rather than one silently winning.
+void apply_own_classes(pipeline::AnonymizeOptions& a) {
+  std::map<ObjectClass, std::pair<const detect::ManifestClass*, const detect::ModelManifest*>> seen;
+  for (const detect::ModelManifest& m : a.detector.custom_models)
+    for (const detect::ManifestClass& c : m.classes) {
+      if (!c.hidden || is_builtin(c.hide_as)) continue;
+      const auto [it, first] = seen.try_emplace(c.hide_as, &c, &m);
+      if (!first) {
+        const detect::ManifestClass& o = *it->second.first;
+        if (o.style != c.style || o.shape != c.shape || o.padding != c.padding)
+          throw Error("class '" + std::string(to_string(c.hide_as)) + "' is hidden differently by " + it->second.second->manifest.string() +
+                      " and " + m.manifest.string() + " (style, shape or padding): make them agree");
+        continue;
+      }
+      redact::StyleOptions& st = a.styles[static_cast<int>(c.hide_as)];
+      if (!c.style.empty()) st.style = c.style == "blur" ? redact::Style::Blur : c.style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+      st.shape = c.shape == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
+      a.padding.own[static_cast<int>(c.hide_as)] = {c.padding, c.padding, c.padding, c.padding};
+    }
+}
+}  // namespace
+
 void SharedOptions::finalize() {
   auto& a = anonymize;
   {
@@ -146,6 +170,7 @@ void SharedOptions::finalize() {
   }
   a.styles[static_cast<int>(ObjectClass::Face)].shape = face_shape == "box" ? redact::Shape::Box : redact::Shape::Ellipse;
   a.styles[static_cast<int>(ObjectClass::Plate)].shape = redact::Shape::Box;
+  apply_own_classes(a);
   // auto: CRF 18 where the source has the bits for it, up to 28 where re-encoding at 18 would make the file
   // bigger than its source (media/crf_control.hpp).
   if (crf == "auto") {
@@ -251,7 +276,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
   int failed = static_cast<int>(plan_errors.size()), succeeded = 0, damaged = 0, skipped = 0;
   std::int64_t frames = 0, frames_keyframes = 0, frames_searched = 0;
-  std::array<std::int64_t, kObjectClassCount> regions{};
+  std::array<std::int64_t, kMaxObjectClasses> regions{};
   double seconds = 0;
   // Before a job runs: its output folder, and whether an earlier run already made it.
   auto prepare = [&](const Job& job) {
@@ -300,9 +325,9 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
     frames_keyframes += r.frames_keyframes;
     frames_searched += r.frames_searched;
     if (add_seconds) seconds += r.seconds;
-    for (int c = 0; c < kObjectClassCount; ++c) regions[c] += r.regions[c];
-    spdlog::debug("{} -> {}: {} frames, {} face and {} plate regions, {:.1f} s", job.input.string(), job.output.string(),
-                  r.frames, r.regions[0], r.regions[1], r.seconds);
+    for (int c = 0; c < object_class_count(); ++c) regions[c] += r.regions[c];
+    spdlog::debug("{} -> {}: {} frames, {}, {:.1f} s", job.input.string(), job.output.string(),
+                  r.frames, counts_in_words(r.regions, "regions"), r.seconds);
   };
 
   // Photos two at a time: one photo keeps about 1.7 of 2 cores busy (decoding, encoding and the region logic
@@ -355,10 +380,10 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
   }
   if (writer) writer->close();
   if (!quiet && progress) {
-    std::cerr << fmt::format("roadveil: {} file{} done{}{}, {} frames ({} fully detected, {} searched, the rest tracked), {} face and {} plate regions hidden, {}, {:.1f} fps\n",
+    std::cerr << fmt::format("roadveil: {} file{} done{}{}, {} frames ({} fully detected, {} searched, the rest tracked), {} hidden, {}, {:.1f} fps\n",
                              succeeded, succeeded == 1 ? "" : "s", skipped ? fmt::format(", {} skipped", skipped) : "",
                              failed ? fmt::format(", {} failed", failed) : "",
-                             frames, frames_keyframes, frames_searched, regions[0], regions[1], pipeline::format_duration(seconds),
+                             frames, frames_keyframes, frames_searched, counts_in_words(regions, "regions"), pipeline::format_duration(seconds),
                              seconds > 0 ? frames / seconds : 0.0);
   }
   if (failed == 0) return kExitOk;
@@ -483,8 +508,8 @@ int run_split(const std::vector<std::string>& inputs, const std::string& output,
   }
   if (writer) writer->close();
   if (!shared.quiet && progress)
-    std::cerr << fmt::format("roadveil: joined {} parts into {}: {} frames, {} face and {} plate regions hidden\n", join,
-                             job.output.string(), r.frames, r.regions[0], r.regions[1]);
+    std::cerr << fmt::format("roadveil: joined {} parts into {}: {} frames, {} hidden\n", join,
+                             job.output.string(), r.frames, counts_in_words(r.regions, "regions"));
   return r.damaged ? kExitPartialFailure : kExitOk;
 }
 
@@ -600,6 +625,8 @@ void add_render_command(CLI::App& app, Action& action) {
         throw Error(what);
       }
       state->shared.anonymize.regions = state->file.get();
+      // A class of one's own model is hidden as the run that found it did (its manifest's style and shape).
+      pipeline::apply_recorded_class_styles(state->file->class_styles(), state->shared.anonymize.styles);
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;

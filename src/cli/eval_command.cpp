@@ -100,7 +100,7 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   const eval::VideoReport r =
       eval::evaluate_video(truth, entry.frames, report.frames, entry.info.width, entry.info.height, config);
   if (truth.unknown_labels)
-    std::cerr << "roadveil: warning: " << truth.unknown_labels << " boxes had a class that is neither face nor plate (ignored)\n";
+    std::cerr << "roadveil: warning: " << truth.unknown_labels << " boxes had a class that is neither face nor plate nor a class of a --model (ignored)\n";
   if (json_path != "-") std::cout << eval::format_video_table(r, video.string());
   std::optional<eval::Comparison> comparison;
   if (!compare_path.empty()) {
@@ -141,11 +141,17 @@ static std::vector<eval::ImageCounts> read_reference_counts(const std::string& p
   return images;
 }
 
+// Coverage is measured on the shapes the classes are rendered with (faces: ellipses unless --face-shape box;
+// the classes of one's own models: as their manifests say).
+static void set_shapes(eval::EvalConfig& config, const redact::ClassStyles& styles) {
+  for (int c = 0; c < kMaxObjectClasses; ++c) config.ellipse[c] = styles[c].shape == redact::Shape::Ellipse;
+}
+
 // This run against those counts.
 static eval::Comparison compare_with(const std::string& path, const std::vector<eval::ImageCounts>& reference,
                                      const eval::Report& report) {
-  std::array<std::vector<std::string>, kObjectClassCount> buckets;
-  for (int c = 0; c < kObjectClassCount; ++c)
+  std::array<std::vector<std::string>, kMaxObjectClasses> buckets;
+  for (int c = 0; c < object_class_count(); ++c)
     for (const auto& b : report.classes[c].buckets) buckets[c].push_back(b.name);
   try {
     return eval::compare_runs(reference, report.per_image, buckets);
@@ -191,7 +197,7 @@ void add_eval_command(CLI::App& app, Action& action) {
       if (s.inputs.size() == 1 && media::is_video_path(s.inputs[0]) && eval::is_video_truth_file(gt_path)) {
         eval::EvalConfig config;
         config.hidden_fraction = s.hidden_fraction;
-        config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
+        set_shapes(config, s.shared.anonymize.styles);
         return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path, s.compare_path);
       }
       std::vector<eval::ImageCounts> reference;
@@ -279,10 +285,10 @@ void add_eval_command(CLI::App& app, Action& action) {
       if (evals.empty()) throw Error(s.ground_truth + ": no annotated image was found among the inputs");
       eval::EvalConfig config;
       config.hidden_fraction = s.hidden_fraction;
-      config.ellipse[static_cast<int>(ObjectClass::Face)] = s.shared.face_shape == "ellipse";
+      set_shapes(config, s.shared.anonymize.styles);
       const eval::Report report = eval::evaluate(evals, config);
       if (missing) std::cerr << "roadveil: warning: " << missing << " annotated images were not found among the inputs\n";
-      if (unknown_labels) std::cerr << "roadveil: warning: " << unknown_labels << " boxes had a class that is neither face nor plate (ignored)\n";
+      if (unknown_labels) std::cerr << "roadveil: warning: " << unknown_labels << " boxes had a class that is neither face nor plate nor a class of a --model (ignored)\n";
       if (!unreadable.empty())
         std::cerr << "roadveil: warning: " << unreadable.size() << " annotated images could not be read (named above); the figures are for the other "
                   << evals.size() << "\n";

@@ -202,6 +202,8 @@ void add_verify_command(CLI::App& app, Action& action) {
       }
       s.verify.detector = s.shared.anonymize.detector;
       s.verify.styles = s.shared.anonymize.styles;
+      // The classes of one's own models were promised the style their run recorded (their manifests').
+      if (regions) pipeline::apply_recorded_class_styles(regions->class_styles(), s.verify.styles);
       s.verify.crops = s.crops;
       review::Verifier verifier(s.verify);
       nlohmann::json report = {{"files", nlohmann::json::array()}};

@@ -1,5 +1,6 @@
 #pragma once
 // What the product hides: a class, a box in source pixels, and where the region came from.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,11 +11,29 @@
 
 namespace roadveil {
 
+// What a region hides. Faces (whole heads) and plates are built in; a model described by a manifest may add
+// classes of its own ("hide_as": "screen"), which get the next ids when their names are first seen (manifest,
+// regions file, ground truth) and flow through tracking, rendering, review, eval and the audit like the two
+// built-in ones. The names are the identity: files store names, never ids, so the ids of one process are
+// never compared with another's.
 enum class ObjectClass : std::uint8_t { Face = 0, Plate = 1 };
-inline constexpr int kObjectClassCount = 2;
+inline constexpr int kBuiltinObjectClasses = 2;
+inline constexpr int kMaxObjectClasses = 16;  // the size of per-class tables
 
+// The classes known to this process so far: 0 .. object_class_count() - 1.
+int object_class_count();
+std::vector<ObjectClass> object_classes();
 std::string_view to_string(ObjectClass c);
+// A known class by its name.
 std::optional<ObjectClass> object_class_from_string(std::string_view name);
+// A known class, or a new one: names are 1-32 characters of a-z, 0-9, '-' and '_', starting with a letter.
+// Throws Error for a malformed name or a class beyond kMaxObjectClasses.
+ObjectClass intern_object_class(std::string_view name);
+bool is_builtin(ObjectClass c);
+// Counts per class in words: "3 face and 2 plate regions", and "..., 4 screen" for classes of one's own
+// that occur.
+using ClassCounts = std::array<std::int64_t, kMaxObjectClasses>;
+std::string counts_in_words(const ClassCounts& counts, std::string_view noun);
 
 // Where a hidden region came from; written to the detections file so a reviewer can see why it is there.
 enum class RegionSource : std::uint8_t {

@@ -124,19 +124,31 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
       case ModelId::ContextYolox: context_ = std::move(network); break;
     }
   }
+  // A model of one's own classes always runs; one that hides faces or plates, when those are hidden.
   for (const ModelManifest& m : config.custom_models)
-    if ((config.faces && m.hides(ObjectClass::Face)) || (config.plates && m.hides(ObjectClass::Plate)))
+    if ((config.faces && m.hides(ObjectClass::Face)) || (config.plates && m.hides(ObjectClass::Plate)) || m.hides_own_class())
       custom_.push_back(std::make_unique<ManifestNetwork>(m, runtime));
 }
 
-void FrameDetector::add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, bool faces, bool plates,
+namespace {
+bool wants(const SearchTargets& wanted, ObjectClass c) {
+  return c == ObjectClass::Face ? wanted.faces : c == ObjectClass::Plate ? wanted.plates : wanted.wants_own(c);
+}
+// What a whole-frame pass looks for: the classes switched on, and every class of one's own.
+SearchTargets whole_frame_targets(const DetectorConfig& config) {
+  return {.faces = config.faces, .plates = config.plates, .own_classes = ~0u << kBuiltinObjectClasses};
+}
+}  // namespace
+
+void FrameDetector::add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, const SearchTargets& wanted,
                                float factor, Detections& out) {
   for (auto& net : custom_) {
     const ModelManifest& m = net->manifest();
-    if (!(faces && m.hides(ObjectClass::Face)) && !(plates && m.hides(ObjectClass::Plate))) continue;
+    if (std::none_of(m.classes.begin(), m.classes.end(), [&](const ManifestClass& c) { return c.hidden && wants(wanted, c.hide_as); }))
+      continue;
     for (const RawBox& b : net->detect(frame, crop, std::min(max_side, m.max_side), factor)) {
       const ManifestClass* c = net->class_of(b.label);
-      if (!c || (c->hide_as == ObjectClass::Face ? !faces : !plates)) continue;
+      if (!c || !wants(wanted, c->hide_as)) continue;
       out.push_back({c->hide_as, b.box, b.score, RegionSource::Detector, b.score < c->threshold});
     }
   }
@@ -170,7 +182,7 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
       }
   }
   // Custom networks look at the whole frame at their own resolution, enlarged like the built-in ones.
-  add_custom(frame, whole, static_cast<int>(pass.max_upscale * static_cast<float>(longer)), config_.faces, config_.plates, 1.0f, out);
+  add_custom(frame, whole, static_cast<int>(pass.max_upscale * static_cast<float>(longer)), whole_frame_targets(config_), 1.0f, out);
   finish(frame, out);
   if (pass.video) merge_duplicates(out);
   return out;
@@ -223,7 +235,7 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   const bool body_regions = heads_ && config_.heads.body_regions;
   if (heads_ && (targets.heads || (targets.persons && body_regions)))
     add_heads(frame, crop, std::min(scaled, config_.heads.max_side), targets.persons && body_regions, out, factor);
-  add_custom(frame, crop, scaled, targets.faces, targets.plates, factor, out);
+  add_custom(frame, crop, scaled, targets, factor, out);
   if (targets.persons && context_ && !body_regions) add_context(frame, crop, config_.context.max_side, config_.context.refine, out);
   finish(frame, out);
   return out;

@@ -129,13 +129,15 @@ struct SearchTargets {
   bool heads = false;    // the head network's head boxes
   bool plates = false;   // the plate network
   bool persons = false;  // the person detector (head regions of people, occupants)
+  std::uint32_t own_classes = 0;  // the networks of one's own classes (bit k: ObjectClass k, never face or plate)
   // The networks' thresholds are multiplied by this; what scores between the two is returned marked `weak`.
   float score_factor = 1.0f;
-  bool any() const { return faces || heads || plates || persons; }
+  bool any() const { return faces || heads || plates || persons || own_classes; }
+  bool wants_own(ObjectClass c) const { return (own_classes >> static_cast<int>(c)) & 1u; }
   // What a window merged from two looks for (every field: a forgotten one silently stops a search).
   SearchTargets operator|(const SearchTargets& o) const {
     return {.faces = faces || o.faces, .heads = heads || o.heads, .plates = plates || o.plates, .persons = persons || o.persons,
-            .score_factor = std::min(score_factor, o.score_factor)};
+            .own_classes = own_classes | o.own_classes, .score_factor = std::min(score_factor, o.score_factor)};
   }
 };
 
@@ -167,7 +169,8 @@ class Detector {
     if (d.source == RegionSource::Context) t.persons = true;
     else if (d.source == RegionSource::Head) t.heads = true;
     else if (d.cls == ObjectClass::Face) t.faces = true;
-    else t.plates = true;
+    else if (d.cls == ObjectClass::Plate) t.plates = true;
+    else t.own_classes = 1u << static_cast<int>(d.cls);
     return t;
   }
 };
@@ -201,8 +204,9 @@ class FrameDetector final : public Detector {
   std::unique_ptr<ManifestNetwork> context_;
   std::unique_ptr<ManifestNetwork> heads_;
   std::vector<std::unique_ptr<ManifestNetwork>> custom_;
-  // The custom networks' boxes of the kinds asked for, as detections (weak under their class threshold).
-  void add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, bool faces, bool plates, float factor,
+  // The custom networks' boxes of the classes asked for (`wanted`: faces, plates, own classes as in
+  // SearchTargets), as detections (weak under their class threshold).
+  void add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, const SearchTargets& wanted, float factor,
                   Detections& out);
   std::vector<Box> vehicles_;        // scratch, reused across frames: vehicles whose occupants are looked for
   std::vector<Box> plate_vehicles_;  // scratch: vehicles whose plates the guided pass looks for

@@ -106,6 +106,10 @@ bool ModelManifest::hides(ObjectClass cls) const {
   return std::any_of(classes.begin(), classes.end(), [&](const ManifestClass& c) { return c.hidden && c.hide_as == cls; });
 }
 
+bool ModelManifest::hides_own_class() const {
+  return std::any_of(classes.begin(), classes.end(), [](const ManifestClass& c) { return c.hidden && !is_builtin(c.hide_as); });
+}
+
 float ModelManifest::lowest_threshold(ObjectClass cls) const {
   float lowest = 1.0f;
   for (const ManifestClass& c : classes)
@@ -197,24 +201,42 @@ ModelManifest manifest_from_json(const json& j, const std::filesystem::path& pat
   }
 
   if (!j.contains("classes") || !j["classes"].is_array() || j["classes"].empty())
-    r.fail("missing \"classes\" (a list of {id, name, hide_as, threshold})");
+    r.fail("missing \"classes\" (a list of {id, name, hide_as, threshold[, style, shape, padding]})");
   std::set<int> ids;
   for (const json& c : j["classes"]) {
     if (!c.is_object()) r.fail("each entry of \"classes\" must be an object");
-    r.only(c, "a class", {"id", "name", "hide_as", "threshold"});
+    r.only(c, "a class", {"id", "name", "hide_as", "threshold", "style", "shape", "padding"});
     ManifestClass mc;
     if (!c.contains("id")) r.fail("a class has no \"id\"");
     mc.id = r.integer(c, "id", 0, 0, m.num_classes - 1);
     if (!ids.insert(mc.id).second) r.fail("class id " + std::to_string(mc.id) + " is listed twice");
     mc.name = r.text(c, "name", true);
     const std::string hide = r.text(c, "hide_as", true);
-    const auto cls = object_class_from_string(hide);
     if (builtin && hide == "none") {
       mc.hidden = false;
-    } else if (!cls) {
-      r.fail("class \"" + mc.name + "\": \"hide_as\" is \"" + hide + "\", expected face or plate");
+    } else if (hide == "none") {
+      r.fail("class \"" + mc.name + "\": \"hide_as\" is \"none\": expected face, plate or a name of your own (\"none\" is for the "
+             "built-in networks' region policy; leave a class you do not want hidden out of \"classes\")");
     } else {
-      mc.hide_as = *cls;
+      try {
+        mc.hide_as = intern_object_class(hide);  // face, plate, or a class of one's own ("screen")
+      } catch (const Error& e) {
+        r.fail("class \"" + mc.name + "\": \"hide_as\" is \"" + hide + "\": expected face, plate or a name of your own (" +
+               e.what() + ")");
+      }
+    }
+    const bool own_class = mc.hidden && !is_builtin(mc.hide_as);
+    if (!own_class && (c.contains("style") || c.contains("shape") || c.contains("padding")))
+      r.fail("class \"" + mc.name + "\": \"style\", \"shape\" and \"padding\" are for classes of your own; faces and plates "
+             "are hidden as --style, --face-shape and --padding say");
+    if (own_class) {
+      mc.style = r.text(c, "style", false);
+      if (!mc.style.empty() && mc.style != "mosaic" && mc.style != "blur" && mc.style != "fill")
+        r.fail("class \"" + mc.name + "\": \"style\" is \"" + mc.style + "\", expected mosaic, blur or fill");
+      mc.shape = c.contains("shape") ? r.text(c, "shape", true) : "box";
+      if (mc.shape != "box" && mc.shape != "ellipse")
+        r.fail("class \"" + mc.name + "\": \"shape\" is \"" + mc.shape + "\", expected box or ellipse");
+      mc.padding = static_cast<float>(r.number(c, "padding", mc.padding, 0.0, 2.0));
     }
     if (!c.contains("threshold") && !builtin) r.fail("class \"" + mc.name + "\" has no \"threshold\"");
     mc.threshold = static_cast<float>(r.number(c, "threshold", 0.5, 0.01, 0.99));

@@ -35,8 +35,13 @@ struct ManifestClass {
   int id = 0;                              // the network's class index
   std::string name;                        // the network's name for it
   bool hidden = true;                      // false: found for the built-in region policy only ("hide_as": "none")
-  ObjectClass hide_as = ObjectClass::Plate;  // what roadveil hides it as
+  ObjectClass hide_as = ObjectClass::Plate;  // what roadveil hides it as: face, plate or a class of one's own
   float threshold = 0.5f;                  // score from which it is hidden (built-in networks: from the options)
+  // How a class of one's own is hidden (faces and plates: the options): mosaic, blur or fill ("": --style),
+  // box or ellipse, and the margin added on every side, as a share of the box's width and height.
+  std::string style;
+  std::string shape = "box";
+  float padding = 0.1f;
 };
 
 struct ModelManifest {
@@ -57,6 +62,8 @@ struct ModelManifest {
 
   // Every class this model hides as `cls`.
   bool hides(ObjectClass cls) const;
+  // Whether it hides a class of one's own (not face or plate).
+  bool hides_own_class() const;
   // The lowest threshold of the classes it hides as `cls` (1 when none).
   float lowest_threshold(ObjectClass cls) const;
 };

@@ -9,7 +9,7 @@ void Agreement::add(const Agreement& o) {
   frames += o.frames;
   frames_with_miss += o.frames_with_miss;
   longest_miss_run = std::max(longest_miss_run, o.longest_miss_run);
-  for (int c = 0; c < kObjectClassCount; ++c) {
+  for (int c = 0; c < object_class_count(); ++c) {
     classes[c].reference += o.classes[c].reference;
     classes[c].hidden += o.classes[c].hidden;
   }

@@ -27,7 +27,7 @@ struct Agreement {
   std::int64_t frames = 0;
   std::int64_t frames_with_miss = 0;  // frames where some reference box is not hidden
   std::int64_t longest_miss_run = 0;  // most consecutive such frames
-  std::array<ClassAgreement, kObjectClassCount> classes;
+  std::array<ClassAgreement, kMaxObjectClasses> classes;
   void add(const Agreement& other);
 };
 

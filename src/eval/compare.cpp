@@ -12,8 +12,9 @@ namespace roadveil::eval {
 
 nlohmann::json to_json(const ImageCounts& c) {
   nlohmann::json j = {{"image", c.image}, {"hidden_area", c.hidden_area}};
-  for (int k = 0; k < kObjectClassCount; ++k)
-    j[std::string(to_string(static_cast<ObjectClass>(k)))] = {{"counts", c.counts[k]}, {"stray", c.stray[k]}};
+  for (int k = 0; k < object_class_count(); ++k)
+    if (is_builtin(static_cast<ObjectClass>(k)) || c.counts[k][0] > 0 || c.stray[k] > 0)
+      j[std::string(to_string(static_cast<ObjectClass>(k)))] = {{"counts", c.counts[k]}, {"stray", c.stray[k]}};
   return j;
 }
 
@@ -21,8 +22,10 @@ ImageCounts image_counts_from_json(const nlohmann::json& j) {
   ImageCounts c;
   c.image = j.at("image").get<std::string>();
   c.hidden_area = j.at("hidden_area").get<double>();
-  for (int k = 0; k < kObjectClassCount; ++k) {
-    const auto& cls = j.at(std::string(to_string(static_cast<ObjectClass>(k))));
+  // Every other key is a class, by name: the classes of one's own models are written only where they occur.
+  for (const auto& [name, cls] : j.items()) {
+    if (name == "image" || name == "hidden_area") continue;
+    const int k = static_cast<int>(intern_object_class(name));
     c.counts[k] = cls.at("counts").get<std::array<int, 8>>();
     c.stray[k] = cls.at("stray").get<int>();
   }
@@ -47,7 +50,9 @@ Sums sums_of(const Metric& m, const ImageCounts& c, Sums s) {
     s.num += c.counts[m.cls][2 * m.slot + 1];
     s.den += c.counts[m.cls][2 * m.slot];
   } else {
-    s.num += m.slot == 0 ? c.hidden_area : static_cast<double>(c.stray[0] + c.stray[1]);
+    int stray = 0;
+    for (int k = 0; k < kMaxObjectClasses; ++k) stray += c.stray[k];
+    s.num += m.slot == 0 ? c.hidden_area : static_cast<double>(stray);
     s.den += 1;
   }
   return s;
@@ -64,7 +69,7 @@ double percentile(std::vector<double>& sorted, double p) {
 }  // namespace
 
 Comparison compare_runs(const std::vector<ImageCounts>& reference, const std::vector<ImageCounts>& candidate,
-                        const std::array<std::vector<std::string>, kObjectClassCount>& bucket_names, int resamples,
+                        const std::array<std::vector<std::string>, kMaxObjectClasses>& bucket_names, int resamples,
                         std::uint64_t seed) {
   std::map<std::string, const ImageCounts*> by_name;
   for (const ImageCounts& r : reference) by_name[r.image] = &r;
@@ -83,7 +88,7 @@ Comparison compare_runs(const std::vector<ImageCounts>& reference, const std::ve
   if (pairs.empty()) throw Error("the two runs have no image in common: compare runs on the same annotated images");
 
   std::vector<Metric> metrics;
-  for (int k = 0; k < kObjectClassCount; ++k) {
+  for (int k = 0; k < object_class_count(); ++k) {
     const std::string name(to_string(static_cast<ObjectClass>(k)));
     metrics.push_back({name, k, 0});
     for (size_t b = 0; b < bucket_names[k].size() && b < 3; ++b)
@@ -145,8 +150,7 @@ Comparison compare_video_runs(const nlohmann::json& reference, const nlohmann::j
   auto objects = [](const nlohmann::json& report) {
     std::vector<ImageCounts> units;
     for (const auto& o : report.at("per_object")) {
-      const auto cls = object_class_from_string(o.at("class").get<std::string>());
-      if (!cls) continue;
+      const std::optional<ObjectClass> cls = intern_object_class(o.at("class").get<std::string>());
       ImageCounts u;
       u.image = std::string(to_string(*cls)) + " " + std::to_string(o.at("id").get<int>());
       const int frames = o.at("frames").get<int>(), hidden = o.at("hidden").get<int>();
@@ -166,7 +170,7 @@ Comparison compare_video_runs(const nlohmann::json& reference, const nlohmann::j
     }
     return units;
   };
-  std::array<std::vector<std::string>, kObjectClassCount> never;
+  std::array<std::vector<std::string>, kMaxObjectClasses> never;
   for (auto& names : never) names = {"never exposed"};
   Comparison by_object;
   try {

@@ -18,8 +18,8 @@ namespace roadveil::eval {
 struct ImageCounts {
   std::string image;
   // Per class: [truth, hidden] for all boxes, then for each of the 3 width buckets.
-  std::array<std::array<int, 8>, kObjectClassCount> counts{};
-  std::array<int, kObjectClassCount> stray{};
+  std::array<std::array<int, 8>, kMaxObjectClasses> counts{};
+  std::array<int, kMaxObjectClasses> stray{};
   double hidden_area = 0;  // share of the frame
 };
 nlohmann::json to_json(const ImageCounts& c);
@@ -44,7 +44,7 @@ struct Comparison {
 // Pairs the images of both runs by name and bootstraps `resamples` times (seeded: the same inputs give the
 // same intervals). Throws Error when no image is in both.
 Comparison compare_runs(const std::vector<ImageCounts>& reference, const std::vector<ImageCounts>& candidate,
-                        const std::array<std::vector<std::string>, kObjectClassCount>& bucket_names,
+                        const std::array<std::vector<std::string>, kMaxObjectClasses>& bucket_names,
                         int resamples = 2000, std::uint64_t seed = 1);
 
 // The same for one video against its per-frame truth, from two `eval --json` reports of it ("per_object",

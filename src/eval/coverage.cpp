@@ -21,6 +21,8 @@ std::optional<ObjectClass> class_for_label(std::string_view label) {
   }};
   for (const auto& [name, cls] : table)
     if (l == name) return cls;
+  // A class of a model described by a manifest, by its name ("hide_as": "screen"): known once loaded.
+  if (const auto custom = object_class_from_string(l); custom && !is_builtin(*custom)) return custom;
   return std::nullopt;
 }
 
@@ -124,21 +126,22 @@ double hidden_area_share(const Regions& regions, int width, int height, const Ev
 Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) {
   Report report;
   report.images = static_cast<int>(images.size());
-  const std::array<std::vector<std::pair<std::string, std::pair<float, float>>>, kObjectClassCount> bucket_defs = {{
-      {{"<16 px", {0.f, 16.f}}, {"16-32 px", {16.f, 32.f}}, {">=32 px", {32.f, 1e9f}}},
-      {{"<32 px", {0.f, 32.f}}, {"32-64 px", {32.f, 64.f}}, {">=64 px", {64.f, 1e9f}}},
-  }};
-  for (int c = 0; c < kObjectClassCount; ++c)
-    for (const auto& [name, range] : bucket_defs[c]) report.classes[c].buckets.push_back({name, range.first, range.second, 0, 0});
+  using Buckets = std::vector<std::pair<std::string, std::pair<float, float>>>;
+  const Buckets face_buckets = {{"<16 px", {0.f, 16.f}}, {"16-32 px", {16.f, 32.f}}, {">=32 px", {32.f, 1e9f}}};
+  // Plates, and the classes of one's own models (screens, signs: objects read from a distance like plates).
+  const Buckets other_buckets = {{"<32 px", {0.f, 32.f}}, {"32-64 px", {32.f, 64.f}}, {">=64 px", {64.f, 1e9f}}};
+  for (int c = 0; c < object_class_count(); ++c)
+    for (const auto& [name, range] : (c == static_cast<int>(ObjectClass::Face) ? face_buckets : other_buckets))
+      report.classes[c].buckets.push_back({name, range.first, range.second, 0, 0});
 
-  std::array<std::vector<std::vector<Box>>, kObjectClassCount> ap_truth;
-  std::array<std::vector<std::vector<std::pair<Box, float>>>, kObjectClassCount> ap_dets;
+  std::array<std::vector<std::vector<Box>>, kMaxObjectClasses> ap_truth;
+  std::array<std::vector<std::vector<std::pair<Box, float>>>, kMaxObjectClasses> ap_dets;
   double area_share_sum = 0, seconds = 0;
   for (const ImageEval& img : images) {
     seconds += img.seconds;
     ImageCounts& counts = report.per_image.emplace_back();
     counts.image = img.name;
-    for (int c = 0; c < kObjectClassCount; ++c) {
+    for (int c = 0; c < object_class_count(); ++c) {
       const auto cls = static_cast<ObjectClass>(c);
       ClassReport& cr = report.classes[c];
       std::vector<Box> regions, truths;
@@ -180,7 +183,7 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
     counts.hidden_area = hidden_area_share(img.regions, img.width, img.height, config);
     area_share_sum += counts.hidden_area;
   }
-  for (int c = 0; c < kObjectClassCount; ++c) report.classes[c].ap50 = average_precision(ap_truth[c], ap_dets[c]);
+  for (int c = 0; c < object_class_count(); ++c) report.classes[c].ap50 = average_precision(ap_truth[c], ap_dets[c]);
   report.hidden_area_share = images.empty() ? 0 : area_share_sum / images.size();
   report.mean_seconds = images.empty() ? 0 : seconds / images.size();
   return report;
@@ -191,8 +194,9 @@ std::string format_table(const Report& r, const std::string& title) {
                                 title, r.images, r.mean_seconds * 1000, r.hidden_area_share * 100, r.stray_per_image());
   out += fmt::format("{:<6} {:>7} {:>7} {:>9}  {:<40} {:>8} {:>7} {:>6}\n", "class", "truth", "hidden", "recall",
                      "recall by box width", "regions", "stray", "AP50");
-  for (int c = 0; c < kObjectClassCount; ++c) {
+  for (int c = 0; c < object_class_count(); ++c) {
     const ClassReport& cr = r.classes[c];
+    if (!is_builtin(static_cast<ObjectClass>(c)) && cr.truth == 0 && cr.regions == 0) continue;
     std::string buckets;
     for (const Bucket& b : cr.buckets)
       buckets += b.total ? fmt::format("{} {:.2f} ({})  ", b.name, static_cast<double>(b.hidden) / b.total, b.total)
@@ -208,8 +212,9 @@ nlohmann::json to_json(const Report& r) {
                       {"mean_seconds_per_image", r.mean_seconds},
                       {"hidden_area_share", r.hidden_area_share},
                       {"stray_regions_per_image", r.stray_per_image()}};
-  for (int c = 0; c < kObjectClassCount; ++c) {
+  for (int c = 0; c < object_class_count(); ++c) {
     const ClassReport& cr = r.classes[c];
+    if (!is_builtin(static_cast<ObjectClass>(c)) && cr.truth == 0 && cr.regions == 0) continue;
     nlohmann::json buckets = nlohmann::json::array();
     for (const Bucket& b : cr.buckets)
       buckets.push_back({{"name", b.name}, {"truth", b.total}, {"hidden", b.hidden},

@@ -33,7 +33,7 @@ struct ImageEval {
 
 struct EvalConfig {
   float hidden_fraction = 0.9f;  // a ground-truth box counts as hidden when this share of its area is covered
-  std::array<bool, kObjectClassCount> ellipse{true, false};  // shape each class is rendered with
+  std::array<bool, kMaxObjectClasses> ellipse{true, false};  // shape each class is rendered with
 };
 
 struct Bucket {
@@ -53,7 +53,7 @@ struct ClassReport {
 struct Report {
   int images = 0;
   std::vector<ImageCounts> per_image;  // what eval --compare pairs with another run's
-  std::array<ClassReport, kObjectClassCount> classes;
+  std::array<ClassReport, kMaxObjectClasses> classes;
   double hidden_area_share = 0;  // mean share of the frame area hidden (all classes)
   double mean_seconds = 0;
   double stray_per_image() const {

@@ -240,7 +240,7 @@ std::string format_video_table(const VideoReport& r, const std::string& title) {
   std::string out = fmt::format("{}: {} frames, {:.1f}% of the frame hidden\n", title, r.frames, r.hidden_area_share * 100);
   out += fmt::format("{:<6} {:>8} {:>14} {:>10} {:>21}  {}\n", "class", "objects", "object-frames", "recall",
                      "never exposed", "longest exposure");
-  for (int c = 0; c < kObjectClassCount; ++c) {
+  for (int c = 0; c < object_class_count(); ++c) {
     const VideoClassReport& cr = r.classes[c];
     if (cr.objects == 0) continue;
     out += fmt::format("{:<6} {:>8} {:>14} {:>10.3f} {:>9} = {:>9.3f}  {}\n", to_string(static_cast<ObjectClass>(c)),
@@ -255,8 +255,9 @@ std::string format_video_table(const VideoReport& r, const std::string& title) {
 nlohmann::json to_json(const VideoReport& r) {
   nlohmann::json j = {{"frames", r.frames}, {"hidden_area_share", r.hidden_area_share}};
   nlohmann::json classes = nlohmann::json::object();
-  for (int c = 0; c < kObjectClassCount; ++c) {
+  for (int c = 0; c < object_class_count(); ++c) {
     const VideoClassReport& cr = r.classes[c];
+    if (!is_builtin(static_cast<ObjectClass>(c)) && cr.objects == 0) continue;
     classes[std::string(to_string(static_cast<ObjectClass>(c)))] = {
         {"objects", cr.objects},
         {"object_frames", cr.object_frames},

@@ -55,7 +55,7 @@ struct VideoReport {
   std::int64_t frames = 0;
   std::vector<Object> objects;               // in the truth's order (eval --compare pairs them by class and id)
   std::vector<double> hidden_area_per_frame;  // share of each frame hidden
-  std::array<VideoClassReport, kObjectClassCount> classes;
+  std::array<VideoClassReport, kMaxObjectClasses> classes;
   double hidden_area_share = 0;  // mean over frames
   // Per frame (index < frames): objects of any class visible and not hidden, which a review queue should
   // lead a person to (bench/zoom_clips measures how well `roadveil review-queue` does).

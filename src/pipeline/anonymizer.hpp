@@ -52,10 +52,10 @@ struct FileReport {
   std::int64_t frames = 0;
   std::int64_t frames_keyframes = 0;  // frames with the full detection
   std::int64_t frames_searched = 0;   // frames searched around known objects; tracking filled the others
-  std::array<std::int64_t, kObjectClassCount> regions{};  // regions hidden, summed over frames
+  std::array<std::int64_t, kMaxObjectClasses> regions{};  // regions hidden, summed over frames
   std::array<std::int64_t, kRegionSourceCount> regions_by_source{};
   std::int64_t frames_with_regions = 0;
-  std::array<std::int64_t, kObjectClassCount> detections{};  // raw detections
+  std::array<std::int64_t, kMaxObjectClasses> detections{};  // raw detections
   media::VideoInfo input_video;      // what the container says of a video input
   double seconds = 0;
   double video_crf = -1;             // the highest x264/x265 CRF the video was encoded with (auto raises it); -1: none

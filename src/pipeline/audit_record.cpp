@@ -51,6 +51,29 @@ json describe_media_file(const std::filesystem::path& path, std::int64_t frames_
 
 // A detector of one's own changes what is hidden: its identity (and not its path, which differs between
 // machines) belongs to the settings a split run's parts must share.
+json style_to_json(const redact::StyleOptions& s) {
+  return json{{"style", style_name(s.style)}, {"shape", s.shape == redact::Shape::Ellipse ? "ellipse" : "box"},
+              {"mosaic_blocks", s.mosaic_blocks}, {"min_block_px", s.min_block_px}, {"blur_strength", s.blur_strength}};
+}
+
+redact::StyleOptions style_from_json(const json& s) {
+  redact::StyleOptions o;
+  if (!s.is_object()) return o;
+  const std::string style = s.value("style", "mosaic");
+  o.style = style == "blur" ? redact::Style::Blur : style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+  o.shape = s.value("shape", "box") == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
+  o.mosaic_blocks = s.value("mosaic_blocks", o.mosaic_blocks);
+  o.min_block_px = s.value("min_block_px", o.min_block_px);
+  o.blur_strength = s.value("blur_strength", o.blur_strength);
+  return o;
+}
+
+void apply_recorded_class_styles(const json& class_styles, redact::ClassStyles& styles) {
+  if (!class_styles.is_object()) return;
+  for (const auto& [name, st] : class_styles.items())
+    styles[static_cast<int>(intern_object_class(name))] = style_from_json(st);
+}
+
 static json custom_models(const detect::DetectorConfig& d) {
   json out = json::array();
   for (const auto& m : d.custom_models) {
@@ -64,10 +87,16 @@ static json custom_models(const detect::DetectorConfig& d) {
 
 json settings_json(const AnonymizeOptions& o, const std::string& quality) {
   const auto& d = o.detector;
-  auto style = [](const redact::StyleOptions& s) {
-    return json{{"style", style_name(s.style)}, {"shape", s.shape == redact::Shape::Ellipse ? "ellipse" : "box"},
-                {"mosaic_blocks", s.mosaic_blocks}, {"min_block_px", s.min_block_px}, {"blur_strength", s.blur_strength}};
-  };
+  auto style = style_to_json;
+  // How the classes of one's own models were hidden (their manifests' style, shape and padding; a render of a
+  // regions file with such classes: as --style, in boxes).
+  json class_styles = json::object();
+  for (const ObjectClass c : object_classes())
+    if (!is_builtin(c)) {
+      json st = style(o.styles[static_cast<int>(c)]);
+      st["padding"] = o.padding.own[static_cast<int>(c)].left;
+      class_styles[std::string(to_string(c))] = st;
+    }
   const char* codec = o.encode.codec == media::VideoCodecChoice::Hevc ? "hevc" : o.encode.codec == media::VideoCodecChoice::SameFamily ? "same" : "h264";
   return {
       {"quality", quality},
@@ -101,6 +130,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"custom_models", custom_models(d)},
       {"face_style", style(o.styles[static_cast<int>(ObjectClass::Face)])},
       {"plate_style", style(o.styles[static_cast<int>(ObjectClass::Plate)])},
+      {"class_styles", class_styles},
       {"codec", codec},
       {"crf", o.encode.crf_ceiling > o.encode.crf ? json("auto") : json(o.encode.crf)},
       {"preset", o.encode.preset},
@@ -168,7 +198,7 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
     json settings = settings_json(*context.options, context.quality);
     if (context.command == "render") {  // nothing was detected: only how the regions were drawn and encoded
       json drawn;
-      for (const char* key : {"face_style", "plate_style", "codec", "crf", "preset", "jpeg_quality"}) drawn[key] = settings[key];
+      for (const char* key : {"face_style", "plate_style", "class_styles", "codec", "crf", "preset", "jpeg_quality"}) drawn[key] = settings[key];
       settings = drawn;
     }
     record["settings"] = settings;
@@ -176,7 +206,7 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
 
   json by_class = json::object(), by_source = json::object();
   std::int64_t total = 0;
-  for (int c = 0; c < kObjectClassCount; ++c) {
+  for (int c = 0; c < object_class_count(); ++c) {
     by_class[std::string(to_string(static_cast<ObjectClass>(c)))] = report.regions[c];
     total += report.regions[c];
   }

@@ -13,6 +13,13 @@
 
 namespace roadveil::pipeline {
 
+// How a class is hidden, as the record's settings write it ("face_style", "class_styles"), and back.
+nlohmann::json style_to_json(const redact::StyleOptions& s);
+redact::StyleOptions style_from_json(const nlohmann::json& s);
+// The styles a record gives the classes of one's own models (settings "class_styles": name -> style) over
+// `styles`. Throws Error for a malformed class name.
+void apply_recorded_class_styles(const nlohmann::json& class_styles, redact::ClassStyles& styles);
+
 inline constexpr const char* kRoadveilVersion = "0.1.0";
 
 // OUTPUT.audit.json

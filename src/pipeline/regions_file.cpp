@@ -176,8 +176,13 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         Regions& list = entry.frames[index];
         for (const json& r : regions) {
           if (!r.is_object()) throw fail(where + ": a region must be an object");
-          const auto cls = object_class_from_string(r.value("class", ""));
-          if (!cls) throw fail(where + ": unknown class '" + r.value("class", "") + "' (face or plate)");
+          // face, plate, or a class of one's own model ("screen"), hidden like any other.
+          std::optional<ObjectClass> cls;
+          try {
+            cls = intern_object_class(r.value("class", ""));
+          } catch (const Error& e) {
+            throw fail(where + ": " + e.what());
+          }
           if (!r.contains("box") || !r["box"].is_array() || r["box"].size() != 4)
             throw fail(where + ": \"box\" must be [x1, y1, x2, y2]");
           auto at = [&](const std::string& what) { return fail(where + ": " + what); };
@@ -194,6 +199,11 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         }
         where = "entry " + std::to_string(entry_no);
       }
+      // How the run that wrote it hid the classes of its own models (its audit record's settings).
+      if (const auto a = e.find("audit"); a != e.end() && a->is_object() && a->contains("settings") &&
+                                          (*a)["settings"].is_object() && (*a)["settings"].contains("class_styles") &&
+                                          (*a)["settings"]["class_styles"].is_object())
+        for (const auto& [name, st] : (*a)["settings"]["class_styles"].items()) file.class_styles_[name] = st;
       file.entries_.push_back(std::move(entry));
     }
   } catch (const json::exception& e) {  // a value of the wrong type ("width": "wide", "score": [1])

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/region.hpp"
@@ -71,9 +72,13 @@ class RegionsFile {
   // then, when `only_file`, the only entry when there is one.
   const RegionsEntry* find_output(const std::filesystem::path& output, bool only_file = false) const;
   const std::vector<RegionsEntry>& entries() const { return entries_; }
+  // How the run that wrote the file hid the classes of its own models, from the audit records it holds
+  // (settings "class_styles": name -> style; empty when written without them).
+  const nlohmann::json& class_styles() const { return class_styles_; }
 
  private:
   std::vector<RegionsEntry> entries_;
+  nlohmann::json class_styles_ = nlohmann::json::object();
 };
 
 }  // namespace roadveil::pipeline

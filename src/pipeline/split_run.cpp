@@ -214,7 +214,7 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
       report.frames_searched += r.frames_searched;
       report.video_crf = std::max(report.video_crf, r.video_crf);
       report.frames_with_regions += r.frames_with_regions;
-      for (int c = 0; c < kObjectClassCount; ++c) {
+      for (int c = 0; c < object_class_count(); ++c) {
         report.regions[c] += r.regions[c];
         report.detections[c] += r.detections[c];
       }

@@ -8,7 +8,7 @@
 
 namespace roadveil::redact {
 
-using ClassStyles = std::array<StyleOptions, kObjectClassCount>;  // indexed by ObjectClass
+using ClassStyles = std::array<StyleOptions, kMaxObjectClasses>;  // indexed by ObjectClass
 
 // The integer rect a region's box hides: covering the box completely, clamped to the frame (empty for a
 // box outside it or with non-finite coordinates).

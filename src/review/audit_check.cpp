@@ -12,6 +12,7 @@ extern "C" {
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
 #include "media/input_file.hpp"
+#include "pipeline/audit_record.hpp"
 #include "pipeline/regions_file.hpp"
 #include "redact/redact_plan.hpp"
 
@@ -51,17 +52,6 @@ AuditCheck check_file(const std::string& what, const json& recorded, const std::
   return c;
 }
 
-redact::StyleOptions style_from(const json& s) {
-  redact::StyleOptions o;
-  if (!s.is_object()) return o;
-  const std::string style = s.value("style", "mosaic");
-  o.style = style == "blur" ? redact::Style::Blur : style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
-  o.shape = s.value("shape", "box") == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
-  o.mosaic_blocks = s.value("mosaic_blocks", o.mosaic_blocks);
-  o.min_block_px = s.value("min_block_px", o.min_block_px);
-  o.blur_strength = s.value("blur_strength", o.blur_strength);
-  return o;
-}
 
 // Frames as 8-bit luma, whatever their format, through one cached converter per source.
 class GrayConverter {
@@ -274,9 +264,10 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
     } else {
       redact::ClassStyles styles;
       const json settings = record.value("settings", json::object());
-      styles[static_cast<int>(ObjectClass::Face)] = style_from(settings.value("face_style", json()));
-      styles[static_cast<int>(ObjectClass::Plate)] = style_from(settings.value("plate_style", json()));
+      styles[static_cast<int>(ObjectClass::Face)] = pipeline::style_from_json(settings.value("face_style", json()));
+      styles[static_cast<int>(ObjectClass::Plate)] = pipeline::style_from_json(settings.value("plate_style", json()));
       try {
+        pipeline::apply_recorded_class_styles(settings.value("class_styles", json::object()), styles);
         hidden = check_hidden_area(input, output, *entry, styles);
       } catch (const Error& e) {
         hidden.detail = e.what();

@@ -18,6 +18,15 @@ using nlohmann::json;
 
 namespace {
 
+// A box may be added as any class this session knows: face, plate, and the classes of one's own models that
+// the regions file holds.
+void check_class(const std::string& cls) {
+  if (object_class_from_string(cls)) return;
+  std::string known;
+  for (const ObjectClass c : object_classes()) known += (known.empty() ? "" : ", ") + std::string(to_string(c));
+  throw BadEdit("\"class\" must be one of " + known + ", not '" + cls + "'");
+}
+
 double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
 bool same_box(const json& a, const json& b) {
@@ -254,7 +263,7 @@ json EditSession::apply(const json& edit, const std::string& reviewer, std::chro
   record["frame"] = frame;
   if (op == "add") {
     const std::string cls = edit.value("class", "");
-    if (!object_class_from_string(cls)) throw BadEdit("\"class\" must be face or plate");
+    check_class(cls);
     const json region = {{"class", cls}, {"box", checked_box(edit.value("box", json()))}, {"score", 1.0},
                          {"source", "manual"}, {"track", next_track()}};
     change(frame).after.push_back(region);
@@ -276,7 +285,7 @@ json EditSession::apply(const json& edit, const std::string& reviewer, std::chro
     } else {
       const json box = checked_box(edit.value("box", json()));
       const std::string cls = edit.value("class", class_of(old));
-      if (!object_class_from_string(cls)) throw BadEdit("\"class\" must be face or plate");
+      check_class(cls);
       json updated = old;
       updated["box"] = box;
       updated["class"] = cls;

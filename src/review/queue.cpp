@@ -145,8 +145,12 @@ std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path
     for (const auto& file : doc["files"])
       for (const auto& f : file.at("findings")) {
         if (f.at("kind") != "exposed") continue;
-        const auto cls = object_class_from_string(f.at("class").get<std::string>());
-        if (!cls) throw Error(path.string() + ": unknown class " + f.at("class").dump());
+        std::optional<ObjectClass> cls;
+        try {
+          cls = intern_object_class(f.at("class").get<std::string>());
+        } catch (const Error& e) {
+          throw Error(path.string() + ": " + e.what());
+        }
         const auto& b = f.at("box");
         out.push_back({file.at("file").get<std::string>(), f.at("frame").get<std::int64_t>(), *cls,
                        Box{b.at(0).get<float>(), b.at(1).get<float>(), b.at(2).get<float>(), b.at(3).get<float>()},

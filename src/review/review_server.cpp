@@ -79,7 +79,13 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
     if (path == "/index.html") s.server.Get("/", serve);
   }
 
-  s.server.Get("/api/session", [this](const httplib::Request&, httplib::Response& res) {
+  // What a new box may be: face, plate, and the classes of one's own models in the regions file.
+  auto class_names = [] {
+    json names = json::array();
+    for (const ObjectClass c : object_classes()) names.push_back(to_string(c));
+    return names;
+  };
+  s.server.Get("/api/session", [this, class_names](const httplib::Request&, httplib::Response& res) {
     auto& s = *state_;
     std::lock_guard lock(s.edit_mutex);
     const auto& info = s.session->info();
@@ -92,7 +98,8 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
                     {"frame_count", s.session->frame_count()},
                     {"reviewer", s.options.reviewer},
                     {"start_frame", s.options.start_frame},
-                    {"revision", s.session->revision()}});
+                    {"revision", s.session->revision()},
+                    {"classes", class_names()}});
   });
   s.server.Get("/api/overview", [this](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(state_->edit_mutex);

@@ -240,6 +240,10 @@ nlohmann::json to_json(const FileVerification& v) {
   }
   std::size_t exposed = 0;
   for (const Finding& f : v.findings) exposed += f.kind == FindingKind::Exposed;
+  nlohmann::json detections_by_class = nlohmann::json::object();
+  for (int c = 0; c < object_class_count(); ++c)
+    if (is_builtin(static_cast<ObjectClass>(c)) || v.detections[c] > 0)
+      detections_by_class[std::string(to_string(static_cast<ObjectClass>(c)))] = v.detections[c];
   return {{"file", v.file.string()},
           {"type", v.video ? "video" : "image"},
           {"width", v.width},
@@ -248,7 +252,7 @@ nlohmann::json to_json(const FileVerification& v) {
           {"frames_checked", v.frames_checked},
           {"regions_known", v.regions_known},
           {"regions_checked", v.regions_checked},
-          {"detections", {{"face", v.detections[0]}, {"plate", v.detections[1]}}},
+          {"detections", detections_by_class},
           {"exposed", exposed},
           {"readable", v.findings.size() - exposed},
           {"damaged", v.damaged},

@@ -64,7 +64,7 @@ struct FileVerification {
   std::int64_t frames = 0, frames_checked = 0;
   bool regions_known = false;
   std::int64_t regions_checked = 0;  // hidden regions measured for readability
-  std::array<std::int64_t, kObjectClassCount> detections{};  // everything the networks found in checked frames
+  std::array<std::int64_t, kMaxObjectClasses> detections{};  // everything the networks found in checked frames
   std::vector<Finding> findings;
   bool damaged = false;
 };

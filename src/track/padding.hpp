@@ -20,13 +20,22 @@ struct PaddingConfig {
   // A head detector's box is the whole head: an ellipse 1.5x its size holds it (corners at 1.41x).
   Padding head{0.25f, 0.25f, 0.25f, 0.25f};
   Padding plate{0.15f, 0.25f, 0.15f, 0.25f};
+  // The classes of one's own models (indexed by ObjectClass), from their manifests' "padding".
+  std::array<Padding, kMaxObjectClasses> own = filled(Padding{0.1f, 0.1f, 0.1f, 0.1f});
   float scale = 1.0f;       // multiplies every margin (--padding)
   float min_margin_px = 2;  // at least this many pixels on every side, for tiny boxes and rounding
   // Context regions (a person's head region) are already the size of what must be hidden.
   Padding of(ObjectClass c, RegionSource found_by) const {
     if (found_by == RegionSource::Context) return Padding{};
     if (found_by == RegionSource::Head) return head;
-    return c == ObjectClass::Face ? face : plate;
+    return c == ObjectClass::Face ? face : c == ObjectClass::Plate ? plate : own[static_cast<int>(c)];
+  }
+
+ private:
+  static std::array<Padding, kMaxObjectClasses> filled(const Padding& p) {
+    std::array<Padding, kMaxObjectClasses> a;
+    a.fill(p);
+    return a;
   }
 };
 

@@ -73,6 +73,9 @@ before(async () => {
   const step = e.time_base[1] / (e.time_base[0] * RATE);
   e.frames = Array.from({length: 10}, (_, i) => ({frame: i, pts: i * step, time: i / RATE,
     regions: [{class: 'face', box: TRACK_BOX, score: 0.8, source: i === 0 ? 'detector' : 'extended', track: TRACK}]}));
+  // And on frame 25 a region of a class of one's own model (a manifest's "hide_as": "licence-disc").
+  e.frames.push({frame: 25, pts: 25 * step, time: 25 / RATE,
+    regions: [{class: 'licence-disc', box: [100, 100, 140, 120], score: 0.7, source: 'detector', track: 90}]});
   fs.writeFileSync(regionsPath, JSON.stringify(doc));
   const s = await startServer(['clip.mp4', '--regions', 'regions.json', '--port', '0', '--reviewer', 'alice']);
   server = s.child;
@@ -216,6 +219,21 @@ test('two tabs edit at once: no change is lost, a stale edit is refused', {timeo
   await tab1.waitForSelector('#canvas[data-frame="3"][data-regions="1"]');  // reloaded after the conflict
   await tab1.context().close();
   await tab2.context().close();
+});
+
+test('a class of one\'s own model is offered for new boxes and added as that class', {timeout: 60000}, async () => {
+  const page = await openTab('carol', 25);
+  await shown(page, 25, 1);
+  assert.deepEqual(await page.locator('#new-class option').evaluateAll((options) => options.map((o) => o.value)),
+    ['face', 'plate', 'licence-disc']);
+  await page.locator('#canvas').focus();
+  await page.keyboard.press('3');
+  assert.equal(await page.locator('#new-class').inputValue(), 'licence-disc');
+  await drag(page, [20, 150], [80, 190]);
+  await shown(page, 25, 2);
+  await until(() => regionsOn(25).some((r) => r.source === 'manual' && r.class === 'licence-disc' && near(r.box, [20, 150, 80, 190])),
+    'the added licence-disc box in the file');
+  await page.context().close();
 });
 
 test('the saved file re-renders: the added box is hidden, the rest untouched', {timeout: 60000}, () => {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <set>
 
 #include "test_util.hpp"
 
@@ -181,4 +182,138 @@ TEST(CustomModel, EvalCompareOnAVideoPairsItsObjectsAndFrames) {
   r = run_cli(eval + " --compare " + quote(dir / "images.json"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("images.json (--compare) has no per-object results"), std::string::npos) << r.output;
+}
+
+namespace {
+// Luma of frame `index` of a video, one byte per pixel.
+std::vector<std::uint8_t> luma(const std::filesystem::path& video, int index, int w, int h) {
+  const auto r = run_command("ffmpeg -v error -i " + quote(video) + " -vf \"select=eq(n\\," + std::to_string(index) +
+                             ")\" -frames:v 1 -pix_fmt gray -f rawvideo -");
+  std::vector<std::uint8_t> out(r.output.begin(), r.output.end());
+  EXPECT_EQ(out.size(), static_cast<size_t>(w) * h);
+  out.resize(static_cast<size_t>(w) * h);
+  return out;
+}
+}  // namespace
+
+// A class of one's own (#15): a model that finds "screens" (dark squares: tests/detect/make_square_detector.py
+// looks at its input, so keyframes and search windows both find it), hidden filled black with its own padding,
+// flows through the schedule and tracking, the regions file, the rendered pixels, render of that file, the
+// audit record and its re-render check, verify, and eval on video ground truth, like faces and plates do.
+TEST(CustomModel, ANewClassIsFoundTrackedHiddenInItsStyleRecordedVerifiedAndMeasured) {
+  TempDir dir;
+  const auto model = dir / "screens.onnx";
+  auto r = run_command("/usr/bin/python3 " ROADVEIL_SOURCE_DIR "/tests/detect/make_square_detector.py " + quote(model));
+  ASSERT_EQ(r.exit_code, 0) << "needs python3-onnx (scripts/setup.sh installs it): " << r.output;
+  const std::string sha = run_command("sha256sum " + quote(model) + " | cut -c1-64").output.substr(0, 64);
+  const json manifest = {{"roadveil_model", 1},
+                         {"name", "tiny-screens"},
+                         {"file", "screens.onnx"},
+                         {"sha256", sha},
+                         {"source", "made by tests/detect/make_square_detector.py"},
+                         {"layout", "yolov8"},
+                         {"num_classes", 1},
+                         {"input", {{"channels", "rgb"}, {"multiple_of", 32}, {"max_side", 640}}},
+                         {"classes", {{{"id", 0}, {"name", "monitor"}, {"hide_as", "screen"}, {"threshold", 0.5},
+                                       {"style", "fill"}, {"padding", 0.1}}}}};
+  std::ofstream(dir / "screens.json") << manifest.dump(2);
+
+  // 2 s of white 1280x720 with a black 60 x 60 "screen" moving right 10 px a frame: (200 + 10 f, 300).
+  ffmpeg_make("-f lavfi -i \"color=c=white:s=1280x720:r=25[bg];color=c=black:s=60x60:r=25[sq];[bg][sq]overlay=x='200+250*t':y=300:shortest=1\" "
+              "-t 2 -c:v libx264 -pix_fmt yuv420p " + quote(dir / "screen.mp4"));
+  r = run_cli("anonymize -q " + quote(dir / "screen.mp4") + " -o " + quote(dir / "out.mp4") + " --model " +
+              quote(dir / "screens.json") + " --detections " + quote(dir / "regions.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json frames = read_json(dir / "regions.json")["entries"][0]["frames"];
+  ASSERT_EQ(frames.size(), 50u);
+  std::set<int> tracks, sources_seen;
+  for (const auto& f : frames) {
+    const float x = 200.0f + 10.0f * f["frame"].get<float>();
+    ASSERT_EQ(f["regions"].size(), 1u) << f.dump();
+    const json& region = f["regions"][0];
+    EXPECT_EQ(region["class"], "screen");
+    const auto b = region["box"].get<std::vector<float>>();
+    // The square with 10% of its side on every side (6 px), give or take the detector's rounding.
+    EXPECT_NEAR(b[0], x - 6, 2.5) << region.dump();
+    EXPECT_NEAR(b[1], 294, 2.5) << region.dump();
+    EXPECT_NEAR(b[2], x + 66, 2.5) << region.dump();
+    EXPECT_NEAR(b[3], 366, 2.5) << region.dump();
+    tracks.insert(region.value("track", -1));
+  }
+  EXPECT_EQ(tracks.size(), 1u) << "one track from the first frame to the last";
+  EXPECT_GE(*tracks.begin(), 0);
+  int searched = 0;  // found by a search window between the keyframes (frames 0 and 25)
+  for (const auto& f : frames) searched += f["frame"] != 0 && f["frame"] != 25 && f["regions"][0]["source"] == "detector";
+  EXPECT_GE(searched, 5);
+
+  // Filled black: the white margin around the square too; the frame beside it untouched.
+  for (const int index : {0, 12, 49}) {
+    const auto y = luma(dir / "out.mp4", index, 1280, 720);
+    const int x = 200 + 10 * index;
+    EXPECT_LT(y[330 * 1280 + x - 3], 40) << "frame " << index << ": the margin left of the square is filled";
+    EXPECT_LT(y[296 * 1280 + x + 30], 40) << "frame " << index << ": the margin above it too";
+    EXPECT_GT(y[330 * 1280 + x + 80], 200) << "frame " << index << ": beside the region the frame is untouched";
+  }
+
+  // The audit record counts the class and says how it was hidden; the record's re-render check passes.
+  const json record = read_json(dir / "out.mp4.audit.json");
+  EXPECT_EQ(record["regions"]["by_class"]["screen"], 50) << record["regions"].dump();
+  EXPECT_EQ(record["settings"]["class_styles"]["screen"]["style"], "fill");
+  EXPECT_EQ(record["settings"]["custom_models"][0]["classes"][0]["hide_as"], "screen");
+  r = run_cli("audit " + quote(dir / "out.mp4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("hidden area"), std::string::npos) << r.output;
+
+  // render of the regions file hides it the same way without the model: the style is in the file's record.
+  r = run_command(kCli + " render -q --regions " + quote(dir / "regions.json") + " " + quote(dir / "screen.mp4") + " -o " +
+                  quote(dir / "rendered.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LT(luma(dir / "rendered.mp4", 10, 1280, 720)[330 * 1280 + 297], 40) << "filled, not the default mosaic";
+
+  // verify with the model: the screens it finds are inside the hidden regions, and those show nothing.
+  r = run_cli("verify " + quote(dir / "out.mp4") + " --regions " + quote(dir / "regions.json") + " --model " +
+              quote(dir / "screens.json") + " --every 10 --no-audit --json " + quote(dir / "verify.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const json file = read_json(dir / "verify.json")["files"][0];
+  EXPECT_EQ(file["detections"]["screen"], 5) << file.dump();
+  EXPECT_EQ(file["exposed"], 0) << file.dump();
+  EXPECT_EQ(file["readable"], 0) << file.dump();
+
+  // eval on video ground truth (CVAT for video 1.1): the screen, labelled by its class name, in every frame.
+  {
+    std::ofstream xml(dir / "truth.xml");
+    xml << "<annotations><version>1.1</version><meta><task><size>50</size><original_size><width>1280</width>"
+           "<height>720</height></original_size></task></meta><track id=\"0\" label=\"screen\">";
+    for (int f = 0; f < 50; ++f)
+      xml << "<box frame=\"" << f << "\" outside=\"0\" occluded=\"0\" keyframe=\"1\" xtl=\"" << 200 + 10 * f
+          << "\" ytl=\"300\" xbr=\"" << 260 + 10 * f << "\" ybr=\"360\"/>";
+    xml << "</track></annotations>";
+  }
+  const std::string eval = "eval --ground-truth " + quote(dir / "truth.xml") + " " + quote(dir / "screen.mp4");
+  r = run_cli(eval + " --model " + quote(dir / "screens.json") + " --json " + quote(dir / "eval.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json screen = read_json(dir / "eval.json")["classes"]["screen"];
+  EXPECT_EQ(screen["objects"], 1) << screen.dump();
+  EXPECT_EQ(screen["hidden_object_frames"], 50) << screen.dump();
+  EXPECT_EQ(screen["never_exposed"], 1) << screen.dump();
+  EXPECT_NE(r.output.find("screen"), std::string::npos) << r.output;
+}
+
+TEST(CustomModel, AManifestThatGivesAClassAStyleItCannotHaveOrABadNameIsRefused) {
+  TempDir dir;
+  json manifest = make_manifest(dir);
+  ffmpeg_make("-f lavfi -i color=c=gray:s=64x64 -frames:v 1 " + quote(dir / "grey.png"));
+  auto refused = [&](const json& classes, const std::string& message) {
+    manifest["classes"] = classes;
+    std::ofstream(dir / "bad.json") << manifest.dump(2);
+    const auto r = run_cli("anonymize -q " + quote(dir / "grey.png") + " -o " + quote(dir / "out.png") + " --model " + quote(dir / "bad.json"));
+    EXPECT_NE(r.exit_code, 0) << classes.dump();
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / "out.png"));
+  };
+  refused({{{"id", 0}, {"name", "plate"}, {"hide_as", "plate"}, {"threshold", 0.5}, {"style", "blur"}}},
+          "\"style\", \"shape\" and \"padding\" are for classes of your own");
+  refused({{{"id", 0}, {"name", "x"}, {"hide_as", "Screen!"}, {"threshold", 0.5}}}, "expected face, plate or a name of your own");
+  refused({{{"id", 0}, {"name", "x"}, {"hide_as", "screen"}, {"threshold", 0.5}, {"style", "pixelate"}}},
+          "\"style\" is \"pixelate\", expected mosaic, blur or fill");
 }

@@ -37,6 +37,43 @@ TEST(Region, NamesRoundTrip) {
   EXPECT_FALSE(object_class_from_string("car").has_value());
 }
 
+// Classes of one's own models get the next ids by name, once; the names are checked and the table bounded.
+TEST(Region, ClassesOfOnesOwnAreAddedByNameOnceAndCountedInWords) {
+  EXPECT_FALSE(object_class_from_string("screen"));
+  const ObjectClass screen = intern_object_class("screen");
+  EXPECT_FALSE(is_builtin(screen));
+  EXPECT_TRUE(is_builtin(ObjectClass::Plate));
+  EXPECT_GE(static_cast<int>(screen), kBuiltinObjectClasses);
+  EXPECT_EQ(intern_object_class("screen"), screen) << "the same name is the same class";
+  EXPECT_EQ(object_class_from_string("screen"), screen);
+  EXPECT_EQ(to_string(screen), "screen");
+  EXPECT_EQ(intern_object_class("plate"), ObjectClass::Plate);
+  EXPECT_EQ(object_classes().size(), static_cast<size_t>(object_class_count()));
+  for (const char* bad : {"", "Screen", "9lives", "a b", "house/number", "abcdefghijklmnopqrstuvwxyzabcdefg"})
+    EXPECT_THROW(intern_object_class(bad), Error) << bad;
+
+  ClassCounts counts{};
+  counts[0] = 3;
+  counts[1] = 2;
+  EXPECT_EQ(counts_in_words(counts, "regions"), "3 face and 2 plate regions") << "a class that did not occur is left out";
+  counts[static_cast<int>(screen)] = 4;
+  EXPECT_EQ(counts_in_words(counts, "regions"), "3 face, 2 plate and 4 screen regions");
+}
+
+TEST(RegionDeathTest, TheClassTableIsBoundedWithAMessage) {
+  // In a child process: the classes it adds are not seen by the other tests.
+  EXPECT_EXIT(
+      {
+        try {
+          for (int i = 0; i < kMaxObjectClasses; ++i) intern_object_class("extra" + std::to_string(i));
+        } catch (const Error& e) {
+          std::exit(std::string(e.what()).find("at most 16 classes") != std::string::npos ? 0 : 1);
+        }
+        std::exit(2);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
 TEST(Sha256, KnownVectors) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -54,6 +54,11 @@ TEST(SearchTargets, MergingKeepsEveryTarget) {
   EXPECT_TRUE(merged.plates);
   EXPECT_TRUE(merged.persons);
   EXPECT_TRUE((SearchTargets{.faces = true} | SearchTargets{}).faces);
+  const SearchTargets own = SearchTargets{.own_classes = 1u << 2} | SearchTargets{.own_classes = 1u << 5};
+  EXPECT_TRUE(own.any());
+  EXPECT_TRUE(own.wants_own(static_cast<ObjectClass>(2)));
+  EXPECT_TRUE(own.wants_own(static_cast<ObjectClass>(5)));
+  EXPECT_FALSE(own.wants_own(static_cast<ObjectClass>(3)));
 }
 
 TEST(Quality, PresetsTradeResolutionAndPasses) {

@@ -96,7 +96,7 @@ TEST(ModelManifest, EachWrongFieldIsNamed) {
   };
   EXPECT_NE(with([](json& j) { j["treshold"] = 0.4; }).find("unknown field \"treshold\""), std::string::npos);
   EXPECT_NE(with([](json& j) { j["layout"] = "ssd"; }).find("\"layout\" is \"ssd\", expected one of yolov8"), std::string::npos);
-  EXPECT_NE(with([](json& j) { j["classes"][0]["hide_as"] = "logo"; }).find("expected face or plate"), std::string::npos);
+  EXPECT_NE(with([](json& j) { j["classes"][0]["hide_as"] = "Logo!"; }).find("expected face, plate or a name of your own"), std::string::npos);
   EXPECT_NE(with([](json& j) { j["classes"][0]["id"] = 1; }).find("\"id\" is 1, expected 0 to 0"), std::string::npos);
   EXPECT_NE(with([](json& j) { j.erase("sha256"); }).find("missing \"sha256\""), std::string::npos);
   EXPECT_NE(with([](json& j) { j["input"].erase("size"); }).find("exactly one of \"size\""), std::string::npos);
@@ -169,6 +169,41 @@ TEST(FrameDetector, ACustomModelReplacesTheBuiltInPlateNetworkAndIsWeakUnderItsT
   EXPECT_TRUE(around[0].weak);
   EXPECT_TRUE(detector.detect_around(*frame, Box{200, 150, 440, 330}, SearchTargets{.faces = true, .score_factor = 0.5f}, 1.0f).empty())
       << "a face window does not run a plate model";
+}
+
+// A class of one's own (#15): its model runs on whole frames whatever faces and plates are switched to, a
+// search around one of its objects runs it and only it, and the manifest's style, shape and padding are read.
+TEST(FrameDetector, AClassOfOnesOwnIsFoundOnWholeFramesAndSearchedForByItsOwnNetworkOnly) {
+  TempDir dir;
+  json j = manifest_for(make_model(dir, "screens.onnx"));
+  j["name"] = "tiny-screens";
+  j["classes"] = {{{"id", 0}, {"name", "monitor"}, {"hide_as", "screen"}, {"threshold", 0.5}, {"style", "blur"},
+                   {"shape", "ellipse"}, {"padding", 0.3}}};
+  const ModelManifest m = load_manifest(write(dir, "screens.json", j));
+  const ObjectClass screen = *object_class_from_string("screen");
+  EXPECT_FALSE(is_builtin(screen));
+  EXPECT_TRUE(m.hides_own_class());
+  EXPECT_EQ(m.classes[0].hide_as, screen);
+  EXPECT_EQ(m.classes[0].style, "blur");
+  EXPECT_EQ(m.classes[0].shape, "ellipse");
+  EXPECT_FLOAT_EQ(m.classes[0].padding, 0.3f);
+
+  DetectorConfig config;
+  config.faces = config.plates = false;  // --no-faces --no-plates: the screens are still looked for
+  config.context.enabled = false;
+  config.custom_models.push_back(m);
+  FrameDetector detector(config);
+  const auto frame = grey_frame(640, 480);
+  const Detections whole = detector.detect(*frame);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].cls, screen);
+  EXPECT_EQ(Detector::targets_for(whole[0]).own_classes, 1u << static_cast<int>(screen));
+  const Box window{200, 150, 440, 330};
+  EXPECT_EQ(detector.detect_around(*frame, window, Detector::targets_for(whole[0]), 1.0f).size(), 1u);
+  EXPECT_TRUE(detector.detect_around(*frame, window, SearchTargets{.plates = true}, 1.0f).empty())
+      << "a plate window does not run the screen model";
+  EXPECT_TRUE(detector.detect_around(*frame, window, SearchTargets{.own_classes = 1u << 15}, 1.0f).empty())
+      << "nor does a window for another class of one's own";
 }
 
 TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
@@ -313,5 +348,5 @@ TEST(BuiltinModels, AreDescribedByManifestsThatNameTheRegistrysFilesAndThePolicy
   j["file"] = (models / model_spec(ModelId::FaceYunet).relative_path).string();
   j["classes"][0]["hide_as"] = "none";
   j["classes"][0]["threshold"] = 0.5;
-  EXPECT_NE(error_of([&] { read_manifest(write(dir, "none.json", j)); }).find("expected face or plate"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_manifest(write(dir, "none.json", j)); }).find("\"none\" is for the built-in networks"), std::string::npos);
 }

@@ -13,7 +13,7 @@ using namespace roadveil::eval;
 
 namespace {
 
-const std::array<std::vector<std::string>, kObjectClassCount> kBuckets = {{{"<16 px", "16-32 px", ">=32 px"},
+const std::array<std::vector<std::string>, kMaxObjectClasses> kBuckets = {{{"<16 px", "16-32 px", ">=32 px"},
                                                                            {"<32 px", "32-64 px", ">=64 px"}}};
 
 // `n` images, each with `faces` faces of the 16-32 px bucket of which `hidden(i)` are hidden, and one stray region.

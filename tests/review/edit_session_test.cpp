@@ -175,5 +175,27 @@ TEST_F(EditSessionTest, AFileChangedByAnotherProgramIsNotOverwritten) {
   EXPECT_EQ(s.frame(1)["regions"].size(), 0u) << "memory stays as the file is";
 }
 
+// A regions file of a run with a model of one's own (#15): its class can be added, moved and rendered like a
+// face or a plate; a class nobody defined is refused with the ones that exist.
+TEST_F(EditSessionTest, ABoxOfAClassOfOnesOwnCanBeAddedAndAnUnknownClassIsRefusedWithTheKnownOnes) {
+  json doc = json::parse(roadveil::testing::read_text(path()));
+  doc["entries"][0]["frames"][0]["regions"].push_back(
+      {{"class", "licence-disc"}, {"box", {10, 10, 30, 30}}, {"score", 0.8}, {"source", "detector"}, {"track", 7}});
+  std::ofstream(path()) << doc.dump();
+  auto s = open();
+  const auto t = std::chrono::sys_days{std::chrono::year{2026} / 12 / 3};
+  s.apply({{"op", "add"}, {"frame", 9}, {"class", "licence-disc"}, {"box", {50, 50, 80, 70}}}, "ana", t);
+  const auto file = pipeline::RegionsFile::read(path());
+  ASSERT_TRUE(file.entries().front().frames.count(9));
+  EXPECT_EQ(to_string(file.entries().front().frames.at(9).front().cls), "licence-disc");
+  try {
+    s.apply({{"op", "add"}, {"frame", 9}, {"class", "kiosk"}, {"box", {50, 50, 80, 70}}}, "ana", t);
+    ADD_FAILURE() << "an unknown class was accepted";
+  } catch (const BadEdit& e) {
+    EXPECT_NE(std::string(e.what()).find("one of face, plate"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("licence-disc"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace roadveil::review

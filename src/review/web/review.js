@@ -65,7 +65,7 @@ function draw() {
     const carried = ['extended', 'backward', 'interpolated'].includes(r.source);
     ctx.setLineDash(carried ? [6 * px, 4 * px] : []);
     ctx.lineWidth = (i === state.selected ? 3 : 2) * px;
-    ctx.strokeStyle = r.class === 'plate' ? '#ffcc00' : '#00e0ff';
+    ctx.strokeStyle = r.class === 'plate' ? '#ffcc00' : r.class === 'face' ? '#00e0ff' : '#d070ff';
     if (i === state.selected) ctx.strokeStyle = '#ff3b3b';
     ctx.strokeRect(b[0], b[1], b[2] - b[0], b[3] - b[1]);
     ctx.setLineDash([]);
@@ -348,8 +348,7 @@ document.addEventListener('keydown', (event) => {
   else if (k === 'ArrowLeft') loadFrame(state.target - step);
   else if (k === 'n' || k === 'N') queueStep(1);
   else if (k === 'p' || k === 'P') queueStep(-1);
-  else if (k === '1') $('new-class').value = 'face';
-  else if (k === '2') $('new-class').value = 'plate';
+  else if (k >= '1' && k <= '9' && Number(k) <= $('new-class').options.length) $('new-class').selectedIndex = Number(k) - 1;
   else if (k === 'Delete' || k === 'Backspace') deleteSelected(event.shiftKey ? 'forward' : $('scope').value);
   else if (k === '[') extendSelected('backward');
   else if (k === ']') extendSelected('forward');
@@ -394,6 +393,13 @@ async function start() {
   $('frame-input').max = s.frame_count - 1;
   canvas.width = s.width;
   canvas.height = s.height;
+  // New boxes: face, plate, and the classes of one's own models that this regions file holds (keys 1-9).
+  $('new-class').replaceChildren(...(s.classes || ['face', 'plate']).map((name, i) => {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = i < 9 ? `${name} (${i + 1})` : name;
+    return option;
+  }));
   $('reviewer').value = localStorage.getItem('roadveil-reviewer') || s.reviewer || '';
   await loadQueue();
   await refreshOverview();
