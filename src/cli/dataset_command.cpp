@@ -8,6 +8,12 @@
 #include "core/error.hpp"
 #include "dataset/convert.hpp"
 #include "dataset/stats.hpp"
+#include "media/ffmpeg_util.hpp"
+#include "media/image_file.hpp"
+
+extern "C" {
+#include <libavutil/frame.h>
+}
 
 namespace roadveil::cli {
 namespace {
@@ -75,6 +81,55 @@ struct InputOptions {
   }
 };
 
+// Writes the tiles of one image into `folder` (the image's sub-folders kept), each a crop of the source at full
+// resolution in the source's format: "<stem>_x<X>_y<Y><ext>". Returns their names relative to `folder`, as
+// the annotations give them; a tile that cannot be written gets an empty name and a report.
+std::vector<std::string> write_tile_images(const dataset::AnnotatedImage& source, const std::vector<dataset::Tile>& tiles,
+                                           const std::filesystem::path& images, const std::filesystem::path& folder,
+                                           dataset::Report& report) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> names(tiles.size());
+  const fs::path file = dataset::image_file(source, images);
+  if (file.empty()) {
+    report.problem(dataset::Problem::missing_image, images, 0, "image " + source.image + " is not in " + images.string() + ": no tiles");
+    return names;
+  }
+  media::FramePtr picture;
+  try {
+    picture = media::decode_image(file);
+  } catch (const Error& e) {
+    report.problem(dataset::Problem::missing_image, file, 0, std::string(e.what()) + ": no tiles");
+    return names;
+  }
+  if (picture->width != source.width || picture->height != source.height) {
+    report.problem(dataset::Problem::malformed, file, 0,
+                   "image " + source.image + " is " + std::to_string(picture->width) + "x" + std::to_string(picture->height) +
+                       " but annotated as " + std::to_string(source.width) + "x" + std::to_string(source.height) + ": no tiles");
+    return names;
+  }
+  const fs::path rel = fs::path(source.image).parent_path();
+  for (std::size_t k = 0; k < tiles.size(); ++k) {
+    const PixelRect& r = tiles[k].rect;
+    const std::string name = (rel / (file.stem().string() + "_x" + std::to_string(r.x) + "_y" + std::to_string(r.y) +
+                                     file.extension().string())).generic_string();
+    media::FramePtr crop = media::make_frame();
+    av_frame_ref(crop.get(), picture.get());
+    crop->crop_left = static_cast<size_t>(r.x);
+    crop->crop_top = static_cast<size_t>(r.y);
+    crop->crop_right = static_cast<size_t>(picture->width - r.x - r.w);
+    crop->crop_bottom = static_cast<size_t>(picture->height - r.y - r.h);
+    try {
+      if (av_frame_apply_cropping(crop.get(), AV_FRAME_CROP_UNALIGNED) < 0) throw Error("cannot crop " + file.string());
+      fs::create_directories((folder / name).parent_path());
+      media::encode_image(*crop, folder / name, {});
+      names[k] = name;
+    } catch (const std::exception& e) {
+      report.problem(dataset::Problem::missing_image, file, 0, std::string("tile ") + name + ": " + e.what());
+    }
+  }
+  return names;
+}
+
 void add_convert(CLI::App& dataset_cmd, Action& action) {
   auto* cmd = dataset_cmd.add_subcommand("convert", "Convert annotations between formats");
   struct State {
@@ -85,9 +140,20 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
     float min_size = 0;
     double split = 0;
     std::uint64_t seed = 0;
+    int tiles = 0;
+    float tile_small = 32;
+    std::string tile_images;
+    bool tiles_only = false;
   };
   auto s = std::make_shared<State>();
   cmd->add_option("--annotations", s->annotations, "Input annotations: a file or folder")->required();
+  cmd->add_option("--tiles", s->tiles,
+                  "Also write crops of this many pixels square around each object narrower than --tile-small, at full "
+                  "resolution, as images of their own (in the split of their source image), for training on small objects")
+      ->check(CLI::Range(64, 8192));
+  cmd->add_option("--tile-small", s->tile_small, "Objects narrower than this many pixels get a tile")->check(CLI::Range(1.0f, 10000.0f))->capture_default_str();
+  cmd->add_option("--tile-images", s->tile_images, "Folder the tile images are written to (needs --images to read the sources)");
+  cmd->add_flag("--tiles-only", s->tiles_only, "Write only the tiles, not the whole images");
   cmd->add_option("--from", s->from, "Input format (default: detected)")->check(CLI::IsMember(kReadable));
   cmd->add_option("--to", s->to, "Output format")->required()->check(CLI::IsMember(kWritable));
   cmd->add_option("-o,--output", s->output, "Output file (gt-manifest, coco) or folder (voc, yolo, openalpr)")->required();
@@ -128,9 +194,22 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
 
       dataset::Report report(s->in.strict);
       log_problems(report);
+      if (s->tiles > 0) {
+        if (s->in.images.empty()) throw Error("--tiles crops the images: give --images DIR");
+        if (s->tile_images.empty()) throw Error("--tiles: give --tile-images DIR, where the crops are written");
+        o.tiles = dataset::TileOptions{.size = s->tiles, .small_below = s->tile_small, .seed = s->seed};
+        o.tiles_only = s->tiles_only;
+        o.write_tiles = [images = std::filesystem::path(s->in.images), folder = std::filesystem::path(s->tile_images),
+                         &report](const dataset::AnnotatedImage& source, const std::vector<dataset::Tile>& tiles) {
+          return write_tile_images(source, tiles, images, folder, report);
+        };
+      } else if (s->tiles_only || !s->tile_images.empty()) {
+        throw Error("--tiles-only and --tile-images need --tiles SIZE");
+      }
       const dataset::ConvertResult r = dataset::convert(o, report);
 
-      std::cout << "wrote " << r.images << " images, " << r.boxes << " boxes (" << dataset::format_name(o.to) << ")";
+      std::cout << "wrote " << r.images << " images" << (o.tiles ? " (" + std::to_string(r.tiles) + " of them tiles in " + s->tile_images + ")" : "")
+                << ", " << r.boxes << " boxes (" << dataset::format_name(o.to) << ")";
       if (o.split) {
         std::cout << "\n  training:   " << r.train_images << " images -> " << r.output.string()
                   << "\n  validation: " << r.val_images << " images -> " << r.val_output.string() << "\n";

@@ -77,6 +77,8 @@ ConvertResult convert(ConvertOptions o, Report& report) {
   }
   if (o.min_size < 0) throw Error("--min-size must not be negative");
   if (o.output.empty()) throw Error("no output given (-o)");
+  if (o.tiles && !o.write_tiles) throw Error("--tiles needs somewhere to write the tile images");
+  if (o.tiles_only && !o.tiles) throw Error("--tiles-only needs --tiles");
   std::error_code ec;
   if (fs::exists(o.output, ec) && fs::exists(o.input, ec) && fs::equivalent(o.output, o.input, ec)) {
     throw Error(o.output.string() + ": the output would overwrite the input");
@@ -139,14 +141,36 @@ ConvertResult convert(ConvertOptions o, Report& report) {
     }
     const bool to_train = !o.split || in_training_split(work.image, *o.split, o.seed);
     Writer& writer = to_train ? *train : *val;
-    if (!writer.write(work)) return;
-    ++(to_train ? result.train_images : result.val_images);
-    ++result.images;
-    result.boxes += work.boxes.size();
-    for (const LabeledBox& b : work.boxes) {
-      const auto id = static_cast<std::size_t>(o.write.classes->id(b.label));
-      if (per_class.size() <= id) per_class.resize(id + 1, 0);
-      ++per_class[id];
+    auto write = [&](const AnnotatedImage& image) {
+      if (!writer.write(image)) return false;
+      ++(to_train ? result.train_images : result.val_images);
+      ++result.images;
+      result.boxes += image.boxes.size();
+      for (const LabeledBox& b : image.boxes) {
+        const auto id = static_cast<std::size_t>(o.write.classes->id(b.label));
+        if (per_class.size() <= id) per_class.resize(id + 1, 0);
+        ++per_class[id];
+      }
+      return true;
+    };
+    if (!o.tiles_only) write(work);
+    if (!o.tiles) return;
+    if (work.normalized) {
+      report.problem(Problem::unknown_size, o.input, 0, "image " + work.image + ": --tiles needs the image size (give --images)");
+      return;
+    }
+    const std::vector<Tile> tiles = plan_tiles(work, *o.tiles);
+    if (tiles.empty()) return;
+    const std::vector<std::string> names = o.write_tiles(work, tiles);
+    for (std::size_t k = 0; k < tiles.size() && k < names.size(); ++k) {
+      if (names[k].empty()) continue;
+      AnnotatedImage tile;
+      tile.image = names[k];
+      tile.width = tiles[k].rect.w;
+      tile.height = tiles[k].rect.h;
+      tile.depth = work.depth;
+      tile.boxes = tiles[k].boxes;
+      result.tiles += write(tile);
     }
   });
   // An empty output would look like success: fail before anything is moved into place.

@@ -3,6 +3,7 @@
 // split into training and validation, write any writable format, streaming one image at a time.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "dataset/format.hpp"
 #include "dataset/read.hpp"
 #include "dataset/report.hpp"
+#include "dataset/tiles.hpp"
 #include "dataset/write.hpp"
 
 namespace roadveil::dataset {
@@ -30,11 +32,19 @@ struct ConvertOptions {
   float min_size = 0;            // pixels; boxes narrower or shorter than this are dropped
   std::optional<double> split;  // fraction of the images that goes to training, in (0, 1)
   std::uint64_t seed = 0;
+  // --tiles: crops around each image's small objects (dataset/tiles.hpp), each written as an image of its own
+  // into the same split as its source (a tile never teaches what the validation images test). `write_tiles`
+  // writes the crops of one image and returns their names as the annotations give them, in order (an empty
+  // name: that tile could not be written; the callback reports why). `tiles_only` leaves the whole images out.
+  std::optional<TileOptions> tiles;
+  bool tiles_only = false;
+  std::function<std::vector<std::string>(const AnnotatedImage& source, const std::vector<Tile>& tiles)> write_tiles;
 };
 
 struct ConvertResult {
   std::size_t images = 0, boxes = 0;  // written, both outputs together
   std::size_t train_images = 0, val_images = 0;
+  std::size_t tiles = 0;  // of `images`, crops around small objects
   std::filesystem::path output, val_output;
   std::vector<std::pair<std::string, std::size_t>> boxes_per_class;  // in class number order
 };

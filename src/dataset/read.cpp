@@ -168,6 +168,12 @@ fs::path relative_folder(const fs::path& file, const fs::path& root) {
 
 }  // namespace detail
 
+std::filesystem::path image_file(const AnnotatedImage& image, const std::filesystem::path& images_dir) {
+  AnnotatedImage copy = image;
+  return detail::find_image_file(copy, images_dir);
+}
+
+
 std::vector<std::pair<std::string, std::string>> read_class_descriptions(const std::filesystem::path& path) {
   text::LineReader reader(path);
   std::vector<std::pair<std::string, std::string>> classes;

@@ -59,6 +59,10 @@ std::vector<AnnotatedImage> read_annotations(const std::filesystem::path& path, 
 std::vector<AnnotatedImage> read_annotations(const std::filesystem::path& path, const ReadOptions& options = {});
 
 // Open Images class descriptions: label id -> display name, in file order. A header row is skipped.
+// The file of an annotated image in `images_dir`: its name as given, or the same stem with another image
+// extension. Empty when it is not there.
+std::filesystem::path image_file(const AnnotatedImage& image, const std::filesystem::path& images_dir);
+
 std::vector<std::pair<std::string, std::string>> read_class_descriptions(const std::filesystem::path& path);
 
 }  // namespace roadveil::dataset

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -120,6 +122,66 @@ TEST(DatasetCli, SplitWritesTwoOutputs) {
   EXPECT_EQ(train.size() + val.size(), 50u);
   EXPECT_FALSE(val.empty());
   EXPECT_NE(r.out.find("validation: " + std::to_string(val.size()) + " images"), std::string::npos) << r.out;
+}
+
+// Tiles around small objects (#15): crops of the real dashcam stills at full resolution, YOLO labels in the
+// tile's pixels, each tile in the split of its source image, and its pixels those of the source.
+TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
+  Dir dir;
+  const fs::path images = kEval / "dashcam-berlin-dev" / "images";
+  const CliResult r = roadveil(dir, {"dataset", "convert", "--annotations", (kEval / "dashcam-berlin-dev" / "annotations").string(),
+                               "--images", images.string(), "--to", "yolo", "-o", (dir / "labels/train").string(),
+                               "--split", "0.8", "--seed", "3", "--val-output", (dir / "labels/val").string(),
+                               "--tiles", "640", "--tile-small", "24", "--tile-images", (dir / "tiles").string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("of them tiles in"), std::string::npos) << r.out;
+  std::vector<fs::path> tiles;
+  for (const auto& e : fs::directory_iterator(dir / "tiles")) tiles.push_back(e.path());
+  ASSERT_GE(tiles.size(), 20u) << "the set has ~60 heads and plates under 24 px";
+  std::sort(tiles.begin(), tiles.end());
+  for (const fs::path& tile : tiles) {
+    // "<source stem>_x<X>_y<Y>.jpg": its labels are in the split its source is in.
+    const std::string name = tile.stem().string();
+    const std::string source = name.substr(0, name.rfind("_x"));
+    const bool in_train = fs::exists(dir / "labels/train" / (name + ".txt"));
+    EXPECT_NE(in_train, fs::exists(dir / "labels/val" / (name + ".txt"))) << name << ": labelled in one split";
+    EXPECT_EQ(in_train, fs::exists(dir / "labels/train" / (source + ".txt"))) << name << ": in the split of " << source;
+  }
+  // One tile's pixels against the same crop of its source (both decoded by ffmpeg; JPEG re-encoded at q 2).
+  const fs::path tile = tiles.front();
+  const std::string name = tile.stem().string();
+  const std::size_t xpos = name.rfind("_x"), ypos = name.rfind("_y");
+  const int x = std::stoi(name.substr(xpos + 2, ypos - xpos - 2)), y = std::stoi(name.substr(ypos + 2));
+  auto gray = [](const std::string& input, const std::string& filter) {
+    return roadveil::testing::run_command("ffmpeg -v error -i " + quote(input) + (filter.empty() ? "" : " -vf " + filter) +
+                                          " -frames:v 1 -pix_fmt gray -f rawvideo -").output;
+  };
+  const std::string crop = gray((images / (name.substr(0, xpos) + ".jpg")).string(),
+                                "crop=640:640:" + std::to_string(x) + ":" + std::to_string(y));
+  const std::string written = gray(tile.string(), "");
+  ASSERT_EQ(written.size(), 640u * 640u) << "a 640 x 640 tile";
+  ASSERT_EQ(crop.size(), written.size());
+  double diff = 0;
+  for (std::size_t k = 0; k < crop.size(); ++k)
+    diff += std::abs(static_cast<int>(static_cast<unsigned char>(crop[k])) - static_cast<int>(static_cast<unsigned char>(written[k])));
+  EXPECT_LT(diff / static_cast<double>(crop.size()), 2.0) << "the tile is the source's pixels at (" << x << ", " << y << ")";
+  // Its labels: class and box in 0..1 of the tile, a small object among them.
+  const auto labels = lines_of(read_text(dir / (fs::exists(dir / "labels/train" / (name + ".txt")) ? "labels/train" : "labels/val") / (name + ".txt")));
+  ASSERT_FALSE(labels.empty());
+  bool small = false;
+  for (const std::string& line : labels) {
+    float cx, cy, w, h;
+    int cls;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%d %f %f %f %f", &cls, &cx, &cy, &w, &h), 5) << line;
+    EXPECT_TRUE(cx > 0 && cx < 1 && cy > 0 && cy < 1 && w > 0 && w <= 1 && h > 0 && h <= 1) << line;
+    small = small || w * 640 < 24;
+  }
+  EXPECT_TRUE(small) << "the object the tile was made for";
+
+  const CliResult bad = roadveil(dir, {"dataset", "convert", "--annotations", (kEval / "dashcam-berlin-dev" / "annotations").string(),
+                                 "--to", "yolo", "-o", (dir / "x").string(), "--tiles", "640", "--tile-images", (dir / "t").string()});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--tiles crops the images: give --images DIR"), std::string::npos) << bad.err;
 }
 
 TEST(DatasetCli, BadRowStrictFailsWithOneMessageAndNoOutput) {
