@@ -1,4 +1,6 @@
 // `roadveil dataset convert` and `roadveil dataset stats`.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -107,13 +109,15 @@ std::vector<std::string> write_tile_images(const dataset::AnnotatedImage& source
                        " but annotated as " + std::to_string(source.width) + "x" + std::to_string(source.height) + ": no tiles");
     return names;
   }
-  const fs::path rel = fs::path(source.image).parent_path();
+  // The image's sub-folders, inside `folder` only: an absolute name or one with ".." keeps just the file name.
+  fs::path rel = fs::path(source.image).parent_path().lexically_normal();
+  if (rel.is_absolute() || (!rel.empty() && *rel.begin() == "..") || rel == ".") rel.clear();
   for (std::size_t k = 0; k < tiles.size(); ++k) {
     const PixelRect& r = tiles[k].rect;
     const std::string name = (rel / (file.stem().string() + "_x" + std::to_string(r.x) + "_y" + std::to_string(r.y) +
                                      file.extension().string())).generic_string();
     media::FramePtr crop = media::make_frame();
-    av_frame_ref(crop.get(), picture.get());
+    if (av_frame_ref(crop.get(), picture.get()) < 0) throw Error("out of memory for a tile of " + file.string());
     crop->crop_left = static_cast<size_t>(r.x);
     crop->crop_top = static_cast<size_t>(r.y);
     crop->crop_right = static_cast<size_t>(picture->width - r.x - r.w);
@@ -197,6 +201,9 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
       if (s->tiles > 0) {
         if (s->in.images.empty()) throw Error("--tiles crops the images: give --images DIR");
         if (s->tile_images.empty()) throw Error("--tiles: give --tile-images DIR, where the crops are written");
+        if (s->tile_small >= static_cast<float>(s->tiles))
+          throw Error("--tile-small " + fmt::format("{:g}", s->tile_small) + " must be below the tile size --tiles " +
+                      std::to_string(s->tiles) + ": a tile holds its object whole");
         o.tiles = dataset::TileOptions{.size = s->tiles, .small_below = s->tile_small, .seed = s->seed};
         o.tiles_only = s->tiles_only;
         o.write_tiles = [images = std::filesystem::path(s->in.images), folder = std::filesystem::path(s->tile_images),

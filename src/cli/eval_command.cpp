@@ -137,6 +137,8 @@ static std::vector<eval::ImageCounts> read_reference_counts(const std::string& p
     for (const auto& j : reference["per_image"]) images.push_back(eval::image_counts_from_json(j));
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + " (--compare): a per-image entry is malformed (" + e.what() + ")");
+  } catch (const Error& e) {
+    throw Error(path + " (--compare): a per-image entry is malformed (" + e.what() + ")");
   }
   return images;
 }
@@ -165,7 +167,7 @@ void add_eval_command(CLI::App& app, Action& action) {
   struct State {
     SharedOptions shared;
     std::string ground_truth, format, json_path, class_descriptions, detections_path, compare_path;
-    std::vector<std::string> inputs;
+    std::vector<std::string> inputs, classes;
     float hidden_fraction = 0.9f;
     bool as_video_keyframe = false;
   };
@@ -177,6 +179,10 @@ void add_eval_command(CLI::App& app, Action& action) {
   cmd->add_option("--class-descriptions", state->class_descriptions, "Open Images class descriptions CSV");
   cmd->add_option("inputs", state->inputs, "Images or folders of images (default: images/ beside the annotations), or one video");
   cmd->add_option("--json", state->json_path, "Also write the report as JSON to this file (- for stdout)");
+  cmd->add_option("--class", state->classes,
+                  "Also measure the ground truth of this class of your own (repeatable) when no --model names it: the "
+                  "baseline of an eval --compare of a model that adds the class")
+      ->allow_extra_args(false);
   cmd->add_option("--detections", state->detections_path, "With video ground truth: also keep the regions file of the run here");
   cmd->add_option("--compare", state->compare_path,
                   "The --json report of another eval run on the same annotated images or video (e.g. before --model): "
@@ -193,6 +199,7 @@ void add_eval_command(CLI::App& app, Action& action) {
       namespace fs = std::filesystem;
       auto& s = *state;
       s.shared.finalize();
+      for (const std::string& name : s.classes) intern_object_class(name);
       const fs::path gt_path(s.ground_truth);
       if (s.inputs.size() == 1 && media::is_video_path(s.inputs[0]) && eval::is_video_truth_file(gt_path)) {
         eval::EvalConfig config;
@@ -372,19 +379,33 @@ void add_compare_command(CLI::App& app, Action& action) {
       eval::EvalConfig config;
       config.hidden_fraction = s->hidden_fraction;
       config.ellipse[static_cast<int>(ObjectClass::Face)] = s->face_shape == "ellipse";
+      {  // classes of one's own models: measured on the shapes their run drew
+        redact::ClassStyles styles;
+        pipeline::apply_recorded_class_styles(candidate.class_styles(), styles);
+        for (int c = kBuiltinObjectClasses; c < kMaxObjectClasses; ++c) config.ellipse[c] = styles[c].shape == redact::Shape::Ellipse;
+      }
       nlohmann::json out = nlohmann::json::array();
       eval::Agreement total;
       auto row = [&](const eval::Agreement& a, const std::string& name) {
         const auto &f = a.classes[0], &p = a.classes[1];
+        // Classes of one's own models, where the reference has any.
+        nlohmann::json own = nlohmann::json::object();
+        std::string own_text;
+        for (int c = kBuiltinObjectClasses; c < object_class_count(); ++c) {
+          if (a.classes[c].reference == 0) continue;
+          const std::string cls(to_string(static_cast<ObjectClass>(c)));
+          own[cls] = {{"reference", a.classes[c].reference}, {"hidden", a.classes[c].hidden}};
+          own_text += fmt::format("  {} {}/{} {:.3f}", cls, a.classes[c].hidden, a.classes[c].reference, a.classes[c].share());
+        }
         if (s->json) {
           out.push_back({{"input", name}, {"frames", a.frames}, {"faces", f.reference}, {"faces_hidden", f.hidden},
-                         {"plates", p.reference}, {"plates_hidden", p.hidden}, {"frames_with_miss", a.frames_with_miss},
-                         {"longest_miss_run", a.longest_miss_run}});
+                         {"plates", p.reference}, {"plates_hidden", p.hidden}, {"other_classes", own},
+                         {"frames_with_miss", a.frames_with_miss}, {"longest_miss_run", a.longest_miss_run}});
         } else {
-          std::cout << fmt::format("{:6}  {:>15}  {:>15}  {:16}  {:16}  {}\n", a.frames,
+          std::cout << fmt::format("{:6}  {:>15}  {:>15}  {:16}  {:16}  {}{}\n", a.frames,
                                    fmt::format("{}/{} {:.3f}", f.hidden, f.reference, f.share()),
                                    fmt::format("{}/{} {:.3f}", p.hidden, p.reference, p.share()), a.frames_with_miss,
-                                   a.longest_miss_run, name);
+                                   a.longest_miss_run, name, own_text);
         }
       };
       std::vector<std::pair<eval::Agreement, std::string>> rows;

@@ -16,12 +16,13 @@ bool holds(const PixelRect& r, const Box& b) {
 }
 
 // The start of a tile of side `side` along an image side of `extent` that holds [lo, hi], at `position` (0..1:
-// the object at the tile's start .. end), clamped into the image and rounded down to even.
+// the object at the tile's start .. end), clamped into the image and rounded down to even unless that would
+// cut the object (an odd-sized image, an object at its far edge).
 int place(float lo, float hi, int side, int extent, double position) {
   const float slack = std::max(0.0f, static_cast<float>(side) - (hi - lo));
   int start = static_cast<int>(std::floor(lo - static_cast<float>(position) * slack));
   start = std::clamp(start, 0, extent - side);
-  start -= start % 2;
+  if (start % 2 != 0 && static_cast<float>(start - 1) <= lo && hi <= static_cast<float>(start - 1 + side)) --start;
   return start;
 }
 }  // namespace
@@ -34,7 +35,10 @@ std::vector<Tile> plan_tiles(const AnnotatedImage& image, const TileOptions& o) 
   // Small objects left to right, top to bottom: the same tiles whatever order the annotation lists them in.
   std::vector<const LabeledBox*> small;
   for (const LabeledBox& b : image.boxes)
-    if (b.box.width() < o.small_below && !b.box.empty()) small.push_back(&b);
+    // An object a tile cannot hold whole (taller than the tile: a thin pole) gets none.
+    if (b.box.width() < o.small_below && !b.box.empty() && b.box.width() <= static_cast<float>(tw) &&
+        b.box.height() <= static_cast<float>(th))
+      small.push_back(&b);
   std::sort(small.begin(), small.end(), [](const LabeledBox* a, const LabeledBox* b) {
     return std::tie(a->box.y1, a->box.x1, a->box.y2, a->box.x2) < std::tie(b->box.y1, b->box.x1, b->box.y2, b->box.x2);
   });

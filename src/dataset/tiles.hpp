@@ -18,7 +18,7 @@ struct TileOptions {
 };
 
 struct Tile {
-  PixelRect rect;                 // in the source image; x and y even, so that 4:2:0 pictures crop on chroma samples
+  PixelRect rect;                 // in the source image; x and y even where the object allows (4:2:0 and 4:2:2 pictures crop on chroma samples)
   std::vector<LabeledBox> boxes;  // in tile pixels
 };
 

@@ -24,7 +24,7 @@ ImageCounts image_counts_from_json(const nlohmann::json& j) {
   c.hidden_area = j.at("hidden_area").get<double>();
   // Every other key is a class, by name: the classes of one's own models are written only where they occur.
   for (const auto& [name, cls] : j.items()) {
-    if (name == "image" || name == "hidden_area") continue;
+    if (!cls.is_object() || !cls.contains("counts") || !cls.contains("stray")) continue;  // not a class
     const int k = static_cast<int>(intern_object_class(name));
     c.counts[k] = cls.at("counts").get<std::array<int, 8>>();
     c.stray[k] = cls.at("stray").get<int>();

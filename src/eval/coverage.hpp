@@ -57,7 +57,9 @@ struct Report {
   double hidden_area_share = 0;  // mean share of the frame area hidden (all classes)
   double mean_seconds = 0;
   double stray_per_image() const {
-    return images ? static_cast<double>(classes[0].stray + classes[1].stray) / images : 0;
+    std::int64_t stray = 0;
+    for (const ClassReport& c : classes) stray += c.stray;
+    return images ? static_cast<double>(stray) / images : 0;
   }
 };
 

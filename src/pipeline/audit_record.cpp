@@ -70,8 +70,15 @@ redact::StyleOptions style_from_json(const json& s) {
 
 void apply_recorded_class_styles(const json& class_styles, redact::ClassStyles& styles) {
   if (!class_styles.is_object()) return;
-  for (const auto& [name, st] : class_styles.items())
-    styles[static_cast<int>(intern_object_class(name))] = style_from_json(st);
+  for (const auto& [name, st] : class_styles.items()) {
+    const ObjectClass c = intern_object_class(name);
+    if (is_builtin(c)) continue;  // faces and plates: "face_style", "plate_style" and the options
+    const redact::StyleOptions recorded = style_from_json(st);
+    redact::StyleOptions& style = styles[static_cast<int>(c)];
+    style.shape = recorded.shape;
+    // A manifest that named no style hid the class as --style: so does this run, as its own --style says.
+    if (st.value("style_given", true)) style = recorded;
+  }
 }
 
 static json custom_models(const detect::DetectorConfig& d) {
@@ -95,6 +102,10 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
     if (!is_builtin(c)) {
       json st = style(o.styles[static_cast<int>(c)]);
       st["padding"] = o.padding.own[static_cast<int>(c)].left;
+      bool given = false;  // whether a manifest named the style (else it was --style's)
+      for (const auto& m : d.custom_models)
+        for (const auto& mc : m.classes) given = given || (mc.hidden && mc.hide_as == c && !mc.style.empty());
+      st["style_given"] = given;
       class_styles[std::string(to_string(c))] = st;
     }
   const char* codec = o.encode.codec == media::VideoCodecChoice::Hevc ? "hevc" : o.encode.codec == media::VideoCodecChoice::SameFamily ? "same" : "h264";

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/temporary_path.hpp"
+#include "pipeline/audit_record.hpp"
 
 namespace roadveil::pipeline {
 
@@ -203,7 +204,16 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
       if (const auto a = e.find("audit"); a != e.end() && a->is_object() && a->contains("settings") &&
                                           (*a)["settings"].is_object() && (*a)["settings"].contains("class_styles") &&
                                           (*a)["settings"]["class_styles"].is_object())
-        for (const auto& [name, st] : (*a)["settings"]["class_styles"].items()) file.class_styles_[name] = st;
+        for (const auto& [name, st] : (*a)["settings"]["class_styles"].items()) {
+          try {
+            if (is_builtin(intern_object_class(name))) continue;  // faces and plates are styled by the options
+          } catch (const Error& e) {
+            throw fail(where + ": audit settings.class_styles: " + e.what());
+          }
+          if (!st.is_object()) throw fail(where + ": audit settings.class_styles." + name + " must be an object");
+          (void)style_from_json(st);  // a value of the wrong type fails here, naming the file
+          file.class_styles_[name] = st;
+        }
       file.entries_.push_back(std::move(entry));
     }
   } catch (const json::exception& e) {  // a value of the wrong type ("width": "wide", "score": [1])

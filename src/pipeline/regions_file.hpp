@@ -73,7 +73,8 @@ class RegionsFile {
   const RegionsEntry* find_output(const std::filesystem::path& output, bool only_file = false) const;
   const std::vector<RegionsEntry>& entries() const { return entries_; }
   // How the run that wrote the file hid the classes of its own models, from the audit records it holds
-  // (settings "class_styles": name -> style; empty when written without them).
+  // (settings "class_styles": name -> style; empty when written without them). One run writes a file, with
+  // one set of models, so its entries agree; they are merged (a later entry's style of a class wins).
   const nlohmann::json& class_styles() const { return class_styles_; }
 
  private:

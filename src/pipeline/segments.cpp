@@ -107,6 +107,22 @@ bool part_is_done(const std::filesystem::path& input, const PartFiles& files, co
   }
 }
 
+namespace {
+// Counts per class by name: class ids are this process's (the classes of one's own models get theirs as they
+// are first seen), names are what another process joining the parts knows.
+nlohmann::json counts_by_name(const ClassCounts& counts) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const ObjectClass c : object_classes())
+    if (is_builtin(c) || counts[static_cast<int>(c)] > 0) j[std::string(to_string(c))] = counts[static_cast<int>(c)];
+  return j;
+}
+ClassCounts counts_from_names(const nlohmann::json& j) {
+  ClassCounts counts{};
+  for (const auto& [name, count] : j.items()) counts[static_cast<int>(intern_object_class(name))] = count.get<std::int64_t>();
+  return counts;
+}
+}  // namespace
+
 nlohmann::json part_record(const SegmentPlan& plan, const nlohmann::json& fingerprint, const std::string& settings_digest,
                            const FileReport& report) {
   return {{"roadveil_part", 1},
@@ -121,10 +137,10 @@ nlohmann::json part_record(const SegmentPlan& plan, const nlohmann::json& finger
            {{"frames", report.frames},
             {"frames_keyframes", report.frames_keyframes},
             {"frames_searched", report.frames_searched},
-            {"regions", report.regions},
+            {"regions", counts_by_name(report.regions)},
             {"regions_by_source", report.regions_by_source},
             {"frames_with_regions", report.frames_with_regions},
-            {"detections", report.detections},
+            {"detections", counts_by_name(report.detections)},
             {"seconds", report.seconds},
             {"video_crf", report.video_crf},
             {"damaged", report.damaged},
@@ -139,10 +155,10 @@ FileReport report_from_part_record(const nlohmann::json& record) {
   report.frames_keyframes = r.at("frames_keyframes").get<std::int64_t>();
   report.frames_searched = r.at("frames_searched").get<std::int64_t>();
   report.video_crf = r.value("video_crf", -1.0);
-  report.regions = r.at("regions").get<decltype(report.regions)>();
+  report.regions = counts_from_names(r.at("regions"));
   report.regions_by_source = r.at("regions_by_source").get<decltype(report.regions_by_source)>();
   report.frames_with_regions = r.at("frames_with_regions").get<std::int64_t>();
-  report.detections = r.at("detections").get<decltype(report.detections)>();
+  report.detections = counts_from_names(r.at("detections"));
   report.seconds = r.at("seconds").get<double>();
   report.damaged = r.at("damaged").get<bool>();
   report.warnings = r.at("warnings").get<std::vector<std::string>>();

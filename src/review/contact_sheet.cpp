@@ -41,6 +41,7 @@ struct Rgb {
   std::uint8_t r, g, b;
 };
 constexpr Rgb kFaceColour{0, 224, 255}, kPlateColour{255, 204, 0}, kReasonColour{255, 40, 40}, kWhite{255, 255, 255};
+constexpr Rgb kOwnClassColour{208, 112, 255};  // the classes of one's own models, as the review page draws them
 
 // An RGB24 picture the sheet is drawn on.
 struct Canvas {
@@ -152,7 +153,7 @@ std::vector<std::filesystem::path> write_contact_sheets(const std::vector<Queued
         sheet.outline(x1 - thickness, y1 - thickness, std::max(x2, x1 + 1) + thickness, std::max(y2, y1 + 1) + thickness, thickness, c);
       };
       if (const auto it = entry.frames.find(q.frame); it != entry.frames.end())
-        for (const Region& r : it->second) draw_box(r.box, 1, r.cls == ObjectClass::Plate ? kPlateColour : kFaceColour);
+        for (const Region& r : it->second) draw_box(r.box, 1, r.cls == ObjectClass::Plate ? kPlateColour : r.cls == ObjectClass::Face ? kFaceColour : kOwnClassColour);
       for (const Reason& r : q.reasons) draw_box(r.box, 2, kReasonColour);
       char label[64];
       std::snprintf(label, sizeof label, "#%zu f%lld %s r%.2f", first + k + 1, static_cast<long long>(q.frame),

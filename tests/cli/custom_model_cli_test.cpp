@@ -290,8 +290,17 @@ TEST(CustomModel, ANewClassIsFoundTrackedHiddenInItsStyleRecordedVerifiedAndMeas
     xml << "</track></annotations>";
   }
   const std::string eval = "eval --ground-truth " + quote(dir / "truth.xml") + " " + quote(dir / "screen.mp4");
-  r = run_cli(eval + " --model " + quote(dir / "screens.json") + " --json " + quote(dir / "eval.json"));
+  // The baseline without the model measures the class too when told its name; the model's run is compared with it.
+  r = run_cli(eval + " --class screen --json " + quote(dir / "before.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_json(dir / "before.json")["classes"]["screen"]["hidden_object_frames"], 0);
+  r = run_cli(eval + " --model " + quote(dir / "screens.json") + " --json " + quote(dir / "eval.json") + " --compare " +
+              quote(dir / "before.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json rows = read_json(dir / "eval.json")["compare"]["rows"];
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows[0]["what"], "screen") << rows.dump();
+  EXPECT_DOUBLE_EQ(rows[0]["difference"].get<double>(), 1.0) << rows.dump();
   const json screen = read_json(dir / "eval.json")["classes"]["screen"];
   EXPECT_EQ(screen["objects"], 1) << screen.dump();
   EXPECT_EQ(screen["hidden_object_frames"], 50) << screen.dump();

@@ -182,6 +182,11 @@ TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
                                  "--to", "yolo", "-o", (dir / "x").string(), "--tiles", "640", "--tile-images", (dir / "t").string()});
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("--tiles crops the images: give --images DIR"), std::string::npos) << bad.err;
+  const CliResult too_wide = roadveil(dir, {"dataset", "convert", "--annotations", (kEval / "dashcam-berlin-dev" / "annotations").string(),
+                                      "--images", images.string(), "--to", "yolo", "-o", (dir / "y").string(), "--tiles", "64",
+                                      "--tile-small", "100", "--tile-images", (dir / "t").string()});
+  EXPECT_NE(too_wide.code, 0);
+  EXPECT_NE(too_wide.err.find("--tile-small 100 must be below the tile size --tiles 64"), std::string::npos) << too_wide.err;
 }
 
 TEST(DatasetCli, BadRowStrictFailsWithOneMessageAndNoOutput) {

@@ -112,5 +112,17 @@ TEST(Tiles, SameDataSameTilesAnotherSeedMovesThemAndSmallOrUnsizedImagesHaveNone
   EXPECT_TRUE(plan_tiles(unsized, {}).empty());
 }
 
+TEST(Tiles, AnObjectATileCannotHoldGetsNoneAndOneAtTheFarEdgeOfAnOddImageIsNotCut) {
+  // A pole 10 px wide and 700 px tall in 640 px tiles: no tile could hold it whole.
+  EXPECT_TRUE(plan_tiles(frame_with({lb("pole", {500, 100, 510, 800})}), {.size = 640}).empty());
+  // A plate touching the right edge of a 1001 px wide picture: the tile ends at the edge (an odd start).
+  const auto tiles = plan_tiles(frame_with({lb("plate", {980, 500, 1001, 508})}, 1001, 720), {.size = 640});
+  ASSERT_EQ(tiles.size(), 1u);
+  EXPECT_EQ(tiles[0].rect.x + tiles[0].rect.w, 1001);
+  ASSERT_EQ(tiles[0].boxes.size(), 1u);
+  EXPECT_FALSE(tiles[0].boxes[0].is_truncated);
+  EXPECT_FLOAT_EQ(tiles[0].boxes[0].box.x2, 640.0f);
+}
+
 }  // namespace
 }  // namespace roadveil::dataset

@@ -59,3 +59,25 @@ TEST(AveragePrecision, PerfectAndEmpty) {
   // A false positive ranked above the true one halves the precision at full recall.
   EXPECT_DOUBLE_EQ(average_precision({{Box{0, 0, 10, 10}}}, {{{Box{50, 50, 60, 60}, 0.95f}, {Box{0, 0, 10, 10}, 0.9f}}}), 0.5);
 }
+
+// A class of one's own model (#15): measured from truth labelled with its name once it is known, with its own
+// rows, and its stray regions counted in the strays per image like the others'.
+TEST(Coverage, AClassOfOnesOwnIsMeasuredAndItsStraysCount) {
+  EXPECT_FALSE(class_for_label("parking-permit").has_value()) << "unknown until a model names it";
+  const ObjectClass permit = intern_object_class("parking-permit");
+  EXPECT_EQ(class_for_label("Parking-Permit"), permit);
+  ImageEval image;
+  image.name = "a.jpg";
+  image.width = 640;
+  image.height = 480;
+  image.truth = {{permit, Box{100, 100, 140, 120}}};
+  image.regions = {{permit, Box{95, 95, 145, 125}, 0.9f}, {permit, Box{400, 300, 440, 320}, 0.8f}};
+  const Report r = evaluate({image}, EvalConfig{});
+  const ClassReport& c = r.classes[static_cast<int>(permit)];
+  EXPECT_EQ(c.truth, 1);
+  EXPECT_EQ(c.hidden, 1);
+  EXPECT_EQ(c.stray, 1);
+  EXPECT_DOUBLE_EQ(r.stray_per_image(), 1.0) << "the class's stray region counts";
+  EXPECT_NE(format_table(r, "t").find("parking-permit"), std::string::npos);
+  EXPECT_EQ(to_json(r)["classes"]["parking-permit"]["hidden"], 1);
+}

@@ -5,6 +5,8 @@
 
 #include <fstream>
 
+#include "core/error.hpp"
+#include "pipeline/audit_record.hpp"
 #include "pipeline/regions_file.hpp"
 #include "redact/redact_plan.hpp"
 #include "test_util.hpp"
@@ -56,4 +58,41 @@ TEST(RegionsWriter, AFileThatFailsAfterItsEntryBeganLeavesTheFileValid) {
   ASSERT_EQ(file.entries().size(), 3u);
   EXPECT_EQ(file.entries()[0].frames.size(), 1u);
   EXPECT_EQ(file.entries()[1].info.frame_count, 5);
+}
+
+// The styles of the classes of one's own models travel in the audit record a regions file holds (#15): read
+// back for render, a malformed one refused naming the file, faces and plates never restyled by it, and a class
+// whose manifest named no style keeps this run's --style.
+TEST(RegionsFile, ClassStylesOfTheAuditRecordAreReadCheckedAndApplied) {
+  roadveil::testing::TempDir dir;
+  auto write = [&](const nlohmann::json& class_styles) {
+    pipeline::RegionsWriter writer(dir / "r.json");
+    writer.begin({"in.mp4", "out.mp4", true, 640, 480, 1, 25, 25.0});
+    writer.frame(0, 0, {});
+    writer.end("ok", 1);
+    writer.attach_audit(nlohmann::json{{"settings", {{"class_styles", class_styles}}}}.dump());
+    writer.close();
+  };
+  write({{"sign", {{"style", "fill"}, {"shape", "ellipse"}, {"style_given", true}}},
+         {"logo", {{"style", "mosaic"}, {"shape", "box"}, {"style_given", false}}},
+         {"face", {{"style", "fill"}, {"shape", "box"}}}});
+  const auto file = pipeline::RegionsFile::read(dir / "r.json");
+  redact::ClassStyles styles;
+  for (auto& s : styles) s.style = redact::Style::Blur;  // this run's --style
+  pipeline::apply_recorded_class_styles(file.class_styles(), styles);
+  const int sign = static_cast<int>(*object_class_from_string("sign")), logo = static_cast<int>(*object_class_from_string("logo"));
+  EXPECT_EQ(styles[sign].style, redact::Style::Fill);
+  EXPECT_EQ(styles[sign].shape, redact::Shape::Ellipse);
+  EXPECT_EQ(styles[logo].style, redact::Style::Blur) << "no style in its manifest: --style";
+  EXPECT_EQ(styles[static_cast<int>(ObjectClass::Face)].style, redact::Style::Blur) << "faces are styled by the options";
+
+  for (const nlohmann::json& bad : {nlohmann::json{{"Sign!", {{"style", "fill"}}}}, nlohmann::json{{"sign", {{"style", 3}}}}}) {
+    write(bad);
+    try {
+      pipeline::RegionsFile::read(dir / "r.json");
+      ADD_FAILURE() << bad.dump();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("r.json"), std::string::npos) << e.what();
+    }
+  }
 }
