@@ -103,6 +103,9 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--codec", codec, "Video codec: h264, hevc, or same (HEVC stays HEVC, everything else H.264)")->check(CLI::IsMember({"h264", "hevc", "same"}))->capture_default_str();
   cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale, "JPEG quantiser for images, 1 (best) .. 31")->check(CLI::Range(1, 31))->capture_default_str();
   cmd.add_flag("--mask", anonymize.mask, "Also write <name>.mask.<ext>: white where hidden, for review tools");
+  cmd.add_flag("--low-memory", anonymize.decode_twice,
+               "Decode a local video twice instead of holding its frames from detection to encoding: less memory, one "
+               "more decode (README: Speed)");
 }
 
 namespace {

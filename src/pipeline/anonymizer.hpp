@@ -41,6 +41,10 @@ struct AnonymizeOptions {
   const RegionsFile* regions = nullptr;  // render these regions instead of detecting
   bool single_input = false;             // the run has one input: its regions entry may be the file's only one
   bool mask = false;                     // also write <output>.mask.<ext>: white where hidden
+  // A local video is decoded twice instead of its frames being held from detection to encoding: they wait for
+  // the tracker's look-ahead and the encoder's queue as regions only, and a second decoder, trailing the first,
+  // gives each frame again when it is rendered. Less memory for one more decode (--low-memory).
+  bool decode_twice = false;
 };
 
 struct FileReport {
@@ -96,8 +100,10 @@ class Anonymizer {
                       const std::function<void(FileReport&)>& work);
   void process_video(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,
                      FileReport& report);
+  // `reopen`: opens the input again, for decode_twice (absent: the frames are held).
   void process_video(media::InputFile& in, const std::filesystem::path& output, RegionsWriter* writer,
-                     FileReport& report, const Part* part);
+                     FileReport& report, const Part* part,
+                     const std::function<std::unique_ptr<media::InputFile>()>& reopen = {});
   void refuse_other_video_tracks(const media::InputFile& in);
   // Cover art and attached images, anonymized as photos.
   std::vector<media::ReplacementPicture> anonymized_pictures(media::InputFile& in, FileReport& report);

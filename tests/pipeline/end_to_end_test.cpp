@@ -138,6 +138,23 @@ TEST(RealClipPixels, HiddenPlatesChangeAndFarPixelsDoNot) {
   EXPECT_GT(checked, 0);
 }
 
+// --low-memory (#17): the frames decoded a second time for rendering are the frames detection saw, so the
+// output, its mask and its regions are the same to the byte as a run that holds them; the audio is kept.
+TEST(RealClipPixels, DecodingTwiceGivesTheSameOutputAsHoldingTheFrames) {
+  TempDir dir;
+  const auto in = shared_dir() / "eval/videos/intel_car-detection.mp4";
+  for (const std::string mode : {"held", "twice"}) {
+    const auto r = run_cli("anonymize -q --mask --no-audit " + quote(in) + " -o " + quote(dir / (mode + ".mp4")) +
+                           " --detections " + quote(dir / (mode + ".json")) + (mode == "twice" ? " --low-memory" : ""));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  EXPECT_EQ(read_text(dir / "held.mp4"), read_text(dir / "twice.mp4"));
+  EXPECT_EQ(read_text(dir / "held.mask.mp4"), read_text(dir / "twice.mask.mp4"));
+  auto frames = [&](const std::string& mode) { return nlohmann::json::parse(read_text(dir / (mode + ".json")))["entries"][0]["frames"]; };
+  EXPECT_EQ(frames("held"), frames("twice"));
+  EXPECT_GT(frames("twice").size(), 0u);
+}
+
 TEST(SyntheticClip, VariableFrameRateRotationMetadataAndSubtitlesSurvive) {
   TempDir dir;
   const auto in = dir / "vfr.mkv";
