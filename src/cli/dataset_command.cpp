@@ -22,7 +22,7 @@ namespace {
 
 constexpr std::size_t kShownWarnings = 20;
 
-const std::vector<std::string> kReadable = {"openimages", "oid-txt", "gt-manifest", "voc", "yolo", "coco", "openalpr"};
+const std::vector<std::string> kReadable = {"openimages", "oid-txt", "gt-manifest", "voc", "yolo", "coco", "openalpr", "cvat"};
 const std::vector<std::string> kWritable = {"gt-manifest", "voc", "yolo", "coco", "openalpr"};
 
 // The format named on the command line (validated by CLI11 already), or the one detected from the input.
@@ -135,7 +135,8 @@ std::vector<std::string> write_tile_images(const dataset::AnnotatedImage& source
 }
 
 void add_convert(CLI::App& dataset_cmd, Action& action) {
-  auto* cmd = dataset_cmd.add_subcommand("convert", "Convert annotations between formats");
+  auto* cmd = dataset_cmd.add_subcommand("convert", "Convert annotations between formats (also: dataset export)");
+  cmd->alias("export");  // the name a team exporting a training set looks for
   struct State {
     InputOptions in;
     std::string from, to, annotations, output, val_output, job_name = "labeling-job/roadveil", creation_date;

@@ -73,9 +73,15 @@ int run_models(const ModelsOptions& o) {
       nlohmann::json classes = nlohmann::json::array();
       std::string listed;
       for (const auto& c : m.classes) {
-        classes.push_back({{"id", c.id}, {"name", c.name}, {"hide_as", to_string(c.hide_as)}, {"threshold", c.threshold}});
+        nlohmann::json cls = {{"id", c.id}, {"name", c.name}, {"hide_as", to_string(c.hide_as)}, {"threshold", c.threshold}};
+        std::string how;  // a class of one's own: how it is hidden
+        if (c.hidden && !is_builtin(c.hide_as)) {
+          cls.update({{"style", c.style.empty() ? "as --style" : c.style}, {"shape", c.shape}, {"padding", c.padding}});
+          how = fmt::format(" ({}, {}, padding {:g})", c.style.empty() ? "as --style" : c.style, c.shape, c.padding);
+        }
+        classes.push_back(cls);
         listed += (listed.empty() ? "" : ", ") + std::to_string(c.id) + " \"" + c.name + "\" -> " +
-                  std::string(to_string(c.hide_as)) + fmt::format(" from {:g}", c.threshold);
+                  std::string(to_string(c.hide_as)) + how + fmt::format(" from {:g}", c.threshold);
       }
       entry.update({{"status", "ok"}, {"name", m.name}, {"file", m.model.string()}, {"sha256", m.sha256},
                     {"layout", to_string(m.layout)}, {"classes", classes}, {"replaces_builtin", m.replaces_builtin},

@@ -62,6 +62,7 @@ void read_gt_manifest(const fs::path& path, const ReadOptions& options, const Im
 void read_voc(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
+void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_openalpr(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 
 // One output file written under a temporary name and renamed by commit(); removed if never committed.

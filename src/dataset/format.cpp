@@ -15,7 +15,7 @@ struct FormatName {
   Format format;
   std::string_view name;
 };
-constexpr std::array<FormatName, 7> kNames = {{
+constexpr std::array<FormatName, 8> kNames = {{
     {Format::openimages, "openimages"},
     {Format::oid_txt, "oid-txt"},
     {Format::gt_manifest, "gt-manifest"},
@@ -23,7 +23,17 @@ constexpr std::array<FormatName, 7> kNames = {{
     {Format::yolo, "yolo"},
     {Format::coco, "coco"},
     {Format::openalpr, "openalpr"},
+    {Format::cvat, "cvat"},
 }};
+
+// An XML file is CVAT's export when its root is <annotations> (Pascal VOC's is <annotation>, one per image).
+bool is_cvat_xml(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return head.find("<annotations>") != std::string::npos || head.find("<annotations ") != std::string::npos;
+}
 
 bool is_number(std::string_view s) { return text::parse_double(s).has_value(); }
 
@@ -135,7 +145,7 @@ std::optional<Format> detect_format(const fs::path& path) {
   const std::string ext = text::lower(path.extension().string());
   if (ext == ".manifest" || ext == ".jsonl") return Format::gt_manifest;
   if (ext == ".csv") return Format::openimages;
-  if (ext == ".xml") return Format::voc;
+  if (ext == ".xml") return is_cvat_xml(path) ? Format::cvat : Format::voc;
   if (ext == ".txt") return sniff_txt_file(path);
   if (ext == ".json") {
     // A JSON Lines manifest saved as .json starts with a one-line object holding source-ref.

@@ -15,11 +15,12 @@ enum class Format {
   yolo,         // YOLO txt, one file per image, "class cx cy w h" normalised, + a classes file
   coco,         // COCO detection JSON
   openalpr,     // OpenALPR benchmark txt: "file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>plate-text"
+  cvat,         // CVAT for images 1.1 XML: one file, <annotations> of <image>s with <box>es
 };
 
 std::optional<Format> parse_format(std::string_view name);
 std::string_view format_name(Format format);
-// "openimages|oid-txt|gt-manifest|voc|yolo|coco|openalpr", for help texts and messages.
+// "openimages|oid-txt|gt-manifest|voc|yolo|coco|openalpr|cvat", for help texts and messages.
 std::string format_choices();
 
 bool can_write(Format format);

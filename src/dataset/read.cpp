@@ -212,6 +212,7 @@ void for_each_image(const std::filesystem::path& path, Format format, const Read
     case Format::yolo: return detail::read_yolo(path, options, sink);
     case Format::coco: return detail::read_coco(path, options, sink);
     case Format::openalpr: return detail::read_openalpr(path, options, sink);
+    case Format::cvat: return detail::read_cvat(path, options, sink);
   }
 }
 

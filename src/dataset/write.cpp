@@ -46,7 +46,8 @@ std::unique_ptr<Writer> make_writer(Format format, const fs::path& output, const
     case Format::coco: return detail::make_coco_writer(output, options);
     case Format::openalpr: return detail::make_openalpr_writer(output, options);
     case Format::openimages:
-    case Format::oid_txt: break;
+    case Format::oid_txt:
+    case Format::cvat: break;
   }
   throw Error(std::string(format_name(format)) + " can be read but not written; write one of gt-manifest, voc, yolo, "
               "coco, openalpr");

@@ -189,6 +189,23 @@ TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
   EXPECT_NE(too_wide.err.find("--tile-small 100 must be below the tile size --tiles 64"), std::string::npos) << too_wide.err;
 }
 
+// `dataset export` is `convert` by the name a team exporting a training set looks for; CVAT for images is read.
+TEST(DatasetCli, ExportReadsACvatForImagesFileIntoCoco) {
+  Dir dir;
+  {
+    std::ofstream xml(dir / "annotations.xml");
+    xml << "<annotations><version>1.1</version><image id=\"0\" name=\"a.jpg\" width=\"640\" height=\"480\">"
+           "<box label=\"plate\" occluded=\"0\" xtl=\"10\" ytl=\"20\" xbr=\"50\" ybr=\"32\"/></image></annotations>";
+  }
+  const CliResult r = roadveil(dir, {"dataset", "export", "--annotations", (dir / "annotations.xml").string(), "--to", "coco",
+                               "-o", (dir / "coco.json").string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote 1 images, 1 boxes (coco)"), std::string::npos) << r.out;
+  const json coco = json::parse(read_text(dir / "coco.json"));
+  ASSERT_EQ(coco["annotations"].size(), 1u);
+  EXPECT_EQ(coco["annotations"][0]["bbox"], json::array({10.0, 20.0, 40.0, 12.0}));
+}
+
 TEST(DatasetCli, BadRowStrictFailsWithOneMessageAndNoOutput) {
   Dir dir;
   open_images_sample(dir, kHeader + kRows.substr(0, kRows.find('\n') + 1) + "000a1249af2bc5f0,xclick,/m/01jfm_,1\n" +

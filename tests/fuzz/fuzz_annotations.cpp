@@ -9,12 +9,13 @@
 namespace {
 using roadveil::dataset::Format;
 constexpr Format kFormats[] = {Format::openimages, Format::oid_txt, Format::gt_manifest, Format::voc,
-                               Format::yolo,       Format::coco,    Format::openalpr};
+                               Format::yolo,       Format::coco,    Format::openalpr,    Format::cvat};
 const char* file_name(Format f) {
   switch (f) {
     case Format::openimages: return "train-annotations-bbox.csv";
     case Format::gt_manifest: return "output.manifest";
     case Format::voc: return "a.xml";
+    case Format::cvat: return "annotations.xml";
     case Format::coco: return "instances.json";
     default: return "a.txt";
   }
