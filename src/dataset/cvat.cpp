@@ -2,7 +2,9 @@
 // <image id name width height> per image holding <box label xtl ytl xbr ybr occluded> elements (polygons,
 // points and other shapes are not boxes and are skipped). "CVAT for video" (<track>s over frames) is the video
 // ground truth of `roadveil eval`, not a set of images.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.hpp"
 #include "dataset/detail.hpp"
@@ -16,9 +18,54 @@ std::string_view attribute(const xml::Element& e, std::string_view name) {
     if (key == name) return value;
   return {};
 }
+
+// The box around a shape, in pixels; nullopt when its coordinates are not numbers. A face drawn as an ellipse or
+// a polygon is still a face: leaving it out would export the image with that face as background.
+std::optional<Box> bounding_box(const xml::Element& shape) {
+  auto num = [&](std::string_view key) { return text::parse_double(attribute(shape, key)); };
+  if (shape.name == "box") {
+    const auto x1 = num("xtl"), y1 = num("ytl"), x2 = num("xbr"), y2 = num("ybr");
+    if (!x1 || !y1 || !x2 || !y2) return std::nullopt;
+    Box b{static_cast<float>(*x1), static_cast<float>(*y1), static_cast<float>(*x2), static_cast<float>(*y2)};
+    // A rotated box (rotation="30", degrees about its centre): the upright box around it.
+    if (const auto deg = num("rotation"); deg && *deg != 0) {
+      const double a = *deg * 3.14159265358979323846 / 180.0, c = std::abs(std::cos(a)), s = std::abs(std::sin(a));
+      const double w = b.width(), h = b.height();
+      const float hw = static_cast<float>(0.5 * (w * c + h * s)), hh = static_cast<float>(0.5 * (w * s + h * c));
+      b = {b.cx() - hw, b.cy() - hh, b.cx() + hw, b.cy() + hh};
+    }
+    return b;
+  }
+  if (shape.name == "ellipse") {
+    const auto cx = num("cx"), cy = num("cy"), rx = num("rx"), ry = num("ry");
+    if (!cx || !cy || !rx || !ry) return std::nullopt;
+    return Box{static_cast<float>(*cx - *rx), static_cast<float>(*cy - *ry), static_cast<float>(*cx + *rx),
+               static_cast<float>(*cy + *ry)};
+  }
+  // polygon, polyline, points: "x1,y1;x2,y2;..."
+  const std::string_view points = attribute(shape, "points");
+  std::optional<Box> b;
+  std::size_t start = 0;
+  while (start < points.size()) {
+    std::size_t end = points.find(';', start);
+    if (end == std::string_view::npos) end = points.size();
+    const std::string_view pair = points.substr(start, end - start);
+    const std::size_t comma = pair.find(',');
+    if (comma == std::string_view::npos) return std::nullopt;
+    const auto x = text::parse_double(text::trim(pair.substr(0, comma))), y = text::parse_double(text::trim(pair.substr(comma + 1)));
+    if (!x || !y) return std::nullopt;
+    const float fx = static_cast<float>(*x), fy = static_cast<float>(*y);
+    b = b ? Box{std::min(b->x1, fx), std::min(b->y1, fy), std::max(b->x2, fx), std::max(b->y2, fy)} : Box{fx, fy, fx, fy};
+    start = end + 1;
+  }
+  return b;
+}
 }  // namespace
 
-void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink& sink) {
+void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSink& sink) {
+  // An unzipped CVAT export: the folder holds annotations.xml (and images/).
+  std::error_code ec;
+  const fs::path path = fs::is_directory(given, ec) ? given / "annotations.xml" : given;
   xml::Element root;
   try {
     root = xml::parse(text::read_file(path));
@@ -38,6 +85,10 @@ void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink
   if (!any_image && any_track)
     throw Error(path.string() + ": a CVAT for video export (tracks over frames): give it to roadveil eval as the ground "
                 "truth of its video, or export the task as \"CVAT for images\"");
+  if (!any_image) {
+    problem(options, Problem::malformed, path, root.line, "<annotations> holds no <image>: not a CVAT for images export");
+    return;
+  }
   text::SeenSet seen;
   AnnotatedImage image;
   for (const xml::Element& e : root.children) {
@@ -51,6 +102,10 @@ void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink
     if (!check_utf8(image.image, "<image name>", options, path, e.line)) continue;
     const auto w = text::parse_double(attribute(e, "width"));
     const auto h = text::parse_double(attribute(e, "height"));
+    if ((w && *w < 0) || (h && *h < 0) || (!w && !attribute(e, "width").empty()) || (!h && !attribute(e, "height").empty())) {
+      problem(options, Problem::malformed, path, e.line, "<image> width and height must be non-negative numbers");
+      continue;
+    }
     image.width = w && *w > 0 ? static_cast<int>(std::lround(*w)) : 0;
     image.height = h && *h > 0 ? static_cast<int>(std::lround(*h)) : 0;
     if (image.width <= 0 || image.height <= 0) {
@@ -64,17 +119,19 @@ void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink
       continue;
     }
     for (const xml::Element& box : e.children) {
-      if (box.name != "box") continue;
+      static constexpr std::string_view kShapes[] = {"box", "ellipse", "polygon", "polyline", "points"};
+      if (std::find(std::begin(kShapes), std::end(kShapes), box.name) == std::end(kShapes)) continue;  // tags, masks
       const std::string_view label = attribute(box, "label");
-      const auto x1 = text::parse_double(attribute(box, "xtl")), y1 = text::parse_double(attribute(box, "ytl"));
-      const auto x2 = text::parse_double(attribute(box, "xbr")), y2 = text::parse_double(attribute(box, "ybr"));
-      if (label.empty() || !x1 || !y1 || !x2 || !y2) {
-        problem(options, Problem::malformed, path, box.line, "<box> needs a label and numeric xtl, ytl, xbr and ybr");
+      const std::optional<Box> around = bounding_box(box);
+      if (label.empty() || !around) {
+        problem(options, Problem::malformed, path, box.line,
+                "<" + box.name + "> needs a label and numeric coordinates (box: xtl, ytl, xbr, ybr; ellipse: cx, cy, rx, ry; "
+                "others: points=\"x,y;x,y\")");
         continue;
       }
       LabeledBox b;
       b.label = std::string(label);
-      b.box = {static_cast<float>(*x1), static_cast<float>(*y1), static_cast<float>(*x2), static_cast<float>(*y2)};
+      b.box = *around;
       b.is_occluded = attribute(box, "occluded") == "1";
       if (check_box(b, image, options, path, box.line)) image.boxes.push_back(std::move(b));
     }

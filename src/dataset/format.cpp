@@ -26,13 +26,28 @@ constexpr std::array<FormatName, 8> kNames = {{
     {Format::cvat, "cvat"},
 }};
 
-// An XML file is CVAT's export when its root is <annotations> (Pascal VOC's is <annotation>, one per image).
+// An XML file is CVAT's export when its root element is <annotations> (Pascal VOC's is <annotation>, one per
+// image): the first element after the declaration, comments and doctype.
 bool is_cvat_xml(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string head(4096, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
-  return head.find("<annotations>") != std::string::npos || head.find("<annotations ") != std::string::npos;
+  std::size_t at = 0;
+  while ((at = head.find('<', at)) != std::string::npos) {
+    if (head.compare(at, 4, "<!--") == 0) {
+      at = head.find("-->", at);
+      if (at == std::string::npos) return false;
+      continue;
+    }
+    if (head.compare(at, 2, "<?") == 0 || head.compare(at, 2, "<!") == 0) {
+      ++at;
+      continue;
+    }
+    const std::size_t end = head.find_first_of(" \t\r\n/>", at + 1);
+    return end != std::string::npos && head.compare(at + 1, end - at - 1, "annotations") == 0;
+  }
+  return false;
 }
 
 bool is_number(std::string_view s) { return text::parse_double(s).has_value(); }
@@ -87,6 +102,7 @@ bool is_classes_file(const fs::path& p) {
 
 std::optional<Format> detect_folder(const fs::path& dir) {
   std::error_code ec;
+  if (fs::is_regular_file(dir / "annotations.xml", ec) && is_cvat_xml(dir / "annotations.xml")) return Format::cvat;
   if (fs::is_directory(dir / "labels", ec)) return Format::yolo;
   if (fs::is_directory(dir / "Label", ec)) return Format::oid_txt;
   std::size_t looked = 0;
@@ -130,7 +146,7 @@ std::string format_choices() {
   return s;
 }
 
-bool can_write(Format format) { return format != Format::openimages && format != Format::oid_txt; }
+bool can_write(Format format) { return format != Format::openimages && format != Format::oid_txt && format != Format::cvat; }
 
 bool is_folder_format(Format format) {
   return format == Format::voc || format == Format::yolo || format == Format::openalpr || format == Format::oid_txt;

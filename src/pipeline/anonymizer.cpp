@@ -259,6 +259,9 @@ FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem
     // A failed range read reaches FFmpeg as an I/O error only: say what it was.
     try {
       media::InputFile in(remote, media::DecodeOptions{options_.threads});
+      if (options_.decode_twice)
+        report.warnings.push_back(remote.name() + ": --low-memory decodes local files twice; an object read in ranges is "
+                                  "decoded once, its frames held");
       process_video(in, output, writer, report, nullptr);
     } catch (const Error& e) {
       if (remote.error().empty() || std::string_view(e.what()).find(remote.error()) != std::string_view::npos) throw;
@@ -303,9 +306,9 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
   media::InputFile in(input, media::DecodeOptions{options_.threads});
   std::function<std::unique_ptr<media::InputFile>()> reopen;
   if (options_.decode_twice)
-    // Two decoder threads: the renderer's decoder runs on the encoder's thread, one frame at a time; more
-    // threads hold more frames (15 s of 1080p: 2 threads 599 MB, FFmpeg's choice 607, 1 thread 589 but 10% slower).
-    reopen = [&] { return std::make_unique<media::InputFile>(input, media::DecodeOptions{options_.threads > 0 ? std::min(options_.threads, 2) : 2}); };
+    // The same decoder settings as the first: the two must give the same frames, also where a damaged stream
+    // makes the decoder conceal or drop some (fewer threads held ~8 MB less at 1080p).
+    reopen = [&] { return std::make_unique<media::InputFile>(input, media::DecodeOptions{options_.threads}); };
   process_video(in, output, writer, report, nullptr, reopen);
 }
 
@@ -621,8 +624,10 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   if (mask_out) mask_out->finish();
   // A part knows the frames it must write; the container's count and duration are the whole file's.
   const std::int64_t wanted = part ? part->plan.end - part->plan.first : 0;
-  const bool damaged = part ? in.decode_errors() > 0 || in.read_error() || done != wanted : in.damaged();
-  const std::string damage = !part ? in.damage_report()
+  // Decoding twice, what the renderer's decoder met is damage too (a file changed between the two reads).
+  const bool second_damaged = second && (second->decode_errors() > 0 || second->read_error());
+  const bool damaged = part ? in.decode_errors() > 0 || in.read_error() || done != wanted : in.damaged() || second_damaged;
+  const std::string damage = !part ? (in.damaged() || !second ? in.damage_report() : "decoding it again: " + second->damage_report())
                              : done != wanted ? fmt::format("decoded {} of the {} frames of part {} of {}", done, wanted,
                                                             part->plan.index, part->plan.count)
                                               : in.damage_report();

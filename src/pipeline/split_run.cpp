@@ -92,6 +92,8 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     Part part{&timeline, plan_segment(timeline, cuts, index, interval, segment_context_frames(options_.tracker, interval)),
               output};
     RegionsWriter regions(files.regions);
+    if (options_.decode_twice)
+      report.warnings.push_back(input.string() + ": --low-memory is for whole files; a part is decoded once, its frames held");
     process_video(in, files.video, &regions, report, &part);
     regions.close();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
