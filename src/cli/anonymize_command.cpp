@@ -125,7 +125,7 @@ void apply_own_classes(pipeline::AnonymizeOptions& a) {
         continue;
       }
       redact::StyleOptions& st = a.styles[static_cast<int>(c.hide_as)];
-      if (!c.style.empty()) st.style = c.style == "blur" ? redact::Style::Blur : c.style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+      if (!c.style.empty()) st.style = redact::style_from_string(c.style);
       st.shape = c.shape == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
       a.padding.own[static_cast<int>(c.hide_as)] = {c.padding, c.padding, c.padding, c.padding};
     }
@@ -165,7 +165,7 @@ void SharedOptions::finalize() {
   a.encode.threads = 0;
   a.padding.scale = padding_scale;
   a.tracker.enabled = !no_tracking;
-  const redact::Style s = style == "blur" ? redact::Style::Blur : style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+  const redact::Style s = redact::style_from_string(style);
   const int blocks = a.styles[0].mosaic_blocks;
   for (auto& st : a.styles) {
     st.style = s;

@@ -105,15 +105,7 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
       image.width = im["width"].get<int>();
       image.height = im["height"].get<int>();
     }
-    if (image.width <= 0 || image.height <= 0) {
-      image.width = image.height = 0;
-      if (!options.images_dir.empty() &&
-          !size_from_header(image, options.images_dir, true, options, fs::path(path.string() + ": " + where), 0)) {
-        continue;
-      }
-    } else if (!check_image_present(image, options, fs::path(path.string() + ": " + where), 0)) {
-      continue;
-    }
+    if (!size_or_header(image, options, fs::path(path.string() + ": " + where), 0)) continue;
     if (!names.insert(image.image).second) {
       fail(Problem::duplicate_image, where, "file_name " + image.image + " appears twice");
       continue;

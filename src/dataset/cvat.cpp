@@ -13,16 +13,10 @@
 namespace roadveil::dataset::detail {
 
 namespace {
-std::string_view attribute(const xml::Element& e, std::string_view name) {
-  for (const auto& [key, value] : e.attributes)
-    if (key == name) return value;
-  return {};
-}
-
 // The box around a shape, in pixels; nullopt when its coordinates are not numbers. A face drawn as an ellipse or
 // a polygon is still a face: leaving it out would export the image with that face as background.
 std::optional<Box> bounding_box(const xml::Element& shape) {
-  auto num = [&](std::string_view key) { return text::parse_double(attribute(shape, key)); };
+  auto num = [&](std::string_view key) { return text::parse_double(shape.attribute(key)); };
   if (shape.name == "box") {
     const auto x1 = num("xtl"), y1 = num("ytl"), x2 = num("xbr"), y2 = num("ybr");
     if (!x1 || !y1 || !x2 || !y2) return std::nullopt;
@@ -43,7 +37,7 @@ std::optional<Box> bounding_box(const xml::Element& shape) {
                static_cast<float>(*cy + *ry)};
   }
   // polygon, polyline, points: "x1,y1;x2,y2;..."
-  const std::string_view points = attribute(shape, "points");
+  const std::string_view points = shape.attribute("points");
   std::optional<Box> b;
   std::size_t start = 0;
   while (start < points.size()) {
@@ -94,26 +88,21 @@ void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSin
   for (const xml::Element& e : root.children) {
     if (e.name != "image") continue;
     image = AnnotatedImage{};
-    image.image = std::string(attribute(e, "name"));
+    image.image = std::string(e.attribute("name"));
     if (image.image.empty()) {
       problem(options, Problem::malformed, path, e.line, "<image> without a name");
       continue;
     }
     if (!check_utf8(image.image, "<image name>", options, path, e.line)) continue;
-    const auto w = text::parse_double(attribute(e, "width"));
-    const auto h = text::parse_double(attribute(e, "height"));
-    if ((w && *w < 0) || (h && *h < 0) || (!w && !attribute(e, "width").empty()) || (!h && !attribute(e, "height").empty())) {
+    const auto w = text::parse_double(e.attribute("width"));
+    const auto h = text::parse_double(e.attribute("height"));
+    if ((w && *w < 0) || (h && *h < 0) || (!w && !e.attribute("width").empty()) || (!h && !e.attribute("height").empty())) {
       problem(options, Problem::malformed, path, e.line, "<image> width and height must be non-negative numbers");
       continue;
     }
     image.width = w && *w > 0 ? static_cast<int>(std::lround(*w)) : 0;
     image.height = h && *h > 0 ? static_cast<int>(std::lround(*h)) : 0;
-    if (image.width <= 0 || image.height <= 0) {
-      image.width = image.height = 0;
-      if (!options.images_dir.empty() && !size_from_header(image, options.images_dir, true, options, path, e.line)) continue;
-    } else if (!check_image_present(image, options, path, e.line)) {
-      continue;
-    }
+    if (!size_or_header(image, options, path, e.line)) continue;
     if (!seen.insert(image.image)) {
       problem(options, Problem::duplicate_image, path, e.line, "a second <image> named " + image.image);
       continue;
@@ -121,7 +110,7 @@ void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSin
     for (const xml::Element& box : e.children) {
       static constexpr std::string_view kShapes[] = {"box", "ellipse", "polygon", "polyline", "points"};
       if (std::find(std::begin(kShapes), std::end(kShapes), box.name) == std::end(kShapes)) continue;  // tags, masks
-      const std::string_view label = attribute(box, "label");
+      const std::string_view label = box.attribute("label");
       const std::optional<Box> around = bounding_box(box);
       if (label.empty() || !around) {
         problem(options, Problem::malformed, path, box.line,
@@ -132,7 +121,7 @@ void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSin
       LabeledBox b;
       b.label = std::string(label);
       b.box = *around;
-      b.is_occluded = attribute(box, "occluded") == "1";
+      b.is_occluded = box.attribute("occluded") == "1";
       if (check_box(b, image, options, path, box.line)) image.boxes.push_back(std::move(b));
     }
     emit(image, options, sink);

@@ -37,6 +37,10 @@ bool check_utf8(std::string_view s, const char* what, const ReadOptions& options
 fs::path find_image_file(AnnotatedImage& image, const fs::path& images_dir);
 // With ReadOptions::images_dir set, reports missing_image and returns false when the image is not there.
 bool check_image_present(AnnotatedImage& image, const ReadOptions& options, const fs::path& file, std::size_t line);
+// For a format that gives the size in the annotation (VOC, COCO, CVAT): an image annotated without one (0) gets
+// it from its header in ReadOptions::images_dir when one is given; one with a size must be there. False (reported):
+// leave the image out.
+bool size_or_header(AnnotatedImage& image, const ReadOptions& options, const fs::path& file, std::size_t line);
 // Sets the size of `image` from the header of `images_dir / image.image` (or the same stem with another
 // image extension, which then becomes the image name). Returns false, after reporting, when the image must
 // be skipped: missing_image when `required` and the file is not there, unknown_size when its header is

@@ -92,6 +92,12 @@ fs::path find_image_file(AnnotatedImage& image, const fs::path& images_dir) {
   return p;
 }
 
+bool size_or_header(AnnotatedImage& image, const ReadOptions& options, const fs::path& file, std::size_t line) {
+  if (image.width > 0 && image.height > 0) return check_image_present(image, options, file, line);
+  image.width = image.height = 0;
+  return options.images_dir.empty() || size_from_header(image, options.images_dir, true, options, file, line);
+}
+
 bool check_image_present(AnnotatedImage& image, const ReadOptions& options, const fs::path& file, std::size_t line) {
   if (options.images_dir.empty() || !find_image_file(image, options.images_dir).empty()) return true;
   problem(options, Problem::missing_image, file, line,

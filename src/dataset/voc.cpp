@@ -42,14 +42,7 @@ void read_voc(const fs::path& path, const ReadOptions& options, const ImageSink&
       image.height = h ? static_cast<int>(std::lround(*h)) : 0;
       image.depth = d ? static_cast<int>(std::lround(*d)) : 0;
     }
-    if (image.width <= 0 || image.height <= 0) {
-      image.width = image.height = 0;
-      if (!options.images_dir.empty() && !size_from_header(image, options.images_dir, true, options, file, root.line)) {
-        continue;
-      }
-    } else if (!check_image_present(image, options, file, root.line)) {
-      continue;
-    }
+    if (!size_or_header(image, options, file, root.line)) continue;
     if (!seen.insert(image.image)) {
       problem(options, Problem::duplicate_image, file, root.line, "a second annotation file for image " + image.image);
       continue;

@@ -20,6 +20,12 @@ std::string_view Element::child_text(std::string_view child_name) const {
   return c ? text::trim(c->text) : std::string_view{};
 }
 
+std::string_view Element::attribute(std::string_view attribute_name) const {
+  for (const auto& [key, value] : attributes)
+    if (key == attribute_name) return value;
+  return {};
+}
+
 namespace {
 
 // Deeper documents are refused: no annotation format nests more than a few levels, and the conversion

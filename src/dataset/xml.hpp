@@ -21,6 +21,8 @@ struct Element {
   const Element* child(std::string_view child_name) const;  // first child with that name, or null
   // Text of the first child with that name, trimmed; empty when there is none.
   std::string_view child_text(std::string_view child_name) const;
+  // Value of the attribute with that name; empty when there is none.
+  std::string_view attribute(std::string_view attribute_name) const;
 };
 
 // Throws ParseError with the line of the problem.

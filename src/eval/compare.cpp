@@ -150,11 +150,11 @@ Comparison compare_video_runs(const nlohmann::json& reference, const nlohmann::j
   auto objects = [](const nlohmann::json& report) {
     std::vector<ImageCounts> units;
     for (const auto& o : report.at("per_object")) {
-      const std::optional<ObjectClass> cls = intern_object_class(o.at("class").get<std::string>());
+      const ObjectClass cls = intern_object_class(o.at("class").get<std::string>());
       ImageCounts u;
-      u.image = std::string(to_string(*cls)) + " " + std::to_string(o.at("id").get<int>());
+      u.image = std::string(to_string(cls)) + " " + std::to_string(o.at("id").get<int>());
       const int frames = o.at("frames").get<int>(), hidden = o.at("hidden").get<int>();
-      u.counts[static_cast<int>(*cls)] = {frames, hidden, 1, frames == hidden ? 1 : 0, 0, 0, 0, 0};
+      u.counts[static_cast<int>(cls)] = {frames, hidden, 1, frames == hidden ? 1 : 0, 0, 0, 0, 0};
       units.push_back(u);
     }
     return units;

@@ -52,12 +52,6 @@ int whole_number(std::string_view s, const std::string& where) {
   return static_cast<int>(v);
 }
 
-std::string_view attribute(const dataset::xml::Element& e, std::string_view name) {
-  for (const auto& [k, v] : e.attributes)
-    if (k == name) return v;
-  return {};
-}
-
 VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
   dataset::xml::Element root;
   try {
@@ -81,21 +75,21 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
     if (track.name != "track") continue;
     any_track = true;
     const std::string where = path.string() + ":" + std::to_string(track.line);
-    const int id = whole_number(attribute(track, "id"), where + ": track id");
-    const auto cls = class_for_label(attribute(track, "label"));
+    const int id = whole_number(track.attribute("id"), where + ": track id");
+    const auto cls = class_for_label(track.attribute("label"));
     for (const auto& box : track.children) {
       if (box.name != "box") continue;
       if (!cls) {
         ++truth.unknown_labels;
         continue;
       }
-      if (attribute(box, "outside") == "1") continue;
+      if (box.attribute("outside") == "1") continue;
       const std::string bw = path.string() + ":" + std::to_string(box.line);
-      const Box b{static_cast<float>(number(attribute(box, "xtl"), bw + ": xtl")),
-                  static_cast<float>(number(attribute(box, "ytl"), bw + ": ytl")),
-                  static_cast<float>(number(attribute(box, "xbr"), bw + ": xbr")),
-                  static_cast<float>(number(attribute(box, "ybr"), bw + ": ybr"))};
-      const int frame = whole_number(attribute(box, "frame"), bw + ": frame");
+      const Box b{static_cast<float>(number(box.attribute("xtl"), bw + ": xtl")),
+                  static_cast<float>(number(box.attribute("ytl"), bw + ": ytl")),
+                  static_cast<float>(number(box.attribute("xbr"), bw + ": xbr")),
+                  static_cast<float>(number(box.attribute("ybr"), bw + ": ybr"))};
+      const int frame = whole_number(box.attribute("frame"), bw + ": frame");
       if (frame < 0 || b.empty()) throw Error(bw + ": a box needs frame >= 0 and xtl < xbr, ytl < ybr");
       truth.boxes.push_back({static_cast<std::int64_t>(frame), id, *cls, b});
     }

@@ -17,14 +17,6 @@ namespace roadveil::pipeline {
 
 using nlohmann::json;
 
-namespace {
-
-std::string_view style_name(redact::Style s) {
-  return s == redact::Style::Blur ? "blur" : s == redact::Style::Fill ? "fill" : "mosaic";
-}
-
-}  // namespace
-
 std::filesystem::path audit_path_for(const std::filesystem::path& output) {
   return output.parent_path() / (output.filename().string() + ".audit.json");
 }
@@ -52,15 +44,14 @@ json describe_media_file(const std::filesystem::path& path, std::int64_t frames_
 // A detector of one's own changes what is hidden: its identity (and not its path, which differs between
 // machines) belongs to the settings a split run's parts must share.
 json style_to_json(const redact::StyleOptions& s) {
-  return json{{"style", style_name(s.style)}, {"shape", s.shape == redact::Shape::Ellipse ? "ellipse" : "box"},
+  return json{{"style", redact::to_string(s.style)}, {"shape", s.shape == redact::Shape::Ellipse ? "ellipse" : "box"},
               {"mosaic_blocks", s.mosaic_blocks}, {"min_block_px", s.min_block_px}, {"blur_strength", s.blur_strength}};
 }
 
 redact::StyleOptions style_from_json(const json& s) {
   redact::StyleOptions o;
   if (!s.is_object()) return o;
-  const std::string style = s.value("style", "mosaic");
-  o.style = style == "blur" ? redact::Style::Blur : style == "fill" ? redact::Style::Fill : redact::Style::Mosaic;
+  o.style = redact::style_from_string(s.value("style", "mosaic"));
   o.shape = s.value("shape", "box") == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
   o.mosaic_blocks = s.value("mosaic_blocks", o.mosaic_blocks);
   o.min_block_px = s.value("min_block_px", o.min_block_px);
@@ -94,13 +85,12 @@ static json custom_models(const detect::DetectorConfig& d) {
 
 json settings_json(const AnonymizeOptions& o, const std::string& quality) {
   const auto& d = o.detector;
-  auto style = style_to_json;
   // How the classes of one's own models were hidden (their manifests' style, shape and padding; a render of a
   // regions file with such classes: as --style, in boxes).
   json class_styles = json::object();
   for (const ObjectClass c : object_classes())
     if (!is_builtin(c)) {
-      json st = style(o.styles[static_cast<int>(c)]);
+      json st = style_to_json(o.styles[static_cast<int>(c)]);
       st["padding"] = o.padding.own[static_cast<int>(c)].left;
       bool given = false;  // whether a manifest named the style (else it was --style's)
       for (const auto& m : d.custom_models)
@@ -139,8 +129,8 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"search_every", o.schedule.search_every},
       {"continue_score", o.schedule.continue_score_factor},
       {"custom_models", custom_models(d)},
-      {"face_style", style(o.styles[static_cast<int>(ObjectClass::Face)])},
-      {"plate_style", style(o.styles[static_cast<int>(ObjectClass::Plate)])},
+      {"face_style", style_to_json(o.styles[static_cast<int>(ObjectClass::Face)])},
+      {"plate_style", style_to_json(o.styles[static_cast<int>(ObjectClass::Plate)])},
       {"class_styles", class_styles},
       {"codec", codec},
       {"crf", o.encode.crf_ceiling > o.encode.crf ? json("auto") : json(o.encode.crf)},

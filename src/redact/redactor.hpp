@@ -4,6 +4,7 @@
 // components directly leaves every pixel outside a rect bit-identical.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -17,6 +18,13 @@ namespace roadveil::redact {
 
 enum class Style { Mosaic, Blur, Fill };
 enum class Shape { Box, Ellipse };  // ellipse: only pixels inside the ellipse inscribed in the rect change
+
+// "mosaic", "blur", "fill": the names of the options, manifests and audit records. Any other name is Mosaic
+// (callers check names where users type them).
+inline std::string_view to_string(Style s) { return s == Style::Blur ? "blur" : s == Style::Fill ? "fill" : "mosaic"; }
+inline Style style_from_string(std::string_view name) {
+  return name == "blur" ? Style::Blur : name == "fill" ? Style::Fill : Style::Mosaic;
+}
 
 struct StyleOptions {
   Style style = Style::Mosaic;
