@@ -85,7 +85,8 @@ struct InputOptions {
 
 // Writes the tiles of one image into `folder` (the image's sub-folders kept), each a crop of the source at full
 // resolution in the source's format: "<stem>_x<X>_y<Y><ext>". Returns their names relative to `folder`, as
-// the annotations give them; a tile that cannot be written gets an empty name and a report.
+// the annotations give them; a tile of a source that cannot be read gets an empty name and a report, and a tile
+// that cannot be written stops the conversion (Error).
 std::vector<std::string> write_tile_images(const dataset::AnnotatedImage& source, const std::vector<dataset::Tile>& tiles,
                                            const std::filesystem::path& images, const std::filesystem::path& folder,
                                            dataset::Report& report) {
@@ -128,7 +129,9 @@ std::vector<std::string> write_tile_images(const dataset::AnnotatedImage& source
       media::encode_image(*crop, folder / name, {});
       names[k] = name;
     } catch (const std::exception& e) {
-      report.problem(dataset::Problem::missing_image, file, 0, std::string("tile ") + name + ": " + e.what());
+      // Writing the output failed (an unwritable folder, a full disk): not a problem of the input, so the
+      // conversion stops, its annotation outputs left unwritten.
+      throw Error((folder / name).string() + ": cannot write this tile (" + e.what() + ")");
     }
   }
   return names;

@@ -187,6 +187,17 @@ TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
                                       "--tile-small", "100", "--tile-images", (dir / "t").string()});
   EXPECT_NE(too_wide.code, 0);
   EXPECT_NE(too_wide.err.find("--tile-small 100 must be below the tile size --tiles 64"), std::string::npos) << too_wide.err;
+
+  // An unwritable tile folder is an output failure, not a problem of the input: one message, a non-zero exit,
+  // and no labels under their final name.
+  std::ofstream(dir / "a-file") << "x";
+  const CliResult unwritable = roadveil(dir, {"dataset", "convert", "--annotations", (kEval / "dashcam-berlin-dev" / "annotations").string(),
+                                        "--images", images.string(), "--to", "yolo", "-o", (dir / "z").string(), "--tiles", "640",
+                                        "--tile-images", (dir / "a-file" / "tiles").string()});
+  EXPECT_NE(unwritable.code, 0);
+  EXPECT_NE(unwritable.err.find("cannot write this tile"), std::string::npos) << unwritable.err;
+  EXPECT_NE(unwritable.err.find((dir / "a-file" / "tiles").string()), std::string::npos) << unwritable.err;
+  EXPECT_FALSE(fs::exists(dir / "z"));
 }
 
 // `dataset export` is `convert` by the name a team exporting a training set looks for; CVAT for images is read.
