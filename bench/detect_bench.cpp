@@ -153,9 +153,11 @@ void run_network(benchmark::State& state, ModelId id, float threshold) {
 void BM_Infer_FaceYunet(benchmark::State& s) { run_network(s, ModelId::FaceYunet, 0.5f); }
 void BM_Infer_PlateYolov9(benchmark::State& s) { run_network(s, ModelId::PlateYolov9, 0.35f); }
 void BM_Infer_ContextYolox(benchmark::State& s) { run_network(s, ModelId::ContextYolox, 0.25f); }
+void BM_Infer_HeadYolox(benchmark::State& s) { run_network(s, ModelId::HeadYolox, 0.3f); }
 BENCHMARK(BM_Infer_FaceYunet)->Arg(640)->Arg(960)->Arg(1280)->Arg(1920)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Infer_PlateYolov9)->Arg(640)->Arg(960)->Arg(1280)->Arg(1920)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Infer_ContextYolox)->Arg(416)->Arg(640)->Arg(960)->Arg(1280)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Infer_HeadYolox)->Arg(960)->Arg(1280)->Arg(1920)->Unit(benchmark::kMillisecond);
 
 // A search window of the video schedule: the plate network on a small crop at twice its size (one intra-op
 // thread). Arg 0: the same crop every time; 1: crops of three sizes in turn, as a schedule's windows are
