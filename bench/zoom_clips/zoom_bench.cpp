@@ -75,8 +75,17 @@ Crop crop_at(const Options& o, int n, int w, int h) {
   Crop c;
   c.w = std::min(w - (w & 1), even(w / z));
   c.h = std::min(h - (h & 1), even(h / z));
-  c.x = std::clamp(even(cx - c.w / 2.0), 0, w - c.w);
-  c.y = std::clamp(even(cy - c.h / 2.0), 0, h - c.h);
+  if (o.motion == "pan") {
+    c.x = std::clamp(even(cx - c.w / 2.0), 0, w - c.w);
+    c.y = std::clamp(even(cy - c.h / 2.0), 0, h - c.h);
+  } else {
+    // Zooming towards (cx, cy) keeps that point where it is in the picture, as driving forward keeps the
+    // vanishing point still: the crop has the point at the same share of its size as the still. (Centring the
+    // crop on it instead moved the point from 0.45 to 0.5 of the height, clamped at the top edge for the first
+    // frames: a tilt that stopped abruptly at frame 6, which no forward-moving camera does.)
+    c.x = std::clamp(even(cx - cx / w * c.w), 0, w - c.w);
+    c.y = std::clamp(even(cy - cy / h * c.h), 0, h - c.h);
+  }
   return c;
 }
 

@@ -62,7 +62,7 @@ int segment_context_frames(const track::TrackerConfig& tracker, int keyframe_int
   // Regions of a frame depend on the detections `lookahead` frames later (gaps, backward carries) and on the
   // tracks alive before it (forward and exit carries, the motion that places them); one more interval lets
   // the detection schedule's windows settle.
-  return std::max({tracker.lookahead(), tracker.exit_frames, tracker.max_gap, tracker.extend_forward}) +
+  return std::max({tracker.lookahead(), tracker.longest_forward_carry(), tracker.max_gap}) +
          std::max(1, keyframe_interval);
 }
 

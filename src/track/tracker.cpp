@@ -46,18 +46,18 @@ Box carry(const Box& anchor, const Box& velocity, float dt, const TrackerConfig&
 Tracker::Tracker(const TrackerConfig& config, const PaddingConfig& padding, int frame_w, int frame_h)
     : config_(config), padding_(padding), w_(frame_w), h_(frame_h) {}
 
-Box Tracker::Track::velocity(int baseline) const {
-  if (obs.size() < 2) return {};
-  const Observation& last = obs.back();
-  size_t from = obs.size() - 2;
+Box Tracker::Track::velocity_before(size_t i, int baseline) const {
+  if (i == 0 || i >= obs.size()) return {};
+  const Observation& last = obs[i];
+  size_t from = i - 1;
   while (from > 0 && last.frame - obs[from - 1].frame <= baseline) --from;
   return edge_velocity(obs[from].box, static_cast<float>(obs[from].frame), last.box, static_cast<float>(last.frame));
 }
 
-Box Tracker::Track::start_velocity(int baseline) const {
-  if (obs.size() < 2) return {};
-  const Observation& first = obs.front();
-  size_t to = 1;
+Box Tracker::Track::velocity_after(size_t i, int baseline) const {
+  if (i + 1 >= obs.size()) return {};
+  const Observation& first = obs[i];
+  size_t to = i + 1;
   while (to + 1 < obs.size() && obs[to + 1].frame - first.frame <= baseline) ++to;
   return edge_velocity(first.box, static_cast<float>(first.frame), obs[to].box, static_cast<float>(obs[to].frame));
 }
@@ -159,35 +159,63 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
       source = RegionSource::Interpolated;
     }
   } else if (after == obs.end()) {
-    const Observation& last = obs.back();
-    const std::int64_t dt = frame - last.frame;
-    if (dt > config_.extend_forward && (dt > config_.exit_frames || !leaving_frame(t))) return std::nullopt;
-    // Carried out of the frame: clamped to nothing below.
-    const Box v = obs.size() >= 2 ? t.velocity(config_.velocity_baseline) : borrowed_velocity(t);
-    box = limit_size(grow(carry(last.box, v, static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt), last.box,
-                     config_.max_region_scale);
-    score = last.score;
+    const std::int64_t dt = frame - obs.back().frame;
+    if (dt > forward_frames(t) && (dt > config_.exit_frames || !leaving_frame(t))) return std::nullopt;
+    box = carried(t, obs.size() - 1, dt);  // carried out of the frame: clamped to nothing below
+    score = obs.back().score;
     source = RegionSource::Extended;
   } else {
-    const Observation& first = obs.front();
-    const std::int64_t dt = first.frame - frame;
+    const std::int64_t dt = obs.front().frame - frame;
     if (dt > config_.extend_backward) return std::nullopt;
-    const Box v = obs.size() >= 2 ? t.start_velocity(config_.velocity_baseline) : borrowed_velocity(t);
-    box = limit_size(grow(carry(first.box, v, -static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * dt), first.box,
-                     config_.max_region_scale);
-    score = first.score;
+    box = carried(t, 0, -dt);
+    score = obs.front().score;
     source = RegionSource::Backward;
   }
+  if (source == RegionSource::Interpolated) box = with_jitter_margin(t, frame, box);
   const Box padded = pad_box(box, padding_.of(t.cls, t.kind), padding_.scale, padding_.min_margin_px, w_, h_);
   if (padded.empty()) return std::nullopt;
   return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
 }
 
+Box Tracker::carried(const Track& t, size_t i, std::int64_t dt) const {
+  const Observation& from = t.obs[i];
+  const Box v = t.obs.size() < 2 ? borrowed_velocity(t, from)
+                : dt >= 0       ? t.velocity_before(i, config_.velocity_baseline)
+                                : t.velocity_after(i, config_.velocity_baseline);
+  const float frames = static_cast<float>(dt >= 0 ? dt : -dt);
+  const Box guess = grow(carry(from.box, v, static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * frames);
+  return limit_size(with_jitter_margin(t, from.frame + dt, guess), from.box, config_.max_region_scale);
+}
+
+Box Tracker::with_jitter_margin(const Track& t, std::int64_t frame, const Box& box) const {
+  if (config_.jitter_margin <= 0 || t.obs.size() < 3) return box;
+  const std::int64_t reach = 2 * static_cast<std::int64_t>(std::max(1, config_.velocity_baseline));
+  double sum_x = 0, sum_y = 0;
+  int n = 0;
+  for (size_t i = 1; i + 1 < t.obs.size(); ++i) {
+    const Observation &a = t.obs[i - 1], &o = t.obs[i], &b = t.obs[i + 1];
+    if (std::abs(o.frame - frame) > reach || b.frame - a.frame > config_.max_gap + 1) continue;
+    const Box path = lerp(a.box, b.box, static_cast<float>(o.frame - a.frame) / static_cast<float>(b.frame - a.frame));
+    sum_x += static_cast<double>(o.box.x1 - path.x1) * (o.box.x1 - path.x1) + static_cast<double>(o.box.x2 - path.x2) * (o.box.x2 - path.x2);
+    sum_y += static_cast<double>(o.box.y1 - path.y1) * (o.box.y1 - path.y1) + static_cast<double>(o.box.y2 - path.y2) * (o.box.y2 - path.y2);
+    ++n;
+  }
+  if (n < 2) return box;  // too few to tell noise from motion
+  const float mx = std::min(config_.jitter_margin * static_cast<float>(std::sqrt(sum_x / (2 * n))), config_.max_jitter_share * box.width());
+  const float my = std::min(config_.jitter_margin * static_cast<float>(std::sqrt(sum_y / (2 * n))), config_.max_jitter_share * box.height());
+  return {box.x1 - mx, box.y1 - my, box.x2 + mx, box.y2 + my};
+}
+
+std::int64_t Tracker::forward_frames(const Track& t) const {
+  const float followed = static_cast<float>(t.obs.back().frame - t.obs.front().frame);
+  const auto share = static_cast<std::int64_t>(std::lround(config_.extend_forward_share * followed));
+  return std::max<std::int64_t>(config_.extend_forward, std::min<std::int64_t>(config_.max_extend_forward, share));
+}
+
 // Each neighbour's motion as its centre's velocity and its growth rate (per frame, relative to its size), so
 // that a neighbour twice as large lends the same expansion, not twice the pixels; weighted by nearness.
-Box Tracker::borrowed_velocity(const Track& t) const {
-  if (config_.borrow_radius <= 0 || t.obs.empty()) return {};
-  const Observation& o = t.obs.back();
+Box Tracker::borrowed_velocity(const Track& t, const Observation& o) const {
+  if (config_.borrow_radius <= 0) return {};
   const float size = std::max({o.box.width(), o.box.height(), 1.0f});
   float weight = 0, vx = 0, vy = 0, gx = 0, gy = 0;
   for (const Track& n : tracks_) {
@@ -239,7 +267,7 @@ std::optional<FrameRegions> Tracker::pop() {
 }
 
 void Tracker::prune(std::int64_t oldest_pending) {
-  const std::int64_t keep_after = oldest_pending - std::max({config_.extend_forward, config_.exit_frames, config_.max_gap}) - 2;
+  const std::int64_t keep_after = oldest_pending - std::max(config_.longest_forward_carry(), config_.max_gap) - 2;
   std::erase_if(tracks_, [&](const Track& t) { return t.obs.back().frame < keep_after; });
 }
 

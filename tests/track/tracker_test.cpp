@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "track/padding.hpp"
@@ -45,6 +46,7 @@ TEST(Tracker, FillsAGapBetweenTwoDetections) {
   TrackerConfig cfg;
   cfg.extend_backward = 0;
   cfg.extend_forward = 0;
+  cfg.extend_forward_share = 0;
   Tracker t(cfg, no_padding(), 1280, 720);
   for (int f = 0; f < 10; ++f) t.push(f == 0 || f == 6 ? plate_at(100 + 10 * f, 300) : Detections{});
   auto frames = drain(t);
@@ -60,6 +62,7 @@ TEST(Tracker, FillsAGapBetweenTwoDetections) {
 TEST(Tracker, CarriesTracksForwardAndBackward) {
   TrackerConfig cfg;
   cfg.extend_forward = 3;
+  cfg.extend_forward_share = 0;
   cfg.extend_backward = 5;
   Tracker t(cfg, no_padding(), 1280, 720);
   for (int f = 0; f < 30; ++f) t.push(f >= 10 && f < 20 ? plate_at(200 + 2 * f, 400 + f) : Detections{});
@@ -226,7 +229,7 @@ TEST(Tracker, JitteredBoxIsJoinedWithItsNeighboursConsensus) {
 // What a passing camera carries out of view speeds up as it comes closer and is lost by the detector once
 // the frame edge cuts it. A plate last seen accelerating towards the right edge stays hidden where it really
 // is (ahead of the linear guess) until it has left the frame; one that stops being detected in the middle of
-// the frame is carried only `extend_forward` frames.
+// the frame is carried as long as it was followed (at least `extend_forward` frames).
 TEST(Tracker, CarriesAnObjectLeavingTheFrameUntilItIsOut) {
   TrackerConfig cfg;
   auto x_at = [](int f) { return 1000 + 6.0f * f + 0.3f * f * f; };  // accelerating to the right
@@ -251,8 +254,9 @@ TEST(Tracker, CarriesAnObjectLeavingTheFrameUntilItIsOut) {
   Tracker middle(cfg, no_padding(), 1280, 720);
   for (int f = 0; f < 40; ++f) middle.push(f <= last_seen ? plate_at(400 + 2.0f * f, 400) : Detections{});
   const auto still = drain(middle);
-  for (int f = last_seen + 1; f < 40; ++f)
-    EXPECT_EQ(still[f].regions.empty(), f > last_seen + cfg.extend_forward) << "frame " << f;
+  // Followed over 9 frames: carried as long (TrackerConfig::extend_forward_share), at least extend_forward.
+  const int forward = std::max(cfg.extend_forward, static_cast<int>(std::lround(cfg.extend_forward_share * last_seen)));
+  for (int f = last_seen + 1; f < 40; ++f) EXPECT_EQ(still[f].regions.empty(), f > last_seen + forward) << "frame " << f;
 
   cfg.speed_spread = 0;  // the linear guess alone lags behind
   Tracker linear(cfg, no_padding(), 1280, 720);
@@ -343,4 +347,64 @@ TEST(Tracker, ARegionCarriedBackMovesAsSeveralDetectionsSayNotAsTwoNoisyOnes) {
   const auto two = run(1);
   ASSERT_EQ(two[f].regions.size(), 1u);
   EXPECT_LT(intersection(two[f].regions[0].box, truth).area(), 0.5f * truth.area());
+}
+
+// A detector loses an object it followed for a second (blur, a dip in its score) more often than the object
+// vanishes: a track followed over many frames is carried for as many once it is no longer found, where it
+// moves, up to max_extend_forward; one seen over a few frames only extend_forward frames.
+TEST(Tracker, ATrackFollowedLongIsCarriedLongerWhereItMoves) {
+  TrackerConfig cfg;
+  auto x_at = [](int f) { return 300 + 4.0f * f; };
+  for (const int followed : {4, 20, 40, 80}) {
+    Tracker t(cfg, no_padding(), 1280, 720);
+    const int last_seen = 10 + followed;
+    for (int f = 0; f < last_seen + 60; ++f) t.push(f >= 10 && f <= last_seen ? plate_at(x_at(f), 400) : Detections{});
+    const auto frames = drain(t);
+    const int expected = std::max(cfg.extend_forward, std::min(cfg.max_extend_forward, static_cast<int>(std::lround(cfg.extend_forward_share * followed))));
+    int carried = 0;
+    for (int f = last_seen + 1; f < last_seen + 60; ++f) {
+      if (frames[f].regions.empty()) continue;
+      ++carried;
+      const Box truth = Box::from_xywh(x_at(f), 400, 40, 12);
+      EXPECT_GE(intersection(frames[f].regions[0].box, truth).area(), truth.area() - 0.5f) << "followed " << followed << ", frame " << f;
+    }
+    EXPECT_EQ(carried, expected) << "followed " << followed;
+  }
+}
+
+// A camera shakes on the road: the whole picture moves by a few pixels from one frame to the next, which the
+// detections two frames apart cannot show for the frame between them. A track whose detections deviate
+// from their neighbours' path gets that deviation as a margin where it is guessed; a steady one gets none.
+TEST(Tracker, AGuessBetweenShakyDetectionsHasTheMarginTheirShakeShows) {
+  auto shake = [](int f) { return static_cast<float>((f * 7919) % 7 - 3); };  // -3..3 px, every frame
+  auto truth_at = [&](int f) { return Box::from_xywh(300 + 4.0f * f, 400 + shake(f), 40, 10); };
+  auto run = [&](const TrackerConfig& cfg, bool shaky) {
+    Tracker t(cfg, no_padding(), 1280, 720);
+    for (int f = 0; f < 40; ++f) {
+      const Box b = shaky ? truth_at(f) : Box::from_xywh(300 + 4.0f * f, 400, 40, 10);
+      t.push(f % 2 == 0 ? Detections{{ObjectClass::Plate, b, 0.9f}} : Detections{});
+    }
+    return drain(t);
+  };
+  TrackerConfig cfg;
+  int uncovered = 0, uncovered_without = 0;
+  cfg.jitter_margin = 0;
+  const auto without = run(cfg, true);
+  cfg.jitter_margin = TrackerConfig{}.jitter_margin;
+  const auto with = run(cfg, true);
+  for (int f = 1; f < 38; f += 2) {
+    const Box truth = truth_at(f);
+    ASSERT_EQ(with[f].regions.size(), 1u);
+    EXPECT_EQ(with[f].regions[0].source, RegionSource::Interpolated);
+    uncovered += intersection(with[f].regions[0].box, truth).area() < 0.9f * truth.area();
+    uncovered_without += intersection(without[f].regions[0].box, truth).area() < 0.9f * truth.area();
+    EXPECT_LE(with[f].regions[0].box.height(), 10 * (1 + 2 * cfg.max_jitter_share) + 1) << "frame " << f;
+  }
+  EXPECT_EQ(uncovered, 0);
+  EXPECT_GE(uncovered_without, 5);
+  // Steady detections: the guess between them is what it was without the margin.
+  const auto steady = run(cfg, false);
+  cfg.jitter_margin = 0;
+  const auto steady_without = run(cfg, false);
+  for (int f = 1; f < 38; f += 2) EXPECT_EQ(steady[f].regions[0].box, steady_without[f].regions[0].box) << "frame " << f;
 }
