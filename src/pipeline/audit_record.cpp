@@ -125,6 +125,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"extend_forward_share", o.tracker.extend_forward_share},
       {"max_extend_forward", o.tracker.max_extend_forward},
       {"jitter_margin", o.tracker.jitter_margin},
+      {"max_jitter_share", o.tracker.max_jitter_share},
       {"extend_backward", o.tracker.extend_backward},
       {"padding", o.padding.scale},
       {"keyframes_seconds", o.schedule.keyframe_seconds},

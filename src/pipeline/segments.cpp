@@ -60,9 +60,10 @@ SegmentPlan plan_segment(const media::VideoTimeline& timeline, const std::vector
 
 int segment_context_frames(const track::TrackerConfig& tracker, int keyframe_interval) {
   // Regions of a frame depend on the detections `lookahead` frames later (gaps, backward carries) and on the
-  // tracks alive before it (forward and exit carries, the motion that places them); one more interval lets
-  // the detection schedule's windows settle.
-  return std::max({tracker.lookahead(), tracker.longest_forward_carry(), tracker.max_gap}) +
+  // tracks alive before it (forward and exit carries, the motion and jitter that place them, the span that
+  // sets how long they are carried: history_frames); one more interval lets the detection schedule's
+  // windows settle.
+  return std::max(tracker.lookahead(), tracker.history_frames()) +
          std::max(1, keyframe_interval);
 }
 

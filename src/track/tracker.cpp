@@ -171,7 +171,10 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     score = obs.front().score;
     source = RegionSource::Backward;
   }
-  if (source == RegionSource::Interpolated) box = with_jitter_margin(t, frame, box);
+  if (source == RegionSource::Interpolated) {
+    const std::int64_t reach = 2 * static_cast<std::int64_t>(config_.velocity_baseline);
+    box = with_jitter_margin(t, frame - reach, frame + reach, box);
+  }
   const Box padded = pad_box(box, padding_.of(t.cls, t.kind), padding_.scale, padding_.min_margin_px, w_, h_);
   if (padded.empty()) return std::nullopt;
   return Region{t.cls, padded, score, source, config_.enabled ? t.id : -1};
@@ -183,18 +186,22 @@ Box Tracker::carried(const Track& t, size_t i, std::int64_t dt) const {
                 : dt >= 0       ? t.velocity_before(i, config_.velocity_baseline)
                                 : t.velocity_after(i, config_.velocity_baseline);
   const float frames = static_cast<float>(dt >= 0 ? dt : -dt);
-  const Box guess = grow(carry(from.box, v, static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * frames);
-  return limit_size(with_jitter_margin(t, from.frame + dt, guess), from.box, config_.max_region_scale);
+  Box guess = grow(carry(from.box, v, static_cast<float>(dt), config_), 1.0f + config_.growth_per_frame * frames);
+  // The jitter of the detections the motion was measured on, on the track's side of `from`.
+  const std::int64_t baseline = config_.velocity_baseline;
+  guess = dt >= 0 ? with_jitter_margin(t, from.frame - baseline, from.frame, guess)
+                  : with_jitter_margin(t, from.frame, from.frame + baseline, guess);
+  return limit_size(guess, from.box, config_.max_region_scale);
 }
 
-Box Tracker::with_jitter_margin(const Track& t, std::int64_t frame, const Box& box) const {
+Box Tracker::with_jitter_margin(const Track& t, std::int64_t from, std::int64_t to, const Box& box) const {
   if (config_.jitter_margin <= 0 || t.obs.size() < 3) return box;
-  const std::int64_t reach = 2 * static_cast<std::int64_t>(std::max(1, config_.velocity_baseline));
   double sum_x = 0, sum_y = 0;
   int n = 0;
-  for (size_t i = 1; i + 1 < t.obs.size(); ++i) {
+  // Each detection with both neighbours inside [from, to]: what is read is what the window says.
+  auto first = std::lower_bound(t.obs.begin(), t.obs.end(), from, [](const Observation& o, std::int64_t f) { return o.frame < f; });
+  for (size_t i = static_cast<size_t>(first - t.obs.begin()) + 1; i + 1 < t.obs.size() && t.obs[i + 1].frame <= to; ++i) {
     const Observation &a = t.obs[i - 1], &o = t.obs[i], &b = t.obs[i + 1];
-    if (std::abs(o.frame - frame) > reach || b.frame - a.frame > config_.max_gap + 1) continue;
     const Box path = lerp(a.box, b.box, static_cast<float>(o.frame - a.frame) / static_cast<float>(b.frame - a.frame));
     sum_x += static_cast<double>(o.box.x1 - path.x1) * (o.box.x1 - path.x1) + static_cast<double>(o.box.x2 - path.x2) * (o.box.x2 - path.x2);
     sum_y += static_cast<double>(o.box.y1 - path.y1) * (o.box.y1 - path.y1) + static_cast<double>(o.box.y2 - path.y2) * (o.box.y2 - path.y2);

@@ -1,9 +1,11 @@
 #pragma once
 // Links per-frame detections into tracks and decides, for each frame, every region to hide: detections,
-// gaps filled between two detections of a track, tracks carried a few frames past their last detection,
+// gaps filled between two detections of a track, tracks carried past their last detection (as long as they
+// were followed, up to a second),
 // and (because a dashcam approaches what it films) tracks carried back in time to frames where the object
 // was still too small to detect. Works on a bounded look-ahead window: a frame is final once `lookahead`
 // later frames have been seen.
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -20,8 +22,8 @@ struct TrackerConfig {
   float match_center_dist = 1.0f;  // ...or its centre is within this many box sizes of the predicted centre
   int max_gap = 12;                // fill gaps up to this many frames between two detections of a track
   int extend_forward = 6;          // carry a track this many frames past its last detection...
-  // ...or, when it was followed longer, for this share of the frames it was followed, up to
-  // `max_extend_forward`. A track followed for a second is an object the detectors know; when it stops being
+  // ...or, when it was followed longer, for this share of the frames from its first to its last detection, up
+  // to `max_extend_forward`. A track followed for a second is an object the detectors know; when it stops being
   // found away from the frame edge, a detector lost it (blur, a turn, a dip in its score) far more often than
   // the object vanished, and an occluder it is carried over costs a little hidden area. Zoom clips: plates
   // followed over 28 frames and lost 20 frames before the end of the clip, fully in view and as large as ever
@@ -78,15 +80,28 @@ struct TrackerConfig {
   // Where a track was not detected (filled between detections, carried), its box is a guess from the
   // detections around it, which do not see what moved the picture in that frame alone: a camera shakes on
   // the road by a few pixels, whatever the object's size, and a detector's box jitters. The region is grown
-  // on each side by `jitter_margin` times the RMS deviation of the track's detections within two baselines
-  // of the frame from the path their own neighbours interpolate (per axis; at most `max_jitter_share` of the
-  // box), so that steady footage pays nothing and shaky footage gets the margin its own detections show.
+  // on each side by `jitter_margin` times the RMS deviation of the track's detections from the path their
+  // own neighbours interpolate (per axis; at most `max_jitter_share` of the box), so that steady footage pays
+  // nothing and shaky footage gets the margin its own detections show. The detections measured (each with
+  // both neighbours) lie within two baselines of a filled frame, and within one baseline on the track's side
+  // of the detection a carried box comes from (which the look-ahead already waits for).
   // Zoom clips: plates exposed in one or two frames between two detections, 2 px below the interpolated box
   // (50 clips: head-frames 0.903 -> 0.914, plates never exposed 116 -> 123 of 135, 0.3% more of the frame).
   // A carried region stays within `max_region_scale` of its detection with the margin.
   float jitter_margin = 1.0f;  // 0: off
   float max_jitter_share = 0.5f;
-  int lookahead() const { return enabled ? std::max(max_gap, extend_backward + velocity_baseline) : 0; }
+  int lookahead() const {
+    return enabled ? std::max({max_gap, extend_backward + velocity_baseline, jitter_margin > 0 ? 2 * velocity_baseline : 0}) : 0;
+  }
+  // How many frames before a frame its regions depend on: a forward carry (at most longest_forward_carry()
+  // frames) from a detection whose motion and jitter are measured over `velocity_baseline` frames before it,
+  // and whose length depends on the span it was followed (up to max_extend_forward / extend_forward_share).
+  int history_frames() const {
+    const int followed = extend_forward_share > 0
+                             ? max_extend_forward + static_cast<int>(std::ceil(static_cast<float>(max_extend_forward) / extend_forward_share))
+                             : 0;
+    return std::max({longest_forward_carry() + velocity_baseline, followed, max_gap, 2 * velocity_baseline});
+  }
   // The most frames a track can be carried past its last detection (forward or out of the frame).
   int longest_forward_carry() const { return std::max({extend_forward, max_extend_forward, exit_frames}); }
 };
@@ -131,9 +146,8 @@ class Tracker {
   Box carried(const Track& t, size_t i, std::int64_t dt) const;
   // How many frames past its last detection the track is carried when it is not found again (see config).
   std::int64_t forward_frames(const Track& t) const;
-  // `box`, a guess for `frame` where the track was not detected, grown by the jitter of its detections
-  // around that frame (see config).
-  Box with_jitter_margin(const Track& t, std::int64_t frame, const Box& box) const;
+  // `box` grown by the jitter of the track's detections between frames `from` and `to` (see config).
+  Box with_jitter_margin(const Track& t, std::int64_t from, std::int64_t to, const Box& box) const;
   bool leaving_frame(const Track& t) const;
   // The motion of an object seen only once at `o`, borrowed from the tracks near it in the picture (see config).
   Box borrowed_velocity(const Track& t, const Observation& o) const;
