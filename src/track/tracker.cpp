@@ -13,6 +13,11 @@ Box lerp(const Box& a, const Box& b, float t) {
 Box hull(const Box& a, const Box& b) {
   return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
 }
+// Where the path between two observations (Tracker::Observation) puts the object at `frame`.
+template <class Observation>
+Box path_at(const Observation& a, const Observation& b, std::int64_t frame) {
+  return lerp(a.box, b.box, static_cast<float>(frame - a.frame) / static_cast<float>(b.frame - a.frame));
+}
 Box grow(const Box& b, float factor) {
   return Box::from_center(b.cx(), b.cy(), b.width() * factor, b.height() * factor);
 }
@@ -126,38 +131,19 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     if (config_.enabled && config_.consensus && after != obs.begin() && after + 1 != obs.end()) {
       const Observation& a = *(after - 1);
       const Observation& b = *(after + 1);
-      if (b.frame - a.frame <= config_.max_gap + 1) {
-        const float s = static_cast<float>(frame - a.frame) / static_cast<float>(b.frame - a.frame);
-        const Box both = hull(box, lerp(a.box, b.box, s));
-        if (both.area() <= config_.max_consensus_growth * box.area()) box = both;
-      }
+      const Box both = hull(box, path_at(a, b, frame));
+      if (both.area() <= config_.max_consensus_growth * box.area()) box = both;
     }
   } else if (!config_.enabled) {
     return std::nullopt;
   } else if (after != obs.begin() && after != obs.end()) {
     const Observation& a = *(after - 1);
     const Observation& b = *after;
-    if (b.frame - a.frame > config_.max_gap + 1) {
-      // A long gap: treat as the end of one track and the start of the next.
-      const std::int64_t since = frame - a.frame, until = b.frame - frame;
-      if (since <= config_.extend_forward) {
-        box = grow(a.box, 1.0f + config_.growth_per_frame * since);
-        score = a.score;
-        source = RegionSource::Extended;
-      } else if (until <= config_.extend_backward) {
-        box = grow(b.box, 1.0f + config_.growth_per_frame * until);
-        score = b.score;
-        source = RegionSource::Backward;
-      } else {
-        return std::nullopt;
-      }
-    } else {
-      const float s = static_cast<float>(frame - a.frame) / static_cast<float>(b.frame - a.frame);
-      // Union of the interpolation and a slightly grown copy: motion between detections is not linear.
-      box = grow(lerp(a.box, b.box, s), 1.0f + config_.growth_per_frame * std::min(frame - a.frame, b.frame - frame));
-      score = std::min(a.score, b.score);
-      source = RegionSource::Interpolated;
-    }
+    // Consecutive detections of a track are at most `max_gap` frames apart (`push` matches no older track).
+    // Union of the interpolation and a slightly grown copy: motion between detections is not linear.
+    box = grow(path_at(a, b, frame), 1.0f + config_.growth_per_frame * std::min(frame - a.frame, b.frame - frame));
+    score = std::min(a.score, b.score);
+    source = RegionSource::Interpolated;
   } else if (after == obs.end()) {
     const std::int64_t dt = frame - obs.back().frame;
     if (dt > forward_frames(t) && (dt > config_.exit_frames || !leaving_frame(t))) return std::nullopt;
@@ -202,7 +188,7 @@ Box Tracker::with_jitter_margin(const Track& t, std::int64_t from, std::int64_t 
   auto first = std::lower_bound(t.obs.begin(), t.obs.end(), from, [](const Observation& o, std::int64_t f) { return o.frame < f; });
   for (size_t i = static_cast<size_t>(first - t.obs.begin()) + 1; i + 1 < t.obs.size() && t.obs[i + 1].frame <= to; ++i) {
     const Observation &a = t.obs[i - 1], &o = t.obs[i], &b = t.obs[i + 1];
-    const Box path = lerp(a.box, b.box, static_cast<float>(o.frame - a.frame) / static_cast<float>(b.frame - a.frame));
+    const Box path = path_at(a, b, o.frame);
     sum_x += static_cast<double>(o.box.x1 - path.x1) * (o.box.x1 - path.x1) + static_cast<double>(o.box.x2 - path.x2) * (o.box.x2 - path.x2);
     sum_y += static_cast<double>(o.box.y1 - path.y1) * (o.box.y1 - path.y1) + static_cast<double>(o.box.y2 - path.y2) * (o.box.y2 - path.y2);
     ++n;

@@ -59,6 +59,34 @@ TEST(Tracker, FillsAGapBetweenTwoDetections) {
   for (int f = 7; f < 10; ++f) EXPECT_TRUE(frames[f].regions.empty()) << "frame " << f;
 }
 
+// A detection more than `max_gap` frames after a track's last one starts a new track: the frames between are
+// the first track carried forward and the second carried back, never a path interpolated over the long gap.
+TEST(Tracker, ADetectionAfterALongGapStartsANewTrack) {
+  TrackerConfig cfg;
+  cfg.max_gap = 4;
+  cfg.extend_forward = 2;
+  cfg.extend_forward_share = 0;
+  cfg.extend_backward = 3;
+  cfg.jitter_margin = 0;
+  Tracker t(cfg, no_padding(), 1280, 720);
+  // Detected at 0-3, then from 15: an 11-frame gap, more than max_gap.
+  for (int f = 0; f < 20; ++f) t.push(f <= 3 || f >= 15 ? plate_at(100 + 10 * f, 300) : Detections{});
+  auto frames = drain(t);
+  ASSERT_EQ(frames.size(), 20u);
+  std::set<int> ids;
+  for (int f = 0; f < 20; ++f) {
+    const bool forward = f >= 4 && f <= 5, backward = f >= 12 && f <= 14, detected = f <= 3 || f >= 15;
+    ASSERT_EQ(frames[f].regions.size(), forward || backward || detected ? 1u : 0u) << "frame " << f;
+    if (frames[f].regions.empty()) continue;
+    const Region& r = frames[f].regions[0];
+    EXPECT_NE(r.source, RegionSource::Interpolated) << "frame " << f;
+    if (forward) EXPECT_EQ(r.source, RegionSource::Extended) << "frame " << f;
+    if (backward) EXPECT_EQ(r.source, RegionSource::Backward) << "frame " << f;
+    ids.insert(r.track_id);
+  }
+  EXPECT_EQ(ids.size(), 2u);
+}
+
 TEST(Tracker, CarriesTracksForwardAndBackward) {
   TrackerConfig cfg;
   cfg.extend_forward = 3;
