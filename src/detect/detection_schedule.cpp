@@ -21,6 +21,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 bool same_kind(const Detection& d, ObjectClass cls, RegionSource source) { return d.cls == cls && d.source == source; }
 
+// How well a detection continues an object predicted at `p` (0: not at all): any overlap beats nearness,
+// nearness counts within one object size.
+float continuation_quality(const Box& p, const Detection& d) {
+  const float overlap = iou(p, d.box);
+  const float dist = std::hypot(d.box.cx() - p.cx(), d.box.cy() - p.cy());
+  const float reach = std::max(p.width(), p.height());
+  return overlap > 0.05f ? 1.0f + overlap : dist < reach ? 1.0f - dist / reach : 0.0f;
+}
+
 }  // namespace
 
 int ScheduleConfig::interval_for(double frames_per_second) const {
@@ -65,9 +74,11 @@ bool DetectionSchedule::is_scene_cut(const AVFrame& frame) {
   return cut;
 }
 
-void DetectionSchedule::keyframe(const Slot& slot) {
+void DetectionSchedule::keyframe(const Slot& slot, float score_factor) {
   const auto start = std::chrono::steady_clock::now();
-  *slot.detections = detector_.detect_whole(*slot.frame, config_.keyframe_pass);
+  WholeFramePass pass = config_.keyframe_pass;
+  pass.score_factor = score_factor;
+  *slot.detections = detector_.detect_whole(*slot.frame, pass);
   stats_.keyframe_seconds += seconds_since(start);
   *slot.pass = FramePass::Keyframe;
   ++stats_.keyframes;
@@ -82,7 +93,7 @@ std::size_t DetectionSchedule::add(const Slot& slot) {
     if (cut) ++stats_.scene_cuts;
     if (!pending_.empty()) done += complete();  // the frame before the cut closes its interval
     keyframe(slot);
-    last_keyframe_ = *slot.detections;
+    opening_keyframe_ = *slot.detections;
     have_keyframe_ = true;
     return done + 1;
   }
@@ -97,8 +108,16 @@ std::size_t DetectionSchedule::finish() { return pending_.empty() ? 0 : complete
 std::size_t DetectionSchedule::complete() {
   // Interval indices: 0 is the opening keyframe (already complete), 1..m the held frames, m the closing one.
   const int m = static_cast<int>(pending_.size());
-  keyframe(pending_.back());
-  if (config_.search_every > 0 && m > 1) {
+  const bool following = config_.search_every > 0 && m > 1;
+  Detections& closing = *pending_.back().detections;
+  keyframe(pending_.back(), following ? config_.continue_score_factor : 1.0f);
+  // The next interval is followed from this keyframe's own detections only: what it keeps of its weak
+  // boxes depends on this interval's frames, so a frame's regions depend on a bounded stretch of video
+  // (a part of a split run starts a few intervals early and must find the same).
+  last_keyframe_.clear();
+  for (const Detection& d : closing)
+    if (!d.weak) last_keyframe_.push_back(d);
+  if (following) {
     if (static_cast<int>(forward_windows_.size()) < m + 1) forward_windows_.resize(m + 1);
     for (auto& w : forward_windows_) w.clear();
     auto seed = [&](const Detections& found, int index) {
@@ -107,9 +126,11 @@ std::size_t DetectionSchedule::complete() {
       std::stable_sort(objects_.begin(), objects_.end(), [](const Known& a, const Known& b) { return a.score > b.score; });
     };
     // Every frame is visited; each object is searched only on the frames where it is due (see follow).
-    seed(last_keyframe_, 0);
+    seed(opening_keyframe_, 0);
     for (int i = 1; i < m; ++i) follow(objects_, i, &forward_windows_[i], nullptr);
-    seed(*pending_.back().detections, m);
+    continue_at_keyframe(objects_, m);
+    std::erase_if(closing, [](const Detection& d) { return d.weak; });
+    seed(closing, m);
     for (int i = m - 1; i > 0; --i) follow(objects_, i, nullptr, &forward_windows_[i]);
     for (int i = 1; i < m; ++i) {
       Slot& s = pending_[i - 1];
@@ -117,7 +138,7 @@ std::size_t DetectionSchedule::complete() {
       if (*s.pass == FramePass::Search) ++stats_.searched;
     }
   }
-  last_keyframe_ = *pending_.back().detections;
+  opening_keyframe_.swap(last_keyframe_);
   pending_.clear();
   return static_cast<std::size_t>(m);
 }
@@ -207,10 +228,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     float best_quality = 0;
     for (size_t j = 0; j < here.size(); ++j) {
       if (claimed[j] || !same_kind(here[j], o.cls, o.source)) continue;
-      const float overlap = iou(p, here[j].box);
-      const float dist = std::hypot(here[j].box.cx() - p.cx(), here[j].box.cy() - p.cy());
-      const float reach = std::max(p.width(), p.height());
-      const float quality = overlap > 0.05f ? 1.0f + overlap : dist < reach ? 1.0f - dist / reach : 0.0f;
+      const float quality = continuation_quality(p, here[j]);
       if (quality > best_quality) {
         best_quality = quality;
         best = static_cast<int>(j);
@@ -245,6 +263,31 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   }
   objects.insert(objects.end(), fresh_.begin(), fresh_.end());
   std::erase_if(here, [](const Detection& d) { return d.weak; });  // weak evidence that continued nothing
+}
+
+// The closing keyframe's weak boxes (scored from `continue_score_factor` of the thresholds) that continue an
+// object followed through the interval, as a search window would have accepted them: the same hysteresis at
+// the keyframe as between keyframes, where before an object whose score dipped there was lost at the frame
+// meant to find everything.
+void DetectionSchedule::continue_at_keyframe(const std::vector<Known>& objects, int index) {
+  Detections& here = *pending_[index - 1].detections;
+  claimed_.assign(here.size(), false);
+  for (const Known& o : objects) {
+    const Box p = move_box(o.box, o.velocity, static_cast<float>(index - o.frame));
+    int best = -1;
+    float best_quality = 0;
+    for (size_t j = 0; j < here.size(); ++j) {
+      if (claimed_[j] || !same_kind(here[j], o.cls, o.source)) continue;
+      const float quality = continuation_quality(p, here[j]);
+      if (quality > best_quality) {
+        best_quality = quality;
+        best = static_cast<int>(j);
+      }
+    }
+    if (best < 0) continue;
+    claimed_[best] = true;
+    here[best].weak = false;
+  }
 }
 
 }  // namespace roadveil::detect

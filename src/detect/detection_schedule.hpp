@@ -115,7 +115,8 @@ class DetectionSchedule {
   float search_scale(const Known& o) const;
 
   std::size_t complete();
-  void keyframe(const Slot& slot);
+  void keyframe(const Slot& slot, float score_factor = 1.0f);
+  void continue_at_keyframe(const std::vector<Known>& objects, int index);
   void follow(std::vector<Known>& objects, int index, std::vector<Box>* searched, const std::vector<Box>* skip);
   bool is_scene_cut(const AVFrame& frame);
 
@@ -123,7 +124,8 @@ class DetectionSchedule {
   ScheduleConfig config_;
   ScheduleStats stats_;
   std::deque<Slot> pending_;        // frames after the last keyframe, oldest first
-  Detections last_keyframe_;        // the detections of the keyframe that opens the pending interval
+  Detections opening_keyframe_;     // the detections of the keyframe that opens the pending interval...
+  Detections last_keyframe_;        // ...and of the latest keyframe (scratch until it opens the next one)
   bool have_keyframe_ = false;
   std::int64_t next_index_ = 0;
   std::vector<std::vector<Box>> forward_windows_;  // per interval index: the windows searched going forward

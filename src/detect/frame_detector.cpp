@@ -162,27 +162,30 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
     return std::min(configured, static_cast<int>(pass.max_upscale * static_cast<float>(longer)));
   };
   const bool guided = pass.video && plates_ && context_ && config_.context.guided_plates;
+  const float factor = std::clamp(pass.score_factor, 0.0f, 1.0f);
   if (faces_)
-    for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), config_.face_threshold))
-      out.push_back({ObjectClass::Face, b.box, b.score});
-  if (heads_) add_heads(frame, whole, side(config_.heads.max_side), config_.heads.body_regions, out);
+    for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), factor * config_.face_threshold))
+      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
+  if (heads_) add_heads(frame, whole, side(config_.heads.max_side), config_.heads.body_regions, out, factor);
   if (context_)
     add_context(frame, whole, side(config_.context.max_side), config_.context.refine || (!pass.video && config_.context.refine_photos), out);
   if (plates_) {
     const int plate_side = side(config_.plate_max_side);
     const bool crops = guided && plan_plate_crops(frame, plate_side);
-    for (const RawBox& b : plates_->detect(frame, whole, crops ? coarse_plate_side(plate_side) : plate_side,
-                                           config_.plate_threshold))
-      out.push_back({ObjectClass::Plate, b.box, b.score});
+    const float plate_threshold = factor * config_.plate_threshold;
+    auto add_plates = [&](const PixelRect& rect, int max_side) {
+      for (const RawBox& b : plates_->detect(frame, rect, max_side, plate_threshold))
+        out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
+    };
+    add_plates(whole, crops ? coarse_plate_side(plate_side) : plate_side);
     if (crops)
       for (const PlateCrop& c : plate_crops_) {
         const PixelRect rect = covering_rect(c.area, frame.width, frame.height);
-        for (const RawBox& b : plates_->detect(frame, rect, side_at_scale(rect, c.scale), config_.plate_threshold))
-          out.push_back({ObjectClass::Plate, b.box, b.score});
+        add_plates(rect, side_at_scale(rect, c.scale));
       }
   }
   // Custom networks look at the whole frame at their own resolution, enlarged like the built-in ones.
-  add_custom(frame, whole, static_cast<int>(pass.max_upscale * static_cast<float>(longer)), whole_frame_targets(config_), 1.0f, out);
+  add_custom(frame, whole, static_cast<int>(pass.max_upscale * static_cast<float>(longer)), whole_frame_targets(config_), factor, out);
   finish(frame, out);
   if (pass.video) merge_duplicates(out);
   return out;

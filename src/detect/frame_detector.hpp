@@ -146,6 +146,9 @@ struct SearchTargets {
 struct WholeFramePass {
   float max_upscale = 2.0f;  // how much a frame smaller than the configured resolution is enlarged (1: never)
   bool video = false;
+  // Boxes of the face, head and plate networks (and one's own) from this share of their thresholds come
+  // back marked `weak` (the video schedule keeps those that continue an object it followed; 1: none).
+  float score_factor = 1.0f;
   static WholeFramePass photo() { return {2.0f, false}; }
   static WholeFramePass video_keyframe() { return {1.0f, true}; }
 };

@@ -368,5 +368,78 @@ TEST(DetectionSchedule, WeakEvidenceContinuesAFollowedObjectButNeverStartsOne) {
   for (int i = 1; i < 12; ++i) EXPECT_TRUE(r.detections[i].empty()) << i;
 }
 
+// A plate moving right, scored 0.3 (under the 0.5 threshold) by the whole-frame pass at the keyframes 10, 30
+// and 50 and 0.9 everywhere else, beside a weak false plate (0.3) that every keyframe scores far from it.
+class DippingAtKeyframesDetector final : public Detector {
+ public:
+  static constexpr float kThreshold = 0.5f;
+  std::vector<float> keyframe_factors;
+  static Box plate_at(std::int64_t f) { return Box{100.f + 2 * f, 200, 140.f + 2 * f, 220}; }
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override {
+    keyframe_factors.push_back(pass.score_factor);
+    Detections out;
+    const float floor = kThreshold * pass.score_factor;
+    const float score = frame.pts % 20 == 10 ? 0.3f : 0.9f;
+    if (score >= floor) out.push_back({ObjectClass::Plate, plate_at(frame.pts), score, RegionSource::Detector, score < kThreshold});
+    if (0.3f >= floor) out.push_back({ObjectClass::Plate, {500, 300, 540, 320}, 0.3f, RegionSource::Detector, true});
+    return out;
+  }
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets&, float) override {
+    const Box b = plate_at(frame.pts);
+    if (intersection(b, window).area() < 0.9f * b.area()) return {};
+    return {{ObjectClass::Plate, b, 0.9f}};
+  }
+};
+
+// A keyframe keeps a weak box where an object followed through the interval arrives, as a window between
+// keyframes does; a weak box that continues nothing is dropped there too.
+TEST(DetectionSchedule, AKeyframeKeepsAWeakBoxThatContinuesAFollowedObject) {
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  {
+    DippingAtKeyframesDetector detector;
+    const ScheduledRun r = run_schedule(detector, config, 60);
+    for (int k : {10, 30, 50}) {
+      ASSERT_EQ(r.passes[k], FramePass::Keyframe);
+      ASSERT_EQ(r.detections[k].size(), 1u) << "keyframe " << k << ": the plate, not the weak box far from it";
+      EXPECT_EQ(r.detections[k][0].box, DippingAtKeyframesDetector::plate_at(k)) << k;
+      EXPECT_FALSE(r.detections[k][0].weak) << k;
+    }
+    // The first keyframe has nothing followed into it: it asks for no weak boxes.
+    EXPECT_FLOAT_EQ(detector.keyframe_factors.front(), 1.0f);
+    EXPECT_FLOAT_EQ(detector.keyframe_factors[1], config.continue_score_factor);
+  }
+  config.continue_score_factor = 1.0f;  // no weaker evidence: the keyframes where the score dips lose the plate
+  DippingAtKeyframesDetector detector;
+  const ScheduledRun r = run_schedule(detector, config, 60);
+  for (int k : {10, 30, 50}) EXPECT_TRUE(r.detections[k].empty()) << k;
+}
+
+// What a keyframe keeps of its weak boxes depends on the interval before it only (the next one is followed
+// from its own detections), so a part of a split run that starts on the grid detects every frame after its
+// first keyframe as one run over the whole file does.
+TEST(DetectionSchedule, WeakBoxesKeptAtKeyframesDependOnTheIntervalBeforeOnly) {
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  DippingAtKeyframesDetector detector;
+  const ScheduledRun whole = run_schedule(detector, config, 60);
+  ASSERT_EQ(whole.detections[30].size(), 1u);
+  std::vector<FramePtr> frames;
+  std::vector<Detections> detections(60);
+  std::vector<FramePass> passes(60, FramePass::None);
+  DetectionSchedule part(detector, config);
+  for (int i = 10; i < 60; ++i) {
+    frames.push_back(grey_frame(i, 100));
+    part.add({frames.back().get(), &detections[i], &passes[i], i});
+  }
+  part.finish();
+  EXPECT_TRUE(detections[10].empty()) << "the part's first keyframe follows nothing into it";
+  for (int i = 11; i < 60; ++i) {
+    EXPECT_EQ(passes[i], whole.passes[i]) << i;
+    ASSERT_EQ(detections[i].size(), whole.detections[i].size()) << i;
+    for (std::size_t k = 0; k < detections[i].size(); ++k) EXPECT_EQ(detections[i][k].box, whole.detections[i][k].box) << i;
+  }
+}
+
 }  // namespace
 }  // namespace roadveil::detect
