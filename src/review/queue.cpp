@@ -19,12 +19,37 @@ struct TrackFrame {
   const Region* region;
 };
 
+// The share of `box` that the regions of its class cover (overlaps summed, at most 1: regions rarely overlap
+// much where one object is).
+double covered_share(const Box& box, ObjectClass cls, const Regions* regions) {
+  if (!regions || box.area() <= 0) return 0;
+  double covered = 0;
+  for (const Region& r : *regions)
+    if (r.cls == cls) covered += intersection(r.box, box).area();
+  return std::min(1.0, covered / box.area());
+}
+
+// Per frame, of each edge: how the track's regions moved over its last (first) `span` frames.
+Box end_velocity(const std::vector<TrackFrame>& seen, bool at_end, int span) {
+  if (seen.size() < 2) return {};
+  const TrackFrame& end = at_end ? seen.back() : seen.front();
+  const TrackFrame* other = nullptr;
+  if (at_end) {
+    for (auto it = seen.rbegin() + 1; it != seen.rend() && end.frame - it->frame <= span; ++it) other = &*it;
+  } else {
+    for (auto it = seen.begin() + 1; it != seen.end() && it->frame - end.frame <= span; ++it) other = &*it;
+  }
+  if (!other) return {};
+  return edge_velocity(other->region->box, static_cast<float>(other->frame), end.region->box, static_cast<float>(end.frame));
+}
+
 // The weights: a frame just outside a track (the object was probably there, unhidden) counts fully,
 // decaying over `reach_frames`; a carried frame near the track's ends half, growing with its distance from
 // the detection it was carried from; a long interpolated gap and a guessed head a little less; what verify
 // found, most. They rank frames; they are not probabilities.
 constexpr double kOutside = 1.0, kOutsideAtEdge = 0.3, kCarried = 0.5, kGap = 0.3, kGuessedHead = 0.5, kVerified = 3.0;
 constexpr int kCarriedRamp = 12;  // frames from a detection over which a carried box's risk grows to kCarried
+constexpr int kVelocitySpan = 8;  // frames at a track's end its motion is measured over
 
 }  // namespace
 
@@ -59,6 +84,10 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       return w > 0 && h > 0 && (b.x1 <= mx || b.y1 <= my || b.x2 >= w - mx || b.y2 >= h - my);
     };
 
+    auto region_list = [&](std::int64_t f) -> const Regions* {
+      const auto it = e.frames.find(f);
+      return it == e.frames.end() ? nullptr : &it->second;
+    };
     std::map<int, std::vector<TrackFrame>> tracks;
     for (const auto& [f, regions] : e.frames)
       for (const Region& r : regions)
@@ -71,13 +100,23 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       const auto first_found = std::find_if(seen.begin(), seen.end(), [](const TrackFrame& t) { return !carried(t.region->source); });
       const auto last_found = std::find_if(seen.rbegin(), seen.rend(), [](const TrackFrame& t) { return !carried(t.region->source); });
       const ObjectClass cls = first.region->cls;
-      // Before the first region and after the last: nothing hides the object if it was still there.
+      // Before the first region and after the last: nothing hides the object if it was still there. Where it
+      // would be, moving as the track's ends moved; what other regions already cover there (the same object
+      // found again as another track, a neighbour's region) needs no look. Without this a crowded frame,
+      // where many short tracks end, outranked every frame where one object followed for long was lost.
+      const Box v_before = end_velocity(seen, false, kVelocitySpan), v_after = end_velocity(seen, true, kVelocitySpan);
       const double before = near_edge(first.region->box) ? kOutsideAtEdge : kOutside;
-      for (int k = 1; k <= reach; ++k)
-        add(first.frame - k, {"before the track's first region", id, cls, first.region->box, before * (1.0 - (k - 1.0) / reach)});
+      for (int k = 1; k <= reach; ++k) {
+        const Box where = move_box(first.region->box, v_before, static_cast<float>(-k));
+        const double open = 1.0 - covered_share(where, cls, region_list(first.frame - k));
+        add(first.frame - k, {"before the track's first region", id, cls, where, open * before * (1.0 - (k - 1.0) / reach)});
+      }
       const double after = near_edge(last.region->box) ? kOutsideAtEdge : kOutside;
-      for (int k = 1; k <= reach; ++k)
-        add(last.frame + k, {"after the track's last region", id, cls, last.region->box, after * (1.0 - (k - 1.0) / reach)});
+      for (int k = 1; k <= reach; ++k) {
+        const Box where = move_box(last.region->box, v_after, static_cast<float>(k));
+        const double open = 1.0 - covered_share(where, cls, region_list(last.frame + k));
+        add(last.frame + k, {"after the track's last region", id, cls, where, open * after * (1.0 - (k - 1.0) / reach)});
+      }
       if (first_found == seen.end()) continue;  // a track of carried regions only (a hand-edited file)
       // Carried back from the first detection and forward from the last: the box is extrapolated.
       for (auto it = seen.begin(); it != first_found; ++it) {

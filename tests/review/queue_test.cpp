@@ -88,6 +88,29 @@ TEST(ReviewQueue, InterpolatedGapsAndGuessedHeadsAreQueued) {
   EXPECT_FALSE(guessed41);
 }
 
+// After a track ends the object is looked for where the track's motion takes it; where another region already
+// covers that place (the object found again as another track), the frame needs no look for it.
+TEST(ReviewQueue, AfterATrackEndsItsObjectIsLookedForWhereItMovedUnlessARegionCoversIt) {
+  auto moving = [](int f) { return Box{100.f + 10 * f, 500, 160.f + 10 * f, 560}; };
+  auto e = entry(60);
+  for (int f = 0; f < 20; ++f) add(e, f, RegionSource::Detector, 1, moving(f));
+  const auto q = rank_frames({e}, {});
+  const auto at = [&](const std::vector<QueuedFrame>& queue, std::int64_t frame) -> const Reason* {
+    const std::int64_t rank = rank_of(queue, frame);
+    return rank < 0 ? nullptr : &queue[static_cast<std::size_t>(rank)].reasons.front();
+  };
+  const Reason* lost = at(q, 25);
+  ASSERT_NE(lost, nullptr);
+  EXPECT_EQ(lost->what, "after the track's last region");
+  EXPECT_NEAR(lost->box.x1, moving(25).x1, 0.01f) << "where its motion took it, not where it was last seen";
+  // The same object found again from frame 22 on as track 2: nothing left to look at there.
+  auto again = e;
+  for (int f = 22; f < 60; ++f) add(again, f, RegionSource::Detector, 2, moving(f));
+  const auto q2 = rank_frames({again}, {});
+  EXPECT_EQ(rank_of(q2, 25), -1);
+  ASSERT_NE(at(q2, 21), nullptr) << "frame 21, before track 2 starts, still needs a look";
+}
+
 TEST(ReviewQueue, WhatVerifyFoundGoesFirstMatchedByTheOutputsName) {
   auto e = entry(100);
   for (int f = 30; f < 60; ++f) add(e, f, RegionSource::Detector, 1);
