@@ -71,8 +71,8 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   detect_every_option = cmd.add_option("--detect-every", sched.keyframe_interval, "Full detection every N-th frame (instead of --keyframes)")->check(CLI::Range(1, 1000));
   cmd.add_option("--search-every", sched.search_every, "Between full detections, search around known objects on every N-th frame (0: never)")->check(CLI::Range(0, 1000))->capture_default_str();
   cmd.add_option("--continue-score", sched.continue_score_factor,
-                 "Between full detections, a box scoring from this share of its network's threshold continues an "
-                 "object already followed nearby (never starts one; 1: no weaker evidence)")
+                 "Between full detections and at the one closing each interval, a box scoring from this share of its "
+                 "network's threshold continues an object already followed nearby (never starts one; 1: no weaker evidence)")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd.add_option("--threads", threads,
                  "Threads for decoding and detection (0: automatic: all cores for photos; for a video's networks "

@@ -55,7 +55,8 @@ struct ScheduleConfig {
   // ByteTrack continues tracks with low-score boxes): a window accepts scores from this share of each
   // network's threshold, and such a box continues the object it is nearest to or is dropped; it never
   // starts an object. Objects of the zoom clips were found at one keyframe and lost a few frames later
-  // while still in view, mostly as the network's score for them dipped under its threshold.
+  // while still in view, mostly as the network's score for them dipped under its threshold. The keyframe
+  // that closes an interval keeps such a box too where an object followed through the interval arrives.
   float continue_score_factor = 0.5f;
   int max_windows = 24;        // per searched frame; the objects found with the highest scores first
   // A cut in edited footage: mean absolute luma difference (0-255) between 32x18 samples of consecutive
