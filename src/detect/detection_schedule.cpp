@@ -30,6 +30,27 @@ float continuation_quality(const Box& p, const Detection& d) {
   return overlap > 0.05f ? 1.0f + overlap : dist < reach ? 1.0f - dist / reach : 0.0f;
 }
 
+// The unclaimed detection of the kind that best continues an object predicted at `p`, one over its threshold
+// if any does (a weak box beside a strong one for the same object would become a second object), else a
+// weak one; -1 when none does.
+int best_continuation(const Box& p, ObjectClass cls, RegionSource source, const Detections& here,
+                      const std::vector<bool>& claimed) {
+  for (const bool weak : {false, true}) {
+    int best = -1;
+    float best_quality = 0;
+    for (size_t j = 0; j < here.size(); ++j) {
+      if (claimed[j] || here[j].weak != weak || !same_kind(here[j], cls, source)) continue;
+      const float quality = continuation_quality(p, here[j]);
+      if (quality > best_quality) {
+        best_quality = quality;
+        best = static_cast<int>(j);
+      }
+    }
+    if (best >= 0) return best;
+  }
+  return -1;
+}
+
 }  // namespace
 
 int ScheduleConfig::interval_for(double frames_per_second) const {
@@ -216,7 +237,8 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   if (!windows_.empty()) *slot.pass = FramePass::Search;
 
   // Each object takes the detection of its kind that best overlaps its prediction, or failing that the
-  // nearest within one object size; the rest of what the windows found are objects to follow from here.
+  // nearest within one object size (one over its threshold before a weak one); the rest of what the windows
+  // found are objects to follow from here.
   Detections& here = *slot.detections;
   std::vector<bool>& claimed = claimed_;
   claimed.assign(here.size(), false);
@@ -224,16 +246,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     Known& o = objects[k];
     if (o.misses > config_.max_misses || !due(o)) continue;
     const Box& p = predicted[k];
-    int best = -1;
-    float best_quality = 0;
-    for (size_t j = 0; j < here.size(); ++j) {
-      if (claimed[j] || !same_kind(here[j], o.cls, o.source)) continue;
-      const float quality = continuation_quality(p, here[j]);
-      if (quality > best_quality) {
-        best_quality = quality;
-        best = static_cast<int>(j);
-      }
-    }
+    const int best = best_continuation(p, o.cls, o.source, here, claimed);
     if (best < 0) {
       ++o.misses;
       o.gap = 0;  // look again on the next search frame
@@ -273,17 +286,7 @@ void DetectionSchedule::continue_at_keyframe(const std::vector<Known>& objects, 
   Detections& here = *pending_[index - 1].detections;
   claimed_.assign(here.size(), false);
   for (const Known& o : objects) {
-    const Box p = move_box(o.box, o.velocity, static_cast<float>(index - o.frame));
-    int best = -1;
-    float best_quality = 0;
-    for (size_t j = 0; j < here.size(); ++j) {
-      if (claimed_[j] || !same_kind(here[j], o.cls, o.source)) continue;
-      const float quality = continuation_quality(p, here[j]);
-      if (quality > best_quality) {
-        best_quality = quality;
-        best = static_cast<int>(j);
-      }
-    }
+    const int best = best_continuation(move_box(o.box, o.velocity, static_cast<float>(index - o.frame)), o.cls, o.source, here, claimed_);
     if (best < 0) continue;
     claimed_[best] = true;
     here[best].weak = false;

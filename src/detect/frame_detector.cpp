@@ -45,7 +45,11 @@ void apply_quality(Quality q, DetectorConfig& c) {
 }
 
 void merge_duplicates(Detections& detections, float iou_threshold) {
-  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
+  // A box over its threshold before a weak one (scores of different networks or sources are judged against
+  // different thresholds: a weak box may score higher than a strong duplicate), then the higher score.
+  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) {
+    return a.weak != b.weak ? !a.weak : a.score > b.score;
+  });
   Detections kept;
   kept.reserve(detections.size());
   for (const Detection& d : detections) {

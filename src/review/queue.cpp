@@ -29,18 +29,25 @@ double covered_share(const Box& box, ObjectClass cls, const Regions* regions) {
   return std::min(1.0, covered / box.area());
 }
 
-// Per frame, of each edge: how the track's regions moved over its last (first) `span` frames.
+// Per frame, of each edge: how the track's detected regions moved over its last (first) `span` frames (the
+// carried ones are the tracker's own extrapolation, not evidence of motion).
 Box end_velocity(const std::vector<TrackFrame>& seen, bool at_end, int span) {
-  if (seen.size() < 2) return {};
-  const TrackFrame& end = at_end ? seen.back() : seen.front();
+  const TrackFrame* end = nullptr;
   const TrackFrame* other = nullptr;
+  auto visit = [&](const TrackFrame& t) {
+    if (carried(t.region->source)) return true;
+    if (!end) end = &t;
+    else if (std::abs(end->frame - t.frame) <= span) other = &t;
+    else return false;
+    return true;
+  };
   if (at_end) {
-    for (auto it = seen.rbegin() + 1; it != seen.rend() && end.frame - it->frame <= span; ++it) other = &*it;
+    for (auto it = seen.rbegin(); it != seen.rend() && visit(*it); ++it) {}
   } else {
-    for (auto it = seen.begin() + 1; it != seen.end() && it->frame - end.frame <= span; ++it) other = &*it;
+    for (auto it = seen.begin(); it != seen.end() && visit(*it); ++it) {}
   }
-  if (!other) return {};
-  return edge_velocity(other->region->box, static_cast<float>(other->frame), end.region->box, static_cast<float>(end.frame));
+  if (!end || !other) return {};
+  return edge_velocity(other->region->box, static_cast<float>(other->frame), end->region->box, static_cast<float>(end->frame));
 }
 
 // The weights: a frame just outside a track (the object was probably there, unhidden) counts fully,
@@ -84,6 +91,7 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       return w > 0 && h > 0 && (b.x1 <= mx || b.y1 <= my || b.x2 >= w - mx || b.y2 >= h - my);
     };
 
+    auto in_picture = [&](const Box& b) { return w > 0 && h > 0 ? clamp_to(b, w, h) : b; };
     auto region_list = [&](std::int64_t f) -> const Regions* {
       const auto it = e.frames.find(f);
       return it == e.frames.end() ? nullptr : &it->second;
@@ -107,13 +115,15 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       const Box v_before = end_velocity(seen, false, kVelocitySpan), v_after = end_velocity(seen, true, kVelocitySpan);
       const double before = near_edge(first.region->box) ? kOutsideAtEdge : kOutside;
       for (int k = 1; k <= reach; ++k) {
-        const Box where = move_box(first.region->box, v_before, static_cast<float>(-k));
+        const Box where = in_picture(move_box(first.region->box, v_before, static_cast<float>(-k)));
+        if (where.empty()) break;  // moved out of the picture
         const double open = 1.0 - covered_share(where, cls, region_list(first.frame - k));
         add(first.frame - k, {"before the track's first region", id, cls, where, open * before * (1.0 - (k - 1.0) / reach)});
       }
       const double after = near_edge(last.region->box) ? kOutsideAtEdge : kOutside;
       for (int k = 1; k <= reach; ++k) {
-        const Box where = move_box(last.region->box, v_after, static_cast<float>(k));
+        const Box where = in_picture(move_box(last.region->box, v_after, static_cast<float>(k)));
+        if (where.empty()) break;  // moved out of the picture
         const double open = 1.0 - covered_share(where, cls, region_list(last.frame + k));
         add(last.frame + k, {"after the track's last region", id, cls, where, open * after * (1.0 - (k - 1.0) / reach)});
       }

@@ -131,8 +131,11 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     if (config_.enabled && config_.consensus && after != obs.begin() && after + 1 != obs.end()) {
       const Observation& a = *(after - 1);
       const Observation& b = *(after + 1);
-      const Box both = hull(box, path_at(a, b, frame));
-      if (both.area() <= config_.max_consensus_growth * box.area()) box = both;
+      // Only where the neighbours are close enough to fill the frame between them themselves.
+      if (b.frame - a.frame <= config_.max_gap + 1) {
+        const Box both = hull(box, path_at(a, b, frame));
+        if (both.area() <= config_.max_consensus_growth * box.area()) box = both;
+      }
     }
   } else if (!config_.enabled) {
     return std::nullopt;

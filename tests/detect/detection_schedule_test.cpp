@@ -277,6 +277,17 @@ TEST(DetectionSchedule, IntervalFromSecondsUsesTheVideosFrameRate) {
   EXPECT_EQ(config.interval_for(25), 7);
 }
 
+// Weak and strong boxes are judged against different thresholds (another network, another source): a weak
+// box scoring higher than a strong duplicate must not replace it.
+TEST(MergeDuplicates, AStrongBoxIsKeptOverAWeakDuplicateThatScoresHigher) {
+  Detections d = {{ObjectClass::Face, {0, 0, 10, 10}, 0.3f, RegionSource::Context, false},
+                  {ObjectClass::Face, {1, 0, 11, 10}, 0.35f, RegionSource::Context, true}};
+  merge_duplicates(d);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_FALSE(d[0].weak);
+  EXPECT_FLOAT_EQ(d[0].score, 0.3f);
+}
+
 TEST(MergeDuplicates, KeepsTheHigherScoreOfTheSameKindOnly) {
   Detections d = {{ObjectClass::Plate, {0, 0, 10, 10}, 0.5f},
                   {ObjectClass::Plate, {1, 0, 11, 10}, 0.8f},
@@ -374,13 +385,19 @@ class DippingAtKeyframesDetector final : public Detector {
  public:
   static constexpr float kThreshold = 0.5f;
   std::vector<float> keyframe_factors;
+  bool strong_beside = false;  // at the dipping keyframes, also a strong box 8 px to the right of the plate
   static Box plate_at(std::int64_t f) { return Box{100.f + 2 * f, 200, 140.f + 2 * f, 220}; }
   Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override {
     keyframe_factors.push_back(pass.score_factor);
     Detections out;
     const float floor = kThreshold * pass.score_factor;
-    const float score = frame.pts % 20 == 10 ? 0.3f : 0.9f;
+    const bool dip = frame.pts % 20 == 10;
+    const float score = dip ? 0.3f : 0.9f;
     if (score >= floor) out.push_back({ObjectClass::Plate, plate_at(frame.pts), score, RegionSource::Detector, score < kThreshold});
+    if (dip && strong_beside) {
+      const Box b = plate_at(frame.pts);
+      out.push_back({ObjectClass::Plate, {b.x1 + 8, b.y1, b.x2 + 8, b.y2}, 0.6f});
+    }
     if (0.3f >= floor) out.push_back({ObjectClass::Plate, {500, 300, 540, 320}, 0.3f, RegionSource::Detector, true});
     return out;
   }
@@ -413,6 +430,50 @@ TEST(DetectionSchedule, AKeyframeKeepsAWeakBoxThatContinuesAFollowedObject) {
   DippingAtKeyframesDetector detector;
   const ScheduledRun r = run_schedule(detector, config, 60);
   for (int k : {10, 30, 50}) EXPECT_TRUE(r.detections[k].empty()) << k;
+}
+
+// An object the keyframe found over its threshold takes no weak box, even one nearer its prediction: a weak
+// box beside a strong one would be a second region (and track) for one object.
+TEST(DetectionSchedule, AtAKeyframeAFollowedObjectTakesAStrongBoxBeforeAWeakOne) {
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  DippingAtKeyframesDetector detector;
+  detector.strong_beside = true;
+  const ScheduledRun r = run_schedule(detector, config, 60);
+  for (int k : {10, 30, 50}) {
+    ASSERT_EQ(r.detections[k].size(), 1u) << k;
+    EXPECT_FLOAT_EQ(r.detections[k][0].box.x1, DippingAtKeyframesDetector::plate_at(k).x1 + 8) << k;
+    EXPECT_FALSE(r.detections[k][0].weak) << k;
+  }
+}
+
+// The same in a search window: a weak box at the prediction and a strong one 8 px beside it are one object,
+// continued by the strong box; the weak one must not become a second object.
+class StrongBesideWeakInWindows final : public Detector {
+ public:
+  static Box plate_at(std::int64_t f) { return Box{100.f + 2 * f, 200, 140.f + 2 * f, 220}; }
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass&) override { return {{ObjectClass::Plate, plate_at(frame.pts), 0.9f}}; }
+  Detections detect_around(const AVFrame& frame, const Box&, const SearchTargets& targets, float) override {
+    const Box b = plate_at(frame.pts);
+    Detections out{{ObjectClass::Plate, {b.x1 + 8, b.y1, b.x2 + 8, b.y2}, 0.6f}};
+    if (targets.score_factor < 1) out.push_back({ObjectClass::Plate, b, 0.3f, RegionSource::Detector, true});
+    return out;
+  }
+};
+
+TEST(DetectionSchedule, InAWindowAFollowedObjectTakesAStrongBoxBeforeAWeakOne) {
+  ScheduleConfig config;
+  config.keyframe_interval = 12;
+  StrongBesideWeakInWindows detector;
+  const ScheduledRun r = run_schedule(detector, config, 13);
+  int searched = 0;
+  for (int i = 1; i < 12; ++i) {
+    if (r.passes[i] != FramePass::Search) continue;
+    ++searched;
+    ASSERT_EQ(r.detections[i].size(), 1u) << i;
+    EXPECT_FLOAT_EQ(r.detections[i][0].box.x1, StrongBesideWeakInWindows::plate_at(i).x1 + 8) << i;
+  }
+  EXPECT_GT(searched, 3);
 }
 
 // What a keyframe keeps of its weak boxes depends on the interval before it only (the next one is followed

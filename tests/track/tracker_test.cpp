@@ -80,11 +80,35 @@ TEST(Tracker, ADetectionAfterALongGapStartsANewTrack) {
     if (frames[f].regions.empty()) continue;
     const Region& r = frames[f].regions[0];
     EXPECT_NE(r.source, RegionSource::Interpolated) << "frame " << f;
-    if (forward) EXPECT_EQ(r.source, RegionSource::Extended) << "frame " << f;
-    if (backward) EXPECT_EQ(r.source, RegionSource::Backward) << "frame " << f;
+    if (forward) {
+      EXPECT_EQ(r.source, RegionSource::Extended) << "frame " << f;
+    }
+    if (backward) {
+      EXPECT_EQ(r.source, RegionSource::Backward) << "frame " << f;
+    }
     ids.insert(r.track_id);
   }
   EXPECT_EQ(ids.size(), 2u);
+}
+
+// A detection's region holds the path of its neighbours only where they are close enough to fill the frames
+// between them (at most max_gap apart): with detections 10 frames apart (searches off, max_gap 12) a detection's
+// neighbours are 20 frames apart and are not joined.
+TEST(Tracker, ConsensusJoinsOnlyNeighboursCloseEnoughToFillTheGap) {
+  for (const int spacing : {5, 10}) {
+    TrackerConfig cfg;
+    cfg.max_gap = 12;
+    cfg.jitter_margin = 0;
+    Tracker t(cfg, no_padding(), 1280, 720);
+    // Three detections `spacing` frames apart, the middle one 12 px below the line through the others.
+    for (int f = 0; f <= 2 * spacing; ++f)
+      t.push(f == 0 || f == 2 * spacing ? plate_at(300, 300) : f == spacing ? plate_at(300, 312) : Detections{});
+    auto frames = drain(t);
+    ASSERT_EQ(frames[spacing].regions.size(), 1u);
+    const Box& middle = frames[spacing].regions[0].box;
+    const float expected_top = spacing == 5 ? 300.0f : 312.0f;  // joined with its neighbours' path, or alone
+    EXPECT_NEAR(middle.y1, expected_top, 0.01f) << "detections " << spacing << " frames apart";
+  }
 }
 
 TEST(Tracker, CarriesTracksForwardAndBackward) {
