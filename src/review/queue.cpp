@@ -112,21 +112,19 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       // would be, moving as the track's ends moved; what other regions already cover there (the same object
       // found again as another track, a neighbour's region) needs no look. Without this a crowded frame,
       // where many short tracks end, outranked every frame where one object followed for long was lost.
-      const Box v_before = end_velocity(seen, false, kVelocitySpan), v_after = end_velocity(seen, true, kVelocitySpan);
-      const double before = near_edge(first.region->box) ? kOutsideAtEdge : kOutside;
-      for (int k = 1; k <= reach; ++k) {
-        const Box where = in_picture(move_box(first.region->box, v_before, static_cast<float>(-k)));
-        if (where.empty()) break;  // moved out of the picture
-        const double open = 1.0 - covered_share(where, cls, region_list(first.frame - k));
-        add(first.frame - k, {"before the track's first region", id, cls, where, open * before * (1.0 - (k - 1.0) / reach)});
-      }
-      const double after = near_edge(last.region->box) ? kOutsideAtEdge : kOutside;
-      for (int k = 1; k <= reach; ++k) {
-        const Box where = in_picture(move_box(last.region->box, v_after, static_cast<float>(k)));
-        if (where.empty()) break;  // moved out of the picture
-        const double open = 1.0 - covered_share(where, cls, region_list(last.frame + k));
-        add(last.frame + k, {"after the track's last region", id, cls, where, open * after * (1.0 - (k - 1.0) / reach)});
-      }
+      auto look_outside = [&](const TrackFrame& end, int step, const char* what) {
+        const Box v = end_velocity(seen, step > 0, kVelocitySpan);
+        const double weight = near_edge(end.region->box) ? kOutsideAtEdge : kOutside;
+        for (int k = 1; k <= reach; ++k) {
+          const std::int64_t f = end.frame + step * k;
+          const Box where = in_picture(move_box(end.region->box, v, static_cast<float>(step * k)));
+          if (where.empty()) break;  // moved out of the picture
+          const double open = 1.0 - covered_share(where, cls, region_list(f));
+          add(f, {what, id, cls, where, open * weight * (1.0 - (k - 1.0) / reach)});
+        }
+      };
+      look_outside(first, -1, "before the track's first region");
+      look_outside(last, 1, "after the track's last region");
       if (first_found == seen.end()) continue;  // a track of carried regions only (a hand-edited file)
       // Carried back from the first detection and forward from the last: the box is extrapolated.
       for (auto it = seen.begin(); it != first_found; ++it) {

@@ -97,6 +97,30 @@ ScheduledRun run_schedule(Detector& detector, const ScheduleConfig& config, int 
   return r;
 }
 
+// A part of a split run: frames `from`..`count - 1` only, numbered as in the whole file (vectors indexed by
+// that number; frames before `from` stay empty).
+ScheduledRun run_part(Detector& detector, const ScheduleConfig& config, int from, int count) {
+  ScheduledRun r;
+  r.detections.resize(count);
+  r.passes.assign(count, FramePass::None);
+  DetectionSchedule part(detector, config);
+  for (int i = from; i < count; ++i) {
+    r.frames.push_back(grey_frame(i, 100));
+    r.completed += part.add({r.frames.back().get(), &r.detections[i], &r.passes[i], i});
+  }
+  r.completed += part.finish();
+  return r;
+}
+
+// Every frame from `from` on gets the same pass and the same boxes in `part` as in `whole`.
+void expect_same_from(const ScheduledRun& part, const ScheduledRun& whole, int from) {
+  for (std::size_t i = static_cast<std::size_t>(from); i < whole.detections.size(); ++i) {
+    EXPECT_EQ(part.passes[i], whole.passes[i]) << i;
+    ASSERT_EQ(part.detections[i].size(), whole.detections[i].size()) << i;
+    for (std::size_t k = 0; k < part.detections[i].size(); ++k) EXPECT_EQ(part.detections[i][k].box, whole.detections[i][k].box) << i;
+  }
+}
+
 TEST(DetectionSchedule, IntervalOfOneDetectsEveryFrameWhole) {
   ScriptedDetector detector({[](std::int64_t) { return Box{100, 100, 160, 130}; }});
   ScheduleConfig config;
@@ -309,20 +333,8 @@ TEST(DetectionSchedule, AScheduleStartedOnTheGridMidFileDetectsAsOneRun) {
   ScheduleConfig config;
   config.keyframe_interval = 10;
   const ScheduledRun whole = run_schedule(detector, config, 60);
-  std::vector<FramePtr> frames;
-  std::vector<Detections> detections(60);
-  std::vector<FramePass> passes(60, FramePass::None);
-  DetectionSchedule part(detector, config);
-  for (int i = 20; i < 60; ++i) {
-    frames.push_back(grey_frame(i, 100));
-    part.add({frames.back().get(), &detections[i], &passes[i], i});
-  }
-  part.finish();
-  for (int i = 20; i < 60; ++i) {
-    EXPECT_EQ(passes[i], whole.passes[i]) << i;
-    ASSERT_EQ(detections[i].size(), whole.detections[i].size()) << i;
-    for (std::size_t k = 0; k < detections[i].size(); ++k) EXPECT_EQ(detections[i][k].box, whole.detections[i][k].box) << i;
-  }
+  const ScheduledRun part = run_part(detector, config, 20, 60);
+  expect_same_from(part, whole, 20);
 }
 
 // After a scene cut the keyframes return to the file's grid (multiples of the interval), so that where a run
@@ -485,21 +497,9 @@ TEST(DetectionSchedule, WeakBoxesKeptAtKeyframesDependOnTheIntervalBeforeOnly) {
   DippingAtKeyframesDetector detector;
   const ScheduledRun whole = run_schedule(detector, config, 60);
   ASSERT_EQ(whole.detections[30].size(), 1u);
-  std::vector<FramePtr> frames;
-  std::vector<Detections> detections(60);
-  std::vector<FramePass> passes(60, FramePass::None);
-  DetectionSchedule part(detector, config);
-  for (int i = 10; i < 60; ++i) {
-    frames.push_back(grey_frame(i, 100));
-    part.add({frames.back().get(), &detections[i], &passes[i], i});
-  }
-  part.finish();
-  EXPECT_TRUE(detections[10].empty()) << "the part's first keyframe follows nothing into it";
-  for (int i = 11; i < 60; ++i) {
-    EXPECT_EQ(passes[i], whole.passes[i]) << i;
-    ASSERT_EQ(detections[i].size(), whole.detections[i].size()) << i;
-    for (std::size_t k = 0; k < detections[i].size(); ++k) EXPECT_EQ(detections[i][k].box, whole.detections[i][k].box) << i;
-  }
+  const ScheduledRun part = run_part(detector, config, 10, 60);
+  EXPECT_TRUE(part.detections[10].empty()) << "the part's first keyframe follows nothing into it";
+  expect_same_from(part, whole, 11);
 }
 
 }  // namespace
