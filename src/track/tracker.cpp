@@ -128,12 +128,29 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
     box = after->box;
     score = after->score;
     source = t.kind;
-    if (config_.enabled && config_.consensus && after != obs.begin() && after + 1 != obs.end()) {
-      const Observation& a = *(after - 1);
-      const Observation& b = *(after + 1);
-      // Only where the neighbours are close enough to fill the frame between them themselves.
-      if (b.frame - a.frame <= config_.max_gap + 1) {
-        const Box both = hull(box, path_at(a, b, frame));
+    if (config_.enabled && config_.consensus && obs.size() >= 2) {
+      // The second opinion on this box: between two detections, their interpolation (only where the
+      // neighbours are close enough to fill the frame between them themselves); at a track's first or last
+      // detection, which no detection on its other side checks, the path of the detections on its one side
+      // extrapolated to it (zoom clips: a plate's last box came back 9 px short of its left edge while the
+      // boxes before it had followed the plate).
+      const size_t i = static_cast<size_t>(after - obs.begin());
+      std::optional<Box> path;
+      if (i > 0 && i + 1 < obs.size()) {
+        const Observation& a = obs[i - 1];
+        const Observation& b = obs[i + 1];
+        if (b.frame - a.frame <= config_.max_gap + 1) path = path_at(a, b, frame);
+      } else if (i + 1 == obs.size()) {
+        const Observation& a = obs[i - 1];
+        if (frame - a.frame <= config_.max_gap + 1)
+          path = move_box(a.box, t.velocity_before(i - 1, config_.velocity_baseline), static_cast<float>(frame - a.frame));
+      } else {
+        const Observation& b = obs[1];
+        if (b.frame - frame <= config_.max_gap + 1)
+          path = move_box(b.box, t.velocity_after(1, config_.velocity_baseline), static_cast<float>(frame - b.frame));
+      }
+      if (path) {
+        const Box both = hull(box, *path);
         if (both.area() <= config_.max_consensus_growth * box.area()) box = both;
       }
     }

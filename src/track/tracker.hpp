@@ -50,7 +50,9 @@ struct TrackerConfig {
   // 46x14 plate once came back 35 px wide between two good boxes). Where a track was seen shortly before and
   // after a frame, the region is the union of that frame's box and the box interpolated from its
   // neighbours, unless the two disagree so much (union over `max_consensus_growth` times the box) that one is
-  // more likely another object.
+  // more likely another object. At a track's first and last detection, the path of the detections on its one
+  // side, extrapolated to it, is that second box (zoom clips, 50: plates never exposed 123 -> 125 of 135,
+  // heads 113 -> 114 of 131, hidden area 3.65% -> 3.66% of the frame).
   bool consensus = true;
   float max_consensus_growth = 2.0f;
   // Detectors lose objects cut by the frame edge, and a camera passing by carries them out of view. A track

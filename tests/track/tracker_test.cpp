@@ -111,6 +111,42 @@ TEST(Tracker, ConsensusJoinsOnlyNeighboursCloseEnoughToFillTheGap) {
   }
 }
 
+// A track's last (and first) detection has no neighbour on its other side to check it: its region also holds
+// the path of the detections on its one side, extrapolated to it. A plate moving 4 px a frame to the left
+// whose last box comes back 9 px too far right keeps its region over the plate's left edge.
+TEST(Tracker, ATracksEndDetectionsAreJoinedWithThePathOfTheDetectionsBeforeThem) {
+  for (const bool consensus : {true, false}) {
+    TrackerConfig cfg;
+    cfg.consensus = consensus;
+    cfg.jitter_margin = 0;
+    Tracker t(cfg, no_padding(), 1280, 720);
+    // Frames 0-10: the plate at x = 500 - 4f; the last box (frame 10) at 469 instead of 460, 40 px wide.
+    // Frames 20-30: a second plate far below whose first box (frame 20) is 9 px left of its path.
+    for (int f = 0; f <= 30; ++f) {
+      Detections d;
+      if (f < 10) d = plate_at(500.0f - 4.0f * static_cast<float>(f), 300);
+      if (f == 10) d = plate_at(469, 300);
+      if (f == 20) d = plate_at(291, 600);
+      if (f > 20) d = plate_at(300.0f + 4.0f * static_cast<float>(f - 20), 600);
+      t.push(d);
+    }
+    auto frames = drain(t);
+    auto region_near = [&](int f, float y) {
+      for (const Region& r : frames[f].regions)
+        if (std::abs(r.box.y1 - y) < 20) return r.box;
+      return Box{};
+    };
+    const float last_left = region_near(10, 300).x1, first_right = region_near(20, 600).x2;
+    if (consensus) {
+      EXPECT_NEAR(last_left, 460.0f, 0.01f);   // the path of frames 2-9, extrapolated one frame
+      EXPECT_NEAR(first_right, 340.0f, 0.01f);  // the path of frames 21-29, extrapolated back one frame
+    } else {
+      EXPECT_NEAR(last_left, 469.0f, 0.01f);
+      EXPECT_NEAR(first_right, 331.0f, 0.01f);
+    }
+  }
+}
+
 TEST(Tracker, CarriesTracksForwardAndBackward) {
   TrackerConfig cfg;
   cfg.extend_forward = 3;
