@@ -74,6 +74,10 @@ void SharedOptions::add_detection(CLI::App& cmd) {
                  "Between full detections and at the one closing each interval, a box scoring from this share of its "
                  "network's threshold continues an object already followed nearby (never starts one; 1: no weaker evidence)")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd.add_option("--appearance", sched.appearance_similarity,
+                 "Between full detections, an object a search misses within 24 frames of its network last finding "
+                 "it is followed where it still looks the same: correlation of its luma from this value (0: off)")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd.add_option("--threads", threads,
                  "Threads for decoding and detection (0: automatic: all cores for photos; for a video's networks "
                  "a quarter of the cores, at least one, since its decoder and encoder use the rest)")->check(CLI::Range(0, 256))->capture_default_str();

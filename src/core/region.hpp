@@ -72,6 +72,10 @@ struct Detection {
   // object already followed (see ScheduleConfig::continue_score_factor). It may continue that object's
   // track, never start one.
   bool weak = false;
+  // Not a network's box: where the video schedule found an object again by its appearance after a network
+  // missed it (detect/appearance.hpp). Hidden like any detection; never the start of an object, never a
+  // measure of its motion.
+  bool by_appearance = false;
 };
 using Detections = std::vector<Detection>;
 

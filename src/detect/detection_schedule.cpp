@@ -21,6 +21,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 bool same_kind(const Detection& d, ObjectClass cls, RegionSource source) { return d.cls == cls && d.source == source; }
 
+// Whether a window that looked for `have` ran every network `want` needs.
+bool includes(const SearchTargets& have, const SearchTargets& want) {
+  return (!want.faces || have.faces) && (!want.heads || have.heads) && (!want.plates || have.plates) &&
+         (!want.persons || have.persons) && (want.own_classes & ~have.own_classes) == 0;
+}
+
 // How well a detection continues an object predicted at `p` (0: not at all): any overlap beats nearness,
 // nearness counts within one object size.
 float continuation_quality(const Box& p, const Detection& d) {
@@ -30,16 +36,17 @@ float continuation_quality(const Box& p, const Detection& d) {
   return overlap > 0.05f ? 1.0f + overlap : dist < reach ? 1.0f - dist / reach : 0.0f;
 }
 
-// The unclaimed detection of the kind that best continues an object predicted at `p`, one over its threshold
-// if any does (a weak box beside a strong one for the same object would become a second object), else a
-// weak one; -1 when none does.
+// The unclaimed detection of the kind that best continues an object predicted at `p`: a network's box over
+// its threshold if any does (a weak box beside a strong one for the same object would become a second
+// object), else one placed by appearance (by the other direction's pass), else a weak one; -1 when none does.
 int best_continuation(const Box& p, ObjectClass cls, RegionSource source, const Detections& here,
                       const std::vector<bool>& claimed) {
-  for (const bool weak : {false, true}) {
+  const auto tier = [](const Detection& d) { return d.weak ? 2 : d.by_appearance ? 1 : 0; };
+  for (const int wanted_tier : {0, 1, 2}) {
     int best = -1;
     float best_quality = 0;
     for (size_t j = 0; j < here.size(); ++j) {
-      if (claimed[j] || here[j].weak != weak || !same_kind(here[j], cls, source)) continue;
+      if (claimed[j] || tier(here[j]) != wanted_tier || !same_kind(here[j], cls, source)) continue;
       const float quality = continuation_quality(p, here[j]);
       if (quality > best_quality) {
         best_quality = quality;
@@ -68,7 +75,8 @@ DetectionSchedule::DetectionSchedule(Detector& detector, const ScheduleConfig& c
 bool DetectionSchedule::is_scene_cut(const AVFrame& frame) {
   // The first component of the first plane: luma for YUV and grey, red for RGB; enough to see a cut.
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
-  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM)) || frame.width < 1 || frame.height < 1)
+  if (!desc || (desc->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_FLOAT)) ||
+      desc->comp[0].depth > 16 || frame.width < 1 || frame.height < 1)
     return false;
   const AVComponentDescriptor& c = desc->comp[0];
   const int bytes = c.depth > 8 ? 2 : 1;
@@ -115,6 +123,7 @@ std::size_t DetectionSchedule::add(const Slot& slot) {
     if (!pending_.empty()) done += complete();  // the frame before the cut closes its interval
     keyframe(slot);
     opening_keyframe_ = *slot.detections;
+    sample_looks(*slot.frame, opening_keyframe_, opening_looks_);
     have_keyframe_ = true;
     return done + 1;
   }
@@ -138,20 +147,25 @@ std::size_t DetectionSchedule::complete() {
   last_keyframe_.clear();
   for (const Detection& d : closing)
     if (!d.weak) last_keyframe_.push_back(d);
+  sample_looks(*pending_.back().frame, last_keyframe_, last_looks_);
   if (following) {
     if (static_cast<int>(forward_windows_.size()) < m + 1) forward_windows_.resize(m + 1);
     for (auto& w : forward_windows_) w.clear();
-    auto seed = [&](const Detections& found, int index) {
+    auto seed = [&](const Detections& found, const std::vector<Appearance>& looks, int index) {
       objects_.clear();
-      for (const Detection& d : found) objects_.push_back({d.cls, d.source, d.box, {}, d.score, index});
+      for (size_t i = 0; i < found.size(); ++i) {
+        const Detection& d = found[i];
+        objects_.push_back({d.cls, d.source, d.box, {}, d.score, index, index, d.box, looks[i]});
+      }
       std::stable_sort(objects_.begin(), objects_.end(), [](const Known& a, const Known& b) { return a.score > b.score; });
     };
     // Every frame is visited; each object is searched only on the frames where it is due (see follow).
-    seed(opening_keyframe_, 0);
+    seed(opening_keyframe_, opening_looks_, 0);
     for (int i = 1; i < m; ++i) follow(objects_, i, &forward_windows_[i], nullptr);
     continue_at_keyframe(objects_, m);
     std::erase_if(closing, [](const Detection& d) { return d.weak; });
-    seed(closing, m);
+    sample_looks(*pending_.back().frame, closing, closing_looks_);
+    seed(closing, closing_looks_, m);
     for (int i = m - 1; i > 0; --i) follow(objects_, i, nullptr, &forward_windows_[i]);
     for (int i = 1; i < m; ++i) {
       Slot& s = pending_[i - 1];
@@ -160,8 +174,14 @@ std::size_t DetectionSchedule::complete() {
     }
   }
   opening_keyframe_.swap(last_keyframe_);
+  opening_looks_.swap(last_looks_);
   pending_.clear();
   return static_cast<std::size_t>(m);
+}
+
+void DetectionSchedule::sample_looks(const AVFrame& frame, const Detections& found, std::vector<Appearance>& looks) const {
+  looks.resize(found.size());
+  for (size_t i = 0; i < found.size(); ++i) looks[i] = sample_appearance(frame, found[i].box, config_.appearance_min_side);
 }
 
 float DetectionSchedule::search_scale(const Known& o) const {
@@ -172,8 +192,8 @@ float DetectionSchedule::search_scale(const Known& o) const {
   return std::clamp(config_.search_object_size / size, config_.min_search_scale, kMaxSearchScale);
 }
 
-void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vector<Box>* searched,
-                               const std::vector<Box>* skip) {
+void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vector<Window>* searched,
+                               const std::vector<Window>* skip) {
   const Slot& slot = pending_[index - 1];
   const AVFrame& frame = *slot.frame;
   const Box whole{0, 0, static_cast<float>(frame.width), static_cast<float>(frame.height)};
@@ -212,8 +232,8 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
       o.misses = config_.max_misses + 1;  // left the frame
       continue;
     }
-    const bool covered = skip && std::any_of(skip->begin(), skip->end(), [&](const Box& s) {
-      return intersection(s, window).area() >= 0.8f * window.area();
+    const bool covered = skip && std::any_of(skip->begin(), skip->end(), [&](const Window& s) {
+      return intersection(s.area, window).area() >= 0.8f * window.area();
     });
     if (!covered) {
       SearchTargets targets = Detector::targets_for({o.cls, o.box, o.score, o.source});
@@ -230,7 +250,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   for (const Window& w : windows_) {
     Detections found = detector_.detect_around(frame, w.area, w.targets, w.scale);
     slot.detections->insert(slot.detections->end(), found.begin(), found.end());
-    if (searched) searched->push_back(w.area);
+    if (searched) searched->push_back(w);
     ++stats_.windows;
   }
   stats_.search_seconds += seconds_since(start);
@@ -239,6 +259,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   // Each object takes the detection of its kind that best overlaps its prediction, or failing that the
   // nearest within one object size (one over its threshold before a weak one); the rest of what the windows
   // found are objects to follow from here.
+  int matches = 0;  // objects looked for by appearance on this frame
   Detections& here = *slot.detections;
   std::vector<bool>& claimed = claimed_;
   claimed.assign(here.size(), false);
@@ -248,31 +269,73 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     const Box& p = predicted[k];
     const int best = best_continuation(p, o.cls, o.source, here, claimed);
     if (best < 0) {
-      ++o.misses;
       o.gap = 0;  // look again on the next search frame
+      // Only where a window of this pass (or of the forward pass, for a window skipped as covered) looked
+      // and missed it, at most `max_windows` objects a frame.
+      const SearchTargets wanted = Detector::targets_for({o.cls, o.box, o.score, o.source});
+      const auto looked_at = [&](const Window& w) {
+        return includes(w.targets, wanted) && intersection(w.area, p).area() >= 0.8f * p.area();
+      };
+      const bool looked = std::any_of(windows_.begin(), windows_.end(), looked_at) ||
+                          (skip && std::any_of(skip->begin(), skip->end(), looked_at));
+      if (config_.appearance_similarity > 0 && looked && matches < config_.max_windows &&
+          std::abs(index - o.seen) <= config_.appearance_frames) {
+        ++matches;
+        // The size its motion predicts, within the change a carried track may show (track/tracker.hpp):
+        // at most 3% a frame and 1.5x against the network's last box.
+        const float limit = std::min(1.5f, 1.0f + 0.03f * static_cast<float>(std::abs(index - o.seen)));
+        const float w = std::clamp(p.width(), o.seen_box.width() / limit, o.seen_box.width() * limit);
+        const float h = std::clamp(p.height(), o.seen_box.height() / limit, o.seen_box.height() * limit);
+        const AppearanceMatch match = match_appearance(frame, o.look, Box::from_center(p.cx(), p.cy(), w, h));
+        if (match.similarity >= config_.appearance_similarity) {
+          // Still there: hidden and followed from here, with the motion the network's boxes measured.
+          here.push_back({.cls = o.cls, .box = match.box, .score = o.score, .source = o.source, .by_appearance = true});
+          claimed.push_back(true);
+          o.box = match.box;
+          o.frame = index;
+          o.misses = 0;
+          ++stats_.by_appearance;
+          continue;
+        }
+      }
+      ++o.misses;
       continue;
     }
     claimed[best] = true;
+    if (here[best].by_appearance) {
+      // Found by appearance for this object in the other direction's pass: where it is, not what it looks
+      // like or how it moves (those stay as its network last measured them).
+      o.box = here[best].box;
+      o.frame = index;
+      o.misses = 0;
+      continue;
+    }
     here[best].weak = false;  // it continues a followed object: a region like any other
-    // The latest motion, unsmoothed: a car pulling away from a standstill must not be predicted at rest.
-    o.velocity = edge_velocity(o.box, static_cast<float>(o.frame), here[best].box, static_cast<float>(index));
+    // The latest motion the network's boxes show, unsmoothed (a car pulling away from a standstill must not
+    // be predicted at rest): from its last box, not from a box placed by appearance since.
+    o.velocity = edge_velocity(o.seen_box, static_cast<float>(o.seen), here[best].box, static_cast<float>(index));
     const bool predictable = o.velocity_known && iou(p, here[best].box) >= config_.predictable_iou;
     o.gap = predictable ? std::min(2 * std::max(o.gap, config_.search_every), config_.max_search_gap) : 0;
     o.velocity_known = true;
     o.box = here[best].box;
     o.score = here[best].score;
     o.frame = index;
+    o.seen = index;
+    o.seen_box = o.box;
+    o.look = sample_appearance(frame, o.box, config_.appearance_min_side);
     o.misses = 0;
   }
   std::erase_if(objects, [&](const Known& o) { return o.misses > config_.max_misses; });
   // A box found twice (two windows, or forward and backward) is one object.
   fresh_.clear();
   for (size_t j = 0; j < here.size(); ++j) {
-    if (here[j].weak) continue;
+    if (here[j].weak || here[j].by_appearance) continue;
     const bool known = claimed[j] || std::any_of(objects.begin(), objects.end(), [&](const Known& o) {
       return same_kind(here[j], o.cls, o.source) && iou(o.box, here[j].box) > 0.5f;
     });
-    if (!known) fresh_.push_back({here[j].cls, here[j].source, here[j].box, {}, here[j].score, index});
+    if (!known)
+      fresh_.push_back({here[j].cls, here[j].source, here[j].box, {}, here[j].score, index, index, here[j].box,
+                        sample_appearance(frame, here[j].box, config_.appearance_min_side)});
   }
   objects.insert(objects.end(), fresh_.begin(), fresh_.end());
   std::erase_if(here, [](const Detection& d) { return d.weak; });  // weak evidence that continued nothing

@@ -10,6 +10,8 @@
 //    the keyframe after: whatever is visible at either keyframe is found in the frames between for as long
 //    as the network still sees it. A dashcam approaches what it films, so an object first detected at a
 //    keyframe was usually there, smaller, in the frames before: the backward search is what finds it.
+//    An object a search misses shortly after its network found it is looked for by its appearance
+//    (detect/appearance.hpp): a network's score dips for a frame or ten where the object has not changed.
 //  - the tracker (track/) fills the frames that were not searched.
 // Only an object that appears and disappears between two keyframes, never near a known one, is missed:
 // the keyframe interval bounds how short-lived that is.
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "core/region.hpp"
+#include "detect/appearance.hpp"
 #include "detect/frame_detector.hpp"
 
 extern "C" {
@@ -58,6 +61,15 @@ struct ScheduleConfig {
   // while still in view, mostly as the network's score for them dipped under its threshold. The keyframe
   // that closes an interval keeps such a box too where an object followed through the interval arrives.
   float continue_score_factor = 0.5f;
+  // When a search misses an object that a network found at most `appearance_frames` frames before, it is
+  // looked for by its appearance there (detect/appearance.hpp): where the luma of the object and its
+  // surroundings, as the network last found it, correlates with the frame at least `appearance_similarity`
+  // around the predicted box, the object is still there, and is hidden and followed as if found. Within an
+  // interval only, so that a frame's regions still depend on a bounded stretch of video; objects smaller
+  // than `appearance_min_side` pixels are not compared (too few pixels to tell them from their surroundings).
+  float appearance_similarity = 0.9f;  // 0: off
+  int appearance_frames = 24;
+  float appearance_min_side = 8.0f;
   int max_windows = 24;        // per searched frame; the objects found with the highest scores first
   // A cut in edited footage: mean absolute luma difference (0-255) between 32x18 samples of consecutive
   // frames. Objects do not cross a cut, so the frames on both sides become keyframes.
@@ -70,6 +82,7 @@ enum class FramePass : std::uint8_t { None, Keyframe, Search };
 
 struct ScheduleStats {
   std::int64_t keyframes = 0, searched = 0, windows = 0, scene_cuts = 0;
+  std::int64_t by_appearance = 0;  // objects a search missed, continued by their appearance
   double keyframe_seconds = 0, search_seconds = 0;  // wall time in each kind of detection
 };
 
@@ -104,6 +117,9 @@ class DetectionSchedule {
     Box velocity;  // per frame, for each box edge
     float score;
     int frame;     // interval index where it was last found
+    int seen = 0;  // interval index where a network last found it (`frame` may be a match by appearance)
+    Box seen_box;     // the box it found there
+    Appearance look;  // as it looked there
     int misses = 0;
     int gap = 0;   // frames between searches for it (0: search_every)
     bool velocity_known = false;
@@ -117,8 +133,9 @@ class DetectionSchedule {
 
   std::size_t complete();
   void keyframe(const Slot& slot, float score_factor = 1.0f);
+  void sample_looks(const AVFrame& frame, const Detections& found, std::vector<Appearance>& looks) const;
   void continue_at_keyframe(const std::vector<Known>& objects, int index);
-  void follow(std::vector<Known>& objects, int index, std::vector<Box>* searched, const std::vector<Box>* skip);
+  void follow(std::vector<Known>& objects, int index, std::vector<Window>* searched, const std::vector<Window>* skip);
   bool is_scene_cut(const AVFrame& frame);
 
   Detector& detector_;
@@ -127,9 +144,11 @@ class DetectionSchedule {
   std::deque<Slot> pending_;        // frames after the last keyframe, oldest first
   Detections opening_keyframe_;     // the detections of the keyframe that opens the pending interval...
   Detections last_keyframe_;        // ...and of the latest keyframe (scratch until it opens the next one)
+  std::vector<Appearance> opening_looks_, last_looks_;  // what each of those detections looks like
+  std::vector<Appearance> closing_looks_;  // scratch
   bool have_keyframe_ = false;
   std::int64_t next_index_ = 0;
-  std::vector<std::vector<Box>> forward_windows_;  // per interval index: the windows searched going forward
+  std::vector<std::vector<Window>> forward_windows_;  // per interval index: the windows searched going forward
   std::vector<Window> windows_;     // scratch
   std::vector<Known> objects_;      // scratch
   std::vector<Box> predicted_;      // scratch

@@ -45,10 +45,12 @@ void apply_quality(Quality q, DetectorConfig& c) {
 }
 
 void merge_duplicates(Detections& detections, float iou_threshold) {
-  // A box over its threshold before a weak one (scores of different networks or sources are judged against
-  // different thresholds: a weak box may score higher than a strong duplicate), then the higher score.
-  std::stable_sort(detections.begin(), detections.end(), [](const Detection& a, const Detection& b) {
-    return a.weak != b.weak ? !a.weak : a.score > b.score;
+  // A network's box over its threshold before a box found by appearance, and both before a weak one (scores
+  // of different networks or sources are judged against different thresholds: a weak box may score higher
+  // than a strong duplicate), then the higher score.
+  auto rank = [](const Detection& d) { return d.weak ? 2 : d.by_appearance ? 1 : 0; };
+  std::stable_sort(detections.begin(), detections.end(), [&](const Detection& a, const Detection& b) {
+    return rank(a) != rank(b) ? rank(a) < rank(b) : a.score > b.score;
   });
   Detections kept;
   kept.reserve(detections.size());

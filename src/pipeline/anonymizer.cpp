@@ -465,8 +465,9 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
         }
         if (open && !failure.failed()) release(schedule.finish());
         const detect::ScheduleStats& st = schedule.stats();
-        spdlog::debug("{}: {} keyframes in {:.2f} s, {} windows on {} frames in {:.2f} s, {} scene cuts", input.string(),
-                      st.keyframes, st.keyframe_seconds, st.windows, st.searched, st.search_seconds, st.scene_cuts);
+        spdlog::debug("{}: {} keyframes in {:.2f} s, {} windows on {} frames in {:.2f} s, {} objects continued by "
+                      "appearance, {} scene cuts", input.string(), st.keyframes, st.keyframe_seconds, st.windows,
+                      st.searched, st.search_seconds, st.by_appearance, st.scene_cuts);
       }
     } catch (...) {
       failure.set(std::current_exception());

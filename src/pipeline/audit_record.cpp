@@ -132,6 +132,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"detect_every", o.schedule.keyframe_interval},
       {"search_every", o.schedule.search_every},
       {"continue_score", o.schedule.continue_score_factor},
+      {"appearance", o.schedule.appearance_similarity},
       {"custom_models", custom_models(d)},
       {"face_style", style_to_json(o.styles[static_cast<int>(ObjectClass::Face)])},
       {"plate_style", style_to_json(o.styles[static_cast<int>(ObjectClass::Plate)])},

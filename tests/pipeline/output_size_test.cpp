@@ -36,7 +36,9 @@ TEST(OutputSize, ALowBitrateSourceIsNotMadeBiggerAndTheResultIsReproducible) {
   EXPECT_GT(size_of(fixed), 3 * size_of(in) / 2) << size_of(fixed) << " vs " << size_of(in);
   // Measured 1.106x (2026-12-03, ee5a8d1: objects seen once carry their neighbours' motion, so more regions
   // move with people and mosaic edges cost bits); under 1.10x before. The first 2 s at CRF 18 are most of it.
-  EXPECT_LE(size_of(automatic), 112 * size_of(in) / 100) << size_of(automatic) << " vs " << size_of(in);
+  // 2026-12-04: 1.125x with objects followed by appearance (1.112x with --appearance 0: a track's first and
+  // last boxes joined with its path), the regions moving with the people where windows had lost them.
+  EXPECT_LE(size_of(automatic), 114 * size_of(in) / 100) << size_of(automatic) << " vs " << size_of(in);
   // The audit record says what was chosen.
   const auto audit = nlohmann::json::parse(read_text(automatic.string() + ".audit.json"));
   EXPECT_EQ(audit.at("settings").at("crf"), "auto");
