@@ -2,43 +2,21 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <memory>
 
 extern "C" {
 #include <libavutil/frame.h>
 }
 
 #include "detect/appearance.hpp"
+#include "textured_picture.hpp"
 
 namespace roadveil::detect {
 namespace {
 
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using media::FramePtr;
 
-// A static background of 6 px blocks of random grey (a wall, a road: texture at the scale of the samples),
-// and, when `object` is not empty, a patch of bars and stripes drawn over it, scaled to the box (the pattern
-// grows with the object).
 FramePtr picture(const Box& object, int format = AV_PIX_FMT_YUV420P) {
-  FramePtr f(av_frame_alloc());
-  f->format = format;
-  f->width = 320;
-  f->height = 240;
-  if (av_frame_get_buffer(f.get(), 0) < 0) throw std::bad_alloc();
-  const bool wide = format != AV_PIX_FMT_YUV420P;
-  for (int y = 0; y < f->height; ++y)
-    for (int x = 0; x < f->width; ++x) {
-      unsigned v = 80 + (static_cast<unsigned>((x / 6) * 7919 + (y / 6) * 104729) * 2654435761u >> 26);  // 80..143
-      if (!object.empty() && x >= object.x1 && x < object.x2 && y >= object.y1 && y < object.y2) {
-        const int u = static_cast<int>(8 * (x - object.x1) / object.width()), w = static_cast<int>(4 * (y - object.y1) / object.height());
-        v = (u + w) % 3 == 0 ? 30 : (u % 2 ? 220 : 150);
-      }
-      if (wide) reinterpret_cast<std::uint16_t*>(f->data[0] + y * f->linesize[0])[x] = static_cast<std::uint16_t>(v << 2);
-      else f->data[0][y * f->linesize[0] + x] = static_cast<std::uint8_t>(v);
-    }
-  return f;
+  return textured_picture(320, 240, {object}, 0, format);
 }
 
 TEST(Appearance, AnObjectIsFoundWhereItMovedAndGrew) {

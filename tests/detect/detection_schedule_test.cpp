@@ -13,14 +13,12 @@ extern "C" {
 }
 
 #include "detect/detection_schedule.hpp"
+#include "textured_picture.hpp"
 
 namespace roadveil::detect {
 namespace {
 
-struct FrameDeleter {
-  void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
+using media::FramePtr;
 
 constexpr int kW = 640, kH = 360;
 
@@ -502,23 +500,6 @@ TEST(DetectionSchedule, WeakBoxesKeptAtKeyframesDependOnTheIntervalBeforeOnly) {
   expect_same_from(part, whole, 11);
 }
 
-// A picture with texture: static 6 px blocks of random grey (a road, a wall) and, over it, each box as a
-// patch of bars.
-FramePtr textured_frame(std::int64_t index, const std::vector<Box>& boxes) {
-  FramePtr f = grey_frame(index, 0);
-  for (int y = 0; y < kH; ++y)
-    for (int x = 0; x < kW; ++x) {
-      unsigned v = 80 + (static_cast<unsigned>((x / 6) * 7919 + (y / 6) * 104729) * 2654435761u >> 26);
-      for (const Box& b : boxes)
-        if (x >= b.x1 && x < b.x2 && y >= b.y1 && y < b.y2) {
-          const int u = static_cast<int>(8 * (x - b.x1) / b.width()), w = static_cast<int>(4 * (y - b.y1) / b.height());
-          v = (u + w) % 3 == 0 ? 30 : (u % 2 ? 220 : 150);
-        }
-      f->data[0][y * f->linesize[0] + x] = static_cast<std::uint8_t>(v);
-    }
-  return f;
-}
-
 // Keyframes see every object in the picture; windows miss `moving` between frames 3 and 17 (its score dips)
 // and see `leaving` until it is gone after frame 3 (driven away behind something: the background shows).
 struct DippingInWindowsDetector final : public Detector {
@@ -536,42 +517,55 @@ struct DippingInWindowsDetector final : public Detector {
   }
 };
 
+// The appearance tests' schedule: every frame of a 20-frame interval searched (none skipped as predictable),
+// a missed object looked for again on every frame; the 21 frames textured, with both scripted objects.
+struct DippingRun {
+  std::vector<FramePtr> frames;
+  std::vector<Detections> detections;
+  ScheduleStats stats;
+  bool found_moving(int i) const {
+    const Box truth = DippingInWindowsDetector::moving(i);
+    return std::any_of(detections[i].begin(), detections[i].end(), [&](const Detection& d) { return iou(d.box, truth) > 0.7f; });
+  }
+};
+DippingRun run_dipping(ScheduleConfig config) {
+  config.keyframe_interval = 20;
+  config.search_every = 1;
+  config.max_misses = 20;
+  config.predictable_iou = 2.0f;
+  DippingInWindowsDetector detector;
+  DetectionSchedule schedule(detector, config);
+  DippingRun r;
+  r.detections.resize(21);
+  std::vector<FramePass> passes(21, FramePass::None);
+  for (int i = 0; i <= 20; ++i) {
+    r.frames.push_back(textured_picture(kW, kH, {DippingInWindowsDetector::moving(i), DippingInWindowsDetector::leaving(i)}, i));
+    schedule.add({r.frames.back().get(), &r.detections[i], &passes[i]});
+  }
+  schedule.finish();
+  r.stats = schedule.stats();
+  return r;
+}
+
 // An object a window misses is still found where it looks as it did when the network last found it (within
 // appearance_frames); one that left the picture is not found in the background it leaves behind.
 TEST(DetectionSchedule, AnObjectTheNetworkMissesIsFollowedByItsAppearance) {
   for (const bool by_appearance : {true, false}) {
     ScheduleConfig config;
-    config.keyframe_interval = 20;
-    config.search_every = 1;
-    config.max_misses = 20;  // a missed object is looked for again on every frame of the interval
-    config.predictable_iou = 2.0f;  // every frame searched, none skipped as predictable
     if (!by_appearance) config.appearance_similarity = 0;
-    DippingInWindowsDetector detector;
-    DetectionSchedule schedule(detector, config);
-    std::vector<FramePtr> frames;
-    std::vector<Detections> detections(21);
-    std::vector<FramePass> passes(21, FramePass::None);
-    for (int i = 0; i <= 20; ++i) {
-      frames.push_back(textured_frame(i, {DippingInWindowsDetector::moving(i), DippingInWindowsDetector::leaving(i)}));
-      schedule.add({frames.back().get(), &detections[i], &passes[i]});
-    }
-    schedule.finish();
+    const DippingRun r = run_dipping(config);
     int moving_found = 0;
     for (int i = 1; i < 20; ++i) {
-      const Box truth = DippingInWindowsDetector::moving(i);
-      bool found = false;
-      for (const Detection& d : detections[i]) {
-        found = found || iou(d.box, truth) > 0.7f;
-        if (i > 3) {
+      if (i > 3) {
+        for (const Detection& d : r.detections[i])
           EXPECT_LT(d.box.y2, 200) << "frame " << i << ": the object that left is not followed into the background";
-        }
       }
-      moving_found += found;
+      moving_found += r.found_moving(i);
       if (by_appearance) {
-        EXPECT_TRUE(found) << "frame " << i;
+        EXPECT_TRUE(r.found_moving(i)) << "frame " << i;
       }
     }
-    if (by_appearance) EXPECT_GT(schedule.stats().by_appearance, 10);
+    if (by_appearance) EXPECT_GT(r.stats.by_appearance, 10);
     else EXPECT_EQ(moving_found, 2 + 2);  // frames 1-2 and 18-19 only
   }
 }
@@ -580,27 +574,12 @@ TEST(DetectionSchedule, AnObjectTheNetworkMissesIsFollowedByItsAppearance) {
 // direction (windows blind for frames 3-17, appearance_frames 5: frames 8-12 stay unfound).
 TEST(DetectionSchedule, AnObjectIsFollowedByItsAppearanceOnlyShortlyAfterItsNetworkFoundIt) {
   ScheduleConfig config;
-  config.keyframe_interval = 20;
-  config.search_every = 1;
-  config.max_misses = 20;
-  config.predictable_iou = 2.0f;
   config.appearance_frames = 5;
-  DippingInWindowsDetector detector;
-  DetectionSchedule schedule(detector, config);
-  std::vector<FramePtr> frames;
-  std::vector<Detections> detections(21);
-  std::vector<FramePass> passes(21, FramePass::None);
-  for (int i = 0; i <= 20; ++i) {
-    frames.push_back(textured_frame(i, {DippingInWindowsDetector::moving(i), DippingInWindowsDetector::leaving(i)}));
-    schedule.add({frames.back().get(), &detections[i], &passes[i]});
-  }
-  schedule.finish();
+  const DippingRun r = run_dipping(config);
   for (int i = 1; i < 20; ++i) {
-    const Box truth = DippingInWindowsDetector::moving(i);
-    const bool found = std::any_of(detections[i].begin(), detections[i].end(), [&](const Detection& d) { return iou(d.box, truth) > 0.7f; });
     // The network found it last at frame 2 going forward and at frame 18 going backward.
     const bool expected = i <= 2 + 5 || i >= 18 - 5;
-    EXPECT_EQ(found, expected) << "frame " << i;
+    EXPECT_EQ(r.found_moving(i), expected) << "frame " << i;
   }
 }
 
