@@ -34,24 +34,30 @@ inline Box bounding_union(const Box& a, const Box& b) {
   return {std::min(a.x1, b.x1), std::min(a.y1, b.y1), std::max(a.x2, b.x2), std::max(a.y2, b.y2)};
 }
 
-// Search areas that overlap become one while their union covers no more pixels than both apart (one look
-// at the union costs no more than two). `area_of(item)` gives an item's box; `combine(a, b, union)` makes
-// the merged item.
-template <typename T, typename AreaOf, typename Combine>
-void merge_overlapping(std::vector<T>& items, AreaOf area_of, Combine combine) {
+// Search areas that overlap become one while `worth(a, b, union)` says one look at their union costs no more
+// than two apart (see `union_costs_no_more`). `area_of(item)` gives an item's box; `combine(a, b, union)`
+// makes the merged item.
+template <typename T, typename AreaOf, typename Worth, typename Combine>
+void merge_overlapping(std::vector<T>& items, AreaOf area_of, Worth worth, Combine combine) {
   for (bool merged = true; merged;) {
     merged = false;
     for (std::size_t a = 0; a < items.size() && !merged; ++a)
       for (std::size_t b = a + 1; b < items.size() && !merged; ++b) {
-        const Box& A = area_of(items[a]);
-        const Box& B = area_of(items[b]);
-        const Box u = bounding_union(A, B);
-        if (intersection(A, B).empty() || u.area() > A.area() + B.area()) continue;
+        const Box u = bounding_union(area_of(items[a]), area_of(items[b]));
+        if (intersection(area_of(items[a]), area_of(items[b])).empty() || !worth(items[a], items[b], u)) continue;
         items[a] = combine(items[a], items[b], u);
         items.erase(items.begin() + static_cast<std::ptrdiff_t>(b));
         merged = true;
       }
   }
+}
+
+// Whether looking at `u` at the larger of two scales costs no more detector pixels (area x scale squared)
+// than looking at `a` at `scale_a` and `b` at `scale_b`. With equal scales: the union covers no more pixels
+// than both apart.
+inline bool union_costs_no_more(const Box& a, float scale_a, const Box& b, float scale_b, const Box& u) {
+  const float scale_u = std::max(scale_a, scale_b);
+  return u.area() * scale_u * scale_u <= a.area() * scale_a * scale_a + b.area() * scale_b * scale_b;
 }
 
 inline float iou(const Box& a, const Box& b) {

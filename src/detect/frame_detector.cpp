@@ -211,8 +211,12 @@ bool FrameDetector::plan_plate_crops(const AVFrame& frame, int plate_side) {
     const float scale = std::clamp(c.guided_vehicle_px / std::max(1.0f, v.width()), 0.5f, 2.0f);
     plate_crops_.push_back({area, scale});
   }
-  // A queue of cars: overlapping crops become one.
+  // A queue of cars: overlapping crops become one where that costs no more detector pixels (a near car's
+  // crop merged with a far one's at the far one's scale would show the near plate too large to be found).
   merge_overlapping(plate_crops_, [](const PlateCrop& p) -> const Box& { return p.area; },
+                    [](const PlateCrop& a, const PlateCrop& b, const Box& u) {
+                      return union_costs_no_more(a.area, a.scale, b.area, b.scale, u);
+                    },
                     [](const PlateCrop& a, const PlateCrop& b, const Box& u) {
                       return PlateCrop{u, std::max(a.scale, b.scale)};
                     });

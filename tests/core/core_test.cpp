@@ -28,6 +28,35 @@ TEST(Geometry, ClampKeepsBoxInsideFrame) {
   EXPECT_EQ(b, (Box{0, 4, 10, 20}));
 }
 
+TEST(Geometry, AUnionIsWorthLookingAtOnlyWhereItCostsNoMoreDetectorPixels) {
+  const Box big{0, 0, 400, 200}, small{300, 100, 364, 164}, beside{380, 0, 780, 200};
+  // At equal scales: a window inside another costs nothing more; two side by side overlapping a little cost
+  // more as their union (the corners outside both).
+  EXPECT_TRUE(union_costs_no_more(big, 0.5f, small, 0.5f, bounding_union(big, small)));
+  EXPECT_FALSE(union_costs_no_more(big, 1.0f, Box{380, 150, 780, 350}, 1.0f, bounding_union(big, Box{380, 150, 780, 350})));
+  EXPECT_TRUE(union_costs_no_more(big, 1.0f, beside, 1.0f, bounding_union(big, beside)));
+  // A small window at 2x inside a large one at 0.5x: their union at 2x costs 16 times the large one's.
+  EXPECT_FALSE(union_costs_no_more(big, 0.5f, small, 2.0f, bounding_union(big, small)));
+}
+
+TEST(Geometry, OverlappingAreasMergeWhileTheirPredicateSaysSoAndDisjointOnesNever) {
+  struct Item {
+    Box area;
+    int count;
+  };
+  std::vector<Item> items{{{0, 0, 10, 10}, 1}, {{5, 0, 15, 10}, 1}, {{8, 0, 20, 10}, 1}, {{50, 0, 60, 10}, 1}};
+  const auto area_of = [](const Item& i) -> const Box& { return i.area; };
+  const auto combine = [](const Item& a, const Item& b, const Box& u) { return Item{u, a.count + b.count}; };
+  std::vector<Item> never = items;
+  merge_overlapping(never, area_of, [](const Item&, const Item&, const Box&) { return false; }, combine);
+  EXPECT_EQ(never.size(), 4u);
+  merge_overlapping(items, area_of, [](const Item&, const Item&, const Box&) { return true; }, combine);
+  ASSERT_EQ(items.size(), 2u);  // the chain of three is one; the disjoint one stays alone
+  EXPECT_EQ(items[0].area, (Box{0, 0, 20, 10}));
+  EXPECT_EQ(items[0].count, 3);
+  EXPECT_EQ(items[1].count, 1);
+}
+
 TEST(Region, NamesRoundTrip) {
   for (auto c : {ObjectClass::Face, ObjectClass::Plate}) EXPECT_EQ(object_class_from_string(to_string(c)), c);
   for (int i = 0; i <= static_cast<int>(RegionSource::Manual); ++i) {

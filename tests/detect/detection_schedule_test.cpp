@@ -41,6 +41,9 @@ class ScriptedDetector final : public Detector {
   explicit ScriptedDetector(std::vector<Script> objects) : objects_(std::move(objects)) {}
   float whole_min_width = 30;   // the whole-frame pass finds objects at least this wide
   float window_min_width = 10;  // a window, searched at twice the resolution, finds smaller ones
+  // A window misses what it shows wider than this (detector pixels: width x scale), as the plate network
+  // misses plates looked at far larger than its windows show them.
+  float window_max_seen_width = 1e9f;
   int whole_calls = 0, window_calls = 0;
   std::vector<float> window_scales;
 
@@ -52,7 +55,9 @@ class ScriptedDetector final : public Detector {
     ++window_calls;
     window_scales.push_back(scale);
     EXPECT_TRUE(targets.plates);
-    return visible(frame.pts, window, window_min_width);
+    Detections found = visible(frame.pts, window, window_min_width);
+    std::erase_if(found, [&](const Detection& d) { return d.box.width() * scale > window_max_seen_width; });
+    return found;
   }
 
  private:
@@ -204,6 +209,23 @@ TEST(DetectionSchedule, WindowsAreSearchedAtTheScaleThatShowsTheirObjectAtTheCon
   const auto near = scales_for(Box{200, 100, 400, 200});
   ASSERT_FALSE(near.empty());
   for (float s : near) EXPECT_FLOAT_EQ(s, defaults.min_search_scale);
+}
+
+TEST(DetectionSchedule, ANearPlatesWindowIsNotMergedIntoAFarPlatesAtItsScale) {
+  // A 100 px plate and, inside its window, a 12 px one. Their windows overlap; looked at as one at the far
+  // plate's scale (2x), the near plate would be 200 detector pixels wide, where the network misses it: it
+  // was lost between keyframes. Each is looked at at its own scale, so both are found in every frame.
+  ScriptedDetector detector({[](std::int64_t) { return Box{200, 200, 300, 230}; },
+                             [](std::int64_t) { return Box{320, 210, 332, 216}; }});
+  detector.whole_min_width = 1;
+  detector.window_max_seen_width = 120;
+  ScheduleConfig config;
+  config.keyframe_interval = 6;
+  config.search_every = 1;
+  config.predictable_iou = 2;
+  const ScheduledRun r = run_schedule(detector, config, 7);
+  for (int i = 0; i <= 6; ++i) EXPECT_EQ(r.detections[i].size(), 2u) << i;
+  for (float s : detector.window_scales) EXPECT_TRUE(s == 2.0f || s == ScheduleConfig{}.min_search_scale) << s;
 }
 
 TEST(DetectionSchedule, SteadyMotionIsSearchedLessOftenThanErraticMotion) {
