@@ -244,8 +244,8 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   // Overlapping windows become one, looked at with the larger scale. One that looks for plates only where
   // that costs no more detector pixels than both apart: otherwise the union shows the plate of the window
   // with the smaller scale several times larger than its window would, where the plate network misses it
-  // (a 65 px plate lost for 20 frames of a zoom clip, its window merged with a 15 px plate's at twice the
-  // scale; zoom clips: plates never exposed 123 -> 128 of 135, less of the frame hidden). Other windows
+  // (a 65 px plate not found for 20 frames of a zoom clip, 12 of them exposed, its window merged with a 15 px
+  // plate's at twice the scale; zoom clips: plates never exposed 123 -> 128 of 135, less of the frame hidden). Other windows
   // merge while the union covers no more source pixels: that sees small heads next to a followed one at
   // the larger scale, and finds some (with the plates' rule for every window: heads never exposed 116 -> 113).
   merge_overlapping(windows_, [](const Window& w) -> const Box& { return w.area; },
