@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/borrowed_motion.hpp"
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -213,6 +215,13 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     if (!o.velocity_known) return dt >= 1;
     return index % config_.search_every == 0 && dt >= std::max(o.gap, 1);
   };
+  for (Known& o : objects) {
+    if (o.velocity_known) continue;
+    BorrowedMotion motion(o.box, config_.borrow_radius);
+    for (const Known& n : objects)
+      if (n.velocity_known) motion.offer(n.box, n.velocity);
+    o.velocity = motion.velocity();
+  }
   for (size_t k = 0; k < objects.size(); ++k) {
     Known& o = objects[k];
     const float dt = static_cast<float>(index - o.frame);

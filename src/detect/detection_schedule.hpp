@@ -54,6 +54,12 @@ struct ScheduleConfig {
   float plate_window_widths = 4.0f;
   float search_plate_width = 32.0f;
   int max_misses = 1;          // an object not found in this many searches in a row is given up
+  // An object found once has no motion of its own yet, and its windows and appearance search were placed
+  // where it was while a moving camera moved it on (zoom clips: a 32 px plate at the frame's edge, moving
+  // 12 px a frame, missed by the network on the next two frames and out of the appearance search's reach
+  // after that). It borrows the motion of the followed objects within `borrow_radius` of its sizes whose
+  // motion is known (core/borrowed_motion.hpp, as the tracker's `borrow_radius`). 0: off.
+  float borrow_radius = 6.0f;
   // Near an object already followed, weaker evidence is enough to keep following it (hysteresis, as
   // ByteTrack continues tracks with low-score boxes): a window accepts scores from this share of each
   // network's threshold, and such a box continues the object it is nearest to or is dropped; it never

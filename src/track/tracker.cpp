@@ -4,6 +4,8 @@
 #include <cmath>
 #include <tuple>
 
+#include "core/borrowed_motion.hpp"
+
 namespace roadveil::track {
 
 namespace {
@@ -225,30 +227,15 @@ std::int64_t Tracker::forward_frames(const Track& t) const {
   return std::max<std::int64_t>(config_.extend_forward, std::min<std::int64_t>(config_.max_extend_forward, share));
 }
 
-// Each neighbour's motion as its centre's velocity and its growth rate (per frame, relative to its size), so
-// that a neighbour twice as large lends the same expansion, not twice the pixels; weighted by nearness.
 Box Tracker::borrowed_velocity(const Track& t, const Observation& o) const {
-  if (config_.borrow_radius <= 0) return {};
-  const float size = std::max({o.box.width(), o.box.height(), 1.0f});
-  float weight = 0, vx = 0, vy = 0, gx = 0, gy = 0;
+  BorrowedMotion motion(o.box, config_.borrow_radius);
   for (const Track& n : tracks_) {
     if (&n == &t || n.obs.size() < 2) continue;
     const Observation& last = n.obs.back();
     if (std::abs(last.frame - o.frame) > 2 * static_cast<std::int64_t>(config_.max_gap)) continue;
-    const float d = std::hypot(last.box.cx() - o.box.cx(), last.box.cy() - o.box.cy()) / size;
-    if (d > config_.borrow_radius) continue;
-    const Box v = n.velocity(config_.velocity_baseline);
-    const float w = 1.0f / (1.0f + d);
-    vx += w * 0.5f * (v.x1 + v.x2);
-    vy += w * 0.5f * (v.y1 + v.y2);
-    gx += w * (v.x2 - v.x1) / std::max(1.0f, last.box.width());
-    gy += w * (v.y2 - v.y1) / std::max(1.0f, last.box.height());
-    weight += w;
+    motion.offer(last.box, n.velocity(config_.velocity_baseline));
   }
-  if (weight <= 0) return {};
-  vx /= weight, vy /= weight, gx /= weight, gy /= weight;
-  const float hw = 0.5f * gx * o.box.width(), hh = 0.5f * gy * o.box.height();
-  return {vx - hw, vy - hh, vx + hw, vy + hh};
+  return motion.velocity();
 }
 
 bool Tracker::leaving_frame(const Track& t) const {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/borrowed_motion.hpp"
 #include "core/geometry.hpp"
 #include "core/region.hpp"
 #include "core/sha256.hpp"
@@ -55,6 +56,37 @@ TEST(Geometry, OverlappingAreasMergeWhileTheirPredicateSaysSoAndDisjointOnesNeve
   EXPECT_EQ(items[0].area, (Box{0, 0, 20, 10}));
   EXPECT_EQ(items[0].count, 3);
   EXPECT_EQ(items[1].count, 1);
+}
+
+// A neighbour lends its centre's velocity and its growth relative to its size; nearer ones count more, and
+// ones beyond the radius (in sizes of the borrower) not at all.
+TEST(BorrowedMotion, NeighboursLendTheirVelocityAndRelativeGrowthWithinTheRadius) {
+  const Box at = Box::from_xywh(100, 100, 10, 10);
+  BorrowedMotion none(at, 6);
+  none.offer(Box::from_xywh(200, 100, 20, 20), {5, 0, 5, 0});  // 10.5 sizes away
+  EXPECT_FALSE(none.any());
+  EXPECT_EQ(none.velocity(), Box{});
+
+  // A neighbour twice as large, moving 5 px right, growing 20% a frame in width and 10% in height: the
+  // borrower moves 5 px right and grows by the same shares of its own size.
+  BorrowedMotion one(at, 6);
+  one.offer(Box::from_xywh(130, 95, 20, 20), {3, -1, 7, 1});
+  ASSERT_TRUE(one.any());
+  const Box v = one.velocity();
+  EXPECT_FLOAT_EQ(0.5f * (v.x1 + v.x2), 5.0f);
+  EXPECT_FLOAT_EQ(v.x2 - v.x1, 0.2f * 10);
+  EXPECT_FLOAT_EQ(v.y2 - v.y1, 0.1f * 10);
+
+  // Two neighbours moving opposite ways: the nearer one weighs more.
+  BorrowedMotion two(at, 6);
+  two.offer(Box::from_xywh(110, 100, 10, 10), {2, 0, 2, 0});   // 1 size away
+  two.offer(Box::from_xywh(140, 100, 10, 10), {-2, 0, -2, 0});  // 4 sizes away
+  EXPECT_GT(two.velocity().x1, 0.0f);
+  EXPECT_LT(two.velocity().x1, 2.0f);
+
+  BorrowedMotion off(at, 0);
+  off.offer(Box::from_xywh(100, 100, 10, 10), {1, 1, 1, 1});
+  EXPECT_FALSE(off.any());
 }
 
 TEST(Region, NamesRoundTrip) {

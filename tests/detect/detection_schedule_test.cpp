@@ -605,5 +605,48 @@ TEST(DetectionSchedule, AnObjectIsFollowedByItsAppearanceOnlyShortlyAfterItsNetw
   }
 }
 
+// The camera pans: everything moves 14 px a frame to the left. Keyframes see both objects; windows see
+// `guide` (wherever a window shows it) but never `dim` (a dim plate whose score stays low). `dim` is small
+// enough that 14 px is beyond the appearance search's reach around where it was last found.
+struct PanningDetector final : public Detector {
+  static Box guide(std::int64_t f) { return Box::from_xywh(520.0f - 14.0f * static_cast<float>(f), 60, 48, 48); }
+  static Box dim(std::int64_t f) { return Box::from_xywh(530.0f - 14.0f * static_cast<float>(f), 160, 24, 24); }
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass&) override {
+    return {{ObjectClass::Plate, guide(frame.pts), 0.9f}, {ObjectClass::Plate, dim(frame.pts), 0.9f}};
+  }
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets&, float) override {
+    const Box b = guide(frame.pts);
+    if (intersection(b, window).area() < 0.9f * b.area()) return {};
+    return {{ObjectClass::Plate, b, 0.9f}};
+  }
+};
+
+// An object found once has no motion of its own: it borrows the motion of the followed objects near it, so
+// that its windows and its appearance search look where the camera moved it (regression: a 32 px plate at
+// the edge of a zoom clip, moving 12 px a frame, found at one keyframe only).
+TEST(DetectionSchedule, AnObjectOfUnknownMotionIsLookedForWhereItsNeighboursMotionMovedIt) {
+  for (const float radius : {6.0f, 0.0f}) {
+    ScheduleConfig config;
+    config.keyframe_interval = 20;
+    config.borrow_radius = radius;
+    PanningDetector detector;
+    DetectionSchedule schedule(detector, config);
+    std::vector<FramePtr> frames;
+    std::vector<Detections> detections(21);
+    std::vector<FramePass> passes(21, FramePass::None);
+    for (int i = 0; i <= 20; ++i) {
+      frames.push_back(textured_picture(kW, kH, {PanningDetector::guide(i), PanningDetector::dim(i)}, i));
+      schedule.add({frames.back().get(), &detections[i], &passes[i]});
+    }
+    schedule.finish();
+    int dim_found = 0;
+    for (int i = 2; i <= 18; ++i)
+      dim_found += std::any_of(detections[i].begin(), detections[i].end(),
+                               [&](const Detection& d) { return iou(d.box, PanningDetector::dim(i)) > 0.7f; });
+    if (radius > 0) EXPECT_EQ(dim_found, 17) << "found by its appearance where its neighbour's motion puts it";
+    else EXPECT_EQ(dim_found, 0) << "looked for where it was last found: out of reach";
+  }
+}
+
 }  // namespace
 }  // namespace roadveil::detect
