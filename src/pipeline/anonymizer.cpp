@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -30,6 +31,7 @@ struct Item {
   media::FramePtr frame = media::make_frame();
   media::PacketPtr packet = media::make_packet();
   bool is_frame = false;
+  bool counted = false;  // holds pixels counted against the pool's frame limit
   std::int64_t pts = AV_NOPTS_VALUE;  // the frame's, kept when its pixels are let go (decode_twice)
   detect::FramePass pass = detect::FramePass::None;
   std::int64_t index = -1;
@@ -39,6 +41,9 @@ using ItemPtr = std::unique_ptr<Item>;
 
 class ItemPool {
  public:
+  // At most `frame_limit` items hold decoded pixels at once (0: no limit): see wait_for_room().
+  explicit ItemPool(std::size_t frame_limit = 0) : frame_limit_(frame_limit) {}
+
   ItemPtr take() {
     std::lock_guard lock(mutex_);
     if (free_.empty()) return std::make_unique<Item>();
@@ -47,7 +52,7 @@ class ItemPool {
     return item;
   }
   void give(ItemPtr item) {
-    av_frame_unref(item->frame.get());
+    let_go_pixels(*item);
     av_packet_unref(item->packet.get());
     item->detections.clear();
     item->pass = detect::FramePass::None;
@@ -55,9 +60,60 @@ class ItemPool {
     free_.push_back(std::move(item));
   }
 
+  // The decoder's side: waits while `frame_limit` frames hold pixels (false: closed, stop reading).
+  bool wait_for_room() {
+    std::unique_lock lock(mutex_);
+    const auto room = [&] { return closed_ || frame_limit_ == 0 || with_pixels_ < frame_limit_; };
+    if (!room()) {
+      const auto start = std::chrono::steady_clock::now();
+      room_.wait(lock, room);
+      wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+    return !closed_;
+  }
+  // `item` now holds a decoded frame's pixels.
+  void holds_pixels(Item& item) {
+    if (item.counted) return;
+    item.counted = true;
+    std::lock_guard lock(mutex_);
+    most_with_pixels_ = std::max(most_with_pixels_, ++with_pixels_);
+  }
+  // `item`'s pixels are no longer needed (encoded, or to be decoded again).
+  void let_go_pixels(Item& item) {
+    av_frame_unref(item.frame.get());
+    if (!item.counted) return;
+    item.counted = false;
+    {
+      std::lock_guard lock(mutex_);
+      --with_pixels_;
+    }
+    room_.notify_one();
+  }
+  std::size_t frame_limit() const { return frame_limit_; }
+  // The most items that held pixels at once, and the seconds the decoder waited for room.
+  std::size_t most_with_pixels() {
+    std::lock_guard lock(mutex_);
+    return most_with_pixels_;
+  }
+  double wait_seconds() {
+    std::lock_guard lock(mutex_);
+    return wait_seconds_;
+  }
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    room_.notify_all();
+  }
+
  private:
   std::mutex mutex_;
+  std::condition_variable room_;
   std::vector<ItemPtr> free_;
+  std::size_t frame_limit_, with_pixels_ = 0, most_with_pixels_ = 0;
+  double wait_seconds_ = 0;
+  bool closed_ = false;
 };
 
 // Captures the first exception of any thread; every stage stops when one is set.
@@ -365,11 +421,10 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   std::unique_ptr<media::InputFile> second;
   if (reopen && !given && !part) second = reopen();
 
-  ItemPool pool;
   Failure failure;
-  // Capacities bound memory: frames in flight = both queues + the frames the schedule holds until its next
-  // keyframe + the tracker's look-ahead window. Detection comes in bursts (a keyframe, then the searches of
-  // a whole interval at once), so both queues hold more than an interval: the decoder runs ahead while a
+  // Frames in flight: both queues, the frames the schedule holds until its next keyframe, and the tracker's
+  // look-ahead window. Detection comes in bursts (a keyframe, then the searches of a whole interval at
+  // once), so both queues hold more than an interval: the decoder runs ahead while a
   // keyframe is detected, and the detector hands over an interval while the encoder still has the last
   // (with one interval each, the detector and the encoder took turns: `-v` showed each waiting ~5 s a minute).
   detect::ScheduleConfig schedule_config = options_.schedule;
@@ -379,6 +434,15 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   // Decoding twice, the decoder's queue holds frames, the detector's queue regions only: the decoder does not
   // run far ahead (15 s of 1080p: 8 frames instead of 8 + an interval, 635 -> 608 MB, no slower).
   BoundedQueue<ItemPtr> decoded(second ? 8 : 8 + interval), detected(8 + 2 * interval);
+  // The queues leave room for every stage's burst, but the bursts take turns, and all of them at once held
+  // ~90 frames of 1080p (280 MB). So the frames holding pixels, wherever they are, are bounded as well: what
+  // the stages need to make progress at all (the interval the schedule holds, the tracker's look-ahead, the
+  // frame being detected and the one being encoded) plus `kFrameSlack` for the bursts, which the decoder
+  // waits for. Fewer than the interval plus the look-ahead could stall every stage; 8 slack frames (654 MB)
+  // were slower on a 30 s 1080p clip, 16 (678 MB) and 24 (703 MB) as fast as no bound (748 MB).
+  constexpr std::size_t kFrameSlack = 16;
+  const std::size_t lookahead = given ? 0 : static_cast<std::size_t>(std::max(0, options_.tracker.lookahead()));
+  ItemPool pool(interval + lookahead + 2 + kFrameSlack);
 
   // A part decodes from the keyframe before its context, and detects from the context's first frame on.
   if (part) in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)]);
@@ -386,7 +450,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     try {
       std::int64_t index = 0;
       for (;;) {
-        if (failure.failed()) break;
+        if (failure.failed() || !pool.wait_for_room()) break;
         ItemPtr item = pool.take();
         const media::ReadResult r = in.read(item->frame.get(), item->packet.get());
         if (r == media::ReadResult::End) {
@@ -394,6 +458,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
           break;
         }
         item->is_frame = r == media::ReadResult::VideoFrame;
+        if (item->is_frame) pool.holds_pixels(*item);
         if (part) {
           // Only video: the join copies the other streams from the input.
           if (!item->is_frame) {
@@ -448,7 +513,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
               Item& done = *held.front();
               done.pts = done.frame->pts;
               // Detected: the renderer decodes this frame again, its buffer goes back to the decoder now.
-              if (second) av_frame_unref(done.frame.get());
+              if (second) pool.let_go_pixels(done);
             }
             if (!detected.push(std::move(held.front()))) return false;
             held.pop_front();
@@ -472,6 +537,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     } catch (...) {
       failure.set(std::current_exception());
       decoded.close();
+      pool.close();
     }
     detected.close();
   });
@@ -599,6 +665,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     if (failure.failed()) {
       decoded.close();
       detected.close();
+      pool.close();
     } else {
       tracker.finish();
       while (auto fr = tracker.pop()) emit(std::move(*fr));
@@ -609,14 +676,16 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     failure.set(std::current_exception());
     decoded.close();
     detected.close();
+    pool.close();
   }
   reader.join();
   detector_thread.join();
   failure.rethrow();
-  spdlog::debug("{}: waits: decoder {:.2f} s for detection, detection {:.2f} s for frames and {:.2f} s for the encoder, "
-                "encoder {:.2f} s for detection",
-                input.string(), decoded.push_wait_seconds(), decoded.pop_wait_seconds(), detected.push_wait_seconds(),
-                detected.pop_wait_seconds());
+  spdlog::debug("{}: waits: decoder {:.2f} s for detection and {:.2f} s for the frames bound, detection {:.2f} s for "
+                "frames and {:.2f} s for the encoder, encoder {:.2f} s for detection; at most {} decoded frames held at "
+                "once (bound {})",
+                input.string(), decoded.push_wait_seconds(), pool.wait_seconds(), decoded.pop_wait_seconds(),
+                detected.push_wait_seconds(), detected.pop_wait_seconds(), pool.most_with_pixels(), pool.frame_limit());
 
   report.frames = part ? done : in.frames_decoded();
   if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");
