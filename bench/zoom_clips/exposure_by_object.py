@@ -4,7 +4,7 @@
 #   never detected   no region of its class from a detection (detector, head, context) covers half of it in any
 #                    frame: only a better network finds it;
 #   found, lost      detected in some frame and exposed in others: what scheduling and tracking can close.
-# For the last class it prints one line per object: a character per frame, '#' hidden, 'd' a detection covers
+# For the last two classes it prints one line per object: a character per frame, '#' hidden, 'd' a detection covers
 # half of it but the frame is exposed, '.' exposed.
 #
 #   python3 bench/zoom_clips/exposure_by_object.py WORK   (WORK: roadveil_zoom_bench --work, run with --queue)
@@ -63,7 +63,7 @@ def main(work):
                     "never detected" if not any(x["detected"] for x in fr) else "found, lost")
             kinds[kind] += 1
             frames_exposed[kind] += exposed
-            if kind == "found, lost":
+            if kind != "never exposed":
                 line = "".join("#" if x["hidden"] else "d" if x["detected"] else "." for x in fr)
                 print(f"{name} {clip} {oid:3d} {fr[0]['size'][0]:.0f}x{fr[0]['size'][1]:.0f} exposed {exposed:2d} {line}")
         print(f"{name}: " + ", ".join(f"{k} {kinds[k]} (exposed frames {frames_exposed[k]})"
