@@ -43,8 +43,10 @@ void merge_overlapping(std::vector<T>& items, AreaOf area_of, Worth worth, Combi
     merged = false;
     for (std::size_t a = 0; a < items.size() && !merged; ++a)
       for (std::size_t b = a + 1; b < items.size() && !merged; ++b) {
-        const Box u = bounding_union(area_of(items[a]), area_of(items[b]));
-        if (intersection(area_of(items[a]), area_of(items[b])).empty() || !worth(items[a], items[b], u)) continue;
+        const Box A = area_of(items[a]), B = area_of(items[b]);
+        if (intersection(A, B).empty()) continue;
+        const Box u = bounding_union(A, B);
+        if (!worth(items[a], items[b], u)) continue;
         items[a] = combine(items[a], items[b], u);
         items.erase(items.begin() + static_cast<std::ptrdiff_t>(b));
         merged = true;
