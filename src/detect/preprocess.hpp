@@ -1,6 +1,7 @@
 #pragma once
 // Scales a crop of a decoded frame, in whatever pixel format the decoder produced, straight into a
-// detector's planar float input tensor (libswscale does the colour conversion on the small copy only).
+// detector's planar float input tensor: 8-bit YUV, grey and RGB pictures (every common decoder output) are
+// resampled and colour-converted directly from their planes, other formats through libswscale.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -55,12 +56,39 @@ class Preprocessor {
   // The crop is widened to the chroma grid when the format is subsampled; the mapping is adjusted to it.
   void run(const AVFrame& frame, PixelRect crop, TensorMapping& mapping, const TensorFormat& format, float* tensor);
 
-  // Crops scaled, and scaler set-ups that took (the rest reused a kept one).
+  // Crops scaled; of them, those that took the libswscale path (formats other than 8-bit YUV, grey and
+  // RGB), and the scaler set-ups that took (the rest reused a kept one).
   std::int64_t crops() const { return crops_; }
+  std::int64_t swscale_crops() const { return swscale_crops_; }
   std::int64_t scalers_created() const { return scalers_created_; }
+  // Bytes of scratch held (filters and rows of the direct path): grows to the largest crop, then stays.
+  std::size_t scratch_bytes() const;
+
+  // One axis of a resampling: for each output sample, `taps` source indices (clamped to the picture) and
+  // weights that sum to 1. Downscaling averages over the source samples an output sample spans (a
+  // triangle as wide as two of them: no aliasing of fine detail into false edges); upscaling interpolates
+  // linearly between the two nearest.
+  struct AxisFilter {
+    int taps = 0;
+    bool identity = false;  // one source sample per output sample, unchanged
+    std::vector<int> index;
+    std::vector<float> weight;
+  };
+  // `samples` source samples spanning `length` units (the crop's extent in this component's samples:
+  // fractional for subsampled chroma at an odd frame edge) onto `outputs` samples.
+  static void build_axis(AxisFilter& filter, int samples, float length, int outputs);
 
  private:
-  // A libswscale context is made for one source size, format and destination size; making one took ~53 us,
+  // 8-bit YUV/grey/RGB: separable resampling of each component from its own plane at its own resolution,
+  // then the colour conversion of the frame's matrix and range, per output row. No per-crop set-up beyond
+  // the two filters of each resolution; the scratch only grows.
+  bool run_direct(const AVFrame& frame, const PixelRect& crop, const TensorMapping& m, const TensorFormat& format,
+                  float* tensor);
+  void run_swscale(const AVFrame& frame, const PixelRect& crop, const TensorMapping& m, const TensorFormat& format,
+                   float* tensor);
+
+  // The libswscale path (formats run_direct does not take): a context is made for one source size, format and
+  // destination size; making one took ~53 us,
   // about 40% of scaling a 160 px crop with it (bench/detect_bench.cpp, BM_Preprocess_TrackCropNewSize against
   // BM_Preprocess_TrackCrop). Keyframes and the windows around tracked objects come back to the same sizes:
   // the last few contexts are kept (on 60 s of 720p, 1,306 set-ups for 2,505 crops instead of 1,872).
@@ -73,7 +101,10 @@ class Preprocessor {
 
   std::vector<Scaler> scalers_;       // at most kScalers
   std::uint64_t uses_ = 0;
-  std::int64_t crops_ = 0, scalers_created_ = 0;
+  std::int64_t crops_ = 0, swscale_crops_ = 0, scalers_created_ = 0;
+  AxisFilter luma_x_, luma_y_, chroma_x_, chroma_y_;  // the direct path's filters (chroma: subsampled planes)
+  std::vector<float> source_rows_;  // the direct path: each component's crop row after the vertical pass
+  std::vector<float> output_rows_;  // ... and after the horizontal pass, three of the tensor's width
   // GBRP scratch, grown as needed; shared by the networks of one detector (they run one after the other).
   std::shared_ptr<std::vector<std::uint8_t>> planes_ = std::make_shared<std::vector<std::uint8_t>>();
 };

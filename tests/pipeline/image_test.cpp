@@ -133,6 +133,15 @@ void add_exif_orientation(const std::filesystem::path& in, const std::filesystem
 nlohmann::json regions_of(const std::filesystem::path& detections) {
   return nlohmann::json::parse(read_text(detections))["entries"][0]["frames"][0].value("regions", nlohmann::json::array());
 }
+// The regions of a picture a network found clearly (score 0.6 or more; the face network's threshold is 0.5,
+// the head network's 0.3): boxes near a threshold come and go
+// with any resampling of the picture (the sideways copies here are encoded again), the clear ones may not.
+nlohmann::json clear_regions(const nlohmann::json& regions) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : regions)
+    if (r.value("score", 0.0) >= 0.6) out.push_back(r);
+  return out;
+}
 // How many regions of the upright picture (`upright_width` wide), turned the way a file stored 90 degrees
 // counter-clockwise holds them (upright (x, y) is stored at (y, W - x)), have their centre inside a region
 // found on that file.
@@ -164,13 +173,12 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
     const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(out) + " --detections " + quote(out.string() + ".json"));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  const auto up = regions_of(dir / "up.jpg.json"), side = regions_of(dir / "side_out.jpg.json");
+  const auto up = clear_regions(regions_of(dir / "up.jpg.json")), side = regions_of(dir / "side_out.jpg.json");
   ASSERT_GE(up.size(), 4u);
-  EXPECT_GE(side.size() + 1, up.size()) << "as many regions as upright (one may differ by rounding in the resampled copy)";
-  // Each face region of the upright photo, turned the way the file stores it, lies inside a region found on
-  // the sideways file.
+  // Each clear face region of the upright photo, turned the way the file stores it, lies inside a region
+  // found on the sideways file (searched sideways, without the tag, it found 8 regions, 3 faces missing).
   const int matched = upright_regions_found_sideways(up, side, 512);
-  EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
+  EXPECT_EQ(matched, static_cast<int>(up.size())) << matched << " of " << up.size();
   // The output keeps the orientation tag, so viewers still show it upright.
   EXPECT_NE(read_text(dir / "side_out.jpg").find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
 }
@@ -187,11 +195,10 @@ TEST(Image, SidewaysVideoIsSearchedUpright) {
                            " --detections " + quote(dir / (name + ".json")));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
-  const auto up = regions_of(dir / "up.json"), side = regions_of(dir / "side.json");
+  const auto up = clear_regions(regions_of(dir / "up.json")), side = regions_of(dir / "side.json");
   ASSERT_GE(up.size(), 4u);
-  EXPECT_GE(side.size() + 1, up.size());
   const int matched = upright_regions_found_sideways(up, side, 512);
-  EXPECT_GE(matched + 1, static_cast<int>(up.size())) << matched << " of " << up.size();
+  EXPECT_EQ(matched, static_cast<int>(up.size())) << matched << " of " << up.size();
 }
 
 // #16 item 7: palette and 1-bit pictures are anonymized (turned into RGBA or grey), not refused.
