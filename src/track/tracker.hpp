@@ -70,10 +70,10 @@ struct TrackerConfig {
   // However a carried region's uncertainties add up (size change, speed spread, growth per frame), it is never
   // more than this many times as wide or tall as the detection it is carried from.
   float max_region_scale = 2.0f;
-  // A track is carried (forward, backward, out of the frame) with the motion measured between its newest
-  // (oldest, to carry it back) detection and the furthest one at most `velocity_baseline` frames from it,
-  // not between the last two: a detector's box moves by a few pixels from frame to frame, and a velocity from
-  // two boxes one frame apart, carried 24 frames, multiplies that noise by 24. A frame is final only once the
+  // A track is carried (forward, backward, out of the frame) with the motion of its detections within
+  // `velocity_baseline` frames of its newest (oldest, to carry it back) one, a line through all of them
+  // (Track::fit), not between the last two: a detector's box moves by a few pixels from frame to frame, and a
+  // velocity from two boxes one frame apart, carried 24 frames, multiplies that noise by 24. A frame is final only once the
   // detections of that baseline are known for a track first seen `extend_backward` frames later (before, a
   // region carried back 22 frames held still where the object was first seen: zoom clips, a 7x7 head).
   // Zoom clips (50): head-frames 0.909 -> 0.912, heads never exposed 111 -> 112 of 131, 0.1% less of the
@@ -135,10 +135,20 @@ class Tracker {
     ObjectClass cls;
     std::vector<Observation> obs;  // increasing frame
     RegionSource kind = RegionSource::Detector;  // what found it: Detector, Head or Context (tracked apart)
-    // Per frame, of each edge, at observation `i`, over the observations at most `baseline` frames before it
-    // (after it, to carry it back; see TrackerConfig::velocity_baseline); zero without such observations.
-    Box velocity_before(size_t i, int baseline) const;
-    Box velocity_after(size_t i, int baseline) const;
+    // A straight path of each edge: where it puts the box at a frame, and its motion per frame.
+    struct Fit {
+      Box box;
+      Box velocity;
+    };
+    static constexpr std::size_t kFitObservations = 12;
+    // The path through observations first..last (at most kFitObservations of them), robust to a stray box.
+    Fit fit(size_t first, size_t last, std::int64_t at) const;
+    // The path at observation `i` through it and the observations at most `baseline` frames before it (after
+    // it, to carry it back; see TrackerConfig::velocity_baseline); zero motion without such observations.
+    Fit fit_before(size_t i, int baseline) const;
+    Fit fit_after(size_t i, int baseline) const;
+    Box velocity_before(size_t i, int baseline) const { return fit_before(i, baseline).velocity; }
+    Box velocity_after(size_t i, int baseline) const { return fit_after(i, baseline).velocity; }
     Box velocity(int baseline) const { return obs.empty() ? Box{} : velocity_before(obs.size() - 1, baseline); }
     Box predict(std::int64_t frame, int baseline) const;
   };

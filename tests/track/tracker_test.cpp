@@ -547,3 +547,26 @@ TEST(Tracker, AFramesRegionsDependOnlyOnItsHistoryAndLookAhead) {
     for (int f = start; f < frames; ++f) EXPECT_EQ(boxes(part[f - first]), boxes(whole[f])) << "part from " << first << ", frame " << f;
   }
 }
+
+// A zoom clip's plate (e1663ee1 #4): seen from frame 16, slowly moving down, its first box placed 13 px too
+// high. Carried back from that box with the motion between it and the box 8 frames later (2.5 instead of
+// 0.85 px a frame), the region drifted 45 px above the plate by frame 0, which stayed exposed for 16 frames.
+// Carried along the path of all its first boxes (Theil-Sen), every frame back to 0 keeps it covered.
+TEST(Tracker, OneStrayBoxDoesNotSteerACarry) {
+  auto y_at = [](int f) { return 531.0f + 0.85f * static_cast<float>(f); };
+  Tracker t(TrackerConfig{}, no_padding(), 1920, 1080);
+  for (int f = 0; f < 40; ++f) {
+    if (f < 16 || f > 26) {
+      t.push({});
+      continue;
+    }
+    t.push(plate_at(960, y_at(f) - (f == 16 ? 13.0f : 0.0f), 30, 9));
+  }
+  const auto frames = drain(t);
+  for (int f = 0; f < 16; ++f) {
+    const Box truth = Box::from_xywh(960, y_at(f), 30, 9);
+    ASSERT_EQ(frames[f].regions.size(), 1u) << "frame " << f;
+    EXPECT_GE(intersection(frames[f].regions[0].box, truth).area(), 0.9f * truth.area()) << "frame " << f;
+    EXPECT_LT(frames[f].regions[0].box.height(), 2.0f * 9 + 13) << "frame " << f << ": bounded, not everything around";
+  }
+}
