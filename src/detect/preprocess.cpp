@@ -241,12 +241,11 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
   m.content_w = std::clamp(static_cast<int>(std::lround(crop.w * m.scale)), 1, m.tensor_w);
   m.content_h = std::clamp(static_cast<int>(std::lround(crop.h * m.scale)), 1, m.tensor_h);
   ++crops_;
-  if (!run_direct(frame, crop, m, format, tensor)) run_swscale(frame, crop, m, format, tensor);
+  if (!run_direct(frame, *d, crop, m, format, tensor)) run_swscale(frame, *d, crop, m, format, tensor);
 }
 
-bool Preprocessor::run_direct(const AVFrame& frame, const PixelRect& crop, const TensorMapping& m,
-                              const TensorFormat& format, float* tensor) {
-  const AVPixFmtDescriptor& d = *av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+bool Preprocessor::run_direct(const AVFrame& frame, const AVPixFmtDescriptor& d, const PixelRect& crop,
+                              const TensorMapping& m, const TensorFormat& format, float* tensor) {
   if (d.flags & (AV_PIX_FMT_FLAG_FLOAT | AV_PIX_FMT_FLAG_BAYER)) return false;
   const bool rgb = d.flags & AV_PIX_FMT_FLAG_RGB;
   const int used = rgb || d.nb_components >= 3 ? 3 : 1;  // grey (alpha, if any, is ignored)
@@ -336,25 +335,24 @@ bool Preprocessor::run_direct(const AVFrame& frame, const PixelRect& crop, const
   return true;
 }
 
-void Preprocessor::run_swscale(const AVFrame& frame, const PixelRect& crop, const TensorMapping& m,
-                               const TensorFormat& format, float* tensor) {
+void Preprocessor::run_swscale(const AVFrame& frame, const AVPixFmtDescriptor& d, const PixelRect& crop,
+                               const TensorMapping& m, const TensorFormat& format, float* tensor) {
   const auto fmt = static_cast<AVPixelFormat>(frame.format);
-  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
   ++swscale_crops_;
   const std::uint8_t* src[4] = {nullptr, nullptr, nullptr, nullptr};
   int src_stride[4] = {0, 0, 0, 0};
-  const bool rgb = d->flags & AV_PIX_FMT_FLAG_RGB;
+  const bool rgb = d.flags & AV_PIX_FMT_FLAG_RGB;
   for (int p = 0; p < 4 && frame.data[p]; ++p) {
     // Bytes per pixel in this plane and whether it is subsampled, from the components stored in it.
     int step = 0;
     bool chroma = false;
-    for (int c = 0; c < d->nb_components; ++c) {
-      if (d->comp[c].plane != p) continue;
-      step = std::max(step, d->comp[c].step);
+    for (int c = 0; c < d.nb_components; ++c) {
+      if (d.comp[c].plane != p) continue;
+      step = std::max(step, d.comp[c].step);
       if (!rgb && (c == 1 || c == 2)) chroma = true;
     }
-    const int sx = chroma ? crop.x >> d->log2_chroma_w : crop.x;
-    const int sy = chroma ? crop.y >> d->log2_chroma_h : crop.y;
+    const int sx = chroma ? crop.x >> d.log2_chroma_w : crop.x;
+    const int sy = chroma ? crop.y >> d.log2_chroma_h : crop.y;
     src[p] = frame.data[p] + static_cast<std::ptrdiff_t>(sy) * frame.linesize[p] + static_cast<std::ptrdiff_t>(sx) * step;
     src_stride[p] = frame.linesize[p];
   }

@@ -13,6 +13,7 @@ extern "C" {
 }
 
 struct SwsContext;
+struct AVPixFmtDescriptor;
 
 namespace roadveil::detect {
 
@@ -82,10 +83,10 @@ class Preprocessor {
   // 8-bit YUV/grey/RGB: separable resampling of each component from its own plane at its own resolution,
   // then the colour conversion of the frame's matrix and range, per output row. No per-crop set-up beyond
   // the two filters of each resolution; the scratch only grows.
-  bool run_direct(const AVFrame& frame, const PixelRect& crop, const TensorMapping& m, const TensorFormat& format,
-                  float* tensor);
-  void run_swscale(const AVFrame& frame, const PixelRect& crop, const TensorMapping& m, const TensorFormat& format,
-                   float* tensor);
+  bool run_direct(const AVFrame& frame, const AVPixFmtDescriptor& d, const PixelRect& crop, const TensorMapping& m,
+                  const TensorFormat& format, float* tensor);
+  void run_swscale(const AVFrame& frame, const AVPixFmtDescriptor& d, const PixelRect& crop, const TensorMapping& m,
+                   const TensorFormat& format, float* tensor);
 
   // The libswscale path (formats run_direct does not take): a context is made for one source size, format and
   // destination size; making one took ~53 us,

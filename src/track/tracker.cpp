@@ -69,7 +69,8 @@ Tracker::Track::Fit Tracker::Track::fit(size_t first, size_t last, std::int64_t 
     else last = first + kFitObservations - 1;
   }
   const std::size_t n = last - first + 1;
-  Fit out{obs[obs[last].frame <= at ? last : first].box, {}};
+  const Box& nearest = obs[obs[last].frame <= at ? last : first].box;  // the observation at the `at` end
+  Fit out{nearest, {}};
   if (n < 2) return out;
   std::array<float, kMaxPairs> slopes{};
   std::array<float, kFitObservations> places{};
@@ -87,7 +88,7 @@ Tracker::Track::Fit Tracker::Track::fit(size_t first, size_t last, std::int64_t 
   }
   out.velocity = {slope[0], slope[1], slope[2], slope[3]};
   out.box = {place[0], place[1], place[2], place[3]};
-  if (out.box.x2 <= out.box.x1 || out.box.y2 <= out.box.y1) out.box = obs[obs[last].frame <= at ? last : first].box;
+  if (out.box.x2 <= out.box.x1 || out.box.y2 <= out.box.y1) out.box = nearest;
   return out;
 }
 
