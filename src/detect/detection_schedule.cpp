@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <tuple>
 
 #include "core/borrowed_motion.hpp"
 
@@ -38,26 +39,41 @@ float continuation_quality(const Box& p, const Detection& d) {
   return overlap > 0.05f ? 1.0f + overlap : dist < reach ? 1.0f - dist / reach : 0.0f;
 }
 
-// The unclaimed detection of the kind that best continues an object predicted at `p`: a network's box over
-// its threshold if any does (a weak box beside a strong one for the same object would become a second
-// object), else one placed by appearance (by the other direction's pass), else a weak one; -1 when none does.
-int best_continuation(const Box& p, ObjectClass cls, RegionSource source, const Detections& here,
-                      const std::vector<bool>& claimed) {
+// continuation_quality thresholds: any continuation, overlapping ones only, none (it is at most 2).
+constexpr float kAnyContinuation = 0.0f, kOverlapOnly = 1.0f, kNoContinuation = 3.0f;
+
+// Which unclaimed detection continues each object (object k predicted at `predicted[k]`, taking only a
+// continuation_quality over `needed(k)`; -1: none), decided for all objects at once: a network's box over its
+// threshold before one placed by appearance (by the other direction's pass) before a weak one (a weak box
+// beside a strong one for the same object would become a second object), and within a tier the best
+// continuation first. Decided object by
+// object in order of score, an object took its neighbour's box by nearness before the neighbour could take it
+// by overlap, and both were lost: on zoom clip cd84ae0e a 27x8 plate found at 0.84, missed by its next
+// window, took the box of a marker 22 px above it, was then predicted moving up 22 px a frame and never
+// found again (41 frames exposed), and the marker, its box taken, was dropped.
+template <class Object, class Candidate, class QualityNeeded>
+void assign_continuations(const std::vector<Object>& objects, const std::vector<Box>& predicted, QualityNeeded needed,
+                          const Detections& here, std::vector<bool>& claimed, std::vector<Candidate>& candidates,
+                          std::vector<int>& assigned) {
   const auto tier = [](const Detection& d) { return d.weak ? 2 : d.by_appearance ? 1 : 0; };
-  for (const int wanted_tier : {0, 1, 2}) {
-    int best = -1;
-    float best_quality = 0;
+  candidates.clear();
+  for (size_t k = 0; k < objects.size(); ++k) {
+    const float least = needed(k);
     for (size_t j = 0; j < here.size(); ++j) {
-      if (claimed[j] || tier(here[j]) != wanted_tier || !same_kind(here[j], cls, source)) continue;
-      const float quality = continuation_quality(p, here[j]);
-      if (quality > best_quality) {
-        best_quality = quality;
-        best = static_cast<int>(j);
-      }
+      if (claimed[j] || !same_kind(here[j], objects[k].cls, objects[k].source)) continue;
+      const float quality = continuation_quality(predicted[k], here[j]);
+      if (quality > least) candidates.push_back({tier(here[j]), quality, static_cast<int>(k), static_cast<int>(j)});
     }
-    if (best >= 0) return best;
   }
-  return -1;
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    return std::tuple(a.tier, -a.quality, a.object, a.detection) < std::tuple(b.tier, -b.quality, b.object, b.detection);
+  });
+  assigned.assign(objects.size(), -1);
+  for (const Candidate& c : candidates) {
+    if (assigned[static_cast<size_t>(c.object)] >= 0 || claimed[static_cast<size_t>(c.detection)]) continue;
+    assigned[static_cast<size_t>(c.object)] = c.detection;
+    claimed[static_cast<size_t>(c.detection)] = true;
+  }
 }
 
 }  // namespace
@@ -277,17 +293,25 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
   if (!windows_.empty()) *slot.pass = FramePass::Search;
 
   // Each object takes the detection of its kind that best overlaps its prediction, or failing that the
-  // nearest within one object size (one over its threshold before a weak one); the rest of what the windows
-  // found are objects to follow from here.
+  // nearest within one object size (one over its threshold before a weak one), matched for all objects at
+  // once (assign_continuations); the rest of what the windows found are objects to follow from here.
   int matches = 0;  // objects looked for by appearance on this frame
   Detections& here = *slot.detections;
   std::vector<bool>& claimed = claimed_;
   claimed.assign(here.size(), false);
+  // Every object still followed takes part: one due here takes the box that best continues it, overlapping or
+  // near; one not due, a box that a window of its neighbour shows overlapping it (it is found there, and its
+  // box is no neighbour's to take by nearness). Nothing for an object given up.
+  const auto followed = [&](size_t k) { return objects[k].misses <= config_.max_misses; };
+  const auto needed = [&](size_t k) {
+    return !followed(k) ? kNoContinuation : due(objects[k]) ? kAnyContinuation : kOverlapOnly;
+  };
+  assign_continuations(objects, predicted, needed, here, claimed, candidates_, assigned_);
   for (size_t k = 0; k < objects.size(); ++k) {
     Known& o = objects[k];
-    if (o.misses > config_.max_misses || !due(o)) continue;
+    const int best = assigned_[k];
+    if (best < 0 && (!followed(k) || !due(o))) continue;
     const Box& p = predicted[k];
-    const int best = best_continuation(p, o.cls, o.source, here, claimed);
     if (best < 0) {
       o.gap = 0;  // look again on the next search frame
       // Only where a window of this pass (or of the forward pass, for a window skipped as covered) looked
@@ -321,7 +345,6 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
       ++o.misses;
       continue;
     }
-    claimed[best] = true;
     if (here[best].by_appearance) {
       // Found by appearance for this object in the other direction's pass: where it is, not what it looks
       // like or how it moves (those stay as its network last measured them).
@@ -368,12 +391,12 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
 void DetectionSchedule::continue_at_keyframe(const std::vector<Known>& objects, int index) {
   Detections& here = *pending_[index - 1].detections;
   claimed_.assign(here.size(), false);
-  for (const Known& o : objects) {
-    const int best = best_continuation(move_box(o.box, o.velocity, static_cast<float>(index - o.frame)), o.cls, o.source, here, claimed_);
-    if (best < 0) continue;
-    claimed_[best] = true;
-    here[best].weak = false;
-  }
+  predicted_.resize(objects.size());
+  for (size_t k = 0; k < objects.size(); ++k)
+    predicted_[k] = move_box(objects[k].box, objects[k].velocity, static_cast<float>(index - objects[k].frame));
+  assign_continuations(objects, predicted_, [](size_t) { return kAnyContinuation; }, here, claimed_, candidates_, assigned_);
+  for (const int best : assigned_)
+    if (best >= 0) here[static_cast<size_t>(best)].weak = false;
 }
 
 }  // namespace roadveil::detect

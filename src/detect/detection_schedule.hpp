@@ -130,6 +130,12 @@ class DetectionSchedule {
     int gap = 0;   // frames between searches for it (0: search_every)
     bool velocity_known = false;
   };
+  // A detection that could continue an object (matching in follow and continue_at_keyframe).
+  struct Candidate {
+    int tier;       // 0: a network's box over its threshold, 1: placed by appearance, 2: weak
+    float quality;  // how well it continues the object's prediction (over 1: they overlap)
+    int object, detection;
+  };
   struct Window {
     Box area;
     SearchTargets targets;
@@ -160,6 +166,8 @@ class DetectionSchedule {
   std::vector<Box> predicted_;      // scratch
   std::vector<bool> claimed_;       // scratch
   std::vector<Known> fresh_;        // scratch
+  std::vector<Candidate> candidates_;  // scratch
+  std::vector<int> assigned_;       // scratch
   std::vector<float> thumbnail_, previous_thumbnail_;
 };
 
