@@ -183,13 +183,20 @@ std::optional<Region> Tracker::region_for(const Track& t, std::int64_t frame) co
         const Observation& b = obs[i + 1];
         if (b.frame - a.frame <= config_.max_gap + 1) path = path_at(a, b, frame);
       } else if (i + 1 == obs.size()) {
+        // Where the line through the boxes before it (Track::fit) puts it, not the box before it moved on:
+        // that one may be off as well (zoom clip 5650236e: a plate's last box 7 px short of its left edge,
+        // the box before it 4 px).
         const Observation& a = obs[i - 1];
-        if (frame - a.frame <= config_.max_gap + 1)
-          path = move_box(a.box, t.velocity_before(i - 1, config_.velocity_baseline), static_cast<float>(frame - a.frame));
+        if (frame - a.frame <= config_.max_gap + 1) {
+          const Track::Fit before = t.fit_before(i - 1, config_.velocity_baseline);
+          path = move_box(before.box, before.velocity, static_cast<float>(frame - a.frame));
+        }
       } else {
         const Observation& b = obs[1];
-        if (b.frame - frame <= config_.max_gap + 1)
-          path = move_box(b.box, t.velocity_after(1, config_.velocity_baseline), static_cast<float>(frame - b.frame));
+        if (b.frame - frame <= config_.max_gap + 1) {
+          const Track::Fit after = t.fit_after(1, config_.velocity_baseline);
+          path = move_box(after.box, after.velocity, static_cast<float>(frame - b.frame));
+        }
       }
       if (path) {
         const Box both = hull(box, *path);

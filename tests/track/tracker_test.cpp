@@ -147,6 +147,21 @@ TEST(Tracker, ATracksEndDetectionsAreJoinedWithThePathOfTheDetectionsBeforeThem)
   }
 }
 
+// The second opinion on a track's last box is the line through the boxes before it, not the box just before it
+// moved on: that one may be off too (regression: zoom clip 5650236e, a plate's last box 7 px short of its
+// left edge and the one before it 4 px, so the plate was exposed on that frame).
+TEST(Tracker, ATracksLastBoxIsCheckedAgainstTheLineThroughSeveralBoxes) {
+  TrackerConfig cfg;
+  cfg.jitter_margin = 0;
+  Tracker t(cfg, no_padding(), 1280, 720);
+  // The plate at x = 500 - 4f; the box of frame 9 at 470 instead of 464, the last one (frame 10) at 469
+  // instead of 460.
+  for (int f = 0; f <= 10; ++f) t.push(plate_at(f == 9 ? 470.0f : f == 10 ? 469.0f : 500.0f - 4.0f * static_cast<float>(f), 300));
+  auto frames = drain(t);
+  ASSERT_FALSE(frames[10].regions.empty());
+  EXPECT_NEAR(frames[10].regions[0].box.x1, 460.0f, 0.01f);  // the line through frames 2-9: 9's box moves it not
+}
+
 TEST(Tracker, CarriesTracksForwardAndBackward) {
   TrackerConfig cfg;
   cfg.extend_forward = 3;
