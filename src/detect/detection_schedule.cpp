@@ -46,9 +46,8 @@ constexpr float kAnyContinuation = 0.0f, kOverlapOnly = 1.0f, kNoContinuation = 
 // continuation_quality over `needed(k)`; -1: none), decided for all objects at once: a network's box over its
 // threshold before one placed by appearance (by the other direction's pass) before a weak one (a weak box
 // beside a strong one for the same object would become a second object), and within a tier the best
-// continuation first. Decided object by
-// object in order of score, an object took its neighbour's box by nearness before the neighbour could take it
-// by overlap, and both were lost: on zoom clip cd84ae0e a 27x8 plate found at 0.84, missed by its next
+// continuation first. Decided object by object in order of score, an object took its neighbour's box by
+// nearness before the neighbour could take it by overlap, and both were lost: on zoom clip cd84ae0e a 27x8 plate found at 0.84, missed by its next
 // window, took the box of a marker 22 px above it, was then predicted moving up 22 px a frame and never
 // found again (41 frames exposed), and the marker, its box taken, was dropped.
 template <class Object, class Candidate, class QualityNeeded>

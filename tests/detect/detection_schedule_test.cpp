@@ -81,16 +81,16 @@ struct ScheduledRun {
   std::size_t completed = 0;
 };
 
-// Feeds `count` frames (luma from `luma_of`) through a schedule, checking that every frame is completed
-// in order and never before it was added.
-ScheduledRun run_schedule(Detector& detector, const ScheduleConfig& config, int count,
-                 const std::function<int(int)>& luma_of = [](int) { return 100; }) {
+// Feeds `count` frames (frame i made by `frame_of(i)`) through a schedule, checking that every frame is
+// completed in order and never before it was added.
+ScheduledRun run_schedule_on(Detector& detector, const ScheduleConfig& config, int count,
+                             const std::function<FramePtr(int)>& frame_of) {
   ScheduledRun r;
   r.detections.resize(count);
   r.passes.assign(count, FramePass::None);
   DetectionSchedule schedule(detector, config);
   for (int i = 0; i < count; ++i) {
-    r.frames.push_back(grey_frame(i, luma_of(i)));
+    r.frames.push_back(frame_of(i));
     r.completed += schedule.add({r.frames.back().get(), &r.detections[i], &r.passes[i]});
     EXPECT_LE(r.completed, static_cast<std::size_t>(i + 1));
     EXPECT_EQ(r.completed + schedule.held(), static_cast<std::size_t>(i + 1));
@@ -98,6 +98,12 @@ ScheduledRun run_schedule(Detector& detector, const ScheduleConfig& config, int 
   r.completed += schedule.finish();
   EXPECT_EQ(r.completed, static_cast<std::size_t>(count));
   return r;
+}
+
+// The same on grey frames (luma from `luma_of`).
+ScheduledRun run_schedule(Detector& detector, const ScheduleConfig& config, int count,
+                          const std::function<int(int)>& luma_of = [](int) { return 100; }) {
+  return run_schedule_on(detector, config, count, [&](int i) { return grey_frame(i, luma_of(i)); });
 }
 
 // A part of a split run: frames `from`..`count - 1` only, numbered as in the whole file (vectors indexed by
@@ -630,15 +636,10 @@ TEST(DetectionSchedule, AnObjectOfUnknownMotionIsLookedForWhereItsNeighboursMoti
     config.keyframe_interval = 20;
     config.borrow_radius = radius;
     PanningDetector detector;
-    DetectionSchedule schedule(detector, config);
-    std::vector<FramePtr> frames;
-    std::vector<Detections> detections(21);
-    std::vector<FramePass> passes(21, FramePass::None);
-    for (int i = 0; i <= 20; ++i) {
-      frames.push_back(textured_picture(kW, kH, {PanningDetector::guide(i), PanningDetector::dim(i)}, i));
-      schedule.add({frames.back().get(), &detections[i], &passes[i]});
-    }
-    schedule.finish();
+    const ScheduledRun r = run_schedule_on(detector, config, 21, [](int i) {
+      return textured_picture(kW, kH, {PanningDetector::guide(i), PanningDetector::dim(i)}, i);
+    });
+    const std::vector<Detections>& detections = r.detections;
     int dim_found = 0;
     for (int i = 2; i <= 18; ++i)
       dim_found += std::any_of(detections[i].begin(), detections[i].end(),
@@ -669,15 +670,10 @@ TEST(DetectionSchedule, AnObjectMissedByItsWindowDoesNotTakeItsNeighboursBox) {
   ScheduleConfig config;
   config.keyframe_interval = 20;
   NeighbourDetector detector;
-  DetectionSchedule schedule(detector, config);
-  std::vector<FramePtr> frames;
-  std::vector<Detections> detections(21);
-  std::vector<FramePass> passes(21, FramePass::None);
-  for (int i = 0; i <= 20; ++i) {
-    frames.push_back(textured_picture(kW, kH, {NeighbourDetector::missed(), NeighbourDetector::marker()}, i));
-    schedule.add({frames.back().get(), &detections[i], &passes[i]});
-  }
-  schedule.finish();
+  const ScheduledRun r = run_schedule_on(detector, config, 21, [](int i) {
+    return textured_picture(kW, kH, {NeighbourDetector::missed(), NeighbourDetector::marker()}, i);
+  });
+  const std::vector<Detections>& detections = r.detections;
   int missed_found = 0, marker_found = 0, elsewhere = 0;
   for (int i = 1; i <= 19; ++i) {
     for (const Detection& d : detections[i]) {
