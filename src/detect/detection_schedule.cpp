@@ -125,9 +125,46 @@ void DetectionSchedule::keyframe(const Slot& slot, float score_factor) {
   WholeFramePass pass = config_.keyframe_pass;
   pass.score_factor = score_factor;
   *slot.detections = detector_.detect_whole(*slot.frame, pass);
+  keep_occupants(*slot.frame, *slot.detections);
   stats_.keyframe_seconds += seconds_since(start);
   *slot.pass = FramePass::Keyframe;
   ++stats_.keyframes;
+}
+
+// The occupants of the keyframe before (`opening_occupants_`) not found again at this one, in the vehicle
+// they sat in (see ScheduleConfig::occupant_keyframes); this keyframe's occupants go to `last_occupants_`.
+void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) {
+  last_occupants_.clear();
+  for (const Occupant& o : detector_.occupants()) last_occupants_.push_back({o, 0});
+  // With every frame a keyframe there is no interval to bridge (the tracker fills a frame or two), and a
+  // run that detects every frame stays the networks' own boxes (bench/video_agreement.sh's reference).
+  if (config_.occupant_keyframes <= 0 || config_.keyframe_interval <= 1) return;
+  const std::span<const Box> vehicles = detector_.vehicles();
+  const Box whole{0, 0, static_cast<float>(frame.width), static_cast<float>(frame.height)};
+  for (const SeenOccupant& before : opening_occupants_) {
+    if (before.kept >= config_.occupant_keyframes) continue;
+    const Box& was = before.occupant.vehicle;
+    const Box* vehicle = nullptr;
+    float best = config_.occupant_vehicle_iou;
+    const auto aspect = [](const Box& b) { return b.width() / std::max(1.0f, b.height()); };
+    for (const Box& v : vehicles)
+      if (const float overlap = iou(v, was);
+          overlap >= best && std::abs(std::log(aspect(v) / aspect(was))) <= std::log(1.0f + config_.occupant_vehicle_aspect)) {
+        best = overlap;
+        vehicle = &v;
+      }
+    if (!vehicle) continue;
+    const Box& r = before.occupant.region;
+    const float sx = vehicle->width() / std::max(1.0f, was.width()), sy = vehicle->height() / std::max(1.0f, was.height());
+    const Box kept = intersection(Box{vehicle->x1 + (r.x1 - was.x1) * sx, vehicle->y1 + (r.y1 - was.y1) * sy,
+                                      vehicle->x1 + (r.x2 - was.x1) * sx, vehicle->y1 + (r.y2 - was.y1) * sy},
+                                  whole);
+    if (kept.empty() || std::any_of(last_occupants_.begin(), last_occupants_.end(),
+                                    [&](const SeenOccupant& now) { return iou(now.occupant.region, kept) > 0.3f; }))
+      continue;
+    found.push_back({ObjectClass::Face, kept, before.occupant.score, before.occupant.source});
+    last_occupants_.push_back({{kept, *vehicle, before.occupant.score, before.occupant.source}, before.kept + 1});
+  }
 }
 
 std::size_t DetectionSchedule::add(const Slot& slot) {
@@ -138,7 +175,9 @@ std::size_t DetectionSchedule::add(const Slot& slot) {
     std::size_t done = 0;
     if (cut) ++stats_.scene_cuts;
     if (!pending_.empty()) done += complete();  // the frame before the cut closes its interval
+    opening_occupants_.clear();  // nobody is carried over a cut
     keyframe(slot);
+    opening_occupants_.swap(last_occupants_);
     opening_keyframe_ = *slot.detections;
     sample_looks(*slot.frame, opening_keyframe_, opening_looks_);
     have_keyframe_ = true;
@@ -192,6 +231,7 @@ std::size_t DetectionSchedule::complete() {
   }
   opening_keyframe_.swap(last_keyframe_);
   opening_looks_.swap(last_looks_);
+  opening_occupants_.swap(last_occupants_);
   pending_.clear();
   return static_cast<std::size_t>(m);
 }

@@ -80,12 +80,19 @@ Box plate_area_of_vehicle(const Box& v) {
   return {v.x1 - 0.1f * w, v.y1 + h / 3.0f, v.x2 + 0.1f * w, v.y2 + 0.1f * h};
 }
 
-bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
-  if (person.height() >= max_aspect * person.width()) return false;
+const Box* occupied_vehicle(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
+  if (person.height() >= max_aspect * person.width()) return nullptr;
   const float cx = person.cx(), cy = person.cy();
-  return std::any_of(vehicles.begin(), vehicles.end(), [&](const Box& v) {
-    return cx >= v.x1 && cx <= v.x2 && cy >= v.y1 && cy <= v.y1 + 0.6f * v.height();
-  });
+  // The smallest that holds it: a car in front of a bus holds its own driver.
+  const Box* found = nullptr;
+  for (const Box& v : vehicles)
+    if (cx >= v.x1 && cx <= v.x2 && cy >= v.y1 && cy <= v.y1 + 0.6f * v.height() && (!found || v.area() < found->area()))
+      found = &v;
+  return found;
+}
+
+bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
+  return occupied_vehicle(person, vehicles, max_aspect) != nullptr;
 }
 
 std::vector<ModelId> models_in_use(const DetectorConfig& config) {
@@ -162,6 +169,8 @@ void FrameDetector::add_custom(const AVFrame& frame, const PixelRect& crop, int 
 
 Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePass& pass) {
   Detections out;
+  occupants_.clear();
+  vehicles_.clear();
   const PixelRect whole{0, 0, frame.width, frame.height};
   const int longer = std::max(frame.width, frame.height);
   auto side = [&](int configured) {
@@ -173,8 +182,17 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
     for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), factor * config_.face_threshold))
       out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
   if (heads_) add_heads(frame, whole, side(config_.heads.max_side), config_.heads.body_regions, out, factor);
+  const size_t people = out.size();
   if (context_)
     add_context(frame, whole, side(config_.context.max_side), config_.context.refine || (!pass.video && config_.context.refine_photos), out);
+  // The faces, heads and head regions of bodies found inside a vehicle's windows are its occupants too.
+  for (size_t i = 0; i < people; ++i) {
+    const Detection& d = out[i];
+    if (d.weak) continue;
+    const Box person = d.source == RegionSource::Context ? person_from_head_region(d.box, config_.context.head) : d.box;
+    if (const Box* vehicle = occupied_vehicle(person, vehicles_, config_.context.occupant_max_aspect))
+      occupants_.push_back({d.box, *vehicle, d.score, d.source});
+  }
   if (plates_) {
     const int plate_side = side(config_.plate_max_side);
     const bool crops = guided && plan_plate_crops(frame, plate_side);
@@ -233,6 +251,8 @@ bool FrameDetector::plan_plate_crops(const AVFrame& frame, int plate_side) {
 Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
                                         float scale) {
   Detections out;
+  occupants_.clear();
+  vehicles_.clear();
   const PixelRect crop = covering_rect(window, frame.width, frame.height);
   if (crop.w < 8 || crop.h < 8) return out;
   const int scaled = side_at_scale(crop, std::clamp(scale, 0.05f, 2.0f));
@@ -311,8 +331,11 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
   for (const RawBox& b : found) {
     const float w = b.box.width(), h = b.box.height();
     if (b.label == kPerson) {
-      if (b.score >= c.occupant_threshold && config_.faces && is_occupant(b.box, vehicles_, c.occupant_max_aspect)) {
-        out.push_back({ObjectClass::Face, {b.box.x1, b.box.y1 - 0.1f * h, b.box.x2, b.box.y2}, b.score, RegionSource::Context});
+      const Box* vehicle = b.score >= c.occupant_threshold && config_.faces ? occupied_vehicle(b.box, vehicles_, c.occupant_max_aspect) : nullptr;
+      if (vehicle) {
+        const Box region{b.box.x1, b.box.y1 - 0.1f * h, b.box.x2, b.box.y2};
+        out.push_back({ObjectClass::Face, region, b.score, RegionSource::Context});
+        occupants_.push_back({region, *vehicle, b.score, RegionSource::Context});
         continue;
       }
       if (b.score < c.person_threshold || h < c.min_person_height * fh) continue;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -153,6 +154,16 @@ struct WholeFramePass {
   static WholeFramePass video_keyframe() { return {1.0f, true}; }
 };
 
+// A person seen in a vehicle (head and shoulders through its glass, ContextConfig::occupant_threshold, or a
+// face, head or body whose head is in its windows): the region hidden for them, the vehicle they were seen
+// in, and what found them.
+struct Occupant {
+  Box region;
+  Box vehicle;
+  float score = 0;
+  RegionSource source = RegionSource::Context;
+};
+
 // The two searches the video schedule combines (pipeline/detection_schedule.hpp): the whole frame, and a
 // window around objects already known. An interface, so that the schedule can be tested without networks.
 class Detector {
@@ -167,6 +178,10 @@ class Detector {
   // The area a detection's network must see to find it again (a head region's whole person), and which
   // network that is.
   virtual Box search_area(const Detection& d) const { return d.box; }
+  // The vehicle occupants among the detections of the latest call (each also one of its Context detections),
+  // and the vehicles (cars, buses, trucks) in which it looked for them.
+  virtual std::span<const Occupant> occupants() const { return {}; }
+  virtual std::span<const Box> vehicles() const { return {}; }
   static SearchTargets targets_for(const Detection& d) {
     SearchTargets t;
     if (d.source == RegionSource::Context) t.persons = true;
@@ -187,6 +202,8 @@ class FrameDetector final : public Detector {
   Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
                            float scale) override;
   Box search_area(const Detection& d) const override;
+  std::span<const Occupant> occupants() const override { return occupants_; }
+  std::span<const Box> vehicles() const override { return vehicles_; }
   const DetectorConfig& config() const { return config_; }
 
  private:
@@ -211,8 +228,9 @@ class FrameDetector final : public Detector {
   // SearchTargets), as detections (weak under their class threshold).
   void add_custom(const AVFrame& frame, const PixelRect& crop, int max_side, const SearchTargets& wanted, float factor,
                   Detections& out);
-  std::vector<Box> vehicles_;        // scratch, reused across frames: vehicles whose occupants are looked for
+  std::vector<Box> vehicles_;        // of the latest call: vehicles whose occupants are looked for
   std::vector<Box> plate_vehicles_;  // scratch: vehicles whose plates the guided pass looks for
+  std::vector<Occupant> occupants_;  // of the latest call
   struct PlateCrop {
     Box area;
     float scale;
@@ -232,7 +250,8 @@ Box person_from_head_region(const Box& region, const HeadGeometry& head);
 // stick out of loose boxes).
 Box plate_area_of_vehicle(const Box& vehicle);
 // Whether a person box looks like a vehicle occupant: head and shoulders, centred in the upper part of a
-// vehicle box.
+// vehicle box. occupied_vehicle: the smallest such vehicle (nullptr: none).
+const Box* occupied_vehicle(const Box& person, const std::vector<Box>& vehicles, float max_aspect);
 bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect);
 
 }  // namespace roadveil::detect

@@ -58,13 +58,14 @@ SegmentPlan plan_segment(const media::VideoTimeline& timeline, const std::vector
   return p;
 }
 
-int segment_context_frames(const track::TrackerConfig& tracker, int keyframe_interval) {
+int segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
+                           int keyframe_interval) {
   // Regions of a frame depend on the detections `lookahead` frames later (gaps, backward carries) and on the
   // tracks alive before it (forward and exit carries, the motion and jitter that place them, the span that
   // sets how long they are carried: history_frames); one more interval lets the detection schedule's
-  // windows settle.
+  // windows settle, and a keyframe's occupants depend on the `occupant_keyframes` keyframes before it.
   return std::max(tracker.lookahead(), tracker.history_frames()) +
-         std::max(1, keyframe_interval);
+         (1 + std::max(0, schedule.occupant_keyframes)) * std::max(1, keyframe_interval);
 }
 
 PartFiles part_files(const std::filesystem::path& output, int index, int count) {

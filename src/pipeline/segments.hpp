@@ -40,7 +40,8 @@ struct Anonymizer::Part {
 };
 
 // The frames of context a worker processes beyond each side of its part.
-int segment_context_frames(const track::TrackerConfig& tracker, int keyframe_interval);
+int segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
+                           int keyframe_interval);
 
 // OUTPUT.part-I-of-N.mp4, its regions file and its record (written last: a part is complete when it exists).
 struct PartFiles {

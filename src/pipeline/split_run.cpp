@@ -89,7 +89,7 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     const media::VideoTimeline timeline = media::read_video_timeline(in);
     const auto cuts = segment_cuts(timeline, count, input.string());
     const int interval = keyframe_interval(options_.schedule, in.video());
-    Part part{&timeline, plan_segment(timeline, cuts, index, interval, segment_context_frames(options_.tracker, interval)),
+    Part part{&timeline, plan_segment(timeline, cuts, index, interval, segment_context_frames(options_.tracker, options_.schedule, interval)),
               output};
     RegionsWriter regions(files.regions);
     if (options_.decode_twice)

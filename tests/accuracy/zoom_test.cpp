@@ -40,6 +40,8 @@ TEST(VideoFloor, DashcamBerlinZoomIn) {
   // 2026-12-03 (fourth session): the clips zoom towards a fixed point (the crop was centred on it before), a
   // track followed long is carried as long, and guesses get the margin their track's shake shows: heads
   // 143/178 = 0.803, 6 of 7; plates 323/324, 7 of 8; 2.7% of the frame hidden.
+  // 2026-12-04 (eleventh session): 3.24% hidden (the same heads and plates); occupants kept in their vehicles
+  // (DetectionSchedule, occupant_keyframes) add a bus passenger kept for two keyframes: 3.46%.
   EXPECT_GE(j["face"]["recall"].get<double>(), 0.78);
   EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.8);
   EXPECT_GE(j["plate"]["recall"].get<double>(), 0.98);

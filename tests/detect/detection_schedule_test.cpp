@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 extern "C" {
@@ -685,6 +686,106 @@ TEST(DetectionSchedule, AnObjectMissedByItsWindowDoesNotTakeItsNeighboursBox) {
   EXPECT_EQ(missed_found, 19) << "followed by its appearance where it is";
   EXPECT_EQ(marker_found, 19);
   EXPECT_EQ(elsewhere, 0);
+}
+
+// A vehicle (scripted per frame) whose occupant the whole-frame pass finds only on the keyframes given, as
+// drivers behind glass are found at one keyframe and not the next; windows find nothing.
+class OccupantDetector final : public Detector {
+ public:
+  OccupantDetector(Script vehicle, std::vector<std::int64_t> occupant_seen_on)
+      : vehicle_(std::move(vehicle)), seen_on_(std::move(occupant_seen_on)) {}
+  // The occupant's box in the vehicle's coordinates (shares of its width and height).
+  Box seat{0.55f, 0.15f, 0.7f, 0.45f};
+
+  Detections detect_whole(const AVFrame& frame, const WholeFramePass&) override {
+    occupants_.clear();
+    vehicles_.clear();
+    Detections out;
+    const Box v = vehicle_(frame.pts);
+    if (v.empty()) return out;
+    vehicles_.push_back(v);
+    if (std::find(seen_on_.begin(), seen_on_.end(), frame.pts) != seen_on_.end()) {
+      const Box r = in_vehicle(v);
+      out.push_back({ObjectClass::Face, r, 0.3f, RegionSource::Context});
+      occupants_.push_back({r, v, 0.3f});
+    }
+    return out;
+  }
+  Detections detect_around(const AVFrame&, const Box&, const SearchTargets&, float) override {
+    occupants_.clear();
+    vehicles_.clear();
+    return {};
+  }
+  std::span<const Occupant> occupants() const override { return occupants_; }
+  std::span<const Box> vehicles() const override { return vehicles_; }
+  Box in_vehicle(const Box& v) const {
+    return {v.x1 + seat.x1 * v.width(), v.y1 + seat.y1 * v.height(), v.x1 + seat.x2 * v.width(), v.y1 + seat.y2 * v.height()};
+  }
+
+ private:
+  Script vehicle_;
+  std::vector<std::int64_t> seen_on_;
+  std::vector<Occupant> occupants_;
+  std::vector<Box> vehicles_;
+};
+
+// The occupant regions (Context faces) of a keyframe.
+std::vector<Box> occupant_regions(const ScheduledRun& r, int frame) {
+  std::vector<Box> out;
+  for (const Detection& d : r.detections[static_cast<size_t>(frame)])
+    if (d.source == RegionSource::Context) out.push_back(d.box);
+  return out;
+}
+
+TEST(DetectionSchedule, AnOccupantFoundOnceIsKeptInItsVehicleAtTheNextKeyframes) {
+  // A car ahead growing as the camera closes in (2 px a frame on each side), its driver found at keyframe 0 only.
+  const Script car = [](std::int64_t f) { return Box{200.0f - 2 * f, 100.0f - f, 400.0f + 2 * f, 250.0f + f}; };
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  OccupantDetector detector(car, {0});
+  const ScheduledRun r = run_schedule(detector, config, 41);
+  for (int k : {10, 20}) {
+    const std::vector<Box> found = occupant_regions(r, k);
+    ASSERT_EQ(found.size(), 1u) << "keyframe " << k;
+    // Where the driver sits in the car as it is now, not where it was.
+    const Box expected = detector.in_vehicle(car(k));
+    EXPECT_NEAR(found[0].x1, expected.x1, 0.5f) << k;
+    EXPECT_NEAR(found[0].y2, expected.y2, 0.5f) << k;
+  }
+  // `occupant_keyframes` (2) after a network last found them, no longer.
+  EXPECT_TRUE(occupant_regions(r, 30).empty());
+  EXPECT_TRUE(occupant_regions(r, 40).empty());
+
+  // Found again at keyframe 20: kept two keyframes from there.
+  OccupantDetector again(car, {0, 20});
+  const ScheduledRun r2 = run_schedule(again, config, 41);
+  for (int k : {10, 20, 30, 40}) EXPECT_EQ(occupant_regions(r2, k).size(), 1u) << "keyframe " << k;
+
+  // Off: only where found.
+  config.occupant_keyframes = 0;
+  const ScheduledRun off = run_schedule(detector, config, 41);
+  EXPECT_TRUE(occupant_regions(off, 10).empty());
+}
+
+TEST(DetectionSchedule, AnOccupantIsNotKeptInAVehicleThatMovedOnOrAcrossACut) {
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  // Oncoming: 20 px a frame, 200 px between keyframes, its box at the next keyframe no longer overlapping
+  // the one the driver was seen in: another vehicle as far as the keyframes tell.
+  const Script passing = [](std::int64_t f) { return Box{20.0f * f, 100, 20.0f * f + 150, 200}; };
+  OccupantDetector oncoming(passing, {0});
+  EXPECT_TRUE(occupant_regions(run_schedule(oncoming, config, 21), 10).empty());
+
+  // A parked car across a scene cut at frame 5 (a keyframe on each side of it): the driver seen before the
+  // cut is not put into the car after it.
+  const Script parked = [](std::int64_t) { return Box{200, 100, 400, 250}; };
+  OccupantDetector across(parked, {0});
+  const ScheduledRun cut = run_schedule(across, config, 21, [](int i) { return i < 5 ? 40 : 200; });
+  ASSERT_EQ(cut.passes[5], FramePass::Keyframe);
+  EXPECT_TRUE(occupant_regions(cut, 5).empty());
+  EXPECT_TRUE(occupant_regions(cut, 10).empty());
+  // Without the cut it is kept.
+  EXPECT_EQ(occupant_regions(run_schedule(across, config, 21), 10).size(), 1u);
 }
 
 }  // namespace
