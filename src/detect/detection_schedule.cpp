@@ -159,8 +159,13 @@ void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) 
     const Box kept = intersection(Box{vehicle->x1 + (r.x1 - was.x1) * sx, vehicle->y1 + (r.y1 - was.y1) * sy,
                                       vehicle->x1 + (r.x2 - was.x1) * sx, vehicle->y1 + (r.y2 - was.y1) * sy},
                                   whole);
-    if (kept.empty() || std::any_of(last_occupants_.begin(), last_occupants_.end(),
-                                    [&](const SeenOccupant& now) { return iou(now.occupant.region, kept) > 0.3f; }))
+    // Nobody found there: no face, head or head region of this keyframe (weak ones too: the closing keyframe's
+    // weak boxes may continue someone followed) covering half of it or half covered by it, and none kept
+    // there already.
+    const auto there = [&](const Box& b) { return intersection(b, kept).area() >= 0.5f * std::min(b.area(), kept.area()); };
+    if (kept.empty() ||
+        std::any_of(found.begin(), found.end(), [&](const Detection& d) { return d.cls == ObjectClass::Face && there(d.box); }) ||
+        std::any_of(last_occupants_.begin(), last_occupants_.end(), [&](const SeenOccupant& now) { return there(now.occupant.region); }))
       continue;
     found.push_back({ObjectClass::Face, kept, before.occupant.score, before.occupant.source});
     last_occupants_.push_back({{kept, *vehicle, before.occupant.score, before.occupant.source}, before.kept + 1});

@@ -88,7 +88,7 @@ struct ScheduleConfig {
   // only by following. And a place in a vehicle maps to the same place in its new box only if the box shows
   // the same vehicle in the same way: its width-to-height ratio may change by `occupant_vehicle_aspect` at most
   // (a box cut by the frame's edge, or one that takes in another part of a bus, does not: zoom clip 196eb840,
-  // a bus box 1.45 wide per height, then 1.14, put its passengers 150 px from where they sat). 0: off.
+  // a bus box 1.45 wide per height, then 1.14, put its passengers 150 px from where they sat).
   int occupant_keyframes = 2;
   float occupant_vehicle_iou = 0.2f;
   float occupant_vehicle_aspect = 0.15f;
@@ -119,7 +119,8 @@ class DetectionSchedule {
     FramePass* pass = nullptr;
     // The frame's index in the whole video (-1: the one after the previous frame given). Keyframes fall on
     // multiples of the interval, so a worker that starts in the middle of a file (a part of a split run)
-    // detects the same frames in the same way as one run over the whole file.
+    // detects the same frames in the same way as one run over the whole file, from the keyframe
+    // `occupant_keyframes` intervals after its first on (a keyframe keeps the occupants of those before it).
     std::int64_t index = -1;
   };
   // Takes the next frame in presentation order. Returns how many of the frames given so far, oldest first,

@@ -178,8 +178,8 @@ class Detector {
   // The area a detection's network must see to find it again (a head region's whole person), and which
   // network that is.
   virtual Box search_area(const Detection& d) const { return d.box; }
-  // The vehicle occupants among the detections of the latest call (each also one of its Context detections),
-  // and the vehicles (cars, buses, trucks) in which it looked for them.
+  // The vehicle occupants among the detections of the latest call (each also one of its detections), and
+  // the vehicles (cars, buses, trucks) in which it looked for them.
   virtual std::span<const Occupant> occupants() const { return {}; }
   virtual std::span<const Box> vehicles() const { return {}; }
   static SearchTargets targets_for(const Detection& d) {

@@ -17,8 +17,13 @@ const AVFrame& UprightDetector::upright(const AVFrame& frame) {
   return *buffer_;
 }
 
-void UprightDetector::to_stored(Detections& found) const {
-  for (Detection& d : found) d.box = media::box_in_stored_frame(d.box, degrees_, width_, height_);
+void UprightDetector::to_stored(Detections& found) {
+  const auto stored = [&](const Box& b) { return media::box_in_stored_frame(b, degrees_, width_, height_); };
+  for (Detection& d : found) d.box = stored(d.box);
+  occupants_.clear();
+  for (const Occupant& o : inner_.occupants()) occupants_.push_back({stored(o.region), stored(o.vehicle), o.score, o.source});
+  vehicles_.clear();
+  for (const Box& v : inner_.vehicles()) vehicles_.push_back(stored(v));
 }
 
 Detections UprightDetector::detect_whole(const AVFrame& frame, const WholeFramePass& pass) {

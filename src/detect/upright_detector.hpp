@@ -15,16 +15,21 @@ class UprightDetector final : public Detector {
   Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override;
   Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) override;
   Box search_area(const Detection& d) const override;
+  std::span<const Occupant> occupants() const override { return occupants_; }
+  std::span<const Box> vehicles() const override { return vehicles_; }
 
  private:
   const AVFrame& upright(const AVFrame& frame);
-  void to_stored(Detections& found) const;
+  // What the wrapped detector found, in stored pixels (the occupants and vehicles of the call too).
+  void to_stored(Detections& found);
 
   Detector& inner_;
   int degrees_, width_, height_;
   media::FramePtr buffer_;
   const AVFrame* last_ = nullptr;  // the stored frame `buffer_` holds, by address and timestamp
   std::int64_t last_pts_ = 0;
+  std::vector<Occupant> occupants_;
+  std::vector<Box> vehicles_;
 };
 
 }  // namespace roadveil::detect

@@ -767,6 +767,22 @@ TEST(DetectionSchedule, AnOccupantFoundOnceIsKeptInItsVehicleAtTheNextKeyframes)
   EXPECT_TRUE(occupant_regions(off, 10).empty());
 }
 
+// A part of a split run keeps the same occupants as one run from `occupant_keyframes` intervals after its
+// first keyframe (segment_context_frames gives it that much more context).
+TEST(DetectionSchedule, APartKeepsTheOccupantsOfOneRunAfterItsFirstKeyframes) {
+  const Script car = [](std::int64_t f) { return Box{200.0f - f, 100.0f - 0.5f * f, 400.0f + f, 250.0f + 0.5f * f}; };
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  OccupantDetector detector(car, {0, 30});
+  const ScheduledRun whole = run_schedule(detector, config, 60);
+  // One run: found at 0, kept at 10 and 20, found at 30, kept at 40 and 50.
+  for (int k : {10, 20, 40, 50}) EXPECT_EQ(occupant_regions(whole, k).size(), 1u) << k;
+  // A part that starts at 10 has no keyframe 0 to keep from: nobody at 20, the same as one run from 30 on.
+  const ScheduledRun part = run_part(detector, config, 10, 60);
+  EXPECT_TRUE(occupant_regions(part, 20).empty());
+  expect_same_from(part, whole, 10 + config.occupant_keyframes * config.keyframe_interval);
+}
+
 TEST(DetectionSchedule, AnOccupantIsNotKeptInAVehicleThatMovedOnOrAcrossACut) {
   ScheduleConfig config;
   config.keyframe_interval = 10;

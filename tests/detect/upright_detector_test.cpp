@@ -2,6 +2,9 @@
 // windows, and what it finds comes back in stored pixels.
 #include <gtest/gtest.h>
 
+#include <span>
+#include <vector>
+
 #include "detect/upright_detector.hpp"
 
 namespace roadveil::detect {
@@ -22,6 +25,11 @@ class FakeDetector final : public Detector {
   }
   int seen_w = 0, seen_h = 0, turned_frames_seen = 0;
   Box last_window;
+  // A driver in a car, in upright pixels.
+  std::span<const Occupant> occupants() const override { return occupants_; }
+  std::span<const Box> vehicles() const override { return vehicles_; }
+  std::vector<Occupant> occupants_{{Box{10, 5, 30, 35}, Box{0, 0, 60, 60}, 0.5f, RegionSource::Head}};
+  std::vector<Box> vehicles_{Box{0, 0, 60, 60}};
 };
 
 TEST(UprightDetector, SearchesTurnedFramesAndReturnsStoredBoxes) {
@@ -38,6 +46,13 @@ TEST(UprightDetector, SearchesTurnedFramesAndReturnsStoredBoxes) {
   ASSERT_EQ(whole.size(), 1u);
   // Upright (10,5)-(30,35) is stored at x in [5, 35], y in [90-30, 90-10].
   EXPECT_EQ(whole[0].box, (Box{5, 60, 35, 80}));
+  // So are the occupants and vehicles of the call (the schedule keeps occupants in stored pixels).
+  ASSERT_EQ(upright.occupants().size(), 1u);
+  EXPECT_EQ(upright.occupants()[0].region, (Box{5, 60, 35, 80}));
+  EXPECT_EQ(upright.occupants()[0].vehicle, (Box{0, 30, 60, 90}));
+  EXPECT_EQ(upright.occupants()[0].source, RegionSource::Head);
+  ASSERT_EQ(upright.vehicles().size(), 1u);
+  EXPECT_EQ(upright.vehicles()[0], (Box{0, 30, 60, 90}));
   // A window in stored pixels reaches the detector turned, and comes back as it was.
   const Box window{100, 10, 140, 50};
   const Detections around = upright.detect_around(*frame, window, SearchTargets{.faces = true}, 1.0f);
