@@ -40,7 +40,7 @@ std::vector<std::int64_t> segment_cuts(const media::VideoTimeline& timeline, int
 }
 
 SegmentPlan plan_segment(const media::VideoTimeline& timeline, const std::vector<std::int64_t>& cuts, int index,
-                         int keyframe_interval, int context) {
+                         int keyframe_interval, SegmentContext context) {
   const int count = static_cast<int>(cuts.size()) - 1;
   if (index < 0 || index >= count) throw Error(fmt::format("part {} of {} does not exist (0 to {})", index, count, count - 1));
   const std::int64_t interval = std::max(1, keyframe_interval), last = timeline.frames() - 1;
@@ -50,22 +50,23 @@ SegmentPlan plan_segment(const media::VideoTimeline& timeline, const std::vector
   p.first = cuts[index];
   p.end = cuts[index + 1];
   // Detection starts and stops on the schedule's keyframe grid (multiples of the interval), as in one run.
-  p.process_from = std::max<std::int64_t>(0, (p.first - context) / interval * interval);
-  const std::int64_t needed = p.end - 1 + context;
+  p.process_from = std::max<std::int64_t>(0, (p.first - context.before) / interval * interval);
+  const std::int64_t needed = p.end - 1 + context.after;
   p.process_to = std::min(last, (needed + interval - 1) / interval * interval);
   const auto key = std::upper_bound(timeline.keyframes.begin(), timeline.keyframes.end(), p.process_from);
   p.decode_from = key == timeline.keyframes.begin() ? 0 : *std::prev(key);
   return p;
 }
 
-int segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
-                           int keyframe_interval) {
+SegmentContext segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
+                                      int keyframe_interval) {
   // Regions of a frame depend on the detections `lookahead` frames later (gaps, backward carries) and on the
   // tracks alive before it (forward and exit carries, the motion and jitter that place them, the span that
   // sets how long they are carried: history_frames); one more interval lets the detection schedule's
-  // windows settle, and a keyframe's occupants depend on the `occupant_keyframes` keyframes before it.
-  return std::max(tracker.lookahead(), tracker.history_frames()) +
-         (1 + std::max(0, schedule.occupant_keyframes)) * std::max(1, keyframe_interval);
+  // windows settle. A keyframe's occupants depend on the `occupant_keyframes` keyframes before it, not after.
+  const int tracking = std::max(tracker.lookahead(), tracker.history_frames());
+  const int interval = std::max(1, keyframe_interval);
+  return {tracking + (1 + std::max(0, schedule.occupant_keyframes)) * interval, tracking + interval};
 }
 
 PartFiles part_files(const std::filesystem::path& output, int index, int count) {

@@ -27,10 +27,14 @@ struct SegmentPlan {
   std::int64_t decode_from = 0;                   // the keyframe decoding starts at (<= process_from)
 };
 
-// `keyframe_interval`: the detection schedule's grid (frames); `context`: frames of tracking needed on each
-// side of a frame for its regions to be final (the tracker's look-ahead and its carries).
+// Frames of detection and tracking needed before and after a frame for its regions to be final.
+struct SegmentContext {
+  int before = 0, after = 0;
+};
+
+// `keyframe_interval`: the detection schedule's grid (frames).
 SegmentPlan plan_segment(const media::VideoTimeline& timeline, const std::vector<std::int64_t>& cuts, int index,
-                         int keyframe_interval, int context);
+                         int keyframe_interval, SegmentContext context);
 
 // A part of a split run: which frames of the whole file it detects and writes, and the output it is a part of.
 struct Anonymizer::Part {
@@ -40,8 +44,8 @@ struct Anonymizer::Part {
 };
 
 // The frames of context a worker processes beyond each side of its part.
-int segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
-                           int keyframe_interval);
+SegmentContext segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
+                                      int keyframe_interval);
 
 // OUTPUT.part-I-of-N.mp4, its regions file and its record (written last: a part is complete when it exists).
 struct PartFiles {

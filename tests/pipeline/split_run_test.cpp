@@ -76,18 +76,23 @@ TEST(SplitPlan, ContextStartsAndEndsOnTheKeyframeGridAndDecodingAtAKeyframe) {
   const auto t = timeline_of(1000, {0, 100, 200, 300, 400, 500, 600, 700, 800, 900});
   const auto cuts = pipeline::segment_cuts(t, 4, "f");
   ASSERT_EQ(cuts, (std::vector<std::int64_t>{0, 200, 500, 700, 1000}));  // 250 and 750 are halfway: the first wins
-  const auto p = pipeline::plan_segment(t, cuts, 1, 24, 60);
+  const auto p = pipeline::plan_segment(t, cuts, 1, 24, {60, 60});
   EXPECT_EQ(p.first, 200);
   EXPECT_EQ(p.end, 500);
   EXPECT_EQ(p.process_from, 120);  // 200 - 60 = 140, down to the grid of 24
   EXPECT_EQ(p.process_to, 576);    // 499 + 60 = 559, up to the grid
   EXPECT_EQ(p.decode_from, 100);   // the keyframe before 120
-  const auto first = pipeline::plan_segment(t, cuts, 0, 24, 60);
+  const auto first = pipeline::plan_segment(t, cuts, 0, 24, {60, 60});
   EXPECT_EQ(first.process_from, 0);
   EXPECT_EQ(first.decode_from, 0);
-  const auto last = pipeline::plan_segment(t, cuts, 3, 24, 60);
+  const auto last = pipeline::plan_segment(t, cuts, 3, 24, {60, 60});
   EXPECT_EQ(last.process_to, 999);  // the last frame, as in one run
-  EXPECT_THROW(pipeline::plan_segment(t, cuts, 4, 24, 60), std::exception);
+  EXPECT_THROW(pipeline::plan_segment(t, cuts, 4, 24, {60, 60}), std::exception);
+  // More context before than after (a keyframe depends on the keyframes before it, not after).
+  const auto uneven = pipeline::plan_segment(t, cuts, 1, 24, {108, 60});
+  EXPECT_EQ(uneven.process_from, 72);  // 200 - 108 = 92, down to the grid
+  EXPECT_EQ(uneven.process_to, 576);   // as before
+  EXPECT_EQ(uneven.decode_from, 0);    // the keyframe before 72
 }
 
 TEST(SplitRun, ThreePartsJoinedAreOneRunFrameForFrame) {
