@@ -140,7 +140,6 @@ void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) 
   // run that detects every frame stays the networks' own boxes (bench/video_agreement.sh's reference).
   if (config_.occupant_keyframes <= 0 || config_.keyframe_interval <= 1) return;
   const std::span<const Box> vehicles = detector_.vehicles();
-  const Box whole{0, 0, static_cast<float>(frame.width), static_cast<float>(frame.height)};
   for (const SeenOccupant& before : opening_occupants_) {
     if (before.kept >= config_.occupant_keyframes) continue;
     const Box& was = before.occupant.vehicle;
@@ -156,9 +155,9 @@ void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) 
     if (!vehicle) continue;
     const Box& r = before.occupant.region;
     const float sx = vehicle->width() / std::max(1.0f, was.width()), sy = vehicle->height() / std::max(1.0f, was.height());
-    const Box kept = intersection(Box{vehicle->x1 + (r.x1 - was.x1) * sx, vehicle->y1 + (r.y1 - was.y1) * sy,
-                                      vehicle->x1 + (r.x2 - was.x1) * sx, vehicle->y1 + (r.y2 - was.y1) * sy},
-                                  whole);
+    const Box kept = clamp_to({vehicle->x1 + (r.x1 - was.x1) * sx, vehicle->y1 + (r.y1 - was.y1) * sy,
+                               vehicle->x1 + (r.x2 - was.x1) * sx, vehicle->y1 + (r.y2 - was.y1) * sy},
+                              static_cast<float>(frame.width), static_cast<float>(frame.height));
     // Nobody found there: no face, head or head region of this keyframe (weak ones too: the closing keyframe's
     // weak boxes may continue someone followed) covering half of it or half covered by it, and none kept
     // there already.

@@ -188,12 +188,11 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
     add_context(frame, whole, side(config_.context.max_side), config_.context.refine || (!pass.video && config_.context.refine_photos), out);
   // The faces, heads and head regions of bodies found inside a vehicle's windows are its occupants too: the
   // head's own centre in the vehicle's upper part (a body is as tall as it is, a head about as tall as wide).
-  const Box whole_box{0, 0, static_cast<float>(frame.width), static_cast<float>(frame.height)};
   for (size_t i = 0; i < people; ++i) {
     const Detection& d = out[i];
     if (d.weak || d.cls != ObjectClass::Face) continue;
     if (const Box* vehicle = occupied_vehicle(d.box, vehicles_, std::numeric_limits<float>::infinity()))
-      occupants_.push_back({intersection(d.box, whole_box), *vehicle, d.score, d.source});
+      occupants_.push_back({clamp_to(d.box, static_cast<float>(frame.width), static_cast<float>(frame.height)), *vehicle, d.score, d.source});
   }
   if (plates_) {
     const int plate_side = side(config_.plate_max_side);
@@ -337,7 +336,7 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
       if (vehicle) {
         const Box region{b.box.x1, b.box.y1 - 0.1f * h, b.box.x2, b.box.y2};
         out.push_back({ObjectClass::Face, region, b.score, RegionSource::Context});
-        occupants_.push_back({intersection(region, Box{0, 0, fw, fh}), *vehicle, b.score, RegionSource::Context});
+        occupants_.push_back({clamp_to(region, fw, fh), *vehicle, b.score, RegionSource::Context});
         continue;
       }
       if (b.score < c.person_threshold || h < c.min_person_height * fh) continue;

@@ -148,7 +148,6 @@ class Tracker {
     Fit fit_before(size_t i, int baseline) const;
     Fit fit_after(size_t i, int baseline) const;
     Box velocity_before(size_t i, int baseline) const { return fit_before(i, baseline).velocity; }
-    Box velocity_after(size_t i, int baseline) const { return fit_after(i, baseline).velocity; }
     Box velocity(int baseline) const { return obs.empty() ? Box{} : velocity_before(obs.size() - 1, baseline); }
     Box predict(std::int64_t frame, int baseline) const;
   };
