@@ -1,8 +1,10 @@
 // Images: real photos in, hidden regions changed, everything far from them unchanged, odd sizes handled.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -18,6 +20,11 @@ CommandResult run_cli(const std::string& args) {
 std::vector<uint8_t> gray_pixels(const std::filesystem::path& p) {
   const auto r = run_command("ffmpeg -v error -i " + quote(p) + " -pix_fmt gray -f rawvideo -");
   return {r.output.begin(), r.output.end()};
+}
+// The regions of a picture's detections file; none when its frame list is empty (nothing was found).
+nlohmann::json regions_of(const std::filesystem::path& detections) {
+  const auto frames = nlohmann::json::parse(read_text(detections))["entries"][0]["frames"];
+  return frames.empty() ? nlohmann::json::array() : frames[0].value("regions", nlohmann::json::array());
 }
 }  // namespace
 
@@ -79,15 +86,38 @@ TEST(Image, RenderFromAnEditedRegionsFileHidesExactlyThoseRegions) {
   EXPECT_EQ(changed_outside, 0);  // PNG is lossless: not one pixel outside may change
 }
 
+// Odd sizes (1x1, 33x17: odd chroma, below every network's input) go through, same size, and not one pixel
+// outside a listed region changes. The noise is seeded, not /dev/urandom: a network may now and then see
+// something in noise (CI once found a region in a 33x17 draw), which is a detection, not a defect; what
+// must hold on any draw is that only listed regions change.
 TEST(Image, OneByOneAndOddSizes) {
   TempDir dir;
-  for (const char* size : {"1x1", "33x17"}) {
-    const auto in = dir / (std::string("img") + size + ".png");
-    ffmpeg_make(std::string("-f rawvideo -pix_fmt rgb24 -s ") + size + " -i /dev/urandom -frames:v 1 " + quote(in));
-    const auto out = dir / (std::string("out") + size + ".png");
-    const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out));
-    EXPECT_EQ(r.exit_code, 0) << size << ": " << r.output;
-    EXPECT_EQ(gray_pixels(in), gray_pixels(out)) << size;
+  std::mt19937 noise(17);
+  for (const auto& [w, h] : {std::pair{1, 1}, std::pair{33, 17}}) {
+    const std::string size = std::to_string(w) + "x" + std::to_string(h);
+    const auto raw = dir / ("img" + size + ".rgb"), in = dir / ("img" + size + ".png");
+    {
+      std::ofstream f(raw, std::ios::binary);
+      for (int i = 0; i < w * h * 3; ++i) f.put(char(noise() & 0xff));
+    }
+    ffmpeg_make("-f rawvideo -pix_fmt rgb24 -s " + size + " -i " + quote(raw) + " -frames:v 1 " + quote(in));
+    const auto out = dir / ("out" + size + ".png"), found = dir / ("out" + size + ".json");
+    const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(out) + " --detections " + quote(found));
+    ASSERT_EQ(r.exit_code, 0) << size << ": " << r.output;
+    const auto a = gray_pixels(in), b = gray_pixels(out);
+    ASSERT_EQ(a.size(), std::size_t(w * h)) << size;
+    ASSERT_EQ(b.size(), a.size()) << size;
+    std::vector<bool> listed(a.size(), false);
+    for (const auto& reg : regions_of(found)) {
+      const int x1 = std::max(0, int(std::floor(reg["box"][0].get<float>()))), y1 = std::max(0, int(std::floor(reg["box"][1].get<float>())));
+      const int x2 = std::min(w, int(std::ceil(reg["box"][2].get<float>()))), y2 = std::min(h, int(std::ceil(reg["box"][3].get<float>())));
+      for (int y = y1; y < y2; ++y)
+        for (int x = x1; x < x2; ++x) listed[std::size_t(y * w + x)] = true;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (listed[i]) continue;
+      ASSERT_EQ(a[i], b[i]) << size << ": pixel " << i % w << "," << i / w << " changed outside every listed region";
+    }
   }
 }
 
@@ -129,9 +159,6 @@ void add_exif_orientation(const std::filesystem::path& in, const std::filesystem
   const std::size_t len = app1.size() + 2;
   const std::string segment = std::string("\xff\xe1", 2) + char(len >> 8) + char(len & 0xff) + app1;
   std::ofstream(out, std::ios::binary) << bytes.substr(0, 2) + segment + bytes.substr(2);
-}
-nlohmann::json regions_of(const std::filesystem::path& detections) {
-  return nlohmann::json::parse(read_text(detections))["entries"][0]["frames"][0].value("regions", nlohmann::json::array());
 }
 // The regions of a picture a network found clearly (score 0.6 or more; the face network's threshold is 0.5,
 // the head network's 0.3): boxes near a threshold come and go
