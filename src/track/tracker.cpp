@@ -134,6 +134,10 @@ void Tracker::push(const Detections& detections) {
       // Matching predicts one step from the latest motion (the last two detections): a longer baseline
       // here lost plates that turned or slowed (zoom clips: plates never exposed 121 -> 118 of 135).
       const Box p = t.predict(frame, 1);
+      // A track predicted wholly out of the frame has left it: what is found in view is something else (zoom
+      // clip ba3a17cc: a small false box 60 px below a plate that had left nine frames before continued its
+      // track, and the plate's last frames were filled towards it instead of carried out of the frame).
+      if (clamp_to(p, static_cast<float>(w_), static_cast<float>(h_)).empty()) continue;
       const float overlap = iou(p, d.box);
       const float size = std::max({p.width(), p.height(), d.box.width(), d.box.height(), 1.0f});
       const float dist = std::hypot(p.cx() - d.box.cx(), p.cy() - d.box.cy()) / size;

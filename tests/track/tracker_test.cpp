@@ -368,6 +368,43 @@ TEST(Tracker, CarriesAnObjectLeavingTheFrameUntilItIsOut) {
   EXPECT_LT(intersection(drain(linear)[last_seen + 3].regions[0].box, truth).area(), truth.area() - 0.5f);
 }
 
+// Zoom clip ba3a17cc: a plate followed to the right edge, then a small false box 60 px below at the closing
+// keyframe nine frames later, within the gate a long gap allows: it continued the plate's track, so the plate's
+// last frames were filled towards it, down and away from the plate leaving the frame. A track whose prediction
+// has left the frame is not continued; it is carried out of the frame.
+TEST(Tracker, ADetectionDoesNotContinueATrackPredictedOutOfTheFrame) {
+  TrackerConfig cfg;
+  auto x_at = [](int f) { return 1180 + 9.0f * f; };  // 40 px wide: out from frame 12
+  const int last_seen = 8, stray_at = 17;
+  const Detections stray{{ObjectClass::Plate, Box::from_xywh(1240, 440, 19, 16), 0.5f}};
+  Tracker t(cfg, no_padding(), 1280, 720);
+  for (int f = 0; f < 40; ++f) t.push(f <= last_seen ? plate_at(x_at(f), 400) : f == stray_at ? stray : Detections{});
+  const auto frames = drain(t);
+  // The region of a frame that covers most of the plate (the stray's track is carried back over it too).
+  auto on_plate = [&](const std::vector<FrameRegions>& run, int f, float offset) {
+    const Box truth = intersection(Box::from_xywh(x_at(f) + offset, 400, 40, 12), Box{0, 0, 1280, 720});
+    const Region* best = nullptr;
+    for (const Region& r : run[f].regions)
+      if (!best || intersection(r.box, truth).area() > intersection(best->box, truth).area()) best = &r;
+    EXPECT_TRUE(best && intersection(best->box, truth).area() >= truth.area() - 0.5f) << "frame " << f;
+    return best ? best->track_id : -1;
+  };
+  const int plate_track = on_plate(frames, last_seen, 0);
+  for (int f = last_seen + 1; f < 12; ++f) EXPECT_EQ(on_plate(frames, f, 0), plate_track) << "frame " << f;
+  ASSERT_FALSE(frames[stray_at].regions.empty());
+  for (const Region& r : frames[stray_at].regions) EXPECT_NE(r.track_id, plate_track);
+
+  // The same plate and stray 600 px further left, the plate's prediction still in view: one track, what the
+  // gate of a nine-frame gap lets through.
+  Tracker inside(cfg, no_padding(), 1280, 720);
+  const Detections stray_left{{ObjectClass::Plate, Box::from_xywh(640, 440, 19, 16), 0.5f}};
+  for (int f = 0; f < 40; ++f)
+    inside.push(f <= last_seen ? plate_at(x_at(f) - 600, 400) : f == stray_at ? stray_left : Detections{});
+  const auto joined = drain(inside);
+  ASSERT_EQ(joined[stray_at].regions.size(), 1u);
+  EXPECT_EQ(joined[stray_at].regions[0].track_id, on_plate(joined, last_seen, -600));
+}
+
 TEST(Tracker, AnObjectSeenOnceBorrowsTheMotionOfItsNeighbours) {
   // The camera pans: everything moves 6 px a frame to the right. Plate A is seen on frames 0-10; plate B,
   // 120 px below it, only on frame 10. Carried forward, B must move with A, not stay where it was seen.
