@@ -47,6 +47,15 @@ enum class RegionSource : std::uint8_t {
 };
 inline constexpr int kRegionSourceCount = 7;
 std::string_view to_string(RegionSource s);
+
+// Whether a region is hidden as the ellipse inscribed in its box, its class being drawn as ellipses. A
+// Context region is a guess of where a head is (the top of a person's or a body's box, head and shoulders
+// through glass, a vehicle's window band), not a box around it: the head may sit in a corner of it, which
+// the ellipse leaves out, so it is hidden whole. A head or face network's box, found or carried, bounds a
+// head, which the ellipse follows. Rendering, masks, verify and eval all draw regions by this rule.
+inline bool drawn_as_ellipse(RegionSource source, bool class_ellipse) {
+  return class_ellipse && source != RegionSource::Context;
+}
 std::optional<RegionSource> region_source_from_string(std::string_view name);
 
 struct Region {

@@ -21,7 +21,7 @@ Agreement compare_regions(const std::map<std::int64_t, Regions>& reference,
   Agreement a;
   a.frames = frame_count;
   std::int64_t run = 0;
-  std::vector<Box> cover;
+  std::vector<DrawnRegion> cover;
   for (std::int64_t f = 0; f < frame_count; ++f) {
     bool missed = false;
     const auto ref = reference.find(f);
@@ -32,11 +32,11 @@ Agreement compare_regions(const std::map<std::int64_t, Regions>& reference,
         cover.clear();
         if (cand != candidate.end())
           for (const Region& o : cand->second)
-            if (o.cls == r.cls) cover.push_back(o.box);
+            if (o.cls == r.cls) cover.push_back(drawn(o, config));
         ++a.classes[c].reference;
         const Box core = Box::from_center(r.box.cx(), r.box.cy(), (1 - 2 * kEdgeTolerance) * r.box.width(),
                                           (1 - 2 * kEdgeTolerance) * r.box.height());
-        if (covered_fraction(core, cover, config.ellipse[c], config.ellipse[c]) >= config.hidden_fraction)
+        if (covered_fraction(core, cover, drawn(r, config).ellipse) >= config.hidden_fraction)
           ++a.classes[c].hidden;
         else
           missed = true;

@@ -40,6 +40,13 @@ Box rendered(const Box& b) { return {std::floor(b.x1), std::floor(b.y1), std::ce
 }  // namespace
 
 double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse) {
+  std::vector<DrawnRegion> drawn;
+  drawn.reserve(regions.size());
+  for (const Box& r : regions) drawn.push_back({r, ellipse});
+  return covered_fraction(truth, drawn, truth_ellipse);
+}
+
+double covered_fraction(const Box& truth, const std::vector<DrawnRegion>& regions, bool truth_ellipse) {
   const int x1 = static_cast<int>(std::floor(truth.x1)), y1 = static_cast<int>(std::floor(truth.y1));
   const int x2 = static_cast<int>(std::ceil(truth.x2)), y2 = static_cast<int>(std::ceil(truth.y2));
   long total = 0, covered = 0;
@@ -48,8 +55,8 @@ double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool 
       const float px = x + 0.5f, py = y + 0.5f;
       if (!inside(truth, truth_ellipse, px, py)) continue;
       ++total;
-      for (const Box& r : regions)
-        if (inside(rendered(r), ellipse, px, py)) {
+      for (const DrawnRegion& r : regions)
+        if (inside(rendered(r.box), r.ellipse, px, py)) {
           ++covered;
           break;
         }
@@ -115,7 +122,7 @@ double hidden_area_share(const Regions& regions, int width, int height, const Ev
     for (int x = step / 2; x < width; x += step) {
       ++total;
       for (const Region& r : regions)
-        if (inside(rendered(r.box), config.ellipse[static_cast<int>(r.cls)], x + 0.5f, y + 0.5f)) {
+        if (inside(rendered(r.box), drawn(r, config).ellipse, x + 0.5f, y + 0.5f)) {
           ++covered;
           break;
         }
@@ -144,13 +151,14 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
     for (int c = 0; c < object_class_count(); ++c) {
       const auto cls = static_cast<ObjectClass>(c);
       ClassReport& cr = report.classes[c];
-      std::vector<Box> regions, truths;
+      std::vector<DrawnRegion> regions;
+      std::vector<Box> truths;
       for (const Region& r : img.regions)
-        if (r.cls == cls) regions.push_back(r.box);
+        if (r.cls == cls) regions.push_back(drawn(r, config));
       for (const GroundTruth& g : img.truth)
         if (g.cls == cls) truths.push_back(g.box);
       for (const Box& t : truths) {
-        const bool hidden = covered_fraction(t, regions, config.ellipse[c]) >= config.hidden_fraction;
+        const bool hidden = covered_fraction(t, regions) >= config.hidden_fraction;
         ++cr.truth;
         cr.hidden += hidden;
         ++counts.counts[c][0];
@@ -167,10 +175,10 @@ Report evaluate(const std::vector<ImageEval>& images, const EvalConfig& config) 
           }
         }
       }
-      for (const Box& r : regions) {
+      for (const DrawnRegion& r : regions) {
         ++cr.regions;
         bool matches = false;
-        for (const Box& t : truths) matches |= iou(r, t) > 0.1f;
+        for (const Box& t : truths) matches |= iou(r.box, t) > 0.1f;
         cr.stray += !matches;
         counts.stray[c] += !matches;
       }

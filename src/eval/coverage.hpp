@@ -63,8 +63,19 @@ struct Report {
   }
 };
 
-// Share (0..1) of `truth` (its inscribed ellipse when `truth_ellipse`) covered by the union of `regions`
-// drawn with the given shape.
+// A region as rendered: its box, and whether only the ellipse inscribed in it is hidden (drawn_as_ellipse).
+struct DrawnRegion {
+  Box box;
+  bool ellipse = false;
+};
+inline DrawnRegion drawn(const Region& r, const EvalConfig& config) {
+  return {r.box, drawn_as_ellipse(r.source, config.ellipse[static_cast<int>(r.cls)])};
+}
+
+// Share (0..1) of `truth` (its inscribed ellipse when `truth_ellipse`) covered by the union of `regions`,
+// each drawn with its own shape.
+double covered_fraction(const Box& truth, const std::vector<DrawnRegion>& regions, bool truth_ellipse = false);
+// The same, every region drawn with the given shape.
 double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse = false);
 
 // Share (0..1) of a width x height frame that `regions` hide as rendered (sampled on a coarse grid).

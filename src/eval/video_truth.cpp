@@ -175,7 +175,7 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
     return it == regions.end() ? kNone : it->second;
   };
   // Boxes are sorted by object, then frame: each object's frames in one run.
-  std::vector<Box> of_class;
+  std::vector<DrawnRegion> of_class;
   for (size_t i = 0; i < truth.boxes.size();) {
     const VideoTruthBox& first = truth.boxes[i];
     VideoClassReport& cr = report.classes[static_cast<int>(first.cls)];
@@ -189,8 +189,8 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       if (t.frame >= frame_count) continue;  // the annotation runs past the video
       of_class.clear();
       for (const Region& r : regions_at(t.frame))
-        if (r.cls == t.cls) of_class.push_back(r.box);
-      const bool hidden = covered_fraction(t.box, of_class, config.ellipse[static_cast<int>(t.cls)]) >= config.hidden_fraction;
+        if (r.cls == t.cls) of_class.push_back(drawn(r, config));
+      const bool hidden = covered_fraction(t.box, of_class) >= config.hidden_fraction;
       ++cr.object_frames;
       cr.hidden_frames += hidden;
       ++object.frames;

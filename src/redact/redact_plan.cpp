@@ -12,11 +12,17 @@ PixelRect hidden_rect(const Box& b, int width, int height) {
   return covering_rect(clamp_to(b, w, h), width, height);
 }
 
+StyleOptions style_for(const Region& region, const ClassStyles& styles) {
+  StyleOptions style = styles[static_cast<std::size_t>(region.cls)];
+  if (!drawn_as_ellipse(region.source, style.shape == Shape::Ellipse)) style.shape = Shape::Box;
+  return style;
+}
+
 void redact_regions(Redactor& redactor, AVFrame& frame, const Regions& regions, const ClassStyles& styles) {
   for (const Region& region : regions) {
     const PixelRect rect = hidden_rect(region.box, frame.width, frame.height);
     if (rect.empty()) continue;
-    redactor.apply(frame, rect, styles[static_cast<std::size_t>(region.cls)]);
+    redactor.apply(frame, rect, style_for(region, styles));
   }
 }
 
@@ -24,7 +30,7 @@ void draw_region_mask(AVFrame& mask, const Regions& regions, const ClassStyles& 
   for (const Region& region : regions) {
     const PixelRect rect = hidden_rect(region.box, mask.width, mask.height);
     if (rect.empty()) continue;
-    draw_mask(mask, rect, styles[static_cast<std::size_t>(region.cls)].shape);
+    draw_mask(mask, rect, style_for(region, styles).shape);
   }
 }
 

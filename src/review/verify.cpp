@@ -30,7 +30,7 @@ double covered_share(const Box& box, const Regions& regions, const redact::Class
       const float y = box.y1 + (static_cast<float>(j) + 0.5f) * box.height() / kGrid;
       in += std::any_of(regions.begin(), regions.end(), [&](const Region& r) {
         if (x < r.box.x1 || x >= r.box.x2 || y < r.box.y1 || y >= r.box.y2) return false;
-        if (styles[static_cast<std::size_t>(r.cls)].shape == redact::Shape::Box) return true;
+        if (redact::style_for(r, styles).shape == redact::Shape::Box) return true;
         const float dx = (x - r.box.cx()) / (0.5f * r.box.width()), dy = (y - r.box.cy()) / (0.5f * r.box.height());
         return dx * dx + dy * dy <= 1.0f;
       });
@@ -182,7 +182,7 @@ void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time
     for (std::size_t k = 0; k < regions->size(); ++k) {
       if (rects[k].empty()) continue;
       const Region& region = (*regions)[k];
-      const Readability m = measure_readability(frame, rects[k], options_.styles[static_cast<std::size_t>(region.cls)],
+      const Readability m = measure_readability(frame, rects[k], redact::style_for(region, options_.styles),
                                                 std::span(rects).subspan(k + 1));
       if (m.samples == 0) continue;
       ++out.regions_checked;

@@ -31,10 +31,11 @@ TEST(AccuracyFloor, PlatesDashcamRo) {
 TEST(AccuracyFloor, FacesStreet) {
   const auto j = run_eval("faces-street");
   EXPECT_EQ(j["classes"]["face"]["truth"], 4072);
-  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.94);
+  // 3894/4072 = 0.956 with guessed head regions hidden whole (drawn_as_ellipse), 35.3% -> 36.4% of the frame.
+  EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.95);
   // Crowd photos: most stray regions are unannotated heads (backs of heads, background); area is the cost.
-  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 7.0);  // 6.56
-  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.36);
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 7.0);  // 6.55
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.37);
 }
 
 TEST(AccuracyFloor, DashcamBerlinDev) {
@@ -43,9 +44,10 @@ TEST(AccuracyFloor, DashcamBerlinDev) {
   EXPECT_EQ(j["classes"]["plate"]["truth"], 135);
   // 112/131 = 0.855 and 132/135 = 0.978 with the 2x looks at person tops and small vehicles on photos
   // (the targets: 0.85 and 0.97 at most 2% of the frame hidden); before them 0.847 and 0.956.
+  // 113/131 = 0.863 with guessed head regions hidden whole (1.1% of the frame).
   EXPECT_GE(j["classes"]["face"]["recall"].get<double>(), 0.85);
   EXPECT_GE(j["classes"]["plate"]["recall"].get<double>(), 0.97);
-  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 7.0);  // 6.72; mostly real heads the annotation lacks
+  EXPECT_LE(j["stray_regions_per_image"].get<double>(), 7.0);  // 6.78; mostly real heads the annotation lacks
   EXPECT_LE(j["hidden_area_share"].get<double>(), 0.012);
 }
 

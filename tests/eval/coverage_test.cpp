@@ -11,7 +11,7 @@ TEST(Coverage, FractionOfABoxInsideTheUnionOfRegions) {
   EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 5, 10}}, false), 0.5);
   // Two overlapping halves are counted once.
   EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 6, 10}, Box{4, 0, 10, 10}}, false), 1.0);
-  EXPECT_DOUBLE_EQ(covered_fraction(truth, {}, false), 0.0);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, std::vector<Box>{}, false), 0.0);
   // An ellipse inscribed in the box covers about pi/4 of it.
   EXPECT_NEAR(covered_fraction(Box{0, 0, 100, 100}, {Box{0, 0, 100, 100}}, true), 3.14159 / 4, 0.01);
 }
@@ -51,6 +51,29 @@ TEST(Coverage, ReportCountsHiddenBucketsAndStrays) {
   // With ellipses the 20 px region still hides the 10 px face (its box lies inside the ellipse).
   cfg.ellipse = {true, false};
   EXPECT_EQ(evaluate({img}, cfg).classes[0].hidden, 1);
+}
+
+// A head in the corner of a region is hidden when the region is a Context guess (hidden whole), not when
+// it is a network's box (hidden as its ellipse): eval measures regions as they are rendered.
+TEST(Coverage, AContextRegionCoversItsCornersAndADetectorsEllipseDoesNot) {
+  ImageEval img;
+  img.width = 100;
+  img.height = 100;
+  img.truth = {{ObjectClass::Face, Box{0, 0, 10, 10}}, {ObjectClass::Face, Box{50, 0, 60, 10}}};
+  img.regions = {{ObjectClass::Face, Box{0, 0, 40, 40}, 0.9f, RegionSource::Detector, -1},
+                 {ObjectClass::Face, Box{50, 0, 90, 40}, 0.9f, RegionSource::Context, -1}};
+  EvalConfig cfg;  // faces drawn as ellipses
+  const Report r = evaluate({img}, cfg);
+  EXPECT_EQ(r.classes[0].truth, 2);
+  EXPECT_EQ(r.classes[0].hidden, 1);
+  EXPECT_EQ(r.per_image[0].counts[0][1], 1);
+  // The hidden area counts the Context region's whole box and the detector's ellipse: 1600 + pi/4 * 1600.
+  EXPECT_NEAR(r.hidden_area_share, (1600 + 3.14159 / 4 * 1600) / 10000, 0.01);
+  const std::vector<DrawnRegion> drawn_regions{drawn(img.regions[0], cfg), drawn(img.regions[1], cfg)};
+  EXPECT_TRUE(drawn_regions[0].ellipse);
+  EXPECT_FALSE(drawn_regions[1].ellipse);
+  EXPECT_DOUBLE_EQ(covered_fraction(img.truth[1].box, drawn_regions), 1.0);
+  EXPECT_LT(covered_fraction(img.truth[0].box, drawn_regions), 0.9);
 }
 
 TEST(AveragePrecision, PerfectAndEmpty) {

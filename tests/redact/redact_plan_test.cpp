@@ -82,4 +82,45 @@ TEST(RegionMask, UsesEachClassShape) {
   EXPECT_EQ(at(29, 35), 0);
 }
 
+// Zoom clip 3b26cc91: an 11x13 head in the top-left corner of a body's head region, inside the box and
+// outside its inscribed ellipse, was exposed for 9 frames. A Context region (a guess of where a head is) is
+// hidden whole; a network's head or face box, found or carried, as its ellipse.
+TEST(RedactRegions, AContextRegionIsHiddenWholeWhereFacesAreEllipses) {
+  ClassStyles s = face_fill_plate_mosaic();
+  s[static_cast<int>(ObjectClass::Face)].shape = Shape::Ellipse;
+  for (const RegionSource source : {RegionSource::Detector, RegionSource::Head, RegionSource::Interpolated,
+                                    RegionSource::Extended, RegionSource::Backward, RegionSource::Manual}) {
+    Region r = region(ObjectClass::Face, {0, 0, 20, 20});
+    r.source = source;
+    EXPECT_EQ(style_for(r, s).shape, Shape::Ellipse) << to_string(source);
+  }
+  Region guess = region(ObjectClass::Face, {0, 0, 20, 20});
+  guess.source = RegionSource::Context;
+  EXPECT_EQ(style_for(guess, s).shape, Shape::Box);
+  EXPECT_EQ(style_for(guess, s).style, Style::Fill);  // only the shape changes
+  s[static_cast<int>(ObjectClass::Face)].shape = Shape::Box;
+  EXPECT_EQ(style_for(guess, s).shape, Shape::Box);
+
+  // Pixels: the corners of the Context region change, those of the detector's box do not; the mask says the same.
+  s[static_cast<int>(ObjectClass::Face)].shape = Shape::Ellipse;
+  FramePtr f = make_frame(AV_PIX_FMT_YUV420P, 64, 48);
+  const auto before = all_values(*f);
+  guess.box = {30, 10, 50, 30};
+  const Regions regions = {region(ObjectClass::Face, {4, 10, 24, 30}), guess};
+  Redactor red;
+  redact_regions(red, *f, regions, s);
+  EXPECT_EQ(get(*f, 0, 4, 10), before[0].at(4, 10));  // detector box: its corner unchanged
+  EXPECT_EQ(get(*f, 0, 14, 20), 16u);                      // ...its centre filled
+  EXPECT_EQ(get(*f, 0, 30, 10), 16u);                      // Context region: its corners filled too
+  EXPECT_EQ(get(*f, 0, 49, 29), 16u);
+  FramePtr m = make_frame(AV_PIX_FMT_GRAY8, 64, 48);
+  for (int y = 0; y < 48; ++y) std::fill_n(m->data[0] + y * m->linesize[0], 64, 0);
+  draw_region_mask(*m, regions, s);
+  auto at = [&](int x, int y) { return m->data[0][y * m->linesize[0] + x]; };
+  EXPECT_EQ(at(4, 10), 0);
+  EXPECT_EQ(at(14, 20), 255);
+  EXPECT_EQ(at(30, 10), 255);
+  EXPECT_EQ(at(49, 29), 255);
+}
+
 }  // namespace
