@@ -1,7 +1,7 @@
 # Why each object of the zoom clips stayed exposed: reads the MOT truth and the regions file of every clip in
 # a roadveil_zoom_bench --queue work folder and puts each annotated object in one class:
-#   never exposed    hidden (>= 90% of its box inside the regions as rendered: faces as ellipses, context
-#                    regions and plates as boxes) in every frame;
+#   never exposed    hidden (>= 90% of its box inside the regions as rendered: faces as ellipses, context and
+#                    manual regions and plates as boxes) in every frame;
 #   never detected   no region of its class from a detection (detector, head, context) covers half of it in any
 #                    frame: only a better network finds it;
 #   found, lost      detected in some frame and exposed in others: what scheduling and tracking can close.
@@ -18,7 +18,7 @@ import sys
 
 def inside(px, py, r):
     x1, y1, x2, y2 = r["box"]
-    if r["class"] == "plate" or r["source"] == "context":  # drawn_as_ellipse in src/core/region.hpp
+    if r["class"] == "plate" or r.get("source", "manual") in ("context", "manual"):  # drawn_as_ellipse, src/core/region.hpp
         return x1 <= px <= x2 and y1 <= py <= y2
     cx, cy, rx, ry = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) / 2, (y2 - y1) / 2
     return rx > 0 and ry > 0 and ((px - cx) / rx) ** 2 + ((py - cy) / ry) ** 2 <= 1
@@ -49,7 +49,7 @@ def main(work):
             f, oid, x, y, w, h, cls = int(p[0]) - 1, int(p[1]), *map(float, p[2:6]), int(float(p[7]))
             regions = frames.get(f, [])
             found = [r for r in regions if (r["class"] == "plate") == (cls == 2)
-                     and r["source"] in ("detector", "head", "context")]
+                     and r.get("source", "manual") in ("detector", "head", "context")]
             objects[(cls, oid)].append({"hidden": covered(x, y, w, h, regions) >= 0.9,
                                         "detected": covered(x, y, w, h, found) >= 0.5, "size": (w, h)})
         for (cls, oid), fr in objects.items():

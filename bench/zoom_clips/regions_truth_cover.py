@@ -1,6 +1,6 @@
 # Exact-truth exposure of a regions file, without running anything: the share of annotated object-frames (MOT
 # text as roadveil_zoom_bench writes it: frame,id,x,y,w,h,conf,class; class 1 head, 2 plate) at least 90%
-# inside the regions of that frame (faces drawn as inscribed ellipses, sampled on a 12x12 grid per box). It
+# inside the regions of that frame (regions drawn as roadveil draws them: exposure_by_object.inside; sampled on a 12x12 grid per box). It
 # agrees with `roadveil eval --ground-truth` on a run's own regions (12/67 head-frames, 48/48 plate-frames on
 # zoom clip 196eb840) and also measures a regions file a person edited. Usage: regions_truth_cover.py MOT REGIONS
 

@@ -87,7 +87,7 @@ void SharedOptions::add_detection(CLI::App& cmd) {
 
 void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--style", style, "How to hide: mosaic, blur or fill")->check(CLI::IsMember({"mosaic", "blur", "fill"}))->capture_default_str();
-  cmd.add_option("--face-shape", face_shape, "Shape of hidden faces: ellipse or box")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
+  cmd.add_option("--face-shape", face_shape, "Shape of hidden faces: ellipse or box (head regions guessed from a person, body or vehicle box, and regions drawn by hand, are always hidden whole)")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
   cmd.add_option("--mosaic-blocks", anonymize.styles[0].mosaic_blocks, "Mosaic blocks across the longer side of a region (fewer = coarser)")->check(CLI::Range(2, 64))->capture_default_str();
   cmd.add_option("--crf", crf,
                  "Video quality: x264/x265 constant rate factor, 0-51 (lower = better, larger), or auto: 18, raised "

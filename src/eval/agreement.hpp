@@ -2,8 +2,8 @@
 // How much of what a reference run hid a candidate run also hides, frame by frame: for videos, where no
 // ground truth exists, the reference is the exhaustive run (full detection on every frame, no padding, no
 // tracking: the detector's own boxes) and the candidate a faster schedule. A reference box counts as
-// hidden when the candidate's regions cover `hidden_fraction` of it, as `eval` counts ground truth; a class
-// drawn as an ellipse is compared as the ellipse the reference drew. Reference boxes are first shrunk by
+// hidden when the candidate's regions cover `hidden_fraction` of it, as `eval` counts ground truth; a region
+// drawn as an ellipse (drawn_as_ellipse) is compared as the ellipse the reference drew. Reference boxes are first shrunk by
 // `kEdgeTolerance` of their size on each side: the same network run at two resolutions places box edges
 // that far apart (90th percentile 8% per side, plates on the shared videos), and no candidate can be
 // asked to cover the reference network's slack exactly.

@@ -39,13 +39,6 @@ bool inside(const Box& r, bool ellipse, float x, float y) {
 Box rendered(const Box& b) { return {std::floor(b.x1), std::floor(b.y1), std::ceil(b.x2), std::ceil(b.y2)}; }
 }  // namespace
 
-double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse) {
-  std::vector<DrawnRegion> drawn;
-  drawn.reserve(regions.size());
-  for (const Box& r : regions) drawn.push_back({r, ellipse});
-  return covered_fraction(truth, drawn, truth_ellipse);
-}
-
 double covered_fraction(const Box& truth, const std::vector<DrawnRegion>& regions, bool truth_ellipse) {
   const int x1 = static_cast<int>(std::floor(truth.x1)), y1 = static_cast<int>(std::floor(truth.y1));
   const int x2 = static_cast<int>(std::ceil(truth.x2)), y2 = static_cast<int>(std::ceil(truth.y2));

@@ -75,8 +75,6 @@ inline DrawnRegion drawn(const Region& r, const EvalConfig& config) {
 // Share (0..1) of `truth` (its inscribed ellipse when `truth_ellipse`) covered by the union of `regions`,
 // each drawn with its own shape.
 double covered_fraction(const Box& truth, const std::vector<DrawnRegion>& regions, bool truth_ellipse = false);
-// The same, every region drawn with the given shape.
-double covered_fraction(const Box& truth, const std::vector<Box>& regions, bool ellipse, bool truth_ellipse = false);
 
 // Share (0..1) of a width x height frame that `regions` hide as rendered (sampled on a coarse grid).
 double hidden_area_share(const Regions& regions, int width, int height, const EvalConfig& config);

@@ -19,7 +19,7 @@ namespace roadveil::review {
 
 namespace {
 
-// Share of `box` inside the union of `regions`, each drawn with its class's shape, sampled on a 16x16 grid
+// Share of `box` inside the union of `regions`, each drawn with the shape it is hidden with (redact::style_for), sampled on a 16x16 grid
 // of points (enough to tell a box mostly inside from one mostly outside).
 double covered_share(const Box& box, const Regions& regions, const redact::ClassStyles& styles) {
   constexpr int kGrid = 16;

@@ -64,3 +64,18 @@ TEST(Agreement, SumsFilesAndKeepsTheLongestRun) {
   EXPECT_EQ(a.longest_miss_run, 4);
   EXPECT_DOUBLE_EQ(a.classes[1].share(), 0.8);
 }
+
+// A reference region guessed from a person or body box (Context) was hidden as its whole box: a candidate
+// must cover its core (the box less the edge slack) corners included. A candidate region exactly that core
+// covers it when hidden whole, not as its ellipse (pi/4 of it); against a network's box (drawn as an
+// ellipse) the same ellipse is enough.
+TEST(Agreement, AGuessedReferenceRegionIsComparedAsItsWholeBox) {
+  const Box b{100, 100, 140, 140}, core{104, 104, 136, 136};  // kEdgeTolerance 0.1 of 40 px a side
+  const std::map<std::int64_t, Regions> ref_guess{{0, {{ObjectClass::Face, b, 0.9f, RegionSource::Context}}}};
+  const std::map<std::int64_t, Regions> ref_found{{0, {{ObjectClass::Face, b, 0.9f, RegionSource::Detector}}}};
+  const std::map<std::int64_t, Regions> cand_ellipse{{0, {{ObjectClass::Face, core, 0.9f, RegionSource::Detector}}}};
+  const std::map<std::int64_t, Regions> cand_whole{{0, {{ObjectClass::Face, core, 0.9f, RegionSource::Context}}}};
+  EXPECT_EQ(compare_regions(ref_guess, cand_ellipse, 1).classes[0].hidden, 0);
+  EXPECT_EQ(compare_regions(ref_guess, cand_whole, 1).classes[0].hidden, 1);
+  EXPECT_EQ(compare_regions(ref_found, cand_ellipse, 1).classes[0].hidden, 1);
+}

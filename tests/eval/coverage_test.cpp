@@ -7,13 +7,15 @@ using namespace roadveil::eval;
 
 TEST(Coverage, FractionOfABoxInsideTheUnionOfRegions) {
   const Box truth{0, 0, 10, 10};
-  EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 10, 10}}, false), 1.0);
-  EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 5, 10}}, false), 0.5);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {{Box{0, 0, 10, 10}, false}}), 1.0);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {{Box{0, 0, 5, 10}, false}}), 0.5);
   // Two overlapping halves are counted once.
-  EXPECT_DOUBLE_EQ(covered_fraction(truth, {Box{0, 0, 6, 10}, Box{4, 0, 10, 10}}, false), 1.0);
-  EXPECT_DOUBLE_EQ(covered_fraction(truth, std::vector<Box>{}, false), 0.0);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, {{Box{0, 0, 6, 10}, false}, {Box{4, 0, 10, 10}, false}}), 1.0);
+  EXPECT_DOUBLE_EQ(covered_fraction(truth, std::vector<DrawnRegion>{}), 0.0);
   // An ellipse inscribed in the box covers about pi/4 of it.
-  EXPECT_NEAR(covered_fraction(Box{0, 0, 100, 100}, {Box{0, 0, 100, 100}}, true), 3.14159 / 4, 0.01);
+  EXPECT_NEAR(covered_fraction(Box{0, 0, 100, 100}, {{Box{0, 0, 100, 100}, true}}), 3.14159 / 4, 0.01);
+  // The truth drawn as an ellipse (a reference run's face) inside a box region: all of it.
+  EXPECT_DOUBLE_EQ(covered_fraction(Box{0, 0, 100, 100}, {{Box{0, 0, 100, 100}, false}}, true), 1.0);
 }
 
 TEST(Coverage, ClassNamesOfTheSharedSetsMap) {

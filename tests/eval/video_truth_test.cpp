@@ -106,3 +106,18 @@ TEST(VideoTruth, NeverExposedShareAndLongestExposure) {
   EXPECT_LT(r.hidden_area_share, 0.02);
   EXPECT_NE(format_video_table(r, "clip").find("4 frames (object 2 from frame 3)"), std::string::npos);
 }
+
+// Zoom clip 3b26cc91: a head in the top-left corner of a body's head region. A guessed (Context) region
+// hides its whole box, corners included; a network's box of the same size hides only its ellipse.
+TEST(VideoTruth, AHeadInTheCornerOfAGuessedRegionIsHidden) {
+  VideoTruth t;
+  for (int f = 0; f < 4; ++f) t.boxes.push_back({f, 1, ObjectClass::Face, Box{100, 100, 112, 113}});
+  std::map<std::int64_t, Regions> guessed, found;
+  for (int f = 0; f < 4; ++f) {
+    guessed[f].push_back({ObjectClass::Face, Box{100, 100, 160, 160}, 0.4f, RegionSource::Context});
+    found[f].push_back({ObjectClass::Face, Box{100, 100, 160, 160}, 0.4f, RegionSource::Detector});
+  }
+  EvalConfig config;  // faces drawn as ellipses
+  EXPECT_EQ(evaluate_video(t, guessed, 4, 640, 360, config).classes[0].hidden_frames, 4);
+  EXPECT_EQ(evaluate_video(t, found, 4, 640, 360, config).classes[0].hidden_frames, 0);
+}

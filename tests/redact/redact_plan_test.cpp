@@ -83,13 +83,14 @@ TEST(RegionMask, UsesEachClassShape) {
 }
 
 // Zoom clip 3b26cc91: an 11x13 head in the top-left corner of a body's head region, inside the box and
-// outside its inscribed ellipse, was exposed for 9 frames. A Context region (a guess of where a head is) is
-// hidden whole; a network's head or face box, found or carried, as its ellipse.
+// outside its inscribed ellipse, was exposed for 9 frames. A Context region (a guess of where a head is) and
+// a Manual one (a rectangle a person drew) are hidden whole; a network's head or face box, found or carried,
+// as its ellipse.
 TEST(RedactRegions, AContextRegionIsHiddenWholeWhereFacesAreEllipses) {
   ClassStyles s = face_fill_plate_mosaic();
   s[static_cast<int>(ObjectClass::Face)].shape = Shape::Ellipse;
   for (const RegionSource source : {RegionSource::Detector, RegionSource::Head, RegionSource::Interpolated,
-                                    RegionSource::Extended, RegionSource::Backward, RegionSource::Manual}) {
+                                    RegionSource::Extended, RegionSource::Backward}) {
     Region r = region(ObjectClass::Face, {0, 0, 20, 20});
     r.source = source;
     EXPECT_EQ(style_for(r, s).shape, Shape::Ellipse) << to_string(source);
@@ -98,6 +99,9 @@ TEST(RedactRegions, AContextRegionIsHiddenWholeWhereFacesAreEllipses) {
   guess.source = RegionSource::Context;
   EXPECT_EQ(style_for(guess, s).shape, Shape::Box);
   EXPECT_EQ(style_for(guess, s).style, Style::Fill);  // only the shape changes
+  Region drawn_by_hand = guess;  // a reviewer's or a regions file's rectangle: hidden as drawn
+  drawn_by_hand.source = RegionSource::Manual;
+  EXPECT_EQ(style_for(drawn_by_hand, s).shape, Shape::Box);
   s[static_cast<int>(ObjectClass::Face)].shape = Shape::Box;
   EXPECT_EQ(style_for(guess, s).shape, Shape::Box);
 
