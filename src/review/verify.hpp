@@ -27,7 +27,7 @@ struct VerifyOptions {
   detect::DetectorConfig detector;  // the command sets the most sensitive preset (max)
   redact::ClassStyles styles;       // the styles the regions were promised to be hidden with
   // A detection counts as hidden when at least this share of its box lies inside hidden regions (drawn
-  // with their class's shape): a network firing on a mosaic it hides is not a leak.
+  // as they are hidden, redact::style_for): a network firing on a mosaic it hides is not a leak.
   float covered_fraction = 0.5f;
   int every = 1;                    // check every n-th frame (1: all)
   // A hidden region whose pixels deviate from its style's fixed point by more than this (mean, 8-bit luma
