@@ -47,7 +47,6 @@ enum class RegionSource : std::uint8_t {
 };
 inline constexpr int kRegionSourceCount = 7;
 std::string_view to_string(RegionSource s);
-
 std::optional<RegionSource> region_source_from_string(std::string_view name);
 
 // Whether a region is hidden as the ellipse inscribed in its box, its class being drawn as ellipses. Only a

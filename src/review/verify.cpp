@@ -19,8 +19,9 @@ namespace roadveil::review {
 
 namespace {
 
-// Share of `box` inside the union of `regions`, each drawn with the shape it is hidden with (redact::style_for), sampled on a 16x16 grid
-// of points (enough to tell a box mostly inside from one mostly outside).
+// Share of `box` inside the union of `regions`, each drawn with the shape it is hidden with
+// (drawn_as_ellipse), sampled on a 16x16 grid of points (enough to tell a box mostly inside from one mostly
+// outside).
 double covered_share(const Box& box, const Regions& regions, const redact::ClassStyles& styles) {
   constexpr int kGrid = 16;
   int in = 0;
@@ -30,7 +31,7 @@ double covered_share(const Box& box, const Regions& regions, const redact::Class
       const float y = box.y1 + (static_cast<float>(j) + 0.5f) * box.height() / kGrid;
       in += std::any_of(regions.begin(), regions.end(), [&](const Region& r) {
         if (x < r.box.x1 || x >= r.box.x2 || y < r.box.y1 || y >= r.box.y2) return false;
-        if (redact::style_for(r, styles).shape == redact::Shape::Box) return true;
+        if (!drawn_as_ellipse(r.source, styles[static_cast<std::size_t>(r.cls)].shape == redact::Shape::Ellipse)) return true;
         const float dx = (x - r.box.cx()) / (0.5f * r.box.width()), dy = (y - r.box.cy()) / (0.5f * r.box.height());
         return dx * dx + dy * dy <= 1.0f;
       });
