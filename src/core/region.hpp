@@ -56,8 +56,8 @@ std::optional<RegionSource> region_source_from_string(std::string_view name);
 // corner, which the ellipse leaves out. A Manual region is the rectangle a person drew or wrote (review
 // edits, regions files): hidden as drawn. Both are hidden whole. A region carried from a Context track
 // (interpolated, extended, backward) is no longer marked as one and keeps the ellipse (hiding those whole
-// too would add about 12 head-frames on the zoom clips for 8% more face area). Rendering, masks, verify and
-// eval all draw regions by this rule.
+// too would add 13 head-frames on the zoom clips for 8% more face area: bench/zoom_clips/
+// carried_guess_shape.py). Rendering, masks, verify and eval all draw regions by this rule.
 inline bool drawn_as_ellipse(RegionSource source, bool class_ellipse) {
   return class_ellipse && source != RegionSource::Context && source != RegionSource::Manual;
 }
