@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include "test_util.hpp"
 
@@ -44,5 +46,30 @@ TEST(FramesHeld, AVideoHoldsNoMoreDecodedFramesThanItsBound) {
     // Decoding twice, frames are let go once detected: the decoder, the schedule's interval and their queue.
     if (options == "--low-memory") EXPECT_LE(held.most, 8 + interval + 2) << r.output;
     else EXPECT_GE(held.most, interval + 32) << "the count is real: the look-ahead and the interval are held" << r.output;
+  }
+}
+
+// libx264 would start 1.5 frame threads per core, each holding frames of its own (~24 MB at 1080p); while a
+// video is detected the detection thread keeps the cores busy instead, so the encoder gets one per core. The
+// count is in the options string x264 writes into the stream. Rendering a regions file uses the same count, so
+// that it reproduces the anonymized output.
+TEST(FramesHeld, TheEncoderRunsOneFrameThreadPerCore) {
+  TempDir dir;
+  const auto in = dir / "in.mp4";
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 -pix_fmt yuv420p " + quote(in));
+  const std::string cli = std::string(ROADVEIL_CLI) + " ";
+  auto r = run_command(cli + "anonymize -q " + quote(in) + " -o " + quote(dir / "out.mp4") + " --detections " +
+                       quote(dir / "regions.json") + " --models " + quote(models_dir()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_command(cli + "render -q --regions " + quote(dir / "regions.json") + " " + quote(in) + " -o " +
+                  quote(dir / "rendered.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string threads = " threads=" + std::to_string(std::max(1u, std::thread::hardware_concurrency())) + " ";
+  for (const char* name : {"out.mp4", "rendered.mp4"}) {
+    SCOPED_TRACE(name);
+    const std::string bytes = read_text(dir / name);
+    const auto options = bytes.find("x264 - core");
+    ASSERT_NE(options, std::string::npos);
+    EXPECT_NE(bytes.find(threads, options), std::string::npos) << bytes.substr(options, 600);
   }
 }
