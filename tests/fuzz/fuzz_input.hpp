@@ -10,16 +10,32 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace roadveil::fuzz {
 
+// Removed when the process exits normally (a fuzz run or the corpus replay of CI); a crash leaves it with the
+// input that caused it. Before, each run left a roadveil_fuzz_PID folder behind in the temporary folder.
+class WorkDir {
+ public:
+  WorkDir() : path_(std::filesystem::temp_directory_path() / ("roadveil_fuzz_" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 inline const std::filesystem::path& work_dir() {
-  static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("roadveil_fuzz_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    return d;
-  }();
-  return dir;
+  static const WorkDir dir;
+  return dir.path();
 }
 
 inline std::filesystem::path write_input(const std::string& name, std::string_view bytes) {
