@@ -42,10 +42,13 @@ TEST(VideoFloor, DashcamBerlinZoomIn) {
   // 143/178 = 0.803, 6 of 7; plates 323/324, 7 of 8; 2.7% of the frame hidden.
   // 2026-12-04 (eleventh session): 3.24% hidden (the same heads and plates); occupants kept in their vehicles
   // (DetectionSchedule, occupant_keyframes) add a bus passenger kept for two keyframes: 3.46%.
+  // 2026-12-05: plates get 0.2 of their width on each side instead of 0.15 (track/padding.hpp): plates
+  // 323/324 -> 324/324, 7 -> 8 of 8 never exposed, heads the same, 3.46% -> 3.56% (over all 50 clips one more
+  // plate never exposed, 3.66% -> 3.73%).
   EXPECT_GE(j["face"]["recall"].get<double>(), 0.78);
   EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.8);
   EXPECT_GE(j["plate"]["recall"].get<double>(), 0.98);
   EXPECT_GE(j["plate"]["never_exposed_share"].get<double>(), 0.85);
-  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.035);
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.037);
 }
 #endif
