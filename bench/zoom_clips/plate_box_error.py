@@ -1,14 +1,16 @@
 # How far the plate network's boxes fall short of the annotated plate, side by side: the measurement behind
 # the plate padding (src/track/padding.hpp). Reads a roadveil_zoom_bench --queue work folder: for each annotated
 # plate in each frame, the plate region that a detection made in that frame (source "detector") and that
-# overlaps it most (IoU >= 0.3) is taken back to the detection's own box (the padding it was given removed),
+# overlaps it most (IoU >= 0.3) is taken back to the box it was padded from (the network's box, joined with its
+# neighbours' path where they agree: the tracker's consensus; boxes matching worse are left out),
 # and for each side the distance from the detection's edge out to the plate's edge is measured, as a share of
 # the detection's width (left, right) or height (top, bottom): a side is covered when the padding is at least
 # that. Boxes touching the frame edge are left out (clamped).
 #
 #   python3 bench/zoom_clips/plate_box_error.py WORK [--padding ACROSS UPDOWN]
 #
-# --padding: the padding per side the work folder's run used (default 0.2 0.25, with a 2 px minimum).
+# --padding: the padding per side of the run that made the work folder (default: today's 0.2 0.25; runs before
+# 2026-12-05 used 0.15 0.25), with its 2 px minimum; at --padding K other than 1, multiply both by K.
 import json
 import os
 import sys
@@ -84,7 +86,7 @@ def main(work, across, updown):
 if __name__ == "__main__":
     args = sys.argv[1:]
     if not args:
-        sys.exit(__doc__ if __doc__ else "usage: plate_box_error.py WORK [--padding ACROSS UPDOWN]")
+        sys.exit("usage: python3 bench/zoom_clips/plate_box_error.py WORK [--padding ACROSS UPDOWN]")
     across, updown = 0.2, 0.25
     if "--padding" in args:
         i = args.index("--padding")

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 #include <vector>
+#include <sched.h>
 #include <unistd.h>
 
 #include "core/error.hpp"
@@ -538,6 +539,16 @@ void OutputFile::finish() {
     throw Error(target_.string() + ": cannot move the finished file into place (" + ec.message() + ")");
   }
   finished_ = true;
+}
+
+int one_encoder_thread_per_core(int height) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) != 0) return 0;
+  const int cores = CPU_COUNT(&cpus);
+  if (cores <= 0) return 0;
+  const int rows = (std::max(height, 1) + 15) / 16;
+  return std::clamp(std::min(cores, rows / 2), 1, 128);  // 128: X264_THREAD_MAX
 }
 
 }  // namespace roadveil::media

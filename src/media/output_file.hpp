@@ -51,6 +51,14 @@ struct DroppedStream {
   std::string reason;
 };
 
+// The encoder threads for a video that is detected while it is encoded: one frame thread per core this
+// process may run on (its CPU affinity: a Slurm or Kubernetes job's share, not the whole machine), within the
+// cap libx264 sets itself (two macroblock rows of the picture per thread). libx264's own count is 1.5 per
+// core: the extra half keeps cores busy while its frame threads wait on each other, which the detection
+// thread does anyway, and each frame thread holds frames of its own. 0 (the encoder decides) where the cores
+// cannot be counted.
+int one_encoder_thread_per_core(int height);
+
 class OutputFile {
  public:
   // Attached pictures of the input are never copied: each is written from `pictures` (its anonymized version,

@@ -389,14 +389,12 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   std::vector<media::ReplacementPicture> pictures;
   if (!given && !part) pictures = anonymized_pictures(in, report);
   media::EncodeOptions encode = options_.encode;
-  // libx264's automatic thread count is 1.5 frame threads per core: the extra half keeps cores busy while its
-  // frame threads wait on each other's rows. While a video is detected, the detection thread fills that time,
-  // so the extra threads add no speed, only frames in flight (a frame thread holds an input frame and a
-  // reconstructed one with its half-pel planes: ~24 MB at 1080p). One per core: a 30 s 1080p clip peaked at
-  // 624 instead of 648 MB and ran as fast (31.1-31.9 s against 30.9-31.6 s, 2 cores), its pixels identical;
-  // one thread in all saved 24 MB more but took 12% longer. Rendering given regions uses the same count, so
-  // that it reproduces an anonymized output's bytes (CrfControl's decisions follow x264's byte counts).
-  if (encode.threads == 0) encode.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // One encoder thread per core instead of libx264's 1.5 (media::one_encoder_thread_per_core): a 30 s 1080p
+  // clip peaked at 624 instead of 648 MB and ran as fast (31.1 / 31.9 s against 30.9 / 31.6 s, 2 cores), its
+  // pixels identical; one thread in all saved 24 MB more but took 12% longer. Rendering given regions uses the
+  // same count, so that it reproduces an anonymized output's bytes (CrfControl's decisions follow x264's byte
+  // counts).
+  if (encode.threads == 0) encode.threads = media::one_encoder_thread_per_core(info.height);
   if (part) {
     // A part holds only the video, encoded as the final container needs it (codec, headers).
     encode.video_only = true;
@@ -412,6 +410,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     if (options_.mask) {
       // The mask video is a review aid: same timing as the output, white where hidden.
       media::EncodeOptions mask_encode = options_.encode;
+      mask_encode.threads = encode.threads;
       mask_encode.video_only = true;
       mask_encode.source_pixel_format = AV_PIX_FMT_GRAY8;
       mask_out = std::make_unique<media::OutputFile>(mask_path_for(output), in, mask_encode);

@@ -19,7 +19,8 @@ struct PaddingConfig {
   Padding face{0.6f, 0.8f, 0.6f, 0.4f};
   // A head detector's box is the whole head: an ellipse 1.5x its size holds it (corners at 1.41x).
   Padding head{0.25f, 0.25f, 0.25f, 0.25f};
-  // The plate network's box falls short of the plate's left or right edge by more than 0.15 of its width on
+  // A plate detection's box (the network's, joined with its neighbours' path where they agree: the tracker's
+  // consensus) falls short of the plate's left or right edge by more than 0.15 of its width on
   // 1.7% of sides on the Berlin zoom clips (3.7% for far plates under 40 px wide; 99th percentile 0.19) and
   // 0.1% on the Romanian ones (0.09); by more than 0.2 on 0.9% and 0.1% (bench/zoom_clips/plate_box_error.py).
   // Up and down, 0.25 leaves 0.2% and none.
