@@ -1,7 +1,6 @@
 #pragma once
 // Options shared by anonymize, render and eval: the same detection and region logic everywhere.
 #include <CLI/CLI.hpp>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <optional>
@@ -9,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/temporary_folder.hpp"
 #include "pipeline/anonymizer.hpp"
 #include "pipeline/audit_record.hpp"
 
@@ -45,23 +45,9 @@ struct SharedOptions {
 
 // A private folder under the system's temporary folder ($TMPDIR), removed with what is left in it: where
 // runs on object storage stage each object.
-class WorkFolder {
+class WorkFolder : public TemporaryFolder {
  public:
-  WorkFolder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "roadveil-work-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw Error("cannot create a work folder in " + std::filesystem::temp_directory_path().string());
-    path_ = pattern;
-  }
-  ~WorkFolder() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  WorkFolder(const WorkFolder&) = delete;
-  WorkFolder& operator=(const WorkFolder&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  WorkFolder() : TemporaryFolder("roadveil-work") {}
 };
 
 // Expands inputs (files and folders, recursively) into (input, output) pairs; the output mirrors each

@@ -1,7 +1,5 @@
 #include <spdlog/spdlog.h>
 
-#include <stdlib.h>
-
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -11,6 +9,7 @@
 #include "cli/anonymize_options.hpp"
 #include "cli/command.hpp"
 #include "core/error.hpp"
+#include "core/temporary_folder.hpp"
 #include "dataset/read.hpp"
 #include "eval/agreement.hpp"
 #include "core/atomic_file.hpp"
@@ -72,16 +71,8 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
       throw Error(compare_path + " (--compare) has no per-object results: make it with `roadveil eval --json` on the "
                   "same video and ground truth");
   }
-  std::string pattern = (fs::temp_directory_path() / "roadveil-eval-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw Error("cannot create a temporary folder in " + fs::temp_directory_path().string());
-  const fs::path work(pattern);
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{work};
+  const TemporaryFolder temporary("roadveil-eval");
+  const fs::path& work = temporary.path();
   options.encode.preset = "ultrafast";  // the video is thrown away: only its regions are measured
   options.progress = false;
   pipeline::Anonymizer anonymizer(options);

@@ -12,6 +12,8 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "core/temporary_folder.hpp"
+
 namespace roadveil::testing {
 
 struct CommandResult {
@@ -44,25 +46,9 @@ inline std::filesystem::path models_dir() {
 }
 
 // A fresh folder removed at the end of the test.
-class TempDir {
+class TempDir : public TemporaryFolder {
  public:
-  TempDir() {
-    // mkdtemp creates the folder atomically with a unique name: parallel tests never share one.
-    std::string pattern = (std::filesystem::temp_directory_path() / "roadveil-test-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : TemporaryFolder("roadveil-test") {}
 };
 
 inline std::string read_text(const std::filesystem::path& p) {

@@ -2,39 +2,21 @@
 // What the fuzz harnesses share: the readers under test take paths, so each input is written to a file in a
 // private temporary folder first; roadveil::Error is the readers' one way to refuse input, so it is caught,
 // and anything else (another exception, a crash, a sanitizer report) is a finding.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
-#include <system_error>
+
+#include "core/temporary_folder.hpp"
 
 namespace roadveil::fuzz {
 
 // Removed when the process exits normally (a fuzz run or the corpus replay of CI); a crash leaves it with the
 // input that caused it. Before, each run left a roadveil_fuzz_PID folder behind in the temporary folder.
-class WorkDir {
- public:
-  WorkDir() : path_(std::filesystem::temp_directory_path() / ("roadveil_fuzz_" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(path_);
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 inline const std::filesystem::path& work_dir() {
-  static const WorkDir dir;
+  static const TemporaryFolder dir("roadveil_fuzz");
   return dir.path();
 }
 
