@@ -226,14 +226,16 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
         if (!it->is_regular_file(ec) || !is_media(it->path())) continue;
         // Never re-process our own outputs or temporary files when the output folder is inside the input.
         if (it->path().filename().string().starts_with(".")) continue;
-        const fs::path rel = fs::relative(it->path(), in, ec);
         const fs::path out_abs = fs::weakly_canonical(output, ec);
         if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) continue;
         files.push_back(it->path());
       }
       std::sort(files.begin(), files.end());
       if (files.empty()) errors.push_back(in.string() + ": folder contains no image or video files");
-      for (const auto& f : files) jobs.push_back({f, output / fs::relative(f, in, ec)});
+      // Each output mirrors the file's own path under the input folder: a symbolic link is named as the link,
+      // not as what it points to (fs::relative resolves links: a link to ../src/x.mp4 was written to
+      // OUTPUT/../src/x.mp4, outside the output folder).
+      for (const auto& f : files) jobs.push_back({f, output / f.lexically_relative(in)});
     } else {
       errors.push_back(unusable_input_message(in.string()));
     }

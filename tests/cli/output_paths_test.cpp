@@ -84,6 +84,25 @@ TEST_F(OutputPaths, FolderIntoItself) {
   std::filesystem::rename(dir / "clips" / "a.mp4", dir / "in.mp4");
 }
 
+// A folder's symbolic link is written under the output folder by its own name, never by what it points to:
+// a link to a file outside the input folder was written outside the output folder (OUTPUT/../src/x.mp4), and
+// a link to a file beside it was refused as the other file's output.
+TEST_F(OutputPaths, FolderLinksAreNamedAsTheLinks) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir / "src");
+  fs::create_directories(dir / "clips");
+  fs::copy_file(dir / "in.mp4", dir / "src" / "x.mp4");
+  fs::copy_file(dir / "in.mp4", dir / "clips" / "a.mp4");
+  fs::create_symlink(dir / "src" / "x.mp4", dir / "clips" / "outside.mp4");
+  fs::create_symlink("a.mp4", dir / "clips" / "beside.mp4");
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "clips") + " -o " + quote(dir / "deep" / "out"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"a.mp4", "outside.mp4", "beside.mp4"})
+    EXPECT_TRUE(fs::is_regular_file(dir / "deep" / "out" / name)) << name << "\n" << r.output;
+  EXPECT_FALSE(fs::exists(dir / "deep" / "src")) << r.output;
+  EXPECT_EQ(read_text(dir / "src" / "x.mp4"), original);
+}
+
 TEST_F(OutputPaths, RenderOutputIsTheRegionsFile) {
   ASSERT_EQ(run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4") + " --detections " +
                     quote(dir / "d.json")).exit_code, 0);
