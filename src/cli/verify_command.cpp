@@ -1,5 +1,6 @@
 // `roadveil verify OUTPUT... [--regions FILE]`: run the detectors on finished files and report what is
-// still exposed or readable (review/verify.hpp). Exit 0: nothing found; 4: something found.
+// still exposed or readable (review/verify.hpp). Exit 0: nothing found; 4: something found; 3 (1): some (all)
+// files could not be checked, each named in its own message.
 #include <fstream>
 #include <spdlog/spdlog.h>
 
@@ -50,12 +51,15 @@ void print_summary(const review::FileVerification& v) {
   std::size_t exposed = 0;
   for (const auto& f : v.findings) exposed += f.kind == review::FindingKind::Exposed;
   std::cout << v.file.string() << ": " << v.frames_checked << " of " << v.frames << " frames checked, "
+            << (v.pictures_checked ? std::to_string(v.pictures_checked) + " attached picture(s) checked, " : std::string())
             << exposed << " exposed, " << v.findings.size() - exposed << " readable"
             << (v.regions_known ? ", " + std::to_string(v.regions_checked) + " hidden regions measured" : std::string(", no regions file"))
             << (v.damaged ? ", DAMAGED: only the frames that decoded were checked" : "") << "\n";
   for (const auto& f : v.findings) {
-    std::cout << "  " << review::to_string(f.kind) << " " << to_string(f.cls) << " frame " << f.frame << " "
-              << review::timecode(f.time) << " [" << static_cast<int>(f.box.x1) << ", " << static_cast<int>(f.box.y1)
+    std::cout << "  " << review::to_string(f.kind) << " " << to_string(f.cls)
+              << (f.picture_stream >= 0 ? " attached picture #" + std::to_string(f.picture_stream)
+                                        : " frame " + std::to_string(f.frame) + " " + review::timecode(f.time))
+              << " [" << static_cast<int>(f.box.x1) << ", " << static_cast<int>(f.box.y1)
               << ", " << static_cast<int>(f.box.x2) << ", " << static_cast<int>(f.box.y2) << "] ";
     if (f.kind == review::FindingKind::Exposed) {
       std::cout << to_string(f.source) << " score " << f.score;
@@ -139,7 +143,8 @@ void add_verify_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
       "verify",
       "Attack finished files: run the detectors on them and report every face, head or plate still exposed and every "
-      "hidden region that kept readable detail (exit 0: nothing found, 4: something found)");
+      "hidden region that kept readable detail (exit 0: nothing found, 4: something found, 3: some files could not be "
+      "checked, 1: none could)");
   struct State {
     SharedOptions shared;
     std::vector<std::string> files;
@@ -214,13 +219,25 @@ void add_verify_command(CLI::App& app, Action& action) {
                             {"style", s.shared.style},
                             {"mosaic_blocks", s.shared.anonymize.styles[0].mosaic_blocks}};
       bool found = false;
+      int failed = 0;
       for (const auto& file : files) {
         const pipeline::RegionsEntry* entry = nullptr;
         if (regions) {
           entry = regions->find_output(file, files.size() == 1);
           if (!entry) throw Error(file.string() + ": not listed as an output in " + s.regions);
         }
-        review::FileVerification v = verifier.verify(file, entry);
+        // A file that cannot be checked is reported and the others are still checked: one unreadable file
+        // must not leave the rest unverified.
+        review::FileVerification v;
+        try {
+          v = verifier.verify(file, entry);
+        } catch (const Error& e) {
+          ++failed;
+          std::cerr << "roadveil: error: " << e.what() << "\n";
+          const auto it = remote.find(file);
+          report["files"].push_back({{"file", it != remote.end() ? it->second.to_string() : file.string()}, {"error", e.what()}});
+          continue;
+        }
         found = found || !v.findings.empty();
         if (!s.no_audit) record_in_audit(v, report["settings"]);
         if (const auto it = remote.find(file); it != remote.end()) {
@@ -235,8 +252,12 @@ void add_verify_command(CLI::App& app, Action& action) {
         report["files"].push_back(review::to_json(v));
       }
       report["found"] = found;
+      report["not_checked"] = failed;
       if (!s.json_path.empty()) write_json_report(report, s.json_path);
-      return found ? kExitFound : kExitOk;
+      // Something found outranks a file that could not be checked; either is not a clean result.
+      if (found) return kExitFound;
+      if (failed) return static_cast<std::size_t>(failed) == files.size() ? kExitFailure : kExitPartialFailure;
+      return kExitOk;
     };
   });
 }

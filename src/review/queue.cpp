@@ -189,9 +189,11 @@ std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path
     throw Error(path.string() + ": not a roadveil verify report (no \"files\" array)");
   std::vector<ExposedFinding> out;
   try {
-    for (const auto& file : doc["files"])
+    for (const auto& file : doc["files"]) {
+      if (file.contains("error")) continue;  // a file verify could not check has no findings
       for (const auto& f : file.at("findings")) {
-        if (f.at("kind") != "exposed") continue;
+        // Findings on cover art are on no frame of the video the queue ranks.
+        if (f.at("kind") != "exposed" || f.contains("attached_picture")) continue;
         std::optional<ObjectClass> cls;
         try {
           cls = intern_object_class(f.at("class").get<std::string>());
@@ -203,6 +205,7 @@ std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path
                        Box{b.at(0).get<float>(), b.at(1).get<float>(), b.at(2).get<float>(), b.at(3).get<float>()},
                        f.value("score", 0.0f)});
       }
+    }
   } catch (const nlohmann::json::exception& e) {
     throw Error(path.string() + ": malformed verify report (" + e.what() + ")");
   }

@@ -111,6 +111,34 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   }
   media::InputFile input(file);
   out.video = true;
+  // Only one video track is decoded: a file with another would be reported clean with that track unseen
+  // (anonymize refuses such files too).
+  if (!input.other_video_streams().empty()) {
+    std::string others;
+    for (const std::string& s : input.other_video_streams()) others += (others.empty() ? "" : ", ") + s;
+    throw Error(file.string() + ": has " + std::to_string(1 + input.other_video_streams().size()) +
+                " video tracks (#" + std::to_string(input.video_index()) + " and " + others +
+                "); verify checks one video track per file: split the tracks first (e.g. ffmpeg -i FILE -map 0:v:1 "
+                "-c copy second.mp4) and verify each file");
+  }
+  // Cover art and attached images are pictures of their own: checked like photos, by the detail left where
+  // something is found (a regions file lists the video's frames only).
+  for (const int index : input.attached_picture_streams()) {
+    const AVStream* st = input.format_context()->streams[index];
+    if (st->attached_pic.size <= 0) continue;
+    const std::string what = file.string() + ": attached picture #" + std::to_string(index);
+    const media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
+    upright_.reset();
+    const std::size_t before = out.findings.size();
+    try {
+      check_frame(*picture, 0, 0, nullptr, out);
+    } catch (const Error& e) {
+      throw Error(what + ": " + e.what());
+    }
+    for (std::size_t i = before; i < out.findings.size(); ++i) out.findings[i].picture_stream = index;
+    --out.frames_checked;
+    ++out.pictures_checked;
+  }
   check_size(input.video().width, input.video().height);
   upright_.reset();
   if (const int turn = input.video().rotation_degrees) upright_.emplace(detector_, turn, input.video().width, input.video().height);
@@ -236,6 +264,7 @@ nlohmann::json to_json(const FileVerification& v) {
     } else {
       j["residual"] = f.residual;
     }
+    if (f.picture_stream >= 0) j["attached_picture"] = f.picture_stream;
     if (!f.crop.empty()) j["crop"] = f.crop.string();
     findings.push_back(std::move(j));
   }
@@ -251,6 +280,7 @@ nlohmann::json to_json(const FileVerification& v) {
           {"height", v.height},
           {"frames", v.frames},
           {"frames_checked", v.frames_checked},
+          {"attached_pictures_checked", v.pictures_checked},
           {"regions_known", v.regions_known},
           {"regions_checked", v.regions_checked},
           {"detections", detections_by_class},

@@ -49,6 +49,7 @@ struct Finding {
   ObjectClass cls = ObjectClass::Face;
   RegionSource source = RegionSource::Detector;  // exposed: the network (detector, head); readable: the region's
   std::int64_t frame = 0;
+  int picture_stream = -1;  // found on an attached picture (cover art): its stream index; `frame` is then 0
   double time = 0;        // seconds from the start of the stream
   Box box;
   float score = 0;        // exposed: detector score; readable: the region's
@@ -62,6 +63,7 @@ struct FileVerification {
   bool video = false;
   int width = 0, height = 0;
   std::int64_t frames = 0, frames_checked = 0;
+  int pictures_checked = 0;  // attached pictures (cover art, images attached to a Matroska file)
   bool regions_known = false;
   std::int64_t regions_checked = 0;  // hidden regions measured for readability
   std::array<std::int64_t, kMaxObjectClasses> detections{};  // everything the networks found in checked frames

@@ -158,6 +158,49 @@ TEST_F(Verify, RenderingTheRegionsFileReproducesTheRunsPixels) {
   EXPECT_EQ(frame_hashes(*dir / "rendered.mp4"), out);
 }
 
+// Every picture of a file is checked or the file is refused: with a second video track, or the faces in its
+// cover art, verify said "0 exposed" and exited 0, having decoded one track only.
+TEST_F(Verify, EveryVideoTrackAndCoverPictureIsCheckedOrTheFileRefused) {
+  const std::string photo = quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg");
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=5:duration=1 -i " + quote(*dir / "in.mp4") +
+              " -map 0 -map 1:v -c:v libx264 -pix_fmt yuv420p " + quote(*dir / "two_tracks.mp4"));
+  const auto two = run_cli("verify -q --no-audit " + quote(*dir / "two_tracks.mp4"));
+  EXPECT_EQ(two.exit_code, 1) << two.output;
+  EXPECT_NE(two.output.find("two_tracks.mp4: has 2 video tracks"), std::string::npos) << two.output;
+
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=5:duration=1 -i " + photo +
+              " -map 0 -map 1 -c:v:0 libx264 -pix_fmt:v:0 yuv420p -c:v:1 mjpeg -disposition:v:1 attached_pic " +
+              quote(*dir / "cover.mp4"));
+  const json report = verify("cover.mp4", "", "--no-audit", 4);
+  const json& file = report["files"][0];
+  EXPECT_EQ(file["attached_pictures_checked"], 1) << file.dump(1);
+  int on_cover = 0;
+  for (const auto& f : file["findings"]) on_cover += f.contains("attached_picture");
+  EXPECT_GE(on_cover, 3) << file.dump(1);
+  EXPECT_EQ(on_cover, static_cast<int>(file["findings"].size())) << "the test pattern shows nobody";
+}
+
+// A file that cannot be read is named and the others are still checked (verify stopped at the first).
+TEST_F(Verify, AnUnreadableFileDoesNotStopTheOthers) {
+  const auto folder = *dir / "mixed";
+  std::filesystem::create_directories(folder);
+  { std::ofstream empty(folder / "a_empty.jpg"); }
+  std::filesystem::copy_file(*dir / "in.mp4", folder / "b_faces.mp4");
+  const auto report_path = *dir / "mixed.verify.json";
+  const auto r = run_cli("verify -q --no-audit --every 5 " + quote(folder) + " --json " + quote(report_path));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("a_empty.jpg"), std::string::npos) << r.output;
+  const json report = json::parse(read_text(report_path));
+  ASSERT_EQ(report["files"].size(), 2u) << report.dump(1);
+  EXPECT_TRUE(report["files"][0].contains("error")) << report.dump(1);
+  EXPECT_GT(report["files"][1]["exposed"].get<int>(), 0) << report.dump(1);
+  EXPECT_EQ(report["not_checked"], 1);
+  // Nothing found and one file unreadable: not a clean result either.
+  std::filesystem::remove(folder / "b_faces.mp4");
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=5:duration=1 -c:v libx264 -pix_fmt yuv420p " + quote(folder / "c_nobody.mp4"));
+  EXPECT_EQ(run_cli("verify -q --no-audit " + quote(folder)).exit_code, 3);
+}
+
 // #16 item 13: a clip stored sideways is verified upright, as it was anonymized: its bare input shows as many
 // exposed faces as the same clip stored upright.
 TEST(VerifyOrientation, ASidewaysClipIsSearchedUpright) {

@@ -1,7 +1,11 @@
 // The review queue on hand-made regions entries: each signal puts the frames it is about first.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <string>
+#include <fstream>
+#include <filesystem>
 
 #include "review/queue.hpp"
 
@@ -122,4 +126,25 @@ TEST(ReviewQueue, WhatVerifyFoundGoesFirstMatchedByTheOutputsName) {
 }
 
 }  // namespace
+// A verify report lists files it could not check (an "error", no findings) and findings on cover art (on no
+// frame of the video): reading one that has both failed as "malformed", and a cover's finding would have
+// been queued as frame 0.
+TEST(ReviewQueue, AVerifyReportsUncheckedFilesAndCoverFindingsAreNotFrames) {
+  const auto path = std::filesystem::temp_directory_path() / ("roadveil_queue_verify_" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream out(path);
+    out << R"({"files": [
+      {"file": "broken.jpg", "error": "broken.jpg: file is empty"},
+      {"file": "out/clip.mp4", "findings": [
+        {"kind": "exposed", "class": "face", "frame": 7, "box": [1, 2, 3, 4], "score": 0.9},
+        {"kind": "exposed", "class": "plate", "frame": 0, "attached_picture": 2, "box": [5, 6, 7, 8], "score": 0.8},
+        {"kind": "readable", "class": "face", "frame": 9, "box": [1, 2, 3, 4], "score": 0.5}]}]})";
+  }
+  const std::vector<ExposedFinding> found = read_verify_report(path);
+  std::filesystem::remove(path);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].frame, 7);
+  EXPECT_EQ(found[0].file, "out/clip.mp4");
+}
+
 }  // namespace roadveil::review
