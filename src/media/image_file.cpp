@@ -6,7 +6,9 @@
 #include <array>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
@@ -33,6 +35,12 @@ bool is_jpeg_ext(const std::string& e) { return e == ".jpg" || e == ".jpeg" || e
 std::vector<std::uint8_t> read_all(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A segment (from its marker on, `len` its length field) holding (a chunk of) an ICC profile.
+bool is_icc_segment(const std::uint8_t* segment, std::size_t len) {
+  static const char kIcc[] = "ICC_PROFILE";
+  return segment[1] == 0xE2 && len >= 2 + sizeof kIcc && std::equal(kIcc, kIcc + sizeof kIcc - 1, segment + 4);
 }
 
 // APP1..APP15 and COM segments of a JPEG, in order, up to the first SOF/SOS: the metadata, not the picture.
@@ -64,14 +72,31 @@ std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>
     if (((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) && !adobe) kept.push_back({marker, pos, len});
     pos += 2 + len;
   }
-  static const char kIcc[] = "ICC_PROFILE";
   for (const Segment& s : kept) {
-    const bool icc = s.marker == 0xE2 && s.len >= 2 + sizeof kIcc &&
-                     std::equal(kIcc, kIcc + sizeof kIcc - 1, jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 4));
-    if (icc && components == 4) continue;
+    if (components == 4 && is_icc_segment(jpeg.data() + s.pos, s.len)) continue;
     out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos),
                jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 2 + s.len));
   }
+  return out;
+}
+
+// The encoder's own header segments (before the first SOF or SOS) that `drop` selects, removed. FFmpeg's MJPEG
+// encoder writes the decoder's ICC profile (frame side data) and a "Lavc" comment itself: beside the source's
+// copied segments the profile was there twice, and readers that expect one "1 of 1" ICC chunk (PIL) found none.
+std::vector<std::uint8_t> without_jpeg_segments(const std::vector<std::uint8_t>& jpeg,
+                                                const std::function<bool(const std::uint8_t*, std::size_t)>& drop) {
+  if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return jpeg;
+  std::vector<std::uint8_t> out(jpeg.begin(), jpeg.begin() + 2);
+  size_t pos = 2;
+  while (pos + 4 <= jpeg.size() && jpeg[pos] == 0xFF) {
+    const std::uint8_t marker = jpeg[pos + 1];
+    const size_t len = (static_cast<size_t>(jpeg[pos + 2]) << 8) | jpeg[pos + 3];
+    if (len < 2 || pos + 2 + len > jpeg.size() || marker == 0xDA || (marker >= 0xC0 && marker <= 0xCF)) break;
+    if (!drop(jpeg.data() + pos, len))
+      out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos), jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
+    pos += 2 + len;
+  }
+  out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos), jpeg.end());
   return out;
 }
 
@@ -113,15 +138,23 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
     const ReadResult r = input.read(frame.get(), packet.get());
     ReadResult r2 = ReadResult::End;
     if (r == ReadResult::VideoFrame) {
-      // An animated PNG has more pictures than the one a photo output keeps: its other frames would be lost
-      // (they were, silently). Only a video output keeps them all.
-      if (std::strcmp(input.format_context()->iformat->name, "apng") == 0) {
-        FramePtr next = make_frame();
+      // An animated PNG, or a video under a photo's name, has more pictures than the one a photo output keeps:
+      // its other frames (and its sound) would be lost, as they were, silently. Only a video output keeps them.
+      // Pictures read by an image demuxer ("image2", "jpeg_pipe"...) are not counted: a phone's JPEG may
+      // carry a second picture after the first (a multi-picture preview or depth map), which is not a video.
+      const std::string_view demuxer = input.format_context()->iformat->name;
+      const bool image_demuxer = demuxer == "image2" || demuxer.ends_with("_pipe");
+      FramePtr next = make_frame();
+      if (!image_demuxer)
         while ((r2 = input.read(next.get(), packet.get())) == ReadResult::Packet) av_packet_unref(packet.get());
-        if (r2 == ReadResult::VideoFrame)
+      if (r2 == ReadResult::VideoFrame) {
+        if (demuxer == "apng")
           throw Error(path.string() + ": an animated PNG (more than one frame); roadveil writes photos with one "
                       "picture: make it a video first (ffmpeg -i " + path.filename().string() +
                       " -c:v libx264 -pix_fmt yuv444p animation.mkv) and anonymize that");
+        throw Error(path.string() + ": a video (" + input.format_context()->iformat->name + ", more than one frame) under "
+                    "a photo's name; roadveil writes photos with one picture: rename it to the video's own extension "
+                    "(e.g. .mp4) and anonymize that");
       }
       // The decoder's own errors, concealed ones included (damaged JPEG scan data decodes with no error: the
       // MJPEG decoder says so only in its log, which InputFile counts).
@@ -245,6 +278,15 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
   std::vector<std::uint8_t> bytes = encode_picture(frame, id, options, target.string());
   if (jpeg && !metadata_source.empty() && is_jpeg_ext(lower_ext(metadata_source))) {
     const auto segments = jpeg_metadata_segments(read_all(metadata_source));
+    // The source's segments decide the profile and the comments: the encoder's ICC copy goes (also where the
+    // source's was not copied, a CMYK profile that does not describe the YCbCr output), and its own comment
+    // where the source has comments of its own.
+    bool source_comments = false;
+    for (size_t pos = 0; pos + 4 <= segments.size(); pos += 2 + ((static_cast<size_t>(segments[pos + 2]) << 8) | segments[pos + 3]))
+      source_comments = source_comments || segments[pos + 1] == 0xFE;
+    bytes = without_jpeg_segments(bytes, [&](const std::uint8_t* segment, std::size_t len) {
+      return is_icc_segment(segment, len) || (source_comments && segment[1] == 0xFE);
+    });
     if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);
   }
   write_file_atomically(

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <array>
 #include <cstring>
 #include <vector>
@@ -86,6 +87,22 @@ void copy_side_data(const AVStream* in, AVStream* out, bool display_only) {
     uint8_t* dst = av_stream_new_side_data(out, sd.type, sd.size);
     if (dst) std::memcpy(dst, sd.data, sd.size);
   }
+}
+
+// Whether a muxer that keeps no codec list (avformat_query_codec < 0) holds a copied stream, where its code
+// says so: GIF holds one GIF picture stream and nothing else; MPEG program streams (.mpg, .vob) hold only
+// MPEG audio, AC-3, DTS and big-endian or DVD PCM (FFmpeg's mpegenc refuses any other audio at the header).
+// Unknown otherwise. Copying AAC into .gif or .mpg failed with "cannot write the container header".
+std::optional<bool> listless_muxer_holds(const AVOutputFormat* ofmt, const AVCodecParameters& par) {
+  const std::string name = ofmt->name;
+  if (name == "gif") return par.codec_type == AVMEDIA_TYPE_VIDEO;
+  if (name == "mpeg" || name == "vob" || name == "dvd" || name == "svcd" || name == "vcd") {
+    if (par.codec_type != AVMEDIA_TYPE_AUDIO) return std::nullopt;
+    static constexpr std::array<AVCodecID, 7> kAudio = {AV_CODEC_ID_MP1, AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
+                                                        AV_CODEC_ID_DTS, AV_CODEC_ID_PCM_S16BE, AV_CODEC_ID_PCM_DVD};
+    return std::find(kAudio.begin(), kAudio.end(), par.codec_id) != kAudio.end();
+  }
+  return std::nullopt;
 }
 
 // The containers roadveil writes that hold `codec` for sure, as extensions (".mkv or .mov"), or "".
@@ -348,8 +365,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       continue;
     }
     const int ok = avformat_query_codec(ofmt, par->codec_id, FF_COMPLIANCE_NORMAL);
+    const std::optional<bool> listless = ok < 0 ? listless_muxer_holds(ofmt, *par) : std::nullopt;
     if (!attachment_ok && ok != 1 &&
-        !(ok < 0 && par->codec_type != AVMEDIA_TYPE_SUBTITLE && par->codec_type != AVMEDIA_TYPE_DATA)) {
+        !(ok < 0 && (listless ? *listless : par->codec_type != AVMEDIA_TYPE_SUBTITLE && par->codec_type != AVMEDIA_TYPE_DATA))) {
       // query_codec answers <0 when the muxer has no list: trust it for audio/video, not for data/subtitles.
       // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
       // neither can hold).

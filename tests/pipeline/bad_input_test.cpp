@@ -228,7 +228,20 @@ TEST(BadInput, TruncatedMatroskaIsReportedByTheDurationItDeclares) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_NE(r.output.find("cut.mkv: input is damaged"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("of the 8.0 s the file declares"), std::string::npos) << r.output;
-  for (const char* whole : {"full", "long_audio"}) {
+  // A subtitle cue stored at its start with its whole duration (0.5 to 7.9 s) does not make the data reach
+  // 7.9 s: it was taken as the end of the data and the cut file as whole (exit 0).
+  {
+    std::ofstream srt(dir / "cue.srt");
+    srt << "1\n00:00:00,500 --> 00:00:07,900\nHello\n\n";
+  }
+  ffmpeg_make("-i " + quote(dir / "full.mkv") + " -i " + quote(dir / "cue.srt") + " -map 0 -map 1 -c copy -c:s srt " +
+              quote(dir / "subtitled.mkv"));
+  std::filesystem::copy_file(dir / "subtitled.mkv", dir / "cut_subtitled.mkv");
+  std::filesystem::resize_file(dir / "cut_subtitled.mkv", std::filesystem::file_size(dir / "subtitled.mkv") * 6 / 10);
+  const auto sub = run_cli("anonymize " + quote(dir / "cut_subtitled.mkv") + " -o " + quote(dir / "out_subtitled.mkv"));
+  EXPECT_EQ(sub.exit_code, 3) << sub.output;
+  EXPECT_NE(sub.output.find("cut_subtitled.mkv: input is damaged"), std::string::npos) << sub.output;
+  for (const char* whole : {"full", "long_audio", "subtitled"}) {
     const auto ok = run_cli("anonymize " + quote(dir / (std::string(whole) + ".mkv")) + " -o " +
                             quote(dir / (std::string(whole) + ".out.mkv")));
     EXPECT_EQ(ok.exit_code, 0) << whole << ": " << ok.output;
@@ -244,6 +257,16 @@ TEST(BadInput, OutputContainersGetAFittingCodecOrSaySo) {
   const auto webm = run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.webm"));
   EXPECT_EQ(webm.exit_code, 0) << webm.output;
   EXPECT_EQ(ffprobe("-select_streams v -show_entries stream=codec_name -of csv=p=0 " + quote(dir / "out.webm")), "vp9\n");
+}
+
+// A video under a photo's name became a one-frame JPEG, its other frames and its sound gone, with exit 0.
+TEST(BadInput, AVideoUnderAPhotosNameIsRefused) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a aac "
+              "-f mp4 " + quote(dir / "clip.jpg"));
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "clip.jpg") + " -o " + quote(dir / "out.jpg")),
+                       "clip.jpg: a video (mov,mp4,m4a,3gp,3g2,mj2, more than one frame) under a photo's name");
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.jpg"));
 }
 
 // Issue #16 item 18: a FIFO given as input was reported as "no such file or folder".

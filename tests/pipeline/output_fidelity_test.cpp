@@ -3,6 +3,8 @@
 // containers that can. Each test makes its input with ffmpeg.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
@@ -135,6 +137,23 @@ TEST(OutputFidelity, GifAndMpegPsOutputs) {
     EXPECT_EQ(ffprobe("-select_streams v -show_entries stream=codec_name -of csv=p=0 " + quote(out)), codec + "\n");
     EXPECT_EQ(ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(out)),
               "10\n");
+  }
+  // With sound: AAC has no place in either (the header failed, nothing was written); it is dropped with a
+  // warning naming the stream, as WebM drops what it cannot hold. MP2 stays in the program stream.
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a aac " +
+              quote(dir / "aac.mp4"));
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a mp2 " +
+              quote(dir / "mp2.mkv"));
+  for (const auto& [in, ext, audio] : {std::tuple<std::string, std::string, std::string>{"aac.mp4", ".gif", ""},
+                                       {"aac.mp4", ".mpg", ""},
+                                       {"mp2.mkv", ".mpg", "mp2\n"}}) {
+    const auto out = dir / (in + ext);
+    const auto r = run_cli("anonymize " + quote(dir / in) + " -o " + quote(out));
+    ASSERT_EQ(r.exit_code, 0) << in << ext << ": " << r.output;
+    if (audio.empty()) {
+      EXPECT_NE(r.output.find("dropped audio stream #1 (aac)"), std::string::npos) << ext << ": " << r.output;
+    }
+    EXPECT_EQ(ffprobe("-select_streams a -show_entries stream=codec_name -of csv=p=0 " + quote(out)), audio) << in << ext;
   }
 }
 
