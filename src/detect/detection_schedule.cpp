@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <tuple>
 
 #include "core/borrowed_motion.hpp"
@@ -75,6 +76,65 @@ void assign_continuations(const std::vector<Object>& objects, const std::vector<
   }
 }
 
+
+// Where a place in a vehicle's box at one keyframe lies in its box at the next: each axis scaled by the
+// box's change and anchored at a side of the box the frame did not cut.
+struct VehicleMapping {
+  Box now;                 // the vehicle's box at this keyframe
+  float sx = 1, sy = 1;    // scale from the old box
+  float was_x = 0, now_x = 0, was_y = 0, now_y = 0;  // anchor: a point of the old box and where it is now
+  Box apply(const Box& r) const {
+    return {now_x + (r.x1 - was_x) * sx, now_y + (r.y1 - was_y) * sy, now_x + (r.x2 - was_x) * sx,
+            now_y + (r.y2 - was_y) * sy};
+  }
+};
+
+// A box that shows the vehicle as the old one did (width-to-height ratio within `aspect_tolerance`) maps
+// places by its own change. One narrower for its height than before shows a vehicle running off the left or
+// right edge of the frame as the camera closes in (zoom clip 196eb840: a bus 1.45 times as wide as high, then
+// 1.14 with its front out of the picture); then its height gives the scale, and its side still in the
+// picture the anchor, if the vehicle's whole width at that scale would indeed reach past exactly one edge of
+// the frame. The same for one wider for its height than before, cut at the top or bottom. The height and the
+// anchor side are trusted only where neither box reaches within 1% of the frame's edge (zoom clip 59adc3bb: a
+// van cut at the right and bottom at both keyframes, its widths 444 and 452 px where it had grown 1.34x).
+// Anything else (the box took in another part of a bus, or another vehicle) maps nothing.
+std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float frame_w, float frame_h,
+                                          float aspect_tolerance) {
+  if (was.empty() || now.empty()) return std::nullopt;
+  const float sx = now.width() / was.width(), sy = now.height() / was.height();
+  const float change = (now.width() / now.height()) / (was.width() / was.height());
+  if (std::abs(std::log(change)) <= std::log(1.0f + aspect_tolerance))
+    return VehicleMapping{now, sx, sy, was.x1, now.x1, was.y1, now.y1};
+  const float mx = 0.01f * frame_w, my = 0.01f * frame_h;
+  const auto clear_left = [&](const Box& b) { return b.x1 > mx; };
+  const auto clear_right = [&](const Box& b) { return b.x2 < frame_w - mx; };
+  const auto clear_top = [&](const Box& b) { return b.y1 > my; };
+  const auto clear_bottom = [&](const Box& b) { return b.y2 < frame_h - my; };
+  if (change < 1.0f) {  // narrower: cut at the left or right edge, scaled as its height says
+    if (!clear_top(was) || !clear_bottom(was) || !clear_top(now) || !clear_bottom(now)) return std::nullopt;
+    const float whole = was.width() * sy;
+    const bool cut_right = now.x1 + whole > frame_w, cut_left = now.x2 - whole < 0.0f;
+    if (cut_right == cut_left) return std::nullopt;
+    if (cut_right) {
+      if (!clear_left(was) || !clear_left(now)) return std::nullopt;
+      return VehicleMapping{now, sy, sy, was.x1, now.x1, was.y1, now.y1};
+    }
+    if (!clear_right(was) || !clear_right(now)) return std::nullopt;
+    return VehicleMapping{now, sy, sy, was.x2, now.x2, was.y1, now.y1};
+  }
+  // Lower for its width: cut at the top or bottom, scaled as its width says.
+  if (!clear_left(was) || !clear_right(was) || !clear_left(now) || !clear_right(now)) return std::nullopt;
+  const float whole = was.height() * sx;
+  const bool cut_bottom = now.y1 + whole > frame_h, cut_top = now.y2 - whole < 0.0f;
+  if (cut_bottom == cut_top) return std::nullopt;
+  if (cut_bottom) {
+    if (!clear_top(was) || !clear_top(now)) return std::nullopt;
+    return VehicleMapping{now, sx, sx, was.x1, now.x1, was.y1, now.y1};
+  }
+  if (!clear_bottom(was) || !clear_bottom(now)) return std::nullopt;
+  return VehicleMapping{now, sx, sx, was.x1, now.x1, was.y2, now.y2};
+}
+
 }  // namespace
 
 int ScheduleConfig::interval_for(double frames_per_second) const {
@@ -140,24 +200,20 @@ void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) 
   // run that detects every frame stays the networks' own boxes (bench/video_agreement.sh's reference).
   if (config_.occupant_keyframes <= 0 || config_.keyframe_interval <= 1) return;
   const std::span<const Box> vehicles = detector_.vehicles();
+  const float fw = static_cast<float>(frame.width), fh = static_cast<float>(frame.height);
   for (const SeenOccupant& before : opening_occupants_) {
     if (before.kept >= config_.occupant_keyframes) continue;
     const Box& was = before.occupant.vehicle;
-    const Box* vehicle = nullptr;
+    std::optional<VehicleMapping> mapping;
     float best = config_.occupant_vehicle_iou;
-    const auto aspect = [](const Box& b) { return b.width() / std::max(1.0f, b.height()); };
     for (const Box& v : vehicles)
-      if (const float overlap = iou(v, was);
-          overlap >= best && std::abs(std::log(aspect(v) / aspect(was))) <= std::log(1.0f + config_.occupant_vehicle_aspect)) {
-        best = overlap;
-        vehicle = &v;
-      }
-    if (!vehicle) continue;
-    const Box& r = before.occupant.region;
-    const float sx = vehicle->width() / std::max(1.0f, was.width()), sy = vehicle->height() / std::max(1.0f, was.height());
-    const Box kept = clamp_to({vehicle->x1 + (r.x1 - was.x1) * sx, vehicle->y1 + (r.y1 - was.y1) * sy,
-                               vehicle->x1 + (r.x2 - was.x1) * sx, vehicle->y1 + (r.y2 - was.y1) * sy},
-                              static_cast<float>(frame.width), static_cast<float>(frame.height));
+      if (const float overlap = iou(v, was); overlap >= best)
+        if (const auto m = map_vehicle(was, v, fw, fh, config_.occupant_vehicle_aspect)) {
+          best = overlap;
+          mapping = m;
+        }
+    if (!mapping) continue;
+    const Box kept = clamp_to(mapping->apply(before.occupant.region), fw, fh);
     // Nobody found there: no face, head or head region of this keyframe (weak ones too: the closing keyframe's
     // weak boxes may continue someone followed) covering half of it or half covered by it, and none kept
     // there already.
@@ -167,7 +223,7 @@ void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) 
         std::any_of(last_occupants_.begin(), last_occupants_.end(), [&](const SeenOccupant& now) { return there(now.occupant.region); }))
       continue;
     found.push_back({ObjectClass::Face, kept, before.occupant.score, before.occupant.source});
-    last_occupants_.push_back({{kept, *vehicle, before.occupant.score, before.occupant.source}, before.kept + 1});
+    last_occupants_.push_back({{kept, mapping->now, before.occupant.score, before.occupant.source}, before.kept + 1});
   }
 }
 

@@ -45,10 +45,15 @@ TEST(VideoFloor, DashcamBerlinZoomIn) {
   // 2026-12-05: plates get 0.2 of their width on each side instead of 0.15 (track/padding.hpp): plates
   // 323/324 -> 324/324, 7 -> 8 of 8 never exposed, heads the same, 3.46% -> 3.56% (over all 50 clips one more
   // plate never exposed, 3.66% -> 3.73%).
-  EXPECT_GE(j["face"]["recall"].get<double>(), 0.78);
-  EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.8);
+  // 2026-12-05 (thirteenth session): occupants are kept in a vehicle running off the frame's edge (the bus
+  // driver of 196eb840, exposed for 35 frames): heads 143/178 -> 178/178, 6 -> 7 of 7 never exposed, plates
+  // the same, 3.56% -> 4.08% (196eb840's bus passengers, and on 1f2c292e two "occupants" of a van cut by the
+  // left edge, pedestrians who had crossed in front of it, kept on its side and searched around; over all 50
+  // clips 3.73% -> 3.82%).
+  EXPECT_GE(j["face"]["recall"].get<double>(), 0.95);
+  EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.99);
   EXPECT_GE(j["plate"]["recall"].get<double>(), 0.98);
   EXPECT_GE(j["plate"]["never_exposed_share"].get<double>(), 0.85);
-  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.037);
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.043);
 }
 #endif

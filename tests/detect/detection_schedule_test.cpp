@@ -804,5 +804,46 @@ TEST(DetectionSchedule, AnOccupantIsNotKeptInAVehicleThatMovedOnOrAcrossACut) {
   EXPECT_EQ(occupant_regions(run_schedule(across, config, 21), 10).size(), 1u);
 }
 
+TEST(DetectionSchedule, AnOccupantIsKeptInAVehicleRunningOffTheFrame) {
+  // A bus ahead and to the right, growing as the camera closes in: 1.5x between keyframes 0 and 10, by
+  // which time its right part is out of the picture and its box ends at the frame's right edge. Its driver,
+  // seen at keyframe 0 only, sits where the uncut left side and the height of the bus place them.
+  ScheduleConfig config;
+  config.keyframe_interval = 10;
+  const float right = static_cast<float>(kW);
+  const Box at0{right - 260, 40, right - 20, 160};  // 240 x 120
+  const auto whole_at = [&](std::int64_t f) {  // the whole bus, growing about its left edge's neighbourhood
+    const float s = 1.0f + 0.05f * static_cast<float>(f);
+    return Box{at0.x1 - 20 * (s - 1), at0.y1 - 10 * (s - 1), at0.x1 - 20 * (s - 1) + at0.width() * s,
+               at0.y1 - 10 * (s - 1) + at0.height() * s};
+  };
+  const Script bus = [&](std::int64_t f) {
+    Box b = whole_at(f);
+    b.x2 = std::min(b.x2, right);
+    return b;
+  };
+  OccupantDetector detector(bus, {0});
+  detector.seat = {0.1f, 0.2f, 0.25f, 0.5f};  // the driver's seat at the left, still in the picture
+  ASSERT_LT(bus(10).width() / bus(10).height(), 0.8f * at0.width() / at0.height()) << "cut at keyframe 10";
+  const ScheduledRun r = run_schedule(detector, config, 21);
+  const std::vector<Box> found = occupant_regions(r, 10);
+  ASSERT_EQ(found.size(), 1u);
+  const Box expected = detector.in_vehicle(whole_at(10));
+  EXPECT_NEAR(found[0].x1, expected.x1, 0.5f);
+  EXPECT_NEAR(found[0].x2, expected.x2, 0.5f);
+  EXPECT_NEAR(found[0].y1, expected.y1, 0.5f);
+  EXPECT_NEAR(found[0].y2, expected.y2, 0.5f);
+
+  // A box as narrow for its height whose vehicle would not reach past the frame's edge at that scale is not a
+  // cut view but another part of the vehicle, or another vehicle: nothing is kept there.
+  const Script narrower = [&](std::int64_t f) {
+    if (f < 10) return at0;
+    return Box{at0.x1, at0.y1, at0.x1 + 120, at0.y2};  // 120 x 120, IoU 0.5: its whole width at 1x ends in view
+  };
+  OccupantDetector other(narrower, {0});
+  other.seat = detector.seat;
+  EXPECT_TRUE(occupant_regions(run_schedule(other, config, 21), 10).empty());
+}
+
 }  // namespace
 }  // namespace roadveil::detect
