@@ -1,5 +1,9 @@
 #include "media/input_file.hpp"
 
+#include <cstring>
+
+#include <cstdio>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -292,15 +296,52 @@ void InputFile::seek(std::int64_t pts) {
 
 void InputFile::note_packet_end(const AVPacket& p) {
   const AVStream* st = format_->streams[p.stream_index];
-  // Only sound and pictures run continuously to where the data ends: a subtitle cue, stored at its start with
-  // its whole duration, made a Matroska file cut at 0.14 s look as if its data reached 0.8 s of 1.0.
-  const AVMediaType type = st->codecpar->codec_type;
-  if ((type != AVMEDIA_TYPE_VIDEO && type != AVMEDIA_TYPE_AUDIO) || (st->disposition & AV_DISPOSITION_ATTACHED_PIC)) return;
   std::int64_t t = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
   if (t == AV_NOPTS_VALUE) return;
   if (st->start_time != AV_NOPTS_VALUE) t -= st->start_time;
   const double end = static_cast<double>(t + std::max<std::int64_t>(0, p.duration)) * av_q2d(st->time_base);
-  if (std::isfinite(end)) data_end_seconds_ = std::max(data_end_seconds_, end);
+  if (!std::isfinite(end)) return;
+  data_end_seconds_ = std::max(data_end_seconds_, end);
+  const AVMediaType type = st->codecpar->codec_type;
+  if ((type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO) && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+    av_data_end_seconds_ = std::max(av_data_end_seconds_, end);
+}
+
+namespace {
+// Matroska's per-track DURATION tag as FFmpeg writes it ("00:00:08.000000000"), in seconds; < 0 without one.
+double duration_tag_seconds(const AVStream& st) {
+  const AVDictionaryEntry* e = av_dict_get(st.metadata, "DURATION", nullptr, 0);
+  int h = 0, m = 0;
+  double sec = 0;
+  if (!e || std::sscanf(e->value, "%d:%d:%lf", &h, &m, &sec) != 3 || h < 0 || m < 0 || sec < 0) return -1;
+  return 3600.0 * h + 60.0 * m + sec;
+}
+}  // namespace
+
+// How long the file says it is, and where the data that counts against it ends. A subtitle cue is stored at
+// its start with its whole duration: in a Matroska file cut at 0.14 s of 1.0 s, a cue from 0 to 0.8 s made
+// the data reach 0.8 s (reported whole, exit 0). Where every audio and video track of a Matroska file
+// declares its own duration (the DURATION tags FFmpeg writes), the longest of them is measured against the
+// audio and video packets alone: the segment's duration takes in the subtitles' last cue, which may end
+// after the pictures in a whole file. Otherwise the segment's (or movie header's) duration is measured
+// against every packet.
+InputFile::DeclaredEnd InputFile::declared_end() const {
+  if (std::strstr(format_->iformat->name, "matroska")) {
+    double longest = -1;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      const AVStream* st = format_->streams[i];
+      const AVMediaType type = st->codecpar->codec_type;
+      if ((type != AVMEDIA_TYPE_VIDEO && type != AVMEDIA_TYPE_AUDIO) || (st->disposition & AV_DISPOSITION_ATTACHED_PIC)) continue;
+      const double d = duration_tag_seconds(*st);
+      if (d < 0) {
+        longest = -1;
+        break;
+      }
+      longest = std::max(longest, d);
+    }
+    if (longest > 0) return {longest, av_data_end_seconds_};
+  }
+  return {static_cast<double>(format_->duration) / AV_TIME_BASE, data_end_seconds_};
 }
 
 double InputFile::seconds_missing() const {
@@ -308,8 +349,8 @@ double InputFile::seconds_missing() const {
   // there should be; durations FFmpeg estimates from the bitrate or from timestamps prove nothing.
   if (!ended_ || seeked_ || format_->duration <= 0 || format_->duration_estimation_method != AVFMT_DURATION_FROM_STREAM)
     return 0;
-  const double declared = static_cast<double>(format_->duration) / AV_TIME_BASE;
-  const double missing = declared - data_end_seconds_;
+  const auto [declared, data_end] = declared_end();
+  const double missing = declared - data_end;
   // A valid file's last packet ends at its duration, give or take a frame or an audio block.
   return missing > 0.5 + 0.02 * declared ? missing : 0;
 }
@@ -333,8 +374,9 @@ std::string InputFile::damage_report() const {
     out += "decoded " + std::to_string(frames_decoded_) + " of " + std::to_string(promised) +
            " video frames (truncated file?)";
   if (out.empty() && seconds_missing() > 0) {
-    out += fmt::format("the data ends at {:.1f} s of the {:.1f} s the file declares (truncated file?)", data_end_seconds_,
-                       static_cast<double>(format_->duration) / AV_TIME_BASE);
+    const auto [declared, data_end] = declared_end();
+    out += fmt::format("the data ends at {:.1f} s of the {:.1f} s the file declares (truncated file?)", data_end,
+                       declared);
   }
   if (decode_errors_ > 0) {
     if (!out.empty()) out += "; ";

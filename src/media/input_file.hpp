@@ -99,7 +99,12 @@ class InputFile {
   bool ended_ = false;
   std::int64_t frames_decoded_ = 0;
   int first_width_ = 0, first_height_ = 0, first_format_ = -1;  // of the first decoded frame
-  double data_end_seconds_ = 0;  // the latest end of any packet read, from its stream's start
+  double data_end_seconds_ = 0;     // the latest end of any packet read, from its stream's start
+  double av_data_end_seconds_ = 0;  // the same, audio and video packets only
+  struct DeclaredEnd {
+    double declared = 0, data_end = 0;  // seconds
+  };
+  DeclaredEnd declared_end() const;
   bool seeked_ = false;
   void note_packet_end(const AVPacket& packet);
   std::int64_t decode_errors_ = 0;

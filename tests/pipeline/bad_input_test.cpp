@@ -241,7 +241,15 @@ TEST(BadInput, TruncatedMatroskaIsReportedByTheDurationItDeclares) {
   const auto sub = run_cli("anonymize " + quote(dir / "cut_subtitled.mkv") + " -o " + quote(dir / "out_subtitled.mkv"));
   EXPECT_EQ(sub.exit_code, 3) << sub.output;
   EXPECT_NE(sub.output.find("cut_subtitled.mkv: input is damaged"), std::string::npos) << sub.output;
-  for (const char* whole : {"full", "long_audio", "subtitled"}) {
+  // A whole file whose last cue ends after its pictures (7.5 to 9.5 s of an 8 s clip: the segment declares
+  // 9.5 s) is whole: its tracks' own durations count, not the cue's.
+  {
+    std::ofstream srt(dir / "late_cue.srt");
+    srt << "1\n00:00:07,500 --> 00:00:09,500\nBye\n\n";
+  }
+  ffmpeg_make("-i " + quote(dir / "full.mkv") + " -i " + quote(dir / "late_cue.srt") + " -map 0 -map 1 -c copy -c:s srt " +
+              quote(dir / "late_cue.mkv"));
+  for (const char* whole : {"full", "long_audio", "subtitled", "late_cue"}) {
     const auto ok = run_cli("anonymize " + quote(dir / (std::string(whole) + ".mkv")) + " -o " +
                             quote(dir / (std::string(whole) + ".out.mkv")));
     EXPECT_EQ(ok.exit_code, 0) << whole << ": " << ok.output;
