@@ -63,7 +63,7 @@ void print_summary(const review::FileVerification& v) {
               << ", " << static_cast<int>(f.box.x2) << ", " << static_cast<int>(f.box.y2) << "] ";
     if (f.kind == review::FindingKind::Exposed) {
       std::cout << to_string(f.source) << " score " << f.score;
-      if (v.regions_known) std::cout << ", " << static_cast<int>(100 * f.covered) << "% hidden";
+      if (v.regions_known && f.picture_stream < 0) std::cout << ", " << static_cast<int>(100 * f.covered) << "% hidden";
       else std::cout << ", detail " << f.residual;
     } else {
       std::cout << to_string(f.source) << " region, detail " << f.residual << " levels";
@@ -221,15 +221,15 @@ void add_verify_command(CLI::App& app, Action& action) {
       bool found = false;
       int failed = 0;
       for (const auto& file : files) {
-        const pipeline::RegionsEntry* entry = nullptr;
-        if (regions) {
-          entry = regions->find_output(file, files.size() == 1);
-          if (!entry) throw Error(file.string() + ": not listed as an output in " + s.regions);
-        }
         // A file that cannot be checked is reported and the others are still checked: one unreadable file
         // must not leave the rest unverified.
         review::FileVerification v;
         try {
+          const pipeline::RegionsEntry* entry = nullptr;
+          if (regions) {
+            entry = regions->find_output(file, files.size() == 1);
+            if (!entry) throw Error(file.string() + ": not listed as an output in " + s.regions);
+          }
           v = verifier.verify(file, entry);
         } catch (const Error& e) {
           ++failed;

@@ -259,7 +259,7 @@ nlohmann::json to_json(const FileVerification& v) {
                         {"box", {f.box.x1, f.box.y1, f.box.x2, f.box.y2}},
                         {"score", f.score}};
     if (f.kind == FindingKind::Exposed) {
-      if (v.regions_known) j["covered"] = f.covered;
+      if (v.regions_known && f.picture_stream < 0) j["covered"] = f.covered;  // cover art: judged by its detail
       else j["detail_share"] = f.residual;
     } else {
       j["residual"] = f.residual;
