@@ -94,10 +94,12 @@ struct VehicleMapping {
 // right edge of the frame as the camera closes in (zoom clip 196eb840: a bus 1.45 times as wide as high, then
 // 1.14 with its front out of the picture); then its height gives the scale, and its side still in the
 // picture the anchor, if the vehicle's whole width at that scale would indeed reach past exactly one edge of
-// the frame. The same for one wider for its height than before, cut at the top or bottom. The height and the
-// anchor side are trusted only where neither box reaches within 1% of the frame's edge (zoom clip 59adc3bb: a
-// van cut at the right and bottom at both keyframes, its widths 444 and 452 px where it had grown 1.34x).
-// Anything else (the box took in another part of a bus, or another vehicle) maps nothing.
+// the frame, and the box does reach that edge (within 2% of the frame's side: the detectors' boxes of a
+// vehicle the edge cuts end short of it, the bus's by 18 px of 1920). The same for one wider for its height
+// than before, cut at the top or bottom. The height and the anchor side are trusted only where neither box
+// comes within those 2% of the frame's edge (zoom clip 59adc3bb: a van cut at the right and bottom at both
+// keyframes, its widths 444 and 452 px where it had grown 1.34x). Anything else (the box took in another
+// part of a bus, or another vehicle) maps nothing.
 std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float frame_w, float frame_h,
                                           float aspect_tolerance) {
   if (was.empty() || now.empty()) return std::nullopt;
@@ -105,7 +107,7 @@ std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float 
   const float change = (now.width() / now.height()) / (was.width() / was.height());
   if (std::abs(std::log(change)) <= std::log(1.0f + aspect_tolerance))
     return VehicleMapping{now, sx, sy, was.x1, now.x1, was.y1, now.y1};
-  const float mx = 0.01f * frame_w, my = 0.01f * frame_h;
+  const float mx = 0.02f * frame_w, my = 0.02f * frame_h;
   const auto clear_left = [&](const Box& b) { return b.x1 > mx; };
   const auto clear_right = [&](const Box& b) { return b.x2 < frame_w - mx; };
   const auto clear_top = [&](const Box& b) { return b.y1 > my; };
@@ -113,7 +115,7 @@ std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float 
   if (change < 1.0f) {  // narrower: cut at the left or right edge, scaled as its height says
     if (!clear_top(was) || !clear_bottom(was) || !clear_top(now) || !clear_bottom(now)) return std::nullopt;
     const float whole = was.width() * sy;
-    const bool cut_right = now.x1 + whole > frame_w, cut_left = now.x2 - whole < 0.0f;
+    const bool cut_right = now.x1 + whole > frame_w && !clear_right(now), cut_left = now.x2 - whole < 0.0f && !clear_left(now);
     if (cut_right == cut_left) return std::nullopt;
     if (cut_right) {
       if (!clear_left(was) || !clear_left(now)) return std::nullopt;
@@ -125,7 +127,7 @@ std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float 
   // Lower for its width: cut at the top or bottom, scaled as its width says.
   if (!clear_left(was) || !clear_right(was) || !clear_left(now) || !clear_right(now)) return std::nullopt;
   const float whole = was.height() * sx;
-  const bool cut_bottom = now.y1 + whole > frame_h, cut_top = now.y2 - whole < 0.0f;
+  const bool cut_bottom = now.y1 + whole > frame_h && !clear_bottom(now), cut_top = now.y2 - whole < 0.0f && !clear_top(now);
   if (cut_bottom == cut_top) return std::nullopt;
   if (cut_bottom) {
     if (!clear_top(was) || !clear_top(now)) return std::nullopt;

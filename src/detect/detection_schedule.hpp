@@ -88,8 +88,8 @@ struct ScheduleConfig {
   // only by following. And a place in a vehicle maps to the same place in its new box only if the box shows
   // the same vehicle in the same way: its width-to-height ratio may change by `occupant_vehicle_aspect` at most
   // (one that takes in another part of a bus does not), or it is cut by the frame's edge: narrower (or
-  // lower) than before, where the vehicle's whole width at the scale its height shows (or whole height at
-  // the scale of its width) would reach past one edge of the frame. Then the height (width) gives the scale
+  // lower) than before, reaching one edge of the frame, where the vehicle's whole width at the scale its
+  // height shows (or whole height at the scale of its width) would reach past it. Then the height (width) gives the scale
   // and the side still in the picture the anchor (zoom clip 196eb840: a bus box 1.45 wide per height, then
   // 1.14 with its front out of the picture; mapped by its change alone, it put the driver 150 px from
   // where they sat).

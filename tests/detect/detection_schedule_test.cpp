@@ -843,6 +843,14 @@ TEST(DetectionSchedule, AnOccupantIsKeptInAVehicleRunningOffTheFrame) {
   OccupantDetector other(narrower, {0});
   other.seat = detector.seat;
   EXPECT_TRUE(occupant_regions(run_schedule(other, config, 21), 10).empty());
+  // Nor is one whose vehicle would reach past the edge at that scale but whose box stops far inside it.
+  const Script short_of_the_edge = [&](std::int64_t f) {
+    if (f < 10) return Box{330, 40, 630, 140};  // 300 x 100
+    return Box{330, 40, 450, 150};               // 120 x 110: 330 px wide at 1.1x would reach 660 > 640
+  };
+  OccupantDetector inside(short_of_the_edge, {0});
+  inside.seat = detector.seat;
+  EXPECT_TRUE(occupant_regions(run_schedule(inside, config, 21), 10).empty());
 }
 
 }  // namespace
