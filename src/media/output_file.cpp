@@ -327,8 +327,17 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     const AVStream* s = in->streams[i];
     const AVCodecParameters* par = s->codecpar;
     const char* type = av_get_media_type_string(par->codec_type);
-    const std::string what = std::string(type ? type : "unknown") + " stream #" + std::to_string(i) + " (" +
-                             avcodec_get_name(par->codec_id) + ")";
+    // A data track has no codec id, only its four-character tag ("tmcd"): name it by that ("none" said nothing).
+    char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+    const std::string codec_name = par->codec_id == AV_CODEC_ID_NONE && par->codec_tag
+                                       ? av_fourcc_make_string(tag, par->codec_tag)
+                                       : avcodec_get_name(par->codec_id);
+    const std::string what = std::string(type ? type : "unknown") + " stream #" + std::to_string(i) + " (" + codec_name + ")";
+    // A QuickTime timecode track is written anew by the MP4/MOV muxer from the video track's "timecode" tag,
+    // copied above: the output has one; it was reported dropped ("nor can any other container").
+    const bool mov_family = std::strcmp(ofmt->name, "mov") == 0 || std::strcmp(ofmt->name, "mp4") == 0;
+    if (par->codec_tag == MKTAG('t', 'm', 'c', 'd') && mov_family && av_dict_get(vin->metadata, "timecode", nullptr, 0))
+      continue;
     if (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
       // A picture could show a face or a plate: only its anonymized version may go out, and only Matroska keeps
       // it (as an attachment). FFmpeg 5.1's MP4/MOV muxer writes cover art only without the custom metadata

@@ -174,3 +174,18 @@ TEST(OutputFidelity, NothingIsLeftOrQueuedByOnnxRuntimeTelemetry) {
   EXPECT_TRUE(std::filesystem::is_empty(dir / "home")) << run_command("find " + quote(dir / "home")).output;
   EXPECT_TRUE(std::filesystem::is_empty(dir / "tmp")) << run_command("find " + quote(dir / "tmp")).output;
 }
+
+// A QuickTime timecode track is kept (the MOV/MP4 muxer writes it anew from the video track's timecode tag),
+// and was nevertheless reported as "dropped data stream #2 (none) ... nor can any other container".
+TEST(OutputFidelity, ATimecodeTrackIsKeptWithoutAWarning) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 -timecode 01:00:00:00 " +
+              quote(dir / "tc.mov"));
+  const auto r = run_cli("anonymize " + quote(dir / "tc.mov") + " -o " + quote(dir / "out.mov"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("dropped"), std::string::npos) << r.output;
+  const std::string timecode = "-show_entries stream_tags=timecode -select_streams v -of csv=p=0 ";
+  EXPECT_EQ(ffprobe(timecode + quote(dir / "out.mov")), ffprobe(timecode + quote(dir / "tc.mov")));
+  EXPECT_NE(ffprobe(timecode + quote(dir / "out.mov")).find("01:00:00"), std::string::npos);
+  EXPECT_EQ(ffprobe("-show_entries stream=codec_tag_string -select_streams d -of csv=p=0 " + quote(dir / "out.mov")), "tmcd\n");
+}
