@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 #include <tuple>
+#include <utility>
 
 #include "core/borrowed_motion.hpp"
 
@@ -76,7 +77,6 @@ void assign_continuations(const std::vector<Object>& objects, const std::vector<
   }
 }
 
-
 // Where a place in a vehicle's box at one keyframe lies in its box at the next: each axis scaled by the
 // box's change and anchored at a side of the box the frame did not cut.
 struct VehicleMapping {
@@ -100,6 +100,29 @@ struct VehicleMapping {
 // comes within those 2% of the frame's edge (zoom clip 59adc3bb: a van cut at the right and bottom at both
 // keyframes, its widths 444 and 452 px where it had grown 1.34x). Anything else (the box took in another
 // part of a bus, or another vehicle) maps nothing.
+// One axis of a box: [lo, hi] within [0, extent].
+struct Span {
+  float lo, hi;
+};
+
+// Along an axis where the new box may be cut by one end of the frame: the anchor (a point of the old span and
+// where it is now) at the end still in the picture, if the vehicle's whole extent `whole` from there would
+// reach past the other end and the new span does reach it; none otherwise. `margin`: how near an end counts.
+std::optional<std::pair<float, float>> cut_anchor(Span was, Span now, float whole, float extent, float margin) {
+  const auto clear_lo = [&](Span s) { return s.lo > margin; };
+  const auto clear_hi = [&](Span s) { return s.hi < extent - margin; };
+  const bool cut_hi = now.lo + whole > extent && !clear_hi(now), cut_lo = now.hi - whole < 0.0f && !clear_lo(now);
+  if (cut_hi == cut_lo) return std::nullopt;
+  if (cut_hi) {
+    if (!clear_lo(was) || !clear_lo(now)) return std::nullopt;
+    return std::pair{was.lo, now.lo};
+  }
+  if (!clear_hi(was) || !clear_hi(now)) return std::nullopt;
+  return std::pair{was.hi, now.hi};
+}
+
+bool clear_of_both_ends(Span s, float extent, float margin) { return s.lo > margin && s.hi < extent - margin; }
+
 std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float frame_w, float frame_h,
                                           float aspect_tolerance) {
   if (was.empty() || now.empty()) return std::nullopt;
@@ -108,33 +131,18 @@ std::optional<VehicleMapping> map_vehicle(const Box& was, const Box& now, float 
   if (std::abs(std::log(change)) <= std::log(1.0f + aspect_tolerance))
     return VehicleMapping{now, sx, sy, was.x1, now.x1, was.y1, now.y1};
   const float mx = 0.02f * frame_w, my = 0.02f * frame_h;
-  const auto clear_left = [&](const Box& b) { return b.x1 > mx; };
-  const auto clear_right = [&](const Box& b) { return b.x2 < frame_w - mx; };
-  const auto clear_top = [&](const Box& b) { return b.y1 > my; };
-  const auto clear_bottom = [&](const Box& b) { return b.y2 < frame_h - my; };
+  const Span was_x{was.x1, was.x2}, now_x{now.x1, now.x2}, was_y{was.y1, was.y2}, now_y{now.y1, now.y2};
   if (change < 1.0f) {  // narrower: cut at the left or right edge, scaled as its height says
-    if (!clear_top(was) || !clear_bottom(was) || !clear_top(now) || !clear_bottom(now)) return std::nullopt;
-    const float whole = was.width() * sy;
-    const bool cut_right = now.x1 + whole > frame_w && !clear_right(now), cut_left = now.x2 - whole < 0.0f && !clear_left(now);
-    if (cut_right == cut_left) return std::nullopt;
-    if (cut_right) {
-      if (!clear_left(was) || !clear_left(now)) return std::nullopt;
-      return VehicleMapping{now, sy, sy, was.x1, now.x1, was.y1, now.y1};
-    }
-    if (!clear_right(was) || !clear_right(now)) return std::nullopt;
-    return VehicleMapping{now, sy, sy, was.x2, now.x2, was.y1, now.y1};
+    if (!clear_of_both_ends(was_y, frame_h, my) || !clear_of_both_ends(now_y, frame_h, my)) return std::nullopt;
+    const auto x = cut_anchor(was_x, now_x, was.width() * sy, frame_w, mx);
+    if (!x) return std::nullopt;
+    return VehicleMapping{now, sy, sy, x->first, x->second, was.y1, now.y1};
   }
   // Lower for its width: cut at the top or bottom, scaled as its width says.
-  if (!clear_left(was) || !clear_right(was) || !clear_left(now) || !clear_right(now)) return std::nullopt;
-  const float whole = was.height() * sx;
-  const bool cut_bottom = now.y1 + whole > frame_h && !clear_bottom(now), cut_top = now.y2 - whole < 0.0f && !clear_top(now);
-  if (cut_bottom == cut_top) return std::nullopt;
-  if (cut_bottom) {
-    if (!clear_top(was) || !clear_top(now)) return std::nullopt;
-    return VehicleMapping{now, sx, sx, was.x1, now.x1, was.y1, now.y1};
-  }
-  if (!clear_bottom(was) || !clear_bottom(now)) return std::nullopt;
-  return VehicleMapping{now, sx, sx, was.x1, now.x1, was.y2, now.y2};
+  if (!clear_of_both_ends(was_x, frame_w, mx) || !clear_of_both_ends(now_x, frame_w, mx)) return std::nullopt;
+  const auto y = cut_anchor(was_y, now_y, was.height() * sx, frame_h, my);
+  if (!y) return std::nullopt;
+  return VehicleMapping{now, sx, sx, was.x1, now.x1, y->first, y->second};
 }
 
 }  // namespace

@@ -144,9 +144,10 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
       // carry a second picture after the first (a multi-picture preview or depth map), which is not a video.
       const std::string_view demuxer = input.format_context()->iformat->name;
       const bool image_demuxer = demuxer == "image2" || demuxer.ends_with("_pipe");
-      FramePtr next = make_frame();
-      if (!image_demuxer)
+      if (!image_demuxer) {
+        FramePtr next = make_frame();
         while ((r2 = input.read(next.get(), packet.get())) == ReadResult::Packet) av_packet_unref(packet.get());
+      }
       if (r2 == ReadResult::VideoFrame) {
         if (demuxer == "apng")
           throw Error(path.string() + ": an animated PNG (more than one frame); roadveil writes photos with one "

@@ -1,8 +1,7 @@
 #include "media/input_file.hpp"
 
-#include <cstring>
-
 #include <cstdio>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -294,6 +293,16 @@ void InputFile::seek(std::int64_t pts) {
   last_duration_ = 0;
 }
 
+namespace {
+// Sound and pictures run continuously to where the data ends; a subtitle cue is stored at its start with its
+// whole duration, and cover art is one picture.
+bool is_sound_or_moving_pictures(const AVStream& st) {
+  const AVMediaType type = st.codecpar->codec_type;
+  return (type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO) && !(st.disposition & AV_DISPOSITION_ATTACHED_PIC);
+}
+
+}  // namespace
+
 void InputFile::note_packet_end(const AVPacket& p) {
   const AVStream* st = format_->streams[p.stream_index];
   std::int64_t t = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
@@ -302,9 +311,14 @@ void InputFile::note_packet_end(const AVPacket& p) {
   const double end = static_cast<double>(t + std::max<std::int64_t>(0, p.duration)) * av_q2d(st->time_base);
   if (!std::isfinite(end)) return;
   data_end_seconds_ = std::max(data_end_seconds_, end);
-  const AVMediaType type = st->codecpar->codec_type;
-  if ((type == AVMEDIA_TYPE_VIDEO || type == AVMEDIA_TYPE_AUDIO) && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
-    av_data_end_seconds_ = std::max(av_data_end_seconds_, end);
+  if (is_sound_or_moving_pictures(*st)) av_data_end_seconds_ = std::max(av_data_end_seconds_, end);
+}
+
+std::string InputFile::video_tracks_text() const {
+  std::string text = std::to_string(1 + other_video_streams_.size()) + " video tracks (#" + std::to_string(video_index_) +
+                     " " + video().codec_name + " " + std::to_string(video().width) + "x" + std::to_string(video().height);
+  for (const std::string& s : other_video_streams_) text += ", " + s;
+  return text + ")";
 }
 
 namespace {
@@ -330,8 +344,7 @@ InputFile::DeclaredEnd InputFile::declared_end() const {
     double longest = -1;
     for (unsigned i = 0; i < format_->nb_streams; ++i) {
       const AVStream* st = format_->streams[i];
-      const AVMediaType type = st->codecpar->codec_type;
-      if ((type != AVMEDIA_TYPE_VIDEO && type != AVMEDIA_TYPE_AUDIO) || (st->disposition & AV_DISPOSITION_ATTACHED_PIC)) continue;
+      if (!is_sound_or_moving_pictures(*st)) continue;
       const double d = duration_tag_seconds(*st);
       if (d < 0) {
         longest = -1;

@@ -330,13 +330,8 @@ FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem
 void Anonymizer::refuse_other_video_tracks(const media::InputFile& in) {
   if (in.other_video_streams().empty()) return;
   // A second camera's faces would go out unredacted: refuse the file rather than copy or drop a track.
-  const media::VideoInfo& info = in.video();
-  std::string others;
-  for (const std::string& s : in.other_video_streams()) others += (others.empty() ? "" : ", ") + s;
-  throw Error(in.path().string() + ": has " + std::to_string(1 + in.other_video_streams().size()) +
-              " video tracks (#" + std::to_string(in.video_index()) + " " + info.codec_name + " " +
-              std::to_string(info.width) + "x" + std::to_string(info.height) + ", " + others +
-              "); roadveil anonymizes one video track per file and never copies one unredacted: split the tracks "
+  throw Error(in.path().string() + ": has " + in.video_tracks_text() +
+              "; roadveil anonymizes one video track per file and never copies one unredacted: split the tracks "
               "first (e.g. ffmpeg -i FILE -map 0:v:1 -map 0:a? -c copy second.mp4) and anonymize each file");
 }
 

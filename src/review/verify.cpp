@@ -113,14 +113,9 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   out.video = true;
   // Only one video track is decoded: a file with another would be reported clean with that track unseen
   // (anonymize refuses such files too).
-  if (!input.other_video_streams().empty()) {
-    std::string others;
-    for (const std::string& s : input.other_video_streams()) others += (others.empty() ? "" : ", ") + s;
-    throw Error(file.string() + ": has " + std::to_string(1 + input.other_video_streams().size()) +
-                " video tracks (#" + std::to_string(input.video_index()) + " and " + others +
-                "); verify checks one video track per file: split the tracks first (e.g. ffmpeg -i FILE -map 0:v:1 "
+  if (!input.other_video_streams().empty())
+    throw Error(file.string() + ": has " + input.video_tracks_text() + "; verify checks one video track per file: split the tracks first (e.g. ffmpeg -i FILE -map 0:v:1 "
                 "-c copy second.mp4) and verify each file");
-  }
   // Cover art and attached images are pictures of their own: checked like photos, by the detail left where
   // something is found (a regions file lists the video's frames only).
   for (const int index : input.attached_picture_streams()) {
@@ -136,7 +131,6 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
       throw Error(what + ": " + e.what());
     }
     for (std::size_t i = before; i < out.findings.size(); ++i) out.findings[i].picture_stream = index;
-    --out.frames_checked;
     ++out.pictures_checked;
   }
   check_size(input.video().width, input.video().height);
@@ -177,6 +171,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
 
 void Verifier::checked_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
                              FileVerification& out) {
+  ++out.frames_checked;
   try {
     check_frame(frame, index, time, regions, out);
   } catch (const Error& e) {
@@ -186,7 +181,6 @@ void Verifier::checked_frame(const AVFrame& frame, std::int64_t index, double ti
 
 void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
                            FileVerification& out) {
-  ++out.frames_checked;
   std::vector<Finding> found;
   // What the networks find. Head regions inferred from body boxes are not evidence of a visible head.
   const Detections detections = upright_ ? upright_->detect_whole(frame, detect::WholeFramePass::photo()) : detector_.detect(frame);
