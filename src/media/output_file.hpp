@@ -59,6 +59,14 @@ struct DroppedStream {
 // cannot be counted.
 int one_encoder_thread_per_core(int height);
 
+// libx264's lookahead keeps its own copy of each frame it plans with, and four half-resolution planes of it
+// (~6 MB at 1080p). For the default preset (veryfast, 10 frames) and the faster ones, the lookahead
+// (rc-lookahead, frames) that holds at most `memory` bytes of them at this picture size, never below 4 (its
+// B-frame decisions look 3 frames ahead); -1 where the preset's own lookahead fits, and for the slower
+// presets: a user who chose one asked for compression at the cost of time and memory.
+constexpr std::size_t kX264LookaheadMemory = 40u << 20;
+int x264_lookahead_within(const std::string& preset, int width, int height, std::size_t memory = kX264LookaheadMemory);
+
 class OutputFile {
  public:
   // Attached pictures of the input are never copied: each is written from `pictures` (its anonymized version,

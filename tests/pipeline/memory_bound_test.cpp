@@ -82,3 +82,43 @@ TEST(FramesHeld, TheEncoderRunsOneFrameThreadPerCore) {
     EXPECT_NE(bytes.find(threads, options), std::string::npos) << bytes.substr(options, 600);
   }
 }
+
+// libx264's lookahead keeps its own copy of each frame it plans with, plus four half-resolution planes: ~6 MB
+// at 1080p, 10 frames with veryfast (the default). veryfast's lookahead is held to ~40 MB: 6 frames at 1080p
+// (a 30 s 1080p clip 624 -> 597 MB peak), its own 10 at 720p and below; a slower preset keeps x264's (20 for
+// faster). The count is in the options string x264 writes into the stream, and render uses the same.
+TEST(FramesHeld, X264sLookaheadIsHeldToItsMemoryWithTheDefaultPreset) {
+  using roadveil::media::x264_lookahead_within;
+  EXPECT_EQ(x264_lookahead_within("veryfast", 1920, 1080), 6);
+  EXPECT_EQ(x264_lookahead_within("veryfast", 1280, 720), -1);  // 15 would fit: the preset's 10
+  EXPECT_EQ(x264_lookahead_within("veryfast", 3840, 2160), 4);  // never fewer than 4
+  EXPECT_EQ(x264_lookahead_within("ultrafast", 3840, 2160), -1);  // no lookahead to hold
+  EXPECT_EQ(x264_lookahead_within("medium", 1920, 1080), -1);  // chosen for compression
+  EXPECT_EQ(x264_lookahead_within("veryfast", 1920, 1080, 0), -1);
+  TempDir dir;
+  const std::string cli = std::string(ROADVEIL_CLI) + " ";
+  auto lookahead_of = [&](const std::filesystem::path& file) {
+    const std::string bytes = read_text(file);
+    const auto options = bytes.find("x264 - core");
+    if (options == std::string::npos) return std::string("no x264 options in ") + file.string();
+    const auto at = bytes.find(" rc_lookahead=", options);
+    return at == std::string::npos ? std::string("no rc_lookahead") : bytes.substr(at + 14, bytes.find(' ', at + 14) - at - 14);
+  };
+  for (const std::string size : {"1920x1080", "1280x720"}) {
+    SCOPED_TRACE(size);
+    const auto in = dir / (size + ".mp4");
+    ffmpeg_make("-f lavfi -i testsrc2=size=" + size + ":rate=25:duration=0.4 -c:v libx264 -pix_fmt yuv420p " + quote(in));
+    auto r = run_command(cli + "anonymize -q " + quote(in) + " -o " + quote(dir / "out.mp4") + " --detections " +
+                         quote(dir / "regions.json") + " --models " + quote(models_dir()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(lookahead_of(dir / "out.mp4"), size == "1920x1080" ? "6" : "10");
+    r = run_command(cli + "render -q --regions " + quote(dir / "regions.json") + " " + quote(in) + " -o " +
+                    quote(dir / "rendered.mp4"));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(lookahead_of(dir / "rendered.mp4"), lookahead_of(dir / "out.mp4"));
+    r = run_command(cli + "anonymize -q --preset faster " + quote(in) + " -o " + quote(dir / "faster.mp4") +
+                    " --models " + quote(models_dir()));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(lookahead_of(dir / "faster.mp4"), "20");
+  }
+}
