@@ -198,6 +198,7 @@ bool InputFile::receive(AVFrame* frame) {
     // downstream (detection, tracking, the encoder, the regions file) works in one frame size: larger frames
     // were cropped to the first size, smaller ones failed in the encoder. Refused, with the way out.
     if (frames_decoded_ == 0) {
+      note_first_frame(*frame);
       first_width_ = frame->width;
       first_height_ = frame->height;
       first_format_ = frame->format;
@@ -258,6 +259,8 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
     // Samples outside an MP4 edit list (a clip cut from a longer recording without re-encoding) are read and
     // decoded for their references but never shown: they are not frames the file promised.
     if (pending_->flags & AV_PKT_FLAG_DISCARD) ++discarded_packets_;
+    else if (frames_decoded_ == 0 && !seeked_ && pending_->pts != AV_NOPTS_VALUE && pts_before_first_frame_.size() < 100000)
+      pts_before_first_frame_.push_back(pending_->pts);
     const int logged = mjpeg_errors_logged_on_this_thread();
     const int send = avcodec_send_packet(decoder_.get(), pending_.get());
     if ((send < 0 && send != AVERROR(EAGAIN)) || mjpeg_errors_logged_on_this_thread() != logged) ++decode_errors_;
@@ -279,6 +282,29 @@ bool InputFile::read_other_packet(AVPacket* packet) {
     note_packet_end(*packet);
     if (packet->stream_index != video_index_) return true;
   }
+}
+
+void InputFile::note_first_frame(const AVFrame& frame) {
+  // Frames come out in presentation order: a packet earlier than the first frame out never shows. (Packets
+  // sent before it and shown after it are the decoder's reordering delay.)
+  const std::int64_t first = frame.best_effort_timestamp != AV_NOPTS_VALUE ? frame.best_effort_timestamp : frame.pts;
+  if (first != AV_NOPTS_VALUE && !seeked_) {
+    std::int64_t earliest = first;
+    for (const std::int64_t pts : pts_before_first_frame_) {
+      if (pts >= first) continue;
+      ++leading_not_decoded_;
+      earliest = std::min(earliest, pts);
+    }
+    leading_not_decoded_seconds_ = static_cast<double>(first - earliest) * av_q2d(info_.time_base);
+  }
+  std::vector<std::int64_t>().swap(pts_before_first_frame_);
+}
+
+std::string InputFile::leading_packets_not_decoded() const {
+  if (leading_not_decoded_ == 0) return {};
+  return fmt::format("the first {} video packets ({:.2f} s) depend on pictures before the start of the file (a "
+                     "recording or cut that begins mid-GOP) and show nothing, in any player: the output begins "
+                     "with the first picture that decodes", leading_not_decoded_, leading_not_decoded_seconds_);
 }
 
 void InputFile::seek(std::int64_t pts) {

@@ -77,6 +77,10 @@ class InputFile {
   // container promised more frames than decoded.
   bool damaged() const;
   std::string damage_report() const;
+  // A recording or cut that begins mid-GOP: its first video packets depend on pictures before the file's start,
+  // so the decoder shows nothing for them (as every player). Not damage: the output has every picture the file
+  // can show; "the first 31 video packets (1.24 s) ..." for a warning, empty when the first packet decoded.
+  std::string leading_packets_not_decoded() const;
   // Frames the container promises to show: its sample count less the samples an edit list hides (0: unknown).
   std::int64_t frames_promised() const;
   // After reading to the end: how many seconds of the duration the container declares had no data (a file
@@ -109,8 +113,14 @@ class InputFile {
   DeclaredEnd declared_end() const;
   bool seeked_ = false;
   void note_packet_end(const AVPacket& packet);
+  void note_first_frame(const AVFrame& frame);
   std::int64_t decode_errors_ = 0;
   std::int64_t discarded_packets_ = 0;  // read so far with AV_PKT_FLAG_DISCARD (outside the edit list)
+  // The timestamps of the video packets sent before the first frame came out (then cleared), and how many of
+  // them lie before that frame (so never show) and how long they cover.
+  std::vector<std::int64_t> pts_before_first_frame_;
+  std::int64_t leading_not_decoded_ = 0;
+  double leading_not_decoded_seconds_ = 0;
   bool read_error_ = false;
   std::string read_error_text_;
   std::int64_t last_pts_ = AV_NOPTS_VALUE;

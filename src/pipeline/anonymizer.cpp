@@ -703,6 +703,8 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
                              : done != wanted ? fmt::format("decoded {} of the {} frames of part {} of {}", done, wanted,
                                                             part->plan.index, part->plan.count)
                                               : in.damage_report();
+  if (const std::string leading = in.leading_packets_not_decoded(); !part && !leading.empty())
+    report.warnings.push_back(input.string() + ": " + leading);
   if (writer) writer->end(damaged ? "damaged: " + damage : "ok", part ? part->timeline->frames() : report.frames);
   if (damaged) {
     report.damaged = true;

@@ -3,6 +3,9 @@
 // before the first frame. Each test makes its input with ffmpeg.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
@@ -107,4 +110,39 @@ TEST(InputDefects, ClipShorterThanTheLookAheadKeepsItsAudio) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string count = "-count_packets -show_entries stream=codec_type,nb_read_packets -of csv=p=0 ";
   EXPECT_EQ(ffprobe(count + quote(dir / "out.mp4")), ffprobe(count + quote(dir / "short.mp4")));
+}
+
+// A transport stream recorded or cut mid-GOP: its first video packets need pictures from before the file's
+// start and show nothing (ffmpeg and players skip them too). The run names them in a warning (before: nothing
+// said that the output starts 1.2 s later than the file), is not called damaged (exit 0), and a whole file
+// whose B-frames make the decoder hold packets back gets no such warning.
+TEST(InputDefects, ARecordingThatBeginsMidGopIsNamed) {
+  TempDir dir;
+  const auto whole = dir / "whole.ts", cut = dir / "cut.ts";
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -f lavfi -i sine=frequency=440:duration=4 "
+              "-c:v libx264 -g 50 -bf 2 -c:a aac " + quote(whole));
+  {
+    // Cut at a 188-byte transport packet a fifth into the file: inside the first GOP of 2 s.
+    const std::string bytes = read_text(whole);
+    const std::size_t at = bytes.size() / 188 / 5 * 188;
+    std::ofstream(cut, std::ios::binary) << bytes.substr(at);
+  }
+  auto frames = [](const std::filesystem::path& p) {
+    return ffprobe("-v quiet -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 " + quote(p));
+  };
+  auto r = run_cli("anonymize " + quote(cut) + " -o " + quote(dir / "cut_out.ts"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(the first (\d+) video packets \((\d+\.\d+) s\) depend on pictures before the start)")))
+      << r.output;
+  EXPECT_GE(std::stoi(m[1]), 10) << r.output;
+  EXPECT_GT(std::stod(m[2]), 0.3) << r.output;
+  EXPECT_LT(std::stod(m[2]), 2.0) << r.output;
+  EXPECT_EQ(r.output.find("damaged"), std::string::npos) << r.output;
+  EXPECT_EQ(frames(dir / "cut_out.ts"), frames(cut));  // every picture the file can show
+  EXPECT_NE(read_text(dir / "cut_out.ts.audit.json").find("mid-GOP"), std::string::npos);
+  r = run_cli("anonymize " + quote(whole) + " -o " + quote(dir / "whole_out.ts"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("video packets"), std::string::npos) << r.output;
+  EXPECT_EQ(frames(dir / "whole_out.ts"), frames(whole));
 }
