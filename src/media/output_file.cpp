@@ -164,10 +164,12 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   if (const int turn = input.video().rotation_degrees; turn != 0 && !stores_rotation(final_fmt)) {
     avformat_free_context(format_);
     format_ = nullptr;
-    throw Error(fmt::format("{}: is shown rotated by {} degrees (a display matrix) and the {} container of {} cannot "
-                            "store that: the output would play sideways. Write .mp4 or .mov, which keep the rotation, "
-                            "or turn the pixels first (ffmpeg -i IN -c:a copy upright{})",
-                            input.path().string(), turn, final_fmt->name, final_target.string(), lower_extension(final_target)));
+    // Both directions named: tools disagree on the sign (ffprobe prints a 90-degree clockwise turn as -90).
+    throw Error(fmt::format("{}: is shown turned {} degrees clockwise{} (a display matrix) and the {} container of {} "
+                            "cannot store that: the output would play sideways. Write .mp4 or .mov, which keep the "
+                            "rotation, or turn the pixels first (ffmpeg -i IN -c:a copy upright{})",
+                            input.path().string(), turn, turn == 180 ? "" : fmt::format(" ({} counter-clockwise)", 360 - turn),
+                            final_fmt->name, final_target.string(), lower_extension(final_target)));
   }
   const AVFormatContext* in = input.format_context();
   av_dict_copy(&format_->metadata, in->metadata, 0);

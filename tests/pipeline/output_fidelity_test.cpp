@@ -35,7 +35,7 @@ TEST(OutputFidelity, RotationTheContainerCannotStoreIsRefused) {
     const auto out = dir / (std::string("out") + ext);
     const auto r = run_cli("anonymize -q " + quote(dir / "side.mp4") + " -o " + quote(out));
     EXPECT_NE(r.exit_code, 0) << ext << ": " << r.output;
-    EXPECT_TRUE(contains(r.output, "side.mp4: is shown rotated by 90 degrees")) << r.output;
+    EXPECT_TRUE(contains(r.output, "side.mp4: is shown turned 90 degrees clockwise (270 counter-clockwise)")) << r.output;
     EXPECT_TRUE(contains(r.output, "Write .mp4 or .mov")) << r.output;
     EXPECT_FALSE(std::filesystem::exists(out)) << ext;
   }
