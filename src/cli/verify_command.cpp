@@ -53,6 +53,7 @@ void print_summary(const review::FileVerification& v) {
   std::cout << v.file.string() << ": " << v.frames_checked << " of " << v.frames << " frames checked, "
             << (v.pictures_checked ? std::to_string(v.pictures_checked) + " attached picture(s) checked, " : std::string())
             << exposed << " exposed, " << v.findings.size() - exposed << " readable"
+            << (v.metadata_pictures.empty() ? std::string() : ", " + std::to_string(v.metadata_pictures.size()) + " picture(s) in metadata")
             << (v.regions_known ? ", " + std::to_string(v.regions_checked) + " hidden regions measured" : std::string(", no regions file"))
             << (v.damaged ? ", DAMAGED: only the frames that decoded were checked" : "") << "\n";
   for (const auto& f : v.findings) {
@@ -71,6 +72,7 @@ void print_summary(const review::FileVerification& v) {
     if (!f.crop.empty()) std::cout << " -> " << f.crop.string();
     std::cout << "\n";
   }
+  for (const auto& where : v.metadata_pictures) std::cout << "  metadata picture (a copy of the picture, not checked): " << where << "\n";
 }
 
 // Adds what verify found to the file's audit record (OUTPUT.audit.json), when there is one for these bytes.
@@ -100,7 +102,8 @@ void record_in_audit(const review::FileVerification& v, const nlohmann::json& se
                       {"regions_checked", v.regions_checked},
                       {"exposed", exposed},
                       {"readable", readable},
-                      {"found", exposed + readable},
+                      {"metadata_pictures", v.metadata_pictures},
+                      {"found", exposed + readable + static_cast<std::int64_t>(v.metadata_pictures.size())},
                       {"summary", fmt::format("{} of {} frames checked: {} exposed, {} readable{}", v.frames_checked, v.frames,
                                               exposed, readable, v.damaged ? " (DAMAGED)" : "")}};
   pipeline::write_audit_record(path, record);
@@ -238,7 +241,7 @@ void add_verify_command(CLI::App& app, Action& action) {
           report["files"].push_back({{"file", it != remote.end() ? it->second.to_string() : file.string()}, {"error", e.what()}});
           continue;
         }
-        found = found || !v.findings.empty();
+        found = found || v.found();
         if (!s.no_audit) record_in_audit(v, report["settings"]);
         if (const auto it = remote.find(file); it != remote.end()) {
           const storage::S3Url& object = it->second;

@@ -1,5 +1,6 @@
 #include "media/image_file.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/atomic_file.hpp"
 #include "media/input_file.hpp"
+#include "media/metadata_pictures.hpp"
 
 extern "C" {
 #include <libavutil/imgutils.h>
@@ -41,6 +43,28 @@ std::vector<std::uint8_t> read_all(const std::filesystem::path& p) {
 bool is_icc_segment(const std::uint8_t* segment, std::size_t len) {
   static const char kIcc[] = "ICC_PROFILE";
   return segment[1] == 0xE2 && len >= 2 + sizeof kIcc && std::equal(kIcc, kIcc + sizeof kIcc - 1, segment + 4);
+}
+
+// A metadata segment (from its marker on, `len` its length field) with the pictures inside it removed
+// (media/metadata_pictures.hpp): the EXIF thumbnail and maker-note previews, Photoshop's thumbnail, base64
+// pictures in XMP. False where the whole segment goes: extended XMP, where phones keep a portrait photo's
+// original and its depth map, and the multi-picture index (MPF) of pictures that are not copied.
+bool keep_without_pictures(std::uint8_t* segment, std::size_t len) {
+  auto starts = [&](const char* text) {
+    const std::size_t n = std::strlen(text);
+    return len >= 2 + n && std::memcmp(segment + 4, text, n) == 0;
+  };
+  const std::uint8_t marker = segment[1];
+  if (marker == 0xE1 && starts("http://ns.adobe.com/xmp/extension/")) return false;
+  if (marker == 0xE2 && starts("MPF")) return false;
+  if (is_icc_segment(segment, len)) return true;
+  std::uint8_t* payload = segment + 4;
+  const std::size_t size = len - 2;
+  int removed = 0;
+  if (marker == 0xE1 && starts("Exif") && size > 6) removed += remove_exif_pictures(payload + 6, size - 6);
+  else if (marker >= 0xE1 && marker <= 0xEF) removed += remove_binary_pictures(payload, size) + remove_base64_pictures(payload, size);
+  if (removed > 0) spdlog::debug("removed {} picture(s) from an APP{} metadata segment", removed, marker - 0xE0);
+  return true;
 }
 
 // APP1..APP15 and COM segments of a JPEG, in order, up to the first SOF/SOS: the metadata, not the picture.
@@ -74,8 +98,10 @@ std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>
   }
   for (const Segment& s : kept) {
     if (components == 4 && is_icc_segment(jpeg.data() + s.pos, s.len)) continue;
+    const std::size_t start = out.size();
     out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos),
                jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 2 + s.len));
+    if (!keep_without_pictures(out.data() + start, s.len)) out.resize(start);
   }
   return out;
 }

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <span>
 
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "media/input_file.hpp"
+#include "media/metadata_pictures.hpp"
 #include "media/rotation.hpp"
 #include "review/readability.hpp"
 
@@ -107,6 +110,8 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     if (const int turn = media::frame_rotation_degrees(*frame)) upright_.emplace(detector_, turn, frame->width, frame->height);
     out.frames = 1;
     checked_frame(*frame, 0, 0, regions_of(0), out);
+    std::ifstream in(file, std::ios::binary);
+    out.metadata_pictures = media::pictures_in_jpeg_metadata({std::istreambuf_iterator<char>(in), {}});
     return out;
   }
   media::InputFile input(file);
@@ -262,6 +267,7 @@ nlohmann::json to_json(const FileVerification& v) {
     if (!f.crop.empty()) j["crop"] = f.crop.string();
     findings.push_back(std::move(j));
   }
+  for (const std::string& where : v.metadata_pictures) findings.push_back({{"kind", "metadata_picture"}, {"where", where}});
   std::size_t exposed = 0;
   for (const Finding& f : v.findings) exposed += f.kind == FindingKind::Exposed;
   nlohmann::json detections_by_class = nlohmann::json::object();

@@ -68,7 +68,11 @@ struct FileVerification {
   std::int64_t regions_checked = 0;  // hidden regions measured for readability
   std::array<std::int64_t, kMaxObjectClasses> detections{};  // everything the networks found in checked frames
   std::vector<Finding> findings;
+  // Copies of the picture inside a photo's metadata (an EXIF thumbnail, a preview, an original in extended
+  // XMP): not checked, each reported as found, since each shows what the picture looked like.
+  std::vector<std::string> metadata_pictures;
   bool damaged = false;
+  bool found() const { return !findings.empty() || !metadata_pictures.empty(); }
 };
 
 class Verifier {

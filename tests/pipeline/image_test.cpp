@@ -349,3 +349,60 @@ TEST(Image, AFolderOfPhotosRunsTwoAtATimeAndHidesWhatOneAtATimeHides) {
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "paired" / "p5.jpg"));
 }
+
+namespace {
+// `in` with an EXIF APP1 segment whose thumbnail IFD holds `thumbnail` (a JPEG), and a Photoshop APP13 segment
+// whose thumbnail resource holds it too, right after SOI.
+void add_thumbnails(const std::filesystem::path& in, const std::filesystem::path& out, const std::string& thumbnail) {
+  auto le16 = [](unsigned v) { return std::string{char(v & 0xff), char(v >> 8)}; };
+  auto le32 = [](unsigned v) { return std::string{char(v & 0xff), char((v >> 8) & 0xff), char((v >> 16) & 0xff), char(v >> 24)}; };
+  auto entry = [&](unsigned tag, unsigned type, unsigned value) { return le16(tag) + le16(type) + le32(1) + le32(value); };
+  const unsigned ifd1 = 8 + 2 + 12 + 4, picture = ifd1 + 2 + 24 + 4;
+  const std::string tiff = std::string("II*\0", 4) + le32(8) + le16(1) + entry(0x0112, 3, 1) + le32(ifd1) + le16(2) +
+                           entry(0x0201, 4, picture) + entry(0x0202, 4, static_cast<unsigned>(thumbnail.size())) + le32(0) +
+                           thumbnail;
+  auto segment = [](char marker, const std::string& payload) {
+    const std::size_t len = payload.size() + 2;
+    return std::string("\xff", 1) + marker + char(len >> 8) + char(len & 0xff) + payload;
+  };
+  const std::string photoshop = std::string("Photoshop 3.0\0", 14) + "8BIM" + std::string("\x04\x0c\0\0", 4) +
+                                std::string{char(thumbnail.size() >> 24), char((thumbnail.size() >> 16) & 0xff),
+                                            char((thumbnail.size() >> 8) & 0xff), char(thumbnail.size() & 0xff)} +
+                                thumbnail;
+  const std::string bytes = read_text(in);
+  ASSERT_EQ(bytes.substr(0, 2), std::string("\xff\xd8", 2));
+  std::ofstream(out, std::ios::binary) << bytes.substr(0, 2) + segment('\xe1', std::string("Exif\0\0", 6) + tiff) +
+                                              segment('\xed', photoshop) + bytes.substr(2);
+}
+}  // namespace
+
+// Cameras and phones keep a small copy of the whole photo in its EXIF (and editors in Photoshop's APP13):
+// copied with the metadata, it showed every face the picture hides, and verify passed a photo whose only
+// face was in its thumbnail ("0 exposed", exit 0). The copies are removed, the rest of the metadata kept, and
+// verify reports a picture in metadata as found (exit 4).
+TEST(Image, PicturesInsideTheMetadataAreRemovedAndVerifyFindsThem) {
+  TempDir dir;
+  const auto face = shared_dir() / "eval/faces-street/images/maksssksksss109.jpg";
+  ffmpeg_make("-i " + quote(face) + " -vf scale=160:-2 " + quote(dir / "thumb.jpg"));
+  const std::string thumbnail = read_text(dir / "thumb.jpg");
+  ASSERT_GT(thumbnail.size(), 1000u);
+  add_thumbnails(face, dir / "photo.jpg", thumbnail);
+  auto r = run_cli("anonymize -q --no-audit " + quote(dir / "photo.jpg") + " -o " + quote(dir / "out.jpg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string out = read_text(dir / "out.jpg");
+  EXPECT_EQ(out.find(thumbnail.substr(0, 600)), std::string::npos);
+  EXPECT_EQ(out.find(thumbnail.substr(thumbnail.size() - 600)), std::string::npos);
+  EXPECT_NE(out.find(std::string("Exif\0\0II*\0", 10)), std::string::npos);  // the EXIF and IPTC blocks stay
+  EXPECT_NE(out.find("Photoshop 3.0"), std::string::npos);
+
+  // A picture with nothing to hide whose thumbnail shows a face: found by verify, gone once anonymized.
+  ffmpeg_make("-f lavfi -i color=c=blue:s=640x480 -frames:v 1 " + quote(dir / "blue.jpg"));
+  add_thumbnails(dir / "blue.jpg", dir / "blue_thumb.jpg", thumbnail);
+  r = run_command(kCli + " verify --no-audit " + quote(dir / "blue_thumb.jpg") + " --models " + quote(models_dir()));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("metadata picture"), std::string::npos) << r.output;
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "blue_thumb.jpg") + " -o " + quote(dir / "blue_out.jpg")).exit_code, 0);
+  r = run_command(kCli + " verify --no-audit " + quote(dir / "blue_out.jpg") + " --models " + quote(models_dir()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("metadata picture"), std::string::npos) << r.output;
+}

@@ -1,0 +1,30 @@
+#pragma once
+// Pictures hidden in a photo's metadata. Cameras and phones store copies of the picture beside it: the EXIF
+// thumbnail (a 160x120 JPEG of the whole photo), maker-note previews, Photoshop's thumbnail, a portrait photo's
+// original in its extended XMP. Metadata that roadveil keeps (EXIF, XMP, IPTC) must not carry them: they show
+// the faces and plates the anonymized picture hides. Each function edits a block in place, keeping its size
+// and layout (offsets inside EXIF stay valid), and returns how many pictures it removed.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace roadveil::media {
+
+// An EXIF block from its TIFF header on ("II*\0" / "MM\0*"): the thumbnail IFD (IFD1) unlinked and its picture
+// (JPEG or single strip) zeroed, then any JPEG or PNG left inside (a maker note's preview) zeroed.
+int remove_exif_pictures(std::uint8_t* tiff, std::size_t size);
+
+// Binary data (a Photoshop resource block, a maker note): every JPEG (from FF D8 FF to its FF D9) and PNG
+// (from its signature to IEND) inside it zeroed.
+int remove_binary_pictures(std::uint8_t* data, std::size_t size);
+
+// XMP text: every base64 JPEG ("/9j/...") or PNG ("iVBORw0KGgo...") turned into 'A's up to the end of its
+// value (a quote or '<'): it then decodes to zeros, and the XML stays well-formed.
+int remove_base64_pictures(std::uint8_t* text, std::size_t size);
+
+// For verify: where a JPEG file's metadata segments (before its first scan) hold a picture, one line each
+// ("EXIF thumbnail (4312 bytes)", "a JPEG in APP13", "a base64 JPEG in XMP", "extended XMP (GImage/GDepth data)").
+std::vector<std::string> pictures_in_jpeg_metadata(const std::vector<std::uint8_t>& jpeg);
+
+}  // namespace roadveil::media
