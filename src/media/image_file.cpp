@@ -15,9 +15,10 @@
 #include "core/error.hpp"
 #include "core/atomic_file.hpp"
 #include "media/input_file.hpp"
-#include "media/metadata_pictures.hpp"
+#include "media/photo_metadata.hpp"
 
 extern "C" {
+#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
@@ -46,7 +47,7 @@ bool is_icc_segment(const std::uint8_t* segment, std::size_t len) {
 }
 
 // A metadata segment (from its marker on, `len` its length field) with the pictures inside it removed
-// (media/metadata_pictures.hpp): the EXIF thumbnail and maker-note previews, Photoshop's thumbnail, base64
+// (media/photo_metadata.hpp): the EXIF thumbnail and maker-note previews, Photoshop's thumbnail, base64
 // pictures in XMP. False where the whole segment goes: extended XMP, where phones keep a portrait photo's
 // original and its depth map, and the multi-picture index (MPF) of pictures that are not copied.
 bool keep_without_pictures(std::uint8_t* segment, std::size_t len) {
@@ -140,6 +141,64 @@ std::vector<std::uint8_t> insert_jpeg_segments(const std::uint8_t* data, size_t 
   return out;
 }
 
+bool is_png(const std::vector<std::uint8_t>& b) { return b.size() > 8 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0; }
+bool is_jpeg(const std::vector<std::uint8_t>& b) { return b.size() > 3 && b[0] == 0xFF && b[1] == 0xD8; }
+
+// A display matrix for an EXIF orientation, as FFmpeg's MJPEG decoder attaches it to a JPEG's frame (its PNG
+// decoder reads no eXIf chunk), so that a PNG stored sideways is searched upright like a JPEG.
+void attach_orientation(AVFrame& frame, int orientation) {
+  if (orientation < 2 || orientation > 8) return;
+  AVFrameSideData* sd = av_frame_new_side_data(&frame, AV_FRAME_DATA_DISPLAYMATRIX, sizeof(std::int32_t) * 9);
+  if (!sd) throw std::bad_alloc();
+  auto* m = reinterpret_cast<std::int32_t*>(sd->data);
+  switch (orientation) {
+    case 2: av_display_rotation_set(m, 0.0); av_display_matrix_flip(m, 1, 0); break;
+    case 3: av_display_rotation_set(m, 180.0); break;
+    case 4: av_display_rotation_set(m, 180.0); av_display_matrix_flip(m, 1, 0); break;
+    case 5: av_display_rotation_set(m, -90.0); av_display_matrix_flip(m, 0, 1); break;
+    case 6: av_display_rotation_set(m, 90.0); break;
+    case 7: av_display_rotation_set(m, 90.0); av_display_matrix_flip(m, 0, 1); break;
+    default: av_display_rotation_set(m, -90.0); break;  // 8
+  }
+}
+
+// The EXIF block (from its TIFF header on) among a JPEG's copied metadata segments, or empty.
+std::vector<std::uint8_t> exif_of_segments(const std::vector<std::uint8_t>& segments) {
+  for (std::size_t pos = 0; pos + 4 <= segments.size();) {
+    const std::size_t len = (static_cast<std::size_t>(segments[pos + 2]) << 8) | segments[pos + 3];
+    if (segments[pos + 1] == 0xE1 && len >= 8 && std::memcmp(segments.data() + pos + 4, "Exif\0\0", 6) == 0)
+      return {segments.begin() + static_cast<std::ptrdiff_t>(pos + 10), segments.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len)};
+    pos += 2 + len;
+  }
+  return {};
+}
+
+// The chunks of a source PNG that describe the picture, not its encoding, for a PNG output that lacks them:
+// EXIF (its orientation), text (XMP in iTXt), time, colour (gAMA, cHRM, sRGB unless the output has an ICC
+// profile), without pictures. Compressed text (zTXt, compressed iTXt) and ImageMagick's hex-coded "Raw profile"
+// text are left out: what they hold cannot be checked for pictures.
+std::vector<PngChunk> png_metadata_chunks(const std::vector<std::uint8_t>& source, const std::vector<std::uint8_t>& output) {
+  std::vector<std::string> present;
+  for (const PngChunk& c : png_chunks(output)) present.push_back(c.type);
+  auto has = [&](const std::string& type) { return std::find(present.begin(), present.end(), type) != present.end(); };
+  std::vector<PngChunk> out;
+  for (PngChunk& c : png_chunks(source)) {
+    const bool text = c.type == "tEXt" || c.type == "iTXt";
+    const bool colour = c.type == "gAMA" || c.type == "cHRM" || (c.type == "sRGB" && !has("iCCP"));
+    if (!(c.type == "eXIf" || c.type == "tIME" || text || colour) || (!text && has(c.type))) continue;
+    if (text) {
+      const auto nul = std::find(c.data.begin(), c.data.end(), std::uint8_t{0});
+      const std::string keyword(c.data.begin(), nul);
+      if (keyword.rfind("Raw profile", 0) == 0 || nul == c.data.end()) continue;
+      if (c.type == "iTXt" && (nul + 1 == c.data.end() || nul[1] != 0)) continue;  // compressed
+      remove_base64_pictures(c.data.data(), c.data.size());
+    }
+    if (c.type == "eXIf") remove_exif_pictures(c.data.data(), c.data.size());
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_image_path(const std::filesystem::path& p) {
@@ -186,6 +245,10 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
       // The decoder's own errors, concealed ones included (damaged JPEG scan data decodes with no error: the
       // MJPEG decoder says so only in its log, which InputFile counts).
       if (damage && input.decode_errors() > 0) *damage = "the image data is damaged (the decoder concealed errors)";
+      if (!av_frame_get_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX) && input.decoder()->codec_id == AV_CODEC_ID_PNG) {
+        for (const PngChunk& c : png_chunks(read_all(path)))
+          if (c.type == "eXIf") attach_orientation(*frame, exif_orientation(c.data.data(), c.data.size()));
+      }
       // Palette and 1-bit pictures arrive unpacked (RGBA, grey) from InputFile, and are written back so.
       return frame;
     }
@@ -303,18 +366,38 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
                                          : AV_CODEC_ID_NONE;
   if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
   std::vector<std::uint8_t> bytes = encode_picture(frame, id, options, target.string());
-  if (jpeg && !metadata_source.empty() && is_jpeg_ext(lower_ext(metadata_source))) {
-    const auto segments = jpeg_metadata_segments(read_all(metadata_source));
+  const std::vector<std::uint8_t> source = metadata_source.empty() ? std::vector<std::uint8_t>{} : read_all(metadata_source);
+  // What the source's metadata says about the picture goes with it, from JPEG or PNG into JPEG or PNG: an EXIF
+  // orientation must still apply to the stored pixels written (a sideways JPEG into PNG played sideways).
+  if (jpeg && (is_jpeg(source) || is_png(source))) {
+    std::vector<std::uint8_t> segments;
+    if (is_jpeg(source)) {
+      segments = jpeg_metadata_segments(source);
+    } else {
+      for (PngChunk& c : png_chunks(source)) {
+        if (c.type != "eXIf" || c.data.size() + 8 > 0xFFFF) continue;
+        remove_exif_pictures(c.data.data(), c.data.size());
+        const std::size_t len = c.data.size() + 8;
+        segments = {0xFF, 0xE1, std::uint8_t(len >> 8), std::uint8_t(len), 'E', 'x', 'i', 'f', 0, 0};
+        segments.insert(segments.end(), c.data.begin(), c.data.end());
+      }
+    }
     // The source's segments decide the profile and the comments: the encoder's ICC copy goes (also where the
     // source's was not copied, a CMYK profile that does not describe the YCbCr output), and its own comment
     // where the source has comments of its own.
     bool source_comments = false;
     for (size_t pos = 0; pos + 4 <= segments.size(); pos += 2 + ((static_cast<size_t>(segments[pos + 2]) << 8) | segments[pos + 3]))
       source_comments = source_comments || segments[pos + 1] == 0xFE;
-    bytes = without_jpeg_segments(bytes, [&](const std::uint8_t* segment, std::size_t len) {
-      return is_icc_segment(segment, len) || (source_comments && segment[1] == 0xFE);
-    });
+    if (is_jpeg(source))
+      bytes = without_jpeg_segments(bytes, [&](const std::uint8_t* segment, std::size_t len) {
+        return is_icc_segment(segment, len) || (source_comments && segment[1] == 0xFE);
+      });
     if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);
+  } else if (id == AV_CODEC_ID_PNG && is_png(source)) {
+    bytes = png_with_chunks(bytes, png_metadata_chunks(source, bytes));
+  } else if (id == AV_CODEC_ID_PNG && is_jpeg(source)) {
+    const std::vector<std::uint8_t> exif = exif_of_segments(jpeg_metadata_segments(source));
+    if (!exif.empty()) bytes = png_with_chunks(bytes, {{"eXIf", exif}});
   }
   write_file_atomically(
       target,

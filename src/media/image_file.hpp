@@ -33,7 +33,9 @@ std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, con
                                          const std::string& what);
 
 // Encodes `frame` into `target` (format from its extension) via a temporary file renamed when complete.
-// `metadata_source`: a JPEG whose APPn segments (EXIF, XMP, ICC) are copied when the output is a JPEG.
+// `metadata_source`: the photo whose metadata goes with the picture (media/photo_metadata.hpp, without the
+// pictures inside it): a JPEG's APPn segments (EXIF, XMP, ICC, IPTC) into a JPEG, its EXIF into a PNG as eXIf;
+// a PNG's eXIf, text, time and colour chunks into a PNG, its eXIf into a JPEG as APP1.
 void encode_image(const AVFrame& frame, const std::filesystem::path& target, const ImageEncodeOptions& options,
                   const std::filesystem::path& metadata_source = {});
 

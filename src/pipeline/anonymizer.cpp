@@ -295,7 +295,8 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     if (av_frame_get_buffer(mask.get(), 0) < 0) throw std::bad_alloc();
     for (int y = 0; y < mask->height; ++y) std::fill_n(mask->data[0] + y * mask->linesize[0], mask->width, 0);
     redact::draw_region_mask(*mask, regions, options_.styles);
-    media::encode_image(*mask, mask_path_for(output), options_.image);
+    // With the photo's metadata: its EXIF orientation turns the mask as it turns the photo.
+    media::encode_image(*mask, mask_path_for(output), options_.image, input);
   }
   std::string damage = media::picture_damage(input);
   if (damage.empty()) damage = decode_damage;

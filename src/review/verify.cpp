@@ -10,7 +10,7 @@
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "media/input_file.hpp"
-#include "media/metadata_pictures.hpp"
+#include "media/photo_metadata.hpp"
 #include "media/rotation.hpp"
 #include "review/readability.hpp"
 

@@ -8,6 +8,9 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "media/image_file.hpp"
+#include "media/photo_metadata.hpp"
+#include "media/rotation.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
@@ -405,4 +408,75 @@ TEST(Image, PicturesInsideTheMetadataAreRemovedAndVerifyFindsThem) {
   r = run_command(kCli + " verify --no-audit " + quote(dir / "blue_out.jpg") + " --models " + quote(models_dir()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("metadata picture"), std::string::npos) << r.output;
+}
+
+namespace {
+std::vector<std::uint8_t> bytes_of(const std::filesystem::path& p) {
+  const std::string s = read_text(p);
+  return {s.begin(), s.end()};
+}
+// The EXIF orientation a PNG's eXIf chunk or a JPEG's APP1 segment says (0: none).
+int orientation_in(const std::filesystem::path& p) {
+  const auto bytes = bytes_of(p);
+  for (const auto& c : roadveil::media::png_chunks(bytes))
+    if (c.type == "eXIf") return roadveil::media::exif_orientation(c.data.data(), c.data.size());
+  const std::string text(bytes.begin(), bytes.end());
+  const auto at = text.find(std::string("Exif\0\0", 6));
+  if (at == std::string::npos || bytes.size() < 2 || bytes[0] != 0xFF) return 0;
+  return roadveil::media::exif_orientation(bytes.data() + at + 6, bytes.size() - at - 6);
+}
+}  // namespace
+
+// A PNG stored sideways with an eXIf chunk (orientation 6) was searched as stored (FFmpeg's PNG decoder reads
+// no eXIf): 0.41 of a face's box was hidden where the same picture as a JPEG had 0.86, and the chunk was
+// dropped, so the output showed sideways where the input showed upright. A sideways JPEG written as PNG lost its
+// orientation too, and a photo's --mask had none. Now a PNG's orientation is read like a JPEG's and the
+// orientation goes with the picture between JPEG and PNG, and into the mask.
+TEST(Image, APngsOrientationIsSearchedUprightAndKeptAcrossFormats) {
+  TempDir dir;
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ffmpeg_make("-i " + quote(upright) + " " + quote(dir / "up.png"));
+  ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 " + quote(dir / "side.png"));
+  ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 -q:v 2 " + quote(dir / "side.jpg"));
+  add_exif_orientation(dir / "side.jpg", dir / "side6.jpg", 6);
+  {
+    // The EXIF block of side6.jpg as the PNG's eXIf chunk.
+    const auto jpeg = bytes_of(dir / "side6.jpg");
+    const std::size_t len = (std::size_t{jpeg[4]} << 8) | jpeg[5];
+    const std::vector<std::uint8_t> exif(jpeg.begin() + 12, jpeg.begin() + 4 + static_cast<std::ptrdiff_t>(len));
+    ASSERT_EQ(roadveil::media::exif_orientation(exif.data(), exif.size()), 6);
+    const auto png = roadveil::media::png_with_chunks(bytes_of(dir / "side.png"), {{"eXIf", exif}});
+    std::ofstream(dir / "side6.png", std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  }
+  auto anonymize = [&](const std::string& in, const std::string& out, const std::string& extra = "") {
+    const auto r = run_cli("anonymize -q --no-audit " + extra + quote(dir / in) + " -o " + quote(dir / out) +
+                           " --detections " + quote(dir / (out + ".json")));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  };
+  anonymize("up.png", "up_out.png");
+  anonymize("side6.png", "side6_out.png");
+  const auto up = clear_regions(regions_of(dir / "up_out.png.json"));
+  ASSERT_GE(up.size(), 4u);
+  const int matched = upright_regions_found_sideways(up, regions_of(dir / "side6_out.png.json"), 512);
+  EXPECT_EQ(matched, static_cast<int>(up.size())) << matched << " of " << up.size();
+  // The orientation stays with the stored pixels, in either format, and turns the mask too.
+  EXPECT_EQ(orientation_in(dir / "side6_out.png"), 6);
+  anonymize("side6.png", "side6_out.jpg");
+  EXPECT_EQ(orientation_in(dir / "side6_out.jpg"), 6);
+  anonymize("side6.jpg", "side6_jpeg_out.png", "--mask ");
+  EXPECT_EQ(orientation_in(dir / "side6_jpeg_out.png"), 6);
+  EXPECT_EQ(orientation_in(dir / "side6_jpeg_out.mask.png"), 6);
+  EXPECT_EQ(orientation_in(dir / "up_out.png"), 0);
+  // Every orientation turns a PNG as FFmpeg's MJPEG decoder turns the same JPEG (5 and 7 are mirrored turns).
+  for (int orientation = 2; orientation <= 8; ++orientation) {
+    SCOPED_TRACE(orientation);
+    add_exif_orientation(dir / "side.jpg", dir / "o.jpg", orientation);
+    const auto jpeg = bytes_of(dir / "o.jpg");
+    const std::size_t len = (std::size_t{jpeg[4]} << 8) | jpeg[5];
+    const auto png = roadveil::media::png_with_chunks(
+        bytes_of(dir / "side.png"), {{"eXIf", std::vector<std::uint8_t>(jpeg.begin() + 12, jpeg.begin() + 4 + static_cast<std::ptrdiff_t>(len))}});
+    std::ofstream(dir / "o.png", std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+    EXPECT_EQ(roadveil::media::frame_rotation_degrees(*roadveil::media::decode_image(dir / "o.png")),
+              roadveil::media::frame_rotation_degrees(*roadveil::media::decode_image(dir / "o.jpg")));
+  }
 }

@@ -1,4 +1,7 @@
 #pragma once
+// A photo's metadata: what roadveil reads from it (the EXIF orientation, also of a PNG), carries into the
+// output (EXIF, XMP, IPTC, PNG text and colour chunks) and removes from it (pictures).
+//
 // Pictures hidden in a photo's metadata. Cameras and phones store copies of the picture beside it: the EXIF
 // thumbnail (a 160x120 JPEG of the whole photo), maker-note previews, Photoshop's thumbnail, a portrait photo's
 // original in its extended XMP. Metadata that roadveil keeps (EXIF, XMP, IPTC) must not carry them: they show
@@ -26,5 +29,19 @@ int remove_base64_pictures(std::uint8_t* text, std::size_t size);
 // For verify: where a JPEG file's metadata segments (before its first scan) hold a picture, one line each
 // ("EXIF thumbnail (4312 bytes)", "a JPEG in APP13", "a base64 JPEG in XMP", "extended XMP (GImage/GDepth data)").
 std::vector<std::string> pictures_in_jpeg_metadata(const std::vector<std::uint8_t>& jpeg);
+
+// The Orientation tag (1-8) of an EXIF block from its TIFF header on; 1 where there is none or the block is
+// not EXIF.
+int exif_orientation(const std::uint8_t* tiff, std::size_t size);
+
+// The chunks of a PNG file in order (type and data, CRCs not checked); empty if it is not a PNG.
+struct PngChunk {
+  std::string type;
+  std::vector<std::uint8_t> data;
+};
+std::vector<PngChunk> png_chunks(const std::vector<std::uint8_t>& png);
+
+// `png` with `chunks` inserted right after IHDR (before PLTE and IDAT, where colour chunks and eXIf must be).
+std::vector<std::uint8_t> png_with_chunks(const std::vector<std::uint8_t>& png, const std::vector<PngChunk>& chunks);
 
 }  // namespace roadveil::media

@@ -1,4 +1,4 @@
-// Pictures hidden in metadata (media/metadata_pictures.hpp): an EXIF thumbnail is unlinked and zeroed in both
+// Pictures hidden in metadata (media/photo_metadata.hpp): an EXIF thumbnail is unlinked and zeroed in both
 // byte orders with the rest of the block intact, JPEGs and PNGs inside binary blocks are zeroed, base64
 // pictures in XMP become 'A's, and a JPEG's metadata is scanned for them.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "media/metadata_pictures.hpp"
+#include "media/photo_metadata.hpp"
 
 using roadveil::media::pictures_in_jpeg_metadata;
 using roadveil::media::remove_base64_pictures;

@@ -1,6 +1,10 @@
-#include "media/metadata_pictures.hpp"
+#include "media/photo_metadata.hpp"
 
 #include <fmt/format.h>
+
+extern "C" {
+#include <libavutil/crc.h>
+}
 
 #include <algorithm>
 #include <cstring>
@@ -161,6 +165,55 @@ std::vector<std::string> pictures_in_jpeg_metadata(const std::vector<std::uint8_
     pos += 2 + len;
   }
   return found;
+}
+
+int exif_orientation(const std::uint8_t* data, std::size_t size) {
+  if (size < 8) return 1;
+  const Tiff t{const_cast<std::uint8_t*>(data), size, data[0] == 'M'};
+  if (!((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')) || t.u16(2) != 42) return 1;
+  const std::size_t ifd0 = t.u32(4);
+  if (!t.has(ifd0, 2)) return 1;
+  for (std::size_t e = 0, n = t.u16(ifd0); e < n && t.has(ifd0 + 2 + 12 * e, 12); ++e) {
+    const std::size_t entry = ifd0 + 2 + 12 * e;
+    if (t.u16(entry) != 0x0112 || t.u16(entry + 2) != 3) continue;  // Orientation, SHORT
+    const int value = static_cast<int>(t.u16(entry + 8));
+    return value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
+}
+
+std::vector<PngChunk> png_chunks(const std::vector<std::uint8_t>& png) {
+  std::vector<PngChunk> chunks;
+  if (png.size() < 8 || std::memcmp(png.data(), kPngSignature, 8) != 0) return chunks;
+  for (std::size_t pos = 8; pos + 12 <= png.size();) {
+    const std::size_t len = (std::size_t{png[pos]} << 24) | (png[pos + 1] << 16) | (png[pos + 2] << 8) | png[pos + 3];
+    if (len > png.size() - pos - 12) break;
+    chunks.push_back({std::string(png.begin() + static_cast<std::ptrdiff_t>(pos + 4), png.begin() + static_cast<std::ptrdiff_t>(pos + 8)),
+                      std::vector<std::uint8_t>(png.begin() + static_cast<std::ptrdiff_t>(pos + 8),
+                                                png.begin() + static_cast<std::ptrdiff_t>(pos + 8 + len))});
+    if (chunks.back().type == "IEND") break;
+    pos += 12 + len;
+  }
+  return chunks;
+}
+
+std::vector<std::uint8_t> png_with_chunks(const std::vector<std::uint8_t>& png, const std::vector<PngChunk>& chunks) {
+  // IHDR is first, 13 bytes of data: the chunks go right after it.
+  constexpr std::size_t kAfterIhdr = 8 + 12 + 13;
+  if (chunks.empty() || png.size() < kAfterIhdr || std::memcmp(png.data() + 12, "IHDR", 4) != 0) return png;
+  std::vector<std::uint8_t> out(png.begin(), png.begin() + kAfterIhdr);
+  const AVCRC* table = av_crc_get_table(AV_CRC_32_IEEE_LE);
+  for (const PngChunk& c : chunks) {
+    const auto len = static_cast<std::uint32_t>(c.data.size());
+    out.insert(out.end(), {std::uint8_t(len >> 24), std::uint8_t(len >> 16), std::uint8_t(len >> 8), std::uint8_t(len)});
+    const std::size_t typed = out.size();
+    out.insert(out.end(), c.type.begin(), c.type.end());
+    out.insert(out.end(), c.data.begin(), c.data.end());
+    const std::uint32_t crc = av_crc(table, 0xFFFFFFFFu, out.data() + typed, out.size() - typed) ^ 0xFFFFFFFFu;
+    out.insert(out.end(), {std::uint8_t(crc >> 24), std::uint8_t(crc >> 16), std::uint8_t(crc >> 8), std::uint8_t(crc)});
+  }
+  out.insert(out.end(), png.begin() + kAfterIhdr, png.end());
+  return out;
 }
 
 }  // namespace roadveil::media
