@@ -219,19 +219,47 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
         errors.push_back(in.string() + ": the output folder is this input folder; choose another output folder");
         continue;
       }
-      std::vector<fs::path> files;
+      std::vector<fs::path> files, other, hidden;
+      const fs::path out_abs = fs::weakly_canonical(output, ec);
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
-        if (!it->is_regular_file(ec) || !is_media(it->path())) continue;
+        if (!it->is_regular_file(ec)) continue;
         // Never re-process our own outputs or temporary files when the output folder is inside the input.
-        if (it->path().filename().string().starts_with(".")) continue;
-        const fs::path out_abs = fs::weakly_canonical(output, ec);
         if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) continue;
+        // Hidden files are left out (our temporary files are hidden, and so are macOS's "._x.jpg" resource
+        // forks, which are no pictures); so is what is no photo or video by its extension. Both are said: a
+        // folder run that leaves a picture out silently is one the user believes complete.
+        if (it->path().filename().string().starts_with(".")) {
+          if (is_media(it->path())) hidden.push_back(it->path());
+          continue;
+        }
+        if (!is_media(it->path())) {
+          other.push_back(it->path());
+          continue;
+        }
         files.push_back(it->path());
       }
       std::sort(files.begin(), files.end());
-      if (files.empty()) errors.push_back(in.string() + ": folder contains no image or video files");
+      std::vector<std::string> left_out;
+      for (auto* left : {&hidden, &other}) {
+        if (left->empty()) continue;
+        std::sort(left->begin(), left->end());
+        std::string names;
+        for (std::size_t k = 0; k < std::min<std::size_t>(3, left->size()); ++k) names += (k ? ", " : "") + (*left)[k].string();
+        if (left->size() > 3) names += fmt::format(" and {} more", left->size() - 3);
+        left_out.push_back(fmt::format("left out {} {} ({}){}", left->size(),
+                                       left == &hidden ? "hidden file(s) with a photo or video extension"
+                                                       : "file(s) that are no photo or video by their extension",
+                                       names, left == &hidden ? "; give a hidden file on its own to anonymize it" : ""));
+      }
+      if (files.empty()) {  // one message: the error says what was there
+        std::string what;
+        for (const auto& l : left_out) what += "; " + l;
+        errors.push_back(in.string() + ": folder contains no image or video files" + what);
+      } else {
+        for (const auto& l : left_out) spdlog::warn("{}: {}", in.string(), l);
+      }
       // Each output mirrors the file's own path under the input folder: a symbolic link is named as the link,
       // not as what it points to (fs::relative resolves links: a link to ../src/x.mp4 was written to
       // OUTPUT/../src/x.mp4, outside the output folder).

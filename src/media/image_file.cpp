@@ -33,7 +33,8 @@ std::string lower_ext(const std::filesystem::path& p) {
   return e;
 }
 
-bool is_jpeg_ext(const std::string& e) { return e == ".jpg" || e == ".jpeg" || e == ".jpe"; }
+// .jfif: what Windows browsers name a saved JPEG.
+bool is_jpeg_ext(const std::string& e) { return e == ".jpg" || e == ".jpeg" || e == ".jpe" || e == ".jfif"; }
 
 std::vector<std::uint8_t> read_all(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -202,7 +203,7 @@ std::vector<PngChunk> png_metadata_chunks(const std::vector<std::uint8_t>& sourc
 }  // namespace
 
 bool is_image_path(const std::filesystem::path& p) {
-  static const std::array<const char*, 9> exts = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"};
+  static const std::array<const char*, 10> exts = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"};
   const std::string e = lower_ext(p);
   return std::find(exts.begin(), exts.end(), e) != exts.end();
 }

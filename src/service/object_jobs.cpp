@@ -91,7 +91,7 @@ std::string content_type_for(const std::string& name) {
       {".ts", "video/mp2t"},        {".mts", "video/mp2t"},        {".m2ts", "video/mp2t"},
       {".mpg", "video/mpeg"},       {".mpeg", "video/mpeg"},       {".gif", "image/gif"},
       {".jpg", "image/jpeg"},       {".jpeg", "image/jpeg"},       {".jpe", "image/jpeg"},
-      {".png", "image/png"},        {".webp", "image/webp"},       {".bmp", "image/bmp"},
+      {".jfif", "image/jpeg"},            {".png", "image/png"},        {".webp", "image/webp"},       {".bmp", "image/bmp"},
       {".tif", "image/tiff"},       {".tiff", "image/tiff"},       {".json", "application/json"}};
   std::string ext = fs::path(name).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -117,3 +117,25 @@ TEST_F(RegionsFileErrors, AHugeBoxIsClampedToTheFrameAndHidesIt) {
     EXPECT_EQ(frame_md5("out.mp4").substr(0, whole.find('\n')), whole.substr(0, whole.find('\n'))) << huge;
   }
 }
+
+// A folder run left out a .jfif photo (what Windows browsers name a saved JPEG), a JPEG without an
+// extension and a hidden photo, exit 0 with nothing said: a run the user believes complete. .jfif is a JPEG
+// now; what a folder run leaves out is named in a warning (-q silences it).
+TEST(OddNames, AFolderRunTakesJfifAndSaysWhatItLeftOut) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  std::filesystem::create_directories(dir / "F/sub");
+  for (const char* name : {"F/a.jpg", "F/x.jfif", "F/noext", "F/.dot.jpg"}) std::filesystem::copy_file(photo, dir / name);
+  std::ofstream(dir / "F/sub/notes.txt") << "notes";
+  auto r = run_in(dir, "anonymize F -o out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out/a.jpg"));
+  ASSERT_TRUE(std::filesystem::exists(dir / "out/x.jfif"));
+  EXPECT_EQ(read_text(dir / "out/x.jfif").substr(0, 2), std::string("\xff\xd8", 2));
+  EXPECT_NE(r.output.find("left out 1 hidden file(s) with a photo or video extension (F/.dot.jpg)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("left out 2 file(s) that are no photo or video by their extension (F/noext, F/sub/notes.txt)"),
+            std::string::npos) << r.output;
+  r = run_in(dir, "anonymize -q F -o out2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("left out"), std::string::npos) << r.output;
+}
