@@ -288,16 +288,24 @@ void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<
   std::map<std::string, std::pair<std::string, std::filesystem::path>> seen;  // identity -> (role, path)
   for (const Job& job : jobs) seen.emplace(file_identity(job.input), std::pair{"the input file", job.input});
   for (const auto& in : other_inputs) seen.emplace(file_identity(in), std::pair{"the input file", in});
+  std::map<std::string, const Job*> output_of;  // identity -> the job whose output it is
   // role: "output", "--mask output", "--detections file"
-  auto claim = [&](const std::string& role, const std::filesystem::path& p) {
-    const auto [it, fresh] = seen.emplace(file_identity(p), std::pair{"the " + role, p});
+  auto claim = [&](const std::string& role, const std::filesystem::path& p, const Job* job = nullptr) {
+    const std::string identity = file_identity(p);
+    const auto [it, fresh] = seen.emplace(identity, std::pair{"the " + role, p});
+    if (job && fresh) output_of[identity] = job;
     if (fresh) return;
     const auto& [other_role, other] = it->second;
+    // Two inputs named alike (A/x.jpg and B/x.jpg, or one file given twice) into one output folder.
+    if (const auto first = output_of.find(identity); job && first != output_of.end())
+      throw Error(p.string() + ": would be the output of both " + first->second->input.string() + " and " +
+                  job->input.string() + (first->second->input == job->input ? " (the same input given twice)" : "") +
+                  "; give each its own output folder, or rename one");
     throw Error(p.string() + ": " + role + " is " + other_role + (other == p ? "" : " " + other.string()) +
                 "; choose another name");
   };
   for (const Job& job : jobs) {
-    claim("output", job.output);
+    claim("output", job.output, &job);
     if (mask) claim("--mask output", pipeline::mask_path_for(job.output));
     if (audit) claim("audit record", pipeline::audit_path_for(job.output));
   }

@@ -163,6 +163,32 @@ void attach_orientation(AVFrame& frame, int orientation) {
   }
 }
 
+// Whether any pixel of the picture is less than opaque (an RGBA picture may well be opaque throughout).
+bool has_transparency(const AVFrame& frame) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
+  if (!d || !(d->flags & AV_PIX_FMT_FLAG_ALPHA) || frame.width <= 0) return false;
+  const int alpha = d->nb_components - 1;
+  const std::uint32_t opaque = (1u << d->comp[alpha].depth) - 1;
+  std::vector<std::uint32_t> line(static_cast<std::size_t>(frame.width));
+  for (int y = 0; y < frame.height; ++y) {
+    av_read_image_line2(line.data(), const_cast<const std::uint8_t**>(frame.data), frame.linesize, d, 0, y, alpha,
+                        frame.width, 0, 4);
+    if (std::any_of(line.begin(), line.end(), [&](std::uint32_t a) { return a < opaque; })) return true;
+  }
+  return false;
+}
+
+// The source JPEG's JFIF density (units, horizontal, vertical: "300 dpi") into the encoder's JFIF header, which
+// FFmpeg writes from the pixel aspect ratio alone (units 0): a print resolution is the picture's, not its coding.
+void keep_jfif_density(const std::vector<std::uint8_t>& source, std::vector<std::uint8_t>& out) {
+  // SOI, then APP0 "JFIF\0", version (2 bytes), units, Xdensity, Ydensity (2 bytes each).
+  auto jfif = [](const std::vector<std::uint8_t>& b) {
+    return b.size() >= 18 && b[2] == 0xFF && b[3] == 0xE0 && std::memcmp(b.data() + 6, "JFIF\0", 5) == 0;
+  };
+  if (!jfif(source) || !jfif(out) || source[13] == 0) return;  // units 0: an aspect ratio, as the encoder writes
+  std::copy(source.begin() + 13, source.begin() + 18, out.begin() + 13);
+}
+
 // The EXIF block (from its TIFF header on) among a JPEG's copied metadata segments, or empty.
 std::vector<std::uint8_t> exif_of_segments(const std::vector<std::uint8_t>& segments) {
   for (std::size_t pos = 0; pos + 4 <= segments.size();) {
@@ -367,6 +393,10 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
                                          : AV_CODEC_ID_NONE;
   if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
   std::vector<std::uint8_t> bytes = encode_picture(frame, id, options, target.string());
+  // A transparent picture written where there is no transparency (a PNG with alpha into JPEG) is opaque.
+  if (id != AV_CODEC_ID_PNG && id != AV_CODEC_ID_WEBP && id != AV_CODEC_ID_TIFF && has_transparency(frame))
+    spdlog::warn("{}: the picture's transparency is dropped ({} holds none): write .png to keep it", target.string(),
+                 ext);
   const std::vector<std::uint8_t> source = metadata_source.empty() ? std::vector<std::uint8_t>{} : read_all(metadata_source);
   // What the source's metadata says about the picture goes with it, from JPEG or PNG into JPEG or PNG: an EXIF
   // orientation must still apply to the stored pixels written (a sideways JPEG into PNG played sideways).
@@ -394,6 +424,7 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
         return is_icc_segment(segment, len) || (source_comments && segment[1] == 0xFE);
       });
     if (!segments.empty()) bytes = insert_jpeg_segments(bytes.data(), bytes.size(), segments);
+    if (is_jpeg(source)) keep_jfif_density(source, bytes);
   } else if (id == AV_CODEC_ID_PNG && is_png(source)) {
     bytes = png_with_chunks(bytes, png_metadata_chunks(source, bytes));
   } else if (id == AV_CODEC_ID_PNG && is_jpeg(source)) {

@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "media/image_file.hpp"
 #include "media/range_reader.hpp"
 
 extern "C" {
@@ -120,7 +121,8 @@ void InputFile::open_streams(const DecodeOptions& options) {
   }
   if (decoder_->width <= 0 || decoder_->height <= 0 || decoder_->pix_fmt == AV_PIX_FMT_NONE) {
     avformat_close_input(&format_);
-    throw Error(path.string() + ": no video frame can be decoded (corrupt or empty video stream)");
+    throw Error(path.string() + (is_image_path(path) ? ": no picture can be decoded (corrupt, or not the image its name says)"
+                                                     : ": no video frame can be decoded (corrupt or empty video stream)"));
   }
   info_.width = decoder_->width;
   info_.height = decoder_->height;

@@ -480,3 +480,41 @@ TEST(Image, APngsOrientationIsSearchedUprightAndKeptAcrossFormats) {
               roadveil::media::frame_rotation_degrees(*roadveil::media::decode_image(dir / "o.jpg")));
   }
 }
+
+// Smaller findings of the exploratory run over unusual photos: a text file named .jpg was "no video frame"; two
+// inputs named alike into one folder were "out/x.jpg: output is the output"; a transparent PNG written as
+// JPEG became opaque without a word; a JPEG's 300 dpi became an aspect ratio (JFIF units 0).
+TEST(Image, MessagesTransparencyAndPrintResolution) {
+  TempDir dir;
+  std::ofstream(dir / "fake.jpg") << "not a picture";
+  auto r = run_cli("anonymize " + quote(dir / "fake.jpg") + " -o " + quote(dir / "fake_out.jpg"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("fake.jpg: no picture can be decoded"), std::string::npos) << r.output;
+
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  std::filesystem::create_directories(dir / "A");
+  std::filesystem::create_directories(dir / "B");
+  std::filesystem::copy_file(photo, dir / "A/x.jpg");
+  std::filesystem::copy_file(photo, dir / "B/x.jpg");
+  r = run_cli("anonymize " + quote(dir / "A/x.jpg") + " " + quote(dir / "B/x.jpg") + " -o " + quote(dir / "out"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("would be the output of both " + (dir / "A/x.jpg").string() + " and " + (dir / "B/x.jpg").string()),
+            std::string::npos) << r.output;
+
+  ffmpeg_make("-f lavfi -i color=c=red@0.5:s=64x48,format=rgba -frames:v 1 " + quote(dir / "half.png"));
+  ffmpeg_make("-f lavfi -i color=c=red:s=64x48,format=rgba -frames:v 1 " + quote(dir / "opaque.png"));
+  r = run_cli("anonymize --no-audit " + quote(dir / "half.png") + " -o " + quote(dir / "half.jpg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("half.jpg: the picture's transparency is dropped"), std::string::npos) << r.output;
+  r = run_cli("anonymize --no-audit " + quote(dir / "opaque.png") + " -o " + quote(dir / "opaque.jpg"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("transparency"), std::string::npos) << r.output;
+
+  std::string jpeg = read_text(photo);
+  ASSERT_EQ(jpeg.substr(6, 5), std::string("JFIF\0", 5));
+  const std::string dpi300("\x01\x01\x2c\x01\x2c", 5);
+  jpeg.replace(13, 5, dpi300);
+  std::ofstream(dir / "dpi.jpg", std::ios::binary) << jpeg;
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "dpi.jpg") + " -o " + quote(dir / "dpi_out.jpg")).exit_code, 0);
+  EXPECT_EQ(read_text(dir / "dpi_out.jpg").substr(13, 5), dpi300);
+}
