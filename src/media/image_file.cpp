@@ -48,10 +48,12 @@ bool is_icc_segment(const std::uint8_t* segment, std::size_t len) {
 }
 
 // A metadata segment (from its marker on, `len` its length field) with the pictures inside it removed
-// (media/photo_metadata.hpp): the EXIF thumbnail and maker-note previews, Photoshop's thumbnail, base64
-// pictures in XMP. False where the whole segment goes: extended XMP, where phones keep a portrait photo's
-// original and its depth map, and the multi-picture index (MPF) of pictures that are not copied.
-bool keep_without_pictures(std::uint8_t* segment, std::size_t len) {
+// (media/photo_metadata.hpp): the EXIF thumbnail and maker-note previews, Photoshop's thumbnail, pictures in
+// comments, base64 pictures in XMP. False where the whole segment goes: extended XMP, where phones keep a
+// portrait photo's original and its depth map, and the multi-picture index (MPF) of pictures that are not
+// copied. `runs_past_end`: a picture inside continues past the segment (Photoshop and FlashPix split large
+// blocks over several segments of the same marker).
+bool keep_without_pictures(std::uint8_t* segment, std::size_t len, bool& runs_past_end) {
   auto starts = [&](const char* text) {
     const std::size_t n = std::strlen(text);
     return len >= 2 + n && std::memcmp(segment + 4, text, n) == 0;
@@ -64,8 +66,8 @@ bool keep_without_pictures(std::uint8_t* segment, std::size_t len) {
   const std::size_t size = len - 2;
   int removed = 0;
   if (marker == 0xE1 && starts("Exif") && size > 6) removed += remove_exif_pictures(payload + 6, size - 6);
-  else if (marker >= 0xE1 && marker <= 0xEF) removed += remove_binary_pictures(payload, size) + remove_base64_pictures(payload, size);
-  if (removed > 0) spdlog::debug("removed {} picture(s) from an APP{} metadata segment", removed, marker - 0xE0);
+  else removed += remove_binary_pictures(payload, size, &runs_past_end) + remove_base64_pictures(payload, size);
+  if (removed > 0) spdlog::debug("removed {} picture(s) from a metadata segment (marker {:02X})", removed, marker);
   return true;
 }
 
@@ -98,12 +100,20 @@ std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>
     if (((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) && !adobe) kept.push_back({marker, pos, len});
     pos += 2 + len;
   }
+  int continued_marker = -1;
   for (const Segment& s : kept) {
     if (components == 4 && is_icc_segment(jpeg.data() + s.pos, s.len)) continue;
     const std::size_t start = out.size();
     out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos),
                jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 2 + s.len));
-    if (!keep_without_pictures(out.data() + start, s.len)) out.resize(start);
+    // The segments continuing one whose picture ran past its end hold the rest of that picture: dropped.
+    if (continued_marker == s.marker) {
+      out.resize(start);
+      continue;
+    }
+    bool runs_past_end = false;
+    if (!keep_without_pictures(out.data() + start, s.len, runs_past_end)) out.resize(start);
+    continued_marker = runs_past_end ? s.marker : -1;
   }
   return out;
 }
@@ -168,6 +178,8 @@ bool has_transparency(const AVFrame& frame) {
   const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame.format));
   if (!d || !(d->flags & AV_PIX_FMT_FLAG_ALPHA) || frame.width <= 0) return false;
   const int alpha = d->nb_components - 1;
+  // Float or 32-bit alpha is not read as integers here: said to be transparent, which only costs a warning.
+  if ((d->flags & AV_PIX_FMT_FLAG_FLOAT) || d->comp[alpha].depth > 16) return true;
   const std::uint32_t opaque = (1u << d->comp[alpha].depth) - 1;
   std::vector<std::uint32_t> line(static_cast<std::size_t>(frame.width));
   for (int y = 0; y < frame.height; ++y) {
@@ -183,7 +195,8 @@ bool has_transparency(const AVFrame& frame) {
 void keep_jfif_density(const std::vector<std::uint8_t>& source, std::vector<std::uint8_t>& out) {
   // SOI, then APP0 "JFIF\0", version (2 bytes), units, Xdensity, Ydensity (2 bytes each).
   auto jfif = [](const std::vector<std::uint8_t>& b) {
-    return b.size() >= 18 && b[2] == 0xFF && b[3] == 0xE0 && std::memcmp(b.data() + 6, "JFIF\0", 5) == 0;
+    return b.size() >= 20 && b[2] == 0xFF && b[3] == 0xE0 && ((std::size_t{b[4]} << 8) | b[5]) >= 16 &&
+           std::memcmp(b.data() + 6, "JFIF\0", 5) == 0;
   };
   if (!jfif(source) || !jfif(out) || source[13] == 0) return;  // units 0: an aspect ratio, as the encoder writes
   std::copy(source.begin() + 13, source.begin() + 18, out.begin() + 13);
@@ -210,6 +223,10 @@ std::vector<PngChunk> png_metadata_chunks(const std::vector<std::uint8_t>& sourc
   auto has = [&](const std::string& type) { return std::find(present.begin(), present.end(), type) != present.end(); };
   std::vector<PngChunk> out;
   for (PngChunk& c : png_chunks(source)) {
+    // One of each, but text: a second eXIf or gAMA would make an invalid PNG.
+    if (c.type != "tEXt" && c.type != "iTXt" &&
+        std::any_of(out.begin(), out.end(), [&](const PngChunk& o) { return o.type == c.type; }))
+      continue;
     const bool text = c.type == "tEXt" || c.type == "iTXt";
     const bool colour = c.type == "gAMA" || c.type == "cHRM" || (c.type == "sRGB" && !has("iCCP"));
     if (!(c.type == "eXIf" || c.type == "tIME" || text || colour) || (!text && has(c.type))) continue;
@@ -274,7 +291,10 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
       if (damage && input.decode_errors() > 0) *damage = "the image data is damaged (the decoder concealed errors)";
       if (!av_frame_get_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX) && input.decoder()->codec_id == AV_CODEC_ID_PNG) {
         for (const PngChunk& c : png_chunks(read_all(path)))
-          if (c.type == "eXIf") attach_orientation(*frame, exif_orientation(c.data.data(), c.data.size()));
+          if (c.type == "eXIf") {
+            attach_orientation(*frame, exif_orientation(c.data.data(), c.data.size()));
+            break;
+          }
       }
       // Palette and 1-bit pictures arrive unpacked (RGBA, grey) from InputFile, and are written back so.
       return frame;

@@ -291,13 +291,15 @@ void InputFile::note_first_frame(const AVFrame& frame) {
   // sent before it and shown after it are the decoder's reordering delay.)
   const std::int64_t first = frame.best_effort_timestamp != AV_NOPTS_VALUE ? frame.best_effort_timestamp : frame.pts;
   if (first != AV_NOPTS_VALUE && !seeked_) {
-    std::int64_t earliest = first;
+    // In seconds, as doubles (crafted timestamps could overflow a difference); a packet over a minute before
+    // the first frame is no group of pictures' (a wrapped MPEG-TS clock, garbage) and is not counted.
+    const double tb = av_q2d(info_.time_base);
     for (const std::int64_t pts : pts_before_first_frame_) {
-      if (pts >= first) continue;
+      const double before = (static_cast<double>(first) - static_cast<double>(pts)) * tb;
+      if (pts >= first || before > 60) continue;
       ++leading_not_decoded_;
-      earliest = std::min(earliest, pts);
+      leading_not_decoded_seconds_ = std::max(leading_not_decoded_seconds_, before);
     }
-    leading_not_decoded_seconds_ = static_cast<double>(first - earliest) * av_q2d(info_.time_base);
   }
   std::vector<std::int64_t>().swap(pts_before_first_frame_);
 }

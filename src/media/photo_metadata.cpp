@@ -31,18 +31,59 @@ struct Tiff {
 
 void zero(std::uint8_t* data, std::size_t from, std::size_t to) { std::fill(data + from, data + to, std::uint8_t{0}); }
 
-// The end (exclusive) of the JPEG starting at `from` (FF D8): after its first FF D9, or the block's end.
-std::size_t jpeg_end(const std::uint8_t* data, std::size_t size, std::size_t from) {
-  for (std::size_t i = from + 2; i + 1 < size; ++i)
-    if (data[i] == 0xFF && data[i + 1] == 0xD9) return i + 2;
-  return size;
+// Where a picture found inside a block ends.
+struct Extent {
+  enum Kind { NotPicture, Ends, RunsPastEnd } kind = NotPicture;
+  std::size_t end = 0;  // exclusive; the block's size where it runs past it
+};
+
+bool is_header_marker(std::uint8_t m) {
+  return (m >= 0xE0 && m <= 0xEF) || (m >= 0xC0 && m <= 0xCF) || m == 0xDB || m == 0xDD || m == 0xFE;
 }
 
-// The end of the PNG starting at `from`: after its IEND chunk's CRC, or the block's end.
-std::size_t png_end(const std::uint8_t* data, std::size_t size, std::size_t from) {
-  for (std::size_t i = from + 8; i + 8 <= size; ++i)
-    if (std::memcmp(data + i, "IEND", 4) == 0) return std::min(size, i + 8);
-  return size;
+// The JPEG starting at `from` (FF D8), walked as a decoder walks it: its segments by their lengths to the scan,
+// the scan to the next marker (FF D9 inside a header, a thumbnail's own thumbnail, does not end it). Bytes
+// that stop being a JPEG before the scan are no picture (a chance FF D8 FF in EXIF values); a picture cut by
+// the block's end (split over two segments) runs past it.
+Extent jpeg_extent(const std::uint8_t* data, std::size_t size, std::size_t from) {
+  if (from + 4 > size || !is_header_marker(data[from + 3])) return {};
+  std::size_t pos = from + 2;
+  for (;;) {
+    if (pos >= size) return {Extent::RunsPastEnd, size};
+    if (data[pos] != 0xFF) return {};
+    if (pos + 1 >= size) return {Extent::RunsPastEnd, size};
+    const std::uint8_t m = data[pos + 1];
+    if (m == 0xFF) {
+      ++pos;
+      continue;
+    }
+    if (m == 0xD9) return {Extent::Ends, pos + 2};
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+      pos += 2;
+      continue;
+    }
+    if (m == 0x00 || m == 0xD8) return {};
+    if (pos + 4 > size) return {Extent::RunsPastEnd, size};
+    const std::size_t len = (std::size_t{data[pos + 2]} << 8) | data[pos + 3];
+    if (len < 2) return {};
+    if (len > size - pos - 2) return {Extent::RunsPastEnd, size};
+    pos += 2 + len;
+    if (m != 0xDA) continue;
+    // Entropy-coded data: FF is followed by 00 (a stuffed byte), a restart marker or fill; anything else is
+    // the next marker.
+    while (pos + 1 < size && !(data[pos] == 0xFF && data[pos + 1] != 0x00 && data[pos + 1] != 0xFF &&
+                               !(data[pos + 1] >= 0xD0 && data[pos + 1] <= 0xD7)))
+      ++pos;
+    if (pos + 1 >= size) return {Extent::RunsPastEnd, size};
+  }
+}
+
+// The PNG starting at `from` (its signature, then IHDR), to the end of its IEND chunk.
+Extent png_extent(const std::uint8_t* data, std::size_t size, std::size_t from) {
+  if (from + 16 > size || std::memcmp(data + from + 12, "IHDR", 4) != 0) return {};
+  for (std::size_t i = from + 16; i + 4 <= size; ++i)
+    if (std::memcmp(data + i, "IEND", 4) == 0) return i + 8 <= size ? Extent{Extent::Ends, i + 8} : Extent{Extent::RunsPastEnd, size};
+  return {Extent::RunsPastEnd, size};
 }
 
 bool is_base64(std::uint8_t c) {
@@ -56,25 +97,27 @@ bool starts(const std::uint8_t* data, std::size_t size, std::size_t pos, const c
 
 }  // namespace
 
-int remove_binary_pictures(std::uint8_t* data, std::size_t size) {
+int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past_end) {
   int removed = 0;
   for (std::size_t i = 0; i + 3 <= size; ++i) {
-    std::size_t end = 0;
-    if (data[i] == 0xFF && data[i + 1] == 0xD8 && data[i + 2] == 0xFF) end = jpeg_end(data, size, i);
+    Extent e;
+    if (data[i] == 0xFF && data[i + 1] == 0xD8 && data[i + 2] == 0xFF) e = jpeg_extent(data, size, i);
     else if (i + sizeof kPngSignature <= size && std::memcmp(data + i, kPngSignature, sizeof kPngSignature) == 0)
-      end = png_end(data, size, i);
-    if (end == 0) continue;
-    zero(data, i, end);
+      e = png_extent(data, size, i);
+    if (e.kind == Extent::NotPicture) continue;
+    zero(data, i, e.end);
     ++removed;
-    i = end - 1;
+    if (e.kind == Extent::RunsPastEnd && runs_past_end) *runs_past_end = true;
+    i = e.end - 1;
   }
   return removed;
 }
 
 int remove_exif_pictures(std::uint8_t* data, std::size_t size) {
-  if (size < 8) return 0;
-  Tiff t{data, size, data[0] == 'M'};
-  if (!((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')) || t.u16(2) != 42) return 0;
+  const Tiff t{data, size, size >= 2 && data[0] == 'M'};
+  // Not a TIFF header: no thumbnail IFD to follow, but pictures inside are still pictures.
+  if (size < 8 || !((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')) || t.u16(2) != 42)
+    return remove_binary_pictures(data, size);
   int removed = 0;
   const std::size_t ifd0 = t.u32(4);
   if (t.has(ifd0, 2)) {
@@ -82,23 +125,26 @@ int remove_exif_pictures(std::uint8_t* data, std::size_t size) {
     if (t.has(next_at, 4)) {
       const std::size_t ifd1 = t.u32(next_at);
       if (ifd1 != 0 && t.has(ifd1, 2)) {
-        // IFD1 describes the thumbnail: a JPEG (JPEGInterchangeFormat and its length) or one strip of pixels.
+        // IFD1 describes the thumbnail: a JPEG (JPEGInterchangeFormat and its length) or strips of pixels
+        // (StripOffsets and StripByteCounts, one value each per strip).
+        std::vector<std::size_t> offsets, lengths;
         const std::size_t count = t.u16(ifd1);
-        std::size_t jpeg_at = 0, jpeg_len = 0, strip_at = 0, strip_len = 0;
         for (std::size_t e = 0; e < count && t.has(ifd1 + 2 + 12 * e, 12); ++e) {
           const std::size_t entry = ifd1 + 2 + 12 * e;
           const std::uint32_t tag = t.u16(entry), type = t.u16(entry + 2), n = t.u32(entry + 4);
-          // A one-value SHORT sits in the first two bytes of the value field, a LONG fills it.
-          const std::uint32_t value = type == 3 ? t.u16(entry + 8) : t.u32(entry + 8);
-          if (n != 1) continue;
-          if (tag == 0x0201) jpeg_at = value;
-          else if (tag == 0x0202) jpeg_len = value;
-          else if (tag == 0x0111) strip_at = value;
-          else if (tag == 0x0117) strip_len = value;
+          if ((type != 3 && type != 4) || n == 0 || n > 4096) continue;
+          const std::size_t width = type == 3 ? 2 : 4;
+          // Values that fit in the entry's four bytes are there, the others at the offset it holds.
+          const std::size_t at = n * width <= 4 ? entry + 8 : t.u32(entry + 8);
+          if (!t.has(at, n * width)) continue;
+          std::vector<std::size_t> values;
+          for (std::size_t k = 0; k < n; ++k) values.push_back(width == 2 ? t.u16(at + 2 * k) : t.u32(at + 4 * k));
+          if (tag == 0x0201 || tag == 0x0111) offsets.insert(offsets.end(), values.begin(), values.end());
+          else if (tag == 0x0202 || tag == 0x0117) lengths.insert(lengths.end(), values.begin(), values.end());
         }
-        for (const auto& [at, len] : {std::pair{jpeg_at, jpeg_len}, std::pair{strip_at, strip_len}}) {
-          if (at == 0 || len == 0 || !t.has(at, len)) continue;
-          zero(data, at, at + len);
+        for (std::size_t k = 0; k < std::min(offsets.size(), lengths.size()); ++k) {
+          if (offsets[k] == 0 || lengths[k] == 0 || !t.has(offsets[k], lengths[k])) continue;
+          zero(data, offsets[k], offsets[k] + lengths[k]);
           ++removed;
         }
         // No thumbnail IFD any more: readers find none rather than a picture of zeros.
@@ -130,13 +176,24 @@ int remove_base64_pictures(std::uint8_t* data, std::size_t size) {
   return removed;
 }
 
-std::vector<std::string> pictures_in_jpeg_metadata(const std::vector<std::uint8_t>& jpeg) {
+std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8_t>& file) {
   std::vector<std::string> found;
-  if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return found;
+  // PNG: its eXIf chunk and uncompressed text.
+  if (file.size() >= 8 && std::memcmp(file.data(), kPngSignature, 8) == 0) {
+    for (PngChunk& c : png_chunks(file)) {
+      int n = 0;
+      if (c.type == "eXIf") n = remove_exif_pictures(c.data.data(), c.data.size());
+      else if (c.type == "tEXt" || c.type == "iTXt")
+        n = remove_binary_pictures(c.data.data(), c.data.size()) + remove_base64_pictures(c.data.data(), c.data.size());
+      if (n > 0) found.push_back(fmt::format("{} picture(s) in the {} chunk", n, c.type));
+    }
+    return found;
+  }
+  if (file.size() < 4 || file[0] != 0xFF || file[1] != 0xD8) return found;
   std::size_t pos = 2;
-  while (pos + 4 <= jpeg.size()) {
-    if (jpeg[pos] != 0xFF) break;
-    const std::uint8_t marker = jpeg[pos + 1];
+  while (pos + 4 <= file.size()) {
+    if (file[pos] != 0xFF) break;
+    const std::uint8_t marker = file[pos + 1];
     if (marker == 0xFF) {
       ++pos;
       continue;
@@ -146,23 +203,37 @@ std::vector<std::string> pictures_in_jpeg_metadata(const std::vector<std::uint8_
       pos += 2;
       continue;
     }
-    const std::size_t len = (std::size_t{jpeg[pos + 2]} << 8) | jpeg[pos + 3];
-    if (len < 2 || pos + 2 + len > jpeg.size()) break;
+    const std::size_t len = (std::size_t{file[pos + 2]} << 8) | file[pos + 3];
+    if (len < 2 || pos + 2 + len > file.size()) break;
     // A copy: the functions below zero what they find, which is how they are counted here.
-    std::vector<std::uint8_t> payload(jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 4),
-                                      jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
-    const std::string where = marker == 0xFE ? "COM" : fmt::format("APP{}", marker - 0xE0);
-    if (marker == 0xE1 && starts(payload.data(), payload.size(), 0, "Exif")) {
+    std::vector<std::uint8_t> payload(file.begin() + static_cast<std::ptrdiff_t>(pos + 4),
+                                      file.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
+    const std::string where = marker == 0xFE ? "a comment (COM)" : fmt::format("APP{}", marker - 0xE0);
+    if (marker == 0xE0) {
+      // JFIF's own thumbnail (its width and height bytes) and the JFXX extension, which holds one.
+      const bool jfif_thumbnail = starts(payload.data(), payload.size(), 0, "JFIF") && payload.size() >= 14 &&
+                                  payload[12] > 0 && payload[13] > 0;
+      if (jfif_thumbnail || starts(payload.data(), payload.size(), 0, "JFXX")) found.push_back("a JFIF thumbnail (APP0)");
+    } else if (marker == 0xE1 && starts(payload.data(), payload.size(), 0, "Exif")) {
       if (const int n = payload.size() > 6 ? remove_exif_pictures(payload.data() + 6, payload.size() - 6) : 0; n > 0)
         found.push_back(fmt::format("{} picture(s) in the EXIF block (its thumbnail or a maker note's preview)", n));
     } else if (marker == 0xE1 && starts(payload.data(), payload.size(), 0, "http://ns.adobe.com/xmp/extension/")) {
       found.push_back("extended XMP (where phones keep a portrait photo's original and depth map)");
-    } else if (marker >= 0xE1 && marker <= 0xEF && !starts(payload.data(), payload.size(), 0, "ICC_PROFILE")) {
+    } else if (((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) && !starts(payload.data(), payload.size(), 0, "ICC_PROFILE")) {
       const int binary = remove_binary_pictures(payload.data(), payload.size());
       const int text = remove_base64_pictures(payload.data(), payload.size());
       if (binary + text > 0) found.push_back(fmt::format("{} picture(s) in {}", binary + text, where));
     }
     pos += 2 + len;
+  }
+  // After the picture's end: a second picture (a multi-picture file's, a phone's depth map or preview).
+  if (const Extent main = jpeg_extent(file.data(), file.size(), 0); main.kind == Extent::Ends) {
+    for (std::size_t i = main.end; i + 3 <= file.size(); ++i)
+      if (file[i] == 0xFF && file[i + 1] == 0xD8 && file[i + 2] == 0xFF &&
+          jpeg_extent(file.data(), file.size(), i).kind != Extent::NotPicture) {
+        found.push_back("a second picture after the end of the first (a multi-picture file, a phone's preview or depth map)");
+        break;
+      }
   }
   return found;
 }

@@ -15,20 +15,25 @@
 namespace roadveil::media {
 
 // An EXIF block from its TIFF header on ("II*\0" / "MM\0*"): the thumbnail IFD (IFD1) unlinked and its picture
-// (JPEG or single strip) zeroed, then any JPEG or PNG left inside (a maker note's preview) zeroed.
+// (JPEG or strips of pixels) zeroed, then any JPEG or PNG left inside (a maker note's preview) zeroed; a block
+// with no valid TIFF header still gets the latter.
 int remove_exif_pictures(std::uint8_t* tiff, std::size_t size);
 
 // Binary data (a Photoshop resource block, a maker note): every JPEG (from FF D8 FF to its FF D9) and PNG
 // (from its signature to IEND) inside it zeroed.
-int remove_binary_pictures(std::uint8_t* data, std::size_t size);
+// Only what walks as a picture (JPEG segments to a scan, a PNG's IHDR) counts: a chance FF D8 FF in maker-note
+// values is left alone. A picture cut by the block's end (one split over two segments) is zeroed to the end,
+// and `runs_past_end` says so: the next segment holds the rest of it.
+int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past_end = nullptr);
 
 // XMP text: every base64 JPEG ("/9j/...") or PNG ("iVBORw0KGgo...") turned into 'A's up to the end of its
 // value (a quote or '<'): it then decodes to zeros, and the XML stays well-formed.
 int remove_base64_pictures(std::uint8_t* text, std::size_t size);
 
-// For verify: where a JPEG file's metadata segments (before its first scan) hold a picture, one line each
-// ("EXIF thumbnail (4312 bytes)", "a JPEG in APP13", "a base64 JPEG in XMP", "extended XMP (GImage/GDepth data)").
-std::vector<std::string> pictures_in_jpeg_metadata(const std::vector<std::uint8_t>& jpeg);
+// For verify: where a photo file holds a copy of a picture besides the picture itself, one line each: a JPEG's
+// metadata segments (EXIF thumbnail, JFIF thumbnail, pictures in APPn or comments, base64 in XMP, extended
+// XMP) and a second picture after its end; a PNG's eXIf and text chunks.
+std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8_t>& file);
 
 // The Orientation tag (1-8) of an EXIF block from its TIFF header on; 1 where there is none or the block is
 // not EXIF.

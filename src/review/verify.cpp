@@ -111,7 +111,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     out.frames = 1;
     checked_frame(*frame, 0, 0, regions_of(0), out);
     std::ifstream in(file, std::ios::binary);
-    out.metadata_pictures = media::pictures_in_jpeg_metadata({std::istreambuf_iterator<char>(in), {}});
+    out.metadata_pictures = media::pictures_in_photo_metadata({std::istreambuf_iterator<char>(in), {}});
     return out;
   }
   media::InputFile input(file);

@@ -9,7 +9,7 @@
 
 #include "media/photo_metadata.hpp"
 
-using roadveil::media::pictures_in_jpeg_metadata;
+using roadveil::media::pictures_in_photo_metadata;
 using roadveil::media::remove_base64_pictures;
 using roadveil::media::remove_binary_pictures;
 using roadveil::media::remove_exif_pictures;
@@ -94,7 +94,9 @@ TEST(MetadataPictures, JpegsAndPngsInsideBinaryBlocksAreZeroed) {
   std::vector<std::uint8_t> block = {'8', 'B', 'I', 'M', 0x04, 0x0C};
   block.insert(block.end(), kJpeg.begin(), kJpeg.end());
   block.insert(block.end(), {'x', 'y'});
-  const std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 1, 2, 3, 4};
+  std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  png.insert(png.end(), 17, 1);  // IHDR's 13 bytes and CRC
+  png.insert(png.end(), {0, 0, 0, 0, 'I', 'E', 'N', 'D', 1, 2, 3, 4});
   block.insert(block.end(), png.begin(), png.end());
   block.push_back('z');
   EXPECT_EQ(remove_binary_pictures(block.data(), block.size()), 2);
@@ -135,8 +137,78 @@ TEST(MetadataPictures, AJpegsMetadataIsScannedForPictures) {
   segment(0xE2, app2);
   file.insert(file.end(), {0xFF, 0xDA, 0x00, 0x02});
   file.insert(file.end(), kJpeg.begin(), kJpeg.end());  // scan data is the picture itself
-  const auto found = pictures_in_jpeg_metadata(file);
+  const auto found = pictures_in_photo_metadata(file);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_NE(found[0].find("EXIF"), std::string::npos) << found[0];
-  EXPECT_TRUE(pictures_in_jpeg_metadata(std::vector<std::uint8_t>(file.begin(), file.begin() + 2)).empty());
+  EXPECT_TRUE(pictures_in_photo_metadata(std::vector<std::uint8_t>(file.begin(), file.begin() + 2)).empty());
+}
+
+// Only what walks as a picture is one: a chance FF D8 FF in maker-note values stays; a JPEG whose header holds
+// FF D9 (its own thumbnail's end) is zeroed to its real end; one cut by the block's end says so.
+TEST(MetadataPictures, PicturesAreWalkedNotMatched) {
+  std::vector<std::uint8_t> chance = {1, 2, 0xFF, 0xD8, 0xFF, 0x12, 0x34, 0xFF, 0xD9, 5};
+  const auto before = chance;
+  EXPECT_EQ(remove_binary_pictures(chance.data(), chance.size()), 0);
+  EXPECT_EQ(chance, before);
+
+  // SOI, APP1 holding FF D9, a scan with a stuffed FF 00 and a restart marker, EOI, then a byte that stays.
+  std::vector<std::uint8_t> nested = {0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x06, 0xFF, 0xD9, 0xAB, 0xCD,
+                                      0xFF, 0xDA, 0x00, 0x02, 0x11, 0xFF, 0x00, 0x22, 0xFF, 0xD0, 0x33, 0xFF, 0xD9, 0x77};
+  EXPECT_EQ(remove_binary_pictures(nested.data(), nested.size()), 1);
+  EXPECT_EQ(std::count(nested.begin(), nested.end() - 1, 0), static_cast<std::ptrdiff_t>(nested.size() - 1));
+  EXPECT_EQ(nested.back(), 0x77);
+
+  std::vector<std::uint8_t> cut(kJpeg.begin(), kJpeg.end() - 4);
+  bool runs_past_end = false;
+  EXPECT_EQ(remove_binary_pictures(cut.data(), cut.size(), &runs_past_end), 1);
+  EXPECT_TRUE(runs_past_end);
+  EXPECT_EQ(std::count(cut.begin(), cut.end(), 0), static_cast<std::ptrdiff_t>(cut.size()));
+}
+
+// A thumbnail in strips of pixels (several StripOffsets) is zeroed; a block with a broken TIFF header still
+// loses the JPEG inside it.
+TEST(MetadataPictures, StripThumbnailsAndBrokenHeaders) {
+  Writer w{false, {'I', 'I', 42, 0}};
+  w.u32(8);
+  w.u16(0);
+  const std::uint32_t ifd1 = 8 + 2 + 4;
+  w.u32(ifd1);
+  w.u16(2);
+  const std::uint32_t arrays = ifd1 + 2 + 24 + 4, pixels = arrays + 16;
+  w.u16(0x0111); w.u16(4); w.u32(2); w.u32(arrays);       // StripOffsets: two LONGs at `arrays`
+  w.u16(0x0117); w.u16(4); w.u32(2); w.u32(arrays + 8);   // StripByteCounts: two LONGs after them
+  w.u32(0);
+  w.u32(pixels); w.u32(pixels + 6); w.u32(6); w.u32(6);
+  w.bytes.insert(w.bytes.end(), 12, 0x5A);
+  ASSERT_EQ(w.bytes.size(), pixels + 12u);
+  EXPECT_EQ(remove_exif_pictures(w.bytes.data(), w.bytes.size()), 2);
+  EXPECT_EQ(std::count(w.bytes.begin() + pixels, w.bytes.end(), 0x5A), 0);
+
+  std::vector<std::uint8_t> broken = {'X', 'X', 0, 0, 1, 2, 3, 4};
+  broken.insert(broken.end(), kJpeg.begin(), kJpeg.end());
+  EXPECT_EQ(remove_exif_pictures(broken.data(), broken.size()), 1);
+  EXPECT_FALSE(holds(broken, kJpeg));
+}
+
+// verify's scan: pictures in a comment, a second picture after the first, a PNG's eXIf thumbnail.
+TEST(MetadataPictures, VerifyFindsCommentsSecondPicturesAndPngExif) {
+  std::vector<std::uint8_t> file = {0xFF, 0xD8, 0xFF, 0xFE, 0x00, static_cast<std::uint8_t>(2 + kJpeg.size())};
+  file.insert(file.end(), kJpeg.begin(), kJpeg.end());
+  file.insert(file.end(), {0xFF, 0xDA, 0x00, 0x02, 0x10, 0x20, 0xFF, 0xD9});
+  auto found = pictures_in_photo_metadata(file);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find("comment"), std::string::npos) << found[0];
+  file.insert(file.end(), kJpeg.begin(), kJpeg.end());
+  found = pictures_in_photo_metadata(file);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_NE(found[1].find("second picture"), std::string::npos) << found[1];
+
+  std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  png.insert(png.end(), 17, 1);
+  png.insert(png.end(), {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82});
+  EXPECT_TRUE(pictures_in_photo_metadata(png).empty());
+  png = roadveil::media::png_with_chunks(png, {{"eXIf", exif(true)}});
+  found = pictures_in_photo_metadata(png);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find("eXIf"), std::string::npos) << found[0];
 }
