@@ -3,14 +3,14 @@
 # the repository. Builds them first with clang, AddressSanitizer and UBSan in build-fuzz/ (FUZZ_BUILD_DIR).
 # Prints one line per harness: executions, coverage (edges), corpus size. Exits non-zero when a harness
 # finds a crash, a leak, a sanitizer report or a timeout; the input is left in build-fuzz/crashes/.
-#   scripts/fuzz.sh [SECONDS] [HARNESS...]      (harnesses: xml regions_file video_truth annotations media)
+#   scripts/fuzz.sh [SECONDS] [HARNESS...]      (harnesses: xml regions_file video_truth annotations media photo_metadata)
 # CI runs a short round (scripts/test.sh: 20 s each); a longer one is e.g. `scripts/fuzz.sh 3600`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-60}"
 shift || true
 harnesses=("$@")
-[ "${#harnesses[@]}" -gt 0 ] || harnesses=(xml regions_file video_truth annotations media)
+[ "${#harnesses[@]}" -gt 0 ] || harnesses=(xml regions_file video_truth annotations media photo_metadata)
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
