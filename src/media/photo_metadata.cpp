@@ -8,6 +8,7 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace roadveil::media {
 
@@ -19,6 +20,12 @@ struct Tiff {
   std::uint8_t* data;
   std::size_t size;
   bool big_endian;
+  // "II*\0" or "MM\0*": a TIFF header (an EXIF block's start), in either byte order.
+  static std::optional<Tiff> of(std::uint8_t* data, std::size_t size) {
+    if (size < 8 || !((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M'))) return std::nullopt;
+    const Tiff t{data, size, data[0] == 'M'};
+    return t.u16(2) == 42 ? std::optional<Tiff>(t) : std::nullopt;
+  }
   bool has(std::size_t pos, std::size_t n) const { return pos <= size && n <= size - pos; }
   std::uint32_t u16(std::size_t pos) const {
     return big_endian ? (data[pos] << 8) | data[pos + 1] : data[pos] | (data[pos + 1] << 8);
@@ -114,10 +121,10 @@ int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past
 }
 
 int remove_exif_pictures(std::uint8_t* data, std::size_t size) {
-  const Tiff t{data, size, size >= 2 && data[0] == 'M'};
+  const std::optional<Tiff> tiff = Tiff::of(data, size);
   // Not a TIFF header: no thumbnail IFD to follow, but pictures inside are still pictures.
-  if (size < 8 || !((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')) || t.u16(2) != 42)
-    return remove_binary_pictures(data, size);
+  if (!tiff) return remove_binary_pictures(data, size);
+  const Tiff& t = *tiff;
   int removed = 0;
   const std::size_t ifd0 = t.u32(4);
   if (t.has(ifd0, 2)) {
@@ -239,9 +246,9 @@ std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8
 }
 
 int exif_orientation(const std::uint8_t* data, std::size_t size) {
-  if (size < 8) return 1;
-  const Tiff t{const_cast<std::uint8_t*>(data), size, data[0] == 'M'};
-  if (!((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M')) || t.u16(2) != 42) return 1;
+  const std::optional<Tiff> tiff = Tiff::of(const_cast<std::uint8_t*>(data), size);  // only read here
+  if (!tiff) return 1;
+  const Tiff& t = *tiff;
   const std::size_t ifd0 = t.u32(4);
   if (!t.has(ifd0, 2)) return 1;
   for (std::size_t e = 0, n = t.u16(ifd0); e < n && t.has(ifd0 + 2 + 12 * e, 12); ++e) {

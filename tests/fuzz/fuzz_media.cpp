@@ -2,15 +2,12 @@
 // most a few frames) or as a photo, and every decoded frame in a supported pixel format gets each redaction
 // style on a rect inside, across and outside the frame. The first byte picks video or photo and the style.
 #include "core/error.hpp"
+#include "fuzz_ffmpeg.hpp"
 #include "fuzz_input.hpp"
 #include "media/ffmpeg_util.hpp"
 #include "media/image_file.hpp"
 #include "media/input_file.hpp"
 #include "redact/redactor.hpp"
-
-extern "C" {
-#include <libavutil/log.h>
-}
 
 namespace {
 
@@ -30,11 +27,7 @@ void redact_all(roadveil::redact::Redactor& redactor, AVFrame& frame, std::uint8
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const bool quiet = [] {
-    av_log_set_level(AV_LOG_QUIET);
-    return true;
-  }();
-  (void)quiet;
+  roadveil::fuzz::quiet_ffmpeg_log();
   if (size < 1) return 0;
   const std::uint8_t choice = data[0];
   const bool photo = choice & 0x80;

@@ -5,21 +5,14 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "fuzz_ffmpeg.hpp"
 #include "fuzz_input.hpp"
 #include "media/ffmpeg_util.hpp"
 #include "media/image_file.hpp"
 #include "media/photo_metadata.hpp"
 
-extern "C" {
-#include <libavutil/log.h>
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const bool quiet = [] {
-    av_log_set_level(AV_LOG_QUIET);
-    return true;
-  }();
-  (void)quiet;
+  roadveil::fuzz::quiet_ffmpeg_log();
   if (size < 1) return 0;
   const std::uint8_t choice = data[0];
   const std::vector<std::uint8_t> bytes(data + 1, data + size);
