@@ -438,6 +438,44 @@ TEST(Tracker, AnObjectSeenOnceBorrowsTheMotionOfItsNeighbours) {
   EXPECT_NEAR(b_region(run(6, 700)[f], 1006).cx(), 200 + 6.0f * 10 + 20, 2.0f);
 }
 
+// Zoom clip 64a9caff: a head seen once, on the first frame, at the left edge while everything around it moved
+// left; carried with its neighbours' motion for `extend_forward` frames, then shown for the five frames it
+// took to leave. Its borrowed motion takes it out of the frame, so it is carried until it is out.
+TEST(Tracker, AnObjectSeenOnceIsCarriedOutOfTheFrameWithItsNeighboursMotion) {
+  TrackerConfig cfg;
+  auto run = [&](float borrow_radius) {
+    cfg.borrow_radius = borrow_radius;
+    Tracker t(cfg, no_padding(), 1280, 720);
+    for (int f = 0; f < 50; ++f) {
+      Detections d = f <= 10 ? plate_at(1100 + 6.0f * f, 300) : Detections{};
+      if (f == 10) {  // B, 120 px below A, seen once: 1160..1200, out of the frame from frame 30
+        const Detections b = plate_at(1160, 420);
+        d.insert(d.end(), b.begin(), b.end());
+      }
+      t.push(d);
+    }
+    return drain(t);
+  };
+  auto covered = [](const FrameRegions& f, const Box& truth) {
+    for (const Region& r : f.regions)
+      if (intersection(r.box, truth).area() >= truth.area() - 0.5f) return true;
+    return false;
+  };
+  const auto frames = run(6);
+  for (int f = 11; f < 30; ++f) {
+    const Box truth = intersection(Box::from_xywh(1160 + 6.0f * (f - 10), 420, 40, 12), Box{0, 0, 1280, 720});
+    EXPECT_TRUE(covered(frames[f], truth)) << "frame " << f;
+  }
+  for (const Region& r : frames[10 + cfg.exit_frames + 1].regions) EXPECT_LT(r.box.y2, 410) << "carried out, not on";
+  // Without neighbours it has no motion: carried where it was seen for `extend_forward` frames only.
+  const auto alone = run(0);
+  for (int f = 11; f < 20; ++f) {
+    bool b_region = false;
+    for (const Region& r : alone[f].regions) b_region |= r.box.y1 > 410;
+    EXPECT_EQ(b_region, f <= 10 + cfg.extend_forward) << "frame " << f;
+  }
+}
+
 TEST(Tracker, ACarriedRegionIsNeverMoreThanTwiceItsDetection) {
   // Fast motion (10 px a frame) carried 24 frames back: the speed spread (a quarter of the size on each edge)
   // and the growth of 2% a frame add up to 2.2x the plate's width; the region stops at 2x.
