@@ -57,6 +57,7 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   cmd.add_flag("--body-regions,!--no-body-regions", d.heads.body_regions, "Hide a head region at the top of each body the head detector finds (default: on)");
   head_resolution_option = cmd.add_option("--head-resolution", d.heads.max_side, "Longer side of the head detector input (pixels; default set by --quality)")->check(CLI::Range(64, 8192));
   cmd.add_option("--window-min-head", d.context.window_min_head_px, "Hide the window band of vehicles whose occupants' heads would be at least this many pixels tall (0: never)")->check(CLI::Range(0.0, 1000.0))->capture_default_str();
+  cmd.add_option("--context-resolution", d.context.max_side, "Longer side of the person/vehicle detector input (pixels): vehicles, their occupants, plates' vehicles")->check(CLI::Range(64, 8192))->capture_default_str();
   cmd.add_flag("--no-context", no_context, "Do not run the person/vehicle detector (no head regions from person boxes)");
   cmd.add_flag("--full-plate-pass", full_plate_pass,
                "On video keyframes too, run the plate network over the whole frame at full resolution, not on "
