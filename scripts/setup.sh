@@ -23,6 +23,7 @@ done
 
 APT_PACKAGES=(build-essential cmake pkg-config ca-certificates
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  zlib1g-dev  # compressed PNG text that verify reads
   libcurl4-openssl-dev  # S3-compatible object storage
   libhiredis-dev redis-server  # the Redis Streams of roadveil worker (the tests start their own redis-server)
   slurmctld slurmd slurm-client munge  # the job-array test starts a one-node Slurm of its own

@@ -5,9 +5,12 @@
 extern "C" {
 #include <libavutil/crc.h>
 }
+#include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 namespace roadveil::media {
@@ -102,6 +105,104 @@ bool starts(const std::uint8_t* data, std::size_t size, std::size_t pos, const c
   return pos <= size && n <= size - pos && std::memcmp(data + pos, text, n) == 0;
 }
 
+// A zlib stream's bytes, at most `limit` of them (a small chunk may inflate a thousandfold); nullopt where
+// the stream is damaged or inflates to more.
+std::optional<std::vector<std::uint8_t>> inflated(const std::uint8_t* data, std::size_t size, std::size_t limit) {
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return std::nullopt;
+  std::vector<std::uint8_t> out;
+  std::uint8_t buffer[16384];
+  z.next_in = const_cast<Bytef*>(data);
+  z.avail_in = static_cast<uInt>(std::min<std::size_t>(size, std::numeric_limits<uInt>::max()));
+  int status = Z_OK;
+  while (status == Z_OK) {
+    z.next_out = buffer;
+    z.avail_out = sizeof buffer;
+    status = inflate(&z, Z_NO_FLUSH);
+    out.insert(out.end(), buffer, buffer + (sizeof buffer - z.avail_out));
+    if (out.size() > limit || (status == Z_BUF_ERROR && z.avail_in == 0)) status = Z_DATA_ERROR;
+  }
+  inflateEnd(&z);
+  return status == Z_STREAM_END ? std::optional(std::move(out)) : std::nullopt;
+}
+
+// The keyword and text of a PNG text chunk (tEXt; zTXt and iTXt inflated where compressed); nullopt where it
+// is no text chunk or its compressed text cannot be read.
+struct PngText {
+  std::string keyword;
+  std::vector<std::uint8_t> text;
+};
+std::optional<PngText> png_text(const PngChunk& c) {
+  const auto nul = std::find(c.data.begin(), c.data.end(), std::uint8_t{0});
+  if (nul == c.data.end()) return std::nullopt;
+  PngText t{std::string(c.data.begin(), nul), {}};
+  const std::size_t after = static_cast<std::size_t>(nul - c.data.begin()) + 1;
+  constexpr std::size_t kLimit = 64 << 20;
+  if (c.type == "tEXt") {
+    t.text.assign(c.data.begin() + static_cast<std::ptrdiff_t>(after), c.data.end());
+  } else if (c.type == "zTXt") {  // compression method (0: zlib), then the stream
+    if (after >= c.data.size()) return std::nullopt;
+    auto text = inflated(c.data.data() + after + 1, c.data.size() - after - 1, kLimit);
+    if (!text) return std::nullopt;
+    t.text = std::move(*text);
+  } else if (c.type == "iTXt") {  // compression flag and method, language tag, translated keyword, text
+    if (after + 2 > c.data.size()) return std::nullopt;
+    const bool compressed = c.data[after] != 0;
+    auto pos = c.data.begin() + static_cast<std::ptrdiff_t>(after + 2);
+    for (int field = 0; field < 2; ++field) {
+      pos = std::find(pos, c.data.end(), std::uint8_t{0});
+      if (pos == c.data.end()) return std::nullopt;
+      ++pos;
+    }
+    if (!compressed) {
+      t.text.assign(pos, c.data.end());
+    } else {
+      if (pos == c.data.end()) return std::nullopt;
+      auto text = inflated(&*pos, static_cast<std::size_t>(c.data.end() - pos), kLimit);
+      if (!text) return std::nullopt;
+      t.text = std::move(*text);
+    }
+  } else {
+    return std::nullopt;
+  }
+  return t;
+}
+
+// ImageMagick and exiftool keep a profile PNG has no chunk for (EXIF before eXIf existed, APP1, IPTC) as text
+// keyed "Raw profile type NAME": a line with NAME, one with the byte count, then the bytes as hex digits
+// (lines of 72). Its bytes; nullopt where the text is not of that form.
+std::optional<std::vector<std::uint8_t>> raw_profile_bytes(const std::vector<std::uint8_t>& text) {
+  std::size_t pos = 0;
+  auto skip_space = [&] {
+    while (pos < text.size() && std::isspace(text[pos])) ++pos;
+  };
+  skip_space();
+  while (pos < text.size() && !std::isspace(text[pos])) ++pos;  // NAME
+  skip_space();
+  std::size_t count = 0;
+  for (; pos < text.size() && std::isdigit(text[pos]); ++pos) {
+    count = count * 10 + (text[pos] - '0');
+    if (count > text.size()) return std::nullopt;  // two hex digits a byte: cannot be there
+  }
+  std::vector<std::uint8_t> bytes;
+  bytes.reserve(count);
+  int high = -1;
+  for (; pos < text.size() && bytes.size() < count; ++pos) {
+    const int c = text[pos];
+    if (std::isspace(c)) continue;
+    if (!std::isxdigit(c)) return std::nullopt;
+    const int v = std::isdigit(c) ? c - '0' : std::tolower(c) - 'a' + 10;
+    if (high < 0) {
+      high = v;
+    } else {
+      bytes.push_back(static_cast<std::uint8_t>(high << 4 | v));
+      high = -1;
+    }
+  }
+  if (bytes.empty()) return std::nullopt;
+  return bytes;
+}
+
 }  // namespace
 
 int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past_end) {
@@ -185,14 +286,26 @@ int remove_base64_pictures(std::uint8_t* data, std::size_t size) {
 
 std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8_t>& file) {
   std::vector<std::string> found;
-  // PNG: its eXIf chunk and uncompressed text.
+  // PNG: its eXIf chunk and its text, compressed or not, and the profiles kept as hex text (an EXIF block
+  // with its thumbnail, as ImageMagick writes it).
   if (file.size() >= 8 && std::memcmp(file.data(), kPngSignature, 8) == 0) {
     for (PngChunk& c : png_chunks(file)) {
       int n = 0;
-      if (c.type == "eXIf") n = remove_exif_pictures(c.data.data(), c.data.size());
-      else if (c.type == "tEXt" || c.type == "iTXt")
-        n = remove_binary_pictures(c.data.data(), c.data.size()) + remove_base64_pictures(c.data.data(), c.data.size());
-      if (n > 0) found.push_back(fmt::format("{} picture(s) in the {} chunk", n, c.type));
+      std::string where = fmt::format("the {} chunk", c.type);
+      if (c.type == "eXIf") {
+        n = remove_exif_pictures(c.data.data(), c.data.size());
+      } else if (std::optional<PngText> t = png_text(c)) {
+        where = fmt::format("the {} chunk \"{}\"", c.type, t->keyword);
+        n = remove_binary_pictures(t->text.data(), t->text.size()) + remove_base64_pictures(t->text.data(), t->text.size());
+        if (t->keyword.starts_with("Raw profile type "))
+          if (std::optional<std::vector<std::uint8_t>> bytes = raw_profile_bytes(t->text)) {
+            // An EXIF profile starts as the APP1 segment's payload does ("Exif" and two zeros) or at its TIFF header.
+            const std::size_t skip = starts(bytes->data(), bytes->size(), 0, "Exif") && bytes->size() > 6 ? 6 : 0;
+            n += remove_exif_pictures(bytes->data() + skip, bytes->size() - skip) +
+                 remove_base64_pictures(bytes->data(), bytes->size());
+          }
+      }
+      if (n > 0) found.push_back(fmt::format("{} picture(s) in {}", n, where));
     }
     return found;
   }

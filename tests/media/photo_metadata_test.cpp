@@ -2,6 +2,9 @@
 // byte orders with the rest of the block intact, JPEGs and PNGs inside binary blocks are zeroed, base64
 // pictures in XMP become 'A's, and a JPEG's metadata is scanned for them.
 #include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fmt/format.h>
 
 #include <cstring>
 #include <string>
@@ -211,4 +214,61 @@ TEST(MetadataPictures, VerifyFindsCommentsSecondPicturesAndPngExif) {
   found = pictures_in_photo_metadata(png);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_NE(found[0].find("eXIf"), std::string::npos) << found[0];
+}
+
+namespace {
+std::vector<std::uint8_t> deflated(const std::string& text) {
+  uLongf size = compressBound(static_cast<uLong>(text.size()));
+  std::vector<std::uint8_t> out(size);
+  EXPECT_EQ(compress2(out.data(), &size, reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()), 9), Z_OK);
+  out.resize(size);
+  return out;
+}
+std::vector<std::uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+}  // namespace
+
+// ImageMagick keeps a PNG's EXIF (with its thumbnail) as hex text in a compressed zTXt chunk, "Raw profile type
+// exif"; XMP may be compressed iTXt. verify inflated neither and passed a photo whose face was in its thumbnail.
+TEST(MetadataPictures, VerifyReadsCompressedPngTextAndHexProfiles) {
+  std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  png.insert(png.end(), 17, 1);
+  png.insert(png.end(), {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82});
+  std::vector<std::uint8_t> profile = bytes_of(std::string("Exif\0\0", 6));
+  const std::vector<std::uint8_t> block = exif(false);
+  profile.insert(profile.end(), block.begin(), block.end());
+  std::string hex = "\nexif\n    " + std::to_string(profile.size()) + "\n";
+  for (std::size_t i = 0; i < profile.size(); ++i) hex += fmt::format("{:02x}{}", profile[i], i % 36 == 35 ? "\n" : "");
+  hex += "\n";
+
+  std::vector<std::uint8_t> ztxt = bytes_of(std::string("Raw profile type exif\0\0", 23));
+  const std::vector<std::uint8_t> packed = deflated(hex);
+  ztxt.insert(ztxt.end(), packed.begin(), packed.end());
+  auto found = pictures_in_photo_metadata(roadveil::media::png_with_chunks(png, {{"zTXt", ztxt}}));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find("zTXt chunk \"Raw profile type exif\""), std::string::npos) << found[0];
+
+  // The same profile uncompressed (tEXt): the hex digits are no picture's bytes, the decoded profile is.
+  std::vector<std::uint8_t> text = bytes_of(std::string("Raw profile type exif\0", 22) + hex);
+  EXPECT_EQ(pictures_in_photo_metadata(roadveil::media::png_with_chunks(png, {{"tEXt", text}})).size(), 1u);
+
+  // Compressed iTXt XMP holding a base64 picture; the same XMP without one is no finding.
+  auto itxt = [&](const std::string& xmp) {
+    std::vector<std::uint8_t> c = bytes_of(std::string("XML:com.adobe.xmp\0\x01\0\0\0", 22));
+    const std::vector<std::uint8_t> z = deflated(xmp);
+    c.insert(c.end(), z.begin(), z.end());
+    return roadveil::media::png_with_chunks(png, {{"iTXt", c}});
+  };
+  found = pictures_in_photo_metadata(itxt(R"(<x:xmpmeta><rdf:Description GImage:Data="/9j/4AAQSkZJRg+/=="/></x:xmpmeta>)"));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].find("iTXt"), std::string::npos) << found[0];
+  EXPECT_TRUE(pictures_in_photo_metadata(itxt("<x:xmpmeta/>")).empty());
+
+  // A damaged or bomb-like stream is no finding and no crash.
+  std::vector<std::uint8_t> broken = ztxt;
+  broken.resize(broken.size() - 8);
+  EXPECT_TRUE(pictures_in_photo_metadata(roadveil::media::png_with_chunks(png, {{"zTXt", broken}})).empty());
+  std::vector<std::uint8_t> bomb = bytes_of(std::string("Comment\0\0", 9));
+  const std::vector<std::uint8_t> zeros = deflated(std::string(80u << 20, 'a'));
+  bomb.insert(bomb.end(), zeros.begin(), zeros.end());
+  EXPECT_TRUE(pictures_in_photo_metadata(roadveil::media::png_with_chunks(png, {{"zTXt", bomb}})).empty());
 }
