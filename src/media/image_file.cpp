@@ -79,29 +79,19 @@ bool keep_without_pictures(std::uint8_t* segment, std::size_t len, bool& runs_pa
 std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>& jpeg) {
   std::vector<std::uint8_t> out;
   if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return out;
-  struct Segment {
-    std::uint8_t marker;
-    std::size_t pos, len;
-  };
-  std::vector<Segment> kept;
+  std::vector<JpegSegment> kept;
   int components = 0;
-  size_t pos = 2;
-  while (pos + 4 <= jpeg.size() && jpeg[pos] == 0xFF) {
-    const std::uint8_t marker = jpeg[pos + 1];
-    const size_t len = (static_cast<size_t>(jpeg[pos + 2]) << 8) | jpeg[pos + 3];
-    if (len < 2 || pos + 2 + len > jpeg.size()) break;
-    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-      if (len >= 8) components = jpeg[pos + 9];  // SOF: P, Y, X, then Nf
+  for (const JpegSegment& s : jpeg_header(jpeg.data(), jpeg.size()).segments) {
+    if (s.marker >= 0xC0 && s.marker <= 0xCF && s.marker != 0xC4 && s.marker != 0xC8 && s.marker != 0xCC) {
+      if (s.len >= 8) components = jpeg[s.pos + 9];  // SOF: P, Y, X, then Nf
       break;
     }
-    if (marker == 0xDA) break;
-    const bool adobe = marker == 0xEE && len >= 7 && std::equal(jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 4),
-                                                                 jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 9), "Adobe");
-    if (((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) && !adobe) kept.push_back({marker, pos, len});
-    pos += 2 + len;
+    const bool adobe = s.marker == 0xEE && s.len >= 7 && std::equal(jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 4),
+                                                                     jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 9), "Adobe");
+    if (((s.marker >= 0xE1 && s.marker <= 0xEF) || s.marker == 0xFE) && !adobe) kept.push_back(s);
   }
   int continued_marker = -1;
-  for (const Segment& s : kept) {
+  for (const JpegSegment& s : kept) {
     if (components == 4 && is_icc_segment(jpeg.data() + s.pos, s.len)) continue;
     const std::size_t start = out.size();
     out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos),
@@ -126,13 +116,11 @@ std::vector<std::uint8_t> without_jpeg_segments(const std::vector<std::uint8_t>&
   if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return jpeg;
   std::vector<std::uint8_t> out(jpeg.begin(), jpeg.begin() + 2);
   size_t pos = 2;
-  while (pos + 4 <= jpeg.size() && jpeg[pos] == 0xFF) {
-    const std::uint8_t marker = jpeg[pos + 1];
-    const size_t len = (static_cast<size_t>(jpeg[pos + 2]) << 8) | jpeg[pos + 3];
-    if (len < 2 || pos + 2 + len > jpeg.size() || marker == 0xDA || (marker >= 0xC0 && marker <= 0xCF)) break;
-    if (!drop(jpeg.data() + pos, len))
-      out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos), jpeg.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
-    pos += 2 + len;
+  for (const JpegSegment& s : jpeg_header(jpeg.data(), jpeg.size()).segments) {
+    if (s.marker >= 0xC0 && s.marker <= 0xCF) break;
+    if (!drop(jpeg.data() + s.pos, s.len))
+      out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 2 + s.len));
+    pos = s.pos + 2 + s.len;
   }
   out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(pos), jpeg.end());
   return out;
@@ -204,12 +192,9 @@ void keep_jfif_density(const std::vector<std::uint8_t>& source, std::vector<std:
 
 // The EXIF block (from its TIFF header on) among a JPEG's copied metadata segments, or empty.
 std::vector<std::uint8_t> exif_of_segments(const std::vector<std::uint8_t>& segments) {
-  for (std::size_t pos = 0; pos + 4 <= segments.size();) {
-    const std::size_t len = (static_cast<std::size_t>(segments[pos + 2]) << 8) | segments[pos + 3];
-    if (segments[pos + 1] == 0xE1 && len >= 8 && std::memcmp(segments.data() + pos + 4, "Exif\0\0", 6) == 0)
+  for (const auto& [marker, pos, len] : jpeg_header(segments.data(), segments.size(), 0).segments)
+    if (marker == 0xE1 && len >= 8 && std::memcmp(segments.data() + pos + 4, "Exif\0\0", 6) == 0)
       return {segments.begin() + static_cast<std::ptrdiff_t>(pos + 10), segments.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len)};
-    pos += 2 + len;
-  }
   return {};
 }
 
@@ -309,21 +294,9 @@ std::string picture_damage(const std::filesystem::path& path) {
   // Walk the marker segments to the first start of scan of the picture itself (an EXIF thumbnail inside
   // APP1 has its own markers), then look for the end-of-image marker after it. Data a camera appends after
   // the marker (a motion photo's video) is no damage; a file that stops inside the scan is.
-  std::size_t pos = 2;
-  while (pos + 4 <= data.size()) {
-    if (data[pos] != 0xFF) return "";  // not a layout we know: say nothing rather than guess
-    const std::uint8_t marker = data[pos + 1];
-    if (marker == 0xFF) {  // fill byte
-      ++pos;
-      continue;
-    }
-    if (marker == 0xDA) break;
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD9)) {
-      pos += 2;
-      continue;
-    }
-    pos += 2 + (static_cast<std::size_t>(data[pos + 2]) << 8 | data[pos + 3]);
-  }
+  const JpegHeader header = jpeg_header(data.data(), data.size());
+  if (header.stop == JpegHeader::Stop::Unknown) return "";  // not a layout we know: say nothing rather than guess
+  const std::size_t pos = header.stop == JpegHeader::Stop::Truncated ? data.size() : header.stop_pos;
   for (std::size_t i = pos; i + 1 < data.size(); ++i)
     if (data[i] == 0xFF && data[i + 1] == 0xD9) return "";
   return "the JPEG ends before its end-of-image marker (truncated?)";
@@ -437,8 +410,8 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
     // source's was not copied, a CMYK profile that does not describe the YCbCr output), and its own comment
     // where the source has comments of its own.
     bool source_comments = false;
-    for (size_t pos = 0; pos + 4 <= segments.size(); pos += 2 + ((static_cast<size_t>(segments[pos + 2]) << 8) | segments[pos + 3]))
-      source_comments = source_comments || segments[pos + 1] == 0xFE;
+    for (const JpegSegment& s : jpeg_header(segments.data(), segments.size(), 0).segments)
+      source_comments = source_comments || s.marker == 0xFE;
     if (is_jpeg(source))
       bytes = without_jpeg_segments(bytes, [&](const std::uint8_t* segment, std::size_t len) {
         return is_icc_segment(segment, len) || (source_comments && segment[1] == 0xFE);

@@ -205,6 +205,41 @@ std::optional<std::vector<std::uint8_t>> raw_profile_bytes(const std::vector<std
 
 }  // namespace
 
+JpegHeader jpeg_header(const std::uint8_t* data, std::size_t size, std::size_t from) {
+  JpegHeader h;
+  std::size_t pos = from;
+  for (;;) {
+    h.stop_pos = pos;
+    if (pos + 2 > size) {
+      h.stop = JpegHeader::Stop::Truncated;
+      return h;
+    }
+    if (data[pos] != 0xFF) return h;  // Unknown
+    const std::uint8_t marker = data[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) {
+      h.stop = marker == 0xDA ? JpegHeader::Stop::Scan : JpegHeader::Stop::EndOfImage;
+      return h;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // no length field
+      pos += 2;
+      continue;
+    }
+    if (marker == 0x00) return h;  // Unknown: a stuffed byte belongs in a scan
+    const std::size_t len = pos + 4 <= size ? (std::size_t{data[pos + 2]} << 8) | data[pos + 3] : 0;
+    if (pos + 4 > size || len > size - pos - 2) {
+      h.stop = JpegHeader::Stop::Truncated;
+      return h;
+    }
+    if (len < 2) return h;  // Unknown
+    h.segments.push_back({marker, pos, len});
+    pos += 2 + len;
+  }
+}
+
 int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past_end) {
   int removed = 0;
   for (std::size_t i = 0; i + 3 <= size; ++i) {
@@ -310,21 +345,7 @@ std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8
     return found;
   }
   if (file.size() < 4 || file[0] != 0xFF || file[1] != 0xD8) return found;
-  std::size_t pos = 2;
-  while (pos + 4 <= file.size()) {
-    if (file[pos] != 0xFF) break;
-    const std::uint8_t marker = file[pos + 1];
-    if (marker == 0xFF) {
-      ++pos;
-      continue;
-    }
-    if (marker == 0xDA || marker == 0xD9) break;
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
-      pos += 2;
-      continue;
-    }
-    const std::size_t len = (std::size_t{file[pos + 2]} << 8) | file[pos + 3];
-    if (len < 2 || pos + 2 + len > file.size()) break;
+  for (const auto& [marker, pos, len] : jpeg_header(file.data(), file.size()).segments) {
     // A copy: the functions below zero what they find, which is how they are counted here.
     std::vector<std::uint8_t> payload(file.begin() + static_cast<std::ptrdiff_t>(pos + 4),
                                       file.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len));
@@ -344,7 +365,6 @@ std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8
       const int text = remove_base64_pictures(payload.data(), payload.size());
       if (binary + text > 0) found.push_back(fmt::format("{} picture(s) in {}", binary + text, where));
     }
-    pos += 2 + len;
   }
   // After the picture's end: a second picture (a multi-picture file's, a phone's depth map or preview).
   if (const Extent main = jpeg_extent(file.data(), file.size(), 0); main.kind == Extent::Ends) {

@@ -14,6 +14,26 @@
 
 namespace roadveil::media {
 
+// The marker segments of a JPEG's header (from `from`, after its SOI), walked as a decoder walks them: fill
+// bytes and markers without a length skipped, each segment by its length field, up to the first start of
+// scan. Every reader of a JPEG's header here walks it with this.
+struct JpegSegment {
+  std::uint8_t marker;
+  std::size_t pos;  // of its FF
+  std::size_t len;  // its length field: the bytes after the marker, the field included
+};
+struct JpegHeader {
+  std::vector<JpegSegment> segments;
+  enum class Stop {
+    Scan,        // at the first start of scan (SOS)
+    EndOfImage,  // at an end-of-image marker before any scan
+    Truncated,   // a segment runs past the data's end
+    Unknown,     // bytes that are no marker where one must be: a layout not known
+  } stop = Stop::Unknown;
+  std::size_t stop_pos = 0;  // the SOS or EOI marker's FF, or where the unreadable bytes start
+};
+JpegHeader jpeg_header(const std::uint8_t* data, std::size_t size, std::size_t from = 2);
+
 // An EXIF block from its TIFF header on ("II*\0" / "MM\0*"): the thumbnail IFD (IFD1) unlinked and its picture
 // (JPEG or strips of pixels) zeroed, then any JPEG or PNG left inside (a maker note's preview) zeroed; a block
 // with no valid TIFF header still gets the latter.

@@ -272,3 +272,33 @@ TEST(MetadataPictures, VerifyReadsCompressedPngTextAndHexProfiles) {
   bomb.insert(bomb.end(), zeros.begin(), zeros.end());
   EXPECT_TRUE(pictures_in_photo_metadata(roadveil::media::png_with_chunks(png, {{"zTXt", bomb}})).empty());
 }
+
+// Every reader of a JPEG's header walks it as a decoder does: fill bytes (FF FF ...) before a marker and
+// markers without a length are skipped, and the walk says why it stopped.
+TEST(JpegHeader, WalksFillBytesAndStandaloneMarkersAndSaysWhereItStopped) {
+  using roadveil::media::jpeg_header;
+  using Stop = roadveil::media::JpegHeader::Stop;
+  const std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xFF, 0xFF, 0xE1, 0x00, 0x04, 1, 2,  // fill, APP1
+                                          0xFF, 0x01, 0xFF, 0xFE, 0x00, 0x03, 'c',             // TEM, COM
+                                          0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0xD9};
+  auto h = jpeg_header(jpeg.data(), jpeg.size());
+  ASSERT_EQ(h.segments.size(), 2u);
+  EXPECT_EQ(h.segments[0].marker, 0xE1);
+  EXPECT_EQ(h.segments[0].pos, 4u);
+  EXPECT_EQ(h.segments[0].len, 4u);
+  EXPECT_EQ(h.segments[1].marker, 0xFE);
+  EXPECT_EQ(h.stop, Stop::Scan);
+  EXPECT_EQ(h.stop_pos, 17u);
+  h = jpeg_header(jpeg.data(), 9);  // inside APP1
+  EXPECT_EQ(h.stop, Stop::Truncated);
+  EXPECT_TRUE(h.segments.empty());
+  const std::vector<std::uint8_t> odd = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x47, 0x00};
+  h = jpeg_header(odd.data(), odd.size());
+  EXPECT_EQ(h.stop, Stop::Unknown);
+  EXPECT_EQ(h.stop_pos, 6u);
+  EXPECT_EQ(h.segments.size(), 1u);
+  // Concatenated segments without an SOI (what is carried into an output) from offset 0.
+  h = jpeg_header(jpeg.data() + 4, 6, 0);
+  ASSERT_EQ(h.segments.size(), 1u);
+  EXPECT_EQ(h.stop, Stop::Truncated);
+}
