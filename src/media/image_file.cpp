@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -315,7 +316,67 @@ FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& pac
   if (err >= 0) avcodec_send_packet(dec.get(), nullptr);
   if (err < 0 || avcodec_receive_frame(dec.get(), frame.get()) < 0)
     throw Error(what + ": the picture cannot be decoded (" + av_error_text(err) + ")");
+  const auto source = static_cast<AVPixelFormat>(frame->format);
+  if (const AVPixelFormat target = unpacked_format(source); target != source) {
+    FramePtr unpacked = make_frame();
+    unpacked->format = target;
+    unpacked->width = frame->width;
+    unpacked->height = frame->height;
+    SwsContext* sws = sws_getContext(frame->width, frame->height, source, frame->width, frame->height, target, SWS_POINT,
+                                     nullptr, nullptr, nullptr);
+    if (!sws || av_frame_get_buffer(unpacked.get(), 0) < 0) {
+      sws_freeContext(sws);
+      throw Error(what + ": cannot unpack its " + av_get_pix_fmt_name(source) + " picture");
+    }
+    sws_scale(sws, frame->data, frame->linesize, 0, frame->height, unpacked->data, unpacked->linesize);
+    sws_freeContext(sws);
+    av_frame_copy_props(unpacked.get(), frame.get());
+    return unpacked;
+  }
   return frame;
+}
+
+AVCodecID picture_codec_of(const std::uint8_t* d, std::size_t n) {
+  auto starts = [&](const char* magic, std::size_t at = 0) {
+    const std::size_t len = std::strlen(magic);
+    return n >= at + len && std::memcmp(d + at, magic, len) == 0;
+  };
+  if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) return AV_CODEC_ID_MJPEG;
+  if (starts("\x89PNG\r\n\x1a\n")) return AV_CODEC_ID_PNG;
+  if (starts("GIF87a") || starts("GIF89a")) return AV_CODEC_ID_GIF;
+  if (starts("RIFF") && starts("WEBP", 8)) return AV_CODEC_ID_WEBP;
+  if (n >= 4 && ((d[0] == 'I' && d[1] == 'I' && d[2] == 42 && d[3] == 0) || (d[0] == 'M' && d[1] == 'M' && d[2] == 0 && d[3] == 42)))
+    return AV_CODEC_ID_TIFF;
+  // BMP: "BM", then the file size, two reserved zeros and a pixel offset inside the file.
+  if (starts("BM") && n >= 26) {
+    const std::uint32_t offset = d[10] | (d[11] << 8) | (d[12] << 16) | (std::uint32_t{d[13]} << 24);
+    const std::uint32_t header = d[14] | (d[15] << 8) | (d[16] << 16) | (std::uint32_t{d[17]} << 24);
+    if (d[6] == 0 && d[7] == 0 && d[8] == 0 && d[9] == 0 && offset >= 26 && offset < n && header >= 12 && header <= 124)
+      return AV_CODEC_ID_BMP;
+  }
+  return AV_CODEC_ID_NONE;
+}
+
+AVCodecID still_picture_codec(const AVStream& stream) {
+  const AVCodecParameters& par = *stream.codecpar;
+  if (par.codec_type == AVMEDIA_TYPE_VIDEO && (stream.disposition & AV_DISPOSITION_ATTACHED_PIC)) return par.codec_id;
+  if (par.codec_type == AVMEDIA_TYPE_ATTACHMENT && par.extradata_size > 0)
+    return picture_codec_of(par.extradata, static_cast<std::size_t>(par.extradata_size));
+  return AV_CODEC_ID_NONE;
+}
+
+FramePtr decode_still_picture(const AVStream& stream, const std::string& what) {
+  if (stream.codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT) return decode_picture(*stream.codecpar, stream.attached_pic, what);
+  const AVCodecID codec = still_picture_codec(stream);
+  std::unique_ptr<AVCodecParameters, void (*)(AVCodecParameters*)> par(avcodec_parameters_alloc(),
+                                                                       [](AVCodecParameters* p) { avcodec_parameters_free(&p); });
+  PacketPtr packet = make_packet();
+  if (!par || av_new_packet(packet.get(), stream.codecpar->extradata_size) < 0) throw std::bad_alloc();
+  par->codec_type = AVMEDIA_TYPE_VIDEO;
+  par->codec_id = codec;
+  std::memcpy(packet->data, stream.codecpar->extradata, static_cast<std::size_t>(stream.codecpar->extradata_size));
+  packet->flags |= AV_PKT_FLAG_KEY;
+  return decode_picture(*par, *packet, what);
 }
 
 std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, const ImageEncodeOptions& options,

@@ -25,8 +25,22 @@ struct ImageEncodeOptions {
   int jpeg_qscale = 2;  // 1 (best) .. 31; 2 keeps quality visually the same as the source
 };
 
-// Decodes one picture from a packet of a stream with these parameters (cover art). Throws Error naming `what`.
+// Decodes one picture from a packet of a stream with these parameters (cover art). Palette and 1-bit pictures
+// come unpacked (RGBA, grey), as photos do. Throws Error naming `what`.
 FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& packet, const std::string& what);
+
+// What bytes hold by their first bytes: a JPEG, PNG, GIF, BMP, WebP or TIFF picture (its codec), whatever a
+// container says they are; AV_CODEC_ID_NONE when none of those.
+AVCodecID picture_codec_of(const std::uint8_t* data, std::size_t size);
+
+// A stream holding one still picture: cover art (a video stream FFmpeg marks as an attached picture) or a
+// Matroska attachment whose bytes are a picture by picture_codec_of, whatever its MIME type says (FFmpeg 5.1
+// makes a picture of image/jpeg, png, gif and tiff attachments only: an image/bmp, image/webp, image/jpg or
+// application/octet-stream photo was copied as it was). Its codec; AV_CODEC_ID_NONE for other streams.
+AVCodecID still_picture_codec(const AVStream& stream);
+
+// Decodes the picture of a stream still_picture_codec accepts. Throws Error naming `what`.
+FramePtr decode_still_picture(const AVStream& stream, const std::string& what);
 
 // Encodes `frame` as one picture of codec `id` (MJPEG, PNG, ...) and returns the bytes; `what` names it in errors.
 std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, const ImageEncodeOptions& options,

@@ -76,6 +76,8 @@ void InputFile::open_streams(const DecodeOptions& options) {
   }
   for (unsigned i = 0; i < format_->nb_streams; ++i) {
     const AVStream* s = format_->streams[i];
+    if (s->codecpar->codec_type == AVMEDIA_TYPE_ATTACHMENT && still_picture_codec(*s) != AV_CODEC_ID_NONE)
+      attached_pictures_.push_back(static_cast<int>(i));
     if (s->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
     if (s->disposition & AV_DISPOSITION_ATTACHED_PIC) {
       attached_pictures_.push_back(static_cast<int>(i));

@@ -65,7 +65,8 @@ class InputFile {
   const std::vector<std::string>& other_video_streams() const { return other_video_streams_; }
   // "2 video tracks (#0 h264 1920x1080, #1 h264 640x360)": the one decoded and the others, for refusals.
   std::string video_tracks_text() const;
-  // Streams holding one still picture (cover art, an image attached to a Matroska file).
+  // Streams holding one still picture (cover art, an image attached to a Matroska file, whatever its MIME type
+  // says: media::still_picture_codec).
   const std::vector<int>& attached_picture_streams() const { return attached_pictures_; }
   const std::filesystem::path& path() const { return path_; }
 

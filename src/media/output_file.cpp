@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <optional>
 #include <array>
 #include <map>
@@ -14,6 +16,7 @@
 #include "core/error.hpp"
 #include "core/temporary_path.hpp"
 #include "media/hdr_metadata.hpp"
+#include "media/image_file.hpp"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -345,11 +348,12 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     const bool mov_family = std::strcmp(ofmt->name, "mov") == 0 || std::strcmp(ofmt->name, "mp4") == 0;
     if (par->codec_tag == MKTAG('t', 'm', 'c', 'd') && mov_family && av_dict_get(vin->metadata, "timecode", nullptr, 0))
       continue;
-    if (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+    if (still_picture_codec(*s) != AV_CODEC_ID_NONE ||
+        (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC))) {
       // A picture could show a face or a plate: only its anonymized version may go out, and only Matroska keeps
       // it (as an attachment). FFmpeg 5.1's MP4/MOV muxer writes cover art only without the custom metadata
       // tags (use_metadata_tags, below) that keep GPS and camera tags, and those matter more here.
-      const std::string picture = "attached picture #" + std::to_string(i) + " (" + avcodec_get_name(par->codec_id) + ")";
+      const std::string picture = "attached picture #" + std::to_string(i) + " (" + avcodec_get_name(still_picture_codec(*s)) + ")";
       const auto pic = std::find_if(pictures.begin(), pictures.end(),
                                     [&](const ReplacementPicture& p) { return p.input_index == static_cast<int>(i); });
       if (pic == pictures.end()) {
@@ -369,9 +373,16 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       std::memcpy(out->codecpar->extradata, pic->bytes.data(), pic->bytes.size());
       out->codecpar->extradata_size = static_cast<int>(pic->bytes.size());
       av_dict_copy(&out->metadata, s->metadata, 0);
-      av_dict_set(&out->metadata, "mimetype", pic->codec == AV_CODEC_ID_PNG ? "image/png" : "image/jpeg", 0);
-      if (!av_dict_get(out->metadata, "filename", nullptr, 0))
-        av_dict_set(&out->metadata, "filename", pic->codec == AV_CODEC_ID_PNG ? "cover.png" : "cover.jpg", 0);
+      const bool png = pic->codec == AV_CODEC_ID_PNG;
+      av_dict_set(&out->metadata, "mimetype", png ? "image/png" : "image/jpeg", 0);
+      // The name says what the attachment now holds: a BMP or WebP written back as PNG is "x.png", not "x.bmp".
+      const AVDictionaryEntry* name = av_dict_get(out->metadata, "filename", nullptr, 0);
+      std::filesystem::path filename = name ? name->value : (png ? "cover.png" : "cover.jpg");
+      std::string ext = filename.extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (png ? ext != ".png" : (ext != ".jpg" && ext != ".jpeg" && ext != ".jpe" && ext != ".jfif"))
+        filename.replace_extension(png ? ".png" : ".jpg");
+      av_dict_set(&out->metadata, "filename", filename.string().c_str(), 0);
       continue;
     }
     // Matroska keeps attachments (fonts for subtitles) as streams; other containers have no place for them.

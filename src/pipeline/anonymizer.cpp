@@ -341,12 +341,14 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
   for (const int index : in.attached_picture_streams()) {
     const AVStream* st = in.format_context()->streams[index];
     const std::string what = in.path().string() + ": attached picture #" + std::to_string(index);
-    if (st->attached_pic.size <= 0) continue;
-    media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
+    if (st->codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT && st->attached_pic.size <= 0) continue;
+    media::FramePtr picture = media::decode_still_picture(*st, what);
     const Regions regions = analyze_picture(*picture).regions;
     redact_picture(*picture, regions, options_.styles);
     count_regions(regions, report);
-    const AVCodecID codec = st->codecpar->codec_id == AV_CODEC_ID_PNG ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG;
+    // A JPEG stays a JPEG; every other picture (PNG, GIF, BMP, WebP, TIFF) becomes a PNG: lossless, and it
+    // keeps a transparency.
+    const AVCodecID codec = media::still_picture_codec(*st) == AV_CODEC_ID_MJPEG ? AV_CODEC_ID_MJPEG : AV_CODEC_ID_PNG;
     pictures.push_back({index, codec, picture->width, picture->height,
                         media::encode_picture(*picture, codec, options_.image, what)});
   }

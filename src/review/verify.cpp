@@ -125,9 +125,9 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   // something is found (a regions file lists the video's frames only).
   for (const int index : input.attached_picture_streams()) {
     const AVStream* st = input.format_context()->streams[index];
-    if (st->attached_pic.size <= 0) continue;
+    if (st->codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT && st->attached_pic.size <= 0) continue;
     const std::string what = file.string() + ": attached picture #" + std::to_string(index);
-    const media::FramePtr picture = media::decode_picture(*st->codecpar, st->attached_pic, what);
+    const media::FramePtr picture = media::decode_still_picture(*st, what);
     upright_.reset();
     const std::size_t before = out.findings.size();
     try {

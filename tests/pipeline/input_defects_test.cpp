@@ -73,6 +73,42 @@ TEST(InputDefects, MatroskaAttachedPictureIsAnonymized) {
               picture_difference(face_photo(), "0:v:0", dir / "photo.png", "0:v:0"), 1.5);
 }
 
+// FFmpeg 5.1 makes a picture of a Matroska attachment only for the MIME types image/jpeg, png, gif and tiff: a
+// photo attached as image/jpg (a common misspelling), application/octet-stream or image/bmp was copied byte
+// for byte, exit 0, and verify passed the file. Pictures are now known by their bytes.
+TEST(InputDefects, AMatroskaAttachmentThatIsAPictureByItsBytesIsAnonymizedAndVerified) {
+  TempDir dir;
+  ffmpeg_make("-i " + quote(face_photo()) + " " + quote(dir / "face.bmp"));
+  ffmpeg_make("-i " + quote(real_clip()) + " -t 0.5 -c copy -attach " + quote(face_photo()) +
+              " -metadata:s:t:0 mimetype=image/jpg -metadata:s:t:0 filename=snapshot.jpg -attach " + quote(dir / "face.bmp") +
+              " -metadata:s:t:1 mimetype=application/octet-stream -metadata:s:t:1 filename=face.bmp " + quote(dir / "in.mkv"));
+  ASSERT_EQ(count_of(streams(dir / "in.mkv"), "codec_type=attachment"), 2) << streams(dir / "in.mkv");
+  const auto checked = run_cli("verify " + quote(dir / "in.mkv") + " --every 100");
+  EXPECT_EQ(checked.exit_code, 4) << checked.output;
+  EXPECT_NE(checked.output.find("2 attached picture(s) checked"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find("exposed face attached picture #2"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find("exposed face attached picture #3"), std::string::npos) << checked.output;
+
+  const auto r = run_cli("anonymize " + quote(dir / "in.mkv") + " -o " + quote(dir / "out.mkv"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string out = ffprobe("-show_entries stream=codec_type,codec_name:stream_tags=filename,mimetype -of compact " +
+                                  quote(dir / "out.mkv"));
+  EXPECT_NE(out.find("codec_name=mjpeg|codec_type=video|tag:filename=snapshot.jpg|tag:mimetype=image/jpeg"), std::string::npos) << out;
+  EXPECT_NE(out.find("codec_name=png|codec_type=video|tag:filename=face.png|tag:mimetype=image/png"), std::string::npos) << out;
+  EXPECT_EQ(count_of(out, "attachment"), 0) << out;
+  // Each is the photo as a photo run anonymizes it.
+  ASSERT_EQ(run_cli("anonymize " + quote(face_photo()) + " -o " + quote(dir / "photo.png")).exit_code, 0);
+  for (const std::string map : {"0:v:1", "0:v:2"})
+    EXPECT_NEAR(picture_difference(face_photo(), "0:v:0", dir / "out.mkv", map),
+                picture_difference(face_photo(), "0:v:0", dir / "photo.png", "0:v:0"), 1.5) << map;
+  // A font stays an attachment, copied.
+  std::ofstream(dir / "font.ttf") << std::string("\0\1\0\0 not a picture", 19);
+  ffmpeg_make("-i " + quote(real_clip()) + " -t 0.5 -c copy -attach " + quote(dir / "font.ttf") +
+              " -metadata:s:t mimetype=application/x-truetype-font " + quote(dir / "font.mkv"));
+  ASSERT_EQ(run_cli("anonymize " + quote(dir / "font.mkv") + " -o " + quote(dir / "font_out.mkv")).exit_code, 0);
+  EXPECT_EQ(count_of(streams(dir / "font_out.mkv"), "codec_type=attachment"), 1) << streams(dir / "font_out.mkv");
+}
+
 // Defect 1: MP4 cover art was dropped without a word; it is dropped (never copied), and the warning says so.
 TEST(InputDefects, Mp4CoverArtIsNeverCopiedAndTheDropIsNamed) {
   TempDir dir;
