@@ -264,7 +264,20 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
       // Each output mirrors the file's own path under the input folder: a symbolic link is named as the link,
       // not as what it points to (fs::relative resolves links: a link to ../src/x.mp4 was written to
       // OUTPUT/../src/x.mp4, outside the output folder).
-      for (const auto& f : files) jobs.push_back({f, output / f.lexically_relative(in)});
+      // A video in a container roadveil cannot write (.ogv, .vob, ...) goes into Matroska, which holds what
+      // it held, under the same name.
+      std::vector<std::string> renamed;
+      for (const auto& f : files) {
+        fs::path out = output / f.lexically_relative(in);
+        if (media::is_read_only_video_path(f)) {
+          out.replace_extension(".mkv");
+          renamed.push_back(f.filename().string());
+        }
+        jobs.push_back({f, out});
+      }
+      if (!renamed.empty())
+        spdlog::warn("{}: {} video(s) written as .mkv, a container roadveil cannot write being theirs ({}{})", in.string(),
+                     renamed.size(), renamed.front(), renamed.size() > 1 ? fmt::format(" and {} more", renamed.size() - 1) : "");
     } else {
       errors.push_back(unusable_input_message(in.string()));
     }

@@ -238,8 +238,15 @@ bool is_image_path(const std::filesystem::path& p) {
 }
 
 bool is_video_path(const std::filesystem::path& p) {
-  static const std::array<const char*, 14> exts = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm", ".ts",
-                                                   ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp", ".flv", ".wmv"};
+  static const std::array<const char*, 20> exts = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm", ".ts",
+                                                   ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp", ".3g2", ".flv",
+                                                   ".wmv", ".ogv", ".mxf", ".vob", ".dv", ".m2v"};
+  const std::string e = lower_ext(p);
+  return std::find(exts.begin(), exts.end(), e) != exts.end();
+}
+
+bool is_read_only_video_path(const std::filesystem::path& p) {
+  static const std::array<const char*, 5> exts = {".ogv", ".mxf", ".vob", ".dv", ".m2v"};
   const std::string e = lower_ext(p);
   return std::find(exts.begin(), exts.end(), e) != exts.end();
 }

@@ -12,6 +12,9 @@ namespace roadveil::media {
 
 bool is_image_path(const std::filesystem::path& p);
 bool is_video_path(const std::filesystem::path& p);
+// A video roadveil reads and cannot write in its own container (Ogg Theora, MXF, DVD VOB, DV, raw MPEG-2):
+// FFmpeg has no encoder for the codec the container needs, or the container takes only broadcast formats.
+bool is_read_only_video_path(const std::filesystem::path& p);
 
 // Decodes the first picture of an image file. Throws Error with the file name on failure. With `damage`, says
 // there why a picture that decoded is damaged (errors the decoder met and concealed), or leaves it empty.

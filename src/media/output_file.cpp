@@ -47,14 +47,19 @@ const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, cons
   if (fits == 1 || (fits < 0 && (ofmt->video_codec == AV_CODEC_ID_NONE || ofmt->video_codec == codec->id ||
                                  ofmt->video_codec == AV_CODEC_ID_MPEG1VIDEO || std::strcmp(ofmt->name, "mpegts") == 0)))
     return codec;
-  const AVCodec* fitting = ofmt->video_codec == AV_CODEC_ID_VP9 ? avcodec_find_encoder_by_name("libvpx-vp9") : nullptr;
-  if (!fitting && ofmt->video_codec != AV_CODEC_ID_NONE) fitting = avcodec_find_encoder(ofmt->video_codec);
-  if (!fitting)
+  // Only the other codecs that are known to work here: VP9 (.webm) and GIF. Others a container defaults to
+  // take only broadcast sizes and rates (MPEG-2 in .vob and .mxf, DV) and failed with "cannot open the
+  // mpeg2video encoder (Invalid argument)".
+  const AVCodec* fitting = ofmt->video_codec == AV_CODEC_ID_VP9 ? avcodec_find_encoder_by_name("libvpx-vp9")
+                           : ofmt->video_codec == AV_CODEC_ID_GIF ? avcodec_find_encoder(AV_CODEC_ID_GIF)
+                                                                  : nullptr;
+  if (!fitting) {
+    const bool known = ofmt->video_codec == AV_CODEC_ID_VP9 || ofmt->video_codec == AV_CODEC_ID_GIF;
     throw Error(target_name + ": the " + ofmt->name + " container cannot hold " + avcodec_get_name(codec->id) +
-                (ofmt->video_codec != AV_CODEC_ID_NONE
-                     ? std::string(" and this FFmpeg has no ") + avcodec_get_name(ofmt->video_codec) + " encoder"
-                     : std::string()) +
+                (known ? std::string(" and this FFmpeg has no ") + avcodec_get_name(ofmt->video_codec) + " encoder"
+                       : std::string(", and roadveil writes no other video codec into it")) +
                 ": use .mp4, .mkv or .mov");
+  }
   spdlog::info("{}: the {} container cannot hold {}: encoding with {}", target_name, ofmt->name,
                avcodec_get_name(codec->id), fitting->name);
   return fitting;

@@ -139,3 +139,24 @@ TEST(OddNames, AFolderRunTakesJfifAndSaysWhatItLeftOut) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("left out"), std::string::npos) << r.output;
 }
+
+// A folder run left out .3g2, .ogv, .mxf, .vob and .dv videos as "no photo or video by their extension" (a
+// single-file run takes them), and .vob, .mxf, .dv and .m2v outputs failed with "cannot open the mpeg2video
+// encoder (Invalid argument)". They are videos now; what roadveil cannot write in its own container goes
+// into Matroska under the same name, and an output named so is refused with the containers it writes.
+TEST(OddNames, AFolderRunTakesEveryVideoAndWritesWhatItCannotWriteAsMatroska) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "F");
+  make_clip(dir / "F/a.3g2");
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=25 -t 0.5 -c:v mpeg2video " + quote(dir / "F/b.mxf"));
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=25 -t 0.5 -c:v mpeg2video -f vob " + quote(dir / "F/c.vob"));
+  auto r = run_in(dir, "anonymize F -o out");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"out/a.3g2", "out/b.mkv", "out/c.mkv"}) EXPECT_TRUE(std::filesystem::exists(dir / name)) << name;
+  EXPECT_NE(r.output.find("2 video(s) written as .mkv"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("left out"), std::string::npos) << r.output;
+  r = run_in(dir, "anonymize -q F/a.3g2 -o x.vob");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("x.vob: the svcd container cannot hold h264, and roadveil writes no other video codec into it: use .mp4, .mkv or .mov"),
+            std::string::npos) << r.output;
+}
