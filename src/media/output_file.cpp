@@ -181,6 +181,23 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   }
   const AVFormatContext* in = input.format_context();
   av_dict_copy(&format_->metadata, in->metadata, 0);
+  // Chapters (a camera's markers, an edit's scenes), with their titles, as ffmpeg copies them; MP4, MOV and
+  // Matroska write them, other containers have no place for them. avformat_free_context frees them.
+  if (in->nb_chapters > 0) {
+    format_->chapters = static_cast<AVChapter**>(av_calloc(in->nb_chapters, sizeof(AVChapter*)));
+    if (!format_->chapters) throw std::bad_alloc();
+    for (unsigned i = 0; i < in->nb_chapters; ++i) {
+      const AVChapter* c = in->chapters[i];
+      auto* copy = static_cast<AVChapter*>(av_mallocz(sizeof(AVChapter)));
+      if (!copy) throw std::bad_alloc();
+      copy->id = c->id;
+      copy->time_base = c->time_base;
+      copy->start = c->start;
+      copy->end = c->end;
+      av_dict_copy(&copy->metadata, c->metadata, 0);
+      format_->chapters[format_->nb_chapters++] = copy;
+    }
+  }
   stream_map_.assign(in->nb_streams, -1);
 
   // Video: the re-encoded main stream.
@@ -352,6 +369,12 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     // copied above: the output has one; it was reported dropped ("nor can any other container").
     const bool mov_family = std::strcmp(ofmt->name, "mov") == 0 || std::strcmp(ofmt->name, "mp4") == 0;
     if (par->codec_tag == MKTAG('t', 'm', 'c', 'd') && mov_family && av_dict_get(vin->metadata, "timecode", nullptr, 0))
+      continue;
+    // An MP4's chapter track (the titles as text samples), which FFmpeg reads as the file's chapters (copied
+    // above, and written as the output container writes chapters) and leaves unread: it was reported
+    // dropped into .mkv (".mp4 can") while the chapters themselves were lost.
+    if (par->codec_type == AVMEDIA_TYPE_DATA && par->codec_id == AV_CODEC_ID_BIN_DATA && s->discard == AVDISCARD_ALL &&
+        in->nb_chapters > 0)
       continue;
     if (still_picture_codec(*s) != AV_CODEC_ID_NONE ||
         (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC))) {

@@ -3,6 +3,8 @@
 // containers that can. Each test makes its input with ffmpeg.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <tuple>
 
 #include "test_util.hpp"
@@ -188,4 +190,24 @@ TEST(OutputFidelity, ATimecodeTrackIsKeptWithoutAWarning) {
   EXPECT_EQ(ffprobe(timecode + quote(dir / "out.mov")), ffprobe(timecode + quote(dir / "tc.mov")));
   EXPECT_NE(ffprobe(timecode + quote(dir / "out.mov")).find("01:00:00"), std::string::npos);
   EXPECT_EQ(ffprobe("-show_entries stream=codec_tag_string -select_streams d -of csv=p=0 " + quote(dir / "out.mov")), "tmcd\n");
+}
+
+// Chapters were dropped without a word (MP4 and Matroska alike), and an MP4's chapter track was reported as a
+// dropped data stream going into Matroska (".mp4 can"), where MP4 lost the chapters as well.
+TEST(OutputFidelity, ChaptersAreKept) {
+  TempDir dir;
+  std::ofstream(dir / "chapters.txt") << ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=500\ntitle=Start\n"
+                                         "[CHAPTER]\nTIMEBASE=1/1000\nSTART=500\nEND=1000\ntitle=Crossing\n";
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -i " + quote(dir / "chapters.txt") +
+              " -map 0 -map_chapters 1 -c:v libx264 " + quote(dir / "in.mp4"));
+  const std::string chapters = "-show_chapters -of csv=p=0 ";
+  ASSERT_NE(ffprobe(chapters + quote(dir / "in.mp4")).find("Crossing"), std::string::npos);
+  for (const char* out : {"out.mp4", "out.mkv", "out.mov"}) {
+    const auto r = run_cli("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / out));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find("dropped"), std::string::npos) << out << "\n" << r.output;
+    const std::string kept = ffprobe("-show_chapters -show_entries chapter=start_time,end_time:chapter_tags=title -of csv=p=0 " + quote(dir / out));
+    EXPECT_NE(kept.find("0.000000,0.500000,Start"), std::string::npos) << out << "\n" << kept;
+    EXPECT_NE(kept.find("0.500000,1.000000,Crossing"), std::string::npos) << out << "\n" << kept;
+  }
 }
