@@ -401,7 +401,16 @@ double InputFile::seconds_missing() const {
 }
 
 std::int64_t InputFile::frames_promised() const {
-  const std::int64_t samples = format_->streams[video_index_]->nb_frames;
+  const AVStream* video = format_->streams[video_index_];
+  const std::int64_t samples = video->nb_frames;
+  // An AVI frame's timestamp is its chunk's place, and the header counts every chunk, also the zero-size ones
+  // (the previous frame shown again: FFmpeg's own AVI muxer writes one for each frame a constant rate
+  // repeats) that no decoder sees: a valid file was reported "decoded 48 of 49 video frames (truncated
+  // file?)". Where the last frame decoded is the last chunk, the file is whole.
+  if (samples > 0 && ended_ && std::strcmp(format_->iformat->name, "avi") == 0 && last_pts_ != AV_NOPTS_VALUE) {
+    const std::int64_t start = video->start_time == AV_NOPTS_VALUE ? 0 : video->start_time;
+    if (last_pts_ - start + 1 >= samples) return frames_decoded_;
+  }
   return samples > 0 ? samples - discarded_packets_ : 0;
 }
 

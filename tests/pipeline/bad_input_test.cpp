@@ -174,6 +174,27 @@ TEST(BadInput, AnEditListClipIsNotReportedDamaged) {
   EXPECT_EQ(count(dir / "out.mp4"), count(dir / "cut.mp4"));
 }
 
+// An AVI whose constant rate repeats a frame holds a zero-size chunk there (FFmpeg's own muxer writes it), which
+// the header counts and no decoder sees: a valid file was reported "decoded 48 of 49 video frames (truncated
+// file?)", exit 3. An AVI cut short still is.
+TEST(BadInput, AnAviThatRepeatsAFrameIsNotReportedDamagedAndACutOneIs) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=24:duration=2 -f lavfi -i sine=d=2 -vf \"select='not(eq(n\\,1))'\" "
+              "-fps_mode cfr -r 24 -c:v mpeg4 -c:a mp3 " + quote(dir / "repeat.avi"));
+  ASSERT_EQ(ffprobe("-select_streams v -count_packets -show_entries stream=nb_frames,nb_read_packets -of csv=p=0 " +
+                    quote(dir / "repeat.avi")), "49,48\n");
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "repeat.avi") + " -o " + quote(dir / "out.avi"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(r.output.empty()) << r.output;
+
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=24:duration=4 -c:v mpeg4 " + quote(dir / "whole.avi"));
+  const std::string whole = read_text(dir / "whole.avi");
+  std::ofstream(dir / "cut.avi", std::ios::binary) << whole.substr(0, whole.size() * 6 / 10);
+  const auto cut = run_cli("anonymize " + quote(dir / "cut.avi") + " -o " + quote(dir / "cut_out.avi"));
+  EXPECT_EQ(cut.exit_code, 3) << cut.output;
+  EXPECT_NE(cut.output.find("of 96 video frames (truncated file?)"), std::string::npos) << cut.output;
+}
+
 // #16 item 10 (photos): a JPEG cut off before its end-of-image marker decodes (grey below the cut) without a
 // word from the decoder; it is rendered and reported damaged (exit 3), the regions entry says so.
 TEST(BadInput, ATruncatedJpegIsReportedDamaged) {
