@@ -102,26 +102,51 @@ void copy_side_data(const AVStream* in, AVStream* out, bool display_only) {
 // says so: GIF holds one GIF picture stream and nothing else; MPEG program streams (.mpg, .vob) hold only
 // MPEG audio, AC-3, DTS and big-endian or DVD PCM (FFmpeg's mpegenc refuses any other audio at the header).
 // Unknown otherwise. Copying AAC into .gif or .mpg failed with "cannot write the container header".
-std::optional<bool> listless_muxer_holds(const AVOutputFormat* ofmt, const AVCodecParameters& par) {
+// What FFmpeg 5.1's muxers do with a stream where avformat_query_codec answers nothing (muxers that keep no
+// codec list) or answers wrongly; nullopt where its answer holds. Measured by writing each codec with
+// `ffmpeg -c copy` into each container.
+std::optional<bool> muxer_holds(const AVOutputFormat* ofmt, const AVCodecParameters& par) {
   const std::string name = ofmt->name;
+  const AVCodecID id = par.codec_id;
   if (name == "gif") return par.codec_type == AVMEDIA_TYPE_VIDEO;
   if (name == "mpeg" || name == "vob" || name == "dvd" || name == "svcd" || name == "vcd") {
     if (par.codec_type != AVMEDIA_TYPE_AUDIO) return std::nullopt;
     static constexpr std::array<AVCodecID, 7> kAudio = {AV_CODEC_ID_MP1, AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
                                                         AV_CODEC_ID_DTS, AV_CODEC_ID_PCM_S16BE, AV_CODEC_ID_PCM_DVD};
-    return std::find(kAudio.begin(), kAudio.end(), par.codec_id) != kAudio.end();
+    return std::find(kAudio.begin(), kAudio.end(), id) != kAudio.end();
   }
+  // MPEG-TS writes any other audio (PCM, FLAC, Vorbis, ALAC) as a private data stream no player plays.
+  if (name == "mpegts" && par.codec_type == AVMEDIA_TYPE_AUDIO) {
+    static constexpr std::array<AVCodecID, 10> kAudio = {AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AAC, AV_CODEC_ID_AAC_LATM,
+                                                         AV_CODEC_ID_AC3, AV_CODEC_ID_EAC3, AV_CODEC_ID_DTS, AV_CODEC_ID_TRUEHD,
+                                                         AV_CODEC_ID_OPUS, AV_CODEC_ID_S302M};
+    return std::find(kAudio.begin(), kAudio.end(), id) != kAudio.end();
+  }
+  // MP4 lists FLAC and TrueHD and takes them only as an experimental feature; MOV lists them and Opus and
+  // refuses all three ("only supported in MP4"): the whole run failed at the header.
+  if ((name == "mp4" || name == "mov") && (id == AV_CODEC_ID_FLAC || id == AV_CODEC_ID_TRUEHD)) return false;
+  if (name == "mov" && id == AV_CODEC_ID_OPUS) return false;
   return std::nullopt;
 }
 
-// The containers roadveil writes that hold `codec` for sure, as extensions (".mkv or .mov"), or "".
-std::string containers_holding(AVCodecID codec) {
+// Whether the muxer takes the stream: its own list (avformat_query_codec), corrected by muxer_holds; a muxer
+// without a list is trusted with audio and video, not with data and subtitles.
+bool muxer_takes(const AVOutputFormat* ofmt, const AVCodecParameters& par) {
+  if (const std::optional<bool> known = muxer_holds(ofmt, par)) return *known;
+  const int ok = avformat_query_codec(ofmt, par.codec_id, FF_COMPLIANCE_NORMAL);
+  return ok == 1 || (ok < 0 && par.codec_type != AVMEDIA_TYPE_SUBTITLE && par.codec_type != AVMEDIA_TYPE_DATA);
+}
+
+// The containers roadveil writes that hold this stream for sure, as extensions (".mkv or .mov"), or "".
+std::string containers_holding(const AVCodecParameters& par) {
+  // A QuickTime timecode track: MOV and MP4 write it anew from the video's timecode tag (see the loop below).
+  if (par.codec_tag == MKTAG('t', 'm', 'c', 'd')) return ".mov or .mp4";
   static const std::array<std::pair<const char*, const char*>, 3> candidates = {
       {{"matroska", ".mkv"}, {"mov", ".mov"}, {"mp4", ".mp4"}}};
   std::vector<std::string> fit;
   for (const auto& [muxer, ext] : candidates) {
     const AVOutputFormat* f = av_guess_format(muxer, nullptr, nullptr);
-    if (f && avformat_query_codec(f, codec, FF_COMPLIANCE_NORMAL) == 1) fit.emplace_back(ext);
+    if (f && avformat_query_codec(f, par.codec_id, FF_COMPLIANCE_NORMAL) == 1 && muxer_takes(f, par)) fit.emplace_back(ext);
   }
   std::string text;
   for (std::size_t i = 0; i < fit.size(); ++i) text += (i == 0 ? "" : i + 1 == fit.size() ? " or " : ", ") + fit[i];
@@ -419,14 +444,10 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) + " container cannot hold it"});
       continue;
     }
-    const int ok = avformat_query_codec(ofmt, par->codec_id, FF_COMPLIANCE_NORMAL);
-    const std::optional<bool> listless = ok < 0 ? listless_muxer_holds(ofmt, *par) : std::nullopt;
-    if (!attachment_ok && ok != 1 &&
-        !(ok < 0 && (listless ? *listless : par->codec_type != AVMEDIA_TYPE_SUBTITLE && par->codec_type != AVMEDIA_TYPE_DATA))) {
-      // query_codec answers <0 when the muxer has no list: trust it for audio/video, not for data/subtitles.
+    if (!attachment_ok && !muxer_takes(ofmt, *par)) {
       // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
       // neither can hold).
-      const std::string fitting = containers_holding(par->codec_id);
+      const std::string fitting = containers_holding(*par);
       dropped_.push_back({static_cast<int>(i),
                           what + ": the " + std::string(ofmt->name) + " container cannot hold this codec" +
                               (fitting.empty() ? std::string(" (nor can any other container roadveil writes)")

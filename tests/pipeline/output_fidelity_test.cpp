@@ -127,6 +127,40 @@ TEST(OutputFidelity, DroppedStreamAdviceNamesContainersThatHoldIt) {
       << r.output;
 }
 
+// Audio the output container does not take the way its codec list says: PCM, FLAC, Vorbis and ALAC into .ts
+// became a data stream no player plays (exit 0, no word); FLAC into .mp4 or .mov and Opus into .mov failed the
+// whole run at the header ("Experimental feature"); the advice for Opus into .avi named .mov. Each is dropped
+// with a warning now, the advice naming only containers that take it, and a run into one of those keeps it.
+TEST(OutputFidelity, AudioAContainerWouldMangleOrRefuseIsDroppedWithTrueAdvice) {
+  TempDir dir;
+  auto make = [&](const std::string& codec, const std::string& name) {
+    ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=d=1 -c:v libx264 -c:a " + codec +
+                " -shortest " + quote(dir / name));
+  };
+  make("pcm_s16le", "pcm.mov");
+  make("flac", "flac.mkv");
+  make("libopus", "opus.mkv");
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"pcm.mov", "out.ts", "dropped audio stream #1 (pcm_s16le): the mpegts container cannot hold this codec (.mkv or .mov can)"},
+      {"flac.mkv", "out.mp4", "dropped audio stream #1 (flac): the mp4 container cannot hold this codec (.mkv can)"},
+      {"flac.mkv", "out.mov", "dropped audio stream #1 (flac): the mov container cannot hold this codec (.mkv can)"},
+      {"opus.mkv", "out.mov", "dropped audio stream #1 (opus): the mov container cannot hold this codec (.mkv or .mp4 can)"},
+      {"opus.mkv", "out.avi", "dropped audio stream #1 (opus): the avi container cannot hold this codec (.mkv or .mp4 can)"}};
+  for (const auto& [in, out, warning] : cases) {
+    const auto r = run_cli("anonymize -q " + quote(dir / in) + " -o " + quote(dir / out));
+    EXPECT_EQ(r.exit_code, 0) << in << " -> " << out << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, warning)) << in << " -> " << out << "\n" << r.output;
+    EXPECT_EQ(ffprobe("-show_entries stream=codec_type -of csv=p=0 " + quote(dir / out)).find("data"), std::string::npos);
+  }
+  const auto r = run_cli("anonymize -q " + quote(dir / "opus.mkv") + " -o " + quote(dir / "kept.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ffprobe("-select_streams a -show_entries stream=codec_name -of csv=p=0 " + quote(dir / "kept.mp4")), "opus\n");
+  // A timecode track into Matroska: the advice names the containers that keep it.
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 -timecode 01:00:00:00 " + quote(dir / "tc.mov"));
+  const auto tc = run_cli("anonymize -q " + quote(dir / "tc.mov") + " -o " + quote(dir / "tc.mkv"));
+  EXPECT_TRUE(contains(tc.output, "(tmcd): the matroska container cannot hold this codec (.mov or .mp4 can)")) << tc.output;
+}
+
 // GIF outputs failed at the header (H.264 in a GIF); they are encoded as GIF, every frame at its time.
 // MPEG-PS (.mpg) keeps H.264.
 TEST(OutputFidelity, GifAndMpegPsOutputs) {
