@@ -478,6 +478,19 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     av_dict_set(&mux_opts, "movflags", "+use_metadata_tags", 0);
   err = avformat_write_header(format_, &mux_opts);
   av_dict_free(&mux_opts);
+  // Matroska keeps an Opus track's pre-skip as its codec delay, and FFmpeg 5.1's demuxer takes that delay off
+  // every packet's timestamp (its first packet starts 6.5 ms before zero) while its muxer does not put it
+  // back: the negative first packet made the muxer move every stream later by it, the video 7 ms later at
+  // each pass. The packets of such a track are written with the delay added back, as they were stored.
+  codec_delay_.assign(format_->nb_streams, 0);
+  if (err >= 0 && (std::strcmp(ofmt->name, "matroska") == 0 || std::strcmp(ofmt->name, "webm") == 0))
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      const AVStream* st = format_->streams[i];
+      if (st->codecpar->codec_id != AV_CODEC_ID_OPUS || st->codecpar->initial_padding <= 0) continue;
+      // As the demuxer converts it: samples at 48 kHz to nanoseconds (the CodecDelay element) to the track's time base.
+      const std::int64_t ns = av_rescale_q(st->codecpar->initial_padding, {1, 48000}, {1, 1000000000});
+      codec_delay_[i] = av_rescale_q(ns, {1, 1000000000}, st->time_base);
+    }
   if (err < 0) {
     // Muxers that do not list their codecs (GIF, MPEG-PS) refuse one only here: say which codecs it was given
     // (MPEG-PS takes H.264 but not AAC audio).
@@ -607,6 +620,10 @@ void OutputFile::write_packet(AVPacket* packet) {
   }
   AVStream* out = format_->streams[stream_map_[in_index]];
   av_packet_rescale_ts(packet, input_.format_context()->streams[in_index]->time_base, out->time_base);
+  if (const std::int64_t delay = codec_delay_[static_cast<std::size_t>(out->index)]; delay != 0) {
+    if (packet->pts != AV_NOPTS_VALUE) packet->pts += delay;
+    if (packet->dts != AV_NOPTS_VALUE) packet->dts += delay;
+  }
   packet->stream_index = out->index;
   packet->pos = -1;
   const int err = av_interleaved_write_frame(format_, packet);

@@ -104,6 +104,7 @@ class OutputFile {
   CodecContextPtr encoder_;
   AVStream* video_out_ = nullptr;
   std::vector<int> stream_map_;  // input stream index -> output stream index of copied packets, -1 when none
+  std::vector<std::int64_t> codec_delay_;  // per output stream: added to its copied packets' timestamps (Opus in Matroska)
   std::vector<DroppedStream> dropped_;
   PacketPtr packet_;
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format
