@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <string_view>
 
 extern "C" {
 #include <libswscale/swscale.h>
@@ -200,10 +201,25 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
     throw Error(record_path.string() + ": not a roadveil audit record (expected \"format\": \"roadveil-audit\")");
   AuditResult result;
   result.record = record_path;
-  const auto output = locate(record["output"].value("path", ""), record, record_path);
-  const auto input = options.input ? *options.input : locate(record["input"].value("path", ""), record, record_path);
+  // The output a record describes is the file it is named after (OUTPUT.audit.json beside OUTPUT): the file
+  // the user names. The recorded path says only where it was written: an archive's copy with its record
+  // passed the audit of the file still at the recorded path, whatever the copy held (an unredacted original).
+  std::filesystem::path output = locate(record["output"].value("path", ""), record, record_path);
+  const std::string record_name = record_path.filename().string();
+  constexpr std::string_view kSuffix = ".audit.json";
+  std::error_code ec;
+  if (record_name.size() > kSuffix.size() && record_name.ends_with(kSuffix)) {
+    const auto named = record_path.parent_path() / record_name.substr(0, record_name.size() - kSuffix.size());
+    if (std::filesystem::exists(named, ec)) output = named;
+  }
+  std::filesystem::path input = options.input ? *options.input : locate(record["input"].value("path", ""), record, record_path);
+  // The input's name beside the record is the output's own where a tree moved (out/x.jpg for in/x.jpg).
+  if (!options.input && std::filesystem::exists(input, ec) && std::filesystem::exists(output, ec) &&
+      std::filesystem::equivalent(input, output, ec))
+    input = record["input"].value("path", "");
   result.checks.push_back(check_file("output", record["output"], output));
   result.checks.push_back(check_file("input", record["input"], input));
+  if (!options.input && !std::filesystem::exists(input, ec)) result.checks.back().detail += " (audit --input PATH says where it is now)";
 
   std::optional<pipeline::RegionsEntry> entry;
   std::string no_entry = "the run wrote no regions file (anonymize --detections makes the hidden area checkable)";

@@ -79,6 +79,33 @@ TEST_F(Audit, AChangedOutputFailsItsHash) {
   EXPECT_NE(r.output.find("FAILED  output"), std::string::npos) << r.output;
 }
 
+// audit OUTPUT hashed the file at the path the record names, not the one named: an archive holding the
+// unredacted original under the output's name, beside the output's record, PASSED. And where a moved tree
+// left only the output beside the record, the output was taken for the input of the same name.
+TEST_F(Audit, TheFileNamedIsTheOneChecked) {
+  const std::filesystem::path archive = *dir / "archive";
+  std::filesystem::create_directories(archive);
+  std::filesystem::copy_file(*dir / "out.mp4.audit.json", archive / "out.mp4.audit.json");
+  std::filesystem::copy_file(*dir / "in.mp4", archive / "out.mp4");  // the original, under the output's name
+  auto r = audit(archive / "out.mp4");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  output: " + (archive / "out.mp4").string() + ": SHA-256 is"), std::string::npos) << r.output;
+  // The real output there passes its hash.
+  std::filesystem::copy_file(*dir / "out.mp4", archive / "out.mp4", std::filesystem::copy_options::overwrite_existing);
+  r = audit(archive / "out.mp4", "--no-rerender");
+  EXPECT_NE(r.output.find("ok      output: " + (archive / "out.mp4").string()), std::string::npos) << r.output;
+  // A record whose input went away, beside an output of the input's name: the input is not found, not mismatched.
+  const std::filesystem::path moved = *dir / "moved";
+  std::filesystem::create_directories(moved);
+  json rec = read_json(*dir / "out.mp4.audit.json");
+  rec["input"]["path"] = "gone/out.mp4";
+  rec.erase("cwd");
+  write_json(moved / "out.mp4.audit.json", rec);
+  std::filesystem::copy_file(*dir / "out.mp4", moved / "out.mp4");
+  r = audit(moved / "out.mp4", "--no-rerender");
+  EXPECT_NE(r.output.find("FAILED  input: gone/out.mp4: not found (audit --input PATH says where it is now)"), std::string::npos) << r.output;
+}
+
 TEST_F(Audit, ARegionTheOutputDoesNotHideIsFound) {
   // A regions file that claims a face region on frame 3 where the output shows the picture.
   json regions = read_json(*dir / "regions.json");
