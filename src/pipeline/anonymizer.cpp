@@ -256,6 +256,15 @@ FileReport Anonymizer::reported(const std::filesystem::path& input, const std::f
   return report;
 }
 
+// Regions drawn on a picture of another size are another file's: its faces would go out where that file had
+// none (render took a 1280x720 entry for a 768x432 video, and audit passed the output). verify refuses the same.
+void Anonymizer::refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width,
+                                            int height) {
+  if (entry.info.width <= 0 || entry.info.height <= 0 || (entry.info.width == width && entry.info.height == height)) return;
+  throw Error(fmt::format("{}: is {}x{} but its regions entry ({}) describes {}x{}: the regions of another file", input.string(),
+                          width, height, entry.info.input.string(), entry.info.width, entry.info.height));
+}
+
 FileReport Anonymizer::process(const std::filesystem::path& input, const std::filesystem::path& output,
                                RegionsWriter* writer) {
   return reported(input, output, writer, [&](FileReport& report) {
@@ -274,6 +283,7 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   if (options_.regions) {
     const RegionsEntry* entry = options_.regions->find(input, options_.single_input);
     if (!entry) throw Error(input.string() + ": the regions file has no entry for this input");
+    refuse_other_files_regions(input, *entry, frame->width, frame->height);
     if (auto it = entry->frames.find(0); it != entry->frames.end()) regions = it->second;
   } else {
     PictureResult r = analyze_picture(*frame);
@@ -378,6 +388,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   if (options_.regions) {
     given = options_.regions->find(input, options_.single_input);
     if (!given) throw Error(input.string() + ": the regions file has no entry for this input");
+    refuse_other_files_regions(input, *given, info.width, info.height);
   } else {
     detector = &video_detector();  // load the models before starting threads: a missing model fails fast
   }
@@ -694,6 +705,24 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
 
   report.frames = part ? done : in.frames_decoded();
   if (report.frames == 0) throw Error(input.string() + ": no video frame could be decoded (empty or corrupt stream)");
+  if (given && !part) {
+    // Regions on frames the video does not have were dropped without a word (an edit counted from 1).
+    std::size_t past = 0;
+    std::int64_t first_past = -1;
+    for (const auto& [index, regions] : given->frames)
+      if (index >= report.frames && !regions.empty()) {
+        past += regions.size();
+        if (first_past < 0) first_past = index;
+      }
+    if (past > 0)
+      report.warnings.push_back(fmt::format("{}: {} region(s) of the regions file are on frames from {} on, which the "
+                                            "video does not have: not drawn (it has {} frames, numbered from 0)",
+                                            input.string(), past, first_past, report.frames));
+    if (given->info.frame_count > 0 && given->info.frame_count != report.frames)
+      report.warnings.push_back(fmt::format("{}: has {} frames, its regions entry ({}) describes {}: the regions of "
+                                            "another file?", input.string(), report.frames, given->info.input.string(),
+                                            given->info.frame_count));
+  }
   out.finish();
   report.video_crf = out.highest_crf().value_or(-1);
   if (mask_out) mask_out->finish();

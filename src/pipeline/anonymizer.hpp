@@ -105,6 +105,7 @@ class Anonymizer {
                      FileReport& report, const Part* part,
                      const std::function<std::unique_ptr<media::InputFile>()>& reopen = {});
   void refuse_other_video_tracks(const media::InputFile& in);
+  static void refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width, int height);
   // Cover art and attached images, anonymized as photos.
   std::vector<media::ReplacementPicture> anonymized_pictures(media::InputFile& in, FileReport& report);
   void process_image(const std::filesystem::path& input, const std::filesystem::path& output, RegionsWriter* writer,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
@@ -222,19 +223,57 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
   return file;
 }
 
+namespace {
+
+// How many of two paths' last components are the same ("in2/b/x.jpg" and "in/b/x.jpg": 2).
+std::size_t common_tail(const std::filesystem::path& a, const std::filesystem::path& b) {
+  std::vector<std::filesystem::path> x(a.begin(), a.end()), y(b.begin(), b.end());
+  std::size_t n = 0;
+  while (n < x.size() && n < y.size() && x[x.size() - 1 - n] == y[y.size() - 1 - n] && !x[x.size() - 1 - n].empty()) ++n;
+  return n;
+}
+
+// The entry whose path (`path_of`) is `wanted`, else the one that ends with the most of its last components:
+// a folder run's in/b/x.jpg for in2/b/x.jpg, not in/a/x.jpg, which was taken before as the first of the same
+// file name, and its boxes rendered into the other picture. Two entries that match as far are ambiguous.
+template <class PathOf>
+const RegionsEntry* best_entry(const std::vector<RegionsEntry>& entries, const std::filesystem::path& wanted, PathOf path_of) {
+  for (const auto& e : entries)
+    if (!path_of(e).empty() && path_of(e) == wanted) return &e;
+  const RegionsEntry* best = nullptr;
+  std::size_t best_tail = 0;
+  std::vector<const RegionsEntry*> tied;
+  for (const auto& e : entries) {
+    if (path_of(e).empty()) continue;
+    const std::size_t tail = common_tail(path_of(e), wanted);
+    if (tail == 0 || tail < best_tail) continue;
+    if (tail > best_tail) tied.clear();
+    best = &e;
+    best_tail = tail;
+    tied.push_back(&e);
+  }
+  if (tied.size() > 1) {
+    std::string names;
+    for (std::size_t i = 0; i < tied.size() && i < 3; ++i) names += (i ? ", " : "") + path_of(*tied[i]).string();
+    if (tied.size() > 3) names += fmt::format(" and {} more", tied.size() - 3);
+    throw Error(fmt::format("{}: the regions file has {} entries of that name ({}); name the file by the path the "
+                            "regions file gives, or keep the folder layout of the run that wrote it",
+                            wanted.string(), tied.size(), names));
+  }
+  return best;
+}
+
+}  // namespace
+
 const RegionsEntry* RegionsFile::find(const std::filesystem::path& input, bool only_input) const {
-  for (const auto& e : entries_)
-    if (e.info.input == input) return &e;
-  for (const auto& e : entries_)
-    if (e.info.input.filename() == input.filename()) return &e;
+  if (const RegionsEntry* e = best_entry(entries_, input, [](const RegionsEntry& e) -> const std::filesystem::path& { return e.info.input; }))
+    return e;
   return only_input && entries_.size() == 1 ? &entries_.front() : nullptr;
 }
 
 const RegionsEntry* RegionsFile::find_output(const std::filesystem::path& output, bool only_file) const {
-  for (const auto& e : entries_)
-    if (!e.info.output.empty() && e.info.output == output) return &e;
-  for (const auto& e : entries_)
-    if (!e.info.output.empty() && e.info.output.filename() == output.filename()) return &e;
+  if (const RegionsEntry* e = best_entry(entries_, output, [](const RegionsEntry& e) -> const std::filesystem::path& { return e.info.output; }))
+    return e;
   return only_file && entries_.size() == 1 ? &entries_.front() : nullptr;
 }
 

@@ -64,12 +64,13 @@ struct RegionsEntry {
 class RegionsFile {
  public:
   static RegionsFile read(const std::filesystem::path& path);  // throws Error naming the file and the problem
-  // The entry for an input: by exact path, then by file name, then, when `only_input` (a run with a single
-  // input, e.g. a renamed file), the only entry when there is one. A folder run never takes an entry by
-  // elimination: one entry's boxes would be rendered into every file.
+  // The entry for an input: by exact path, then the one whose path ends with the most of the input's last
+  // components (b/x.jpg, then x.jpg; throws Error naming them where two entries match as far), then, when
+  // `only_input` (a run with a single input, e.g. a renamed file), the only entry when there is one. A
+  // folder run never takes an entry by elimination: one entry's boxes would be rendered into every file.
   const RegionsEntry* find(const std::filesystem::path& input, bool only_input = false) const;
-  // The entry whose output is `output` (a finished file being checked): by exact path, then by file name,
-  // then, when `only_file`, the only entry when there is one.
+  // The entry whose output is `output` (a finished file being checked), matched the same way by its output
+  // path, then, when `only_file`, the only entry when there is one.
   const RegionsEntry* find_output(const std::filesystem::path& output, bool only_file = false) const;
   const std::vector<RegionsEntry>& entries() const { return entries_; }
   // How the run that wrote the file hid the classes of its own models, from the audit records it holds

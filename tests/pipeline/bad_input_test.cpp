@@ -159,6 +159,44 @@ TEST(BadInput, RenderFolderDoesNotReuseTheOnlyEntryForOtherFiles) {
                         quote(dir / "one.mp4")).exit_code, 0);
 }
 
+// render took the first entry of the same file name (a folder run's in/a/x.jpg for in2/b/x.jpg: another
+// picture's boxes, its own faces shown), and drew a 1280x720 video's regions on a 768x432 one, exit 0, the
+// audit passing. The entry is the one whose path ends with the most of the input's (b/x.jpg); two that match
+// as far are named; regions of another size are refused; regions past the last frame are said.
+TEST(BadInput, RenderTakesTheEntryOfTheSameFileAndRefusesAnotherFilesRegions) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in/a");
+  std::filesystem::create_directories(dir / "in/b");
+  const auto images = shared_dir() / "eval/dashcam-berlin-dev/images";
+  std::filesystem::copy_file(images / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg", dir / "in/a/x.jpg");
+  std::filesystem::copy_file(images / "196eb840-75e8-4e0d-9de2-adcb93cb8bd1.jpg", dir / "in/b/x.jpg");
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "in") + " -o " + quote(dir / "out") + " --detections " + quote(dir / "r.json")).exit_code, 0);
+  std::filesystem::copy(dir / "in", dir / "in2", std::filesystem::copy_options::recursive);
+  auto r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "in2") + " -o " + quote(dir / "again"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* f : {"a/x.jpg", "b/x.jpg"}) EXPECT_EQ(read_text(dir / "again" / f), read_text(dir / "out" / f)) << f;
+  std::filesystem::copy_file(dir / "in/b/x.jpg", dir / "x.jpg");
+  r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "x.jpg") + " -o " + quote(dir / "x_out.jpg"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("x.jpg: the regions file has 2 entries of that name"), std::string::npos) << r.output;
+
+  ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(dir / "small.mp4"));
+  std::ofstream(dir / "big.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 128, "height": 96, "time_base": [1, 5],
+     "frame_rate": 5, "status": "ok", "frames": [{"frame": 0, "pts": 0, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
+  r = run_command(kCli + " render --regions " + quote(dir / "big.json") + " " + quote(dir / "small.mp4") + " -o " + quote(dir / "s.mp4"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("small.mp4: is 64x48 but its regions entry (small.mp4) describes 128x96"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "s.mp4"));
+  std::ofstream(dir / "late.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 64, "height": 48, "time_base": [1, 5],
+     "frame_rate": 5, "status": "ok", "frames": [{"frame": 5, "pts": 5, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
+  r = run_command(kCli + " render --regions " + quote(dir / "late.json") + " " + quote(dir / "small.mp4") + " -o " + quote(dir / "l.mp4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 region(s) of the regions file are on frames from 5 on, which the video does not have"), std::string::npos)
+      << r.output;
+}
+
 // #16 item 9: an MP4 cut without re-encoding keeps the samples before the cut (B-frames need them) behind an
 // edit list. They are not frames of the clip: the run is not "damaged", and every shown frame is kept.
 TEST(BadInput, AnEditListClipIsNotReportedDamaged) {
