@@ -510,6 +510,23 @@ int run_object_jobs(const std::vector<std::string>& inputs, const std::string& o
   return done + skipped > 0 ? kExitPartialFailure : kExitFailure;
 }
 
+// A share as --shard and --segment take it, checked while the options are read: a wrong one exits 2 with the
+// other wrong options (it exited 1, and --segment's message named --shard).
+CLI::Validator shard_check(const std::string& option) {
+  return CLI::Validator(
+      [option](std::string& value) -> std::string {
+        try {
+          service::parse_shard(value, storage::process_environment(), option);
+          return "";
+        } catch (const Error& e) {
+          const std::string message = e.what();  // CLI11 names the option itself
+          if (message.starts_with(option + ": ")) return message.substr(option.size() + 2);
+          return message.starts_with(option + " ") ? message.substr(option.size() + 1) : message;
+        }
+      },
+      "I/N or auto[/N]");
+}
+
 // --segment I/N and --join N: one long video split across workers (pipeline/segments.hpp).
 int run_split(const std::vector<std::string>& inputs, const std::string& output, const std::string& segment, int join,
               const std::string& detections, SharedOptions& shared, bool progress, const pipeline::AuditContext* audit) {
@@ -535,7 +552,7 @@ int run_split(const std::vector<std::string>& inputs, const std::string& output,
     if (!detections.empty())
       throw Error("--detections: each part writes its regions beside it (OUTPUT.part-I-of-N.regions.json); give "
                   "--detections to the --join run, which writes them for the whole file");
-    const service::Shard part = service::parse_shard(segment, storage::process_environment());
+    const service::Shard part = service::parse_shard(segment, storage::process_environment(), "--segment");
     const pipeline::PartFiles files = pipeline::part_files(job.output, part.index, part.count);
     if (pipeline::part_is_done(job.input, files, digest)) {
       if (!shared.quiet) std::cerr << "roadveil: " << files.video.string() << ": already made from this input with these settings: skipped\n";
@@ -592,7 +609,8 @@ void add_anonymize_command(CLI::App& app, Action& action) {
   cmd->add_option("--segment", state->segment,
                   "Split one long video across workers: anonymize only part I of N (cut at keyframes, I/N with "
                   "0 <= I < N, or auto[/N] as --shard) into OUTPUT.part-I-of-N.mp4; a part already made with these "
-                  "settings is skipped. Then --join N");
+                  "settings is skipped. Then --join N")
+      ->check(shard_check("--segment"));
   cmd->add_option("--join", state->join,
                   "Join the N parts made with --segment (same input, output and settings) and the input's audio and "
                   "other streams into OUTPUT, as one run would have written it; removes the parts")
@@ -600,7 +618,8 @@ void add_anonymize_command(CLI::App& app, Action& action) {
   cmd->add_option("--shard", state->shard,
                   "Take only this task's share of the inputs, for job arrays: I/N (0 <= I < N), or auto[/N] for the "
                   "task index of Slurm (SLURM_ARRAY_TASK_ID, count from SLURM_ARRAY_TASK_COUNT), Kubernetes Indexed Jobs "
-                  "(JOB_COMPLETION_INDEX) or AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX). Implies --skip-done");
+                  "(JOB_COMPLETION_INDEX) or AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX). Implies --skip-done")
+      ->check(shard_check("--shard"));
   cmd->add_flag("--skip-done", state->skip_done,
                 "Skip outputs that their audit record says were made from the same input with the same settings and "
                 "are unchanged (on object storage this is always on)");

@@ -23,20 +23,20 @@ std::string Shard::text() const { return fmt::format("{}/{}", index, count); }
 
 namespace {
 
-int whole(const std::string& text, const std::string& what) {
+int whole(const std::string& text, const std::string& what, const std::string& option) {
   try {
     std::size_t used = 0;
     const long long v = std::stoll(text, &used);
     if (used != text.size() || v < 0 || v > 1000000) throw Error("");
     return static_cast<int>(v);
   } catch (...) {
-    throw Error(fmt::format("--shard: {} is '{}', not a whole number from 0 to 1000000", what, text));
+    throw Error(fmt::format("{}: {} is '{}', not a whole number from 0 to 1000000", option, what, text));
   }
 }
 
 }  // namespace
 
-Shard parse_shard(const std::string& text, const std::map<std::string, std::string>& env) {
+Shard parse_shard(const std::string& text, const std::map<std::string, std::string>& env, const std::string& option) {
   auto var = [&](const char* name) -> const std::string* {
     const auto it = env.find(name);
     return it == env.end() || it->second.empty() ? nullptr : &it->second;
@@ -47,33 +47,33 @@ Shard parse_shard(const std::string& text, const std::map<std::string, std::stri
   Shard s;
   if (index_text == "auto") {
     if (const auto* id = var("SLURM_ARRAY_TASK_ID")) {
-      s.index = whole(*id, "SLURM_ARRAY_TASK_ID");
+      s.index = whole(*id, "SLURM_ARRAY_TASK_ID", option);
       if (count_text.empty()) {
         // The array's own range: --array=10-13 is four shares, 10 the first. A rerun of one task of it
         // (--array=12) is an array of one: such reruns need the count given (auto/N with --array=0-(N-1)).
         const auto* n = var("SLURM_ARRAY_TASK_COUNT");
-        if (!n) throw Error("--shard auto: SLURM_ARRAY_TASK_COUNT is not set; give the count as --shard auto/N");
-        s.count = whole(*n, "SLURM_ARRAY_TASK_COUNT");
-        if (const auto* min = var("SLURM_ARRAY_TASK_MIN")) s.index -= whole(*min, "SLURM_ARRAY_TASK_MIN");
+        if (!n) throw Error(option + " auto: SLURM_ARRAY_TASK_COUNT is not set; give the count as " + option + " auto/N");
+        s.count = whole(*n, "SLURM_ARRAY_TASK_COUNT", option);
+        if (const auto* min = var("SLURM_ARRAY_TASK_MIN")) s.index -= whole(*min, "SLURM_ARRAY_TASK_MIN", option);
       }
     } else if (const auto* k8s = var("JOB_COMPLETION_INDEX")) {
-      s.index = whole(*k8s, "JOB_COMPLETION_INDEX");
-      if (count_text.empty()) throw Error("--shard auto: a Kubernetes Indexed Job does not say its completions: give --shard auto/N");
+      s.index = whole(*k8s, "JOB_COMPLETION_INDEX", option);
+      if (count_text.empty()) throw Error(option + " auto: a Kubernetes Indexed Job does not say its completions: give " + option + " auto/N");
     } else if (const auto* batch = var("AWS_BATCH_JOB_ARRAY_INDEX")) {
-      s.index = whole(*batch, "AWS_BATCH_JOB_ARRAY_INDEX");
-      if (count_text.empty()) throw Error("--shard auto: an AWS Batch array job does not say its size: give --shard auto/N");
+      s.index = whole(*batch, "AWS_BATCH_JOB_ARRAY_INDEX", option);
+      if (count_text.empty()) throw Error(option + " auto: an AWS Batch array job does not say its size: give " + option + " auto/N");
     } else {
-      throw Error("--shard auto: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX is set "
-                  "(not a task of a job array?); give --shard I/N");
+      throw Error(option + " auto: none of SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX is set "
+                  "(not a task of a job array?); give " + option + " I/N");
     }
-    if (!count_text.empty()) s.count = whole(count_text, "the count");
+    if (!count_text.empty()) s.count = whole(count_text, "the count", option);
   } else {
-    if (count_text.empty()) throw Error("--shard: '" + text + "' is not I/N (e.g. 0/8) or auto");
-    s.index = whole(index_text, "the index");
-    s.count = whole(count_text, "the count");
+    if (count_text.empty()) throw Error(option + ": '" + text + "' is not I/N (e.g. 0/8) or auto");
+    s.index = whole(index_text, "the index", option);
+    s.count = whole(count_text, "the count", option);
   }
   if (s.count < 1 || s.index >= s.count)
-    throw Error(fmt::format("--shard: task {} of {} does not exist (tasks are 0 to count - 1)", s.index, s.count));
+    throw Error(fmt::format("{}: task {} of {} does not exist (tasks are 0 to count - 1)", option, s.index, s.count));
   return s;
 }
 

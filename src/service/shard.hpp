@@ -21,7 +21,8 @@ struct Shard {
 // "auto/N" takes SLURM_ARRAY_TASK_ID itself (arrays 0..N-1), so that one task can be rerun alone with
 // --array=K. Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX; AWS Batch: AWS_BATCH_JOB_ARRAY_INDEX (these two
 // need "/N"). Throws Error saying which variable is missing or what is wrong.
-Shard parse_shard(const std::string& text, const std::map<std::string, std::string>& environment);
+Shard parse_shard(const std::string& text, const std::map<std::string, std::string>& environment,
+                  const std::string& option = "--shard");  // `option` names the option in errors
 
 // FNV-1a, 64 bits: stable across machines, compilers and runs (std::hash is not).
 std::uint64_t stable_hash(const std::string& text);

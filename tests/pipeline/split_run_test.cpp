@@ -237,3 +237,18 @@ TEST(SplitRun, JoinsIntoAviAndTsAndKeepsAudioThatStartsBeforeTheVideo) {
     EXPECT_EQ(probe(audio + quote(joined)), probe(audio + quote(single)));
   }
 }
+
+// A wrong --segment share exited 1 with a message naming --shard; it is a wrong option: exit 2, named as given.
+TEST(SplitRun, AWrongShareIsAWrongOptionNamedAsGiven) {
+  TempDir dir;
+  for (const auto& [share, words] : {std::pair<std::string, std::string>{"3/3", "--segment: task 3 of 3 does not exist"},
+                                     {"x", "--segment: 'x' is not I/N"}}) {
+    const auto r = run_cli("anonymize " + quote(dir / "none.mp4") + " -o " + quote(dir / "out.mp4") + " --segment " + share);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find(words), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("--shard"), std::string::npos) << r.output;
+  }
+  const auto r = run_cli("anonymize " + quote(dir / "none.mp4") + " -o " + quote(dir / "out") + " --shard 2/2");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--shard: task 2 of 2 does not exist"), std::string::npos) << r.output;
+}
