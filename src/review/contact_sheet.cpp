@@ -172,6 +172,13 @@ std::vector<std::filesystem::path> write_contact_sheets(const std::vector<Queued
     media::encode_image(*page, dir / name, {});
     pages.push_back(dir / name);
   }
+  // Pages of an earlier, longer queue in the same folder (queue-003.png after a run of two pages) would be
+  // read as this queue's.
+  for (std::size_t n = pages.size() + 1;; ++n) {
+    char name[32];
+    std::snprintf(name, sizeof name, "queue-%03zu.png", n);
+    if (!std::filesystem::remove(dir / name, ec)) break;
+  }
   return pages;
 }
 

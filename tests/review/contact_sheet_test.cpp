@@ -63,6 +63,11 @@ TEST(ContactSheet, PagesOfThumbnailsWithTheSpotToCheckInRed) {
   EXPECT_GT(white, 100);
   // Page 2 has three thumbnails: two rows.
   EXPECT_EQ(media::decode_image(pages[1])->height, 2 * (180 + 20 + 6) + 6);
+  // A shorter queue into the same folder leaves no page of the longer one behind (queue-002.png was kept).
+  queue.resize(3);
+  EXPECT_EQ(write_contact_sheets(queue, {entry}, dir / "sheets", {.columns = 2, .rows = 2, .thumbnail_width = 320}).size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir / "sheets/queue-001.png"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "sheets/queue-002.png"));
 }
 
 TEST(ContactSheet, GlyphsForTheLabel) {
