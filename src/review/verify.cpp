@@ -55,11 +55,11 @@ Finding make_finding(FindingKind kind, ObjectClass cls, RegionSource source, std
   return f;
 }
 
-std::string crop_name(const FileVerification& file, const Finding& f, std::size_t n) {
+std::string crop_name(const std::string& prefix, const Finding& f, std::size_t n) {
   char buf[96];
   std::snprintf(buf, sizeof buf, ".f%06lld.%s.%s.%zu.png", static_cast<long long>(f.frame), std::string(to_string(f.kind)).c_str(),
                 std::string(to_string(f.cls)).c_str(), n);
-  return file.file.filename().string() + buf;
+  return prefix + buf;
 }
 
 }  // namespace
@@ -242,8 +242,19 @@ void Verifier::save_crop(const AVFrame& frame, Finding& f, const FileVerificatio
   crop->crop_right = static_cast<std::size_t>(std::max(0, frame.width - (r.x + r.w)));
   crop->crop_bottom = static_cast<std::size_t>(std::max(0, frame.height - (r.y + r.h)));
   if (av_frame_apply_cropping(crop.get(), AV_FRAME_CROP_UNALIGNED) < 0) return;
-  f.crop = options_.crops / crop_name(file, f, file.findings.size());
+  f.crop = options_.crops / crop_name(crop_prefix(file.file), f, file.findings.size());
   media::encode_image(*crop, f.crop, {});
+}
+
+// Crops are named after their file: a/x.jpg and b/x.jpg checked in one run wrote the same names, the second
+// file's crops over the first's, both reports pointing at them. A second file of a name gets "x.jpg-2".
+std::string Verifier::crop_prefix(const std::filesystem::path& file) {
+  if (const auto it = crop_prefixes_.find(file); it != crop_prefixes_.end()) return it->second;
+  std::string prefix = file.filename().string();
+  for (int n = 2; std::any_of(crop_prefixes_.begin(), crop_prefixes_.end(), [&](const auto& p) { return p.second == prefix; }); ++n)
+    prefix = file.filename().string() + "-" + std::to_string(n);
+  crop_prefixes_[file] = prefix;
+  return prefix;
 }
 
 nlohmann::json to_json(const FileVerification& v) {

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -84,6 +85,8 @@ class Verifier {
   FileVerification verify(const std::filesystem::path& file, const pipeline::RegionsEntry* regions);
 
  private:
+  std::string crop_prefix(const std::filesystem::path& file);  // what the crops of this file are named after
+  std::map<std::filesystem::path, std::string> crop_prefixes_;
   // check_frame, with the file and frame named in any error.
   void checked_frame(const AVFrame& frame, std::int64_t index, double time, const Regions* regions,
                      FileVerification& out);

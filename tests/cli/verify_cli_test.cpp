@@ -132,6 +132,30 @@ TEST_F(Verify, WithoutARegionsFileTheBareInputIsExposedAndTheOutputMuchLess) {
   EXPECT_LE(3 * left, bare) << left << " of " << bare;
 }
 
+// Crops were named after the file's name alone: a/in.mp4 and b/in.mp4 checked in one run wrote the same
+// names, the second's crops over the first's, both reports pointing at the survivors.
+TEST_F(Verify, TwoFilesOfOneNameKeepTheirOwnCrops) {
+  for (const char* sub : {"a", "b"}) {
+    std::filesystem::create_directories(*dir / "same" / sub);
+    std::filesystem::copy_file(*dir / "in.mp4", *dir / "same" / sub / "in.mp4", std::filesystem::copy_options::overwrite_existing);
+  }
+  const auto r = run_cli("verify -q --every 5 " + quote(*dir / "same/a/in.mp4") + " " + quote(*dir / "same/b/in.mp4") +
+                         " --crops " + quote(*dir / "same/crops") + " --json " + quote(*dir / "same/v.json"));
+  ASSERT_EQ(r.exit_code, 4) << r.output;
+  std::ifstream in(*dir / "same/v.json");
+  const json report = json::parse(in);
+  std::set<std::string> crops;
+  std::size_t count = 0;
+  for (const auto& file : report["files"])
+    for (const auto& f : file["findings"]) {
+      crops.insert(f["crop"].get<std::string>());
+      ++count;
+    }
+  EXPECT_GE(count, 10u);
+  EXPECT_EQ(crops.size(), count) << "every finding has its own crop";
+  for (const auto& c : crops) EXPECT_TRUE(std::filesystem::is_regular_file(c)) << c;
+}
+
 TEST_F(Verify, ARegionsFileOfAnotherVideoIsRefusedNamingTheFile) {
   ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(*dir / "other.mp4"));
   const auto r = run_cli("verify -q " + quote(*dir / "other.mp4") + " --regions " + quote(*dir / "regions.json"));
