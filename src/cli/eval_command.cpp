@@ -92,6 +92,10 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
       eval::evaluate_video(truth, entry.frames, report.frames, entry.info.width, entry.info.height, config);
   if (truth.unknown_labels)
     std::cerr << "roadveil: warning: " << truth.unknown_labels << " boxes had a class that is neither face nor plate nor a class of a --model (ignored)\n";
+  if (r.boxes_past_end > 0)
+    std::cerr << fmt::format("roadveil: warning: {}: {} boxes of the ground truth are on frames from {} on (counted from 0), "
+                             "which {} does not have ({} frames): not counted; a truth of another clip?\n",
+                             truth_path.string(), r.boxes_past_end, r.first_frame_past_end, video.string(), r.frames);
   if (json_path != "-") std::cout << eval::format_video_table(r, video.string());
   std::optional<eval::Comparison> comparison;
   if (!compare_path.empty()) {

@@ -149,10 +149,21 @@ bool is_video_truth_file(const std::filesystem::path& path) {
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
   if (looks_like_xml(head)) return head.find("<annotations") != std::string::npos && head.find("<track") != std::string::npos;
-  // MOT: lines of at least six comma-separated numbers.
-  const std::string first = head.substr(0, head.find('\n'));
-  return std::count(first.begin(), first.end(), ',') >= 5 &&
-         first.find_first_not_of("0123456789.,-+eE \t\r") == std::string::npos;
+  // MOT: lines of at least six comma-separated numbers; the first lines are looked at, so that a typo
+  // in the first line is reported by the MOT reader with its line (it was "cannot tell the annotation format",
+  // naming formats without MOT), while a CSV header over lines of names (Open Images) is not MOT.
+  auto numeric = [](const std::string& line) {
+    return std::count(line.begin(), line.end(), ',') >= 5 && line.find_first_not_of("0123456789.,-+eE \t\r") == std::string::npos;
+  };
+  std::istringstream lines(head);
+  std::vector<std::string> first;
+  for (std::string line; first.size() < 3 && std::getline(lines, line);)
+    if (line.find_first_not_of(" \t\r") != std::string::npos) first.push_back(line);
+  if (first.empty()) return false;
+  if (numeric(first[0])) return true;
+  // A malformed first line of MOT: the same number of fields as the numeric lines after it.
+  auto fields = [](const std::string& line) { return std::count(line.begin(), line.end(), ','); };
+  return first.size() >= 2 && numeric(first[1]) && (first.size() < 3 || numeric(first[2])) && fields(first[0]) == fields(first[1]);
 }
 
 VideoTruth read_video_truth(const std::filesystem::path& path, const std::map<int, ObjectClass>& mot_classes) {
@@ -161,6 +172,12 @@ VideoTruth read_video_truth(const std::filesystem::path& path, const std::map<in
   std::sort(truth.boxes.begin(), truth.boxes.end(), [](const VideoTruthBox& a, const VideoTruthBox& b) {
     return a.object != b.object ? a.object < b.object : a.frame < b.frame;
   });
+  // One box per object and frame: a second was counted as another object-frame (a CVAT track with two boxes
+  // on one frame measured 0.5 where its object was hidden).
+  for (size_t i = 1; i < truth.boxes.size(); ++i)
+    if (truth.boxes[i].object == truth.boxes[i - 1].object && truth.boxes[i].frame == truth.boxes[i - 1].frame)
+      throw Error(fmt::format("{}: object {} has two boxes on frame {} (counted from {})", path.string(), truth.boxes[i].object,
+                              truth.boxes[i].frame + (looks_like_xml(text) ? 0 : 1), looks_like_xml(text) ? 0 : 1));
   return truth;
 }
 
@@ -176,8 +193,20 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
   };
   // Boxes are sorted by object, then frame: each object's frames in one run.
   std::vector<DrawnRegion> of_class;
+  for (const VideoTruthBox& t : truth.boxes)
+    if (t.frame >= frame_count) {
+      ++report.boxes_past_end;
+      if (report.first_frame_past_end < 0 || t.frame < report.first_frame_past_end) report.first_frame_past_end = t.frame;
+    }
   for (size_t i = 0; i < truth.boxes.size();) {
     const VideoTruthBox& first = truth.boxes[i];
+    // An object whose every box is past the video's end (reported "never exposed" before).
+    bool in_video = false;
+    for (size_t k = i; k < truth.boxes.size() && truth.boxes[k].object == first.object; ++k) in_video |= truth.boxes[k].frame < frame_count;
+    if (!in_video) {
+      while (i < truth.boxes.size() && truth.boxes[i].object == first.object) ++i;
+      continue;
+    }
     VideoClassReport& cr = report.classes[static_cast<int>(first.cls)];
     ++cr.objects;
     VideoReport::Object& object = report.objects.emplace_back(VideoReport::Object{first.cls, first.object, 0, 0});

@@ -53,6 +53,9 @@ struct VideoReport {
     int frames = 0, hidden = 0;  // frames it is visible in, and hidden in
   };
   std::int64_t frames = 0;
+  // Truth boxes on frames the video does not have (a truth of another clip, or MOT's frames counted from 0)
+  // are not counted; an object with no frame in the video is no object of it.
+  std::int64_t boxes_past_end = 0, first_frame_past_end = -1;
   std::vector<Object> objects;               // in the truth's order (eval --compare pairs them by class and id)
   std::vector<double> hidden_area_per_frame;  // share of each frame hidden
   std::array<VideoClassReport, kMaxObjectClasses> classes;

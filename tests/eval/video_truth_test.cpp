@@ -121,3 +121,43 @@ TEST(VideoTruth, AHeadInTheCornerOfAGuessedRegionIsHidden) {
   EXPECT_EQ(evaluate_video(t, guessed, 4, 640, 360, config).classes[0].hidden_frames, 4);
   EXPECT_EQ(evaluate_video(t, found, 4, 640, 360, config).classes[0].hidden_frames, 0);
 }
+
+// A truth of another clip was measured without a word: boxes past the video's end were skipped, and an
+// object with no frame in the video counted as an object "never exposed" (recall 0 of 0 frames, never exposed
+// 1.000). A track with two boxes on one frame counted twice; a typo on MOT's first line was "cannot tell the
+// annotation format" naming formats without MOT.
+TEST(VideoTruth, BoxesPastTheEndDuplicatesAndAFirstLineTypo) {
+  VideoTruth t;
+  const Box a{100, 100, 120, 120};
+  t.boxes.push_back({0, 1, ObjectClass::Face, a});
+  t.boxes.push_back({1, 1, ObjectClass::Face, a});
+  t.boxes.push_back({12, 1, ObjectClass::Face, a});   // past the end
+  t.boxes.push_back({30, 2, ObjectClass::Plate, a});  // an object wholly past the end
+  std::map<std::int64_t, Regions> hidden;
+  const VideoReport r = evaluate_video(t, hidden, 10, 640, 360, EvalConfig{});
+  EXPECT_EQ(r.classes[0].objects, 1);
+  EXPECT_EQ(r.classes[0].object_frames, 2);
+  EXPECT_EQ(r.classes[1].objects, 0) << "no object of the video";
+  EXPECT_EQ(r.boxes_past_end, 2);
+  EXPECT_EQ(r.first_frame_past_end, 12);
+
+  TempDir dir;
+  std::ofstream(dir / "dup.txt") << "1,1,10,20,30,40,1,1,1\n2,1,10,20,30,40,1,1,1\n2,1,11,20,30,40,1,1,1\n";
+  try {
+    read_video_truth(dir / "dup.txt");
+    ADD_FAILURE() << "two boxes of one object on one frame accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dup.txt: object 1 has two boxes on frame 2 (counted from 1)"), std::string::npos) << e.what();
+  }
+  std::ofstream(dir / "typo.txt") << "1,1,abc,20,30,40,1,1,1\n2,1,10,20,30,40,1,1,1\n3,1,10,20,30,40,1,1,1\n";
+  ASSERT_TRUE(is_video_truth_file(dir / "typo.txt"));
+  try {
+    read_video_truth(dir / "typo.txt");
+    ADD_FAILURE() << "a typo accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("typo.txt:1"), std::string::npos) << e.what();
+  }
+  // A CSV header over lines of names (Open Images) is not MOT.
+  std::ofstream(dir / "oi.csv") << "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax\nabc,xclick,/m/01jfm_,1,0.1,0.2,0.3,0.4\n";
+  EXPECT_FALSE(is_video_truth_file(dir / "oi.csv"));
+}
