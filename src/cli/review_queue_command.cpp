@@ -69,6 +69,15 @@ void add_review_queue_command(CLI::App& app, Action& action) {
       if (!counts_known)
         std::cerr << "roadveil: warning: a regions file does not say how many frames its video has (written by an older "
                      "roadveil): its frames are counted up to the last one with regions\n";
+      std::size_t unmatched = 0;
+      for (const auto& v : verified) {
+        bool matched = false;
+        for (std::size_t k = 0; k < entries.size() && !matched; ++k) matched = review::finding_is_of(v, k, entries);
+        unmatched += !matched;
+      }
+      if (unmatched > 0)
+        std::cerr << "roadveil: warning: " << unmatched << " finding(s) of the verify report are of files none of the "
+                     "regions files names (or names twice): not ranked\n";
       const auto ranked = review::rank_frames(entries, verified, s.options);
       const std::int64_t budget = parse_budget(s.budget, total);
       const std::size_t queued = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(budget));
@@ -77,7 +86,7 @@ void add_review_queue_command(CLI::App& app, Action& action) {
         for (std::size_t i = 0; i < queued && i < 20; ++i) {
           const auto& q = ranked[i];
           const auto& r = q.reasons.front();
-          std::printf("%3zu. %s frame %lld %s risk %.2f: %s (%s%s)\n", i + 1, entries[q.entry].info.input.filename().c_str(),
+          std::printf("%3zu. %s frame %lld %s risk %.2f: %s (%s%s)\n", i + 1, entries[q.entry].info.input.c_str(),
                       static_cast<long long>(q.frame), review::timecode(q.time).c_str(), q.risk, r.what.c_str(),
                       std::string(to_string(r.cls)).c_str(), r.track >= 0 ? (", track " + std::to_string(r.track)).c_str() : "");
         }

@@ -60,6 +60,20 @@ constexpr int kVelocitySpan = 8;  // frames at a track's end its motion is measu
 
 }  // namespace
 
+bool finding_is_of(const ExposedFinding& v, std::size_t index, const std::vector<pipeline::RegionsEntry>& entries) {
+  const pipeline::RegionsEntry& e = entries[index];
+  if (v.file == e.info.output || v.file == e.info.input) return true;
+  // By name only where no other entry has that name: a folder run's a/x.jpg and b/x.jpg took each other's
+  // findings.
+  auto named = [&](const pipeline::RegionsEntry& x) {
+    return (!x.info.output.empty() && v.file.filename() == x.info.output.filename()) || v.file.filename() == x.info.input.filename();
+  };
+  if (!named(e)) return false;
+  for (std::size_t k = 0; k < entries.size(); ++k)
+    if (k != index && (named(entries[k]) || v.file == entries[k].info.output || v.file == entries[k].info.input)) return false;
+  return true;
+}
+
 std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& entries,
                                      const std::vector<ExposedFinding>& verified, const QueueOptions& options) {
   std::vector<QueuedFrame> out;
@@ -68,11 +82,7 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
     const pipeline::RegionsEntry& e = entries[ei];
     std::int64_t frames = e.frame_total();
     const float w = static_cast<float>(e.info.width), h = static_cast<float>(e.info.height);
-    auto found_here = [&](const ExposedFinding& v) {
-      return v.file == e.info.output || v.file == e.info.input ||
-             (!e.info.output.empty() && v.file.filename() == e.info.output.filename()) ||
-             v.file.filename() == e.info.input.filename();
-    };
+    auto found_here = [&](const ExposedFinding& v) { return finding_is_of(v, ei, entries); };
     // A file written without frame_count ends, as far as it tells, at its last region; verify saw further.
     if (e.info.frame_count <= 0)
       for (const ExposedFinding& v : verified)

@@ -49,6 +49,10 @@ struct ExposedFinding {
   float score = 0;
 };
 
+// Whether a finding is of entries[index]: by its output's or input's path, or by file name where no other
+// entry has that name.
+bool finding_is_of(const ExposedFinding& v, std::size_t index, const std::vector<pipeline::RegionsEntry>& entries);
+
 // Every frame with a reason, riskiest first (ties: earlier entry, earlier frame).
 std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& entries,
                                      const std::vector<ExposedFinding>& verified, const QueueOptions& options = {});

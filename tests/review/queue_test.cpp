@@ -125,6 +125,29 @@ TEST(ReviewQueue, WhatVerifyFoundGoesFirstMatchedByTheOutputsName) {
   EXPECT_EQ(q.front().reasons.front().cls, ObjectClass::Plate);
 }
 
+
+// A folder run's a/x.jpg and b/x.jpg: a verify finding of out/b/x.jpg went to the first entry of that name.
+TEST(ReviewQueue, AFindingIsOfTheFileItNamesNotOfAnotherOfTheSameName) {
+  std::vector<pipeline::RegionsEntry> entries(3);
+  entries[0].info.input = "in/a/x.jpg";
+  entries[0].info.output = "out/a/x.jpg";
+  entries[1].info.input = "in/b/x.jpg";
+  entries[1].info.output = "out/b/x.jpg";
+  entries[2].info.input = "in/clip.mp4";
+  entries[2].info.output = "out/clip.mp4";
+  ExposedFinding b;
+  b.file = "out/b/x.jpg";
+  EXPECT_FALSE(finding_is_of(b, 0, entries));
+  EXPECT_TRUE(finding_is_of(b, 1, entries));
+  ExposedFinding moved;
+  moved.file = "elsewhere/x.jpg";
+  EXPECT_FALSE(finding_is_of(moved, 0, entries)) << "ambiguous by name";
+  EXPECT_FALSE(finding_is_of(moved, 1, entries));
+  ExposedFinding clip;
+  clip.file = "copied/clip.mp4";
+  EXPECT_TRUE(finding_is_of(clip, 2, entries)) << "unique by name";
+}
+
 }  // namespace
 // A verify report lists files it could not check (an "error", no findings) and findings on cover art (on no
 // frame of the video): reading one that has both failed as "malformed", and a cover's finding would have
