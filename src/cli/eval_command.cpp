@@ -82,7 +82,9 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   pipeline::FileReport report;
   {
     pipeline::RegionsWriter writer(regions_path);
-    report = anonymizer.process(video, work / ("anonymized" + video.extension().string()), &writer);
+    // In its own container, or Matroska where roadveil cannot write that (.ogv, .vob, ...).
+    const std::string ext = media::is_read_only_video_path(video) ? ".mkv" : video.extension().string();
+    report = anonymizer.process(video, work / ("anonymized" + ext), &writer);
     if (!report.ok) throw Error(report.error);
     writer.close();
   }

@@ -331,12 +331,14 @@ FramePtr decode_picture(const AVCodecParameters& parameters, const AVPacket& pac
     unpacked->height = frame->height;
     SwsContext* sws = sws_getContext(frame->width, frame->height, source, frame->width, frame->height, target, SWS_POINT,
                                      nullptr, nullptr, nullptr);
+    const char* name = av_get_pix_fmt_name(source);
     if (!sws || av_frame_get_buffer(unpacked.get(), 0) < 0) {
       sws_freeContext(sws);
-      throw Error(what + ": cannot unpack its " + av_get_pix_fmt_name(source) + " picture");
+      throw Error(what + ": cannot unpack its " + (name ? name : "?") + " picture");
     }
-    sws_scale(sws, frame->data, frame->linesize, 0, frame->height, unpacked->data, unpacked->linesize);
+    const int rows = sws_scale(sws, frame->data, frame->linesize, 0, frame->height, unpacked->data, unpacked->linesize);
     sws_freeContext(sws);
+    if (rows != frame->height) throw Error(what + ": cannot unpack its " + (name ? name : "?") + " picture");
     av_frame_copy_props(unpacked.get(), frame.get());
     return unpacked;
   }

@@ -19,12 +19,17 @@
 #include "media/image_file.hpp"
 
 extern "C" {
+#include <libavformat/version.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
 
 namespace roadveil::media {
+
+// FFmpeg 5.x's Matroska muxer does not add an Opus track's codec delay back to its packets (the demuxer takes
+// it off); later versions do (OutputFile::codec_delay_).
+constexpr bool kMatroskaMuxerDropsCodecDelay = LIBAVFORMAT_VERSION_MAJOR < 60;
 
 namespace {
 
@@ -208,11 +213,17 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   av_dict_copy(&format_->metadata, in->metadata, 0);
   // Chapters (a camera's markers, an edit's scenes), with their titles, as ffmpeg copies them; MP4, MOV and
   // Matroska write them, other containers have no place for them. avformat_free_context frees them.
-  if (in->nb_chapters > 0) {
+  // Not into a video-only file (a split run's part, a mask video): the chapters are the whole file's. A
+  // chapter that starts before zero or ends before it starts is dropped: Matroska refuses the whole file.
+  if (in->nb_chapters > 0 && !options.video_only) {
     format_->chapters = static_cast<AVChapter**>(av_calloc(in->nb_chapters, sizeof(AVChapter*)));
     if (!format_->chapters) throw std::bad_alloc();
     for (unsigned i = 0; i < in->nb_chapters; ++i) {
       const AVChapter* c = in->chapters[i];
+      if (c->start < 0 || c->end == AV_NOPTS_VALUE || c->end < c->start) {
+        dropped_.push_back({-1, fmt::format("chapter {} (it starts before zero or ends before it starts)", i + 1)});
+        continue;
+      }
       auto* copy = static_cast<AVChapter*>(av_mallocz(sizeof(AVChapter)));
       if (!copy) throw std::bad_alloc();
       copy->id = c->id;
@@ -483,7 +494,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // back: the negative first packet made the muxer move every stream later by it, the video 7 ms later at
   // each pass. The packets of such a track are written with the delay added back, as they were stored.
   codec_delay_.assign(format_->nb_streams, 0);
-  if (err >= 0 && (std::strcmp(ofmt->name, "matroska") == 0 || std::strcmp(ofmt->name, "webm") == 0))
+  // Only for the FFmpeg whose muxer leaves the delay out (5.x: its ts_offset line is commented out); a muxer
+  // that adds it itself would get it twice.
+  if (kMatroskaMuxerDropsCodecDelay && err >= 0 && (std::strcmp(ofmt->name, "matroska") == 0 || std::strcmp(ofmt->name, "webm") == 0))
     for (unsigned i = 0; i < format_->nb_streams; ++i) {
       const AVStream* st = format_->streams[i];
       if (st->codecpar->codec_id != AV_CODEC_ID_OPUS || st->codecpar->initial_padding <= 0) continue;

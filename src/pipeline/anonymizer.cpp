@@ -352,7 +352,16 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
     const AVStream* st = in.format_context()->streams[index];
     const std::string what = in.path().string() + ": attached picture #" + std::to_string(index);
     if (st->codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT && st->attached_pic.size <= 0) continue;
-    media::FramePtr picture = media::decode_still_picture(*st, what);
+    media::FramePtr picture;
+    try {
+      picture = media::decode_still_picture(*st, what);
+    } catch (const Error& e) {
+      // An attachment that looks like a picture and does not decode (an animated WebP, a TIFF variant FFmpeg
+      // 5.1 cannot read) is not copied: the output drops it as not anonymized, and says so.
+      if (st->codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT) throw;
+      spdlog::debug("{}", e.what());
+      continue;
+    }
     const Regions regions = analyze_picture(*picture).regions;
     redact_picture(*picture, regions, options_.styles);
     count_regions(regions, report);
@@ -718,10 +727,11 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
       report.warnings.push_back(fmt::format("{}: {} region(s) of the regions file are on frames from {} on, which the "
                                             "video does not have: not drawn (it has {} frames, numbered from 0)",
                                             input.string(), past, first_past, report.frames));
-    if (given->info.frame_count > 0 && given->info.frame_count != report.frames)
-      report.warnings.push_back(fmt::format("{}: has {} frames, its regions entry ({}) describes {}: the regions of "
-                                            "another file?", input.string(), report.frames, given->info.input.string(),
-                                            given->info.frame_count));
+    // Another video of the same size: its own faces would go out under these regions. A damaged input
+    // decodes fewer frames than its entry counted, and is reported as damaged instead.
+    if (given->info.frame_count > 0 && given->info.frame_count != report.frames && !in.damaged())
+      throw Error(fmt::format("{}: has {} frames but its regions entry ({}) describes {}: the regions of another file",
+                              input.string(), report.frames, given->info.input.string(), given->info.frame_count));
   }
   out.finish();
   report.video_crf = out.highest_crf().value_or(-1);

@@ -188,6 +188,14 @@ TEST(BadInput, RenderTakesTheEntryOfTheSameFileAndRefusesAnotherFilesRegions) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("small.mp4: is 64x48 but its regions entry (small.mp4) describes 128x96"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "s.mp4"));
+  // Another video of the same size: the frame count tells it apart.
+  std::ofstream(dir / "other.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 64, "height": 48, "time_base": [1, 5],
+     "frame_rate": 5, "frame_count": 40, "status": "ok", "frames": [{"frame": 0, "pts": 0, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
+  r = run_command(kCli + " render --regions " + quote(dir / "other.json") + " " + quote(dir / "small.mp4") + " -o " + quote(dir / "o.mp4"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("small.mp4: has 5 frames but its regions entry (small.mp4) describes 40"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "o.mp4"));
   std::ofstream(dir / "late.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
     {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 64, "height": 48, "time_base": [1, 5],
      "frame_rate": 5, "status": "ok", "frames": [{"frame": 5, "pts": 5, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
