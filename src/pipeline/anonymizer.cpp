@@ -260,9 +260,7 @@ FileReport Anonymizer::reported(const std::filesystem::path& input, const std::f
 // none (render took a 1280x720 entry for a 768x432 video, and audit passed the output). verify refuses the same.
 void Anonymizer::refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width,
                                             int height) {
-  if (entry.info.width <= 0 || entry.info.height <= 0 || (entry.info.width == width && entry.info.height == height)) return;
-  throw Error(fmt::format("{}: is {}x{} but its regions entry ({}) describes {}x{}: the regions of another file", input.string(),
-                          width, height, entry.info.input.string(), entry.info.width, entry.info.height));
+  if (entry.info.width > 0 && entry.info.height > 0) entry.check_size(input, width, height, "the regions of another file");
 }
 
 FileReport Anonymizer::process(const std::filesystem::path& input, const std::filesystem::path& output,

@@ -223,6 +223,12 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
   return file;
 }
 
+void RegionsEntry::check_size(const std::filesystem::path& file, int width, int height, const std::string& why) const {
+  if (info.width == width && info.height == height) return;
+  throw Error(fmt::format("{}: is {}x{} but its regions entry ({}) describes {}x{}: {}", file.string(), width, height,
+                          info.input.string(), info.width, info.height, why));
+}
+
 namespace {
 
 // How many of two paths' last components are the same ("in2/b/x.jpg" and "in/b/x.jpg": 2).

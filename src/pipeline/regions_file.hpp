@@ -59,6 +59,9 @@ struct RegionsEntry {
   std::int64_t frames_spanned() const { return frames.empty() ? 0 : frames.rbegin()->first + 1; }
   // The input's frames: frame_count, or what the regions span in a file written without it.
   std::int64_t frame_total() const { return std::max(info.frame_count, frames_spanned()); }
+  // Throws Error when `file` (width x height) is not the size this entry describes: "FILE: is WxH but its
+  // regions entry (INPUT) describes WxH: " and `why` (render and verify say it each their way).
+  void check_size(const std::filesystem::path& file, int width, int height, const std::string& why) const;
 };
 
 class RegionsFile {

@@ -98,10 +98,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   auto check_size = [&](int w, int h) {
     out.width = w;
     out.height = h;
-    if (regions && (regions->info.width != w || regions->info.height != h))
-      throw Error(file.string() + ": is " + std::to_string(w) + "x" + std::to_string(h) + " but its regions entry (" +
-                  regions->info.input.string() + ") describes " + std::to_string(regions->info.width) + "x" +
-                  std::to_string(regions->info.height) + ": not the output of that run");
+    if (regions) regions->check_size(file, w, h, "not the output of that run");
   };
   if (media::is_image_path(file)) {
     const media::FramePtr frame = media::decode_image(file);

@@ -181,25 +181,25 @@ TEST(BadInput, RenderTakesTheEntryOfTheSameFileAndRefusesAnotherFilesRegions) {
   EXPECT_NE(r.output.find("x.jpg: the regions file has 2 entries of that name"), std::string::npos) << r.output;
 
   ffmpeg_make("-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 " + quote(dir / "small.mp4"));
-  std::ofstream(dir / "big.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
-    {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 128, "height": 96, "time_base": [1, 5],
-     "frame_rate": 5, "status": "ok", "frames": [{"frame": 0, "pts": 0, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
-  r = run_command(kCli + " render --regions " + quote(dir / "big.json") + " " + quote(dir / "small.mp4") + " -o " + quote(dir / "s.mp4"));
+  // Renders small.mp4 (64x48, 5 frames) with one plate region on `frame` of an entry of this size and fields.
+  auto render_entry = [&](const std::string& name, const std::string& size, const std::string& more, int frame) {
+    std::ofstream(dir / (name + ".json")) << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "small.mp4", "output": "x.mp4", "type": "video", )" << size << R"(, "time_base": [1, 5], "frame_rate": 5, )" << more
+                                          << R"("status": "ok", "frames": [{"frame": )" << frame << ", \"pts\": " << frame
+                                          << R"(, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
+    return run_command(kCli + " render --regions " + quote(dir / (name + ".json")) + " " + quote(dir / "small.mp4") + " -o " +
+                       quote(dir / (name + ".mp4")));
+  };
+  r = render_entry("big", R"("width": 128, "height": 96)", "", 0);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("small.mp4: is 64x48 but its regions entry (small.mp4) describes 128x96"), std::string::npos) << r.output;
-  EXPECT_FALSE(std::filesystem::exists(dir / "s.mp4"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "big.mp4"));
   // Another video of the same size: the frame count tells it apart.
-  std::ofstream(dir / "other.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
-    {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 64, "height": 48, "time_base": [1, 5],
-     "frame_rate": 5, "frame_count": 40, "status": "ok", "frames": [{"frame": 0, "pts": 0, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
-  r = run_command(kCli + " render --regions " + quote(dir / "other.json") + " " + quote(dir / "small.mp4") + " -o " + quote(dir / "o.mp4"));
+  r = render_entry("other", R"("width": 64, "height": 48)", R"("frame_count": 40, )", 0);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("small.mp4: has 5 frames but its regions entry (small.mp4) describes 40"), std::string::npos) << r.output;
-  EXPECT_FALSE(std::filesystem::exists(dir / "o.mp4"));
-  std::ofstream(dir / "late.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
-    {"input": "small.mp4", "output": "x.mp4", "type": "video", "width": 64, "height": 48, "time_base": [1, 5],
-     "frame_rate": 5, "status": "ok", "frames": [{"frame": 5, "pts": 5, "regions": [{"class": "plate", "box": [0, 0, 32, 24]}]}]}]})";
-  r = run_command(kCli + " render --regions " + quote(dir / "late.json") + " " + quote(dir / "small.mp4") + " -o " + quote(dir / "l.mp4"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "other.mp4"));
+  r = render_entry("late", R"("width": 64, "height": 48)", "", 5);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("1 region(s) of the regions file are on frames from 5 on, which the video does not have"), std::string::npos)
       << r.output;
