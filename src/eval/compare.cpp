@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 
 namespace roadveil::eval {
 
@@ -26,8 +27,8 @@ ImageCounts image_counts_from_json(const nlohmann::json& j) {
   for (const auto& [name, cls] : j.items()) {
     if (!cls.is_object() || !cls.contains("counts") || !cls.contains("stray")) continue;  // not a class
     const int k = static_cast<int>(intern_object_class(name));
-    c.counts[k] = cls.at("counts").get<std::array<int, 8>>();
-    c.stray[k] = cls.at("stray").get<int>();
+    c.counts[k] = json_integers<int, 8>(cls.at("counts"));
+    c.stray[k] = json_integer<int>(cls.at("stray"));
   }
   return c;
 }
@@ -152,8 +153,8 @@ Comparison compare_video_runs(const nlohmann::json& reference, const nlohmann::j
     for (const auto& o : report.at("per_object")) {
       const ObjectClass cls = intern_object_class(o.at("class").get<std::string>());
       ImageCounts u;
-      u.image = std::string(to_string(cls)) + " " + std::to_string(o.at("id").get<int>());
-      const int frames = o.at("frames").get<int>(), hidden = o.at("hidden").get<int>();
+      u.image = std::string(to_string(cls)) + " " + std::to_string(json_integer<std::int64_t>(o.at("id")));
+      const int frames = json_integer<int>(o.at("frames")), hidden = json_integer<int>(o.at("hidden"));
       u.counts[static_cast<int>(cls)] = {frames, hidden, 1, frames == hidden ? 1 : 0, 0, 0, 0, 0};
       units.push_back(u);
     }

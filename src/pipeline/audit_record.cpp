@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "core/sha256.hpp"
 #include "core/atomic_file.hpp"
 #include "core/utc_time.hpp"
@@ -53,9 +54,17 @@ redact::StyleOptions style_from_json(const json& s) {
   if (!s.is_object()) return o;
   o.style = redact::style_from_string(s.value("style", "mosaic"));
   o.shape = s.value("shape", "box") == "ellipse" ? redact::Shape::Ellipse : redact::Shape::Box;
-  o.mosaic_blocks = s.value("mosaic_blocks", o.mosaic_blocks);
-  o.min_block_px = s.value("min_block_px", o.min_block_px);
+  o.mosaic_blocks = json_integer(s, "mosaic_blocks", o.mosaic_blocks);
+  o.min_block_px = json_integer(s, "min_block_px", o.min_block_px);
   o.blur_strength = s.value("blur_strength", o.blur_strength);
+  // A record or regions file is read back by render, audit and split runs: a style weaker than any run can
+  // ask for (a 1000-block mosaic of 1-pixel blocks, a blur of nothing) would show what it claims to hide.
+  if (o.mosaic_blocks < 2 || o.mosaic_blocks > 64)
+    throw Error("\"mosaic_blocks\" is " + std::to_string(o.mosaic_blocks) + ", expected 2 to 64 (as --mosaic-blocks)");
+  if (o.min_block_px < 1 || o.min_block_px > 4096)
+    throw Error("\"min_block_px\" is " + std::to_string(o.min_block_px) + ", expected 1 to 4096");
+  if (!(o.blur_strength >= 0.1f && o.blur_strength <= 1.0f))
+    throw Error("\"blur_strength\" is " + s.value("blur_strength", json()).dump() + ", expected 0.1 to 1");
   return o;
 }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "core/temporary_path.hpp"
 #include "pipeline/audit_record.hpp"
 
@@ -156,21 +157,21 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
       entry.info.input = e["input"].get<std::string>();
       entry.info.output = e.value("output", "");
       entry.info.video = e.value("type", "video") == "video";
-      entry.info.width = e.value("width", 0);
-      entry.info.height = e.value("height", 0);
+      entry.info.width = json_integer(e, "width", 0);
+      entry.info.height = json_integer(e, "height", 0);
       entry.info.frame_rate = e.value("frame_rate", 0.0);
-      entry.info.frame_count = e.value("frame_count", std::int64_t{0});
+      entry.info.frame_count = json_integer(e, "frame_count", std::int64_t{0});
       if (const auto tb = e.find("time_base"); tb != e.end() && tb->is_array() && tb->size() == 2 &&
                                                (*tb)[0].is_number_integer() && (*tb)[1].is_number_integer()) {
-        entry.info.time_base_num = (*tb)[0].get<int>();
-        entry.info.time_base_den = (*tb)[1].get<int>();
+        entry.info.time_base_num = json_integer<int>((*tb)[0]);
+        entry.info.time_base_den = json_integer<int>((*tb)[1]);
       }
       const json frames = e.value("frames", json::array());
       if (!frames.is_array()) throw fail(where + ": \"frames\" must be an array");
       for (const json& f : frames) {
         if (!f.is_object() || !f.contains("frame") || !f["frame"].is_number_integer())
           throw fail(where + ": a frame without an integer \"frame\"");
-        const std::int64_t index = f["frame"].get<std::int64_t>();
+        const std::int64_t index = json_integer<std::int64_t>(f["frame"]);
         if (index < 0) throw fail(where + ": frame " + std::to_string(index) + " is negative");
         where = "entry " + std::to_string(entry_no) + ", frame " + std::to_string(index);
         const json regions = f.value("regions", json::array());
@@ -196,7 +197,7 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
             throw fail(where + ": box has x2 < x1 or y2 < y1");
           region.score = r.value("score", 1.0f);
           region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
-          region.track_id = r.value("track", -1);
+          region.track_id = json_integer(r, "track", -1);
           list.push_back(region);
         }
         where = "entry " + std::to_string(entry_no);
@@ -212,7 +213,11 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
             throw fail(where + ": audit settings.class_styles: " + e.what());
           }
           if (!st.is_object()) throw fail(where + ": audit settings.class_styles." + name + " must be an object");
-          (void)style_from_json(st);  // a value of the wrong type fails here, naming the file
+          try {
+            (void)style_from_json(st);  // a value of the wrong type or a weak style fails here, naming the file
+          } catch (const Error& e) {
+            throw fail(where + ": audit settings.class_styles." + name + ": " + e.what());
+          }
           file.class_styles_[name] = st;
         }
       file.entries_.push_back(std::move(entry));

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "core/sha256.hpp"
 #include "pipeline/audit_record.hpp"
 
@@ -121,7 +122,7 @@ nlohmann::json counts_by_name(const ClassCounts& counts) {
 }
 ClassCounts counts_from_names(const nlohmann::json& j) {
   ClassCounts counts{};
-  for (const auto& [name, count] : j.items()) counts[static_cast<int>(intern_object_class(name))] = count.get<std::int64_t>();
+  for (const auto& [name, count] : j.items()) counts[static_cast<int>(intern_object_class(name))] = json_integer<std::int64_t>(count);
   return counts;
 }
 }  // namespace
@@ -154,13 +155,13 @@ FileReport report_from_part_record(const nlohmann::json& record) {
   const nlohmann::json& r = record.at("report");
   FileReport report;
   report.ok = true;
-  report.frames = r.at("frames").get<std::int64_t>();
-  report.frames_keyframes = r.at("frames_keyframes").get<std::int64_t>();
-  report.frames_searched = r.at("frames_searched").get<std::int64_t>();
+  report.frames = json_integer<std::int64_t>(r.at("frames"));
+  report.frames_keyframes = json_integer<std::int64_t>(r.at("frames_keyframes"));
+  report.frames_searched = json_integer<std::int64_t>(r.at("frames_searched"));
   report.video_crf = r.value("video_crf", -1.0);
   report.regions = counts_from_names(r.at("regions"));
-  report.regions_by_source = r.at("regions_by_source").get<decltype(report.regions_by_source)>();
-  report.frames_with_regions = r.at("frames_with_regions").get<std::int64_t>();
+  report.regions_by_source = json_integers<std::int64_t, kRegionSourceCount>(r.at("regions_by_source"));
+  report.frames_with_regions = json_integer<std::int64_t>(r.at("frames_with_regions"));
   report.detections = counts_from_names(r.at("detections"));
   report.seconds = r.at("seconds").get<double>();
   report.damaged = r.at("damaged").get<bool>();

@@ -9,6 +9,7 @@ extern "C" {
 }
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "core/sha256.hpp"
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
@@ -280,9 +281,9 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
     } else {
       redact::ClassStyles styles;
       const json settings = record.value("settings", json::object());
-      styles[static_cast<int>(ObjectClass::Face)] = pipeline::style_from_json(settings.value("face_style", json()));
-      styles[static_cast<int>(ObjectClass::Plate)] = pipeline::style_from_json(settings.value("plate_style", json()));
       try {
+        styles[static_cast<int>(ObjectClass::Face)] = pipeline::style_from_json(settings.value("face_style", json()));
+        styles[static_cast<int>(ObjectClass::Plate)] = pipeline::style_from_json(settings.value("plate_style", json()));
         pipeline::apply_recorded_class_styles(settings.value("class_styles", json::object()), styles);
         hidden = check_hidden_area(input, output, *entry, styles);
       } catch (const Error& e) {
@@ -298,7 +299,7 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
     AuditCheck c{"verify (recorded)"};
     c.ok = true;
     c.detail = v.value("at", std::string()) + ": " + v.value("summary", std::string("verify ran")) +
-               (v.value("found", 0) > 0 ? " (findings to review: roadveil verify --crops shows them)" : "");
+               (json_integer(v, "found", std::int64_t{0}) > 0 ? " (findings to review: roadveil verify --crops shows them)" : "");
     result.checks.push_back(c);
   }
   return result;

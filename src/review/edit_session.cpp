@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 #include "core/atomic_file.hpp"
 #include "core/utc_time.hpp"
 
@@ -38,7 +39,10 @@ bool same_box(const json& a, const json& b) {
   return true;
 }
 
-int track_of(const json& region) { return region.contains("track") && region["track"].is_number_integer() ? region["track"].get<int>() : -1; }
+int track_of(const json& region) {
+  const auto t = region.find("track");
+  return t != region.end() && t->is_number_integer() && std::in_range<int>(t->get<std::int64_t>()) ? t->get<int>() : -1;
+}
 
 std::string class_of(const json& region) { return region.value("class", ""); }
 
@@ -96,7 +100,7 @@ EditSession::EditSession(const std::filesystem::path& regions_path, const std::f
   }
   const json& e = doc_["entries"][entry_index_];
   for (const json& f : e.value("frames", json::array())) {
-    const std::int64_t index = f["frame"].get<std::int64_t>();
+    const std::int64_t index = json_integer<std::int64_t>(f["frame"]);
     if (index < 0 || index >= count)
       throw Error(mismatch + "it has regions on frame " + std::to_string(index) + ", the video has " + std::to_string(count) + " frames");
     if (info_.video && f.contains("pts") && f["pts"].is_number_integer() && f["pts"].get<std::int64_t>() != timestamps_[index])
@@ -110,7 +114,7 @@ EditSession::EditSession(const std::filesystem::path& regions_path, const std::f
   }
   if (e.contains("review") && e["review"].is_object()) {
     for (const json& mark : e["review"].value("reviewed", json::array()))
-      if (mark.contains("frame")) reviewed_[mark["frame"].get<std::int64_t>()] = {{"by", mark.value("by", "")}, {"at", mark.value("at", "")}};
+      if (mark.contains("frame")) reviewed_[json_integer<std::int64_t>(mark["frame"])] = {{"by", mark.value("by", "")}, {"at", mark.value("at", "")}};
     edits_ = e["review"].value("edits", json::array());
   }
   std::error_code ec;
@@ -318,8 +322,11 @@ json EditSession::apply(const json& edit, const std::string& reviewer, std::chro
     const std::size_t index = resolve(frame, edit.value("region", json()));
     const std::string direction = edit.value("direction", "");
     if (direction != "forward" && direction != "backward") throw BadEdit("\"direction\" must be forward or backward");
-    const int count = edit.value("frames", 0);
-    if (count < 1 || count > 100000) throw BadEdit("\"frames\" must be 1 to 100000");
+    // From the browser: {"frames": 1e300} was cast to int as it came.
+    const auto frames = edit.find("frames");
+    if (frames == edit.end() || !frames->is_number_integer() || frames->get<std::int64_t>() < 1 || frames->get<std::int64_t>() > 100000)
+      throw BadEdit("\"frames\" must be 1 to 100000");
+    const int count = frames->get<int>();
     json source = regions_at(frame)[index];
     if (track_of(source) < 0) {  // give it a track so that the copies and it can be edited together
       source["track"] = next_track();
@@ -350,23 +357,23 @@ json EditSession::undo(const std::string& reviewer, std::chrono::system_clock::t
     if (edit.value("by", "") != reviewer || edit.value("op", "") == "undo" || edit.contains("undone_by")) continue;
     std::vector<Change> changes;
     for (const json& c : edit.value("changes", json::array())) {
-      const std::int64_t f = c["frame"].get<std::int64_t>();
+      const std::int64_t f = json_integer<std::int64_t>(c["frame"]);
       if (regions_at(f) != c["after"])
-        throw EditConflict("frame " + std::to_string(f) + " was changed after edit " + std::to_string(edit.value("id", 0)) +
+        throw EditConflict("frame " + std::to_string(f) + " was changed after edit " + std::to_string(json_integer(edit, "id", std::int64_t{0})) +
                            ": undo that change by hand");
       changes.push_back({f, c["after"], c["before"]});
     }
     json marks = json::array();
     for (const json& m : edit.value("marks", json::array())) {
-      const std::int64_t f = m["frame"].get<std::int64_t>();
+      const std::int64_t f = json_integer<std::int64_t>(m["frame"]);
       const auto r = reviewed_.find(f);
       const json now_mark = r == reviewed_.end() ? json() : r->second;
       if (now_mark != m["after"])
-        throw EditConflict("frame " + std::to_string(f) + " was marked again after edit " + std::to_string(edit.value("id", 0)));
+        throw EditConflict("frame " + std::to_string(f) + " was marked again after edit " + std::to_string(json_integer(edit, "id", std::int64_t{0})));
       marks.push_back({{"frame", f}, {"before", m["after"]}, {"after", m["before"]}});
     }
-    const std::int64_t undone = edit.value("id", std::int64_t{0});
-    json record = {{"op", "undo"}, {"undoes", undone}, {"frame", edit.value("frame", std::int64_t{0})}, {"marks", marks}};
+    const std::int64_t undone = json_integer(edit, "id", std::int64_t{0});
+    json record = {{"op", "undo"}, {"undoes", undone}, {"frame", json_integer(edit, "frame", std::int64_t{0})}, {"marks", marks}};
     if (marks.empty()) record.erase("marks");
     edit["undone_by"] = revision() + 1;
     try {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 
 namespace roadveil::review {
 
@@ -211,7 +212,7 @@ std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path
           throw Error(path.string() + ": " + e.what());
         }
         const auto& b = f.at("box");
-        out.push_back({file.at("file").get<std::string>(), f.at("frame").get<std::int64_t>(), *cls,
+        out.push_back({file.at("file").get<std::string>(), json_integer<std::int64_t>(f.at("frame")), *cls,
                        Box{b.at(0).get<float>(), b.at(1).get<float>(), b.at(2).get<float>(), b.at(3).get<float>()},
                        f.value("score", 0.0f)});
       }

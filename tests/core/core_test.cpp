@@ -5,6 +5,7 @@
 #include "core/region.hpp"
 #include "core/sha256.hpp"
 #include "core/error.hpp"
+#include "core/json_integer.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -156,4 +157,30 @@ TEST(Sha256, FileDigestEqualsTheDigestOfItsBytesAndNamesAnUnreadableFile) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
   }
+}
+
+// Regression: fuzz_regions_file found "track": 1e126 cast straight to int by nlohmann's value("track", -1)
+// (undefined behaviour under UBSan). Whole floats are integers; anything else is nlohmann's own exception.
+TEST(JsonInteger, TakesIntegersAndWholeFloatsAndRefusesWhatTheTypeCannotHold) {
+  using nlohmann::json;
+  EXPECT_EQ(json_integer<int>(json::parse("1280")), 1280);
+  EXPECT_EQ(json_integer<int>(json::parse("1280.0")), 1280);
+  EXPECT_EQ(json_integer<int>(json::parse("-1")), -1);
+  EXPECT_EQ(json_integer<int>(json::parse("2147483647")), 2147483647);
+  EXPECT_EQ(json_integer<int>(json::parse("-2147483648.0")), -2147483647 - 1);
+  EXPECT_EQ(json_integer<std::int64_t>(json::parse("9223372036854775807")), INT64_MAX);
+  for (const char* bad : {"1e126", "-1e126", "2147483648", "-2147483649", "2147483648.0", "4294967301", "0.5", "true",
+                          "\"7\"", "null", "[1]"})
+    EXPECT_THROW((void)json_integer<int>(json::parse(bad)), json::exception) << bad;
+  for (const char* bad : {"18446744073709551615", "9223372036854775808.0", "1e19"})
+    EXPECT_THROW((void)json_integer<std::int64_t>(json::parse(bad)), json::exception) << bad;
+  EXPECT_THROW((void)json_integer<unsigned>(json::parse("-1")), json::exception);
+  const json object = json::parse(R"({"a": 3, "b": null, "c": 1e300})");
+  EXPECT_EQ(json_integer(object, "a", -1), 3);
+  EXPECT_EQ(json_integer(object, "b", -1), -1);
+  EXPECT_EQ(json_integer(object, "missing", -1), -1);
+  EXPECT_THROW((void)json_integer(object, "c", -1), json::out_of_range);
+  EXPECT_EQ((json_integers<int, 3>(json::parse("[1, 2.0, 3]"))), (std::array<int, 3>{1, 2, 3}));
+  EXPECT_THROW((void)(json_integers<int, 3>(json::parse("[1, 2]"))), json::type_error);
+  EXPECT_THROW((void)(json_integers<int, 2>(json::parse("[1, 1e99]"))), json::out_of_range);
 }

@@ -84,6 +84,15 @@ TEST_F(RegionsFileErrors, WrongTypesAndOutOfRangeNumbersNameTheFile) {
            {R"({"class": "face", "box": [0, 0, 1e400, 10]})", "", "r.json: not valid JSON"},
            {R"({"class": "face", "box": [0, 0, 10, 10], "score": [1]})", "", "r.json: entry 1, frame 0: a value has the wrong type"},
            {R"(7)", "", "r.json: entry 1, frame 0: a region must be an object"},
+           // Regressions (fuzz_regions_file): numbers no int holds were cast to int (undefined behaviour).
+           {R"({"class": "face", "box": [0, 0, 10, 10], "track": 1e126})", "", "r.json: entry 1, frame 0: a value has the wrong type"},
+           {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "width": 1e30)", "r.json: entry 1: a value has the wrong type"},
+           {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "frame_count": 0.5)", "r.json: entry 1: a value has the wrong type"},
+           {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "time_base": [1, 4294967297])", "r.json: entry 1: a value has the wrong type"},
+           // A recorded style weaker than any run can ask for would show what it claims to hide.
+           {R"({"class": "screen", "box": [0, 0, 10, 10]})",
+            R"(, "audit": {"settings": {"class_styles": {"screen": {"style": "mosaic", "mosaic_blocks": 1000}}}})",
+            "r.json: entry 1: audit settings.class_styles.screen: \"mosaic_blocks\" is 1000, expected 2 to 64"},
        }) {
     const std::string out = render_with(region, fields);
     EXPECT_EQ(last_exit, 1) << region << "\n" << out;

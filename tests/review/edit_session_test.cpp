@@ -148,6 +148,10 @@ TEST_F(EditSessionTest, BadEditsAreRefusedWithTheReason) {
   EXPECT_THROW(s.apply({{"op", "add"}, {"frame", 1}, {"class", "face"}, {"box", {700, 0, 900, 9}}}, "ana"), BadEdit) << "outside the frame";
   EXPECT_THROW(s.apply({{"op", "add"}, {"frame", 1}, {"class", "face"}, {"box", {0, 0, 9, 9}}}, ""), BadEdit) << "no reviewer";
   EXPECT_THROW(s.apply({{"op", "paint"}, {"frame", 1}}, "ana"), BadEdit);
+  // Regression: "frames" came from the browser and was cast to int as it was (1e300: undefined behaviour).
+  for (const json& frames : {json(1e300), json(2.5), json("7"), json(0), json(100001)})
+    EXPECT_THROW(s.apply({{"op", "extend"}, {"frame", 2}, {"region", ref(s, 2, 0)}, {"direction", "forward"}, {"frames", frames}}, "ana"),
+                 BadEdit) << frames;
   EXPECT_EQ(s.revision(), 0);
 }
 
