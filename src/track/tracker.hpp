@@ -30,7 +30,15 @@ struct TrackerConfig {
   // (50 clips: head-frames 0.898 -> 0.903, plates never exposed 115 -> 116 of 135, 0.1% more of the frame).
   float extend_forward_share = 1.0f;
   int max_extend_forward = 24;
-  int extend_backward = 24;        // carry a track this many frames before its first detection
+  // Carry a track this many frames before its first detection. A camera driving forward finds a head or a
+  // plate once it has grown to what the network sees (a head from ~10 px), and it was in the picture, smaller,
+  // for seconds before: 2 s at 24 fps, where 1 s (24) left the first second of heads first found late in the
+  // zoom clips exposed (a593a409 #1 first found at frame 45, exposed over frames 0-20; e1ae5ec7 #6 at 28,
+  // exposed 0-3). The region stays within `max_region_scale` of the detection it is carried from. Zoom clips
+  // (50): head-frames 4350 -> 4400 of 4614 (0.943 -> 0.954), heads never exposed 120 -> 122 of 131, 3.8% ->
+  // 4.4% of the frame; 36 gave 4382. The cost is memory: every frame waits this much longer to be encoded
+  // (lookahead(), 32 -> 56 frames held; 1080p peak +75 MB, --low-memory holds none of them).
+  int extend_backward = 48;
   float growth_per_frame = 0.02f;  // carried boxes grow by this fraction per frame of uncertainty
   // A box carried past its track's detections is extrapolated from two observations; its size may change by
   // at most this fraction a frame, and this factor overall, against the observation it is carried from

@@ -54,6 +54,10 @@ TEST(VideoFloor, DashcamBerlinZoomIn) {
   EXPECT_GE(j["face"]["never_exposed_share"].get<double>(), 0.99);
   EXPECT_GE(j["plate"]["recall"].get<double>(), 0.98);
   EXPECT_GE(j["plate"]["never_exposed_share"].get<double>(), 0.85);
-  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.043);
+  // 2026-12-05 (fifteenth session): tracks are carried back 48 frames (2 s) instead of 24: heads and plates
+  // the same here (all 50 clips: head-frames 4350 -> 4400 of 4614, 120 -> 122 heads never exposed), 4.08% ->
+  // 5.36% of the frame: 196eb840's bus windows and a sign taken for a plate, first found in the last second,
+  // carried back over the first (all 50 clips 3.8% -> 4.4%).
+  EXPECT_LE(j["hidden_area_share"].get<double>(), 0.055);
 }
 #endif

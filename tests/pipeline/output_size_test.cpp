@@ -38,7 +38,9 @@ TEST(OutputSize, ALowBitrateSourceIsNotMadeBiggerAndTheResultIsReproducible) {
   // move with people and mosaic edges cost bits); under 1.10x before. The first 2 s at CRF 18 are most of it.
   // 2026-12-04: 1.125x with objects followed by appearance (1.112x with --appearance 0: a track's first and
   // last boxes joined with its path), the regions moving with the people where windows had lost them.
-  EXPECT_LE(size_of(automatic), 114 * size_of(in) / 100) << size_of(automatic) << " vs " << size_of(in);
+  // 2026-12-05: 1.146x with tracks carried back 48 frames instead of 24 (more regions on the people walking
+  // into the picture; 51 kB over 30 s).
+  EXPECT_LE(size_of(automatic), 115 * size_of(in) / 100) << size_of(automatic) << " vs " << size_of(in);
   // The audit record says what was chosen.
   const auto audit = nlohmann::json::parse(read_text(automatic.string() + ".audit.json"));
   EXPECT_EQ(audit.at("settings").at("crf"), "auto");

@@ -270,8 +270,8 @@ TEST(Tracker, HeadBoxesGetHeadPaddingAndTheirOwnTrack) {
 TEST(Tracker, CarriedRegionsStayNearTheSizeOfTheirObject) {
   TrackerConfig cfg;
   Tracker t(cfg, no_padding(), 640, 360);
-  const int first = 30;
-  for (int f = 0; f < 60; ++f) {
+  const int first = cfg.extend_backward + 6;
+  for (int f = 0; f < first + 30; ++f) {
     Detections d;
     if (f == first) d.push_back({ObjectClass::Face, Box::from_center(320, 180, 30, 30), 0.9f});
     if (f == first + 1) d.push_back({ObjectClass::Face, Box::from_center(320, 180, 20, 20), 0.9f});
