@@ -105,6 +105,8 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
       comparison = eval::compare_video_runs(reference, eval::to_json(r));
     } catch (const Error& e) {
       throw Error(compare_path + " (--compare): " + e.what());
+    } catch (const nlohmann::json::exception& e) {  // "frames": 10.5 in its per_object list
+      throw Error(compare_path + " (--compare): a per-object entry is malformed (" + e.what() + ")");
     }
     if (json_path != "-") std::cout << "\n" << eval::format_comparison(*comparison, compare_path);
   }

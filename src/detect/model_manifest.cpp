@@ -188,8 +188,10 @@ ModelManifest manifest_from_json(const json& j, const std::filesystem::path& pat
     r.fail("\"input\" needs exactly one of \"size\" ([width, height] of a fixed-size export) and \"multiple_of\" (a dynamic one)");
   if (input.contains("size")) {
     const json& size = input["size"];
+    // As int64: 4294967328 read as int wrapped to 32 and passed.
     if (!size.is_array() || size.size() != 2 || !size[0].is_number_integer() || !size[1].is_number_integer() ||
-        size[0].get<int>() < 32 || size[1].get<int>() < 32 || size[0].get<int>() > 8192 || size[1].get<int>() > 8192)
+        size[0].get<std::int64_t>() < 32 || size[1].get<std::int64_t>() < 32 || size[0].get<std::int64_t>() > 8192 ||
+        size[1].get<std::int64_t>() > 8192)
       r.fail("\"input.size\" must be [width, height], 32 to 8192 pixels each");
     m.fixed_width = size[0].get<int>();
     m.fixed_height = size[1].get<int>();

@@ -271,8 +271,8 @@ bool made_by_this_run_before(const std::filesystem::path& input, const std::file
       return false;
     const json& i = record.at("input");
     const json& o = record.at("output");
-    if (i.at("size").get<std::int64_t>() != static_cast<std::int64_t>(std::filesystem::file_size(input)) ||
-        o.at("size").get<std::int64_t>() != static_cast<std::int64_t>(std::filesystem::file_size(output)))
+    if (json_integer<std::int64_t>(i.at("size")) != static_cast<std::int64_t>(std::filesystem::file_size(input)) ||
+        json_integer<std::int64_t>(o.at("size")) != static_cast<std::int64_t>(std::filesystem::file_size(output)))
       return false;  // cheap before hashing
     return i.at("sha256").get<std::string>() == sha256_file_hex(input) && o.at("sha256").get<std::string>() == sha256_file_hex(output);
   } catch (const std::exception&) {

@@ -9,7 +9,6 @@ extern "C" {
 }
 
 #include "core/error.hpp"
-#include "core/json_integer.hpp"
 #include "core/sha256.hpp"
 #include "detect/model_registry.hpp"
 #include "media/image_file.hpp"
@@ -288,6 +287,8 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
         hidden = check_hidden_area(input, output, *entry, styles);
       } catch (const Error& e) {
         hidden.detail = e.what();
+      } catch (const json::exception& e) {  // "mosaic_blocks": "x" in the record's settings
+        hidden.detail = "the record's settings are malformed (" + std::string(e.what()) + ")";
       }
     }
     result.checks.push_back(hidden);
@@ -299,7 +300,7 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
     AuditCheck c{"verify (recorded)"};
     c.ok = true;
     c.detail = v.value("at", std::string()) + ": " + v.value("summary", std::string("verify ran")) +
-               (json_integer(v, "found", std::int64_t{0}) > 0 ? " (findings to review: roadveil verify --crops shows them)" : "");
+               (v.contains("found") && v["found"].is_number() && v["found"].get<double>() > 0 ? " (findings to review: roadveil verify --crops shows them)" : "");
     result.checks.push_back(c);
   }
   return result;

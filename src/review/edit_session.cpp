@@ -113,8 +113,12 @@ EditSession::EditSession(const std::filesystem::path& regions_path, const std::f
     for (const json& r : regions) list.push_back(r);
   }
   if (e.contains("review") && e["review"].is_object()) {
-    for (const json& mark : e["review"].value("reviewed", json::array()))
-      if (mark.contains("frame")) reviewed_[json_integer<std::int64_t>(mark["frame"])] = {{"by", mark.value("by", "")}, {"at", mark.value("at", "")}};
+    try {  // the review journal is not checked by RegionsFile::read
+      for (const json& mark : e["review"].value("reviewed", json::array()))
+        if (mark.contains("frame")) reviewed_[json_integer<std::int64_t>(mark["frame"])] = {{"by", mark.value("by", "")}, {"at", mark.value("at", "")}};
+    } catch (const json::exception& x) {
+      throw Error(regions_path.string() + ": its review's \"reviewed\" list is malformed (" + x.what() + ")");
+    }
     edits_ = e["review"].value("edits", json::array());
   }
   std::error_code ec;

@@ -179,8 +179,11 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
         send_json(res, {{"error", e.what()}, {"revision", state_->session->revision()}}, 400);
       } catch (const EditConflict& e) {
         send_json(res, {{"error", e.what()}, {"revision", state_->session->revision()}}, 409);
-      } catch (const json::exception& e) {  // {"op": 5}, a body that is not an object: the request's fault
-        send_json(res, {{"error", std::string("malformed edit: ") + e.what()}, {"revision", state_->session->revision()}}, 400);
+      } catch (const json::exception& e) {
+        // An edit: {"op": 5}, a body that is not an object, the request's fault. An undo reads only the
+        // journal in the regions file: the file's.
+        send_json(res, {{"error", std::string(undo ? "the review journal of the regions file is malformed: " : "malformed edit: ") + e.what()},
+                        {"revision", state_->session->revision()}}, undo ? 500 : 400);
       } catch (const Error& e) {
         send_json(res, {{"error", e.what()}, {"revision", state_->session->revision()}}, 500);
       }

@@ -37,7 +37,7 @@ struct TrackerConfig {
   // exposed 0-3). The region stays within `max_region_scale` of the detection it is carried from. Zoom clips
   // (50): head-frames 4350 -> 4400 of 4614 (0.943 -> 0.954), heads never exposed 120 -> 122 of 131, 3.8% ->
   // 4.4% of the frame; 36 gave 4382. The cost is memory: every frame waits this much longer to be encoded
-  // (lookahead(), 32 -> 56 frames held; 1080p peak +75 MB, --low-memory holds none of them).
+  // (lookahead(), 32 -> 56 frames held; 1080p peak 583 -> 656 MB, --low-memory holds none of them).
   int extend_backward = 48;
   float growth_per_frame = 0.02f;  // carried boxes grow by this fraction per frame of uncertainty
   // A box carried past its track's detections is extrapolated from two observations; its size may change by

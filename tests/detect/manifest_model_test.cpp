@@ -112,6 +112,8 @@ TEST(ModelManifest, EachWrongFieldIsNamed) {
   EXPECT_NE(with([](json& j) { j.erase("sha256"); }).find("missing \"sha256\""), std::string::npos);
   EXPECT_NE(with([](json& j) { j["input"].erase("size"); }).find("exactly one of \"size\""), std::string::npos);
   EXPECT_NE(with([](json& j) { j["input"]["mean"] = 0.5; }).find("unknown field \"mean\" in \"input\""), std::string::npos);
+  // Regression: read as int, 4294967328 wrapped to 32 and passed the check.
+  EXPECT_NE(with([](json& j) { j["input"]["size"] = {4294967328LL, 320}; }).find("32 to 8192 pixels each"), std::string::npos);
   const std::string msg = with([](json& j) { j["roadveil_model"] = 2; });
   EXPECT_NE(msg.find("bad.json"), std::string::npos) << "the message names the file: " << msg;
 }

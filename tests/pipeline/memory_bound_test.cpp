@@ -28,7 +28,7 @@ Held frames_held(const std::string& output) {
 }  // namespace
 
 // The decoder is far faster than detection and runs ahead until something stops it. The queues between the
-// stages would let ~150 frames of a 25 fps video be held at once (the decoder's 8 + 25, the detector's 8 + 50,
+// stages would let ~170 frames of a 25 fps video be held at once (the decoder's 8 + 25, the detector's 8 + 50,
 // the interval the schedule holds, the tracker's 56); the bound is the interval (25), the tracker's
 // look-ahead (56: a track is carried back 48 frames, with the 8 after its first detection that give its
 // motion), the frame in detection and the one in encoding (2) and 16 more for bursts: 99.

@@ -155,6 +155,22 @@ TEST_F(EditSessionTest, BadEditsAreRefusedWithTheReason) {
   EXPECT_EQ(s.revision(), 0);
 }
 
+// Regression: the review journal is not checked by RegionsFile::read; a frame number no integer holds was
+// cast as it was (1e300: undefined behaviour) and "7" ended the review server as an internal error.
+TEST_F(EditSessionTest, AMalformedReviewJournalNamesTheFile) {
+  for (const json& frame : {json(1e300), json("7")}) {
+    json doc = json::parse(std::ifstream(path()));
+    doc["entries"][0]["review"] = {{"reviewed", {{{"frame", frame}, {"by", "ana"}}}}};
+    std::ofstream(path()) << doc.dump();
+    try {
+      (void)open();
+      FAIL() << "accepted " << frame;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(path().string() + ": its review's \"reviewed\" list is malformed"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST_F(EditSessionTest, AFileOfAnotherVideoIsRefused) {
   auto expect_refused = [&](std::vector<std::int64_t> timestamps, int w, int h, const std::string& what) {
     try {

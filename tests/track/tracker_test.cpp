@@ -289,6 +289,9 @@ TEST(Tracker, CarriedRegionsStayNearTheSizeOfTheirObject) {
       largest = std::max(largest, r.box.width() / 30.0f);
       EXPECT_LE(r.box.width(), 30.0f * limit + 0.5f) << "frame " << fr.frame;
       EXPECT_LE(r.box.height(), 30.0f * limit + 0.5f) << "frame " << fr.frame;
+      // However long the carry: within max_region_scale of the detection it is carried from (30x30).
+      EXPECT_LE(r.box.width(), 30.0f * cfg.max_region_scale + 0.5f) << "frame " << fr.frame;
+      EXPECT_LE(r.box.height(), 30.0f * cfg.max_region_scale + 0.5f) << "frame " << fr.frame;
     }
   EXPECT_EQ(carried, cfg.extend_backward + cfg.extend_forward);
   std::printf("largest carried region: %.2fx its object (bound %.2fx)\n", largest, limit);
