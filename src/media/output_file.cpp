@@ -181,6 +181,15 @@ std::filesystem::path OutputFile::temporary_path_for(const std::filesystem::path
 OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options,
                        const std::vector<ReplacementPicture>& pictures)
     : target_(target), temp_(temporary_path_for(target)), input_(input) {
+  // A constructor that throws runs no destructor: whatever of the format context (streams, the opened
+  // temporary file) was made before the throw is closed and removed here, not leaked.
+  struct CloseOnThrow {
+    OutputFile* self;
+    bool done = false;
+    ~CloseOnThrow() {
+      if (!done) self->close_and_remove();
+    }
+  } close_on_throw{this};
   const std::string target_name = target.string();
   const AVOutputFormat* ofmt = av_guess_format(nullptr, target_name.c_str(), nullptr);
   if (!ofmt) throw Error(target_name + ": cannot tell the output container from the extension '" +
@@ -532,6 +541,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     spdlog::debug("{}: the {} encoder cannot take {}: converting to {}", target_name, codec->name,
                   av_get_pix_fmt_name(source_format), av_get_pix_fmt_name(enc->pix_fmt));
   }
+  close_on_throw.done = true;
 }
 
 OutputFile::~OutputFile() {
