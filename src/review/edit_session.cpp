@@ -359,11 +359,12 @@ json EditSession::undo(const std::string& reviewer, std::chrono::system_clock::t
   for (auto it = edits_.rbegin(); it != edits_.rend(); ++it) {
     json& edit = *it;
     if (edit.value("by", "") != reviewer || edit.value("op", "") == "undo" || edit.contains("undone_by")) continue;
+    const std::int64_t undone = json_integer(edit, "id", std::int64_t{0});
     std::vector<Change> changes;
     for (const json& c : edit.value("changes", json::array())) {
       const std::int64_t f = json_integer<std::int64_t>(c["frame"]);
       if (regions_at(f) != c["after"])
-        throw EditConflict("frame " + std::to_string(f) + " was changed after edit " + std::to_string(json_integer(edit, "id", std::int64_t{0})) +
+        throw EditConflict("frame " + std::to_string(f) + " was changed after edit " + std::to_string(undone) +
                            ": undo that change by hand");
       changes.push_back({f, c["after"], c["before"]});
     }
@@ -373,10 +374,9 @@ json EditSession::undo(const std::string& reviewer, std::chrono::system_clock::t
       const auto r = reviewed_.find(f);
       const json now_mark = r == reviewed_.end() ? json() : r->second;
       if (now_mark != m["after"])
-        throw EditConflict("frame " + std::to_string(f) + " was marked again after edit " + std::to_string(json_integer(edit, "id", std::int64_t{0})));
+        throw EditConflict("frame " + std::to_string(f) + " was marked again after edit " + std::to_string(undone));
       marks.push_back({{"frame", f}, {"before", m["after"]}, {"after", m["before"]}});
     }
-    const std::int64_t undone = json_integer(edit, "id", std::int64_t{0});
     json record = {{"op", "undo"}, {"undoes", undone}, {"frame", json_integer(edit, "frame", std::int64_t{0})}, {"marks", marks}};
     if (marks.empty()) record.erase("marks");
     edit["undone_by"] = revision() + 1;
