@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
+
+#include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
 
@@ -20,7 +23,22 @@ std::span<const float> tensor_span(Ort::Value& v) {
 
 NetworkDetector::NetworkDetector(const std::filesystem::path& model, const std::vector<std::string>& outputs,
                                  const RuntimeOptions& runtime, TensorFormat format, float nms_iou, float max_upscale)
-    : model_(model, outputs, runtime), preprocessor_(runtime.shared_planes), format_(format), nms_iou_(nms_iou), max_upscale_(max_upscale) {}
+    : model_(model, outputs, runtime),
+      name_(model.filename().string()),
+      preprocessor_(runtime.shared_planes),
+      format_(format),
+      nms_iou_(nms_iou),
+      max_upscale_(max_upscale) {}
+
+NetworkDetector::~NetworkDetector() {
+  if (profile_.runs == 0) return;
+  const Profile& p = profile_;
+  const double runs = static_cast<double>(p.runs);
+  spdlog::debug("{}: {} runs, {:.1f} Mpx of input ({:.0f} px a run), preparing the input {:.2f} s, the network {:.2f} s "
+                "({:.1f} ms a run, {:.0f} ns a pixel), boxes {:.2f} s",
+                name_, p.runs, p.tensor_pixels / 1e6, p.tensor_pixels / runs, p.preprocess_s, p.network_s,
+                1e3 * p.network_s / runs, 1e9 * p.network_s / p.tensor_pixels, p.decode_s);
+}
 
 std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRect& crop, int max_side,
                                             float threshold) {
@@ -33,12 +51,23 @@ std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRec
     m.tensor_w = fixed_w_;
     m.tensor_h = fixed_h_;
   }
+  using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+  const auto t0 = Clock::now();
   float* tensor = model_.input(m.tensor_h, m.tensor_w);
   preprocessor_.run(frame, crop, m, format_, tensor);
+  const auto t1 = Clock::now();
   auto outputs = model_.run();
+  const auto t2 = Clock::now();
   scratch_.clear();
   decode(outputs, m, threshold, scratch_);
   nms(scratch_, nms_iou_);
+  const auto t3 = Clock::now();
+  ++profile_.runs;
+  profile_.tensor_pixels += static_cast<double>(m.tensor_w) * m.tensor_h;
+  profile_.preprocess_s += seconds(t0, t1);
+  profile_.network_s += seconds(t1, t2);
+  profile_.decode_s += seconds(t2, t3);
   std::vector<RawBox> result;
   result.reserve(scratch_.size());
   for (const RawBox& b : scratch_) {

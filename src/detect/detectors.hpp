@@ -14,7 +14,9 @@ namespace roadveil::detect {
 
 class NetworkDetector {
  public:
-  virtual ~NetworkDetector() = default;
+  // With -v, says where this network's time went: runs, input pixels, preparing the input, running the
+  // network, turning its output into boxes (how a call's fixed cost compares with its pixels' shows here).
+  virtual ~NetworkDetector();
   // Boxes (source pixels) with score >= threshold found in `crop` of `frame`, scaled so that the crop's
   // longer side is at most `max_side` tensor pixels.
   std::vector<RawBox> detect(const AVFrame& frame, const PixelRect& crop, int max_side, float threshold);
@@ -33,12 +35,18 @@ class NetworkDetector {
 
  private:
   OnnxModel model_;
+  std::string name_;  // the model file's name, for -v
   int fixed_w_ = 0, fixed_h_ = 0;
   Preprocessor preprocessor_;
   TensorFormat format_;
   float nms_iou_;
   float max_upscale_;
   std::vector<RawBox> scratch_;
+  struct Profile {
+    long runs = 0;
+    double tensor_pixels = 0;
+    double preprocess_s = 0, network_s = 0, decode_s = 0;
+  } profile_;
 };
 
 // The ids the built-in region policy gives the classes of two shipped networks (their manifests,

@@ -21,6 +21,10 @@
 #include "pipeline/progress.hpp"
 #include "pipeline/segments.hpp"
 
+extern "C" {
+#include <libavutil/imgutils.h>
+}
+
 namespace roadveil::pipeline {
 
 namespace {
@@ -456,16 +460,27 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   const size_t interval = static_cast<size_t>(schedule_config.keyframe_interval);
   // Decoding twice, the decoder's queue holds frames, the detector's queue regions only: the decoder does not
   // run far ahead (15 s of 1080p: 8 frames instead of 8 + an interval, 635 -> 608 MB, no slower).
-  BoundedQueue<ItemPtr> decoded(second ? 8 : 8 + interval), detected(8 + 2 * interval);
+  // The detector's queue holds four intervals: where detection is the slower stage (720p: a keyframe of the
+  // head network is ~12 frames of encoding), it runs ahead while the encoder is busy and the encoder lives
+  // on that lead during the next keyframes; with two intervals the encoder waited ~5 s a minute of 720p
+  // for detection (`-v`), ~1.4 s with four (and the slack below).
+  BoundedQueue<ItemPtr> decoded(second ? 8 : 8 + interval), detected(8 + 4 * interval);
   // The queues leave room for every stage's burst, but the bursts take turns, and all of them at once held
   // ~90 frames of 1080p (280 MB). So the frames holding pixels, wherever they are, are bounded as well: what
   // the stages need to make progress at all (the interval the schedule holds, the tracker's look-ahead, the
-  // frame being detected and the one being encoded) plus `kFrameSlack` for the bursts, which the decoder
-  // waits for. Fewer than the interval plus the look-ahead could stall every stage; 8 slack frames (654 MB)
-  // were slower on a 30 s 1080p clip, 16 (678 MB) and 24 (703 MB) as fast as no bound (748 MB).
-  constexpr std::size_t kFrameSlack = 16;
+  // frame being detected and the one being encoded) plus a slack for the bursts, which the decoder waits
+  // for. Fewer than the interval plus the look-ahead could stall every stage. The slack is a budget in
+  // bytes, at least 16 frames: at 1080p 16 frames (8 slack frames, 654 MB, were slower on a 30 s clip; 16,
+  // 678 MB, and 24, 703 MB, as fast as no bound, 748 MB); at 720p, where a frame is less than half as large
+  // and detection is the slower stage, 36 frames (60 s of 720p: 32.4 -> 30.2 s wall, 376 -> 404 MB peak,
+  // the same CPU seconds).
+  constexpr std::size_t kFrameSlackBytes = std::size_t{48} << 20;
+  constexpr std::size_t kMinFrameSlack = 16;
+  const int frame_bytes = av_image_get_buffer_size(info.pixel_format, info.width, info.height, 1);
+  const std::size_t frame_slack =
+      std::max(kMinFrameSlack, frame_bytes > 0 ? kFrameSlackBytes / static_cast<std::size_t>(frame_bytes) : kMinFrameSlack);
   const std::size_t lookahead = given ? 0 : static_cast<std::size_t>(std::max(0, options_.tracker.lookahead()));
-  ItemPool pool(interval + lookahead + 2 + kFrameSlack);
+  ItemPool pool(interval + lookahead + 2 + frame_slack);
 
   // A part decodes from the keyframe before its context, and detects from the context's first frame on.
   if (part) in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)]);
