@@ -265,6 +265,9 @@ FileReport Anonymizer::reported(const std::filesystem::path& input, const std::f
 void Anonymizer::refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width,
                                             int height) {
   if (entry.info.width > 0 && entry.info.height > 0) entry.check_size(input, width, height, "the regions of another file");
+  // Same size, same name, another picture (a folder's in2/c/x.jpg and the entry of in/a/x.jpg): its own
+  // faces would be left visible under another picture's boxes.
+  entry.check_bytes(input, "the regions of another file (render the file they were made from)");
 }
 
 FileReport Anonymizer::process(const std::filesystem::path& input, const std::filesystem::path& output,

@@ -202,6 +202,9 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         }
         where = "entry " + std::to_string(entry_no);
       }
+      // The input the run read (its audit record's "input"): render refuses a file of another size.
+      if (const auto a = e.find("audit"); a != e.end() && a->is_object() && a->contains("input") && (*a)["input"].is_object())
+        entry.info.input_bytes = json_integer((*a)["input"], "size", std::int64_t{-1});
       // How the run that wrote it hid the classes of its own models (its audit record's settings).
       if (const auto a = e.find("audit"); a != e.end() && a->is_object() && a->contains("settings") &&
                                           (*a)["settings"].is_object() && (*a)["settings"].contains("class_styles") &&
@@ -232,6 +235,15 @@ void RegionsEntry::check_size(const std::filesystem::path& file, int width, int 
   if (info.width == width && info.height == height) return;
   throw Error(fmt::format("{}: is {}x{} but its regions entry ({}) describes {}x{}: {}", file.string(), width, height,
                           info.input.string(), info.width, info.height, why));
+}
+
+void RegionsEntry::check_bytes(const std::filesystem::path& file, const std::string& why) const {
+  if (info.input_bytes < 0) return;
+  std::error_code ec;
+  const auto bytes = std::filesystem::file_size(file, ec);
+  if (ec || static_cast<std::int64_t>(bytes) == info.input_bytes) return;  // unreadable: the decoder says so
+  throw Error(fmt::format("{}: is {} bytes but its regions entry ({}) was made from a file of {} bytes: {}", file.string(),
+                          bytes, info.input.string(), info.input_bytes, why));
 }
 
 namespace {

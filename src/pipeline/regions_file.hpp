@@ -21,6 +21,8 @@ struct MediaEntryInfo {
   int time_base_num = 1, time_base_den = 1;
   double frame_rate = 0;
   std::int64_t frame_count = 0;  // frames of the input (0: unknown, a file written before version 0.2)
+  // The size of the input file the run read, as the entry's audit record says (-1: not recorded).
+  std::int64_t input_bytes = -1;
 };
 
 // Rounds boxes to the precision the regions file keeps (1/100 px), so that what a run hides is exactly what
@@ -62,6 +64,10 @@ struct RegionsEntry {
   // Throws Error when `file` (width x height) is not the size this entry describes: "FILE: is WxH but its
   // regions entry (INPUT) describes WxH: " and `why` (render and verify say it each their way).
   void check_size(const std::filesystem::path& file, int width, int height, const std::string& why) const;
+  // Throws Error when `file` is not as many bytes as the input this entry's audit record says it was made
+  // from (when recorded): "FILE: is N bytes but its regions entry (INPUT) was made from a file of M bytes: "
+  // and `why`. Pictures of one size with the same name in two folders are told apart by it.
+  void check_bytes(const std::filesystem::path& file, const std::string& why) const;
 };
 
 class RegionsFile {

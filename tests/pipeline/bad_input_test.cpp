@@ -175,6 +175,19 @@ TEST(BadInput, RenderTakesTheEntryOfTheSameFileAndRefusesAnotherFilesRegions) {
   auto r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "in2") + " -o " + quote(dir / "again"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* f : {"a/x.jpg", "b/x.jpg"}) EXPECT_EQ(read_text(dir / "again" / f), read_text(dir / "out" / f)) << f;
+  // Another picture of the same size under the same name (in3/b/x.jpg: only in/b/x.jpg's entry ends as far)
+  // took that entry's boxes, its own faces left visible; the entry's audit record says how large its input was.
+  std::filesystem::create_directories(dir / "in3/b");
+  std::filesystem::copy(dir / "in/a", dir / "in3/a");
+  std::filesystem::copy_file(images / "1df7b59b-66e1-4ba0-99fe-1c7ade76f85b.jpg", dir / "in3/b/x.jpg");
+  r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "in3") + " -o " + quote(dir / "third"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("x.jpg: is " + std::to_string(std::filesystem::file_size(dir / "in3/b/x.jpg")) +
+                          " bytes but its regions entry (" + (dir / "in/b/x.jpg").string() + ") was made from a file of " +
+                          std::to_string(std::filesystem::file_size(dir / "in/b/x.jpg")) + " bytes: the regions of another file"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "third/b/x.jpg"));
+  EXPECT_EQ(read_text(dir / "third/a/x.jpg"), read_text(dir / "out/a/x.jpg"));  // the same file still is
   std::filesystem::copy_file(dir / "in/b/x.jpg", dir / "x.jpg");
   r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "x.jpg") + " -o " + quote(dir / "x_out.jpg"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
