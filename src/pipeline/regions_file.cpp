@@ -202,27 +202,29 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         }
         where = "entry " + std::to_string(entry_no);
       }
-      // The input the run read (its audit record's "input"): render refuses a file of another size.
-      if (const auto a = e.find("audit"); a != e.end() && a->is_object() && a->contains("input") && (*a)["input"].is_object())
-        entry.info.input_bytes = json_integer((*a)["input"], "size", std::int64_t{-1});
-      // How the run that wrote it hid the classes of its own models (its audit record's settings).
-      if (const auto a = e.find("audit"); a != e.end() && a->is_object() && a->contains("settings") &&
-                                          (*a)["settings"].is_object() && (*a)["settings"].contains("class_styles") &&
-                                          (*a)["settings"]["class_styles"].is_object())
-        for (const auto& [name, st] : (*a)["settings"]["class_styles"].items()) {
-          try {
-            if (is_builtin(intern_object_class(name))) continue;  // faces and plates are styled by the options
-          } catch (const Error& e) {
-            throw fail(where + ": audit settings.class_styles: " + e.what());
+      if (const auto a = e.find("audit"); a != e.end() && a->is_object()) {
+        const json& audit = *a;
+        // The input the run read: render refuses a file of another size.
+        if (audit.contains("input") && audit["input"].is_object())
+          entry.info.input_bytes = json_integer(audit["input"], "size", std::int64_t{-1});
+        // How the run that wrote it hid the classes of its own models (its settings).
+        if (audit.contains("settings") && audit["settings"].is_object() && audit["settings"].contains("class_styles") &&
+            audit["settings"]["class_styles"].is_object())
+          for (const auto& [name, st] : audit["settings"]["class_styles"].items()) {
+            try {
+              if (is_builtin(intern_object_class(name))) continue;  // faces and plates are styled by the options
+            } catch (const Error& e) {
+              throw fail(where + ": audit settings.class_styles: " + e.what());
+            }
+            if (!st.is_object()) throw fail(where + ": audit settings.class_styles." + name + " must be an object");
+            try {
+              (void)style_from_json(st);  // a value of the wrong type or a weak style fails here, naming the file
+            } catch (const Error& e) {
+              throw fail(where + ": audit settings.class_styles." + name + ": " + e.what());
+            }
+            file.class_styles_[name] = st;
           }
-          if (!st.is_object()) throw fail(where + ": audit settings.class_styles." + name + " must be an object");
-          try {
-            (void)style_from_json(st);  // a value of the wrong type or a weak style fails here, naming the file
-          } catch (const Error& e) {
-            throw fail(where + ": audit settings.class_styles." + name + ": " + e.what());
-          }
-          file.class_styles_[name] = st;
-        }
+      }
       file.entries_.push_back(std::move(entry));
     }
   } catch (const json::exception& e) {  // a value of the wrong type ("width": "wide", "score": [1])
