@@ -15,6 +15,7 @@
 #include "cli/anonymize_options.hpp"
 #include "cli/command.hpp"
 #include "core/error.hpp"
+#include "core/memory_limit.hpp"
 #include "media/image_file.hpp"
 #include "pipeline/audit_record.hpp"
 #include "pipeline/progress.hpp"
@@ -111,6 +112,22 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_flag("--low-memory", anonymize.decode_twice,
                "Decode a local video twice instead of holding its frames from detection to encoding: less memory, one "
                "more decode (README: Speed)");
+  cmd.add_option("--memory-limit", memory_limit,
+                 "Memory the run may use (1.5G, 800M, none); auto: the limit of its control group (container, Slurm "
+                 "job) or the machine's memory. A video whose held frames would take it above 3/4 of that is decoded "
+                 "twice, as with --low-memory (README: Memory)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            if (v == "auto") return {};
+            try {
+              parse_memory_size(v);
+            } catch (const Error& e) {
+              return e.what();
+            }
+            return {};
+          },
+          "auto|none|SIZE"))
+      ->capture_default_str();
 }
 
 namespace {
@@ -188,9 +205,12 @@ void SharedOptions::finalize() {
     a.encode.crf = std::stoi(crf);
     a.encode.crf_ceiling = 0;
   }
+  if (memory_limit == "auto") a.memory_limit = process_memory_limit();
+  else a.memory_limit = {parse_memory_size(memory_limit), "--memory-limit"};
   a.encode.codec = codec == "hevc" ? media::VideoCodecChoice::Hevc : codec == "same" ? media::VideoCodecChoice::SameFamily : media::VideoCodecChoice::H264;
   spdlog::set_level(verbose ? spdlog::level::debug : quiet ? spdlog::level::err : spdlog::level::warn);
   spdlog::set_pattern("roadveil: %l: %v");
+  if (a.memory_limit.bytes > 0) spdlog::debug("memory limit: {} ({})", format_memory(a.memory_limit.bytes), a.memory_limit.source);
 }
 
 namespace {

@@ -23,6 +23,7 @@ struct SharedOptions {
   std::string face_shape = "ellipse";
   std::string codec = "h264";
   std::string crf = "auto";
+  std::string memory_limit = "auto";  // --memory-limit
   float padding_scale = 1.0f;
   int threads = 0;
   bool quiet = false, verbose = false;

@@ -334,6 +334,9 @@ FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem
       if (options_.decode_twice)
         report.warnings.push_back(remote.name() + ": --low-memory decodes local files twice; an object read in ranges is "
                                   "decoded once, its frames held");
+      else if (const VideoMemoryPlan plan = memory_plan(in.video()); !plan.holding_fits())
+        report.warnings.push_back(memory_message(remote.name(), in.video(), plan) +
+                                  ": an object read in ranges is decoded once, its frames held; it may run out of memory");
       process_video(in, output, writer, report, nullptr);
     } catch (const Error& e) {
       if (remote.error().empty() || std::string_view(e.what()).find(remote.error()) != std::string_view::npos) throw;
@@ -379,11 +382,58 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
   return pictures;
 }
 
+Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, bool given) const {
+  // The queues leave room for every stage's burst, but the bursts take turns, and all of them at once held
+  // ~90 frames of 1080p (280 MB). So the frames holding pixels, wherever they are, are bounded as well: what
+  // the stages need to make progress at all (the interval the schedule holds, the tracker's look-ahead, the
+  // frame being detected and the one being encoded) plus a slack for the bursts, which the decoder waits
+  // for. Fewer than the interval plus the look-ahead could stall every stage. The slack is a budget in
+  // bytes, at least 16 frames: at 1080p 16 frames (8 slack frames, 654 MB, were slower on a 30 s clip; 16,
+  // 678 MB, and 24, 703 MB, as fast as no bound, 748 MB; again with this stop's code, 60 s: 6 frames 641 MB
+  // but 64.8 s instead of 55.9 s, the encoder waiting 16.7 s for detection); at 720p, where a frame is less
+  // than half as large and detection is the slower stage, 36 frames (60 s of 720p: 32.4 -> 30.2 s wall,
+  // 376 -> 404 MB peak, the same CPU seconds).
+  constexpr std::size_t kFrameSlackBytes = std::size_t{48} << 20;
+  constexpr std::size_t kMinFrameSlack = 16;
+  FramesBound bound;
+  bound.interval = static_cast<std::size_t>(options_.schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0));
+  bound.frame_bytes = static_cast<std::size_t>(std::max(0, av_image_get_buffer_size(info.pixel_format, info.width, info.height, 1)));
+  bound.slack = std::max(kMinFrameSlack, bound.frame_bytes > 0 ? kFrameSlackBytes / bound.frame_bytes : kMinFrameSlack);
+  bound.lookahead = given ? 0 : static_cast<std::size_t>(std::max(0, options_.tracker.lookahead()));
+  return bound;
+}
+
+VideoMemoryPlan Anonymizer::memory_plan(const media::VideoInfo& info) const {
+  const FramesBound bound = frames_bound(info, false);
+  return plan_video_memory(info.width, info.height, bound.frame_bytes, bound.total(), options_.memory_limit.bytes);
+}
+
+std::string Anonymizer::memory_message(const std::string& name, const media::VideoInfo& info, const VideoMemoryPlan& plan) const {
+  return fmt::format("{}: holding {} frames of {}x{} for the tracker would take ~{}, more than three quarters of "
+                     "{} ({})", name, frames_bound(info, false).total(), info.width, info.height,
+                     format_memory(plan.holding_frames), format_memory(options_.memory_limit.bytes),
+                     options_.memory_limit.source);
+}
+
 void Anonymizer::process_video(const std::filesystem::path& input, const std::filesystem::path& output,
                                RegionsWriter* writer, FileReport& report) {
   media::InputFile in(input, media::DecodeOptions{options_.threads});
   std::function<std::unique_ptr<media::InputFile>()> reopen;
-  if (options_.decode_twice)
+  bool decode_twice = options_.decode_twice;
+  if (!decode_twice && !options_.regions) {
+    // A video whose held frames would not fit the memory limit (a 2160p video in a container of 2 GB) is
+    // decoded twice rather than killed by the kernel halfway through: the same output, ~7% more CPU.
+    const VideoMemoryPlan plan = memory_plan(in.video());
+    if (!plan.holding_fits() && plan.decoding_twice < plan.holding_frames) {
+      decode_twice = true;
+      spdlog::info("{}: decoding it twice instead (as --low-memory: ~{})", memory_message(input.string(), in.video(), plan),
+                   format_memory(plan.decoding_twice));
+      if (!plan.twice_fits())
+        report.warnings.push_back(fmt::format("{}: decoding it twice still needs ~{}: it may run out of memory",
+                                              input.string(), format_memory(plan.decoding_twice)));
+    }
+  }
+  if (decode_twice)
     // The same decoder settings as the first: the two must give the same frames, also where a damaged stream
     // makes the decoder conceal or drop some (fewer threads held ~8 MB less at 1080p).
     reopen = [&] { return std::make_unique<media::InputFile>(input, media::DecodeOptions{options_.threads}); };
@@ -460,7 +510,8 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   detect::ScheduleConfig schedule_config = options_.schedule;
   schedule_config.keyframe_interval = schedule_config.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
   schedule_config.keyframe_seconds = 0;
-  const size_t interval = static_cast<size_t>(schedule_config.keyframe_interval);
+  const FramesBound bound = frames_bound(info, given != nullptr);
+  const size_t interval = bound.interval;
   // Decoding twice, the decoder's queue holds frames, the detector's queue regions only: the decoder does not
   // run far ahead (15 s of 1080p: 8 frames instead of 8 + an interval, 635 -> 608 MB, no slower).
   // The detector's queue holds four intervals: where detection is the slower stage (720p: a keyframe of the
@@ -468,22 +519,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   // on that lead during the next keyframes; with two intervals the encoder waited ~5 s a minute of 720p
   // for detection (`-v`), ~1.4 s with four (and the slack below).
   BoundedQueue<ItemPtr> decoded(second ? 8 : 8 + interval), detected(8 + 4 * interval);
-  // The queues leave room for every stage's burst, but the bursts take turns, and all of them at once held
-  // ~90 frames of 1080p (280 MB). So the frames holding pixels, wherever they are, are bounded as well: what
-  // the stages need to make progress at all (the interval the schedule holds, the tracker's look-ahead, the
-  // frame being detected and the one being encoded) plus a slack for the bursts, which the decoder waits
-  // for. Fewer than the interval plus the look-ahead could stall every stage. The slack is a budget in
-  // bytes, at least 16 frames: at 1080p 16 frames (8 slack frames, 654 MB, were slower on a 30 s clip; 16,
-  // 678 MB, and 24, 703 MB, as fast as no bound, 748 MB); at 720p, where a frame is less than half as large
-  // and detection is the slower stage, 36 frames (60 s of 720p: 32.4 -> 30.2 s wall, 376 -> 404 MB peak,
-  // the same CPU seconds).
-  constexpr std::size_t kFrameSlackBytes = std::size_t{48} << 20;
-  constexpr std::size_t kMinFrameSlack = 16;
-  const int frame_bytes = av_image_get_buffer_size(info.pixel_format, info.width, info.height, 1);
-  const std::size_t frame_slack =
-      std::max(kMinFrameSlack, frame_bytes > 0 ? kFrameSlackBytes / static_cast<std::size_t>(frame_bytes) : kMinFrameSlack);
-  const std::size_t lookahead = given ? 0 : static_cast<std::size_t>(std::max(0, options_.tracker.lookahead()));
-  ItemPool pool(interval + lookahead + 2 + frame_slack);
+  ItemPool pool(bound.total());
 
   // A part decodes from the keyframe before its context, and detects from the context's first frame on.
   if (part) in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)]);

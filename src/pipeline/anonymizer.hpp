@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "core/memory_limit.hpp"
 #include "detect/detection_schedule.hpp"
 #include "detect/frame_detector.hpp"
 #include "media/image_file.hpp"
 #include "media/output_file.hpp"
 #include "media/range_reader.hpp"
 #include "pipeline/regions_file.hpp"
+#include "pipeline/video_memory.hpp"
 #include "redact/redact_plan.hpp"
 #include "track/tracker.hpp"
 
@@ -45,6 +47,10 @@ struct AnonymizeOptions {
   // the tracker's look-ahead and the encoder's queue as regions only, and a second decoder, trailing the first,
   // gives each frame again when it is rendered. Less memory for one more decode (--low-memory).
   bool decode_twice = false;
+  // The memory this run may use (core/memory_limit.hpp; 0 bytes: none known): a local video whose held frames
+  // would take the peak above three quarters of it is decoded twice (pipeline/video_memory.hpp); one that
+  // cannot be (a part of a split run, an object read in ranges) gets a warning.
+  MemoryLimit memory_limit;
 };
 
 struct FileReport {
@@ -104,6 +110,15 @@ class Anonymizer {
   void process_video(media::InputFile& in, const std::filesystem::path& output, RegionsWriter* writer,
                      FileReport& report, const Part* part,
                      const std::function<std::unique_ptr<media::InputFile>()>& reopen = {});
+  // The decoded frames a video holds at once (anonymizer.cpp says why each part).
+  struct FramesBound {
+    std::size_t interval = 0, lookahead = 0, slack = 0;
+    std::size_t frame_bytes = 0;  // one decoded picture
+    std::size_t total() const { return interval + lookahead + 2 + slack; }
+  };
+  FramesBound frames_bound(const media::VideoInfo& info, bool given) const;
+  VideoMemoryPlan memory_plan(const media::VideoInfo& info) const;
+  std::string memory_message(const std::string& name, const media::VideoInfo& info, const VideoMemoryPlan& plan) const;
   void refuse_other_video_tracks(const media::InputFile& in);
   static void refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width, int height);
   // Cover art and attached images, anonymized as photos.

@@ -94,6 +94,9 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     RegionsWriter regions(files.regions);
     if (options_.decode_twice)
       report.warnings.push_back(input.string() + ": --low-memory is for whole files; a part is decoded once, its frames held");
+    else if (const VideoMemoryPlan plan = memory_plan(in.video()); !plan.holding_fits())
+      report.warnings.push_back(memory_message(input.string(), in.video(), plan) +
+                                ": a part is decoded once, its frames held; it may run out of memory");
     process_video(in, files.video, &regions, report, &part);
     regions.close();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
