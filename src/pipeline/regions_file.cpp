@@ -161,10 +161,19 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
       entry.info.height = json_integer(e, "height", 0);
       entry.info.frame_rate = e.value("frame_rate", 0.0);
       entry.info.frame_count = json_integer(e, "frame_count", std::int64_t{0});
-      if (const auto tb = e.find("time_base"); tb != e.end() && tb->is_array() && tb->size() == 2 &&
-                                               (*tb)[0].is_number_integer() && (*tb)[1].is_number_integer()) {
-        entry.info.time_base_num = json_integer<int>((*tb)[0]);
-        entry.info.time_base_den = json_integer<int>((*tb)[1]);
+      // The unit of the frames' `pts` (the review editor's times come from it). Whole floats ([1.0, 25.0], as
+      // some JSON writers print integers) are read as the integers they are; anything else is refused rather
+      // than left at 1/1, which showed every frame's time tens of thousands of times too large.
+      if (const auto tb = e.find("time_base"); tb != e.end() && !tb->is_null()) {
+        const auto bad = [&] { return fail(where + ": \"time_base\" must be [numerator, denominator], two positive whole numbers, not " + tb->dump()); };
+        if (!tb->is_array() || tb->size() != 2 || !(*tb)[0].is_number() || !(*tb)[1].is_number()) throw bad();
+        try {
+          entry.info.time_base_num = json_integer<int>((*tb)[0]);
+          entry.info.time_base_den = json_integer<int>((*tb)[1]);
+        } catch (const json::exception&) {
+          throw bad();
+        }
+        if (entry.info.time_base_num <= 0 || entry.info.time_base_den <= 0) throw bad();
       }
       const json frames = e.value("frames", json::array());
       if (!frames.is_array()) throw fail(where + ": \"frames\" must be an array");

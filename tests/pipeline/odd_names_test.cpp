@@ -88,7 +88,7 @@ TEST_F(RegionsFileErrors, WrongTypesAndOutOfRangeNumbersNameTheFile) {
            {R"({"class": "face", "box": [0, 0, 10, 10], "track": 1e126})", "", "r.json: entry 1, frame 0: a value has the wrong type"},
            {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "width": 1e30)", "r.json: entry 1: a value has the wrong type"},
            {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "frame_count": 0.5)", "r.json: entry 1: a value has the wrong type"},
-           {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "time_base": [1, 4294967297])", "r.json: entry 1: a value has the wrong type"},
+           {R"({"class": "face", "box": [0, 0, 10, 10]})", R"(, "time_base": [1, 4294967297])", "r.json: entry 1: \"time_base\" must be [numerator, denominator], two positive whole numbers, not [1,4294967297]"},
            // A recorded style weaker than any run can ask for would show what it claims to hide.
            {R"({"class": "screen", "box": [0, 0, 10, 10]})",
             R"(, "audit": {"settings": {"class_styles": {"screen": {"style": "mosaic", "mosaic_blocks": 1000}}}})",

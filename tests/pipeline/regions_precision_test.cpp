@@ -96,3 +96,31 @@ TEST(RegionsFile, ClassStylesOfTheAuditRecordAreReadCheckedAndApplied) {
     }
   }
 }
+
+// A regions file rewritten by another tool may print its integers as floats: the time base [1.0, 12800.0] is
+// the same as [1, 12800] (it was ignored, the entry kept 1/1 and the review editor showed frame 25 of a
+// 25 fps video at 12,800 s); one that is not two positive whole numbers is refused, naming the file and entry.
+TEST(RegionsFile, ATimeBaseWrittenAsWholeFloatsIsReadAndABadOneRefused) {
+  roadveil::testing::TempDir dir;
+  const auto write = [&](const std::string& time_base) {
+    std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [{"input": "in.mp4",
+        "type": "video", "width": 64, "height": 48, "time_base": )" << time_base << R"(, "frames": []}]})";
+    return dir / "r.json";
+  };
+  for (const std::string good : {"[1, 12800]", "[1.0, 12800.0]", "[1, 1.28e4]"}) {
+    SCOPED_TRACE(good);
+    const auto file = pipeline::RegionsFile::read(write(good));
+    EXPECT_EQ(file.entries().front().info.time_base_num, 1);
+    EXPECT_EQ(file.entries().front().info.time_base_den, 12800);
+  }
+  for (const std::string bad : {"[1.5, 25]", "[0, 25]", "[1, -25]", "[1]", "\"1/25\"", "[1, \"25\"]", "[1, 1e30]"}) {
+    SCOPED_TRACE(bad);
+    try {
+      pipeline::RegionsFile::read(write(bad));
+      ADD_FAILURE() << "accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("r.json: entry 1: \"time_base\" must be [numerator, denominator]"), std::string::npos) << what;
+    }
+  }
+}
