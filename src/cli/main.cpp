@@ -1,6 +1,9 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "core/error.hpp"
@@ -27,6 +30,17 @@ int main(int argc, char** argv) {
   cli::add_models_command(app, action);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // CLI11 checks required arguments before unknown ones: `anonymize --bogus` said "inputs is required",
+    // not what was wrong. The unknown arguments it set aside are the better message.
+    if (const auto unknown = app.remaining(true); !unknown.empty()) {
+      // Named as typed: ExtrasError joins its list last first (CLI11's rjoin), so it gets them last first.
+      std::vector<std::string> last_first;
+      for (int i = argc - 1; i >= 1; --i)
+        if (std::find(unknown.begin(), unknown.end(), argv[i]) != unknown.end()) last_first.emplace_back(argv[i]);
+      return app.exit(CLI::ExtrasError(last_first)) == 0 ? cli::kExitOk : cli::kExitUsage;
+    }
+    return app.exit(e) == 0 ? cli::kExitOk : cli::kExitUsage;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? cli::kExitOk : cli::kExitUsage;
   }

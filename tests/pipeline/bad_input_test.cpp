@@ -116,6 +116,21 @@ TEST(BadInput, UnknownOption) {
   const auto r = run_command(kCli + " anonymize --frobnicate x -o y");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("frobnicate"), std::string::npos) << r.output;
+  // Without an input as well, the unknown option is still what is reported (CLI11 checks required arguments
+  // first: this said only "inputs is required"), in the order typed; without one, the missing input is.
+  for (const std::string command : {"anonymize --frobnicate", "anonymize --frobnicate --twiddle", "render --frobnicate -o y"}) {
+    SCOPED_TRACE(command);
+    const auto u = run_command(kCli + " " + command);
+    EXPECT_EQ(u.exit_code, 2);
+    EXPECT_NE(u.output.find(command.find("twiddle") != std::string::npos
+                                ? "The following arguments were not expected: --frobnicate --twiddle"
+                                : "The following argument was not expected: --frobnicate"),
+              std::string::npos) << u.output;
+    EXPECT_EQ(u.output.find("is required"), std::string::npos) << u.output;
+  }
+  const auto none = run_command(kCli + " anonymize");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.output.find("inputs is required"), std::string::npos) << none.output;
 }
 
 TEST(BadInput, MissingModelsFolder) {
