@@ -72,7 +72,9 @@ MemoryLimit cgroup_memory_limit(std::string_view proc_self_cgroup, const std::fi
       const auto value = parse_cgroup_memory_value(first_line(mount / group / file));
       if (value && (tightest.bytes == 0 || *value < tightest.bytes)) {
         tightest.bytes = *value;
-        tightest.source = "the control group /" + group.generic_string() + "'s limit";
+        // The file read, not the group's name: in a container without its own cgroup namespace the group
+        // /proc names (/docker/ID) is the mount's root, and a path says which it was.
+        tightest.source = "the control group's limit, " + (mount / group / file).lexically_normal().string();
       }
       if (group.empty()) break;
       group = group.parent_path();
@@ -106,8 +108,8 @@ std::uint64_t parse_memory_size(std::string_view text) {
   if (ec != std::errc() || end != s.data() + digits || !(number > 0)) throw bad();
   std::string unit;
   for (char c : trimmed(s.substr(digits))) unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (unit.size() >= 2 && unit.substr(unit.size() - 2) == "IB") unit.resize(unit.size() - 2);  // MiB
-  else if (unit.size() == 2 && unit.back() == 'B') unit.pop_back();                           // MB
+  if (unit.size() == 3 && unit.substr(1) == "IB") unit.resize(1);                      // MiB
+  else if (unit.size() == 2 && (unit.back() == 'B' || unit.back() == 'I')) unit.pop_back();  // MB, Mi (Kubernetes)
   static constexpr std::string_view kUnits = "KMGT";
   double scale = 1;
   if (unit.size() == 1 && kUnits.find(unit[0]) != std::string_view::npos)
@@ -115,7 +117,11 @@ std::uint64_t parse_memory_size(std::string_view text) {
   else if (!unit.empty() && unit != "B")
     throw bad();
   const double bytes = number * scale;
-  if (bytes < 1 || bytes > 1e18) throw bad();
+  if (bytes > 1e18) throw bad();
+  // No run fits in less; a bare "4096" meant as megabytes would decode every video twice and warn.
+  if (bytes < 64.0 * 1024 * 1024)
+    throw Error(fmt::format("memory size '{}': under 64 MiB, too little for any run (a size without a unit is in bytes: "
+                            "write 800M, 2G)", text));
   return static_cast<std::uint64_t>(bytes);
 }
 

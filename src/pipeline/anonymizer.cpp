@@ -334,7 +334,7 @@ FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem
       if (options_.decode_twice)
         report.warnings.push_back(remote.name() + ": --low-memory decodes local files twice; an object read in ranges is "
                                   "decoded once, its frames held");
-      else if (const VideoMemoryPlan plan = memory_plan(in.video()); !plan.holding_fits())
+      else if (const VideoMemoryPlan plan = memory_plan(in.video()); !options_.regions && !plan.holding_fits())
         report.warnings.push_back(memory_message(remote.name(), in.video(), plan) +
                                   ": an object read in ranges is decoded once, its frames held; it may run out of memory");
       process_video(in, output, writer, report, nullptr);
@@ -405,7 +405,9 @@ Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, b
 
 VideoMemoryPlan Anonymizer::memory_plan(const media::VideoInfo& info) const {
   const FramesBound bound = frames_bound(info, false);
-  return plan_video_memory(info.width, info.height, bound.frame_bytes, bound.total(), options_.memory_limit.bytes);
+  const int encoder_threads = options_.encode.threads > 0 ? options_.encode.threads : media::one_encoder_thread_per_core(info.height);
+  return plan_video_memory(info.width, info.height, bound.frame_bytes, bound.total(), bound.interval, encoder_threads,
+                           options_.memory_limit.bytes);
 }
 
 std::string Anonymizer::memory_message(const std::string& name, const media::VideoInfo& info, const VideoMemoryPlan& plan) const {
@@ -431,6 +433,9 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
       if (!plan.twice_fits())
         report.warnings.push_back(fmt::format("{}: decoding it twice still needs ~{}: it may run out of memory",
                                               input.string(), format_memory(plan.decoding_twice)));
+    } else if (!plan.holding_fits()) {
+      // Decoding twice would hold as many frames (a short keyframe interval and no look-ahead): nothing to gain.
+      report.warnings.push_back(memory_message(input.string(), in.video(), plan) + ": it may run out of memory");
     }
   }
   if (decode_twice)

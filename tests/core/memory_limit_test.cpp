@@ -1,6 +1,8 @@
 // The memory a run may use, read where a container, a Slurm job or a systemd unit sets it.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "core/error.hpp"
@@ -33,7 +35,7 @@ TEST(MemoryLimit, CgroupV2TakesTheTightestLimitOfTheGroupAndThoseAboveIt) {
   write(root / "kubepods/memory.max", "8589934592\n");
   MemoryLimit limit = cgroup_memory_limit("0::/kubepods/pod1/ctr\n", root.path());
   EXPECT_EQ(limit.bytes, 2147483648u);
-  EXPECT_NE(limit.source.find("/kubepods/pod1"), std::string::npos) << limit.source;
+  EXPECT_EQ(limit.source, "the control group's limit, " + (root.path() / "kubepods/pod1/memory.max").string());
   // A container with its own cgroup namespace sees its group as the root: the mount root's own file counts.
   TempDir own;
   write(own / "memory.max", "1073741824\n");
@@ -59,8 +61,11 @@ TEST(MemoryLimit, CgroupV1ReadsTheMemoryControllersHierarchy) {
 
 TEST(MemoryLimit, TheProcessAlwaysHasOneTheMachinesAtMost) {
   const MemoryLimit limit = process_memory_limit();
+  const std::uint64_t machine = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   EXPECT_GT(limit.bytes, 0u);
-  EXPECT_FALSE(limit.source.empty());
+  EXPECT_LE(limit.bytes, machine);
+  if (limit.bytes == machine) EXPECT_EQ(limit.source, "the machine's memory");
+  else EXPECT_EQ(limit.source.rfind("the control group's limit, /sys/fs/cgroup/", 0), 0u) << limit.source;
 }
 
 TEST(MemoryLimit, SizesAreBinaryAndBadOnesNameTheText) {
@@ -69,9 +74,11 @@ TEST(MemoryLimit, SizesAreBinaryAndBadOnesNameTheText) {
   EXPECT_EQ(parse_memory_size("800mb"), 800u << 20);
   EXPECT_EQ(parse_memory_size("1.5G"), 3u << 29);
   EXPECT_EQ(parse_memory_size("2T"), std::uint64_t{2} << 40);
-  EXPECT_EQ(parse_memory_size("4096"), 4096u);
+  EXPECT_EQ(parse_memory_size("4Gi"), std::uint64_t{4} << 30);  // as a Kubernetes pod spec writes it
+  EXPECT_EQ(parse_memory_size("800Mi"), 800u << 20);
+  EXPECT_EQ(parse_memory_size("67108864"), 64u << 20);
   EXPECT_EQ(parse_memory_size("none"), 0u);
-  for (const char* bad : {"", "G", "12Q", "-1G", "0", "1.2.3M", "auto"}) {
+  for (const char* bad : {"", "G", "12Q", "-1G", "0", "1.2.3M", "auto", "4096", "63M", "1e3G", "inf", "nan", "2Gib2"}) {
     SCOPED_TRACE(bad);
     try {
       parse_memory_size(bad);

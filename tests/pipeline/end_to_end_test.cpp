@@ -145,7 +145,7 @@ TEST(RealClipPixels, DecodingTwiceGivesTheSameOutputAsHoldingTheFrames) {
   const auto in = shared_dir() / "eval/videos/intel_car-detection.mp4";
   for (const std::string mode : {"held", "twice"}) {
     const auto r = run_cli("anonymize -q --mask --no-audit " + quote(in) + " -o " + quote(dir / (mode + ".mp4")) +
-                           " --detections " + quote(dir / (mode + ".json")) + (mode == "twice" ? " --low-memory" : ""));
+                           " --detections " + quote(dir / (mode + ".json")) + (mode == "twice" ? " --low-memory" : " --memory-limit none"));
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   EXPECT_EQ(read_text(dir / "held.mp4"), read_text(dir / "twice.mp4"));

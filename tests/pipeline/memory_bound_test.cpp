@@ -10,6 +10,7 @@
 #include <string>
 
 #include "media/output_file.hpp"
+#include "core/memory_limit.hpp"
 #include "pipeline/video_memory.hpp"
 #include "test_util.hpp"
 
@@ -145,7 +146,7 @@ TEST(FramesHeld, X264sLookaheadIsHeldToItsMemoryWithTheDefaultPreset) {
 // 2160p 1,919 and 1,154. Within 15% where it matters (1080p and up), never under by more than 2%.
 TEST(VideoMemory, TheEstimateFollowsTheMeasuredPeaks) {
   using roadveil::pipeline::estimated_video_peak;
-  using roadveil::pipeline::kFramesHeldDecodingTwice;
+  using roadveil::pipeline::frames_held_decoding_twice;
   constexpr double kMiB = 1024.0 * 1024.0;
   struct Case {
     int width, height, held;
@@ -154,8 +155,8 @@ TEST(VideoMemory, TheEstimateFollowsTheMeasuredPeaks) {
   for (const Case c : {Case{1280, 720, 119, 392, 277}, Case{1920, 1080, 99, 655, 464}, Case{3840, 2160, 99, 1919, 1154}}) {
     SCOPED_TRACE(c.height);
     const std::size_t frame = static_cast<std::size_t>(c.width) * c.height * 3 / 2;
-    const double holding = static_cast<double>(estimated_video_peak(c.width, c.height, frame, static_cast<std::size_t>(c.held))) / kMiB;
-    const double twice = static_cast<double>(estimated_video_peak(c.width, c.height, frame, kFramesHeldDecodingTwice)) / kMiB;
+    const double holding = static_cast<double>(estimated_video_peak(c.width, c.height, frame, static_cast<std::size_t>(c.held), 2)) / kMiB;
+    const double twice = static_cast<double>(estimated_video_peak(c.width, c.height, frame, frames_held_decoding_twice(25), 2)) / kMiB;
     EXPECT_GE(holding, c.holding * 0.98);
     EXPECT_GE(twice, c.twice * 0.98);
     if (c.height >= 1080) {
@@ -167,12 +168,19 @@ TEST(VideoMemory, TheEstimateFollowsTheMeasuredPeaks) {
   // twice, with 4 GB it holds them; 1080p holds them from ~880 MB up.
   const std::size_t frame2160 = 3840 * 2160 * 3 / 2, frame1080 = 1920 * 1080 * 3 / 2;
   using roadveil::pipeline::plan_video_memory;
-  EXPECT_FALSE(plan_video_memory(3840, 2160, frame2160, 99, std::uint64_t{2} << 30).holding_fits());
-  EXPECT_TRUE(plan_video_memory(3840, 2160, frame2160, 99, std::uint64_t{2} << 30).twice_fits());
-  EXPECT_TRUE(plan_video_memory(3840, 2160, frame2160, 99, std::uint64_t{4} << 30).holding_fits());
-  EXPECT_TRUE(plan_video_memory(1920, 1080, frame1080, 99, std::uint64_t{880} << 20).holding_fits());
-  EXPECT_FALSE(plan_video_memory(1920, 1080, frame1080, 99, std::uint64_t{800} << 20).holding_fits());
-  EXPECT_TRUE(plan_video_memory(1920, 1080, frame1080, 99, 0).holding_fits());  // no limit known
+  constexpr std::uint64_t kGiB = std::uint64_t{1} << 30, kMiBs = std::uint64_t{1} << 20;
+  EXPECT_FALSE(plan_video_memory(3840, 2160, frame2160, 99, 25, 2, 2 * kGiB).holding_fits());
+  EXPECT_TRUE(plan_video_memory(3840, 2160, frame2160, 99, 25, 2, 2 * kGiB).twice_fits());
+  EXPECT_TRUE(plan_video_memory(3840, 2160, frame2160, 99, 25, 2, 4 * kGiB).holding_fits());
+  EXPECT_TRUE(plan_video_memory(1920, 1080, frame1080, 99, 25, 2, 880 * kMiBs).holding_fits());
+  EXPECT_FALSE(plan_video_memory(1920, 1080, frame1080, 99, 25, 2, 800 * kMiBs).holding_fits());
+  EXPECT_TRUE(plan_video_memory(1920, 1080, frame1080, 99, 25, 2, 0).holding_fits());  // no limit known
+  // At 60 fps a keyframe interval is 60 frames, held decoding twice too (70, not 35: +417 MiB at 2160p); and
+  // each encoder thread beyond two holds ~11 bytes a pixel (16 cores at 2160p: +1.3 GB).
+  const auto at25 = plan_video_memory(3840, 2160, frame2160, 134, 25, 2, 0), at60 = plan_video_memory(3840, 2160, frame2160, 134, 60, 2, 0);
+  EXPECT_EQ(at60.decoding_twice - at25.decoding_twice, 35 * frame2160);
+  const auto cores16 = plan_video_memory(3840, 2160, frame2160, 99, 25, 16, 0), cores2 = plan_video_memory(3840, 2160, frame2160, 99, 25, 2, 0);
+  EXPECT_EQ(cores16.holding_frames - cores2.holding_frames, std::uint64_t{14} * 11 * 3840 * 2160);
 }
 
 // Under a memory limit too small for its held frames, a video is decoded twice instead, the output the same
@@ -215,9 +223,11 @@ TEST(VideoMemory, AVideoOverItsMemoryLimitIsDecodedTwiceWithTheSameOutput) {
 // write there (root, or a delegated subtree): elsewhere the test is skipped and says why.
 TEST(VideoMemory, TheControlGroupsLimitIsFoundWithoutBeingGiven) {
   namespace fs = std::filesystem;
+  constexpr std::uint64_t kLimit = std::uint64_t{500} << 20;
+  if (roadveil::process_memory_limit().bytes < kLimit) GTEST_SKIP() << "this process's own limit is under 500 MiB";
   const std::string self = read_text("/proc/self/cgroup");
   fs::path group;
-  std::string limit_file, procs_file = "cgroup.procs";
+  std::string limit_file;
   std::smatch m;
   if (std::regex_search(self, m, std::regex(R"((?:^|\n)\d+:(?:[^:\n]*,)?memory(?:,[^:\n]*)?:([^\n]*))")) &&
       fs::exists("/sys/fs/cgroup/memory"))
@@ -227,24 +237,26 @@ TEST(VideoMemory, TheControlGroupsLimitIsFoundWithoutBeingGiven) {
   if (group.empty()) GTEST_SKIP() << "no cgroup memory controller found in /proc/self/cgroup:\n" << self;
   const fs::path test_group = group / ("roadveil-test-" + std::to_string(::getpid()));
   std::error_code ec;
-  if (!fs::create_directory(test_group, ec) || !fs::exists(test_group / limit_file))
-    GTEST_SKIP() << "cannot create a control group in " << group << ": " << ec.message();
+  if (!fs::create_directory(test_group, ec)) GTEST_SKIP() << "cannot create a control group in " << group << ": " << ec.message();
   struct Remove {
     fs::path path;
-    ~Remove() { ::rmdir(path.c_str()); }
+    ~Remove() { ::rmdir(path.c_str()); }  // empty again once the run has ended
   } remove{test_group};
+  if (!fs::exists(test_group / limit_file)) GTEST_SKIP() << "no " << limit_file << " in " << test_group << " (memory not delegated)";
   {
-    std::ofstream(test_group / limit_file) << (500 << 20);
+    std::ofstream(test_group / limit_file) << kLimit;
   }
-  ASSERT_EQ(read_text(test_group / limit_file), std::to_string(500 << 20) + "\n");
+  ASSERT_EQ(read_text(test_group / limit_file), std::to_string(kLimit) + "\n");
   TempDir dir;
   const auto in = dir / "in.mp4";
   ffmpeg_make("-f lavfi -i testsrc2=size=1280x720:rate=25:duration=2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p " + quote(in));
-  const auto r = run_command("sh -c 'echo $$ > " + (test_group / procs_file).string() + " && exec " + ROADVEIL_CLI +
-                             " anonymize -v " + quote(in) + " -o " + quote(dir / "out.mp4") + " --models " +
-                             quote(models_dir()) + "'");
+  // The shell joins the group, then becomes the run.
+  std::ofstream(dir / "run.sh") << "echo $$ > " << quote(test_group / "cgroup.procs") << " && exec " << ROADVEIL_CLI
+                                << " anonymize -v " << quote(in) << " -o " << quote(dir / "out.mp4") << " --models "
+                                << quote(models_dir()) << "\n";
+  const auto r = run_command("sh " + quote(dir / "run.sh"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("memory limit: 500 MB (the control group /"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("more than three quarters of 500 MB (the control group /"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("decoding it twice instead"), std::string::npos) << r.output;
+  const std::string source = "the control group's limit, " + (test_group / limit_file).string();
+  EXPECT_NE(r.output.find("memory limit: 500 MB (" + source + ")"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("more than three quarters of 500 MB (" + source + "): decoding it twice instead"), std::string::npos) << r.output;
 }
