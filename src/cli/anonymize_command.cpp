@@ -110,8 +110,8 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale, "JPEG quantiser for images, 1 (best) .. 31")->check(CLI::Range(1, 31))->capture_default_str();
   cmd.add_flag("--mask", anonymize.mask, "Also write <name>.mask.<ext>: white where hidden, for review tools");
   cmd.add_flag("--low-memory", anonymize.decode_twice,
-               "Decode a local video twice instead of holding its frames from detection to encoding: less memory, one "
-               "more decode (README: Speed)");
+               "Decode a video twice instead of holding its frames from detection to encoding (an object in a bucket is "
+               "read twice in ranges): less memory, one more decode (README: Speed)");
   cmd.add_option("--memory-limit", memory_limit,
                  "Memory the run may use (1.5G, 800M, none); auto: the limit of its control group (container, Slurm "
                  "job) or the machine's memory. A video whose held frames would take it above 3/4 of that is decoded "

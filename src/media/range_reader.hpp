@@ -24,6 +24,9 @@ class RangeReader {
   // An AVIOContext reading through this object (owned by it; valid while it lives).
   AVIOContext* io();
   const std::string& name() const { return name_; }
+  const std::shared_ptr<ByteSource>& source() const { return source_; }
+  std::int64_t block_size() const { return block_size_; }
+  int max_blocks() const { return max_blocks_; }
   std::int64_t size() const { return size_; }
 
   // Reads the blocks the hash has not seen yet and returns the SHA-256 (hex) of the whole source.

@@ -329,20 +329,30 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
 FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem::path& output, RegionsWriter* writer) {
   return reported(remote.name(), output, writer, [&](FileReport& report) {
     // A failed range read reaches FFmpeg as an I/O error only: say what it was.
+    // Decoding twice, the second decoder reads through a reader of its own (an object's: its own client,
+    // pinned to the version the first reads), on the encoder's thread.
+    std::unique_ptr<media::RangeReader> again;
+    const auto read_error = [&] { return !remote.error().empty() ? remote.error() : again ? again->error() : std::string(); };
     try {
       media::InputFile in(remote, media::DecodeOptions{options_.threads});
-      if (options_.decode_twice)
-        report.warnings.push_back(remote.name() + ": --low-memory decodes local files twice; an object read in ranges is "
-                                  "decoded once, its frames held");
-      else if (const VideoMemoryPlan plan = memory_plan(in.video()); !options_.regions && !plan.holding_fits())
-        report.warnings.push_back(memory_message(remote.name(), in.video(), plan) +
-                                  ": an object read in ranges is decoded once, its frames held; it may run out of memory");
-      process_video(in, output, writer, report, nullptr);
+      std::function<std::unique_ptr<media::InputFile>()> reopen;
+      if (decodes_twice(remote.name(), in.video(), report)) {
+        if (std::shared_ptr<ByteSource> second_source = remote.source()->reopen())
+          reopen = [&, second_source] {
+            again = std::make_unique<media::RangeReader>(second_source, remote.block_size(), remote.max_blocks());
+            return std::make_unique<media::InputFile>(*again, media::DecodeOptions{options_.threads});
+          };
+        else
+          report.warnings.push_back(remote.name() + ": cannot be read twice at once: decoded once, its frames held; it may run "
+                                    "out of memory");
+      }
+      process_video(in, output, writer, report, nullptr, reopen);
     } catch (const Error& e) {
-      if (remote.error().empty() || std::string_view(e.what()).find(remote.error()) != std::string_view::npos) throw;
-      throw Error(std::string(e.what()) + ": " + remote.error());
+      const std::string error = read_error();
+      if (error.empty() || std::string_view(e.what()).find(error) != std::string_view::npos) throw;
+      throw Error(std::string(e.what()) + ": " + error);
     }
-    if (!remote.error().empty()) throw Error(remote.error());
+    if (const std::string error = read_error(); !error.empty()) throw Error(error);
   });
 }
 
@@ -403,6 +413,26 @@ Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, b
   return bound;
 }
 
+bool Anonymizer::decodes_twice(const std::string& name, const media::VideoInfo& info, FileReport& report) const {
+  if (options_.decode_twice) return true;
+  if (options_.regions) return false;  // rendering holds no frames for the tracker: nothing to gain
+  // A video whose held frames would not fit the memory limit (a 2160p video in a container of 2 GB) is
+  // decoded twice rather than killed by the kernel halfway through: the same output, ~7% more CPU.
+  const VideoMemoryPlan plan = memory_plan(info);
+  if (plan.holding_fits()) return false;
+  if (plan.decoding_twice >= plan.holding_frames) {
+    // Decoding twice would hold as many frames (a short keyframe interval and no look-ahead): nothing to gain.
+    report.warnings.push_back(memory_message(name, info, plan) + ": it may run out of memory");
+    return false;
+  }
+  spdlog::info("{}: decoding it twice instead (as --low-memory: ~{})", memory_message(name, info, plan),
+               format_memory(plan.decoding_twice));
+  if (!plan.twice_fits())
+    report.warnings.push_back(
+        fmt::format("{}: decoding it twice still needs ~{}: it may run out of memory", name, format_memory(plan.decoding_twice)));
+  return true;
+}
+
 VideoMemoryPlan Anonymizer::memory_plan(const media::VideoInfo& info) const {
   const FramesBound bound = frames_bound(info, false);
   const int encoder_threads = options_.encode.threads > 0 ? options_.encode.threads : media::one_encoder_thread_per_core(info.height);
@@ -421,24 +451,7 @@ void Anonymizer::process_video(const std::filesystem::path& input, const std::fi
                                RegionsWriter* writer, FileReport& report) {
   media::InputFile in(input, media::DecodeOptions{options_.threads});
   std::function<std::unique_ptr<media::InputFile>()> reopen;
-  bool decode_twice = options_.decode_twice;
-  if (!decode_twice && !options_.regions) {
-    // A video whose held frames would not fit the memory limit (a 2160p video in a container of 2 GB) is
-    // decoded twice rather than killed by the kernel halfway through: the same output, ~7% more CPU.
-    const VideoMemoryPlan plan = memory_plan(in.video());
-    if (!plan.holding_fits() && plan.decoding_twice < plan.holding_frames) {
-      decode_twice = true;
-      spdlog::info("{}: decoding it twice instead (as --low-memory: ~{})", memory_message(input.string(), in.video(), plan),
-                   format_memory(plan.decoding_twice));
-      if (!plan.twice_fits())
-        report.warnings.push_back(fmt::format("{}: decoding it twice still needs ~{}: it may run out of memory",
-                                              input.string(), format_memory(plan.decoding_twice)));
-    } else if (!plan.holding_fits()) {
-      // Decoding twice would hold as many frames (a short keyframe interval and no look-ahead): nothing to gain.
-      report.warnings.push_back(memory_message(input.string(), in.video(), plan) + ": it may run out of memory");
-    }
-  }
-  if (decode_twice)
+  if (decodes_twice(input.string(), in.video(), report))
     // The same decoder settings as the first: the two must give the same frames, also where a damaged stream
     // makes the decoder conceal or drop some (fewer threads held ~8 MB less at 1080p).
     reopen = [&] { return std::make_unique<media::InputFile>(input, media::DecodeOptions{options_.threads}); };

@@ -43,7 +43,8 @@ struct AnonymizeOptions {
   const RegionsFile* regions = nullptr;  // render these regions instead of detecting
   bool single_input = false;             // the run has one input: its regions entry may be the file's only one
   bool mask = false;                     // also write <output>.mask.<ext>: white where hidden
-  // A local video is decoded twice instead of its frames being held from detection to encoding: they wait for
+  // A video is decoded twice instead of its frames being held from detection to encoding (an object in a bucket
+  // through a second ranged reader of the same version): they wait for
   // the tracker's look-ahead and the encoder's queue as regions only, and a second decoder, trailing the first,
   // gives each frame again when it is rendered. Less memory for one more decode (--low-memory).
   bool decode_twice = false;
@@ -118,6 +119,9 @@ class Anonymizer {
   };
   FramesBound frames_bound(const media::VideoInfo& info, bool given) const;
   VideoMemoryPlan memory_plan(const media::VideoInfo& info) const;
+  // Whether a video is decoded twice: asked (--low-memory), or its held frames would not fit the memory limit
+  // and decoding twice holds fewer (said with -v; a warning where even that may not fit).
+  bool decodes_twice(const std::string& name, const media::VideoInfo& info, FileReport& report) const;
   std::string memory_message(const std::string& name, const media::VideoInfo& info, const VideoMemoryPlan& plan) const;
   void refuse_other_video_tracks(const media::InputFile& in);
   static void refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width, int height);

@@ -4,11 +4,20 @@
 
 namespace roadveil::storage {
 
-S3ByteSource::S3ByteSource(const S3Config& config, const S3Url& object) : client_(config), object_(object) {
+S3ByteSource::S3ByteSource(const S3Config& config, const S3Url& object, const std::string& pinned_etag)
+    : config_(config), client_(config), object_(object) {
   const auto info = client_.head(object_);
   if (!info) throw S3Error(object_.to_string() + ": reading failed: no such object", 404, "NoSuchKey");
+  if (!pinned_etag.empty() && info->etag != pinned_etag)
+    throw S3Error(object_.to_string() + ": the object changed while it was read (ETag " + pinned_etag + ", now " +
+                      info->etag + ")",
+                  412, "PreconditionFailed");
   size_ = info->size;
   etag_ = info->etag;
+}
+
+std::shared_ptr<ByteSource> S3ByteSource::reopen() const {
+  return std::make_shared<S3ByteSource>(config_, object_, etag_);
 }
 
 std::string S3ByteSource::read(std::int64_t offset, std::int64_t length) {

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <regex>
 #include <thread>
 #include <nlohmann/json.hpp>
 
@@ -274,4 +275,39 @@ TEST(ObjectStorage, RenderAppliesTheRegionsFileBesideAnOutputInTheBucket) {
   EXPECT_NE(r.output.find("other.mp4"), std::string::npos) << r.output;
   EXPECT_TRUE(client.head(parse_s3_url("s3://anonymized/all/drive.mp4")));
   EXPECT_FALSE(client.head(parse_s3_url("s3://anonymized/all/other.mp4")));
+}
+
+// An object over the memory limit is decoded twice like a local file: a second ranged reader of the same
+// version gives the renderer its frames again (it was decoded once with a warning). The output is the same,
+// and the audit record's hash is still the object's. --low-memory asks for the same.
+TEST(ObjectStorage, AnObjectOverTheMemoryLimitIsReadTwiceInRangesWithTheSameOutput) {
+  S3rver store({"uploads"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=1280x720:rate=25:duration=2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p " +
+              quote(dir / "clip.mp4"));
+  client.upload(dir / "clip.mp4", parse_s3_url("s3://uploads/clip.mp4"));
+  const auto held = run_roadveil(store, "anonymize -v s3://uploads/clip.mp4 -o " + quote(dir / "held.mp4") + " --memory-limit none");
+  ASSERT_EQ(held.exit_code, 0) << held.output;
+  EXPECT_EQ(held.output.find("decoding it twice"), std::string::npos) << held.output;
+  for (const std::string options : {"--memory-limit 500M", "--low-memory --memory-limit none"}) {
+    SCOPED_TRACE(options);
+    const auto r = run_roadveil(store, "anonymize -v s3://uploads/clip.mp4 -o " + quote(dir / "twice.mp4") + " " + options);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (options.starts_with("--memory-limit")) {
+      EXPECT_NE(r.output.find("s3://uploads/clip.mp4: holding 119 frames of 1280x720 for the tracker would take ~4"),
+                std::string::npos) << r.output;
+    }
+    EXPECT_EQ(r.output.find("decoded once"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("warning"), std::string::npos) << r.output;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.output, m, std::regex(R"(at most (\d+) decoded frames held at once)"))) << r.output;
+    EXPECT_LE(std::stoi(m[1]), 8 + 25 + 2) << r.output;
+    const auto packets = [&](const char* name) { return ffprobe("-show_entries packet=size,pts -of csv " + quote(dir / name)); };
+    EXPECT_EQ(packets("twice.mp4"), packets("held.mp4"));
+    const auto audit = nlohmann::json::parse(read_text(dir / "twice.mp4.audit.json"));
+    EXPECT_EQ(audit["input"]["sha256"], roadveil::sha256_file_hex(dir / "clip.mp4"));
+    std::filesystem::remove(dir / "twice.mp4");
+    std::filesystem::remove(dir / "twice.mp4.audit.json");
+  }
 }

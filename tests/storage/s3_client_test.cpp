@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server_process.hpp"
+#include "storage/s3_byte_source.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
 
@@ -251,6 +252,35 @@ TEST(S3Client, NoServerIsAClearErrorAfterTheRetries) {
   } catch (const S3Error& e) {
     EXPECT_EQ(e.status, 0);
     EXPECT_NE(std::string(e.what()).find("s3://clips/a.mp4: reading failed: no answer from http://127.0.0.1:" + std::to_string(port)),
+              std::string::npos) << e.what();
+  }
+}
+
+// A video decoded twice reads its object through a second source of its own (another thread, another
+// client), pinned to the version the first reads: the same bytes, or a clear error where the object was
+// replaced in between (never the other version's frames).
+TEST(S3ByteSource, ReopensTheSameVersionOrSaysTheObjectChanged) {
+  S3rver store({"clips"});
+  S3Client client(config_for(store.endpoint()), quick_retries());
+  TempDir dir;
+  const std::string bytes = random_bytes(200000, 2);
+  write_file(dir / "a.mp4", bytes);
+  const S3Url object = parse_s3_url("s3://clips/a.mp4");
+  client.upload(dir / "a.mp4", object);
+  S3ByteSource first(config_for(store.endpoint()), object);
+  const auto second = first.reopen();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->size(), 200000);
+  EXPECT_EQ(second->name(), "s3://clips/a.mp4");
+  EXPECT_EQ(second->read(5000, 100), bytes.substr(5000, 100));
+  EXPECT_EQ(dynamic_cast<const S3ByteSource&>(*second).etag(), first.etag());
+  write_file(dir / "a.mp4", random_bytes(200000, 3));
+  client.upload(dir / "a.mp4", object);
+  try {
+    first.reopen();
+    ADD_FAILURE() << "reopened a replaced object";
+  } catch (const S3Error& e) {
+    EXPECT_NE(std::string(e.what()).find("s3://clips/a.mp4: the object changed while it was read (ETag " + first.etag()),
               std::string::npos) << e.what();
   }
 }
