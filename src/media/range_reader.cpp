@@ -34,9 +34,9 @@ std::int64_t seek_callback(void* opaque, std::int64_t offset, int whence) {
 }
 }  // namespace
 
-RangeReader::RangeReader(std::shared_ptr<ByteSource> source, std::int64_t block_size, int max_blocks)
+RangeReader::RangeReader(std::shared_ptr<ByteSource> source, std::int64_t block_size, int max_blocks, bool hashes)
     : source_(std::move(source)), name_(source_->name()), size_(source_->size()), block_size_(std::max<std::int64_t>(4096, block_size)),
-      max_blocks_(std::max(1, max_blocks)), hash_(std::make_unique<Hash>()) {}
+      max_blocks_(std::max(1, max_blocks)), hash_(hashes ? std::make_unique<Hash>() : nullptr) {}
 
 RangeReader::~RangeReader() {
   if (io_) {
@@ -80,6 +80,7 @@ const RangeReader::Block& RangeReader::block(std::int64_t index) {
 }
 
 void RangeReader::hash_ready_blocks() {
+  if (!hash_) return;
   for (bool found = true; found;) {
     found = false;
     for (const Block& b : blocks_) {
@@ -94,6 +95,7 @@ void RangeReader::hash_ready_blocks() {
 
 std::string RangeReader::finish_sha256() {
   if (!sha256_.empty()) return sha256_;  // a finished digest cannot be finished again
+  if (!hash_) throw Error(name_ + ": this reader was made without a hash");
   const std::int64_t blocks = (size_ + block_size_ - 1) / block_size_;
   while (hashed_blocks_ < blocks) block(hashed_blocks_);
   unsigned char md[EVP_MAX_MD_SIZE];

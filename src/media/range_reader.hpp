@@ -16,7 +16,9 @@ namespace roadveil::media {
 
 class RangeReader {
  public:
-  explicit RangeReader(std::shared_ptr<ByteSource> source, std::int64_t block_size = 4 << 20, int max_blocks = 4);
+  // `hashes`: false for a second reader of bytes another reader already hashes (a video decoded twice).
+  explicit RangeReader(std::shared_ptr<ByteSource> source, std::int64_t block_size = 4 << 20, int max_blocks = 4,
+                       bool hashes = true);
   ~RangeReader();
   RangeReader(const RangeReader&) = delete;
   RangeReader& operator=(const RangeReader&) = delete;

@@ -332,20 +332,26 @@ FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem
     // Decoding twice, the second decoder reads through a reader of its own (an object's: its own client,
     // pinned to the version the first reads), on the encoder's thread.
     std::unique_ptr<media::RangeReader> again;
-    const auto read_error = [&] { return !remote.error().empty() ? remote.error() : again ? again->error() : std::string(); };
+    const auto read_error = [&] {
+      std::string error = remote.error();
+      if (again && !again->error().empty() && again->error() != error) error += (error.empty() ? "" : "; ") + again->error();
+      return error;
+    };
     try {
       media::InputFile in(remote, media::DecodeOptions{options_.threads});
       std::function<std::unique_ptr<media::InputFile>()> reopen;
-      if (decodes_twice(remote.name(), in.video(), report)) {
-        if (std::shared_ptr<ByteSource> second_source = remote.source()->reopen())
-          reopen = [&, second_source] {
-            again = std::make_unique<media::RangeReader>(second_source, remote.block_size(), remote.max_blocks());
-            return std::make_unique<media::InputFile>(*again, media::DecodeOptions{options_.threads});
-          };
-        else
-          report.warnings.push_back(remote.name() + ": cannot be read twice at once: decoded once, its frames held; it may run "
-                                    "out of memory");
-      }
+      if (!options_.regions && decodes_twice(remote.name(), in.video(), report))
+        // Opened when process_video asks, before its threads start; the first reader hashes the object.
+        reopen = [&]() -> std::unique_ptr<media::InputFile> {
+          const std::shared_ptr<ByteSource> second_source = remote.source()->reopen();
+          if (!second_source) {
+            report.warnings.push_back(remote.name() + ": the store gives no ETag to read the same version twice: decoded "
+                                      "once, its frames held; it may run out of memory");
+            return nullptr;
+          }
+          again = std::make_unique<media::RangeReader>(second_source, remote.block_size(), remote.max_blocks(), false);
+          return std::make_unique<media::InputFile>(*again, media::DecodeOptions{options_.threads});
+        };
       process_video(in, output, writer, report, nullptr, reopen);
     } catch (const Error& e) {
       const std::string error = read_error();

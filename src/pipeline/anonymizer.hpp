@@ -48,9 +48,9 @@ struct AnonymizeOptions {
   // the tracker's look-ahead and the encoder's queue as regions only, and a second decoder, trailing the first,
   // gives each frame again when it is rendered. Less memory for one more decode (--low-memory).
   bool decode_twice = false;
-  // The memory this run may use (core/memory_limit.hpp; 0 bytes: none known): a local video whose held frames
-  // would take the peak above three quarters of it is decoded twice (pipeline/video_memory.hpp); one that
-  // cannot be (a part of a split run, an object read in ranges) gets a warning.
+  // The memory this run may use (core/memory_limit.hpp; 0 bytes: none known): a video whose held frames would
+  // take the peak above three quarters of it is decoded twice (pipeline/video_memory.hpp); one that cannot be
+  // (a part of a split run, an object whose store gives no ETag) gets a warning.
   MemoryLimit memory_limit;
 };
 

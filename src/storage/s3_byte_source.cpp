@@ -17,7 +17,15 @@ S3ByteSource::S3ByteSource(const S3Config& config, const S3Url& object, const st
 }
 
 std::shared_ptr<ByteSource> S3ByteSource::reopen() const {
-  return std::make_shared<S3ByteSource>(config_, object_, etag_);
+  // Without an ETag nothing says the second reader reads the version the first did: detection would run on
+  // one and rendering on the other (a replacement with the same timestamps would get the first's regions).
+  if (etag_.empty()) return nullptr;
+  auto again = std::make_shared<S3ByteSource>(config_, object_, etag_);
+  if (again->size() != size_)
+    throw S3Error(object_.to_string() + ": the object changed while it was read (" + std::to_string(size_) + " bytes, now " +
+                      std::to_string(again->size()) + ")",
+                  412, "PreconditionFailed");
+  return again;
 }
 
 std::string S3ByteSource::read(std::int64_t offset, std::int64_t length) {

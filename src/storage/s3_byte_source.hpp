@@ -17,7 +17,7 @@ class S3ByteSource : public ByteSource {
   std::string read(std::int64_t offset, std::int64_t length) override;
   std::string name() const override { return object_.to_string(); }
   const std::string& etag() const { return etag_; }
-  // The same version of the object, through a client of its own.
+  // The same version of the object, through a client of its own; null where the store gave no ETag to pin it.
   std::shared_ptr<ByteSource> reopen() const override;
 
  private:
