@@ -115,7 +115,7 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--memory-limit", memory_limit,
                  "Memory the run may use (1.5G, 800M, none); auto: the limit of its control group (container, Slurm "
                  "job) or the machine's memory. A video whose held frames would take it above 3/4 of that is decoded "
-                 "twice, as with --low-memory (README: Memory)")
+                 "twice, as with --low-memory (README: Memory limit)")
       ->check(CLI::Validator(
           [](std::string& v) -> std::string {
             if (v == "auto") return {};
