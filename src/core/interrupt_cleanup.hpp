@@ -1,7 +1,6 @@
 #pragma once
 // Files in progress are removed when the process is stopped by SIGINT, SIGTERM or SIGHUP (Ctrl-C, `kill`, a
-// closed terminal): a stopped run used to leave its hidden ".NAME.roadveil-HOST-PID.part" files beside the
-// outputs (a SIGKILL cannot be handled: core/temporary_path.hpp removes those later).
+// closed terminal): a stopped run used to leave its hidden ".NAME.roadveil-PID.part" files beside the outputs.
 // The handler is installed with the first registration, only where the signal still has its default action;
 // it removes every registered path (unlink is async-signal-safe), then lets the signal end the process as it
 // would have (exit status 128 + signal for the shell).
