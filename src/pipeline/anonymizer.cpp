@@ -448,7 +448,7 @@ VideoMemoryPlan Anonymizer::memory_plan(const media::VideoInfo& info) const {
 
 std::string Anonymizer::memory_message(const std::string& name, const media::VideoInfo& info, const VideoMemoryPlan& plan) const {
   return fmt::format("{}: holding {} frames of {}x{} for the tracker would take ~{}, more than three quarters of "
-                     "{} ({})", name, frames_bound(info, false).total(), info.width, info.height,
+                     "{} ({})", name, plan.frames_bound, info.width, info.height,
                      format_memory(plan.holding_frames), format_memory(options_.memory_limit.bytes),
                      options_.memory_limit.source);
 }
@@ -531,11 +531,11 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   // once), so both queues hold more than an interval: the decoder runs ahead while a
   // keyframe is detected, and the detector hands over an interval while the encoder still has the last
   // (with one interval each, the detector and the encoder took turns: `-v` showed each waiting ~5 s a minute).
-  detect::ScheduleConfig schedule_config = options_.schedule;
-  schedule_config.keyframe_interval = schedule_config.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
-  schedule_config.keyframe_seconds = 0;
   const FramesBound bound = frames_bound(info, given != nullptr);
   const size_t interval = bound.interval;
+  detect::ScheduleConfig schedule_config = options_.schedule;
+  schedule_config.keyframe_interval = static_cast<int>(interval);
+  schedule_config.keyframe_seconds = 0;
   // Decoding twice, the decoder's queue holds frames, the detector's queue regions only: the decoder does not
   // run far ahead (15 s of 1080p: 8 frames instead of 8 + an interval, 635 -> 608 MB, no slower).
   // The detector's queue holds four intervals: where detection is the slower stage (720p: a keyframe of the

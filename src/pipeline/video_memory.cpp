@@ -18,6 +18,7 @@ std::uint64_t estimated_video_peak(int width, int height, std::size_t frame_byte
 VideoMemoryPlan plan_video_memory(int width, int height, std::size_t frame_bytes, std::size_t frames_bound,
                                   std::size_t interval, int encoder_threads, std::uint64_t limit_bytes) {
   VideoMemoryPlan plan;
+  plan.frames_bound = frames_bound;
   plan.holding_frames = estimated_video_peak(width, height, frame_bytes, frames_bound, encoder_threads);
   plan.decoding_twice = estimated_video_peak(width, height, frame_bytes, frames_held_decoding_twice(interval), encoder_threads);
   plan.budget = limit_bytes / 4 * 3;

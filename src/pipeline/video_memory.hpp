@@ -28,6 +28,7 @@ inline std::size_t frames_held_decoding_twice(std::size_t interval) { return 8 +
 
 // How a video fits its memory limit (0 bytes: no limit known, it fits).
 struct VideoMemoryPlan {
+  std::size_t frames_bound = 0;      // decoded frames held at once when holding them
   std::uint64_t holding_frames = 0;  // estimated peak holding the frames
   std::uint64_t decoding_twice = 0;  // estimated peak decoding twice
   std::uint64_t budget = 0;          // three quarters of the limit: the rest is the page cache's and others'

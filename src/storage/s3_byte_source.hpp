@@ -21,7 +21,6 @@ class S3ByteSource : public ByteSource {
   std::shared_ptr<ByteSource> reopen() const override;
 
  private:
-  S3Config config_;
   S3Client client_;
   S3Url object_;
   std::int64_t size_ = 0;
