@@ -14,10 +14,11 @@ namespace roadveil::pipeline {
 // (networks and their working memory, x264's own frames, the decoder), ~230 MiB + 65 bytes a pixel with two
 // encoder threads, and 11 bytes a pixel for each further one (x264 gives each frame thread frames of its own:
 // ffmpeg -preset veryfast with 2, 4 and 8 threads peaked at 228, 273 and 357 MiB on 1080p).
-// Fitted to peak RSS (`/usr/bin/time -f %M`) of bench/speed.sh's clip (25 fps) at three sizes on 2 cores,
-// with frames held and decoding twice (MiB, measured / this estimate): 720p 392 / 444 and 277 / 333, 1080p
-// 655 / 653 and 464 / 463, 2160p 1,919 / 1,919 and 1,154 / 1,160 (README, Memory limit). An estimate to
-// decide by, not a promise: slower presets and larger network inputs take more.
+// Fitted to peak RSS of bench/speed.sh's clip (25 fps) at three sizes on 2 cores, with frames held and
+// decoding twice (`bench/speed.sh --runs 1 --seconds S --sizes WxH --config "" --config "--low-memory"`, MiB,
+// measured / this estimate): 720p 392 / 444 and 276 / 333, 1080p 656 / 653 and 463 / 463, 2160p 1,920 /
+// 1,919 and 1,155 / 1,160 (README, Memory limit). An estimate to decide by, not a promise: slower presets and
+// larger network inputs take more.
 std::uint64_t estimated_video_peak(int width, int height, std::size_t frame_bytes, std::size_t frames_held,
                                    int encoder_threads);
 
