@@ -3,29 +3,22 @@
 #include <fstream>
 
 #include "core/error.hpp"
-#include "core/temporary_path.hpp"
+#include "core/temporary_file.hpp"
 
 namespace roadveil {
 
 void write_file_atomically(const std::filesystem::path& target, const std::function<void(std::ostream&)>& write,
                            const std::string& what) {
-  const auto temp = temporary_path_for(target);
-  std::error_code ec;
+  TemporaryFile temp(target);  // removed when this throws
   {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    std::ofstream out(temp.path(), std::ios::binary | std::ios::trunc);
     if (!out) throw Error(target.string() + ": cannot write the " + what + " in " + target.parent_path().string());
     write(out);
     out.close();
-    if (!out) {
-      std::filesystem::remove(temp, ec);
-      throw Error(target.string() + ": writing the " + what + " failed (disk full?)");
-    }
+    if (!out) throw Error(target.string() + ": writing the " + what + " failed (disk full?)");
   }
-  std::filesystem::rename(temp, target, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
+  if (const std::error_code ec = temp.move_into_place())
     throw Error(target.string() + ": cannot move the " + what + " into place (" + ec.message() + ")");
-  }
 }
 
 }  // namespace roadveil

@@ -1,6 +1,6 @@
 #pragma once
 // Writing a whole file so that it is never seen half-written: into a temporary name beside it
-// (core/temporary_path.hpp), renamed over the target when complete, removed on failure.
+// (core/temporary_file.hpp), renamed over the target when complete, removed on failure.
 #include <filesystem>
 #include <functional>
 #include <ostream>

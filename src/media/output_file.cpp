@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
-#include "core/temporary_path.hpp"
+#include "core/temporary_file.hpp"
 #include "media/hdr_metadata.hpp"
 #include "media/image_file.hpp"
 
@@ -174,13 +174,9 @@ std::string lower_extension(const std::filesystem::path& p) {
 
 }  // namespace
 
-std::filesystem::path OutputFile::temporary_path_for(const std::filesystem::path& target) {
-  return roadveil::temporary_path_for(target);
-}
-
 OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options,
                        const std::vector<ReplacementPicture>& pictures)
-    : target_(target), temp_(temporary_path_for(target)), input_(input) {
+    : target_(target), temp_(target), input_(input) {
   // A constructor that throws runs no destructor: whatever of the format context (streams, the opened
   // temporary file) was made before the throw is closed and removed here, not leaked.
   struct CloseOnThrow {
@@ -194,7 +190,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   const AVOutputFormat* ofmt = av_guess_format(nullptr, target_name.c_str(), nullptr);
   if (!ofmt) throw Error(target_name + ": cannot tell the output container from the extension '" +
                          target.extension().string() + "' (use .mp4, .mov, .mkv or .avi)");
-  int err = avformat_alloc_output_context2(&format_, ofmt, nullptr, temp_.c_str());
+  int err = avformat_alloc_output_context2(&format_, ofmt, nullptr, temp_.path().c_str());
   if (err < 0 || !format_) throw Error(target_name + ": cannot create output (" + av_error_text(err) + ")");
   // What the video is encoded for: this file, or the final output this file is a part of.
   const std::filesystem::path& final_target = options.encode_for.empty() ? target : options.encode_for;
@@ -486,7 +482,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   }
 
   if (!(ofmt->flags & AVFMT_NOFILE)) {
-    err = avio_open(&format_->pb, local_file_url(temp_).c_str(), AVIO_FLAG_WRITE);
+    err = avio_open(&format_->pb, local_file_url(temp_.path()).c_str(), AVIO_FLAG_WRITE);
     if (err < 0) {
       close_and_remove();
       throw Error(target_name + ": cannot write in " + target.parent_path().string() + " (" + av_error_text(err) + ")");
@@ -555,8 +551,7 @@ void OutputFile::close_and_remove() {
     avformat_free_context(format_);
     format_ = nullptr;
   }
-  std::error_code ec;
-  std::filesystem::remove(temp_, ec);
+  temp_.remove();
 }
 
 void OutputFile::write_video(AVFrame* frame) {
@@ -666,12 +661,8 @@ void OutputFile::finish() {
   }
   avformat_free_context(format_);
   format_ = nullptr;
-  std::error_code ec;
-  std::filesystem::rename(temp_, target_, ec);
-  if (ec) {
-    std::filesystem::remove(temp_, ec);
+  if (const std::error_code ec = temp_.move_into_place())
     throw Error(target_.string() + ": cannot move the finished file into place (" + ec.message() + ")");
-  }
   finished_ = true;
 }
 

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/temporary_file.hpp"
 #include "media/crf_control.hpp"
 #include "media/ffmpeg_util.hpp"
 #include "media/input_file.hpp"
@@ -92,13 +93,12 @@ class OutputFile {
   // The highest CRF a frame was encoded with (x264/x265): the one asked for, or the highest CrfControl chose.
   std::optional<double> highest_crf() const { return crf_control_ ? crf_control_->highest() : crf_; }
 
-  static std::filesystem::path temporary_path_for(const std::filesystem::path& target);
-
  private:
   void drain_encoder();
   void close_and_remove();
 
-  std::filesystem::path target_, temp_;
+  std::filesystem::path target_;
+  TemporaryFile temp_;
   const InputFile& input_;
   AVFormatContext* format_ = nullptr;
   CodecContextPtr encoder_;

@@ -10,7 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/json_integer.hpp"
-#include "core/temporary_path.hpp"
+#include "core/temporary_file.hpp"
 #include "pipeline/audit_record.hpp"
 
 namespace roadveil::pipeline {
@@ -28,8 +28,8 @@ void round_to_file_precision(Regions& regions) {
 }
 
 RegionsWriter::RegionsWriter(const std::filesystem::path& path)
-    : path_(path), temp_(temporary_path_for(path)) {
-  out_.open(temp_, std::ios::trunc);
+    : path_(path), temp_(path) {
+  out_.open(temp_.path(), std::ios::trunc);
   if (!out_) throw Error(path.string() + ": cannot write the detections file here");
   out_ << "{\"format\": \"roadveil-regions\", \"version\": 1, \"entries\": [";
 }
@@ -37,8 +37,7 @@ RegionsWriter::RegionsWriter(const std::filesystem::path& path)
 RegionsWriter::~RegionsWriter() {
   if (!closed_) {
     out_.close();
-    std::error_code ec;
-    std::filesystem::remove(temp_, ec);
+    temp_.remove();
   }
 }
 
@@ -108,9 +107,8 @@ void RegionsWriter::close() {
   out_ << "\n]}\n";
   out_.close();
   if (!out_) throw Error(path_.string() + ": writing the detections file failed");
-  std::error_code ec;
-  std::filesystem::rename(temp_, path_, ec);
-  if (ec) throw Error(path_.string() + ": cannot move the detections file into place");
+  if (const std::error_code ec = temp_.move_into_place())
+    throw Error(path_.string() + ": cannot move the detections file into place (" + ec.message() + ")");
   closed_ = true;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/region.hpp"
+#include "core/temporary_file.hpp"
 
 namespace roadveil::pipeline {
 
@@ -47,7 +48,8 @@ class RegionsWriter {
  private:
   void finish_entry();
 
-  std::filesystem::path path_, temp_;
+  std::filesystem::path path_;
+  TemporaryFile temp_;
   std::ofstream out_;
   int time_base_num_ = 1, time_base_den_ = 1;
   bool any_entry_ = false, any_frame_ = false, closed_ = false, entry_open_ = false;

@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/sha256.hpp"
-#include "core/temporary_path.hpp"
+#include "core/temporary_file.hpp"
 #include "detect/model_registry.hpp"
 
 namespace roadveil::service {
@@ -40,18 +40,14 @@ fs::path cached_models(storage::S3Client& client, const std::string& text) {
     if (fs::is_regular_file(local, ec) && sha256_file_hex(local) == spec.sha256) continue;
     const storage::S3Url object{url.bucket, url.key + spec.relative_path};
     fs::create_directories(local.parent_path());
-    const fs::path part = temporary_path_for(local);
-    try {
-      spdlog::info("fetching {} into {}", object.to_string(), local.string());
-      client.download(object, part);
-      if (sha256_file_hex(part) != spec.sha256)
-        throw Error(object.to_string() + ": not the model file roadveil expects (SHA-256 differs from " + spec.sha256 +
-                    "; get it from " + spec.upstream + ")");
-      fs::rename(part, local);
-    } catch (...) {
-      fs::remove(part, ec);
-      throw;
-    }
+    TemporaryFile part(local);  // removed if this throws
+    spdlog::info("fetching {} into {}", object.to_string(), local.string());
+    client.download(object, part.path());
+    if (sha256_file_hex(part.path()) != spec.sha256)
+      throw Error(object.to_string() + ": not the model file roadveil expects (SHA-256 differs from " + spec.sha256 +
+                  "; get it from " + spec.upstream + ")");
+    if (const std::error_code moved = part.move_into_place())
+      throw Error(local.string() + ": cannot move the fetched model into place (" + moved.message() + ")");
   }
   return dir;
 }

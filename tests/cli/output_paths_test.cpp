@@ -3,7 +3,9 @@
 // `--detections out.mp4` left a corrupt output).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -129,4 +131,30 @@ TEST(Interrupt, StoppedRunLeavesNoPartialFiles) {
     for (const auto& e : std::filesystem::directory_iterator(dir / "out")) left.push_back(e.path().filename().string());
     EXPECT_TRUE(left.empty()) << sig << ": left " << ::testing::PrintToString(left);
   }
+}
+
+// A run killed outright (SIGKILL: the out-of-memory killer, a container's memory limit, a scheduler's
+// preemption) cannot remove its hidden temporary file: every one used to stay for good. The kernel releases
+// the lock the run held on it, and the next run writing into that folder removes it; a live run's file, locked,
+// is never touched (core/temporary_file.hpp).
+TEST(Interrupt, AKilledRunsTemporaryFileIsRemovedByTheNextRunIntoItsFolder) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=1280x720:rate=25:duration=6 -c:v libx264 -preset ultrafast -pix_fmt yuv420p " +
+              quote(dir / "in.mp4"));
+  std::filesystem::create_directories(dir / "out");
+  std::ofstream(dir / "kill.sh") << kCli << " anonymize -q " << quote(dir / "in.mp4") << " -o " << quote(dir / "out/a.mp4")
+                                 << " --models " << quote(models_dir()) << " & pid=$!\n"
+                                 << "for i in $(seq 600); do ls -A " << quote(dir / "out") << " | grep -q part && break; sleep 0.05; done\n"
+                                 << "kill -9 $pid; wait $pid; ls -A " << quote(dir / "out") << "\n";
+  const auto killed = run_command("sh " + quote(dir / "kill.sh"));
+  ASSERT_NE(killed.output.find(".a.mp4.roadveil-"), std::string::npos) << killed.output;
+  ASSERT_FALSE(std::filesystem::exists(dir / "out/a.mp4"));
+  // Another output into the same folder: the killed run's file goes, this run's output stays.
+  const auto r = run_command(kCli + " anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(dir / "out/b.mp4") +
+                             " --no-faces --models " + quote(models_dir()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out")) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"b.mp4", "b.mp4.audit.json"}));
 }
