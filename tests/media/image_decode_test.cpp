@@ -53,3 +53,35 @@ TEST(EncodeImage, MetadataAfterAFillByteIsCarried) {
 
 }  // namespace
 }  // namespace roadveil::media
+
+namespace roadveil::media {
+namespace {
+
+// A grey picture written as JPEG was 4:4:4 (the best format by loss): three full planes, two of them constant.
+// It is 4:2:0 now, the grey levels the same, the file smaller.
+TEST(EncodeImage, AGreyPictureIsWrittenAsJpegWithQuarterChroma) {
+  using roadveil::testing::quote;
+  roadveil::testing::TempDir dir;
+  roadveil::testing::ffmpeg_make("-f lavfi -i testsrc2=size=320x240 -frames:v 1 -pix_fmt gray " + quote(dir / "grey.png"));
+  const FramePtr grey = decode_image(dir / "grey.png");
+  ASSERT_EQ(grey->format, AV_PIX_FMT_GRAY8);
+  encode_image(*grey, dir / "out.jpg", ImageEncodeOptions{});
+  const auto probe = roadveil::testing::run_command("ffprobe -v error -show_entries stream=pix_fmt -of csv=p=0 " + quote(dir / "out.jpg"));
+  EXPECT_EQ(probe.output, "yuvj420p\n");
+  const FramePtr back = decode_image(dir / "out.jpg");
+  ASSERT_EQ(back->width, 320);
+  ASSERT_EQ(back->height, 240);
+  double difference = 0;
+  for (int y = 0; y < 240; ++y)
+    for (int x = 0; x < 320; ++x)
+      difference += std::abs(int(grey->data[0][y * grey->linesize[0] + x]) - int(back->data[0][y * back->linesize[0] + x]));
+  EXPECT_LT(difference / (320 * 240), 1.5);  // JPEG at the default quality, nothing else
+  // No colour came in: every chroma sample is neutral.
+  for (int plane = 1; plane <= 2; ++plane)
+    for (int y = 0; y < back->height / 2; ++y)
+      for (int x = 0; x < back->width / 2; ++x)
+        ASSERT_NEAR(back->data[plane][y * back->linesize[plane] + x], 128, 1) << plane << " " << x << "," << y;
+}
+
+}  // namespace
+}  // namespace roadveil::media
