@@ -70,11 +70,7 @@ void add_review_queue_command(CLI::App& app, Action& action) {
         std::cerr << "roadveil: warning: a regions file does not say how many frames its video has (written by an older "
                      "roadveil): its frames are counted up to the last one with regions\n";
       std::size_t unmatched = 0;
-      for (const auto& v : verified) {
-        bool matched = false;
-        for (std::size_t k = 0; k < entries.size() && !matched; ++k) matched = review::finding_is_of(v, k, entries);
-        unmatched += !matched;
-      }
+      for (const auto& v : verified) unmatched += !review::entry_of_finding(v, entries).has_value();
       if (unmatched > 0)
         std::cerr << "roadveil: warning: " << unmatched << " finding(s) of the verify report are of files none of the "
                      "regions files names (or names twice): not ranked\n";

@@ -265,46 +265,61 @@ std::size_t common_tail(const std::filesystem::path& a, const std::filesystem::p
   return n;
 }
 
-// The entry whose path (`path_of`) is `wanted`, else the one that ends with the most of its last components:
-// a folder run's in/b/x.jpg for in2/b/x.jpg, not in/a/x.jpg, which was taken before as the first of the same
-// file name, and its boxes rendered into the other picture. Two entries that match as far are ambiguous.
-template <class PathOf>
-const RegionsEntry* best_entry(const std::vector<RegionsEntry>& entries, const std::filesystem::path& wanted, PathOf path_of) {
-  for (const auto& e : entries)
-    if (!path_of(e).empty() && path_of(e) == wanted) return &e;
-  const RegionsEntry* best = nullptr;
-  std::size_t best_tail = 0;
-  std::vector<const RegionsEntry*> tied;
-  for (const auto& e : entries) {
-    if (path_of(e).empty()) continue;
-    const std::size_t tail = common_tail(path_of(e), wanted);
-    if (tail == 0 || tail < best_tail) continue;
-    if (tail > best_tail) tied.clear();
-    best = &e;
-    best_tail = tail;
-    tied.push_back(&e);
+std::size_t matching_tail(const RegionsEntry& e, const std::filesystem::path& file, EntryPath by) {
+  std::size_t tail = 0;
+  if (by != EntryPath::Output && !e.info.input.empty()) tail = common_tail(e.info.input, file);
+  if (by != EntryPath::Input && !e.info.output.empty()) tail = std::max(tail, common_tail(e.info.output, file));
+  return tail;
+}
+
+bool is_known_by(const RegionsEntry& e, const std::filesystem::path& file, EntryPath by) {
+  return (by != EntryPath::Output && !e.info.input.empty() && e.info.input == file) ||
+         (by != EntryPath::Input && !e.info.output.empty() && e.info.output == file);
+}
+
+// An entry of a file that more than one entry matches as far is not guessed: one entry's boxes would be
+// rendered into another picture.
+const RegionsEntry* unambiguous(const EntryMatch& match, const std::filesystem::path& file, EntryPath by) {
+  if (!match.ambiguous()) return match.entry;
+  std::string names;
+  for (std::size_t i = 0; i < match.tied.size() && i < 3; ++i) {
+    const RegionsEntry& e = *match.tied[i];
+    names += (i ? ", " : "") + (by == EntryPath::Output ? e.info.output : e.info.input).string();
   }
-  if (tied.size() > 1) {
-    std::string names;
-    for (std::size_t i = 0; i < tied.size() && i < 3; ++i) names += (i ? ", " : "") + path_of(*tied[i]).string();
-    if (tied.size() > 3) names += fmt::format(" and {} more", tied.size() - 3);
-    throw Error(fmt::format("{}: the regions file has {} entries of that name ({}); name the file by the path the "
-                            "regions file gives, or keep the folder layout of the run that wrote it",
-                            wanted.string(), tied.size(), names));
-  }
-  return best;
+  if (match.tied.size() > 3) names += fmt::format(" and {} more", match.tied.size() - 3);
+  throw Error(fmt::format("{}: the regions file has {} entries of that name ({}); name the file by the path the "
+                          "regions file gives, or keep the folder layout of the run that wrote it",
+                          file.string(), match.tied.size(), names));
 }
 
 }  // namespace
 
+EntryMatch match_entry(const std::vector<RegionsEntry>& entries, const std::filesystem::path& file, EntryPath by) {
+  EntryMatch match;
+  for (const auto& e : entries)
+    if (is_known_by(e, file, by)) {
+      match.entry = &e;
+      return match;
+    }
+  std::size_t best_tail = 0;
+  for (const auto& e : entries) {
+    const std::size_t tail = matching_tail(e, file, by);
+    if (tail == 0 || tail < best_tail) continue;
+    if (tail > best_tail) match.tied.clear();
+    if (match.tied.empty()) match.entry = &e;
+    best_tail = tail;
+    match.tied.push_back(&e);
+  }
+  return match;
+}
+
 const RegionsEntry* RegionsFile::find(const std::filesystem::path& input, bool only_input) const {
-  if (const RegionsEntry* e = best_entry(entries_, input, [](const RegionsEntry& e) -> const std::filesystem::path& { return e.info.input; }))
-    return e;
+  if (const RegionsEntry* e = unambiguous(match_entry(entries_, input, EntryPath::Input), input, EntryPath::Input)) return e;
   return only_input && entries_.size() == 1 ? &entries_.front() : nullptr;
 }
 
 const RegionsEntry* RegionsFile::find_output(const std::filesystem::path& output, bool only_file) const {
-  if (const RegionsEntry* e = best_entry(entries_, output, [](const RegionsEntry& e) -> const std::filesystem::path& { return e.info.output; }))
+  if (const RegionsEntry* e = unambiguous(match_entry(entries_, output, EntryPath::Output), output, EntryPath::Output))
     return e;
   return only_file && entries_.size() == 1 ? &entries_.front() : nullptr;
 }

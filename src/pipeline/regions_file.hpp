@@ -72,6 +72,18 @@ struct RegionsEntry {
   void check_bytes(const std::filesystem::path& file, const std::string& why) const;
 };
 
+// Which entry a file is of: the one known by that exact path, else the one whose path ends with the most of
+// the file's last components (a folder run's in/b/x.jpg for in2/b/x.jpg, not in/a/x.jpg). `tied` lists the
+// entries that match as far when there are several (then `entry` is not to be taken). Render, verify, audit
+// and the review queue all attribute files this way.
+enum class EntryPath { Input, Output, Either };
+struct EntryMatch {
+  const RegionsEntry* entry = nullptr;
+  std::vector<const RegionsEntry*> tied;
+  bool ambiguous() const { return tied.size() > 1; }
+};
+EntryMatch match_entry(const std::vector<RegionsEntry>& entries, const std::filesystem::path& file, EntryPath by);
+
 class RegionsFile {
  public:
   static RegionsFile read(const std::filesystem::path& path);  // throws Error naming the file and the problem

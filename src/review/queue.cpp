@@ -61,29 +61,24 @@ constexpr int kVelocitySpan = 8;  // frames at a track's end its motion is measu
 
 }  // namespace
 
-bool finding_is_of(const ExposedFinding& v, std::size_t index, const std::vector<pipeline::RegionsEntry>& entries) {
-  const pipeline::RegionsEntry& e = entries[index];
-  if (v.file == e.info.output || v.file == e.info.input) return true;
-  // By name only where no other entry has that name: a folder run's a/x.jpg and b/x.jpg took each other's
-  // findings.
-  auto named = [&](const pipeline::RegionsEntry& x) {
-    return (!x.info.output.empty() && v.file.filename() == x.info.output.filename()) || v.file.filename() == x.info.input.filename();
-  };
-  if (!named(e)) return false;
-  for (std::size_t k = 0; k < entries.size(); ++k)
-    if (k != index && (named(entries[k]) || v.file == entries[k].info.output || v.file == entries[k].info.input)) return false;
-  return true;
+std::optional<std::size_t> entry_of_finding(const ExposedFinding& v, const std::vector<pipeline::RegionsEntry>& entries) {
+  const pipeline::EntryMatch match = pipeline::match_entry(entries, v.file, pipeline::EntryPath::Either);
+  if (!match.entry || match.ambiguous()) return std::nullopt;
+  return static_cast<std::size_t>(match.entry - entries.data());
 }
 
 std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& entries,
                                      const std::vector<ExposedFinding>& verified, const QueueOptions& options) {
   std::vector<QueuedFrame> out;
   const int reach = std::max(1, options.reach_frames);
+  std::vector<std::optional<std::size_t>> finding_entry;
+  finding_entry.reserve(verified.size());
+  for (const ExposedFinding& v : verified) finding_entry.push_back(entry_of_finding(v, entries));
   for (std::size_t ei = 0; ei < entries.size(); ++ei) {
     const pipeline::RegionsEntry& e = entries[ei];
     std::int64_t frames = e.frame_total();
     const float w = static_cast<float>(e.info.width), h = static_cast<float>(e.info.height);
-    auto found_here = [&](const ExposedFinding& v) { return finding_is_of(v, ei, entries); };
+    auto found_here = [&](const ExposedFinding& v) { return finding_entry[static_cast<std::size_t>(&v - verified.data())] == ei; };
     // A file written without frame_count ends, as far as it tells, at its last region; verify saw further.
     if (e.info.frame_count <= 0)
       for (const ExposedFinding& v : verified)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,11 @@ struct ExposedFinding {
   float score = 0;
 };
 
-// Whether a finding is of entries[index]: by its output's or input's path, or by file name where no other
-// entry has that name.
-bool finding_is_of(const ExposedFinding& v, std::size_t index, const std::vector<pipeline::RegionsEntry>& entries);
+// The entry a finding is of (its index): the one whose output or input is the file verify named, else the one
+// whose output or input path ends with the most of that file's last components, as render and verify match
+// files (pipeline::match_entry): a delivered copy of a folder run's out/b/x.jpg, final/b/x.jpg, is b's, not
+// a's. None when no entry matches or several match as far.
+std::optional<std::size_t> entry_of_finding(const ExposedFinding& v, const std::vector<pipeline::RegionsEntry>& entries);
 
 // Every frame with a reason, riskiest first (ties: earlier entry, earlier frame).
 std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& entries,

@@ -127,6 +127,8 @@ TEST(ReviewQueue, WhatVerifyFoundGoesFirstMatchedByTheOutputsName) {
 
 
 // A folder run's a/x.jpg and b/x.jpg: a verify finding of out/b/x.jpg went to the first entry of that name.
+// Then findings were matched by file name only, apart from render's and verify's matching: a finding in a
+// delivered copy of the folder (final/b/x.jpg) was of no entry, and dropped from the queue.
 TEST(ReviewQueue, AFindingIsOfTheFileItNamesNotOfAnotherOfTheSameName) {
   std::vector<pipeline::RegionsEntry> entries(3);
   entries[0].info.input = "in/a/x.jpg";
@@ -137,15 +139,29 @@ TEST(ReviewQueue, AFindingIsOfTheFileItNamesNotOfAnotherOfTheSameName) {
   entries[2].info.output = "out/clip.mp4";
   ExposedFinding b;
   b.file = "out/b/x.jpg";
-  EXPECT_FALSE(finding_is_of(b, 0, entries));
-  EXPECT_TRUE(finding_is_of(b, 1, entries));
+  EXPECT_EQ(entry_of_finding(b, entries), 1U);
+  b.file = "in/b/x.jpg";  // verify run on the input
+  EXPECT_EQ(entry_of_finding(b, entries), 1U);
+  ExposedFinding delivered;
+  delivered.file = "final/b/x.jpg";  // the output folder copied elsewhere: b/x.jpg says which
+  EXPECT_EQ(entry_of_finding(delivered, entries), 1U);
+  delivered.file = "/mnt/final/a/x.jpg";
+  EXPECT_EQ(entry_of_finding(delivered, entries), 0U);
   ExposedFinding moved;
   moved.file = "elsewhere/x.jpg";
-  EXPECT_FALSE(finding_is_of(moved, 0, entries)) << "ambiguous by name";
-  EXPECT_FALSE(finding_is_of(moved, 1, entries));
+  EXPECT_EQ(entry_of_finding(moved, entries), std::nullopt) << "ambiguous by name";
   ExposedFinding clip;
   clip.file = "copied/clip.mp4";
-  EXPECT_TRUE(finding_is_of(clip, 2, entries)) << "unique by name";
+  EXPECT_EQ(entry_of_finding(clip, entries), 2U) << "unique by name";
+  ExposedFinding other;
+  other.file = "out/other.mp4";
+  EXPECT_EQ(entry_of_finding(other, entries), std::nullopt);
+  // Ranked: the delivered copy's finding is queued on b's entry.
+  delivered.file = "final/b/x.jpg";
+  delivered.frame = 0;
+  const auto q = rank_frames(entries, {delivered});
+  ASSERT_EQ(q.size(), 1U);
+  EXPECT_EQ(q.front().entry, 1U);
 }
 
 }  // namespace
