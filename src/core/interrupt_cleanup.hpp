@@ -1,6 +1,7 @@
 #pragma once
 // Files in progress are removed when the process is stopped by SIGINT, SIGTERM or SIGHUP (Ctrl-C, `kill`, a
-// closed terminal): a stopped run used to leave its hidden ".NAME.roadveil-PID.part" files beside the outputs.
+// closed terminal): a stopped run used to leave its hidden temporary files beside the outputs (a SIGKILL cannot
+// be handled: core/temporary_file.hpp says how those are removed later).
 // The handler is installed with the first registration, only where the signal still has its default action;
 // it removes every registered path (unlink is async-signal-safe), then lets the signal end the process as it
 // would have (exit status 128 + signal for the shell).

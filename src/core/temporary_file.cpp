@@ -1,15 +1,18 @@
 #include "core/temporary_file.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>  // renameat2
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
-#include <chrono>
+#include <cerrno>
 #include <climits>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "core/interrupt_cleanup.hpp"
 
@@ -17,16 +20,27 @@ namespace roadveil {
 
 namespace {
 
-constexpr std::string_view kMark = ".roadveil-", kSuffix = ".part";
+constexpr std::string_view kMark = ".roadveil-", kLocked = ".part", kStaging = ".new";
+constexpr std::chrono::minutes kUntouchedOnNetworkFileSystems{15};
 
-// A write lock on the whole file, taken without waiting. Open file description locks belong to the open
-// file, not to the process: the writer's other descriptors on it (FFmpeg's, a std::ofstream's) closing do
-// not release it, as they would a classic POSIX lock.
-bool try_lock_whole_file(int fd) {
+// The byte locked: far past any data, so that where a lock is mandatory for the data it covers (SMB shares
+// with byte-range locks) the writer's own writes through its other descriptors are not refused.
+static_assert(sizeof(off_t) == 8);
+constexpr off_t kLockedByte = off_t{1} << 62;
+
+// Takes the lock without waiting. Open file description locks belong to the open file, not to the process:
+// the writer's other descriptors on it (FFmpeg's, a std::ofstream's) closing do not release it, as they
+// would a classic POSIX lock, and two descriptors of one process conflict as two processes' do.
+bool try_lock(int fd) {
   struct flock lock {};
   lock.l_type = F_WRLCK;
   lock.l_whence = SEEK_SET;
-  return ::fcntl(fd, F_OFD_SETLK, &lock) == 0;
+  lock.l_start = kLockedByte;
+  lock.l_len = 1;
+  int result;
+  do result = ::fcntl(fd, F_OFD_SETLK, &lock);
+  while (result != 0 && errno == EINTR);
+  return result == 0;
 }
 
 bool names_this_file(int fd, const std::filesystem::path& path) {
@@ -35,37 +49,52 @@ bool names_this_file(int fd, const std::filesystem::path& path) {
          open_file.st_ino == named.st_ino;
 }
 
-// Creates the file and takes its lock; -1 where the folder cannot be written or the file system keeps no locks.
-int create_locked(const std::filesystem::path& path) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0) return -1;
-    if (!try_lock_whole_file(fd)) {
-      const int error = errno;
-      ::close(fd);
-      if (error != EAGAIN && error != EACCES) return -1;  // ENOLCK, EINVAL: no locks on this file system
-      // Another process's sweep holds it for a moment (it found the file unlocked between our open and our
-      // lock, and removes it): make it again.
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    // A sweep may have removed the file between the open and the lock: locked, it must still be the name's.
-    if (names_this_file(fd, path)) return fd;
-    ::close(fd);
-  }
-  return -1;
+// Renames without replacing what is there (fails with EEXIST then): renameat2 where the file system has it,
+// else a hard link (NFS has no RENAME_NOREPLACE; link(2) fails where the name exists).
+int rename_without_replacing(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return -1;
+  if (::link(from.c_str(), to.c_str()) != 0) return -1;
+  ::unlink(from.c_str());
+  return 0;
 }
+
+void sweep_once(const std::filesystem::path& folder);
+
+}  // namespace
+
+bool is_local_file_system(const std::filesystem::path& folder) {
+  struct statfs fs {};
+  if (::statfs(folder.c_str(), &fs) != 0) return false;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case EXT4_SUPER_MAGIC:  // ext2/3/4
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+    case RAMFS_MAGIC:
+    case OVERLAYFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case 0x2FC12FC1UL:  // ZFS
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
 
 void sweep_once(const std::filesystem::path& folder) {
   static std::mutex mutex;
   static std::set<std::filesystem::path> swept;
   std::error_code ec;
-  std::filesystem::path key = std::filesystem::absolute(folder, ec);
+  std::filesystem::path key = std::filesystem::absolute(folder.empty() ? "." : folder, ec);
   if (ec) key = folder;
   key = key.lexically_normal();
   std::lock_guard lock(mutex);
   if (swept.insert(key).second) remove_abandoned_temporaries(folder);
 }
+
+std::atomic<unsigned> g_sequence{0};
 
 }  // namespace
 
@@ -80,33 +109,51 @@ const std::string& temporary_host_name() {
   return name;
 }
 
-bool is_temporary_name_of_this_machine(const std::string& file_name, const std::string& host) {
-  const std::string mark = std::string(kMark) + host + "-";
-  if (file_name.size() < 2 + mark.size() + 1 + kSuffix.size() || file_name[0] != '.' || !file_name.ends_with(kSuffix))
-    return false;
-  const std::size_t at = file_name.rfind(mark);
-  if (at == std::string::npos || at < 2) return false;
-  const std::size_t digits_from = at + mark.size(), digits_to = file_name.size() - kSuffix.size();
-  if (digits_from >= digits_to) return false;
-  for (std::size_t i = digits_from; i < digits_to; ++i)
-    if (!std::isdigit(static_cast<unsigned char>(file_name[i]))) return false;
-  return true;
+std::optional<std::string> temporary_name_host(const std::string& file_name) {
+  if (file_name.empty() || file_name[0] != '.' || !file_name.ends_with(kLocked)) return std::nullopt;
+  const std::string_view rest = std::string_view(file_name).substr(0, file_name.size() - kLocked.size());
+  // From the end: N, '-', PID, '-', then the machine.
+  std::size_t end = rest.size();
+  for (int number = 0; number < 2; ++number) {
+    std::size_t digits = end;
+    while (digits > 0 && std::isdigit(static_cast<unsigned char>(rest[digits - 1]))) --digits;
+    if (digits == end || digits == 0 || rest[digits - 1] != '-') return std::nullopt;
+    end = digits - 1;
+  }
+  const std::size_t mark = rest.rfind(kMark, end);
+  if (mark == std::string_view::npos || mark < 2 || mark + kMark.size() >= end) return std::nullopt;
+  const std::string_view host = rest.substr(mark + kMark.size(), end - mark - kMark.size());
+  for (const char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return std::nullopt;
+  return std::string(host);
+}
+
+bool abandoned_temporary_may_go(const std::string& file_name, bool local_file_system, std::chrono::seconds untouched) {
+  const auto host = temporary_name_host(file_name);
+  if (!host) return false;
+  if (local_file_system) return true;
+  return *host == temporary_host_name() && untouched >= kUntouchedOnNetworkFileSystems;
 }
 
 int remove_abandoned_temporaries(const std::filesystem::path& folder) {
   const std::filesystem::path where = folder.empty() ? std::filesystem::path(".") : folder;
+  const bool local = is_local_file_system(where);
   int removed = 0;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(where, ec), end; !ec && it != end; it.increment(ec)) {
     const std::filesystem::path path = it->path();
-    if (!is_temporary_name_of_this_machine(path.filename().string())) continue;
+    const std::string name = path.filename().string();
+    if (!temporary_name_host(name)) continue;
     // Opened for writing (a write lock needs it) without following a link or waiting on a FIFO.
     const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) continue;  // another user's, or gone
     struct stat st {};
-    // Taking the lock proves that no live process holds it; holding it while removing keeps a writer that
-    // opened the same name meanwhile from locking the file that goes (it makes a new one, create_locked).
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && try_lock_whole_file(fd) && names_this_file(fd, path) &&
+    const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    const auto untouched = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(st.st_mtime));
+    // Taking the lock proves that no live process holds it; the name must still be this file (another sweep
+    // may have removed it and a writer made a new one since).
+    if (regular && abandoned_temporary_may_go(name, local, untouched) && try_lock(fd) && names_this_file(fd, path) &&
         ::unlink(path.c_str()) == 0)
       ++removed;
     ::close(fd);
@@ -116,14 +163,45 @@ int remove_abandoned_temporaries(const std::filesystem::path& folder) {
 
 TemporaryFile::TemporaryFile(const std::filesystem::path& target) : target_(target) {
   constexpr std::size_t kNameMax = 255;
-  const std::string suffix = std::string(kMark) + temporary_host_name() + "-" + std::to_string(::getpid()) + std::string(kSuffix);
-  std::string name = target.filename().string();
-  if (1 + name.size() + suffix.size() > kNameMax) name.resize(kNameMax - 1 - std::min(suffix.size(), kNameMax - 1));
   const std::filesystem::path folder = target.parent_path();
   sweep_once(folder);
-  path_ = folder / ("." + name + suffix);
-  remove_on_interrupt(path_);
-  lock_fd_ = create_locked(path_);
+  const std::string writer = std::string(kMark) + temporary_host_name() + "-" + std::to_string(::getpid()) + "-";
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string suffix = writer + std::to_string(g_sequence.fetch_add(1));
+    std::string name = target.filename().string();
+    const std::size_t longest_end = std::max(kLocked.size(), kStaging.size());
+    if (1 + name.size() + suffix.size() + longest_end > kNameMax)
+      name.resize(kNameMax - std::min(kNameMax, 1 + suffix.size() + longest_end));
+    const std::string base = "." + name + suffix;
+    const std::filesystem::path staging = folder / (base + std::string(kStaging)), locked = folder / (base + std::string(kLocked));
+    remove_on_interrupt(staging);
+    const int fd = ::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0 && errno == EEXIST) continue;  // a killed writer's of this name: another number
+    if (fd < 0) {  // the folder cannot be written: the writer's own open says so
+      path_ = locked;
+      return;
+    }
+    if (!try_lock(fd)) {  // no locks here: the ".new" name, which no sweep takes
+      ::close(fd);
+      path_ = staging;
+      return;
+    }
+    remove_on_interrupt(locked);
+    if (rename_without_replacing(staging, locked) == 0) {
+      path_ = locked;
+      lock_fd_ = fd;
+      return;
+    }
+    if (errno == EEXIST) {  // the same machine name, process id and number in another container: another number
+      ::unlink(staging.c_str());
+      ::close(fd);
+      continue;
+    }
+    path_ = staging;  // no rename without replacing here: locked, under the name no sweep takes
+    lock_fd_ = fd;
+    return;
+  }
+  path_ = folder / ("." + target.filename().string() + writer + "0.new");  // not reached in practice
 }
 
 TemporaryFile::~TemporaryFile() {
@@ -143,8 +221,8 @@ std::error_code TemporaryFile::move_into_place() {
 }
 
 void TemporaryFile::remove() noexcept {
-  std::error_code ec;
-  std::filesystem::remove(path_, ec);
+  // Only the file this writer made: where it holds the lock, the name must still be that file's.
+  if (lock_fd_ < 0 || names_this_file(lock_fd_, path_)) ::unlink(path_.c_str());
   done_ = true;
   release();
 }

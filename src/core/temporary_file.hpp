@@ -1,22 +1,30 @@
 #pragma once
 // Where a file is written before it is complete: the same folder (so that the rename into place is atomic),
-// a hidden name unique per machine and process: ".NAME.roadveil-HOST-PID.part". A name near the file
-// system's 255-byte limit is shortened in the temporary name only (the final name is the user's): without
-// that, a valid 240-byte output name failed because its temporary name was too long.
+// a hidden name unique to the writer: ".NAME.roadveil-HOST-PID-N.part" (the machine, the process, and the
+// process's Nth temporary file). A name near the file system's 255-byte limit is shortened in the temporary
+// name only (the final name is the user's): without that, a valid 240-byte output name failed because its
+// temporary name was too long.
 //
 // The file is left behind in two ways. Stopped by SIGINT, SIGTERM or SIGHUP, the process removes it
 // (core/interrupt_cleanup.hpp). Killed outright (SIGKILL: the kernel's out-of-memory killer, a container's
 // memory limit, a scheduler's preemption) it cannot: its hidden file used to stay beside the outputs for
 // good. So the writer holds a lock on its temporary file for as long as it writes it: an open file
-// description lock (F_OFD_SETLK), which the kernel releases when the process dies, however it dies, and
-// which a process in another PID namespace (another container of a pod, `docker --network host`) sees as
-// well. The first time a process writes into a folder, it removes the temporary files there that carry
-// this machine's name and that nobody holds a lock on: those of killed runs. A process id is not a test of
-// life (an earlier version removed files by it, and would have removed a live run's in another PID
-// namespace), and the machine's name keeps it off the files of other machines sharing the folder over a
-// network (where a file system may keep locks per machine: NFS mounted `nolock`, FUSE). Older names
-// without the machine (".NAME.roadveil-PID.part") and files on a file system without locks are left alone.
+// description lock (F_OFD_SETLK) on one byte far past any data (a lock over the data would be a mandatory
+// one on SMB shares, failing the writer's own writes), which the kernel releases when the process dies,
+// however it dies, and which a process in another PID namespace (another container) sees as well. The file
+// gets its ".part" name only once locked (made as "...-N.new", then renamed without replacing), and keeps
+// the ".new" name where no lock can be taken: a ".part" name that nobody locks is always a dead writer's.
+//
+// The first time a process writes into a folder, it removes the ".part" files there that nobody holds a lock
+// on. On a local file system (one kernel: locks seen by every process that can see the file) whatever
+// machine name they carry, e.g. a killed container's. On a network file system or FUSE, where a file system
+// may keep locks per machine (NFS mounted `nolock`, SMB `nobrl`, sshfs), only this machine's names, and only
+// files untouched for 15 minutes, so that a live writer on another machine of the same name is not taken for
+// a dead one. A process id is no test of life (an earlier version removed files by it, and would have
+// removed a live run's in another PID namespace). Older names (".NAME.roadveil-PID.part") are left alone.
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -52,11 +60,19 @@ class TemporaryFile {
 // replaced by '_'; "host" where there is none).
 const std::string& temporary_host_name();
 
-// Whether `file_name` is a temporary name of this machine's (".NAME.roadveil-HOST-PID.part").
-bool is_temporary_name_of_this_machine(const std::string& file_name, const std::string& host = temporary_host_name());
+// The machine name in a locked writer's temporary name (".NAME.roadveil-HOST-PID-N.part"); none for any other name.
+std::optional<std::string> temporary_name_host(const std::string& file_name);
 
-// Removes the temporary files in `folder` of this machine's that no process holds a lock on; returns how many.
-// TemporaryFile does it once per folder and process.
+// Whether the sweep may remove an unlocked file of that name: a temporary name of any machine on a local file
+// system; on another, only of this machine and untouched for 15 minutes.
+bool abandoned_temporary_may_go(const std::string& file_name, bool local_file_system, std::chrono::seconds untouched);
+
+// Whether locks on files in `folder` are seen by every process that can see them (a file system of this
+// kernel: ext4, XFS, Btrfs, tmpfs, overlayfs, F2FS, ZFS), not kept per machine as a network file system may.
+bool is_local_file_system(const std::filesystem::path& folder);
+
+// Removes the temporary files in `folder` that no process holds a lock on (and abandoned_temporary_may_go);
+// returns how many. TemporaryFile does it once per folder and process.
 int remove_abandoned_temporaries(const std::filesystem::path& folder);
 
 }  // namespace roadveil
