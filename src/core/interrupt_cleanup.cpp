@@ -47,10 +47,23 @@ void remove_on_interrupt(const std::filesystem::path& path) {
   if (text.empty() || text.size() >= kPathMax) return;
   install_once();
   std::lock_guard lock(g_register);
-  const unsigned slot = g_next.fetch_add(1) % kSlots;
+  // A free slot (never used, or forgotten) first; when all 256 are taken, the oldest registration goes.
+  unsigned slot = g_next.fetch_add(1) % kSlots;
+  for (unsigned i = 0; i < kSlots; ++i)
+    if (!g_ready[(slot + i) % kSlots].load(std::memory_order_acquire)) {
+      slot = (slot + i) % kSlots;
+      break;
+    }
   g_ready[slot].store(false, std::memory_order_release);
   std::memcpy(g_paths[slot], text.c_str(), text.size() + 1);
   g_ready[slot].store(true, std::memory_order_release);
+}
+
+void forget_on_interrupt(const std::filesystem::path& path) {
+  const std::string& text = path.native();
+  std::lock_guard lock(g_register);
+  for (int i = 0; i < kSlots; ++i)
+    if (g_ready[i].load(std::memory_order_acquire) && text == g_paths[i]) g_ready[i].store(false, std::memory_order_release);
 }
 
 }  // namespace roadveil

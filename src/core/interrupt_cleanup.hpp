@@ -10,7 +10,10 @@
 namespace roadveil {
 
 // Registers a temporary file to remove on those signals. A path renamed into place in the meantime is gone
-// under its temporary name, so removing it then does nothing. The most recent 256 paths are remembered.
+// under its temporary name, so removing it then does nothing. Up to 256 at once (then the oldest gives way).
 void remove_on_interrupt(const std::filesystem::path& path);
+// Takes a path off that list: the file was moved into place or removed, and its name may be another
+// writer's next (a process of another container with the same name and process id).
+void forget_on_interrupt(const std::filesystem::path& path);
 
 }  // namespace roadveil

@@ -12,8 +12,10 @@
 #include <cerrno>
 #include <climits>
 #include <mutex>
+#include <random>
 #include <set>
 
+#include "core/error.hpp"
 #include "core/interrupt_cleanup.hpp"
 
 namespace roadveil {
@@ -21,7 +23,7 @@ namespace roadveil {
 namespace {
 
 constexpr std::string_view kMark = ".roadveil-", kLocked = ".part", kStaging = ".new";
-constexpr std::chrono::minutes kUntouchedOnNetworkFileSystems{15};
+constexpr std::chrono::minutes kUntouched{15};
 
 // The byte locked: far past any data, so that where a lock is mandatory for the data it covers (SMB shares
 // with byte-range locks) the writer's own writes through its other descriptors are not refused.
@@ -43,6 +45,11 @@ bool try_lock(int fd) {
   return result == 0;
 }
 
+bool names_same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
+  struct stat x {}, y {};
+  return ::lstat(a.c_str(), &x) == 0 && ::lstat(b.c_str(), &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
 bool names_this_file(int fd, const std::filesystem::path& path) {
   struct stat open_file {}, named {};
   return ::fstat(fd, &open_file) == 0 && ::lstat(path.c_str(), &named) == 0 && open_file.st_dev == named.st_dev &&
@@ -54,7 +61,15 @@ bool names_this_file(int fd, const std::filesystem::path& path) {
 int rename_without_replacing(const std::filesystem::path& from, const std::filesystem::path& to) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
   if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return -1;
-  if (::link(from.c_str(), to.c_str()) != 0) return -1;
+  if (::link(from.c_str(), to.c_str()) != 0) {
+    // NFS may answer EEXIST to a retransmitted request that did link: then the file has both names.
+    struct stat st {};
+    const int error = errno;
+    if (error != EEXIST || ::lstat(from.c_str(), &st) != 0 || st.st_nlink != 2 || !names_same_file(from, to)) {
+      errno = error;
+      return -1;
+    }
+  }
   ::unlink(from.c_str());
   return 0;
 }
@@ -91,10 +106,15 @@ void sweep_once(const std::filesystem::path& folder) {
   if (ec) key = folder;
   key = key.lexically_normal();
   std::lock_guard lock(mutex);
-  if (swept.insert(key).second) remove_abandoned_temporaries(folder);
+  if (swept.contains(key) || !std::filesystem::is_directory(folder.empty() ? "." : folder, ec)) return;  // made later: swept then
+  swept.insert(key);
+  remove_abandoned_temporaries(folder);
 }
 
-std::atomic<unsigned> g_sequence{0};
+// The number in a process's temporary names: from a random start, so that two processes with the same
+// machine name and process id (two containers' first processes on the host network) do not take the same
+// names one after the other (a name registered for removal on an interrupt must be this process's).
+std::atomic<unsigned> g_sequence{std::random_device{}() % 1000000};
 
 }  // namespace
 
@@ -131,8 +151,10 @@ std::optional<std::string> temporary_name_host(const std::string& file_name) {
 bool abandoned_temporary_may_go(const std::string& file_name, bool local_file_system, std::chrono::seconds untouched) {
   const auto host = temporary_name_host(file_name);
   if (!host) return false;
-  if (local_file_system) return true;
-  return *host == temporary_host_name() && untouched >= kUntouchedOnNetworkFileSystems;
+  if (local_file_system && *host == temporary_host_name()) return true;
+  // Another machine's name on a local file system: a killed container's, or a live writer's on a client that
+  // shares this folder over the network without passing its locks here (NFS `nolock`): untouched long enough.
+  return (local_file_system || *host == temporary_host_name()) && untouched >= kUntouched;
 }
 
 int remove_abandoned_temporaries(const std::filesystem::path& folder) {
@@ -174,26 +196,31 @@ TemporaryFile::TemporaryFile(const std::filesystem::path& target) : target_(targ
       name.resize(kNameMax - std::min(kNameMax, 1 + suffix.size() + longest_end));
     const std::string base = "." + name + suffix;
     const std::filesystem::path staging = folder / (base + std::string(kStaging)), locked = folder / (base + std::string(kLocked));
-    remove_on_interrupt(staging);
     const int fd = ::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0 && errno == EEXIST) continue;  // a killed writer's of this name: another number
-    if (fd < 0) {  // the folder cannot be written: the writer's own open says so
-      path_ = locked;
+    if (fd < 0) {
+      if (errno == EEXIST) continue;  // someone else's file of this name: another number
+      // The folder cannot be written (or no descriptor is left): the writer's own open says so, under the
+      // name no sweep takes should it succeed.
+      path_ = staging;
       return;
     }
+    // Registered only once made: a name that is another writer's is never removed on this one's interrupt.
+    remove_on_interrupt(staging);
     if (!try_lock(fd)) {  // no locks here: the ".new" name, which no sweep takes
       ::close(fd);
       path_ = staging;
       return;
     }
-    remove_on_interrupt(locked);
     if (rename_without_replacing(staging, locked) == 0) {
+      forget_on_interrupt(staging);
+      remove_on_interrupt(locked);
       path_ = locked;
       lock_fd_ = fd;
       return;
     }
     if (errno == EEXIST) {  // the same machine name, process id and number in another container: another number
       ::unlink(staging.c_str());
+      forget_on_interrupt(staging);
       ::close(fd);
       continue;
     }
@@ -201,7 +228,7 @@ TemporaryFile::TemporaryFile(const std::filesystem::path& target) : target_(targ
     lock_fd_ = fd;
     return;
   }
-  path_ = folder / ("." + target.filename().string() + writer + "0.new");  // not reached in practice
+  throw Error(target.string() + ": cannot make a temporary file beside it (every name tried is taken)");
 }
 
 TemporaryFile::~TemporaryFile() {
@@ -230,6 +257,10 @@ void TemporaryFile::remove() noexcept {
 void TemporaryFile::release() noexcept {
   if (lock_fd_ >= 0) ::close(lock_fd_);
   lock_fd_ = -1;
+  try {
+    forget_on_interrupt(path_);
+  } catch (...) {  // a mutex that cannot be locked: the name stays registered, as before forgetting existed
+  }
 }
 
 }  // namespace roadveil

@@ -16,11 +16,11 @@
 // the ".new" name where no lock can be taken: a ".part" name that nobody locks is always a dead writer's.
 //
 // The first time a process writes into a folder, it removes the ".part" files there that nobody holds a lock
-// on. On a local file system (one kernel: locks seen by every process that can see the file) whatever
-// machine name they carry, e.g. a killed container's. On a network file system or FUSE, where a file system
-// may keep locks per machine (NFS mounted `nolock`, SMB `nobrl`, sshfs), only this machine's names, and only
-// files untouched for 15 minutes, so that a live writer on another machine of the same name is not taken for
-// a dead one. A process id is no test of life (an earlier version removed files by it, and would have
+// on: on a local file system (one kernel: locks seen by every process that can see the file) those of this
+// machine's name at once. A lock may not be seen where a file system keeps locks per machine (NFS mounted
+// `nolock`, SMB `nobrl`, sshfs; a local folder exported to such clients): other machines' names on a local
+// file system (a killed container's, or a live client's) and this machine's on any other go only when
+// untouched for 15 minutes, other machines' names on a network file system never. A process id is no test of life (an earlier version removed files by it, and would have
 // removed a live run's in another PID namespace). Older names (".NAME.roadveil-PID.part") are left alone.
 #include <chrono>
 #include <filesystem>
@@ -33,7 +33,8 @@ namespace roadveil {
 class TemporaryFile {
  public:
   // Creates the hidden file beside `target` and locks it (where the file system can); if the folder cannot
-  // be written, nothing is created and the writer's own open fails with its own message.
+  // be written, nothing is created and the writer's own open fails with its own message. Throws Error only
+  // when a hundred names in a row are taken.
   explicit TemporaryFile(const std::filesystem::path& target);
   // Removes the file unless it was moved into place.
   ~TemporaryFile();
@@ -63,8 +64,8 @@ const std::string& temporary_host_name();
 // The machine name in a locked writer's temporary name (".NAME.roadveil-HOST-PID-N.part"); none for any other name.
 std::optional<std::string> temporary_name_host(const std::string& file_name);
 
-// Whether the sweep may remove an unlocked file of that name: a temporary name of any machine on a local file
-// system; on another, only of this machine and untouched for 15 minutes.
+// Whether the sweep may remove an unlocked file of that name: this machine's on a local file system; another
+// machine's on a local file system, or this machine's on another, when untouched for 15 minutes.
 bool abandoned_temporary_may_go(const std::string& file_name, bool local_file_system, std::chrono::seconds untouched);
 
 // Whether locks on files in `folder` are seen by every process that can see them (a file system of this

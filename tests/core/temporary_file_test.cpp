@@ -3,6 +3,7 @@
 // in whatever PID namespace it runs).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -88,7 +89,10 @@ class Writer {
     ::close(report[1]);
     std::string text;
     char buffer[512];
-    for (ssize_t n; (n = ::read(report[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+    // At most 10 s: a writer stuck (or dead before reporting) fails the test instead of hanging it.
+    struct pollfd readable {report[0], POLLIN, 0};
+    for (ssize_t n; ::poll(&readable, 1, 10'000) > 0 && (n = ::read(report[0], buffer, sizeof buffer)) > 0;)
+      text.append(buffer, static_cast<std::size_t>(n));
     ::close(report[0]);
     const auto first = text.find('\n'), second = text.find('\n', first == std::string::npos ? 0 : first + 1);
     if (second == std::string::npos) return;
@@ -142,12 +146,13 @@ TEST(TemporaryFile, NamesCarryTheMachineTheProcessAndANumber) {
   EXPECT_TRUE(file.locked());
   EXPECT_TRUE(again.locked());
   EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-other-host-12-3.part"), "other-host");
+  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-ip-10-0-0-12-12-3.part"), "ip-10-0-0-12");
   EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-12.part"), std::nullopt);          // an older version's
-  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-" + host + "-12.part"), std::nullopt);  // no number
-  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-" + host + "-12-3.new"), std::nullopt);  // not locked yet
-  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-" + host + "-12x-3.part"), std::nullopt);
+  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-box-12.part"), std::nullopt);      // no number
+  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-box-12-3.new"), std::nullopt);     // not locked yet
+  EXPECT_EQ(temporary_name_host(".out.mp4.roadveil-box-12x-3.part"), std::nullopt);
   EXPECT_EQ(temporary_name_host(".out.mp4.roadveil--12-3.part"), std::nullopt);
-  EXPECT_EQ(temporary_name_host("out.mp4.roadveil-" + host + "-12-3.part"), std::nullopt);  // not hidden: a user's
+  EXPECT_EQ(temporary_name_host("out.mp4.roadveil-box-12-3.part"), std::nullopt);     // not hidden: a user's
   // A 250-byte name (valid) is shortened in the temporary name only.
   const TemporaryFile long_one(dir / (std::string(246, 'n') + ".mp4"));
   EXPECT_LE(long_one.path().filename().string().size(), 255U);
@@ -178,14 +183,16 @@ TEST(TemporaryFile, TheWriterHoldsALockUntilTheFileIsInPlace) {
   EXPECT_EQ(count_entries(dir.path()), 1);
 }
 
-// Which unlocked names the sweep may take: on a local file system any machine's (a killed container's); on a
-// network one only this machine's, untouched for 15 minutes (locks there may be kept per machine).
+// Which unlocked names the sweep may take: on a local file system this machine's at once and another's (a
+// killed container's, or a live writer's on a client whose locks do not reach here) untouched for 15
+// minutes; on a network one only this machine's, untouched for 15 minutes (locks there may be per machine).
 TEST(TemporaryFile, TheSweepsRulesByFileSystem) {
   const std::string mine = ".a.mp4.roadveil-" + temporary_host_name() + "-7-0.part";
   const std::string other = ".a.mp4.roadveil-" + temporary_host_name() + "x-7-0.part";
   using std::chrono::seconds;
   EXPECT_TRUE(abandoned_temporary_may_go(mine, true, seconds(0)));
-  EXPECT_TRUE(abandoned_temporary_may_go(other, true, seconds(0)));
+  EXPECT_FALSE(abandoned_temporary_may_go(other, true, seconds(60)));
+  EXPECT_TRUE(abandoned_temporary_may_go(other, true, seconds(16 * 60)));
   EXPECT_FALSE(abandoned_temporary_may_go(mine, false, seconds(60)));
   EXPECT_TRUE(abandoned_temporary_may_go(mine, false, seconds(16 * 60)));
   EXPECT_FALSE(abandoned_temporary_may_go(other, false, seconds(86400)));
@@ -200,7 +207,10 @@ TEST(TemporaryFile, OnlyUnlockedFilesAreRemoved) {
   const std::string host = temporary_host_name(), me = std::to_string(::getpid());
   const auto touch = [&](const std::string& name) { std::ofstream(dir / name) << "x"; };
   touch(".a.mp4.roadveil-" + host + "-999999-0.part");     // nobody's: removed
-  touch(".b.mp4.roadveil-elsewhere-999999-0.part");        // another container's, on this kernel: removed
+  touch(".b.mp4.roadveil-elsewhere-999999-0.part");        // another machine's, touched now: kept
+  touch(".i.mp4.roadveil-elsewhere-999999-0.part");        // ... untouched for an hour (a killed container's): removed
+  std::filesystem::last_write_time(dir / ".i.mp4.roadveil-elsewhere-999999-0.part",
+                                   std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
   touch(".c.mp4.roadveil-" + host + "-" + me + "-77.part");  // this live process's id, but unlocked: removed
   touch(".d.mp4.roadveil-" + host + "-999998-0.part");     // a finished process's id, but locked: kept
   const int holder = hold_a_lock(dir / (".d.mp4.roadveil-" + host + "-999998-0.part"));
@@ -212,16 +222,17 @@ TEST(TemporaryFile, OnlyUnlockedFilesAreRemoved) {
   // The first temporary file of this process in the folder sweeps it.
   const TemporaryFile live(dir / "h.mp4");
   EXPECT_FALSE(std::filesystem::exists(dir / (".a.mp4.roadveil-" + host + "-999999-0.part")));
-  EXPECT_FALSE(std::filesystem::exists(dir / ".b.mp4.roadveil-elsewhere-999999-0.part"));
+  EXPECT_TRUE(std::filesystem::exists(dir / ".b.mp4.roadveil-elsewhere-999999-0.part"));
+  EXPECT_FALSE(std::filesystem::exists(dir / ".i.mp4.roadveil-elsewhere-999999-0.part"));
   EXPECT_FALSE(std::filesystem::exists(dir / (".c.mp4.roadveil-" + host + "-" + me + "-77.part")));
   EXPECT_TRUE(std::filesystem::exists(dir / (".d.mp4.roadveil-" + host + "-999998-0.part")));
-  EXPECT_EQ(count_entries(dir.path()), 6);
+  EXPECT_EQ(count_entries(dir.path()), 7);
   // Swept again: this process's own live file (locked) and the held one stay.
   EXPECT_EQ(remove_abandoned_temporaries(dir.path()), 0);
   EXPECT_TRUE(std::filesystem::exists(live.path()));
   ::close(holder);  // as its writer dying: now it goes
   EXPECT_EQ(remove_abandoned_temporaries(dir.path()), 1);
-  EXPECT_EQ(count_entries(dir.path()), 5);
+  EXPECT_EQ(count_entries(dir.path()), 6);
   EXPECT_EQ(remove_abandoned_temporaries(dir / "no such folder"), 0);
 }
 
