@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/temporary_file.hpp"
@@ -94,10 +95,14 @@ class Writer {
     for (ssize_t n; ::poll(&readable, 1, 10'000) > 0 && (n = ::read(report[0], buffer, sizeof buffer)) > 0;)
       text.append(buffer, static_cast<std::size_t>(n));
     ::close(report[0]);
-    const auto first = text.find('\n'), second = text.find('\n', first == std::string::npos ? 0 : first + 1);
-    if (second == std::string::npos) return;
-    pid_ = std::stoi(text.substr(0, first));
-    file_name_ = text.substr(first + 1, second - first - 1);
+    // Two lines in either order (the writer in a new namespace may report before its parent does): its
+    // process id here, and its file's name (hidden: a dot first).
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with(".")) file_name_ = line;
+      else if (!line.empty() && line.find_first_not_of("0123456789") == std::string::npos) pid_ = std::stoi(line);
+    }
+    if (file_name_.empty()) pid_ = -1;
   }
   ~Writer() {
     kill();
