@@ -107,7 +107,11 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
       ->capture_default_str();
   cmd.add_option("--preset", anonymize.encode.preset, "Encoder speed preset (ultrafast ... veryslow); veryfast's lookahead is held to ~40 MB of frames (6 frames instead of 10 at 1080p), slower presets keep x264's")->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}))->capture_default_str();
   cmd.add_option("--codec", codec, "Video codec: h264, hevc, or same (HEVC stays HEVC, everything else H.264)")->check(CLI::IsMember({"h264", "hevc", "same"}))->capture_default_str();
-  cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale, "JPEG quantiser for images, 1 (best) .. 31")->check(CLI::Range(1, 31))->capture_default_str();
+  cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale,
+                 "JPEG quantiser for images, 1 (best) .. 31; 0: a JPEG photo keeps its own quantisation tables (its "
+                 "quality, about its size), other pictures written as JPEG get 2")
+      ->check(CLI::Range(0, 31))
+      ->capture_default_str();
   cmd.add_flag("--mask", anonymize.mask, "Also write <name>.mask.<ext>: white where hidden, for review tools");
   cmd.add_flag("--low-memory", anonymize.decode_twice,
                "Decode a video twice instead of holding its frames from detection to encoding (an object in a bucket is "

@@ -1,8 +1,10 @@
 #pragma once
 // Still images (JPEG, PNG, ...): decoded with FFmpeg like a one-frame video, encoded back in the format the
 // output name asks for, with the source JPEG's metadata segments (EXIF, XMP, ICC profile) carried over.
+#include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +27,19 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage = n
 std::string picture_damage(const std::filesystem::path& path);
 
 struct ImageEncodeOptions {
-  int jpeg_qscale = 2;  // 1 (best) .. 31; 2 keeps quality visually the same as the source
+  // 1 (best) .. 31, FFmpeg's MJPEG quantiser; 0: a JPEG photo written as JPEG keeps its own quantisation
+  // tables (its quality, about its size), anything else gets kDefaultJpegQscale.
+  int jpeg_qscale = 0;
 };
+inline constexpr int kDefaultJpegQscale = 2;  // visually the same as any source
+
+// The quantisation tables of a JPEG's first two components (luma, chroma; the same for a grey one), in
+// natural (row by row) order, as its DQT segments give them before the first scan; none where they are
+// 16-bit, missing or zero.
+struct JpegQuantTables {
+  std::array<std::uint16_t, 64> luma{}, chroma{};
+};
+std::optional<JpegQuantTables> jpeg_quant_tables(const std::uint8_t* data, std::size_t size);
 
 // Decodes one picture from a packet of a stream with these parameters (cover art). Palette and 1-bit pictures
 // come unpacked (RGBA, grey), as photos do. Throws Error naming `what`.
@@ -46,13 +59,15 @@ AVCodecID still_picture_codec(const AVStream& stream);
 FramePtr decode_still_picture(const AVStream& stream, const std::string& what);
 
 // Encodes `frame` as one picture of codec `id` (MJPEG, PNG, ...) and returns the bytes; `what` names it in errors.
+// A JPEG is quantised with `tables` where given (and options.jpeg_qscale is 0), else with the quantiser.
 std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, const ImageEncodeOptions& options,
-                                         const std::string& what);
+                                         const std::string& what, const JpegQuantTables* tables = nullptr);
 
 // Encodes `frame` into `target` (format from its extension) via a temporary file renamed when complete.
 // `metadata_source`: the photo whose metadata goes with the picture (media/photo_metadata.hpp, without the
 // pictures inside it): a JPEG's APPn segments (EXIF, XMP, ICC, IPTC) into a JPEG, its EXIF into a PNG as eXIf;
-// a PNG's eXIf, text, time and colour chunks into a PNG, its eXIf into a JPEG as APP1.
+// a PNG's eXIf, text, time and colour chunks into a PNG, its eXIf into a JPEG as APP1. A JPEG from a JPEG
+// source is quantised with the source's own tables (unless options.jpeg_qscale says otherwise).
 void encode_image(const AVFrame& frame, const std::filesystem::path& target, const ImageEncodeOptions& options,
                   const std::filesystem::path& metadata_source = {});
 

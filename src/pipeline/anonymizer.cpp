@@ -311,7 +311,8 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     for (int y = 0; y < mask->height; ++y) std::fill_n(mask->data[0] + y * mask->linesize[0], mask->width, 0);
     redact::draw_region_mask(*mask, regions, options_.styles);
     // With the photo's metadata: its EXIF orientation turns the mask as it turns the photo.
-    media::encode_image(*mask, mask_path_for(output), options_.image, input);
+    // A mask is no photo: not its tables, nor a coarse quantiser asked for it (edges would ring).
+    media::encode_image(*mask, mask_path_for(output), {.jpeg_qscale = media::kDefaultJpegQscale}, input);
   }
   std::string damage = media::picture_damage(input);
   if (damage.empty()) damage = decode_damage;
@@ -392,8 +393,13 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
     // A JPEG stays a JPEG; every other picture (PNG, GIF, BMP, WebP, TIFF) becomes a PNG: lossless, and it
     // keeps a transparency.
     const AVCodecID codec = media::still_picture_codec(*st) == AV_CODEC_ID_MJPEG ? AV_CODEC_ID_MJPEG : AV_CODEC_ID_PNG;
+    // A JPEG keeps its own quantisation tables, as a photo does.
+    const std::uint8_t* bytes = st->codecpar->codec_type == AVMEDIA_TYPE_ATTACHMENT ? st->codecpar->extradata : st->attached_pic.data;
+    const std::size_t size = static_cast<std::size_t>(
+        std::max(0, st->codecpar->codec_type == AVMEDIA_TYPE_ATTACHMENT ? st->codecpar->extradata_size : st->attached_pic.size));
+    const auto tables = codec == AV_CODEC_ID_MJPEG && bytes ? media::jpeg_quant_tables(bytes, size) : std::nullopt;
     pictures.push_back({index, codec, picture->width, picture->height,
-                        media::encode_picture(*picture, codec, options_.image, what)});
+                        media::encode_picture(*picture, codec, options_.image, what, tables ? &*tables : nullptr)});
   }
   return pictures;
 }

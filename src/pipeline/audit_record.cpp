@@ -149,7 +149,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"codec", codec},
       {"crf", o.encode.crf_ceiling > o.encode.crf ? json("auto") : json(o.encode.crf)},
       {"preset", o.encode.preset},
-      {"jpeg_quality", o.image.jpeg_qscale},
+      {"jpeg_quality", o.image.jpeg_qscale > 0 ? json(o.image.jpeg_qscale) : json("source")},
   };
 }
 

@@ -20,7 +20,10 @@ redact::StyleOptions style_from_json(const nlohmann::json& s);
 // `styles`. Throws Error for a malformed class name.
 void apply_recorded_class_styles(const nlohmann::json& class_styles, redact::ClassStyles& styles);
 
-inline constexpr const char* kRoadveilVersion = "0.1.0";
+// Raised when the same settings give other output bytes, so that work made by an earlier version is not taken
+// for this one's (0.1.1: a JPEG photo keeps its own quantisation tables, and --jpeg-quality is applied: it
+// was ignored, every JPEG written at quantiser 2).
+inline constexpr const char* kRoadveilVersion = "0.1.1";
 
 // OUTPUT.audit.json
 std::filesystem::path audit_path_for(const std::filesystem::path& output);

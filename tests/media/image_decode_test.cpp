@@ -85,3 +85,158 @@ TEST(EncodeImage, AGreyPictureIsWrittenAsJpegWithQuarterChroma) {
 
 }  // namespace
 }  // namespace roadveil::media
+
+namespace roadveil::media {
+namespace {
+
+std::vector<std::uint8_t> file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// #17 (outputs no bigger than their source): a JPEG photo was re-encoded at quantiser 2, finer than most
+// cameras' tables, and came out larger; it keeps its own tables now.
+TEST(EncodeImage, AJpegKeepsItsOwnQuantisationTables) {
+  using roadveil::testing::quote;
+  roadveil::testing::TempDir dir;
+  // A source with tables of its own, different at every position (luma 2 + i, chroma 3 + 2i in row order;
+  // FFmpeg writes the matrix it is given at quantiser 8, and its DC step 8), so the order is checked too.
+  std::string luma, chroma;
+  for (int i = 0; i < 64; ++i) {
+    if (i > 0) {
+      luma += ',';
+      chroma += ',';
+    }
+    luma += std::to_string(2 + i);
+    chroma += std::to_string(3 + 2 * i);
+  }
+  roadveil::testing::ffmpeg_make("-f lavfi -i testsrc2=size=640x360 -frames:v 1 -pix_fmt yuvj420p -q:v 8 -intra_matrix " + luma +
+                                 " -chroma_intra_matrix " + chroma + " " + quote(dir / "src.jpg"));
+  const std::vector<std::uint8_t> source = file_bytes(dir / "src.jpg");
+  const auto tables = jpeg_quant_tables(source.data(), source.size());
+  ASSERT_TRUE(tables);
+  EXPECT_EQ(tables->luma[0], 8);
+  for (int i = 1; i < 64; ++i) {
+    EXPECT_EQ(tables->luma[static_cast<std::size_t>(i)], 2 + i) << i;
+    EXPECT_EQ(tables->chroma[static_cast<std::size_t>(i)], 3 + 2 * i) << i;
+  }
+  const FramePtr picture = decode_image(dir / "src.jpg");
+  encode_image(*picture, dir / "same.jpg", ImageEncodeOptions{}, dir / "src.jpg");
+  encode_image(*picture, dir / "q2.jpg", ImageEncodeOptions{.jpeg_qscale = 2}, dir / "src.jpg");
+  const std::vector<std::uint8_t> same = file_bytes(dir / "same.jpg"), q2 = file_bytes(dir / "q2.jpg");
+  const auto same_tables = jpeg_quant_tables(same.data(), same.size());
+  ASSERT_TRUE(same_tables);
+  EXPECT_EQ(same_tables->luma, tables->luma);
+  EXPECT_EQ(same_tables->chroma, tables->chroma);
+  EXPECT_LE(same.size(), source.size() * 102 / 100);
+  const auto q2_tables = jpeg_quant_tables(q2.data(), q2.size());
+  ASSERT_TRUE(q2_tables);
+  EXPECT_NE(q2_tables->luma, tables->luma);  // a quantiser asked for: FFmpeg's tables
+  // The quantiser asked for is the one used: every JPEG was written at FFmpeg's floor, 2, whatever was asked.
+  encode_image(*picture, dir / "q31.jpg", ImageEncodeOptions{.jpeg_qscale = 31}, dir / "src.jpg");
+  const std::vector<std::uint8_t> q31 = file_bytes(dir / "q31.jpg");
+  const auto q31_tables = jpeg_quant_tables(q31.data(), q31.size());
+  ASSERT_TRUE(q31_tables);
+  EXPECT_LT(q31.size(), q2.size() / 2);
+  EXPECT_GT(q31_tables->luma[1], q2_tables->luma[1] * 10);
+  // Without a JPEG source (a PNG, a mask, cover art without tables) the quantiser is the default one.
+  encode_image(*picture, dir / "nosource.jpg", ImageEncodeOptions{});
+  EXPECT_EQ(file_bytes(dir / "nosource.jpg"), q2);
+  // Not a JPEG, 16-bit or missing tables: none.
+  EXPECT_FALSE(jpeg_quant_tables(source.data(), 100));
+  const std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  EXPECT_FALSE(jpeg_quant_tables(png.data(), png.size()));
+}
+
+}  // namespace
+}  // namespace roadveil::media
+
+namespace roadveil::media {
+namespace {
+
+// A JPEG up to its first scan: the DQT segments given, a start of frame (marker, sample precision, the
+// table of each component), a start of scan.
+std::vector<std::uint8_t> jpeg_with(const std::vector<std::vector<std::uint8_t>>& dqts, std::uint8_t sof, std::uint8_t precision,
+                                    const std::vector<std::uint8_t>& component_tables) {
+  std::vector<std::uint8_t> b = {0xFF, 0xD8};
+  auto segment = [&](std::uint8_t marker, const std::vector<std::uint8_t>& body) {
+    const std::size_t length = body.size() + 2;
+    b.insert(b.end(), {0xFF, marker, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length & 0xFF)});
+    b.insert(b.end(), body.begin(), body.end());
+  };
+  for (const auto& d : dqts) segment(0xDB, d);
+  std::vector<std::uint8_t> frame = {precision, 0, 16, 0, 16, static_cast<std::uint8_t>(component_tables.size())};
+  for (std::size_t c = 0; c < component_tables.size(); ++c)
+    frame.insert(frame.end(), {static_cast<std::uint8_t>(c + 1), 0x11, component_tables[c]});
+  segment(sof, frame);
+  segment(0xDA, {1, 1, 0, 0, 63, 0});
+  b.insert(b.end(), {0x00, 0xFF, 0xD9});
+  return b;
+}
+// A table of one value everywhere (8-bit), or with precision 1 (16-bit).
+std::vector<std::uint8_t> dqt(std::uint8_t id, std::uint8_t value, bool sixteen_bit = false) {
+  std::vector<std::uint8_t> d = {static_cast<std::uint8_t>((sixteen_bit ? 0x10 : 0) | id)};
+  for (int k = 0; k < 64; ++k) {
+    if (sixteen_bit) d.push_back(0);
+    d.push_back(value);
+  }
+  return d;
+}
+
+TEST(JpegQuantTables, WhichTablesAPictureHas) {
+  using Table = std::array<std::uint16_t, 64>;
+  auto filled = [](std::uint16_t v) {
+    Table t;
+    t.fill(v);
+    return t;
+  };
+  auto tables_of = [](const std::vector<std::uint8_t>& b) { return jpeg_quant_tables(b.data(), b.size()); };
+  auto colour = tables_of(jpeg_with({dqt(0, 5), dqt(1, 7)}, 0xC0, 8, {0, 1, 1}));
+  ASSERT_TRUE(colour);
+  EXPECT_EQ(colour->luma, filled(5));
+  EXPECT_EQ(colour->chroma, filled(7));
+  // Cr with a finer table of its own than Cb's: the output's shared chroma table is the finer.
+  auto finer_cr = tables_of(jpeg_with({dqt(0, 5), dqt(1, 7), dqt(2, 3)}, 0xC2, 8, {0, 1, 2}));
+  ASSERT_TRUE(finer_cr);
+  EXPECT_EQ(finer_cr->chroma, filled(3));
+  auto grey = tables_of(jpeg_with({dqt(0, 5)}, 0xC0, 8, {0}));
+  ASSERT_TRUE(grey);
+  EXPECT_EQ(grey->chroma, filled(5));
+  // A table given after the frame, before the scan, counts.
+  auto later = jpeg_with({}, 0xC0, 8, {0, 0, 0});
+  const auto late_table = dqt(0, 9);
+  const std::vector<std::uint8_t> segment = {0xFF, 0xDB, 0, 67};
+  const std::size_t sos = later.size() - 3 - 10;  // the SOS segment: 2 + 2 + 6 bytes before the last 3
+  later.insert(later.begin() + static_cast<std::ptrdiff_t>(sos), late_table.begin(), late_table.end());
+  later.insert(later.begin() + static_cast<std::ptrdiff_t>(sos), segment.begin(), segment.end());
+  auto late = tables_of(later);
+  ASSERT_TRUE(late);
+  EXPECT_EQ(late->luma, filled(9));
+  EXPECT_FALSE(tables_of(jpeg_with({dqt(0, 5, true)}, 0xC0, 8, {0})));  // 16-bit table
+  EXPECT_FALSE(tables_of(jpeg_with({dqt(0, 5)}, 0xC1, 12, {0})));       // 12-bit samples
+  EXPECT_FALSE(tables_of(jpeg_with({}, 0xC3, 8, {0})));                  // lossless: no tables
+  EXPECT_FALSE(tables_of(jpeg_with({dqt(0, 0)}, 0xC0, 8, {0})));         // a zero step
+  EXPECT_FALSE(tables_of(jpeg_with({dqt(0, 5)}, 0xC0, 8, {5})));         // no table 5
+  EXPECT_FALSE(tables_of(jpeg_with({dqt(0, 5)}, 0xC0, 8, {})));          // no components
+  EXPECT_FALSE(tables_of(jpeg_with({dqt(0, 5)}, 0xC0, 8, {0, 1})));      // chroma's table never given
+}
+
+// The finest tables there are (quality 100: every step 1) make a valid picture with those tables.
+TEST(EncodeImage, TheFinestTablesAreWrittenAsGiven) {
+  roadveil::testing::TempDir dir;
+  roadveil::testing::ffmpeg_make("-f lavfi -i testsrc2=size=64x48 -frames:v 1 -pix_fmt yuvj420p " + roadveil::testing::quote(dir / "a.jpg"));
+  const FramePtr picture = decode_image(dir / "a.jpg");
+  JpegQuantTables finest;
+  finest.luma.fill(1);
+  finest.chroma.fill(1);
+  const auto bytes = encode_picture(*picture, AV_CODEC_ID_MJPEG, {}, "finest", &finest);
+  const auto written = jpeg_quant_tables(bytes.data(), bytes.size());
+  ASSERT_TRUE(written);
+  EXPECT_EQ(written->luma[0], 8);  // FFmpeg's DC step, whatever the table
+  for (std::size_t i = 1; i < 64; ++i) EXPECT_EQ(written->luma[i], 1) << i;
+  std::ofstream(dir / "b.jpg", std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  EXPECT_EQ(decode_image(dir / "b.jpg")->width, 64);
+}
+
+}  // namespace
+}  // namespace roadveil::media

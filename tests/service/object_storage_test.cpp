@@ -63,7 +63,7 @@ TEST(ObjectStorage, PrefixInPrefixOutWithAuditRecordsAndRerunsSkipFinishedWork) 
   ASSERT_TRUE(source && made);
   EXPECT_EQ(made->metadata.at("roadveil-source"), "s3://uploads/cam%201/drive.mp4");
   EXPECT_EQ(made->metadata.at("roadveil-source-etag"), source->etag);
-  EXPECT_EQ(made->metadata.at("roadveil-version"), "0.1.0");
+  EXPECT_EQ(made->metadata.at("roadveil-version"), "0.1.1");
   EXPECT_EQ(made->metadata.at("roadveil-settings").size(), 64u);
 
   // The output is a whole anonymized video: every frame and the audio, and the face is hidden.
