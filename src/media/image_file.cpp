@@ -374,16 +374,24 @@ AVCodecID still_picture_codec(const AVStream& stream) {
   return AV_CODEC_ID_NONE;
 }
 
+std::span<const std::uint8_t> still_picture_bytes(const AVStream& stream) {
+  const bool attachment = stream.codecpar->codec_type == AVMEDIA_TYPE_ATTACHMENT;
+  const std::uint8_t* data = attachment ? stream.codecpar->extradata : stream.attached_pic.data;
+  const int size = attachment ? stream.codecpar->extradata_size : stream.attached_pic.size;
+  return data && size > 0 ? std::span<const std::uint8_t>(data, static_cast<std::size_t>(size)) : std::span<const std::uint8_t>();
+}
+
 FramePtr decode_still_picture(const AVStream& stream, const std::string& what) {
   if (stream.codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT) return decode_picture(*stream.codecpar, stream.attached_pic, what);
   const AVCodecID codec = still_picture_codec(stream);
   std::unique_ptr<AVCodecParameters, void (*)(AVCodecParameters*)> par(avcodec_parameters_alloc(),
                                                                        [](AVCodecParameters* p) { avcodec_parameters_free(&p); });
   PacketPtr packet = make_packet();
-  if (!par || av_new_packet(packet.get(), stream.codecpar->extradata_size) < 0) throw std::bad_alloc();
+  const std::span<const std::uint8_t> bytes = still_picture_bytes(stream);
+  if (!par || av_new_packet(packet.get(), static_cast<int>(bytes.size())) < 0) throw std::bad_alloc();
   par->codec_type = AVMEDIA_TYPE_VIDEO;
   par->codec_id = codec;
-  std::memcpy(packet->data, stream.codecpar->extradata, static_cast<std::size_t>(stream.codecpar->extradata_size));
+  std::copy(bytes.begin(), bytes.end(), packet->data);
   packet->flags |= AV_PKT_FLAG_KEY;
   return decode_picture(*par, *packet, what);
 }
@@ -496,7 +504,7 @@ std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, con
       // size: a 1080p dashcam JPEG of 314,673 bytes (`roadveil anonymize --no-faces --no-plates`) became
       // 365,732 at quantiser 2 and 310,902 with its own tables, 55.9 dB PSNR against the source.
       auto matrix = [](const std::array<std::uint16_t, 64>& table) {
-        auto* m = static_cast<std::uint16_t*>(av_malloc(64 * sizeof(std::uint16_t)));  // freed with the context
+        auto* m = static_cast<std::uint16_t*>(av_malloc(64 * sizeof(std::uint16_t)));  // freed with the context or above
         if (!m) throw std::bad_alloc();
         std::copy(table.begin(), table.end(), m);
         return m;

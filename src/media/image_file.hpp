@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,9 @@ AVCodecID picture_codec_of(const std::uint8_t* data, std::size_t size);
 // makes a picture of image/jpeg, png, gif and tiff attachments only: an image/bmp, image/webp, image/jpg or
 // application/octet-stream photo was copied as it was). Its codec; AV_CODEC_ID_NONE for other streams.
 AVCodecID still_picture_codec(const AVStream& stream);
+
+// The bytes of a still picture stream's picture: an attached picture's packet, an attachment's data.
+std::span<const std::uint8_t> still_picture_bytes(const AVStream& stream);
 
 // Decodes the picture of a stream still_picture_codec accepts. Throws Error naming `what`.
 FramePtr decode_still_picture(const AVStream& stream, const std::string& what);

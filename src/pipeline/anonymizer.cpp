@@ -394,10 +394,8 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
     // keeps a transparency.
     const AVCodecID codec = media::still_picture_codec(*st) == AV_CODEC_ID_MJPEG ? AV_CODEC_ID_MJPEG : AV_CODEC_ID_PNG;
     // A JPEG keeps its own quantisation tables, as a photo does.
-    const std::uint8_t* bytes = st->codecpar->codec_type == AVMEDIA_TYPE_ATTACHMENT ? st->codecpar->extradata : st->attached_pic.data;
-    const std::size_t size = static_cast<std::size_t>(
-        std::max(0, st->codecpar->codec_type == AVMEDIA_TYPE_ATTACHMENT ? st->codecpar->extradata_size : st->attached_pic.size));
-    const auto tables = codec == AV_CODEC_ID_MJPEG && bytes ? media::jpeg_quant_tables(bytes, size) : std::nullopt;
+    const std::span<const std::uint8_t> bytes = media::still_picture_bytes(*st);
+    const auto tables = codec == AV_CODEC_ID_MJPEG ? media::jpeg_quant_tables(bytes.data(), bytes.size()) : std::nullopt;
     pictures.push_back({index, codec, picture->width, picture->height,
                         media::encode_picture(*picture, codec, options_.image, what, tables ? &*tables : nullptr)});
   }
