@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <set>
@@ -188,13 +189,18 @@ TemporaryFile::TemporaryFile(const std::filesystem::path& target) : target_(targ
   const std::filesystem::path folder = target.parent_path();
   sweep_once(folder);
   const std::string writer = std::string(kMark) + temporary_host_name() + "-" + std::to_string(::getpid()) + "-";
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  // ".NAME.roadveil-HOST-PID-N" for the next number N (NAME shortened where the whole would be too long).
+  const auto next_base = [&] {
     const std::string suffix = writer + std::to_string(g_sequence.fetch_add(1));
     std::string name = target.filename().string();
     const std::size_t longest_end = std::max(kLocked.size(), kStaging.size());
     if (1 + name.size() + suffix.size() + longest_end > kNameMax)
       name.resize(kNameMax - std::min(kNameMax, 1 + suffix.size() + longest_end));
-    const std::string base = "." + name + suffix;
+    return "." + name + suffix;
+  };
+  if (make_locked_before_named(folder, next_base)) return;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::string base = next_base();
     const std::filesystem::path staging = folder / (base + std::string(kStaging)), locked = folder / (base + std::string(kLocked));
     const int fd = ::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
@@ -229,6 +235,37 @@ TemporaryFile::TemporaryFile(const std::filesystem::path& target) : target_(targ
     return;
   }
   throw Error(target.string() + ": cannot make a temporary file beside it (every name tried is taken)");
+}
+
+bool TemporaryFile::make_locked_before_named(const std::filesystem::path& folder,
+                                             const std::function<std::string()>& next_base) {
+  // Where the file system makes unnamed files (O_TMPFILE: ext4, XFS, Btrfs, tmpfs, ...), the file is locked
+  // before it has any name and then linked under its ".part" name: a writer killed at any moment leaves either
+  // nothing (the kernel frees an unnamed file with its last descriptor) or a ".part" name that nobody locks,
+  // which the next sweep removes. The ".new" name of the fallback below stays for good when its writer is
+  // killed between making it and renaming it.
+  const std::filesystem::path where = folder.empty() ? std::filesystem::path(".") : folder;
+  const int fd = ::open(where.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0) return false;  // no unnamed files here (NFS, SMB, FUSE, an older kernel): named first
+  if (!try_lock(fd)) {
+    ::close(fd);
+    return false;
+  }
+  // Linked through /proc (linkat's AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH); linkat never replaces a name.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const std::filesystem::path locked = folder / (next_base() + std::string(kLocked));
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, locked.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      // Registered once named (an interrupt before this leaves an unlocked ".part" for the sweep).
+      remove_on_interrupt(locked);
+      path_ = locked;
+      lock_fd_ = fd;
+      return true;
+    }
+    if (errno != EEXIST) break;  // no /proc (some sandboxes), or no links here: named first
+  }
+  ::close(fd);
+  return false;
 }
 
 TemporaryFile::~TemporaryFile() {

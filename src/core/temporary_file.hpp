@@ -12,8 +12,9 @@
 // description lock (F_OFD_SETLK) on one byte far past any data (a lock over the data would be a mandatory
 // one on SMB shares, failing the writer's own writes), which the kernel releases when the process dies,
 // however it dies, and which a process in another PID namespace (another container) sees as well. The file
-// gets its ".part" name only once locked (made as "...-N.new", then renamed without replacing), and keeps
-// the ".new" name where no lock can be taken: a ".part" name that nobody locks is always a dead writer's.
+// gets its ".part" name only once locked (made unnamed, locked, then linked where the file system can: a
+// writer killed before that leaves nothing; else made as "...-N.new", then renamed without replacing), and
+// keeps the ".new" name where no lock can be taken: a ".part" name that nobody locks is a dead writer's.
 //
 // The first time a process writes into a folder, it removes the ".part" files there that nobody holds a lock
 // on: on a local file system (one kernel: locks seen by every process that can see the file) those of this
@@ -24,6 +25,7 @@
 // removed a live run's in another PID namespace). Older names (".NAME.roadveil-PID.part") are left alone.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -50,6 +52,8 @@ class TemporaryFile {
   bool locked() const { return lock_fd_ >= 0; }
 
  private:
+  // The file made unnamed, locked, then linked under its ".part" name; false where the file system cannot.
+  bool make_locked_before_named(const std::filesystem::path& folder, const std::function<std::string()>& next_base);
   void release() noexcept;
 
   std::filesystem::path target_, path_;

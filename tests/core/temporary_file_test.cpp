@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/temporary_file.hpp"
 #include "test_util.hpp"
@@ -186,6 +188,36 @@ TEST(TemporaryFile, TheWriterHoldsALockUntilTheFileIsInPlace) {
   }
   EXPECT_FALSE(std::filesystem::exists(left));  // not moved into place: removed
   EXPECT_EQ(count_entries(dir.path()), 1);
+}
+
+// A writer killed between making its file and locking it left that file for good under a name no sweep
+// takes. Where the file system makes unnamed files, the file is locked before it has a name: the folder sees
+// one name appear, already the locked ".part" one (before: ".new", then a rename to ".part").
+TEST(TemporaryFile, TheFileIsNamedOnlyOnceLocked) {
+  TempDir dir;
+  const int probe = ::open(dir.path().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (probe < 0) GTEST_SKIP() << "no unnamed files (O_TMPFILE) on this file system";
+  ::close(probe);
+  const int watch = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  ASSERT_GE(watch, 0);
+  ASSERT_GE(::inotify_add_watch(watch, dir.path().c_str(), IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO), 0);
+  std::vector<std::string> names;
+  {
+    TemporaryFile file(dir / "a.mp4");
+    ASSERT_TRUE(file.locked());
+    EXPECT_TRUE(someone_holds_a_lock(file.path()));
+    alignas(struct inotify_event) char buffer[4096];
+    const ssize_t n = ::read(watch, buffer, sizeof buffer);
+    for (ssize_t at = 0; at < n;) {
+      const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + at);
+      names.push_back(std::string(event->mask & IN_CREATE ? "create " : "move ") + event->name);
+      at += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
+    }
+    EXPECT_EQ(names, std::vector<std::string>{"create " + file.path().filename().string()});
+    EXPECT_TRUE(file.path().filename().string().ends_with(".part"));
+  }
+  ::close(watch);
+  EXPECT_EQ(count_entries(dir.path()), 0);
 }
 
 // Which unlocked names the sweep may take: on a local file system this machine's at once and another's (a
