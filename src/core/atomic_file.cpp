@@ -1,5 +1,7 @@
 #include "core/atomic_file.hpp"
 
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "core/error.hpp"
@@ -17,6 +19,10 @@ void write_file_atomically(const std::filesystem::path& target, const std::funct
     out.close();
     if (!out) throw Error(target.string() + ": writing the " + what + " failed (disk full?)");
   }
+  // A file written again keeps its permissions (a regions file made group-writable for a review team stays
+  // so); a new one gets the default's.
+  struct stat existing {};
+  if (::stat(target.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) ::chmod(temp.path().c_str(), existing.st_mode & 07777);
   if (const std::error_code ec = temp.move_into_place())
     throw Error(target.string() + ": cannot move the " + what + " into place (" + ec.message() + ")");
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Writing a whole file so that it is never seen half-written: into a temporary name beside it
-// (core/temporary_file.hpp), renamed over the target when complete, removed on failure.
+// (core/temporary_file.hpp), renamed over the target when complete, removed on failure. A target that exists
+// keeps its permission bits; a symbolic link at the target is replaced, not followed (callers that edit a file
+// in place resolve it first).
 #include <filesystem>
 #include <functional>
 #include <ostream>

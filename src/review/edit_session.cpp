@@ -379,11 +379,14 @@ json EditSession::undo(const std::string& reviewer, std::chrono::system_clock::t
     }
     json record = {{"op", "undo"}, {"undoes", undone}, {"frame", json_integer(edit, "frame", std::int64_t{0})}, {"marks", marks}};
     if (marks.empty()) record.erase("marks");
+    // By position, not by reference: commit appends to edits_, which may move every element (a failed save
+    // then erased through a dangling reference and left the mark on the edit: undone, yet still applied).
+    const std::size_t position = static_cast<std::size_t>(edits_.rend() - it) - 1;
     edit["undone_by"] = revision() + 1;
     try {
       return commit(std::move(record), std::move(changes), reviewer, now);
     } catch (...) {
-      edit.erase("undone_by");
+      edits_[position].erase("undone_by");
       throw;
     }
   }
@@ -446,8 +449,14 @@ void EditSession::save() {
   for (const auto& [index, mark] : reviewed_) marks.push_back({{"frame", index}, {"by", mark["by"]}, {"at", mark["at"]}});
   entry["review"] = {{"reviewed", std::move(marks)}, {"edits", edits_}};
 
+  // A regions file reached through a symbolic link (one in a shared folder) is edited where it is: replacing
+  // the link with a file of its own left the review out of the file that `render` and the others read.
+  std::error_code ec;
+  std::filesystem::path where = path_;
+  if (std::filesystem::is_symlink(path_, ec))
+    if (auto resolved = std::filesystem::canonical(path_, ec); !ec) where = std::move(resolved);
   write_file_atomically(
-      path_,
+      where,
       [&](std::ostream& out) {
         json head = doc_;
         head.erase("entries");
@@ -462,7 +471,6 @@ void EditSession::save() {
         out << "\n]}\n";
       },
       "regions file");
-  std::error_code ec;
   saved_time_ = std::filesystem::last_write_time(path_, ec);
 }
 

@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -43,7 +46,56 @@ std::string reviewer_of(const json& body, const httplib::Request& req) {
   return req.get_header_value("X-Reviewer");
 }
 
+// A frame number from the path (digits only); one too large for any video is past the end, not an error.
+std::int64_t frame_number(const std::string& digits) {
+  return digits.size() > 18 ? std::numeric_limits<std::int64_t>::max() : std::stoll(digits);
+}
+
+bool is_loopback_name(std::string_view name) {
+  if (name == "localhost" || name == "[::1]") return true;
+  if (!name.starts_with("127.")) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+}
+
+bool is_wildcard_address(std::string_view host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
+
+// "name:port" of a Host header or an origin's authority; the port is 80 when absent (plain http).
+std::pair<std::string, int> host_and_port(std::string_view authority) {
+  const std::size_t colon = authority.rfind(':');
+  const std::size_t bracket = authority.rfind(']');
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) return {std::string(authority), 80};
+  int port = -1;
+  const std::string_view digits = authority.substr(colon + 1);
+  if (!digits.empty() && digits.size() <= 5 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    port = std::stoi(std::string(digits));
+  return {std::string(authority.substr(0, colon)), port};
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
 }  // namespace
+
+std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host, int port) {
+  // The page shows the unredacted input and its edits change what `render` hides, so only the page itself
+  // may use the API. A web page elsewhere can send a form-like POST to 127.0.0.1 without asking first
+  // (text/plain is a "simple" request), and through DNS rebinding (its own name resolving to 127.0.0.1) read
+  // the frames as well: the browser then sends that name as the Host.
+  const auto [name, host_port] = host_and_port(lower(request.host));
+  const std::string bound = lower(std::string(bound_host));
+  const std::string bound_name = bound.find(':') != std::string::npos && !bound.starts_with("[") ? "[" + bound + "]" : bound;
+  const bool known_name = is_loopback_name(name) || name == bound_name || is_wildcard_address(bound);
+  if (request.host.empty() || !known_name || host_port != port)
+    return "the review serves only its own page: Host '" + request.host + "' is not this server (open the address `roadveil review` printed)";
+  if (!request.state_changing) return std::nullopt;
+  if (!request.origin.empty() && lower(request.origin) != "http://" + lower(request.host))
+    return "edits come only from the review's own page, not from " + request.origin;
+  const std::string type = lower(request.content_type.substr(0, request.content_type.find(';')));
+  if (type != "application/json") return "an edit is sent as application/json";
+  return std::nullopt;
+}
 
 ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesystem::path& regions, ReviewServerOptions options)
     : state_(std::make_unique<State>()) {
@@ -68,6 +120,16 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
   if (s.options.start_frame >= s.session->frame_count())
     throw Error(input.string() + ": --frame " + std::to_string(s.options.start_frame) + " is outside the video (frames 0-" +
                 std::to_string(s.session->frame_count() - 1) + ")");
+
+  s.server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const auto refused = refused_request({req.get_header_value("Host"), req.get_header_value("Origin"),
+                                          req.get_header_value("Content-Type"), req.method != "GET" && req.method != "HEAD"},
+                                         state_->options.host, state_->port);
+    if (!refused) return httplib::Server::HandlerResponse::Unhandled;
+    spdlog::warn("refused {} {}: {}", req.method, req.path, *refused);
+    send_json(res, {{"error", *refused}}, 403);
+    return httplib::Server::HandlerResponse::Handled;
+  });
 
   for (const WebAsset& asset : web_assets()) {
     const std::string path(asset.path);
@@ -118,7 +180,7 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
   s.server.Get(R"(/api/frames/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(state_->edit_mutex);
     try {
-      send_json(res, state_->session->frame(std::stoll(req.matches[1].str())));
+      send_json(res, state_->session->frame(frame_number(req.matches[1].str())));
     } catch (const BadEdit& e) {
       send_json(res, {{"error", e.what()}}, 404);
     }
@@ -126,7 +188,7 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
   // The input's pixels of one frame as JPEG; ?hidden=1 renders its regions as `render` does by default.
   s.server.Get(R"(/api/frames/(\d+)/image)", [this](const httplib::Request& req, httplib::Response& res) {
     auto& s = *state_;
-    const std::int64_t index = std::stoll(req.matches[1].str());
+    const std::int64_t index = frame_number(req.matches[1].str());
     if (index >= s.session->frame_count()) {
       send_json(res, {{"error", "frame " + std::to_string(index) + " is outside the video"}}, 404);
       return;

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace roadveil::review {
 
@@ -18,6 +20,18 @@ struct ReviewServerOptions {
   std::int64_t start_frame = -1; // -1: the top of the review queue
   int queue_length = 500;        // frames of the review queue sent to the page
 };
+
+// What decides whether a request may reach the review's API: its Host, Origin and Content-Type headers and
+// whether it changes anything (not GET or HEAD).
+struct RequestOrigin {
+  std::string host, origin, content_type;
+  bool state_changing = false;
+};
+// Why a request to the server bound at `bound_host`:`port` is refused, or nothing when it may go on: a Host
+// other than a loopback name, the bound address (any, when bound to every address) at that port (DNS
+// rebinding); for an edit, an Origin other than the server's own or a body that is not application/json
+// (another web page's cross-site POST).
+std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host, int port);
 
 class ReviewServer {
  public:

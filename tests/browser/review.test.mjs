@@ -7,6 +7,7 @@ import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -254,6 +255,43 @@ test('the saved file re-renders: the added box is hidden, the rest untouched', {
   // The added box (20,150)-(100,200) is a mosaic over the grey bar's edge; far from every region little changes.
   assert.ok(diff(20, 150, 100, 200) > 8, `inside the added box: ${diff(20, 150, 100, 200)}`);
   assert.ok(diff(120, 200, 200, 240) < 4, `outside every region: ${diff(120, 200, 200, 240)}`);
+});
+
+// Another web page the reviewer opens cannot edit the regions file (a text/plain POST needs no preflight) nor,
+// through DNS rebinding (its own name resolving to 127.0.0.1), read the unredacted frames.
+function rawRequest(method, target, headers, body) {
+  const {hostname, port} = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({host: hostname, port, method, path: target, headers, timeout: 10000}, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({status: res.statusCode, body: data}));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('another site can neither edit nor read frames', {timeout: 60000}, async () => {
+  const host = new URL(url).host;
+  const before = JSON.stringify(readRegions());
+  const edit = JSON.stringify({reviewer: 'attacker', edit: {op: 'add', frame: 0, class: 'face', box: [1, 1, 20, 20]}});
+  let r = await rawRequest('POST', '/api/edit', {'Host': host, 'Origin': 'http://evil.example', 'Content-Type': 'text/plain'}, edit);
+  assert.equal(r.status, 403, r.body);
+  r = await rawRequest('POST', '/api/edit', {'Host': host, 'Origin': 'http://evil.example', 'Content-Type': 'application/json'}, edit);
+  assert.equal(r.status, 403, r.body);
+  r = await rawRequest('POST', '/api/undo', {'Host': host, 'Content-Type': 'text/plain'}, JSON.stringify({reviewer: 'attacker'}));
+  assert.equal(r.status, 403, r.body);
+  r = await rawRequest('GET', '/api/frames/0/image', {'Host': `evil.example:${new URL(url).port}`});
+  assert.equal(r.status, 403, r.body);
+  assert.match(JSON.parse(r.body).error, /serves only its own page/);
+  assert.equal(JSON.stringify(readRegions()), before, 'the regions file is unchanged');
+  // The page's own requests still get through; a frame number too large for any video is past the end.
+  r = await rawRequest('GET', '/api/frames/0/image', {'Host': host});
+  assert.equal(r.status, 200);
+  r = await rawRequest('GET', '/api/frames/99999999999999999999999', {'Host': host});
+  assert.equal(r.status, 404, r.body);
 });
 
 test('bad input: another video, a frame outside the video, a port in use', {timeout: 60000}, async () => {

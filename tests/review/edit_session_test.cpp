@@ -2,6 +2,8 @@
 // stale edit is a conflict, not a lost change; undo restores exactly what was there; track edits reach the
 // rest of the track and nothing else; and the file stays one that `render` reads.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
 
 #include <fstream>
 
@@ -110,6 +112,37 @@ TEST_F(EditSessionTest, DeletingTheWholeTrackAndUndoingItRestoresEveryFrame) {
   EXPECT_THROW(s.undo("ana"), BadEdit) << "an undone edit is not undone twice";
 }
 
+// An undo whose save fails leaves the edit as it was, to be undone again. The undo marked the edit through a
+// reference into the journal, and the save appends to the journal first: with one edit in it, the append
+// moved it, the failed save's clean-up erased the mark through the dangling reference (a use after free) and
+// the real edit kept it: not undone in the file, yet "nothing to undo".
+TEST_F(EditSessionTest, AnUndoWhoseSaveFailsCanBeDoneAgain) {
+  auto s = open();
+  s.apply({{"op", "delete"}, {"frame", 4}, {"region", ref(s, 4, 1)}}, "ana");  // the plate: one edit in the journal
+  ASSERT_EQ(s.frame(4)["regions"].size(), 1u);
+  {
+    // Saves fail: no file of more than a few bytes may be written (EFBIG instead of SIGXFSZ).
+    struct sigaction ignore {}, previous {};
+    ignore.sa_handler = SIG_IGN;
+    ASSERT_EQ(::sigaction(SIGXFSZ, &ignore, &previous), 0);
+    struct rlimit limit {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &limit), 0);
+    const struct rlimit small = {16, limit.rlim_max};
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    EXPECT_THROW(s.undo("ana"), Error);
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    ::sigaction(SIGXFSZ, &previous, nullptr);
+  }
+  EXPECT_EQ(s.revision(), 1);
+  EXPECT_EQ(s.frame(4)["regions"].size(), 1u) << "still deleted";
+  s.undo("ana");
+  EXPECT_EQ(s.frame(4)["regions"].size(), 2u) << "the plate is back";
+  const json saved = json::parse(std::ifstream(path()))["entries"][0]["review"]["edits"];
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_EQ(saved[0]["undone_by"], 2);
+  EXPECT_EQ(saved[1]["op"], "undo");
+}
+
 TEST_F(EditSessionTest, UndoRefusesWhenTheFrameChangedSince) {
   auto s = open();
   s.apply({{"op", "add"}, {"frame", 10}, {"class", "face"}, {"box", {10, 10, 50, 50}}}, "ana");
@@ -186,6 +219,23 @@ TEST_F(EditSessionTest, AFileOfAnotherVideoIsRefused) {
   auto shifted = kTimestamps;
   for (auto& t : shifted) t += 1;
   expect_refused(shifted, 640, 360, "frame 2 has timestamp 1024");
+}
+
+// A regions file reached through a symbolic link is edited where it is, and keeps its permissions: the link
+// was replaced by a file of its own (mode 644), and `render` of the shared file went without the review.
+TEST_F(EditSessionTest, ARegionsFileBehindALinkIsEditedWhereItIsAndKeepsItsPermissions) {
+  const std::filesystem::path shared = dir_ / "shared" / "regions.json", link = dir_ / "link.json";
+  std::filesystem::create_directories(shared.parent_path());
+  std::filesystem::rename(path(), shared);
+  std::filesystem::permissions(shared, std::filesystem::perms(0664));
+  std::filesystem::create_symlink(shared, link);
+  EditSession s(link, "clip.mp4", kTimestamps, 640, 360);
+  s.apply({{"op", "add"}, {"frame", 10}, {"class", "face"}, {"box", {10, 10, 50, 50}}}, "ana");
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(std::filesystem::status(shared).permissions(), std::filesystem::perms(0664));
+  EXPECT_EQ(EditSession(shared, "clip.mp4", kTimestamps, 640, 360).frame(10)["regions"].size(), 1u);
+  s.undo("ana");  // the session goes on through the link
+  EXPECT_EQ(EditSession(link, "clip.mp4", kTimestamps, 640, 360).frame(10)["regions"].size(), 0u);
 }
 
 TEST_F(EditSessionTest, AFileChangedByAnotherProgramIsNotOverwritten) {
