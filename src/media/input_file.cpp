@@ -339,7 +339,13 @@ void InputFile::note_packet_end(const AVPacket& p) {
   const AVStream* st = format_->streams[p.stream_index];
   std::int64_t t = p.pts != AV_NOPTS_VALUE ? p.pts : p.dts;
   if (t == AV_NOPTS_VALUE) return;
-  if (st->start_time != AV_NOPTS_VALUE) t -= st->start_time;
+  // The durations it is measured against are end times on the file's clock: MP4's movie header takes in an
+  // empty edit before a late first frame, FFmpeg's Matroska segment duration and DURATION tags are where the
+  // last packet ends. Measured from the stream's start instead, a valid file starting at 5 s (a recording cut
+  // from a longer one, a remux with -copyts) was "the data ends at 2.0 s of the 7.0 s the file declares",
+  // exit 3. From the start still, where that is later: a stream starting before 0 (B-frame delay cut by an
+  // edit list).
+  if (st->start_time != AV_NOPTS_VALUE && st->start_time < 0) t -= st->start_time;
   const double end = static_cast<double>(t + std::max<std::int64_t>(0, p.duration)) * av_q2d(st->time_base);
   if (!std::isfinite(end)) return;
   data_end_seconds_ = std::max(data_end_seconds_, end);

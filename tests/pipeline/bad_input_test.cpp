@@ -248,6 +248,31 @@ TEST(BadInput, AnEditListClipIsNotReportedDamaged) {
   EXPECT_EQ(count(dir / "out.mp4"), count(dir / "cut.mp4"));
 }
 
+// A file whose clock starts late (cut from a longer recording, remuxed keeping its timestamps) declares its
+// duration as an end time on that clock: it was measured against where its data ends counted from its start,
+// and "the data ends at 2.0 s of the 7.0 s the file declares (truncated file?)", exit 3. Cut short, such a file
+// is still reported.
+TEST(BadInput, AFileStartingLateIsNotReportedDamagedAndACutOneIs) {
+  TempDir dir;
+  for (const char* container : {"mp4", "mkv"}) {
+    const std::string name = std::string("late.") + container;
+    ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine -t 2 -c:v libx264 -preset ultrafast -c:a aac "
+                "-output_ts_offset 5 " + quote(dir / name));
+    const auto r = run_cli("anonymize -q --no-audit --no-faces --no-plates " + quote(dir / name) + " -o " +
+                           quote(dir / ("out_" + name)));
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.output;
+    EXPECT_TRUE(r.output.empty()) << name << ": " << r.output;
+  }
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i sine -t 8 -c:v libx264 -preset ultrafast -c:a aac "
+              "-output_ts_offset 5 " + quote(dir / "late_long.mkv"));
+  std::filesystem::copy_file(dir / "late_long.mkv", dir / "late_cut.mkv");
+  std::filesystem::resize_file(dir / "late_cut.mkv", std::filesystem::file_size(dir / "late_long.mkv") * 5 / 10);
+  const auto cut = run_cli("anonymize -q --no-audit --no-faces --no-plates " + quote(dir / "late_cut.mkv") + " -o " +
+                           quote(dir / "out_cut.mkv"));
+  EXPECT_EQ(cut.exit_code, 3) << cut.output;
+  EXPECT_NE(cut.output.find("late_cut.mkv: input is damaged"), std::string::npos) << cut.output;
+}
+
 // An AVI whose constant rate repeats a frame holds a zero-size chunk there (FFmpeg's own muxer writes it), which
 // the header counts and no decoder sees: a valid file was reported "decoded 48 of 49 video frames (truncated
 // file?)", exit 3. An AVI cut short still is.
