@@ -4,6 +4,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
+
+#include "core/byte_source.hpp"
+#include "media/range_reader.hpp"
 
 namespace roadveil::media {
 
@@ -64,8 +68,22 @@ HdrStaticMetadata hdr_static_metadata(const InputFile& input) {
   take_mastering(av_stream_get_side_data(vs, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, nullptr), out);
   take_light_level(av_stream_get_side_data(vs, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, nullptr), out);
   if (out.any() || vs->codecpar->color_trc != AVCOL_TRC_SMPTE2084) return out;
-  // PQ video whose container says nothing: HEVC and AV1 carry it in the bitstream of the first keyframe.
-  InputFile again(input.path());
+  // PQ video whose container says nothing: HEVC and AV1 carry it in the bitstream of the first keyframe,
+  // read by a second reader of the same input. An object in a bucket is read again through a reader of its
+  // own, pinned to the version the first reads (its name is no file: opening it as one failed every HDR10
+  // video read from a bucket with "no such file"); where the store gives no version to pin, the container's
+  // metadata is all there is.
+  std::unique_ptr<RangeReader> reader;
+  std::unique_ptr<InputFile> opened;
+  if (const RangeReader* remote = input.range_reader()) {
+    const std::shared_ptr<ByteSource> source = remote->source()->reopen();
+    if (!source) return out;
+    reader = std::make_unique<RangeReader>(source, remote->block_size(), 2, false);
+    opened = std::make_unique<InputFile>(*reader);
+  } else {
+    opened = std::make_unique<InputFile>(input.path());
+  }
+  InputFile& again = *opened;
   FramePtr frame = make_frame();
   PacketPtr packet = make_packet();
   for (int reads = 0; reads < 256; ++reads) {

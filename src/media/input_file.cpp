@@ -52,7 +52,7 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   open_streams(options);
 }
 
-InputFile::InputFile(RangeReader& reader, const DecodeOptions& options) : path_(reader.name()) {
+InputFile::InputFile(RangeReader& reader, const DecodeOptions& options) : path_(reader.name()), range_reader_(&reader) {
   install_ffmpeg_log_handler();
   if (reader.size() == 0) throw Error(path_.string() + ": object is empty");
   format_ = avformat_alloc_context();

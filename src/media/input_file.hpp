@@ -69,6 +69,9 @@ class InputFile {
   // says: media::still_picture_codec).
   const std::vector<int>& attached_picture_streams() const { return attached_pictures_; }
   const std::filesystem::path& path() const { return path_; }
+  // The reader an input read in ranges comes through (an object in a bucket; `path()` is then its name, not a
+  // file), or null for a file.
+  RangeReader* range_reader() const { return range_reader_; }
 
   std::int64_t frames_decoded() const { return frames_decoded_; }
   std::int64_t decode_errors() const { return decode_errors_; }
@@ -95,6 +98,7 @@ class InputFile {
   void open_streams(const DecodeOptions& options);
 
   std::filesystem::path path_;
+  RangeReader* range_reader_ = nullptr;
   AVFormatContext* format_ = nullptr;
   CodecContextPtr decoder_;
   int video_index_ = -1;
@@ -106,7 +110,7 @@ class InputFile {
   bool ended_ = false;
   std::int64_t frames_decoded_ = 0;
   int first_width_ = 0, first_height_ = 0, first_format_ = -1;  // of the first decoded frame
-  double data_end_seconds_ = 0;     // the latest end of any packet read, from its stream's start
+  double data_end_seconds_ = 0;     // the latest end of any packet read, on the file's clock
   double av_data_end_seconds_ = 0;  // the same, audio and video packets only
   struct DeclaredEnd {
     double declared = 0, data_end = 0;  // seconds

@@ -311,3 +311,25 @@ TEST(ObjectStorage, AnObjectOverTheMemoryLimitIsReadTwiceInRangesWithTheSameOutp
     std::filesystem::remove(dir / "twice.mp4.audit.json");
   }
 }
+
+// An HDR10 (PQ) video whose container carries no mastering metadata has it in its first keyframe's bitstream,
+// which a second reader of the input takes: it opened the object's name as a file, so every such video read
+// from a bucket failed with "s3://inbox/hdr.mp4: no such file" (found by a helper's review). Now a reader of its
+// own, pinned to the same version; the metadata reaches the output as from a local file.
+TEST(ObjectStorage, AnHdr10VideoFromABucketKeepsItsMetadata) {
+  S3rver store({"inbox"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.5 -c:v libx265 -pix_fmt yuv420p10le "
+              "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc -x265-params " +
+              quote("log-level=error:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)"
+                    "L(10000000,1):max-cll=1000,400") + " " + quote(dir / "hdr.mp4"));
+  ASSERT_EQ(ffprobe("-select_streams v -show_streams " + quote(dir / "hdr.mp4")).find("Mastering"), std::string::npos)
+      << "the container carries no mastering metadata of its own";
+  client.upload(dir / "hdr.mp4", parse_s3_url("s3://inbox/hdr.mp4"));
+  const auto r = run_roadveil(store, "anonymize -q --no-audit s3://inbox/hdr.mp4 -o " + quote(dir / "out.mkv"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string probe = ffprobe("-select_streams v -show_streams -show_frames -read_intervals %+#1 " + quote(dir / "out.mkv"));
+  EXPECT_NE(probe.find("max_content=1000"), std::string::npos) << probe;
+  EXPECT_NE(probe.find("color_transfer=smpte2084"), std::string::npos) << probe;
+}
