@@ -111,8 +111,20 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
   log_line(log, "info", "worker started", {{"consumer", consumer}, {"stream", options.queue.stream}, {"group", options.group}});
   write_metrics(options, consumer, counters, 0, started);
 
+  const auto dead_letter = [&](const StreamMessage& message, const std::string& text, const std::string& error,
+                               std::int64_t deliveries) {
+    stream.add({{"event", text}, {"error", error}, {"message_id", message.id}, {"deliveries", std::to_string(deliveries)},
+                {"consumer", consumer}},
+               stream.dead_letter_stream());
+    stream.ack(message.id);
+    ++counters.dead_lettered;
+    log_line(log, "error", "message dead-lettered",
+             {{"message_id", message.id}, {"deliveries", deliveries}, {"error", error}, {"stream", stream.dead_letter_stream()}});
+  };
+
   while (!stop.load()) {
     std::optional<StreamMessage> message = stream.claim_stale(consumer, options.claim_after);
+    const bool claimed = message.has_value();
     if (!message) message = stream.read_new(consumer, options.block);
     if (!message) {
       if (options.drain && stream.pending() == 0) break;
@@ -120,6 +132,22 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
     }
     const std::string text = message->field("event").empty() && !message->fields.empty() ? message->fields[0].second
                                                                                           : message->field("event");
+    if (claimed) {
+      // A message whose job ends the worker itself (killed for memory on a huge video, a crash in a decoder)
+      // never reaches the failure path below: each worker that takes it over dies the same way, for ever.
+      // Every delivery counts, the one that died included: past the attempts allowed, it is dead-lettered
+      // without running again.
+      const std::int64_t deliveries = stream.delivery_count(message->id);
+      if (deliveries > options.max_attempts) {
+        ++counters.failed;
+        dead_letter(*message, text,
+                    "delivered " + std::to_string(deliveries) + " times: the workers that took it stopped without finishing "
+                    "(killed for memory? a crash?)",
+                    deliveries);
+        write_metrics(options, consumer, counters, 0, started);
+        continue;
+      }
+    }
     std::vector<std::string> errors;
     int jobs = 0;
     try {
@@ -174,13 +202,7 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
       if (malformed || deliveries >= options.max_attempts) {
         std::string all;
         for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
-        stream.add({{"event", text}, {"error", all}, {"message_id", message->id}, {"deliveries", std::to_string(deliveries)},
-                    {"consumer", consumer}},
-                   stream.dead_letter_stream());
-        stream.ack(message->id);
-        ++counters.dead_lettered;
-        log_line(log, "error", "message dead-lettered",
-                 {{"message_id", message->id}, {"deliveries", deliveries}, {"error", all}, {"stream", stream.dead_letter_stream()}});
+        dead_letter(*message, text, all, deliveries);
       } else {
         log_line(log, "warning", "message left pending for a retry",
                  {{"message_id", message->id}, {"deliveries", deliveries}, {"retry_after_seconds", options.claim_after.count() / 1000.0}});

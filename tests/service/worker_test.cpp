@@ -150,6 +150,36 @@ TEST(Worker, ACorruptUploadEndsInTheDeadLetterStream) {
   EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
 }
 
+// A job that kills its worker (out of memory on a huge video, a crash in a decoder) never reaches the failure
+// path: each worker that took the message over ran it again, for ever. Every delivery counts, the ones that
+// died included: past --max-attempts the message is dead-lettered without running (before: "job done" here,
+// after three deliveries that died).
+TEST(Worker, AMessageWhoseWorkersKeepDyingIsDeadLetteredWithoutRunningAgain) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  client.upload(face_photo(), parse_s3_url("s3://uploads/face.jpg"));
+  publish(redis, "uploads", "face.jpg");
+  // Taken by a worker that died, three times over (its delivery count as three crashed workers left it).
+  redis.cli("XGROUP CREATE uploads roadveil 0");
+  redis.cli("XREADGROUP GROUP roadveil doomed COUNT 1 STREAMS uploads '>'");
+  const std::string pending = redis.cli("XPENDING uploads roadveil - + 1");
+  const std::string id = pending.substr(0, pending.find('\n'));
+  ASSERT_FALSE(id.empty()) << pending;
+  redis.cli("XCLAIM uploads roadveil doomed 0 " + id + " RETRYCOUNT 3");
+  const auto r = run_command(worker_command(store, redis, dir / "m.json", "--max-attempts 3 --claim-after 0.2"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("job done"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("job failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("stopped without finishing"), std::string::npos) << r.output;
+  EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/face.jpg")).has_value());
+  EXPECT_EQ(redis.cli("XLEN uploads:dead"), "1\n") << r.output;
+  EXPECT_NE(redis.cli("XRANGE uploads:dead - +").find("face.jpg"), std::string::npos);
+  EXPECT_EQ(metrics_of(dir / "m.json")["jobs_dead_lettered"], 1);
+  EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
+}
+
 TEST(S3Event, ParsesAwsRecordsAndRoundTripsKeys) {
   const auto events = roadveil::service::parse_s3_event(
       R"({"Records":[{"eventName":"ObjectCreated:CompleteMultipartUpload","s3":{"bucket":{"name":"uploads"},)"
