@@ -37,6 +37,12 @@ std::string settings_digest(const pipeline::AnonymizeOptions& options, const std
                                 pipeline::settings_json(options, quality).dump(), options.mask, audit));
 }
 
+std::string writable_output_name(std::string name) {
+  if (!media::is_read_only_video_path(name)) return name;
+  const std::size_t dot = name.rfind('.');
+  return name.substr(0, dot) + ".mkv";
+}
+
 namespace {
 
 bool is_media_name(const std::string& name) {
@@ -122,7 +128,7 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
           // Never take our own outputs (an output prefix inside the input prefix) or non-media objects.
           if (!is_media_name(o.key) || (out_url && out_url->is_prefix() && under(object, *out_url))) continue;
           try {
-            jobs.push_back({object, joined(out, o.key.substr(in.key.size())), o.etag});
+            jobs.push_back({object, joined(out, writable_output_name(o.key.substr(in.key.size()))), o.etag});
             ++found;
           } catch (const Error& e) {
             errors.push_back(object.to_string() + ": " + e.what());
@@ -151,7 +157,7 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
       }
       std::sort(files.begin(), files.end());
       if (files.empty()) errors.push_back(text + ": folder contains no image or video files");
-      for (const auto& f : files) jobs.push_back({f, joined(out, fs::relative(f, in, ec).generic_string()), ""});
+      for (const auto& f : files) jobs.push_back({f, joined(out, writable_output_name(fs::relative(f, in, ec).generic_string())), ""});
     } else {
       errors.push_back(text + ": no such file, folder or s3:// object");
     }
@@ -164,7 +170,7 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
   }
   for (const auto& [in, etag] : singles) {
     const std::string name = is_remote(in) ? file_name_of(std::get<S3Url>(in).key) : std::get<fs::path>(in).filename().string();
-    jobs.push_back({in, one_named && !out_is_container ? out : joined(out, name), etag});
+    jobs.push_back({in, one_named && !out_is_container ? out : joined(out, writable_output_name(name)), etag});
   }
   return jobs;
 }

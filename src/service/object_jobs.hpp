@@ -28,6 +28,11 @@ namespace roadveil::service {
 using Location = std::variant<std::filesystem::path, storage::S3Url>;
 std::string to_string(const Location& where);
 bool is_remote(const Location& where);
+// The output's name for an input's name (a key, a relative path) under an output prefix or folder: the same,
+// except that a video in a container roadveil cannot write (.ogv, .vob, .mxf, .dv, .m2v) goes into Matroska
+// (".mkv" for that extension), as a folder run does; such jobs failed every attempt ("the svcd container cannot
+// hold h264") and ended in the dead-letter stream.
+std::string writable_output_name(std::string name);
 
 struct ObjectJob {
   Location input, output;

@@ -161,7 +161,7 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
           ++counters.ignored;
           continue;
         }
-        ObjectJob job{input, S3Url{output.bucket, output.key + e.key}, e.etag};
+        ObjectJob job{input, S3Url{output.bucket, output.key + writable_output_name(e.key)}, e.etag};
         if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
           const auto info = context.client->head(input);
           if (!info) {
@@ -237,7 +237,7 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
   for (const storage::ObjectInfo& o : objects) {
     if (!is_media_key(o.key) || (out && out->bucket == in.bucket && o.key.starts_with(out->key))) continue;
     if (out) {
-      const auto made = client.head(S3Url{out->bucket, out->key + o.key});
+      const auto made = client.head(S3Url{out->bucket, out->key + writable_output_name(o.key)});
       if (made && made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag) {
         ++result.skipped;
         continue;

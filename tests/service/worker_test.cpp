@@ -11,6 +11,7 @@
 
 #include "server_process.hpp"
 #include "service_test_util.hpp"
+#include "service/object_jobs.hpp"
 #include "service/s3_event.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
@@ -178,6 +179,33 @@ TEST(Worker, AMessageWhoseWorkersKeepDyingIsDeadLetteredWithoutRunningAgain) {
   EXPECT_NE(redis.cli("XRANGE uploads:dead - +").find("face.jpg"), std::string::npos);
   EXPECT_EQ(metrics_of(dir / "m.json")["jobs_dead_lettered"], 1);
   EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
+}
+
+// A video in a container roadveil cannot write (.vob, .ogv, ...) is written as Matroska under the same name,
+// by the worker and by a prefix run, as by a folder run: its output key kept the input's extension, and every
+// attempt failed ("the svcd container cannot hold h264") until the message was dead-lettered.
+TEST(Worker, AVideoInAContainerRoadveilCannotWriteBecomesMatroska) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis;
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25 -t 1 -c:v mpeg2video -f vob " + quote(dir / "cam.vob"));
+  client.upload(dir / "cam.vob", parse_s3_url("s3://uploads/day 1/cam.vob"));
+  publish(redis, "uploads", "day 1/cam.vob");
+  const auto r = run_command(worker_command(store, redis, dir / "m.json", "--no-faces --no-plates"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(metrics_of(dir / "m.json")["jobs_done"], 1) << r.output;
+  ASSERT_TRUE(client.head(parse_s3_url("s3://out/anon/day 1/cam.mkv")).has_value()) << r.output;
+  EXPECT_TRUE(client.head(parse_s3_url("s3://out/anon/day 1/cam.mkv.audit.json")).has_value());
+  client.download(parse_s3_url("s3://out/anon/day 1/cam.mkv"), dir / "out.mkv");
+  EXPECT_EQ(ffprobe("-select_streams v -show_entries stream=codec_name -of csv=p=0 " + quote(dir / "out.mkv")), "h264\n");
+  // A prefix run names it so too.
+  const auto prefix = run_command(store.environment() + std::string(ROADVEIL_CLI) + " anonymize -q --no-faces --no-plates "
+                                  "s3://uploads/ -o s3://out/prefix/ --models " + quote(models_dir()));
+  ASSERT_EQ(prefix.exit_code, 0) << prefix.output;
+  EXPECT_TRUE(client.head(parse_s3_url("s3://out/prefix/day 1/cam.mkv")).has_value()) << prefix.output;
+  EXPECT_EQ(roadveil::service::writable_output_name("a.b/clip.OGV"), "a.b/clip.mkv");
+  EXPECT_EQ(roadveil::service::writable_output_name("a.vob/clip.mp4"), "a.vob/clip.mp4");
 }
 
 TEST(S3Event, ParsesAwsRecordsAndRoundTripsKeys) {
