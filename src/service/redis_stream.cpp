@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <memory>
 
 #include "core/error.hpp"
@@ -10,6 +13,8 @@
 namespace roadveil::service {
 
 namespace {
+
+constexpr int kReplySeconds = 60;  // the longest any reply may take, besides a read's own blocking time
 
 struct ReplyDeleter {
   void operator()(void* r) const { freeReplyObject(r); }
@@ -40,46 +45,127 @@ std::string StreamMessage::field(const std::string& name) const {
   return "";
 }
 
+std::string QueueUrl::text() const {
+  const std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return fmt::format("redis://{}:{}/{}", shown_host, port, stream);
+}
+
+namespace {
+
+// %XX sequences of a URL's user information (a password with '@' or ':' in it is written %40, %3A).
+std::string percent_decoded(const std::string& text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 QueueUrl parse_queue_url(const std::string& text) {
   const std::string prefix = "redis://";
-  if (!text.starts_with(prefix)) throw Error(text + ": a queue is redis://HOST:PORT/STREAM");
+  // Errors name the address as given, but never its password.
+  std::string shown = text;
+  const std::size_t scheme_end = text.find("://");
+  const std::size_t authority_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const std::size_t authority_end = std::min(text.find('/', authority_start), text.size());
+  if (const std::size_t at = text.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
+      at != std::string::npos && at >= authority_start && at < authority_end)
+    shown = text.substr(0, authority_start) + "***@" + text.substr(at + 1);
+  if (text.starts_with("rediss://"))
+    throw Error(shown + ": TLS (rediss://) is not supported: reach Redis on a private network or through a TLS tunnel "
+                        "(stunnel, spiped) as redis://");
+  if (!text.starts_with(prefix)) throw Error(shown + ": a queue is redis://HOST:PORT/STREAM");
   const std::string rest = text.substr(prefix.size());
   const auto slash = rest.find('/');
-  if (slash == std::string::npos || slash + 1 >= rest.size()) throw Error(text + ": no stream name (redis://HOST:PORT/STREAM)");
+  if (slash == std::string::npos || slash + 1 >= rest.size()) throw Error(shown + ": no stream name (redis://HOST:PORT/STREAM)");
   QueueUrl url;
   std::string host_port = rest.substr(0, slash);
   url.stream = rest.substr(slash + 1);
+  if (const auto at = host_port.rfind('@'); at != std::string::npos) {
+    const std::string user_info = host_port.substr(0, at);
+    host_port = host_port.substr(at + 1);
+    const auto colon = user_info.find(':');
+    url.username = percent_decoded(user_info.substr(0, colon));
+    if (colon != std::string::npos) url.password = percent_decoded(user_info.substr(colon + 1));
+  }
+  if (url.password.empty())
+    if (const char* from_environment = std::getenv("REDISCLI_AUTH")) url.password = from_environment;
+  if (host_port.starts_with("[")) {  // an IPv6 address: [::1]:6379
+    const auto close = host_port.find(']');
+    if (close == std::string::npos) throw Error(shown + ": an IPv6 host is written in brackets: redis://[::1]:6379/STREAM");
+    const std::string after = host_port.substr(close + 1);
+    url.host = host_port.substr(1, close - 1);
+    host_port = after.empty() ? "" : "x" + after;  // only the port is left to read
+  }
   if (const auto colon = host_port.rfind(':'); colon != std::string::npos) {
     try {
       std::size_t used = 0;
       url.port = std::stoi(host_port.substr(colon + 1), &used);
       if (used != host_port.size() - colon - 1 || url.port <= 0 || url.port > 65535) throw Error("");
     } catch (...) {
-      throw Error(text + ": the port is not a number from 1 to 65535");
+      throw Error(shown + ": the port is not a number from 1 to 65535");
     }
     host_port.resize(colon);
   }
-  if (host_port.empty()) throw Error(text + ": no host (redis://HOST:PORT/STREAM)");
-  url.host = host_port;
+  if (url.host.empty()) url.host = host_port;
+  if (url.host.empty()) throw Error(shown + ": no host (redis://HOST:PORT/STREAM)");
   return url;
 }
 
-RedisStream::RedisStream(const QueueUrl& url, std::string group) : url_(url), group_(std::move(group)) {
+RedisStream::RedisStream(const QueueUrl& url, std::string group) : url_(url), group_(std::move(group)) { connect(); }
+
+void RedisStream::connect() {
+  if (context_) redisFree(context_);
   const timeval timeout{5, 0};
   context_ = redisConnectWithTimeout(url_.host.c_str(), url_.port, timeout);
   if (!context_ || context_->err) {
     const std::string why = context_ ? context_->errstr : "out of memory";
     if (context_) redisFree(context_);
     context_ = nullptr;
-    throw Error(fmt::format("redis://{}:{}/{}: cannot connect ({})", url_.host, url_.port, url_.stream, why));
+    throw QueueUnavailable(fmt::format("{}: cannot connect ({})", url_.text(), why));
+  }
+  // A Redis that vanishes without closing the connection (a host that died, a network cut, a failover) would
+  // leave a blocked read waiting for ever while the worker looks alive: TCP keepalive finds a dead peer, and
+  // no reply may take longer than a read's own blocking time plus this (read_new sets it per call).
+  redisEnableKeepAlive(context_);
+  const timeval reply_limit{kReplySeconds, 0};
+  redisSetTimeout(context_, reply_limit);
+  if (!url_.password.empty()) {
+    std::vector<const char*> args = {"AUTH"};
+    std::vector<size_t> lengths = {4};
+    if (!url_.username.empty()) {
+      args.push_back(url_.username.data());
+      lengths.push_back(url_.username.size());
+    }
+    args.push_back(url_.password.data());
+    lengths.push_back(url_.password.size());
+    Reply r(static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data())));
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+      // Redis's answer ("WRONGPASS invalid username-password pair") never holds the password.
+      const std::string why = r ? text_of(r.get()) : (context_->err ? context_->errstr : "no reply");
+      redisFree(context_);
+      context_ = nullptr;
+      throw Error(fmt::format("{}: authentication failed ({})", url_.text(), why));
+    }
   }
 }
+
+void RedisStream::reconnect() { connect(); }
 
 RedisStream::~RedisStream() {
   if (context_) redisFree(context_);
 }
 
 void* RedisStream::command(const std::vector<std::string>& argv) {
+  if (!context_) throw QueueUnavailable(fmt::format("{}: {} failed (not connected)", url_.text(), argv[0]));
   std::vector<const char*> args;
   std::vector<size_t> lengths;
   for (const auto& a : argv) {
@@ -88,12 +174,12 @@ void* RedisStream::command(const std::vector<std::string>& argv) {
   }
   auto* reply = static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data()));
   if (!reply)
-    throw Error(fmt::format("redis://{}:{}/{}: {} failed ({})", url_.host, url_.port, url_.stream, argv[0],
-                            context_->err ? context_->errstr : "no reply"));
+    // hiredis's context is unusable after an I/O error, an end of file or a timeout: connect again.
+    throw QueueUnavailable(fmt::format("{}: {} failed ({})", url_.text(), argv[0], context_->err ? context_->errstr : "no reply"));
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string why = text_of(reply);
     freeReplyObject(reply);
-    throw Error(fmt::format("redis://{}:{}/{}: {}: {}", url_.host, url_.port, url_.stream, argv[0], why));
+    throw Error(fmt::format("{}: {}: {}", url_.text(), argv[0], why));
   }
   return reply;
 }
@@ -107,6 +193,8 @@ void RedisStream::ensure_group() {
 }
 
 std::optional<StreamMessage> RedisStream::read_new(const std::string& consumer, std::chrono::milliseconds block) {
+  const timeval reply_limit{static_cast<time_t>(kReplySeconds + block.count() / 1000), 0};
+  if (context_) redisSetTimeout(context_, reply_limit);
   Reply r(static_cast<redisReply*>(command({"XREADGROUP", "GROUP", group_, consumer, "COUNT", "1", "BLOCK",
                                             std::to_string(block.count()), "STREAMS", url_.stream, ">"})));
   // [[stream, [entry...]]] or nil on timeout

@@ -11,17 +11,31 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
+
 struct redisContext;
 
 namespace roadveil::service {
 
-// "redis://HOST:PORT/STREAM" (PORT defaults to 6379).
+// The connection to Redis is lost (Redis restarted, a failover, a network cut): every command fails until
+// RedisStream::reconnect() succeeds. Errors Redis answers (a wrong type, no such group) are plain Error.
+class QueueUnavailable : public Error {
+ public:
+  using Error::Error;
+};
+
+// "redis://[[USER]:PASSWORD@]HOST[:PORT]/STREAM" (PORT defaults to 6379). Without a password in the address,
+// the one in REDISCLI_AUTH (as redis-cli reads it), if any: an address on a command line is seen by every user
+// of the machine (ps).
 struct QueueUrl {
   std::string host;
   int port = 6379;
   std::string stream;
+  std::string username, password;  // AUTH [USER] PASSWORD after connecting, when a password is given
+  // "redis://HOST:PORT/STREAM": how messages, logs and metrics name the queue, never with its password.
+  std::string text() const;
 };
-QueueUrl parse_queue_url(const std::string& text);  // throws Error naming the text
+QueueUrl parse_queue_url(const std::string& text);  // throws Error naming the text (its password masked)
 
 struct StreamMessage {
   std::string id;                                            // "1733140000000-0"
@@ -32,6 +46,9 @@ struct StreamMessage {
 class RedisStream {
  public:
   RedisStream(const QueueUrl& url, std::string group);  // connects; throws Error naming host:port
+  // Connects again (after Redis restarted, a failover, a network cut: every command then throws), as the
+  // constructor does; throws Error when it cannot yet.
+  void reconnect();
   ~RedisStream();
   RedisStream(const RedisStream&) = delete;
   RedisStream& operator=(const RedisStream&) = delete;
@@ -61,6 +78,7 @@ class RedisStream {
   std::string dead_letter_stream() const { return url_.stream + ":dead"; }
 
  private:
+  void connect();
   void* command(const std::vector<std::string>& argv);  // redisReply*, freed by the caller; throws on error
   struct PendingEntry {
     std::string consumer;         // "" when the message is not pending

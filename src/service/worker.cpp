@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -47,13 +48,19 @@ class Heartbeat {
   Heartbeat(const QueueUrl& url, const std::string& group, const std::string& consumer, const std::string& id,
             std::chrono::milliseconds period)
       : thread_([=, this] {
-          try {
-            RedisStream stream(url, group);
-            std::unique_lock lock(mutex_);
-            while (!cv_.wait_for(lock, period, [this] { return done_; }))
-              if (!stream.keep_claimed(consumer, id)) break;  // taken over: our result will not be acknowledged
-          } catch (...) {
-            // Losing the heartbeat only risks a second, identical run of this job by another worker.
+          // A connection lost (Redis restarted, failed over) is made again at the next beat: a heartbeat that
+          // stopped for good let another worker take over a long job that was still running.
+          std::optional<RedisStream> stream;
+          std::unique_lock lock(mutex_);
+          while (!cv_.wait_for(lock, period, [this] { return done_; })) {
+            try {
+              if (!stream) stream.emplace(url, group);
+              if (!stream->keep_claimed(consumer, id)) break;  // taken over: our result will not be acknowledged
+            } catch (const QueueUnavailable&) {
+              stream.reset();
+            } catch (...) {
+              break;  // Redis refuses (the stream deleted?): another worker may run this job again, identically
+            }
           }
         }) {}
   ~Heartbeat() {
@@ -77,7 +84,7 @@ void write_metrics(const WorkerOptions& o, const std::string& consumer, const Wo
   if (o.metrics.empty()) return;
   try {
   const json j = {{"consumer", consumer},
-                  {"queue", fmt::format("redis://{}:{}/{}", o.queue.host, o.queue.port, o.queue.stream)},
+                  {"queue", o.queue.text()},
                   {"jobs_done", c.done},
                   {"jobs_skipped", c.skipped},
                   {"jobs_failed", c.failed},
@@ -122,93 +129,112 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
              {{"message_id", message.id}, {"deliveries", deliveries}, {"error", error}, {"stream", stream.dead_letter_stream()}});
   };
 
+  // Redis restarted, failed over or cut off: the worker waits and connects again (0.5 s, doubling to 30 s),
+  // as long as it takes, instead of exiting (which left its in-flight heartbeat to lapse and the queue unserved
+  // until something restarted it). A message it held stays pending: taken again, and skipped if its output is made.
+  std::chrono::milliseconds retry_after{500};
   while (!stop.load()) {
-    std::optional<StreamMessage> message = stream.claim_stale(consumer, options.claim_after);
-    const bool claimed = message.has_value();
-    if (!message) message = stream.read_new(consumer, options.block);
-    if (!message) {
-      if (options.drain && stream.pending() == 0) break;
-      continue;
-    }
-    const std::string text = message->field("event").empty() && !message->fields.empty() ? message->fields[0].second
-                                                                                          : message->field("event");
-    if (claimed) {
-      // A message whose job ends the worker itself (killed for memory on a huge video, a crash in a decoder)
-      // never reaches the failure path below: each worker that takes it over dies the same way, for ever.
-      // Every delivery counts, the one that died included: past the attempts allowed, it is dead-lettered
-      // without running again.
-      const std::int64_t deliveries = stream.delivery_count(message->id);
-      if (deliveries > options.max_attempts) {
-        ++counters.failed;
-        dead_letter(*message, text,
-                    "delivered " + std::to_string(deliveries) + " times: the workers that took it stopped without finishing "
-                    "(killed for memory? a crash?)",
-                    deliveries);
-        write_metrics(options, consumer, counters, 0, started);
+    try {
+      std::optional<StreamMessage> message = stream.claim_stale(consumer, options.claim_after);
+      const bool claimed = message.has_value();
+      if (!message) message = stream.read_new(consumer, options.block);
+      if (!message) {
+        if (options.drain && stream.pending() == 0) break;
         continue;
       }
-    }
-    std::vector<std::string> errors;
-    int jobs = 0;
-    try {
-      const std::vector<ObjectEvent> events = parse_s3_event(text);
-      Heartbeat heartbeat(options.queue, options.group, consumer, message->id, heartbeat_period);
-      write_metrics(options, consumer, counters, 1, started);
-      for (const ObjectEvent& e : events) {
-        const S3Url input{e.bucket, e.key};
-        // Our own outputs (and their audit records) notify too when they land in a watched bucket.
-        if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
-          ++counters.ignored;
+      const std::string text = message->field("event").empty() && !message->fields.empty() ? message->fields[0].second
+                                                                                            : message->field("event");
+      if (claimed) {
+        // A message whose job ends the worker itself (killed for memory on a huge video, a crash in a decoder)
+        // never reaches the failure path below: each worker that takes it over dies the same way, for ever.
+        // Every delivery counts, the one that died included: past the attempts allowed, it is dead-lettered
+        // without running again.
+        const std::int64_t deliveries = stream.delivery_count(message->id);
+        if (deliveries > options.max_attempts) {
+          ++counters.failed;
+          dead_letter(*message, text,
+                      "delivered " + std::to_string(deliveries) + " times: the workers that took it stopped without finishing "
+                      "(killed for memory? a crash?)",
+                      deliveries);
+          write_metrics(options, consumer, counters, 0, started);
           continue;
         }
-        ObjectJob job{input, S3Url{output.bucket, output.key + writable_output_name(e.key)}, e.etag};
-        if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
-          const auto info = context.client->head(input);
-          if (!info) {
-            errors.push_back(input.to_string() + ": no such object (deleted after the event?)");
+      }
+      std::vector<std::string> errors;
+      int jobs = 0;
+      try {
+        const std::vector<ObjectEvent> events = parse_s3_event(text);
+        Heartbeat heartbeat(options.queue, options.group, consumer, message->id, heartbeat_period);
+        write_metrics(options, consumer, counters, 1, started);
+        for (const ObjectEvent& e : events) {
+          const S3Url input{e.bucket, e.key};
+          // Our own outputs (and their audit records) notify too when they land in a watched bucket.
+          if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
+            ++counters.ignored;
             continue;
           }
-          job.input_etag = info->etag;
+          ObjectJob job{input, S3Url{output.bucket, output.key + writable_output_name(e.key)}, e.etag};
+          if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
+            const auto info = context.client->head(input);
+            if (!info) {
+              errors.push_back(input.to_string() + ": no such object (deleted after the event?)");
+              continue;
+            }
+            job.input_etag = info->etag;
+          }
+          ++jobs;
+          const JobOutcome r = run_object_job(context, job);
+          json fields = {{"message_id", message->id}, {"input", input.to_string()}, {"output", to_string(job.output)}};
+          if (r.result == JobResult::Failed) {
+            errors.push_back(r.error);
+            fields["error"] = r.error;
+            log_line(log, "error", "job failed", fields);
+          } else if (r.result == JobResult::Skipped) {
+            ++counters.skipped;
+            log_line(log, "info", "job skipped: output already made from this input with these settings", fields);
+          } else {
+            ++counters.done;
+            counters.frames += r.report.frames;
+            counters.seconds += r.report.seconds;
+            fields["frames"] = r.report.frames;
+            fields["seconds"] = r.report.seconds;
+            fields["damaged"] = r.report.damaged;
+            log_line(log, "info", "job done", fields);
+          }
         }
-        ++jobs;
-        const JobOutcome r = run_object_job(context, job);
-        json fields = {{"message_id", message->id}, {"input", input.to_string()}, {"output", to_string(job.output)}};
-        if (r.result == JobResult::Failed) {
-          errors.push_back(r.error);
-          fields["error"] = r.error;
-          log_line(log, "error", "job failed", fields);
-        } else if (r.result == JobResult::Skipped) {
-          ++counters.skipped;
-          log_line(log, "info", "job skipped: output already made from this input with these settings", fields);
-        } else {
-          ++counters.done;
-          counters.frames += r.report.frames;
-          counters.seconds += r.report.seconds;
-          fields["frames"] = r.report.frames;
-          fields["seconds"] = r.report.seconds;
-          fields["damaged"] = r.report.damaged;
-          log_line(log, "info", "job done", fields);
-        }
+      } catch (const std::exception& e) {
+        errors.push_back(e.what());
       }
-    } catch (const std::exception& e) {
-      errors.push_back(e.what());
-    }
-    if (errors.empty()) {
-      stream.ack(message->id);
-    } else {
-      ++counters.failed;
-      const std::int64_t deliveries = stream.delivery_count(message->id);
-      const bool malformed = jobs == 0 && errors.size() == 1 && errors[0].starts_with("not an S3 event");
-      if (malformed || deliveries >= options.max_attempts) {
-        std::string all;
-        for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
-        dead_letter(*message, text, all, deliveries);
+      if (errors.empty()) {
+        stream.ack(message->id);
       } else {
-        log_line(log, "warning", "message left pending for a retry",
-                 {{"message_id", message->id}, {"deliveries", deliveries}, {"retry_after_seconds", options.claim_after.count() / 1000.0}});
+        ++counters.failed;
+        const std::int64_t deliveries = stream.delivery_count(message->id);
+        const bool malformed = jobs == 0 && errors.size() == 1 && errors[0].starts_with("not an S3 event");
+        if (malformed || deliveries >= options.max_attempts) {
+          std::string all;
+          for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
+          dead_letter(*message, text, all, deliveries);
+        } else {
+          log_line(log, "warning", "message left pending for a retry",
+                   {{"message_id", message->id}, {"deliveries", deliveries}, {"retry_after_seconds", options.claim_after.count() / 1000.0}});
+        }
+      }
+      write_metrics(options, consumer, counters, 0, started);
+      retry_after = std::chrono::milliseconds(500);
+    } catch (const QueueUnavailable& e) {
+      log_line(log, "warning", "queue unreachable: connecting again", {{"error", e.what()}, {"retry_after_seconds", retry_after.count() / 1000.0}});
+      for (auto waited = std::chrono::milliseconds(0); waited < retry_after && !stop.load(); waited += std::chrono::milliseconds(50))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      retry_after = std::min(retry_after * 2, std::chrono::milliseconds(30000));
+      try {
+        stream.reconnect();
+        stream.ensure_group();  // a Redis restarted without its data has lost the group
+        log_line(log, "info", "queue reachable again", {{"queue", options.queue.text()}});
+      } catch (const Error&) {
+        // Still unreachable: the next command says so, and the wait doubles.
       }
     }
-    write_metrics(options, consumer, counters, 0, started);
   }
   log_line(log, "info", "worker stopped",
            {{"consumer", consumer}, {"jobs_done", counters.done}, {"jobs_failed", counters.failed}, {"jobs_skipped", counters.skipped}});

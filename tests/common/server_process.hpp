@@ -198,22 +198,35 @@ class S3rver {
 // redis-server (Debian's) on 127.0.0.1, in memory only, with its own folder; redis-cli talks to it.
 class RedisServer {
  public:
-  RedisServer() {
-    const int port = free_port();
-    process_ = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", dir_.path().string()},
-        port, dir_ / "redis.log");
-  }
+  // With a password, every client must AUTH (redis-cli here gets it through REDISCLI_AUTH).
+  explicit RedisServer(std::string password = "") : password_(std::move(password)) { start(free_port()); }
   int port() const { return process_->port(); }
   std::string url(const std::string& stream) const { return "redis://127.0.0.1:" + std::to_string(port()) + "/" + stream; }
   // A redis-cli command's output ("XLEN uploads" -> "3\n").
   std::string cli(const std::string& args) const {
-    return run_command("redis-cli -p " + std::to_string(port()) + " " + args).output;
+    return run_command((password_.empty() ? "" : "REDISCLI_AUTH=" + quote(password_) + " ") + "redis-cli -p " +
+                       std::to_string(port()) + " " + args).output;
+  }
+  // Killed and started again on the same port, empty (as a Redis without persistence comes back).
+  void restart() {
+    const int same = port();
+    process_.reset();
+    start(same);
   }
 
  private:
+  void start(int port) {
+    std::vector<std::string> argv{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--dir", dir_.path().string()};
+    if (!password_.empty()) {
+      argv.push_back("--requirepass");
+      argv.push_back(password_);
+    }
+    process_ = std::make_unique<ServerProcess>(argv, port, dir_ / "redis.log");
+  }
+
   TempDir dir_;
+  std::string password_;
   std::unique_ptr<ServerProcess> process_;
 };
 

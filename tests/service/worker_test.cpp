@@ -9,9 +9,11 @@
 #include <signal.h>
 #include <nlohmann/json.hpp>
 
+#include "core/error.hpp"
 #include "server_process.hpp"
 #include "service_test_util.hpp"
 #include "service/object_jobs.hpp"
+#include "service/redis_stream.hpp"
 #include "service/s3_event.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
@@ -33,8 +35,8 @@ nlohmann::json metrics_of(const std::filesystem::path& p) { return nlohmann::jso
 // An event as AWS sends it: the key URL-encoded with '+' for spaces.
 void publish(const RedisServer& redis, const std::string& bucket, const std::string& key) {
   const std::string event = roadveil::service::make_s3_event(bucket, key, 1, "");
-  const auto r = run_command("redis-cli -p " + std::to_string(redis.port()) + " XADD uploads '*' event " + quote(event));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string id = redis.cli("XADD uploads '*' event " + quote(event));
+  ASSERT_NE(id.find('-'), std::string::npos) << id;  // "1733140000000-0"
 }
 
 }  // namespace
@@ -206,6 +208,75 @@ TEST(Worker, AVideoInAContainerRoadveilCannotWriteBecomesMatroska) {
   EXPECT_TRUE(client.head(parse_s3_url("s3://out/prefix/day 1/cam.mkv")).has_value()) << prefix.output;
   EXPECT_EQ(roadveil::service::writable_output_name("a.b/clip.OGV"), "a.b/clip.mkv");
   EXPECT_EQ(roadveil::service::writable_output_name("a.vob/clip.mp4"), "a.vob/clip.mp4");
+}
+
+// A queue behind a password (redis://:PASSWORD@HOST:PORT/STREAM, or REDISCLI_AUTH): the password was taken as
+// part of the host name, never sent, and printed in the error. And Redis restarting under a running worker
+// ended the worker (exit 1, "XREADGROUP failed (Server closed the connection)"): it now connects again and
+// serves what comes after.
+TEST(Worker, AQueueBehindAPasswordIsServedAcrossARestartOfRedis) {
+  S3rver store({"uploads", "out"});
+  RedisServer redis("s3cret pass");
+  S3Client client(config_for(store));
+  TempDir dir;
+  const std::string queue = "redis://:s3cret%20pass@127.0.0.1:" + std::to_string(redis.port()) + "/uploads";
+  // A wrong password: one clear message, without the password.
+  const auto wrong = run_command(store.environment() + std::string(ROADVEIL_CLI) + " worker --queue redis://:n0tit@127.0.0.1:" +
+                                 std::to_string(redis.port()) + "/uploads -o s3://out/anon/ --drain --models " + quote(models_dir()));
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_NE(wrong.output.find("redis://127.0.0.1:" + std::to_string(redis.port()) + "/uploads: authentication failed"),
+            std::string::npos) << wrong.output;
+  EXPECT_EQ(wrong.output.find("n0tit"), std::string::npos) << wrong.output;
+
+  client.upload(face_photo(), parse_s3_url("s3://uploads/a.jpg"));
+  client.upload(face_photo(), parse_s3_url("s3://uploads/b.jpg"));
+  BackgroundCommand worker("env " + store.environment() + std::string(ROADVEIL_CLI) + " worker --queue " + quote(queue) +
+                               " -o s3://out/anon/ --metrics " + quote(dir / "m.json") + " --models " + quote(models_dir()),
+                           dir / "worker.log");
+  publish(redis, "uploads", "a.jpg");
+  ASSERT_TRUE(eventually([&] { return client.head(parse_s3_url("s3://out/anon/a.jpg")).has_value(); }, std::chrono::seconds(60)))
+      << read_text(dir / "worker.log");
+  redis.restart();
+  publish(redis, "uploads", "b.jpg");
+  ASSERT_TRUE(eventually([&] { return client.head(parse_s3_url("s3://out/anon/b.jpg")).has_value(); }, std::chrono::seconds(60)))
+      << read_text(dir / "worker.log");
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(), 0) << read_text(dir / "worker.log");
+  const std::string log = read_text(dir / "worker.log");
+  EXPECT_NE(log.find("queue unreachable: connecting again"), std::string::npos) << log;
+  EXPECT_NE(log.find("queue reachable again"), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+  EXPECT_EQ(read_text(dir / "m.json").find("s3cret"), std::string::npos);
+  EXPECT_EQ(metrics_of(dir / "m.json")["jobs_done"], 2);
+}
+
+TEST(QueueUrl, PasswordsPortsAndHostsAreReadAndNeverShown) {
+  using roadveil::service::parse_queue_url;
+  auto u = parse_queue_url("redis://127.0.0.1:6380/uploads");
+  EXPECT_EQ(u.host, "127.0.0.1");
+  EXPECT_EQ(u.port, 6380);
+  EXPECT_EQ(u.stream, "uploads");
+  EXPECT_EQ(u.username, "");
+  u = parse_queue_url("redis://:p%40ss:word@queue.internal/jobs");
+  EXPECT_EQ(u.host, "queue.internal");
+  EXPECT_EQ(u.port, 6379);
+  EXPECT_EQ(u.password, "p@ss:word");
+  EXPECT_EQ(u.text(), "redis://queue.internal:6379/jobs");
+  u = parse_queue_url("redis://worker:pw@[::1]:7000/s");
+  EXPECT_EQ(u.username, "worker");
+  EXPECT_EQ(u.password, "pw");
+  EXPECT_EQ(u.host, "::1");
+  EXPECT_EQ(u.port, 7000);
+  EXPECT_EQ(u.text(), "redis://[::1]:7000/s");
+  for (const char* bad : {"redis://:hunter2@host:99999/s", "redis://:hunter2@host", "rediss://:hunter2@host/s", "http://:hunter2@host/s"}) {
+    try {
+      parse_queue_url(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const roadveil::Error& e) {
+      EXPECT_EQ(std::string(e.what()).find("hunter2"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("***@host"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(S3Event, ParsesAwsRecordsAndRoundTripsKeys) {
