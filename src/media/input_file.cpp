@@ -313,10 +313,19 @@ std::string InputFile::leading_packets_not_decoded() const {
                      "with the first picture that decodes", leading_not_decoded_, leading_not_decoded_seconds_);
 }
 
-void InputFile::seek(std::int64_t pts) {
-  const int err = pts == INT64_MIN ? avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0)
-                                   : av_seek_frame(format_, video_index_, pts, AVSEEK_FLAG_BACKWARD);
-  if (err < 0 && pts != INT64_MIN) avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0);
+void InputFile::seek(std::int64_t pts, std::int64_t byte_position) {
+  // A stream without an index (MPEG-TS, -PS: timestamps that may jump) is sought by timestamp from a guess,
+  // and FFmpeg's TS demuxer takes the first packet marked key that it meets after it: a split run's part
+  // began decoding at frame 48 for the keyframe at frame 0, and every .ts was refused ("cannot be split"). At
+  // a packet's own position it starts exactly there.
+  int err = -1;
+  if (byte_position >= 0 && (format_->iformat->flags & AVFMT_TS_DISCONT))
+    err = av_seek_frame(format_, -1, byte_position, AVSEEK_FLAG_BYTE);
+  if (err < 0) {
+    err = pts == INT64_MIN ? avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0)
+                           : av_seek_frame(format_, video_index_, pts, AVSEEK_FLAG_BACKWARD);
+    if (err < 0 && pts != INT64_MIN) avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0);
+  }
   avcodec_flush_buffers(decoder_.get());
   av_packet_unref(pending_.get());
   draining_ = ended_ = false;

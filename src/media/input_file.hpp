@@ -54,7 +54,9 @@ class InputFile {
 
   // Moves to the last keyframe at or before `pts` (video time base), or the start for INT64_MIN, and
   // empties the decoder: the next read() decodes from there. For random access (the review server).
-  void seek(std::int64_t pts);
+  // MPEG-TS and -PS, which have no index, go by `byte_position` where one is given (>= 0; the packet's
+  // position, VideoTimeline::keyframe_positions): by timestamp FFmpeg lands past the keyframe asked for.
+  void seek(std::int64_t pts, std::int64_t byte_position = -1);
 
   AVFormatContext* format_context() const { return format_; }
   const AVStream* video_stream() const { return format_->streams[video_index_]; }

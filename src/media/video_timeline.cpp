@@ -14,6 +14,13 @@ std::int64_t VideoTimeline::index_of(std::int64_t t) const {
   return it != pts.end() && *it == t ? it - pts.begin() : -1;
 }
 
+std::int64_t VideoTimeline::keyframe_position(std::int64_t frame) const {
+  const auto it = std::lower_bound(keyframes.begin(), keyframes.end(), frame);
+  if (it == keyframes.end() || *it != frame) return -1;
+  const auto i = static_cast<std::size_t>(it - keyframes.begin());
+  return i < keyframe_positions.size() ? keyframe_positions[i] : -1;
+}
+
 VideoTimeline read_video_timeline(InputFile& input) {
   AVFormatContext* format = input.format_context();
   const int video = input.video_index();
@@ -26,7 +33,7 @@ VideoTimeline read_video_timeline(InputFile& input) {
     discard[i] = format->streams[i]->discard;
     if (static_cast<int>(i) != video) format->streams[i]->discard = AVDISCARD_ALL;
   }
-  std::vector<std::int64_t> key_pts;
+  std::vector<std::pair<std::int64_t, std::int64_t>> keys;  // (pts, byte position)
   PacketPtr packet = make_packet();
   int err = 0;
   for (;;) {
@@ -39,14 +46,15 @@ VideoTimeline read_video_timeline(InputFile& input) {
         break;
       }
       timeline.pts.push_back(packet->pts);
-      if (packet->flags & AV_PKT_FLAG_KEY) key_pts.push_back(packet->pts);
+      if (packet->flags & AV_PKT_FLAG_KEY) keys.emplace_back(packet->pts, packet->pos);
     }
     av_packet_unref(packet.get());
   }
   for (unsigned i = 0; i < format->nb_streams; ++i) format->streams[i]->discard = discard[i];
   // Back to the first frame by its timestamp: a seek to the lowest possible one lands on the first packet
   // with a timestamp >= 0 in MP4s whose first packets decode before 0 (B-frames), skipping frames.
-  input.seek(timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end()));
+  // (MPEG-TS and -PS: by position, to the start of the file.)
+  input.seek(timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end()), 0);
   if (err == 0)
     throw Error(name + ": a video packet has no timestamp, so its frames cannot be placed when the file is split "
                        "(a raw stream?): remux it first (ffmpeg -i IN -c copy OUT.mkv)");
@@ -55,10 +63,13 @@ VideoTimeline read_video_timeline(InputFile& input) {
   if (const auto dup = std::adjacent_find(timeline.pts.begin(), timeline.pts.end()); dup != timeline.pts.end())
     throw Error(name + ": two video frames have the timestamp " + std::to_string(*dup) +
                 ", so its frames cannot be placed when the file is split");
-  spdlog::debug("{}: {} video frames, {} keyframes, timestamps {} to {}", name, timeline.pts.size(), key_pts.size(),
+  spdlog::debug("{}: {} video frames, {} keyframes, timestamps {} to {}", name, timeline.pts.size(), keys.size(),
                 timeline.pts.empty() ? 0 : timeline.pts.front(), timeline.pts.empty() ? 0 : timeline.pts.back());
-  for (const std::int64_t t : key_pts) timeline.keyframes.push_back(timeline.index_of(t));
-  std::sort(timeline.keyframes.begin(), timeline.keyframes.end());
+  std::sort(keys.begin(), keys.end());
+  for (const auto& [t, position] : keys) {
+    timeline.keyframes.push_back(timeline.index_of(t));
+    timeline.keyframe_positions.push_back(position);
+  }
   return timeline;
 }
 

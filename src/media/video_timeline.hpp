@@ -14,10 +14,15 @@ struct VideoTimeline {
   AVRational time_base{0, 1};
   std::vector<std::int64_t> pts;        // every frame, in presentation order
   std::vector<std::int64_t> keyframes;  // indices into `pts` of the frames a decoder can start at, ascending
+  // Byte position in the file of each keyframe's packet (as `keyframes`; -1 where the demuxer gives none): MPEG-TS
+  // and -PS have no index, and are sought by position (InputFile::seek).
+  std::vector<std::int64_t> keyframe_positions;
 
   std::int64_t frames() const { return static_cast<std::int64_t>(pts.size()); }
   // The index of the frame shown at `pts`, or -1 when no frame has that timestamp.
   std::int64_t index_of(std::int64_t pts) const;
+  // The byte position of keyframe `frame` (an index into `pts`), or -1.
+  std::int64_t keyframe_position(std::int64_t frame) const;
 };
 
 // Reads every packet of `input`'s video stream (nothing is decoded; call it before any read) and returns to the

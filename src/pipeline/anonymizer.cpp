@@ -550,7 +550,9 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   ItemPool pool(bound.total());
 
   // A part decodes from the keyframe before its context, and detects from the context's first frame on.
-  if (part) in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)]);
+  if (part)
+    in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)],
+            part->timeline->keyframe_position(part->plan.decode_from));
   std::thread reader([&] {
     try {
       std::int64_t index = 0;

@@ -238,6 +238,38 @@ TEST(SplitRun, JoinsIntoAviAndTsAndKeepsAudioThatStartsBeforeTheVideo) {
   }
 }
 
+// An MPEG-TS input (no index: FFmpeg seeks it by timestamp from a guess and takes the first packet marked key
+// after it): every part began decoding at the wrong keyframe, and every .ts was refused ("decoding from the
+// keyframe at frame 0 began at frame 48 ... cannot be split"). Parts now start at their keyframe's byte
+// position, and the joined file has every frame of one run, with the same regions.
+TEST(SplitRun, AnMpegTsInputSplitsAndJoinsAsOneRun) {
+  TempDir dir;
+  make_clip(dir / "clip.mp4");
+  const auto in = dir / "in.ts";
+  ffmpeg_make("-i " + quote(dir / "clip.mp4") + " -c copy -f mpegts " + quote(in));
+  const auto single = dir / "single.mp4", joined = dir / "joined.mp4";
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(single) + " --detections " + quote(dir / "single.json")).exit_code, 0);
+  for (int part : {1, 0}) {
+    const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(joined) + " --segment " + std::to_string(part) + "/2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(joined) + " --join 2 --detections " + quote(dir / "joined.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Every frame's presentation time (packets in presentation order: the order within a group of pictures is
+  // the encoder's).
+  const auto frame_times = [](const std::filesystem::path& file) {
+    std::vector<std::int64_t> times;
+    std::istringstream lines(probe("-select_streams v -show_entries packet=pts -of csv=p=0 " + quote(file)));
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) times.push_back(std::stoll(line));
+    std::sort(times.begin(), times.end());
+    return times;
+  };
+  EXPECT_EQ(frame_times(joined).size(), 200u);
+  EXPECT_EQ(frame_times(joined), frame_times(single));
+  EXPECT_EQ(regions_by_frame(dir / "joined.json"), regions_by_frame(dir / "single.json"));
+}
+
 // A wrong --segment share exited 1 with a message naming --shard; it is a wrong option: exit 2, named as given.
 TEST(SplitRun, AWrongShareIsAWrongOptionNamedAsGiven) {
   TempDir dir;
