@@ -216,6 +216,10 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   }
   const AVFormatContext* in = input.format_context();
   av_dict_copy(&format_->metadata, in->metadata, 0);
+  // FFmpeg's MP4/MOV demuxer reports the input's file type box (its brands) as tags. They describe the
+  // input's container, not the output's, which writes its own: copied, MP4/MOV wrote them again as metadata
+  // keys that readers take over the real ones (a .mov made from an .mp4 read as major brand "isom").
+  for (const char* brand : {"major_brand", "minor_version", "compatible_brands"}) av_dict_set(&format_->metadata, brand, nullptr, 0);
   // Chapters (a camera's markers, an edit's scenes), with their titles, as ffmpeg copies them; MP4, MOV and
   // Matroska write them, other containers have no place for them. avformat_free_context frees them.
   // Not into a video-only file (a split run's part, a mask video): the chapters are the whole file's. A

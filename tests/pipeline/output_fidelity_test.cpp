@@ -248,6 +248,25 @@ TEST(OutputFidelity, ChaptersAreKept) {
   }
 }
 
+// The input's file type box, which FFmpeg's MP4 demuxer reports as tags (major_brand, compatible_brands), was
+// copied with the user's tags and written again as metadata keys, which readers take over the output's own: a
+// .mov made from an .mp4 read as brand "isom". The user's tags stay.
+TEST(OutputFidelity, AnOutputHasItsOwnFileTypeAndTheInputsTags) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.5 -c:v libx264 -metadata title=Drive "
+              "-metadata location=+52.5200+013.4050/ " + quote(dir / "in.mp4"));
+  const std::string tags = "-show_entries format_tags=major_brand,compatible_brands,title,location -of flat ";
+  ASSERT_NE(ffprobe(tags + quote(dir / "in.mp4")).find("major_brand=\"isom\""), std::string::npos);
+  for (const char* out : {"out.mov", "out.mp4"}) {
+    ASSERT_EQ(run_cli("anonymize -q --no-audit --no-faces --no-plates " + quote(dir / "in.mp4") + " -o " + quote(dir / out)).exit_code, 0);
+    const std::string kept = ffprobe(tags + quote(dir / out));
+    EXPECT_NE(kept.find("title=\"Drive\""), std::string::npos) << out << "\n" << kept;
+    EXPECT_NE(kept.find("location=\"+52.5200+013.4050/\""), std::string::npos) << out << "\n" << kept;
+    EXPECT_EQ(run_command("grep -c major_brand " + quote(dir / out)).output, "0\n") << out << ": the input's brands written as a tag";
+  }
+  EXPECT_NE(ffprobe(tags + quote(dir / "out.mov")).find("major_brand=\"qt  \""), std::string::npos) << ffprobe(tags + quote(dir / "out.mov"));
+}
+
 // Into Matroska with Opus audio the video moved 7 ms later at each pass (FFmpeg 5.1's Matroska demuxer takes
 // the Opus pre-skip off the packets' timestamps and its muxer did not put it back): every packet keeps its time.
 TEST(OutputFidelity, OpusInMatroskaKeepsEveryTimestamp) {
