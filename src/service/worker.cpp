@@ -171,6 +171,12 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
           // Our own outputs (and their audit records) notify too when they land in a watched bucket.
           if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
             ++counters.ignored;
+            // Said, not only counted: an output prefix that takes in the uploads (s3://bucket/ in the uploads'
+            // own bucket) ignores every event, and the log is where that shows.
+            const char* why = !e.created()              ? "not an upload (the object was removed or restored)"
+                              : !is_media_key(e.key)   ? "not an image or video"
+                                                       : "under the output prefix (the worker's own output, or an upload there)";
+            log_line(log, "info", "event ignored", {{"message_id", message->id}, {"input", input.to_string()}, {"reason", why}});
             continue;
           }
           ObjectJob job{input, S3Url{output.bucket, output.key + writable_output_name(e.key)}, e.etag};

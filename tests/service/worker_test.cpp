@@ -62,6 +62,8 @@ TEST(Worker, AnUploadEventBecomesAnAnonymizedObjectWithItsAuditRecord) {
   const auto m = metrics_of(dir / "metrics.json");
   EXPECT_EQ(m["jobs_done"], 1);
   EXPECT_EQ(m["events_ignored"], 1);
+  EXPECT_NE(r.output.find("\"msg\":\"event ignored\""), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not an image or video"), std::string::npos) << r.output;
   EXPECT_EQ(m["jobs_failed"], 0);
   EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");  // everything acknowledged
 }
