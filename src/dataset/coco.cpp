@@ -2,6 +2,7 @@
 // bbox [x, y, w, h] in pixels, iscrowd, optional score) and "categories" (id, name). JSON has no line numbers
 // worth quoting, so messages point at the element instead ("annotations[17]").
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <unordered_map>
@@ -100,11 +101,15 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
       fail(Problem::bad_encoding, where, "file_name is not valid UTF-8");
       continue;
     }
-    if (im.contains("width") && im["width"].is_number_integer() && im.contains("height") &&
-        im["height"].is_number_integer()) {
-      image.width = im["width"].get<int>();
-      image.height = im["height"].get<int>();
-    }
+    // Sizes written as 100.0 (some exporters) are whole numbers too; taken as unknown, they left pixel outputs
+    // without a size and boxes past the image unchecked.
+    const auto whole = [&](const char* key) -> int {
+      if (!im.contains(key) || !im[key].is_number()) return 0;
+      const double v = im[key].get<double>();
+      return v >= 1 && v <= 1e6 && v == std::floor(v) ? static_cast<int>(v) : 0;
+    };
+    image.width = whole("width");
+    image.height = whole("height");
     if (!size_or_header(image, options, fs::path(path.string() + ": " + where), 0)) continue;
     if (!names.insert(image.image).second) {
       fail(Problem::duplicate_image, where, "file_name " + image.image + " appears twice");
@@ -191,15 +196,15 @@ class CocoWriter : public Writer {
       if (annotation_id_ > 1) s += ",";
       s += "\n{\"id\":" + std::to_string(annotation_id_) + ",\"image_id\":" + std::to_string(image_id_) +
            ",\"category_id\":" + std::to_string(classes_->id(b.label) + 1) + ",\"bbox\":[";
-      text::append_number(s, b.box.x1);
+      text::append_pixels(s, b.box.x1);
       s += ',';
-      text::append_number(s, b.box.y1);
+      text::append_pixels(s, b.box.y1);
       s += ',';
-      text::append_number(s, b.box.width());
+      text::append_pixels(s, b.box.width());
       s += ',';
-      text::append_number(s, b.box.height());
+      text::append_pixels(s, b.box.height());
       s += "],\"area\":";
-      text::append_number(s, b.box.area());
+      text::append_pixels(s, b.box.area());
       s += ",\"iscrowd\":";
       s += b.is_group_of ? '1' : '0';
       s += ",\"segmentation\":[]}";

@@ -1,5 +1,7 @@
 #include "dataset/convert.hpp"
 
+#include "dataset/detail.hpp"
+
 #include <algorithm>
 
 #include "core/error.hpp"
@@ -50,7 +52,12 @@ namespace {
 std::vector<std::string> output_class_order(const ConvertOptions& o) {
   std::vector<std::string> order;
   std::vector<std::pair<std::string, std::string>> descriptions;
-  for (std::string name : o.read.classes) {
+  // Without --classes, a YOLO input's classes file gives the numbering: it is the one its data.yaml and any
+  // model trained on it use (numbered as they first appeared, YOLO -> YOLO gave class 2 the number 0).
+  const std::vector<std::string> given =
+      !o.read.classes.empty() || o.from != Format::yolo ? o.read.classes : detail::yolo_declared_classes(o.input, o.read);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    std::string name = given[i].empty() ? std::to_string(i) : given[i];
     if (o.from == Format::openimages && name.rfind("/m/", 0) == 0 && !o.read.class_descriptions.empty()) {
       if (descriptions.empty()) descriptions = read_class_descriptions(o.read.class_descriptions);
       for (const auto& [id, display] : descriptions) {
@@ -97,7 +104,8 @@ ConvertResult convert(ConvertOptions o, Report& report) {
 
   o.read.report = &report;
   o.write.report = &report;
-  o.write.classes = std::make_shared<ClassIndex>(output_class_order(o));
+  // YOLO labels without a classes file are known by number only: each keeps its number.
+  o.write.classes = std::make_shared<ClassIndex>(output_class_order(o), o.from == Format::yolo && o.read.classes.empty());
   const auto train = make_writer(o.to, result.output, o.write);
   const auto val = o.split ? make_writer(o.to, result.val_output, o.write) : nullptr;
 

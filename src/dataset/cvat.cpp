@@ -1,8 +1,9 @@
 // CVAT for images 1.1 XML (CVAT's "CVAT for images" export): one file, <annotations> with an
-// <image id name width height> per image holding <box label xtl ytl xbr ybr occluded> elements (polygons,
-// points and other shapes are not boxes and are skipped). "CVAT for video" (<track>s over frames) is the video
-// ground truth of `roadveil eval`, not a set of images.
+// <image id name width height> per image holding <box label xtl ytl xbr ybr occluded> elements; every other
+// shape (ellipse, polygon, polyline, points, mask, cuboid, skeleton) is read as the box around it. "CVAT for
+// video" (<track>s over frames) is the video ground truth of `roadveil eval`, not a set of images.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <vector>
 
@@ -27,6 +28,37 @@ std::optional<Box> bounding_box(const xml::Element& shape) {
       const double w = b.width(), h = b.height();
       const float hw = static_cast<float>(0.5 * (w * c + h * s)), hh = static_cast<float>(0.5 * (w * s + h * c));
       b = {b.cx() - hw, b.cy() - hh, b.cx() + hw, b.cy() + hh};
+    }
+    return b;
+  }
+  if (shape.name == "mask") {
+    // A brush mask: its run-length data covers width x height pixels from (left, top).
+    const auto left = num("left"), top = num("top"), w = num("width"), h = num("height");
+    if (!left || !top || !w || !h) return std::nullopt;
+    return Box{static_cast<float>(*left), static_cast<float>(*top), static_cast<float>(*left + *w), static_cast<float>(*top + *h)};
+  }
+  if (shape.name == "cuboid") {
+    // Eight corners: xtl1, ytl1, xbl1, ... xbr2, ybr2.
+    std::optional<Box> b;
+    for (const auto& [key, value] : shape.attributes) {
+      if (key.size() < 3 || (key[0] != 'x') || !std::isdigit(static_cast<unsigned char>(key.back()))) continue;
+      std::string y_key = key;  // xtl1 -> ytl1
+      y_key[0] = 'y';
+      const auto x = text::parse_double(value), y = num(y_key);
+      if (!x || !y) return std::nullopt;
+      const float fx = static_cast<float>(*x), fy = static_cast<float>(*y);
+      b = b ? Box{std::min(b->x1, fx), std::min(b->y1, fy), std::max(b->x2, fx), std::max(b->y2, fy)} : Box{fx, fy, fx, fy};
+    }
+    return b;
+  }
+  if (shape.name == "skeleton") {
+    // Its keypoints are <points> children.
+    std::optional<Box> b;
+    for (const xml::Element& point : shape.children) {
+      if (point.name != "points" || point.attribute("outside") == "1") continue;
+      const std::optional<Box> p = bounding_box(point);
+      if (!p) return std::nullopt;
+      b = b ? Box{std::min(b->x1, p->x1), std::min(b->y1, p->y1), std::max(b->x2, p->x2), std::max(b->y2, p->y2)} : p;
     }
     return b;
   }
@@ -108,14 +140,16 @@ void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSin
       continue;
     }
     for (const xml::Element& box : e.children) {
-      static constexpr std::string_view kShapes[] = {"box", "ellipse", "polygon", "polyline", "points"};
-      if (std::find(std::begin(kShapes), std::end(kShapes), box.name) == std::end(kShapes)) continue;  // tags, masks
+      // Every shape CVAT draws (a face painted as a mask is a face too: left out, the image went out with it as
+      // background); <tag> elements label the whole image and are no boxes.
+      static constexpr std::string_view kShapes[] = {"box", "ellipse", "polygon", "polyline", "points", "mask", "cuboid", "skeleton"};
+      if (std::find(std::begin(kShapes), std::end(kShapes), box.name) == std::end(kShapes)) continue;
       const std::string_view label = box.attribute("label");
       const std::optional<Box> around = bounding_box(box);
       if (label.empty() || !around) {
         problem(options, Problem::malformed, path, box.line,
                 "<" + box.name + "> needs a label and numeric coordinates (box: xtl, ytl, xbr, ybr; ellipse: cx, cy, rx, ry; "
-                "others: points=\"x,y;x,y\")");
+                "mask: left, top, width, height; cuboid: its eight corners; skeleton: its points; others: points=\"x,y;x,y\")");
         continue;
       }
       LabeledBox b;

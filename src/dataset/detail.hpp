@@ -65,6 +65,8 @@ void read_oid_txt(const fs::path& path, const ReadOptions& options, const ImageS
 void read_gt_manifest(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_voc(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
+// The class names of a YOLO input's classes file in their order (class n on line n); none without one.
+std::vector<std::string> yolo_declared_classes(const fs::path& path, const ReadOptions& options);
 void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_openalpr(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
@@ -112,9 +114,10 @@ class StagedFolder {
 class PerImageFileWriter : public Writer {
  public:
   // `pixels_required`: the format stores pixels, so an image whose size is unknown (normalised boxes)
-  // cannot be written. YOLO can also take pixel boxes when the size is known.
+  // cannot be written. YOLO can also take pixel boxes when the size is known. `size_required`: the format
+  // records the image size (VOC's <size>), so pixel boxes of an image of unknown size cannot be written either.
   PerImageFileWriter(const fs::path& output, const WriteOptions& options, std::string extension,
-                     std::string format_label, bool pixels_required = true);
+                     std::string format_label, bool pixels_required = true, bool size_required = false);
   bool write(const AnnotatedImage& image) final;
   void finish() override { folder_.commit(); }
 
@@ -128,7 +131,7 @@ class PerImageFileWriter : public Writer {
 
  private:
   std::string extension_, format_label_, buffer_;
-  bool pixels_required_;
+  bool pixels_required_, size_required_;
 };
 
 std::unique_ptr<Writer> make_gt_manifest_writer(const fs::path& output, const WriteOptions& options);

@@ -140,10 +140,13 @@ class ManifestLine {
     }
 
     image = AnnotatedImage{};
+    // The prefix as the writer takes it: a missing final '/' added (s3://bkt/imgs names s3://bkt/imgs/a.jpg
+    // "a.jpg", not "/a.jpg", which no images folder holds).
     const std::string& prefix = options_.image_uri_prefix;
-    image.image = !prefix.empty() && source.compare(0, prefix.size(), prefix) == 0
-                      ? source.substr(prefix.size())
-                      : source.substr(source.find_last_of('/') + 1);
+    const bool under_prefix = !prefix.empty() && source.compare(0, prefix.size(), prefix) == 0 &&
+                              (prefix.back() == '/' || source.size() == prefix.size() || source[prefix.size()] == '/');
+    image.image = under_prefix ? source.substr(prefix.size() + (prefix.back() == '/' ? 0 : 1))
+                               : source.substr(source.find_last_of('/') + 1);
     image.width = s["width"].get<int>();
     image.height = s["height"].get<int>();
     image.depth = s["depth"].get<int>();

@@ -208,6 +208,12 @@ void append_number(std::string& out, double value) {
   out.append(buf, end);
 }
 
+void append_pixels(std::string& out, double value) {
+  // Boxes are kept in float, and a normalised 0.3 of 100 px comes out as 30.000002: a thousandth of a pixel
+  // is more than any annotation means, and readers that take VOC's numbers with int() fail on the noise.
+  append_number(out, std::round(value * 1000.0) / 1000.0);
+}
+
 std::string number(double value) {
   std::string s;
   append_number(s, value);

@@ -35,6 +35,8 @@ void append_int(std::string& out, long long value);
 // Shortest text that reads back as the same float ("363", "113.10027"), never exponent notation for the
 // magnitudes annotations use.
 void append_number(std::string& out, double value);
+// A pixel coordinate: rounded to a thousandth of a pixel (float noise off), then as append_number.
+void append_pixels(std::string& out, double value);
 std::string number(double value);
 
 std::string read_file(const std::filesystem::path& path);  // throws roadveil::Error naming the file

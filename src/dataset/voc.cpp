@@ -85,7 +85,7 @@ namespace {
 class VocWriter : public PerImageFileWriter {
  public:
   VocWriter(const fs::path& output, const WriteOptions& options)
-      : PerImageFileWriter(output, options, ".xml", "Pascal VOC") {}
+      : PerImageFileWriter(output, options, ".xml", "Pascal VOC", /*pixels_required=*/true, /*size_required=*/true) {}
 
  private:
   void format(const AnnotatedImage& image, std::string& s) override {
@@ -105,13 +105,13 @@ class VocWriter : public PerImageFileWriter {
       s += "</occluded>\n\t\t<difficult>";
       s += b.is_difficult ? '1' : '0';
       s += "</difficult>\n\t\t<bndbox>\n\t\t\t<xmin>";
-      text::append_number(s, b.box.x1);
+      text::append_pixels(s, b.box.x1);
       s += "</xmin>\n\t\t\t<ymin>";
-      text::append_number(s, b.box.y1);
+      text::append_pixels(s, b.box.y1);
       s += "</ymin>\n\t\t\t<xmax>";
-      text::append_number(s, b.box.x2);
+      text::append_pixels(s, b.box.x2);
       s += "</xmax>\n\t\t\t<ymax>";
-      text::append_number(s, b.box.y2);
+      text::append_pixels(s, b.box.y2);
       s += "</ymax>\n\t\t</bndbox>\n\t</object>\n";
     }
     s += "</annotation>\n";

@@ -1,5 +1,7 @@
 #include "dataset/write.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstring>
 
@@ -9,12 +11,25 @@
 namespace roadveil::dataset {
 namespace fs = std::filesystem;
 
-ClassIndex::ClassIndex(const std::vector<std::string>& names) {
-  for (const std::string& n : names) id(n);
+ClassIndex::ClassIndex(const std::vector<std::string>& names, bool numbers_keep_their_ids) : numbers_keep_their_ids_(numbers_keep_their_ids) {
+  // A blank name (a blank line of a YOLO classes file) still holds its number: named by it.
+  for (std::size_t i = 0; i < names.size(); ++i) id(names[i].empty() ? std::to_string(i) : names[i]);
 }
 
 int ClassIndex::id(std::string_view name) {
   if (const auto it = ids_.find(name); it != ids_.end()) return it->second;
+  if (numbers_keep_their_ids_ && !name.empty() && name.size() <= 6 &&
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }) && (name == "0" || name[0] != '0')) {
+    // Classes known only by number (YOLO labels without a classes file) keep it; the numbers between are named
+    // by themselves.
+    const int number = std::stoi(std::string(name));
+    while (static_cast<int>(names_.size()) <= number) {
+      const std::string filler = std::to_string(names_.size());
+      ids_.emplace(filler, static_cast<int>(names_.size()));
+      names_.push_back(filler);
+    }
+    return ids_.at(std::string(name));
+  }
   const int id = static_cast<int>(names_.size());
   names_.emplace_back(name);
   ids_.emplace(std::string(name), id);
@@ -160,19 +175,25 @@ void StagedFolder::commit() {
 }
 
 PerImageFileWriter::PerImageFileWriter(const fs::path& output, const WriteOptions& options, std::string extension,
-                                       std::string format_label, bool pixels_required)
+                                       std::string format_label, bool pixels_required, bool size_required)
     : folder_(output),
       options_(options),
       extension_(std::move(extension)),
       format_label_(std::move(format_label)),
-      pixels_required_(pixels_required) {}
+      pixels_required_(pixels_required),
+      size_required_(size_required) {}
 
 bool PerImageFileWriter::write(const AnnotatedImage& image) {
   const bool unsized = image.width <= 0 || image.height <= 0;
-  if (image.normalized ? pixels_required_ : (unsized && !pixels_required_)) {
+  // VOC records the size (<size>): pixel boxes of an image of unknown size were written with
+  // <width>0</width> (a division by zero for the tools that normalise them), and boxes past the image's edge
+  // went unchecked.
+  if (image.normalized ? pixels_required_ : (unsized && (!pixels_required_ || size_required_))) {
     problem(options_, Problem::unknown_size, image.image, 0,
             format_label_ +
-                (image.normalized ? " stores pixels" : " needs the image size to normalise pixel boxes") +
+                (image.normalized ? " stores pixels"
+                 : pixels_required_ ? " records the image size"
+                                    : " needs the image size to normalise pixel boxes") +
                 ", and the image size is unknown (give the images folder)");
     return false;
   }

@@ -21,7 +21,9 @@ namespace roadveil::dataset {
 // classes alike. Names given up front keep their order; others are numbered as they first appear.
 class ClassIndex {
  public:
-  explicit ClassIndex(const std::vector<std::string>& names = {});
+  // `names` take ids 0, 1, ... in order; others the next free id as they come. With `numbers_keep_their_ids`,
+  // a name that is a class number ("3": YOLO labels read without a classes file) gets that id.
+  explicit ClassIndex(const std::vector<std::string>& names = {}, bool numbers_keep_their_ids = false);
   int id(std::string_view name);
   const std::vector<std::string>& names() const { return names_; }
 
@@ -33,6 +35,7 @@ class ClassIndex {
   };
   std::vector<std::string> names_;
   std::unordered_map<std::string, int, Hash, std::equal_to<>> ids_;
+  bool numbers_keep_their_ids_ = false;
 };
 
 struct WriteOptions {

@@ -42,7 +42,26 @@ std::vector<std::string> read_class_names(const fs::path& file) {
   return names;
 }
 
+// The folder of label files a YOLO input names (its labels/ folder, or the folder or file itself).
+fs::path yolo_labels_dir(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path / "labels", ec)) return path / "labels";
+  return fs::is_directory(path, ec) ? path : path.parent_path();
+}
+
+fs::path yolo_class_file(const fs::path& path, const ReadOptions& options) {
+  if (!options.classes_file.empty()) return options.classes_file;
+  std::error_code ec;
+  const fs::path labels_dir = yolo_labels_dir(path);
+  return fs::is_directory(labels_dir, ec) ? find_class_file(labels_dir) : find_class_file(labels_dir.parent_path());
+}
+
 }  // namespace
+
+std::vector<std::string> yolo_declared_classes(const fs::path& path, const ReadOptions& options) {
+  const fs::path class_file = yolo_class_file(path, options);
+  return class_file.empty() ? std::vector<std::string>{} : read_class_names(class_file);
+}
 
 void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink& sink) {
   std::error_code ec;

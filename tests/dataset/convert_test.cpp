@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "dataset/convert.hpp"
+#include "dataset/text.hpp"
 #include "dataset_test_util.hpp"
 
 namespace roadveil::dataset {
@@ -221,14 +222,16 @@ TEST(Writers, FolderFormatsReportImagesTheyCannotHold) {
   w.report = &report;
   auto voc = make_writer(Format::voc, dir / "voc", w);
   EXPECT_FALSE(voc->write(normalised));
-  EXPECT_TRUE(voc->write(unsized));  // VOC can say <width>0</width>; the boxes are pixels
+  // VOC records the size: <width>0</width> was written (a division by zero for the tools that normalise).
+  EXPECT_FALSE(voc->write(unsized));
   auto alpr = make_writer(Format::openalpr, dir / "alpr", w);
   EXPECT_FALSE(alpr->write(normalised));
+  EXPECT_TRUE(alpr->write(unsized));  // OpenALPR has no size: pixel boxes are all it needs
   auto yolo = make_writer(Format::yolo, dir / "yolo", w);
   EXPECT_TRUE(yolo->write(normalised));
   EXPECT_FALSE(yolo->write(unsized));
   EXPECT_FALSE(yolo->write(classes));  // would overwrite classes.txt
-  EXPECT_EQ(report.count(Problem::unknown_size), 3u);
+  EXPECT_EQ(report.count(Problem::unknown_size), 4u);
   EXPECT_EQ(report.count(Problem::duplicate_image), 1u);
   yolo->finish();
   EXPECT_EQ(tree(dir / "yolo"), (std::vector<std::string>{"classes.txt", "n.txt"}));
@@ -348,6 +351,88 @@ TEST(BadInput, OpenAlprLines) {
   EXPECT_EQ(report.count(Problem::malformed), 2u);
   EXPECT_NE(report.messages()[0].find("a.txt:1: expected 6 tab-separated fields"), std::string::npos)
       << report.messages()[0];
+}
+
+}  // namespace
+}  // namespace roadveil::dataset
+
+namespace roadveil::dataset {
+namespace {
+
+// YOLO -> YOLO renumbered the classes as they first appeared (class 2 became 0) and dropped those never used
+// from classes.txt: the output no longer matched its data.yaml. Without a classes file, "1" and "0" swapped.
+TEST(Convert, YoloKeepsItsClassNumbers) {
+  TempDir dir;
+  write_text(dir / "named" / "labels" / "a.txt", "2 0.5 0.5 0.1 0.1\n");
+  write_text(dir / "named" / "labels" / "b.txt", "1 0.5 0.5 0.1 0.1\n0 0.2 0.2 0.1 0.1\n");
+  write_text(dir / "named" / "labels" / "classes.txt", "car\nplate\nface\nbike\n");
+  write_text(dir / "numbered" / "a.txt", "3 0.5 0.5 0.1 0.1\n");
+  write_text(dir / "numbered" / "b.txt", "1 0.5 0.5 0.1 0.1\n");
+  for (const char* which : {"named", "numbered"}) {
+    SCOPED_TRACE(which);
+    ConvertOptions o;
+    o.input = dir / which;
+    o.from = Format::yolo;
+    o.to = Format::yolo;
+    o.output = dir / (std::string(which) + "_out");
+    Report report;
+    convert(o, report);
+    const bool named = std::string(which) == "named";
+    EXPECT_EQ(read_lines(o.output / "classes.txt"),
+              named ? (std::vector<std::string>{"car", "plate", "face", "bike"}) : (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_EQ(read_lines(o.output / "a.txt").at(0).substr(0, 2), named ? "2 " : "3 ");
+    EXPECT_EQ(read_lines(o.output / "b.txt").at(0).substr(0, 2), "1 ");
+    if (named) EXPECT_EQ(read_lines(o.output / "b.txt").at(1).substr(0, 2), "0 ");
+  }
+}
+
+// A face painted as a CVAT mask (or drawn as a cuboid or skeleton) was skipped without a word, and its image
+// went out as background.
+TEST(Convert, EveryCvatShapeIsABox) {
+  TempDir dir;
+  write_text(dir / "a.xml", R"(<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version>
+<image id="0" name="b.jpg" width="100" height="50">
+  <mask label="face" source="manual" occluded="0" rle="3, 17" left="20" top="10" width="10" height="2" z_order="0"/>
+  <cuboid label="car" occluded="0" xtl1="1" ytl1="2" xbl1="1" ybl1="9" xtr1="7" ytr1="2" xbr1="7" ybr1="9" xtl2="3" ytl2="1" xbl2="3" ybl2="8" xtr2="9" ytr2="1" xbr2="9" ybr2="8"/>
+  <skeleton label="person"><points label="nose" points="40,20" outside="0"/><points label="foot" points="44,30" outside="0"/><points label="hand" points="90,40" outside="1"/></skeleton>
+  <tag label="night"/>
+</image></annotations>)");
+  const auto images = read_annotations(dir / "a.xml", Format::cvat, {});
+  ASSERT_EQ(images.size(), 1u);
+  ASSERT_EQ(images[0].boxes.size(), 3u);
+  const auto box = [&](std::size_t i) { const Box& b = images[0].boxes[i].box; return std::vector<float>{b.x1, b.y1, b.x2, b.y2}; };
+  EXPECT_EQ(box(0), (std::vector<float>{20, 10, 30, 12}));
+  EXPECT_EQ(box(1), (std::vector<float>{1, 1, 9, 9}));
+  EXPECT_EQ(box(2), (std::vector<float>{40, 20, 44, 30})) << "a point outside the picture is not part of it";
+}
+
+// COCO sizes written as 100.0 were taken as unknown (pixel outputs got <width>0</width>); a manifest read with
+// the prefix it was written with, without its final '/', named its images "/a.jpg"; pixel coordinates carried
+// float noise (30.000002).
+TEST(Convert, FloatSizesManifestPrefixesAndPixelNoise) {
+  TempDir dir;
+  write_text(dir / "c.json", R"({"images":[{"id":1,"file_name":"a.jpg","width":100.0,"height":50.0}],
+    "annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[10,10,20,10]}],"categories":[{"id":1,"name":"plate"}]})");
+  const auto coco = read_annotations(dir / "c.json", Format::coco, {});
+  ASSERT_EQ(coco.size(), 1u);
+  EXPECT_EQ(coco[0].width, 100);
+  EXPECT_EQ(coco[0].height, 50);
+  WriteOptions w;
+  w.image_uri_prefix = "s3://bkt/imgs";
+  write_annotations(dir / "m.manifest", Format::gt_manifest, coco, w);
+  ReadOptions r;
+  r.image_uri_prefix = "s3://bkt/imgs";
+  const auto back = read_annotations(dir / "m.manifest", Format::gt_manifest, r);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].image, "a.jpg");
+  std::string s;
+  text::append_pixels(s, 0.3f * 100.0f);
+  EXPECT_EQ(s, "30");
+  AnnotatedImage noisy = coco[0];
+  noisy.boxes[0].box.x2 = 0.3f * 100.0f;
+  write_annotations(dir / "voc", Format::voc, {noisy}, {});
+  EXPECT_NE(read_text(dir / "voc" / "a.xml").find("<xmax>30</xmax>"), std::string::npos) << read_text(dir / "voc" / "a.xml");
 }
 
 }  // namespace
