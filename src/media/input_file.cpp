@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "media/range_reader.hpp"
+#include "media/rotation.hpp"
 
 extern "C" {
 #include <libavutil/buffer.h>
@@ -26,12 +27,7 @@ namespace roadveil::media {
 int stream_rotation_degrees(const AVStream* stream) {
   const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
   if (!matrix) return 0;
-  // av_display_rotation_get gives the counter-clockwise angle needed to display upright.
-  const double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
-  if (std::isnan(ccw)) return 0;
-  int cw = static_cast<int>(std::lround(-ccw)) % 360;
-  if (cw < 0) cw += 360;
-  return (cw + 45) / 90 * 90 % 360;
+  return display_matrix_rotation_degrees(reinterpret_cast<const int32_t*>(matrix));
 }
 
 InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& options) : path_(path) {

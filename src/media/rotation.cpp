@@ -43,14 +43,26 @@ void rotate_plane(const std::uint8_t* src, int src_stride, int w, int h, std::ui
 
 }  // namespace
 
-int frame_rotation_degrees(const AVFrame& frame) {
-  const AVFrameSideData* sd = av_frame_get_side_data(&frame, AV_FRAME_DATA_DISPLAYMATRIX);
-  if (!sd || sd->size < 9 * sizeof(int32_t)) return 0;
-  const double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(sd->data));
+int display_matrix_rotation_degrees(const std::int32_t* matrix) {
+  // A mirror (EXIF orientations 2, 4, 5, 7: FFmpeg sets the rotation, then flips the first column) makes the
+  // matrix's determinant negative, and av_display_rotation_get reads the flip as part of the angle: a photo
+  // mirrored left to right (orientation 2) read as turned 180 degrees, one mirrored top to bottom (4) as
+  // upright, and both were searched upside down (a street photo: 18 regions instead of 79, 25 faces left
+  // visible). The flip taken off again leaves the rotation alone.
+  std::int32_t m[9];
+  std::memcpy(m, matrix, sizeof m);
+  if (static_cast<double>(m[0]) * m[4] - static_cast<double>(m[1]) * m[3] < 0) av_display_matrix_flip(m, 1, 0);
+  const double ccw = av_display_rotation_get(m);
   if (std::isnan(ccw)) return 0;
   int cw = static_cast<int>(std::lround(-ccw)) % 360;
   if (cw < 0) cw += 360;
   return (cw + 45) / 90 * 90 % 360;
+}
+
+int frame_rotation_degrees(const AVFrame& frame) {
+  const AVFrameSideData* sd = av_frame_get_side_data(&frame, AV_FRAME_DATA_DISPLAYMATRIX);
+  if (!sd || sd->size < 9 * sizeof(int32_t)) return 0;
+  return display_matrix_rotation_degrees(reinterpret_cast<const int32_t*>(sd->data));
 }
 
 void rotate_into(const AVFrame& frame, int degrees, FramePtr& out) {

@@ -4,14 +4,19 @@
 // photo hid 3 of its 7 faces), while the pixels are hidden where they are stored, so that the output keeps
 // the file's own orientation tag. These helpers make the upright view for detection and map boxes found in
 // it back to stored pixels.
+#include <cstdint>
+
 #include "core/geometry.hpp"
 #include "media/ffmpeg_util.hpp"
 
 namespace roadveil::media {
 
 // Clockwise rotation (0, 90, 180, 270) that shows `frame` upright, from its display matrix (the JPEG
-// decoder attaches one for an EXIF orientation). Mirroring is ignored: a mirrored face is still a face.
+// decoder attaches one for an EXIF orientation). A mirrored picture is turned upright and left mirrored: a
+// mirrored face is still a face.
 int frame_rotation_degrees(const AVFrame& frame);
+// The same from a display matrix (nine 16.16 / 2.30 values, as FFmpeg keeps them).
+int display_matrix_rotation_degrees(const std::int32_t* matrix);
 
 // A copy of `frame` rotated clockwise by `degrees` (90, 180 or 270). Planar formats whose chroma is
 // subsampled alike in both directions are rotated as they are; others are converted to YUV 4:4:4 first

@@ -397,8 +397,9 @@ void Redactor::apply(AVFrame& frame, const PixelRect& rect_in, const StyleOption
   }
 
   for (int c = 0; c < desc.nb_components; ++c) {
-    // Alpha says nothing about who is in the picture; changing it would only break compositing.
-    if (c == alpha) continue;
+    // Alpha is hidden too: a picture can be drawn in it (a PNG whose transparent colour key turns the white
+    // of a plate's text into its alpha; a cut-out head's outline), and left alone it stayed readable through
+    // the mosaic on any background. Mosaic and blur treat it like the colours; fill makes the region opaque.
     const Component comp = component_of(desc, c);
     assert(frame.data[comp.plane] != nullptr);
     // Floor of the start and ceil of the end: the chroma rect covers the luma rect completely.
@@ -413,7 +414,7 @@ void Redactor::apply(AVFrame& frame, const PixelRect& rect_in, const StyleOption
       component_edges(s.luma_block_x, comp.log2_w, x0, x1, s.block_x);
       component_edges(s.luma_block_y, comp.log2_h, y0, y1, s.block_y);
     }
-    const std::uint32_t black = black_value(c, comp.depth, rgb, full_range);
+    const std::uint32_t black = c == alpha ? (std::uint32_t{1} << comp.depth) - 1 : black_value(c, comp.depth, rgb, full_range);
     const int rx = std::max(1, (radius + ((1 << comp.log2_w) >> 1)) >> comp.log2_w);
     const int ry = std::max(1, (radius + ((1 << comp.log2_h) >> 1)) >> comp.log2_h);
 

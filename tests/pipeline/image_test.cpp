@@ -213,6 +213,45 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
   EXPECT_NE(read_text(dir / "side_out.jpg").find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
 }
 
+// A photo stored mirrored (EXIF orientation 2: left to right; 4: top to bottom) was searched upside down:
+// av_display_rotation_get reads the mirror of FFmpeg's display matrix as part of the angle (2 as 180 degrees,
+// 4 as none), and most faces were left visible (a street photo: 18 regions for 79, 25 faces exposed).
+// Searched upright and mirrored, each finds the clear regions of the upright photo, mirrored where stored.
+TEST(Image, AMirroredPhotoIsSearchedUpright) {
+  TempDir dir;
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(upright) + " -o " + quote(dir / "up.jpg") + " --detections " +
+                    quote(dir / "up.json")).exit_code, 0);
+  const auto up = clear_regions(regions_of(dir / "up.json"));
+  ASSERT_GE(up.size(), 4u);
+  const float width = 512, height = 366;  // maksssksksss0.jpg
+  ASSERT_EQ(ffprobe("-show_entries stream=width,height -of csv=p=0 " + quote(upright)), "512,366\n");
+  for (const auto& [orientation, filter] : {std::pair{2, "hflip"}, std::pair{4, "vflip"}}) {
+    SCOPED_TRACE(orientation);
+    const auto stored = dir / ("m" + std::to_string(orientation) + ".jpg");
+    ffmpeg_make("-i " + quote(upright) + " -vf " + filter + " -q:v 2 " + quote(dir / "plain.jpg"));
+    add_exif_orientation(dir / "plain.jpg", stored, orientation);
+    std::filesystem::remove(dir / "plain.jpg");
+    const auto json = dir / ("m" + std::to_string(orientation) + ".json");
+    const auto r = run_cli("anonymize -q --no-audit " + quote(stored) + " -o " + quote(dir / ("out" + std::to_string(orientation) + ".jpg")) +
+                           " --detections " + quote(json));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto found = regions_of(json);
+    int matched = 0;
+    for (const auto& u : up) {
+      float cx = 0.5f * (u["box"][0].get<float>() + u["box"][2].get<float>()), cy = 0.5f * (u["box"][1].get<float>() + u["box"][3].get<float>());
+      if (orientation == 2) cx = width - cx;
+      else cy = height - cy;
+      for (const auto& s : found)
+        if (cx >= s["box"][0].get<float>() && cx <= s["box"][2].get<float>() && cy >= s["box"][1].get<float>() && cy <= s["box"][3].get<float>()) {
+          ++matched;
+          break;
+        }
+    }
+    EXPECT_EQ(matched, static_cast<int>(up.size())) << matched << " of " << up.size() << " (" << found.size() << " regions)";
+  }
+}
+
 // #16 item 13, video: a clip stored sideways with a display matrix (a phone filming in portrait) is searched
 // upright: frame 0 gets the regions of the upright clip, on the stored pixels.
 TEST(Image, SidewaysVideoIsSearchedUpright) {

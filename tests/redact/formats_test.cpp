@@ -63,7 +63,8 @@ TEST(Supports, EveryFormatIsEitherSupportedOrRefusedForAReason) {
   EXPECT_GT(supported, 100);  // lavu 57 has ~150 integer, non-paletted, software formats
 }
 
-// Black as the spec defines it: limited range by default for YUV, full range for yuvj, gray and RGB.
+// Black as the spec defines it: limited range by default for YUV, full range for yuvj, gray and RGB; alpha
+// opaque.
 std::vector<std::uint32_t> black_of(const AVFrame& f) {
   const AVPixFmtDescriptor& d = desc_of(f);
   const bool rgb = d.flags & AV_PIX_FMT_FLAG_RGB;
@@ -72,7 +73,8 @@ std::vector<std::uint32_t> black_of(const AVFrame& f) {
   std::vector<std::uint32_t> b;
   for (int c = 0; c < d.nb_components; ++c) {
     const int depth = d.comp[c].depth;
-    if (rgb || is_alpha(d, c)) b.push_back(0);
+    if (is_alpha(d, c)) b.push_back((1u << depth) - 1);  // fill makes the region opaque
+    else if (rgb) b.push_back(0);
     else if (c == 0) b.push_back(gray || yuvj ? 0 : 16u << (depth - 8));
     else b.push_back(1u << (depth - 1));
   }

@@ -143,15 +143,15 @@ inline Snapshot snapshot(const AVFrame& f) {
   return s;
 }
 
-// Checks that, compared with `before`, only the bits of non-alpha component samples inside the component
-// rects of `r` changed: everything else (other pixels, alpha, padding bits, row padding) is bit-identical.
+// Checks that, compared with `before`, only the bits of component samples (alpha included: it can carry a
+// picture too) inside the component rects of `r` changed: everything else (other pixels, padding bits, row
+// padding) is bit-identical.
 inline ::testing::AssertionResult only_rect_changed(const Snapshot& before, const AVFrame& f,
                                                     const roadveil::PixelRect& r) {
   std::vector<std::vector<std::uint8_t>> allowed;
   for (const auto& b : before.bufs) allowed.emplace_back(b.size(), 0);
   const AVPixFmtDescriptor& d = desc_of(f);
   for (int c = 0; c < d.nb_components; ++c) {
-    if (is_alpha(d, c)) continue;
     const CompRect cr = comp_rect(f, c, r);
     for (int y = cr.y0; y < cr.y1; ++y)
       for (int x = cr.x0; x < cr.x1; ++x) {
@@ -188,14 +188,13 @@ inline int mosaic_block_size(const roadveil::PixelRect& r, int blocks, int min_p
 }
 inline int block_index(int j, int log2, int start, int block) { return (std::max(j << log2, start) - start) / block; }
 
-// The checks below compare every non-alpha component of `f` with its values `before` the call; with
+// The checks below compare every component of `f` (alpha too) with its values `before` the call; with
 // `ellipse`, samples clearly outside the ellipse must be unchanged and those on its outline are not judged.
 inline ::testing::AssertionResult check_mosaic(const std::vector<Plane>& before, const AVFrame& f,
                                                const roadveil::PixelRect& r, int blocks, int min_px, bool ellipse) {
   const AVPixFmtDescriptor& d = desc_of(f);
   const int block = mosaic_block_size(r, blocks, min_px);
   for (int c = 0; c < d.nb_components; ++c) {
-    if (is_alpha(d, c)) continue;
     const CompRect cr = comp_rect(f, c, r);
     const int sw = log2_w(d, c), sh = log2_h(d, c);
     const int nbx = (r.w + block - 1) / block, nby = (r.h + block - 1) / block;
@@ -228,7 +227,6 @@ inline ::testing::AssertionResult check_fill(const std::vector<Plane>& before, c
                                              bool ellipse) {
   const AVPixFmtDescriptor& d = desc_of(f);
   for (int c = 0; c < d.nb_components; ++c) {
-    if (is_alpha(d, c)) continue;
     const CompRect cr = comp_rect(f, c, r);
     for (int y = cr.y0; y < cr.y1; ++y)
       for (int x = cr.x0; x < cr.x1; ++x) {
@@ -260,7 +258,6 @@ inline ::testing::AssertionResult check_blur(const std::vector<Plane>& before, c
                                              const roadveil::PixelRect& r, bool ellipse, double min_factor) {
   const AVPixFmtDescriptor& d = desc_of(f);
   for (int c = 0; c < d.nb_components; ++c) {
-    if (is_alpha(d, c)) continue;
     const CompRect cr = comp_rect(f, c, r);
     std::uint32_t lo = UINT32_MAX, hi = 0;
     std::vector<double> vb, va;

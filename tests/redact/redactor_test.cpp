@@ -2,6 +2,8 @@
 // ellipse outline, odd sizes, the fast 8-bit path against the generic one, and bad inputs.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -168,16 +170,32 @@ TEST(Fill, P010KeepsTheLowPaddingBits) {
   EXPECT_EQ(word & 0x3f, low_before);
 }
 
-TEST(Fill, AlphaIsLeftAlone) {
+// A picture can be drawn in the alpha channel (a PNG whose transparent colour key turns a plate's white into
+// its alpha, a cut-out head's outline): it was left alone and stayed readable through the mosaic on any
+// background. Fill makes the region opaque; mosaic averages alpha per block like the colours.
+TEST(Redact, AlphaIsHiddenToo) {
   FramePtr f = make_frame(AV_PIX_FMT_RGBA, 16, 16);
   const auto before = all_values(*f);
   Redactor red;
   red.apply(*f, {2, 2, 10, 10}, style(Style::Fill));
-  for (int y = 2; y < 12; ++y)
-    for (int x = 2; x < 12; ++x) {
-      EXPECT_EQ(get(*f, 0, x, y), 0u);
-      EXPECT_EQ(get(*f, 3, x, y), before[3].at(x, y));
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) {
+      const bool inside = x >= 2 && x < 12 && y >= 2 && y < 12;
+      if (inside) EXPECT_EQ(get(*f, 0, x, y), 0u);
+      EXPECT_EQ(get(*f, 3, x, y), inside ? 255u : before[3].at(x, y)) << x << "," << y;
     }
+  // Text drawn in alpha alone (every colour white): after the mosaic no block holds two alpha values.
+  FramePtr text = make_frame(AV_PIX_FMT_YA8, 32, 32);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 32; ++x) {
+      text->data[0][y * text->linesize[0] + 2 * x] = 255;
+      text->data[0][y * text->linesize[0] + 2 * x + 1] = ((x / 3 + y / 5) % 2) ? 255 : 0;
+    }
+  StyleOptions mosaic = style(Style::Mosaic);
+  red.apply(*text, {0, 0, 32, 32}, mosaic);
+  std::set<std::uint32_t> alphas;
+  for (int x = 0; x < 4; ++x) alphas.insert(get(*text, 1, x, 0));
+  EXPECT_EQ(alphas.size(), 1u) << "the first mosaic block's alpha is one value";
 }
 
 double rect_variance(const AVFrame& f, int c, const PixelRect& r) {
