@@ -5,6 +5,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "cli/anonymize_options.hpp"
 #include "cli/command.hpp"
@@ -225,40 +226,76 @@ void add_eval_command(CLI::App& app, Action& action) {
       } else {
         truth = dataset::read_annotations(gt_path, read_options);
       }
-      // Images by file name: annotations name their image in many ways (relative paths, ids without extension).
-      std::map<std::string, fs::path> images;
+      // Annotations name their image in many ways (relative paths, bare file names, ids without extension).
+      // Images are found by file name or stem, and where several inputs have that name (sequence folders
+      // that each hold frame_0001.jpg) by the most trailing folders in common with the annotation's path: by
+      // name alone, the first of them was scored for all (a grey frame measured with another's hidden faces).
+      std::unordered_map<std::string, std::vector<fs::path>> images;
+      const auto index = [&](const fs::path& p) {
+        images[p.filename().string()].push_back(p);
+        if (p.stem() != p.filename()) images[p.stem().string()].push_back(p);
+      };
       for (const auto& in : inputs) {
         if (fs::is_regular_file(in)) {
-          images[fs::path(in).filename().string()] = in;
-          images[fs::path(in).stem().string()] = in;
+          index(fs::path(in));
           continue;
         }
         if (!fs::is_directory(in)) throw Error(unusable_input_message(in));
         for (const auto& e : fs::recursive_directory_iterator(in)) {
           if (!e.is_regular_file() || !media::is_image_path(e.path())) continue;
-          images[e.path().filename().string()] = e.path();
-          images.emplace(e.path().stem().string(), e.path());
+          index(e.path());
         }
       }
+      // Folders, from the last, that two paths have in common (besides the file itself).
+      const auto folders_in_common = [](const fs::path& a, const fs::path& b) {
+        const fs::path pa = a.parent_path(), pb = b.parent_path();
+        const std::vector<fs::path> x(pa.begin(), pa.end()), y(pb.begin(), pb.end());
+        std::size_t n = 0;
+        while (n < x.size() && n < y.size() && x[x.size() - 1 - n] == y[y.size() - 1 - n] && !x[x.size() - 1 - n].empty()) ++n;
+        return n;
+      };
+      const auto image_of = [&](const std::string& annotated) -> std::optional<fs::path> {
+        const fs::path name(annotated);
+        auto it = images.find(name.filename().string());
+        if (it == images.end()) it = images.find(name.stem().string());
+        if (it == images.end()) return std::nullopt;
+        const std::vector<fs::path>& candidates = it->second;
+        if (candidates.size() == 1) return candidates.front();
+        std::size_t best = 0, ties = 0;
+        const fs::path* chosen = nullptr;
+        for (const fs::path& c : candidates) {
+          const std::size_t n = folders_in_common(name, c);
+          if (!chosen || n > best) {
+            best = n, ties = 1, chosen = &c;
+          } else if (n == best) {
+            ++ties;
+          }
+        }
+        if (ties > 1)
+          throw Error(s.ground_truth + ": the annotated image " + annotated + " could be any of " +
+                      std::to_string(candidates.size()) + " inputs of that name (" + candidates[0].string() + ", " +
+                      candidates[1].string() + (candidates.size() > 2 ? ", ..." : "") +
+                      "): give the images folder whose layout the annotations name, or one input per name");
+        return *chosen;
+      };
       pipeline::Anonymizer anonymizer(s.shared.anonymize);
       std::vector<eval::ImageEval> evals;
       int missing = 0, unknown_labels = 0;
       std::vector<std::string> unreadable;  // images that did not decode: left out, named, and the exit says so
       for (const auto& a : truth) {
-        const fs::path name(a.image);
-        auto it = images.find(name.filename().string());
-        if (it == images.end()) it = images.find(name.stem().string());
-        if (it == images.end()) {
+        const std::optional<fs::path> found = image_of(a.image);
+        if (!found) {
           ++missing;
           spdlog::warn("{}: image not found among the inputs", a.image);
           continue;
         }
+        const fs::path& image_path = *found;
         media::FramePtr frame;
         try {
-          frame = media::decode_image(it->second);
+          frame = media::decode_image(image_path);
         } catch (const Error& e) {
           std::cerr << "roadveil: warning: " << e.what() << " (left out of the figures)\n";
-          unreadable.push_back(it->second.string());
+          unreadable.push_back(image_path.string());
           continue;
         }
         eval::ImageEval ie;

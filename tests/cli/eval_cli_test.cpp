@@ -1,0 +1,56 @@
+// `roadveil eval` on still images: which image an annotation is measured on. Its figures decide the product's
+// claims and CI's floors, so an annotation measured on the wrong image is a defect even when the number looks
+// good.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+using nlohmann::json;
+
+namespace {
+const std::string kCli = ROADVEIL_CLI;
+CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+}  // namespace
+
+// Sequence folders that each hold x.jpg: images were found by file name alone, so both annotations were
+// measured on the first of them, and a grey frame with two annotated plates scored them hidden (plates 1.000
+// instead of 0.500). Now the folders the annotation names decide, and an annotation that could be either
+// image is an error.
+TEST(EvalImages, AnnotationsAreMeasuredOnTheImageTheirPathNames) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "images" / "a");
+  std::filesystem::create_directories(dir / "images" / "b");
+  std::filesystem::copy_file(shared_dir() / "eval/plates-dashcam-ro/images/dayride_type1_001.mp4#t=1055.jpg", dir / "images/a/x.jpg");
+  ffmpeg_make("-f lavfi -i color=gray:size=1280x720 -frames:v 1 " + quote(dir / "images/b/x.jpg"));
+  const auto coco = [](const std::vector<std::string>& names) {
+    json doc = {{"images", json::array()}, {"annotations", json::array()}, {"categories", {{{"id", 1}, {"name", "license-plate"}}}}};
+    int id = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      doc["images"].push_back({{"id", i + 1}, {"file_name", names[i]}, {"width", 1280}, {"height", 720}});
+      doc["annotations"].push_back({{"id", ++id}, {"image_id", i + 1}, {"category_id", 1}, {"bbox", {113, 400, 80, 20}}});
+      doc["annotations"].push_back({{"id", ++id}, {"image_id", i + 1}, {"category_id", 1}, {"bbox", {562, 413, 87, 20}}});
+    }
+    return doc.dump();
+  };
+  std::ofstream(dir / "both.json") << coco({"a/x.jpg", "b/x.jpg"});
+  auto r = run_cli("eval --ground-truth " + quote(dir / "both.json") + " " + quote(dir / "images") + " --json " + quote(dir / "r.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json report = json::parse(read_text(dir / "r.json"));
+  for (const auto& image : report.at("per_image")) {
+    const int hidden = image.at("plate").at("counts")[1].get<int>();
+    if (image.at("image") == "b/x.jpg") EXPECT_EQ(hidden, 0) << "the grey frame hides nothing";
+    else EXPECT_EQ(hidden, 2) << image.dump();
+  }
+  // One annotation naming x.jpg alone, two inputs of that name: which one is meant is unknown.
+  std::ofstream(dir / "bare.json") << coco({"x.jpg"});
+  r = run_cli("eval --ground-truth " + quote(dir / "bare.json") + " " + quote(dir / "images/a/x.jpg") + " " + quote(dir / "images/b/x.jpg"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("the annotated image x.jpg could be any of 2 inputs of that name"), std::string::npos) << r.output;
+}
