@@ -8,15 +8,15 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "dataset/cvat.hpp"
 #include "dataset/detail.hpp"
 #include "dataset/xml.hpp"
 
-namespace roadveil::dataset::detail {
+namespace roadveil::dataset {
 
-namespace {
 // The box around a shape, in pixels; nullopt when its coordinates are not numbers. A face drawn as an ellipse or
 // a polygon is still a face: leaving it out would export the image with that face as background.
-std::optional<Box> bounding_box(const xml::Element& shape) {
+std::optional<Box> cvat_shape_bounds(const xml::Element& shape) {
   auto num = [&](std::string_view key) { return text::parse_double(shape.attribute(key)); };
   if (shape.name == "box") {
     const auto x1 = num("xtl"), y1 = num("ytl"), x2 = num("xbr"), y2 = num("ybr");
@@ -56,7 +56,7 @@ std::optional<Box> bounding_box(const xml::Element& shape) {
     std::optional<Box> b;
     for (const xml::Element& point : shape.children) {
       if (point.name != "points" || point.attribute("outside") == "1") continue;
-      const std::optional<Box> p = bounding_box(point);
+      const std::optional<Box> p = cvat_shape_bounds(point);
       if (!p) return std::nullopt;
       b = b ? Box{std::min(b->x1, p->x1), std::min(b->y1, p->y1), std::max(b->x2, p->x2), std::max(b->y2, p->y2)} : p;
     }
@@ -86,7 +86,8 @@ std::optional<Box> bounding_box(const xml::Element& shape) {
   }
   return b;
 }
-}  // namespace
+
+namespace detail {
 
 void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSink& sink) {
   // An unzipped CVAT export: the folder holds annotations.xml (and images/).
@@ -145,7 +146,7 @@ void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSin
       static constexpr std::string_view kShapes[] = {"box", "ellipse", "polygon", "polyline", "points", "mask", "cuboid", "skeleton"};
       if (std::find(std::begin(kShapes), std::end(kShapes), box.name) == std::end(kShapes)) continue;
       const std::string_view label = box.attribute("label");
-      const std::optional<Box> around = bounding_box(box);
+      const std::optional<Box> around = cvat_shape_bounds(box);
       if (label.empty() || !around) {
         problem(options, Problem::malformed, path, box.line,
                 "<" + box.name + "> needs a label and numeric coordinates (box: xtl, ytl, xbr, ybr; ellipse: cx, cy, rx, ry; "
@@ -162,4 +163,5 @@ void read_cvat(const fs::path& given, const ReadOptions& options, const ImageSin
   }
 }
 
-}  // namespace roadveil::dataset::detail
+}  // namespace detail
+}  // namespace roadveil::dataset

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "dataset/cvat.hpp"
 #include "dataset/xml.hpp"
 
 namespace roadveil::eval {
@@ -25,6 +26,8 @@ std::string read_file(const std::filesystem::path& path) {
   if (!in && !in.eof()) throw Error(path.string() + ": cannot read");
   return ss.str();
 }
+
+bool same_object(const VideoTruthBox& a, const VideoTruthBox& b) { return a.object == b.object && a.cls == b.cls; }
 
 bool looks_like_xml(std::string_view text) {
   const size_t start = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
@@ -69,6 +72,14 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
           truth.height = whole_number(size->child_text("height"), path.string() + ": original_size height");
           break;
         }
+    // A task made with a frame step ("step=5") annotates every fifth frame of the video, numbered as in the
+    // video: two annotated frames in a row are `step` apart (the longest exposure was capped at one frame).
+    for (const auto* holder : {meta->child("task"), meta->child("job"), meta})
+      if (holder)
+        if (const std::string_view filter = holder->child_text("frame_filter"); filter.starts_with("step=")) {
+          truth.frame_step = std::max(1, whole_number(filter.substr(5), path.string() + ": frame_filter step"));
+          break;
+        }
   }
   bool any_track = false;
   for (const auto& track : root.children) {
@@ -78,17 +89,20 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
     const int id = whole_number(track.attribute("id"), where + ": track id");
     const auto cls = class_for_label(track.attribute("label"));
     for (const auto& box : track.children) {
-      if (box.name != "box") continue;
+      // Every shape a track can be drawn with, as the box around it (a face track drawn as an ellipse or a
+      // polygon was no ground truth at all, without a word); attributes and other children are not shapes.
+      if (box.attribute("frame").empty()) continue;
       if (!cls) {
         ++truth.unknown_labels;
         continue;
       }
       if (box.attribute("outside") == "1") continue;
       const std::string bw = path.string() + ":" + std::to_string(box.line);
-      const Box b{static_cast<float>(number(box.attribute("xtl"), bw + ": xtl")),
-                  static_cast<float>(number(box.attribute("ytl"), bw + ": ytl")),
-                  static_cast<float>(number(box.attribute("xbr"), bw + ": xbr")),
-                  static_cast<float>(number(box.attribute("ybr"), bw + ": ybr"))};
+      if (box.name == "box")  // its coordinates checked one by one, for a message naming the one
+        for (const char* key : {"xtl", "ytl", "xbr", "ybr"}) number(box.attribute(key), bw + ": " + key);
+      const std::optional<Box> bounds = dataset::cvat_shape_bounds(box);
+      if (!bounds) throw Error(bw + ": <" + box.name + "> has no coordinates roadveil can read");
+      const Box b = *bounds;
       const int frame = whole_number(box.attribute("frame"), bw + ": frame");
       if (frame < 0 || b.empty()) throw Error(bw + ": a box needs frame >= 0 and xtl < xbr, ytl < ybr");
       truth.boxes.push_back({static_cast<std::int64_t>(frame), id, *cls, b});
@@ -148,7 +162,19 @@ bool is_video_truth_file(const std::filesystem::path& path) {
   std::string head(4096, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<size_t>(in.gcount()));
-  if (looks_like_xml(head)) return head.find("<annotations") != std::string::npos && head.find("<track") != std::string::npos;
+  if (looks_like_xml(head)) {
+    if (head.find("<annotations") == std::string::npos) return false;
+    // The first track may come after a long <meta> (a task with many labels): the whole file is looked at.
+    if (head.find("<track") != std::string::npos) return true;
+    std::string rest = head.substr(head.size() >= 6 ? head.size() - 6 : 0);
+    std::string chunk(1 << 16, '\0');
+    while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
+      rest.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+      if (rest.find("<track") != std::string::npos) return true;
+      rest.erase(0, rest.size() >= 6 ? rest.size() - 6 : 0);
+    }
+    return false;
+  }
   // MOT: lines of at least six comma-separated numbers; the first lines are looked at, so that a typo
   // in the first line is reported by the MOT reader with its line (it was "cannot tell the annotation format",
   // naming formats without MOT), while a CSV header over lines of names (Open Images) is not MOT.
@@ -169,13 +195,16 @@ bool is_video_truth_file(const std::filesystem::path& path) {
 VideoTruth read_video_truth(const std::filesystem::path& path, const std::map<int, ObjectClass>& mot_classes) {
   const std::string text = read_file(path);
   VideoTruth truth = looks_like_xml(text) ? read_cvat(path, text) : read_mot(path, text, mot_classes);
+  // An object is its class and id: MOT numbers ids per class in some exports (id 1 a face and id 1 a plate
+  // were one "face" object, the plate's frames counted as the face's).
   std::sort(truth.boxes.begin(), truth.boxes.end(), [](const VideoTruthBox& a, const VideoTruthBox& b) {
+    if (a.cls != b.cls) return a.cls < b.cls;
     return a.object != b.object ? a.object < b.object : a.frame < b.frame;
   });
   // One box per object and frame: a second was counted as another object-frame (a CVAT track with two boxes
   // on one frame measured 0.5 where its object was hidden).
   for (size_t i = 1; i < truth.boxes.size(); ++i)
-    if (truth.boxes[i].object == truth.boxes[i - 1].object && truth.boxes[i].frame == truth.boxes[i - 1].frame)
+    if (same_object(truth.boxes[i], truth.boxes[i - 1]) && truth.boxes[i].frame == truth.boxes[i - 1].frame)
       throw Error(fmt::format("{}: object {} has two boxes on frame {} (counted from {})", path.string(), truth.boxes[i].object,
                               truth.boxes[i].frame + (looks_like_xml(text) ? 0 : 1), looks_like_xml(text) ? 0 : 1));
   return truth;
@@ -202,9 +231,9 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
     const VideoTruthBox& first = truth.boxes[i];
     // An object whose every box is past the video's end (reported "never exposed" before).
     bool in_video = false;
-    for (size_t k = i; k < truth.boxes.size() && truth.boxes[k].object == first.object; ++k) in_video |= truth.boxes[k].frame < frame_count;
+    for (size_t k = i; k < truth.boxes.size() && same_object(truth.boxes[k], first); ++k) in_video |= truth.boxes[k].frame < frame_count;
     if (!in_video) {
-      while (i < truth.boxes.size() && truth.boxes[i].object == first.object) ++i;
+      while (i < truth.boxes.size() && same_object(truth.boxes[i], first)) ++i;
       continue;
     }
     VideoClassReport& cr = report.classes[static_cast<int>(first.cls)];
@@ -213,13 +242,22 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
     bool exposed = false;
     int run = 0;
     std::int64_t previous = -2, run_from = -1;
-    for (; i < truth.boxes.size() && truth.boxes[i].object == first.object; ++i) {
+    const int step = std::max(1, truth.frame_step);
+    for (; i < truth.boxes.size() && same_object(truth.boxes[i], first); ++i) {
       const VideoTruthBox& t = truth.boxes[i];
       if (t.frame >= frame_count) continue;  // the annotation runs past the video
+      // Only what is in the picture can be hidden: a box reaching past the frame's edge (MOT boxes often
+      // start left of it) was measured against regions that stop at the edge, and could never count hidden.
+      Box box = t.box;
+      if (width > 0 && height > 0) {
+        box = Box{std::max(box.x1, 0.0f), std::max(box.y1, 0.0f), std::min(box.x2, static_cast<float>(width)),
+                  std::min(box.y2, static_cast<float>(height))};
+        if (box.empty()) continue;
+      }
       of_class.clear();
       for (const Region& r : regions_at(t.frame))
         if (r.cls == t.cls) of_class.push_back(drawn(r, config));
-      const bool hidden = covered_fraction(t.box, of_class) >= config.hidden_fraction;
+      const bool hidden = covered_fraction(box, of_class) >= config.hidden_fraction;
       ++cr.object_frames;
       cr.hidden_frames += hidden;
       ++object.frames;
@@ -229,12 +267,13 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       } else {
         exposed = true;
         if (t.frame >= 0 && t.frame < frame_count) ++report.exposed_per_frame[static_cast<std::size_t>(t.frame)];
-        // An exposure run continues over consecutive frames only (an object out of view ends it).
-        if (run == 0 || t.frame != previous + 1) {
+        // An exposure run continues over consecutive annotated frames only (an object out of view ends
+        // it), and counts the video's frames (every `step`-th one annotated).
+        if (run == 0 || t.frame != previous + step) {
           run = 0;
           run_from = t.frame;
         }
-        ++run;
+        run = static_cast<int>(t.frame - run_from) + step;
         if (run > cr.longest_exposure) {
           cr.longest_exposure = run;
           cr.longest_object = first.object;

@@ -27,6 +27,7 @@ struct VideoTruth {
   std::vector<VideoTruthBox> boxes;  // visible objects only
   int width = 0, height = 0;         // frame size when the file says it (CVAT), else 0
   int unknown_labels = 0;            // boxes of classes that are neither face nor plate (ignored)
+  int frame_step = 1;                // every n-th frame annotated (CVAT's frame_filter "step=n")
 };
 
 // MOT files have numeric classes: `mot_classes` maps them (default 1 = face, 2 = plate). Throws Error naming

@@ -11,6 +11,10 @@ using namespace roadveil;
 using namespace roadveil::eval;
 using roadveil::testing::TempDir;
 
+namespace {
+std::uintmax_t read_text_size(const std::filesystem::path& p) { return std::filesystem::file_size(p); }
+}  // namespace
+
 TEST(VideoTruth, ReadsCvatForVideoAndSkipsOutsideBoxes) {
   TempDir dir;
   std::ofstream(dir / "clip.xml") << R"(<?xml version="1.0" encoding="utf-8"?>
@@ -162,4 +166,47 @@ TEST(VideoTruth, BoxesPastTheEndDuplicatesAndAFirstLineTypo) {
   // A CSV header over lines of names (Open Images) is not MOT.
   std::ofstream(dir / "oi.csv") << "ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax\nabc,xclick,/m/01jfm_,1,0.1,0.2,0.3,0.4\n";
   EXPECT_FALSE(is_video_truth_file(dir / "oi.csv"));
+}
+
+// Found by a helper's review, each measured too kindly or too harshly before:
+// - a CVAT task made with a frame step numbers its frames as the video does (0, 5, 10...): the longest exposure
+//   stopped at one frame, as if no two annotated frames were in a row;
+// - an id used for a face and for a plate (MOT numbers ids per class in some exports) made one face object;
+// - a face track drawn as an ellipse was no ground truth at all;
+// - a box reaching past the frame's edge could never be hidden (regions stop at the edge);
+// - a CVAT export whose first <track> comes after 4 KB of <meta> was not taken for video ground truth.
+TEST(VideoTruth, FrameStepsClassesShapesEdgesAndLongHeaders) {
+  TempDir dir;
+  std::string labels;
+  for (int i = 0; i < 60; ++i) labels += "<label><name>label number " + std::to_string(i) + "</name><color>#ff0000</color></label>\n";
+  std::string tracks = R"(<track id="1" label="license-plate">)";
+  for (int f = 0; f < 50; f += 5)
+    tracks += R"(<box frame=")" + std::to_string(f) + R"(" outside="0" xtl="10" ytl="10" xbr="30" ybr="16"/>)";
+  tracks += R"(</track><track id="2" label="face"><ellipse frame="0" outside="0" cx="50" cy="30" rx="5" ry="8"/></track>)";
+  std::ofstream(dir / "step.xml") << R"(<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><meta><task><frame_filter>step=5</frame_filter><labels>)" + labels +
+                                         R"(</labels><original_size><width>64</width><height>48</height></original_size></task></meta>)" +
+                                         tracks + "</annotations>";
+  ASSERT_GT(read_text_size(dir / "step.xml"), 4096u);
+  ASSERT_TRUE(is_video_truth_file(dir / "step.xml"));
+  const VideoTruth t = read_video_truth(dir / "step.xml");
+  EXPECT_EQ(t.frame_step, 5);
+  ASSERT_EQ(t.boxes.size(), 11u);
+  const VideoReport r = evaluate_video(t, {}, 50, 64, 48, EvalConfig{});
+  EXPECT_EQ(r.classes[static_cast<int>(ObjectClass::Plate)].longest_exposure, 50) << "never hidden: the whole clip";
+  EXPECT_EQ(r.classes[static_cast<int>(ObjectClass::Face)].objects, 1) << "the ellipse track";
+
+  std::ofstream(dir / "ids.txt") << "1,1,10,10,10,10,1,1\n2,1,10,10,10,10,1,1\n21,1,40,10,20,6,1,2\n";
+  const VideoTruth ids = read_video_truth(dir / "ids.txt");
+  const VideoReport by_class = evaluate_video(ids, {}, 30, 64, 48, EvalConfig{});
+  EXPECT_EQ(by_class.classes[static_cast<int>(ObjectClass::Face)].objects, 1);
+  EXPECT_EQ(by_class.classes[static_cast<int>(ObjectClass::Face)].object_frames, 2);
+  EXPECT_EQ(by_class.classes[static_cast<int>(ObjectClass::Plate)].objects, 1);
+
+  VideoTruth edge;
+  edge.boxes.push_back({0, 1, ObjectClass::Face, Box{-10, 0, 10, 10}});
+  std::map<std::int64_t, Regions> hidden;
+  hidden[0].push_back(Region{ObjectClass::Face, Box{0, 0, 12, 12}, 1, RegionSource::Context});
+  const VideoReport at_edge = evaluate_video(edge, hidden, 1, 64, 48, EvalConfig{});
+  EXPECT_EQ(at_edge.classes[0].hidden_frames, 1) << "all of it that is in the picture is hidden";
 }
