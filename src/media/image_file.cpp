@@ -566,6 +566,16 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
                        : ext == ".ppm"   ? AV_CODEC_ID_PPM
                                          : AV_CODEC_ID_NONE;
   if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
+  // Only JPEG and PNG outputs carry the source's metadata, its orientation included: a photo shown turned or
+  // mirrored (an EXIF orientation) written as .webp, .tif, .bmp or .ppm showed sideways, exit 0. Refused, as
+  // a video whose container cannot store its rotation is.
+  if (id != AV_CODEC_ID_MJPEG && id != AV_CODEC_ID_PNG)
+    if (const AVFrameSideData* sd = av_frame_get_side_data(&frame, AV_FRAME_DATA_DISPLAYMATRIX); sd && sd->size >= 9 * sizeof(std::int32_t)) {
+      const auto* m = reinterpret_cast<const std::int32_t*>(sd->data);
+      if (m[0] != m[4] || m[0] <= 0 || m[1] != 0 || m[3] != 0)
+        throw Error(target.string() + ": the photo is shown turned or mirrored (its EXIF orientation) and " + ext +
+                    " keeps no orientation: it would show wrongly. Write .jpg or .png, which keep it");
+    }
   const std::vector<std::uint8_t> source = metadata_source.empty() ? std::vector<std::uint8_t>{} : read_all(metadata_source);
   const std::optional<JpegQuantTables> tables =
       jpeg && options.jpeg_qscale == 0 && is_jpeg(source) ? jpeg_quant_tables(source.data(), source.size()) : std::nullopt;

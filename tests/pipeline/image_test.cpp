@@ -252,6 +252,23 @@ TEST(Image, AMirroredPhotoIsSearchedUpright) {
   }
 }
 
+// Only JPEG and PNG outputs keep a photo's orientation: one stored sideways written as .webp (or .tif, .bmp,
+// .ppm) showed sideways, exit 0. Refused with what works; an upright photo is written.
+TEST(Image, AnOrientationAnOutputCannotKeepIsRefused) {
+  TempDir dir;
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  add_exif_orientation(upright, dir / "or6.jpg", 6);
+  for (const char* ext : {".webp", ".tif", ".bmp"}) {
+    const auto out = dir / (std::string("out") + ext);
+    const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "or6.jpg") + " -o " + quote(out));
+    EXPECT_EQ(r.exit_code, 1) << ext << ": " << r.output;
+    EXPECT_NE(r.output.find("keeps no orientation"), std::string::npos) << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out));
+  }
+  EXPECT_EQ(run_cli("anonymize -q --no-audit " + quote(upright) + " -o " + quote(dir / "up.webp")).exit_code, 0);
+  EXPECT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "or6.jpg") + " -o " + quote(dir / "or6.png")).exit_code, 0);
+}
+
 // #16 item 13, video: a clip stored sideways with a display matrix (a phone filming in portrait) is searched
 // upright: frame 0 gets the regions of the upright clip, on the stored pixels.
 TEST(Image, SidewaysVideoIsSearchedUpright) {
