@@ -143,8 +143,8 @@ class ManifestLine {
     // The prefix as the writer takes it: a missing final '/' added (s3://bkt/imgs names s3://bkt/imgs/a.jpg
     // "a.jpg", not "/a.jpg", which no images folder holds).
     const std::string& prefix = options_.image_uri_prefix;
-    const bool under_prefix = !prefix.empty() && source.compare(0, prefix.size(), prefix) == 0 &&
-                              (prefix.back() == '/' || source.size() == prefix.size() || source[prefix.size()] == '/');
+    const bool under_prefix = !prefix.empty() && source.size() > prefix.size() + (prefix.back() == '/' ? 0 : 1) &&
+                              source.compare(0, prefix.size(), prefix) == 0 && (prefix.back() == '/' || source[prefix.size()] == '/');
     image.image = under_prefix ? source.substr(prefix.size() + (prefix.back() == '/' ? 0 : 1))
                                : source.substr(source.find_last_of('/') + 1);
     image.width = s["width"].get<int>();

@@ -28,7 +28,8 @@ int ClassIndex::id(std::string_view name) {
       ids_.emplace(filler, static_cast<int>(names_.size()));
       names_.push_back(filler);
     }
-    return ids_.at(std::string(name));
+    if (const auto it = ids_.find(name); it != ids_.end()) return it->second;
+    // Its number already names another class (one renamed with --rename took it first): the next free id.
   }
   const int id = static_cast<int>(names_.size());
   names_.emplace_back(name);

@@ -135,6 +135,8 @@ void InputFile::open_streams(const DecodeOptions& options) {
   if (info_.frame_count <= 0 && info_.duration_seconds > 0 && info_.frame_rate.num > 0)
     info_.frame_count = static_cast<std::int64_t>(std::llround(info_.duration_seconds * av_q2d(info_.frame_rate)));
   info_.rotation_degrees = stream_rotation_degrees(vs);
+  if (const uint8_t* matrix = av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, nullptr))
+    info_.mirrored = display_matrix_mirrors(reinterpret_cast<const int32_t*>(matrix));
   info_.codec_name = codec->name;
   pending_ = make_packet();
 }
@@ -315,7 +317,10 @@ void InputFile::seek(std::int64_t pts, std::int64_t byte_position) {
   // began decoding at frame 48 for the keyframe at frame 0, and every .ts was refused ("cannot be split"). At
   // a packet's own position it starts exactly there.
   int err = -1;
-  if (byte_position >= 0 && (format_->iformat->flags & AVFMT_TS_DISCONT))
+  // MPEG-TS and -PS only: Ogg also has AVFMT_TS_DISCONT, and its demuxer keeps its page state across a seek
+  // by position (only its own timestamp seek resets it).
+  const char* format_name = format_->iformat->name;
+  if (byte_position >= 0 && (std::strcmp(format_name, "mpegts") == 0 || std::strcmp(format_name, "mpeg") == 0))
     err = av_seek_frame(format_, -1, byte_position, AVSEEK_FLAG_BYTE);
   if (err < 0) {
     err = pts == INT64_MIN ? avformat_seek_file(format_, video_index_, INT64_MIN, INT64_MIN, INT64_MIN, 0)

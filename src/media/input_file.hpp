@@ -30,6 +30,7 @@ struct VideoInfo {
   std::int64_t frame_count = 0;   // from the container, 0 when unknown
   double duration_seconds = 0;    // from the container, 0 when unknown
   int rotation_degrees = 0;       // display rotation (clockwise) from the display matrix side data
+  bool mirrored = false;          // the display matrix also mirrors the picture
   std::string codec_name;
 };
 

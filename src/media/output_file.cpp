@@ -204,15 +204,19 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
 
   // A sideways-stored video keeps its pixels as stored (the regions file and verify speak of them); only its
   // display matrix turns it upright, and only MP4/MOV can carry that. Elsewhere it would play sideways.
-  if (const int turn = input.video().rotation_degrees; turn != 0 && !stores_rotation(final_fmt)) {
+  if (const int turn = input.video().rotation_degrees; (turn != 0 || input.video().mirrored) && !stores_rotation(final_fmt)) {
     avformat_free_context(format_);
     format_ = nullptr;
     // Both directions named: tools disagree on the sign (ffprobe prints a 90-degree clockwise turn as -90).
-    throw Error(fmt::format("{}: is shown turned {} degrees clockwise{} (a display matrix) and the {} container of {} "
-                            "cannot store that: the output would play sideways. Write .mp4 or .mov, which keep the "
-                            "rotation, or turn the pixels first (ffmpeg -i IN -c:a copy upright{})",
-                            input.path().string(), turn, turn == 180 ? "" : fmt::format(" ({} counter-clockwise)", 360 - turn),
-                            final_fmt->name, final_target.string(), lower_extension(final_target)));
+    const std::string shown = turn == 0 ? std::string("mirrored")
+                                        : fmt::format("turned {} degrees clockwise{}{}", turn,
+                                                      turn == 180 ? "" : fmt::format(" ({} counter-clockwise)", 360 - turn),
+                                                      input.video().mirrored ? " and mirrored" : "");
+    throw Error(fmt::format("{}: is shown {} (a display matrix) and the {} container of {} cannot store that: the output "
+                            "would play {}. Write .mp4 or .mov, which keep it, or turn the pixels first (ffmpeg -i IN "
+                            "-c:a copy upright{})",
+                            input.path().string(), shown, final_fmt->name, final_target.string(),
+                            turn == 0 ? "unmirrored" : "sideways", lower_extension(final_target)));
   }
   const AVFormatContext* in = input.format_context();
   av_dict_copy(&format_->metadata, in->metadata, 0);

@@ -43,6 +43,10 @@ void rotate_plane(const std::uint8_t* src, int src_stride, int w, int h, std::ui
 
 }  // namespace
 
+bool display_matrix_mirrors(const std::int32_t* matrix) {
+  return static_cast<double>(matrix[0]) * matrix[4] - static_cast<double>(matrix[1]) * matrix[3] < 0;
+}
+
 int display_matrix_rotation_degrees(const std::int32_t* matrix) {
   // A mirror (EXIF orientations 2, 4, 5, 7: FFmpeg sets the rotation, then flips the first column) makes the
   // matrix's determinant negative, and av_display_rotation_get reads the flip as part of the angle: a photo
@@ -51,7 +55,7 @@ int display_matrix_rotation_degrees(const std::int32_t* matrix) {
   // visible). The flip taken off again leaves the rotation alone.
   std::int32_t m[9];
   std::memcpy(m, matrix, sizeof m);
-  if (static_cast<double>(m[0]) * m[4] - static_cast<double>(m[1]) * m[3] < 0) av_display_matrix_flip(m, 1, 0);
+  if (display_matrix_mirrors(m)) av_display_matrix_flip(m, 1, 0);
   const double ccw = av_display_rotation_get(m);
   if (std::isnan(ccw)) return 0;
   int cw = static_cast<int>(std::lround(-ccw)) % 360;

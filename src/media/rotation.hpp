@@ -17,6 +17,8 @@ namespace roadveil::media {
 int frame_rotation_degrees(const AVFrame& frame);
 // The same from a display matrix (nine 16.16 / 2.30 values, as FFmpeg keeps them).
 int display_matrix_rotation_degrees(const std::int32_t* matrix);
+// Whether a display matrix mirrors the picture (EXIF orientations 2, 4, 5, 7; a video flipped by its matrix).
+bool display_matrix_mirrors(const std::int32_t* matrix);
 
 // A copy of `frame` rotated clockwise by `degrees` (90, 180 or 270). Planar formats whose chroma is
 // subsampled alike in both directions are rotated as they are; others are converted to YUV 4:4:4 first

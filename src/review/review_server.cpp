@@ -59,16 +59,12 @@ bool is_loopback_name(std::string_view name) {
 
 bool is_wildcard_address(std::string_view host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
 
-// "name:port" of a Host header or an origin's authority; the port is 80 when absent (plain http).
-std::pair<std::string, int> host_and_port(std::string_view authority) {
+// The name in a Host header ("localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]").
+std::string host_name(std::string_view authority) {
   const std::size_t colon = authority.rfind(':');
   const std::size_t bracket = authority.rfind(']');
-  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) return {std::string(authority), 80};
-  int port = -1;
-  const std::string_view digits = authority.substr(colon + 1);
-  if (!digits.empty() && digits.size() <= 5 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    port = std::stoi(std::string(digits));
-  return {std::string(authority.substr(0, colon)), port};
+  if (colon == std::string_view::npos || (bracket != std::string_view::npos && colon < bracket)) return std::string(authority);
+  return std::string(authority.substr(0, colon));
 }
 
 std::string lower(std::string text) {
@@ -78,16 +74,19 @@ std::string lower(std::string text) {
 
 }  // namespace
 
-std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host, int port) {
+std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host) {
   // The page shows the unredacted input and its edits change what `render` hides, so only the page itself
   // may use the API. A web page elsewhere can send a form-like POST to 127.0.0.1 without asking first
   // (text/plain is a "simple" request), and through DNS rebinding (its own name resolving to 127.0.0.1) read
   // the frames as well: the browser then sends that name as the Host.
-  const auto [name, host_port] = host_and_port(lower(request.host));
+  // The name decides, not the port: a page that rebinds its own name reaches this port under that name, while
+  // the port in Host is the one the browser used (a tunnel, `ssh -L 9000:localhost:8080`, a container's
+  // published port) and may be any.
+  const std::string name = host_name(lower(request.host));
   const std::string bound = lower(std::string(bound_host));
   const std::string bound_name = bound.find(':') != std::string::npos && !bound.starts_with("[") ? "[" + bound + "]" : bound;
   const bool known_name = is_loopback_name(name) || name == bound_name || is_wildcard_address(bound);
-  if (request.host.empty() || !known_name || host_port != port)
+  if (request.host.empty() || !known_name)
     return "the review serves only its own page: Host '" + request.host + "' is not this server (open the address `roadveil review` printed)";
   if (!request.state_changing) return std::nullopt;
   if (!request.origin.empty() && lower(request.origin) != "http://" + lower(request.host))
@@ -124,7 +123,7 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
   s.server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const auto refused = refused_request({req.get_header_value("Host"), req.get_header_value("Origin"),
                                           req.get_header_value("Content-Type"), req.method != "GET" && req.method != "HEAD"},
-                                         state_->options.host, state_->port);
+                                         state_->options.host);
     if (!refused) return httplib::Server::HandlerResponse::Unhandled;
     spdlog::warn("refused {} {}: {}", req.method, req.path, *refused);
     send_json(res, {{"error", *refused}}, 403);

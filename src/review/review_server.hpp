@@ -27,11 +27,11 @@ struct RequestOrigin {
   std::string host, origin, content_type;
   bool state_changing = false;
 };
-// Why a request to the server bound at `bound_host`:`port` is refused, or nothing when it may go on: a Host
-// other than a loopback name, the bound address (any, when bound to every address) at that port (DNS
-// rebinding); for an edit, an Origin other than the server's own or a body that is not application/json
-// (another web page's cross-site POST).
-std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host, int port);
+// Why a request to the server bound at `bound_host` is refused, or nothing when it may go on: a Host naming
+// other than a loopback name or the bound address (any, when bound to every address: DNS rebinding; the port
+// is the browser's, which a tunnel may change); for an edit, an Origin other than the server's own or a body
+// that is not application/json (another web page's cross-site POST).
+std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host);
 
 class ReviewServer {
  public:

@@ -172,6 +172,15 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
     const std::string name = is_remote(in) ? file_name_of(std::get<S3Url>(in).key) : std::get<fs::path>(in).filename().string();
     jobs.push_back({in, one_named && !out_is_container ? out : joined(out, writable_output_name(name)), etag});
   }
+  // Two inputs whose outputs share a name (a.ogv written as a.mkv beside a.mkv): one output would replace the
+  // other, and each rerun would redo both (neither matches the source the output says it was made from).
+  std::map<std::string, std::string> output_of;
+  for (const ObjectJob& job : jobs) {
+    const auto [it, added] = output_of.emplace(to_string(job.output), to_string(job.input));
+    if (!added)
+      throw Error(to_string(job.output) + ": the output of both " + it->second + " and " + to_string(job.input) +
+                  " (a container roadveil cannot write becomes .mkv): give them different names or outputs");
+  }
   return jobs;
 }
 

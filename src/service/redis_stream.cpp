@@ -179,6 +179,10 @@ void* RedisStream::command(const std::vector<std::string>& argv) {
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string why = text_of(reply);
     freeReplyObject(reply);
+    // A Redis loading its data after a restart, a replica during a failover, a cluster moving slots: the queue
+    // is there again shortly, as after a lost connection.
+    for (const char* passing : {"LOADING", "READONLY", "MASTERDOWN", "TRYAGAIN", "BUSY "})
+      if (why.starts_with(passing)) throw QueueUnavailable(fmt::format("{}: {}: {}", url_.text(), argv[0], why));
     throw Error(fmt::format("{}: {}: {}", url_.text(), argv[0], why));
   }
   return reply;

@@ -57,7 +57,7 @@ class Heartbeat {
               if (!stream) stream.emplace(url, group);
               if (!stream->keep_claimed(consumer, id)) break;  // taken over: our result will not be acknowledged
             } catch (const QueueUnavailable&) {
-              stream.reset();
+              stream.reset();  // connects again at the next beat
             } catch (...) {
               break;  // Redis refuses (the stream deleted?): another worker may run this job again, identically
             }
@@ -227,7 +227,6 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
         }
       }
       write_metrics(options, consumer, counters, 0, started);
-      retry_after = std::chrono::milliseconds(500);
     } catch (const QueueUnavailable& e) {
       log_line(log, "warning", "queue unreachable: connecting again", {{"error", e.what()}, {"retry_after_seconds", retry_after.count() / 1000.0}});
       for (auto waited = std::chrono::milliseconds(0); waited < retry_after && !stop.load(); waited += std::chrono::milliseconds(50))
@@ -237,9 +236,11 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
         stream.reconnect();
         stream.ensure_group();  // a Redis restarted without its data has lost the group
         log_line(log, "info", "queue reachable again", {{"queue", options.queue.text()}});
-      } catch (const Error&) {
-        // Still unreachable: the next command says so, and the wait doubles.
+        retry_after = std::chrono::milliseconds(500);
+      } catch (const QueueUnavailable&) {
+        // Still unreachable (the log says why at the next command), and the wait doubles.
       }
+      // Anything else (a password Redis refuses since its restart) is no outage: it ends the worker, named.
     }
   }
   log_line(log, "info", "worker stopped",

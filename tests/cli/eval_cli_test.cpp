@@ -45,8 +45,8 @@ TEST(EvalImages, AnnotationsAreMeasuredOnTheImageTheirPathNames) {
   const json report = json::parse(read_text(dir / "r.json"));
   for (const auto& image : report.at("per_image")) {
     const int hidden = image.at("plate").at("counts")[1].get<int>();
-    if (image.at("image") == "b/x.jpg") EXPECT_EQ(hidden, 0) << "the grey frame hides nothing";
-    else EXPECT_EQ(hidden, 2) << image.dump();
+    const int expected = image.at("image") == "b/x.jpg" ? 0 : 2;  // the grey frame hides nothing
+    EXPECT_EQ(hidden, expected) << image.dump();
   }
   // One annotation naming x.jpg alone, two inputs of that name: which one is meant is unknown.
   std::ofstream(dir / "bare.json") << coco({"x.jpg"});

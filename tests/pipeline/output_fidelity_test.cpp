@@ -248,6 +248,30 @@ TEST(OutputFidelity, ChaptersAreKept) {
   }
 }
 
+// A clip whose display matrix mirrors it (a front camera's recording) and turns it by nothing: read as
+// turned 180 degrees before (the mirror taken for part of the angle), now as mirrored only, it must still be
+// refused where the container cannot store the matrix (it would play unmirrored), and keeps it in MP4.
+TEST(OutputFidelity, AMirroredClipTheContainerCannotStoreIsRefused) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.5 -c:v libx264 " + quote(dir / "plain.mp4"));
+  std::string bytes = read_text(dir / "plain.mp4");
+  // The track header's matrix: identity, {1, 0, 0, 0, 1, 0, 0, 0, 1} in 16.16 / 2.30; mirrored: a = -1.
+  const std::string identity("\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00", 20);
+  const std::size_t tkhd = bytes.find("tkhd");
+  ASSERT_NE(tkhd, std::string::npos);
+  const std::size_t at = bytes.find(identity, tkhd);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 4, std::string("\xff\xff\x00\x00", 4));
+  std::ofstream(dir / "mirrored.mp4", std::ios::binary) << bytes;
+  ASSERT_TRUE(contains(ffprobe("-show_streams " + quote(dir / "mirrored.mp4")), "displaymatrix")) << "the test clip has no display matrix";
+  const auto r = run_cli("anonymize -q --no-faces --no-plates " + quote(dir / "mirrored.mp4") + " -o " + quote(dir / "out.mkv"));
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "mirrored.mp4: is shown mirrored (a display matrix)")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.mkv"));
+  ASSERT_EQ(run_cli("anonymize -q --no-faces --no-plates " + quote(dir / "mirrored.mp4") + " -o " + quote(dir / "out.mp4")).exit_code, 0);
+  EXPECT_TRUE(contains(ffprobe("-show_streams " + quote(dir / "out.mp4")), "displaymatrix"));
+}
+
 // The input's file type box, which FFmpeg's MP4 demuxer reports as tags (major_brand, compatible_brands), was
 // copied with the user's tags and written again as metadata keys, which readers take over the output's own: a
 // .mov made from an .mp4 read as brand "isom". The user's tags stay.
