@@ -246,13 +246,9 @@ void add_eval_command(CLI::App& app, Action& action) {
           index(e.path());
         }
       }
-      // Folders, from the last, that two paths have in common (besides the file itself).
+      // Folders, from the last, that two paths have in common (besides the file itself, matched by name or stem).
       const auto folders_in_common = [](const fs::path& a, const fs::path& b) {
-        const fs::path pa = a.parent_path(), pb = b.parent_path();
-        const std::vector<fs::path> x(pa.begin(), pa.end()), y(pb.begin(), pb.end());
-        std::size_t n = 0;
-        while (n < x.size() && n < y.size() && x[x.size() - 1 - n] == y[y.size() - 1 - n] && !x[x.size() - 1 - n].empty()) ++n;
-        return n;
+        return pipeline::common_tail(a.parent_path(), b.parent_path());
       };
       const auto image_of = [&](const std::string& annotated) -> std::optional<fs::path> {
         const fs::path name(annotated);

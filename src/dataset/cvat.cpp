@@ -46,8 +46,8 @@ std::optional<Box> cvat_shape_bounds(const xml::Element& shape) {
       y_key[0] = 'y';
       const auto x = text::parse_double(value), y = num(y_key);
       if (!x || !y) return std::nullopt;
-      const float fx = static_cast<float>(*x), fy = static_cast<float>(*y);
-      b = b ? Box{std::min(b->x1, fx), std::min(b->y1, fy), std::max(b->x2, fx), std::max(b->y2, fy)} : Box{fx, fy, fx, fy};
+      const Box corner{static_cast<float>(*x), static_cast<float>(*y), static_cast<float>(*x), static_cast<float>(*y)};
+      b = b ? bounding_union(*b, corner) : corner;
     }
     return b;
   }
@@ -58,7 +58,7 @@ std::optional<Box> cvat_shape_bounds(const xml::Element& shape) {
       if (point.name != "points" || point.attribute("outside") == "1") continue;
       const std::optional<Box> p = cvat_shape_bounds(point);
       if (!p) return std::nullopt;
-      b = b ? Box{std::min(b->x1, p->x1), std::min(b->y1, p->y1), std::max(b->x2, p->x2), std::max(b->y2, p->y2)} : p;
+      b = b ? bounding_union(*b, *p) : p;
     }
     return b;
   }
@@ -80,8 +80,8 @@ std::optional<Box> cvat_shape_bounds(const xml::Element& shape) {
     if (comma == std::string_view::npos) return std::nullopt;
     const auto x = text::parse_double(text::trim(pair.substr(0, comma))), y = text::parse_double(text::trim(pair.substr(comma + 1)));
     if (!x || !y) return std::nullopt;
-    const float fx = static_cast<float>(*x), fy = static_cast<float>(*y);
-    b = b ? Box{std::min(b->x1, fx), std::min(b->y1, fy), std::max(b->x2, fx), std::max(b->y2, fy)} : Box{fx, fy, fx, fy};
+    const Box point{static_cast<float>(*x), static_cast<float>(*y), static_cast<float>(*x), static_cast<float>(*y)};
+    b = b ? bounding_union(*b, point) : point;
     start = end + 1;
   }
   return b;

@@ -250,8 +250,7 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       // start left of it) was measured against regions that stop at the edge, and could never count hidden.
       Box box = t.box;
       if (width > 0 && height > 0) {
-        box = Box{std::max(box.x1, 0.0f), std::max(box.y1, 0.0f), std::min(box.x2, static_cast<float>(width)),
-                  std::min(box.y2, static_cast<float>(height))};
+        box = intersection(box, Box{0, 0, static_cast<float>(width), static_cast<float>(height)});
         if (box.empty()) continue;
       }
       of_class.clear();

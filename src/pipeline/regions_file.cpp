@@ -255,15 +255,14 @@ void RegionsEntry::check_bytes(const std::filesystem::path& file, const std::str
                           bytes, info.input.string(), info.input_bytes, why));
 }
 
-namespace {
-
-// How many of two paths' last components are the same ("in2/b/x.jpg" and "in/b/x.jpg": 2).
 std::size_t common_tail(const std::filesystem::path& a, const std::filesystem::path& b) {
   std::vector<std::filesystem::path> x(a.begin(), a.end()), y(b.begin(), b.end());
   std::size_t n = 0;
   while (n < x.size() && n < y.size() && x[x.size() - 1 - n] == y[y.size() - 1 - n] && !x[x.size() - 1 - n].empty()) ++n;
   return n;
 }
+
+namespace {
 
 std::size_t matching_tail(const RegionsEntry& e, const std::filesystem::path& file, EntryPath by) {
   std::size_t tail = 0;

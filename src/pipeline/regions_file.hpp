@@ -76,6 +76,8 @@ struct RegionsEntry {
 // the file's last components (a folder run's in/b/x.jpg for in2/b/x.jpg, not in/a/x.jpg). `tied` lists the
 // entries that match as far when there are several (then `entry` is not to be taken). Render, verify, audit
 // and the review queue all attribute files this way.
+// How many of two paths' last components are the same ("in2/b/x.jpg" and "in/b/x.jpg": 2).
+std::size_t common_tail(const std::filesystem::path& a, const std::filesystem::path& b);
 enum class EntryPath { Input, Output, Either };
 struct EntryMatch {
   const RegionsEntry* entry = nullptr;

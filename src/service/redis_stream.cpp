@@ -4,11 +4,11 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <memory>
 
 #include "core/error.hpp"
+#include "storage/aws_sigv4.hpp"
 
 namespace roadveil::service {
 
@@ -50,24 +50,6 @@ std::string QueueUrl::text() const {
   return fmt::format("redis://{}:{}/{}", shown_host, port, stream);
 }
 
-namespace {
-
-// %XX sequences of a URL's user information (a password with '@' or ':' in it is written %40, %3A).
-std::string percent_decoded(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 QueueUrl parse_queue_url(const std::string& text) {
   const std::string prefix = "redis://";
@@ -93,8 +75,8 @@ QueueUrl parse_queue_url(const std::string& text) {
     const std::string user_info = host_port.substr(0, at);
     host_port = host_port.substr(at + 1);
     const auto colon = user_info.find(':');
-    url.username = percent_decoded(user_info.substr(0, colon));
-    if (colon != std::string::npos) url.password = percent_decoded(user_info.substr(colon + 1));
+    url.username = storage::uri_decode(user_info.substr(0, colon), false);  // '@' and ':' written %40, %3A
+    if (colon != std::string::npos) url.password = storage::uri_decode(user_info.substr(colon + 1), false);
   }
   if (url.password.empty())
     if (const char* from_environment = std::getenv("REDISCLI_AUTH")) url.password = from_environment;

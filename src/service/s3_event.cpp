@@ -11,28 +11,7 @@ namespace roadveil::service {
 
 using json = nlohmann::json;
 
-std::string decode_event_key(const std::string& encoded) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(encoded.size());
-  for (std::size_t i = 0; i < encoded.size(); ++i) {
-    const char c = encoded[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < encoded.size() && hex(encoded[i + 1]) >= 0 && hex(encoded[i + 2]) >= 0) {
-      out += static_cast<char>(hex(encoded[i + 1]) * 16 + hex(encoded[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string decode_event_key(const std::string& encoded) { return storage::uri_decode(encoded, true); }
 
 std::string encode_event_key(const std::string& key) {
   std::string out = storage::uri_encode(key, true);

@@ -46,6 +46,10 @@ SignedHeaders sign_v4(const RequestToSign& request, const AwsCredentials& creden
 // RFC 3986 percent-encoding as SigV4 wants it: unreserved characters (A-Z a-z 0-9 - . _ ~) as they are,
 // every other byte as %XX (upper case); '/' kept when `keep_slash`.
 std::string uri_encode(std::string_view text, bool keep_slash);
+// The reverse: every %XX (either case) as its byte, anything else as it is; '+' as a space when
+// `plus_is_space` (the form encoding of keys in S3 event notifications), as '+' otherwise (a URL's user
+// information).
+std::string uri_decode(std::string_view text, bool plus_is_space);
 
 // "YYYYMMDDTHHMMSSZ" for a time in seconds since the epoch.
 std::string amz_date(long long unix_seconds);
