@@ -1,6 +1,8 @@
 // YOLO (Darknet / Ultralytics) labels: one txt per image, one line per box "class cx cy w h" normalised to
 // 0..1 (a sixth column, a detector's confidence, is accepted), and a classes file naming class n on line n.
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "core/error.hpp"
 #include "dataset/detail.hpp"
@@ -85,11 +87,13 @@ void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink
   const std::vector<std::string> names = class_file.empty() ? std::vector<std::string>{} : read_class_names(class_file);
 
   text::SeenSet seen;
+  std::set<std::string> labelled;  // folder/stem of every label file: its image is not background
   std::vector<std::string_view> tokens;
   AnnotatedImage image;
   for (const fs::path& file : list_files(labels_dir, ".txt")) {
     if (is_class_file(file) || file == class_file) continue;
     const fs::path folder = relative_folder(file, labels_dir);
+    labelled.insert((folder / file.stem()).generic_string());
     image = AnnotatedImage{};
     image.image = (folder / (file.stem().string() + ".jpg")).generic_string();
     if (!size_from_header(image, images_root, explicit_images, options, file, 0)) continue;
@@ -142,6 +146,24 @@ void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink
       if (tokens.size() == 6) b.confidence = static_cast<float>(*v[4]);
       if (check_box(b, image, options, file, n)) image.boxes.push_back(std::move(b));
     }
+    emit(image, options, sink);
+  }
+  // An image without a label file is a background image (Ultralytics and Darknet train on it as "nothing
+  // here", as on one with an empty label file): listed without boxes. Left out, a conversion loses the
+  // negatives a detector learns its false alarms from. Only when the labels are a folder (one label file
+  // names one image) and the images are in a folder of their own or the labels' own.
+  if (!fs::is_directory(labels_dir, ec) || !fs::is_directory(images_root, ec)) return;
+  std::vector<fs::path> backgrounds;
+  for (const char* extension : {".jpg", ".jpeg", ".png"})
+    for (fs::path& file : list_files(images_root, extension)) backgrounds.push_back(std::move(file));
+  std::sort(backgrounds.begin(), backgrounds.end());
+  for (const fs::path& file : backgrounds) {
+    const fs::path folder = relative_folder(file, images_root);
+    if (labelled.contains((folder / file.stem()).generic_string())) continue;
+    image = AnnotatedImage{};
+    image.image = (folder / file.filename()).generic_string();
+    if (!seen.insert(image.image)) continue;
+    if (!size_from_header(image, images_root, true, options, file, 0)) continue;
     emit(image, options, sink);
   }
 }

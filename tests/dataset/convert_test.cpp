@@ -401,6 +401,44 @@ TEST(Convert, YoloKeepsItsClassNumbers) {
   EXPECT_EQ(read_lines(o.output / "classes.txt"), (std::vector<std::string>{"plate", "0"}));
 }
 
+// Images without a label file were not listed: a YOLO set converted lost its background images, the
+// negatives a detector learns its false alarms from (Ultralytics and Darknet train on them as empty).
+TEST(Convert, YoloImagesWithoutLabelsAreBackground) {
+  TempDir dir;
+  const fs::path src = shared_eval() / "dashcam-berlin-dev" / "images";
+  const fs::path set = dir / "set";
+  fs::create_directories(set / "images" / "night");
+  fs::create_symlink(src / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg", set / "images" / "a.jpg");
+  fs::create_symlink(src / "196eb840-75e8-4e0d-9de2-adcb93cb8bd1.jpg", set / "images" / "empty.jpg");
+  fs::create_symlink(src / "1df7b59b-66e1-4ba0-99fe-1c7ade76f85b.jpg", set / "images" / "night" / "b.JPG");
+  write_text(set / "labels" / "a.txt", "0 0.5 0.5 0.1 0.1\n");
+  write_text(set / "labels" / "classes.txt", "plate\n");
+  Report report;
+  const auto images = by_name(read_reporting(set, Format::yolo, report));
+  ASSERT_EQ(images.size(), 3u);
+  EXPECT_EQ(images[0].image, "a.jpg");
+  EXPECT_EQ(images[0].boxes.size(), 1u);
+  EXPECT_EQ(images[1].image, "empty.jpg");
+  EXPECT_TRUE(images[1].boxes.empty());
+  EXPECT_EQ(images[1].width, 1920);
+  EXPECT_EQ(images[2].image, "night/b.JPG");
+  EXPECT_TRUE(images[2].boxes.empty());
+
+  ConvertOptions o;
+  o.input = set;
+  o.from = Format::yolo;
+  o.to = Format::yolo;
+  o.output = dir / "out";
+  convert(o, report);
+  EXPECT_TRUE(fs::exists(o.output / "empty.txt"));
+  EXPECT_TRUE(read_lines(o.output / "empty.txt").empty());
+  EXPECT_TRUE(fs::exists(o.output / "night" / "b.txt"));
+
+  // Labels alone (no images to list): what the label files name, as before.
+  write_text(dir / "bare" / "a.txt", "0 0.5 0.5 0.1 0.1\n");
+  EXPECT_EQ(read_reporting(dir / "bare", Format::yolo, report).size(), 1u);
+}
+
 // A face painted as a CVAT mask (or drawn as a cuboid or skeleton) was skipped without a word, and its image
 // went out as background.
 TEST(Convert, EveryCvatShapeIsABox) {
