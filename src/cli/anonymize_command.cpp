@@ -507,14 +507,16 @@ int run_object_jobs(const std::vector<std::string>& inputs, const std::string& o
   options.single_input = jobs.size() == 1 && errors.empty();
   pipeline::Anonymizer anonymizer(options);
   const service::RunContext context{&client, &anonymizer, audit, service::settings_digest(shared.anonymize, shared.quality, audit != nullptr),
-                                    work.path(), shared.anonymize.mask, skip_done};
+                                    work.path(), shared.anonymize.mask, skip_done, true, 4 << 20, {}};
   int failed = static_cast<int>(errors.size()), done = 0, skipped = 0, damaged = 0;
   std::int64_t frames = 0;
   double seconds = 0;
   for (const service::ObjectJob& job : jobs) {
     const service::JobOutcome r = service::run_object_job(context, job);
     for (const auto& w : r.report.warnings) std::cerr << "roadveil: warning: " << w << "\n";
-    if (r.result == service::JobResult::Failed) {
+    // A run without events to follow (a batch task): an input replaced or deleted mid-run fails its job, so
+    // that the task's retry anonymizes what is there now.
+    if (r.result == service::JobResult::Failed || r.result == service::JobResult::Superseded) {
       std::cerr << "roadveil: error: " << r.error << "\n";
       ++failed;
     } else if (r.result == service::JobResult::Skipped) {

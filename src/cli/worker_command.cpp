@@ -71,7 +71,7 @@ void add_worker_command(CLI::App& app, Action& action) {
       const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, "", false};
       const service::RunContext context{&client, &anonymizer, state->no_audit ? nullptr : &audit,
                                         service::settings_digest(state->shared.anonymize, state->shared.quality, !state->no_audit),
-                                        work.path(), state->shared.anonymize.mask, true};
+                                        work.path(), state->shared.anonymize.mask, true, true, 4 << 20, {}};
       service::run_worker(state->worker, context, stop_requested, std::cout);
       return kExitOk;
     };

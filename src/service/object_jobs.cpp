@@ -290,6 +290,29 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       write_file_atomically(regions, [&](std::ostream& out) { out << doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); },
                             "regions file");
     }
+    if (context.before_upload) context.before_upload();
+    if (out_url && in_url && !input_etag.empty()) {
+      // A newer version of the input, uploaded while this one was anonymized, has an event of its own whose job
+      // may already have written this output: the older output must not replace it (and a deleted input's
+      // output is not wanted). Checked as late as can be; S3 has no write conditional on another object, so
+      // what is left is the time the uploads take.
+      std::optional<storage::ObjectInfo> now;
+      try {
+        now = context.client->head(*in_url);
+      } catch (const storage::S3Error& e) {
+        // The object was just read, so a 403 is the answer for a missing object without s3:ListBucket.
+        if (e.status != 403) throw;
+      }
+      if (!now || now->etag != input_etag) {
+        clean();
+        outcome.result = JobResult::Superseded;
+        outcome.error = to_string(job.input) +
+                        (now ? " was replaced while it was anonymized (ETag " + input_etag + ", now " + now->etag + ")"
+                             : " was deleted while it was anonymized") +
+                        ": its output is not uploaded";
+        return outcome;
+      }
+    }
     if (out_url) {
       // The evidence goes up first: once the output appears (the sign that the work is done), its audit
       // record and mask are there too.

@@ -13,6 +13,7 @@
 //   x-amz-meta-roadveil-settings     the digest of every setting in force (settings_digest)
 // so that a rerun (a retried batch task, a second delivery of an event) sees the work is done and skips it.
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -50,12 +51,17 @@ std::string settings_digest(const pipeline::AnonymizeOptions& options, const std
 std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::vector<std::string>& inputs,
                                         const std::string& output, std::vector<std::string>& errors);
 
-enum class JobResult { Done, Skipped, Failed };
+enum class JobResult {
+  Done,
+  Skipped,     // the output was already made from this input with these settings
+  Superseded,  // the input was replaced or deleted while it was anonymized: nothing uploaded (`error` says which)
+  Failed,
+};
 
 struct JobOutcome {
   JobResult result = JobResult::Failed;
   pipeline::FileReport report;  // Done: the run's report (damaged inputs too)
-  std::string error;            // Failed
+  std::string error;            // Failed; Superseded: what happened to the input
 };
 
 struct RunContext {
@@ -68,6 +74,7 @@ struct RunContext {
   bool skip_done = true;           // skip outputs whose metadata says this input and these settings
   bool ranged_reads = true;        // decode videos from ranged reads (false: download them first)
   std::int64_t range_block_size = 4 << 20;
+  std::function<void()> before_upload;  // tests: runs once the output is made, before anything is uploaded
 };
 
 // One job: skip if done, stage, anonymize, upload, clean up. Never throws for a problem with this job.

@@ -195,6 +195,11 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
             errors.push_back(r.error);
             fields["error"] = r.error;
             log_line(log, "error", "job failed", fields);
+          } else if (r.result == JobResult::Superseded) {
+            // The newer version's own event makes the output (or has made it): nothing to retry.
+            ++counters.skipped;
+            fields["reason"] = r.error;
+            log_line(log, "info", "job superseded: the input changed while it was anonymized; its newer version's event makes the output", fields);
           } else if (r.result == JobResult::Skipped) {
             ++counters.skipped;
             log_line(log, "info", "job skipped: output already made from this input with these settings", fields);

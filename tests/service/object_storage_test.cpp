@@ -13,6 +13,8 @@
 #include "server_process.hpp"
 #include "service_test_util.hpp"
 #include "core/sha256.hpp"
+#include "pipeline/anonymizer.hpp"
+#include "service/object_jobs.hpp"
 #include "storage/s3_client.hpp"
 #include "test_util.hpp"
 
@@ -332,4 +334,47 @@ TEST(ObjectStorage, AnHdr10VideoFromABucketKeepsItsMetadata) {
   const std::string probe = ffprobe("-select_streams v -show_streams -show_frames -read_intervals %+#1 " + quote(dir / "out.mkv"));
   EXPECT_NE(probe.find("max_content=1000"), std::string::npos) << probe;
   EXPECT_NE(probe.find("color_transfer=smpte2084"), std::string::npos) << probe;
+}
+
+// A job that read version 1 of an object and finished after version 2 was uploaded (whose own event's job may
+// have written the output already) replaced that output with the older one's. Now it checks the input just
+// before uploading and leaves the output alone when the input was replaced or deleted.
+TEST(ObjectStorage, AnInputReplacedWhileItWasAnonymizedIsNotUploaded) {
+  S3rver store({"inbox", "outbox"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  const S3Url input = parse_s3_url("s3://inbox/face.jpg"), output = parse_s3_url("s3://outbox/face.jpg");
+  client.upload(face_photo(), input);
+  roadveil::pipeline::AnonymizeOptions options;
+  options.detector.models_dir = models_dir();
+  roadveil::pipeline::Anonymizer anonymizer(options);
+  std::filesystem::create_directories(dir / "work");
+  roadveil::service::RunContext context{.client = &client, .anonymizer = &anonymizer, .settings_digest = "settings", .work_dir = dir / "work", .before_upload = nullptr};
+  const roadveil::service::ObjectJob job{input, output, client.head(input)->etag};
+
+  // Version 2 (another photo) lands after version 1 was read.
+  const std::filesystem::path other = shared_dir() / "eval/faces-street/images/maksssksksss1.jpg";
+  context.before_upload = [&] { client.upload(other, input); };
+  auto r = roadveil::service::run_object_job(context, job);
+  EXPECT_EQ(r.result, roadveil::service::JobResult::Superseded) << r.error;
+  EXPECT_NE(r.error.find("s3://inbox/face.jpg was replaced while it was anonymized (ETag "), std::string::npos) << r.error;
+  EXPECT_FALSE(client.head(output).has_value());
+  EXPECT_TRUE(client.list(parse_s3_url("s3://outbox/")).empty());  // no regions file either
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "work" / "out"));
+
+  // Version 2's own job writes it.
+  context.before_upload = nullptr;
+  const std::string v2 = client.head(input)->etag;
+  EXPECT_NE(v2, job.input_etag);
+  r = roadveil::service::run_object_job(context, {input, output, v2});
+  ASSERT_EQ(r.result, roadveil::service::JobResult::Done) << r.error;
+  EXPECT_EQ(client.head(output)->metadata.at("roadveil-source-etag"), v2);
+
+  // Deleted mid-job: nothing written either.
+  client.upload(face_photo(), input);
+  context.before_upload = [&] { client.remove(input); };
+  r = roadveil::service::run_object_job(context, {input, parse_s3_url("s3://outbox/gone.jpg"), client.head(input)->etag});
+  EXPECT_EQ(r.result, roadveil::service::JobResult::Superseded) << r.error;
+  EXPECT_NE(r.error.find("was deleted while it was anonymized"), std::string::npos) << r.error;
+  EXPECT_FALSE(client.head(parse_s3_url("s3://outbox/gone.jpg")).has_value());
 }
