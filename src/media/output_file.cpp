@@ -166,6 +166,20 @@ bool stores_rotation(const AVOutputFormat* ofmt) {
   return false;
 }
 
+// MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere.
+bool starts_on_a_running_clock(const InputFile& input) {
+  const AVFormatContext* f = input.format_context();
+  if (!f->iformat || f->start_time == AV_NOPTS_VALUE || f->start_time <= 0) return false;
+  return std::strcmp(f->iformat->name, "mpegts") == 0 || std::strcmp(f->iformat->name, "mpeg") == 0;
+}
+
+// Output containers that carry such a clock as it is (the MPEG-TS and MPEG-PS muxers and their DVD/VCD kin).
+bool keeps_a_running_clock(const AVOutputFormat* ofmt) {
+  for (const char* name : {"mpegts", "mpeg", "vob", "dvd", "svcd", "vcd"})
+    if (std::strcmp(ofmt->name, name) == 0) return true;
+  return false;
+}
+
 std::string lower_extension(const std::filesystem::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -507,6 +521,18 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // back: the negative first packet made the muxer move every stream later by it, the video 7 ms later at
   // each pass. The packets of such a track are written with the delay added back, as they were stored.
   codec_delay_.assign(format_->nb_streams, 0);
+  // MPEG-TS and MPEG-PS carry a running clock, not a presentation that starts at zero: a recording cut from a
+  // camera's stream starts at e.g. 3601 s. Written as it is into MP4, Matroska or AVI, that clock became an
+  // hour-long empty edit (a 2 s clip declared 3603 s long); ffmpeg takes the input's start time off every
+  // stream, and so does this (the streams keep their offsets to each other). A TS or PS output keeps the
+  // clock; so do the parts of a split run (MP4 holding the input's timestamps until they are joined), and the
+  // join takes the start off as one run would. The regions file, review and render speak of the input's
+  // frames (their own timestamps); verify counts the output's frames from its start.
+  if (err >= 0 && options.encode_for.empty() && starts_on_a_running_clock(input) && !keeps_a_running_clock(ofmt)) {
+    const std::int64_t start = input.format_context()->start_time;
+    for (unsigned i = 0; i < format_->nb_streams; ++i)
+      codec_delay_[i] -= av_rescale_q(start, AV_TIME_BASE_Q, format_->streams[i]->time_base);
+  }
   // Only for the FFmpeg whose muxer leaves the delay out (5.x: its ts_offset line is commented out); a muxer
   // that adds it itself would get it twice.
   if (kMatroskaMuxerDropsCodecDelay && err >= 0 && (std::strcmp(ofmt->name, "matroska") == 0 || std::strcmp(ofmt->name, "webm") == 0))
@@ -515,7 +541,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       if (st->codecpar->codec_id != AV_CODEC_ID_OPUS || st->codecpar->initial_padding <= 0) continue;
       // As the demuxer converts it: samples at 48 kHz to nanoseconds (the CodecDelay element) to the track's time base.
       const std::int64_t ns = av_rescale_q(st->codecpar->initial_padding, {1, 48000}, {1, 1000000000});
-      codec_delay_[i] = av_rescale_q(ns, {1, 1000000000}, st->time_base);
+      codec_delay_[i] += av_rescale_q(ns, {1, 1000000000}, st->time_base);
     }
   if (err < 0) {
     // Muxers that do not list their codecs (GIF, MPEG-PS) refuse one only here: say which codecs it was given
@@ -611,6 +637,7 @@ void OutputFile::drain_encoder() {
     }
     packet_->stream_index = video_out_->index;
     av_packet_rescale_ts(packet_.get(), encoder_->time_base, video_out_->time_base);
+    offset_timestamps(packet_.get());
     const int werr = av_interleaved_write_frame(format_, packet_.get());
     if (werr < 0) throw Error(target_.string() + ": writing failed (" + av_error_text(werr) + ")");
   }
@@ -618,6 +645,8 @@ void OutputFile::drain_encoder() {
 
 void OutputFile::write_encoded_video(AVPacket* packet, AVRational time_base) {
   av_packet_rescale_ts(packet, time_base, video_out_->time_base);
+  packet->stream_index = video_out_->index;
+  offset_timestamps(packet);
   auto write = [&](AVPacket* p) {
     p->stream_index = video_out_->index;
     p->pos = -1;
@@ -638,6 +667,14 @@ void OutputFile::write_encoded_video(AVPacket* packet, AVRational time_base) {
   ++frames_written_;
 }
 
+void OutputFile::offset_timestamps(AVPacket* packet) const {
+  if (packet->stream_index < 0 || static_cast<std::size_t>(packet->stream_index) >= codec_delay_.size()) return;
+  if (const std::int64_t offset = codec_delay_[static_cast<std::size_t>(packet->stream_index)]; offset != 0) {
+    if (packet->pts != AV_NOPTS_VALUE) packet->pts += offset;
+    if (packet->dts != AV_NOPTS_VALUE) packet->dts += offset;
+  }
+}
+
 void OutputFile::write_packet(AVPacket* packet) {
   const int in_index = packet->stream_index;
   if (in_index < 0 || in_index >= static_cast<int>(stream_map_.size()) || stream_map_[in_index] < 0) {
@@ -646,11 +683,8 @@ void OutputFile::write_packet(AVPacket* packet) {
   }
   AVStream* out = format_->streams[stream_map_[in_index]];
   av_packet_rescale_ts(packet, input_.format_context()->streams[in_index]->time_base, out->time_base);
-  if (const std::int64_t delay = codec_delay_[static_cast<std::size_t>(out->index)]; delay != 0) {
-    if (packet->pts != AV_NOPTS_VALUE) packet->pts += delay;
-    if (packet->dts != AV_NOPTS_VALUE) packet->dts += delay;
-  }
   packet->stream_index = out->index;
+  offset_timestamps(packet);
   packet->pos = -1;
   const int err = av_interleaved_write_frame(format_, packet);
   if (err < 0) throw Error(target_.string() + ": writing a copied packet failed (" + av_error_text(err) + ")");

@@ -104,7 +104,10 @@ class OutputFile {
   CodecContextPtr encoder_;
   AVStream* video_out_ = nullptr;
   std::vector<int> stream_map_;  // input stream index -> output stream index of copied packets, -1 when none
-  std::vector<std::int64_t> codec_delay_;  // per output stream: added to its copied packets' timestamps (Opus in Matroska)
+  // Per output stream, added to every packet's timestamps: an Opus track's codec delay in Matroska, less the
+  // start of a running clock (MPEG-TS/PS input into another container). offset_timestamps applies it.
+  std::vector<std::int64_t> codec_delay_;
+  void offset_timestamps(AVPacket* packet) const;
   std::vector<DroppedStream> dropped_;
   PacketPtr packet_;
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format

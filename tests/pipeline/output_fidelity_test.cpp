@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <tuple>
@@ -311,4 +312,42 @@ TEST(OutputFidelity, OpusInMatroskaKeepsEveryTimestamp) {
   };
   EXPECT_EQ(sorted(ffprobe(times + quote(dir / "once.mkv"))), sorted(in));
   EXPECT_EQ(sorted(ffprobe(times + quote(dir / "twice.webm"))), sorted(ffprobe(times + quote(dir / "once.mkv"))));
+}
+
+// A camera's MPEG-TS recording starts its clock anywhere (here at 3601 s). Written into MP4, Matroska or AVI
+// with that clock, a 2 s clip declared itself 3603 s long (an hour-long empty edit). The start comes off every
+// stream, as ffmpeg does, and the streams keep their offsets to each other; a TS output keeps the clock.
+TEST(OutputFidelity, ARunningClockStartsAtZeroOutsideMpegTs) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=d=2 -t 2 -c:v libx264 -c:a aac "
+              "-output_ts_offset 3600 -f mpegts " + quote(dir / "in.ts"));
+  const auto starts = [](const std::filesystem::path& p) {
+    std::map<std::string, double> s;
+    std::istringstream text(ffprobe("-show_entries stream=codec_type,start_time -of csv=p=0 " + quote(p)));
+    for (std::string line; std::getline(text, line);) {
+      const auto comma = line.find(',');
+      if (comma != std::string::npos) s[line.substr(0, comma)] = std::stod(line.substr(comma + 1));
+    }
+    return s;
+  };
+  const auto in = starts(dir / "in.ts");
+  ASSERT_GT(in.at("video"), 3600.0);
+  const double offset = in.at("video") - in.at("audio");
+  const auto frames = [](const std::filesystem::path& p) {
+    return std::stoi(ffprobe("-select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 " + quote(p)));
+  };
+  for (const char* name : {"out.mp4", "out.mkv", "out.mov", "out.avi"}) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.ts") + " -o " + quote(dir / name)).exit_code, 0);
+    const double duration = std::stod(ffprobe("-show_entries format=duration -of csv=p=0 " + quote(dir / name)));
+    EXPECT_LT(duration, 2.2);
+    const auto out = starts(dir / name);
+    EXPECT_LT(std::min(out.at("video"), out.at("audio")), 0.001);
+    if (std::string(name) != "out.avi") {  // AVI has no start times: its streams begin together
+      EXPECT_NEAR(out.at("video") - out.at("audio"), offset, 0.002);
+    }
+    EXPECT_EQ(frames(dir / name), 50);
+  }
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.ts") + " -o " + quote(dir / "out.ts")).exit_code, 0);
+  EXPECT_NEAR(starts(dir / "out.ts").at("video"), in.at("video"), 0.001);
 }
