@@ -1,5 +1,12 @@
 #include "media/output_file.hpp"
 
+#include <fstream>
+#include <string_view>
+
+#include "core/byte_source.hpp"
+#include "media/mp4_boxes.hpp"
+#include "media/range_reader.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -558,6 +565,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
                 "; roadveil writes .mp4, .mkv, .mov, .avi and .ts (H.264/HEVC) and .webm (VP9)");
   }
   header_written_ = true;
+  if (!options.video_only && options.encode_for.empty()) keep_foreign_boxes(ofmt);
   packet_ = make_packet();
   if (enc->pix_fmt != source_format) {
     converted_ = make_frame();
@@ -667,6 +675,45 @@ void OutputFile::write_encoded_video(AVPacket* packet, AVRational time_base) {
   ++frames_written_;
 }
 
+void OutputFile::keep_foreign_boxes(const AVOutputFormat* ofmt) {
+  const AVFormatContext* in = input_.format_context();
+  if (!in->iformat || !std::string_view(in->iformat->name).starts_with("mov,mp4")) return;
+  std::vector<Mp4Box> boxes;
+  std::shared_ptr<ByteSource> source;
+  try {
+    source = input_.range_reader() ? input_.range_reader()->source() : std::make_shared<FileByteSource>(input_.path());
+    // An object in a bucket is read a box header per request: a fragmented file's thousands of fragments
+    // are not walked there.
+    boxes = foreign_mp4_boxes(*source, input_.range_reader() ? 64 : 100000);
+  } catch (const std::exception& e) {
+    spdlog::debug("{}: boxes not listed ({})", input_.path().string(), e.what());
+    return;
+  }
+  const bool mp4_family = stores_rotation(ofmt);  // the same containers: MP4, MOV and their kin
+  std::int64_t kept = 0;
+  for (const Mp4Box& box : boxes) {
+    const std::string what = fmt::format("the {}'{}' box{} ({} bytes of data FFmpeg does not read: a camera's GPS log or "
+                                         "records?)", box.parent.empty() ? "top-level " : "", box_type_text(box.type),
+                                         box.parent.empty() ? "" : " inside '" + box.parent + "'", box.size);
+    if (!box.parent.empty()) {
+      // A child of moov may point into mdat, whose offsets the new file does not keep.
+      dropped_.push_back({-1, what + ": it may refer to the input's layout, so it cannot be copied"});
+    } else if (!mp4_family) {
+      dropped_.push_back({-1, what + ": the " + std::string(ofmt->name) + " container has no place for it (.mp4 and .mov keep it)"});
+    } else if (kept + box.size > kMaxAppendedBoxBytes) {
+      dropped_.push_back({-1, what + ": more than " + std::to_string(kMaxAppendedBoxBytes >> 20) + " MiB of such boxes"});
+    } else {
+      try {
+        appended_boxes_.push_back(source->read(box.offset, box.size));
+        kept += box.size;
+        spdlog::debug("{}: the top-level '{}' box ({} bytes) is copied as it is", input_.path().string(), box_type_text(box.type), box.size);
+      } catch (const std::exception& e) {
+        dropped_.push_back({-1, what + ": " + e.what()});
+      }
+    }
+  }
+}
+
 void OutputFile::offset_timestamps(AVPacket* packet) const {
   if (packet->stream_index < 0 || static_cast<std::size_t>(packet->stream_index) >= codec_delay_.size()) return;
   if (const std::int64_t offset = codec_delay_[static_cast<std::size_t>(packet->stream_index)]; offset != 0) {
@@ -703,6 +750,13 @@ void OutputFile::finish() {
   }
   avformat_free_context(format_);
   format_ = nullptr;
+  if (!appended_boxes_.empty()) {
+    // After the muxer's moov: top-level boxes may come in any order after ftyp, and these hold no offsets.
+    std::ofstream out(temp_.path(), std::ios::binary | std::ios::app);
+    for (const std::string& box : appended_boxes_) out.write(box.data(), static_cast<std::streamsize>(box.size()));
+    out.flush();
+    if (!out) throw Error(target_.string() + ": writing failed (disk full?)");
+  }
   if (const std::error_code ec = temp_.move_into_place())
     throw Error(target_.string() + ": cannot move the finished file into place (" + ec.message() + ")");
   finished_ = true;

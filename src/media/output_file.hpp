@@ -108,6 +108,11 @@ class OutputFile {
   // start of a running clock (MPEG-TS/PS input into another container). offset_timestamps applies it.
   std::vector<std::int64_t> codec_delay_;
   void offset_timestamps(AVPacket* packet) const;
+  // Top-level boxes of an MP4/MOV input that FFmpeg does not read (media/mp4_boxes.hpp): copied after the
+  // muxer's own into an MP4/MOV output, named among the dropped otherwise, as are moov's.
+  void keep_foreign_boxes(const AVOutputFormat* ofmt);
+  static constexpr std::int64_t kMaxAppendedBoxBytes = 16 << 20;
+  std::vector<std::string> appended_boxes_;
   std::vector<DroppedStream> dropped_;
   PacketPtr packet_;
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format

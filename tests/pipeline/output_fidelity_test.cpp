@@ -351,3 +351,52 @@ TEST(OutputFidelity, ARunningClockStartsAtZeroOutsideMpegTs) {
   ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.ts") + " -o " + quote(dir / "out.ts")).exit_code, 0);
   EXPECT_NEAR(starts(dir / "out.ts").at("video"), in.at("video"), 0.001);
 }
+
+// Dashcams keep GPS logs in boxes of their own (a top-level `gps ` box of NMEA text; Novatek's `gps ` index
+// inside moov). FFmpeg reads neither, and every output lost them without a word. A top-level one is copied
+// into an MP4/MOV output as it was; one inside moov (it may point into mdat) and any in another container
+// are named in a warning.
+TEST(OutputFidelity, ACamerasOwnBoxesAreKeptOrNamed) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=d=1 -t 1 -c:v libx264 -c:a aac " +
+              quote(dir / "plain.mp4"));
+  std::string bytes = read_text(dir / "plain.mp4");
+  const auto be32 = [](std::size_t v) {
+    return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+  };
+  const auto u32 = [&](std::size_t at) {
+    std::size_t v = 0;
+    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
+    return v;
+  };
+  // ffmpeg writes moov last: a child appended to the file with moov's size grown is inside it.
+  std::size_t moov = 0;
+  while (moov < bytes.size() && bytes.compare(moov + 4, 4, "moov") != 0) moov += u32(moov);
+  ASSERT_LT(moov, bytes.size());
+  ASSERT_EQ(moov + u32(moov), bytes.size());
+  const std::string index = "gps " + std::string("offsets into mdat");
+  bytes.replace(moov, 4, be32(u32(moov) + 4 + index.size()));
+  bytes += be32(4 + index.size()) + index;
+  const std::string log = "$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\n";
+  const std::string top = be32(8 + log.size()) + "gps " + log;
+  bytes += top;
+  {
+    std::ofstream out(dir / "cam.mp4", std::ios::binary);
+    out << bytes;
+  }
+  auto r = run_cli("anonymize --no-audit " + quote(dir / "cam.mp4") + " -o " + quote(dir / "out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string out = read_text(dir / "out.mp4");
+  EXPECT_TRUE(out.ends_with(top));  // copied whole, after the muxer's moov
+  EXPECT_EQ(out.find("offsets into mdat"), std::string::npos);
+  EXPECT_TRUE(contains(r.output, "cam.mp4: dropped the 'gps ' box inside 'moov' (25 bytes")) << r.output;
+  EXPECT_FALSE(contains(r.output, "top-level")) << r.output;
+  EXPECT_EQ(ffprobe("-v error -count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "out.mp4")), "25\n");
+  r = run_cli("anonymize --no-audit " + quote(dir / "cam.mp4") + " -o " + quote(dir / "out.mkv"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "dropped the top-level 'gps ' box (77 bytes of data FFmpeg does not read")) << r.output;
+  EXPECT_TRUE(contains(r.output, "(.mp4 and .mov keep it)")) << r.output;
+  // The same clip without them: no word.
+  r = run_cli("anonymize --no-audit " + quote(dir / "plain.mp4") + " -o " + quote(dir / "plain_out.mp4"));
+  EXPECT_FALSE(contains(r.output, "dropped")) << r.output;
+}
