@@ -5,6 +5,7 @@
 
 #include "core/byte_source.hpp"
 #include "media/mp4_boxes.hpp"
+#include "media/photo_metadata.hpp"
 #include "media/range_reader.hpp"
 
 #include <spdlog/spdlog.h>
@@ -704,7 +705,15 @@ void OutputFile::keep_foreign_boxes(const AVOutputFormat* ofmt) {
       dropped_.push_back({-1, what + ": more than " + std::to_string(kMaxAppendedBoxBytes >> 20) + " MiB of such boxes"});
     } else {
       try {
-        appended_boxes_.push_back(source->read(box.offset, box.size));
+        std::string bytes = source->read(box.offset, box.size);
+        // A camera's box may hold a thumbnail or preview of what the video shows (as EXIF and XMP do in
+        // photos): every JPEG or PNG in it, binary or base64, is zeroed as in a photo's metadata.
+        auto* data = reinterpret_cast<std::uint8_t*>(bytes.data()) + 8;
+        const int pictures = remove_binary_pictures(data, bytes.size() - 8) + remove_base64_pictures(data, bytes.size() - 8);
+        if (pictures > 0)
+          dropped_.push_back({-1, fmt::format("{} picture(s) inside the top-level '{}' box (zeroed: copies of what the "
+                                              "video shows; the rest of the box is kept)", pictures, box_type_text(box.type))});
+        appended_boxes_.push_back(std::move(bytes));
         kept += box.size;
         spdlog::debug("{}: the top-level '{}' box ({} bytes) is copied as it is", input_.path().string(), box_type_text(box.type), box.size);
       } catch (const std::exception& e) {

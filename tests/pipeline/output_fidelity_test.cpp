@@ -396,6 +396,20 @@ TEST(OutputFidelity, ACamerasOwnBoxesAreKeptOrNamed) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(contains(r.output, "dropped the top-level 'gps ' box (77 bytes of data FFmpeg does not read")) << r.output;
   EXPECT_TRUE(contains(r.output, "(.mp4 and .mov keep it)")) << r.output;
+  // A box holding a picture (a camera's thumbnail of the unredacted video) keeps all but the picture.
+  const std::string jpeg = read_text(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg");
+  ASSERT_EQ(jpeg.substr(0, 3), "\xff\xd8\xff");
+  const std::string thumb = be32(8 + 6 + jpeg.size()) + "thmb" + "THUMB:" + jpeg;
+  {
+    std::ofstream out(dir / "thumb.mp4", std::ios::binary);
+    out << read_text(dir / "plain.mp4") << thumb;
+  }
+  r = run_cli("anonymize --no-audit " + quote(dir / "thumb.mp4") + " -o " + quote(dir / "thumb_out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "dropped 1 picture(s) inside the top-level 'thmb' box (zeroed")) << r.output;
+  const std::string thumb_out = read_text(dir / "thumb_out.mp4");
+  ASSERT_GE(thumb_out.size(), thumb.size());
+  EXPECT_EQ(thumb_out.substr(thumb_out.size() - thumb.size()), thumb.substr(0, 14) + std::string(jpeg.size(), '\0'));
   // The same clip without them: no word.
   r = run_cli("anonymize --no-audit " + quote(dir / "plain.mp4") + " -o " + quote(dir / "plain_out.mp4"));
   EXPECT_FALSE(contains(r.output, "dropped")) << r.output;
