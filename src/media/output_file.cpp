@@ -290,6 +290,14 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   enc->time_base = vin->time_base;
   const AVRational rate = input.video().frame_rate;
   if (rate.num > 0 && rate.den > 0) enc->framerate = rate;
+  // Except into AVI, which has no timestamps, only a frame rate: in a time base of 1/600 (a phone's MP4) each
+  // frame became one chunk and every other tick an empty one (1,195 index entries for 60 frames, a header
+  // saying 600 fps, a file 50% bigger). There the encoder counts frames at the input's rate (as ffmpeg does);
+  // a frame that would land on the one before moves to the next tick, so that none is lost.
+  if (std::strcmp(final_fmt->name, "avi") == 0 && rate.num > 0 && rate.den > 0 && av_cmp_q(av_inv_q(rate), vin->time_base) != 0) {
+    enc->time_base = av_inv_q(rate);
+    retime_from_ = vin->time_base;
+  }
   enc->color_range = dec->color_range;
   enc->color_primaries = dec->color_primaries;
   enc->color_trc = dec->color_trc;
@@ -606,14 +614,23 @@ void OutputFile::write_video(AVFrame* frame) {
     send = converted_.get();
   }
   send->pict_type = AV_PICTURE_TYPE_NONE;  // let the encoder place key frames
-  const std::int64_t duration =
-      frame->pkt_duration > 0 ? frame->pkt_duration
-      : (last_pts_ != AV_NOPTS_VALUE && frame->pts > last_pts_) ? frame->pts - last_pts_
-                                                                : 0;
-  last_pts_ = frame->pts;
-  durations_.emplace_back(frame->pts, duration);
+  const std::int64_t input_pts = send->pts;
+  std::int64_t duration = 0;
+  if (retime_from_.den > 0 && input_pts != AV_NOPTS_VALUE) {
+    std::int64_t pts = av_rescale_q(input_pts, retime_from_, encoder_->time_base);
+    if (last_pts_ != AV_NOPTS_VALUE && pts <= last_pts_) pts = last_pts_ + 1;
+    send->pts = pts;
+    duration = 1;
+  } else {
+    duration = frame->pkt_duration > 0                                        ? frame->pkt_duration
+               : (last_pts_ != AV_NOPTS_VALUE && frame->pts > last_pts_) ? frame->pts - last_pts_
+                                                                           : 0;
+  }
+  last_pts_ = send->pts;
+  durations_.emplace_back(send->pts, duration);
   if (crf_control_) crf_control_->frame_sent(send->pts, frame->pkt_size, frame->key_frame != 0);
   const int err = avcodec_send_frame(encoder_.get(), send);
+  send->pts = input_pts;  // the caller's frame keeps its own (the encoder took a reference with the new one)
   if (err < 0) throw Error(target_.string() + ": encoding failed (" + av_error_text(err) + ")");
   ++frames_written_;
   drain_encoder();

@@ -121,7 +121,8 @@ class OutputFile {
   std::optional<CrfControl> crf_control_;  // libx264 with a CRF ceiling
   std::optional<double> crf_;              // x264/x265's fixed CRF
   std::deque<std::pair<std::int64_t, std::int64_t>> durations_;  // pts -> duration of frames in the encoder
-  std::int64_t last_pts_ = AV_NOPTS_VALUE;
+  std::int64_t last_pts_ = AV_NOPTS_VALUE;  // of the last frame sent, in the encoder's time base
+  AVRational retime_from_{0, 0};  // AVI: the input's time base, which frames are counted from at the frame rate
   std::int64_t frames_written_ = 0;
   std::string encoder_name_;
   bool header_written_ = false;

@@ -414,3 +414,19 @@ TEST(OutputFidelity, ACamerasOwnBoxesAreKeptOrNamed) {
   r = run_cli("anonymize --no-audit " + quote(dir / "plain.mp4") + " -o " + quote(dir / "plain_out.mp4"));
   EXPECT_FALSE(contains(r.output, "dropped")) << r.output;
 }
+
+// AVI has no timestamps, only a frame rate. From a phone's MP4 (time base 1/600) the encoder kept that time
+// base: every other tick became an empty chunk (1,195 index entries for 60 frames), the header said 600 fps
+// and the file was 50% bigger. Frames are now counted at the input's rate, every one of them kept.
+TEST(OutputFidelity, AnAviOutputCountsFramesAtTheFrameRate) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=30 -f lavfi -i sine=d=2 -t 2 -c:v libx264 -video_track_timescale 600 "
+              "-c:a aac " + quote(dir / "phone.mp4"));
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "phone.mp4") + " -o " + quote(dir / "out.avi")).exit_code, 0);
+  const std::string stream = ffprobe("-select_streams v -show_entries stream=avg_frame_rate,nb_frames -of csv=p=0 " + quote(dir / "out.avi"));
+  EXPECT_TRUE(contains(stream, "30/1")) << stream;
+  const auto comma = stream.find(',');
+  ASSERT_NE(comma, std::string::npos) << stream;
+  EXPECT_LE(std::stoi(stream.substr(comma + 1)), 61) << stream;  // index entries: the frames (and one tick of audio lead)
+  EXPECT_EQ(ffprobe("-select_streams v -count_frames -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "out.avi")), "60\n");
+}
