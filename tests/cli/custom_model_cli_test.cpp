@@ -15,8 +15,6 @@ using namespace roadveil::testing;
 using nlohmann::json;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) { return run_command(kCli + " " + args + " --models " + quote(models_dir())); }
 json read_json(const std::filesystem::path& p) {
   std::ifstream in(p);
   return json::parse(in);

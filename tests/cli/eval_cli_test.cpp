@@ -13,10 +13,6 @@ using namespace roadveil::testing;
 using nlohmann::json;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 }  // namespace
 
 // Sequence folders that each hold x.jpg: images were found by file name alone, so both annotations were

@@ -12,10 +12,6 @@
 using namespace roadveil::testing;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 class OutputPaths : public ::testing::Test {
  protected:
   void SetUp() override {

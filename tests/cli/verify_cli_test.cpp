@@ -15,10 +15,6 @@ using namespace roadveil::testing;
 using nlohmann::json;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 CommandResult render(const std::string& args) { return run_command(kCli + " render -q " + args); }
 
 // The big frontal face of the street photo (x 295-387, y 37-163 in the 512x366 frame).

@@ -51,6 +51,14 @@ class TempDir : public TemporaryFolder {
   TempDir() : TemporaryFolder("roadveil-test") {}
 };
 
+#ifdef ROADVEIL_CLI
+// The roadveil built with this tree (test targets made with NEEDS_CLI), and a run of it with the shared models.
+inline const std::string kCli = ROADVEIL_CLI;
+inline CommandResult run_cli(const std::string& args) {
+  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
+}
+#endif
+
 inline std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;

@@ -12,10 +12,6 @@
 using namespace roadveil::testing;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 int count_lines(const std::string& s) {
   int n = 0;
   for (char c : s) n += c == '\n';

@@ -12,11 +12,7 @@ using namespace roadveil::testing;
 
 namespace {
 
-const std::string kCli = ROADVEIL_CLI;
 
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;

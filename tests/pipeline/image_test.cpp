@@ -16,10 +16,6 @@
 using namespace roadveil::testing;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 std::vector<uint8_t> gray_pixels(const std::filesystem::path& p) {
   const auto r = run_command("ffmpeg -v error -i " + quote(p) + " -pix_fmt gray -f rawvideo -");
   return {r.output.begin(), r.output.end()};

@@ -11,10 +11,6 @@
 using namespace roadveil::testing;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 std::filesystem::path face_photo() { return shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"; }
 std::filesystem::path real_clip() { return shared_dir() / "eval/videos/udacity_vehicle_detection_test_video.mp4"; }
 std::string streams(const std::filesystem::path& p) {

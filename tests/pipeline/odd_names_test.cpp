@@ -12,7 +12,6 @@ using namespace roadveil::testing;
 using nlohmann::json;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
 // Runs the CLI inside `dir`, so that relative names reach it as given.
 CommandResult run_in(const TempDir& dir, const std::string& args) {
   return run_command("cd " + quote(dir.path()) + " && " + kCli + " " + args + " --models " + quote(models_dir()) + " </dev/null");

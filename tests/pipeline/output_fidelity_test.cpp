@@ -15,10 +15,6 @@
 using namespace roadveil::testing;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 int count_of(const std::string& text, const std::string& what) {
   int n = 0;

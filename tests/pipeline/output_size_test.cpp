@@ -10,10 +10,6 @@
 using namespace roadveil::testing;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 std::uintmax_t size_of(const std::filesystem::path& p) { return std::filesystem::file_size(p); }
 std::string frame_hashes(const std::filesystem::path& p) {
   return run_command("ffmpeg -v error -i " + quote(p) + " -map 0:v -f framemd5 - | grep -v '^#'").output;

@@ -15,10 +15,6 @@ using namespace roadveil::testing;
 namespace pipeline = roadveil::pipeline;
 
 namespace {
-const std::string kCli = ROADVEIL_CLI;
-CommandResult run_cli(const std::string& args) {
-  return run_command(kCli + " " + args + " --models " + quote(models_dir()));
-}
 bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 roadveil::media::VideoTimeline timeline_of(std::int64_t frames, std::vector<std::int64_t> keyframes) {
