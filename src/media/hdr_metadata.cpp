@@ -76,9 +76,8 @@ HdrStaticMetadata hdr_static_metadata(const InputFile& input) {
   std::unique_ptr<RangeReader> reader;
   std::unique_ptr<InputFile> opened;
   if (const RangeReader* remote = input.range_reader()) {
-    const std::shared_ptr<ByteSource> source = remote->source()->reopen();
-    if (!source) return out;
-    reader = std::make_unique<RangeReader>(source, remote->block_size(), 2, false);
+    reader = remote->reopen(2);
+    if (!reader) return out;
     opened = std::make_unique<InputFile>(*reader);
   } else {
     opened = std::make_unique<InputFile>(input.path());

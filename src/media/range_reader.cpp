@@ -38,6 +38,12 @@ RangeReader::RangeReader(std::shared_ptr<ByteSource> source, std::int64_t block_
     : source_(std::move(source)), name_(source_->name()), size_(source_->size()), block_size_(std::max<std::int64_t>(4096, block_size)),
       max_blocks_(std::max(1, max_blocks)), hash_(hashes ? std::make_unique<Hash>() : nullptr) {}
 
+std::unique_ptr<RangeReader> RangeReader::reopen(int max_blocks) const {
+  std::shared_ptr<ByteSource> again = source_->reopen();
+  if (!again) return nullptr;
+  return std::make_unique<RangeReader>(std::move(again), block_size_, max_blocks > 0 ? max_blocks : max_blocks_, false);
+}
+
 RangeReader::~RangeReader() {
   if (io_) {
     av_freep(&io_->buffer);

@@ -23,6 +23,10 @@ class RangeReader {
   RangeReader(const RangeReader&) = delete;
   RangeReader& operator=(const RangeReader&) = delete;
 
+  // A second reader of the same bytes (the source's reopen(): pinned to the version this one reads), that
+  // does not hash, holding at most `max_blocks` blocks (0: as many as this one); null where the source has
+  // no version to pin. Throws Error where the object has changed since.
+  std::unique_ptr<RangeReader> reopen(int max_blocks = 0) const;
   // An AVIOContext reading through this object (owned by it; valid while it lives).
   AVIOContext* io();
   const std::string& name() const { return name_; }

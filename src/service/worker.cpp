@@ -103,6 +103,61 @@ void write_metrics(const WorkerOptions& o, const std::string& consumer, const Wo
   }
 }
 
+// The jobs of one message's events: each upload anonymized (or skipped), logged and counted; what went wrong
+// goes to `errors`. Returns how many jobs ran.
+int run_event_jobs(const std::vector<ObjectEvent>& events, const std::string& message_id, const S3Url& output,
+                   const RunContext& context, WorkerCounters& counters, std::ostream& log, std::vector<std::string>& errors) {
+  int jobs = 0;
+  for (const ObjectEvent& e : events) {
+    const S3Url input{e.bucket, e.key};
+    // Our own outputs (and their audit records) notify too when they land in a watched bucket.
+    if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
+      ++counters.ignored;
+      // Said, not only counted: an output prefix that takes in the uploads (s3://bucket/ in the uploads'
+      // own bucket) ignores every event, and the log is where that shows.
+      const char* why = !e.created()              ? "not an upload (the object was removed or restored)"
+                        : !is_media_key(e.key)   ? "not an image or video"
+                                                 : "under the output prefix (the worker's own output, or an upload there)";
+      log_line(log, "info", "event ignored", {{"message_id", message_id}, {"input", input.to_string()}, {"reason", why}});
+      continue;
+    }
+    ObjectJob job{input, S3Url{output.bucket, output.key + writable_output_name(e.key)}, e.etag};
+    if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
+      const auto info = context.client->head(input);
+      if (!info) {
+        errors.push_back(input.to_string() + ": no such object (deleted after the event?)");
+        continue;
+      }
+      job.input_etag = info->etag;
+    }
+    ++jobs;
+    const JobOutcome r = run_object_job(context, job);
+    json fields = {{"message_id", message_id}, {"input", input.to_string()}, {"output", to_string(job.output)}};
+    if (r.result == JobResult::Failed) {
+      errors.push_back(r.error);
+      fields["error"] = r.error;
+      log_line(log, "error", "job failed", fields);
+    } else if (r.result == JobResult::Superseded) {
+      // The newer version's own event makes the output (or has made it): nothing to retry.
+      ++counters.skipped;
+      fields["reason"] = r.error;
+      log_line(log, "info", "job superseded: the input changed while it was anonymized; its newer version's event makes the output", fields);
+    } else if (r.result == JobResult::Skipped) {
+      ++counters.skipped;
+      log_line(log, "info", "job skipped: output already made from this input with these settings", fields);
+    } else {
+      ++counters.done;
+      counters.frames += r.report.frames;
+      counters.seconds += r.report.seconds;
+      fields["frames"] = r.report.frames;
+      fields["seconds"] = r.report.seconds;
+      fields["damaged"] = r.report.damaged;
+      log_line(log, "info", "job done", fields);
+    }
+  }
+  return jobs;
+}
+
 }  // namespace
 
 WorkerCounters run_worker(const WorkerOptions& options, const RunContext& context, const std::atomic<bool>& stop,
@@ -166,53 +221,7 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
         const std::vector<ObjectEvent> events = parse_s3_event(text);
         Heartbeat heartbeat(options.queue, options.group, consumer, message->id, heartbeat_period);
         write_metrics(options, consumer, counters, 1, started);
-        for (const ObjectEvent& e : events) {
-          const S3Url input{e.bucket, e.key};
-          // Our own outputs (and their audit records) notify too when they land in a watched bucket.
-          if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
-            ++counters.ignored;
-            // Said, not only counted: an output prefix that takes in the uploads (s3://bucket/ in the uploads'
-            // own bucket) ignores every event, and the log is where that shows.
-            const char* why = !e.created()              ? "not an upload (the object was removed or restored)"
-                              : !is_media_key(e.key)   ? "not an image or video"
-                                                       : "under the output prefix (the worker's own output, or an upload there)";
-            log_line(log, "info", "event ignored", {{"message_id", message->id}, {"input", input.to_string()}, {"reason", why}});
-            continue;
-          }
-          ObjectJob job{input, S3Url{output.bucket, output.key + writable_output_name(e.key)}, e.etag};
-          if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
-            const auto info = context.client->head(input);
-            if (!info) {
-              errors.push_back(input.to_string() + ": no such object (deleted after the event?)");
-              continue;
-            }
-            job.input_etag = info->etag;
-          }
-          ++jobs;
-          const JobOutcome r = run_object_job(context, job);
-          json fields = {{"message_id", message->id}, {"input", input.to_string()}, {"output", to_string(job.output)}};
-          if (r.result == JobResult::Failed) {
-            errors.push_back(r.error);
-            fields["error"] = r.error;
-            log_line(log, "error", "job failed", fields);
-          } else if (r.result == JobResult::Superseded) {
-            // The newer version's own event makes the output (or has made it): nothing to retry.
-            ++counters.skipped;
-            fields["reason"] = r.error;
-            log_line(log, "info", "job superseded: the input changed while it was anonymized; its newer version's event makes the output", fields);
-          } else if (r.result == JobResult::Skipped) {
-            ++counters.skipped;
-            log_line(log, "info", "job skipped: output already made from this input with these settings", fields);
-          } else {
-            ++counters.done;
-            counters.frames += r.report.frames;
-            counters.seconds += r.report.seconds;
-            fields["frames"] = r.report.frames;
-            fields["seconds"] = r.report.seconds;
-            fields["damaged"] = r.report.damaged;
-            log_line(log, "info", "job done", fields);
-          }
-        }
+        jobs = run_event_jobs(events, message->id, output, context, counters, log, errors);
       } catch (const std::exception& e) {
         errors.push_back(e.what());
       }
