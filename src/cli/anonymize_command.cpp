@@ -64,14 +64,14 @@ void SharedOptions::add_detection(CLI::App& cmd) {
                "On video keyframes too, run the plate network over the whole frame at full resolution, not on "
                "vehicles (slower; what photos get)");
   cmd.add_option("--padding", padding_scale, "Multiply the margins added around detections (faces become head-sized)")->check(CLI::Range(0.0, 10.0))->capture_default_str();
-  cmd.add_flag("--no-tracking", no_tracking, "Hide only what is detected in each frame (no gap filling or carrying)");
+  cmd.add_flag("--no-tracking", no_tracking, "Hide only what is detected in each frame (no gap filling or carrying); every frame is then detected in full");
   auto& sched = anonymize.schedule;
   cmd.add_option("--keyframes", sched.keyframe_seconds,
                  "Seconds of video between full detections (0: every frame, slowest). Between them, the frames are "
                  "searched around the objects found before and after, and tracking fills the rest")
       ->check(CLI::Range(0.0, 60.0))->capture_default_str();
   detect_every_option = cmd.add_option("--detect-every", sched.keyframe_interval, "Full detection every N-th frame (instead of --keyframes)")->check(CLI::Range(1, 1000));
-  cmd.add_option("--search-every", sched.search_every, "Between full detections, search around known objects on every N-th frame (0: never)")->check(CLI::Range(0, 1000))->capture_default_str();
+  cmd.add_option("--search-every", sched.search_every, "Between full detections, search around known objects on every N-th frame (0: never; keyframes are then at most 13 frames apart, the longest gap tracking fills)")->check(CLI::Range(0, 1000))->capture_default_str();
   cmd.add_option("--continue-score", sched.continue_score_factor,
                  "Between full detections and at the one closing each interval, a box scoring from this share of its "
                  "network's threshold continues an object already followed nearby (never starts one; 1: no weaker evidence)")

@@ -344,13 +344,12 @@ FileReport Anonymizer::process(media::RangeReader& remote, const std::filesystem
       if (!options_.regions && decodes_twice(remote.name(), in.video(), report))
         // Opened when process_video asks, before its threads start; the first reader hashes the object.
         reopen = [&]() -> std::unique_ptr<media::InputFile> {
-          const std::shared_ptr<ByteSource> second_source = remote.source()->reopen();
-          if (!second_source) {
+          again = remote.reopen();
+          if (!again) {
             report.warnings.push_back(remote.name() + ": the store gives no ETag to read the same version twice: decoded "
                                       "once, its frames held; it may run out of memory");
             return nullptr;
           }
-          again = std::make_unique<media::RangeReader>(second_source, remote.block_size(), remote.max_blocks(), false);
           return std::make_unique<media::InputFile>(*again, media::DecodeOptions{options_.threads});
         };
       process_video(in, output, writer, report, nullptr, reopen);
@@ -402,6 +401,13 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
   return pictures;
 }
 
+int Anonymizer::keyframe_interval(const media::VideoInfo& info) const {
+  const int asked = options_.schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
+  if (!options_.tracker.enabled) return 1;
+  if (options_.schedule.search_every == 0) return std::clamp(options_.tracker.max_gap + 1, 1, asked);
+  return asked;
+}
+
 Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, bool given) const {
   // The queues leave room for every stage's burst, but the bursts take turns, and all of them at once held
   // ~90 frames of 1080p (280 MB). So the frames holding pixels, wherever they are, are bounded as well: what
@@ -416,7 +422,7 @@ Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, b
   constexpr std::size_t kFrameSlackBytes = std::size_t{48} << 20;
   constexpr std::size_t kMinFrameSlack = 16;
   FramesBound bound;
-  bound.interval = static_cast<std::size_t>(options_.schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0));
+  bound.interval = static_cast<std::size_t>(keyframe_interval(info));
   bound.frame_bytes = static_cast<std::size_t>(std::max(0, av_image_get_buffer_size(info.pixel_format, info.width, info.height, 1)));
   bound.slack = std::max(kMinFrameSlack, bound.frame_bytes > 0 ? kFrameSlackBytes / bound.frame_bytes : kMinFrameSlack);
   bound.lookahead = given ? 0 : static_cast<std::size_t>(std::max(0, options_.tracker.lookahead()));
@@ -537,6 +543,13 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   // (with one interval each, the detector and the encoder took turns: `-v` showed each waiting ~5 s a minute).
   const FramesBound bound = frames_bound(info, given != nullptr);
   const size_t interval = bound.interval;
+  if (!given && options_.tracker.enabled && options_.schedule.search_every == 0) {
+    const int asked = options_.schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
+    if (static_cast<int>(interval) < asked)
+      report.warnings.push_back(fmt::format("{}: --search-every 0 leaves the frames between keyframes to the tracker, which "
+                                            "links detections at most {} frames apart: keyframes every {} frames, not {}",
+                                            in.path().string(), options_.tracker.max_gap + 1, interval, asked));
+  }
   detect::ScheduleConfig schedule_config = options_.schedule;
   schedule_config.keyframe_interval = static_cast<int>(interval);
   schedule_config.keyframe_seconds = 0;

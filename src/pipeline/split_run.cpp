@@ -24,10 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int keyframe_interval(const detect::ScheduleConfig& schedule, const media::VideoInfo& info) {
-  return schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
-}
-
 // One part's video, read back packet by packet.
 class PartReader {
  public:
@@ -88,7 +84,7 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     refuse_other_video_tracks(in);
     const media::VideoTimeline timeline = media::read_video_timeline(in);
     const auto cuts = segment_cuts(timeline, count, input.string());
-    const int interval = keyframe_interval(options_.schedule, in.video());
+    const int interval = keyframe_interval(in.video());
     Part part{&timeline, plan_segment(timeline, cuts, index, interval, segment_context_frames(options_.tracker, options_.schedule, interval)),
               output};
     RegionsWriter regions(files.regions);

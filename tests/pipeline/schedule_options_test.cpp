@@ -1,0 +1,85 @@
+// The options that change the video schedule must never leave a frame without the regions of what it shows.
+// A reference run detects every frame in full; each option's run must cover every face it found.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.hpp"
+
+using namespace roadveil::testing;
+
+namespace {
+
+using Boxes = std::vector<std::array<double, 4>>;
+
+// Frame -> the boxes of a regions file's only entry (`found_only`: detections of the face and head networks).
+std::map<int, Boxes> regions_by_frame(const std::filesystem::path& file, bool found_only) {
+  std::ifstream in(file);
+  const auto doc = nlohmann::json::parse(in);
+  std::map<int, Boxes> out;
+  for (const auto& f : doc["entries"].at(0)["frames"])
+    for (const auto& r : f["regions"]) {
+      const std::string source = r.value("source", "");
+      if (found_only && source != "detector" && source != "head") continue;
+      out[f["frame"].get<int>()].push_back(r["box"].get<std::array<double, 4>>());
+    }
+  return out;
+}
+
+// The share of `box` inside the union of `regions` (sampled on a 20x20 grid).
+double covered(const std::array<double, 4>& box, const Boxes& regions) {
+  int in = 0;
+  for (int i = 0; i < 20; ++i)
+    for (int j = 0; j < 20; ++j) {
+      const double x = box[0] + (i + 0.5) * (box[2] - box[0]) / 20, y = box[1] + (j + 0.5) * (box[3] - box[1]) / 20;
+      for (const auto& r : regions)
+        if (x >= r[0] && x < r[2] && y >= r[1] && y < r[3]) {
+          ++in;
+          break;
+        }
+    }
+  return in / 400.0;
+}
+
+// Faces of the reference found in a frame and less than half inside that frame's regions of `run`.
+int exposed(const std::map<int, Boxes>& reference, const std::map<int, Boxes>& run) {
+  int n = 0;
+  for (const auto& [frame, boxes] : reference) {
+    const auto it = run.find(frame);
+    for (const auto& b : boxes) n += covered(b, it == run.end() ? Boxes{} : it->second) < 0.5;
+  }
+  return n;
+}
+
+}  // namespace
+
+// A street photo sliding 8 px a frame across a grey frame (2 s at 25 fps, lossless). With --no-tracking only
+// the schedule's keyframes and searches were hidden (every other frame of a still picture bare, 65 faces
+// exposed here); with --search-every 0 the tracker could not link keyframes 25 frames apart (it fills gaps of
+// 13), so each keyframe's regions stood still while the faces moved on (81 exposed).
+TEST(ScheduleOptions, NoTrackingAndNoSearchesStillHideEveryFrame) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i color=c=gray:s=768x432:r=25 -loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+              " -filter_complex \"[1:v]scale=384:274[s];[0:v][s]overlay=x='min(t*25*8,384)':y=80\" -frames:v 50 -c:v libx264 "
+              "-qp 0 -pix_fmt yuv420p " + quote(dir / "pan.mp4"));
+  const std::string common = " --no-audit --no-plates --no-context " + quote(dir / "pan.mp4");
+  auto r = run_cli("anonymize -q --detect-every 1 --search-every 0 --no-tracking -o " + quote(dir / "ref.mp4") +
+                   " --detections " + quote(dir / "ref.json") + common);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto reference = regions_by_frame(dir / "ref.json", true);
+  int faces = 0;
+  for (const auto& [frame, boxes] : reference) faces += static_cast<int>(boxes.size());
+  ASSERT_GT(faces, 100);
+
+  r = run_cli("anonymize -q --no-tracking -o " + quote(dir / "nt.mp4") + " --detections " + quote(dir / "nt.json") + common);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(exposed(reference, regions_by_frame(dir / "nt.json", false)), 0);
+
+  r = run_cli("anonymize --search-every 0 -o " + quote(dir / "s0.mp4") + " --detections " + quote(dir / "s0.json") + common);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("keyframes every 13 frames, not 25"), std::string::npos) << r.output;
+  EXPECT_EQ(exposed(reference, regions_by_frame(dir / "s0.json", false)), 0);
+}
