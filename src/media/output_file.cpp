@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/byte_source.hpp"
+#include "core/utf8.hpp"
 #include "media/mp4_boxes.hpp"
 #include "media/photo_metadata.hpp"
 #include "media/range_reader.hpp"
@@ -172,6 +173,24 @@ bool stores_rotation(const AVOutputFormat* ofmt) {
   for (const char* name : {"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "f4v"})
     if (std::strcmp(ofmt->name, name) == 0) return true;
   return false;
+}
+
+// What a Matroska attachment holds, by its bytes (its MIME type and name are the writer's word).
+enum class AttachmentKind { Font, Text, Other };
+AttachmentKind attachment_kind(const AVCodecParameters& par) {
+  const auto* d = par.extradata;
+  const auto n = par.extradata_size > 0 ? static_cast<std::size_t>(par.extradata_size) : 0u;
+  if (n >= 4) {
+    // TrueType, OpenType (CFF), Apple TrueType, a TrueType collection, WOFF and WOFF2.
+    for (const char* magic : {"\x00\x01\x00\x00", "OTTO", "true", "typ1", "ttcf", "wOFF", "wOF2"})
+      if (std::memcmp(d, magic, 4) == 0) return AttachmentKind::Font;
+  }
+  if (n == 0) return AttachmentKind::Text;
+  // Text: UTF-8 without control bytes other than tab, line feed, carriage return and form feed.
+  const std::string_view text(reinterpret_cast<const char*>(d), n);
+  for (const unsigned char c : text)
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return AttachmentKind::Other;
+  return is_valid_utf8(text) ? AttachmentKind::Text : AttachmentKind::Other;
 }
 
 // MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere.
@@ -498,6 +517,18 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) + " container cannot hold it"});
       continue;
     }
+    // Matroska attachments are meant for subtitle fonts, but may hold anything: another camera's video, a picture
+    // in a format not recognised as one (AVIF, HEIC). Only fonts and text go out (text with any base64 JPEG or
+    // PNG in it zeroed, as in photos' XMP); the rest could show what the video hides, and roadveil cannot look.
+    const AttachmentKind attachment = par->codec_type == AVMEDIA_TYPE_ATTACHMENT ? attachment_kind(*par) : AttachmentKind::Other;
+    if (attachment_ok && attachment == AttachmentKind::Other) {
+      const AVDictionaryEntry* name = av_dict_get(s->metadata, "filename", nullptr, 0);
+      const AVDictionaryEntry* mime = av_dict_get(s->metadata, "mimetype", nullptr, 0);
+      dropped_.push_back({static_cast<int>(i), fmt::format("attachment #{} ({}, {}): neither a font nor text; it could hold "
+                                                           "pictures or video that cannot be anonymized", i,
+                                                           name ? name->value : "no name", mime ? mime->value : "no type")});
+      continue;
+    }
     if (!attachment_ok && !muxer_takes(ofmt, *par)) {
       // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
       // neither can hold).
@@ -510,6 +541,8 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     }
     AVStream* out = avformat_new_stream(format_, nullptr);
     avcodec_parameters_copy(out->codecpar, par);
+    if (attachment == AttachmentKind::Text && out->codecpar->extradata)
+      remove_base64_pictures(out->codecpar->extradata, static_cast<std::size_t>(out->codecpar->extradata_size));
     // The input's codec tag can be wrong for another container (e.g. AVI fourcc into MP4): let the muxer pick.
     if (av_codec_get_id(ofmt->codec_tag, par->codec_tag) != par->codec_id) out->codecpar->codec_tag = 0;
     out->time_base = s->time_base;

@@ -178,3 +178,27 @@ TEST(InputDefects, ARecordingThatBeginsMidGopIsNamed) {
   EXPECT_EQ(r.output.find("video packets"), std::string::npos) << r.output;
   EXPECT_EQ(frames(dir / "whole_out.ts"), frames(whole));
 }
+
+// A Matroska attachment that is neither a recognised picture nor a font (another camera's video, an AVIF)
+// was copied byte for byte: a second view of the scene, unredacted, with exit 0. Only fonts and text go out
+// now (text with its base64 pictures zeroed); the rest is dropped with a warning.
+TEST(InputDefects, AnAttachmentThatIsNeitherAFontNorTextIsDropped) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10 -t 1 -c:v libx264 " + quote(dir / "cam2.mp4"));
+  {
+    std::ofstream(dir / "sub.ttf", std::ios::binary) << std::string("\0\1\0\0glyphs", 10);
+    std::ofstream(dir / "notes.txt") << "camera notes <xmp>/9j/4AAQSkZJRgABAQ\" end</xmp>\n";
+  }
+  ffmpeg_make("-i " + quote(dir / "cam2.mp4") + " -attach " + quote(dir / "cam2.mp4") +
+              " -metadata:s:t:0 mimetype=video/mp4 -attach " + quote(dir / "sub.ttf") + " -metadata:s:t:1 mimetype=font/ttf -attach " +
+              quote(dir / "notes.txt") + " -metadata:s:t:2 mimetype=text/plain -c copy " + quote(dir / "in.mkv"));
+  const auto r = run_cli("anonymize --no-audit " + quote(dir / "in.mkv") + " -o " + quote(dir / "out.mkv"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("dropped attachment #1 (cam2.mp4, video/mp4): neither a font nor text"), std::string::npos) << r.output;
+  const std::string names = ffprobe("-show_entries stream_tags=filename -of csv=p=0 " + quote(dir / "out.mkv"));
+  EXPECT_EQ(names.find("cam2.mp4"), std::string::npos) << names;
+  EXPECT_NE(names.find("sub.ttf"), std::string::npos) << names;
+  EXPECT_NE(names.find("notes.txt"), std::string::npos) << names;
+  run_command("ffmpeg -v error -y -dump_attachment:t:1 " + quote(dir / "notes_out.txt") + " -i " + quote(dir / "out.mkv") + " -f null -");
+  EXPECT_EQ(read_text(dir / "notes_out.txt"), "camera notes <xmp>AAAAAAAAAAAAAAAAAA\" end</xmp>\n");
+}
