@@ -22,6 +22,13 @@ bool is_read_only_video_path(const std::filesystem::path& p);
 // Decodes the first picture of an image file. Throws Error with the file name on failure. With `damage`, says
 // there why a picture that decoded is damaged (errors the decoder met and concealed), or leaves it empty.
 FramePtr decode_image(const std::filesystem::path& path, std::string* damage = nullptr);
+// The EXIF orientation (1-8; 0: none) a PNG (eXIf chunk), WebP (EXIF chunk) or TIFF (its first IFD) file
+// stores; JPEG's FFmpeg reads itself.
+int stored_orientation(const std::vector<std::uint8_t>& file);
+// A WebP's EXIF chunk from its TIFF header on (empty: none).
+std::vector<std::uint8_t> webp_exif(const std::vector<std::uint8_t>& file);
+// The smallest EXIF block (TIFF header on) holding only this orientation.
+std::vector<std::uint8_t> orientation_exif(int orientation);
 
 // Why a picture that decoded is still damaged, or "" when nothing is known to be wrong: a JPEG that ends
 // before its end-of-image marker was cut off (the decoder fills the rest with grey and says nothing).

@@ -600,3 +600,72 @@ TEST(Image, AJpegPhotoKeepsItsQualityAndSize) {
   const auto record = nlohmann::json::parse(read_text(dir / "out.jpg.audit.json"));
   EXPECT_EQ(record["settings"]["jpeg_quality"], "source");
 }
+
+namespace {
+// A WebP with an EXIF chunk holding "orientation N": the simple file ffmpeg writes, made extended (VP8X).
+void add_webp_orientation(const std::filesystem::path& in, const std::filesystem::path& out, int orientation, int width, int height) {
+  const std::string bytes = read_text(in);
+  ASSERT_EQ(bytes.substr(0, 4), "RIFF");
+  ASSERT_EQ(bytes.substr(8, 4), "WEBP");
+  const auto le32 = [](std::size_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; };
+  const auto le24 = [](std::size_t v) { return std::string{char(v), char(v >> 8), char(v >> 16)}; };
+  const std::string exif = std::string("II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0", 18) + char(orientation) + std::string(7, '\0');
+  const std::string vp8x = "VP8X" + le32(10) + std::string(1, '\x08') + std::string(3, '\0') + le24(width - 1) + le24(height - 1);
+  const std::string chunk = "EXIF" + le32(exif.size()) + exif;
+  const std::string body = "WEBP" + vp8x + bytes.substr(12) + chunk;
+  std::ofstream(out, std::ios::binary) << "RIFF" + le32(body.size()) + body;
+}
+// A little-endian TIFF with a first IFD that also says "orientation N": a copy of the first IFD with the tag
+// added, appended, the header pointing at it (the values it points to stay where they are).
+void add_tiff_orientation(const std::filesystem::path& in, const std::filesystem::path& out, int orientation) {
+  std::string bytes = read_text(in);
+  ASSERT_EQ(bytes.substr(0, 4), std::string("II*\0", 4));
+  const auto u16 = [&](std::size_t at) { return std::size_t(std::uint8_t(bytes[at])) | std::size_t(std::uint8_t(bytes[at + 1])) << 8; };
+  const auto u32 = [&](std::size_t at) { return u16(at) | u16(at + 2) << 16; };
+  const std::size_t ifd = u32(4), count = u16(ifd);
+  std::vector<std::string> entries;
+  for (std::size_t k = 0; k < count; ++k) entries.push_back(bytes.substr(ifd + 2 + 12 * k, 12));
+  entries.push_back(std::string("\x12\x01\x03\0\x01\0\0\0", 8) + char(orientation) + std::string(3, '\0'));
+  std::sort(entries.begin(), entries.end(), [](const std::string& a, const std::string& b) {
+    return (std::uint8_t(a[1]) << 8 | std::uint8_t(a[0])) < (std::uint8_t(b[1]) << 8 | std::uint8_t(b[0]));
+  });
+  if (bytes.size() % 2) bytes += '\0';
+  const std::size_t at = bytes.size();
+  bytes += std::string{char(entries.size()), char(entries.size() >> 8)};
+  for (const auto& e : entries) bytes += e;
+  bytes += std::string(4, '\0');
+  bytes.replace(4, 4, std::string{char(at), char(at >> 8), char(at >> 16), char(at >> 24)});
+  std::ofstream(out, std::ios::binary) << bytes;
+}
+}  // namespace
+
+// FFmpeg turns only a JPEG's EXIF orientation into a display matrix: a WebP's EXIF chunk and a TIFF's own
+// orientation tag were not read, so a sideways one was searched as stored (a street photo: 7 of 15 regions,
+// faces left visible, exit 0) and its output lost the orientation. Searched upright now, and a JPEG or PNG
+// output carries the orientation.
+TEST(Image, WebpAndTiffOrientationsAreSearchedUpright) {
+  TempDir dir;
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(upright) + " -o " + quote(dir / "up.jpg") + " --detections " +
+                    quote(dir / "up.json")).exit_code, 0);
+  const auto up = clear_regions(regions_of(dir / "up.json"));
+  ASSERT_GE(up.size(), 4u);
+  ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 -c:v libwebp -lossless 1 " + quote(dir / "plain.webp"));
+  add_webp_orientation(dir / "plain.webp", dir / "side.webp", 6, 366, 512);
+  ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 -pix_fmt rgb24 " + quote(dir / "plain.tif"));
+  add_tiff_orientation(dir / "plain.tif", dir / "side.tif", 6);
+  for (const auto& [in, out] : {std::pair{dir / "side.webp", dir / "webp_out.jpg"}, std::pair{dir / "side.tif", dir / "tif_out.png"}}) {
+    SCOPED_TRACE(in.filename().string());
+    const auto json = out.string() + ".json";
+    const auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(out) + " --detections " + quote(json));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const int matched = upright_regions_found_sideways(up, regions_of(json), 512);
+    EXPECT_EQ(matched, static_cast<int>(up.size())) << matched << " of " << up.size();
+    // Shown upright by viewers: the orientation goes with the stored pixels (big-endian tag 274, SHORT, 1, 6).
+    EXPECT_NE(read_text(out).find(std::string("\x01\x12\0\x03\0\0\0\x01\0\x06", 10)), std::string::npos);
+  }
+  // Into a WebP it cannot be kept: refused, as for a JPEG source.
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "side.webp") + " -o " + quote(dir / "out.webp"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("keeps no orientation"), std::string::npos) << r.output;
+}
