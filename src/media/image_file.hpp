@@ -27,6 +27,8 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage = n
 int stored_orientation(const std::vector<std::uint8_t>& file);
 // A WebP's EXIF chunk from its TIFF header on (empty: none).
 std::vector<std::uint8_t> webp_exif(const std::vector<std::uint8_t>& file);
+// The pages of a TIFF file: its IFDs that are not reduced-resolution copies (thumbnails); 0: not a TIFF.
+int tiff_pages(const std::vector<std::uint8_t>& file);
 // The smallest EXIF block (TIFF header on) holding only this orientation.
 std::vector<std::uint8_t> orientation_exif(int orientation);
 
