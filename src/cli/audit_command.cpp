@@ -26,6 +26,12 @@ void add_audit_command(CLI::App& app, Action& action) {
   cmd->callback([state, &action] {
     action = [state] {
       auto& s = *state;
+      {
+        std::vector<std::string> read = s.records;
+        for (const std::string& r : s.records) read.push_back(pipeline::audit_path_for(r).string());
+        read.push_back(s.input);
+        refuse_report_over_inputs(s.json_path, read);
+      }
       if (!s.input.empty() && s.records.size() != 1) throw roadveil::Error("--input names the input of one record; give one record");
       review::AuditOptions options;
       if (!s.input.empty()) options.input = s.input;

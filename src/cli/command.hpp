@@ -30,6 +30,10 @@ std::string unusable_input_message(const std::string& path);
 
 // `--json FILE`: the report to FILE, or to standard output for "-". Throws Error when it cannot be written.
 void write_json_report(const nlohmann::json& j, const std::string& path);
+// Throws Error when the report file (an existing file, not "-") is one of the inputs (the same file by any
+// name): `verify out.jpg --json out.jpg` replaced the finished photo with its report.
+void refuse_report_over_inputs(const std::string& report, const std::vector<std::string>& inputs,
+                               const std::string& option = "--json");
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;

@@ -33,6 +33,17 @@ std::string unusable_input_message(const std::string& path) {
   return path + ": " + kind + ": roadveil reads inputs more than once and seeks in them; save the stream to a file first";
 }
 
+void refuse_report_over_inputs(const std::string& report, const std::vector<std::string>& inputs, const std::string& option) {
+  if (report.empty() || report == "-") return;
+  std::error_code ec;
+  if (!std::filesystem::exists(report, ec)) return;
+  for (const std::string& input : inputs) {
+    if (input.empty() || !std::filesystem::exists(input, ec)) continue;
+    if (std::filesystem::equivalent(report, input, ec))
+      throw Error(report + ": " + option + " would replace " + input + ", which this command reads: write the report elsewhere");
+  }
+}
+
 void write_json_report(const nlohmann::json& j, const std::string& path) {
   if (path == "-") {
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -199,6 +210,12 @@ void add_eval_command(CLI::App& app, Action& action) {
       namespace fs = std::filesystem;
       auto& s = *state;
       s.shared.finalize();
+      {
+        std::vector<std::string> read = s.inputs;
+        read.insert(read.end(), {s.ground_truth, s.compare_path});
+        refuse_report_over_inputs(s.json_path, read);
+        refuse_report_over_inputs(s.detections_path, read, "--detections");
+      }
       for (const std::string& name : s.classes) intern_object_class(name);
       const fs::path gt_path(s.ground_truth);
       if (s.inputs.size() == 1 && media::is_video_path(s.inputs[0]) && eval::is_video_truth_file(gt_path)) {

@@ -50,6 +50,11 @@ void add_review_queue_command(CLI::App& app, Action& action) {
   cmd->callback([state, &action] {
     action = [state] {
       auto& s = *state;
+      {
+        std::vector<std::string> read = s.regions;
+        read.insert(read.end(), s.verify.begin(), s.verify.end());
+        refuse_report_over_inputs(s.json_path, read);
+      }
       std::vector<pipeline::RegionsEntry> entries;
       for (const auto& path : s.regions) {
         const auto file = pipeline::RegionsFile::read(path);

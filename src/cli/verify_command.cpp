@@ -175,6 +175,13 @@ void add_verify_command(CLI::App& app, Action& action) {
     action = [state] {
       auto& s = *state;
       s.shared.finalize();
+      {
+        // The files, their audit records (verify adds to them) and the regions file.
+        std::vector<std::string> read = s.files;
+        for (const std::string& f : s.files) read.push_back(pipeline::audit_path_for(f).string());
+        read.push_back(s.regions);
+        refuse_report_over_inputs(s.json_path, read);
+      }
       // Objects in a bucket are verified from copies in a work folder; their audit records are updated there
       // and written back beside them.
       std::unique_ptr<storage::S3Client> client;

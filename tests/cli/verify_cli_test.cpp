@@ -236,3 +236,31 @@ TEST(VerifyOrientation, ASidewaysClipIsSearchedUpright) {
   EXPECT_GE(up, 6);
   EXPECT_GE(side + 2, up) << "sideways " << side << ", upright " << up;
 }
+
+// `verify out.jpg --json out.jpg` replaced the finished photo with its report, `review-queue d.json --json
+// d.json` a reviewed regions file with the queue, `audit r --json r` the audit record. A report that would
+// replace what the command reads is refused before anything runs; the file is left as it was.
+TEST(ReportPaths, AReportNeverReplacesWhatTheCommandReads) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(photo) + " -o " + quote(dir / "out.jpg") + " --detections " + quote(dir / "d.json")).exit_code, 0);
+  const std::string out = read_text(dir / "out.jpg"), regions = read_text(dir / "d.json"), audit = read_text(dir / "out.jpg.audit.json");
+  std::filesystem::create_symlink(dir / "out.jpg", dir / "alias.json");
+  for (const std::string& args : {"verify " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg"),
+                                  "verify " + quote(dir / "out.jpg") + " --json " + quote(dir / "alias.json"),
+                                  "verify " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg.audit.json"),
+                                  "verify " + quote(dir / "out.jpg") + " --regions " + quote(dir / "d.json") + " --json " + quote(dir / "d.json"),
+                                  "review-queue " + quote(dir / "d.json") + " --json " + quote(dir / "d.json"),
+                                  "audit " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg.audit.json")}) {
+    SCOPED_TRACE(args);
+    const auto r = args.starts_with("review-queue") ? run_command(kCli + " " + args) : run_cli(args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("which this command reads: write the report elsewhere"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(read_text(dir / "out.jpg"), out);
+  EXPECT_EQ(read_text(dir / "d.json"), regions);
+  EXPECT_EQ(read_text(dir / "out.jpg.audit.json"), audit);
+  // Elsewhere, as before.
+  EXPECT_NE(run_cli("verify " + quote(dir / "out.jpg") + " --no-audit --json " + quote(dir / "report.json")).exit_code, 1);
+  EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
+}
