@@ -104,6 +104,14 @@ void RegionsWriter::fail(const std::string& error, std::int64_t frames_done) {
 void RegionsWriter::close() {
   fail("the run stopped before this file was complete", 0);
   finish_entry();
+  // A run that began no entry (every input failed before it was opened) leaves the file as it was: an empty
+  // list under its name looked like a result, and replaced the reviewed regions file it was given.
+  if (!any_entry_) {
+    out_.close();
+    temp_.remove();
+    closed_ = true;
+    return;
+  }
   out_ << "\n]}\n";
   out_.close();
   if (!out_) throw Error(path_.string() + ": writing the detections file failed");

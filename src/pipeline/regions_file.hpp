@@ -43,6 +43,7 @@ class RegionsWriter {
   void fail(const std::string& error, std::int64_t frames_done);
   // Adds the audit record of the entry just ended (its output is hashed only once it is complete).
   void attach_audit(const std::string& record_json);
+  // Moves the file into place; without any entry begun, writes nothing and leaves a file of that name alone.
   void close();
 
  private:

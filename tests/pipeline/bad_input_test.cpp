@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -458,4 +459,23 @@ TEST(BadInput, BitFlipsInJpegScanDataAreReported) {
   const auto photo = run_cli("anonymize " + quote(dir / "flipped_clean.jpg") + " -o " + quote(dir / "out_flipped.jpg"));
   EXPECT_EQ(photo.exit_code, 3) << photo.output;
   EXPECT_NE(photo.output.find("image data is damaged"), std::string::npos) << photo.output;
+}
+
+// A run whose every input failed before it began replaced the --detections file with an empty list, which
+// looks like a result: a reviewed regions file given again was lost. The file is now left as it was.
+TEST(BadInput, ARunThatWritesNoEntryLeavesTheDetectionsFileAlone) {
+  TempDir dir;
+  { std::ofstream(dir / "bad.mp4", std::ios::binary) << std::string(50000, '\x5a'); }
+  const std::string reviewed = R"({"format":"roadveil-regions","version":1,"entries":[]} )";
+  { std::ofstream(dir / "d.json") << reviewed; }
+  const auto r = run_cli("anonymize -q " + quote(dir / "bad.mp4") + " -o " + quote(dir / "out.mp4") + " --detections " + quote(dir / "d.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(read_text(dir / "d.json"), reviewed);
+  EXPECT_FALSE(std::filesystem::exists(dir / "none.json"));
+  run_cli("anonymize -q " + quote(dir / "bad.mp4") + " -o " + quote(dir / "out.mp4") + " --detections " + quote(dir / "none.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "none.json"));
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"bad.mp4", "d.json"}));
 }
