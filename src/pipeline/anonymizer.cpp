@@ -29,6 +29,27 @@ namespace roadveil::pipeline {
 
 namespace {
 
+// The margins of a region, which say what lies above, below and beside an upright face (a head's hair above
+// the detector's box), as the stored frame of a video shown turned `degrees` clockwise holds them: the
+// tracker pads the stored boxes. On a video stored upside down the face's extra margin went below the chin
+// and the top of the head stayed visible (a review: regions 23 px low on a 126 px face).
+track::PaddingConfig padding_in_stored_frame(const track::PaddingConfig& upright, int degrees) {
+  if (degrees % 360 == 0) return upright;
+  const auto turn = [&](const track::Padding& p) {
+    // A 100 px square at the centre of a square view, padded there, and both taken to the stored frame.
+    const Box box{450, 450, 550, 550};
+    const Box padded{450 - 100 * p.left, 450 - 100 * p.top, 550 + 100 * p.right, 550 + 100 * p.bottom};
+    const Box b = media::box_in_stored_frame(box, degrees, 1000, 1000), q = media::box_in_stored_frame(padded, degrees, 1000, 1000);
+    return track::Padding{(b.x1 - q.x1) / 100, (b.y1 - q.y1) / 100, (q.x2 - b.x2) / 100, (q.y2 - b.y2) / 100};
+  };
+  track::PaddingConfig stored = upright;
+  stored.face = turn(upright.face);
+  stored.head = turn(upright.head);
+  stored.plate = turn(upright.plate);
+  for (track::Padding& p : stored.own) p = turn(p);
+  return stored;
+}
+
 // A unit flowing through the video pipeline: a decoded frame (with its detections once detected), or a
 // packet of a copied stream. Items are recycled through a pool, so steady state allocates none.
 struct Item {
@@ -666,7 +687,8 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   try {
     track::TrackerConfig tracker_config = options_.tracker;
     if (given) tracker_config.enabled = false;
-    track::Tracker tracker(tracker_config, options_.padding, info.width, info.height);
+    track::Tracker tracker(tracker_config, padding_in_stored_frame(options_.padding, info.rotation_degrees), info.width,
+                           info.height);
     redact::Redactor redactor;
     WritableFrames writable;
     media::FramePtr mask_frame;
