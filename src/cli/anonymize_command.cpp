@@ -229,7 +229,8 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
   const bool single_file = inputs.size() == 1 && fs::is_regular_file(inputs[0], ec);
   if (single_file) {
     fs::path out = output;
-    if (fs::is_directory(out, ec)) out /= fs::path(inputs[0]).filename();
+    // "-o folder/" names a folder, made when missing (it was taken as a file name without an extension).
+    if (fs::is_directory(out, ec) || output.string().ends_with('/')) out /= fs::path(inputs[0]).filename();
     jobs.push_back({inputs[0], out});
     return jobs;
   }
@@ -244,12 +245,20 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
         errors.push_back(in.string() + ": the output folder is this input folder; choose another output folder");
         continue;
       }
-      std::vector<fs::path> files, other, hidden;
-      const fs::path out_abs = fs::weakly_canonical(output, ec);
+      std::vector<fs::path> files, other, hidden, links;
+      // Files under the output folder are skipped only where that folder lies inside this input folder (our
+      // own outputs); "-o ." above the input folder holds all of it, and said it was empty.
+      fs::path out_abs = fs::weakly_canonical(output, ec);
+      const fs::path in_abs = fs::weakly_canonical(in, ec);
+      if (!out_abs.string().starts_with(in_abs.string() + "/")) out_abs.clear();
       for (auto it = fs::recursive_directory_iterator(in, fs::directory_options::skip_permission_denied, ec);
            it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) break;
-        if (!it->is_regular_file(ec)) continue;
+        if (!it->is_regular_file(ec)) {
+          // A link to a folder is not followed (it could loop) and a broken link reaches nothing: both said.
+          if (it->is_symlink(ec)) links.push_back(it->path());
+          continue;
+        }
         // Never re-process our own outputs or temporary files when the output folder is inside the input.
         if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) continue;
         // Hidden files are left out (our temporary files are hidden, and so are macOS's "._x.jpg" resource
@@ -267,16 +276,20 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
       }
       std::sort(files.begin(), files.end());
       std::vector<std::string> left_out;
-      for (auto* left : {&hidden, &other}) {
+      for (auto* left : {&hidden, &other, &links}) {
         if (left->empty()) continue;
         std::sort(left->begin(), left->end());
         std::string names;
         for (std::size_t k = 0; k < std::min<std::size_t>(3, left->size()); ++k) names += (k ? ", " : "") + (*left)[k].string();
         if (left->size() > 3) names += fmt::format(" and {} more", left->size() - 3);
         left_out.push_back(fmt::format("left out {} {} ({}){}", left->size(),
-                                       left == &hidden ? "hidden file(s) with a photo or video extension"
-                                                       : "file(s) that are no photo or video by their extension",
-                                       names, left == &hidden ? "; give a hidden file on its own to anonymize it" : ""));
+                                       left == &hidden  ? "hidden file(s) with a photo or video extension"
+                                       : left == &links ? "link(s) to a folder or to nothing, not followed"
+                                                        : "file(s) that are no photo or video by their extension",
+                                       names,
+                                       left == &hidden  ? "; give a hidden file on its own to anonymize it"
+                                       : left == &links ? "; give a linked folder as an input of its own"
+                                                        : ""));
       }
       if (files.empty()) {  // one message: the error says what was there
         std::string what;

@@ -154,3 +154,30 @@ TEST(Interrupt, AKilledRunsTemporaryFileIsRemovedByTheNextRunIntoItsFolder) {
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"b.mp4", "b.mp4.audit.json"}));
 }
+
+// Three folder-run paths a review found: "-o newdir/" with one file made an empty folder and failed ("unsupported
+// image extension"); "-o ." above the input folder skipped every file as under the output ("folder contains no
+// image or video files"); links to folders and broken links were skipped without a word (exit 0, "2 files
+// done" where the user counted more).
+TEST_F(OutputPaths, FolderNamesParentOutputsAndLinksAreTakenAsMeant) {
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  std::filesystem::create_directories(dir / "photos" / "sub");
+  std::filesystem::create_directories(dir / "elsewhere");
+  std::filesystem::copy_file(photo, dir / "photos" / "a.jpg");
+  std::filesystem::copy_file(photo, dir / "elsewhere" / "b.jpg");
+  std::filesystem::create_directory_symlink(dir / "elsewhere", dir / "photos" / "linkdir");
+  std::filesystem::create_symlink(dir / "nothing.jpg", dir / "photos" / "broken.jpg");
+
+  auto r = run_cli("anonymize -q --no-audit " + quote(dir / "photos" / "a.jpg") + " -o " + quote(dir / "newdir") + "/");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "newdir" / "a.jpg"));
+
+  r = run_command("cd " + quote(dir / "photos" / "sub") + " && " + kCli + " anonymize -q --no-audit .. -o .. --models " + quote(models_dir()));
+  EXPECT_NE(r.output.find("the output folder is this input folder"), std::string::npos) << r.output;
+  r = run_command("cd " + quote(dir.path()) + " && " + kCli + " anonymize --no-audit photos -o . --models " + quote(models_dir()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "a.jpg"));
+  EXPECT_NE(r.output.find("left out 2 link(s) to a folder or to nothing, not followed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("broken.jpg"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("linkdir"), std::string::npos) << r.output;
+}
