@@ -30,6 +30,8 @@ dataset::Format input_format(const std::string& value, const std::string& path, 
   if (!value.empty()) return *dataset::parse_format(value);
   const auto detected = dataset::detect_format(path);
   if (!detected) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw Error(path + ": no such file or folder");
     throw Error(path + ": cannot tell the annotation format; give " + option + " (" + dataset::format_choices() + ")");
   }
   return *detected;

@@ -232,6 +232,8 @@ std::vector<AnnotatedImage> read_annotations(const std::filesystem::path& path, 
 std::vector<AnnotatedImage> read_annotations(const std::filesystem::path& path, const ReadOptions& options) {
   const auto format = detect_format(path);
   if (!format) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw Error(path.string() + ": no such file or folder");
     throw Error(path.string() + ": cannot tell the annotation format; name it (" + format_choices() + ")");
   }
   return read_annotations(path, *format, options);

@@ -101,7 +101,10 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     if (regions) regions->check_size(file, w, h, "not the output of that run");
   };
   if (media::is_image_path(file)) {
-    const media::FramePtr frame = media::decode_image(file);
+    std::string decode_damage;
+    const media::FramePtr frame = media::decode_image(file, &decode_damage);
+    // A truncated or damaged photo is checked as far as it decoded, and said to be damaged, as anonymize says.
+    out.damaged = !media::picture_damage(file).empty() || !decode_damage.empty();
     check_size(frame->width, frame->height);
     upright_.reset();
     if (const int turn = media::frame_rotation_degrees(*frame)) upright_.emplace(detector_, turn, frame->width, frame->height);

@@ -50,3 +50,11 @@ TEST(EvalImages, AnnotationsAreMeasuredOnTheImageTheirPathNames) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("the annotated image x.jpg could be any of 2 inputs of that name"), std::string::npos) << r.output;
 }
+
+// A ground truth that is not there was reported as "cannot tell the annotation format".
+TEST(EvalCli, AMissingGroundTruthIsNamedMissing) {
+  TempDir dir;
+  const auto r = run_cli("eval --ground-truth " + quote(dir / "nope") + " " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("nope: no such file or folder"), std::string::npos) << r.output;
+}

@@ -264,3 +264,16 @@ TEST(ReportPaths, AReportNeverReplacesWhatTheCommandReads) {
   EXPECT_NE(run_cli("verify " + quote(dir / "out.jpg") + " --no-audit --json " + quote(dir / "report.json")).exit_code, 1);
   EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
 }
+
+// A truncated JPEG: anonymize says it is damaged; verify said "1 of 1 frames checked, 0 exposed" as for a
+// whole one. It says DAMAGED now (what decoded is still checked).
+TEST(VerifyCli, ATruncatedPhotoIsReportedDamaged) {
+  TempDir dir;
+  const std::string jpeg = read_text(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg");
+  { std::ofstream(dir / "cut.jpg", std::ios::binary) << jpeg.substr(0, jpeg.size() * 2 / 3); }
+  auto r = run_cli("verify --no-audit " + quote(dir / "cut.jpg"));
+  EXPECT_NE(r.output.find("DAMAGED"), std::string::npos) << r.output;
+  { std::ofstream(dir / "whole.jpg", std::ios::binary) << jpeg; }
+  r = run_cli("verify --no-audit " + quote(dir / "whole.jpg"));
+  EXPECT_EQ(r.output.find("DAMAGED"), std::string::npos) << r.output;
+}
