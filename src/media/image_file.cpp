@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <set>
 #include <vector>
 
 #include "core/error.hpp"
@@ -291,7 +292,8 @@ int tiff_pages(const std::vector<std::uint8_t>& file) {
   const auto u32 = [&](std::size_t at) -> std::size_t { return little ? u16(at) | u16(at + 2) << 16 : u16(at) << 16 | u16(at + 2); };
   int pages = 0;
   std::size_t ifd = u32(4);
-  for (int seen = 0; ifd >= 8 && ifd + 2 <= file.size() && seen < 4096; ++seen) {  // a loop of IFDs ends too
+  std::set<std::size_t> seen;  // an IFD chain that loops back ends there
+  while (ifd >= 8 && ifd + 2 <= file.size() && seen.insert(ifd).second && seen.size() <= 4096) {
     const std::size_t count = u16(ifd);
     if (ifd + 2 + 12 * count + 4 > file.size()) break;
     std::size_t subfile_type = 0;  // NewSubfileType (254): bit 0, a reduced-resolution copy of another page

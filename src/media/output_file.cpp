@@ -175,6 +175,15 @@ bool stores_rotation(const AVOutputFormat* ofmt) {
   return false;
 }
 
+// Text: UTF-8 without control bytes other than tab, line feed, carriage return and form feed (and NULs at the
+// end, which some writers pad with). What roadveil can look inside; binary data could be any picture or video.
+bool is_plain_text(std::string_view text) {
+  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
+  for (const unsigned char c : text)
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return false;
+  return is_valid_utf8(text);
+}
+
 // What a Matroska attachment holds, by its bytes (its MIME type and name are the writer's word).
 enum class AttachmentKind { Font, Text, Other };
 AttachmentKind attachment_kind(const AVCodecParameters& par) {
@@ -185,12 +194,7 @@ AttachmentKind attachment_kind(const AVCodecParameters& par) {
     for (const char* magic : {"\x00\x01\x00\x00", "OTTO", "true", "typ1", "ttcf", "wOFF", "wOF2"})
       if (std::memcmp(d, magic, 4) == 0) return AttachmentKind::Font;
   }
-  if (n == 0) return AttachmentKind::Text;
-  // Text: UTF-8 without control bytes other than tab, line feed, carriage return and form feed.
-  const std::string_view text(reinterpret_cast<const char*>(d), n);
-  for (const unsigned char c : text)
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return AttachmentKind::Other;
-  return is_valid_utf8(text) ? AttachmentKind::Text : AttachmentKind::Other;
+  return is_plain_text({reinterpret_cast<const char*>(d), n}) ? AttachmentKind::Text : AttachmentKind::Other;
 }
 
 // MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere.
@@ -542,7 +546,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     AVStream* out = avformat_new_stream(format_, nullptr);
     avcodec_parameters_copy(out->codecpar, par);
     if (attachment == AttachmentKind::Text && out->codecpar->extradata)
-      remove_base64_pictures(out->codecpar->extradata, static_cast<std::size_t>(out->codecpar->extradata_size));
+      if (const int removed = remove_base64_data(out->codecpar->extradata, static_cast<std::size_t>(out->codecpar->extradata_size)))
+        dropped_.push_back({-1, fmt::format("{} base64 picture(s) or data inside attachment #{} (zeroed: they could show "
+                                            "what the video hides; the rest of it is kept)", removed, i)});
     // The input's codec tag can be wrong for another container (e.g. AVI fourcc into MP4): let the muxer pick.
     if (av_codec_get_id(ofmt->codec_tag, par->codec_tag) != par->codec_id) out->codecpar->codec_tag = 0;
     out->time_base = s->time_base;
@@ -756,13 +762,21 @@ void OutputFile::keep_foreign_boxes(const AVOutputFormat* ofmt) {
     } else {
       try {
         std::string bytes = source->read(box.offset, box.size);
-        // A camera's box may hold a thumbnail or preview of what the video shows (as EXIF and XMP do in
-        // photos): every JPEG or PNG in it, binary or base64, is zeroed as in a photo's metadata.
-        auto* data = reinterpret_cast<std::uint8_t*>(bytes.data()) + 8;
-        const int pictures = remove_binary_pictures(data, bytes.size() - 8) + remove_base64_pictures(data, bytes.size() - 8);
-        if (pictures > 0)
-          dropped_.push_back({-1, fmt::format("{} picture(s) inside the top-level '{}' box (zeroed: copies of what the "
-                                              "video shows; the rest of the box is kept)", pictures, box_type_text(box.type))});
+        // Only text goes out (an NMEA log, XMP after a uuid box's 16-byte id), with its base64 data zeroed:
+        // binary data could hold a thumbnail, a preview or another camera's stream of what the video hides,
+        // in a format nothing here can look inside (as for Matroska attachments).
+        const std::size_t header = (bytes.size() >= 16 && bytes.compare(0, 4, std::string("\0\0\0\1", 4)) == 0 ? 16u : 8u) +
+                                   (box.type == "uuid" ? 16u : 0u);
+        if (bytes.size() < header || !is_plain_text(std::string_view(bytes).substr(header))) {
+          dropped_.push_back({-1, what + ": binary data, which could hold a picture or video of what the video hides "
+                                         "and cannot be looked inside"});
+          continue;
+        }
+        auto* data = reinterpret_cast<std::uint8_t*>(bytes.data()) + header;
+        if (const int removed = remove_base64_data(data, bytes.size() - header); removed > 0)
+          dropped_.push_back({-1, fmt::format("{} base64 picture(s) or data inside the top-level '{}' box (zeroed: they "
+                                              "could show what the video hides; the rest of the box is kept)", removed,
+                                              box_type_text(box.type))});
         appended_boxes_.push_back(std::move(bytes));
         kept += box.size;
         spdlog::debug("{}: the top-level '{}' box ({} bytes) is copied as it is", input_.path().string(), box_type_text(box.type), box.size);

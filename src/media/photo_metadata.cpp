@@ -319,6 +319,45 @@ int remove_base64_pictures(std::uint8_t* data, std::size_t size) {
   return removed;
 }
 
+int remove_base64_data(std::uint8_t* data, std::size_t size, std::size_t min_run) {
+  int removed = remove_base64_pictures(data, size);
+  // A data URI's payload, whatever it holds ("data:image/bmp;base64,...", "data:video/mp4;base64,...").
+  for (std::size_t i = 0; i + 5 <= size; ++i) {
+    if (!starts(data, size, i, "data:")) continue;
+    std::size_t comma = i + 5;
+    while (comma < size && data[comma] != ',' && data[comma] != '"' && data[comma] != '\'' && data[comma] != '<' && comma - i < 256) ++comma;
+    if (comma >= size || data[comma] != ',') continue;
+    const std::string_view header(reinterpret_cast<const char*>(data + i), comma - i);
+    if (header.find(";base64") == std::string_view::npos) continue;
+    std::size_t k = comma + 1;
+    for (; k < size && (is_base64(data[k]) || data[k] == '\n' || data[k] == '\r' || data[k] == ' '); ++k)
+      if (is_base64(data[k]) && data[k] != '=') data[k] = 'A';
+    ++removed;
+    i = k;
+  }
+  // Any other long run of base64 (line breaks allowed): words of text are short, encoded files are not.
+  for (std::size_t i = 0; i < size;) {
+    if (!is_base64(data[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i, letters = 0;
+    bool changed = false;
+    while (end < size && (is_base64(data[end]) || data[end] == '\n' || data[end] == '\r')) {
+      letters += is_base64(data[end]);
+      changed = changed || (is_base64(data[end]) && data[end] != 'A' && data[end] != '=');
+      ++end;
+    }
+    if (letters >= min_run && changed) {
+      for (std::size_t k = i; k < end; ++k)
+        if (is_base64(data[k]) && data[k] != '=') data[k] = 'A';
+      ++removed;
+    }
+    i = end;
+  }
+  return removed;
+}
+
 std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8_t>& file) {
   std::vector<std::string> found;
   // PNG: its eXIf chunk and its text, compressed or not, and the profiles kept as hex text (an EXIF block

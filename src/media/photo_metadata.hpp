@@ -49,6 +49,10 @@ int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past
 // XMP text: every base64 JPEG ("/9j/...") or PNG ("iVBORw0KGgo...") turned into 'A's up to the end of its
 // value (a quote or '<'): it then decodes to zeros, and the XML stays well-formed.
 int remove_base64_pictures(std::uint8_t* text, std::size_t size);
+// Text that leaves the file as it is (a Matroska attachment, a camera's box): the base64 pictures above, every
+// data URI's payload (a BMP, a video) and any other run of at least `min_run` base64 characters turned into 'A's.
+// Returns how many were removed.
+int remove_base64_data(std::uint8_t* text, std::size_t size, std::size_t min_run = 256);
 
 // For verify: where a photo file holds a copy of a picture besides the picture itself, one line each: a JPEG's
 // metadata segments (EXIF thumbnail, JFIF thumbnail, pictures in APPn or comments, base64 in XMP, extended

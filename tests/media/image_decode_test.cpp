@@ -286,6 +286,11 @@ TEST(ImageDecode, AMultiPageTiffIsRefusedAndAThumbnailIsNoPage) {
   EXPECT_EQ(tiff_pages(grey_tiff({0, 1})), 1);
   EXPECT_EQ(tiff_pages({'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0}), 1);  // an IFD of no entries, no next
   EXPECT_EQ(tiff_pages({0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0, 0}), 0);  // not a TIFF
+  // An IFD chain that loops back to its first IFD is one page (it counted 4,096 and refused the file).
+  std::vector<std::uint8_t> loop = grey_tiff({0});
+  const std::size_t next = loop.size() - 4;
+  std::copy(loop.begin() + 4, loop.begin() + 8, loop.begin() + static_cast<std::ptrdiff_t>(next));
+  EXPECT_EQ(tiff_pages(loop), 1);
   testing::TempDir dir;
   const auto write = [&](const std::string& name, const std::vector<std::uint8_t>& bytes) {
     std::ofstream(dir / name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

@@ -187,7 +187,7 @@ TEST(InputDefects, AnAttachmentThatIsNeitherAFontNorTextIsDropped) {
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10 -t 1 -c:v libx264 " + quote(dir / "cam2.mp4"));
   {
     std::ofstream(dir / "sub.ttf", std::ios::binary) << std::string("\0\1\0\0glyphs", 10);
-    std::ofstream(dir / "notes.txt") << "camera notes <xmp>/9j/4AAQSkZJRgABAQ\" end</xmp>\n";
+    std::ofstream(dir / "notes.txt") << "camera notes <xmp>/9j/4AAQSkZJRgABAQ\" end</xmp> <img href=\"data:image/bmp;base64,Qk02AAAA\"/>\n";
   }
   ffmpeg_make("-i " + quote(dir / "cam2.mp4") + " -attach " + quote(dir / "cam2.mp4") +
               " -metadata:s:t:0 mimetype=video/mp4 -attach " + quote(dir / "sub.ttf") + " -metadata:s:t:1 mimetype=font/ttf -attach " +
@@ -200,5 +200,6 @@ TEST(InputDefects, AnAttachmentThatIsNeitherAFontNorTextIsDropped) {
   EXPECT_NE(names.find("sub.ttf"), std::string::npos) << names;
   EXPECT_NE(names.find("notes.txt"), std::string::npos) << names;
   run_command("ffmpeg -v error -y -dump_attachment:t:1 " + quote(dir / "notes_out.txt") + " -i " + quote(dir / "out.mkv") + " -f null -");
-  EXPECT_EQ(read_text(dir / "notes_out.txt"), "camera notes <xmp>AAAAAAAAAAAAAAAAAA\" end</xmp>\n");
+  EXPECT_EQ(read_text(dir / "notes_out.txt"), "camera notes <xmp>AAAAAAAAAAAAAAAAAA\" end</xmp> <img href=\"data:image/bmp;base64,AAAAAAAA\"/>\n");
+  EXPECT_NE(r.output.find("2 base64 picture(s) or data inside attachment #3 (zeroed"), std::string::npos) << r.output;
 }
