@@ -23,5 +23,11 @@ class Progress {
 };
 
 std::string format_duration(double seconds);
+// The progress line (without its carriage return) for a terminal `columns` wide: at most columns - 1
+// characters; the bar shrinks, then goes, then the word "frames", then the start of the label.
+std::string progress_line(const std::string& label, std::int64_t frames, std::int64_t total, double fps, const std::string& eta,
+                          int columns);
+// The width of the terminal on standard error (COLUMNS, else 80, where it is none).
+int terminal_columns();
 
 }  // namespace roadveil::pipeline
