@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <set>
 #include <vector>
 
 #include "core/error.hpp"
@@ -276,35 +275,9 @@ int stored_orientation(const std::vector<std::uint8_t>& file) {
     return 0;
   }
   if (const std::vector<std::uint8_t> exif = webp_exif(file); !exif.empty()) return exif_orientation(exif.data(), exif.size());
-  // A TIFF file is itself a TIFF header and IFDs: its first IFD's orientation tag is the picture's.
-  if (file.size() >= 8 && (std::memcmp(file.data(), "II*\0", 4) == 0 || std::memcmp(file.data(), "MM\0*", 4) == 0))
-    return exif_orientation(file.data(), file.size());
-  return 0;
-}
-
-int tiff_pages(const std::vector<std::uint8_t>& file) {
-  if (file.size() < 8) return 0;
-  const bool little = std::memcmp(file.data(), "II*\0", 4) == 0;
-  if (!little && std::memcmp(file.data(), "MM\0*", 4) != 0) return 0;
-  const auto u16 = [&](std::size_t at) -> std::size_t {
-    return at + 2 > file.size() ? 0 : little ? file[at] | file[at + 1] << 8 : file[at] << 8 | file[at + 1];
-  };
-  const auto u32 = [&](std::size_t at) -> std::size_t { return little ? u16(at) | u16(at + 2) << 16 : u16(at) << 16 | u16(at + 2); };
-  int pages = 0;
-  std::size_t ifd = u32(4);
-  std::set<std::size_t> seen;  // an IFD chain that loops back ends there
-  while (ifd >= 8 && ifd + 2 <= file.size() && seen.insert(ifd).second && seen.size() <= 4096) {
-    const std::size_t count = u16(ifd);
-    if (ifd + 2 + 12 * count + 4 > file.size()) break;
-    std::size_t subfile_type = 0;  // NewSubfileType (254): bit 0, a reduced-resolution copy of another page
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t entry = ifd + 2 + 12 * k;
-      if (u16(entry) == 254) subfile_type = u16(entry + 2) == 3 ? u16(entry + 8) : u32(entry + 8);
-    }
-    if (!(subfile_type & 1)) ++pages;
-    ifd = u32(ifd + 2 + 12 * count);
-  }
-  return pages;
+  // A TIFF file is itself a TIFF header and IFDs: its first IFD's orientation tag is the picture's (anything
+  // else has no TIFF header: 1).
+  return exif_orientation(file.data(), file.size());
 }
 
 std::vector<std::uint8_t> orientation_exif(int orientation) {
@@ -340,23 +313,23 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
                     "a photo's name; roadveil writes photos with one picture: rename it to the video's own extension "
                     "(e.g. .mp4) and anonymize that");
       }
-      // A multi-page TIFF (a scan, a fax) decodes as its first page: the others would be lost, and verify
-      // would pass faces on them. Reduced-resolution copies (thumbnails) are no pages: they are not written.
-      if (input.decoder()->codec_id == AV_CODEC_ID_TIFF)
-        if (const int pages = tiff_pages(read_all(path)); pages > 1)
-          throw Error(path.string() + ": a TIFF of " + std::to_string(pages) + " pages; roadveil writes photos with one "
-                      "picture: split it into one file per page (tiffsplit, or convert " + path.filename().string() +
-                      " page-%d.tif) and anonymize those");
       // The decoder's own errors, concealed ones included (damaged JPEG scan data decodes with no error: the
       // MJPEG decoder says so only in its log, which InputFile counts).
       if (damage && input.decode_errors() > 0) *damage = "the image data is damaged (the decoder concealed errors)";
-      // FFmpeg 5.1 turns only a JPEG's EXIF orientation into a display matrix: a PNG's eXIf chunk, a WebP's
-      // EXIF chunk and a TIFF's own orientation tag are read here (a sideways WebP or TIFF was searched as
-      // stored: 7 of a street photo's 15 faces found, the rest left visible).
       const AVCodecID codec = input.decoder()->codec_id;
-      if (!av_frame_get_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX) &&
-          (codec == AV_CODEC_ID_PNG || codec == AV_CODEC_ID_WEBP || codec == AV_CODEC_ID_TIFF))
-        attach_orientation(*frame, stored_orientation(read_all(path)));
+      if (codec == AV_CODEC_ID_PNG || codec == AV_CODEC_ID_WEBP || codec == AV_CODEC_ID_TIFF) {
+        const std::vector<std::uint8_t> file = read_all(path);
+        // A multi-page TIFF (a scan, a fax) decodes as its first page: the others would be lost, and verify
+        // would pass faces on them. Reduced-resolution copies (thumbnails) are no pages: they are not written.
+        if (const int pages = codec == AV_CODEC_ID_TIFF ? tiff_pages(file.data(), file.size()) : 0; pages > 1)
+          throw Error(path.string() + ": a TIFF of " + std::to_string(pages) + " pages; roadveil writes photos with one "
+                      "picture: split it into one file per page (tiffsplit, or convert " + path.filename().string() +
+                      " page-%d.tif) and anonymize those");
+        // FFmpeg 5.1 turns only a JPEG's EXIF orientation into a display matrix: a PNG's eXIf chunk, a WebP's
+        // EXIF chunk and a TIFF's own orientation tag are read here (a sideways WebP or TIFF was searched as
+        // stored: 7 of a street photo's 15 faces found, the rest left visible).
+        if (!av_frame_get_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX)) attach_orientation(*frame, stored_orientation(file));
+      }
       // Palette and 1-bit pictures arrive unpacked (RGBA, grey) from InputFile, and are written back so.
       return frame;
     }

@@ -22,13 +22,11 @@ bool is_read_only_video_path(const std::filesystem::path& p);
 // Decodes the first picture of an image file. Throws Error with the file name on failure. With `damage`, says
 // there why a picture that decoded is damaged (errors the decoder met and concealed), or leaves it empty.
 FramePtr decode_image(const std::filesystem::path& path, std::string* damage = nullptr);
-// The EXIF orientation (1-8; 0: none) a PNG (eXIf chunk), WebP (EXIF chunk) or TIFF (its first IFD) file
+// The EXIF orientation (1-8; 0 or 1: none) a PNG (eXIf chunk), WebP (EXIF chunk) or TIFF (its first IFD) file
 // stores; JPEG's FFmpeg reads itself.
 int stored_orientation(const std::vector<std::uint8_t>& file);
 // A WebP's EXIF chunk from its TIFF header on (empty: none).
 std::vector<std::uint8_t> webp_exif(const std::vector<std::uint8_t>& file);
-// The pages of a TIFF file: its IFDs that are not reduced-resolution copies (thumbnails); 0: not a TIFF.
-int tiff_pages(const std::vector<std::uint8_t>& file);
 // The smallest EXIF block (TIFF header on) holding only this orientation.
 std::vector<std::uint8_t> orientation_exif(int orientation);
 

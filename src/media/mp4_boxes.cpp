@@ -70,11 +70,11 @@ std::vector<Mp4Box> foreign_mp4_boxes(ByteSource& source, int max_boxes) {
       for (std::int64_t child = offset + h.header; child < moov_end;) {
         const Header c = read_header(source, child, moov_end);
         if (c.size == 0) break;
-        if (!listed(c.type, kStructuralMoov)) found.push_back({c.type, "moov", child, c.size});
+        if (!listed(c.type, kStructuralMoov)) found.push_back({c.type, "moov", child, c.size, c.header});
         child += c.size;
       }
     } else if (!listed(h.type, kStructuralTop)) {
-      found.push_back({h.type, "", offset, h.size});
+      found.push_back({h.type, "", offset, h.size, h.header});
     }
     offset += h.size;
   }

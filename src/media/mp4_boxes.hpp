@@ -16,6 +16,7 @@ struct Mp4Box {
   std::string type;    // four characters, as stored
   std::string parent;  // "" at the top level, else the enclosing box's type ("moov")
   std::int64_t offset = 0, size = 0;  // of the whole box, header included
+  std::int64_t header = 8;            // bytes of its header: 16 with a 64-bit size
 };
 
 // The boxes of `source` (an MP4/MOV file) outside the file format's structure: top-level boxes other than

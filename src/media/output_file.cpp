@@ -37,7 +37,7 @@ extern "C" {
 namespace roadveil::media {
 
 // FFmpeg 5.x's Matroska muxer does not add an Opus track's codec delay back to its packets (the demuxer takes
-// it off); later versions do (OutputFile::codec_delay_).
+// it off); later versions do (OutputFile::timestamp_offset_).
 constexpr bool kMatroskaMuxerDropsCodecDelay = LIBAVFORMAT_VERSION_MAJOR < 60;
 
 namespace {
@@ -112,6 +112,11 @@ void copy_side_data(const AVStream* in, AVStream* out, bool display_only) {
   }
 }
 
+// FFmpeg's MPEG program stream muxers (.mpg, .vob and the DVD/VCD variants).
+bool is_program_stream_muxer(std::string_view name) {
+  return name == "mpeg" || name == "vob" || name == "dvd" || name == "svcd" || name == "vcd";
+}
+
 // Whether a muxer that keeps no codec list (avformat_query_codec < 0) holds a copied stream, where its code
 // says so: GIF holds one GIF picture stream and nothing else; MPEG program streams (.mpg, .vob) hold only
 // MPEG audio, AC-3, DTS and big-endian or DVD PCM (FFmpeg's mpegenc refuses any other audio at the header).
@@ -123,7 +128,7 @@ std::optional<bool> muxer_holds(const AVOutputFormat* ofmt, const AVCodecParamet
   const std::string name = ofmt->name;
   const AVCodecID id = par.codec_id;
   if (name == "gif") return par.codec_type == AVMEDIA_TYPE_VIDEO;
-  if (name == "mpeg" || name == "vob" || name == "dvd" || name == "svcd" || name == "vcd") {
+  if (is_program_stream_muxer(name)) {
     if (par.codec_type != AVMEDIA_TYPE_AUDIO) return std::nullopt;
     static constexpr std::array<AVCodecID, 7> kAudio = {AV_CODEC_ID_MP1, AV_CODEC_ID_MP2, AV_CODEC_ID_MP3, AV_CODEC_ID_AC3,
                                                         AV_CODEC_ID_DTS, AV_CODEC_ID_PCM_S16BE, AV_CODEC_ID_PCM_DVD};
@@ -206,9 +211,7 @@ bool starts_on_a_running_clock(const InputFile& input) {
 
 // Output containers that carry such a clock as it is (the MPEG-TS and MPEG-PS muxers and their DVD/VCD kin).
 bool keeps_a_running_clock(const AVOutputFormat* ofmt) {
-  for (const char* name : {"mpegts", "mpeg", "vob", "dvd", "svcd", "vcd"})
-    if (std::strcmp(ofmt->name, name) == 0) return true;
-  return false;
+  return std::string_view(ofmt->name) == "mpegts" || is_program_stream_muxer(ofmt->name);
 }
 
 std::string lower_extension(const std::filesystem::path& p) {
@@ -575,7 +578,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // every packet's timestamp (its first packet starts 6.5 ms before zero) while its muxer does not put it
   // back: the negative first packet made the muxer move every stream later by it, the video 7 ms later at
   // each pass. The packets of such a track are written with the delay added back, as they were stored.
-  codec_delay_.assign(format_->nb_streams, 0);
+  timestamp_offset_.assign(format_->nb_streams, 0);
   // MPEG-TS and MPEG-PS carry a running clock, not a presentation that starts at zero: a recording cut from a
   // camera's stream starts at e.g. 3601 s. Written as it is into MP4, Matroska or AVI, that clock became an
   // hour-long empty edit (a 2 s clip declared 3603 s long); ffmpeg takes the input's start time off every
@@ -586,7 +589,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   if (err >= 0 && options.encode_for.empty() && starts_on_a_running_clock(input) && !keeps_a_running_clock(ofmt)) {
     const std::int64_t start = input.format_context()->start_time;
     for (unsigned i = 0; i < format_->nb_streams; ++i)
-      codec_delay_[i] -= av_rescale_q(start, AV_TIME_BASE_Q, format_->streams[i]->time_base);
+      timestamp_offset_[i] -= av_rescale_q(start, AV_TIME_BASE_Q, format_->streams[i]->time_base);
   }
   // Only for the FFmpeg whose muxer leaves the delay out (5.x: its ts_offset line is commented out); a muxer
   // that adds it itself would get it twice.
@@ -596,7 +599,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       if (st->codecpar->codec_id != AV_CODEC_ID_OPUS || st->codecpar->initial_padding <= 0) continue;
       // As the demuxer converts it: samples at 48 kHz to nanoseconds (the CodecDelay element) to the track's time base.
       const std::int64_t ns = av_rescale_q(st->codecpar->initial_padding, {1, 48000}, {1, 1000000000});
-      codec_delay_[i] += av_rescale_q(ns, {1, 1000000000}, st->time_base);
+      timestamp_offset_[i] += av_rescale_q(ns, {1, 1000000000}, st->time_base);
     }
   if (err < 0) {
     // Muxers that do not list their codecs (GIF, MPEG-PS) refuse one only here: say which codecs it was given
@@ -765,8 +768,7 @@ void OutputFile::keep_foreign_boxes(const AVOutputFormat* ofmt) {
         // Only text goes out (an NMEA log, XMP after a uuid box's 16-byte id), with its base64 data zeroed:
         // binary data could hold a thumbnail, a preview or another camera's stream of what the video hides,
         // in a format nothing here can look inside (as for Matroska attachments).
-        const std::size_t header = (bytes.size() >= 16 && bytes.compare(0, 4, std::string("\0\0\0\1", 4)) == 0 ? 16u : 8u) +
-                                   (box.type == "uuid" ? 16u : 0u);
+        const std::size_t header = static_cast<std::size_t>(box.header) + (box.type == "uuid" ? 16u : 0u);
         if (bytes.size() < header || !is_plain_text(std::string_view(bytes).substr(header))) {
           dropped_.push_back({-1, what + ": binary data, which could hold a picture or video of what the video hides "
                                          "and cannot be looked inside"});
@@ -788,8 +790,8 @@ void OutputFile::keep_foreign_boxes(const AVOutputFormat* ofmt) {
 }
 
 void OutputFile::offset_timestamps(AVPacket* packet) const {
-  if (packet->stream_index < 0 || static_cast<std::size_t>(packet->stream_index) >= codec_delay_.size()) return;
-  if (const std::int64_t offset = codec_delay_[static_cast<std::size_t>(packet->stream_index)]; offset != 0) {
+  if (packet->stream_index < 0 || static_cast<std::size_t>(packet->stream_index) >= timestamp_offset_.size()) return;
+  if (const std::int64_t offset = timestamp_offset_[static_cast<std::size_t>(packet->stream_index)]; offset != 0) {
     if (packet->pts != AV_NOPTS_VALUE) packet->pts += offset;
     if (packet->dts != AV_NOPTS_VALUE) packet->dts += offset;
   }

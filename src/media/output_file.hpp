@@ -106,7 +106,7 @@ class OutputFile {
   std::vector<int> stream_map_;  // input stream index -> output stream index of copied packets, -1 when none
   // Per output stream, added to every packet's timestamps: an Opus track's codec delay in Matroska, less the
   // start of a running clock (MPEG-TS/PS input into another container). offset_timestamps applies it.
-  std::vector<std::int64_t> codec_delay_;
+  std::vector<std::int64_t> timestamp_offset_;
   void offset_timestamps(AVPacket* packet) const;
   // Top-level boxes of an MP4/MOV input that FFmpeg does not read (media/mp4_boxes.hpp): copied after the
   // muxer's own into an MP4/MOV output, named among the dropped otherwise, as are moov's.

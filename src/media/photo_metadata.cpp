@@ -12,6 +12,7 @@ extern "C" {
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
 
 namespace roadveil::media {
 
@@ -430,6 +431,26 @@ int exif_orientation(const std::uint8_t* data, std::size_t size) {
     return value >= 1 && value <= 8 ? value : 1;
   }
   return 1;
+}
+
+int tiff_pages(const std::uint8_t* data, std::size_t size) {
+  const std::optional<Tiff> tiff = Tiff::of(const_cast<std::uint8_t*>(data), size);  // only read here
+  if (!tiff) return 0;
+  const Tiff& t = *tiff;
+  int pages = 0;
+  std::set<std::size_t> seen;
+  for (std::size_t ifd = t.u32(4); ifd >= 8 && t.has(ifd, 2) && seen.insert(ifd).second;) {
+    const std::size_t count = t.u16(ifd);
+    if (!t.has(ifd + 2, 12 * count + 4)) break;
+    std::uint32_t subfile_type = 0;  // NewSubfileType (254), LONG or SHORT
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t entry = ifd + 2 + 12 * k;
+      if (t.u16(entry) == 254) subfile_type = t.u16(entry + 2) == 3 ? t.u16(entry + 8) : t.u32(entry + 8);
+    }
+    if (!(subfile_type & 1)) ++pages;
+    ifd = t.u32(ifd + 2 + 12 * count);
+  }
+  return pages;
 }
 
 std::vector<PngChunk> png_chunks(const std::vector<std::uint8_t>& png) {

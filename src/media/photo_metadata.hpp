@@ -62,6 +62,9 @@ std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8
 // The Orientation tag (1-8) of an EXIF block from its TIFF header on; 1 where there is none or the block is
 // not EXIF.
 int exif_orientation(const std::uint8_t* tiff, std::size_t size);
+// The pages of a TIFF file: its IFDs that are not reduced-resolution copies (thumbnails, NewSubfileType bit 0),
+// an IFD chain that loops back ending where it does; 0: not a TIFF.
+int tiff_pages(const std::uint8_t* tiff, std::size_t size);
 
 // The chunks of a PNG file in order (type and data, CRCs not checked); empty if it is not a PNG.
 struct PngChunk {

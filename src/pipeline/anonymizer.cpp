@@ -422,8 +422,15 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
   return pictures;
 }
 
+namespace {
+// The keyframe interval the options ask for, at this video's rate.
+int asked_interval(const detect::ScheduleConfig& schedule, const media::VideoInfo& info) {
+  return schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
+}
+}  // namespace
+
 int Anonymizer::keyframe_interval(const media::VideoInfo& info) const {
-  const int asked = options_.schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
+  const int asked = asked_interval(options_.schedule, info);
   if (!options_.tracker.enabled) return 1;
   if (options_.schedule.search_every == 0) return std::clamp(options_.tracker.max_gap + 1, 1, asked);
   return asked;
@@ -564,13 +571,11 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   // (with one interval each, the detector and the encoder took turns: `-v` showed each waiting ~5 s a minute).
   const FramesBound bound = frames_bound(info, given != nullptr);
   const size_t interval = bound.interval;
-  if (!given && options_.tracker.enabled && options_.schedule.search_every == 0) {
-    const int asked = options_.schedule.interval_for(info.frame_rate.den ? av_q2d(info.frame_rate) : 0);
-    if (static_cast<int>(interval) < asked)
-      report.warnings.push_back(fmt::format("{}: --search-every 0 leaves the frames between keyframes to the tracker, which "
-                                            "links detections at most {} frames apart: keyframes every {} frames, not {}",
-                                            in.path().string(), options_.tracker.max_gap + 1, interval, asked));
-  }
+  // With the tracker on, only --search-every 0 brings the keyframes closer than asked (keyframe_interval).
+  if (const int asked = asked_interval(options_.schedule, info); !given && options_.tracker.enabled && static_cast<int>(interval) < asked)
+    report.warnings.push_back(fmt::format("{}: --search-every 0 leaves the frames between keyframes to the tracker, which "
+                                          "links detections at most {} frames apart: keyframes every {} frames, not {}",
+                                          in.path().string(), options_.tracker.max_gap + 1, interval, asked));
   detect::ScheduleConfig schedule_config = options_.schedule;
   schedule_config.keyframe_interval = static_cast<int>(interval);
   schedule_config.keyframe_seconds = 0;
