@@ -9,6 +9,8 @@
 
 #include "core/error.hpp"
 #include "media/image_file.hpp"
+#include "media/photo_metadata.hpp"
+#include "tiff_writer.hpp"
 #include "test_util.hpp"
 
 namespace roadveil::media {
@@ -249,48 +251,39 @@ namespace {
 // A little-endian TIFF of 2x2 grey pages, uncompressed; each page's NewSubfileType as given (1: a
 // reduced-resolution copy, a thumbnail).
 std::vector<std::uint8_t> grey_tiff(const std::vector<std::uint32_t>& subfile_types) {
-  std::vector<std::uint8_t> f = {'I', 'I', 42, 0, 0, 0, 0, 0};
-  const auto put16 = [&](std::size_t v) { f.push_back(std::uint8_t(v)); f.push_back(std::uint8_t(v >> 8)); };
-  const auto put32 = [&](std::size_t v) { put16(v & 0xFFFF); put16(v >> 16); };
+  testing::TiffWriter w{false, {'I', 'I', 42, 0, 0, 0, 0, 0}};
   std::size_t link = 4;  // where the offset of the next IFD goes
   for (const std::uint32_t type : subfile_types) {
-    const std::size_t pixels = f.size();
-    for (int i = 0; i < 4; ++i) f.push_back(std::uint8_t(60 * i));
-    const std::size_t ifd = f.size();
-    for (int b = 0; b < 4; ++b) f[link + b] = std::uint8_t(ifd >> (8 * b));
-    const std::vector<std::array<std::size_t, 3>> entries = {{254, 4, type}, {256, 3, 2}, {257, 3, 2}, {258, 3, 8}, {259, 3, 1},
-                                                             {262, 3, 1}, {273, 4, pixels}, {277, 3, 1}, {278, 3, 2}, {279, 4, 4}};
-    put16(entries.size());
-    for (const auto& [tag, kind, value] : entries) {
-      put16(tag);
-      put16(kind);
-      put32(1);
-      if (kind == 3) {
-        put16(value);
-        put16(0);
-      } else {
-        put32(value);
-      }
-    }
-    link = f.size();
-    put32(0);
+    const auto pixels = static_cast<std::uint32_t>(w.bytes.size());
+    for (int i = 0; i < 4; ++i) w.bytes.push_back(std::uint8_t(60 * i));
+    const std::size_t ifd = w.bytes.size();
+    for (int b = 0; b < 4; ++b) w.bytes[link + b] = std::uint8_t(ifd >> (8 * b));
+    const std::vector<std::array<std::uint32_t, 3>> entries = {{254, 4, type}, {256, 3, 2}, {257, 3, 2}, {258, 3, 8}, {259, 3, 1},
+                                                               {262, 3, 1}, {273, 4, pixels}, {277, 3, 1}, {278, 3, 2}, {279, 4, 4}};
+    w.u16(static_cast<std::uint32_t>(entries.size()));
+    for (const auto& [tag, kind, value] : entries) w.entry(tag, kind, value);
+    link = w.bytes.size();
+    w.u32(0);
   }
-  return f;
+  return w.bytes;
 }
+
+// tiff_pages of a whole file.
+int pages(const std::vector<std::uint8_t>& file) { return tiff_pages(file.data(), file.size()); }
 
 // A multi-page TIFF decoded as its first page: the other pages were lost from the output and verify passed
 // the faces on them. Refused now, naming what to do; a page with its thumbnail is one page.
 TEST(ImageDecode, AMultiPageTiffIsRefusedAndAThumbnailIsNoPage) {
-  EXPECT_EQ(tiff_pages(grey_tiff({0})), 1);
-  EXPECT_EQ(tiff_pages(grey_tiff({0, 0, 2})), 3);
-  EXPECT_EQ(tiff_pages(grey_tiff({0, 1})), 1);
-  EXPECT_EQ(tiff_pages({'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0}), 1);  // an IFD of no entries, no next
-  EXPECT_EQ(tiff_pages({0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0, 0}), 0);  // not a TIFF
+  EXPECT_EQ(pages(grey_tiff({0})), 1);
+  EXPECT_EQ(pages(grey_tiff({0, 0, 2})), 3);
+  EXPECT_EQ(pages(grey_tiff({0, 1})), 1);
+  EXPECT_EQ(pages({'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0}), 1);  // an IFD of no entries, no next
+  EXPECT_EQ(pages({0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0, 0}), 0);  // not a TIFF
   // An IFD chain that loops back to its first IFD is one page (it counted 4,096 and refused the file).
   std::vector<std::uint8_t> loop = grey_tiff({0});
   const std::size_t next = loop.size() - 4;
   std::copy(loop.begin() + 4, loop.begin() + 8, loop.begin() + static_cast<std::ptrdiff_t>(next));
-  EXPECT_EQ(tiff_pages(loop), 1);
+  EXPECT_EQ(pages(loop), 1);
   testing::TempDir dir;
   const auto write = [&](const std::string& name, const std::vector<std::uint8_t>& bytes) {
     std::ofstream(dir / name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "media/photo_metadata.hpp"
+#include "tiff_writer.hpp"
 
 using roadveil::media::pictures_in_photo_metadata;
 using roadveil::media::remove_base64_pictures;
@@ -21,29 +22,7 @@ namespace {
 
 const std::vector<std::uint8_t> kJpeg = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x11, 0x22, 0xFF, 0xD9};
 
-struct Writer {
-  bool big;
-  std::vector<std::uint8_t> bytes;
-  void u16(std::uint32_t v) {
-    if (big) bytes.insert(bytes.end(), {std::uint8_t(v >> 8), std::uint8_t(v)});
-    else bytes.insert(bytes.end(), {std::uint8_t(v), std::uint8_t(v >> 8)});
-  }
-  void u32(std::uint32_t v) {
-    if (big) bytes.insert(bytes.end(), {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)});
-    else bytes.insert(bytes.end(), {std::uint8_t(v), std::uint8_t(v >> 8), std::uint8_t(v >> 16), std::uint8_t(v >> 24)});
-  }
-  void entry(std::uint32_t tag, std::uint32_t type, std::uint32_t value) {
-    u16(tag);
-    u16(type);
-    u32(1);
-    if (type == 3) {
-      u16(value);
-      u16(0);
-    } else {
-      u32(value);
-    }
-  }
-};
+using Writer = roadveil::testing::TiffWriter;
 
 // TIFF header, IFD0 (Orientation 6), IFD1 (the thumbnail: JPEGInterchangeFormat and its length), the thumbnail.
 std::vector<std::uint8_t> exif(bool big) {

@@ -168,6 +168,14 @@ nlohmann::json clear_regions(const nlohmann::json& regions) {
     if (r.value("score", 0.0) >= 0.6) out.push_back(r);
   return out;
 }
+// The street photo anonymized upright into `dir` (up.jpg, up.json): its clear regions, which the turned and
+// mirrored copies of it must find.
+void upright_clear_regions(const std::filesystem::path& dir, nlohmann::json& up) {
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(upright) + " -o " + quote(dir / "up.jpg") + " --detections " +
+                    quote(dir / "up.json")).exit_code, 0);
+  up = clear_regions(regions_of(dir / "up.json"));
+}
 // How many regions of the upright picture (`upright_width` wide), turned the way a file stored 90 degrees
 // counter-clockwise holds them (upright (x, y) is stored at (y, W - x)), have their centre inside a region
 // found on that file.
@@ -216,9 +224,8 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
 TEST(Image, AMirroredPhotoIsSearchedUpright) {
   TempDir dir;
   const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
-  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(upright) + " -o " + quote(dir / "up.jpg") + " --detections " +
-                    quote(dir / "up.json")).exit_code, 0);
-  const auto up = clear_regions(regions_of(dir / "up.json"));
+  nlohmann::json up;
+  ASSERT_NO_FATAL_FAILURE(upright_clear_regions(dir.path(), up));
   ASSERT_GE(up.size(), 4u);
   const float width = 512, height = 366;  // maksssksksss0.jpg
   ASSERT_EQ(ffprobe("-show_entries stream=width,height -of csv=p=0 " + quote(upright)), "512,366\n");
@@ -646,9 +653,8 @@ void add_tiff_orientation(const std::filesystem::path& in, const std::filesystem
 TEST(Image, WebpAndTiffOrientationsAreSearchedUpright) {
   TempDir dir;
   const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
-  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(upright) + " -o " + quote(dir / "up.jpg") + " --detections " +
-                    quote(dir / "up.json")).exit_code, 0);
-  const auto up = clear_regions(regions_of(dir / "up.json"));
+  nlohmann::json up;
+  ASSERT_NO_FATAL_FAILURE(upright_clear_regions(dir.path(), up));
   ASSERT_GE(up.size(), 4u);
   ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 -c:v libwebp -lossless 1 " + quote(dir / "plain.webp"));
   add_webp_orientation(dir / "plain.webp", dir / "side.webp", 6, 366, 512);
