@@ -18,6 +18,7 @@
 #include "core/memory_limit.hpp"
 #include "media/image_file.hpp"
 #include "pipeline/audit_record.hpp"
+#include "pipeline/photo_memory.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/segments.hpp"
 #include "service/object_jobs.hpp"
@@ -450,10 +451,19 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       for (std::size_t k = 0; k < n; ++k) run[k] = prepare(jobs[i + k]);
       std::vector<pipeline::FileReport> reports(n);
       std::atomic<std::size_t> next{0};
+      // Two at a time where both fit the memory limit; a large photo waits for the other to finish.
+      pipeline::PhotoMemoryBudget budget(anonymizer.options().memory_limit.bytes / 4 * 3);
       auto work = [&](pipeline::Anonymizer& a) {
         for (std::size_t k; (k = next++) < n;) {
           if (!run[k]) continue;
           try {
+            const std::uint64_t need = a.photo_peak(jobs[i + k].input, jobs[i + k].output).value_or(0);
+            budget.acquire(need);
+            struct Release {
+              pipeline::PhotoMemoryBudget& budget;
+              std::uint64_t bytes;
+              ~Release() { budget.release(bytes); }
+            } release{budget, need};
             reports[k] = a.process(jobs[i + k].input, jobs[i + k].output, nullptr);
           } catch (const std::exception& e) {  // process() reports problems with the input; this is anything else
             reports[k].input = jobs[i + k].input;

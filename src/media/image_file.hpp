@@ -69,6 +69,13 @@ std::span<const std::uint8_t> still_picture_bytes(const AVStream& stream);
 // Decodes the picture of a stream still_picture_codec accepts. Throws Error naming `what`.
 FramePtr decode_still_picture(const AVStream& stream, const std::string& what);
 
+// What FFmpeg's MJPEG encoder allocates to make a picture's own Huffman tables (every coefficient's code
+// stored first); above kOptimalHuffmanTableBytes (a 4:2:0 picture of 44 megapixels, a 4:4:4 one of 22) a
+// JPEG is written with the standard's tables instead, ~8% larger, to keep a large photo's memory near its
+// pixels'.
+std::uint64_t jpeg_huffman_table_bytes(int width, int height, AVPixelFormat format);
+inline constexpr std::uint64_t kOptimalHuffmanTableBytes = std::uint64_t{256} << 20;
+
 // Encodes `frame` as one picture of codec `id` (MJPEG, PNG, ...) and returns the bytes; `what` names it in errors.
 // A JPEG is quantised with `tables` where given (and options.jpeg_qscale is 0), else with the quantiser.
 std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, const ImageEncodeOptions& options,

@@ -301,8 +301,31 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
   });
 }
 
+std::optional<std::uint64_t> Anonymizer::photo_peak(const std::filesystem::path& input,
+                                                    const std::filesystem::path& output) const {
+  const std::optional<media::PictureHeader> header = media::read_picture_header(input);
+  if (!header) return std::nullopt;
+  std::string ext = output.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const PhotoOutput kind = ext == ".jpg" || ext == ".jpeg" ? PhotoOutput::Jpeg : ext == ".webp" ? PhotoOutput::Webp : PhotoOutput::Other;
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(input, ec);
+  return estimated_photo_peak(*header, kind, ec ? 0 : size);
+}
+
 void Anonymizer::process_image(const std::filesystem::path& input, const std::filesystem::path& output,
                                RegionsWriter* writer, FileReport& report) {
+  // Refused rather than killed halfway by the kernel (a folder run's later photos with it). A header too
+  // large for the limit is checked before a byte of the picture is decoded.
+  const std::optional<std::uint64_t> peak = photo_peak(input, output);
+  if (peak) spdlog::debug("{}: ~{} at its peak (estimated from its header)", input.string(), format_memory(*peak));
+  if (peak && options_.memory_limit.bytes > 0 && *peak > options_.memory_limit.bytes) {
+    const media::PictureHeader header = *media::read_picture_header(input);
+    throw Error(fmt::format("{}: a photo of {}x{} ({:.0f} megapixels) needs ~{} to anonymize, more than the memory "
+                            "limit of {} ({}): give the run more memory (--memory-limit) or scale the photo down",
+                            input.string(), header.width, header.height, static_cast<double>(header.pixels()) / 1e6,
+                            format_memory(*peak), format_memory(options_.memory_limit.bytes), options_.memory_limit.source));
+  }
   std::string decode_damage;
   media::FramePtr frame = media::decode_image(input, &decode_damage);
   Regions regions;

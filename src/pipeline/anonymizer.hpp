@@ -17,6 +17,7 @@
 #include "media/image_file.hpp"
 #include "media/output_file.hpp"
 #include "media/range_reader.hpp"
+#include "pipeline/photo_memory.hpp"
 #include "pipeline/regions_file.hpp"
 #include "pipeline/video_memory.hpp"
 #include "redact/redact_plan.hpp"
@@ -107,6 +108,10 @@ class Anonymizer {
   // detections at most max_gap + 1 frames apart; farther, each keyframe's regions stood still while the
   // faces moved on: 81 faces exposed on a 2 s panning clip).
   int keyframe_interval(const media::VideoInfo& info) const;
+
+  // The memory anonymizing this photo into `output` would take at its peak (pipeline/photo_memory.hpp), from
+  // its header; none where the header is not one known. process() refuses a photo over the memory limit.
+  std::optional<std::uint64_t> photo_peak(const std::filesystem::path& input, const std::filesystem::path& output) const;
 
  private:
   struct Part;  // the part of a split run that process_video writes (anonymizer.cpp)

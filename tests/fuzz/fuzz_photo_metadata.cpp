@@ -1,4 +1,4 @@
-// A photo's metadata (media/photo_metadata.hpp): bytes are a photo whose metadata goes into a JPEG and a PNG
+// A photo's metadata (media/photo_metadata.hpp) and header (media/picture_header.hpp): bytes are a photo whose metadata goes into a JPEG and a PNG
 // output (JPEG segments walked and scrubbed of pictures, EXIF parsed, PNG chunks read and written, JFIF
 // density copied), scanned as verify scans it, and given to each scrubber as a raw block. The first byte
 // picks JPEG or PNG naming and which raw block functions run.
@@ -10,6 +10,7 @@
 #include "media/ffmpeg_util.hpp"
 #include "media/image_file.hpp"
 #include "media/photo_metadata.hpp"
+#include "media/picture_header.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   roadveil::fuzz::quiet_ffmpeg_log();
@@ -18,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::vector<std::uint8_t> bytes(data + 1, data + size);
   namespace media = roadveil::media;
   (void)media::pictures_in_photo_metadata(bytes);
+  (void)media::picture_header(bytes);  // the size a photo's memory is decided by, before it is decoded
   for (const auto& c : media::png_chunks(bytes)) (void)c.type;
   std::vector<std::uint8_t> block = bytes;
   switch (choice % 4) {

@@ -11,6 +11,8 @@
 
 #include "media/output_file.hpp"
 #include "core/memory_limit.hpp"
+#include "media/picture_header.hpp"
+#include "pipeline/photo_memory.hpp"
 #include "pipeline/video_memory.hpp"
 #include "test_util.hpp"
 
@@ -259,4 +261,80 @@ TEST(VideoMemory, TheControlGroupsLimitIsFoundWithoutBeingGiven) {
   const std::string source = "the control group's limit, " + (test_group / limit_file).string();
   EXPECT_NE(r.output.find("memory limit: 500 MB (" + source + ")"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("more than three quarters of 500 MB (" + source + "): decoding it twice instead"), std::string::npos) << r.output;
+}
+
+namespace {
+
+// Peak resident memory of a command, from /usr/bin/time (KiB), in MiB; -1 when it did not say.
+double peak_mib(const std::string& command, const std::filesystem::path& dir, roadveil::testing::CommandResult* result) {
+  const auto report = dir / "peak.txt";
+  std::filesystem::remove(report);
+  *result = run_command("/usr/bin/time -f %M -o " + quote(report) + " " + command);
+  const std::string text = read_text(report);
+  const auto digits = text.find_last_of("0123456789");
+  if (digits == std::string::npos) return -1;
+  const auto start = text.find_last_not_of("0123456789", digits);
+  return std::stod(text.substr(start == std::string::npos ? 0 : start + 1, digits - start)) / 1024.0;
+}
+
+// A 24-megapixel photo of noise: its JPEG keeps every coefficient, the most a photo of its size takes.
+std::filesystem::path make_noisy_photo(const std::filesystem::path& dir) {
+  const auto photo = dir / "noisy.jpg";
+  ffmpeg_make("-f lavfi -i color=gray:s=6000x4000,noise=alls=25:allf=t -frames:v 1 -q:v 2 " + quote(photo));
+  return photo;
+}
+
+}  // namespace
+
+// A photo's memory grows with its pixels: 528 MiB for this one (24 MP) into a JPEG. The estimate the run
+// decides by, from the header alone, is above what it takes into a JPEG and into a PNG, and not far above.
+TEST(PhotoMemory, TheEstimateFromTheHeaderCoversThePeak) {
+  TempDir dir;
+  const auto photo = make_noisy_photo(dir.path());
+  const auto header = roadveil::media::read_picture_header(photo);
+  ASSERT_TRUE(header.has_value());
+  for (const auto& [name, kind] : {std::pair{"out.jpg", roadveil::pipeline::PhotoOutput::Jpeg},
+                                  std::pair{"out.png", roadveil::pipeline::PhotoOutput::Other}}) {
+    SCOPED_TRACE(name);
+    roadveil::testing::CommandResult r;
+    const double peak = peak_mib(kCli + " anonymize -q " + quote(photo) + " -o " + quote(dir / name) + " --models " +
+                                     quote(models_dir()), dir.path(), &r);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const double estimate =
+        static_cast<double>(roadveil::pipeline::estimated_photo_peak(*header, kind, std::filesystem::file_size(photo))) / (1024.0 * 1024.0);
+    EXPECT_GT(peak, 400);  // the picture's memory is real: the networks alone take ~230 MiB
+    EXPECT_GE(estimate, peak);
+    EXPECT_LE(estimate, 1.6 * peak);
+  }
+}
+
+// A photo that would take more than the memory limit is refused before it is decoded, with a message naming
+// it, instead of the kernel killing the run (and a folder's later photos with it).
+TEST(PhotoMemory, APhotoOverTheMemoryLimitIsRefusedByName) {
+  TempDir dir;
+  const auto photo = make_noisy_photo(dir.path());
+  const auto r = run_cli("anonymize " + quote(photo) + " -o " + quote(dir / "out.jpg") + " --memory-limit 300M");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find(photo.string() + ": a photo of 6000x4000 (24 megapixels) needs ~"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("more than the memory limit of 300 MB (--memory-limit)"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.jpg"));
+}
+
+// A folder's photos run two at a time, each pair within the memory budget: two of these at once (~975 MiB)
+// do not fit three quarters of 900 MiB, so the second waits for the first. Without a limit both run at once.
+TEST(PhotoMemory, TwoPhotosRunAtOnceOnlyWhereBothFitTheLimit) {
+  TempDir dir;
+  const auto photo = make_noisy_photo(dir.path());
+  std::filesystem::create_directories(dir / "in");
+  std::filesystem::copy_file(photo, dir / "in" / "a.jpg");
+  std::filesystem::copy_file(photo, dir / "in" / "b.jpg");
+  roadveil::testing::CommandResult r;
+  const std::string run = kCli + " anonymize -q " + quote(dir / "in") + " --models " + quote(models_dir());
+  const double both = peak_mib(run + " -o " + quote(dir / "both") + "/ --memory-limit none", dir.path(), &r);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const double one_by_one = peak_mib(run + " -o " + quote(dir / "limited") + "/ --memory-limit 900M", dir.path(), &r);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "limited" / "a.jpg") && std::filesystem::exists(dir / "limited" / "b.jpg"));
+  EXPECT_LT(one_by_one, 900 * 0.75);
+  EXPECT_GT(both - one_by_one, 200) << both << " MiB with both at once, " << one_by_one << " one by one";
 }
