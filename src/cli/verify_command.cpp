@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <utility>
 #include <memory>
 
 #include "cli/anonymize_options.hpp"
@@ -24,7 +25,10 @@ namespace roadveil::cli {
 
 namespace {
 
-std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>& inputs) {
+// The files named and those in the folders named; an input that is neither goes to `unusable` (with its message):
+// one missing name must not leave the others unchecked.
+std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>& inputs,
+                                                 std::vector<std::pair<std::string, std::string>>& unusable) {
   namespace fs = std::filesystem;
   std::vector<fs::path> files;
   for (const std::string& in : inputs) {
@@ -40,10 +44,10 @@ std::vector<std::filesystem::path> expand_inputs(const std::vector<std::string>&
     } else if (fs::is_regular_file(in, ec)) {
       files.emplace_back(in);
     } else {
-      throw Error(unusable_input_message(in));
+      unusable.emplace_back(in, unusable_input_message(in));
     }
   }
-  if (files.empty()) throw Error("no image or video among the inputs");
+  if (files.empty() && unusable.empty()) throw Error("no image or video among the inputs");
   return files;
 }
 
@@ -204,8 +208,9 @@ void add_verify_command(CLI::App& app, Action& action) {
         storage::S3Client& c = bucket();
         for (auto& p : fetch_objects(c, f, work->path(), remote)) files.push_back(std::move(p));
       }
+      std::vector<std::pair<std::string, std::string>> unusable;  // name, message
       if (!local.empty() || files.empty())
-        for (auto& p : expand_inputs(local)) files.push_back(std::move(p));
+        for (auto& p : expand_inputs(local, unusable)) files.push_back(std::move(p));
       std::optional<pipeline::RegionsFile> regions;
       if (storage::is_s3_url(s.regions)) {
         storage::S3Client& c = bucket();
@@ -229,7 +234,12 @@ void add_verify_command(CLI::App& app, Action& action) {
                             {"style", s.shared.style},
                             {"mosaic_blocks", s.shared.anonymize.styles[0].mosaic_blocks}};
       bool found = false;
-      int failed = 0;
+      int failed = 0, damaged = 0;
+      for (const auto& [name, message] : unusable) {
+        ++failed;
+        std::cerr << "roadveil: error: " << message << "\n";
+        report["files"].push_back({{"file", name}, {"error", message}});
+      }
       for (const auto& file : files) {
         // A file that cannot be checked is reported and the others are still checked: one unreadable file
         // must not leave the rest unverified.
@@ -249,6 +259,7 @@ void add_verify_command(CLI::App& app, Action& action) {
           continue;
         }
         found = found || v.found();
+        damaged += v.damaged;
         if (!s.no_audit) record_in_audit(v, report["settings"]);
         if (const auto it = remote.find(file); it != remote.end()) {
           const storage::S3Url& object = it->second;
@@ -263,10 +274,13 @@ void add_verify_command(CLI::App& app, Action& action) {
       }
       report["found"] = found;
       report["not_checked"] = failed;
+      report["damaged"] = damaged;
       if (!s.json_path.empty()) write_json_report(report, s.json_path);
-      // Something found outranks a file that could not be checked; either is not a clean result.
+      // Something found outranks a file that could not be checked; either is not a clean result, nor is a
+      // damaged file, of which only the frames that decoded were checked (as anonymize exits for one).
       if (found) return kExitFound;
-      if (failed) return static_cast<std::size_t>(failed) == files.size() ? kExitFailure : kExitPartialFailure;
+      if (failed) return static_cast<std::size_t>(failed) == files.size() + unusable.size() ? kExitFailure : kExitPartialFailure;
+      if (damaged) return kExitPartialFailure;
       return kExitOk;
     };
   });

@@ -194,8 +194,14 @@ void Verifier::check_frame(const AVFrame& frame, std::int64_t index, double time
     ++out.detections[static_cast<std::size_t>(d.cls)];
     Finding f = make_finding(FindingKind::Exposed, d.cls, d.source, index, time, d.box, d.score);
     if (regions) {
+      // A network firing on the mosaic that hides a face is covered; so is a face with its eyes bare above a
+      // region that covers its mouth and chin (two thirds of its box: a child's eyes and forehead passed).
+      // The middle of a box (half its width and height) is where a face's eyes, nose and mouth and a plate's
+      // characters lie, its edges hair, a collar, a bumper: the middle must be hidden all but entirely.
       f.covered = covered_share(d.box, *regions, options_.styles);
-      if (f.covered >= options_.covered_fraction) continue;
+      const Box middle{d.box.x1 + 0.25f * d.box.width(), d.box.y1 + 0.25f * d.box.height(),
+                       d.box.x2 - 0.25f * d.box.width(), d.box.y2 - 0.25f * d.box.height()};
+      if (f.covered >= options_.covered_fraction && covered_share(middle, *regions, options_.styles) >= VerifyOptions::kMiddleCovered) continue;
     } else {
       f.residual = detail_share(frame, redact::hidden_rect(d.box, frame.width, frame.height), options_.detail_levels);
       if (f.residual <= options_.max_detail_share) continue;

@@ -30,6 +30,9 @@ struct VerifyOptions {
   // A detection counts as hidden when at least this share of its box lies inside hidden regions (drawn
   // as they are hidden, redact::style_for): a network firing on a mosaic it hides is not a leak.
   float covered_fraction = 0.5f;
+  // ... and at least this share of the middle of its box (half its width and height), where a face's features
+  // and a plate's characters are.
+  static constexpr double kMiddleCovered = 0.9;
   int every = 1;                    // check every n-th frame (1: all)
   // A hidden region whose pixels deviate from its style's fixed point by more than this (mean, 8-bit luma
   // levels) is readable. Correct mosaics measured at most 3.6 after H.264 at CRF 18, most under 2

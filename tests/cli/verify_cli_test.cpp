@@ -108,6 +108,37 @@ TEST_F(Verify, AFaceWhoseRegionsWereRemovedAndReRenderedIsFound) {
   EXPECT_EQ(readable, (std::set<int>{3, 4, 5}));
 }
 
+// A region over the lower part of a face (its mouth and chin, more than half of the face network's box) left
+// its eyes bare, and verify counted the face hidden: half of its box was covered. The middle of a detection's
+// box must be covered too. The face network's box here is ~[328, 80, 362, 130]: a region from y 108 down
+// covers half of it and a third of its middle. (The head network, firing on the bare top of the head alone,
+// was reported before too; a finding at least half covered never was.)
+TEST_F(Verify, AFaceWithItsEyesBareAboveItsRegionIsFound) {
+  json regions;
+  {
+    std::ifstream in(*dir / "regions.json");
+    regions = json::parse(in);
+  }
+  for (auto& frame : regions["entries"][0]["frames"]) {
+    const int n = frame["frame"];
+    if (n < 3 || n > 5) continue;
+    json kept = json::array();
+    for (const auto& r : frame["regions"])
+      if (!centre_in_face(r["box"])) kept.push_back(r);
+    kept.push_back({{"box", {290, 108, 392, 175}}, {"class", "face"}, {"score", 0.9}, {"source", "detector"}});
+    frame["regions"] = kept;
+  }
+  std::ofstream(*dir / "eyes_bare.json") << regions.dump();
+  ASSERT_EQ(render("--face-shape box --regions " + quote(*dir / "eyes_bare.json") + " " + quote(*dir / "in.mp4") + " -o " +
+                   quote(*dir / "eyes_bare.mp4")).exit_code, 0);
+  const json report = verify("eyes_bare.mp4", "eyes_bare.json", "--face-shape box", 4);
+  std::set<int> frames;
+  for (const auto& f : findings(report, "exposed"))
+    if (centre_in_face(f["box"]) && f["covered"].get<double>() >= 0.5) frames.insert(f["frame"].get<int>());
+  EXPECT_GE(frames.size(), 2u) << report.dump(1);
+  for (const int n : frames) EXPECT_TRUE(n >= 3 && n <= 5) << n;
+}
+
 TEST_F(Verify, AMosaicFinerThanPromisedIsReadable) {
   ASSERT_EQ(render("--regions " + quote(*dir / "regions.json") + " " + quote(*dir / "in.mp4") + " -o " +
                    quote(*dir / "fine.mp4") + " --mosaic-blocks 32").exit_code, 0);
@@ -219,6 +250,11 @@ TEST_F(Verify, AnUnreadableFileDoesNotStopTheOthers) {
   std::filesystem::remove(folder / "b_faces.mp4");
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=5:duration=1 -c:v libx264 -pix_fmt yuv420p " + quote(folder / "c_nobody.mp4"));
   EXPECT_EQ(run_cli("verify -q --no-audit " + quote(folder)).exit_code, 3);
+  // A name that is no file beside one that is: the other is still checked (it stopped the whole run, exit 1).
+  const auto missing = run_cli("verify --no-audit " + quote(*dir / "missing.mp4") + " " + quote(folder / "c_nobody.mp4"));
+  EXPECT_EQ(missing.exit_code, 3) << missing.output;
+  EXPECT_NE(missing.output.find("missing.mp4"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("c_nobody.mp4: 5 of 5 frames checked, 0 exposed"), std::string::npos) << missing.output;
 }
 
 // #16 item 13: a clip stored sideways is verified upright, as it was anonymized: its bare input shows as many
@@ -276,4 +312,14 @@ TEST(VerifyCli, ATruncatedPhotoIsReportedDamaged) {
   { std::ofstream(dir / "whole.jpg", std::ios::binary) << jpeg; }
   r = run_cli("verify --no-audit " + quote(dir / "whole.jpg"));
   EXPECT_EQ(r.output.find("DAMAGED"), std::string::npos) << r.output;
+  // A cut video of nobody: nothing found in the frames that decoded, but not all were checked: exit 3, as
+  // anonymize exits for a damaged input (it exited 0).
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=10:duration=2 -c:v libx264 -pix_fmt yuv420p -movflags +faststart " +
+              quote(dir / "whole.mp4"));
+  const std::string video = read_text(dir / "whole.mp4");
+  { std::ofstream(dir / "cut.mp4", std::ios::binary) << video.substr(0, video.size() * 6 / 10); }
+  r = run_cli("verify --no-audit " + quote(dir / "cut.mp4"));
+  EXPECT_NE(r.output.find("DAMAGED"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(run_cli("verify --no-audit " + quote(dir / "whole.mp4")).exit_code, 0);
 }
