@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "core/error.hpp"
 #include "dataset/convert.hpp"
+#include "dataset/detail.hpp"  // StagedFolder: tile images staged as the annotations are
 #include "dataset/stats.hpp"
 #include "media/ffmpeg_util.hpp"
 #include "media/image_file.hpp"
@@ -204,6 +205,7 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
 
       dataset::Report report(s->in.strict);
       log_problems(report);
+      std::unique_ptr<dataset::detail::StagedFolder> tile_folder;
       if (s->tiles > 0) {
         if (s->in.images.empty()) throw Error("--tiles crops the images: give --images DIR");
         if (s->tile_images.empty()) throw Error("--tiles: give --tile-images DIR, where the crops are written");
@@ -212,7 +214,10 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
                       std::to_string(s->tiles) + ": a tile holds its object whole");
         o.tiles = dataset::TileOptions{.size = s->tiles, .small_below = s->tile_small, .seed = s->seed};
         o.tiles_only = s->tiles_only;
-        o.write_tiles = [images = std::filesystem::path(s->in.images), folder = std::filesystem::path(s->tile_images),
+        // Staged as the annotations are: a run that fails leaves no tile behind (they were written straight
+        // into the folder, and mixed into the next run's).
+        tile_folder = std::make_unique<dataset::detail::StagedFolder>(s->tile_images);
+        o.write_tiles = [images = std::filesystem::path(s->in.images), folder = tile_folder->stage_dir(),
                          &report](const dataset::AnnotatedImage& source, const std::vector<dataset::Tile>& tiles) {
           return write_tile_images(source, tiles, images, folder, report);
         };
@@ -220,6 +225,7 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
         throw Error("--tiles-only and --tile-images need --tiles SIZE");
       }
       const dataset::ConvertResult r = dataset::convert(o, report);
+      if (tile_folder) tile_folder->commit();
 
       std::cout << "wrote " << r.images << " images" << (o.tiles ? " (" + std::to_string(r.tiles) + " of them tiles in " + s->tile_images + ")" : "")
                 << ", " << r.boxes << " boxes (" << dataset::format_name(o.to) << ")";

@@ -100,6 +100,9 @@ ConvertResult convert(ConvertOptions o, Report& report) {
   if (o.split) {
     result.val_output = o.val_output.empty() ? default_val_output(o.output) : o.val_output;
     if (result.val_output == result.output) throw Error("the training and validation outputs are the same path");
+    // The validation share is an output too (x.json's default is x-val.json, which may be the input).
+    if (fs::exists(result.val_output, ec) && fs::exists(o.input, ec) && fs::equivalent(result.val_output, o.input, ec))
+      throw Error(result.val_output.string() + ": the validation output would overwrite the input");
   }
 
   o.read.report = &report;

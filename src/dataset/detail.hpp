@@ -102,12 +102,17 @@ class StagedFolder {
   bool write(const fs::path& relative, std::string_view data);
   void commit();
   const fs::path& final_dir() const { return final_; }
+  const fs::path& stage_dir() const { return stage_; }  // for files written by others (tile images)
 
  private:
   fs::path final_, stage_;
   text::SeenSet written_;
   bool committed_ = false;
 };
+
+// Throws when `folder` exists and holds a file ending in `extension` (anywhere below it): a folder format's
+// output must be new or hold none of its kind.
+void refuse_files_of_this_kind(const fs::path& folder, const std::string& extension, const std::string& format_label);
 
 // The folder formats (VOC, YOLO, OpenALPR): one file per image, named after the image, staged in a
 // StagedFolder. Checks what every such format needs, then lets the format print the file.

@@ -182,7 +182,28 @@ PerImageFileWriter::PerImageFileWriter(const fs::path& output, const WriteOption
       extension_(std::move(extension)),
       format_label_(std::move(format_label)),
       pixels_required_(pixels_required),
-      size_required_(size_required) {}
+      size_required_(size_required) {
+  refuse_files_of_this_kind(folder_.final_dir(), extension_, format_label_);
+}
+
+void refuse_files_of_this_kind(const fs::path& folder, const std::string& extension, const std::string& format_label) {
+  // Files of this format already in the output folder would be mixed with this run's: an image this run drops
+  // keeps its old label file (numbered by another classes list), and the input's own labels, converted into
+  // their own folder, were replaced one by one. The folder must be new or hold no such file.
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return;
+  std::size_t found = 0;
+  fs::path first;
+  for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().extension() != extension) continue;
+    if (found++ == 0) first = it->path();
+  }
+  if (found > 0)
+    throw Error(folder.string() + ": already holds " + std::to_string(found) + " " + extension + " file" +
+                (found == 1 ? "" : "s") + " (" + first.string() + "); " + format_label + " writes one per image, and " +
+                "this run's would be mixed with them (or replace the input's own): write to a new or empty folder");
+}
 
 bool PerImageFileWriter::write(const AnnotatedImage& image) {
   const bool unsized = image.width <= 0 || image.height <= 0;

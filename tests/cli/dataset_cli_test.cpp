@@ -124,6 +124,51 @@ TEST(DatasetCli, SplitWritesTwoOutputs) {
   EXPECT_NE(r.out.find("validation: " + std::to_string(val.size()) + " images"), std::string::npos) << r.out;
 }
 
+// A conversion never writes over its input (a review reproduced each of these; each exited 0): the
+// validation share's default name (x-val.json beside x.json) was the input, and lost half its images; a
+// folder output into the input's own labels folder replaced its label files (a plate box gone).
+TEST(DatasetCli, NoOutputWritesOverTheInput) {
+  Dir dir;
+  const fs::path berlin = kEval / "dashcam-berlin-dev" / "annotations";
+  ASSERT_EQ(roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "coco", "-o", (dir / "x-val.json").string()}).code, 0);
+  const std::string input = read_text(dir / "x-val.json");
+  CliResult r = roadveil(dir, {"dataset", "convert", "--annotations", (dir / "x-val.json").string(), "--to", "coco",
+                               "-o", (dir / "x.json").string(), "--split", "0.5"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("x-val.json: the validation output would overwrite the input"), std::string::npos) << r.err;
+  EXPECT_EQ(read_text(dir / "x-val.json"), input);
+  EXPECT_FALSE(fs::exists(dir / "x.json"));
+  // A YOLO dataset (ds/labels, ds/images) converted into its own labels folder.
+  ASSERT_EQ(roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "yolo", "-o", (dir / "ds" / "labels").string()}).code, 0);
+  fs::create_directories(dir / "ds" / "images");
+  fs::create_symlink(kEval / "dashcam-berlin-dev" / "images" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg",
+                     dir / "ds" / "images" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg");
+  const std::string label = read_text(dir / "ds" / "labels" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.txt");
+  ASSERT_FALSE(label.empty());
+  r = roadveil(dir, {"dataset", "convert", "--annotations", (dir / "ds").string(), "--from", "yolo", "--to", "yolo",
+                     "--classes", "Human face", "-o", (dir / "ds" / "labels").string()});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("already holds 51 .txt files"), std::string::npos) << r.err;  // 50 labels, classes.txt
+  EXPECT_EQ(read_text(dir / "ds" / "labels" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.txt"), label);
+}
+
+// A second conversion into the folder of a first kept the first's label files of images it did not write,
+// under the second's classes list (a plate box read as "Human face"): an output folder holding files of its
+// format is refused; a new or empty one, or one holding other files (the images), is written.
+TEST(DatasetCli, AFolderOutputHoldingLabelsOfAnotherRunIsRefused) {
+  Dir dir;
+  const fs::path berlin = kEval / "dashcam-berlin-dev" / "annotations";
+  fs::create_directories(dir / "out");
+  std::ofstream(dir / "out" / "photo.jpg") << "not a label";
+  ASSERT_EQ(roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "voc", "-o", (dir / "out").string()}).code, 0);
+  const CliResult r = roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "voc",
+                                     "--classes", "Human face", "-o", (dir / "out").string()});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("already holds 50 .xml files"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("write to a new or empty folder"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out.partial.tmp"));
+}
+
 // Tiles around small objects (#15): crops of the real dashcam stills at full resolution, YOLO labels in the
 // tile's pixels, each tile in the split of its source image, and its pixels those of the source.
 TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
@@ -138,6 +183,19 @@ TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
   std::vector<fs::path> tiles;
   for (const auto& e : fs::directory_iterator(dir / "tiles")) tiles.push_back(e.path());
   ASSERT_GE(tiles.size(), 20u) << "the set has ~60 heads and plates under 24 px";
+  // A run that fails on its last file (a bad box, --strict) leaves no tile behind: they are staged.
+  fs::create_directories(dir / "bad");
+  for (const auto& e : fs::directory_iterator(kEval / "dashcam-berlin-dev" / "annotations")) fs::copy_file(e.path(), dir / "bad" / e.path().filename());
+  std::ofstream(dir / "bad" / "zzz.xml") << "<annotation><filename>1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg</filename>"
+                                            "<size><width>1920</width><height>1080</height><depth>3</depth></size><object>"
+                                            "<name>Human face</name><bndbox><xmin>50</xmin><ymin>50</ymin><xmax>10</xmax>"
+                                            "<ymax>60</ymax></bndbox></object></annotation>";
+  const CliResult failed = roadveil(dir, {"dataset", "convert", "--annotations", (dir / "bad").string(), "--images", images.string(),
+                                          "--to", "yolo", "-o", (dir / "bad_labels").string(), "--strict", "--tiles", "640",
+                                          "--tile-small", "24", "--tile-images", (dir / "bad_tiles").string()});
+  EXPECT_EQ(failed.code, 1) << failed.out << failed.err;
+  EXPECT_FALSE(fs::exists(dir / "bad_tiles")) << "tiles were written before the failure";
+  EXPECT_FALSE(fs::exists(dir / "bad_tiles.partial.tmp"));
   std::sort(tiles.begin(), tiles.end());
   for (const fs::path& tile : tiles) {
     // "<source stem>_x<X>_y<Y>.jpg": its labels are in the split its source is in.
@@ -195,7 +253,8 @@ TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
                                         "--images", images.string(), "--to", "yolo", "-o", (dir / "z").string(), "--tiles", "640",
                                         "--tile-images", (dir / "a-file" / "tiles").string()});
   EXPECT_NE(unwritable.code, 0);
-  EXPECT_NE(unwritable.err.find("cannot write this tile"), std::string::npos) << unwritable.err;
+  // Found before any image is read, now that the tiles are staged beside their folder.
+  EXPECT_NE(unwritable.err.find("cannot create the folder"), std::string::npos) << unwritable.err;
   EXPECT_NE(unwritable.err.find((dir / "a-file" / "tiles").string()), std::string::npos) << unwritable.err;
   EXPECT_FALSE(fs::exists(dir / "z"));
 }
