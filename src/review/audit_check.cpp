@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <string_view>
 
 extern "C" {
@@ -175,6 +176,51 @@ AuditCheck check_hidden_area(const std::filesystem::path& input, const std::file
   return c;
 }
 
+// A regions file the run wrote has no digest in its record (a review may change it since), so re-rendering
+// it proves only what it still lists: with every region taken out, "0 of 0 hidden regions reproduced" passed.
+// Unless a review changed it (its entry then says so), it must list as many regions, of each class, on as
+// many frames, as the record says the run hid.
+AuditCheck check_region_counts(const std::filesystem::path& path, std::size_t index, const pipeline::RegionsEntry& entry,
+                               const json& record) {
+  AuditCheck c{"regions file counts"};
+  std::ifstream in(path);
+  const json doc = json::parse(in, nullptr, false);
+  const bool reviewed = doc.is_object() && doc.contains("entries") && doc["entries"].is_array() &&
+                        index < doc["entries"].size() && doc["entries"][index].is_object() &&
+                        doc["entries"][index].contains("review");
+  const json& recorded = record.value("regions", json());
+  if (reviewed || !recorded.is_object() || !recorded.contains("by_class")) {
+    c.skipped = true;
+    c.detail = reviewed ? "reviewed since the run: what the review kept is what the hidden area is checked against"
+                        : "the record gives no counts";
+    return c;
+  }
+  std::map<std::string, std::int64_t> listed;
+  std::int64_t frames_with = 0;
+  for (const auto& [frame, regions] : entry.frames) {
+    frames_with += !regions.empty();
+    for (const Region& r : regions) ++listed[std::string(to_string(r.cls))];
+  }
+  c.ok = true;
+  for (const auto& [name, count] : recorded["by_class"].items()) {
+    const std::int64_t want = count.is_number_integer() ? count.get<std::int64_t>() : -1;
+    const std::int64_t have = listed.count(name) ? listed[name] : 0;
+    if (want != have) {
+      c.ok = false;
+      c.detail += (c.detail.empty() ? "" : "; ") + name + ": " + std::to_string(have) + " listed, the run hid " + std::to_string(want);
+    }
+  }
+  const std::int64_t recorded_frames = recorded.value("frames_with_regions", std::int64_t{-1});
+  if (recorded_frames >= 0 && recorded_frames != frames_with) {
+    c.ok = false;
+    c.detail += (c.detail.empty() ? "" : "; ") + std::to_string(frames_with) + " frames with regions listed, the run hid on " +
+                std::to_string(recorded_frames);
+  }
+  if (c.ok) c.detail = "as many regions of each class, on as many frames, as the run hid";
+  else c.detail = path.string() + " was changed since the run, not by a review: " + c.detail;
+  return c;
+}
+
 }  // namespace
 
 bool AuditResult::passed() const {
@@ -239,7 +285,11 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
     no_entry = "the regions file " + path.string() + " is not there";
     if (std::filesystem::exists(path, ec)) {
       const auto file = pipeline::RegionsFile::read(path);
-      if (const auto* e = file.find(record["input"].value("path", ""), true)) entry = *e;
+      if (const auto* e = file.find(record["input"].value("path", ""), true)) {
+        entry = *e;
+        if (!rf.contains("sha256"))
+          result.checks.push_back(check_region_counts(path, static_cast<std::size_t>(e - file.entries().data()), *e, record));
+      }
       no_entry = path.string() + " has no entry for the input";
     }
   }

@@ -122,6 +122,27 @@ TEST_F(Audit, ARegionTheOutputDoesNotHideIsFound) {
   EXPECT_NE(r.output.find("first not reproduced: frame 3, face at 20,200"), std::string::npos) << r.output;
 }
 
+// A regions file the run wrote, with every region taken out: re-rendering it "reproduced 0 of 0 hidden
+// regions" and the audit PASSED. Unreviewed, it must list what the record says the run hid.
+TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
+  json regions = read_json(*dir / "regions.json");
+  for (auto& f : regions["entries"][0]["frames"]) f["regions"] = json::array();
+  write_json(*dir / "emptied.json", regions);
+  json rec = read_json(*dir / "out.mp4.audit.json");
+  rec["regions_file"]["path"] = (*dir / "emptied.json").string();
+  write_json(*dir / "emptied.audit.json", rec);
+  auto r = audit(*dir / "emptied.audit.json");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  regions file counts: " + (*dir / "emptied.json").string() + " was changed since the run, not by a review: face: 0 listed, the run hid"),
+            std::string::npos) << r.output;
+  // The run's own file counts as it was written; a reviewed one is checked by its re-render alone.
+  EXPECT_NE(audit(*dir / "out.mp4.audit.json").output.find("ok      regions file counts: as many regions"), std::string::npos);
+  regions["entries"][0]["review"] = {{"reviewed", json::array()}};
+  write_json(*dir / "emptied.json", regions);
+  r = audit(*dir / "emptied.audit.json");
+  EXPECT_NE(r.output.find("skipped regions file counts: reviewed since the run"), std::string::npos) << r.output;
+}
+
 TEST_F(Audit, RenderRecordsTheRegionsFileAndItsReviewAndVerifyAddsItsResult) {
   json regions = read_json(*dir / "regions.json");
   regions["entries"][0]["review"] = {{"reviewed", {{{"frame", 2}, {"by", "ana"}, {"at", "2026-12-02T11:00:00Z"}}}},
