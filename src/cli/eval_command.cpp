@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -59,13 +60,22 @@ namespace {
 
 // The --json report of an earlier eval run (--compare), read before this run detects anything so that a wrong
 // file fails at once.
-nlohmann::json read_compare_report(const std::string& path) {
+// An earlier run's report, measured as this run measures (the same --hidden-fraction): a box that counts
+// hidden at 0.3 and not at 0.9 made "hides more" from identical detections.
+nlohmann::json read_compare_report(const std::string& path, float hidden_fraction) {
+  nlohmann::json report;
   try {
     std::ifstream in(path);
-    return nlohmann::json::parse(in);
+    report = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
     throw Error(path + " (--compare) is not a JSON report of roadveil eval: " + e.what());
   }
+  if (report.is_object() && report.contains("hidden_fraction") && report["hidden_fraction"].is_number() &&
+      std::abs(report["hidden_fraction"].get<double>() - hidden_fraction) > 1e-4)
+    throw Error(fmt::format("{} (--compare) was measured with --hidden-fraction {:g}, this run with {:g}: the two would "
+                            "differ by how they are measured, not by what was hidden; give the same", path,
+                            report["hidden_fraction"].get<double>(), hidden_fraction));
+  return report;
 }
 
 // A video against its per-frame ground truth: anonymized as `anonymize` would (same options, the schedule,
@@ -78,10 +88,19 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   // An earlier run's report, read first so that a wrong file fails before the video is anonymized.
   nlohmann::json reference;
   if (!compare_path.empty()) {
-    reference = read_compare_report(compare_path);
+    reference = read_compare_report(compare_path, config.hidden_fraction);
     if (!eval::is_video_report(reference))
       throw Error(compare_path + " (--compare) has no per-object results: make it with `roadveil eval --json` on the "
                   "same video and ground truth");
+  }
+  // A truth drawn on frames of another size (CVAT's original_size) is another clip's, or scaled: its boxes
+  // miss the picture, and each object counted "never exposed" where nothing of it was measured.
+  if (truth.width > 0 && truth.height > 0) {
+    const media::InputFile probe(video);
+    if (probe.video().width != truth.width || probe.video().height != truth.height)
+      throw Error(fmt::format("{}: the ground truth is for frames of {}x{} (its original_size), {} is {}x{}: the truth of "
+                              "another clip, or of a scaled copy", truth_path.string(), truth.width, truth.height,
+                              video.string(), probe.video().width, probe.video().height));
   }
   const TemporaryFolder temporary("roadveil-eval");
   const fs::path& work = temporary.path();
@@ -139,8 +158,8 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
 
 // The per-image counts of an earlier run's --json report, read before this run starts so that a wrong file
 // fails at once.
-static std::vector<eval::ImageCounts> read_reference_counts(const std::string& path) {
-  const nlohmann::json reference = read_compare_report(path);
+static std::vector<eval::ImageCounts> read_reference_counts(const std::string& path, float hidden_fraction) {
+  const nlohmann::json reference = read_compare_report(path, hidden_fraction);
   if (!reference.is_object() || !reference.contains("per_image"))
     throw Error(path + " (--compare) has no per-image counts: make it with `roadveil eval --json` on annotated images");
   std::vector<eval::ImageCounts> images;
@@ -225,7 +244,7 @@ void add_eval_command(CLI::App& app, Action& action) {
         return eval_video(s.inputs[0], gt_path, s.shared.anonymize, config, s.json_path, s.detections_path, s.compare_path);
       }
       std::vector<eval::ImageCounts> reference;
-      if (!s.compare_path.empty()) reference = read_reference_counts(s.compare_path);
+      if (!s.compare_path.empty()) reference = read_reference_counts(s.compare_path, s.hidden_fraction);
       dataset::ReadOptions read_options;
       read_options.class_descriptions = s.class_descriptions;
       std::vector<std::string> inputs = s.inputs;

@@ -135,8 +135,10 @@ VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, co
     const double w = number(cols[4], where + ": width"), h = number(cols[5], where + ": height");
     if (frame < 1) throw Error(where + ": MOT frames count from 1");
     if (w <= 0 || h <= 0) throw Error(where + ": width and height must be positive");
-    // MOT ground truth marks boxes to ignore with confidence 0.
+    // MOT ground truth marks boxes to ignore with confidence 0, and a wholly occluded object with visibility
+    // 0: nothing of it is in view to hide (counted exposed, it made recall 0.5 for an object hidden whenever seen).
     if (cols.size() > 6 && number(cols[6], where + ": confidence") == 0) continue;
+    if (cols.size() > 8 && number(cols[8], where + ": visibility") == 0) continue;  // -1: not known
     ObjectClass cls = ObjectClass::Face;
     if (cols.size() > 7) {
       const auto it = classes.find(whole_number(cols[7], where + ": class"));
@@ -237,7 +239,6 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       continue;
     }
     VideoClassReport& cr = report.classes[static_cast<int>(first.cls)];
-    ++cr.objects;
     VideoReport::Object& object = report.objects.emplace_back(VideoReport::Object{first.cls, first.object, 0, 0});
     bool exposed = false;
     int run = 0;
@@ -281,6 +282,12 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       }
       previous = t.frame;
     }
+    // An object none of whose boxes is in the picture was never measured: not an object, nor "never exposed".
+    if (object.frames == 0) {
+      report.objects.pop_back();
+      continue;
+    }
+    ++cr.objects;
     cr.never_exposed += !exposed;
   }
   if (frame_count > 0 && width > 0 && height > 0) {

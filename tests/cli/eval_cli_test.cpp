@@ -58,3 +58,28 @@ TEST(EvalCli, AMissingGroundTruthIsNamedMissing) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nope: no such file or folder"), std::string::npos) << r.output;
 }
+
+// A CVAT truth drawn on frames of another size (its original_size) was measured anyway: every box off the
+// picture, recall 0 and its objects "never exposed", exit 0. Refused before the video is anonymized.
+TEST(EvalCli, ACvatTruthForAnotherFrameSizeIsRefused) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=10:duration=1 -c:v libx264 -pix_fmt yuv420p " + quote(dir / "clip.mp4"));
+  std::ofstream(dir / "truth.xml") << "<annotations><version>1.1</version><meta><task><original_size><width>640</width>"
+                                      "<height>480</height></original_size></task></meta><track id=\"1\" label=\"face\">"
+                                      "<box frame=\"0\" outside=\"0\" xtl=\"400\" ytl=\"300\" xbr=\"440\" ybr=\"340\"/></track></annotations>";
+  const auto r = run_cli("eval --ground-truth " + quote(dir / "truth.xml") + " " + quote(dir / "clip.mp4"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the ground truth is for frames of 640x480 (its original_size), " + (dir / "clip.mp4").string() + " is 320x240"),
+            std::string::npos) << r.output;
+}
+
+// --compare against a report measured with another --hidden-fraction declared "hides more" from identical
+// detections: refused, naming both.
+TEST(EvalCli, ACompareReportOfAnotherHiddenFractionIsRefused) {
+  TempDir dir;
+  std::ofstream(dir / "ref.json") << R"({"hidden_fraction": 0.9, "per_image": []})";
+  const auto r = run_cli("eval --ground-truth " + quote(shared_dir() / "eval/faces-street/annotations") + " --hidden-fraction 0.3 --compare " +
+                         quote(dir / "ref.json") + " " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("ref.json (--compare) was measured with --hidden-fraction 0.9, this run with 0.3"), std::string::npos) << r.output;
+}

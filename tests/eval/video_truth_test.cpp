@@ -111,6 +111,27 @@ TEST(VideoTruth, NeverExposedShareAndLongestExposure) {
   EXPECT_NE(format_video_table(r, "clip").find("4 frames (object 2 from frame 3)"), std::string::npos);
 }
 
+// Found by a read-only review: an object whose boxes all lie outside the picture (a truth for a larger video)
+// was counted as an object and as never exposed, with no frame measured; a MOT box of visibility 0 (wholly
+// occluded) was counted exposed (recall 0.5 for an object hidden whenever it was in view).
+TEST(VideoTruth, ObjectsOutOfThePictureAndOccludedBoxesAreNotMeasured) {
+  VideoTruth t;
+  for (int f = 0; f < 5; ++f) t.boxes.push_back({f, 1, ObjectClass::Face, Box{100, 100, 120, 120}});  // in the picture, hidden
+  for (int f = 0; f < 5; ++f) t.boxes.push_back({f, 2, ObjectClass::Face, Box{700, 400, 760, 460}});  // past a 640x360 frame
+  std::map<std::int64_t, Regions> hidden;
+  for (int f = 0; f < 5; ++f) hidden[f].push_back(Region{ObjectClass::Face, Box{90, 90, 130, 130}, 1});
+  const VideoReport r = evaluate_video(t, hidden, 5, 640, 360, EvalConfig{});
+  EXPECT_EQ(r.classes[0].objects, 1);
+  EXPECT_EQ(r.classes[0].never_exposed, 1);
+  EXPECT_EQ(r.objects.size(), 1u);
+  TempDir dir;
+  std::ofstream(dir / "gt.txt") << "1,7,10,20,30,40,1,1,0\n2,7,10,20,30,40,1,1,0.0\n3,7,10,20,30,40,1,1,0.4\n4,7,10,20,30,40,1,1,-1\n";
+  const VideoTruth mot = read_video_truth(dir / "gt.txt");
+  ASSERT_EQ(mot.boxes.size(), 2u);  // visibility 0 left out; partly visible and unknown (-1) kept
+  EXPECT_EQ(mot.boxes[0].frame, 2);
+  EXPECT_EQ(mot.boxes[1].frame, 3);
+}
+
 // Zoom clip 3b26cc91: a head in the top-left corner of a body's head region. A guessed (Context) region
 // hides its whole box, corners included; a network's box of the same size hides only its ellipse.
 TEST(VideoTruth, AHeadInTheCornerOfAGuessedRegionIsHidden) {
