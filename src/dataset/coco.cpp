@@ -1,6 +1,7 @@
 // COCO object detection JSON: "images" (id, file_name, width, height), "annotations" (image_id, category_id,
 // bbox [x, y, w, h] in pixels, iscrowd, optional score) and "categories" (id, name). JSON has no line numbers
 // worth quoting, so messages point at the element instead ("annotations[17]").
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -29,6 +30,44 @@ std::optional<std::string> id_key(const json& j) {
 }
 
 }  // namespace
+
+std::vector<std::string> coco_declared_classes(const fs::path& path) {
+  // Only "categories", streamed as read_coco streams the file (the rest is skipped element by element).
+  std::vector<std::pair<json, std::string>> declared;  // id, name
+  std::string member;
+  bool in_categories = false;
+  const auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+    using E = json::parse_event_t;
+    if (depth == 1) {
+      if (event == E::key) member = parsed.get<std::string>();
+      if (event == E::array_start) in_categories = member == "categories";
+      return true;
+    }
+    if (depth == 2 && (event == E::object_end || event == E::array_end || event == E::value)) {
+      if (in_categories && parsed.is_object() && parsed.contains("id") && parsed.contains("name") && parsed["name"].is_string())
+        declared.emplace_back(parsed["id"], parsed["name"].get<std::string>());
+      return false;
+    }
+    return true;
+  };
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {};
+    const json rest = json::parse(in, callback);  // the top-level members, their arrays emptied
+    (void)rest;
+  } catch (const json::exception&) {
+    return {};  // read_coco says what is wrong with the file
+  }
+  // In id order (numbers as numbers): the numbering a model trained on the file uses.
+  std::stable_sort(declared.begin(), declared.end(), [](const auto& a, const auto& b) {
+    if (a.first.is_number() && b.first.is_number()) return a.first.template get<double>() < b.first.template get<double>();
+    return a.first.is_number() && !b.first.is_number();
+  });
+  std::vector<std::string> names;
+  for (auto& [id, name] : declared)
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+  return names;
+}
 
 void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink& sink) {
   auto fail = [&](Problem kind, const std::string& where, const std::string& what) {
@@ -242,6 +281,14 @@ class CocoWriter : public Writer {
               "COCO needs the image size, which is unknown (give the images folder)");
       return false;
     }
+    // Two images of one file_name (a manifest's cam1/0001.jpg and cam2/0001.jpg, both read as 0001.jpg) were
+    // written as two entries, which every COCO reader, roadveil's included, refuses or merges.
+    if (!names_.insert(image.image)) {
+      problem(options_, Problem::duplicate_image, image.image, 0,
+              "a second image named " + image.image + ": a COCO file names each image once (images of one name in "
+              "different folders: give the manifest's --image-uri-prefix to keep their folders)");
+      return false;
+    }
     ++image_id_;
     std::string& s = buffer_;
     s.clear();
@@ -309,6 +356,7 @@ class CocoWriter : public Writer {
   StagedFile file_, annotations_;
   long image_id_ = 0, annotation_id_ = 0;
   std::string buffer_;
+  text::SeenSet names_;
 };
 
 }  // namespace

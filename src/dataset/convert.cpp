@@ -52,10 +52,13 @@ namespace {
 std::vector<std::string> output_class_order(const ConvertOptions& o) {
   std::vector<std::string> order;
   std::vector<std::pair<std::string, std::string>> descriptions;
-  // Without --classes, a YOLO input's classes file gives the numbering: it is the one its data.yaml and any
-  // model trained on it use (numbered as they first appeared, YOLO -> YOLO gave class 2 the number 0).
-  const std::vector<std::string> given =
-      !o.read.classes.empty() || o.from != Format::yolo ? o.read.classes : detail::yolo_declared_classes(o.input, o.read);
+  // Without --classes, a YOLO input's classes file and a COCO input's categories (in id order) give the
+  // numbering: it is the one its data.yaml and any model trained on it use (numbered as they first appeared,
+  // YOLO -> YOLO gave class 2 the number 0, and a COCO category without boxes was left out).
+  const std::vector<std::string> given = !o.read.classes.empty() ? o.read.classes
+                                         : o.from == Format::yolo ? detail::yolo_declared_classes(o.input, o.read)
+                                         : o.from == Format::coco ? detail::coco_declared_classes(o.input)
+                                                                  : o.read.classes;
   for (std::size_t i = 0; i < given.size(); ++i) {
     std::string name = given[i].empty() ? std::to_string(i) : given[i];
     if (o.from == Format::openimages && name.rfind("/m/", 0) == 0 && !o.read.class_descriptions.empty()) {

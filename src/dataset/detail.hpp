@@ -67,6 +67,8 @@ void read_voc(const fs::path& path, const ReadOptions& options, const ImageSink&
 void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 // The class names of a YOLO input's classes file in their order (class n on line n); none without one.
 std::vector<std::string> yolo_declared_classes(const fs::path& path, const ReadOptions& options);
+// A COCO file's categories, names in the order of their ids (empty when the file cannot be read).
+std::vector<std::string> coco_declared_classes(const fs::path& path);
 void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_cvat(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
 void read_openalpr(const fs::path& path, const ReadOptions& options, const ImageSink& sink);
@@ -130,6 +132,8 @@ class PerImageFileWriter : public Writer {
   virtual void format(const AnnotatedImage& image, std::string& out) = 0;
   // Names the format reserves for itself (YOLO's classes.txt) are refused like a second image.
   virtual bool accepts(const fs::path& /*relative*/) const { return true; }
+  // Why a file `accepts` refuses is refused.
+  virtual std::string refusal(const fs::path& relative) const { return relative.string() + " is not a name this format can write"; }
 
   StagedFolder folder_;
   WriteOptions options_;

@@ -295,6 +295,14 @@ class ManifestWriter : public Writer {
     source_ = prefix_;
     const std::string_view name(image.image);
     source_ += name.find("://") == std::string_view::npos ? name : name.substr(name.find_last_of('/') + 1);
+    // Two lines of one source-ref attach two sets of boxes to one picture (Ground Truth and roadveil's own
+    // reader refuse it): images of one name from different folders, read without their folders.
+    if (!sources_.insert(source_)) {
+      problem(options_, Problem::duplicate_image, image.image, 0,
+              "a second image would have the source-ref " + source_ + " (images of one name in different folders: "
+              "read them with --image-uri-prefix to keep their folders)");
+      return false;
+    }
     text::append_json_string(s, source_);
     s += label_key_;
     s += ":{\"image_size\":[{\"width\":";
@@ -360,6 +368,7 @@ class ManifestWriter : public Writer {
   StagedFile file_;
   std::string prefix_, creation_date_, label_key_, metadata_key_, metadata_tail_, line_, source_;
   std::vector<int> ids_;
+  text::SeenSet sources_;
 };
 
 }  // namespace

@@ -222,7 +222,11 @@ bool PerImageFileWriter::write(const AnnotatedImage& image) {
   const fs::path rel = per_image_path(image.image, extension_);
   buffer_.clear();
   format(image, buffer_);
-  if (!accepts(rel) || !folder_.write(rel, buffer_)) {
+  if (!accepts(rel)) {
+    problem(options_, Problem::duplicate_image, image.image, 0, refusal(rel));
+    return false;
+  }
+  if (!folder_.write(rel, buffer_)) {
     problem(options_, Problem::duplicate_image, image.image, 0, "a second image would be written to " + rel.string());
     return false;
   }

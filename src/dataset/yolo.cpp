@@ -140,8 +140,11 @@ void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink
         // Centre boxes may poke out of 0..1 by float rounding; check_box wants them inside.
         b.box = clamp_to(b.box, 1.0f, 1.0f);
       } else {
+        // In pixels, as every other format's boxes: more than 1 px past the image is a bad box (check_box
+        // clamps what is within). Clamped here first, a box reaching 20 px past a 100 px image passed, even
+        // with --strict, as a box of another size.
         const auto w = static_cast<float>(image.width), h = static_cast<float>(image.height);
-        b.box = clamp_to({b.box.x1 * w, b.box.y1 * h, b.box.x2 * w, b.box.y2 * h}, w, h);
+        b.box = {b.box.x1 * w, b.box.y1 * h, b.box.x2 * w, b.box.y2 * h};
       }
       if (tokens.size() == 6) b.confidence = static_cast<float>(*v[4]);
       if (check_box(b, image, options, file, n)) image.boxes.push_back(std::move(b));
@@ -177,13 +180,28 @@ class YoloWriter : public PerImageFileWriter {
 
   void finish() override {
     std::string s;
-    for (const std::string& name : classes_->names()) s += name + "\n";
+    for (const std::string& name : classes_->names()) {
+      // classes.txt holds a name a line: a name with a line break in it read back as two classes, and every
+      // class after it as the one before (a COCO category "two\nlines": the "car" boxes came back as another).
+      if (name.find_first_of("\r\n") != std::string::npos)
+      {
+        std::string shown;
+        for (const char c : name) shown += c == '\n' ? std::string("\\n") : c == '\r' ? std::string("\\r") : std::string(1, c);
+        throw Error("the class name \"" + shown + "\" holds a line break, and YOLO's classes.txt has one name a line: "
+                    "rename it (--rename)");
+      }
+      s += name + "\n";
+    }
     folder_.write("classes.txt", s);
     PerImageFileWriter::finish();
   }
 
  private:
   bool accepts(const fs::path& relative) const override { return !is_class_file(relative); }
+  std::string refusal(const fs::path& relative) const override {
+    return relative.string() + " is the name of the classes file: an image called " + relative.stem().string() +
+           " cannot have its labels written in YOLO (rename the image)";
+  }
 
   void format(const AnnotatedImage& image, std::string& s) override {
     const float w = image.normalized ? 1.0f : static_cast<float>(image.width);

@@ -235,6 +235,9 @@ TEST(Writers, FolderFormatsReportImagesTheyCannotHold) {
   EXPECT_FALSE(yolo->write(classes));  // would overwrite classes.txt
   EXPECT_EQ(report.count(Problem::unknown_size), 4u);
   EXPECT_EQ(report.count(Problem::duplicate_image), 1u);
+  // Said as it is (it said "a second image would be written to classes.txt", of a first that was none).
+  EXPECT_NE(report.messages().back().find("classes.txt is the name of the classes file: an image called classes cannot"),
+            std::string::npos) << report.messages().back();
   yolo->finish();
   EXPECT_EQ(tree(dir / "yolo"), (std::vector<std::string>{"classes.txt", "n.txt"}));
   // Writers dropped without finish() leave nothing behind.
@@ -314,6 +317,81 @@ TEST(BadInput, YoloLines) {
   o.images_dir = dir.path();
   EXPECT_TRUE(read_annotations(dir / "labels", Format::yolo, o).empty());
   EXPECT_EQ(report.count(Problem::missing_image), 1u);
+}
+
+// With the image's size known, a YOLO box is in pixels like any other format's: more than 1 px past the
+// image is a bad box (it was clamped first and passed, even with --strict: a box 20 px past a 1920 px image
+// became one of another size); within 1 px it is clamped.
+TEST(BadInput, YoloBoxesPastTheImageOfAKnownSize) {
+  TempDir dir;
+  const fs::path set = dir / "set";
+  fs::create_directories(set / "images");
+  fs::create_symlink(shared_eval() / "dashcam-berlin-dev" / "images" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.jpg",
+                     set / "images" / "a.jpg");
+  // 1920 px wide: the first box ends 96 px past the right edge, the second 0.96 px.
+  write_text(set / "labels" / "a.txt", "0 0.95 0.5 0.2 0.2\n0 0.9 0.5 0.2005 0.2\n");
+  write_text(set / "labels" / "classes.txt", "face\n");
+  Report report;
+  const auto images = read_reporting(set, Format::yolo, report);
+  ASSERT_EQ(images.size(), 1u);
+  ASSERT_EQ(images[0].boxes.size(), 1u);
+  EXPECT_FLOAT_EQ(images[0].boxes[0].box.x2, 1920.0f);  // clamped
+  EXPECT_EQ(report.count(Problem::bad_box), 1u);
+  EXPECT_NE(report.messages()[0].find("a.txt:1: box (1631.9999, 432) - (2015.9999, 648) is outside the image (1920x1080)"), std::string::npos) << report.messages()[0];
+}
+
+// A class name with a line break went into classes.txt as two lines: read back, every later class took the
+// name of the one before it.
+TEST(Writers, YoloRefusesAClassNameWithALineBreak) {
+  TempDir dir;
+  WriteOptions w;
+  w.classes = std::make_shared<ClassIndex>(std::vector<std::string>{"two\nlines", "car"});
+  auto yolo = make_writer(Format::yolo, dir / "yolo", w);
+  AnnotatedImage image;
+  image.image = "a.jpg";
+  image.normalized = true;
+  image.boxes.resize(1);
+  image.boxes[0].label = "car";
+  image.boxes[0].box = {0.1f, 0.1f, 0.2f, 0.2f};
+  EXPECT_TRUE(yolo->write(image));
+  try {
+    yolo->finish();
+    FAIL() << "a class name with a line break was written";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the class name \"two\\nlines\" holds a line break"), std::string::npos) << e.what();
+  }
+  yolo.reset();
+  EXPECT_FALSE(fs::exists(dir / "yolo"));
+}
+
+// A COCO file's categories number its classes (in id order), as a YOLO classes file does: they were
+// renumbered by first use, and a category without boxes was left out (YOLO -> COCO -> YOLO turned a
+// model's class 2 into 0).
+TEST(Convert, CocoCategoriesKeepTheirOrderAndTheirEmptyClasses) {
+  TempDir dir;
+  write_text(dir / "c.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 50}],
+    "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 1, 10, 10]},
+                    {"id": 2, "image_id": 1, "category_id": 1, "bbox": [20, 1, 10, 10]}],
+    "categories": [{"id": 3, "name": "car"}, {"id": 1, "name": "plate"}, {"id": 2, "name": "face"}]})");
+  Report report;
+  ConvertOptions o;
+  o.input = dir / "c.json";
+  o.from = Format::coco;
+  o.to = Format::yolo;
+  o.output = dir / "yolo";
+  convert(o, report);
+  EXPECT_EQ(read_lines(dir / "yolo" / "classes.txt"), (std::vector<std::string>{"plate", "face", "car"}));
+  const auto lines = read_lines(dir / "yolo" / "a.txt");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].substr(0, 2), "2 ");  // car
+  EXPECT_EQ(lines[1].substr(0, 2), "0 ");  // plate
+  o.to = Format::coco;
+  o.output = dir / "back.json";
+  convert(o, report);
+  const json back = json::parse(text::read_file(dir / "back.json"));
+  ASSERT_EQ(back["categories"].size(), 3u);
+  EXPECT_EQ(back["categories"][1]["name"], "face");
+  EXPECT_EQ(back["categories"][1]["id"], 2);
 }
 
 TEST(BadInput, VocFiles) {

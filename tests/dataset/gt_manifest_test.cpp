@@ -250,6 +250,33 @@ TEST(GtManifest, BrokenJsonBlankLinesAndDuplicates) {
       << report.messages()[2];
 }
 
+// Read without --image-uri-prefix, s3://b/cam1/0001.jpg and s3://b/cam2/0001.jpg are both "0001.jpg": the
+// COCO writer wrote two images of one file_name and the manifest writer two lines of one source-ref, exit 0.
+// Each now writes the first and reports the second.
+TEST(GtManifest, ImagesOfOneNameInTwoFoldersAreNotWrittenTwice) {
+  TempDir dir;
+  std::string two;
+  for (const char* folder : {"cam1", "cam2"}) {
+    std::string line = kDocumented;
+    line.replace(line.find("images/IMG_1186.png"), std::string("images/IMG_1186.png").size(), std::string(folder) + "/0001.jpg");
+    two += line + "\n";
+  }
+  write_text(dir / "two.manifest", two);
+  const auto images = read_annotations(dir / "two.manifest", Format::gt_manifest, {});
+  ASSERT_EQ(images.size(), 2u);
+  EXPECT_EQ(images[0].image, images[1].image);  // the folders are not kept without a prefix
+  for (const Format to : {Format::coco, Format::gt_manifest}) {
+    SCOPED_TRACE(format_name(to));
+    Report report;
+    WriteOptions w;
+    w.report = &report;
+    w.image_uri_prefix = "s3://b/new/";
+    write_annotations(dir / (std::string("out.") + std::string(format_name(to))), to, images, w);
+    EXPECT_EQ(report.count(Problem::duplicate_image), 1u);
+    EXPECT_NE(report.messages().back().find("0001.jpg"), std::string::npos) << report.messages().back();
+  }
+}
+
 TEST(GtManifest, LabelAttributeIsFoundByItsMetadataType) {
   json j = documented();
   j["plates"] = j["bounding-box"];
