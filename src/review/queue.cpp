@@ -169,7 +169,8 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       }
 
     for (const ExposedFinding& v : verified)
-      if (found_here(v)) add(v.frame, {"verify found it exposed", -1, v.cls, v.box, kVerified});
+      if (found_here(v))
+        add(v.frame, {v.readable ? "verify found the hidden region readable" : "verify found it exposed", -1, v.cls, v.box, kVerified});
 
     const double fps = e.info.frame_rate > 0 ? e.info.frame_rate : 25.0;
     for (auto& [f, q] : queued) {
@@ -198,8 +199,9 @@ std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path
     for (const auto& file : doc["files"]) {
       if (file.contains("error")) continue;  // a file verify could not check has no findings
       for (const auto& f : file.at("findings")) {
-        // Findings on cover art are on no frame of the video the queue ranks.
-        if (f.at("kind") != "exposed" || f.contains("attached_picture")) continue;
+        // Findings on cover art are on no frame of the video the queue ranks. A region that kept readable
+        // detail is as urgent as a face outside every region (it was left out of the queue).
+        if ((f.at("kind") != "exposed" && f.at("kind") != "readable") || f.contains("attached_picture")) continue;
         std::optional<ObjectClass> cls;
         try {
           cls = intern_object_class(f.at("class").get<std::string>());
@@ -209,7 +211,7 @@ std::vector<ExposedFinding> read_verify_report(const std::filesystem::path& path
         const auto& b = f.at("box");
         out.push_back({file.at("file").get<std::string>(), json_integer<std::int64_t>(f.at("frame")), *cls,
                        Box{b.at(0).get<float>(), b.at(1).get<float>(), b.at(2).get<float>(), b.at(3).get<float>()},
-                       f.value("score", 0.0f)});
+                       f.value("score", 0.0f), f.at("kind") == "readable"});
       }
     }
   } catch (const nlohmann::json::exception& e) {

@@ -48,6 +48,7 @@ struct ExposedFinding {
   ObjectClass cls = ObjectClass::Face;
   Box box;
   float score = 0;
+  bool readable = false;  // a hidden region that kept readable detail, not a detection outside the regions
 };
 
 // The entry a finding is of (its index): the one whose output or input is the file verify named, else the one

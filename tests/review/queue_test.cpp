@@ -181,9 +181,13 @@ TEST(ReviewQueue, AVerifyReportsUncheckedFilesAndCoverFindingsAreNotFrames) {
   }
   const std::vector<ExposedFinding> found = read_verify_report(path);
   std::filesystem::remove(path);
-  ASSERT_EQ(found.size(), 1u);
+  // The readable region is queued too (it was dropped: "what verify found goes first" held for exposures only).
+  ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(found[0].frame, 7);
+  EXPECT_FALSE(found[0].readable);
   EXPECT_EQ(found[0].file, "out/clip.mp4");
+  EXPECT_EQ(found[1].frame, 9);
+  EXPECT_TRUE(found[1].readable);
 }
 
 }  // namespace roadveil::review
