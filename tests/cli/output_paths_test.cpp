@@ -181,3 +181,17 @@ TEST_F(OutputPaths, FolderNamesParentOutputsAndLinksAreTakenAsMeant) {
   EXPECT_NE(r.output.find("broken.jpg"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("linkdir"), std::string::npos) << r.output;
 }
+
+// A folder of photos showed nothing between its start and its summary (a video shows its frames): the
+// photos done are a progress line of their own, cleared before the summary.
+TEST(FolderProgress, AFolderOfPhotosShowsItsProgress) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  for (const char* name : {"maksssksksss10.jpg", "maksssksksss11.jpg", "maksssksksss12.jpg"})
+    std::filesystem::copy_file(shared_dir() / "eval/faces-street/images" / name, dir / "in" / name);
+  const auto r = run_cli("anonymize --progress " + quote(dir / "in") + " -o " + quote(dir / "out") + "/");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\rphotos ["), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("/3 frames"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\r\x1b[Kroadveil: 3 files done"), std::string::npos) << r.output;
+}
