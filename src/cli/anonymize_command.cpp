@@ -342,24 +342,33 @@ void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<
   for (const auto& in : other_inputs) seen.emplace(file_identity(in), std::pair{"the input file", in});
   std::map<std::string, const Job*> output_of;  // identity -> the job whose output it is
   // role: "output", "--mask output", "--detections file"
-  auto claim = [&](const std::string& role, const std::filesystem::path& p, const Job* job = nullptr) {
+  std::map<std::string, const Job*> claimed_by;  // identity -> the job whose mask or audit record it is
+  auto claim = [&](const std::string& role, const std::filesystem::path& p, const Job* job = nullptr, bool output = false) {
     const std::string identity = file_identity(p);
     const auto [it, fresh] = seen.emplace(identity, std::pair{"the " + role, p});
-    if (job && fresh) output_of[identity] = job;
+    if (job && fresh) (output ? output_of : claimed_by)[identity] = job;
     if (fresh) return;
     const auto& [other_role, other] = it->second;
     // Two inputs named alike (A/x.jpg and B/x.jpg, or one file given twice) into one output folder.
-    if (const auto first = output_of.find(identity); job && first != output_of.end())
+    if (const auto first = output_of.find(identity); output && job && first != output_of.end())
       throw Error(p.string() + ": would be the output of both " + first->second->input.string() + " and " +
                   job->input.string() + (first->second->input == job->input ? " (the same input given twice)" : "") +
                   "; give each its own output folder, or rename one");
+    // Which inputs the two names come from: a folder of x.png and x.mask.png said only "out/x.mask.png: --mask
+    // output is the output", not of which inputs.
+    const Job* other_job = nullptr;
+    if (const auto o = output_of.find(identity); o != output_of.end()) other_job = o->second;
+    else if (const auto c = claimed_by.find(identity); c != claimed_by.end()) other_job = c->second;
+    std::string whose;
+    if (job) whose += "the " + role + " of " + job->input.string();
+    if (other_job) whose += (whose.empty() ? "" : ", ") + other_role + " of " + other_job->input.string();
     throw Error(p.string() + ": " + role + " is " + other_role + (other == p ? "" : " " + other.string()) +
-                "; choose another name");
+                (whose.empty() ? "" : " (" + whose + ")") + "; choose another name");
   };
   for (const Job& job : jobs) {
-    claim("output", job.output, &job);
-    if (mask) claim("--mask output", pipeline::mask_path_for(job.output));
-    if (audit) claim("audit record", pipeline::audit_path_for(job.output));
+    claim("output", job.output, &job, true);
+    if (mask) claim("--mask output", pipeline::mask_path_for(job.output), &job);
+    if (audit) claim("audit record", pipeline::audit_path_for(job.output), &job);
   }
   if (!detections_path.empty()) claim("--detections file", detections_path);
 }

@@ -69,6 +69,13 @@ TEST_F(OutputPaths, MaskOutputIsAnInputOrTheDetectionsFile) {
   expect_refused("anonymize " + quote(dir / "in.mp4") + " -o " + quote(dir / "out" / "a.mp4") + " --mask --detections " +
                      quote(dir / "out" / "a.mask.mp4"),
                  "a.mask.mp4: --detections file is the --mask output");
+  // Which inputs the names come from: a folder of x.mp4 and x.mask.mp4 named neither.
+  std::filesystem::create_directory(dir / "pair");
+  std::filesystem::copy_file(dir / "in.mp4", dir / "pair" / "x.mp4");
+  std::filesystem::copy_file(dir / "in.mp4", dir / "pair" / "x.mask.mp4");
+  expect_refused("anonymize " + quote(dir / "pair") + " -o " + quote(dir / "pair_out") + "/ --mask",
+                 "x.mask.mp4: --mask output is the output (the --mask output of " + (dir / "pair" / "x.mp4").string() +
+                     ", the output of " + (dir / "pair" / "x.mask.mp4").string() + ")");
 }
 
 TEST_F(OutputPaths, FolderIntoItself) {
