@@ -79,6 +79,33 @@ const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, cons
   return fitting;
 }
 
+bool is_full_range_yuv(AVPixelFormat f) {
+  return f == AV_PIX_FMT_YUVJ420P || f == AV_PIX_FMT_YUVJ422P || f == AV_PIX_FMT_YUVJ444P || f == AV_PIX_FMT_YUVJ440P ||
+         f == AV_PIX_FMT_YUVJ411P;
+}
+
+}  // namespace
+
+bool is_rgb_like(AVPixelFormat f) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(f);
+  return d && (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL));
+}
+
+ConversionTags conversion_tags(AVPixelFormat from, AVPixelFormat to) {
+  ConversionTags tags;
+  if (is_rgb_like(to)) return tags;  // RGB out: the tags say nothing about a matrix to undo
+  if (is_rgb_like(from)) {
+    tags.colorspace = AVCOL_SPC_BT709;  // the matrix the conversion uses (OutputFile sets it)
+    tags.range = is_full_range_yuv(to) ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+  } else if (is_full_range_yuv(from) != is_full_range_yuv(to)) {
+    // swscale takes the J formats as full range and the others as limited, and converts between them.
+    tags.range = is_full_range_yuv(to) ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+  }
+  return tags;
+}
+
+namespace {
+
 // H.264/HEVC encoders need even sides for subsampled chroma. An odd-sized source keeps its exact size by
 // encoding without subsampling on that axis (4:4:4), which every software decoder plays.
 bool fits_size(AVPixelFormat f, int width, int height) {
@@ -329,6 +356,14 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   enc->color_trc = dec->color_trc;
   enc->colorspace = dec->colorspace;
   enc->chroma_sample_location = dec->chroma_sample_location;
+  // Converted for the encoder, the pixels are what the conversion made, and the tags must say so: RGB (an
+  // FFV1 or PNG video, tagged "GBR") became BT.709 limited-range YUV, and full-range JPEG YUV (MJPEG) limited
+  // range for VP9. The decoder's tags were kept: red came out pink (YUV read as GBR) or washed out.
+  if (enc->pix_fmt != source_format) {
+    const ConversionTags tags = conversion_tags(source_format, enc->pix_fmt);
+    if (tags.colorspace != AVCOL_SPC_UNSPECIFIED) enc->colorspace = tags.colorspace;
+    if (tags.range != AVCOL_RANGE_UNSPECIFIED) enc->color_range = tags.range;
+  }
   enc->thread_count = options.threads;
   if (final_fmt->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   // AVI stores no presentation timestamps: with reordered (B) frames players would show frames shifted.
@@ -627,6 +662,11 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     sws_ = sws_getContext(dec->width, dec->height, source_format, enc->width, enc->height, enc->pix_fmt,
                           SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr, nullptr);
     if (!sws_) throw Error(target_name + ": cannot convert " + av_get_pix_fmt_name(source_format) + " for the encoder");
+    if (is_rgb_like(source_format) && !is_rgb_like(enc->pix_fmt)) {
+      // RGB into YUV with the BT.709 matrix the output is tagged with (swscale's default is BT.601).
+      const int* table = sws_getCoefficients(SWS_CS_ITU709);
+      sws_setColorspaceDetails(sws_, table, 1, table, enc->color_range == AVCOL_RANGE_JPEG ? 1 : 0, 0, 1 << 16, 1 << 16);
+    }
     spdlog::debug("{}: the {} encoder cannot take {}: converting to {}", target_name, codec->name,
                   av_get_pix_fmt_name(source_format), av_get_pix_fmt_name(enc->pix_fmt));
   }

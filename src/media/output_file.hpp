@@ -19,6 +19,16 @@ struct SwsContext;
 
 namespace roadveil::media {
 
+// The colour tags of pixels converted from `from` to `to` for an encoder that cannot take `from` (RGB into
+// BT.709 YUV, full-range JPEG YUV into limited range): what the decoder's tags must become (unspecified: keep
+// them). is_rgb_like: RGB or palette pixels.
+struct ConversionTags {
+  AVColorSpace colorspace = AVCOL_SPC_UNSPECIFIED;
+  AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
+};
+ConversionTags conversion_tags(AVPixelFormat from, AVPixelFormat to);
+bool is_rgb_like(AVPixelFormat f);
+
 enum class VideoCodecChoice { H264, Hevc, SameFamily };
 
 struct EncodeOptions {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "media/input_file.hpp"
+#include "media/output_file.hpp"
 #include "media/rotation.hpp"
 #include "test_util.hpp"
 
@@ -103,6 +104,34 @@ TEST(OutputFidelity, InterlacedInputStaysInterlaced) {
   ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25:duration=0.4 -c:v libx264 " + quote(dir / "prog.mp4"));
   ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "prog.mp4") + " -o " + quote(dir / "prog_out.mp4")).exit_code, 0);
   EXPECT_EQ(ffprobe("-show_entries stream=field_order -of csv=p=0 " + quote(dir / "prog_out.mp4")), "progressive\n");
+}
+
+// A video the encoder cannot take as it is (RGB from FFV1 or PNG, full-range MJPEG into VP9) is converted,
+// and its colour tags must be the conversion's: the decoder's were kept, and red came out pink (YUV tagged
+// as GBR, 11 dB) or washed out (limited range tagged full). Red must come back red, as ffmpeg makes it.
+TEST(OutputFidelity, AConvertedPictureKeepsItsColours) {
+  TempDir dir;
+  struct Case {
+    std::string input, options, output;
+  };
+  for (const Case& c : {Case{"rgb.mkv", "-pix_fmt gbrp -c:v ffv1", "rgb_out.mkv"}, Case{"png.mov", "-pix_fmt rgb24 -c:v png", "png_out.mov"},
+                        Case{"mjpeg.avi", "-pix_fmt yuvj420p -c:v mjpeg", "mjpeg_out.webm"}}) {
+    SCOPED_TRACE(c.input);
+    ffmpeg_make("-f lavfi -i color=c=0xE01010:s=64x48:r=10:d=0.3 " + c.options + " " + quote(dir / c.input));
+    ASSERT_EQ(run_cli("anonymize -q --no-audit --no-faces --no-plates " + quote(dir / c.input) + " -o " + quote(dir / c.output)).exit_code, 0);
+    const auto rgb = run_command("ffmpeg -v error -i " + quote(dir / c.output) + " -frames:v 1 -pix_fmt rgb24 -f rawvideo -").output;
+    ASSERT_GE(rgb.size(), 3u);
+    const int r = static_cast<unsigned char>(rgb[0]), g = static_cast<unsigned char>(rgb[1]), b = static_cast<unsigned char>(rgb[2]);
+    EXPECT_NEAR(r, 0xE0, 8);
+    EXPECT_NEAR(g, 0x10, 8);
+    EXPECT_NEAR(b, 0x10, 8);
+  }
+  using roadveil::media::conversion_tags;
+  EXPECT_EQ(conversion_tags(AV_PIX_FMT_GBRP, AV_PIX_FMT_YUV444P).colorspace, AVCOL_SPC_BT709);
+  EXPECT_EQ(conversion_tags(AV_PIX_FMT_GBRP, AV_PIX_FMT_YUV444P).range, AVCOL_RANGE_MPEG);
+  EXPECT_EQ(conversion_tags(AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV420P).range, AVCOL_RANGE_MPEG);
+  EXPECT_EQ(conversion_tags(AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV420P).colorspace, AVCOL_SPC_UNSPECIFIED);  // kept
+  EXPECT_EQ(conversion_tags(AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_YUV420P).range, AVCOL_RANGE_UNSPECIFIED);  // kept
 }
 
 // An animated PNG became its first frame, exit 0. It is refused with what to do; a one-frame APNG still works.
