@@ -575,6 +575,14 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
       // neither can hold).
       const std::string fitting = containers_holding(*par);
+      // Sound is the file's as much as its picture: an AAC track into WebM, a FLAC one into MP4 went with a
+      // warning and exit 0, the output silent. Refused, with the containers that hold it; subtitles and data
+      // streams, which players do without, still go with a warning.
+      if (par->codec_type == AVMEDIA_TYPE_AUDIO)
+        throw Error(target_name + ": the " + std::string(ofmt->name) + " container cannot hold " + what +
+                    (fitting.empty() ? std::string(", nor can any other container roadveil writes")
+                                     : "; write " + fitting + " instead") +
+                    " (or leave the sound out first: ffmpeg -i IN -map 0 -map -0:a -c copy IN-silent.EXT)");
       dropped_.push_back({static_cast<int>(i),
                           what + ": the " + std::string(ofmt->name) + " container cannot hold this codec" +
                               (fitting.empty() ? std::string(" (nor can any other container roadveil writes)")

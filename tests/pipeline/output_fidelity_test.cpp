@@ -164,7 +164,7 @@ TEST(OutputFidelity, DroppedStreamAdviceNamesContainersThatHoldIt) {
 // became a data stream no player plays (exit 0, no word); FLAC into .mp4 or .mov and Opus into .mov failed the
 // whole run at the header ("Experimental feature"); the advice for Opus into .avi named .mov. Each is dropped
 // with a warning now, the advice naming only containers that take it, and a run into one of those keeps it.
-TEST(OutputFidelity, AudioAContainerWouldMangleOrRefuseIsDroppedWithTrueAdvice) {
+TEST(OutputFidelity, AudioAContainerCannotHoldIsRefusedWithTrueAdvice) {
   TempDir dir;
   auto make = [&](const std::string& codec, const std::string& name) {
     ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=d=1 -c:v libx264 -c:a " + codec +
@@ -173,17 +173,21 @@ TEST(OutputFidelity, AudioAContainerWouldMangleOrRefuseIsDroppedWithTrueAdvice) 
   make("pcm_s16le", "pcm.mov");
   make("flac", "flac.mkv");
   make("libopus", "opus.mkv");
+  make("aac", "aac.mp4");
+  // Dropped with a warning and exit 0 until 2026-12-06 (the output silent): refused now, with the containers
+  // that hold the sound, and nothing written.
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
-      {"pcm.mov", "out.ts", "dropped audio stream #1 (pcm_s16le): the mpegts container cannot hold this codec (.mkv or .mov can)"},
-      {"flac.mkv", "out.mp4", "dropped audio stream #1 (flac): the mp4 container cannot hold this codec (.mkv can)"},
-      {"flac.mkv", "out.mov", "dropped audio stream #1 (flac): the mov container cannot hold this codec (.mkv can)"},
-      {"opus.mkv", "out.mov", "dropped audio stream #1 (opus): the mov container cannot hold this codec (.mkv or .mp4 can)"},
-      {"opus.mkv", "out.avi", "dropped audio stream #1 (opus): the avi container cannot hold this codec (.mkv or .mp4 can)"}};
-  for (const auto& [in, out, warning] : cases) {
+      {"pcm.mov", "out.ts", "the mpegts container cannot hold audio stream #1 (pcm_s16le); write .mkv or .mov instead"},
+      {"flac.mkv", "out.mp4", "the mp4 container cannot hold audio stream #1 (flac); write .mkv instead"},
+      {"flac.mkv", "out.mov", "the mov container cannot hold audio stream #1 (flac); write .mkv instead"},
+      {"opus.mkv", "out.mov", "the mov container cannot hold audio stream #1 (opus); write .mkv or .mp4 instead"},
+      {"opus.mkv", "out.avi", "the avi container cannot hold audio stream #1 (opus); write .mkv or .mp4 instead"},
+      {"aac.mp4", "out.webm", "the webm container cannot hold audio stream #1 (aac); write .mkv, .mov or .mp4 instead"}};
+  for (const auto& [in, out, message] : cases) {
     const auto r = run_cli("anonymize -q " + quote(dir / in) + " -o " + quote(dir / out));
-    EXPECT_EQ(r.exit_code, 0) << in << " -> " << out << "\n" << r.output;
-    EXPECT_TRUE(contains(r.output, warning)) << in << " -> " << out << "\n" << r.output;
-    EXPECT_EQ(ffprobe("-show_entries stream=codec_type -of csv=p=0 " + quote(dir / out)).find("data"), std::string::npos);
+    EXPECT_EQ(r.exit_code, 1) << in << " -> " << out << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, message)) << in << " -> " << out << "\n" << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir / out)) << out;
   }
   const auto r = run_cli("anonymize -q " + quote(dir / "opus.mkv") + " -o " + quote(dir / "kept.mp4"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -207,8 +211,8 @@ TEST(OutputFidelity, GifAndMpegPsOutputs) {
     EXPECT_EQ(ffprobe("-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 " + quote(out)),
               "10\n");
   }
-  // With sound: AAC has no place in either (the header failed, nothing was written); it is dropped with a
-  // warning naming the stream, as WebM drops what it cannot hold. MP2 stays in the program stream.
+  // With sound: AAC has no place in either (the header failed, nothing was written); the file is refused,
+  // naming the stream and what holds it (it was dropped with a warning). MP2 stays in the program stream.
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a aac " +
               quote(dir / "aac.mp4"));
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a mp2 " +
@@ -218,10 +222,13 @@ TEST(OutputFidelity, GifAndMpegPsOutputs) {
                                        {"mp2.mkv", ".mpg", "mp2\n"}}) {
     const auto out = dir / (in + ext);
     const auto r = run_cli("anonymize " + quote(dir / in) + " -o " + quote(out));
-    ASSERT_EQ(r.exit_code, 0) << in << ext << ": " << r.output;
     if (audio.empty()) {
-      EXPECT_NE(r.output.find("dropped audio stream #1 (aac)"), std::string::npos) << ext << ": " << r.output;
+      EXPECT_EQ(r.exit_code, 1) << in << ext << ": " << r.output;
+      EXPECT_NE(r.output.find("cannot hold audio stream #1 (aac)"), std::string::npos) << ext << ": " << r.output;
+      EXPECT_FALSE(std::filesystem::exists(out));
+      continue;
     }
+    ASSERT_EQ(r.exit_code, 0) << in << ext << ": " << r.output;
     EXPECT_EQ(ffprobe("-select_streams a -show_entries stream=codec_name -of csv=p=0 " + quote(out)), audio) << in << ext;
   }
 }
