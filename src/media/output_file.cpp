@@ -201,11 +201,14 @@ std::string containers_holding(const AVCodecParameters& par) {
 
 // Containers that store a display rotation: FFmpeg 5.1 writes the display matrix only into MP4/MOV track
 // headers (Matroska, AVI, MPEG-TS and WebM have no place for it in this version).
-bool stores_rotation(const AVOutputFormat* ofmt) {
+// FFmpeg's MP4/MOV muxer and its kin (.m4v is "ipod", .3gp, .3g2, ...): one writer, one set of abilities.
+bool is_mp4_family(const AVOutputFormat* ofmt) {
   for (const char* name : {"mp4", "mov", "ipod", "3gp", "3g2", "ismv", "f4v"})
     if (std::strcmp(ofmt->name, name) == 0) return true;
   return false;
 }
+
+bool stores_rotation(const AVOutputFormat* ofmt) { return is_mp4_family(ofmt); }
 
 // Text: UTF-8 without control bytes other than tab, line feed, carriage return and form feed (and NULs at the
 // end, which some writers pad with). What roadveil can look inside; binary data could be any picture or video.
@@ -299,6 +302,16 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // input's container, not the output's, which writes its own: copied, MP4/MOV wrote them again as metadata
   // keys that readers take over the real ones (a .mov made from an .mp4 read as major brand "isom").
   for (const char* brand : {"major_brand", "minor_version", "compatible_brands"}) av_dict_set(&format_->metadata, brand, nullptr, 0);
+  // FFmpeg 5.1's 3GPP muxers write no tags at all (ffmpeg -c copy loses them too): said, not lost silently.
+  if (!options.video_only && (std::strcmp(final_fmt->name, "3gp") == 0 || std::strcmp(final_fmt->name, "3g2") == 0)) {
+    std::string keys;
+    int count = 0;
+    for (const AVDictionaryEntry* t = nullptr; (t = av_dict_get(format_->metadata, "", t, AV_DICT_IGNORE_SUFFIX));)
+      if (std::strcmp(t->key, "encoder") != 0 && count++ < 4) keys += std::string(keys.empty() ? "" : ", ") + t->key;
+    if (count > 0)
+      dropped_.push_back({-1, fmt::format("the file's {} tag(s) ({}{}): FFmpeg's {} muxer writes none (.mp4 and .mov keep them)",
+                                          count, keys, count > 4 ? ", ..." : "", final_fmt->name)});
+  }
   // Chapters (a camera's markers, an edit's scenes), with their titles, as ffmpeg copies them; MP4, MOV and
   // Matroska write them, other containers have no place for them. avformat_free_context frees them.
   // Not into a video-only file (a split run's part, a mask video): the chapters are the whole file's. A
@@ -612,9 +625,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     }
   }
   AVDictionary* mux_opts = nullptr;
-  // Keep user tags (GPS location, camera make) that MP4 otherwise only writes for a fixed set of keys.
-  if (std::strcmp(ofmt->name, "mp4") == 0 || std::strcmp(ofmt->name, "mov") == 0)
-    av_dict_set(&mux_opts, "movflags", "+use_metadata_tags", 0);
+  // Keep user tags (GPS location, camera make) that MP4 otherwise only writes for a fixed set of keys: in the
+  // whole family (an .m4v or .3gp output lost a phone's location and model, and .3gp its title, silently).
+  if (is_mp4_family(ofmt)) av_dict_set(&mux_opts, "movflags", "+use_metadata_tags", 0);
   err = avformat_write_header(format_, &mux_opts);
   av_dict_free(&mux_opts);
   // Matroska keeps an Opus track's pre-skip as its codec delay, and FFmpeg 5.1's demuxer takes that delay off
@@ -797,7 +810,7 @@ void OutputFile::keep_foreign_boxes(const AVOutputFormat* ofmt) {
     spdlog::debug("{}: boxes not listed ({})", input_.path().string(), e.what());
     return;
   }
-  const bool mp4_family = stores_rotation(ofmt);  // the same containers: MP4, MOV and their kin
+  const bool mp4_family = is_mp4_family(ofmt);
   std::int64_t kept = 0;
   for (const Mp4Box& box : boxes) {
     const std::string what = fmt::format("the {}'{}' box{} ({} bytes of data FFmpeg does not read: a camera's GPS log or "

@@ -134,6 +134,23 @@ TEST(OutputFidelity, AConvertedPictureKeepsItsColours) {
   EXPECT_EQ(conversion_tags(AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_YUV420P).range, AVCOL_RANGE_UNSPECIFIED);  // kept
 }
 
+// A phone's location and model went into .mp4 and .mov only: the rest of the MP4 family (.m4v, .3gp) lost
+// them silently. .m4v keeps them; FFmpeg's 3GPP muxer writes no tags at all, and that is said.
+TEST(OutputFidelity, TheMp4FamilyKeepsCameraTagsOrSaysItCannot) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=0.5 -c:v libx264 -movflags use_metadata_tags "
+              "-metadata com.apple.quicktime.location.ISO6709=+52.52+013.40/ -metadata com.apple.quicktime.model=Phone " +
+              quote(dir / "in.mov"));
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.mov") + " -o " + quote(dir / "out.m4v")).exit_code, 0);
+  const std::string tags = ffprobe("-show_entries format_tags -of compact " + quote(dir / "out.m4v"));
+  EXPECT_TRUE(contains(tags, "com.apple.quicktime.location.ISO6709=+52.52+013.40/")) << tags;
+  EXPECT_TRUE(contains(tags, "com.apple.quicktime.model=Phone")) << tags;
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "in.mov") + " -o " + quote(dir / "out.3gp"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "dropped the file's 2 tag(s)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "FFmpeg's 3gp muxer writes none (.mp4 and .mov keep them)")) << r.output;
+}
+
 // An animated PNG became its first frame, exit 0. It is refused with what to do; a one-frame APNG still works.
 TEST(OutputFidelity, AnimatedPngIsRefusedNotCutToOneFrame) {
   TempDir dir;
