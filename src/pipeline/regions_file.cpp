@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "core/json_integer.hpp"
 #include "core/temporary_file.hpp"
 #include "pipeline/audit_record.hpp"
@@ -220,8 +221,11 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
       if (const auto a = e.find("audit"); a != e.end() && a->is_object()) {
         const json& audit = *a;
         // The input the run read: render refuses a file of another size.
-        if (audit.contains("input") && audit["input"].is_object())
+        if (audit.contains("input") && audit["input"].is_object()) {
           entry.info.input_bytes = json_integer(audit["input"], "size", std::int64_t{-1});
+          if (audit["input"].contains("sha256") && audit["input"]["sha256"].is_string())
+            entry.input_sha256 = audit["input"]["sha256"].get<std::string>();
+        }
         // How the run that wrote it hid the classes of its own models (its settings).
         if (audit.contains("settings") && audit["settings"].is_object() && audit["settings"].contains("class_styles") &&
             audit["settings"]["class_styles"].is_object())
@@ -258,9 +262,24 @@ void RegionsEntry::check_bytes(const std::filesystem::path& file, const std::str
   if (info.input_bytes < 0) return;
   std::error_code ec;
   const auto bytes = std::filesystem::file_size(file, ec);
-  if (ec || static_cast<std::int64_t>(bytes) == info.input_bytes) return;  // unreadable: the decoder says so
-  throw Error(fmt::format("{}: is {} bytes but its regions entry ({}) was made from a file of {} bytes: {}", file.string(),
-                          bytes, info.input.string(), info.input_bytes, why));
+  if (ec) return;  // unreadable: the decoder says so
+  if (static_cast<std::int64_t>(bytes) != info.input_bytes)
+    throw Error(fmt::format("{}: is {} bytes but its regions entry ({}) was made from a file of {} bytes: {}", file.string(),
+                            bytes, info.input.string(), info.input_bytes, why));
+  // Of one size is not one file: a raw or Y4M video of another scene, a camera's next chunk of the same length
+  // and frame count, passed, and its faces went out under the other file's regions. The audit record says
+  // which bytes the run read; reading them again costs less than the render that follows.
+  if (input_sha256.empty()) return;
+  std::string digest;
+  try {
+    digest = sha256_file_hex(file);
+  } catch (const Error&) {
+    return;  // unreadable: the decoder says so
+  }
+  if (digest != input_sha256)
+    throw Error(fmt::format("{}: is not the file its regions entry ({}) was made from (the same size, other bytes: SHA-256 "
+                            "{} where the run read {}): {}", file.string(), info.input.string(), digest.substr(0, 12),
+                            input_sha256.substr(0, 12), why));
 }
 
 std::size_t common_tail(const std::filesystem::path& a, const std::filesystem::path& b) {

@@ -59,6 +59,7 @@ class RegionsWriter {
 
 struct RegionsEntry {
   MediaEntryInfo info;
+  std::string input_sha256;  // of the input file the run read, as the entry's audit record says ("": not recorded)
   std::map<std::int64_t, Regions> frames;  // frame index -> regions
   // Frames up to the last one with regions.
   std::int64_t frames_spanned() const { return frames.empty() ? 0 : frames.rbegin()->first + 1; }

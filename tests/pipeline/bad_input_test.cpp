@@ -171,6 +171,25 @@ TEST(BadInput, RenderFolderDoesNotReuseTheOnlyEntryForOtherFiles) {
                         quote(dir / "one.mp4")).exit_code, 0);
 }
 
+// A video of another scene with the same size, frame count and bytes (a Y4M or raw video; a camera's next
+// chunk of the same length) rendered under the first's regions, exit 0, its own faces visible: the entry's
+// audit record gives the SHA-256 of the input the run read.
+TEST(BadInput, RenderRefusesAnotherVideoOfTheSameSize) {
+  TempDir dir;
+  ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+              " -t 0.5 -r 10 -vf scale=256:184,format=yuv420p " + quote(dir / "a.y4m"));
+  ffmpeg_make("-i " + quote(dir / "a.y4m") + " -vf vflip " + quote(dir / "b.y4m"));
+  ASSERT_EQ(std::filesystem::file_size(dir / "a.y4m"), std::filesystem::file_size(dir / "b.y4m"));
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "a.y4m") + " -o " + quote(dir / "a.mp4") + " --detections " + quote(dir / "r.json")).exit_code, 0);
+  auto r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "b.y4m") + " -o " + quote(dir / "b.mp4"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("b.y4m: is not the file its regions entry (" + (dir / "a.y4m").string() + ") was made from (the same size, other bytes"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "b.mp4"));
+  r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "a.y4m") + " -o " + quote(dir / "again.mp4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 // render took the first entry of the same file name (a folder run's in/a/x.jpg for in2/b/x.jpg: another
 // picture's boxes, its own faces shown), and drew a 1280x720 video's regions on a 768x432 one, exit 0, the
 // audit passing. The entry is the one whose path ends with the most of the input's (b/x.jpg); two that match
