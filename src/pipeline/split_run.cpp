@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "media/output_file.hpp"
 #include "pipeline/audit_record.hpp"
 #include "media/video_timeline.hpp"
@@ -96,7 +97,11 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     process_video(in, files.video, &regions, report, &part);
     regions.close();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const nlohmann::json record = part_record(part.plan, input_fingerprint(input, timeline.frames()), settings_digest, report);
+    nlohmann::json record = part_record(part.plan, input_fingerprint(input, timeline.frames()), settings_digest, report);
+    // What the join will take: a part's video or regions changed or damaged since (a disk error, a copy cut
+    // short, another part's file copied over it) was joined, the parts deleted, the audit passing.
+    record["video_sha256"] = sha256_file_hex(files.video);
+    record["regions_sha256"] = sha256_file_hex(files.regions);
     write_file_atomically(files.record, [&](std::ostream& o) { o << record.dump(2) << "\n"; }, "part record");
   });
 }
@@ -138,6 +143,17 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
           throw Error(fmt::format("it holds frames {} to {}, where this input's part is {} to {}",
                                   record.at("first_frame").dump(), record.at("end_frame").dump(), cuts[k], cuts[k + 1]));
         part_reports.push_back(report_from_part_record(record));
+        for (const auto& [key, file] : {std::pair{"video_sha256", files.back().video}, std::pair{"regions_sha256", files.back().regions}}) {
+          const std::string recorded = record.at(key).get<std::string>();
+          std::string digest;
+          try {
+            digest = sha256_file_hex(file);
+          } catch (const Error&) {
+            throw Error(file.string() + " is missing or unreadable");
+          }
+          if (digest != recorded)
+            throw Error(file.string() + " is not the file it recorded (changed or damaged since it was made)");
+        }
       } catch (const Error& e) {
         throw Error(record_path.string() + ": " + e.what() + "; make the part again");
       } catch (const std::exception& e) {
@@ -159,6 +175,14 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
           (p->extradata_size > 0 && std::memcmp(p->extradata, first->extradata, static_cast<std::size_t>(p->extradata_size)) != 0))
         throw Error(fmt::format("{}: its encoder's parameter sets differ from part 0's (another encoder build or "
                                 "settings?): make the parts with the same roadveil and options", files[k].video.string()));
+    }
+
+    // Every part's regions are read before the output is written: a part whose regions file could not be read
+    // left a finished output (an earlier one replaced) without its regions or audit record.
+    std::vector<RegionsFile> part_regions;
+    for (const PartFiles& f : files) {
+      part_regions.push_back(RegionsFile::read(f.regions));
+      if (part_regions.back().entries().size() != 1) throw Error(f.regions.string() + ": a part's regions file has one entry");
     }
 
     media::InputFile in(input, media::DecodeOptions{options_.threads});
@@ -229,9 +253,7 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
                      info.frame_rate.den ? av_q2d(info.frame_rate) : 0, timeline.frames()});
       // Track numbers restart in every part: each part's follow the previous part's.
       int track_offset = 0;
-      for (const PartFiles& f : files) {
-        const RegionsFile part = RegionsFile::read(f.regions);
-        if (part.entries().size() != 1) throw Error(f.regions.string() + ": a part's regions file has one entry");
+      for (const RegionsFile& part : part_regions) {
         int highest = -1;
         for (const auto& [index, regions] : part.entries().front().frames) {
           Regions shifted = regions;

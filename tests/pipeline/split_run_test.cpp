@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 #include "pipeline/segments.hpp"
@@ -195,6 +196,22 @@ TEST(SplitRun, MissingForeignAndFinishedPartsAreToldApart) {
   EXPECT_TRUE(contains(r.output, "already made from this input with these settings: skipped")) << r.output;
   r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --segment 1/2");
   EXPECT_EQ(r.exit_code, 0) << r.output;
+  // A part's video damaged since it was made (its middle overwritten) was joined, the parts deleted and the
+  // audit passing; its regions file missing left a finished output without regions. Both are refused, the
+  // part named, nothing written.
+  const auto part_video = dir / "out.mp4.part-1-of-2.mp4";
+  const std::string intact = read_text(part_video);
+  {
+    std::string damaged = intact;
+    for (std::size_t k = damaged.size() / 2; k < damaged.size() / 2 + 64; ++k) damaged[k] = static_cast<char>(damaged[k] ^ 0x5A);
+    std::ofstream(part_video, std::ios::binary) << damaged;
+  }
+  r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(contains(r.output, "part-1-of-2.mp4 is not the file it recorded (changed or damaged since it was made); make the part again"))
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  std::ofstream(part_video, std::ios::binary) << intact;
   r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out));
