@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -167,6 +169,42 @@ FileReport report_from_part_record(const nlohmann::json& record) {
   report.damaged = r.at("damaged").get<bool>();
   report.warnings = r.at("warnings").get<std::vector<std::string>>();
   return report;
+}
+
+std::vector<std::map<int, int>> join_track_numbers(const std::vector<RegionsFile>& parts, const std::vector<std::int64_t>& cuts) {
+  std::vector<std::map<int, int>> numbers(parts.size());
+  int next = 0;
+  // A track's box on one frame (its first region there).
+  auto boxes_on = [](const RegionsEntry& entry, std::int64_t frame) {
+    std::map<int, const Region*> on;
+    if (const auto it = entry.frames.find(frame); it != entry.frames.end())
+      for (const Region& r : it->second)
+        if (r.track_id >= 0) on.emplace(r.track_id, &r);
+    return on;
+  };
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const RegionsEntry& entry = parts[k].entries().front();
+    if (k > 0 && k < cuts.size()) {
+      const auto before = boxes_on(parts[k - 1].entries().front(), cuts[k] - 1), after = boxes_on(entry, cuts[k]);
+      // Greedy by overlap: the best pair first, each track used once.
+      std::vector<std::tuple<float, int, int>> pairs;  // IoU, track after, track before
+      for (const auto& [a, ra] : after)
+        for (const auto& [b, rb] : before)
+          if (ra->cls == rb->cls)
+            if (const float overlap = iou(ra->box, rb->box); overlap >= 0.3f) pairs.emplace_back(overlap, a, b);
+      std::sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return std::get<0>(x) > std::get<0>(y); });
+      std::set<int> used_before;
+      for (const auto& [overlap, a, b] : pairs)
+        if (!numbers[k].count(a) && !used_before.count(b)) {
+          numbers[k][a] = numbers[k - 1].at(b);
+          used_before.insert(b);
+        }
+    }
+    for (const auto& [frame, regions] : entry.frames)
+      for (const Region& r : regions)
+        if (r.track_id >= 0 && !numbers[k].count(r.track_id)) numbers[k][r.track_id] = next++;
+  }
+  return numbers;
 }
 
 }  // namespace roadveil::pipeline

@@ -7,12 +7,14 @@
 // starts, and objects first found after it are carried back across it.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "media/video_timeline.hpp"
 #include "pipeline/anonymizer.hpp"
+#include "pipeline/regions_file.hpp"
 
 namespace roadveil::pipeline {
 
@@ -46,6 +48,13 @@ struct Anonymizer::Part {
 // The frames of context a worker processes beyond each side of its part.
 SegmentContext segment_context_frames(const track::TrackerConfig& tracker, const detect::ScheduleConfig& schedule,
                                       int keyframe_interval);
+
+// The track numbers of a joined file: for each part (its regions file, one entry), its own track numbers ->
+// the joined file's. A track on the last frame before a cut (`cuts[k]`, part k's first frame) and one on the
+// cut's frame, of one class and overlapping (IoU >= 0.3, the best pairs first), are one track and keep the
+// earlier part's number; every other track takes the next number. Numbered anew in each part, a track that
+// crossed a cut was two, and a review's edit of one stopped at the cut.
+std::vector<std::map<int, int>> join_track_numbers(const std::vector<RegionsFile>& parts, const std::vector<std::int64_t>& cuts);
 
 // OUTPUT.part-I-of-N.mp4, its regions file and its record (written last: a part is complete when it exists).
 struct PartFiles {

@@ -251,22 +251,19 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
       const media::VideoInfo& info = in.video();
       writer->begin({input, output, true, info.width, info.height, info.time_base.num, info.time_base.den,
                      info.frame_rate.den ? av_q2d(info.frame_rate) : 0, timeline.frames()});
-      // Track numbers restart in every part: each part's follow the previous part's.
-      int track_offset = 0;
-      for (const RegionsFile& part : part_regions) {
-        int highest = -1;
-        for (const auto& [index, regions] : part.entries().front().frames) {
-          Regions shifted = regions;
-          for (Region& r : shifted) {
-            if (r.track_id >= 0) {
-              highest = std::max(highest, r.track_id);
-              r.track_id += track_offset;
-            }
-          }
+      // Track numbers restart in every part. A track that crosses a cut is one object: it keeps the number it
+      // had before the cut (numbered anew in each part, a review's edit of a track stopped at the cut, the
+      // face left as it was on the other side). The tracks on the two frames either side of a cut are
+      // matched by class and overlap; the others take the next free numbers.
+      const std::vector<std::map<int, int>> numbers = join_track_numbers(part_regions, cuts);
+      for (std::size_t k = 0; k < part_regions.size(); ++k) {
+        for (const auto& [index, regions] : part_regions[k].entries().front().frames) {
+          Regions renumbered = regions;
+          for (Region& r : renumbered)
+            if (r.track_id >= 0) r.track_id = numbers[k].at(r.track_id);
           if (index >= 0 && index < timeline.frames())
-            writer->frame(index, timeline.pts[static_cast<std::size_t>(index)], shifted);
+            writer->frame(index, timeline.pts[static_cast<std::size_t>(index)], renumbered);
         }
-        track_offset += highest + 1;
       }
       writer->end(report.damaged ? "damaged: a part was damaged" : "ok", report.frames);
     }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "pipeline/segments.hpp"
@@ -154,6 +155,19 @@ TEST(SplitRun, ThreePartsJoinedAreOneRunFrameForFrame) {
   for (const auto& [frame, text] : b)
     if (!a.contains(frame) && ++differing <= 3) differences += "frame " + std::to_string(frame) + ": nothing\n  joined: " + text + "\n";
   EXPECT_EQ(differing, 0) << differences;
+  // And the same objects: a track crossing a cut keeps its number (numbered anew in each part, the joined
+  // file had a track for each side of every cut, and a review's edit of a track stopped at the cut).
+  auto tracks = [](const std::filesystem::path& file) {
+    std::set<int> ids;
+    const nlohmann::json doc = nlohmann::json::parse(read_text(file));
+    for (const auto& f : doc["entries"][0]["frames"])
+      for (const auto& r : f["regions"])
+        if (r.contains("track")) ids.insert(r["track"].get<int>());
+    return ids.size();
+  };
+  const std::size_t single_tracks = tracks(dir / "single.json"), joined_tracks = tracks(dir / "joined.json");
+  EXPECT_GT(single_tracks, 3u);
+  EXPECT_LE(joined_tracks, single_tracks + 1) << single_tracks << " tracks in one run";
 
   // The pictures differ only by where the encoder starts its groups of pictures.
   const auto psnr = run_command("ffmpeg -v info -i " + quote(single) + " -i " + quote(joined) +
