@@ -749,8 +749,8 @@ void add_render_command(CLI::App& app, Action& action) {
   cmd->add_flag("-q,--quiet", state->shared.quiet, "Print nothing but errors");
   cmd->add_flag("-v,--verbose", state->shared.verbose, "Print details");
   state->shared.add_rendering(*cmd);
-  cmd->callback([state, &action] {
-    action = [state] {
+  cmd->callback([state, &action, cmd] {
+    action = [state, cmd] {
       state->shared.finalize();
       // A regions file in a bucket (the one written beside an output there) is read from a local copy.
       std::filesystem::path regions = state->regions;
@@ -771,6 +771,12 @@ void add_render_command(CLI::App& app, Action& action) {
       state->shared.anonymize.regions = state->file.get();
       // A class of one's own model is hidden as the run that found it did (its manifest's style and shape).
       pipeline::apply_recorded_class_styles(state->file->class_styles(), state->shared.anonymize.styles);
+      // Faces and plates too, unless a style is given: a run with --style blur --face-shape box rendered again
+      // without them came out as the defaults' ellipse mosaic, not the output it was to reproduce.
+      if (cmd->count("--style") == 0 && cmd->count("--face-shape") == 0 && cmd->count("--mosaic-blocks") == 0)
+        for (const auto& [key, cls] : {std::pair{"face_style", ObjectClass::Face}, std::pair{"plate_style", ObjectClass::Plate}})
+          if (state->file->builtin_styles().contains(key))
+            state->shared.anonymize.styles[static_cast<int>(cls)] = pipeline::style_from_json(state->file->builtin_styles()[key]);
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;

@@ -226,6 +226,17 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
           if (audit["input"].contains("sha256") && audit["input"]["sha256"].is_string())
             entry.input_sha256 = audit["input"]["sha256"].get<std::string>();
         }
+        // How the run that wrote it hid faces and plates (the first entry that says: one run, one setting).
+        if (audit.contains("settings") && audit["settings"].is_object())
+          for (const char* key : {"face_style", "plate_style"})
+            if (audit["settings"].contains(key) && audit["settings"][key].is_object() && !file.builtin_styles_.contains(key)) {
+              try {
+                (void)style_from_json(audit["settings"][key]);
+              } catch (const Error& e) {
+                throw fail(where + ": audit settings." + key + ": " + e.what());
+              }
+              file.builtin_styles_[key] = audit["settings"][key];
+            }
         // How the run that wrote it hid the classes of its own models (its settings).
         if (audit.contains("settings") && audit["settings"].is_object() && audit["settings"].contains("class_styles") &&
             audit["settings"]["class_styles"].is_object())

@@ -104,10 +104,14 @@ class RegionsFile {
   // (settings "class_styles": name -> style; empty when written without them). One run writes a file, with
   // one set of models, so its entries agree; they are merged (a later entry's style of a class wins).
   const nlohmann::json& class_styles() const { return class_styles_; }
+  // How the run hid faces and plates ({"face_style": ..., "plate_style": ...} of its audit settings; empty
+  // where no entry has a record): render hides as the run did unless told otherwise.
+  const nlohmann::json& builtin_styles() const { return builtin_styles_; }
 
  private:
   std::vector<RegionsEntry> entries_;
   nlohmann::json class_styles_ = nlohmann::json::object();
+  nlohmann::json builtin_styles_ = nlohmann::json::object();
 };
 
 }  // namespace roadveil::pipeline

@@ -323,3 +323,18 @@ TEST(VerifyCli, ATruncatedPhotoIsReportedDamaged) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_EQ(run_cli("verify --no-audit " + quote(dir / "whole.mp4")).exit_code, 0);
 }
+
+// render without style options drew the defaults (an ellipse mosaic) over a run made with --style blur
+// --face-shape box: not the output it was to reproduce. It takes the run's recorded styles unless given.
+TEST(RenderStyles, RenderHidesAsTheRunDidUnlessToldOtherwise) {
+  TempDir dir;
+  ffmpeg_make("-loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+              " -t 0.5 -r 10 -vf scale=512:366 -c:v libx264 -pix_fmt yuv420p " + quote(dir / "in.mp4"));
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(dir / "blurred.mp4") +
+                    " --style blur --face-shape box --detections " + quote(dir / "regions.json")).exit_code, 0);
+  ASSERT_EQ(render("--regions " + quote(dir / "regions.json") + " " + quote(dir / "in.mp4") + " -o " + quote(dir / "again.mp4")).exit_code, 0);
+  EXPECT_EQ(read_text(dir / "again.mp4"), read_text(dir / "blurred.mp4"));
+  ASSERT_EQ(render("--style mosaic --regions " + quote(dir / "regions.json") + " " + quote(dir / "in.mp4") + " -o " +
+                   quote(dir / "mosaic.mp4")).exit_code, 0);
+  EXPECT_NE(read_text(dir / "mosaic.mp4"), read_text(dir / "blurred.mp4"));
+}
