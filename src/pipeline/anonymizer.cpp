@@ -433,6 +433,8 @@ std::vector<media::ReplacementPicture> Anonymizer::anonymized_pictures(media::In
     const Regions regions = analyze_picture(*picture).regions;
     redact_picture(*picture, regions, options_.styles);
     count_regions(regions, report);
+    for (const Region& r : regions) ++report.picture_regions[static_cast<int>(r.cls)];
+    if (!regions.empty()) ++report.pictures_with_regions;
     // A JPEG stays a JPEG; every other picture (PNG, GIF, BMP, WebP, TIFF) becomes a PNG: lossless, and it
     // keeps a transparency.
     const AVCodecID codec = media::still_picture_codec(*st) == AV_CODEC_ID_MJPEG ? AV_CODEC_ID_MJPEG : AV_CODEC_ID_PNG;

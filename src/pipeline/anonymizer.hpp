@@ -67,6 +67,9 @@ struct FileReport {
   std::array<std::int64_t, kMaxObjectClasses> regions{};  // regions hidden, summed over frames
   std::array<std::int64_t, kRegionSourceCount> regions_by_source{};
   std::int64_t frames_with_regions = 0;
+  // Of those, the regions on attached pictures (cover art), which the regions file does not list.
+  std::array<std::int64_t, kMaxObjectClasses> picture_regions{};
+  std::int64_t pictures_with_regions = 0;
   std::array<std::int64_t, kMaxObjectClasses> detections{};  // raw detections
   media::VideoInfo input_video;      // what the container says of a video input
   double seconds = 0;

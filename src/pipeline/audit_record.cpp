@@ -229,6 +229,14 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
     if (report.regions_by_source[s]) by_source[std::string(to_string(static_cast<RegionSource>(s)))] = report.regions_by_source[s];
   record["regions"] = {{"total", total}, {"frames_with_regions", report.frames_with_regions},
                        {"by_class", by_class}, {"by_source", by_source}};
+  // Cover art is hidden too and counted above, but has no frame in the regions file: said apart, so that the
+  // file's own counts can be checked against the rest.
+  if (report.pictures_with_regions > 0) {
+    json on_pictures = json::object();
+    for (int c = 0; c < object_class_count(); ++c)
+      if (report.picture_regions[c]) on_pictures[std::string(to_string(static_cast<ObjectClass>(c)))] = report.picture_regions[c];
+    record["regions"]["on_attached_pictures"] = {{"pictures", report.pictures_with_regions}, {"by_class", on_pictures}};
+  }
 
   json regions_file = nullptr, review = nullptr;
   if (!context.regions_file.empty()) {

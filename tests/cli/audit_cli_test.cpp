@@ -143,6 +143,23 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   EXPECT_NE(r.output.find("skipped regions file counts: reviewed since the run"), std::string::npos) << r.output;
 }
 
+// The faces on a video's cover art are hidden and counted in the record, but the regions file lists frames
+// only: the count check failed an untouched output ("face: 10 listed, the run hid 27"). The record says
+// what was on attached pictures, and the check leaves it out.
+TEST_F(Audit, CoverArtRegionsAreCountedApartFromTheFrames) {
+  const auto in = *dir / "cover_in.mp4";
+  ffmpeg_make("-f lavfi -t 1 -i testsrc=s=320x240:r=10 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") +
+              " -map 0 -map 1 -c:v:0 libx264 -c:v:1 mjpeg -disposition:v:1 attached_pic " + quote(in));
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(*dir / "cover_out.mkv") + " --detections " +
+                         quote(*dir / "cover.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json rec = read_json(*dir / "cover_out.mkv.audit.json");
+  EXPECT_GT(rec["regions"]["on_attached_pictures"]["by_class"]["face"].get<int>(), 3) << rec["regions"].dump();
+  const auto a = audit(*dir / "cover_out.mkv.audit.json");
+  EXPECT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_NE(a.output.find("ok      regions file counts"), std::string::npos) << a.output;
+}
+
 TEST_F(Audit, RenderRecordsTheRegionsFileAndItsReviewAndVerifyAddsItsResult) {
   json regions = read_json(*dir / "regions.json");
   regions["entries"][0]["review"] = {{"reviewed", {{{"frame", 2}, {"by", "ana"}, {"at", "2026-12-02T11:00:00Z"}}}},
