@@ -216,7 +216,7 @@ void add_convert(CLI::App& dataset_cmd, Action& action) {
         o.tiles_only = s->tiles_only;
         // Staged as the annotations are: a run that fails leaves no tile behind (they were written straight
         // into the folder, and mixed into the next run's).
-        tile_folder = std::make_unique<dataset::detail::StagedFolder>(s->tile_images);
+        tile_folder = std::make_unique<dataset::detail::StagedFolder>(s->tile_images, ".tiles.partial.tmp");
         o.write_tiles = [images = std::filesystem::path(s->in.images), folder = tile_folder->stage_dir(),
                          &report](const dataset::AnnotatedImage& source, const std::vector<dataset::Tile>& tiles) {
           return write_tile_images(source, tiles, images, folder, report);

@@ -95,7 +95,8 @@ class StagedFile {
 // A folder output: files are written into a staging folder beside it and moved in by commit().
 class StagedFolder {
  public:
-  explicit StagedFolder(fs::path final_dir);
+  // Staged in `<final_dir><suffix>/`: tile images have their own, so that labels and tiles may share a folder.
+  explicit StagedFolder(fs::path final_dir, const std::string& suffix = ".partial.tmp");
   ~StagedFolder();
   StagedFolder(const StagedFolder&) = delete;
   StagedFolder& operator=(const StagedFolder&) = delete;
@@ -112,8 +113,9 @@ class StagedFolder {
   bool committed_ = false;
 };
 
-// Throws when `folder` exists and holds a file ending in `extension` (anywhere below it): a folder format's
-// output must be new or hold none of its kind.
+// Throws when `folder` exists and holds a label file ending in `extension` (anywhere below it; one that reads
+// as labels by its first bytes: VOC XML, YOLO or OpenALPR lines, an empty file, a classes file): a folder
+// format's output must be new or hold none of its kind (a README.txt is none).
 void refuse_files_of_this_kind(const fs::path& folder, const std::string& extension, const std::string& format_label);
 
 // The folder formats (VOC, YOLO, OpenALPR): one file per image, named after the image, staged in a

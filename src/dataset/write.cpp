@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "dataset/detail.hpp"
@@ -126,10 +128,10 @@ void StagedFile::commit() {
   }
 }
 
-StagedFolder::StagedFolder(fs::path final_dir) : final_(std::move(final_dir)) {
+StagedFolder::StagedFolder(fs::path final_dir, const std::string& suffix) : final_(std::move(final_dir)) {
   if (final_.filename().empty()) final_ = final_.parent_path();  // "out/" -> "out"
   stage_ = final_;
-  stage_ += ".partial.tmp";
+  stage_ += suffix;
   std::error_code ec;
   if (fs::exists(final_, ec) && !fs::is_directory(final_, ec)) {
     throw Error(final_.string() + ": exists and is not a folder (this format writes one file per image)");
@@ -192,15 +194,33 @@ void refuse_files_of_this_kind(const fs::path& folder, const std::string& extens
   // their own folder, were replaced one by one. The folder must be new or hold no such file.
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) return;
+  // What reads as a label file of these formats, by its first bytes: a README.txt or requirements.txt is none.
+  const auto reads_as_labels = [&](const fs::path& file) {
+    const std::string name = file.filename().string();
+    if (name == "classes.txt" || name == "obj.names" || name == "data.names") return true;
+    std::ifstream in(file, std::ios::binary);
+    std::string head(4096, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    if (extension == ".xml") return head.find("<annotation") != std::string::npos;
+    const std::size_t start = head.find_first_not_of(" \t\r\n");
+    if (start == std::string::npos) return true;  // an empty label file: a background image's
+    const std::string line = head.substr(start, head.find_first_of("\r\n", start) - start);
+    if (std::count(line.begin(), line.end(), '\t') >= 4) return true;  // OpenALPR: image, x, y, w, h[, plate]
+    std::istringstream fields(line);  // YOLO: class, then four numbers
+    int cls = 0;
+    double v[4];
+    return static_cast<bool>(fields >> cls >> v[0] >> v[1] >> v[2] >> v[3]);
+  };
   std::size_t found = 0;
   fs::path first;
   for (auto it = fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec) || it->path().extension() != extension) continue;
+    if (!it->is_regular_file(ec) || it->path().extension() != extension || !reads_as_labels(it->path())) continue;
     if (found++ == 0) first = it->path();
   }
   if (found > 0)
-    throw Error(folder.string() + ": already holds " + std::to_string(found) + " " + extension + " file" +
+    throw Error(folder.string() + ": already holds " + std::to_string(found) + " " + extension + " label file" +
                 (found == 1 ? "" : "s") + " (" + first.string() + "); " + format_label + " writes one per image, and " +
                 "this run's would be mixed with them (or replace the input's own): write to a new or empty folder");
 }

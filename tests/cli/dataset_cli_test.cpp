@@ -148,7 +148,7 @@ TEST(DatasetCli, NoOutputWritesOverTheInput) {
   r = roadveil(dir, {"dataset", "convert", "--annotations", (dir / "ds").string(), "--from", "yolo", "--to", "yolo",
                      "--classes", "Human face", "-o", (dir / "ds" / "labels").string()});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("already holds 51 .txt files"), std::string::npos) << r.err;  // 50 labels, classes.txt
+  EXPECT_NE(r.err.find("already holds 51 .txt label files"), std::string::npos) << r.err;  // 50 labels, classes.txt
   EXPECT_EQ(read_text(dir / "ds" / "labels" / "1325ef8d-ce4b-46a9-9a90-67d90245fb1c.txt"), label);
 }
 
@@ -158,15 +158,21 @@ TEST(DatasetCli, NoOutputWritesOverTheInput) {
 TEST(DatasetCli, AFolderOutputHoldingLabelsOfAnotherRunIsRefused) {
   Dir dir;
   const fs::path berlin = kEval / "dashcam-berlin-dev" / "annotations";
-  fs::create_directories(dir / "out");
+  fs::create_directories(dir / "out" / "notes");
   std::ofstream(dir / "out" / "photo.jpg") << "not a label";
+  std::ofstream(dir / "out" / "notes" / "about.xml") << "<?xml version=\"1.0\"?><notes>not a label</notes>";
   ASSERT_EQ(roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "voc", "-o", (dir / "out").string()}).code, 0);
   const CliResult r = roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "voc",
                                      "--classes", "Human face", "-o", (dir / "out").string()});
   EXPECT_EQ(r.code, 1) << r.out << r.err;
-  EXPECT_NE(r.err.find("already holds 50 .xml files"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("already holds 50 .xml label files"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("write to a new or empty folder"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "out.partial.tmp"));
+  // A README.txt or requirements.txt is no label file: a YOLO output beside them is written.
+  fs::create_directories(dir / "yolo_out");
+  std::ofstream(dir / "yolo_out" / "README.txt") << "Labels for the Berlin set\n";
+  const CliResult beside = roadveil(dir, {"dataset", "convert", "--annotations", berlin.string(), "--to", "yolo", "-o", (dir / "yolo_out").string()});
+  EXPECT_EQ(beside.code, 0) << beside.err;
 }
 
 // Tiles around small objects (#15): crops of the real dashcam stills at full resolution, YOLO labels in the
@@ -195,7 +201,17 @@ TEST(DatasetCli, TilesAroundSmallObjectsAreCropsOfTheSourceInItsSplit) {
                                           "--tile-small", "24", "--tile-images", (dir / "bad_tiles").string()});
   EXPECT_EQ(failed.code, 1) << failed.out << failed.err;
   EXPECT_FALSE(fs::exists(dir / "bad_tiles")) << "tiles were written before the failure";
-  EXPECT_FALSE(fs::exists(dir / "bad_tiles.partial.tmp"));
+  EXPECT_FALSE(fs::exists(dir / "bad_tiles.tiles.partial.tmp"));
+  // Labels and tiles in one folder (Darknet's layout): each staged apart, both moved in (the two stagings were
+  // one folder, and the second commit failed after the first had moved everything).
+  const CliResult together = roadveil(dir, {"dataset", "convert", "--annotations", (kEval / "dashcam-berlin-dev" / "annotations").string(),
+                                            "--images", images.string(), "--to", "yolo", "-o", (dir / "obj").string(), "--tiles", "640",
+                                            "--tile-small", "24", "--tile-images", (dir / "obj").string()});
+  EXPECT_EQ(together.code, 0) << together.err;
+  EXPECT_TRUE(fs::exists(dir / "obj" / "classes.txt"));
+  std::size_t tiles_there = 0;
+  for (const auto& e : fs::directory_iterator(dir / "obj")) tiles_there += e.path().extension() == ".jpg";
+  EXPECT_GE(tiles_there, 20u);
   std::sort(tiles.begin(), tiles.end());
   for (const fs::path& tile : tiles) {
     // "<source stem>_x<X>_y<Y>.jpg": its labels are in the split its source is in.
