@@ -471,7 +471,8 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
         for (std::size_t k; (k = next++) < n;) {
           if (!run[k]) continue;
           try {
-            const std::uint64_t need = a.photo_peak(jobs[i + k].input, jobs[i + k].output).value_or(0);
+            // A photo whose header is not one known (read after decoding) runs alone: all of the budget.
+            const std::uint64_t need = a.photo_peak(jobs[i + k].input, jobs[i + k].output).value_or(budget.budget());
             budget.acquire(need);
             struct Release {
               pipeline::PhotoMemoryBudget& budget;

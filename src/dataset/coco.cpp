@@ -44,7 +44,10 @@ std::vector<std::string> coco_declared_classes(const fs::path& path) {
       return true;
     }
     if (depth == 2 && (event == E::object_end || event == E::array_end || event == E::value)) {
-      if (in_categories && parsed.is_object() && parsed.contains("id") && parsed.contains("name") && parsed["name"].is_string())
+      // As read_coco takes a category (an id that is a whole number or a string, a name): one it reports as
+      // malformed numbers no class either.
+      if (in_categories && parsed.is_object() && parsed.contains("id") && id_key(parsed["id"]) && parsed.contains("name") &&
+          parsed["name"].is_string())
         declared.emplace_back(parsed["id"], parsed["name"].get<std::string>());
       return false;
     }

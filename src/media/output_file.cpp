@@ -184,6 +184,16 @@ bool muxer_takes(const AVOutputFormat* ofmt, const AVCodecParameters& par) {
 }
 
 // The containers roadveil writes that hold this stream for sure, as extensions (".mkv or .mov"), or "".
+std::string containers_holding(const AVCodecParameters& par);
+
+std::string audio_refusal(const std::string& target_name, const AVOutputFormat* ofmt, const AVCodecParameters& par,
+                          const std::string& what) {
+  const std::string fitting = containers_holding(par);
+  return target_name + ": the " + std::string(ofmt->name) + " container cannot hold " + what +
+         (fitting.empty() ? std::string(", nor can any other container roadveil writes") : "; write " + fitting + " instead") +
+         " (or leave the sound out first: ffmpeg -i IN -map 0 -map -0:a -c copy IN-silent.EXT)";
+}
+
 std::string containers_holding(const AVCodecParameters& par) {
   // A QuickTime timecode track: MOV and MP4 write it anew from the video's timecode tag (see the loop below).
   if (par.codec_tag == MKTAG('t', 'm', 'c', 'd')) return ".mov or .mp4";
@@ -251,6 +261,17 @@ std::string lower_extension(const std::filesystem::path& p) {
 }
 
 }  // namespace
+
+void refuse_audio_the_output_cannot_hold(const InputFile& input, const std::filesystem::path& output) {
+  const AVOutputFormat* ofmt = av_guess_format(nullptr, output.string().c_str(), nullptr);
+  if (!ofmt) return;  // OutputFile names the extension
+  const AVFormatContext* in = input.format_context();
+  for (unsigned i = 0; i < in->nb_streams; ++i) {
+    const AVCodecParameters& par = *in->streams[i]->codecpar;
+    if (par.codec_type != AVMEDIA_TYPE_AUDIO || muxer_takes(ofmt, par)) continue;
+    throw Error(audio_refusal(output.string(), ofmt, par, "audio stream #" + std::to_string(i) + " (" + avcodec_get_name(par.codec_id) + ")"));
+  }
+}
 
 OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& input, const EncodeOptions& options,
                        const std::vector<ReplacementPicture>& pictures)
@@ -591,11 +612,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       // Sound is the file's as much as its picture: an AAC track into WebM, a FLAC one into MP4 went with a
       // warning and exit 0, the output silent. Refused, with the containers that hold it; subtitles and data
       // streams, which players do without, still go with a warning.
-      if (par->codec_type == AVMEDIA_TYPE_AUDIO)
-        throw Error(target_name + ": the " + std::string(ofmt->name) + " container cannot hold " + what +
-                    (fitting.empty() ? std::string(", nor can any other container roadveil writes")
-                                     : "; write " + fitting + " instead") +
-                    " (or leave the sound out first: ffmpeg -i IN -map 0 -map -0:a -c copy IN-silent.EXT)");
+      if (par->codec_type == AVMEDIA_TYPE_AUDIO) throw Error(audio_refusal(target_name, ofmt, *par, what));
       dropped_.push_back({static_cast<int>(i),
                           what + ": the " + std::string(ofmt->name) + " container cannot hold this codec" +
                               (fitting.empty() ? std::string(" (nor can any other container roadveil writes)")

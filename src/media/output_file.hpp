@@ -27,6 +27,11 @@ struct ConversionTags {
   AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
 };
 ConversionTags conversion_tags(AVPixelFormat from, AVPixelFormat to);
+
+class InputFile;
+// Throws, naming the containers that can, when the container of `output` cannot hold one of the input's audio
+// streams (OutputFile refuses it too; a split run's parts, video only, ask before the work).
+void refuse_audio_the_output_cannot_hold(const InputFile& input, const std::filesystem::path& output);
 bool is_rgb_like(AVPixelFormat f);
 
 enum class VideoCodecChoice { H264, Hevc, SameFamily };

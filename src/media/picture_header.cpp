@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -76,7 +77,9 @@ std::optional<PictureHeader> webp(std::span<const std::uint8_t> b) {
     const std::size_t have = b.size() - pos - 8;
     if (fourcc == "VP8X" && have >= 10) {
       alpha = (d[0] & 0x10) != 0;
-      canvas = made(1 + (le32(d + 4) & 0xFFFFFF), 1 + (le32(d + 7) & 0xFFFFFF), 4);
+      // Two 24-bit fields at 4 and 7: ten bytes (a 32-bit read at 7 went one past them).
+      const auto u24 = [](const std::uint8_t* p) { return p[0] | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16); };
+      canvas = made(1 + u24(d + 4), 1 + u24(d + 7), 4);
     } else if (fourcc == "ALPH") {
       alpha = true;
     } else if (fourcc == "VP8 " && have >= 10 && d[3] == 0x9D && d[4] == 0x01 && d[5] == 0x2A) {
@@ -91,6 +94,26 @@ std::optional<PictureHeader> webp(std::span<const std::uint8_t> b) {
     pos += 8 + size + (size & 1);
   }
   return canvas;  // an animation's canvas (refused later), or the picture chunk lies beyond what was read
+}
+
+// Netpbm PGM (P5) and PPM (P6): "P6 <width> <height> <maxval>", whitespace and # comments between.
+std::optional<PictureHeader> pnm(std::span<const std::uint8_t> b) {
+  std::size_t pos = 2;
+  std::uint64_t values[3] = {0, 0, 0};
+  for (std::uint64_t& v : values) {
+    for (;;) {
+      while (pos < b.size() && std::isspace(b[pos])) ++pos;
+      if (pos < b.size() && b[pos] == '#') {
+        while (pos < b.size() && b[pos] != '\n') ++pos;
+        continue;
+      }
+      break;
+    }
+    if (pos >= b.size() || !std::isdigit(b[pos])) return std::nullopt;
+    while (pos < b.size() && std::isdigit(b[pos]) && v < (1u << 31)) v = v * 10 + (b[pos++] - '0');
+  }
+  const double samples = b[1] == '6' ? 3 : 1;
+  return made(values[0], values[1], samples * (values[2] > 255 ? 2 : 1));
 }
 
 std::optional<PictureHeader> tiff(const ReadAt& read) {
@@ -139,6 +162,7 @@ std::optional<PictureHeader> header_of(std::span<const std::uint8_t> b, const Re
   if (b.size() >= 8 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0) return png(b);
   if (b.size() >= 12 && std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(b.data() + 8, "WEBP", 4) == 0) return webp(b);
   if (b.size() >= 8 && (std::memcmp(b.data(), "II*\0", 4) == 0 || std::memcmp(b.data(), "MM\0*", 4) == 0)) return tiff(read);
+  if (b.size() >= 3 && b[0] == 'P' && (b[1] == '5' || b[1] == '6') && std::isspace(b[2])) return pnm(b);
   if (b.size() >= 10 && std::memcmp(b.data(), "GIF8", 4) == 0)
     return made(le16(b.data() + 6), le16(b.data() + 8), 5);  // palette frames, unpacked to RGBA
   if (b.size() >= 30 && b[0] == 'B' && b[1] == 'M') {

@@ -19,8 +19,8 @@ struct PictureHeader {
   std::uint64_t pixels() const { return static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height); }
 };
 
-// JPEG (its frame header), PNG (IHDR), WebP (VP8, VP8L, VP8X), TIFF (the first IFD, wherever it lies), GIF and
-// BMP. None for other files or a header this does not know how to read.
+// JPEG (its frame header), PNG (IHDR), WebP (VP8, VP8L, VP8X), TIFF (the first IFD, wherever it lies), GIF,
+// BMP, and PGM/PPM. None for other files or a header this does not know how to read.
 std::optional<PictureHeader> read_picture_header(const std::filesystem::path& path);
 
 // The same from a file's first bytes (a TIFF's first IFD must lie within them).

@@ -301,16 +301,21 @@ FileReport Anonymizer::process(const std::filesystem::path& input, const std::fi
   });
 }
 
+namespace {
+PhotoOutput photo_output_kind(const std::filesystem::path& output) {
+  std::string ext = output.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" ? PhotoOutput::Jpeg : ext == ".webp" ? PhotoOutput::Webp : PhotoOutput::Other;
+}
+}  // namespace
+
 std::optional<std::uint64_t> Anonymizer::photo_peak(const std::filesystem::path& input,
                                                     const std::filesystem::path& output) const {
   const std::optional<media::PictureHeader> header = media::read_picture_header(input);
   if (!header) return std::nullopt;
-  std::string ext = output.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  const PhotoOutput kind = ext == ".jpg" || ext == ".jpeg" ? PhotoOutput::Jpeg : ext == ".webp" ? PhotoOutput::Webp : PhotoOutput::Other;
   std::error_code ec;
   const std::uintmax_t size = std::filesystem::file_size(input, ec);
-  return estimated_photo_peak(*header, kind, ec ? 0 : size);
+  return estimated_photo_peak(*header, photo_output_kind(output), ec ? 0 : size);
 }
 
 void Anonymizer::process_image(const std::filesystem::path& input, const std::filesystem::path& output,
@@ -319,15 +324,27 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
   // large for the limit is checked before a byte of the picture is decoded.
   const std::optional<std::uint64_t> peak = photo_peak(input, output);
   if (peak) spdlog::debug("{}: ~{} at its peak (estimated from its header)", input.string(), format_memory(*peak));
-  if (peak && options_.memory_limit.bytes > 0 && *peak > options_.memory_limit.bytes) {
-    const media::PictureHeader header = *media::read_picture_header(input);
+  const auto refuse_if_over = [&](const media::PictureHeader& header, std::uint64_t need) {
+    if (options_.memory_limit.bytes == 0 || need <= options_.memory_limit.bytes) return;
     throw Error(fmt::format("{}: a photo of {}x{} ({:.0f} megapixels) needs ~{} to anonymize, more than the memory "
                             "limit of {} ({}): give the run more memory (--memory-limit) or scale the photo down",
                             input.string(), header.width, header.height, static_cast<double>(header.pixels()) / 1e6,
-                            format_memory(*peak), format_memory(options_.memory_limit.bytes), options_.memory_limit.source));
-  }
+                            format_memory(need), format_memory(options_.memory_limit.bytes), options_.memory_limit.source));
+  };
+  if (peak) refuse_if_over(*media::read_picture_header(input), *peak);
   std::string decode_damage;
   media::FramePtr frame = media::decode_image(input, &decode_damage);
+  // A header not known here (a JPEG whose frame header lies past 8 MiB of metadata): measured from the picture
+  // as decoded, before the encoder's part of the memory is spent.
+  if (!peak) {
+    media::PictureHeader decoded{frame->width, frame->height, 0};
+    decoded.decoded_bytes_per_pixel = static_cast<double>(std::max(0, av_image_get_buffer_size(static_cast<AVPixelFormat>(frame->format),
+                                                                                                 frame->width, frame->height, 1))) /
+                                      static_cast<double>(std::max<std::uint64_t>(1, decoded.pixels()));
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(input, ec);
+    refuse_if_over(decoded, estimated_photo_peak(decoded, photo_output_kind(output), ec ? 0 : size));
+  }
   Regions regions;
   if (options_.regions) {
     const RegionsEntry* entry = options_.regions->find(input, options_.single_input);

@@ -83,6 +83,8 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     fs::remove(files.record, ec);  // an earlier record must not vouch for a part that is being rewritten
     media::InputFile in(input, media::DecodeOptions{options_.threads});
     refuse_other_video_tracks(in);
+    // The join would refuse sound the output cannot hold: said before the part's work, not after all of it.
+    media::refuse_audio_the_output_cannot_hold(in, output);
     const media::VideoTimeline timeline = media::read_video_timeline(in);
     const auto cuts = segment_cuts(timeline, count, input.string());
     const int interval = keyframe_interval(in.video());

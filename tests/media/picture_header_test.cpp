@@ -43,6 +43,7 @@ TEST(PictureHeader, SizeAndBytesAPixelMatchWhatDecodes) {
       {"a.webp", "-c:v libwebp", 1.5},       {"b.webp", "-c:v libwebp -lossless 1", 4},
       {"a.tiff", "-pix_fmt rgb24", 3},       {"b.tiff", "-pix_fmt rgb48le", 6},   {"a.gif", "", 5},
       {"a.bmp", "-pix_fmt bgr24", 3},        {"b.bmp", "-pix_fmt pal8", 5},
+      {"a.ppm", "", 3},                      {"a.pgm", "", 1},                    {"b.ppm", "-pix_fmt rgb48be", 6},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -84,6 +85,14 @@ TEST(PictureHeader, AJpegsFrameIsFoundAfterItsMetadataAndNothingIsGuessed) {
   EXPECT_FALSE(picture_header(std::vector<std::uint8_t>(text.begin(), text.end())).has_value());
   EXPECT_FALSE(picture_header(std::vector<std::uint8_t>{}).has_value());
   EXPECT_FALSE(read_picture_header(dir / "missing.jpg").has_value());
+  // A WebP's VP8X chunk of exactly its ten bytes at the end of the data: its height is read from them alone
+  // (a 32-bit read went one byte past them; AddressSanitizer in CI says so).
+  const std::vector<std::uint8_t> vp8x = {'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X', 10, 0, 0, 0,
+                                          0x10, 0, 0, 0, 0x3F, 0x01, 0, 0xEF, 0, 0};
+  const std::optional<PictureHeader> canvas = picture_header(std::vector<std::uint8_t>(vp8x.begin(), vp8x.end()));
+  ASSERT_TRUE(canvas.has_value());
+  EXPECT_EQ(canvas->width, 320);
+  EXPECT_EQ(canvas->height, 240);
 }
 
 // FFmpeg's MJPEG encoder stores every Huffman code of a picture before it makes the picture's own tables:

@@ -318,6 +318,18 @@ TEST(PhotoMemory, APhotoOverTheMemoryLimitIsRefusedByName) {
   EXPECT_NE(r.output.find(photo.string() + ": a photo of 6000x4000 (24 megapixels) needs ~"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("more than the memory limit of 300 MB (--memory-limit)"), std::string::npos) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "out.jpg"));
+  // The same photo with 9 MB of metadata before its frame header (past what the header reader reads): it is
+  // measured as decoded, and refused the same (it ran, its memory unchecked).
+  std::string jpeg = read_text(photo);
+  std::string padding;
+  for (int k = 0; k < 140; ++k) padding += std::string("\xFF\xE9\xFF\xFF", 4) + std::string(65533, 'x');
+  jpeg.insert(2, padding);
+  std::ofstream(dir / "padded.jpg", std::ios::binary) << jpeg;
+  ASSERT_FALSE(roadveil::media::read_picture_header(dir / "padded.jpg").has_value());
+  const auto padded = run_cli("anonymize " + quote(dir / "padded.jpg") + " -o " + quote(dir / "padded_out.jpg") + " --memory-limit 300M");
+  EXPECT_EQ(padded.exit_code, 1) << padded.output;
+  EXPECT_NE(padded.output.find("padded.jpg: a photo of 6000x4000 (24 megapixels) needs ~"), std::string::npos) << padded.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "padded_out.jpg"));
 }
 
 // A folder's photos run two at a time, each pair within the memory budget: two of these at once (~975 MiB)

@@ -229,6 +229,11 @@ TEST(SplitRun, MissingForeignAndFinishedPartsAreToldApart) {
   r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out));
+  // Sound the output cannot hold is refused by each part, before its work (the join refused it after all of it).
+  r = run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "w.webm") + " --segment 0/2");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(contains(r.output, "the webm container cannot hold audio stream #1 (aac)")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "w.webm.part-0-of-2.mp4"));
   // More parts than keyframes.
   r = run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "x.mp4") + " --segment 0/50");
   EXPECT_NE(r.exit_code, 0);
