@@ -217,11 +217,21 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
                                     in.format_context()->streams[other->stream_index]->time_base) <= 0;
       if (video_first) {
         // Each part's encoder started afresh; its first decoding timestamp comes after the last one of the part
-        // before for any constant reordering delay. Anything else would be an invalid file.
-        const std::int64_t dts = av_rescale_q(video->dts, parts[k]->time_base(), parts.front()->time_base());
-        if (video->dts != AV_NOPTS_VALUE && last_dts != AV_NOPTS_VALUE && dts <= last_dts)
-          throw Error(fmt::format("{}: its decoding timestamps go back at its start ({} after {}): these parts cannot "
-                                  "be joined; anonymize the file in one run", files[k].video.string(), dts, last_dts));
+        // before for any constant reordering delay. With a variable frame rate the encoder extrapolates its
+        // first decoding times from the part's first frame durations, and they may fall before the previous
+        // part's last (every split of a phone's video failed at the join). Those are moved just after it:
+        // decoding times only order the packets; the presentation times, which players show, are the encoder's.
+        std::int64_t dts = av_rescale_q(video->dts, parts[k]->time_base(), parts.front()->time_base());
+        if (video->dts != AV_NOPTS_VALUE && last_dts != AV_NOPTS_VALUE && dts <= last_dts) {
+          const std::int64_t pts = video->pts == AV_NOPTS_VALUE ? AV_NOPTS_VALUE
+                                                                 : av_rescale_q(video->pts, parts[k]->time_base(), parts.front()->time_base());
+          if (av_cmp_q(parts[k]->time_base(), parts.front()->time_base()) != 0 || (pts != AV_NOPTS_VALUE && last_dts + 1 > pts))
+            throw Error(fmt::format("{}: its decoding timestamps go back at its start ({} after {}): these parts cannot "
+                                    "be joined; make this part again, or anonymize the file in one run",
+                                    files[k].video.string(), dts, last_dts));
+          dts = last_dts + 1;
+          video->dts = dts;
+        }
         if (video->dts != AV_NOPTS_VALUE) last_dts = dts;
         ++part_frames;
         out.write_encoded_video(video.get(), parts[k]->time_base());

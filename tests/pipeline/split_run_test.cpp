@@ -303,6 +303,34 @@ TEST(SplitRun, AnMpegTsInputSplitsAndJoinsAsOneRun) {
 }
 
 // A wrong --segment share exited 1 with a message naming --shard; it is a wrong option: exit 2, named as given.
+// A variable-frame-rate clip (a phone's) could not be joined: each part's encoder extrapolated its first
+// decoding times from the part's first frame durations, and they fell before the previous part's last ("its
+// decoding timestamps go back at its start"). They are moved just after it; every frame keeps its
+// presentation time, as in one run.
+TEST(SplitRun, AVariableFrameRateClipJoins) {
+  TempDir dir;
+  const auto in = dir / "vfr.mp4";
+  ffmpeg_make("-f lavfi -i testsrc2=s=320x240:r=30:d=3 -f lavfi -i sine=d=3 -vf \"setpts='N/30/TB+if(gt(N,20),0.37/TB,0)+"
+              "if(gt(N,50),0.113/TB,0)'\" -fps_mode passthrough -c:v libx264 -g 20 -bf 3 -c:a aac -video_track_timescale 90000 " +
+              quote(in));
+  for (int part : {0, 1})
+    ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "joined.mp4") + " --segment " + std::to_string(part) + "/2").exit_code, 0);
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "joined.mp4") + " --join 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(dir / "one.mp4")).exit_code, 0);
+  auto sorted_pts = [](const std::filesystem::path& file) {
+    std::vector<long long> pts;
+    std::istringstream lines(probe("-select_streams v -show_entries packet=pts -of csv=p=0 " + quote(file)));
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty()) pts.push_back(std::stoll(line));
+    std::sort(pts.begin(), pts.end());
+    return pts;
+  };
+  EXPECT_EQ(sorted_pts(dir / "joined.mp4").size(), 90u);
+  EXPECT_EQ(sorted_pts(dir / "joined.mp4"), sorted_pts(dir / "one.mp4"));
+  EXPECT_EQ(run_command("ffmpeg -v error -i " + quote(dir / "joined.mp4") + " -f null -").output, "");
+}
+
 TEST(SplitRun, AWrongShareIsAWrongOptionNamedAsGiven) {
   TempDir dir;
   for (const auto& [share, words] : {std::pair<std::string, std::string>{"3/3", "--segment: task 3 of 3 does not exist"},
