@@ -307,22 +307,28 @@ PhotoOutput photo_output_kind(const std::filesystem::path& output) {
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" ? PhotoOutput::Jpeg : ext == ".webp" ? PhotoOutput::Webp : PhotoOutput::Other;
 }
+
+std::uint64_t photo_peak_of(const media::PictureHeader& header, const std::filesystem::path& input,
+                            const std::filesystem::path& output) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(input, ec);
+  return estimated_photo_peak(header, photo_output_kind(output), ec ? 0 : size);
+}
 }  // namespace
 
 std::optional<std::uint64_t> Anonymizer::photo_peak(const std::filesystem::path& input,
                                                     const std::filesystem::path& output) const {
   const std::optional<media::PictureHeader> header = media::read_picture_header(input);
   if (!header) return std::nullopt;
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(input, ec);
-  return estimated_photo_peak(*header, photo_output_kind(output), ec ? 0 : size);
+  return photo_peak_of(*header, input, output);
 }
 
 void Anonymizer::process_image(const std::filesystem::path& input, const std::filesystem::path& output,
                                RegionsWriter* writer, FileReport& report) {
   // Refused rather than killed halfway by the kernel (a folder run's later photos with it). A header too
   // large for the limit is checked before a byte of the picture is decoded.
-  const std::optional<std::uint64_t> peak = photo_peak(input, output);
+  const std::optional<media::PictureHeader> header = media::read_picture_header(input);  // read once
+  const std::optional<std::uint64_t> peak = header ? std::optional(photo_peak_of(*header, input, output)) : std::nullopt;
   if (peak) spdlog::debug("{}: ~{} at its peak (estimated from its header)", input.string(), format_memory(*peak));
   const auto refuse_if_over = [&](const media::PictureHeader& header, std::uint64_t need) {
     if (options_.memory_limit.bytes == 0 || need <= options_.memory_limit.bytes) return;
@@ -331,19 +337,17 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
                             input.string(), header.width, header.height, static_cast<double>(header.pixels()) / 1e6,
                             format_memory(need), format_memory(options_.memory_limit.bytes), options_.memory_limit.source));
   };
-  if (peak) refuse_if_over(*media::read_picture_header(input), *peak);
+  if (header) refuse_if_over(*header, *peak);
   std::string decode_damage;
   media::FramePtr frame = media::decode_image(input, &decode_damage);
   // A header not known here (a JPEG whose frame header lies past 8 MiB of metadata): measured from the picture
   // as decoded, before the encoder's part of the memory is spent.
-  if (!peak) {
+  if (!header) {
     media::PictureHeader decoded{frame->width, frame->height, 0};
     decoded.decoded_bytes_per_pixel = static_cast<double>(std::max(0, av_image_get_buffer_size(static_cast<AVPixelFormat>(frame->format),
                                                                                                  frame->width, frame->height, 1))) /
                                       static_cast<double>(std::max<std::uint64_t>(1, decoded.pixels()));
-    std::error_code ec;
-    const std::uintmax_t size = std::filesystem::file_size(input, ec);
-    refuse_if_over(decoded, estimated_photo_peak(decoded, photo_output_kind(output), ec ? 0 : size));
+    refuse_if_over(decoded, photo_peak_of(decoded, input, output));
   }
   Regions regions;
   if (options_.regions) {
