@@ -9,31 +9,22 @@
 #include "core/error.hpp"
 
 namespace roadveil {
-namespace {
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256: OpenSSL failed to start a digest");
+}
 
-class Digest {
- public:
-  Digest() : ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256: OpenSSL failed to start a digest");
-  }
-  void update(const void* data, std::size_t size) {
-    if (size > 0 && EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("SHA-256: OpenSSL failed to hash");
-  }
-  std::string hex() {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), md, &size) != 1) throw Error("SHA-256: OpenSSL failed to finish a digest");
-    return hex_lower({reinterpret_cast<const char*>(md), size});
-  }
+void Sha256::update(const void* data, std::size_t size) {
+  if (size > 0 && EVP_DigestUpdate(ctx_.get(), data, size) != 1) throw Error("SHA-256: OpenSSL failed to hash");
+}
 
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> ctx_;
-};
+std::string Sha256::hex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(ctx_.get(), md, &size) != 1) throw Error("SHA-256: OpenSSL failed to finish a digest");
+  return hex_lower({reinterpret_cast<const char*>(md), size});
+}
 
-}  // namespace
+void Sha256::Free::operator()(evp_md_ctx_st* c) const { EVP_MD_CTX_free(c); }
 
 std::string hex_lower(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -47,7 +38,7 @@ std::string hex_lower(std::string_view bytes) {
 }
 
 std::string sha256_hex(std::string_view data) {
-  Digest d;
+  Sha256 d;
   d.update(data.data(), data.size());
   return d.hex();
 }
@@ -55,7 +46,7 @@ std::string sha256_hex(std::string_view data) {
 std::string sha256_file_hex(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open for reading");
-  Digest d;
+  Sha256 d;
   std::vector<char> buf(1 << 16);
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 
 namespace roadveil::media {
 
@@ -34,6 +35,8 @@ VideoTimeline read_video_timeline(InputFile& input) {
     if (static_cast<int>(i) != video) format->streams[i]->discard = AVDISCARD_ALL;
   }
   std::vector<std::pair<std::int64_t, std::int64_t>> keys;  // (pts, byte position)
+  std::int64_t last_pts = AV_NOPTS_VALUE;
+  Sha256 packets;
   PacketPtr packet = make_packet();
   int err = 0;
   for (;;) {
@@ -46,6 +49,13 @@ VideoTimeline read_video_timeline(InputFile& input) {
         break;
       }
       timeline.pts.push_back(packet->pts);
+      const std::int64_t stamp = packet->pts;
+      packets.update(&stamp, sizeof stamp);
+      packets.update(packet->data, static_cast<std::size_t>(packet->size));
+      if (last_pts == AV_NOPTS_VALUE || packet->pts > last_pts) {
+        last_pts = packet->pts;
+        timeline.last_duration = std::max<std::int64_t>(0, packet->duration);
+      }
       if (packet->flags & AV_PKT_FLAG_KEY) keys.emplace_back(packet->pts, packet->pos);
     }
     av_packet_unref(packet.get());
@@ -59,6 +69,7 @@ VideoTimeline read_video_timeline(InputFile& input) {
     throw Error(name + ": a video packet has no timestamp, so its frames cannot be placed when the file is split "
                        "(a raw stream?): remux it first (ffmpeg -i IN -c copy OUT.mkv)");
   if (err != AVERROR_EOF) throw Error(name + ": reading the video packets failed (" + av_error_text(err) + ")");
+  timeline.packets_sha256 = packets.hex();
   std::sort(timeline.pts.begin(), timeline.pts.end());
   if (const auto dup = std::adjacent_find(timeline.pts.begin(), timeline.pts.end()); dup != timeline.pts.end())
     throw Error(name + ": two video frames have the timestamp " + std::to_string(*dup) +

@@ -4,6 +4,7 @@
 // workers needs it: a frame's place in the whole file (its index in the regions file, the detection
 // schedule's keyframe grid) must be known by a worker that starts decoding in the middle.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "media/input_file.hpp"
@@ -17,6 +18,11 @@ struct VideoTimeline {
   // Byte position in the file of each keyframe's packet (as `keyframes`; -1 where the demuxer gives none): MPEG-TS
   // and -PS have no index, and are sought by position (InputFile::seek).
   std::vector<std::int64_t> keyframe_positions;
+  // How long the last frame (the one shown last) lasts, from its packet; 0 where the file does not say.
+  std::int64_t last_duration = 0;
+  // SHA-256 of the video stream's packets (each one's timestamp and bytes, in file order): the parts of one
+  // split file must all come from this stream (the file's size and first and last MiB left its middle free).
+  std::string packets_sha256;
 
   std::int64_t frames() const { return static_cast<std::int64_t>(pts.size()); }
   // The index of the frame shown at `pts`, or -1 when no frame has that timestamp.

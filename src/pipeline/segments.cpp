@@ -80,7 +80,7 @@ PartFiles part_files(const std::filesystem::path& output, int index, int count) 
   return {base + ".mp4", base + ".regions.json", base + ".json"};
 }
 
-nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_t frames) {
+nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_t frames, const std::string& video_packets_sha256) {
   std::ifstream in(input, std::ios::binary);
   if (!in) throw Error(input.string() + ": cannot read");
   std::error_code ec;
@@ -92,7 +92,11 @@ nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_
   in.seekg(static_cast<std::streamoff>(size - tail.size()));
   in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
   if (!in) throw Error(input.string() + ": cannot read");
-  return {{"size", size}, {"frames", frames}, {"first_mib_sha256", sha256_hex(head)}, {"last_mib_sha256", sha256_hex(tail)}};
+  return {{"size", size},
+          {"frames", frames},
+          {"first_mib_sha256", sha256_hex(head)},
+          {"last_mib_sha256", sha256_hex(tail)},
+          {"video_packets_sha256", video_packets_sha256}};
 }
 
 bool part_is_done(const std::filesystem::path& input, const PartFiles& files, const std::string& settings_digest) {
@@ -103,9 +107,10 @@ bool part_is_done(const std::filesystem::path& input, const PartFiles& files, co
   try {
     std::ifstream in(files.record);
     const nlohmann::json record = nlohmann::json::parse(in);
-    nlohmann::json expected = input_fingerprint(input, 0);
+    nlohmann::json expected = input_fingerprint(input, 0, "");
     nlohmann::json recorded = record.at("input");
     recorded["frames"] = 0;
+    recorded["video_packets_sha256"] = "";
     return record.at("version") == kRoadveilVersion && record.at("settings") == settings_digest && recorded == expected &&
            !record.at("report").at("damaged").get<bool>();
   } catch (const std::exception&) {

@@ -63,12 +63,13 @@ struct PartFiles {
 PartFiles part_files(const std::filesystem::path& output, int index, int count);
 
 // True when `files` hold a complete part made from `input` (same size and first and last MiB) with these settings:
-// a rerun of a job array's task skips it.
+// a rerun of a job array's task skips it. (The join checks the video packets' digest as well.)
 bool part_is_done(const std::filesystem::path& input, const PartFiles& files, const std::string& settings_digest);
 
-// What identifies the input a part was made from without hashing all of it: size, frame count and the
-// SHA-256 of its first and last MiB.
-nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_t frames);
+// What identifies the input a part was made from: size, frame count, the SHA-256 of its first and last MiB, and
+// the SHA-256 of its video packets (media::VideoTimeline::packets_sha256; every part and the join read them
+// anyway). part_is_done, which reads no packets, passes 0 frames and an empty digest and compares the rest.
+nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_t frames, const std::string& video_packets_sha256);
 
 // The part's record: which part of which input, the settings digest, and its FileReport.
 nlohmann::json part_record(const SegmentPlan& plan, const nlohmann::json& fingerprint, const std::string& settings_digest,

@@ -99,7 +99,7 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
     process_video(in, files.video, &regions, report, &part);
     regions.close();
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    nlohmann::json record = part_record(part.plan, input_fingerprint(input, timeline.frames()), settings_digest, report);
+    nlohmann::json record = part_record(part.plan, input_fingerprint(input, timeline.frames(), timeline.packets_sha256), settings_digest, report);
     // What the join will take: a part's video or regions changed or damaged since (a disk error, a copy cut
     // short, another part's file copied over it) was joined, the parts deleted, the audit passing.
     record["video_sha256"] = sha256_file_hex(files.video);
@@ -121,7 +121,7 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
       timeline = media::read_video_timeline(scan);
     }
     const auto cuts = segment_cuts(timeline, count, input.string());
-    const nlohmann::json fingerprint = input_fingerprint(input, timeline.frames());
+    const nlohmann::json fingerprint = input_fingerprint(input, timeline.frames(), timeline.packets_sha256);
 
     // Every part must be complete and made from this input, with these settings, for the cuts of this input.
     std::vector<PartFiles> files;
@@ -209,6 +209,12 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
       }
       return false;
     };
+    // The parts' packets come back without durations, and a container takes its last frame's duration from its
+    // packet (without one, MP4 gave it the average: a VFR clip's joined file lasted longer than one run's): the
+    // last packet gets the duration of the input's last frame, as one run's encoder gave it.
+    media::PacketPtr held = media::make_packet();
+    AVRational held_time_base{0, 1};
+    bool held_video = false;
     bool have_video = next_video(), have_other = in.read_other_packet(other.get());
     while (have_video || have_other) {
       bool video_first = have_video;
@@ -234,12 +240,26 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
         }
         if (video->dts != AV_NOPTS_VALUE) last_dts = dts;
         ++part_frames;
-        out.write_encoded_video(video.get(), parts[k]->time_base());
+        // Each packet is written when the next one is read: the last one's duration is known only then.
+        if (held_video) out.write_encoded_video(held.get(), held_time_base);
+        av_packet_unref(held.get());
+        av_packet_move_ref(held.get(), video.get());
+        held_time_base = parts[k]->time_base();
+        held_video = true;
         have_video = next_video();
       } else {
         out.write_packet(other.get());
         have_other = in.read_other_packet(other.get());
       }
+    }
+    if (held_video) {
+      if (held->duration <= 0 && timeline.frames() > 0) {
+        const std::int64_t last = timeline.last_duration > 0 ? timeline.last_duration
+                                  : timeline.frames() > 1   ? timeline.pts.back() - timeline.pts[timeline.pts.size() - 2]
+                                                            : 0;
+        held->duration = av_rescale_q(last, timeline.time_base, held_time_base);
+      }
+      out.write_encoded_video(held.get(), held_time_base);
     }
     if (in.read_error()) throw Error(input.string() + ": reading failed (" + in.read_error_text() + ")");
     out.finish();

@@ -328,7 +328,33 @@ TEST(SplitRun, AVariableFrameRateClipJoins) {
   };
   EXPECT_EQ(sorted_pts(dir / "joined.mp4").size(), 90u);
   EXPECT_EQ(sorted_pts(dir / "joined.mp4"), sorted_pts(dir / "one.mp4"));
+  // The last frame lasted the average frame duration in the joined file (the parts' packets come back without
+  // durations, and MP4 takes the last one's from its packet): 3.471856 s instead of one run's 3.466667.
+  const std::string duration = "-select_streams v -show_entries stream=duration -of csv=p=0 ";
+  EXPECT_EQ(probe(duration + quote(dir / "joined.mp4")), probe(duration + quote(dir / "one.mp4")));
+  EXPECT_EQ(probe(duration + quote(dir / "joined.mp4")), probe(duration + quote(in)));
   EXPECT_EQ(run_command("ffmpeg -v error -i " + quote(dir / "joined.mp4") + " -f null -").output, "");
+}
+
+// An input whose size and first and last MiB stay but whose middle changed after its parts were made (another
+// take of the same length, a file repaired in place) was joined: the part records identified the input by those
+// alone. They hold the SHA-256 of its video packets now, which every part and the join read anyway.
+TEST(SplitRun, AnInputChangedInItsMiddleIsNotJoined) {
+  TempDir dir;
+  const auto in = dir / "in.mp4";
+  ffmpeg_make("-f lavfi -i testsrc2=s=320x240:r=25:d=3 -vf noise=alls=30:allf=t -c:v libx264 -qp 0 -g 25 " + quote(in));
+  std::string bytes = read_text(in);
+  ASSERT_GT(bytes.size(), std::size_t{3} << 20) << "the middle must lie outside the first and last MiB";
+  const auto out = dir / "out.mp4";
+  for (int part : {0, 1})
+    ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --segment " + std::to_string(part) + "/2").exit_code, 0);
+  // One byte of a frame in the middle of the file (its mdat; the index is at the end or the start).
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x01);
+  std::ofstream(in, std::ios::binary) << bytes;
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(out) + " --join 2");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "part-0-of-2.json: it was made from another input than")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out));
 }
 
 TEST(SplitRun, AWrongShareIsAWrongOptionNamedAsGiven) {
