@@ -193,6 +193,7 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         const json regions = f.value("regions", json::array());
         if (!regions.is_array()) throw fail(where + ": \"regions\" must be an array");
         Regions& list = entry.frames[index];
+        if (const auto t = f.find("pts"); t != f.end() && t->is_number_integer()) entry.pts[index] = t->get<std::int64_t>();
         for (const json& r : regions) {
           if (!r.is_object()) throw fail(where + ": a region must be an object");
           // face, plate, or a class of one's own model ("screen"), hidden like any other.
@@ -261,6 +262,16 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
     throw fail(where + ": a value has the wrong type (" + e.what() + ")");
   }
   return file;
+}
+
+double RegionsEntry::time_of(std::int64_t index) const {
+  if (!info.video) return 0;
+  const double fps = info.frame_rate > 0 ? info.frame_rate : 25.0;
+  const double tb = info.time_base_den > 0 ? static_cast<double>(info.time_base_num) / info.time_base_den : 0;
+  auto known = pts.upper_bound(index);
+  if (tb <= 0 || known == pts.begin()) return static_cast<double>(index) / fps;
+  --known;  // the last frame at or before `index` with a timestamp
+  return static_cast<double>(known->second) * tb + static_cast<double>(index - known->first) / fps;
 }
 
 void RegionsEntry::check_size(const std::filesystem::path& file, int width, int height, const std::string& why) const {

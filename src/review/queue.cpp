@@ -172,9 +172,10 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       if (found_here(v))
         add(v.frame, {v.readable ? "verify found the hidden region readable" : "verify found it exposed", -1, v.cls, v.box, kVerified});
 
-    const double fps = e.info.frame_rate > 0 ? e.info.frame_rate : 25.0;
     for (auto& [f, q] : queued) {
-      q.time = e.info.video ? static_cast<double>(f) / fps : 0;
+      // From the frame's timestamp, as the review editor shows it (frame / rate was seconds off in a
+      // variable-frame-rate video, and off by the start time in one that does not start at 0).
+      q.time = e.time_of(f);
       std::stable_sort(q.reasons.begin(), q.reasons.end(), [](const Reason& a, const Reason& b) { return a.weight > b.weight; });
       out.push_back(std::move(q));
     }

@@ -52,6 +52,31 @@ TEST(ReviewQueue, FramesJustBeforeATrackStartsInTheMiddleOfThePictureComeFirst) 
   EXPECT_TRUE(std::none_of(q.begin(), q.end(), [](const QueuedFrame& f) { return f.frame >= 60; }));
 }
 
+// A frame's time was frame / rate: seconds off in a variable-frame-rate video (a phone's, after a pause) and off by
+// the start time where the video does not start at 0, so the time the queue gave was not where the editor and
+// a player show the frame. It comes from the frame's timestamp in the regions file now.
+TEST(ReviewQueue, TimesComeFromTheFramesTimestamps) {
+  auto e = entry(60);
+  e.info.time_base_num = 1;
+  e.info.time_base_den = 90000;
+  // 24 fps, with a 5 s pause before frame 30 and a stream that starts at 1.5 s.
+  for (int f = 30; f < 60; ++f) {
+    add(e, f, RegionSource::Detector, 1);
+    e.pts[f] = 135000 + 3750 * f + 450000;
+  }
+  const auto q = rank_frames({e}, {});
+  ASSERT_EQ(q.front().frame, 29);
+  // Frame 29 has no regions (no timestamp in the file): the frame rate counts on from the last one before it
+  // that has one; there is none, so from 0.
+  EXPECT_NEAR(q.front().time, 29.0 / 24.0, 1e-9);
+  const auto in_track = std::find_if(q.begin(), q.end(), [](const QueuedFrame& f) { return f.frame == 59; });
+  if (in_track != q.end()) {
+    EXPECT_NEAR(in_track->time, (135000.0 + 3750 * 59 + 450000) / 90000, 1e-9);
+  }
+  EXPECT_NEAR(e.time_of(45), (135000.0 + 3750 * 45 + 450000) / 90000, 1e-9);
+  EXPECT_NEAR(e.time_of(62), (135000.0 + 3750 * 59 + 450000) / 90000 + 3.0 / 24, 1e-9);
+}
+
 TEST(ReviewQueue, CarriedRegionsRiskMoreTheFurtherTheyAreFromTheDetection) {
   auto e = entry(100);
   for (int f = 10; f < 20; ++f) add(e, f, RegionSource::Backward, 1);
