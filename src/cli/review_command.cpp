@@ -1,4 +1,4 @@
-// `roadveil review INPUT --regions FILE [--port N] [--host H] [--frame N] [--reviewer NAME]`: the browser
+// `roadveil review INPUT --regions FILE [--port N] [--host H] [--frame N] [--reviewer NAME] [--verify REPORT]`: the browser
 // editor for a regions file (review/review_server.hpp, docs/review.md).
 #include <cstdlib>
 #include <iostream>
@@ -22,6 +22,11 @@ void add_review_command(CLI::App& app, Action& action) {
   cmd->add_option("--host", state->options.host, "Address to listen on: the page shows unredacted frames, keep it local")->capture_default_str();
   cmd->add_option("--frame", state->options.start_frame, "Open at this frame (default: the top of the review queue)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--reviewer", state->options.reviewer, "Your name, recorded with every change (default: $USER)");
+  cmd->add_option("--verify", state->options.verify_reports,
+                  "A verify --json report of the rendered file: its findings go to the top of the queue, as with review-queue --verify (repeatable)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--allow-host", state->options.allowed_hosts,
+                  "Bound to every address (--host 0.0.0.0): a name the page may be opened by besides IP addresses and this machine's name (repeatable)");
   cmd->callback([state, &action] {
     action = [state] {
       review::ReviewServer server(state->input, state->regions, state->options);

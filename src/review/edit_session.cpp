@@ -87,6 +87,10 @@ EditSession::EditSession(const std::filesystem::path& regions_path, const std::f
     throw Error(regions_path.string() + ": has no entry for " + input.string() + " (its entries are for other files)");
   entry_index_ = static_cast<std::size_t>(entry - file.entries().data());
   info_ = entry->info;
+  // A file of the same size, frame count and timestamps (a camera's next chunk) was opened under these regions,
+  // and the reviewed boxes went to the file the entry names, where no one looked: the run's size and SHA-256 of
+  // its input are checked, as render checks them.
+  entry->check_bytes(input, "review the file the regions were made from");
   const std::string mismatch = regions_path.string() + " was written for another video than " + input.string() + ": ";
   if ((info_.width && info_.width != width) || (info_.height && info_.height != height))
     throw Error(mismatch + "its frames are " + std::to_string(info_.width) + "x" + std::to_string(info_.height) +

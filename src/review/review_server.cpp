@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -32,6 +35,8 @@ struct ReviewServer::State {
   redact::Redactor redactor;            // under decode_mutex
   httplib::Server server;
   int port = 0;
+  std::vector<ExposedFinding> verified;  // from options.verify_reports
+  std::string machine_name;              // gethostname()
 };
 
 namespace {
@@ -59,6 +64,18 @@ bool is_loopback_name(std::string_view name) {
 
 bool is_wildcard_address(std::string_view host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
 
+// An IP address as a Host names it ("192.168.1.20", "[fe80::1]"): no DNS name, so nothing to rebind.
+bool is_ip_literal(std::string_view name) {
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    const std::string inner(name.substr(1, name.size() - 2));
+    in6_addr a6{};
+    return inet_pton(AF_INET6, inner.c_str(), &a6) == 1;
+  }
+  const std::string text(name);
+  in_addr a4{};
+  return inet_pton(AF_INET, text.c_str(), &a4) == 1;
+}
+
 // The name in a Host header ("localhost:8080" -> "localhost", "[::1]:8080" -> "[::1]").
 std::string host_name(std::string_view authority) {
   const std::size_t colon = authority.rfind(':');
@@ -74,7 +91,27 @@ std::string lower(std::string text) {
 
 }  // namespace
 
-std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host) {
+int json_nesting(std::string_view text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+std::optional<std::string> refused_request(const RequestOrigin& request, std::string_view bound_host,
+                                           const std::vector<std::string>& allowed_hosts, std::string_view machine_name) {
   // The page shows the unredacted input and its edits change what `render` hides, so only the page itself
   // may use the API. A web page elsewhere can send a form-like POST to 127.0.0.1 without asking first
   // (text/plain is a "simple" request), and through DNS rebinding (its own name resolving to 127.0.0.1) read
@@ -85,9 +122,18 @@ std::optional<std::string> refused_request(const RequestOrigin& request, std::st
   const std::string name = host_name(lower(request.host));
   const std::string bound = lower(std::string(bound_host));
   const std::string bound_name = bound.find(':') != std::string::npos && !bound.starts_with("[") ? "[" + bound + "]" : bound;
-  const bool known_name = is_loopback_name(name) || name == bound_name || is_wildcard_address(bound);
+  // Bound to every address, the page is opened by this machine's address or name from elsewhere: any IP address
+  // (no name to rebind), the machine's host name, and names the user allowed. A name that is only a web page's
+  // own, resolving here, is none of them (any name was served, and that page could read frames and edit).
+  const auto allowed = [&] {
+    if (!is_wildcard_address(bound)) return false;
+    if (is_ip_literal(name) || (!machine_name.empty() && name == lower(std::string(machine_name)))) return true;
+    return std::any_of(allowed_hosts.begin(), allowed_hosts.end(), [&](const std::string& h) { return lower(h) == name; });
+  };
+  const bool known_name = is_loopback_name(name) || name == bound_name || allowed();
   if (request.host.empty() || !known_name)
-    return "the review serves only its own page: Host '" + request.host + "' is not this server (open the address `roadveil review` printed)";
+    return "the review serves only its own page: Host '" + request.host + "' is not this server (open the address `roadveil review` printed" +
+           (is_wildcard_address(bound) ? ", an IP address of this machine or its name; another name: --allow-host NAME)" : ")");
   if (!request.state_changing) return std::nullopt;
   if (!request.origin.empty() && lower(request.origin) != "http://" + lower(request.host))
     return "edits come only from the review's own page, not from " + request.origin;
@@ -120,10 +166,19 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
     throw Error(input.string() + ": --frame " + std::to_string(s.options.start_frame) + " is outside the video (frames 0-" +
                 std::to_string(s.session->frame_count() - 1) + ")");
 
+  for (const auto& report : s.options.verify_reports) {
+    const auto found = read_verify_report(report);
+    s.verified.insert(s.verified.end(), found.begin(), found.end());
+  }
+  {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) == 0) s.machine_name = name;
+  }
+  s.server.set_payload_max_length(kMaxRequestBytes);
   s.server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     const auto refused = refused_request({req.get_header_value("Host"), req.get_header_value("Origin"),
                                           req.get_header_value("Content-Type"), req.method != "GET" && req.method != "HEAD"},
-                                         state_->options.host);
+                                         state_->options.host, state_->options.allowed_hosts, state_->machine_name);
     if (!refused) return httplib::Server::HandlerResponse::Unhandled;
     spdlog::warn("refused {} {}: {}", req.method, req.path, *refused);
     send_json(res, {{"error", *refused}}, 403);
@@ -170,7 +225,7 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
     auto& s = *state_;
     std::lock_guard lock(s.edit_mutex);
     const std::vector<pipeline::RegionsEntry> entries{s.session->entry()};
-    const auto ranked = rank_frames(entries, {});
+    const auto ranked = rank_frames(entries, s.verified);
     json list = json::array();
     for (std::size_t i = 0; i < ranked.size() && i < static_cast<std::size_t>(s.options.queue_length); ++i)
       list.push_back(to_json(ranked[i], entries.front()));
@@ -224,6 +279,10 @@ ReviewServer::ReviewServer(const std::filesystem::path& input, const std::filesy
   auto edit_route = [this](bool undo) {
     return [this, undo](const httplib::Request& req, httplib::Response& res) {
       json body;
+      if (json_nesting(req.body) > kMaxRequestNesting) {
+        send_json(res, {{"error", "the request body nests deeper than an edit does"}}, 400);
+        return;
+      }
       try {
         body = json::parse(req.body);
       } catch (const json::exception&) {

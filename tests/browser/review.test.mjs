@@ -294,13 +294,58 @@ test('another site can neither edit nor read frames', {timeout: 60000}, async ()
   assert.equal(r.status, 404, r.body);
 });
 
+// Regression (review of the review loop): the selection was an index into the frame's regions. Another tab
+// deleted a region before the selected one, this tab's poll reloaded the frame, the same index named the next
+// region, and Del deleted a face region the reviewer never chose (the chosen one stayed).
+test('the selection follows its region when another tab changes the frame', {timeout: 60000}, async () => {
+  const host = new URL(url).host;
+  const post = (edit) => rawRequest('POST', '/api/edit', {'Host': host, 'Content-Type': 'application/json'},
+    JSON.stringify({reviewer: 'dave', edit}));
+  const boxes = [[20, 20, 60, 60], [100, 100, 140, 140], [200, 150, 240, 190]];
+  for (const box of boxes) assert.equal((await post({op: 'add', frame: 15, class: 'face', box})).status, 200);
+  const page = await openTab('erin', 15);
+  await shown(page, 15, 3);
+  await click(page, 120, 120);  // the middle box
+  await page.waitForSelector('#canvas[data-selected="1"]');
+  const r = await post({op: 'delete', frame: 15, region: {index: 0, class: 'face', box: boxes[0]}, scope: 'frame'});
+  assert.equal(r.status, 200, r.body);
+  await page.waitForSelector('#canvas[data-frame="15"][data-regions="2"][data-selected="0"]');  // the poll's reload
+  await page.keyboard.press('Delete');
+  await until(() => regionsOn(15).length === 1, 'the delete saved');
+  assert.ok(near(regionsOn(15)[0].box, boxes[2]), `the box left is the one not chosen: ${JSON.stringify(regionsOn(15))}`);
+  await page.context().close();
+});
+
+// Regression (review of the review loop): a body nested 200,000 deep crashed the server (stack overflow when the
+// edit was copied), and a body of any size was read whole (1.5 GB: 2.1 GB of memory).
+test('a deeply nested or huge request is refused and the server goes on', {timeout: 60000}, async () => {
+  const host = new URL(url).host;
+  const headers = {'Host': host, 'Content-Type': 'application/json'};
+  const deep = '{"reviewer":"x","edit":{"op":"bogus","junk":' + '['.repeat(200000) + ']'.repeat(200000) + '}}';
+  let r = await rawRequest('POST', '/api/edit', headers, deep);
+  assert.equal(r.status, 400, r.body);
+  r = await rawRequest('POST', '/api/edit', headers, JSON.stringify({reviewer: 'x', pad: 'x'.repeat(2 << 20)}));
+  assert.equal(r.status, 413, r.body);
+  r = await rawRequest('GET', '/api/session', {'Host': host});
+  assert.equal(r.status, 200, 'the server still answers');
+});
+
 test('bad input: another video, a frame outside the video, a port in use', {timeout: 60000}, async () => {
   const other = path.join(dir, 'other.mp4');
   assert.equal(run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=352x288:rate=10', '-t', '1',
     '-pix_fmt', 'yuv420p', '-c:v', 'libx264', other]).status, 0);
   let s = await startServer(['other.mp4', '--regions', 'regions.json', '--port', '0'], {expectUrl: false});
   assert.notEqual(s.code, 0);
-  assert.match(s.err, /regions\.json was written for another video than other\.mp4/);
+  assert.match(s.err, /other\.mp4: is \d+ bytes but its regions entry \(clip\.mp4\) was made from a file of \d+ bytes/);
+
+  // Regression (review of the review loop): a video of the same size, frame count and timestamps (another
+  // camera's chunk) was reviewed under these regions, and the edits went to the file the entry names.
+  const same = path.join(dir, 'same-size.mp4');
+  assert.equal(run('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=size=${W}x${H}:rate=${RATE}`, '-t', '3',
+    '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-g', '10', '-bf', '2', same]).status, 0);
+  s = await startServer(['same-size.mp4', '--regions', 'regions.json', '--port', '0'], {expectUrl: false});
+  assert.notEqual(s.code, 0);
+  assert.match(s.err, /same-size\.mp4: is \d+ bytes but its regions entry \(clip\.mp4\) was made from a file of \d+ bytes/);
 
   s = await startServer(['clip.mp4', '--regions', 'regions.json', '--port', '0', '--frame', '999'], {expectUrl: false});
   assert.notEqual(s.code, 0);

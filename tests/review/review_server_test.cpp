@@ -34,13 +34,32 @@ TEST(ReviewServerRequests, OnlyThePagesOwnRequestsGetThrough) {
   EXPECT_TRUE(refused_request(page_edit("127.0.0.1:8080", "null"), "127.0.0.1"));
   EXPECT_TRUE(refused_request(page_edit("127.0.0.1:8080", "http://127.0.0.1:8080", "text/plain"), "127.0.0.1"));
   EXPECT_TRUE(refused_request(page_edit("127.0.0.1:8080", "", "application/x-www-form-urlencoded"), "127.0.0.1"));
-  // Bound to a named address: that name; bound to every address (a review from another machine): any name,
-  // but edits still only from the page itself.
+  // Bound to a named address: that name. Bound to every address (a review from another machine): an IP address,
+  // the machine's name or a name allowed with --allow-host, and edits only from the page itself.
   EXPECT_FALSE(refused_request(page_read("192.168.1.5:8080"), "192.168.1.5"));
   EXPECT_TRUE(refused_request(page_read("evil.example:8080"), "192.168.1.5"));
-  EXPECT_FALSE(refused_request(page_read("reviewbox:8080"), "0.0.0.0"));
-  EXPECT_FALSE(refused_request(page_edit("reviewbox:8080", "http://reviewbox:8080"), "0.0.0.0"));
-  EXPECT_TRUE(refused_request(page_edit("reviewbox:8080", "http://evil.example:8080"), "0.0.0.0"));
+  EXPECT_FALSE(refused_request(page_read("reviewbox:8080"), "0.0.0.0", {}, "reviewbox"));
+  EXPECT_FALSE(refused_request(page_edit("reviewbox:8080", "http://reviewbox:8080"), "0.0.0.0", {}, "ReviewBox"));
+  EXPECT_TRUE(refused_request(page_edit("reviewbox:8080", "http://evil.example:8080"), "0.0.0.0", {}, "reviewbox"));
+  EXPECT_FALSE(refused_request(page_read("10.1.2.3:8080"), "0.0.0.0"));
+  EXPECT_FALSE(refused_request(page_edit("[fe80::1]:8080", "http://[fe80::1]:8080"), "::"));
+  EXPECT_FALSE(refused_request(page_read("review.lab.example:8080"), "0.0.0.0", {"review.lab.example"}));
+  // Regression (review of the review loop): bound to every address, any name was served, so a web page whose
+  // own name resolves to this machine (DNS rebinding) read the frames and, sending its own name as Origin and
+  // Host, deleted a face track.
+  EXPECT_TRUE(refused_request(page_read("attacker.example:8080"), "0.0.0.0", {"review.lab.example"}, "reviewbox"));
+  EXPECT_TRUE(refused_request(page_edit("attacker.example:8080", "http://attacker.example:8080"), "0.0.0.0", {}, "reviewbox"));
+  EXPECT_TRUE(refused_request(page_read("reviewbox.attacker.example:8080"), "0.0.0.0", {}, "reviewbox"));
+  EXPECT_TRUE(refused_request(page_read("10.1.2.3.attacker.example:8080"), "0.0.0.0"));
+}
+
+// Regression (review of the review loop): an edit nested 200,000 deep parsed, then overran the stack when it was
+// copied (the server crashed, exit 139). Bodies nesting deeper than an edit are refused before parsing.
+TEST(ReviewServerRequests, NestingIsMeasuredOutsideStrings) {
+  EXPECT_EQ(json_nesting(R"({"reviewer":"x","edit":{"op":"add","box":[1,2,3,4]}})"), 3);
+  EXPECT_EQ(json_nesting(R"({"reviewer":"[[[[{{{{\"[[[", "b": []})"), 2);
+  EXPECT_EQ(json_nesting(std::string(200000, '[') + std::string(200000, ']')), 200000);
+  EXPECT_EQ(json_nesting("not json"), 0);
 }
 
 }  // namespace

@@ -109,6 +109,21 @@ function formatTime(t) {
   return `${m}:${s.toFixed(3).padStart(6, '0')}`;
 }
 
+// The index of `region` among `regions` after a reload: the region of its track (and class), nearest to where it
+// was; without a track, the one of its class with the same box. -1 when it is gone (deleted, or moved by a
+// change that was not this one's: then nothing is selected rather than something else).
+function sameRegion(regions, region) {
+  const hasTrack = region.track !== undefined && region.track >= 0;
+  let best = -1, bestDistance = Infinity;
+  regions.forEach((r, i) => {
+    if (r.class !== region.class) return;
+    const distance = r.box.reduce((sum, v, k) => sum + Math.abs(v - region.box[k]), 0);
+    if (hasTrack ? r.track !== region.track : distance > 0.05) return;
+    if (distance < bestDistance) { best = i; bestDistance = distance; }
+  });
+  return best;
+}
+
 async function loadFrame(index, {keepSelection = false, image = true} = {}) {
   const total = state.session.frame_count;
   index = Math.max(0, Math.min(total - 1, index));
@@ -121,13 +136,15 @@ async function loadFrame(index, {keepSelection = false, image = true} = {}) {
     const data = await api(`/api/frames/${index}`);
     if (ticket !== state.loads) return;
     const changed = index !== state.frame;
+    const was = state.data && state.selected >= 0 ? state.data.regions[state.selected] : undefined;
     state.frame = index;
     state.data = data;
     state.revision = data.revision;
-    if (!keepSelection || changed) state.selected = -1;
+    // The selection follows its region, not its place in the list: when another tab deleted a region before
+    // it, the same index named the next one, and Del deleted a face region the reviewer never chose.
+    state.selected = keepSelection && !changed && was ? sameRegion(data.regions, was) : -1;
     if (state.selectAdded && !changed) state.selected = data.regions.length - 1;  // the box just drawn
     state.selectAdded = false;
-    if (state.selected >= data.regions.length) state.selected = -1;
     history.replaceState(null, '', `#frame=${index}`);
     if (image || changed) await loadImage(ticket);
     if (ticket !== state.loads) return;
