@@ -17,6 +17,9 @@ class RangeReader;
 
 struct DecodeOptions {
   int threads = 0;  // 0: FFmpeg picks
+  // Whether an H.264/HEVC video without a display matrix in its container has its first frame decoded to see
+  // whether its bitstream turns it (a display orientation SEI message); off for that look itself.
+  bool find_bitstream_rotation = true;
 };
 
 // What a read produced.
@@ -99,6 +102,7 @@ class InputFile {
   void unpack(AVFrame* frame);  // palette / 1-bit frames into unpacked_format, from a buffer pool
 
   void open_streams(const DecodeOptions& options);
+  void adopt_bitstream_rotation(const DecodeOptions& options);
 
   std::filesystem::path path_;
   RangeReader* range_reader_ = nullptr;
