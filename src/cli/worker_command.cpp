@@ -92,8 +92,10 @@ void add_enqueue_command(CLI::App& app, Action& action) {
       storage::S3Client client(storage::resolve_s3_config(storage::process_environment()));
       service::RedisStream stream(service::parse_queue_url(state->queue), "roadveil");
       const auto r = service::enqueue_prefix(client, stream, state->prefix, state->output);
-      std::cerr << fmt::format("roadveil: {} queued, {} already anonymized\n", r.queued, r.skipped);
-      return kExitOk;
+      for (const std::string& c : r.collisions) std::cerr << "roadveil: error: " << c << ": not queued; rename one of them\n";
+      std::cerr << fmt::format("roadveil: {} queued, {} already anonymized{}\n", r.queued, r.skipped,
+                               r.collisions.empty() ? "" : fmt::format(", {} not queued (output names taken)", r.collisions.size()));
+      return r.collisions.empty() ? kExitOk : kExitFailure;
     };
   });
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,14 @@ std::string settings_digest(const pipeline::AnonymizeOptions& options, const std
   // earlier run did not write must not be skipped.
   return sha256_hex(fmt::format("{}\n{}\nmask={} audit={}", pipeline::kRoadveilVersion,
                                 pipeline::settings_json(options, quality).dump(), options.mask, audit));
+}
+
+std::string source_text(const S3Url& input) { return "s3://" + input.bucket + "/" + storage::uri_encode(input.key, true); }
+
+std::optional<std::string> output_of_another_input(const storage::ObjectInfo& existing_output, const S3Url& input) {
+  const auto it = existing_output.metadata.find("roadveil-source");
+  if (it == existing_output.metadata.end() || it->second == source_text(input)) return std::nullopt;
+  return it->second;
 }
 
 std::string writable_output_name(std::string name) {
@@ -80,8 +89,6 @@ bool under(const S3Url& object, const S3Url& prefix) {
 
 fs::path regions_path_for(const fs::path& output) { return fs::path(output.string() + ".regions.json"); }
 
-// The input as metadata holds it (header values: ASCII, so the key percent-encoded).
-std::string source_text(const S3Url& input) { return "s3://" + input.bucket + "/" + storage::uri_encode(input.key, true); }
 
 std::string sibling_key(const std::string& key, const fs::path& local_sibling) {
   const auto slash = key.rfind('/');
@@ -174,6 +181,20 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
   }
   // Two inputs whose outputs share a name (a.ogv written as a.mkv beside a.mkv): one output would replace the
   // other, and each rerun would redo both (neither matches the source the output says it was made from).
+  // An output that is an input (an object anonymized onto itself, or into its own prefix): the original would be
+  // replaced, and every rerun would anonymize the anonymized file again (its source tag no longer matches).
+  std::set<std::string> input_names;
+  for (const ObjectJob& job : jobs) input_names.insert(to_string(job.input));
+  for (const ObjectJob& job : jobs) {
+    bool same = input_names.count(to_string(job.output)) > 0;
+    if (!same && !is_remote(job.output)) {
+      for (const ObjectJob& other : jobs)
+        if (!is_remote(other.input) && fs::equivalent(std::get<fs::path>(other.input), std::get<fs::path>(job.output), ec)) same = true;
+    }
+    if (same)
+      throw Error(to_string(job.output) + ": is an input; the output of " + to_string(job.input) +
+                  " would replace an original: choose another output name or prefix");
+  }
   std::map<std::string, std::string> output_of;
   for (const ObjectJob& job : jobs) {
     const auto [it, added] = output_of.emplace(to_string(job.output), to_string(job.input));
@@ -198,7 +219,7 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
     for (const auto& p : staged) fs::remove(p, ec);
   };
   try {
-    if (out_url && in_url && context.skip_done) {
+    if (out_url && in_url) {
       std::optional<storage::ObjectInfo> existing;
       try {
         existing = context.client->head(*out_url);
@@ -207,7 +228,15 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
         if (e.status != 403) throw;
         spdlog::warn("{} (taken as not made yet)", e.what());
       }
-      if (existing) {
+      // The output of another upload under the same name (cam/a.vob is written as cam/a.mkv, beside an upload
+      // cam/a.mkv): the worker's jobs replaced each other's output, and every backfill queued the other again.
+      // The first made stays; this one fails, saying why.
+      if (existing)
+        if (const auto other = output_of_another_input(*existing, *in_url))
+          throw Error(to_string(job.output) + ": is the anonymized output of " + *other + "; the output of " +
+                      to_string(job.input) + " would replace it (an upload in a container roadveil cannot write is written "
+                      "as .mkv): rename one of them");
+      if (existing && context.skip_done) {
         const auto& m = existing->metadata;
         auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
         if (has("roadveil-source", source_text(*in_url)) && has("roadveil-source-etag", job.input_etag) &&

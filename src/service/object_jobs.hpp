@@ -34,6 +34,12 @@ bool is_remote(const Location& where);
 // (".mkv" for that extension), as a folder run does; such jobs failed every attempt ("the svcd container cannot
 // hold h264") and ended in the dead-letter stream.
 std::string writable_output_name(std::string name);
+// The input as an output's metadata names it ("roadveil-source": header values are ASCII, so the key
+// percent-encoded).
+std::string source_text(const storage::S3Url& input);
+// The input an existing output object says it was made from, when that is not `input` (two uploads whose outputs
+// share a name); nothing when it is `input` or the object does not say.
+std::optional<std::string> output_of_another_input(const storage::ObjectInfo& existing_output, const storage::S3Url& input);
 
 struct ObjectJob {
   Location input, output;

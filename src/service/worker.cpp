@@ -285,9 +285,17 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
     if (!is_media_key(o.key) || (out && out->bucket == in.bucket && o.key.starts_with(out->key))) continue;
     if (out) {
       const auto made = client.head(S3Url{out->bucket, out->key + writable_output_name(o.key)});
-      if (made && made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag) {
-        ++result.skipped;
-        continue;
+      if (made) {
+        if (const auto other = output_of_another_input(*made, S3Url{in.bucket, o.key})) {
+          // Queued, its job would fail (see run_object_job): said here, once, instead.
+          result.collisions.push_back(S3Url{in.bucket, o.key}.to_string() + ": its output " + out->bucket + "/" + out->key +
+                                      writable_output_name(o.key) + " is the anonymized output of " + *other);
+          continue;
+        }
+        if (made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag) {
+          ++result.skipped;
+          continue;
+        }
       }
     }
     stream.add({{"event", make_s3_event(in.bucket, o.key, o.size, o.etag)}});

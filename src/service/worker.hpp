@@ -46,6 +46,8 @@ WorkerCounters run_worker(const WorkerOptions& options, const RunContext& contex
 // was already made from the same input. Returns how many were queued and how many skipped.
 struct EnqueueResult {
   std::int64_t queued = 0, skipped = 0;
+  // Uploads not queued because their output's name holds another upload's output (cam/a.vob and cam/a.mkv).
+  std::vector<std::string> collisions;
 };
 EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, const std::string& prefix,
                              const std::string& output);

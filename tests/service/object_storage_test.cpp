@@ -144,6 +144,16 @@ TEST(ObjectStorage, MissingAndRefusedAreClearErrors) {
   EXPECT_EQ(r.output.find("do-not-print"), std::string::npos) << r.output;
   r = run_roadveil(store, "anonymize -q s3://bkt/in/ -o s3://bkt/single.jpg");
   EXPECT_NE(r.output.find("need an output prefix ending in '/'"), std::string::npos) << r.output;
+  // Regression (review of storage): an object anonymized onto itself, or into its own prefix, replaced the
+  // original with exit 0, and each rerun anonymized the anonymized file again.
+  const std::string original = client.head(parse_s3_url("s3://bkt/in/face.jpg"))->etag;
+  for (const char* output : {"s3://bkt/in/face.jpg", "s3://bkt/in/"}) {
+    r = run_roadveil(store, std::string("anonymize -q s3://bkt/in/face.jpg -o ") + output);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("s3://bkt/in/face.jpg: is an input; the output of s3://bkt/in/face.jpg would replace an original"),
+              std::string::npos) << r.output;
+  }
+  EXPECT_EQ(client.head(parse_s3_url("s3://bkt/in/face.jpg"))->etag, original);
 }
 
 // An object key is any text. Keys that would climb out of the local output folder ("in/../x.jpg", empty parts

@@ -210,6 +210,22 @@ TEST(Worker, AVideoInAContainerRoadveilCannotWriteBecomesMatroska) {
   EXPECT_TRUE(client.head(parse_s3_url("s3://out/prefix/day 1/cam.mkv")).has_value()) << prefix.output;
   EXPECT_EQ(roadveil::service::writable_output_name("a.b/clip.OGV"), "a.b/clip.mkv");
   EXPECT_EQ(roadveil::service::writable_output_name("a.vob/clip.mp4"), "a.vob/clip.mp4");
+
+  // Regression (review of storage): an upload day 1/cam.mkv beside day 1/cam.vob has the same output name. The
+  // worker's two jobs replaced each other's output, and every backfill queued the other again. The first output
+  // stays; the other job fails saying why, and the backfill does not queue it.
+  const std::string made = client.head(parse_s3_url("s3://out/anon/day 1/cam.mkv"))->etag;
+  ffmpeg_make("-f lavfi -i testsrc=size=320x240:rate=25 -t 1 -c:v libx264 " + quote(dir / "cam.mkv"));
+  client.upload(dir / "cam.mkv", parse_s3_url("s3://uploads/day 1/cam.mkv"));
+  publish(redis, "uploads", "day 1/cam.mkv");
+  const auto second = run_command(worker_command(store, redis, dir / "m2.json", "--no-faces --no-plates --max-attempts 1"));
+  EXPECT_NE(second.output.find("is the anonymized output of s3://uploads/day%201/cam.vob; the output of s3://uploads/day 1/cam.mkv would replace it"),
+            std::string::npos) << second.output;
+  EXPECT_EQ(client.head(parse_s3_url("s3://out/anon/day 1/cam.mkv"))->etag, made);
+  const auto backfill = run_command(store.environment() + std::string(ROADVEIL_CLI) + " enqueue s3://uploads/ --queue " +
+                                    redis.url("uploads") + " -o s3://out/anon/");
+  EXPECT_EQ(backfill.exit_code, 1) << backfill.output;
+  EXPECT_NE(backfill.output.find("0 queued, 1 already anonymized, 1 not queued (output names taken)"), std::string::npos) << backfill.output;
 }
 
 // A queue behind a password (redis://:PASSWORD@HOST:PORT/STREAM, or REDISCLI_AUTH): the password was taken as
