@@ -242,10 +242,12 @@ AttachmentKind attachment_kind(const AVCodecParameters& par) {
   return is_plain_text({reinterpret_cast<const char*>(d), n}) ? AttachmentKind::Text : AttachmentKind::Other;
 }
 
-// MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere.
+// MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere:
+// before 0 too, where the 33-bit clock wrapped early in the file (FFmpeg gives the frames before the wrap
+// negative times).
 bool starts_on_a_running_clock(const InputFile& input) {
   const AVFormatContext* f = input.format_context();
-  if (!f->iformat || f->start_time == AV_NOPTS_VALUE || f->start_time <= 0) return false;
+  if (!f->iformat || f->start_time == AV_NOPTS_VALUE || f->start_time == 0) return false;
   return std::strcmp(f->iformat->name, "mpegts") == 0 || std::strcmp(f->iformat->name, "mpeg") == 0;
 }
 
@@ -658,7 +660,9 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // stream, and so does this (the streams keep their offsets to each other). A TS or PS output keeps the
   // clock; so do the parts of a split run (MP4 holding the input's timestamps until they are joined), and the
   // join takes the start off as one run would. The regions file, review and render speak of the input's
-  // frames (their own timestamps); verify counts the output's frames from its start.
+  // frames (their own timestamps); verify counts the output's frames from its start. A clock that wrapped
+  // near the start begins before 0: left so, MP4 and MOV hid the frames and sound before 0 behind an edit
+  // list (a TS wrapping 0.62 s in lost its first 16 frames and 0.62 s of audio to players, exit 0).
   if (err >= 0 && options.encode_for.empty() && starts_on_a_running_clock(input) && !keeps_a_running_clock(ofmt)) {
     const std::int64_t start = input.format_context()->start_time;
     for (unsigned i = 0; i < format_->nb_streams; ++i)
