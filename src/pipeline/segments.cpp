@@ -11,6 +11,8 @@
 #include "core/error.hpp"
 #include "core/json_integer.hpp"
 #include "core/sha256.hpp"
+#include "media/input_file.hpp"
+#include "media/video_timeline.hpp"
 #include "pipeline/audit_record.hpp"
 
 namespace roadveil::pipeline {
@@ -109,10 +111,20 @@ bool part_is_done(const std::filesystem::path& input, const PartFiles& files, co
     const nlohmann::json record = nlohmann::json::parse(in);
     nlohmann::json expected = input_fingerprint(input, 0, "");
     nlohmann::json recorded = record.at("input");
+    const std::string packets = recorded.value("video_packets_sha256", "");
     recorded["frames"] = 0;
     recorded["video_packets_sha256"] = "";
-    return record.at("version") == kRoadveilVersion && record.at("settings") == settings_digest && recorded == expected &&
-           !record.at("report").at("damaged").get<bool>();
+    if (!(record.at("version") == kRoadveilVersion && record.at("settings") == settings_digest && recorded == expected &&
+          !record.at("report").at("damaged").get<bool>()))
+      return false;
+    // What the join checks, checked before a part is skipped: its files as recorded, and the input's video
+    // packets. A part damaged since it was made, or made from an input whose middle changed, was skipped by
+    // every rerun and refused by every join, and only deleting it by hand got out of that.
+    if (sha256_file_hex(files.video) != record.at("video_sha256").get<std::string>() ||
+        sha256_file_hex(files.regions) != record.at("regions_sha256").get<std::string>())
+      return false;
+    media::InputFile video(input);
+    return media::read_video_timeline(video).packets_sha256 == packets;
   } catch (const std::exception&) {
     return false;  // any doubt: make the part again
   }
