@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <map>
 
 #include "core/error.hpp"
@@ -172,19 +173,37 @@ json review_summary(const json& review) {
     p["frames_reviewed"] = p["frames_reviewed"].get<int>() + 1;
     seen_at(p, m.value("at", json()));
   }
-  std::int64_t edits = 0, undone = 0, changed_frames = 0;
+  // Frames changed and regions taken out or added by the edits that stand (not undone; an undo is an edit back):
+  // a review that deleted a face track says so here, not only in its count of edits. The frames were summed
+  // per edit (two edits of one frame counted twice, undone ones too: 100 "frames changed" of a 50-frame clip).
+  std::int64_t edits = 0, undone = 0;
+  std::set<std::int64_t> changed_frames;
+  std::map<std::string, std::int64_t> added, removed;
   for (const json& e : review.value("edits", json::array())) {
     ++edits;
     if (e.contains("undone_by")) ++undone;
-    changed_frames += static_cast<std::int64_t>(e.value("changes", json::array()).size());
     json& p = person(e.value("by", ""));
     p["edits"] = p["edits"].get<int>() + 1;
     seen_at(p, e.value("at", json()));
+    if (e.contains("undone_by") || e.value("op", "") == "undo") continue;
+    for (const json& c : e.value("changes", json::array())) {
+      if (!c.is_object()) continue;
+      if (c.contains("frame") && c["frame"].is_number_integer()) changed_frames.insert(c["frame"].get<std::int64_t>());
+      std::map<std::string, std::int64_t> net;
+      for (const char* side : {"before", "after"})
+        for (const json& r : c.value(side, json::array()))
+          if (r.is_object() && r.contains("class") && r["class"].is_string()) net[r["class"].get<std::string>()] += side[0] == 'a' ? 1 : -1;
+      for (const auto& [cls, n] : net) (n > 0 ? added : removed)[cls] += n > 0 ? n : -n;
+    }
   }
   json list = json::array();
   for (auto& [_, p] : people) list.push_back(p);
+  json added_json = json::object(), removed_json = json::object();
+  for (const auto& [cls, n] : added) if (n) added_json[cls] = n;
+  for (const auto& [cls, n] : removed) if (n) removed_json[cls] = n;
   return {{"frames_reviewed", reviewed.size()}, {"edits", edits}, {"undone", undone},
-          {"frames_changed", changed_frames}, {"reviewers", list}};
+          {"frames_changed", changed_frames.size()}, {"regions_added", added_json}, {"regions_removed", removed_json},
+          {"reviewers", list}};
 }
 
 json make_audit_record(const AuditContext& context, const FileReport& report, std::chrono::system_clock::time_point now) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string_view>
 
 extern "C" {
@@ -178,23 +179,46 @@ AuditCheck check_hidden_area(const std::filesystem::path& input, const std::file
 
 // A regions file the run wrote has no digest in its record (a review may change it since), so re-rendering
 // it proves only what it still lists: with every region taken out, "0 of 0 hidden regions reproduced" passed.
-// Unless a review changed it (its entry then says so), it must list as many regions, of each class, on as
-// many frames, as the record says the run hid.
+// It must list as many regions, of each class, on as many frames, as the record says the run hid, changed by
+// what its review journal says each edit changed (every edit keeps each frame's regions before and after it;
+// an undo is an edit back). A file emptied by hand passed when its entry had any "review" at all.
 AuditCheck check_region_counts(const std::filesystem::path& path, std::size_t index, const pipeline::RegionsEntry& entry,
                                const json& record) {
   AuditCheck c{"regions file counts"};
   std::ifstream in(path);
   const json doc = json::parse(in, nullptr, false);
-  const bool reviewed = doc.is_object() && doc.contains("entries") && doc["entries"].is_array() &&
-                        index < doc["entries"].size() && doc["entries"][index].is_object() &&
-                        doc["entries"][index].contains("review");
+  const json* review = nullptr;
+  if (doc.is_object() && doc.contains("entries") && doc["entries"].is_array() && index < doc["entries"].size() &&
+      doc["entries"][index].is_object() && doc["entries"][index].contains("review"))
+    review = &doc["entries"][index]["review"];
   const json& recorded = record.value("regions", json());
-  if (reviewed || !recorded.is_object() || !recorded.contains("by_class")) {
+  if (!recorded.is_object() || !recorded.contains("by_class")) {
     c.skipped = true;
-    c.detail = reviewed ? "reviewed since the run: what the review kept is what the hidden area is checked against"
-                        : "the record gives no counts";
+    c.detail = "the record gives no counts";
     return c;
   }
+  // What the review changed: per class, and frames gaining or losing all their regions.
+  std::map<std::string, std::int64_t> reviewed_change;
+  std::int64_t reviewed_frames = 0, review_edits = 0;
+  if (review) {
+    try {
+      for (const json& edit : review->value("edits", json::array())) {
+        ++review_edits;
+        for (const json& change : edit.value("changes", json::array())) {
+          const json& before = change.at("before");
+          const json& after = change.at("after");
+          for (const json& r : before) --reviewed_change[r.at("class").get<std::string>()];
+          for (const json& r : after) ++reviewed_change[r.at("class").get<std::string>()];
+          reviewed_frames += (before.empty() && !after.empty()) - (!before.empty() && after.empty());
+        }
+      }
+    } catch (const json::exception& e) {
+      c.ok = false;
+      c.detail = path.string() + ": its review journal is malformed (" + e.what() + "), so what the review changed cannot be told";
+      return c;
+    }
+  }
+  const std::string after_review = review_edits ? " and its review's " + std::to_string(review_edits) + " edit(s) changed" : "";
   std::map<std::string, std::int64_t> listed;
   std::int64_t frames_with = 0;
   for (const auto& [frame, regions] : entry.frames) {
@@ -205,24 +229,29 @@ AuditCheck check_region_counts(const std::filesystem::path& path, std::size_t in
   // Regions on cover art are in the record's counts but on no frame of the regions file.
   const json& on_pictures = recorded.value("on_attached_pictures", json::object());
   const json& picture_counts = on_pictures.value("by_class", json::object());
-  for (const auto& [name, count] : recorded["by_class"].items()) {
+  std::set<std::string> names;
+  for (const auto& [name, count] : recorded["by_class"].items()) names.insert(name);
+  for (const auto& [name, change] : reviewed_change) names.insert(name);  // a class only a review added
+  for (const std::string& name : names) {
+    const json count = recorded["by_class"].value(name, json(0));
     std::int64_t want = count.is_number_integer() ? count.get<std::int64_t>() : -1;
     if (want >= 0 && picture_counts.contains(name) && picture_counts[name].is_number_integer()) want -= picture_counts[name].get<std::int64_t>();
+    if (want >= 0 && reviewed_change.count(name)) want += reviewed_change[name];
     const std::int64_t have = listed.count(name) ? listed[name] : 0;
     if (want != have) {
       c.ok = false;
-      c.detail += (c.detail.empty() ? "" : "; ") + name + ": " + std::to_string(have) + " listed, the run hid " + std::to_string(want);
+      c.detail += (c.detail.empty() ? "" : "; ") + name + ": " + std::to_string(have) + " listed, the run" + after_review + " hid " + std::to_string(want);
     }
   }
-  const std::int64_t recorded_frames =
-      recorded.value("frames_with_regions", std::int64_t{-1}) - on_pictures.value("pictures", std::int64_t{0});
+  std::int64_t recorded_frames = recorded.value("frames_with_regions", std::int64_t{-1});
+  if (recorded_frames >= 0) recorded_frames += reviewed_frames - on_pictures.value("pictures", std::int64_t{0});
   if (recorded_frames >= 0 && recorded_frames != frames_with) {
     c.ok = false;
-    c.detail += (c.detail.empty() ? "" : "; ") + std::to_string(frames_with) + " frames with regions listed, the run hid on " +
-                std::to_string(recorded_frames);
+    c.detail += (c.detail.empty() ? "" : "; ") + std::to_string(frames_with) + " frames with regions listed, the run" + after_review +
+                " hid on " + std::to_string(recorded_frames);
   }
-  if (c.ok) c.detail = "as many regions of each class, on as many frames, as the run hid";
-  else c.detail = path.string() + " was changed since the run, not by a review: " + c.detail;
+  if (c.ok) c.detail = "as many regions of each class, on as many frames, as the run hid" + after_review;
+  else c.detail = path.string() + " was changed since the run" + (review ? ", not only by its review's edits" : "") + ": " + c.detail;
   return c;
 }
 

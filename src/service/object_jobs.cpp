@@ -344,23 +344,51 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
     }
     if (out_url) {
       // The evidence goes up first: once the output appears (the sign that the work is done), its audit
-      // record and mask are there too.
-      if (context.audit) {
-        const fs::path audit = pipeline::audit_path_for(local_out);
-        context.client->upload(audit, {out_url->bucket, sibling_key(out_url->key, audit)}, {}, "application/json");
+      // record and mask are there too. Should an upload fail, the evidence already up is put back as it was
+      // (an earlier output's own, or none): a failed rerun left its audit record and regions file beside the
+      // earlier output, which then failed its audit, and a reviewer's edited regions file was replaced.
+      struct Evidence {
+        fs::path file;
+        S3Url url;
+        std::string content_type;
+        fs::path previous;  // the object as it was, downloaded; empty when there was none
+      };
+      std::vector<Evidence> evidence;
+      if (context.audit) evidence.push_back({pipeline::audit_path_for(local_out), {}, "application/json", {}});
+      evidence.push_back({regions, {}, "application/json", {}});
+      if (context.mask) evidence.push_back({pipeline::mask_path_for(local_out), {}, content_type_for(pipeline::mask_path_for(local_out).string()), {}});
+      for (Evidence& e : evidence) {
+        e.url = {out_url->bucket, sibling_key(out_url->key, e.file)};
+        if (context.client->head(e.url)) {
+          e.previous = context.work_dir / "out" / (e.file.filename().string() + ".previous");
+          stage(e.previous);
+          context.client->download(e.url, e.previous);
+        }
       }
-      context.client->upload(regions, {out_url->bucket, sibling_key(out_url->key, regions)}, {}, "application/json");
-      if (context.mask) {
-        const fs::path mask = pipeline::mask_path_for(local_out);
-        context.client->upload(mask, {out_url->bucket, sibling_key(out_url->key, mask)}, {}, content_type_for(mask.string()));
+      std::size_t uploaded = 0;
+      try {
+        for (; uploaded < evidence.size(); ++uploaded)
+          context.client->upload(evidence[uploaded].file, evidence[uploaded].url, {}, evidence[uploaded].content_type);
+        storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
+                                         {"roadveil-settings", context.settings_digest}};
+        if (in_url) {
+          metadata["roadveil-source"] = source_text(*in_url);
+          metadata["roadveil-source-etag"] = input_etag;
+        }
+        context.client->upload(local_out, *out_url, metadata, content_type_for(out_url->key));
+      } catch (const std::exception& e) {
+        // The upload's own error is the job's; a failure to put things back is said beside it.
+        std::string restore_error;
+        for (std::size_t k = 0; k < uploaded; ++k) {
+          try {
+            if (evidence[k].previous.empty()) context.client->remove(evidence[k].url);
+            else context.client->upload(evidence[k].previous, evidence[k].url, {}, evidence[k].content_type);
+          } catch (const std::exception& r) {
+            restore_error += std::string("; ") + evidence[k].url.to_string() + " could not be put back as it was (" + r.what() + ")";
+          }
+        }
+        throw Error(e.what() + restore_error);
       }
-      storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
-                                       {"roadveil-settings", context.settings_digest}};
-      if (in_url) {
-        metadata["roadveil-source"] = source_text(*in_url);
-        metadata["roadveil-source-etag"] = input_etag;
-      }
-      context.client->upload(local_out, *out_url, metadata, content_type_for(out_url->key));
     }
     clean();
     outcome.result = JobResult::Done;

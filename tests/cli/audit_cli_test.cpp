@@ -133,14 +133,28 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   write_json(*dir / "emptied.audit.json", rec);
   auto r = audit(*dir / "emptied.audit.json");
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_NE(r.output.find("FAILED  regions file counts: " + (*dir / "emptied.json").string() + " was changed since the run, not by a review: face: 0 listed, the run hid"),
+  EXPECT_NE(r.output.find("FAILED  regions file counts: " + (*dir / "emptied.json").string() + " was changed since the run: face: 0 listed, the run hid"),
             std::string::npos) << r.output;
-  // The run's own file counts as it was written; a reviewed one is checked by its re-render alone.
+  // The run's own file counts as it was written.
   EXPECT_NE(audit(*dir / "out.mp4.audit.json").output.find("ok      regions file counts: as many regions"), std::string::npos);
-  regions["entries"][0]["review"] = {{"reviewed", json::array()}};
+  // Regression (review of the review loop): any "review" in the entry skipped the check, so an emptied file
+  // with an empty review PASSED. A review's journal says what each edit changed; the counts must follow it.
+  regions["entries"][0]["review"] = {{"reviewed", json::array()}, {"edits", json::array()}};
   write_json(*dir / "emptied.json", regions);
   r = audit(*dir / "emptied.audit.json");
-  EXPECT_NE(r.output.find("skipped regions file counts: reviewed since the run"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("was changed since the run, not only by its review's edits: face: 0 listed"), std::string::npos) << r.output;
+  // A review that deleted the regions of one frame, as the editor records it: the counts follow.
+  json reviewed = read_json(*dir / "regions.json");
+  json& first = reviewed["entries"][0]["frames"][0];
+  reviewed["entries"][0]["review"] = {
+      {"reviewed", json::array()},
+      {"edits", {{{"op", "delete"}, {"by", "ana"}, {"changes", {{{"frame", first["frame"]}, {"before", first["regions"]}, {"after", json::array()}}}}}}}};
+  first["regions"] = json::array();
+  write_json(*dir / "emptied.json", reviewed);
+  r = audit(*dir / "emptied.audit.json");
+  EXPECT_NE(r.output.find("ok      regions file counts: as many regions of each class, on as many frames, as the run hid and its review's 1 edit(s) changed"),
+            std::string::npos) << r.output;
 }
 
 // The faces on a video's cover art are hidden and counted in the record, but the regions file lists frames

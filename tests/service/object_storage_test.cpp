@@ -388,3 +388,58 @@ TEST(ObjectStorage, AnInputReplacedWhileItWasAnonymizedIsNotUploaded) {
   EXPECT_NE(r.error.find("was deleted while it was anonymized"), std::string::npos) << r.error;
   EXPECT_FALSE(client.head(parse_s3_url("s3://outbox/gone.jpg")).has_value());
 }
+
+// Regression (review of storage): the evidence goes up before the output, and when the output's upload then
+// failed, the new run's audit record and regions file stayed beside the earlier output (whose audit then
+// FAILED; a reviewer's edited regions file was replaced). They are put back as they were, or removed.
+TEST(ObjectStorage, AFailedOutputUploadLeavesTheEarlierOutputsEvidenceAsItWas) {
+  S3rver store({"inbox", "outbox"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  const S3Url input = parse_s3_url("s3://inbox/face.jpg"), output = parse_s3_url("s3://outbox/face.jpg");
+  client.upload(face_photo(), input);
+  roadveil::pipeline::AnonymizeOptions options;
+  options.detector.models_dir = models_dir();
+  roadveil::pipeline::Anonymizer anonymizer(options);
+  std::filesystem::create_directories(dir / "work");
+  roadveil::pipeline::AuditContext audit;
+  audit.command = "anonymize";
+  audit.options = &options;
+  roadveil::service::RunContext context{.client = &client, .anonymizer = &anonymizer, .settings_digest = "settings",
+                                        .work_dir = dir / "work", .before_upload = nullptr};
+  context.audit = &audit;
+  const roadveil::service::ObjectJob job{input, output, client.head(input)->etag};
+  auto r = roadveil::service::run_object_job(context, job);
+  ASSERT_EQ(r.result, roadveil::service::JobResult::Done) << r.error;
+  const auto etag_of = [&](const std::string& url) {
+    const auto info = client.head(parse_s3_url(url));
+    return info ? info->etag : std::string("(none)");
+  };
+  const std::string record = etag_of("s3://outbox/face.jpg.audit.json"), regions = etag_of("s3://outbox/face.jpg.regions.json"),
+                    made = etag_of("s3://outbox/face.jpg");
+  ASSERT_NE(record, "(none)");
+  ASSERT_NE(regions, "(none)");
+
+  // A rerun (other settings) whose output upload fails after its evidence went up: the output's file is gone
+  // when its turn comes.
+  roadveil::pipeline::AnonymizeOptions blur = options;
+  blur.styles[static_cast<int>(roadveil::ObjectClass::Face)].style = roadveil::redact::Style::Blur;
+  roadveil::pipeline::Anonymizer blurring(blur);
+  context.anonymizer = &blurring;
+  context.settings_digest = "other settings";
+  std::string failing = "face.jpg";
+  context.before_upload = [&] {
+    std::error_code ec;
+    std::filesystem::remove(dir / "work" / "out" / failing, ec);
+  };
+  r = roadveil::service::run_object_job(context, job);
+  EXPECT_EQ(r.result, roadveil::service::JobResult::Failed);
+  EXPECT_EQ(etag_of("s3://outbox/face.jpg"), made);
+  EXPECT_EQ(etag_of("s3://outbox/face.jpg.audit.json"), record);
+  EXPECT_EQ(etag_of("s3://outbox/face.jpg.regions.json"), regions);
+  // A first run failing so leaves nothing.
+  failing = "new.jpg";
+  r = roadveil::service::run_object_job(context, {input, parse_s3_url("s3://outbox/new.jpg"), job.input_etag});
+  EXPECT_EQ(r.result, roadveil::service::JobResult::Failed);
+  EXPECT_TRUE(client.list(parse_s3_url("s3://outbox/new")).empty());
+}
