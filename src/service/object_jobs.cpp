@@ -46,6 +46,25 @@ std::optional<std::string> output_of_another_input(const storage::ObjectInfo& ex
   return it->second;
 }
 
+bool made_from_object_before(const S3Url& input, const std::string& input_etag, const fs::path& output,
+                             const pipeline::AnonymizeOptions& options, const std::string& quality) {
+  std::error_code ec;
+  const fs::path audit = pipeline::audit_path_for(output);
+  if (input_etag.empty() || !fs::is_regular_file(output, ec) || !fs::is_regular_file(audit, ec)) return false;
+  try {
+    std::ifstream in(audit);
+    const nlohmann::json record = nlohmann::json::parse(in);
+    const nlohmann::json& i = record.at("input");
+    const nlohmann::json& o = record.at("output");
+    return record.value("command", "") == "anonymize" && record.value("roadveil", "") == pipeline::kRoadveilVersion &&
+           record.value("status", "") == "ok" && record.value("settings", nlohmann::json()) == pipeline::settings_json(options, quality) &&
+           i.value("path", "") == input.to_string() && i.value("etag", "") == input_etag &&
+           o.at("sha256").get<std::string>() == sha256_file_hex(output);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 std::string writable_output_name(std::string name) {
   if (!media::is_read_only_video_path(name)) return name;
   const std::size_t dot = name.rfind('.');
@@ -239,8 +258,39 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       if (existing && context.skip_done) {
         const auto& m = existing->metadata;
         auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
+        // A damaged output (a truncated upload, rendered as far as it decoded) is not done: a retried task
+        // exited 0 on it and the worker counted it a success, where a local --skip-done makes it again.
         if (has("roadveil-source", source_text(*in_url)) && has("roadveil-source-etag", job.input_etag) &&
-            has("roadveil-settings", context.settings_digest) && has("roadveil-version", pipeline::kRoadveilVersion)) {
+            has("roadveil-settings", context.settings_digest) && has("roadveil-version", pipeline::kRoadveilVersion) &&
+            has("roadveil-status", "ok")) {
+          outcome.result = JobResult::Skipped;
+          return outcome;
+        }
+      }
+    }
+    // One side on this machine: skipped as a local --skip-done does (the shard options imply it), by the audit
+    // record beside a local output, or by the source's SHA-256 in an object output's metadata. Both reran
+    // and replaced every output (review of storage).
+    if (context.skip_done && in_url && !out_url && context.audit && context.audit->options) {
+      const fs::path out_file = std::get<fs::path>(job.output);
+      if (made_from_object_before(*in_url, job.input_etag, out_file, *context.audit->options, context.audit->quality)) {
+        outcome.result = JobResult::Skipped;
+        return outcome;
+      }
+    }
+    if (context.skip_done && !in_url && out_url) {
+      std::optional<storage::ObjectInfo> existing;
+      try {
+        existing = context.client->head(*out_url);
+      } catch (const storage::S3Error& e) {
+        if (e.status != 403) throw;
+      }
+      if (existing) {
+        const auto& m = existing->metadata;
+        auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
+        if (has("roadveil-settings", context.settings_digest) && has("roadveil-version", pipeline::kRoadveilVersion) &&
+            has("roadveil-status", "ok") && m.count("roadveil-source-sha256") &&
+            m.at("roadveil-source-sha256") == sha256_file_hex(std::get<fs::path>(job.input))) {
           outcome.result = JobResult::Skipped;
           return outcome;
         }
@@ -371,9 +421,12 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
           context.client->upload(evidence[uploaded].file, evidence[uploaded].url, {}, evidence[uploaded].content_type);
         storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
                                          {"roadveil-settings", context.settings_digest}};
+        metadata["roadveil-status"] = outcome.report.damaged ? "damaged" : "ok";
         if (in_url) {
           metadata["roadveil-source"] = source_text(*in_url);
           metadata["roadveil-source-etag"] = input_etag;
+        } else {
+          metadata["roadveil-source-sha256"] = sha256_file_hex(local_in);
         }
         context.client->upload(local_out, *out_url, metadata, content_type_for(out_url->key));
       } catch (const std::exception& e) {

@@ -41,6 +41,11 @@ std::string source_text(const storage::S3Url& input);
 // share a name); nothing when it is `input` or the object does not say.
 std::optional<std::string> output_of_another_input(const storage::ObjectInfo& existing_output, const storage::S3Url& input);
 
+// Whether `output` (a local file) was made from object `input` at `input_etag` with these settings, by its audit
+// record (status ok, this roadveil) and the output's SHA-256: a rerun skips it.
+bool made_from_object_before(const storage::S3Url& input, const std::string& input_etag, const std::filesystem::path& output,
+                             const pipeline::AnonymizeOptions& options, const std::string& quality);
+
 struct ObjectJob {
   Location input, output;
   std::string input_etag;  // of an object input

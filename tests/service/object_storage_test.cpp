@@ -121,6 +121,39 @@ TEST(ObjectStorage, SingleObjectsToAndFromLocalFiles) {
   ASSERT_TRUE(up.has_value());
   EXPECT_EQ(up->metadata.count("roadveil-source-etag"), 0u);  // a local input has no ETag
   EXPECT_TRUE(client.head(parse_s3_url("s3://bkt/out/street.jpg.audit.json")).has_value());
+  // Regression (review of storage): with one side local, a rerun (a retried shard task) made and replaced every
+  // output again. Skipped now by the local audit record, or the source's SHA-256 in the object's metadata.
+  r = run_roadveil(store, "anonymize s3://bkt/in/face.jpg -o " + quote(dir / "face.jpg"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("already made from this input with these settings: skipped"), std::string::npos) << r.output;
+  r = run_roadveil(store, "anonymize " + quote(face_photo()) + " -o s3://bkt/out/street.jpg");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("already made from this input with these settings: skipped"), std::string::npos) << r.output;
+  EXPECT_EQ(client.head(parse_s3_url("s3://bkt/out/street.jpg"))->etag, up->etag);
+  // Other settings, or another version of the object, make it again.
+  r = run_roadveil(store, "anonymize --style blur " + quote(face_photo()) + " -o s3://bkt/out/street.jpg");
+  EXPECT_EQ(r.output.find("skipped"), std::string::npos) << r.output;
+  client.upload(shared_dir() / "eval/faces-street/images/maksssksksss1.jpg", parse_s3_url("s3://bkt/in/face.jpg"));
+  r = run_roadveil(store, "anonymize s3://bkt/in/face.jpg -o " + quote(dir / "face.jpg"));
+  EXPECT_EQ(r.output.find("skipped"), std::string::npos) << r.output;
+}
+
+// Regression (review of storage): a damaged input's output (rendered as far as it decoded, exit 3) counted as
+// done on object storage: the retried task exited 0 ("already made") where a local --skip-done makes it again.
+TEST(ObjectStorage, ADamagedOutputIsNotTakenAsDone) {
+  S3rver store({"bkt"});
+  S3Client client(config_for(store));
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=25 -t 2 -c:v libx264 -g 10 -movflags +faststart " + quote(dir / "full.mp4"));
+  const std::string bytes = read_text(dir / "full.mp4");
+  std::ofstream(dir / "cut.mp4", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  client.upload(dir / "cut.mp4", parse_s3_url("s3://bkt/in/cut.mp4"));
+  for (int run = 0; run < 2; ++run) {
+    const auto r = run_roadveil(store, "anonymize s3://bkt/in/ -o s3://bkt/out/ --no-faces --no-plates");
+    EXPECT_EQ(r.exit_code, 3) << "run " << run << ": " << r.output;
+    EXPECT_EQ(r.output.find("skipped"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(client.head(parse_s3_url("s3://bkt/out/cut.mp4"))->metadata.at("roadveil-status"), "damaged");
 }
 
 TEST(ObjectStorage, MissingAndRefusedAreClearErrors) {
