@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/temporary_folder.hpp"
+#include "core/work_folder.hpp"
 #include "pipeline/anonymizer.hpp"
 #include "pipeline/audit_record.hpp"
 
@@ -44,12 +44,8 @@ struct SharedOptions {
   void finalize();
 };
 
-// A private folder under the system's temporary folder ($TMPDIR), removed with what is left in it: where
-// runs on object storage stage each object.
-class WorkFolder : public TemporaryFolder {
- public:
-  WorkFolder() : TemporaryFolder("roadveil-work") {}
-};
+// Where runs on object storage stage each object (core/work_folder.hpp).
+using roadveil::WorkFolder;
 
 // Expands inputs (files and folders, recursively) into (input, output) pairs; the output mirrors each
 // folder's structure under `output` when there are several inputs or a folder.
