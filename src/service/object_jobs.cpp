@@ -296,6 +296,23 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
         }
       }
     }
+    // An object deleted between its event (or the listing) and its job: nothing to anonymize, and nothing to
+    // retry (it failed, was retried and ended in the dead-letter stream, where one deleted during the job was
+    // acknowledged as superseded).
+    if (in_url) {
+      std::optional<storage::ObjectInfo> now;
+      try {
+        now = context.client->head(*in_url);
+      } catch (const storage::S3Error& e) {
+        if (e.status != 403) throw;  // 403: missing, without s3:ListBucket; or not readable, which the read says
+        now = storage::ObjectInfo{};
+      }
+      if (!now) {
+        outcome.result = JobResult::Superseded;
+        outcome.error = to_string(job.input) + " was deleted before it was anonymized: nothing to do";
+        return outcome;
+      }
+    }
     std::string input_etag = job.input_etag;
     fs::path local_in, local_out;
     // A video is decoded from ranged reads as it goes (constant memory, no copy on disk, no wait for a whole

@@ -125,7 +125,9 @@ int run_event_jobs(const std::vector<ObjectEvent>& events, const std::string& me
     if (job.input_etag.empty()) {  // some bridges drop it: the skip check and the metadata need it
       const auto info = context.client->head(input);
       if (!info) {
-        errors.push_back(input.to_string() + ": no such object (deleted after the event?)");
+        ++counters.skipped;
+        log_line(log, "info", "job superseded: the upload was deleted before it was anonymized",
+                 {{"message_id", message_id}, {"input", input.to_string()}});
         continue;
       }
       job.input_etag = info->etag;
@@ -141,7 +143,7 @@ int run_event_jobs(const std::vector<ObjectEvent>& events, const std::string& me
       // The newer version's own event makes the output (or has made it): nothing to retry.
       ++counters.skipped;
       fields["reason"] = r.error;
-      log_line(log, "info", "job superseded: the input changed while it was anonymized; its newer version's event makes the output", fields);
+      log_line(log, "info", "job superseded: the input was replaced or deleted; a newer version's own event makes its output", fields);
     } else if (r.result == JobResult::Skipped) {
       ++counters.skipped;
       log_line(log, "info", "job skipped: output already made from this input with these settings", fields);

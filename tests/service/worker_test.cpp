@@ -153,6 +153,20 @@ TEST(Worker, ACorruptUploadEndsInTheDeadLetterStream) {
   EXPECT_FALSE(client.head(parse_s3_url("s3://out/anon/broken.mp4")).has_value());
   EXPECT_EQ(metrics_of(dir / "m.json")["jobs_dead_lettered"], 2);
   EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
+
+  // Regression (review of storage): an upload deleted between its event and its job failed, was retried and
+  // was dead-lettered (one deleted during its job was acknowledged). Acknowledged now, as superseded.
+  client.upload(face_photo(), parse_s3_url("s3://uploads/gone.jpg"));
+  const std::string etag = client.head(parse_s3_url("s3://uploads/gone.jpg"))->etag;
+  ASSERT_NE(redis.cli("XADD uploads '*' event " + quote(roadveil::service::make_s3_event("uploads", "gone.jpg", 1, etag))).find('-'),
+            std::string::npos);
+  client.remove(parse_s3_url("s3://uploads/gone.jpg"));
+  const auto gone = run_command(worker_command(store, redis, dir / "m2.json", "--max-attempts 2 --claim-after 0.3"));
+  ASSERT_EQ(gone.exit_code, 0) << gone.output;
+  EXPECT_NE(gone.output.find("was deleted before it was anonymized"), std::string::npos) << gone.output;
+  EXPECT_EQ(gone.output.find("job failed"), std::string::npos) << gone.output;
+  EXPECT_EQ(redis.cli("XLEN uploads:dead"), "2\n") << gone.output;
+  EXPECT_EQ(redis.cli("XPENDING uploads roadveil").substr(0, 2), "0\n");
 }
 
 // A job that kills its worker (out of memory on a huge video, a crash in a decoder) never reaches the failure
