@@ -237,6 +237,15 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
     std::error_code ec;
     for (const auto& p : staged) fs::remove(p, ec);
   };
+  // Messages name the object, not the work folder's copy of it, which is gone by the time they are read
+  // ("/tmp/roadveil-work-tAUdXF/in/empty.jpg: file is empty" for s3://uploads/bad/empty.jpg).
+  std::vector<std::pair<std::string, std::string>> staged_names;
+  auto named = [&](std::string text) {
+    for (const auto& [local, name] : staged_names)
+      for (std::size_t at = 0; !local.empty() && (at = text.find(local, at)) != std::string::npos; at += name.size())
+        text.replace(at, local.size(), name);
+    return text;
+  };
   try {
     if (out_url && in_url) {
       std::optional<storage::ObjectInfo> existing;
@@ -341,6 +350,8 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       local_out = std::get<fs::path>(job.output);
       if (!local_out.parent_path().empty()) fs::create_directories(local_out.parent_path());
     }
+    if (in_url && !local_in.empty()) staged_names.emplace_back(local_in.string(), to_string(job.input));
+    if (out_url) staged_names.emplace_back(local_out.string(), to_string(job.output));
     // The regions hidden in every frame go beside the output as OUTPUT.regions.json (what `review` edits and
     // `render` re-applies), its entry naming the input and output where they live.
     const fs::path regions = regions_path_for(local_out);
@@ -348,6 +359,8 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
     auto writer = std::make_unique<pipeline::RegionsWriter>(regions);
     outcome.report = remote ? context.anonymizer->process(*remote, local_out, writer.get())
                             : context.anonymizer->process(local_in, local_out, writer.get());
+    outcome.report.error = named(outcome.report.error);
+    for (std::string& w : outcome.report.warnings) w = named(w);
     if (!outcome.report.ok) {
       outcome.error = outcome.report.error;
       writer.reset();
@@ -466,7 +479,7 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
   } catch (const std::exception& e) {
     clean();
     outcome.result = JobResult::Failed;
-    outcome.error = e.what();
+    outcome.error = named(e.what());
     return outcome;
   }
 }

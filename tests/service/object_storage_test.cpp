@@ -187,6 +187,13 @@ TEST(ObjectStorage, MissingAndRefusedAreClearErrors) {
               std::string::npos) << r.output;
   }
   EXPECT_EQ(client.head(parse_s3_url("s3://bkt/in/face.jpg"))->etag, original);
+  // Regression (review of storage): a message named the work folder's copy, gone when it is read.
+  std::ofstream(dir / "empty.jpg") << "";
+  client.upload(dir / "empty.jpg", parse_s3_url("s3://bkt/bad/empty.jpg"));
+  r = run_roadveil(store, "anonymize -q s3://bkt/bad/empty.jpg -o s3://bkt/o/");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("s3://bkt/bad/empty.jpg: file is empty"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("roadveil-work"), std::string::npos) << r.output;
 }
 
 // An object key is any text. Keys that would climb out of the local output folder ("in/../x.jpg", empty parts
