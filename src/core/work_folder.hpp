@@ -22,8 +22,10 @@ class WorkFolder : public TemporaryFolder {
   int lock_fd_ = -1;
 };
 
-// Removes the folders `prefix`-* in `parent` whose `.lock` no process holds; returns how many. Folders
-// without a `.lock` (being made, or made by an older roadveil) are left.
+// Removes the folders `prefix`-* in `parent` whose `.lock` no process holds; returns how many. Only this
+// user's private folders (0700, not links) with a plain-file `.lock` of theirs are judged: in a shared /tmp
+// others' folders, and folders without a `.lock` (being made, or made by an older roadveil), are left.
+// (flock does not reach across machines on NFS mounted with local locks: keep $TMPDIR on a local disk.)
 int remove_abandoned_work_folders(const std::filesystem::path& parent, const std::string& prefix);
 
 }  // namespace roadveil

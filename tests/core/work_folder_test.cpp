@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ TEST(WorkFolder, FoldersOfEndedProcessesAreRemovedAndLiveOnesKept) {
   // A live one (its lock held here) and one without a lock (being made) stay.
   const auto live = parent.path() / (prefix + "-live");
   std::filesystem::create_directories(live);
+  std::filesystem::permissions(live, std::filesystem::perms::owner_all);  // private, as mkdtemp makes them
   std::ofstream(live / ".lock") << "";
   const int held = ::open((live / ".lock").c_str(), O_RDONLY);
   ASSERT_EQ(::flock(held, LOCK_EX), 0);
@@ -57,6 +59,30 @@ TEST(WorkFolder, FoldersOfEndedProcessesAreRemovedAndLiveOnesKept) {
   EXPECT_EQ(folders(), 2);
   ::close(held);
   EXPECT_EQ(remove_abandoned_work_folders(parent.path(), prefix), 1);  // its process let go of it
+}
+
+// Regression (review of the day's diff): a FIFO named .lock blocked the open, and with it every run that
+// makes a work folder; a .lock that is a link, or a folder open to others, is not judged either.
+TEST(WorkFolder, AFifoALinkOrAnOpenFolderIsLeftAlone) {
+  TemporaryFolder parent("roadveil-work-test");
+  const std::string prefix = "rv-work";
+  const auto fifo = parent.path() / (prefix + "-fifo");
+  std::filesystem::create_directories(fifo);
+  std::filesystem::permissions(fifo, std::filesystem::perms::owner_all);
+  ASSERT_EQ(::mkfifo((fifo / ".lock").c_str(), 0600), 0);
+  const auto link = parent.path() / (prefix + "-link");
+  std::filesystem::create_directories(link);
+  std::filesystem::permissions(link, std::filesystem::perms::owner_all);
+  std::ofstream(parent.path() / "elsewhere") << "";
+  std::filesystem::create_symlink(parent.path() / "elsewhere", link / ".lock");
+  const auto open = parent.path() / (prefix + "-open");
+  std::filesystem::create_directories(open);
+  std::ofstream(open / ".lock") << "";
+  std::filesystem::permissions(open, std::filesystem::perms::all);
+  const auto linked_folder = parent.path() / (prefix + "-linked");
+  std::filesystem::create_directory_symlink(open, linked_folder);
+  EXPECT_EQ(remove_abandoned_work_folders(parent.path(), prefix), 0);  // returns: nothing blocked
+  for (const auto& p : {fifo, link, open, linked_folder}) EXPECT_TRUE(std::filesystem::exists(std::filesystem::symlink_status(p))) << p;
 }
 
 }  // namespace
