@@ -251,6 +251,15 @@ bool starts_on_a_running_clock(const InputFile& input) {
   return std::strcmp(f->iformat->name, "mpegts") == 0 || std::strcmp(f->iformat->name, "mpeg") == 0;
 }
 
+}  // namespace
+
+std::int64_t part_clock_bias(const InputFile& input) {
+  const std::int64_t start = input.format_context()->start_time;
+  return start != AV_NOPTS_VALUE && start < 0 ? -start : 0;
+}
+
+namespace {
+
 // Output containers that carry such a clock as it is (the MPEG-TS and MPEG-PS muxers and their DVD/VCD kin).
 bool keeps_a_running_clock(const AVOutputFormat* ofmt) {
   return std::string_view(ofmt->name) == "mpegts" || is_program_stream_muxer(ofmt->name);
@@ -668,6 +677,13 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     for (unsigned i = 0; i < format_->nb_streams; ++i)
       timestamp_offset_[i] -= av_rescale_q(start, AV_TIME_BASE_Q, format_->streams[i]->time_base);
   }
+  // A split run's part keeps the input's clock for the join, but an MP4 hides what comes before 0 behind an edit
+  // list: the part of a clock that wrapped near its start lost its first frame at the join, and its video came
+  // out 61 ms early against the sound. Its times are moved up by the start; the join takes that off again.
+  if (err >= 0 && !options.encode_for.empty())
+    if (const std::int64_t bias = part_clock_bias(input); bias > 0)
+      for (unsigned i = 0; i < format_->nb_streams; ++i)
+        timestamp_offset_[i] += av_rescale_q(bias, AV_TIME_BASE_Q, format_->streams[i]->time_base);
   // Only for the FFmpeg whose muxer leaves the delay out (5.x: its ts_offset line is commented out); a muxer
   // that adds it itself would get it twice.
   if (kMatroskaMuxerDropsCodecDelay && err >= 0 && (std::strcmp(ofmt->name, "matroska") == 0 || std::strcmp(ofmt->name, "webm") == 0))

@@ -83,6 +83,11 @@ int one_encoder_thread_per_core(int height);
 constexpr std::size_t kX264LookaheadMemory = 40u << 20;
 int x264_lookahead_within(const std::string& preset, int width, int height, std::size_t memory = kX264LookaheadMemory);
 
+// How far a split run's part moves the input's clock up (AV_TIME_BASE units): by its start where that is before
+// 0 (a TS clock that wrapped near its start), which an MP4 part would hide behind an edit list; 0 otherwise.
+// The join takes it off the parts' packets.
+std::int64_t part_clock_bias(const InputFile& input);
+
 class OutputFile {
  public:
   // Attached pictures of the input are never copied: each is written from `pictures` (its anonymized version,

@@ -198,9 +198,17 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
     media::PacketPtr video = media::make_packet(), other = media::make_packet();
     std::size_t k = 0;
     std::int64_t part_frames = 0, last_dts = AV_NOPTS_VALUE;
+    const std::int64_t bias = media::part_clock_bias(in);
     auto next_video = [&] {
       while (k < parts.size()) {
-        if (parts[k]->read(video.get())) return true;
+        if (parts[k]->read(video.get())) {
+          if (bias > 0) {  // the part's clock moved up (media::part_clock_bias), back to the input's
+            const std::int64_t b = av_rescale_q(bias, AV_TIME_BASE_Q, parts[k]->time_base());
+            if (video->pts != AV_NOPTS_VALUE) video->pts -= b;
+            if (video->dts != AV_NOPTS_VALUE) video->dts -= b;
+          }
+          return true;
+        }
         const std::int64_t wanted = part_reports[k].frames;
         if (part_frames != wanted)
           throw Error(fmt::format("{}: holds {} frames, its record says {}", files[k].video.string(), part_frames, wanted));

@@ -279,11 +279,15 @@ TEST(SplitRun, JoinsIntoAviAndTsAndKeepsAudioThatStartsBeforeTheVideo) {
 // after it): every part began decoding at the wrong keyframe, and every .ts was refused ("decoding from the
 // keyframe at frame 0 began at frame 48 ... cannot be split"). Parts now start at their keyframe's byte
 // position, and the joined file has every frame of one run, with the same regions.
+// Also one whose clock wraps just after its start (review of the day's diff): its MP4 parts hid the frames before
+// 0 behind an edit list, and the joined file lost its first frame and showed its video 61 ms early.
 TEST(SplitRun, AnMpegTsInputSplitsAndJoinsAsOneRun) {
+  for (const std::string offset : {"", " -output_ts_offset 95441.7"}) {
+  SCOPED_TRACE("offset" + offset);
   TempDir dir;
   make_clip(dir / "clip.mp4");
   const auto in = dir / "in.ts";
-  ffmpeg_make("-i " + quote(dir / "clip.mp4") + " -c copy -f mpegts " + quote(in));
+  ffmpeg_make("-i " + quote(dir / "clip.mp4") + " -c copy" + offset + " -f mpegts " + quote(in));
   const auto single = dir / "single.mp4", joined = dir / "joined.mp4";
   ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(single) + " --detections " + quote(dir / "single.json")).exit_code, 0);
   for (int part : {1, 0}) {
@@ -305,6 +309,9 @@ TEST(SplitRun, AnMpegTsInputSplitsAndJoinsAsOneRun) {
   EXPECT_EQ(frame_times(joined).size(), 200u);
   EXPECT_EQ(frame_times(joined), frame_times(single));
   EXPECT_EQ(regions_by_frame(dir / "joined.json"), regions_by_frame(dir / "single.json"));
+  const std::string shown = "-select_streams v -count_frames -show_entries stream=nb_read_frames,start_time -of csv=p=0 ";
+  EXPECT_EQ(probe(shown + quote(joined)), probe(shown + quote(single)));
+  }
 }
 
 // A wrong --segment share exited 1 with a message naming --shard; it is a wrong option: exit 2, named as given.
