@@ -56,19 +56,27 @@ bool is_icc_segment(const std::uint8_t* segment, std::size_t len) {
 // copied. `runs_past_end`: a picture inside continues past the segment (Photoshop and FlashPix split large
 // blocks over several segments of the same marker).
 bool keep_without_pictures(std::uint8_t* segment, std::size_t len, bool& runs_past_end) {
-  auto starts = [&](const char* text) {
-    const std::size_t n = std::strlen(text);
-    return len >= 2 + n && std::memcmp(segment + 4, text, n) == 0;
-  };
+  auto starts = [&](const char* text, std::size_t n) { return len >= 2 + n && std::memcmp(segment + 4, text, n) == 0; };
   const std::uint8_t marker = segment[1];
-  if (marker == 0xE1 && starts("http://ns.adobe.com/xmp/extension/")) return false;
-  if (marker == 0xE2 && starts("MPF")) return false;
   if (is_icc_segment(segment, len)) return true;
+  // Only the segments whose content roadveil knows go out: EXIF, XMP (not its extension, where phones keep a
+  // portrait's original and depth map), Photoshop's IPTC block and comments, each with the pictures in it
+  // removed. Any other (a camera's or an app's APP3..APP15, MPF, FlashPix, FLIR's thermal picture) may hold a
+  // copy of the photo in a form no search finds (a WebP, GIF or BMP, raw pixels): those went out unchanged and
+  // showed every face the picture hides. So did base64 WebP and raw data in XMP.
+  const bool exif = marker == 0xE1 && starts("Exif\0\0", 6);
+  const bool xmp = marker == 0xE1 && starts("http://ns.adobe.com/xap/1.0/\0", 29);
+  const bool iptc = marker == 0xED && starts("Photoshop 3.0\0", 14);
+  const bool comment = marker == 0xFE;
+  if (!exif && !xmp && !iptc && !comment) {
+    spdlog::debug("a metadata segment (APP{}) that roadveil cannot check for pictures is not copied", marker - 0xE0);
+    return false;
+  }
   std::uint8_t* payload = segment + 4;
   const std::size_t size = len - 2;
   int removed = 0;
-  if (marker == 0xE1 && starts("Exif") && size > 6) removed += remove_exif_pictures(payload + 6, size - 6);
-  else removed += remove_binary_pictures(payload, size, &runs_past_end) + remove_base64_pictures(payload, size);
+  if (exif) removed += remove_exif_pictures(payload + 6, size - 6);
+  else removed += remove_binary_pictures(payload, size, &runs_past_end) + remove_base64_data(payload, size);
   if (removed > 0) spdlog::debug("removed {} picture(s) from a metadata segment (marker {:02X})", removed, marker);
   return true;
 }
@@ -93,8 +101,14 @@ std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>
     if (((s.marker >= 0xE1 && s.marker <= 0xEF) || s.marker == 0xFE) && !adobe) kept.push_back(s);
   }
   int continued_marker = -1;
+  bool exif_kept = false;
   for (const JpegSegment& s : kept) {
     if (components == 4 && is_icc_segment(jpeg.data() + s.pos, s.len)) continue;
+    // One EXIF block: viewers read the first, FFmpeg the last; the first is what the photo is shown by (and
+    // searched by: decode_image), and a second one that says otherwise would turn the output for some tools.
+    const bool exif = s.marker == 0xE1 && s.len >= 8 && std::memcmp(jpeg.data() + s.pos + 4, "Exif\0\0", 6) == 0;
+    if (exif && exif_kept) continue;
+    exif_kept = exif_kept || exif;
     const std::size_t start = out.size();
     out.insert(out.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos),
                jpeg.begin() + static_cast<std::ptrdiff_t>(s.pos + 2 + s.len));
@@ -222,7 +236,7 @@ std::vector<PngChunk> png_metadata_chunks(const std::vector<std::uint8_t>& sourc
       const std::string keyword(c.data.begin(), nul);
       if (keyword.rfind("Raw profile", 0) == 0 || nul == c.data.end()) continue;
       if (c.type == "iTXt" && (nul + 1 == c.data.end() || nul[1] != 0)) continue;  // compressed
-      remove_base64_pictures(c.data.data(), c.data.size());
+      remove_base64_data(c.data.data(), c.data.size());  // any long base64 (a WebP or raw pixels), not only JPEG/PNG
     }
     if (c.type == "eXIf") remove_exif_pictures(c.data.data(), c.data.size());
     out.push_back(std::move(c));
@@ -330,6 +344,22 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
         // EXIF chunk and a TIFF's own orientation tag are read here (a sideways WebP or TIFF was searched as
         // stored: 7 of a street photo's 15 faces found, the rest left visible).
         if (!av_frame_get_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX)) attach_orientation(*frame, stored_orientation(file));
+      }
+      // A JPEG with two EXIF blocks that disagree: FFmpeg's decoder turns it by the last, viewers (browsers,
+      // libexif, exiftool) by the first. Searched by the last, a photo shown turned kept 3 of its 4 faces
+      // visible, and verify passed it. The first decides, as for viewers; the output keeps only that one.
+      if (codec == AV_CODEC_ID_MJPEG) {
+        const std::vector<std::uint8_t> file = read_all(path);
+        const std::vector<std::uint8_t> segments = jpeg_metadata_segments(file);
+        const std::vector<std::uint8_t> exif = exif_of_segments(segments);
+        const int first = exif.empty() ? 0 : exif_orientation(exif.data(), exif.size());
+        int exif_blocks = 0;
+        for (const JpegSegment& s : jpeg_header(file.data(), file.size()).segments)
+          exif_blocks += s.marker == 0xE1 && s.len >= 8 && std::memcmp(file.data() + s.pos + 4, "Exif\0\0", 6) == 0;
+        if (exif_blocks > 1) {
+          av_frame_remove_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX);
+          attach_orientation(*frame, first);
+        }
       }
       // Palette and 1-bit pictures arrive unpacked (RGBA, grey) from InputFile, and are written back so.
       return frame;

@@ -263,37 +263,47 @@ int remove_exif_pictures(std::uint8_t* data, std::size_t size) {
   if (!tiff) return remove_binary_pictures(data, size);
   const Tiff& t = *tiff;
   int removed = 0;
+  // The picture an IFD describes: a JPEG (JPEGInterchangeFormat and its length) or strips or tiles of pixels
+  // (StripOffsets and StripByteCounts, TileOffsets and TileByteCounts; one value each per strip).
+  auto zero_pictures_of = [&](std::size_t ifd) {
+    std::vector<std::size_t> offsets, lengths;
+    const std::size_t count = t.u16(ifd);
+    for (std::size_t e = 0; e < count && t.has(ifd + 2 + 12 * e, 12); ++e) {
+      const std::size_t entry = ifd + 2 + 12 * e;
+      const std::uint32_t tag = t.u16(entry), type = t.u16(entry + 2), n = t.u32(entry + 4);
+      if ((type != 3 && type != 4) || n == 0 || n > 4096) continue;
+      const std::size_t width = type == 3 ? 2 : 4;
+      // Values that fit in the entry's four bytes are there, the others at the offset it holds.
+      const std::size_t at = n * width <= 4 ? entry + 8 : t.u32(entry + 8);
+      if (!t.has(at, n * width)) continue;
+      std::vector<std::size_t> values;
+      for (std::size_t k = 0; k < n; ++k) values.push_back(width == 2 ? t.u16(at + 2 * k) : t.u32(at + 4 * k));
+      if (tag == 0x0201 || tag == 0x0111 || tag == 0x0144) offsets.insert(offsets.end(), values.begin(), values.end());
+      else if (tag == 0x0202 || tag == 0x0117 || tag == 0x0145) lengths.insert(lengths.end(), values.begin(), values.end());
+    }
+    for (std::size_t k = 0; k < std::min(offsets.size(), lengths.size()); ++k) {
+      if (offsets[k] == 0 || lengths[k] == 0 || !t.has(offsets[k], lengths[k])) continue;
+      zero(data, offsets[k], offsets[k] + lengths[k]);
+      ++removed;
+    }
+  };
   const std::size_t ifd0 = t.u32(4);
   if (t.has(ifd0, 2)) {
     const std::size_t next_at = ifd0 + 2 + 12 * std::size_t{t.u16(ifd0)};
     if (t.has(next_at, 4)) {
-      const std::size_t ifd1 = t.u32(next_at);
-      if (ifd1 != 0 && t.has(ifd1, 2)) {
-        // IFD1 describes the thumbnail: a JPEG (JPEGInterchangeFormat and its length) or strips of pixels
-        // (StripOffsets and StripByteCounts, one value each per strip).
-        std::vector<std::size_t> offsets, lengths;
-        const std::size_t count = t.u16(ifd1);
-        for (std::size_t e = 0; e < count && t.has(ifd1 + 2 + 12 * e, 12); ++e) {
-          const std::size_t entry = ifd1 + 2 + 12 * e;
-          const std::uint32_t tag = t.u16(entry), type = t.u16(entry + 2), n = t.u32(entry + 4);
-          if ((type != 3 && type != 4) || n == 0 || n > 4096) continue;
-          const std::size_t width = type == 3 ? 2 : 4;
-          // Values that fit in the entry's four bytes are there, the others at the offset it holds.
-          const std::size_t at = n * width <= 4 ? entry + 8 : t.u32(entry + 8);
-          if (!t.has(at, n * width)) continue;
-          std::vector<std::size_t> values;
-          for (std::size_t k = 0; k < n; ++k) values.push_back(width == 2 ? t.u16(at + 2 * k) : t.u32(at + 4 * k));
-          if (tag == 0x0201 || tag == 0x0111) offsets.insert(offsets.end(), values.begin(), values.end());
-          else if (tag == 0x0202 || tag == 0x0117) lengths.insert(lengths.end(), values.begin(), values.end());
-        }
-        for (std::size_t k = 0; k < std::min(offsets.size(), lengths.size()); ++k) {
-          if (offsets[k] == 0 || lengths[k] == 0 || !t.has(offsets[k], lengths[k])) continue;
-          zero(data, offsets[k], offsets[k] + lengths[k]);
-          ++removed;
-        }
-        // No thumbnail IFD any more: readers find none rather than a picture of zeros.
-        zero(data, next_at, next_at + 4);
+      // IFD1 describes the thumbnail; IFDs chained after it (IFD2, ...: a larger preview, raw strips) hold
+      // pictures too: every IFD after IFD0 is emptied (only IFD1's pictures were, and a raw-strip preview in
+      // IFD2 went out whole). The chain is followed at most 16 links, never back to where it was.
+      std::vector<std::size_t> seen{ifd0};
+      for (std::size_t ifd = t.u32(next_at); ifd != 0 && t.has(ifd, 2) && seen.size() <= 16 &&
+                                             std::find(seen.begin(), seen.end(), ifd) == seen.end();) {
+        seen.push_back(ifd);
+        zero_pictures_of(ifd);
+        const std::size_t link = ifd + 2 + 12 * std::size_t{t.u16(ifd)};
+        ifd = t.has(link, 4) ? t.u32(link) : 0;
       }
+      // No thumbnail IFD any more: readers find none rather than a picture of zeros.
+      if (seen.size() > 1) zero(data, next_at, next_at + 4);
     }
   }
   return removed + remove_binary_pictures(data + 8, size - 8);
@@ -371,7 +381,7 @@ std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8
         n = remove_exif_pictures(c.data.data(), c.data.size());
       } else if (std::optional<PngText> t = png_text(c)) {
         where = fmt::format("the {} chunk \"{}\"", c.type, t->keyword);
-        n = remove_binary_pictures(t->text.data(), t->text.size()) + remove_base64_pictures(t->text.data(), t->text.size());
+        n = remove_binary_pictures(t->text.data(), t->text.size()) + remove_base64_data(t->text.data(), t->text.size());
         if (t->keyword.starts_with("Raw profile type "))
           if (std::optional<std::vector<std::uint8_t>> bytes = raw_profile_bytes(t->text)) {
             // An EXIF profile starts as the APP1 segment's payload does ("Exif" and two zeros) or at its TIFF header.
@@ -401,9 +411,15 @@ std::vector<std::string> pictures_in_photo_metadata(const std::vector<std::uint8
     } else if (marker == 0xE1 && starts(payload.data(), payload.size(), 0, "http://ns.adobe.com/xmp/extension/")) {
       found.push_back("extended XMP (where phones keep a portrait photo's original and depth map)");
     } else if (((marker >= 0xE1 && marker <= 0xEF) || marker == 0xFE) && !starts(payload.data(), payload.size(), 0, "ICC_PROFILE")) {
+      const bool known = marker == 0xFE || (marker == 0xED && starts(payload.data(), payload.size(), 0, "Photoshop 3.0")) ||
+                         (marker == 0xE1 && starts(payload.data(), payload.size(), 0, "http://ns.adobe.com/xap/1.0/"));
       const int binary = remove_binary_pictures(payload.data(), payload.size());
-      const int text = remove_base64_pictures(payload.data(), payload.size());
-      if (binary + text > 0) found.push_back(fmt::format("{} picture(s) in {}", binary + text, where));
+      const int text = remove_base64_data(payload.data(), payload.size());
+      if (binary + text > 0) found.push_back(fmt::format("{} picture(s) or encoded data in {}", binary + text, where));
+      // A segment of unknown content may hold a picture no search finds (a WebP, raw pixels): anonymize drops
+      // such segments; here they are named when large enough to hold one.
+      else if (!known && payload.size() >= 1024)
+        found.push_back(fmt::format("{} of {} bytes whose content roadveil cannot check for pictures", where, payload.size()));
     }
   }
   // After the picture's end: a second picture (a multi-picture file's, a phone's depth map or preview).

@@ -72,6 +72,39 @@ TEST(MetadataPictures, TheExifThumbnailIsUnlinkedAndZeroedInBothByteOrders) {
   EXPECT_EQ(remove_exif_pictures(cut.data(), cut.size()), 0);
 }
 
+// Regression (review of photos): only IFD1's picture was zeroed; an uncompressed preview in IFD2, chained after
+// the thumbnail's IFD, went out whole (80x54 pixels of the unredacted photo). Every IFD after IFD0 is emptied,
+// and a chain that loops is followed once.
+TEST(MetadataPictures, PicturesOfEveryIfdAfterTheFirstAreZeroed) {
+  for (const bool loop : {false, true}) {
+    SCOPED_TRACE(loop ? "IFD2 links back to IFD1" : "IFD2 ends the chain");
+    Writer w{false, {}};
+    w.bytes = {'I', 'I', 42, 0};
+    w.u32(8);
+    w.u16(1);
+    w.entry(0x0112, 3, 1);
+    const std::uint32_t ifd1 = 8 + 2 + 12 + 4;
+    w.u32(ifd1);
+    w.u16(2);
+    const std::uint32_t ifd2 = ifd1 + 2 + 2 * 12 + 4;
+    const std::uint32_t thumbnail = ifd2 + 2 + 2 * 12 + 4;
+    const std::vector<std::uint8_t> strip(300, 0x7B);  // raw pixels: no signature to find
+    w.entry(0x0201, 4, thumbnail);
+    w.entry(0x0202, 4, static_cast<std::uint32_t>(kJpeg.size()));
+    w.u32(ifd2);
+    w.u16(2);
+    w.entry(0x0111, 4, thumbnail + static_cast<std::uint32_t>(kJpeg.size()));
+    w.entry(0x0117, 4, static_cast<std::uint32_t>(strip.size()));
+    w.u32(loop ? ifd1 : 0);
+    w.bytes.insert(w.bytes.end(), kJpeg.begin(), kJpeg.end());
+    w.bytes.insert(w.bytes.end(), strip.begin(), strip.end());
+    std::vector<std::uint8_t> block = w.bytes;
+    EXPECT_EQ(remove_exif_pictures(block.data(), block.size()), 2);
+    EXPECT_FALSE(holds(block, kJpeg));
+    EXPECT_FALSE(holds(block, std::vector<std::uint8_t>(16, 0x7B)));
+  }
+}
+
 TEST(MetadataPictures, JpegsAndPngsInsideBinaryBlocksAreZeroed) {
   std::vector<std::uint8_t> block = {'8', 'B', 'I', 'M', 0x04, 0x0C};
   block.insert(block.end(), kJpeg.begin(), kJpeg.end());

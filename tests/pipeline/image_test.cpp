@@ -217,6 +217,29 @@ TEST(Image, ExifOrientationIsSearchedUprightAndHiddenWhereStored) {
   EXPECT_NE(read_text(dir / "side_out.jpg").find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
 }
 
+// Regression (review of photos): a JPEG with two EXIF blocks that disagree was turned by FFmpeg by the last and
+// by viewers by the first: searched as stored while shown turned, 3 of 4 faces stayed visible and verify passed
+// it. The first decides, and the output keeps only that one.
+TEST(Image, TheFirstOfTwoExifBlocksTurnsThePhoto) {
+  TempDir dir;
+  const auto upright = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ffmpeg_make("-i " + quote(upright) + " -vf transpose=2 -q:v 2 " + quote(dir / "side.jpg"));
+  add_exif_orientation(dir / "side.jpg", dir / "second.jpg", 1);
+  add_exif_orientation(dir / "second.jpg", dir / "two.jpg", 6);  // before it: [6][1]
+  nlohmann::json up;
+  upright_clear_regions(dir.path(), up);
+  ASSERT_GE(up.size(), 4u);
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "two.jpg") + " -o " + quote(dir / "out.jpg") + " --detections " +
+                    quote(dir / "out.json")).exit_code, 0);
+  const int matched = upright_regions_found_sideways(up, regions_of(dir / "out.json"), 512);
+  EXPECT_EQ(matched, static_cast<int>(up.size())) << matched << " of " << up.size();
+  const std::string out = read_text(dir / "out.jpg");
+  const std::string exif_header("Exif\0\0", 6);
+  EXPECT_NE(out.find(exif_header), std::string::npos);
+  EXPECT_EQ(out.find(exif_header, out.find(exif_header) + 1), std::string::npos) << "one EXIF block";
+  EXPECT_NE(out.find(std::string("\x12\x01\x03\0\x01\0\0\0\x06", 9)), std::string::npos);
+}
+
 // A photo stored mirrored (EXIF orientation 2: left to right; 4: top to bottom) was searched upside down:
 // av_display_rotation_get reads the mirror of FFmpeg's display matrix as part of the angle (2 as 180 degrees,
 // 4 as none), and most faces were left visible (a street photo: 18 regions for 79, 25 faces exposed).
@@ -467,6 +490,47 @@ TEST(Image, PicturesInsideTheMetadataAreRemovedAndVerifyFindsThem) {
   r = run_command(kCli + " verify --no-audit " + quote(dir / "blue_out.jpg") + " --models " + quote(models_dir()));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("metadata picture"), std::string::npos) << r.output;
+}
+
+// Regression (review of photos): only JPEG and PNG copies of the photo were looked for in its metadata. A WebP
+// of it in a camera's APP4 segment and one as base64 in its XMP went out byte for byte, every face in clear.
+// Segments roadveil cannot check are not copied, long base64 in XMP, comments and PNG text becomes zeros, and
+// verify names an unknown segment large enough to hold a picture.
+TEST(Image, CopiesOfThePhotoInOtherFormatsDoNotReachTheOutput) {
+  TempDir dir;
+  const auto face = shared_dir() / "eval/faces-street/images/maksssksksss109.jpg";
+  ffmpeg_make("-i " + quote(face) + " -vf scale=160:-2 " + quote(dir / "thumb.webp"));
+  const std::string webp = read_text(dir / "thumb.webp");
+  ASSERT_GT(webp.size(), 1500u);
+  ASSERT_LT(webp.size(), 30000u);
+  std::string base64;
+  {
+    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (std::size_t i = 0; i + 2 < webp.size(); i += 3) {
+      const unsigned v = (static_cast<unsigned char>(webp[i]) << 16) | (static_cast<unsigned char>(webp[i + 1]) << 8) |
+                         static_cast<unsigned char>(webp[i + 2]);
+      for (int k = 18; k >= 0; k -= 6) base64 += kAlphabet[(v >> k) & 63];
+    }
+  }
+  auto segment = [](char marker, const std::string& payload) {
+    const std::size_t len = payload.size() + 2;
+    return std::string("\xff", 1) + marker + char(len >> 8) + char(len & 0xff) + payload;
+  };
+  const std::string xmp = std::string("http://ns.adobe.com/xap/1.0/\0", 29) +
+                          "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF><rdf:Description Preview='" + base64.substr(0, 20000) +
+                          "' Creator='ana'/></rdf:RDF></x:xmpmeta>";
+  const std::string bytes = read_text(face);
+  std::ofstream(dir / "photo.jpg", std::ios::binary) << bytes.substr(0, 2) + segment('\xe4', "CAMERA\0" + webp) +
+                                                            segment('\xe1', xmp) + bytes.substr(2);
+  auto r = run_command(kCli + " verify --no-audit " + quote(dir / "photo.jpg") + " --models " + quote(models_dir()));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("whose content roadveil cannot check for pictures"), std::string::npos) << r.output;
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "photo.jpg") + " -o " + quote(dir / "out.jpg")).exit_code, 0);
+  const std::string out = read_text(dir / "out.jpg");
+  EXPECT_EQ(out.find("CAMERA"), std::string::npos) << "the unknown segment is not copied";
+  EXPECT_EQ(out.find(webp.substr(100, 400)), std::string::npos);
+  EXPECT_EQ(out.find(base64.substr(300, 400)), std::string::npos) << "the base64 copy is zeros";
+  EXPECT_NE(out.find("Creator='ana'"), std::string::npos) << "the rest of the XMP stays";
 }
 
 namespace {
