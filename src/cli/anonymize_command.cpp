@@ -378,6 +378,19 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
              bool skip_done) {
   namespace fs = std::filesystem;
   for (const auto& e : plan_errors) std::cerr << "roadveil: error: " << e << "\n";
+  // A --skip-done rerun writes the detections file anew: the entries of the files it skips come from the one it
+  // replaces (it kept only the files made again, and render, review and audit of the others lost their regions).
+  std::map<std::string, nlohmann::json> earlier_entries;
+  if (skip_done && !detections_path.empty()) {
+    std::error_code ec;
+    if (fs::is_regular_file(detections_path, ec)) {
+      std::ifstream in(detections_path);
+      const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+      if (doc.is_object() && doc.contains("entries") && doc["entries"].is_array())
+        for (const nlohmann::json& e : doc["entries"])
+          if (e.is_object() && e.contains("input") && e["input"].is_string()) earlier_entries[e["input"].get<std::string>()] = e;
+    }
+  }
   std::unique_ptr<pipeline::RegionsWriter> writer;
   if (!detections_path.empty()) writer = std::make_unique<pipeline::RegionsWriter>(detections_path);
   int failed = static_cast<int>(plan_errors.size()), succeeded = 0, damaged = 0, skipped = 0;
@@ -398,6 +411,12 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
         pipeline::made_by_this_run_before(job.input, job.output, *audit->options, audit->quality)) {
       ++skipped;
       if (!quiet) std::cerr << "roadveil: " << job.output.string() << ": already made from this input with these settings: skipped\n";
+      if (writer) {
+        const auto earlier = earlier_entries.find(job.input.string());
+        if (earlier != earlier_entries.end()) writer->copy_entry(earlier->second);
+        else std::cerr << "roadveil: warning: " << detections_path << ": has no regions of " << job.input.string()
+                       << ", which was skipped (made before without --detections?): run without --skip-done to have them\n";
+      }
       return false;
     }
     return true;

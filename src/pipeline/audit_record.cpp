@@ -290,6 +290,8 @@ bool made_by_this_run_before(const std::filesystem::path& input, const std::file
   std::error_code ec;
   const auto audit = audit_path_for(output);
   if (!std::filesystem::is_regular_file(output, ec) || !std::filesystem::is_regular_file(audit, ec)) return false;
+  // A run asked for masks needs the mask too (a missing one was never made again: "skipped", exit 0).
+  if (options.mask && !std::filesystem::is_regular_file(mask_path_for(output), ec)) return false;
   try {
     std::ifstream in(audit);
     const json record = json::parse(in);

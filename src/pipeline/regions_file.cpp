@@ -74,6 +74,20 @@ void RegionsWriter::begin(const MediaEntryInfo& info) {
   entry_open_ = true;
 }
 
+void RegionsWriter::copy_entry(const json& entry) {
+  finish_entry();  // between entries only (a job's entry is written whole before the next job is prepared)
+  json head = entry;
+  const json frames = head.contains("frames") ? head["frames"] : json::array();
+  head.erase("frames");
+  std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
+  text.pop_back();
+  out_ << (any_entry_ ? ",\n" : "\n") << text << (head.empty() ? "" : ", ") << "\"frames\": [";
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    out_ << (i ? ",\n  " : "\n  ") << frames[i].dump(-1, ' ', false, json::error_handler_t::replace);
+  out_ << (frames.empty() ? "" : "\n") << "]}";
+  any_entry_ = true;
+}
+
 void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& regions) {
   if (regions.empty()) return;
   json f = {{"frame", index}, {"pts", pts}};

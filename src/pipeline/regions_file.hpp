@@ -43,6 +43,9 @@ class RegionsWriter {
   void fail(const std::string& error, std::int64_t frames_done);
   // Adds the audit record of the entry just ended (its output is hashed only once it is complete).
   void attach_audit(const std::string& record_json);
+  // Writes an entry of an earlier file as it was (a file a --skip-done rerun skipped keeps its regions, audit
+  // record and review in the file the rerun writes over the earlier one).
+  void copy_entry(const nlohmann::json& entry);
   // Moves the file into place; without any entry begun, writes nothing and leaves a file of that name alone.
   void close();
 

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <fstream>
 #include <vector>
 
@@ -201,4 +203,43 @@ TEST(FolderProgress, AFolderOfPhotosShowsItsProgress) {
   EXPECT_NE(r.output.find("\rphotos ["), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("/3 frames"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("\r\x1b[Kroadveil: 3 files done"), std::string::npos) << r.output;
+}
+
+// Regression (review of photos): a --skip-done rerun with --detections wrote the file anew with only the files it
+// made again (after an interrupted run of 50 photos: 47 entries for 50 outputs); the skipped files' regions, audit
+// records and reviews were gone for render, review and audit. And with --mask, a missing mask was never made:
+// the output counted as done.
+TEST(SkipDone, ARerunKeepsTheSkippedFilesRegionsAndMakesMissingMasks) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  for (const char* name : {"a.jpg", "b.jpg"})
+    std::filesystem::copy_file(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg", dir / "in" / name);
+  auto run = [&](const std::string& extra) {
+    return run_cli("anonymize " + quote(dir / "in") + " -o " + quote(dir / "out") + " --detections " + quote(dir / "r.json") + " " + extra);
+  };
+  ASSERT_EQ(run("-q --mask").exit_code, 0);
+  const nlohmann::json first = nlohmann::json::parse(read_text(dir / "r.json"));
+  ASSERT_EQ(first["entries"].size(), 2u);
+  std::filesystem::remove(dir / "out" / "a.jpg");
+  std::filesystem::remove(dir / "out" / "b.mask.png");
+  const auto r = run("--mask --skip-done");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("skipped"), std::string::npos) << "b's mask was missing: made again\n" << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "b.mask.png"));
+  std::filesystem::remove(dir / "out" / "a.jpg");
+  const auto again = run("--mask --skip-done");
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("b.jpg: already made from this input with these settings: skipped"), std::string::npos) << again.output;
+  const nlohmann::json rerun = nlohmann::json::parse(read_text(dir / "r.json"));
+  ASSERT_EQ(rerun["entries"].size(), 2u) << rerun.dump().substr(0, 400);
+  std::set<std::string> inputs;
+  for (const auto& e : rerun["entries"]) inputs.insert(std::filesystem::path(e["input"].get<std::string>()).filename().string());
+  EXPECT_EQ(inputs, (std::set<std::string>{"a.jpg", "b.jpg"}));
+  for (const auto& e : rerun["entries"])
+    if (std::filesystem::path(e["input"].get<std::string>()).filename() == "b.jpg") {
+      EXPECT_EQ(e["frames"], first["entries"][1]["frames"]);
+      EXPECT_TRUE(e.contains("audit"));
+    }
+  // The file reads as a regions file and audits.
+  EXPECT_EQ(run_cli("audit " + quote(dir / "out" / "b.jpg.audit.json")).exit_code, 0);
 }
