@@ -282,8 +282,10 @@ double RegionsEntry::time_of(std::int64_t index) const {
   if (!info.video) return 0;
   const double fps = info.frame_rate > 0 ? info.frame_rate : 25.0;
   const double tb = info.time_base_den > 0 ? static_cast<double>(info.time_base_num) / info.time_base_den : 0;
+  if (tb <= 0 || pts.empty()) return static_cast<double>(index) / fps;
   auto known = pts.upper_bound(index);
-  if (tb <= 0 || known == pts.begin()) return static_cast<double>(index) / fps;
+  // Before the first frame with a timestamp: counted back from it (the stream may not start at 0).
+  if (known == pts.begin()) return static_cast<double>(known->second) * tb - static_cast<double>(known->first - index) / fps;
   --known;  // the last frame at or before `index` with a timestamp
   return static_cast<double>(known->second) * tb + static_cast<double>(index - known->first) / fps;
 }

@@ -66,7 +66,8 @@ struct RegionsEntry {
   std::map<std::int64_t, Regions> frames;  // frame index -> regions
   std::map<std::int64_t, std::int64_t> pts;  // frame index -> its timestamp (in time_base), where the file gives it
   // The time of frame `index` in seconds: its timestamp where the file gives one; else counted at the frame rate
-  // from the nearest earlier frame that has one (a variable frame rate is right up to there), or from 0.
+  // from the nearest earlier frame that has one (a variable frame rate is right up to there), or back from the
+  // first that has one; from 0 where none has.
   double time_of(std::int64_t index) const;
   // Frames up to the last one with regions.
   std::int64_t frames_spanned() const { return frames.empty() ? 0 : frames.rbegin()->first + 1; }

@@ -68,7 +68,7 @@ bool part_is_done(const std::filesystem::path& input, const PartFiles& files, co
 
 // What identifies the input a part was made from: size, frame count, the SHA-256 of its first and last MiB, and
 // the SHA-256 of its video packets (media::VideoTimeline::packets_sha256; every part and the join read them
-// anyway). part_is_done, which reads no packets, passes 0 frames and an empty digest and compares the rest.
+// anyway). part_is_done compares the size and MiBs first (0 frames, an empty digest), then reads the packets.
 nlohmann::json input_fingerprint(const std::filesystem::path& input, std::int64_t frames, const std::string& video_packets_sha256);
 
 // The part's record: which part of which input, the settings digest, and its FileReport.

@@ -119,7 +119,8 @@ std::optional<std::string> refused_request(const RequestOrigin& request, std::st
   // The name decides, not the port: a page that rebinds its own name reaches this port under that name, while
   // the port in Host is the one the browser used (a tunnel, `ssh -L 9000:localhost:8080`, a container's
   // published port) and may be any.
-  const std::string name = host_name(lower(request.host));
+  std::string name = host_name(lower(request.host));
+  if (name.size() > 1 && name.back() == '.') name.pop_back();  // "reviewbox." is the fully qualified "reviewbox"
   const std::string bound = lower(std::string(bound_host));
   const std::string bound_name = bound.find(':') != std::string::npos && !bound.starts_with("[") ? "[" + bound + "]" : bound;
   // Bound to every address, the page is opened by this machine's address or name from elsewhere: any IP address

@@ -1,5 +1,7 @@
 #include "service/object_jobs.hpp"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -203,13 +205,21 @@ std::vector<ObjectJob> plan_object_jobs(storage::S3Client& client, const std::ve
   // An output that is an input (an object anonymized onto itself, or into its own prefix): the original would be
   // replaced, and every rerun would anonymize the anonymized file again (its source tag no longer matches).
   std::set<std::string> input_names;
-  for (const ObjectJob& job : jobs) input_names.insert(to_string(job.input));
+  std::set<std::pair<dev_t, ino_t>> input_files;  // local inputs by device and inode: one file under any name
+  auto identity = [](const fs::path& p) -> std::optional<std::pair<dev_t, ino_t>> {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+    return std::pair{st.st_dev, st.st_ino};
+  };
+  for (const ObjectJob& job : jobs) {
+    input_names.insert(to_string(job.input));
+    if (!is_remote(job.input))
+      if (const auto id = identity(std::get<fs::path>(job.input))) input_files.insert(*id);
+  }
   for (const ObjectJob& job : jobs) {
     bool same = input_names.count(to_string(job.output)) > 0;
-    if (!same && !is_remote(job.output)) {
-      for (const ObjectJob& other : jobs)
-        if (!is_remote(other.input) && fs::equivalent(std::get<fs::path>(other.input), std::get<fs::path>(job.output), ec)) same = true;
-    }
+    if (!same && !is_remote(job.output))
+      if (const auto id = identity(std::get<fs::path>(job.output))) same = input_files.count(*id) > 0;
     if (same)
       throw Error(to_string(job.output) + ": is an input; the output of " + to_string(job.input) +
                   " would replace an original: choose another output name or prefix");

@@ -294,7 +294,10 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
                                       writable_output_name(o.key) + " is the anonymized output of " + *other);
           continue;
         }
-        if (made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag) {
+        // Done: made from this version, and not damaged (a damaged output's job makes it again, so a backfill queues it).
+        const auto status = made->metadata.find("roadveil-status");
+        if (made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag &&
+            (status == made->metadata.end() || status->second == "ok")) {
           ++result.skipped;
           continue;
         }

@@ -66,13 +66,10 @@ TEST(ReviewQueue, TimesComeFromTheFramesTimestamps) {
   }
   const auto q = rank_frames({e}, {});
   ASSERT_EQ(q.front().frame, 29);
-  // Frame 29 has no regions (no timestamp in the file): the frame rate counts on from the last one before it
-  // that has one; there is none, so from 0.
-  EXPECT_NEAR(q.front().time, 29.0 / 24.0, 1e-9);
-  const auto in_track = std::find_if(q.begin(), q.end(), [](const QueuedFrame& f) { return f.frame == 59; });
-  if (in_track != q.end()) {
-    EXPECT_NEAR(in_track->time, (135000.0 + 3750 * 59 + 450000) / 90000, 1e-9);
-  }
+  // Frame 29 has no regions (no timestamp in the file): counted back at the frame rate from the first frame
+  // that has one, 30 (from 0 it was off by the stream's start).
+  EXPECT_NEAR(q.front().time, (135000.0 + 3750 * 30 + 450000) / 90000 - 1.0 / 24, 1e-9);
+  for (const QueuedFrame& f : q) EXPECT_DOUBLE_EQ(f.time, e.time_of(f.frame)) << f.frame;
   EXPECT_NEAR(e.time_of(45), (135000.0 + 3750 * 45 + 450000) / 90000, 1e-9);
   EXPECT_NEAR(e.time_of(62), (135000.0 + 3750 * 59 + 450000) / 90000 + 3.0 / 24, 1e-9);
 }

@@ -44,6 +44,7 @@ TEST(ReviewServerRequests, OnlyThePagesOwnRequestsGetThrough) {
   EXPECT_FALSE(refused_request(page_read("10.1.2.3:8080"), "0.0.0.0"));
   EXPECT_FALSE(refused_request(page_edit("[fe80::1]:8080", "http://[fe80::1]:8080"), "::"));
   EXPECT_FALSE(refused_request(page_read("review.lab.example:8080"), "0.0.0.0", {"review.lab.example"}));
+  EXPECT_FALSE(refused_request(page_read("reviewbox.:8080"), "0.0.0.0", {}, "reviewbox"));  // fully qualified
   // Regression (review of the review loop): bound to every address, any name was served, so a web page whose
   // own name resolves to this machine (DNS rebinding) read the frames and, sending its own name as Origin and
   // Host, deleted a face track.

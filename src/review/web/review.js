@@ -175,6 +175,10 @@ async function edit(body, message, {selectAdded = false} = {}) {
   try {
     const result = await api('/api/edit', {reviewer: reviewer(), edit: body});
     setStatus(`${message} (revision ${result.revision})`);
+    // A box moved or resized here is still the selected one: the reload looks for it where it went (a box
+    // without a track is known by its box, and was deselected by its own move).
+    if (body.op === 'update' && body.region && state.data && state.selected === body.region.index && state.data.regions[state.selected])
+      state.data.regions[state.selected] = {...state.data.regions[state.selected], box: body.box};
     state.selectAdded = selectAdded;  // selected before the frame is shown again, not after
     await loadFrame(state.target, {keepSelection: true, image: $('preview').checked});
     await refreshOverview();
