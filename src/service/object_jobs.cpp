@@ -19,6 +19,7 @@
 #include "core/sha256.hpp"
 #include "media/image_file.hpp"
 #include "media/range_reader.hpp"
+#include "storage/aws_sigv4.hpp"
 #include "storage/s3_byte_source.hpp"
 
 namespace roadveil::service {
@@ -64,6 +65,18 @@ bool made_from_object_before(const S3Url& input, const std::string& input_etag, 
            o.at("sha256").get<std::string>() == sha256_file_hex(output);
   } catch (const std::exception&) {
     return false;
+  }
+}
+
+bool source_exists(storage::S3Client& client, const std::string& source) {
+  if (!source.starts_with("s3://")) return true;
+  const std::string rest = source.substr(5);
+  const std::size_t slash = rest.find('/');
+  if (slash == std::string::npos) return true;
+  try {
+    return client.head(S3Url{rest.substr(0, slash), storage::uri_decode(rest.substr(slash + 1), false)}).has_value();
+  } catch (const storage::S3Error&) {
+    return true;  // cannot tell: as if it were there
   }
 }
 
@@ -269,11 +282,14 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       // The output of another upload under the same name (cam/a.vob is written as cam/a.mkv, beside an upload
       // cam/a.mkv): the worker's jobs replaced each other's output, and every backfill queued the other again.
       // The first made stays; this one fails, saying why.
+      // One whose source is gone (cam/a.vob deleted, then cam/a.mkv uploaded) is no one's any more: replaced.
       if (existing)
-        if (const auto other = output_of_another_input(*existing, *in_url))
-          throw Error(to_string(job.output) + ": is the anonymized output of " + *other + "; the output of " +
-                      to_string(job.input) + " would replace it (an upload in a container roadveil cannot write is written "
-                      "as .mkv): rename one of them");
+        if (const auto other = output_of_another_input(*existing, *in_url)) {
+          if (source_exists(*context.client, *other))
+            throw Error(to_string(job.output) + ": is the anonymized output of " + *other + "; the output of " +
+                        to_string(job.input) + " would replace it (an upload in a container roadveil cannot write is written "
+                        "as .mkv): rename one of them");
+        }
       if (existing && context.skip_done) {
         const auto& m = existing->metadata;
         auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };

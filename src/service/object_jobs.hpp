@@ -40,6 +40,9 @@ std::string source_text(const storage::S3Url& input);
 // The input an existing output object says it was made from, when that is not `input` (two uploads whose outputs
 // share a name); nothing when it is `input` or the object does not say.
 std::optional<std::string> output_of_another_input(const storage::ObjectInfo& existing_output, const storage::S3Url& input);
+// Whether the input an output names (its "roadveil-source") is still there; true where that cannot be told. An
+// output whose source is gone is no one's: another upload's output may replace it.
+bool source_exists(storage::S3Client& client, const std::string& source);
 
 // Whether `output` (a local file) was made from object `input` at `input_etag` with these settings, by its audit
 // record (status ok, this roadveil) and the output's SHA-256: a rerun skips it.

@@ -288,7 +288,7 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
     if (out) {
       const auto made = client.head(S3Url{out->bucket, out->key + writable_output_name(o.key)});
       if (made) {
-        if (const auto other = output_of_another_input(*made, S3Url{in.bucket, o.key})) {
+        if (const auto other = output_of_another_input(*made, S3Url{in.bucket, o.key}); other && source_exists(client, *other)) {
           // Queued, its job would fail (see run_object_job): said here, once, instead.
           result.collisions.push_back(S3Url{in.bucket, o.key}.to_string() + ": its output " + out->bucket + "/" + out->key +
                                       writable_output_name(o.key) + " is the anonymized output of " + *other);

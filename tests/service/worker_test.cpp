@@ -240,6 +240,17 @@ TEST(Worker, AVideoInAContainerRoadveilCannotWriteBecomesMatroska) {
                                     redis.url("uploads") + " -o s3://out/anon/");
   EXPECT_EQ(backfill.exit_code, 1) << backfill.output;
   EXPECT_NE(backfill.output.find("0 queued, 1 already anonymized, 1 not queued (output names taken)"), std::string::npos) << backfill.output;
+  // Once cam.vob is deleted its output is no one's: cam.mkv's job replaces it (review of the day's diff: it failed
+  // for good).
+  client.remove(parse_s3_url("s3://uploads/day 1/cam.vob"));
+  redis.cli("DEL uploads");
+  const auto after = run_command(store.environment() + std::string(ROADVEIL_CLI) + " enqueue s3://uploads/ --queue " +
+                                 redis.url("uploads") + " -o s3://out/anon/");
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_NE(after.output.find("1 queued"), std::string::npos) << after.output;
+  const auto third = run_command(worker_command(store, redis, dir / "m3.json", "--no-faces --no-plates --max-attempts 1"));
+  EXPECT_EQ(third.exit_code, 0) << third.output;
+  EXPECT_EQ(client.head(parse_s3_url("s3://out/anon/day 1/cam.mkv"))->metadata.at("roadveil-source"), "s3://uploads/day%201/cam.mkv");
 }
 
 // A queue behind a password (redis://:PASSWORD@HOST:PORT/STREAM, or REDISCLI_AUTH): the password was taken as
