@@ -622,6 +622,13 @@ std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, con
     if (!sws) throw Error(what + ": cannot convert the picture for the encoder");
     sws_scale(sws, frame.data, frame.linesize, 0, frame.height, converted->data, converted->linesize);
     sws_freeContext(sws);
+    // The picture's properties go with it, its colour profile among them (a JPEG written as PNG lost its ICC
+    // profile, and a PNG written as JPEG its iCCP: colours shifted in colour-managed viewers). A profile of
+    // another colour space than the converted picture's (CMYK) would be wrong on it: dropped.
+    av_frame_copy_props(converted.get(), &frame);
+    if (const AVFrameSideData* icc = av_frame_get_side_data(converted.get(), AV_FRAME_DATA_ICC_PROFILE))
+      if (icc->size < 20 || (std::memcmp(icc->data + 16, "RGB ", 4) != 0 && std::memcmp(icc->data + 16, "GRAY", 4) != 0))
+        av_frame_remove_side_data(converted.get(), AV_FRAME_DATA_ICC_PROFILE);
     send = converted.get();
   }
   FramePtr copy = make_frame();

@@ -533,6 +533,30 @@ TEST(Image, CopiesOfThePhotoInOtherFormatsDoNotReachTheOutput) {
   EXPECT_NE(out.find("Creator='ana'"), std::string::npos) << "the rest of the XMP stays";
 }
 
+// Regression (review of photos): a JPEG's ICC profile was lost written as PNG, and a PNG's written as JPEG (the
+// picture converted for the encoder left its side data behind): colours shift in colour-managed viewers.
+TEST(Image, TheColourProfileGoesAcrossFormats) {
+  TempDir dir;
+  // A minimal RGB display profile: its header (size, class 'mntr', colour space 'RGB ', 'acsp') and no tags.
+  std::string icc(132, '\0');
+  icc[3] = static_cast<char>(132);
+  icc.replace(12, 4, "mntr");
+  icc.replace(16, 4, "RGB ");
+  icc.replace(20, 4, "XYZ ");
+  icc.replace(36, 4, "acsp");
+  const std::string payload = std::string("ICC_PROFILE\0\x01\x01", 14) + icc;
+  const std::size_t len = payload.size() + 2;
+  const std::string bytes = read_text(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg");
+  std::ofstream(dir / "in.jpg", std::ios::binary) << bytes.substr(0, 2) + std::string("\xff\xe2", 2) + char(len >> 8) +
+                                                         char(len & 0xff) + payload + bytes.substr(2);
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.jpg") + " -o " + quote(dir / "out.png")).exit_code, 0);
+  EXPECT_NE(read_text(dir / "out.png").find("iCCP"), std::string::npos);
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "out.png") + " -o " + quote(dir / "back.jpg")).exit_code, 0);
+  const std::string back = read_text(dir / "back.jpg");
+  EXPECT_NE(back.find("ICC_PROFILE"), std::string::npos);
+  EXPECT_NE(back.find("acsp"), std::string::npos);
+}
+
 namespace {
 std::vector<std::uint8_t> bytes_of(const std::filesystem::path& p) {
   const std::string s = read_text(p);
