@@ -301,6 +301,18 @@ std::vector<std::uint8_t> orientation_exif(int orientation) {
   return {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, static_cast<std::uint8_t>(orientation), 0, 0, 0, 0, 0, 0};
 }
 
+bool is_lossless_webp(const std::vector<std::uint8_t>& file) {
+  if (file.size() < 20 || std::memcmp(file.data(), "RIFF", 4) != 0 || std::memcmp(file.data() + 8, "WEBP", 4) != 0) return false;
+  // The chunks after the header: a lossless picture is a VP8L chunk (alone, or after VP8X's), a lossy one VP8.
+  for (std::size_t pos = 12; pos + 8 <= file.size();) {
+    const std::size_t size = file[pos + 4] | (file[pos + 5] << 8) | (file[pos + 6] << 16) | (std::size_t{file[pos + 7]} << 24);
+    if (std::memcmp(file.data() + pos, "VP8L", 4) == 0) return true;
+    if (std::memcmp(file.data() + pos, "VP8 ", 4) == 0) return false;
+    pos += 8 + size + (size & 1);
+  }
+  return false;
+}
+
 FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
   InputFile input(path);
   FramePtr frame = make_frame();
@@ -606,6 +618,7 @@ std::vector<std::uint8_t> encode_picture(const AVFrame& frame, AVCodecID id, con
     if (jpeg_huffman_table_bytes(frame.width, frame.height, fmt) > kOptimalHuffmanTableBytes)
       av_opt_set(enc->priv_data, "huffman", "default", 0);
   }
+  if (id == AV_CODEC_ID_WEBP && options.webp_lossless) av_opt_set_int(enc->priv_data, "lossless", 1, 0);
   int err = avcodec_open2(enc.get(), codec, nullptr);
   if (err < 0) throw Error(what + ": cannot open the image encoder (" + av_error_text(err) + ")");
 
@@ -674,7 +687,10 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
   const std::vector<std::uint8_t> source = metadata_source.empty() ? std::vector<std::uint8_t>{} : read_all(metadata_source);
   const std::optional<JpegQuantTables> tables =
       jpeg && options.jpeg_qscale == 0 && is_jpeg(source) ? jpeg_quant_tables(source.data(), source.size()) : std::nullopt;
-  std::vector<std::uint8_t> bytes = encode_picture(frame, id, options, target.string(), tables ? &*tables : nullptr);
+  // A lossless WebP stays lossless (it came back lossy: 280 KB to 25 KB, 3.4 levels off outside every region).
+  ImageEncodeOptions encode = options;
+  encode.webp_lossless = id == AV_CODEC_ID_WEBP && is_lossless_webp(source);
+  std::vector<std::uint8_t> bytes = encode_picture(frame, id, encode, target.string(), tables ? &*tables : nullptr);
   // A transparent picture written where there is no transparency (a PNG with alpha into JPEG) is opaque.
   if (id != AV_CODEC_ID_PNG && id != AV_CODEC_ID_WEBP && id != AV_CODEC_ID_TIFF && has_transparency(frame))
     spdlog::warn("{}: the picture's transparency is dropped ({} holds none): write .png to keep it", target.string(),

@@ -34,10 +34,14 @@ std::vector<std::uint8_t> orientation_exif(int orientation);
 // before its end-of-image marker was cut off (the decoder fills the rest with grey and says nothing).
 std::string picture_damage(const std::filesystem::path& path);
 
+// Whether a file is a WebP whose picture is coded losslessly (a VP8L chunk).
+bool is_lossless_webp(const std::vector<std::uint8_t>& file);
+
 struct ImageEncodeOptions {
   // 1 (best) .. 31, FFmpeg's MJPEG quantiser; 0: a JPEG photo written as JPEG keeps its own quantisation
   // tables (its quality, about its size), anything else gets kDefaultJpegQscale.
   int jpeg_qscale = 0;
+  bool webp_lossless = false;  // a WebP output coded losslessly (as its lossless WebP source was)
 };
 inline constexpr int kDefaultJpegQscale = 2;  // visually the same as any source
 

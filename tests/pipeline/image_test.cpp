@@ -147,6 +147,10 @@ TEST(Image, ExifIsCarriedOver) {
 }
 
 namespace {
+std::vector<std::uint8_t> bytes_of_file(const std::filesystem::path& p) {
+  const std::string s = read_text(p);
+  return {s.begin(), s.end()};
+}
 // The same JPEG with an EXIF APP1 segment saying "orientation N" right after SOI.
 void add_exif_orientation(const std::filesystem::path& in, const std::filesystem::path& out, int orientation) {
   std::string bytes = read_text(in);
@@ -555,6 +559,23 @@ TEST(Image, TheColourProfileGoesAcrossFormats) {
   const std::string back = read_text(dir / "back.jpg");
   EXPECT_NE(back.find("ICC_PROFILE"), std::string::npos);
   EXPECT_NE(back.find("acsp"), std::string::npos);
+}
+
+// Regression (review of photos): a lossless WebP came back lossy (280 KB to 25 KB, 3.4 levels off outside every
+// region, where a PNG is exact).
+TEST(Image, ALosslessWebpStaysLossless) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=s=320x240 -frames:v 1 -c:v libwebp -lossless 1 " + quote(dir / "in.webp"));
+  ASSERT_TRUE(roadveil::media::is_lossless_webp(bytes_of_file(dir / "in.webp")));
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.webp") + " -o " + quote(dir / "out.webp")).exit_code, 0);
+  EXPECT_TRUE(roadveil::media::is_lossless_webp(bytes_of_file(dir / "out.webp")));
+  // Nothing hidden on a test card: the pixels are the source's.
+  const auto rgb = [&](const std::filesystem::path& p) {
+    return run_command("ffmpeg -v error -i " + quote(p) + " -f rawvideo -pix_fmt rgb24 - | md5sum").output;
+  };
+  EXPECT_EQ(rgb(dir / "out.webp"), rgb(dir / "in.webp"));
+  ffmpeg_make("-f lavfi -i testsrc2=s=320x240 -frames:v 1 -c:v libwebp " + quote(dir / "lossy.webp"));
+  EXPECT_FALSE(roadveil::media::is_lossless_webp(bytes_of_file(dir / "lossy.webp")));
 }
 
 namespace {
