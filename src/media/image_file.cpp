@@ -253,9 +253,11 @@ bool is_image_path(const std::filesystem::path& p) {
 }
 
 bool is_video_path(const std::filesystem::path& p) {
-  static const std::array<const char*, 20> exts = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm", ".ts",
+  // .gif: a GIF is read and written as a video (one or more frames, its timing kept); a folder run left it out
+  // while the same file given alone was anonymized.
+  static const std::array<const char*, 21> exts = {".mp4", ".mov", ".mkv", ".avi", ".m4v", ".webm", ".ts",
                                                    ".mts", ".m2ts", ".mpg", ".mpeg", ".3gp", ".3g2", ".flv",
-                                                   ".wmv", ".ogv", ".mxf", ".vob", ".dv", ".m2v"};
+                                                   ".wmv", ".ogv", ".mxf", ".vob", ".dv", ".m2v", ".gif"};
   const std::string e = lower_ext(p);
   return std::find(exts.begin(), exts.end(), e) != exts.end();
 }

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <fstream>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -24,6 +26,16 @@ extern "C" {
 
 namespace roadveil::media {
 
+namespace {
+// A WebP whose extended header says it is animated (VP8X with its animation flag).
+bool is_animated_webp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::array<char, 21> head{};
+  if (!in.read(head.data(), head.size())) return false;
+  return std::memcmp(head.data(), "RIFF", 4) == 0 && std::memcmp(head.data() + 8, "WEBPVP8X", 8) == 0 && (head[20] & 0x02) != 0;
+}
+}  // namespace
+
 int stream_rotation_degrees(const AVStream* stream) {
   const uint8_t* matrix = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
   if (!matrix) return 0;
@@ -36,6 +48,15 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   if (!std::filesystem::exists(path, ec)) throw Error(path.string() + ": no such file");
   if (std::filesystem::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a media file");
   if (std::filesystem::file_size(path, ec) == 0) throw Error(path.string() + ": file is empty");
+  // HEIC/HEIF has no decoder in FFmpeg 5.1, and an AVIF photo reads as a one-frame video (written as .jpg it
+  // failed with "the image2 container cannot hold h264"): said plainly.
+  {
+    std::string ext = path.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (ext == ".heic" || ext == ".heif" || ext == ".avif")
+      throw Error(path.string() + ": HEIC, HEIF and AVIF photos are not read: convert them to JPEG or PNG first "
+                  "(heif-convert, from Debian's libheif-examples, reads all three)");
+  }
 
   // A local file, never a URL or an image-sequence pattern: "img%d.jpg" is that one file.
   AVDictionary* open_options = nullptr;
@@ -119,6 +140,9 @@ void InputFile::open_streams(const DecodeOptions& options) {
   }
   if (decoder_->width <= 0 || decoder_->height <= 0 || decoder_->pix_fmt == AV_PIX_FMT_NONE) {
     avformat_close_input(&format_);
+    if (is_animated_webp(path))
+      throw Error(path.string() + ": an animated WebP, which FFmpeg 5.1 cannot decode: make it a video first (with "
+                  "libwebp's anim_dump, Debian's webp package, into frames; then ffmpeg -i dump_%04d.png anim.mkv)");
     throw Error(path.string() + (is_image_path(path) ? ": no picture can be decoded (corrupt, or not the image its name says)"
                                                      : ": no video frame can be decoded (corrupt or empty video stream)"));
   }

@@ -47,6 +47,24 @@ TEST(BadInput, CorruptFile) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out.mp4"));
 }
 
+// Regression (review of photos): an AVIF photo written as .jpg failed with "the image2 container cannot hold
+// h264", an animated WebP was "corrupt", and a GIF in a folder was left out ("no photo or video by extension")
+// while the same GIF given alone was anonymized.
+TEST(BadInput, PhotoFormatsNotReadAreSaidAndAGifInAFolderIsTaken) {
+  TempDir dir;
+  std::ofstream(dir / "photo.heic") << std::string(100, 'x');
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "photo.heic") + " -o " + quote(dir / "out.jpg")),
+                       "photo.heic: HEIC, HEIF and AVIF photos are not read: convert them to JPEG or PNG first");
+  ffmpeg_make("-f lavfi -i testsrc2=s=160x120:r=5:d=1 -c:v libwebp_anim -loop 0 " + quote(dir / "anim.webp"));
+  expect_clear_failure(run_cli("anonymize " + quote(dir / "anim.webp") + " -o " + quote(dir / "out.webp")),
+                       "anim.webp: an animated WebP, which FFmpeg 5.1 cannot decode");
+  std::filesystem::create_directories(dir / "in");
+  ffmpeg_make("-f lavfi -i testsrc2=s=160x120:r=5:d=1 " + quote(dir / "in" / "clip.gif"));
+  const auto r = run_cli("anonymize -q " + quote(dir / "in") + " -o " + quote(dir / "out"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "clip.gif")) << r.output;
+}
+
 TEST(BadInput, EmptyFile) {
   TempDir dir;
   std::ofstream(dir / "empty.mp4");
