@@ -1,5 +1,7 @@
 #include "service/redis_stream.hpp"
 
+#include <cerrno>
+
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
@@ -155,9 +157,14 @@ void* RedisStream::command(const std::vector<std::string>& argv) {
     lengths.push_back(a.size());
   }
   auto* reply = static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data()));
-  if (!reply)
-    // hiredis's context is unusable after an I/O error, an end of file or a timeout: connect again.
-    throw QueueUnavailable(fmt::format("{}: {} failed ({})", url_.text(), argv[0], context_->err ? context_->errstr : "no reply"));
+  if (!reply) {
+    // hiredis's context is unusable after an I/O error, an end of file or a timeout: connect again. A timeout
+    // shows as EAGAIN's text ("Resource temporarily unavailable"), which says nothing of what happened.
+    std::string why = context_->err ? context_->errstr : "no reply";
+    if (context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || why == "Resource temporarily unavailable"))
+      why = "no reply in time: is it a Redis server?";
+    throw QueueUnavailable(fmt::format("{}: {} failed ({})", url_.text(), argv[0], why));
+  }
   if (reply->type == REDIS_REPLY_ERROR) {
     const std::string why = text_of(reply);
     freeReplyObject(reply);
