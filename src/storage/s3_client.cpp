@@ -32,6 +32,7 @@ struct S3Client::Request {
 
 struct S3Client::Response {
   long status = 0;
+  bool silent = false;  // the endpoint took the connection and sent nothing back before the time ran out
   HttpFields headers;  // names in lower case
   std::string body;    // an error's body, or a success's without a sink
   std::string header(std::string_view name) const {
@@ -189,7 +190,7 @@ S3Client::Response S3Client::send_once(const Request& req, std::string& transpor
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
   // A transfer that stalls (under 1 byte/s for a minute) is a dropped connection: retried.
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, retry_.stall_seconds);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
@@ -211,6 +212,9 @@ S3Client::Response S3Client::send_once(const Request& req, std::string& transpor
   if (rc != CURLE_OK) {
     transport_error = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
     response.status = retryable_transport(rc) ? -1 : 0;  // -1: worth another try
+    long answered = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answered);
+    response.silent = rc == CURLE_OPERATION_TIMEDOUT && answered == 0 && response.headers.empty();
     return response;
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
@@ -221,6 +225,7 @@ S3Client::Response S3Client::send(const Request& req, std::initializer_list<long
   std::mt19937 random(std::random_device{}());
   std::string transport_error;
   Response response;
+  int silent = 0;
   for (int attempt = 1;; ++attempt) {
     transport_error.clear();
     response = send_once(req, transport_error);
@@ -229,6 +234,14 @@ S3Client::Response S3Client::send(const Request& req, std::initializer_list<long
       return response;
     const std::string code = error_code_and_message(response.body).first;
     const bool again = response.status == -1 || retryable_answer(response.status, code);
+    // An endpoint that takes connections and answers nothing, twice: not a busy server but a wrong one (a
+    // port of something else, a proxy that swallows requests). Each try waited the full minute: six of them
+    // made every request take six minutes before it failed.
+    silent = response.silent ? silent + 1 : 0;
+    if (silent >= 2) {
+      transport_error += " (twice, not a byte back: is this an S3 endpoint?)";
+      break;
+    }
     if (!again || attempt >= retry_.attempts) break;
     // Exponential backoff with jitter (half to all of the step), so that workers throttled together do not
     // come back together.

@@ -40,6 +40,9 @@ struct RetryPolicy {
   int attempts = 6;  // in all, the first included
   std::chrono::milliseconds first_delay{200};
   std::chrono::milliseconds max_delay{8000};
+  // A transfer under 1 byte/s for this long is a dropped connection (retried; twice with nothing back at all,
+  // the endpoint is taken to be no S3 one).
+  long stall_seconds = 60;
 };
 
 // An answer of the store that is an error; `status` 0 when no answer came (connection failed).

@@ -2,6 +2,10 @@
 // verify SigV4 signatures, which tests/storage/aws_sigv4_test.cpp checks against AWS's examples and botocore) and against a cpp-httplib server that answers with the failures real stores give (503 SlowDown,
 // a 400, silence), each started by the test on 127.0.0.1 and stopped at its end.
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <httplib.h>
 
 #include <atomic>
@@ -254,6 +258,32 @@ TEST(S3Client, NoServerIsAClearErrorAfterTheRetries) {
     EXPECT_NE(std::string(e.what()).find("s3://clips/a.mp4: reading failed: no answer from http://127.0.0.1:" + std::to_string(port)),
               std::string::npos) << e.what();
   }
+}
+
+// Regression (review of storage): an endpoint that takes connections and never answers (a port of something
+// else) was tried six times for a minute each: every request took six minutes to fail. Twice silent, it fails.
+TEST(S3Client, AnEndpointThatNeverAnswersFailsAfterTwoSilences) {
+  const int port = free_port();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);  // the kernel takes the connections; nobody reads or answers
+  RetryPolicy retry = quick_retries(6);
+  retry.stall_seconds = 1;
+  S3Client client(config_for("http://127.0.0.1:" + std::to_string(port)), retry);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    client.head(parse_s3_url("s3://clips/a.mp4"));
+    FAIL();
+  } catch (const S3Error& e) {
+    EXPECT_NE(std::string(e.what()).find("twice, not a byte back: is this an S3 endpoint?"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "two tries of 1 s, not six";
+  ::close(listener);
 }
 
 // A video decoded twice reads its object through a second source of its own (another thread, another
