@@ -396,6 +396,12 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
     nlohmann::json record;
     if (context.audit) {
       pipeline::AuditContext audit = *context.audit;
+      // The regions file goes beside the output: the record names it there (it said none, and audit never
+      // checked the hidden area of an output on object storage; downloaded beside the record, it is found).
+      if (audit.regions_file.empty()) {  // (render names the file it rendered)
+        audit.regions_file = regions;
+        audit.regions_file_name = out_url ? S3Url{out_url->bucket, sibling_key(out_url->key, regions)}.to_string() : regions.string();
+      }
       nlohmann::json described;
       if (remote) {
         const media::VideoInfo& v = outcome.report.input_video;

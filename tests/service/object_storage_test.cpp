@@ -115,6 +115,11 @@ TEST(ObjectStorage, SingleObjectsToAndFromLocalFiles) {
   EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg"));
   EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg.audit.json"));
   EXPECT_TRUE(std::filesystem::exists(dir / "face.jpg.regions.json"));
+  // The record names its regions file (it said none, so audit never checked the hidden area of such an output).
+  const auto audited = run_roadveil(store, "audit " + quote(dir / "face.jpg.audit.json") + " --input " + quote(face_photo()));
+  EXPECT_EQ(audited.exit_code, 0) << audited.output;
+  EXPECT_NE(audited.output.find("ok      regions file counts"), std::string::npos) << audited.output;
+  EXPECT_NE(audited.output.find("hidden regions reproduced"), std::string::npos) << audited.output;
   r = run_roadveil(store, "anonymize -q " + quote(face_photo()) + " -o s3://bkt/out/street.jpg");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto up = client.head(parse_s3_url("s3://bkt/out/street.jpg"));
