@@ -29,8 +29,11 @@ std::string default_consumer() {
   return fmt::format("{}-{}", host[0] ? host : "worker", ::getpid());
 }
 
+// An image or video by its extension, and not hidden (".x.jpg": an editor's or a sync tool's temporary file), as
+// a prefix run of anonymize takes objects (the worker took hidden ones that anonymize on the prefix left out).
 bool is_media_key(const std::string& key) {
   const std::filesystem::path p(key);
+  if (p.filename().string().starts_with(".")) return false;
   return media::is_image_path(p) || media::is_video_path(p);
 }
 
@@ -116,7 +119,7 @@ int run_event_jobs(const std::vector<ObjectEvent>& events, const std::string& me
       // Said, not only counted: an output prefix that takes in the uploads (s3://bucket/ in the uploads'
       // own bucket) ignores every event, and the log is where that shows.
       const char* why = !e.created()              ? "not an upload (the object was removed or restored)"
-                        : !is_media_key(e.key)   ? "not an image or video"
+                        : !is_media_key(e.key)   ? "not an image or video, or hidden (its name starts with '.')"
                                                  : "under the output prefix (the worker's own output, or an upload there)";
       log_line(log, "info", "event ignored", {{"message_id", message_id}, {"input", input.to_string()}, {"reason", why}});
       continue;
