@@ -68,6 +68,23 @@ bool made_from_object_before(const S3Url& input, const std::string& input_etag, 
   }
 }
 
+bool upload_landed(storage::S3Client& client, const S3Url& object, const fs::path& file, const storage::ObjectMetadata& metadata) {
+  std::optional<storage::ObjectInfo> landed;
+  try {
+    landed = client.head(object);
+  } catch (const std::exception&) {
+    return false;
+  }
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (!landed || ec || landed->size != static_cast<std::int64_t>(size)) return false;
+  for (const auto& [key, value] : metadata) {
+    const auto it = landed->metadata.find(key);
+    if (it == landed->metadata.end() || it->second != value) return false;
+  }
+  return true;
+}
+
 bool source_exists(storage::S3Client& client, const std::string& source) {
   if (!source.starts_with("s3://")) return true;
   const std::string rest = source.substr(5);
@@ -477,21 +494,32 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
           context.client->download(e.url, e.previous);
         }
       }
+      storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
+                                       {"roadveil-settings", context.settings_digest}};
+      metadata["roadveil-status"] = outcome.report.damaged ? "damaged" : "ok";
+      if (in_url) {
+        metadata["roadveil-source"] = source_text(*in_url);
+        metadata["roadveil-source-etag"] = input_etag;
+      } else {
+        metadata["roadveil-source-sha256"] = sha256_file_hex(local_in);
+      }
       std::size_t uploaded = 0;
       try {
         for (; uploaded < evidence.size(); ++uploaded)
           context.client->upload(evidence[uploaded].file, evidence[uploaded].url, {}, evidence[uploaded].content_type);
-        storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
-                                         {"roadveil-settings", context.settings_digest}};
-        metadata["roadveil-status"] = outcome.report.damaged ? "damaged" : "ok";
-        if (in_url) {
-          metadata["roadveil-source"] = source_text(*in_url);
-          metadata["roadveil-source-etag"] = input_etag;
-        } else {
-          metadata["roadveil-source-sha256"] = sha256_file_hex(local_in);
-        }
         context.client->upload(local_out, *out_url, metadata, content_type_for(out_url->key));
       } catch (const std::exception& e) {
+        // An output whose upload landed though its answer was lost (a timeout after the last byte): there with
+        // this run's metadata and size, it is this run's, and its evidence stays (put back, it sat beside the new
+        // output, which then failed its audit).
+        if (uploaded == evidence.size()) {
+          if (upload_landed(*context.client, *out_url, local_out, metadata)) {
+            spdlog::warn("{}: its upload reported an error ({}) but the output is there, as this run made it", to_string(job.output), e.what());
+            clean();
+            outcome.result = JobResult::Done;
+            return outcome;
+          }
+        }
         // The upload's own error is the job's; a failure to put things back is said beside it.
         std::string restore_error;
         for (std::size_t k = 0; k < uploaded; ++k) {

@@ -43,6 +43,10 @@ std::optional<std::string> output_of_another_input(const storage::ObjectInfo& ex
 // Whether the input an output names (its "roadveil-source") is still there; true where that cannot be told. An
 // output whose source is gone is no one's: another upload's output may replace it.
 bool source_exists(storage::S3Client& client, const std::string& source);
+// Whether `object` is there as `file` was uploaded with `metadata` (its size and every one of those keys): an
+// upload that reported an error after its last byte landed.
+bool upload_landed(storage::S3Client& client, const storage::S3Url& object, const std::filesystem::path& file,
+                   const storage::ObjectMetadata& metadata);
 
 // Whether `output` (a local file) was made from object `input` at `input_etag` with these settings, by its audit
 // record (status ok, this roadveil) and the output's SHA-256: a rerun skips it.

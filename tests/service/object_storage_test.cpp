@@ -488,3 +488,17 @@ TEST(ObjectStorage, AFailedOutputUploadLeavesTheEarlierOutputsEvidenceAsItWas) {
   EXPECT_EQ(r.result, roadveil::service::JobResult::Failed);
   EXPECT_TRUE(client.list(parse_s3_url("s3://outbox/new")).empty());
 }
+
+// Regression (review of the day's diff): an output upload whose answer was lost (a timeout after its last byte)
+// counted as failed, and the earlier evidence was put back beside the new output. It is checked for first.
+TEST(ObjectStorage, AnUploadThatLandedIsToldFromOneThatDidNot) {
+  S3rver store({"bkt"});
+  S3Client client(config_for(store));
+  const S3Url object = parse_s3_url("s3://bkt/out/face.jpg");
+  const roadveil::storage::ObjectMetadata metadata{{"roadveil-settings", "abc"}, {"roadveil-status", "ok"}};
+  EXPECT_FALSE(roadveil::service::upload_landed(client, object, face_photo(), metadata));  // not there
+  client.upload(face_photo(), object, metadata);
+  EXPECT_TRUE(roadveil::service::upload_landed(client, object, face_photo(), metadata));
+  EXPECT_FALSE(roadveil::service::upload_landed(client, object, face_photo(), {{"roadveil-settings", "other"}}));
+  EXPECT_FALSE(roadveil::service::upload_landed(client, object, shared_dir() / "eval/faces-street/images/maksssksksss1.jpg", metadata));
+}
