@@ -29,10 +29,9 @@ void add_review_command(CLI::App& app, Action& action) {
                   "Bound to every address (--host 0.0.0.0): a name the page may be opened by besides IP addresses and this machine's name (repeatable)");
   cmd->callback([state, &action] {
     action = [state] {
-      const std::string& host = state->options.host;
-      if (!state->options.allowed_hosts.empty() && host != "0.0.0.0" && host != "::" && host != "[::]")
+      if (!state->options.allowed_hosts.empty() && !review::is_wildcard_address(state->options.host))
         std::cerr << "roadveil: warning: --allow-host applies only when bound to every address (--host 0.0.0.0); bound to "
-                  << host << ", the page is served under that address and loopback names\n";
+                  << state->options.host << ", the page is served under that address and loopback names\n";
       review::ReviewServer server(state->input, state->regions, state->options);
       server.bind();
       std::cout << "roadveil review: open " << server.url() << " (Ctrl+C stops; every change is saved to "

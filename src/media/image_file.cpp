@@ -49,6 +49,11 @@ bool is_icc_segment(const std::uint8_t* segment, std::size_t len) {
   return segment[1] == 0xE2 && len >= 2 + sizeof kIcc && std::equal(kIcc, kIcc + sizeof kIcc - 1, segment + 4);
 }
 
+// An EXIF APP1 segment (from its marker on, `len` its length field): "Exif" and two zeros, then a TIFF header.
+bool is_exif_segment(const std::uint8_t* segment, std::size_t len) {
+  return segment[1] == 0xE1 && len >= 8 && std::memcmp(segment + 4, "Exif\0\0", 6) == 0;
+}
+
 // A metadata segment (from its marker on, `len` its length field) with the pictures inside it removed
 // (media/photo_metadata.hpp): the EXIF thumbnail and maker-note previews, Photoshop's thumbnail, pictures in
 // comments, base64 pictures in XMP. False where the whole segment goes: extended XMP, where phones keep a
@@ -64,7 +69,7 @@ bool keep_without_pictures(std::uint8_t* segment, std::size_t len, bool& runs_pa
   // removed. Any other (a camera's or an app's APP3..APP15, MPF, FlashPix, FLIR's thermal picture) may hold a
   // copy of the photo in a form no search finds (a WebP, GIF or BMP, raw pixels): those went out unchanged and
   // showed every face the picture hides. So did base64 WebP and raw data in XMP.
-  const bool exif = marker == 0xE1 && starts("Exif\0\0", 6);
+  const bool exif = is_exif_segment(segment, len);
   const bool xmp = marker == 0xE1 && starts("http://ns.adobe.com/xap/1.0/\0", 29);
   const bool iptc = marker == 0xED && starts("Photoshop 3.0\0", 14);
   const bool comment = marker == 0xFE;
@@ -106,7 +111,7 @@ std::vector<std::uint8_t> jpeg_metadata_segments(const std::vector<std::uint8_t>
     if (components == 4 && is_icc_segment(jpeg.data() + s.pos, s.len)) continue;
     // One EXIF block: viewers read the first, FFmpeg the last; the first is what the photo is shown by (and
     // searched by: decode_image), and a second one that says otherwise would turn the output for some tools.
-    const bool exif = s.marker == 0xE1 && s.len >= 8 && std::memcmp(jpeg.data() + s.pos + 4, "Exif\0\0", 6) == 0;
+    const bool exif = is_exif_segment(jpeg.data() + s.pos, s.len);
     if (exif && exif_kept) continue;
     exif_kept = exif_kept || exif;
     const std::size_t start = out.size();
@@ -209,7 +214,7 @@ void keep_jfif_density(const std::vector<std::uint8_t>& source, std::vector<std:
 // The EXIF block (from its TIFF header on) among a JPEG's copied metadata segments, or empty.
 std::vector<std::uint8_t> exif_of_segments(const std::vector<std::uint8_t>& segments) {
   for (const auto& [marker, pos, len] : jpeg_header(segments.data(), segments.size(), 0).segments)
-    if (marker == 0xE1 && len >= 8 && std::memcmp(segments.data() + pos + 4, "Exif\0\0", 6) == 0)
+    if (is_exif_segment(segments.data() + pos, len))
       return {segments.begin() + static_cast<std::ptrdiff_t>(pos + 10), segments.begin() + static_cast<std::ptrdiff_t>(pos + 2 + len)};
   return {};
 }
@@ -250,6 +255,11 @@ bool is_image_path(const std::filesystem::path& p) {
   static const std::array<const char*, 10> exts = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm"};
   const std::string e = lower_ext(p);
   return std::find(exts.begin(), exts.end(), e) != exts.end();
+}
+
+bool is_heif_path(const std::filesystem::path& p) {
+  const std::string e = lower_ext(p);
+  return e == ".heic" || e == ".heif" || e == ".avif";
 }
 
 bool is_video_path(const std::filesystem::path& p) {
@@ -364,15 +374,12 @@ FramePtr decode_image(const std::filesystem::path& path, std::string* damage) {
       // visible, and verify passed it. The first decides, as for viewers; the output keeps only that one.
       if (codec == AV_CODEC_ID_MJPEG) {
         const std::vector<std::uint8_t> file = read_all(path);
-        const std::vector<std::uint8_t> segments = jpeg_metadata_segments(file);
-        const std::vector<std::uint8_t> exif = exif_of_segments(segments);
-        const int first = exif.empty() ? 0 : exif_orientation(exif.data(), exif.size());
-        int exif_blocks = 0;
+        std::vector<JpegSegment> exif;
         for (const JpegSegment& s : jpeg_header(file.data(), file.size()).segments)
-          exif_blocks += s.marker == 0xE1 && s.len >= 8 && std::memcmp(file.data() + s.pos + 4, "Exif\0\0", 6) == 0;
-        if (exif_blocks > 1) {
+          if (is_exif_segment(file.data() + s.pos, s.len)) exif.push_back(s);
+        if (exif.size() > 1) {
           av_frame_remove_side_data(frame.get(), AV_FRAME_DATA_DISPLAYMATRIX);
-          attach_orientation(*frame, first);
+          attach_orientation(*frame, exif_orientation(file.data() + exif.front().pos + 10, exif.front().len - 8));
         }
       }
       // Palette and 1-bit pictures arrive unpacked (RGBA, grey) from InputFile, and are written back so.

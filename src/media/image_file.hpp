@@ -15,6 +15,8 @@ namespace roadveil::media {
 
 bool is_image_path(const std::filesystem::path& p);
 bool is_video_path(const std::filesystem::path& p);
+// HEIC, HEIF and AVIF photos by their extension: not read (FFmpeg 5.1 has no HEIC decoder).
+bool is_heif_path(const std::filesystem::path& p);
 // A video roadveil reads and cannot write in its own container (Ogg Theora, MXF, DVD VOB, DV, raw MPEG-2):
 // FFmpeg has no encoder for the codec the container needs, or the container takes only broadcast formats.
 bool is_read_only_video_path(const std::filesystem::path& p);

@@ -50,13 +50,9 @@ InputFile::InputFile(const std::filesystem::path& path, const DecodeOptions& opt
   if (std::filesystem::file_size(path, ec) == 0) throw Error(path.string() + ": file is empty");
   // HEIC/HEIF has no decoder in FFmpeg 5.1, and an AVIF photo reads as a one-frame video (written as .jpg it
   // failed with "the image2 container cannot hold h264"): said plainly.
-  {
-    std::string ext = path.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (ext == ".heic" || ext == ".heif" || ext == ".avif")
-      throw Error(path.string() + ": HEIC, HEIF and AVIF photos are not read: convert them to JPEG or PNG first "
-                  "(heif-convert, from Debian's libheif-examples, reads all three)");
-  }
+  if (is_heif_path(path))
+    throw Error(path.string() + ": HEIC, HEIF and AVIF photos are not read: convert them to JPEG or PNG first "
+                "(heif-convert, from Debian's libheif-examples, reads all three)");
 
   // A local file, never a URL or an image-sequence pattern: "img%d.jpg" is that one file.
   AVDictionary* open_options = nullptr;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <set>
 #include <map>
 
@@ -285,8 +286,8 @@ void write_audit_record(const std::filesystem::path& path, const json& record) {
       "audit record");
 }
 
-bool made_by_this_run_before(const std::filesystem::path& input, const std::filesystem::path& output,
-                             const AnonymizeOptions& options, const std::string& quality) {
+bool made_by_this_run_before(const std::filesystem::path& output, const AnonymizeOptions& options,
+                             const std::string& quality, const std::function<bool(const json& input)>& same_input) {
   std::error_code ec;
   const auto audit = audit_path_for(output);
   if (!std::filesystem::is_regular_file(output, ec) || !std::filesystem::is_regular_file(audit, ec)) return false;
@@ -298,15 +299,21 @@ bool made_by_this_run_before(const std::filesystem::path& input, const std::file
     if (record.value("command", "") != "anonymize" || record.value("roadveil", "") != kRoadveilVersion ||
         record.value("status", "") != "ok" || record.value("settings", json()) != settings_json(options, quality))
       return false;
-    const json& i = record.at("input");
     const json& o = record.at("output");
-    if (json_integer<std::int64_t>(i.at("size")) != static_cast<std::int64_t>(std::filesystem::file_size(input)) ||
-        json_integer<std::int64_t>(o.at("size")) != static_cast<std::int64_t>(std::filesystem::file_size(output)))
+    if (json_integer<std::int64_t>(o.at("size")) != static_cast<std::int64_t>(std::filesystem::file_size(output)))
       return false;  // cheap before hashing
-    return i.at("sha256").get<std::string>() == sha256_file_hex(input) && o.at("sha256").get<std::string>() == sha256_file_hex(output);
+    return same_input(record.at("input")) && o.at("sha256").get<std::string>() == sha256_file_hex(output);
   } catch (const std::exception&) {
     return false;
   }
+}
+
+bool made_by_this_run_before(const std::filesystem::path& input, const std::filesystem::path& output,
+                             const AnonymizeOptions& options, const std::string& quality) {
+  return made_by_this_run_before(output, options, quality, [&](const json& i) {
+    return json_integer<std::int64_t>(i.at("size")) == static_cast<std::int64_t>(std::filesystem::file_size(input)) &&
+           i.at("sha256").get<std::string>() == sha256_file_hex(input);  // the size first: cheap before hashing
+  });
 }
 
 }  // namespace roadveil::pipeline

@@ -6,6 +6,7 @@
 // the result of `verify`. `roadveil audit` checks a record against the files. Format: docs/audit.md.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -58,6 +59,10 @@ nlohmann::json review_summary(const nlohmann::json& review_section);
 // Any doubt (no record, unreadable, another version or setting, a changed file) is false.
 bool made_by_this_run_before(const std::filesystem::path& input, const std::filesystem::path& output,
                              const AnonymizeOptions& options, const std::string& quality);
+// The same for an input that is not a local file: `same_input` judges the record's "input" (an object's URL and
+// ETag); the record, its settings, status, the output's bytes and, with --mask, the mask are checked as above.
+bool made_by_this_run_before(const std::filesystem::path& output, const AnonymizeOptions& options, const std::string& quality,
+                             const std::function<bool(const nlohmann::json& input)>& same_input);
 
 // Writes `record` to `path` through a temporary file renamed when complete. Throws Error.
 void write_audit_record(const std::filesystem::path& path, const nlohmann::json& record);

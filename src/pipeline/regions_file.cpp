@@ -76,17 +76,34 @@ void RegionsWriter::begin(const MediaEntryInfo& info) {
 
 void RegionsWriter::copy_entry(const json& entry) {
   finish_entry();  // between entries only (a job's entry is written whole before the next job is prepared)
-  json head = entry;
-  const json frames = head.contains("frames") ? head["frames"] : json::array();
-  head.erase("frames");
-  std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
-  text.pop_back();
-  out_ << (any_entry_ ? ",\n" : "\n") << text << (head.empty() ? "" : ", ") << "\"frames\": [";
-  for (std::size_t i = 0; i < frames.size(); ++i)
-    out_ << (i ? ",\n  " : "\n  ") << frames[i].dump(-1, ' ', false, json::error_handler_t::replace);
-  out_ << (frames.empty() ? "" : "\n") << "]}";
+  out_ << (any_entry_ ? ",\n" : "\n");
+  write_regions_entry(out_, entry);
   any_entry_ = true;
 }
+
+void write_regions_entry(std::ostream& out, json entry) {
+  json frames = entry.contains("frames") ? entry["frames"] : json::array();
+  entry.erase("frames");
+  // A review section laid out with its edits one a line; one that is not an object stays with the fields.
+  json review = entry.contains("review") && entry["review"].is_object() ? entry["review"] : json();
+  if (!review.is_null()) entry.erase("review");
+  std::string head = entry.dump(-1, ' ', false, json::error_handler_t::replace);
+  head.pop_back();
+  out << head << (entry.empty() ? "" : ", ");
+  if (!review.is_null()) {
+    json edits = review.contains("edits") ? review["edits"] : json::array();
+    review.erase("edits");
+    std::string r = review.dump();
+    r.pop_back();
+    out << "\"review\": " << r << (review.empty() ? "" : ", ") << "\"edits\": [";
+    for (std::size_t i = 0; i < edits.size(); ++i) out << (i ? ",\n  " : "\n  ") << edits[i].dump();
+    out << (edits.empty() ? "" : "\n") << "]}, ";
+  }
+  out << "\"frames\": [";
+  for (std::size_t i = 0; i < frames.size(); ++i) out << (i ? ",\n  " : "\n  ") << frames[i].dump();
+  out << (frames.empty() ? "" : "\n") << "]}";
+}
+
 
 void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& regions) {
   if (regions.empty()) return;

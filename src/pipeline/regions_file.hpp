@@ -30,6 +30,9 @@ struct MediaEntryInfo {
 // its file says: `render --regions` reproduces the pixels and `verify` finds the same mosaic grid.
 void round_to_file_precision(Regions& regions);
 
+// One entry as the file keeps it: its fields on one line, then its review's edits and its frames one a line.
+void write_regions_entry(std::ostream& out, nlohmann::json entry);
+
 class RegionsWriter {
  public:
   explicit RegionsWriter(const std::filesystem::path& path);  // writes beside it, renamed by close()

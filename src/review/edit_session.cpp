@@ -54,28 +54,6 @@ std::string checked_scope(const json& edit) {
   return scope;
 }
 
-void write_entry(std::ostream& out, json entry) {
-  json frames = entry.contains("frames") ? entry["frames"] : json::array();
-  entry.erase("frames");
-  json review = entry.contains("review") ? entry["review"] : json();
-  entry.erase("review");
-  std::string head = entry.dump(-1, ' ', false, json::error_handler_t::replace);
-  head.pop_back();
-  out << head << (entry.empty() ? "" : ", ");
-  if (!review.is_null()) {
-    json edits = review.contains("edits") ? review["edits"] : json::array();
-    review.erase("edits");
-    std::string r = review.dump();
-    r.pop_back();
-    out << "\"review\": " << r << (review.empty() ? "" : ", ") << "\"edits\": [";
-    for (std::size_t i = 0; i < edits.size(); ++i) out << (i ? ",\n  " : "\n  ") << edits[i].dump();
-    out << (edits.empty() ? "" : "\n") << "]}, ";
-  }
-  out << "\"frames\": [";
-  for (std::size_t i = 0; i < frames.size(); ++i) out << (i ? ",\n  " : "\n  ") << frames[i].dump();
-  out << (frames.empty() ? "" : "\n") << "]}";
-}
-
 }  // namespace
 
 EditSession::EditSession(const std::filesystem::path& regions_path, const std::filesystem::path& input,
@@ -470,7 +448,7 @@ void EditSession::save() {
         const json& entries = doc_["entries"];
         for (std::size_t i = 0; i < entries.size(); ++i) {
           out << (i ? ",\n" : "\n");
-          write_entry(out, entries[i]);
+          pipeline::write_regions_entry(out, entries[i]);
         }
         out << "\n]}\n";
       },

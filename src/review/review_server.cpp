@@ -62,8 +62,6 @@ bool is_loopback_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
 }
 
-bool is_wildcard_address(std::string_view host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
-
 // An IP address as a Host names it ("192.168.1.20", "[fe80::1]"): no DNS name, so nothing to rebind.
 bool is_ip_literal(std::string_view name) {
   if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
@@ -90,6 +88,8 @@ std::string lower(std::string text) {
 }
 
 }  // namespace
+
+bool is_wildcard_address(std::string_view host) { return host == "0.0.0.0" || host == "::" || host == "[::]"; }
 
 int json_nesting(std::string_view text) {
   int depth = 0, deepest = 0;

@@ -49,6 +49,8 @@ std::optional<std::string> refused_request(const RequestOrigin& request, std::st
                                            std::string_view machine_name = {});
 // How deeply a JSON text nests its arrays and objects (brackets in strings not counted).
 int json_nesting(std::string_view text);
+// Whether a --host binds every address ("0.0.0.0", "::").
+bool is_wildcard_address(std::string_view host);
 
 class ReviewServer {
  public:

@@ -51,21 +51,10 @@ std::optional<std::string> output_of_another_input(const storage::ObjectInfo& ex
 
 bool made_from_object_before(const S3Url& input, const std::string& input_etag, const fs::path& output,
                              const pipeline::AnonymizeOptions& options, const std::string& quality) {
-  std::error_code ec;
-  const fs::path audit = pipeline::audit_path_for(output);
-  if (input_etag.empty() || !fs::is_regular_file(output, ec) || !fs::is_regular_file(audit, ec)) return false;
-  try {
-    std::ifstream in(audit);
-    const nlohmann::json record = nlohmann::json::parse(in);
-    const nlohmann::json& i = record.at("input");
-    const nlohmann::json& o = record.at("output");
-    return record.value("command", "") == "anonymize" && record.value("roadveil", "") == pipeline::kRoadveilVersion &&
-           record.value("status", "") == "ok" && record.value("settings", nlohmann::json()) == pipeline::settings_json(options, quality) &&
-           i.value("path", "") == input.to_string() && i.value("etag", "") == input_etag &&
-           o.at("sha256").get<std::string>() == sha256_file_hex(output);
-  } catch (const std::exception&) {
-    return false;
-  }
+  if (input_etag.empty()) return false;
+  return pipeline::made_by_this_run_before(output, options, quality, [&](const nlohmann::json& i) {
+    return i.value("path", "") == input.to_string() && i.value("etag", "") == input_etag;
+  });
 }
 
 bool upload_landed(storage::S3Client& client, const S3Url& object, const fs::path& file, const storage::ObjectMetadata& metadata) {
@@ -103,13 +92,13 @@ std::string writable_output_name(std::string name) {
   return name.substr(0, dot) + ".mkv";
 }
 
-namespace {
-
 bool is_media_name(const std::string& name) {
   const fs::path p(name);
   if (p.filename().string().starts_with(".")) return false;
   return media::is_image_path(p) || media::is_video_path(p);
 }
+
+namespace {
 
 std::string file_name_of(const std::string& key) {
   const auto slash = key.rfind('/');

@@ -34,6 +34,9 @@ bool is_remote(const Location& where);
 // (".mkv" for that extension), as a folder run does; such jobs failed every attempt ("the svcd container cannot
 // hold h264") and ended in the dead-letter stream.
 std::string writable_output_name(std::string name);
+// An image or video by its extension, and not hidden (".x.jpg": an editor's or a sync tool's temporary file): what
+// a prefix or folder run takes, and what the worker takes from its events.
+bool is_media_name(const std::string& name);
 // The input as an output's metadata names it ("roadveil-source": header values are ASCII, so the key
 // percent-encoded).
 std::string source_text(const storage::S3Url& input);
@@ -49,7 +52,8 @@ bool upload_landed(storage::S3Client& client, const storage::S3Url& object, cons
                    const storage::ObjectMetadata& metadata);
 
 // Whether `output` (a local file) was made from object `input` at `input_etag` with these settings, by its audit
-// record (status ok, this roadveil) and the output's SHA-256: a rerun skips it.
+// record (pipeline::made_by_this_run_before: status ok, this roadveil, the output's SHA-256, its mask): a rerun
+// skips it.
 bool made_from_object_before(const storage::S3Url& input, const std::string& input_etag, const std::filesystem::path& output,
                              const pipeline::AnonymizeOptions& options, const std::string& quality);
 

@@ -29,14 +29,6 @@ std::string default_consumer() {
   return fmt::format("{}-{}", host[0] ? host : "worker", ::getpid());
 }
 
-// An image or video by its extension, and not hidden (".x.jpg": an editor's or a sync tool's temporary file), as
-// a prefix run of anonymize takes objects (the worker took hidden ones that anonymize on the prefix left out).
-bool is_media_key(const std::string& key) {
-  const std::filesystem::path p(key);
-  if (p.filename().string().starts_with(".")) return false;
-  return media::is_image_path(p) || media::is_video_path(p);
-}
-
 void log_line(std::ostream& log, const std::string& level, const std::string& message, json fields = json::object()) {
   fields["time"] = utc_time_text(std::chrono::system_clock::now());
   fields["level"] = level;
@@ -114,12 +106,12 @@ int run_event_jobs(const std::vector<ObjectEvent>& events, const std::string& me
   for (const ObjectEvent& e : events) {
     const S3Url input{e.bucket, e.key};
     // Our own outputs (and their audit records) notify too when they land in a watched bucket.
-    if (!e.created() || !is_media_key(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
+    if (!e.created() || !is_media_name(e.key) || (input.bucket == output.bucket && e.key.starts_with(output.key))) {
       ++counters.ignored;
       // Said, not only counted: an output prefix that takes in the uploads (s3://bucket/ in the uploads'
       // own bucket) ignores every event, and the log is where that shows.
       const char* why = !e.created()              ? "not an upload (the object was removed or restored)"
-                        : !is_media_key(e.key)   ? "not an image or video, or hidden (its name starts with '.')"
+                        : !is_media_name(e.key)   ? "not an image or video, or hidden (its name starts with '.')"
                                                  : "under the output prefix (the worker's own output, or an upload there)";
       log_line(log, "info", "event ignored", {{"message_id", message_id}, {"input", input.to_string()}, {"reason", why}});
       continue;
@@ -287,7 +279,7 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
     throw Error(prefix + ": no such object");
   }
   for (const storage::ObjectInfo& o : objects) {
-    if (!is_media_key(o.key) || (out && out->bucket == in.bucket && o.key.starts_with(out->key))) continue;
+    if (!is_media_name(o.key) || (out && out->bucket == in.bucket && o.key.starts_with(out->key))) continue;
     if (out) {
       const auto made = client.head(S3Url{out->bucket, out->key + writable_output_name(o.key)});
       if (made) {
