@@ -42,11 +42,11 @@ NetworkDetector::~NetworkDetector() {
 
 std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRect& crop, int max_side,
                                             float threshold) {
-  TensorMapping m = plan_tensor(crop, max_side, max_upscale_, format_.align);
+  TensorMapping m = plan_tensor(crop, max_side, max_upscale_, format_.align, pixel_aspect_);
   if (fixed_w_ > 0) {
-    m.scale = std::min({static_cast<float>(fixed_w_) / static_cast<float>(crop.w),
+    m.scale = std::min({static_cast<float>(fixed_w_) / (static_cast<float>(crop.w) * m.pixel_aspect),
                         static_cast<float>(fixed_h_) / static_cast<float>(crop.h), max_upscale_});
-    m.content_w = std::clamp(static_cast<int>(std::lround(crop.w * m.scale)), 1, fixed_w_);
+    m.content_w = std::clamp(static_cast<int>(std::lround(crop.w * m.scale_x())), 1, fixed_w_);
     m.content_h = std::clamp(static_cast<int>(std::lround(crop.h * m.scale)), 1, fixed_h_);
     m.tensor_w = fixed_w_;
     m.tensor_h = fixed_h_;

@@ -20,6 +20,9 @@ class NetworkDetector {
   // Boxes (source pixels) with score >= threshold found in `crop` of `frame`, scaled so that the crop's
   // longer side is at most `max_side` tensor pixels.
   std::vector<RawBox> detect(const AVFrame& frame, const PixelRect& crop, int max_side, float threshold);
+  // How wide a source pixel is shown, in units of its height (a video's sample aspect ratio, 1 for photos):
+  // the network gets the crop as shown (`max_side` then bounds its longer side as shown).
+  void set_pixel_aspect(float aspect) { pixel_aspect_ = aspect > 0 ? aspect : 1.0f; }
 
  protected:
   NetworkDetector(const std::filesystem::path& model, const std::vector<std::string>& outputs,
@@ -37,6 +40,7 @@ class NetworkDetector {
   OnnxModel model_;
   std::string name_;  // the model file's name, for -v
   int fixed_w_ = 0, fixed_h_ = 0;
+  float pixel_aspect_ = 1.0f;
   Preprocessor preprocessor_;
   TensorFormat format_;
   float nms_iou_;

@@ -11,13 +11,6 @@
 
 namespace roadveil::detect {
 
-namespace {
-// The detector input's longer side for `crop` shown at `scale` detector pixels per source pixel.
-int side_at_scale(const PixelRect& crop, float scale) {
-  return std::max(32, static_cast<int>(std::lround(scale * static_cast<float>(std::max(crop.w, crop.h)))));
-}
-}  // namespace
-
 std::optional<Quality> quality_from_string(std::string_view name) {
   if (name == "fast") return Quality::Fast;
   if (name == "balanced") return Quality::Balanced;
@@ -144,6 +137,22 @@ FrameDetector::FrameDetector(const DetectorConfig& config) : config_(config) {
       custom_.push_back(std::make_unique<ManifestNetwork>(m, runtime));
 }
 
+void FrameDetector::set_pixel_aspect(float aspect) {
+  pixel_aspect_ = aspect > 0 && std::isfinite(aspect) ? aspect : 1.0f;
+  for (ManifestNetwork* net : {faces_.get(), heads_.get(), plates_.get(), context_.get()})
+    if (net) net->set_pixel_aspect(pixel_aspect_);
+  for (auto& net : custom_) net->set_pixel_aspect(pixel_aspect_);
+}
+
+float FrameDetector::shown_longer(const PixelRect& crop) const {
+  return std::max(pixel_aspect_ * static_cast<float>(crop.w), static_cast<float>(crop.h));
+}
+
+// The detector input's longer side for `crop` shown at `scale` detector pixels per source row.
+int FrameDetector::side_at_scale(const PixelRect& crop, float scale) const {
+  return std::max(32, static_cast<int>(std::lround(scale * shown_longer(crop))));
+}
+
 namespace {
 bool wants(const SearchTargets& wanted, ObjectClass c) {
   return c == ObjectClass::Face ? wanted.faces : c == ObjectClass::Plate ? wanted.plates : wanted.wants_own(c);
@@ -173,10 +182,8 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
   occupants_.clear();
   vehicles_.clear();
   const PixelRect whole{0, 0, frame.width, frame.height};
-  const int longer = std::max(frame.width, frame.height);
-  auto side = [&](int configured) {
-    return std::min(configured, static_cast<int>(pass.max_upscale * static_cast<float>(longer)));
-  };
+  const float longer = shown_longer(whole);
+  auto side = [&](int configured) { return std::min(configured, static_cast<int>(pass.max_upscale * longer)); };
   const bool guided = pass.video && plates_ && context_ && config_.context.guided_plates;
   const float factor = std::clamp(pass.score_factor, 0.0f, 1.0f);
   if (faces_)
@@ -210,7 +217,7 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
       }
   }
   // Custom networks look at the whole frame at their own resolution, enlarged like the built-in ones.
-  add_custom(frame, whole, static_cast<int>(pass.max_upscale * static_cast<float>(longer)), whole_frame_targets(config_), factor, out);
+  add_custom(frame, whole, static_cast<int>(pass.max_upscale * longer), whole_frame_targets(config_), factor, out);
   finish(frame, out);
   if (pass.video) merge_duplicates(out);
   return out;
@@ -227,7 +234,7 @@ bool FrameDetector::plan_plate_crops(const AVFrame& frame, int plate_side) {
   for (const Box& v : plate_vehicles_) {
     const Box area = intersection(plate_area_of_vehicle(v), whole);
     if (area.empty()) continue;
-    const float scale = std::clamp(c.guided_vehicle_px / std::max(1.0f, v.width()), 0.5f, 2.0f);
+    const float scale = std::clamp(c.guided_vehicle_px / std::max(1.0f, pixel_aspect_ * v.width()), 0.5f, 2.0f);
     plate_crops_.push_back({area, scale});
   }
   // A queue of cars: overlapping crops become one where that costs no more detector pixels (a near car's
@@ -241,7 +248,7 @@ bool FrameDetector::plan_plate_crops(const AVFrame& frame, int plate_side) {
                     });
   // Dense traffic: when the crops and the coarse pass would cost more detector pixels than the full pass,
   // the full pass it is.
-  const float longer = std::max(whole.width(), whole.height());
+  const float longer = shown_longer({0, 0, frame.width, frame.height});
   const float full_scale = static_cast<float>(plate_side) / longer;
   const float coarse_scale = static_cast<float>(coarse_plate_side(plate_side)) / longer;
   float guided_cost = coarse_scale * coarse_scale * whole.area();
@@ -326,7 +333,7 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
   auto refine = [&](NetworkDetector& net, const Box& area, ObjectClass cls, float threshold) {
     const PixelRect crop = covering_rect(area, frame.width, frame.height);
     if (crop.w < 8 || crop.h < 8) return;
-    for (const RawBox& b : net.detect(frame, crop, 2 * std::max(crop.w, crop.h), threshold))
+    for (const RawBox& b : net.detect(frame, crop, static_cast<int>(std::lround(2.0f * shown_longer(crop))), threshold))
       out.push_back({cls, b.box, b.score});
   };
   for (const RawBox& b : found) {

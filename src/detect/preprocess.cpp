@@ -20,13 +20,14 @@ constexpr int kScratchAlign = 64;  // bytes: the widest vector libswscale writes
 constexpr std::size_t kScalers = 16;
 }  // namespace
 
-TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align) {
+TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align, float pixel_aspect) {
   TensorMapping m;
-  const int longer = std::max(crop.w, crop.h);
-  float scale = longer > 0 ? static_cast<float>(max_side) / static_cast<float>(longer) : 1.0f;
+  m.pixel_aspect = pixel_aspect > 0 ? pixel_aspect : 1.0f;
+  const float longer = std::max(static_cast<float>(crop.w) * m.pixel_aspect, static_cast<float>(crop.h));
+  float scale = longer > 0 ? static_cast<float>(max_side) / longer : 1.0f;
   scale = std::min(scale, max_upscale);
   m.scale = scale;
-  m.content_w = std::max(1, static_cast<int>(std::lround(crop.w * scale)));
+  m.content_w = std::max(1, static_cast<int>(std::lround(crop.w * m.scale_x())));
   m.content_h = std::max(1, static_cast<int>(std::lround(crop.h * scale)));
   m.tensor_w = (m.content_w + align - 1) / align * align;
   m.tensor_h = (m.content_h + align - 1) / align * align;
@@ -238,7 +239,7 @@ void Preprocessor::run(const AVFrame& frame, PixelRect crop, TensorMapping& m, c
   // The aligned crop may be a little larger: keep the planned scale, adjust the content size to fit.
   m.offset_x = static_cast<float>(crop.x);
   m.offset_y = static_cast<float>(crop.y);
-  m.content_w = std::clamp(static_cast<int>(std::lround(crop.w * m.scale)), 1, m.tensor_w);
+  m.content_w = std::clamp(static_cast<int>(std::lround(crop.w * m.scale_x())), 1, m.tensor_w);
   m.content_h = std::clamp(static_cast<int>(std::lround(crop.h * m.scale)), 1, m.tensor_h);
   ++crops_;
   if (!run_direct(frame, *d, crop, m, format, tensor)) run_swscale(frame, *d, crop, m, format, tensor);

@@ -26,21 +26,29 @@ struct TensorFormat {
   int align = 32;         // tensor sides are multiples of this
 };
 
-// Maps tensor coordinates back to source pixels: source = offset + tensor / scale.
+// Maps tensor coordinates back to source pixels: source = offset + tensor / scale, horizontally divided by
+// scale * pixel_aspect as well.
 struct TensorMapping {
-  float scale = 1;
+  float scale = 1;  // tensor pixels per source row (vertically)
+  // The width of a source pixel as shown, in units of its height (a video's sample aspect ratio): the networks
+  // see the picture as it is shown, with square pixels, so a source pixel is pixel_aspect times as wide in the
+  // tensor as it is high.
+  float pixel_aspect = 1;
   float offset_x = 0, offset_y = 0;
   int content_w = 0, content_h = 0;  // the picture inside the tensor
   int tensor_w = 0, tensor_h = 0;
 
+  float scale_x() const { return scale * pixel_aspect; }
   Box to_source(const Box& b) const {
-    return {offset_x + b.x1 / scale, offset_y + b.y1 / scale, offset_x + b.x2 / scale, offset_y + b.y2 / scale};
+    const float sx = scale_x();
+    return {offset_x + b.x1 / sx, offset_y + b.y1 / scale, offset_x + b.x2 / sx, offset_y + b.y2 / scale};
   }
 };
 
-// Tensor size for a crop of `crop_w` x `crop_h` scaled so that its longer side is at most `max_side` (never
-// enlarged beyond `max_upscale`), each side rounded up to the alignment.
-TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align);
+// Tensor size for a crop of `crop_w` x `crop_h` source pixels, each `pixel_aspect` times as wide as high when
+// shown, scaled so that the longer side as shown is at most `max_side` (never enlarged beyond `max_upscale`
+// of its size as shown), each side rounded up to the alignment.
+TensorMapping plan_tensor(const PixelRect& crop, int max_side, float max_upscale, int align, float pixel_aspect = 1.0f);
 
 class Preprocessor {
  public:

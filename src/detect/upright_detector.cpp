@@ -17,6 +17,10 @@ const AVFrame& UprightDetector::upright(const AVFrame& frame) {
   return *buffer_;
 }
 
+void UprightDetector::set_pixel_aspect(float aspect) {
+  inner_.set_pixel_aspect(degrees_ % 180 != 0 && aspect > 0 ? 1.0f / aspect : aspect);
+}
+
 void UprightDetector::to_stored(Detections& found) {
   const auto stored = [&](const Box& b) { return media::box_in_stored_frame(b, degrees_, width_, height_); };
   for (Detection& d : found) d.box = stored(d.box);

@@ -17,6 +17,9 @@ class UprightDetector final : public Detector {
   Box search_area(const Detection& d) const override;
   std::span<const Occupant> occupants() const override { return occupants_; }
   std::span<const Box> vehicles() const override { return vehicles_; }
+  // `aspect` of a stored pixel; a quarter turn shows its height across, so the upright frame's pixels are
+  // 1 / aspect as wide as high.
+  void set_pixel_aspect(float aspect) override;
 
  private:
   const AVFrame& upright(const AVFrame& frame);

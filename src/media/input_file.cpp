@@ -158,6 +158,7 @@ void InputFile::open_streams(const DecodeOptions& options) {
   info_.rotation_degrees = stream_rotation_degrees(vs);
   if (const uint8_t* matrix = av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, nullptr))
     info_.mirrored = display_matrix_mirrors(reinterpret_cast<const int32_t*>(matrix));
+  info_.sample_aspect = vs->sample_aspect_ratio.num > 0 ? vs->sample_aspect_ratio : decoder_->sample_aspect_ratio;
   info_.codec_name = codec->name;
   pending_ = make_packet();
 }

@@ -34,7 +34,15 @@ struct VideoInfo {
   double duration_seconds = 0;    // from the container, 0 when unknown
   int rotation_degrees = 0;       // display rotation (clockwise) from the display matrix side data
   bool mirrored = false;          // the display matrix also mirrors the picture
+  // How a pixel is shown: the container's sample aspect ratio, else the stream's (as the output keeps it; 0/1
+  // when neither says, shown square).
+  AVRational sample_aspect{0, 1};
   std::string codec_name;
+  // A pixel's width as shown in units of its height (1 when unknown or odd).
+  double pixel_aspect() const {
+    const double a = sample_aspect.num > 0 && sample_aspect.den > 0 ? av_q2d(sample_aspect) : 1.0;
+    return a > 0.1 && a < 10 ? a : 1.0;
+  }
 };
 
 class InputFile {

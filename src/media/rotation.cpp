@@ -109,7 +109,9 @@ void rotate_into(const AVFrame& frame, int degrees, FramePtr& out) {
   out->colorspace = src->colorspace;
   out->color_primaries = src->color_primaries;
   out->color_trc = src->color_trc;
-  out->sample_aspect_ratio = src->sample_aspect_ratio;
+  // A quarter turn shows a pixel's height across.
+  out->sample_aspect_ratio = degrees == 180 || src->sample_aspect_ratio.num <= 0 ? src->sample_aspect_ratio
+                                            : AVRational{src->sample_aspect_ratio.den, src->sample_aspect_ratio.num};
   const int planes = av_pix_fmt_count_planes(static_cast<AVPixelFormat>(src->format));
   for (int p = 0; p < planes; ++p) {
     const bool chroma = p == 1 || p == 2;

@@ -696,7 +696,10 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
         // A video stored sideways is searched upright; everything after the detector stays in stored pixels.
         std::optional<detect::UprightDetector> upright;
         if (info.rotation_degrees != 0) upright.emplace(*detector, info.rotation_degrees, info.width, info.height);
-        detect::DetectionSchedule schedule(upright ? static_cast<detect::Detector&>(*upright) : *detector, schedule_config);
+        detect::Detector& searcher = upright ? static_cast<detect::Detector&>(*upright) : *detector;
+        // Searched as shown: an anamorphic video's pixels are wider (or narrower) than high.
+        searcher.set_pixel_aspect(static_cast<float>(info.pixel_aspect()));
+        detect::DetectionSchedule schedule(searcher, schedule_config);
         std::deque<ItemPtr> held;
         auto release = [&](std::size_t frames) {
           while (!held.empty() && (frames > 0 || !held.front()->is_frame)) {

@@ -106,6 +106,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     // A truncated or damaged photo is checked as far as it decoded, and said to be damaged, as anonymize says.
     out.damaged = !media::picture_damage(file).empty() || !decode_damage.empty();
     check_size(frame->width, frame->height);
+    detector_.set_pixel_aspect(1.0f);  // photos are shown with square pixels
     upright_.reset();
     if (const int turn = media::frame_rotation_degrees(*frame)) upright_.emplace(detector_, turn, frame->width, frame->height);
     out.frames = 1;
@@ -128,6 +129,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     if (st->codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT && st->attached_pic.size <= 0) continue;
     const std::string what = file.string() + ": attached picture #" + std::to_string(index);
     const media::FramePtr picture = media::decode_still_picture(*st, what);
+    detector_.set_pixel_aspect(1.0f);
     upright_.reset();
     const std::size_t before = out.findings.size();
     try {
@@ -141,6 +143,9 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   check_size(input.video().width, input.video().height);
   upright_.reset();
   if (const int turn = input.video().rotation_degrees) upright_.emplace(detector_, turn, input.video().width, input.video().height);
+  // Searched as shown, as anonymize searches it (non-square pixels).
+  if (upright_) upright_->set_pixel_aspect(static_cast<float>(input.video().pixel_aspect()));
+  else detector_.set_pixel_aspect(static_cast<float>(input.video().pixel_aspect()));
   const AVRational tb = input.video().time_base;
   const std::int64_t start = input.video_stream()->start_time == AV_NOPTS_VALUE ? 0 : input.video_stream()->start_time;
   media::FramePtr frame = media::make_frame();

@@ -102,6 +102,33 @@ TEST(Preprocess, CropMapsBackToSourceCoordinates) {
   EXPECT_FLOAT_EQ(b.x1, 30);
 }
 
+// Pixels shown twice as wide as high (an anamorphic video): the tensor holds the crop as shown, its longer
+// side as shown within max_side, and its boxes map back to stored pixels.
+TEST(Preprocess, AWidePixelIsWideInTheTensor) {
+  TensorMapping m = plan_tensor(PixelRect{10, 0, 50, 80}, 100, 2.0f, 32, 2.0f);
+  EXPECT_FLOAT_EQ(m.scale, 1.0f);  // shown 100x80: its longer side is the width
+  EXPECT_EQ(m.content_w, 100);
+  EXPECT_EQ(m.content_h, 80);
+  const Box b = m.to_source(Box{20, 8, 60, 48});
+  EXPECT_EQ(b, (Box{20, 8, 40, 48}));
+  // Rounded up to the alignment: not enlarged past max_upscale of the picture as shown.
+  const TensorMapping tall = plan_tensor(PixelRect{0, 0, 40, 40}, 1000, 1.0f, 32, 0.5f);
+  EXPECT_EQ(tall.content_w, 20);
+  EXPECT_EQ(tall.content_h, 40);
+  // The picture in the tensor is the crop as shown: a stored column is two tensor columns wide.
+  auto frame = make_frame(64, 32);
+  TensorMapping wide = plan_tensor(PixelRect{0, 0, 64, 32}, 128, 2.0f, 32, 2.0f);
+  ASSERT_EQ(wide.content_w, 128);
+  ASSERT_EQ(wide.content_h, 32);
+  std::vector<float> tensor(3 * wide.tensor_w * wide.tensor_h);
+  Preprocessor pre;
+  pre.run(*frame, PixelRect{0, 0, 64, 32}, wide, TensorFormat{}, tensor.data());
+  EXPECT_EQ(wide.content_w, 128);
+  const float* red = tensor.data() + 2 * wide.tensor_w * wide.tensor_h;  // BGR: red is the third plane
+  EXPECT_GT(red[16 * wide.tensor_w + 60], 200.0f);  // the red half of the frame: the left 64 tensor columns
+  EXPECT_LT(red[16 * wide.tensor_w + 68], 150.0f);
+}
+
 // Crops 1-3 px wide or tall (videos that narrow exist): libswscale writes whole vectors per row, so the
 // scratch planes need an aligned stride; each row of the tensor must still hold its own row's value.
 TEST(Preprocess, TinyCropsKeepEveryRowsValue) {

@@ -23,7 +23,9 @@ class FakeDetector final : public Detector {
     last_window = window;
     return {{ObjectClass::Face, window, 0.9f, RegionSource::Detector}};
   }
+  void set_pixel_aspect(float aspect) override { pixel_aspect = aspect; }
   int seen_w = 0, seen_h = 0, turned_frames_seen = 0;
+  float pixel_aspect = 0;
   Box last_window;
   // A driver in a car, in upright pixels.
   std::span<const Occupant> occupants() const override { return occupants_; }
@@ -59,6 +61,18 @@ TEST(UprightDetector, SearchesTurnedFramesAndReturnsStoredBoxes) {
   EXPECT_EQ(fake.last_window, (Box{40, 100, 80, 140}));
   ASSERT_EQ(around.size(), 1u);
   EXPECT_EQ(around[0].box, window);
+}
+
+// A stored pixel shown twice as wide as high is shown twice as high as wide once the frame is turned a
+// quarter: the wrapped detector gets the upright frame's aspect (a half turn keeps it).
+TEST(UprightDetector, GivesTheUprightFramesPixelAspect) {
+  FakeDetector fake;
+  UprightDetector quarter(fake, 90, 160, 90);
+  quarter.set_pixel_aspect(2.0f);
+  EXPECT_FLOAT_EQ(fake.pixel_aspect, 0.5f);
+  UprightDetector half(fake, 180, 160, 90);
+  half.set_pixel_aspect(2.0f);
+  EXPECT_FLOAT_EQ(fake.pixel_aspect, 2.0f);
 }
 
 }  // namespace

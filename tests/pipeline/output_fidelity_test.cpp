@@ -568,3 +568,43 @@ TEST(OutputFidelity, AFaceRegionOfATurnedVideoHasItsMarginAboveTheFace) {
     EXPECT_EQ(matched, static_cast<int>(upright.size())) << seen;
   }
 }
+
+// An anamorphic video (pixels shown wider or narrower than high: 1440x1080 HDV shown 4:3, DV, some phones'
+// slow motion) was searched as stored: a face shown 56 px wide was 28 px wide and squeezed to the networks.
+// On the first 40 faces-street photos stored at half their width and shown 2:1, the defaults hid 116 of 140
+// faces (138 upright); shown 4:3, 131. The networks now get each crop as shown (138 and 138). This one (a
+// face of 56x40 px) got no region at all; turned sideways too, its pixels are shown tall instead.
+TEST(OutputFidelity, AFaceOfAnAnamorphicVideoIsSearchedAsShown) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss24.jpg";  // 267x400, one face
+  ffmpeg_make("-loop 1 -i " + quote(photo) + " -t 0.3 -r 10 -vf scale=132:400,setsar=2 -c:v libx264 -pix_fmt yuv420p " +
+              quote(dir / "wide.mp4"));
+  // The same frames stored sideways, turned by the container: a stored pixel is shown twice as high as wide.
+  ffmpeg_make("-loop 1 -i " + quote(photo) + " -t 0.3 -r 10 -vf scale=132:400,transpose=1,setsar=1/2 -c:v libx264 "
+              "-pix_fmt yuv420p " + quote(dir / "stored.mp4"));
+  ffmpeg_make("-i " + quote(dir / "stored.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "side.mp4"));
+  const roadveil::Box face{105 * 132.0f / 267, 76, 161 * 132.0f / 267, 116};  // the annotation, at the stored width
+  for (const char* name : {"wide", "side"}) {
+    SCOPED_TRACE(name);
+    const auto clip = dir / (std::string(name) + ".mp4");
+    const auto r = run_cli("anonymize -q --no-audit --no-tracking --no-plates " + quote(clip) + " -o " +
+                           quote(dir / (std::string(name) + "_out.mp4")) + " --detections " + quote(dir / (std::string(name) + ".json")));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const roadveil::media::InputFile in(clip);
+    ASSERT_EQ(in.video().pixel_aspect(), std::string(name) == "wide" ? 2.0 : 0.5);
+    ASSERT_EQ(in.video().rotation_degrees != 0, std::string(name) == "side");
+    std::ifstream regions(dir / (std::string(name) + ".json"));
+    const auto doc = nlohmann::json::parse(regions);
+    float covered = 0;
+    for (const auto& f : doc["entries"].at(0)["frames"])
+      if (f["frame"] == 0)
+        for (const auto& reg : f["regions"]) {
+          const roadveil::Box stored{reg["box"][0].get<float>(), reg["box"][1].get<float>(), reg["box"][2].get<float>(), reg["box"][3].get<float>()};
+          const roadveil::Box b = in.video().rotation_degrees
+                                      ? roadveil::media::box_in_upright_frame(stored, in.video().rotation_degrees, in.video().width, in.video().height)
+                                      : stored;
+          covered = std::max(covered, roadveil::intersection(b, face).area() / face.area());
+        }
+    EXPECT_GE(covered, 0.7f);  // before: no region on the frame at all
+  }
+}
