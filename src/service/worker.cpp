@@ -289,10 +289,11 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
                                       writable_output_name(o.key) + " is the anonymized output of " + *other);
           continue;
         }
-        // Done: made from this version, and not damaged (a damaged output's job makes it again, so a backfill queues it).
+        // Done: made from this version, and whole (a damaged output's job makes it again, so a backfill queues it;
+        // so is one without a status, made before outputs said theirs, which run_object_job does not take as done).
         const auto status = made->metadata.find("roadveil-status");
         if (made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag &&
-            (status == made->metadata.end() || status->second == "ok")) {
+            status != made->metadata.end() && status->second == "ok") {
           ++result.skipped;
           continue;
         }
