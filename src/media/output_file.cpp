@@ -488,6 +488,116 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
                 "x" + std::to_string(enc->height) + " " + av_get_pix_fmt_name(enc->pix_fmt) + " (" +
                 av_error_text(err) + ")");
   }
+  // Every other stream: copied packet for packet where the container can hold it, in the input's order around
+  // the video (an input whose sound comes first kept it first: scripts that pick streams by number get what
+  // they picked in the input).
+  auto copy_other_stream = [&](unsigned i) {
+    const AVStream* s = in->streams[i];
+    const AVCodecParameters* par = s->codecpar;
+    const char* type = av_get_media_type_string(par->codec_type);
+    // A data track has no codec id, only its four-character tag ("tmcd"): name it by that ("none" said nothing).
+    char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+    const std::string codec_name = par->codec_id == AV_CODEC_ID_NONE && par->codec_tag
+                                       ? av_fourcc_make_string(tag, par->codec_tag)
+                                       : avcodec_get_name(par->codec_id);
+    const std::string what = std::string(type ? type : "unknown") + " stream #" + std::to_string(i) + " (" + codec_name + ")";
+    // A QuickTime timecode track is written anew by the MP4/MOV muxer from the video track's "timecode" tag,
+    // copied above: the output has one; it was reported dropped ("nor can any other container").
+    const bool mov_family = std::strcmp(ofmt->name, "mov") == 0 || std::strcmp(ofmt->name, "mp4") == 0;
+    if (par->codec_tag == MKTAG('t', 'm', 'c', 'd') && mov_family && av_dict_get(vin->metadata, "timecode", nullptr, 0))
+      return;
+    // An MP4's chapter track (the titles as text samples), which FFmpeg reads as the file's chapters (copied
+    // above, and written as the output container writes chapters) and leaves unread: it was reported
+    // dropped into .mkv (".mp4 can") while the chapters themselves were lost.
+    if (par->codec_type == AVMEDIA_TYPE_DATA && par->codec_id == AV_CODEC_ID_BIN_DATA && s->discard == AVDISCARD_ALL &&
+        in->nb_chapters > 0)
+      return;
+    if (still_picture_codec(*s) != AV_CODEC_ID_NONE ||
+        (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC))) {
+      // A picture could show a face or a plate: only its anonymized version may go out, and only Matroska keeps
+      // it (as an attachment). FFmpeg 5.1's MP4/MOV muxer writes cover art only without the custom metadata
+      // tags (use_metadata_tags, below) that keep GPS and camera tags, and those matter more here.
+      const std::string picture = "attached picture #" + std::to_string(i) + " (" + avcodec_get_name(still_picture_codec(*s)) + ")";
+      const auto pic = std::find_if(pictures.begin(), pictures.end(),
+                                    [&](const ReplacementPicture& p) { return p.input_index == static_cast<int>(i); });
+      if (pic == pictures.end()) {
+        dropped_.push_back({static_cast<int>(i), picture + ": not anonymized"});
+        return;
+      }
+      if (std::strcmp(ofmt->name, "matroska") != 0) {
+        dropped_.push_back({static_cast<int>(i), picture + ": the " + std::string(ofmt->name) +
+                                                     " output cannot keep it with the file's metadata (use .mkv)"});
+        return;
+      }
+      AVStream* out = avformat_new_stream(format_, nullptr);
+      out->codecpar->codec_type = AVMEDIA_TYPE_ATTACHMENT;
+      out->codecpar->codec_id = pic->codec;
+      out->codecpar->extradata = static_cast<uint8_t*>(av_mallocz(pic->bytes.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+      if (!out->codecpar->extradata) throw std::bad_alloc();
+      std::memcpy(out->codecpar->extradata, pic->bytes.data(), pic->bytes.size());
+      out->codecpar->extradata_size = static_cast<int>(pic->bytes.size());
+      av_dict_copy(&out->metadata, s->metadata, 0);
+      const bool png = pic->codec == AV_CODEC_ID_PNG;
+      av_dict_set(&out->metadata, "mimetype", png ? "image/png" : "image/jpeg", 0);
+      // The name says what the attachment now holds: a BMP or WebP written back as PNG is "x.png", not "x.bmp".
+      const AVDictionaryEntry* name = av_dict_get(out->metadata, "filename", nullptr, 0);
+      std::filesystem::path filename = name ? name->value : (png ? "cover.png" : "cover.jpg");
+      std::string ext = filename.extension().string();
+      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (png ? ext != ".png" : (ext != ".jpg" && ext != ".jpeg" && ext != ".jpe" && ext != ".jfif"))
+        filename.replace_extension(png ? ".png" : ".jpg");
+      av_dict_set(&out->metadata, "filename", filename.string().c_str(), 0);
+      return;
+    }
+    // Matroska keeps attachments (fonts for subtitles) as streams; other containers have no place for them.
+    const bool attachment_ok = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && std::strcmp(ofmt->name, "matroska") == 0;
+    if (par->codec_type == AVMEDIA_TYPE_UNKNOWN || (par->codec_type == AVMEDIA_TYPE_ATTACHMENT && !attachment_ok)) {
+      dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) + " container cannot hold it"});
+      return;
+    }
+    // Matroska attachments are meant for subtitle fonts, but may hold anything: another camera's video, a picture
+    // in a format not recognised as one (AVIF, HEIC). Only fonts and text go out (text with any base64 JPEG or
+    // PNG in it zeroed, as in photos' XMP); the rest could show what the video hides, and roadveil cannot look.
+    const AttachmentKind attachment = par->codec_type == AVMEDIA_TYPE_ATTACHMENT ? attachment_kind(*par) : AttachmentKind::Other;
+    if (attachment_ok && attachment == AttachmentKind::Other) {
+      const AVDictionaryEntry* name = av_dict_get(s->metadata, "filename", nullptr, 0);
+      const AVDictionaryEntry* mime = av_dict_get(s->metadata, "mimetype", nullptr, 0);
+      dropped_.push_back({static_cast<int>(i), fmt::format("attachment #{} ({}, {}): neither a font nor text; it could hold "
+                                                           "pictures or video that cannot be anonymized", i,
+                                                           name ? name->value : "no name", mime ? mime->value : "no type")});
+      return;
+    }
+    if (!attachment_ok && !muxer_takes(ofmt, *par)) {
+      // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
+      // neither can hold).
+      const std::string fitting = containers_holding(*par);
+      // Sound is the file's as much as its picture: an AAC track into WebM, a FLAC one into MP4 went with a
+      // warning and exit 0, the output silent. Refused, with the containers that hold it; subtitles and data
+      // streams, which players do without, still go with a warning.
+      if (par->codec_type == AVMEDIA_TYPE_AUDIO) throw Error(audio_refusal(target_name, ofmt, *par, what));
+      dropped_.push_back({static_cast<int>(i),
+                          what + ": the " + std::string(ofmt->name) + " container cannot hold this codec" +
+                              (fitting.empty() ? std::string(" (nor can any other container roadveil writes)")
+                                               : " (" + fitting + " can)")});
+      return;
+    }
+    AVStream* out = avformat_new_stream(format_, nullptr);
+    avcodec_parameters_copy(out->codecpar, par);
+    if (attachment == AttachmentKind::Text && out->codecpar->extradata)
+      if (const int removed = remove_base64_data(out->codecpar->extradata, static_cast<std::size_t>(out->codecpar->extradata_size)))
+        dropped_.push_back({-1, fmt::format("{} base64 picture(s) or data inside attachment #{} (zeroed: they could show "
+                                            "what the video hides; the rest of it is kept)", removed, i)});
+    // The input's codec tag can be wrong for another container (e.g. AVI fourcc into MP4): let the muxer pick.
+    if (av_codec_get_id(ofmt->codec_tag, par->codec_tag) != par->codec_id) out->codecpar->codec_tag = 0;
+    out->time_base = s->time_base;
+    out->disposition = s->disposition;
+    av_dict_copy(&out->metadata, s->metadata, 0);
+    copy_side_data(s, out, false);
+    stream_map_[i] = out->index;
+  };
+  const unsigned video_index = static_cast<unsigned>(input.video_index());
+  if (!options.video_only)
+    for (unsigned i = 0; i < video_index; ++i) copy_other_stream(i);
   video_out_ = avformat_new_stream(format_, nullptr);
   avcodec_parameters_from_context(video_out_->codecpar, enc);
   if (const AVCodecParameters* given = options.encoded_video) {
@@ -538,112 +648,8 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     video_out_->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');  // plays on Apple devices
   stream_map_[input.video_index()] = video_out_->index;
 
-  // Every other stream: copied packet for packet where the container can hold it.
-  for (unsigned i = 0; i < in->nb_streams; ++i) {
-    if (static_cast<int>(i) == input.video_index() || options.video_only) continue;
-    const AVStream* s = in->streams[i];
-    const AVCodecParameters* par = s->codecpar;
-    const char* type = av_get_media_type_string(par->codec_type);
-    // A data track has no codec id, only its four-character tag ("tmcd"): name it by that ("none" said nothing).
-    char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
-    const std::string codec_name = par->codec_id == AV_CODEC_ID_NONE && par->codec_tag
-                                       ? av_fourcc_make_string(tag, par->codec_tag)
-                                       : avcodec_get_name(par->codec_id);
-    const std::string what = std::string(type ? type : "unknown") + " stream #" + std::to_string(i) + " (" + codec_name + ")";
-    // A QuickTime timecode track is written anew by the MP4/MOV muxer from the video track's "timecode" tag,
-    // copied above: the output has one; it was reported dropped ("nor can any other container").
-    const bool mov_family = std::strcmp(ofmt->name, "mov") == 0 || std::strcmp(ofmt->name, "mp4") == 0;
-    if (par->codec_tag == MKTAG('t', 'm', 'c', 'd') && mov_family && av_dict_get(vin->metadata, "timecode", nullptr, 0))
-      continue;
-    // An MP4's chapter track (the titles as text samples), which FFmpeg reads as the file's chapters (copied
-    // above, and written as the output container writes chapters) and leaves unread: it was reported
-    // dropped into .mkv (".mp4 can") while the chapters themselves were lost.
-    if (par->codec_type == AVMEDIA_TYPE_DATA && par->codec_id == AV_CODEC_ID_BIN_DATA && s->discard == AVDISCARD_ALL &&
-        in->nb_chapters > 0)
-      continue;
-    if (still_picture_codec(*s) != AV_CODEC_ID_NONE ||
-        (par->codec_type == AVMEDIA_TYPE_VIDEO && (s->disposition & AV_DISPOSITION_ATTACHED_PIC))) {
-      // A picture could show a face or a plate: only its anonymized version may go out, and only Matroska keeps
-      // it (as an attachment). FFmpeg 5.1's MP4/MOV muxer writes cover art only without the custom metadata
-      // tags (use_metadata_tags, below) that keep GPS and camera tags, and those matter more here.
-      const std::string picture = "attached picture #" + std::to_string(i) + " (" + avcodec_get_name(still_picture_codec(*s)) + ")";
-      const auto pic = std::find_if(pictures.begin(), pictures.end(),
-                                    [&](const ReplacementPicture& p) { return p.input_index == static_cast<int>(i); });
-      if (pic == pictures.end()) {
-        dropped_.push_back({static_cast<int>(i), picture + ": not anonymized"});
-        continue;
-      }
-      if (std::strcmp(ofmt->name, "matroska") != 0) {
-        dropped_.push_back({static_cast<int>(i), picture + ": the " + std::string(ofmt->name) +
-                                                     " output cannot keep it with the file's metadata (use .mkv)"});
-        continue;
-      }
-      AVStream* out = avformat_new_stream(format_, nullptr);
-      out->codecpar->codec_type = AVMEDIA_TYPE_ATTACHMENT;
-      out->codecpar->codec_id = pic->codec;
-      out->codecpar->extradata = static_cast<uint8_t*>(av_mallocz(pic->bytes.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-      if (!out->codecpar->extradata) throw std::bad_alloc();
-      std::memcpy(out->codecpar->extradata, pic->bytes.data(), pic->bytes.size());
-      out->codecpar->extradata_size = static_cast<int>(pic->bytes.size());
-      av_dict_copy(&out->metadata, s->metadata, 0);
-      const bool png = pic->codec == AV_CODEC_ID_PNG;
-      av_dict_set(&out->metadata, "mimetype", png ? "image/png" : "image/jpeg", 0);
-      // The name says what the attachment now holds: a BMP or WebP written back as PNG is "x.png", not "x.bmp".
-      const AVDictionaryEntry* name = av_dict_get(out->metadata, "filename", nullptr, 0);
-      std::filesystem::path filename = name ? name->value : (png ? "cover.png" : "cover.jpg");
-      std::string ext = filename.extension().string();
-      std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (png ? ext != ".png" : (ext != ".jpg" && ext != ".jpeg" && ext != ".jpe" && ext != ".jfif"))
-        filename.replace_extension(png ? ".png" : ".jpg");
-      av_dict_set(&out->metadata, "filename", filename.string().c_str(), 0);
-      continue;
-    }
-    // Matroska keeps attachments (fonts for subtitles) as streams; other containers have no place for them.
-    const bool attachment_ok = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && std::strcmp(ofmt->name, "matroska") == 0;
-    if (par->codec_type == AVMEDIA_TYPE_UNKNOWN || (par->codec_type == AVMEDIA_TYPE_ATTACHMENT && !attachment_ok)) {
-      dropped_.push_back({static_cast<int>(i), what + ": the " + std::string(ofmt->name) + " container cannot hold it"});
-      continue;
-    }
-    // Matroska attachments are meant for subtitle fonts, but may hold anything: another camera's video, a picture
-    // in a format not recognised as one (AVIF, HEIC). Only fonts and text go out (text with any base64 JPEG or
-    // PNG in it zeroed, as in photos' XMP); the rest could show what the video hides, and roadveil cannot look.
-    const AttachmentKind attachment = par->codec_type == AVMEDIA_TYPE_ATTACHMENT ? attachment_kind(*par) : AttachmentKind::Other;
-    if (attachment_ok && attachment == AttachmentKind::Other) {
-      const AVDictionaryEntry* name = av_dict_get(s->metadata, "filename", nullptr, 0);
-      const AVDictionaryEntry* mime = av_dict_get(s->metadata, "mimetype", nullptr, 0);
-      dropped_.push_back({static_cast<int>(i), fmt::format("attachment #{} ({}, {}): neither a font nor text; it could hold "
-                                                           "pictures or video that cannot be anonymized", i,
-                                                           name ? name->value : "no name", mime ? mime->value : "no type")});
-      continue;
-    }
-    if (!attachment_ok && !muxer_takes(ofmt, *par)) {
-      // The advice names only containers that do hold this codec (it once suggested .mkv/.mov for streams
-      // neither can hold).
-      const std::string fitting = containers_holding(*par);
-      // Sound is the file's as much as its picture: an AAC track into WebM, a FLAC one into MP4 went with a
-      // warning and exit 0, the output silent. Refused, with the containers that hold it; subtitles and data
-      // streams, which players do without, still go with a warning.
-      if (par->codec_type == AVMEDIA_TYPE_AUDIO) throw Error(audio_refusal(target_name, ofmt, *par, what));
-      dropped_.push_back({static_cast<int>(i),
-                          what + ": the " + std::string(ofmt->name) + " container cannot hold this codec" +
-                              (fitting.empty() ? std::string(" (nor can any other container roadveil writes)")
-                                               : " (" + fitting + " can)")});
-      continue;
-    }
-    AVStream* out = avformat_new_stream(format_, nullptr);
-    avcodec_parameters_copy(out->codecpar, par);
-    if (attachment == AttachmentKind::Text && out->codecpar->extradata)
-      if (const int removed = remove_base64_data(out->codecpar->extradata, static_cast<std::size_t>(out->codecpar->extradata_size)))
-        dropped_.push_back({-1, fmt::format("{} base64 picture(s) or data inside attachment #{} (zeroed: they could show "
-                                            "what the video hides; the rest of it is kept)", removed, i)});
-    // The input's codec tag can be wrong for another container (e.g. AVI fourcc into MP4): let the muxer pick.
-    if (av_codec_get_id(ofmt->codec_tag, par->codec_tag) != par->codec_id) out->codecpar->codec_tag = 0;
-    out->time_base = s->time_base;
-    out->disposition = s->disposition;
-    av_dict_copy(&out->metadata, s->metadata, 0);
-    copy_side_data(s, out, false);
-    stream_map_[i] = out->index;
-  }
+  if (!options.video_only)
+    for (unsigned i = video_index + 1; i < in->nb_streams; ++i) copy_other_stream(i);
 
   if (!(ofmt->flags & AVFMT_NOFILE)) {
     err = avio_open(&format_->pb, local_file_url(temp_.path()).c_str(), AVIO_FLAG_WRITE);

@@ -504,6 +504,26 @@ TEST(OutputFidelity, AnAviOutputCountsFramesAtTheFrameRate) {
   EXPECT_EQ(ffprobe("-select_streams v -count_frames -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "out.avi")), "60\n");
 }
 
+// Streams keep their order: an input whose sound comes first (some recorders and editors write it so) came
+// out with the video first, so `-map 0:0` or a tool that takes stream #1 as the sound got the other stream.
+// A subtitle track between two sound tracks and the video last: the same order, every stream whole.
+TEST(OutputFidelity, StreamsKeepTheInputsOrder) {
+  TempDir dir;
+  {
+    std::ofstream srt(dir / "cue.srt");
+    srt << "1\n00:00:00,100 --> 00:00:00,800\nhello\n\n";
+  }
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10 -f lavfi -i sine=f=440:d=1 -f lavfi -i sine=f=880:d=1 -i " +
+              quote(dir / "cue.srt") + " -t 1 -map 1:a -map 3:s -map 2:a -map 0:v -c:v libx264 -c:a aac -c:s mov_text " +
+              quote(dir / "sound_first.mp4"));
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "sound_first.mp4") + " -o " + quote(dir / "out.mp4")).exit_code, 0);
+  const std::string order = "-show_entries stream=codec_type -of csv=p=0 ";
+  EXPECT_EQ(ffprobe(order + quote(dir / "out.mp4")), "audio\nsubtitle\naudio\nvideo\n");
+  EXPECT_EQ(ffprobe(order + quote(dir / "out.mp4")), ffprobe(order + quote(dir / "sound_first.mp4")));
+  EXPECT_EQ(ffprobe("-select_streams v -count_frames -show_entries stream=nb_read_frames -of csv=p=0 " + quote(dir / "out.mp4")), "10\n");
+  EXPECT_EQ(ffprobe("-select_streams 0 -show_entries stream=codec_name -of csv=p=0 " + quote(dir / "out.mp4")), "aac\n");
+}
+
 namespace {
 // The face network's regions on frame 0 of a regions file's only entry.
 std::vector<roadveil::Box> face_regions(const std::filesystem::path& file) {
