@@ -313,9 +313,11 @@ void DetectionSchedule::sample_looks(const AVFrame& frame, const Detections& fou
 
 float DetectionSchedule::search_scale(const Known& o) const {
   if (o.source == RegionSource::Context) return 1.0f;
+  // Sizes as shown (in source rows): a source pixel is shown pixel_aspect() times as wide as high.
+  const float aspect = detector_.pixel_aspect();
   if (o.cls == ObjectClass::Plate && config_.plate_window_widths > 0)
-    return std::clamp(config_.search_plate_width / std::max(1.0f, o.box.width()), config_.min_search_scale, kMaxSearchScale);
-  const float size = std::sqrt(std::max(1.0f, o.box.area()));
+    return std::clamp(config_.search_plate_width / std::max(1.0f, aspect * o.box.width()), config_.min_search_scale, kMaxSearchScale);
+  const float size = std::sqrt(std::max(1.0f, aspect * o.box.area()));
   return std::clamp(config_.search_object_size / size, config_.min_search_scale, kMaxSearchScale);
 }
 
@@ -359,7 +361,7 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     if (o.cls == ObjectClass::Plate && config_.plate_window_widths > 0) {
       const float context = config_.plate_window_widths * predicted[k].width();
       window_w = std::max(window_w, context);
-      window_h = std::max(window_h, 0.5f * context);
+      window_h = std::max(window_h, 0.5f * context * detector_.pixel_aspect());  // half as high as wide, as shown
     }
     const Box window = intersection(Box::from_center(area.cx(), area.cy(), window_w, window_h), whole);
     if (window.empty() || intersection(predicted[k], whole).empty()) {

@@ -57,8 +57,8 @@ void merge_duplicates(Detections& detections, float iou_threshold) {
   detections.swap(kept);
 }
 
-Box head_region(const Box& person, const HeadGeometry& head) {
-  const float w = std::min(person.width(), head.max_width * person.height());
+Box head_region(const Box& person, const HeadGeometry& head, float pixel_aspect) {
+  const float w = std::min(person.width(), head.max_width * person.height() / pixel_aspect);
   const float top = person.y1 + head.top * person.height();
   return {person.cx() - 0.5f * w, top, person.cx() + 0.5f * w, top + head.height * person.height()};
 }
@@ -74,8 +74,8 @@ Box plate_area_of_vehicle(const Box& v) {
   return {v.x1 - 0.1f * w, v.y1 + h / 3.0f, v.x2 + 0.1f * w, v.y2 + 0.1f * h};
 }
 
-const Box* occupied_vehicle(const Box& person, const std::vector<Box>& vehicles, float max_aspect) {
-  if (person.height() >= max_aspect * person.width()) return nullptr;
+const Box* occupied_vehicle(const Box& person, const std::vector<Box>& vehicles, float max_aspect, float pixel_aspect) {
+  if (person.height() >= max_aspect * pixel_aspect * person.width()) return nullptr;
   const float cx = person.cx(), cy = person.cy();
   // The smallest that holds it: a car in front of a bus holds its own driver.
   const Box* found = nullptr;
@@ -300,7 +300,7 @@ void FrameDetector::add_heads(const AVFrame& frame, const PixelRect& crop, int m
     if (b.label == kHead && b.score >= head_threshold) {
       out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Head, b.score < c.head_threshold});
     } else if (bodies && b.label == kBody && b.score >= body_threshold && b.box.height() >= min_body_height) {
-      out.push_back({ObjectClass::Face, head_region(b.box, config_.context.head), b.score, RegionSource::Context,
+      out.push_back({ObjectClass::Face, head_region(b.box, config_.context.head, pixel_aspect_), b.score, RegionSource::Context,
                      b.score < c.body_threshold});
     }
   }
@@ -339,7 +339,7 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
   for (const RawBox& b : found) {
     const float w = b.box.width(), h = b.box.height();
     if (b.label == kPerson) {
-      const Box* vehicle = b.score >= c.occupant_threshold && config_.faces ? occupied_vehicle(b.box, vehicles_, c.occupant_max_aspect) : nullptr;
+      const Box* vehicle = b.score >= c.occupant_threshold && config_.faces ? occupied_vehicle(b.box, vehicles_, c.occupant_max_aspect, pixel_aspect_) : nullptr;
       if (vehicle) {
         const Box region{b.box.x1, b.box.y1 - 0.1f * h, b.box.x2, b.box.y2};
         out.push_back({ObjectClass::Face, region, b.score, RegionSource::Context});
@@ -347,7 +347,7 @@ void FrameDetector::add_context(const AVFrame& frame, const PixelRect& crop, int
         continue;
       }
       if (b.score < c.person_threshold || h < c.min_person_height * fh) continue;
-      if (config_.faces && person_regions) out.push_back({ObjectClass::Face, head_region(b.box, c.head), b.score, RegionSource::Context});
+      if (config_.faces && person_regions) out.push_back({ObjectClass::Face, head_region(b.box, c.head, pixel_aspect_), b.score, RegionSource::Context});
       if (refine_looks && faces_)
         refine(*faces_, {b.box.x1 - 0.1f * w, b.box.y1 - 0.1f * h, b.box.x2 + 0.1f * w, b.box.y1 + 0.45f * h},
                ObjectClass::Face, c.refine_face_threshold);

@@ -185,8 +185,11 @@ class Detector {
   // How wide a pixel of the frames to come is shown, in units of its height (a video's sample aspect ratio;
   // 1: square, as photos are shown). The networks are trained on pictures as shown: a face stored at half its
   // width (anamorphic video, shown 2:1) was missed in 24 of 140 faces of faces-street when searched as stored.
-  // (Detectors that look at no pixels, as the tests' scripted ones, have nothing to scale.)
+  // (Detectors that look at no pixels, as the tests' scripted ones, have nothing to scale.) `scale` of
+  // detect_around is then in detector pixels per source row: sizes as shown are width * pixel_aspect() by
+  // height, in source rows.
   virtual void set_pixel_aspect(float /*aspect*/) {}
+  virtual float pixel_aspect() const { return 1.0f; }
   static SearchTargets targets_for(const Detection& d) {
     SearchTargets t;
     if (d.source == RegionSource::Context) t.persons = true;
@@ -210,6 +213,7 @@ class FrameDetector final : public Detector {
   std::span<const Occupant> occupants() const override { return occupants_; }
   std::span<const Box> vehicles() const override { return vehicles_; }
   void set_pixel_aspect(float aspect) override;
+  float pixel_aspect() const override { return pixel_aspect_; }
   const DetectorConfig& config() const { return config_; }
 
  private:
@@ -252,8 +256,9 @@ class FrameDetector final : public Detector {
 // plate pass and its vehicle's look): same class and source, IoU above `iou`, the higher score kept.
 void merge_duplicates(Detections& detections, float iou = 0.5f);
 
-// The head region hidden for a person box (source pixels, not clamped).
-Box head_region(const Box& person, const HeadGeometry& head);
+// The head region hidden for a person box (source pixels, not clamped; `pixel_aspect`: how wide a source
+// pixel is shown, the head's proportions being those shown).
+Box head_region(const Box& person, const HeadGeometry& head, float pixel_aspect = 1.0f);
 // The person box a head region came from (its width only when the person was narrower than max_width).
 Box person_from_head_region(const Box& region, const HeadGeometry& head);
 // Where a vehicle's plate can be: its lower two thirds, widened by 10% on each side and 10% below (plates
@@ -261,7 +266,7 @@ Box person_from_head_region(const Box& region, const HeadGeometry& head);
 Box plate_area_of_vehicle(const Box& vehicle);
 // Whether a person box looks like a vehicle occupant: head and shoulders, centred in the upper part of a
 // vehicle box. occupied_vehicle: the smallest such vehicle (nullptr: none).
-const Box* occupied_vehicle(const Box& person, const std::vector<Box>& vehicles, float max_aspect);
+const Box* occupied_vehicle(const Box& person, const std::vector<Box>& vehicles, float max_aspect, float pixel_aspect = 1.0f);
 bool is_occupant(const Box& person, const std::vector<Box>& vehicles, float max_aspect);
 
 }  // namespace roadveil::detect

@@ -18,7 +18,8 @@ const AVFrame& UprightDetector::upright(const AVFrame& frame) {
 }
 
 void UprightDetector::set_pixel_aspect(float aspect) {
-  inner_.set_pixel_aspect(degrees_ % 180 != 0 && aspect > 0 ? 1.0f / aspect : aspect);
+  stored_aspect_ = aspect > 0 ? aspect : 1.0f;
+  inner_.set_pixel_aspect(degrees_ % 180 != 0 ? 1.0f / stored_aspect_ : stored_aspect_);
 }
 
 void UprightDetector::to_stored(Detections& found) {
@@ -37,7 +38,10 @@ Detections UprightDetector::detect_whole(const AVFrame& frame, const WholeFrameP
 }
 
 Detections UprightDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) {
-  Detections found = inner_.detect_around(upright(frame), media::box_in_upright_frame(window, degrees_, width_, height_), targets, scale);
+  // An upright row is a stored column after a quarter turn, shown stored_aspect_ times a stored row's height.
+  const float upright_scale = degrees_ % 180 != 0 ? scale * stored_aspect_ : scale;
+  Detections found =
+      inner_.detect_around(upright(frame), media::box_in_upright_frame(window, degrees_, width_, height_), targets, upright_scale);
   to_stored(found);
   return found;
 }

@@ -19,7 +19,10 @@ class UprightDetector final : public Detector {
   std::span<const Box> vehicles() const override { return vehicles_; }
   // `aspect` of a stored pixel; a quarter turn shows its height across, so the upright frame's pixels are
   // 1 / aspect as wide as high.
+  // A quarter turn also makes the wrapped detector's rows the stored columns: detect_around's scale (per
+  // stored row) is turned into one per upright row.
   void set_pixel_aspect(float aspect) override;
+  float pixel_aspect() const override { return stored_aspect_; }
 
  private:
   const AVFrame& upright(const AVFrame& frame);
@@ -28,6 +31,7 @@ class UprightDetector final : public Detector {
 
   Detector& inner_;
   int degrees_, width_, height_;
+  float stored_aspect_ = 1.0f;
   media::FramePtr buffer_;
   const AVFrame* last_ = nullptr;  // the stored frame `buffer_` holds, by address and timestamp
   std::int64_t last_pts_ = 0;

@@ -26,6 +26,9 @@ TEST(HeadRegion, SitsAtTheTopOfThePersonAndSpansItsWidth) {
   const Box wide = head_region(Box{0, 0, 200, 100}, g);
   EXPECT_FLOAT_EQ(wide.width(), g.max_width * 100);
   EXPECT_FLOAT_EQ(wide.cx(), 100);
+  // In proportion as shown: where a pixel is shown twice as wide as high, as many person heights are half
+  // as many stored pixels (a 2:1 clip's head regions were 1.29 times those of the same picture square).
+  EXPECT_FLOAT_EQ(head_region(Box{0, 0, 200, 100}, g, 2.0f).width(), g.max_width * 50);
 }
 
 TEST(Occupant, HeadAndShouldersInTheUpperPartOfAVehicle) {

@@ -47,6 +47,9 @@ class ScriptedDetector final : public Detector {
   float window_max_seen_width = 1e9f;
   int whole_calls = 0, window_calls = 0;
   std::vector<float> window_scales;
+  std::vector<Box> windows;
+  float aspect = 1.0f;
+  float pixel_aspect() const override { return aspect; }
 
   Detections detect_whole(const AVFrame& frame, const WholeFramePass&) override {
     ++whole_calls;
@@ -55,6 +58,7 @@ class ScriptedDetector final : public Detector {
   Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) override {
     ++window_calls;
     window_scales.push_back(scale);
+    windows.push_back(window);
     EXPECT_TRUE(targets.plates);
     Detections found = visible(frame.pts, window, window_min_width);
     std::erase_if(found, [&](const Detection& d) { return d.box.width() * scale > window_max_seen_width; });
@@ -216,6 +220,24 @@ TEST(DetectionSchedule, WindowsAreSearchedAtTheScaleThatShowsTheirObjectAtTheCon
   const auto near = scales_for(Box{200, 100, 400, 200});
   ASSERT_FALSE(near.empty());
   for (float s : near) EXPECT_FLOAT_EQ(s, defaults.min_search_scale);
+}
+
+// Pixels shown twice as wide as high (anamorphic video): a plate stored 16 px wide is shown 32 px wide, so it
+// is looked at at 1x, and its window is half as high as wide as shown (the scale was computed from the stored
+// width: the plate reached the network twice as large as intended, the window at 156% of the pixels).
+TEST(DetectionSchedule, AWindowsScaleAndShapeAreThoseOfItsObjectAsShown) {
+  ScriptedDetector detector({[](std::int64_t) { return Box{300, 200, 316, 210}; }});
+  detector.whole_min_width = 1;
+  detector.aspect = 2.0f;
+  ScheduleConfig config;
+  config.keyframe_interval = 4;
+  config.search_every = 2;
+  config.predictable_iou = 2;
+  config.min_window = 1;
+  run_schedule(detector, config, 5);
+  ASSERT_FALSE(detector.window_scales.empty());
+  for (float s : detector.window_scales) EXPECT_NEAR(s, config.search_plate_width / 32.0f, 1e-5f);
+  for (const Box& w : detector.windows) EXPECT_NEAR(w.height(), 0.5f * w.width() * 2.0f, 1.0f) << w.width() << "x" << w.height();
 }
 
 TEST(DetectionSchedule, ANearPlatesWindowIsNotMergedIntoAFarPlatesAtItsScale) {

@@ -18,14 +18,15 @@ class FakeDetector final : public Detector {
     ++turned_frames_seen;
     return {{ObjectClass::Face, Box{10, 5, 30, 35}, 0.9f, RegionSource::Detector}};
   }
-  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets&, float) override {
+  Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets&, float scale) override {
     seen_w = frame.width, seen_h = frame.height;
     last_window = window;
+    last_scale = scale;
     return {{ObjectClass::Face, window, 0.9f, RegionSource::Detector}};
   }
   void set_pixel_aspect(float aspect) override { pixel_aspect = aspect; }
   int seen_w = 0, seen_h = 0, turned_frames_seen = 0;
-  float pixel_aspect = 0;
+  float pixel_aspect = 0, last_scale = 0;
   Box last_window;
   // A driver in a car, in upright pixels.
   std::span<const Occupant> occupants() const override { return occupants_; }
@@ -70,6 +71,15 @@ TEST(UprightDetector, GivesTheUprightFramesPixelAspect) {
   UprightDetector quarter(fake, 90, 160, 90);
   quarter.set_pixel_aspect(2.0f);
   EXPECT_FLOAT_EQ(fake.pixel_aspect, 0.5f);
+  EXPECT_FLOAT_EQ(quarter.pixel_aspect(), 2.0f);  // what the schedule measures stored boxes with
+  // A window's scale, per stored row, becomes one per upright row: a stored column, shown twice as long.
+  media::FramePtr frame = media::make_frame();
+  frame->format = AV_PIX_FMT_YUV420P;
+  frame->width = 160;
+  frame->height = 90;
+  ASSERT_GE(av_frame_get_buffer(frame.get(), 0), 0);
+  quarter.detect_around(*frame, Box{100, 10, 140, 50}, SearchTargets{.faces = true}, 0.75f);
+  EXPECT_FLOAT_EQ(fake.last_scale, 1.5f);
   UprightDetector half(fake, 180, 160, 90);
   half.set_pixel_aspect(2.0f);
   EXPECT_FLOAT_EQ(fake.pixel_aspect, 2.0f);
