@@ -57,6 +57,13 @@ bool made_from_object_before(const S3Url& input, const std::string& input_etag, 
   });
 }
 
+bool metadata_holds(const storage::ObjectMetadata& have, const storage::ObjectMetadata& wanted) {
+  return std::all_of(wanted.begin(), wanted.end(), [&](const auto& kv) {
+    const auto it = have.find(kv.first);
+    return it != have.end() && it->second == kv.second;
+  });
+}
+
 bool upload_landed(storage::S3Client& client, const S3Url& object, const fs::path& file, const storage::ObjectMetadata& metadata) {
   std::optional<storage::ObjectInfo> landed;
   try {
@@ -66,12 +73,7 @@ bool upload_landed(storage::S3Client& client, const S3Url& object, const fs::pat
   }
   std::error_code ec;
   const auto size = fs::file_size(file, ec);
-  if (!landed || ec || landed->size != static_cast<std::int64_t>(size)) return false;
-  for (const auto& [key, value] : metadata) {
-    const auto it = landed->metadata.find(key);
-    if (it == landed->metadata.end() || it->second != value) return false;
-  }
-  return true;
+  return landed && !ec && landed->size == static_cast<std::int64_t>(size) && metadata_holds(landed->metadata, metadata);
 }
 
 bool source_exists(storage::S3Client& client, const std::string& source) {
@@ -275,8 +277,25 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
         text.replace(at, local.size(), name);
     return text;
   };
+  // The metadata an object output of this run carries: which run made it (version, settings), from what (the
+  // source object and its ETag, or a local input's SHA-256, read once), and whether it is whole. An output that
+  // holds all of it, whole, is done (--skip-done); an upload that errs is this run's if it landed with it.
+  std::optional<std::string> local_input_sha256;
+  auto output_metadata = [&](const std::string& input_etag, bool damaged) {
+    storage::ObjectMetadata m{{"roadveil-version", pipeline::kRoadveilVersion},
+                              {"roadveil-settings", context.settings_digest},
+                              {"roadveil-status", damaged ? "damaged" : "ok"}};
+    if (in_url) {
+      m["roadveil-source"] = source_text(*in_url);
+      m["roadveil-source-etag"] = input_etag;
+    } else {
+      if (!local_input_sha256) local_input_sha256 = sha256_file_hex(std::get<fs::path>(job.input));
+      m["roadveil-source-sha256"] = *local_input_sha256;
+    }
+    return m;
+  };
   try {
-    if (out_url && in_url) {
+    if (out_url && (in_url || context.skip_done)) {
       std::optional<storage::ObjectInfo> existing;
       try {
         existing = context.client->head(*out_url);
@@ -289,52 +308,29 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       // cam/a.mkv): the worker's jobs replaced each other's output, and every backfill queued the other again.
       // The first made stays; this one fails, saying why.
       // One whose source is gone (cam/a.vob deleted, then cam/a.mkv uploaded) is no one's any more: replaced.
-      if (existing)
+      if (existing && in_url)
         if (const auto other = output_of_another_input(*existing, *in_url)) {
           if (source_exists(*context.client, *other))
             throw Error(to_string(job.output) + ": is the anonymized output of " + *other + "; the output of " +
                         to_string(job.input) + " would replace it (an upload in a container roadveil cannot write is written "
                         "as .mkv): rename one of them");
         }
-      if (existing && context.skip_done) {
-        const auto& m = existing->metadata;
-        auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
-        // A damaged output (a truncated upload, rendered as far as it decoded) is not done: a retried task
-        // exited 0 on it and the worker counted it a success, where a local --skip-done makes it again.
-        if (has("roadveil-source", source_text(*in_url)) && has("roadveil-source-etag", job.input_etag) &&
-            has("roadveil-settings", context.settings_digest) && has("roadveil-version", pipeline::kRoadveilVersion) &&
-            has("roadveil-status", "ok")) {
-          outcome.result = JobResult::Skipped;
-          return outcome;
-        }
+      // A damaged output (a truncated upload, rendered as far as it decoded) is not done: a retried task
+      // exited 0 on it and the worker counted it a success, where a local --skip-done makes it again. With a
+      // local input (one side on this machine), the source's SHA-256 says it is the same input: both sides
+      // local or remote reran and replaced every output (review of storage).
+      if (existing && context.skip_done && metadata_holds(existing->metadata, output_metadata(job.input_etag, false))) {
+        outcome.result = JobResult::Skipped;
+        return outcome;
       }
     }
-    // One side on this machine: skipped as a local --skip-done does (the shard options imply it), by the audit
-    // record beside a local output, or by the source's SHA-256 in an object output's metadata. Both reran
-    // and replaced every output (review of storage).
+    // A local output of an object: skipped as a local --skip-done does (the shard options imply it), by the
+    // audit record beside it.
     if (context.skip_done && in_url && !out_url && context.audit && context.audit->options) {
       const fs::path out_file = std::get<fs::path>(job.output);
       if (made_from_object_before(*in_url, job.input_etag, out_file, *context.audit->options, context.audit->quality)) {
         outcome.result = JobResult::Skipped;
         return outcome;
-      }
-    }
-    if (context.skip_done && !in_url && out_url) {
-      std::optional<storage::ObjectInfo> existing;
-      try {
-        existing = context.client->head(*out_url);
-      } catch (const storage::S3Error& e) {
-        if (e.status != 403) throw;
-      }
-      if (existing) {
-        const auto& m = existing->metadata;
-        auto has = [&](const char* k, const std::string& v) { const auto it = m.find(k); return it != m.end() && it->second == v; };
-        if (has("roadveil-settings", context.settings_digest) && has("roadveil-version", pipeline::kRoadveilVersion) &&
-            has("roadveil-status", "ok") && m.count("roadveil-source-sha256") &&
-            m.at("roadveil-source-sha256") == sha256_file_hex(std::get<fs::path>(job.input))) {
-          outcome.result = JobResult::Skipped;
-          return outcome;
-        }
       }
     }
     // An object deleted between its event (or the listing) and its job: nothing to anonymize, and nothing to
@@ -483,15 +479,7 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
           context.client->download(e.url, e.previous);
         }
       }
-      storage::ObjectMetadata metadata{{"roadveil-version", pipeline::kRoadveilVersion},
-                                       {"roadveil-settings", context.settings_digest}};
-      metadata["roadveil-status"] = outcome.report.damaged ? "damaged" : "ok";
-      if (in_url) {
-        metadata["roadveil-source"] = source_text(*in_url);
-        metadata["roadveil-source-etag"] = input_etag;
-      } else {
-        metadata["roadveil-source-sha256"] = sha256_file_hex(local_in);
-      }
+      const storage::ObjectMetadata metadata = output_metadata(input_etag, outcome.report.damaged);
       std::size_t uploaded = 0;
       try {
         for (; uploaded < evidence.size(); ++uploaded)

@@ -46,6 +46,8 @@ std::optional<std::string> output_of_another_input(const storage::ObjectInfo& ex
 // Whether the input an output names (its "roadveil-source") is still there; true where that cannot be told. An
 // output whose source is gone is no one's: another upload's output may replace it.
 bool source_exists(storage::S3Client& client, const std::string& source);
+// Whether `have` holds every key of `wanted` with its value (an output's metadata against what a run writes).
+bool metadata_holds(const storage::ObjectMetadata& have, const storage::ObjectMetadata& wanted);
 // Whether `object` is there as `file` was uploaded with `metadata` (its size and every one of those keys): an
 // upload that reported an error after its last byte landed.
 bool upload_landed(storage::S3Client& client, const storage::S3Url& object, const std::filesystem::path& file,

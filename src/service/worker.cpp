@@ -291,9 +291,7 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
         }
         // Done: made from this version, and whole (a damaged output's job makes it again, so a backfill queues it;
         // so is one without a status, made before outputs said theirs, which run_object_job does not take as done).
-        const auto status = made->metadata.find("roadveil-status");
-        if (made->metadata.contains("roadveil-source-etag") && made->metadata.at("roadveil-source-etag") == o.etag &&
-            status != made->metadata.end() && status->second == "ok") {
+        if (metadata_holds(made->metadata, {{"roadveil-source-etag", o.etag}, {"roadveil-status", "ok"}})) {
           ++result.skipped;
           continue;
         }
