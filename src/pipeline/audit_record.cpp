@@ -265,13 +265,8 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
     if (context.regions_file_is_input) {
       regions_file["sha256"] = sha256_file_hex(context.regions_file);
       // The review of what was rendered: the entry of this input in the regions file.
-      std::ifstream in(context.regions_file);
-      const json doc = json::parse(in, nullptr, false);
       const auto file = RegionsFile::read(context.regions_file);
-      if (const RegionsEntry* e = file.find(report.input, true); e && doc.is_object() && doc.contains("entries")) {
-        const json& entry = doc["entries"][static_cast<std::size_t>(e - file.entries().data())];
-        if (entry.contains("review")) review = review_summary(entry["review"]);
-      }
+      if (const RegionsEntry* e = file.find(report.input, true); e && !e->review.is_null()) review = review_summary(e->review);
     }
   }
   record["regions_file"] = regions_file;

@@ -250,6 +250,7 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         }
         where = "entry " + std::to_string(entry_no);
       }
+      if (const auto r = e.find("review"); r != e.end()) entry.review = *r;
       if (const auto a = e.find("audit"); a != e.end() && a->is_object()) {
         const json& audit = *a;
         // The input the run read: render refuses a file of another size.

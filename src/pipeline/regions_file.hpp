@@ -68,6 +68,7 @@ struct RegionsEntry {
   std::string input_sha256;  // of the input file the run read, as the entry's audit record says ("": not recorded)
   std::map<std::int64_t, Regions> frames;  // frame index -> regions
   std::map<std::int64_t, std::int64_t> pts;  // frame index -> its timestamp (in time_base), where the file gives it
+  nlohmann::json review;  // the entry's review journal as the file has it (null: never reviewed)
   // The time of frame `index` in seconds: its timestamp where the file gives one; else counted at the frame rate
   // from the nearest earlier frame that has one (a variable frame rate is right up to there), or back from the
   // first that has one; from 0 where none has.

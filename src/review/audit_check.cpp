@@ -182,15 +182,9 @@ AuditCheck check_hidden_area(const std::filesystem::path& input, const std::file
 // It must list as many regions, of each class, on as many frames, as the record says the run hid, changed by
 // what its review journal says each edit changed (every edit keeps each frame's regions before and after it;
 // an undo is an edit back). A file emptied by hand passed when its entry had any "review" at all.
-AuditCheck check_region_counts(const std::filesystem::path& path, std::size_t index, const pipeline::RegionsEntry& entry,
-                               const json& record) {
+AuditCheck check_region_counts(const std::filesystem::path& path, const pipeline::RegionsEntry& entry, const json& record) {
   AuditCheck c{"regions file counts"};
-  std::ifstream in(path);
-  const json doc = json::parse(in, nullptr, false);
-  const json* review = nullptr;
-  if (doc.is_object() && doc.contains("entries") && doc["entries"].is_array() && index < doc["entries"].size() &&
-      doc["entries"][index].is_object() && doc["entries"][index].contains("review"))
-    review = &doc["entries"][index]["review"];
+  const json* review = entry.review.is_null() ? nullptr : &entry.review;
   const json& recorded = record.value("regions", json());
   if (!recorded.is_object() || !recorded.contains("by_class")) {
     c.skipped = true;
@@ -322,7 +316,7 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
       if (const auto* e = file.find(record["input"].value("path", ""), true)) {
         entry = *e;
         if (!rf.contains("sha256"))
-          result.checks.push_back(check_region_counts(path, static_cast<std::size_t>(e - file.entries().data()), *e, record));
+          result.checks.push_back(check_region_counts(path, *e, record));
       }
       no_entry = path.string() + " has no entry for the input";
     }
