@@ -8,6 +8,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,35 +30,55 @@ std::optional<std::string> id_key(const json& j) {
   return std::nullopt;
 }
 
+// Parses a JSON document as a stream, handing `take(member, element, index)` each whole element of each
+// top-level array ("images", "annotations", "categories"), which is then dropped from the parser's document:
+// memory holds one element at a time, not the document (a 79 MB COCO file took 569 MB as a document).
+// Returns the names of the top-level members that are arrays. Parse errors throw as json::parse throws them.
+std::unordered_set<std::string> stream_top_level_arrays(std::istream& in,
+                                                        const std::function<void(const std::string&, const json&, std::size_t)>& take) {
+  std::unordered_set<std::string> arrays;
+  std::string member;         // the top-level member being read
+  bool member_array = false;  // ... and it is an array
+  std::size_t element = 0;    // the index of the next element of that array
+  // Depth 1 is the top-level object's members, depth 2 the elements of its arrays.
+  const auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
+    using E = json::parse_event_t;
+    if (depth == 1) {
+      if (event == E::key) {
+        member = parsed.get<std::string>();
+        member_array = false;
+      } else if (event == E::array_start) {
+        member_array = true;
+        element = 0;
+        arrays.insert(member);
+      }
+      return true;
+    }
+    if (depth == 2 && member_array && (event == E::object_end || event == E::array_end || event == E::value)) {
+      take(member, parsed, element++);
+      return false;
+    }
+    return true;
+  };
+  const json rest = json::parse(in, callback);  // the top-level members, their arrays emptied
+  (void)rest;
+  return arrays;
+}
+
 }  // namespace
 
 std::vector<std::string> coco_declared_classes(const fs::path& path) {
   // Only "categories", streamed as read_coco streams the file (the rest is skipped element by element).
   std::vector<std::pair<json, std::string>> declared;  // id, name
-  std::string member;
-  bool in_categories = false;
-  const auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-    using E = json::parse_event_t;
-    if (depth == 1) {
-      if (event == E::key) member = parsed.get<std::string>();
-      if (event == E::array_start) in_categories = member == "categories";
-      return true;
-    }
-    if (depth == 2 && (event == E::object_end || event == E::array_end || event == E::value)) {
-      // As read_coco takes a category (an id that is a whole number or a string, a name): one it reports as
-      // malformed numbers no class either.
-      if (in_categories && parsed.is_object() && parsed.contains("id") && id_key(parsed["id"]) && parsed.contains("name") &&
-          parsed["name"].is_string())
-        declared.emplace_back(parsed["id"], parsed["name"].get<std::string>());
-      return false;
-    }
-    return true;
-  };
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) return {};
-    const json rest = json::parse(in, callback);  // the top-level members, their arrays emptied
-    (void)rest;
+    stream_top_level_arrays(in, [&](const std::string& member, const json& c, std::size_t) {
+      // As read_coco takes a category (an id that is a whole number or a string, a name): one it reports as
+      // malformed numbers no class either.
+      if (member == "categories" && c.is_object() && c.contains("id") && id_key(c["id"]) && c.contains("name") && c["name"].is_string())
+        declared.emplace_back(c["id"], c["name"].get<std::string>());
+    });
   } catch (const json::exception&) {
     return {};  // read_coco says what is wrong with the file
   }
@@ -77,10 +98,8 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
     problem(options, kind, path, 0, where + ": " + what);
   };
 
-  // The file is parsed as a stream: each element of "images", "categories" and "annotations" is taken as it
-  // completes and dropped from the parser's document, so memory holds the images read and a compact record
-  // per annotation, not the whole document (a 79 MB COCO file took 569 MB as a document). Annotations are
-  // resolved at the end: "categories" often comes last.
+  // The file is parsed as a stream (stream_top_level_arrays): memory holds the images read and a compact record
+  // per annotation, not the whole document. Annotations are resolved at the end: "categories" often comes last.
   std::unordered_map<std::string, std::string> categories;
   bool has_categories = false, has_images = false, has_annotations = false;
   std::vector<AnnotatedImage> images;
@@ -182,40 +201,17 @@ void read_coco(const fs::path& path, const ReadOptions& options, const ImageSink
     }
   };
 
-  // The parser's callback: depth 1 is the top-level object's members, depth 2 the elements of its arrays.
-  std::string member;        // the top-level member being read
-  bool member_array = false;  // ... and it is an array
-  std::size_t element = 0;   // the index of the next element of that array
-  const auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-    using E = json::parse_event_t;
-    if (depth == 1) {
-      if (event == E::key) {
-        member = parsed.get<std::string>();
-        member_array = false;
-      } else if (event == E::array_start) {
-        member_array = true;
-        element = 0;
-        has_images = has_images || member == "images";
-        has_annotations = has_annotations || member == "annotations";
-        has_categories = has_categories || member == "categories";
-      }
-      return true;
-    }
-    // A whole element of a top-level array: taken, then dropped from the document.
-    if (depth == 2 && member_array && (event == E::object_end || event == E::array_end || event == E::value)) {
-      const std::size_t i = element++;
-      if (member == "images") take_image(parsed, i);
-      else if (member == "annotations") take_annotation(parsed, i);
-      else if (member == "categories") take_category(parsed, i);
-      return false;
-    }
-    return true;
-  };
-
   try {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(path.string() + ": cannot open");
-    const json rest = json::parse(in, callback);  // the top-level members, their arrays emptied
+    const auto arrays = stream_top_level_arrays(in, [&](const std::string& member, const json& element, std::size_t i) {
+      if (member == "images") take_image(element, i);
+      else if (member == "annotations") take_annotation(element, i);
+      else if (member == "categories") take_category(element, i);
+    });
+    has_images = arrays.count("images") > 0;
+    has_annotations = arrays.count("annotations") > 0;
+    has_categories = arrays.count("categories") > 0;
   } catch (const json::parse_error& e) {
     // The JSON parser refuses invalid UTF-8 anywhere in the file: name that cause rather than the syntax.
     const bool utf8 = text::is_valid_utf8(text::read_file(path));
