@@ -26,9 +26,7 @@ using Writer = roadveil::testing::TiffWriter;
 
 // TIFF header, IFD0 (Orientation 6), IFD1 (the thumbnail: JPEGInterchangeFormat and its length), the thumbnail.
 std::vector<std::uint8_t> exif(bool big) {
-  Writer w{big, {}};
-  w.bytes = big ? std::vector<std::uint8_t>{'M', 'M', 0, 42} : std::vector<std::uint8_t>{'I', 'I', 42, 0};
-  w.u32(8);
+  Writer w = Writer::with_header(big);
   w.u16(1);
   w.entry(0x0112, 3, 6);
   const std::uint32_t ifd1 = 8 + 2 + 12 + 4;
@@ -78,9 +76,7 @@ TEST(MetadataPictures, TheExifThumbnailIsUnlinkedAndZeroedInBothByteOrders) {
 TEST(MetadataPictures, PicturesOfEveryIfdAfterTheFirstAreZeroed) {
   for (const bool loop : {false, true}) {
     SCOPED_TRACE(loop ? "IFD2 links back to IFD1" : "IFD2 ends the chain");
-    Writer w{false, {}};
-    w.bytes = {'I', 'I', 42, 0};
-    w.u32(8);
+    Writer w = Writer::with_header(false);
     w.u16(1);
     w.entry(0x0112, 3, 1);
     const std::uint32_t ifd1 = 8 + 2 + 12 + 4;
@@ -183,8 +179,7 @@ TEST(MetadataPictures, PicturesAreWalkedNotMatched) {
 // A thumbnail in strips of pixels (several StripOffsets) is zeroed; a block with a broken TIFF header still
 // loses the JPEG inside it.
 TEST(MetadataPictures, StripThumbnailsAndBrokenHeaders) {
-  Writer w{false, {'I', 'I', 42, 0}};
-  w.u32(8);
+  Writer w = Writer::with_header(false);
   w.u16(0);
   const std::uint32_t ifd1 = 8 + 2 + 4;
   w.u32(ifd1);

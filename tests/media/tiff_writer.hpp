@@ -9,6 +9,12 @@ namespace roadveil::testing {
 struct TiffWriter {
   bool big;
   std::vector<std::uint8_t> bytes;
+  // A TIFF header in this byte order ("II*\0" or "MM\0*"), its first IFD right after it (at offset 8).
+  static TiffWriter with_header(bool big) {
+    TiffWriter w{big, big ? std::vector<std::uint8_t>{'M', 'M', 0, 42} : std::vector<std::uint8_t>{'I', 'I', 42, 0}};
+    w.u32(8);
+    return w;
+  }
   void u16(std::uint32_t v) {
     if (big) bytes.insert(bytes.end(), {std::uint8_t(v >> 8), std::uint8_t(v)});
     else bytes.insert(bytes.end(), {std::uint8_t(v), std::uint8_t(v >> 8)});

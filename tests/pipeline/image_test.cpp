@@ -440,6 +440,14 @@ TEST(Image, AFolderOfPhotosRunsTwoAtATimeAndHidesWhatOneAtATimeHides) {
 }
 
 namespace {
+// The street photo with faces whose copies the metadata tests hide in metadata.
+std::filesystem::path face_photo_with_thumbnail_faces() { return shared_dir() / "eval/faces-street/images/maksssksksss109.jpg"; }
+// That photo 160 px wide, in the format of `name`'s extension (made in `dir`), as bytes.
+std::string face_thumbnail(const std::filesystem::path& dir, const std::string& name) {
+  ffmpeg_make("-i " + quote(face_photo_with_thumbnail_faces()) + " -vf scale=160:-2 " + quote(dir / name));
+  return read_text(dir / name);
+}
+
 // `in` with an EXIF APP1 segment whose thumbnail IFD holds `thumbnail` (a JPEG), and a Photoshop APP13 segment
 // whose thumbnail resource holds it too, right after SOI.
 void add_thumbnails(const std::filesystem::path& in, const std::filesystem::path& out, const std::string& thumbnail) {
@@ -471,11 +479,9 @@ void add_thumbnails(const std::filesystem::path& in, const std::filesystem::path
 // verify reports a picture in metadata as found (exit 4).
 TEST(Image, PicturesInsideTheMetadataAreRemovedAndVerifyFindsThem) {
   TempDir dir;
-  const auto face = shared_dir() / "eval/faces-street/images/maksssksksss109.jpg";
-  ffmpeg_make("-i " + quote(face) + " -vf scale=160:-2 " + quote(dir / "thumb.jpg"));
-  const std::string thumbnail = read_text(dir / "thumb.jpg");
+  const std::string thumbnail = face_thumbnail(dir.path(), "thumb.jpg");
   ASSERT_GT(thumbnail.size(), 1000u);
-  add_thumbnails(face, dir / "photo.jpg", thumbnail);
+  add_thumbnails(face_photo_with_thumbnail_faces(), dir / "photo.jpg", thumbnail);
   auto r = run_cli("anonymize -q --no-audit " + quote(dir / "photo.jpg") + " -o " + quote(dir / "out.jpg"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string out = read_text(dir / "out.jpg");
@@ -502,9 +508,8 @@ TEST(Image, PicturesInsideTheMetadataAreRemovedAndVerifyFindsThem) {
 // verify names an unknown segment large enough to hold a picture.
 TEST(Image, CopiesOfThePhotoInOtherFormatsDoNotReachTheOutput) {
   TempDir dir;
-  const auto face = shared_dir() / "eval/faces-street/images/maksssksksss109.jpg";
-  ffmpeg_make("-i " + quote(face) + " -vf scale=160:-2 " + quote(dir / "thumb.webp"));
-  const std::string webp = read_text(dir / "thumb.webp");
+  const auto face = face_photo_with_thumbnail_faces();
+  const std::string webp = face_thumbnail(dir.path(), "thumb.webp");
   ASSERT_GT(webp.size(), 1500u);
   ASSERT_LT(webp.size(), 30000u);
   std::string base64;

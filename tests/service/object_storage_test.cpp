@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <optional>
 #include <regex>
 #include <thread>
 #include <nlohmann/json.hpp>
@@ -394,18 +395,33 @@ TEST(ObjectStorage, AnHdr10VideoFromABucketKeepsItsMetadata) {
 // A job that read version 1 of an object and finished after version 2 was uploaded (whose own event's job may
 // have written the output already) replaced that output with the older one's. Now it checks the input just
 // before uploading and leaves the output alone when the input was replaced or deleted.
-TEST(ObjectStorage, AnInputReplacedWhileItWasAnonymizedIsNotUploaded) {
-  S3rver store({"inbox", "outbox"});
-  S3Client client(config_for(store));
+namespace {
+// A job run directly (run_object_job, as a worker runs it) from s3://inbox/face.jpg to s3://outbox/face.jpg,
+// default settings, its work folder in the test's folder.
+struct DirectJob {
+  S3rver store;
+  S3Client client;
   TempDir dir;
   const S3Url input = parse_s3_url("s3://inbox/face.jpg"), output = parse_s3_url("s3://outbox/face.jpg");
-  client.upload(face_photo(), input);
   roadveil::pipeline::AnonymizeOptions options;
-  options.detector.models_dir = models_dir();
-  roadveil::pipeline::Anonymizer anonymizer(options);
-  std::filesystem::create_directories(dir / "work");
-  roadveil::service::RunContext context{.client = &client, .anonymizer = &anonymizer, .settings_digest = "settings", .work_dir = dir / "work", .before_upload = nullptr};
-  const roadveil::service::ObjectJob job{input, output, client.head(input)->etag};
+  std::optional<roadveil::pipeline::Anonymizer> anonymizer;
+  roadveil::service::RunContext context;
+  roadveil::service::ObjectJob job;
+
+  DirectJob() : store({"inbox", "outbox"}), client(config_for(store)) {
+    client.upload(face_photo(), input);
+    options.detector.models_dir = models_dir();
+    anonymizer.emplace(options);
+    std::filesystem::create_directories(dir / "work");
+    context = {.client = &client, .anonymizer = &*anonymizer, .settings_digest = "settings", .work_dir = dir / "work", .before_upload = nullptr};
+    job = {input, output, client.head(input)->etag};
+  }
+};
+}  // namespace
+
+TEST(ObjectStorage, AnInputReplacedWhileItWasAnonymizedIsNotUploaded) {
+  DirectJob direct;
+  auto& [store, client, dir, input, output, options, anonymizer, context, job] = direct;
 
   // Version 2 (another photo) lands after version 1 was read.
   const std::filesystem::path other = shared_dir() / "eval/faces-street/images/maksssksksss1.jpg";
@@ -438,22 +454,12 @@ TEST(ObjectStorage, AnInputReplacedWhileItWasAnonymizedIsNotUploaded) {
 // failed, the new run's audit record and regions file stayed beside the earlier output (whose audit then
 // FAILED; a reviewer's edited regions file was replaced). They are put back as they were, or removed.
 TEST(ObjectStorage, AFailedOutputUploadLeavesTheEarlierOutputsEvidenceAsItWas) {
-  S3rver store({"inbox", "outbox"});
-  S3Client client(config_for(store));
-  TempDir dir;
-  const S3Url input = parse_s3_url("s3://inbox/face.jpg"), output = parse_s3_url("s3://outbox/face.jpg");
-  client.upload(face_photo(), input);
-  roadveil::pipeline::AnonymizeOptions options;
-  options.detector.models_dir = models_dir();
-  roadveil::pipeline::Anonymizer anonymizer(options);
-  std::filesystem::create_directories(dir / "work");
+  DirectJob direct;
+  auto& [store, client, dir, input, output, options, anonymizer, context, job] = direct;
   roadveil::pipeline::AuditContext audit;
   audit.command = "anonymize";
   audit.options = &options;
-  roadveil::service::RunContext context{.client = &client, .anonymizer = &anonymizer, .settings_digest = "settings",
-                                        .work_dir = dir / "work", .before_upload = nullptr};
   context.audit = &audit;
-  const roadveil::service::ObjectJob job{input, output, client.head(input)->etag};
   auto r = roadveil::service::run_object_job(context, job);
   ASSERT_EQ(r.result, roadveil::service::JobResult::Done) << r.error;
   const auto etag_of = [&](const std::string& url) {
