@@ -387,6 +387,9 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
     auto writer = std::make_unique<pipeline::RegionsWriter>(regions);
     outcome.report = remote ? context.anonymizer->process(*remote, local_out, writer.get())
                             : context.anonymizer->process(local_in, local_out, writer.get());
+    // The output's metadata names the input as it was read, as its audit record does (a file still being
+    // written may have changed since the skip check read it).
+    local_input_sha256.reset();
     outcome.report.error = named(outcome.report.error);
     for (std::string& w : outcome.report.warnings) w = named(w);
     if (!outcome.report.ok) {

@@ -289,8 +289,10 @@ EnqueueResult enqueue_prefix(storage::S3Client& client, RedisStream& stream, con
                                       writable_output_name(o.key) + " is the anonymized output of " + *other);
           continue;
         }
-        // Done: made from this version, and whole (a damaged output's job makes it again, so a backfill queues it;
-        // so is one without a status, made before outputs said theirs, which run_object_job does not take as done).
+        // Done: made from this version of the upload, and whole (a damaged output's job makes it again, so a
+        // backfill queues it; so is one without a status, made before outputs said theirs, which run_object_job
+        // does not take as done either). The settings are the workers' own, which a backfill does not know: an
+        // output made with other settings is made again by its job when an event for it comes, not queued here.
         if (metadata_holds(made->metadata, {{"roadveil-source-etag", o.etag}, {"roadveil-status", "ok"}})) {
           ++result.skipped;
           continue;
