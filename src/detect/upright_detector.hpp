@@ -17,10 +17,9 @@ class UprightDetector final : public Detector {
   Box search_area(const Detection& d) const override;
   std::span<const Occupant> occupants() const override { return occupants_; }
   std::span<const Box> vehicles() const override { return vehicles_; }
-  // `aspect` of a stored pixel; a quarter turn shows its height across, so the upright frame's pixels are
-  // 1 / aspect as wide as high.
-  // A quarter turn also makes the wrapped detector's rows the stored columns: detect_around's scale (per
-  // stored row) is turned into one per upright row.
+  // `aspect` of a stored pixel. A quarter turn shows its height across, so the upright frame's pixels are
+  // 1 / aspect as wide as high, and the wrapped detector's rows are the stored columns: detect_around's scale
+  // (per stored row) is turned into one per upright row.
   void set_pixel_aspect(float aspect) override;
   float pixel_aspect() const override { return stored_aspect_; }
 

@@ -34,7 +34,7 @@ struct VideoInfo {
   double duration_seconds = 0;    // from the container, 0 when unknown
   int rotation_degrees = 0;       // display rotation (clockwise) from the display matrix side data
   bool mirrored = false;          // the display matrix also mirrors the picture
-  // How a pixel is shown: the container's sample aspect ratio, else the stream's (as the output keeps it; 0/1
+  // How a pixel is shown: the container's sample aspect ratio, else the stream's (the output keeps it; 0/1
   // when neither says, shown square).
   AVRational sample_aspect{0, 1};
   std::string codec_name;

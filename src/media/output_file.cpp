@@ -382,7 +382,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   enc->width = dec->width;
   enc->height = dec->height;
   enc->pix_fmt = pick_pixel_format(codec, source_format, dec->width, dec->height);
-  enc->sample_aspect_ratio = vin->sample_aspect_ratio.num ? vin->sample_aspect_ratio : dec->sample_aspect_ratio;
+  enc->sample_aspect_ratio = input.video().sample_aspect;  // the shape detection searched it in
   // The encoder runs in the input stream's time base so that every source timestamp survives unchanged
   // (variable frame rate included); the frame rate only guides rate control.
   enc->time_base = vin->time_base;

@@ -200,15 +200,21 @@ TEST(DetectionSchedule, FindsAnApproachingObjectBackwardFromTheKeyframeAfter) {
   EXPECT_TRUE(r.detections[2].empty()) << "8 px: too small even for a window";
 }
 
+// Keyframes every 4th frame, every 2nd frame between searched whatever the motion: the windows' scales and
+// shapes tests look at each window the schedule makes.
+ScheduleConfig every_second_frame_searched() {
+  ScheduleConfig config;
+  config.keyframe_interval = 4;
+  config.search_every = 2;
+  config.predictable_iou = 2;
+  return config;
+}
+
 TEST(DetectionSchedule, WindowsAreSearchedAtTheScaleThatShowsTheirObjectAtTheConfiguredSize) {
   auto scales_for = [](Box box) {
     ScriptedDetector detector({[box](std::int64_t) { return box; }});
     detector.whole_min_width = 1;
-    ScheduleConfig config;
-    config.keyframe_interval = 4;
-    config.search_every = 2;
-    config.predictable_iou = 2;
-    run_schedule(detector, config, 5);
+    run_schedule(detector, every_second_frame_searched(), 5);
     return detector.window_scales;
   };
   ScheduleConfig defaults;
@@ -229,10 +235,7 @@ TEST(DetectionSchedule, AWindowsScaleAndShapeAreThoseOfItsObjectAsShown) {
   ScriptedDetector detector({[](std::int64_t) { return Box{300, 200, 316, 210}; }});
   detector.whole_min_width = 1;
   detector.aspect = 2.0f;
-  ScheduleConfig config;
-  config.keyframe_interval = 4;
-  config.search_every = 2;
-  config.predictable_iou = 2;
+  ScheduleConfig config = every_second_frame_searched();
   config.min_window = 1;
   run_schedule(detector, config, 5);
   ASSERT_FALSE(detector.window_scales.empty());
