@@ -484,11 +484,32 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       // A video shows its frames; a folder of photos showed nothing until its summary (photos as the bar's
       // frames: "photos 12/40 ... 3.1 fps" is photos a second).
       pipeline::Progress photos_done(!quiet && progress, "photos", static_cast<std::int64_t>(n));
+      // Each photo is finished (messages, audit record, counts) as soon as it and every photo before it are
+      // done, not when the whole folder is: a run stopped after hours (Ctrl-C, a job's time limit, the
+      // out-of-memory killer) left every output it had made without its audit record, and said nothing of a
+      // bad photo until the end.
       std::mutex progress_mutex;
       std::int64_t finished = 0;
+      std::vector<char> done(n, 0);
+      std::size_t next_to_finish = 0;
+      auto finish_ready = [&] {  // under progress_mutex
+        for (; next_to_finish < n && done[next_to_finish]; ++next_to_finish) {
+          const std::size_t k = next_to_finish;
+          if (!run[k]) continue;
+          const pipeline::FileReport& r = reports[k];
+          if (!r.warnings.empty() || !r.ok || spdlog::should_log(spdlog::level::debug)) photos_done.clear();
+          finish(jobs[i + k], r, false);
+          reports[k] = pipeline::FileReport{};  // its regions are in the audit record now
+        }
+      };
       auto work = [&](pipeline::Anonymizer& a) {
         for (std::size_t k; (k = next++) < n;) {
-          if (!run[k]) continue;
+          if (!run[k]) {
+            const std::lock_guard lock(progress_mutex);
+            done[k] = 1;
+            finish_ready();
+            continue;
+          }
           try {
             // A photo whose header is not one known (read after decoding) runs alone: all of the budget.
             const std::uint64_t need = a.photo_peak(jobs[i + k].input, jobs[i + k].output).value_or(budget.budget());
@@ -504,6 +525,8 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
             reports[k].error = jobs[i + k].input.string() + ": " + e.what();
           }
           const std::lock_guard lock(progress_mutex);
+          done[k] = 1;
+          finish_ready();
           photos_done.update(++finished);
         }
       };
@@ -513,8 +536,6 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
       second.join();
       photos_done.done();  // the line cleared before the files' messages and the summary
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      for (std::size_t k = 0; k < n; ++k)
-        if (run[k]) finish(jobs[i + k], reports[k], false);
       i = end;
       continue;
     }

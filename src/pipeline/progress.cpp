@@ -85,6 +85,14 @@ void Progress::draw(std::int64_t frames, bool final) {
   drawn_ = true;
 }
 
+void Progress::clear() {
+  if (enabled_ && drawn_) {
+    std::fputs("\r\x1b[K", stderr);
+    std::fflush(stderr);
+  }
+  drawn_ = false;
+}
+
 void Progress::done() {
   if (enabled_ && drawn_) {
     std::fputs("\r\x1b[K", stderr);

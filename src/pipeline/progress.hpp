@@ -11,6 +11,8 @@ class Progress {
   Progress(bool enabled, std::string label, std::int64_t total_frames);
   ~Progress();
   void update(std::int64_t frames_done);
+  // Clears the line so that a message can be printed; the next update draws it again.
+  void clear();
   void done();
 
  private:

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <fstream>
+#include <thread>
 #include <vector>
 
 #include "test_util.hpp"
@@ -162,6 +163,34 @@ TEST(Interrupt, AKilledRunsTemporaryFileIsRemovedByTheNextRunIntoItsFolder) {
   for (const auto& e : std::filesystem::directory_iterator(dir / "out")) left.push_back(e.path().filename().string());
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"b.mp4", "b.mp4.audit.json"}));
+}
+
+// A folder of photos, two at a time, wrote every audit record (and every message) only when the whole folder
+// was done: a run stopped after hours (Ctrl-C, a job's time limit, the out-of-memory killer) left all the
+// photos it had made without their records. Each photo is finished as soon as it and those before it are.
+TEST(Interrupt, AStoppedFolderOfPhotosLeavesEachOutputWithItsAuditRecord) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: photos run one at a time";
+  TempDir dir;
+  std::filesystem::create_directories(dir / "in");
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(shared_dir() / "eval/dashcam-berlin-dev/images"))
+    if (n < 16) std::filesystem::copy_file(e.path(), dir / "in" / ("p" + std::to_string(n++) + ".jpg"));
+  std::ofstream(dir / "stop.sh") << kCli << " anonymize -q " << quote(dir / "in") << " -o " << quote(dir / "out")
+                                 << " --models " << quote(models_dir()) << " & pid=$!\n"
+                                 << "for i in $(seq 1200); do [ $(ls " << quote(dir / "out") << " 2>/dev/null | grep -c 'jpg$') -ge 4 ] && break; sleep 0.05; done\n"
+                                 << "kill -TERM $pid; wait $pid; echo rc=$?\n";
+  const auto r = run_command("sh " + quote(dir / "stop.sh"));
+  ASSERT_NE(r.output.find("rc=143"), std::string::npos) << "stopped by the signal, not finished: " << r.output;
+  int outputs = 0, without_record = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "out"))
+    if (e.path().extension() == ".jpg") {
+      ++outputs;
+      without_record += !std::filesystem::exists(e.path().string() + ".audit.json");
+    }
+  ASSERT_GE(outputs, 4);
+  ASSERT_LT(outputs, 16) << "the run was to be stopped midway";
+  // At most the photo done while the one before it was still running, and one between its rename and record.
+  EXPECT_LE(without_record, 2) << outputs << " outputs";
 }
 
 // Three folder-run paths a review found: "-o newdir/" with one file made an empty folder and failed ("unsupported
