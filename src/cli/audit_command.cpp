@@ -39,19 +39,28 @@ void add_audit_command(CLI::App& app, Action& action) {
       options.rerender = !s.no_rerender;
       nlohmann::json report = {{"records", nlohmann::json::array()}};
       bool all_passed = true;
+      std::vector<review::AuditResult> results;
       for (const std::string& given : s.records) {
         std::filesystem::path record = given;
         if (record.extension() != ".json") record = pipeline::audit_path_for(record);
         const auto result = review::check_audit_record(record, options);
         all_passed = all_passed && result.passed();
         report["records"].push_back(result.to_json());
+        results.push_back(result);
         if (s.quiet || s.json_path == "-") continue;
         std::cout << record.string() << ": " << (result.passed() ? "PASSED" : "FAILED") << "\n";
         for (const auto& c : result.checks)
           std::cout << "  " << (c.skipped ? "skipped" : c.ok ? "ok     " : "FAILED ") << " " << c.what << ": " << c.detail << "\n";
       }
       report["passed"] = all_passed;
-      if (!s.json_path.empty()) write_json_report(report, s.json_path);
+      if (!s.json_path.empty()) {
+        // The files the records named are known only now: the output, input and regions file of each.
+        std::vector<std::string> named;
+        for (const auto& r : results)
+          for (const auto& f : r.files) named.push_back(f.string());
+        refuse_report_over_inputs(s.json_path, named);
+        write_json_report(report, s.json_path);
+      }
       return all_passed ? kExitOk : kExitFound;
     };
   });

@@ -211,6 +211,15 @@ void add_verify_command(CLI::App& app, Action& action) {
       std::vector<std::pair<std::string, std::string>> unusable;  // name, message
       if (!local.empty() || files.empty())
         for (auto& p : expand_inputs(local, unusable)) files.push_back(std::move(p));
+      {
+        // A folder's files are known only now: `verify DIR --json DIR/a.mp4` replaced the video it checked.
+        std::vector<std::string> read;
+        for (const auto& f : files) {
+          read.push_back(f.string());
+          read.push_back(pipeline::audit_path_for(f).string());
+        }
+        refuse_report_over_inputs(s.json_path, read);
+      }
       std::optional<pipeline::RegionsFile> regions;
       if (storage::is_s3_url(s.regions)) {
         storage::S3Client& c = bucket();

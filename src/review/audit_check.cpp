@@ -291,6 +291,7 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
   if (!options.input && std::filesystem::exists(input, ec) && std::filesystem::exists(output, ec) &&
       std::filesystem::equivalent(input, output, ec))
     input = record["input"].value("path", "");
+  result.files = {output, input};
   result.checks.push_back(check_file("output", record["output"], output));
   result.checks.push_back(check_file("input", record["input"], input));
   if (!options.input && !std::filesystem::exists(input, ec)) result.checks.back().detail += " (audit --input PATH says where it is now)";
@@ -300,6 +301,7 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
   const json& rf = record.value("regions_file", json());
   if (rf.is_object()) {
     const auto path = locate(rf.value("path", ""), record, record_path);
+    result.files.push_back(path);
     if (rf.contains("sha256")) {
       result.checks.push_back(check_file("regions file", rf, path));
     } else {

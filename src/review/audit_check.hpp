@@ -29,6 +29,9 @@ struct AuditOptions {
 struct AuditResult {
   std::filesystem::path record;
   std::vector<AuditCheck> checks;
+  // The files the record was checked against (output, input, regions file), as found: a report written by
+  // the command must not replace one of them.
+  std::vector<std::filesystem::path> files;
   bool passed() const;
   nlohmann::json to_json() const;
 };

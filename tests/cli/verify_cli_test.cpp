@@ -278,16 +278,22 @@ TEST(VerifyOrientation, ASidewaysClipIsSearchedUpright) {
 // replace what the command reads is refused before anything runs; the file is left as it was.
 TEST(ReportPaths, AReportNeverReplacesWhatTheCommandReads) {
   TempDir dir;
-  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  const auto photo = dir / "input.jpg";
+  std::filesystem::copy_file(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg", photo);
   ASSERT_EQ(run_cli("anonymize -q " + quote(photo) + " -o " + quote(dir / "out.jpg") + " --detections " + quote(dir / "d.json")).exit_code, 0);
   const std::string out = read_text(dir / "out.jpg"), regions = read_text(dir / "d.json"), audit = read_text(dir / "out.jpg.audit.json");
+  const std::string original = read_text(photo);
   std::filesystem::create_symlink(dir / "out.jpg", dir / "alias.json");
   for (const std::string& args : {"verify " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg"),
                                   "verify " + quote(dir / "out.jpg") + " --json " + quote(dir / "alias.json"),
                                   "verify " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg.audit.json"),
                                   "verify " + quote(dir / "out.jpg") + " --regions " + quote(dir / "d.json") + " --json " + quote(dir / "d.json"),
                                   "review-queue " + quote(dir / "d.json") + " --json " + quote(dir / "d.json"),
-                                  "audit " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg.audit.json")}) {
+                                  "audit " + quote(dir / "out.jpg") + " --json " + quote(dir / "out.jpg.audit.json"),
+                                  // Named only by the record, or found only in a folder given (a review found
+                                  // both replaced by the report: the photo's original, the output checked).
+                                  "audit " + quote(dir / "out.jpg") + " --json " + quote(dir / "input.jpg"),
+                                  "verify " + quote(dir.path()) + " --json " + quote(dir / "out.jpg")}) {
     SCOPED_TRACE(args);
     const auto r = args.starts_with("review-queue") ? run_command(kCli + " " + args) : run_cli(args);
     EXPECT_EQ(r.exit_code, 1) << r.output;
@@ -296,6 +302,7 @@ TEST(ReportPaths, AReportNeverReplacesWhatTheCommandReads) {
   EXPECT_EQ(read_text(dir / "out.jpg"), out);
   EXPECT_EQ(read_text(dir / "d.json"), regions);
   EXPECT_EQ(read_text(dir / "out.jpg.audit.json"), audit);
+  EXPECT_EQ(read_text(photo), original);
   // Elsewhere, as before.
   EXPECT_NE(run_cli("verify " + quote(dir / "out.jpg") + " --no-audit --json " + quote(dir / "report.json")).exit_code, 1);
   EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
