@@ -792,7 +792,6 @@ void add_render_command(CLI::App& app, Action& action) {
   state->shared.add_rendering(*cmd);
   cmd->callback([state, &action, cmd] {
     action = [state, cmd] {
-      state->shared.finalize();
       // A regions file in a bucket (the one written beside an output there) is read from a local copy.
       std::filesystem::path regions = state->regions;
       std::unique_ptr<WorkFolder> work;
@@ -809,15 +808,31 @@ void add_render_command(CLI::App& app, Action& action) {
         if (work && what.rfind(regions.string(), 0) == 0) what = state->regions + what.substr(regions.string().size());
         throw Error(what);
       }
+      // Encoded as the run was, each option given replacing only its own setting: a run with --codec hevc
+      // --crf 23 rendered again without them came out as H.264 at CRF auto, another file.
+      const nlohmann::json& encoding = state->file->encoding();
+      if (!cmd->count("--codec") && encoding.contains("codec")) state->shared.codec = encoding["codec"].get<std::string>();
+      if (!cmd->count("--crf") && encoding.contains("crf"))
+        state->shared.crf = encoding["crf"].is_string() ? encoding["crf"].get<std::string>() : fmt::format("{}", encoding["crf"].get<double>());
+      if (!cmd->count("--preset") && encoding.contains("preset")) state->shared.anonymize.encode.preset = encoding["preset"].get<std::string>();
+      if (!cmd->count("--jpeg-quality") && encoding.contains("jpeg_quality"))
+        state->shared.anonymize.image.jpeg_qscale = encoding["jpeg_quality"].is_number() ? encoding["jpeg_quality"].get<int>() : 0;
+      state->shared.finalize();
       state->shared.anonymize.regions = state->file.get();
       // A class of one's own model is hidden as the run that found it did (its manifest's style and shape).
       pipeline::apply_recorded_class_styles(state->file->class_styles(), state->shared.anonymize.styles);
-      // Faces and plates too, unless a style is given: a run with --style blur --face-shape box rendered again
-      // without them came out as the defaults' ellipse mosaic, not the output it was to reproduce.
-      if (cmd->count("--style") == 0 && cmd->count("--face-shape") == 0 && cmd->count("--mosaic-blocks") == 0)
-        for (const auto& [key, cls] : {std::pair{"face_style", ObjectClass::Face}, std::pair{"plate_style", ObjectClass::Plate}})
-          if (state->file->builtin_styles().contains(key))
-            state->shared.anonymize.styles[static_cast<int>(cls)] = pipeline::style_from_json(state->file->builtin_styles()[key]);
+      // Faces and plates too, as recorded, each option given replacing only its own part: a run with --style
+      // blur --face-shape box rendered again without them came out as the defaults' ellipse mosaic, and with
+      // --style fill alone its faces lost the recorded box (the corners an ellipse leaves were shown).
+      for (const auto& [key, cls] : {std::pair{"face_style", ObjectClass::Face}, std::pair{"plate_style", ObjectClass::Plate}}) {
+        if (!state->file->builtin_styles().contains(key)) continue;
+        redact::StyleOptions& style = state->shared.anonymize.styles[static_cast<int>(cls)];
+        const redact::StyleOptions given = style;
+        style = pipeline::style_from_json(state->file->builtin_styles()[key]);
+        if (cmd->count("--style")) style.style = given.style;
+        if (cmd->count("--mosaic-blocks")) style.mosaic_blocks = given.mosaic_blocks;
+        if (cls == ObjectClass::Face && cmd->count("--face-shape")) style.shape = given.shape;
+      }
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;

@@ -270,6 +270,24 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
               }
               file.builtin_styles_[key] = audit["settings"][key];
             }
+        // How the run that wrote it encoded (the first entry that says). A value no run writes (a file of an
+        // older version, an edit) is left out: render then encodes with its own defaults, as it did before.
+        if (audit.contains("settings") && audit["settings"].is_object() && file.encoding_.empty()) {
+          const json& st = audit["settings"];
+          static const std::vector<std::string> presets = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                                           "medium", "slow", "slower", "veryslow"};
+          json enc = json::object();
+          if (const auto c = st.find("codec"); c != st.end() && (*c == "h264" || *c == "hevc" || *c == "same")) enc["codec"] = *c;
+          if (const auto c = st.find("crf"); c != st.end() && (*c == "auto" || (c->is_number() && *c >= 0 && *c <= 51)))
+            enc["crf"] = *c;
+          if (const auto c = st.find("preset");
+              c != st.end() && c->is_string() && std::find(presets.begin(), presets.end(), c->get<std::string>()) != presets.end())
+            enc["preset"] = *c;
+          if (const auto c = st.find("jpeg_quality");
+              c != st.end() && (*c == "source" || (c->is_number_integer() && *c >= 1 && *c <= 31)))
+            enc["jpeg_quality"] = *c;
+          file.encoding_ = std::move(enc);
+        }
         // How the run that wrote it hid the classes of its own models (its settings).
         if (audit.contains("settings") && audit["settings"].is_object() && audit["settings"].contains("class_styles") &&
             audit["settings"]["class_styles"].is_object())

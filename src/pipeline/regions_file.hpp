@@ -119,11 +119,15 @@ class RegionsFile {
   // How the run hid faces and plates ({"face_style": ..., "plate_style": ...} of its audit settings; empty
   // where no entry has a record): render hides as the run did unless told otherwise.
   const nlohmann::json& builtin_styles() const { return builtin_styles_; }
+  // How the run encoded ({"codec", "crf", "preset", "jpeg_quality"} of its audit settings, those of values a
+  // run writes; empty where no entry has a record): render encodes as the run did unless told otherwise, or it reproduces nothing.
+  const nlohmann::json& encoding() const { return encoding_; }
 
  private:
   std::vector<RegionsEntry> entries_;
   nlohmann::json class_styles_ = nlohmann::json::object();
   nlohmann::json builtin_styles_ = nlohmann::json::object();
+  nlohmann::json encoding_ = nlohmann::json::object();
 };
 
 }  // namespace roadveil::pipeline

@@ -344,4 +344,19 @@ TEST(RenderStyles, RenderHidesAsTheRunDidUnlessToldOtherwise) {
   ASSERT_EQ(render("--style mosaic --regions " + quote(dir / "regions.json") + " " + quote(dir / "in.mp4") + " -o " +
                    quote(dir / "mosaic.mp4")).exit_code, 0);
   EXPECT_NE(read_text(dir / "mosaic.mp4"), read_text(dir / "blurred.mp4"));
+  // One option replaces only its own part of the recorded style (a review found --style alone turning the
+  // recorded box faces into ellipses, their corners shown).
+  const auto mosaic = nlohmann::json::parse(read_text(dir / "mosaic.mp4.audit.json"))["settings"]["face_style"];
+  EXPECT_EQ(mosaic["style"], "mosaic");
+  EXPECT_EQ(mosaic["shape"], "box");
+  // The run's encoder settings are the render's too (it made H.264 at CRF auto of an HEVC run at CRF 23).
+  ASSERT_EQ(run_cli("anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(dir / "hevc.mp4") + " --codec hevc --crf 23 --detections " +
+                    quote(dir / "hevc.json")).exit_code, 0);
+  ASSERT_EQ(render("--regions " + quote(dir / "hevc.json") + " " + quote(dir / "in.mp4") + " -o " + quote(dir / "hevc2.mp4")).exit_code, 0);
+  EXPECT_EQ(read_text(dir / "hevc2.mp4"), read_text(dir / "hevc.mp4"));
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(photo) + " -o " + quote(dir / "q.jpg") + " --jpeg-quality 20 --detections " +
+                    quote(dir / "q.json")).exit_code, 0);
+  ASSERT_EQ(render("--regions " + quote(dir / "q.json") + " " + quote(photo) + " -o " + quote(dir / "q2.jpg")).exit_code, 0);
+  EXPECT_EQ(read_text(dir / "q2.jpg"), read_text(dir / "q.jpg"));
 }
