@@ -84,7 +84,11 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
                const eval::EvalConfig& config, const std::string& json_path, const std::string& detections_path,
                const std::string& compare_path) {
   namespace fs = std::filesystem;
-  const eval::VideoTruth truth = eval::read_video_truth(truth_path);
+  eval::VideoTruth truth = eval::read_video_truth(truth_path);
+  // Classes the user switched off are not measured (as for photos): --no-plates still scored the plates.
+  std::erase_if(truth.boxes, [&](const eval::VideoTruthBox& b) {
+    return (b.cls == ObjectClass::Face && !options.detector.faces) || (b.cls == ObjectClass::Plate && !options.detector.plates);
+  });
   // An earlier run's report, read first so that a wrong file fails before the video is anonymized.
   nlohmann::json reference;
   if (!compare_path.empty()) {
@@ -125,10 +129,18 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
       eval::evaluate_video(truth, entry.frames, report.frames, entry.info.width, entry.info.height, config);
   if (truth.unknown_labels)
     std::cerr << "roadveil: warning: " << truth.unknown_labels << " boxes had a class that is neither face nor plate nor a class of a --model (ignored)\n";
+  // A damaged video is measured on the frames that decoded, and said so (it was scored as whole, exit 0, and
+  // the frames it lacked blamed on the truth).
+  for (const auto& w : report.warnings) std::cerr << "roadveil: warning: " << w << "\n";
   if (r.boxes_past_end > 0)
     std::cerr << fmt::format("roadveil: warning: {}: {} boxes of the ground truth are on frames from {} on (counted from 0), "
-                             "which {} does not have ({} frames): not counted; a truth of another clip?\n",
-                             truth_path.string(), r.boxes_past_end, r.first_frame_past_end, video.string(), r.frames);
+                             "which {} does not have ({} frames{}): not counted{}\n",
+                             truth_path.string(), r.boxes_past_end, r.first_frame_past_end, video.string(), r.frames,
+                             report.damaged ? " that decoded" : "", report.damaged ? "" : "; a truth of another clip?");
+  if (r.boxes_outside > 0)
+    std::cerr << fmt::format("roadveil: warning: {}: {} boxes of the ground truth lie wholly outside the {}x{} picture of {}: "
+                             "not counted; a truth of a scaled or turned copy? (boxes are in the stored frame's pixels)\n",
+                             truth_path.string(), r.boxes_outside, entry.info.width, entry.info.height, video.string());
   if (json_path != "-") std::cout << eval::format_video_table(r, video.string());
   std::optional<eval::Comparison> comparison;
   if (!compare_path.empty()) {
@@ -150,9 +162,10 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
     j["video"] = video.string();
     j["ground_truth"] = truth_path.string();
     j["hidden_fraction"] = config.hidden_fraction;
+    if (report.damaged) j["damaged"] = true;
     write_json_report(j, json_path);
   }
-  return kExitOk;
+  return report.damaged ? kExitPartialFailure : kExitOk;
 }
 }  // namespace
 

@@ -27,6 +27,8 @@ std::string read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 bool same_object(const VideoTruthBox& a, const VideoTruthBox& b) { return a.object == b.object && a.cls == b.cls; }
 
 bool looks_like_xml(std::string_view text) {
@@ -114,7 +116,8 @@ VideoTruth read_cvat(const std::filesystem::path& path, std::string_view text) {
 
 VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, const std::map<int, ObjectClass>& classes) {
   VideoTruth truth;
-  std::size_t line_no = 0, pos = 0;
+  std::size_t line_no = 0, pos = 0, ignored = 0;
+  if (text.starts_with(kUtf8Bom)) pos = kUtf8Bom.size();  // an editor's byte-order mark: "frame: not a number" before
   while (pos < text.size()) {
     const size_t end = std::min(text.find('\n', pos), text.size());
     std::string_view line = text.substr(pos, end - pos);
@@ -137,8 +140,11 @@ VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, co
     if (w <= 0 || h <= 0) throw Error(where + ": width and height must be positive");
     // MOT ground truth marks boxes to ignore with confidence 0, and a wholly occluded object with visibility
     // 0: nothing of it is in view to hide (counted exposed, it made recall 0.5 for an object hidden whenever seen).
-    if (cols.size() > 6 && number(cols[6], where + ": confidence") == 0) continue;
-    if (cols.size() > 8 && number(cols[8], where + ": visibility") == 0) continue;  // -1: not known
+    if ((cols.size() > 6 && number(cols[6], where + ": confidence") == 0) ||
+        (cols.size() > 8 && number(cols[8], where + ": visibility") == 0)) {  // visibility -1: not known
+      ++ignored;
+      continue;
+    }
     ObjectClass cls = ObjectClass::Face;
     if (cols.size() > 7) {
       const auto it = classes.find(whole_number(cols[7], where + ": class"));
@@ -151,14 +157,27 @@ VideoTruth read_mot(const std::filesystem::path& path, std::string_view text, co
     truth.boxes.push_back({static_cast<std::int64_t>(frame) - 1, id, cls,
                            Box{static_cast<float>(x), static_cast<float>(y), static_cast<float>(x + w), static_cast<float>(y + h)}});
   }
-  if (truth.boxes.empty() && truth.unknown_labels == 0) throw Error(path.string() + ": no boxes (MOT text expected)");
+  if (truth.boxes.empty() && truth.unknown_labels == 0)
+    throw Error(path.string() + (ignored ? ": every box is marked to be ignored (confidence 0) or not in view (visibility 0): nothing to measure"
+                                         : ": no boxes (MOT text expected)"));
   return truth;
 }
 
 }  // namespace
 
-bool is_video_truth_file(const std::filesystem::path& path) {
+namespace {
+// A CVAT export unzipped: its folder holds annotations.xml.
+std::filesystem::path truth_file_in(const std::filesystem::path& path) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec) && std::filesystem::is_regular_file(path / "annotations.xml", ec))
+    return path / "annotations.xml";
+  return path;
+}
+}  // namespace
+
+bool is_video_truth_file(const std::filesystem::path& given) {
+  std::error_code ec;
+  const std::filesystem::path path = truth_file_in(given);
   if (!std::filesystem::is_regular_file(path, ec)) return false;
   std::ifstream in(path, std::ios::binary);
   std::string head(4096, '\0');
@@ -183,6 +202,7 @@ bool is_video_truth_file(const std::filesystem::path& path) {
   auto numeric = [](const std::string& line) {
     return std::count(line.begin(), line.end(), ',') >= 5 && line.find_first_not_of("0123456789.,-+eE \t\r") == std::string::npos;
   };
+  if (head.starts_with(kUtf8Bom)) head.erase(0, kUtf8Bom.size());
   std::istringstream lines(head);
   std::vector<std::string> first;
   for (std::string line; first.size() < 3 && std::getline(lines, line);)
@@ -194,7 +214,8 @@ bool is_video_truth_file(const std::filesystem::path& path) {
   return first.size() >= 2 && numeric(first[1]) && (first.size() < 3 || numeric(first[2])) && fields(first[0]) == fields(first[1]);
 }
 
-VideoTruth read_video_truth(const std::filesystem::path& path, const std::map<int, ObjectClass>& mot_classes) {
+VideoTruth read_video_truth(const std::filesystem::path& given, const std::map<int, ObjectClass>& mot_classes) {
+  const std::filesystem::path path = truth_file_in(given);
   const std::string text = read_file(path);
   VideoTruth truth = looks_like_xml(text) ? read_cvat(path, text) : read_mot(path, text, mot_classes);
   // An object is its class and id: MOT numbers ids per class in some exports (id 1 a face and id 1 a plate
@@ -252,7 +273,10 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
       Box box = t.box;
       if (width > 0 && height > 0) {
         box = intersection(box, Box{0, 0, static_cast<float>(width), static_cast<float>(height)});
-        if (box.empty()) continue;
+        if (box.empty()) {
+          ++report.boxes_outside;
+          continue;
+        }
       }
       of_class.clear();
       for (const Region& r : regions_at(t.frame))
@@ -273,7 +297,9 @@ VideoReport evaluate_video(const VideoTruth& truth, const std::map<std::int64_t,
           run = 0;
           run_from = t.frame;
         }
-        run = static_cast<int>(t.frame - run_from) + step;
+        // The last annotated frame stands for `step` frames, not past the clip's end (a 16-frame clip annotated
+        // every 5th frame had an exposure of 20).
+        run = static_cast<int>(std::min(t.frame + step, frame_count) - run_from);
         if (run > cr.longest_exposure) {
           cr.longest_exposure = run;
           cr.longest_object = first.object;

@@ -57,6 +57,8 @@ struct VideoReport {
   // Truth boxes on frames the video does not have (a truth of another clip, or MOT's frames counted from 0)
   // are not counted; an object with no frame in the video is no object of it.
   std::int64_t boxes_past_end = 0, first_frame_past_end = -1;
+  // Truth boxes wholly outside the picture (the truth of a scaled or turned copy): not counted.
+  std::int64_t boxes_outside = 0;
   std::vector<Object> objects;               // in the truth's order (eval --compare pairs them by class and id)
   std::vector<double> hidden_area_per_frame;  // share of each frame hidden
   std::array<VideoClassReport, kMaxObjectClasses> classes;

@@ -83,3 +83,26 @@ TEST(EvalCli, ACompareReportOfAnotherHiddenFractionIsRefused) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("ref.json (--compare) was measured with --hidden-fraction 0.9, this run with 0.3"), std::string::npos) << r.output;
 }
+
+// From a read-only review of video truth: --no-plates still scored the plates of a video truth (photos drop
+// switched-off classes), and a damaged video was scored as whole, exit 0, its missing frames blamed on the
+// truth ("a truth of another clip?"). Now the class is not measured, and a damaged clip is measured on the
+// frames that decoded, said so, exit 3.
+TEST(EvalCli, AVideoTruthMeasuresOnlyTheClassesAskedAndADamagedClipSaysSo) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240:rate=10:duration=2 -c:v libx264 -pix_fmt yuv420p -f mpegts " + quote(dir / "clip.ts"));
+  std::ofstream(dir / "truth.txt") << "1,1,10,10,30,30,1,1,1\n2,1,10,10,30,30,1,1,1\n"
+                                      "1,1,100,100,40,12,1,2,1\n20,1,100,100,40,12,1,2,1\n";
+  auto r = run_cli("eval --no-plates --ground-truth " + quote(dir / "truth.txt") + " " + quote(dir / "clip.ts") + " --json " + quote(dir / "r.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("plate"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("face "), std::string::npos) << r.output;
+
+  const std::string whole = read_text(dir / "clip.ts");
+  std::ofstream(dir / "cut.ts", std::ios::binary) << whole.substr(0, whole.size() / 2 / 188 * 188 + 100);
+  r = run_cli("eval --ground-truth " + quote(dir / "truth.txt") + " " + quote(dir / "cut.ts") + " --json " + quote(dir / "cut.json"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_NE(r.output.find("damaged"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("a truth of another clip?"), std::string::npos) << r.output;
+  EXPECT_TRUE(json::parse(read_text(dir / "cut.json")).value("damaged", false));
+}

@@ -231,3 +231,42 @@ TEST(VideoTruth, FrameStepsClassesShapesEdgesAndLongHeaders) {
   const VideoReport at_edge = evaluate_video(edge, hidden, 1, 64, 48, EvalConfig{});
   EXPECT_EQ(at_edge.classes[0].hidden_frames, 1) << "all of it that is in the picture is hidden";
 }
+
+// From a read-only review of video truth: with a frame step the last annotated frame stood for `step` frames
+// past the clip's end (a 16-frame clip annotated every 5th frame had an exposure of 20); boxes wholly outside
+// the picture vanished without a count (the truth of a scaled or turned copy gave a quietly smaller table); a
+// MOT file starting with a byte-order mark was "frame: not a number", one whose boxes were all to be ignored
+// "not MOT"; an unzipped CVAT export (its folder) was refused as not a video truth.
+TEST(VideoTruth, StepsStopAtTheEndOutsideBoxesAreCountedAndFilesAreReadAsWritten) {
+  VideoTruth stepped;
+  stepped.frame_step = 5;
+  for (int f = 0; f < 16; f += 5) stepped.boxes.push_back({f, 1, ObjectClass::Face, Box{10, 10, 20, 20}});
+  const VideoReport r = evaluate_video(stepped, {}, 16, 64, 48, EvalConfig{});
+  EXPECT_EQ(r.classes[0].longest_exposure, 16) << "the clip has 16 frames";
+
+  VideoTruth outside;
+  outside.boxes.push_back({0, 1, ObjectClass::Face, Box{100, 10, 120, 20}});  // right of a 64 px wide picture
+  outside.boxes.push_back({0, 2, ObjectClass::Face, Box{10, 10, 20, 20}});
+  const VideoReport o = evaluate_video(outside, {}, 1, 64, 48, EvalConfig{});
+  EXPECT_EQ(o.boxes_outside, 1);
+  EXPECT_EQ(o.classes[0].objects, 1);
+
+  TempDir dir;
+  std::ofstream(dir / "bom.txt") << "\xEF\xBB\xBF" "1,1,10,10,40,40,1,1,1\n2,1,10,10,40,40,1,1,1\n";
+  ASSERT_TRUE(is_video_truth_file(dir / "bom.txt"));
+  EXPECT_EQ(read_video_truth(dir / "bom.txt").boxes.size(), 2u);
+
+  std::ofstream(dir / "ignored.txt") << "1,1,10,10,40,40,0,1,1\n2,1,10,10,40,40,1,1,0\n";
+  try {
+    (void)read_video_truth(dir / "ignored.txt");
+    ADD_FAILURE() << "no box to measure";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("every box is marked to be ignored"), std::string::npos) << e.what();
+  }
+
+  std::filesystem::create_directories(dir / "export");
+  std::ofstream(dir / "export" / "annotations.xml") << R"(<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><track id="0" label="face"><box frame="0" outside="0" xtl="1" ytl="2" xbr="11" ybr="12"/></track></annotations>)";
+  ASSERT_TRUE(is_video_truth_file(dir / "export"));
+  EXPECT_EQ(read_video_truth(dir / "export").boxes.size(), 1u);
+}
