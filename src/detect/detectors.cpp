@@ -34,9 +34,10 @@ NetworkDetector::~NetworkDetector() {
   if (profile_.runs == 0) return;
   const Profile& p = profile_;
   const double runs = static_cast<double>(p.runs);
-  spdlog::debug("{}: {} runs, {:.1f} Mpx of input ({:.0f} px a run), preparing the input {:.2f} s, the network {:.2f} s "
+  spdlog::debug("{}: {} runs, {:.1f} Mpx of input ({:.0f} px a run, {:.0f}% padding), preparing the input {:.2f} s, the network {:.2f} s "
                 "({:.1f} ms a run, {:.0f} ns a pixel), boxes {:.2f} s",
-                name_, p.runs, p.tensor_pixels / 1e6, p.tensor_pixels / runs, p.preprocess_s, p.network_s,
+                name_, p.runs, p.tensor_pixels / 1e6, p.tensor_pixels / runs,
+                100 * (1 - p.content_pixels / p.tensor_pixels), p.preprocess_s, p.network_s,
                 1e3 * p.network_s / runs, 1e9 * p.network_s / p.tensor_pixels, p.decode_s);
 }
 
@@ -65,6 +66,7 @@ std::vector<RawBox> NetworkDetector::detect(const AVFrame& frame, const PixelRec
   const auto t3 = Clock::now();
   ++profile_.runs;
   profile_.tensor_pixels += static_cast<double>(m.tensor_w) * m.tensor_h;
+  profile_.content_pixels += static_cast<double>(m.content_w) * m.content_h;
   profile_.preprocess_s += seconds(t0, t1);
   profile_.network_s += seconds(t1, t2);
   profile_.decode_s += seconds(t2, t3);

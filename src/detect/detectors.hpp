@@ -48,7 +48,7 @@ class NetworkDetector {
   std::vector<RawBox> scratch_;
   struct Profile {
     long runs = 0;
-    double tensor_pixels = 0;
+    double tensor_pixels = 0, content_pixels = 0;  // content: the crop's own pixels, the rest padding
     double preprocess_s = 0, network_s = 0, decode_s = 0;
   } profile_;
 };
