@@ -86,14 +86,61 @@ double mean_abs_diff(const std::vector<std::uint8_t>& a, const std::vector<std::
 struct HiddenAreaTally {
   std::int64_t frames = 0, regions = 0, reproduced = 0, indistinct = 0;
   std::string first_failure;
+  // Blocks away from every listed region where the output still differs from the input as hidden pixels do:
+  // a region shrunk or emptied in the regions file (its count kept) left "0 of 0 reproduced" passing.
+  std::int64_t changed_blocks = 0, frames_changed = 0;
+  std::string first_changed;
 };
+
+// Where the output differs from the input away from every region: 16x16 luma blocks at least a block away
+// from each region's rectangle whose mean difference is over kAuditOutsideChange (what hiding changes; the
+// encoder's error on a block stays under it). Counts the blocks; a frame with kAuditOutsideBlocks or more of
+// them hides something the regions file does not list.
+void compare_outside(std::int64_t index, const std::vector<std::uint8_t>& in, const std::vector<std::uint8_t>& out, int width,
+                     int height, const Regions& regions, HiddenAreaTally& tally) {
+  constexpr int kBlock = 16;
+  const int bw = (width + kBlock - 1) / kBlock, bh = (height + kBlock - 1) / kBlock;
+  std::vector<char> near(static_cast<std::size_t>(bw) * bh, 0);
+  for (const Region& r : regions) {
+    const PixelRect rect = redact::hidden_rect(r.box, width, height);
+    if (rect.empty()) continue;
+    const int x1 = std::max(0, rect.x / kBlock - 1), y1 = std::max(0, rect.y / kBlock - 1);
+    const int x2 = std::min(bw - 1, (rect.x + rect.w - 1) / kBlock + 1), y2 = std::min(bh - 1, (rect.y + rect.h - 1) / kBlock + 1);
+    for (int y = y1; y <= y2; ++y)
+      for (int x = x1; x <= x2; ++x) near[static_cast<std::size_t>(y) * bw + x] = 1;
+  }
+  int changed = 0;
+  PixelRect first;
+  double first_diff = 0;
+  for (int by = 0; by < bh; ++by)
+    for (int bx = 0; bx < bw; ++bx) {
+      if (near[static_cast<std::size_t>(by) * bw + bx]) continue;
+      const PixelRect block{bx * kBlock, by * kBlock, std::min(kBlock, width - bx * kBlock), std::min(kBlock, height - by * kBlock)};
+      const double diff = mean_abs_diff(out, in, width, block);
+      if (diff <= kAuditOutsideChange) continue;
+      if (changed++ == 0) {
+        first = block;
+        first_diff = diff;
+      }
+    }
+  if (changed < kAuditOutsideBlocks) return;
+  tally.changed_blocks += changed;
+  ++tally.frames_changed;
+  if (tally.first_changed.empty())
+    tally.first_changed = "frame " + std::to_string(index) + ": " + std::to_string(changed) + " blocks of 16x16 away from every listed region differ " +
+                          "from the input as hidden pixels do (the first at " + std::to_string(first.x) + "," + std::to_string(first.y) + ", by " +
+                          std::to_string(static_cast<int>(std::lround(first_diff))) + " levels)";
+}
 
 // Compares one output frame with the input frame re-rendered with `regions`.
 void compare_frame(std::int64_t index, const AVFrame& input, const AVFrame& output, const Regions& regions,
                    const redact::ClassStyles& styles, redact::Redactor& redactor, GrayConverter& gray_in,
                    GrayConverter& gray_expected, GrayConverter& gray_out, HiddenAreaTally& tally) {
   ++tally.frames;
-  if (regions.empty()) return;
+  if (regions.empty()) {
+    compare_outside(index, gray_in(input), gray_out(output), input.width, input.height, regions, tally);
+    return;
+  }
   media::FramePtr expected = media::make_frame();
   av_frame_ref(expected.get(), &input);
   if (av_frame_make_writable(expected.get()) < 0) throw std::bad_alloc();
@@ -101,6 +148,7 @@ void compare_frame(std::int64_t index, const AVFrame& input, const AVFrame& outp
   const auto& in = gray_in(input);
   const auto& ex = gray_expected(*expected);
   const auto& out = gray_out(output);
+  compare_outside(index, in, out, input.width, input.height, regions, tally);
   for (const Region& r : regions) {
     const PixelRect rect = redact::hidden_rect(r.box, input.width, input.height);
     if (rect.empty()) continue;
@@ -168,12 +216,14 @@ AuditCheck check_hidden_area(const std::filesystem::path& input, const std::file
       compare_frame(index, *in_frame, *out_frame, regions_at(index), styles, redactor, gray_in, gray_expected, gray_out, tally);
     }
   }
-  c.ok = tally.reproduced + tally.indistinct == tally.regions;
+  c.ok = tally.reproduced + tally.indistinct == tally.regions && tally.frames_changed == 0;
   c.detail = std::to_string(tally.frames) + " frames, " + std::to_string(tally.reproduced) + " of " +
              std::to_string(tally.regions) + " hidden regions reproduced by re-rendering the regions file" +
              (tally.indistinct ? " (" + std::to_string(tally.indistinct) + " more where hiding changes under " +
                                      std::to_string(static_cast<int>(kAuditDistinctChange)) + " levels: too little to tell)" : "") +
-             (tally.first_failure.empty() ? "" : "; first not reproduced: " + tally.first_failure);
+             (tally.first_failure.empty() ? "" : "; first not reproduced: " + tally.first_failure) +
+             (tally.frames_changed ? "; the output hides what the regions file does not list on " + std::to_string(tally.frames_changed) +
+                                         " frame(s), " + tally.first_changed : "");
   return c;
 }
 
@@ -182,9 +232,12 @@ AuditCheck check_hidden_area(const std::filesystem::path& input, const std::file
 // It must list as many regions, of each class, on as many frames, as the record says the run hid, changed by
 // what its review journal says each edit changed (every edit keeps each frame's regions before and after it;
 // an undo is an edit back). A file emptied by hand passed when its entry had any "review" at all.
-AuditCheck check_region_counts(const std::filesystem::path& path, const pipeline::RegionsEntry& entry, const json& record) {
+// A rendered file (`rendered`: its digest is in the record) is what the render drew, review included: its counts
+// are the record's as they are (editing the record's counts passed).
+AuditCheck check_region_counts(const std::filesystem::path& path, const pipeline::RegionsEntry& entry, const json& record,
+                               bool rendered) {
   AuditCheck c{"regions file counts"};
-  const json* review = entry.review.is_null() ? nullptr : &entry.review;
+  const json* review = entry.review.is_null() || rendered ? nullptr : &entry.review;
   const json& recorded = record.value("regions", json());
   if (!recorded.is_object() || !recorded.contains("by_class")) {
     c.skipped = true;
@@ -244,8 +297,24 @@ AuditCheck check_region_counts(const std::filesystem::path& path, const pipeline
     c.detail += (c.detail.empty() ? "" : "; ") + std::to_string(frames_with) + " frames with regions listed, the run" + after_review +
                 " hid on " + std::to_string(recorded_frames);
   }
+  if (rendered) {
+    c.detail = c.ok ? "the record's counts are those of the regions file rendered"
+                    : "the record's counts are not those of the regions file rendered (" + path.string() + "): " + c.detail;
+    return c;
+  }
   if (c.ok) c.detail = "as many regions of each class, on as many frames, as the run hid" + after_review;
   else c.detail = path.string() + " was changed since the run" + (review ? ", not only by its review's edits" : "") + ": " + c.detail;
+  return c;
+}
+
+// A render's record says what review the regions file had: the summary of the rendered file's journal, again.
+AuditCheck check_review_summary(const pipeline::RegionsEntry& entry, const json& record) {
+  AuditCheck c{"review"};
+  const json want = entry.review.is_null() ? json() : pipeline::review_summary(entry.review);
+  const json have = record.value("review", json());
+  c.ok = want == have;
+  c.detail = c.ok ? (want.is_null() ? "none recorded, none in the regions file" : "the record's summary is that of the regions file's journal")
+                  : "the record's review summary is not that of the regions file's journal (the record was edited)";
   return c;
 }
 
@@ -317,8 +386,8 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
       const auto file = pipeline::RegionsFile::read(path);
       if (const auto* e = file.find(record["input"].value("path", ""), true)) {
         entry = *e;
-        if (!rf.contains("sha256"))
-          result.checks.push_back(check_region_counts(path, *e, record));
+        result.checks.push_back(check_region_counts(path, *e, record, rf.contains("sha256")));
+        if (rf.contains("sha256")) result.checks.push_back(check_review_summary(*e, record));
       }
       no_entry = path.string() + " has no entry for the input";
     }

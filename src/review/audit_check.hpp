@@ -48,5 +48,11 @@ inline constexpr double kAuditCodecNoise = 3.0;
 // Where hiding changes the input by less than this (a tiny or flat region), neither answer is evidence: such
 // regions are counted apart, not failed (a 13x7 plate: 4 levels off the re-render, 3 off the input, hiding 5).
 inline constexpr double kAuditDistinctChange = 8.0;
+// Away from every region (a 16x16 block at least one block from each), the output differs from the input by
+// the encoder's error only. A block whose mean luma difference is over kAuditOutsideChange levels changed as
+// hiding changes pixels, and kAuditOutsideBlocks such blocks on one frame are something hidden that the
+// regions file does not list (a region shrunk or emptied since the run, its count kept).
+inline constexpr double kAuditOutsideChange = 12.0;
+inline constexpr int kAuditOutsideBlocks = 4;
 
 }  // namespace roadveil::review

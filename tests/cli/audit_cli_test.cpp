@@ -157,6 +157,55 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
             std::string::npos) << r.output;
 }
 
+// From a read-only review: regions shrunk or emptied in place (their count kept) passed, the re-render
+// reproducing "0 of 0" regions, and a render of that file gave back the input. The output's hidden pixels
+// away from every listed region now fail the hidden-area check.
+TEST_F(Audit, RegionsShrunkOrEmptiedInPlaceFail) {
+  for (const bool emptied : {true, false}) {
+    SCOPED_TRACE(emptied ? "emptied" : "shrunk to 6x6");
+    json regions = read_json(*dir / "regions.json");
+    for (auto& f : regions["entries"][0]["frames"])
+      for (auto& r : f["regions"]) {
+        const auto b = r["box"];
+        const double cx = (b[0].get<double>() + b[2].get<double>()) / 2, cy = (b[1].get<double>() + b[3].get<double>()) / 2;
+        r["box"] = emptied ? json::array({0, 0, 0, 0}) : json::array({cx - 3, cy - 3, cx + 3, cy + 3});
+      }
+    write_json(*dir / "inplace.json", regions);
+    json rec = read_json(*dir / "out.mp4.audit.json");
+    rec["regions_file"]["path"] = (*dir / "inplace.json").string();
+    write_json(*dir / "inplace.audit.json", rec);
+    const auto r = audit(*dir / "inplace.audit.json");
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    EXPECT_NE(r.output.find("the output hides what the regions file does not list"), std::string::npos) << r.output;
+  }
+  const auto untouched = audit(*dir / "out.mp4.audit.json");
+  EXPECT_EQ(untouched.exit_code, 0) << untouched.output;
+}
+
+// From the same review: a render's record could be edited (counts, the review it claims) and still pass; both
+// are the rendered regions file's, whose digest the record holds, and are compared with it now.
+TEST_F(Audit, ARendersRecordEditedAfterwardsFails) {
+  auto r = run_command(kCli + " render -q --regions " + quote(*dir / "regions.json") + " " + quote(*dir / "in.mp4") + " -o " +
+                       quote(*dir / "edited.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json rec = read_json(*dir / "edited.mp4.audit.json");
+  r = audit(*dir / "edited.mp4.audit.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok      review: none recorded, none in the regions file"), std::string::npos) << r.output;
+  json counts = rec;
+  counts["regions"]["by_class"]["face"] = 5;
+  write_json(*dir / "edited.mp4.audit.json", counts);
+  r = audit(*dir / "edited.mp4.audit.json");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  regions file counts: the record's counts are not those of the regions file rendered"), std::string::npos) << r.output;
+  json review = rec;
+  review["review"] = {{"frames_reviewed", 12}, {"reviewers", {{{"name", "ana"}}}}};
+  write_json(*dir / "edited.mp4.audit.json", review);
+  r = audit(*dir / "edited.mp4.audit.json");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  review: the record's review summary is not that of the regions file's journal"), std::string::npos) << r.output;
+}
+
 // The faces on a video's cover art are hidden and counted in the record, but the regions file lists frames
 // only: the count check failed an untouched output ("face: 10 listed, the run hid 27"). The record says
 // what was on attached pictures, and the check leaves it out.
