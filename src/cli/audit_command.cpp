@@ -40,10 +40,23 @@ void add_audit_command(CLI::App& app, Action& action) {
       nlohmann::json report = {{"records", nlohmann::json::array()}};
       bool all_passed = true;
       std::vector<review::AuditResult> results;
+      int unreadable = 0;
       for (const std::string& given : s.records) {
         std::filesystem::path record = given;
         if (record.extension() != ".json") record = pipeline::audit_path_for(record);
-        const auto result = review::check_audit_record(record, options);
+        // A record that cannot be read is a failed record, not the end of the command (the others are checked
+        // and the report written).
+        review::AuditResult result;
+        try {
+          result = review::check_audit_record(record, options);
+        } catch (const Error& e) {
+          std::cerr << "roadveil: error: " << e.what() << "\n";
+          ++unreadable;
+          result.record = record;
+          review::AuditCheck c{"record"};
+          c.detail = e.what();
+          result.checks.push_back(c);
+        }
         all_passed = all_passed && result.passed();
         report["records"].push_back(result.to_json());
         results.push_back(result);
@@ -61,7 +74,7 @@ void add_audit_command(CLI::App& app, Action& action) {
         refuse_report_over_inputs(s.json_path, named);
         write_json_report(report, s.json_path);
       }
-      return all_passed ? kExitOk : kExitFound;
+      return unreadable ? kExitFailure : all_passed ? kExitOk : kExitFound;
     };
   });
 }

@@ -256,7 +256,17 @@ void add_verify_command(CLI::App& app, Action& action) {
         try {
           const pipeline::RegionsEntry* entry = nullptr;
           if (regions) {
-            entry = regions->find_output(file, files.size() == 1);
+            entry = regions->find_output(file, false);
+            if (!entry && files.size() == 1) {
+              // The only entry, taken although no output of it has this name: said, and checked by its digest
+              // where the run recorded one (another video's regions file of the same size and length was used
+              // without a word).
+              entry = regions->find_output(file, true);
+              if (entry && !entry->output_sha256.empty() && sha256_file_hex(file) != entry->output_sha256)
+                std::cerr << "roadveil: warning: " << file.string() << ": not the output " << entry->info.output.string() << " that " << s.regions
+                          << " lists (its SHA-256 is not the recorded one): its regions are taken as this file's; "
+                             "if they are another video's, what is reported is not\n";
+            }
             if (!entry) throw Error(file.string() + ": not listed as an output in " + s.regions);
           }
           v = verifier.verify(file, entry);

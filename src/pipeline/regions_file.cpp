@@ -259,6 +259,9 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
           if (audit["input"].contains("sha256") && audit["input"]["sha256"].is_string())
             entry.input_sha256 = audit["input"]["sha256"].get<std::string>();
         }
+        if (audit.contains("output") && audit["output"].is_object() && audit["output"].contains("sha256") &&
+            audit["output"]["sha256"].is_string())
+          entry.output_sha256 = audit["output"]["sha256"].get<std::string>();
         // How the run that wrote it hid faces and plates (the first entry that says: one run, one setting).
         if (audit.contains("settings") && audit["settings"].is_object())
           for (const char* key : {"face_style", "plate_style"})

@@ -66,6 +66,7 @@ class RegionsWriter {
 struct RegionsEntry {
   MediaEntryInfo info;
   std::string input_sha256;  // of the input file the run read, as the entry's audit record says ("": not recorded)
+  std::string output_sha256;  // of the output it wrote, the same way
   std::map<std::int64_t, Regions> frames;  // frame index -> regions
   std::map<std::int64_t, std::int64_t> pts;  // frame index -> its timestamp (in time_base), where the file gives it
   nlohmann::json review;  // the entry's review journal as the file has it (null: never reviewed)

@@ -206,6 +206,27 @@ TEST_F(Audit, ARendersRecordEditedAfterwardsFails) {
   EXPECT_NE(r.output.find("FAILED  review: the record's review summary is not that of the regions file's journal"), std::string::npos) << r.output;
 }
 
+// From the same review: a regions file that no longer reads, or a record that is missing, ended the command
+// with one message: the other records went unchecked and no --json report was written. Each is a failed record
+// now (exit 1 as before: a record could not be read), the others checked, the report written.
+TEST_F(Audit, AnUnreadableRecordOrRegionsFileDoesNotStopTheOthers) {
+  json regions = read_json(*dir / "regions.json");
+  regions["entries"][0]["frames"][0]["regions"][0]["box"] = {1, 2, 3};
+  write_json(*dir / "broken.json", regions);
+  json rec = read_json(*dir / "out.mp4.audit.json");
+  rec["regions_file"]["path"] = (*dir / "broken.json").string();
+  write_json(*dir / "broken.audit.json", rec);
+  const auto r = audit(*dir / "broken.audit.json", quote(*dir / "missing.audit.json") + " " + quote(*dir / "out.mp4.audit.json") +
+                                                       " --json " + quote(*dir / "report.json"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("FAILED  regions file contents: " + (*dir / "broken.json").string()), std::string::npos) << r.output;
+  const json report = read_json(*dir / "report.json");
+  ASSERT_EQ(report["records"].size(), 3u);
+  EXPECT_FALSE(report["records"][0]["passed"].get<bool>());
+  EXPECT_FALSE(report["records"][1]["passed"].get<bool>());
+  EXPECT_TRUE(report["records"][2]["passed"].get<bool>());
+}
+
 // The faces on a video's cover art are hidden and counted in the record, but the regions file lists frames
 // only: the count check failed an untouched output ("face: 10 listed, the run hid 27"). The record says
 // what was on attached pictures, and the check leaves it out.

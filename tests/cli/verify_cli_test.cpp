@@ -190,6 +190,18 @@ TEST_F(Verify, ARegionsFileOfAnotherVideoIsRefusedNamingTheFile) {
   EXPECT_NE(r.output.find("other.mp4: is 64x48 but its regions entry"), std::string::npos) << r.output;
 }
 
+// From a read-only review: another video of the same size and length took the only entry's regions without a
+// word (its findings were another clip's). It is still taken (an output may be renamed), and said, since its
+// bytes are not the recorded output's.
+TEST_F(Verify, TheOnlyEntryTakenForAnotherFileIsSaid) {
+  ffmpeg_make("-f lavfi -i testsrc2=size=512x366:rate=10:duration=1 -c:v libx264 -pix_fmt yuv420p " + quote(*dir / "same_size.mp4"));
+  auto r = run_cli("verify -q --no-audit " + quote(*dir / "same_size.mp4") + " --regions " + quote(*dir / "regions.json"));
+  EXPECT_NE(r.output.find("same_size.mp4: not the output"), std::string::npos) << r.output;
+  std::filesystem::copy_file(*dir / "out.mp4", *dir / "renamed.mp4", std::filesystem::copy_options::overwrite_existing);
+  r = run_cli("verify -q --no-audit " + quote(*dir / "renamed.mp4") + " --regions " + quote(*dir / "regions.json"));
+  EXPECT_EQ(r.output.find("not the output"), std::string::npos) << "the same bytes, renamed\n" << r.output;
+}
+
 TEST_F(Verify, RenderingTheRegionsFileReproducesTheRunsPixels) {
   // What verify measures a run against is what the run hid: the regions file keeps every box at the
   // precision it was hidden with, so rendering it gives the same frames (the encoder is deterministic).
