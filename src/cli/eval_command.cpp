@@ -20,6 +20,8 @@
 #include "eval/video_truth.hpp"
 #include "pipeline/regions_file.hpp"
 #include "media/image_file.hpp"
+#include "media/input_file.hpp"
+#include "media/rotation.hpp"
 
 namespace roadveil::cli {
 
@@ -99,12 +101,28 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
   }
   // A truth drawn on frames of another size (CVAT's original_size) is another clip's, or scaled: its boxes
   // miss the picture, and each object counted "never exposed" where nothing of it was measured.
-  if (truth.width > 0 && truth.height > 0) {
+  // A turned video (a phone held upright: a display matrix) is annotated as annotation tools show it, upright
+  // (CVAT extracts its frames turned; so does ffmpeg): its boxes are turned back into the stored frame, where
+  // the regions are. A CVAT truth of the stored size is taken as drawn on the stored frames.
+  {
     const media::InputFile probe(video);
-    if (probe.video().width != truth.width || probe.video().height != truth.height)
-      throw Error(fmt::format("{}: the ground truth is for frames of {}x{} (its original_size), {} is {}x{}: the truth of "
-                              "another clip, or of a scaled copy", truth_path.string(), truth.width, truth.height,
-                              video.string(), probe.video().width, probe.video().height));
+    const int w = probe.video().width, h = probe.video().height, degrees = probe.video().rotation_degrees;
+    const bool quarter = degrees == 90 || degrees == 270;
+    const int shown_w = quarter ? h : w, shown_h = quarter ? w : h;
+    bool upright = degrees != 0;
+    if (truth.width > 0 && truth.height > 0) {
+      if (truth.width == shown_w && truth.height == shown_h) {
+        // as shown (also the stored size when not turned a quarter)
+      } else if (truth.width == w && truth.height == h) {
+        upright = false;
+      } else {
+        throw Error(fmt::format("{}: the ground truth is for frames of {}x{} (its original_size), {} is {}x{}{}: the truth of "
+                                "another clip, or of a scaled copy", truth_path.string(), truth.width, truth.height,
+                                video.string(), w, h, degrees ? fmt::format(" (shown {}x{}, turned {} degrees)", shown_w, shown_h, degrees) : ""));
+      }
+    }
+    if (upright)
+      for (eval::VideoTruthBox& b : truth.boxes) b.box = media::box_in_stored_frame(b.box, degrees, w, h);
   }
   const TemporaryFolder temporary("roadveil-eval");
   const fs::path& work = temporary.path();

@@ -106,3 +106,23 @@ TEST(EvalCli, AVideoTruthMeasuresOnlyTheClassesAskedAndADamagedClipSaysSo) {
   EXPECT_EQ(r.output.find("a truth of another clip?"), std::string::npos) << r.output;
   EXPECT_TRUE(json::parse(read_text(dir / "cut.json")).value("damaged", false));
 }
+
+// From a read-only review: a turned video (a display matrix: a phone held upright) was measured against its
+// truth in stored pixels, while annotation tools (CVAT, ffmpeg's frame extraction) show and annotate it
+// upright: three faces, each hidden in every frame, scored 1 of 3. The truth is turned into the stored frame.
+TEST(EvalCli, ATurnedVideosTruthIsTakenAsShown) {
+  TempDir dir;
+  make_upright_and_sideways_clips(dir.path(), 0.3);
+  std::ofstream truth(dir / "truth.txt");
+  for (int f = 1; f <= 3; ++f)  // the photo's three annotated faces, as shown
+    truth << f << ",1,79,105,30,37,1,1,1\n" << f << ",2,185,100,41,44,1,1,1\n" << f << ",3,325,90,35,51,1,1,1\n";
+  truth.close();
+  auto measured = [&](const std::string& clip) {
+    const auto r = run_cli("eval --ground-truth " + quote(dir / "truth.txt") + " " + quote(dir / clip) + " --json " + quote(dir / (clip + ".json")));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return json::parse(read_text(dir / (clip + ".json")));
+  };
+  const json up = measured("up.mp4"), side = measured("side.mp4");
+  EXPECT_EQ(side["classes"]["face"]["hidden_object_frames"], up["classes"]["face"]["hidden_object_frames"]) << side.dump().substr(0, 400);
+  EXPECT_GE(up["classes"]["face"]["hidden_object_frames"].get<int>(), 6);
+}
