@@ -28,8 +28,18 @@ void round_to_file_precision(Regions& regions) {
              static_cast<float>(round2(r.box.x2)), static_cast<float>(round2(r.box.y2))};
 }
 
+namespace {
+// The detections file's folder is made as an output's is (`--detections new/x.json` failed where `-o new/`
+// made its folder); a folder that cannot be made fails at the open below, naming the file.
+const std::filesystem::path& with_folder(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  return path;
+}
+}  // namespace
+
 RegionsWriter::RegionsWriter(const std::filesystem::path& path)
-    : path_(path), temp_(path) {
+    : path_(path), temp_(with_folder(path)) {
   out_.open(temp_.path(), std::ios::trunc);
   if (!out_) throw Error(path.string() + ": cannot write the detections file here");
   out_ << "{\"format\": \"roadveil-regions\", \"version\": 1, \"entries\": [";

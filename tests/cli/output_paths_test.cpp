@@ -193,6 +193,16 @@ TEST(Interrupt, AStoppedFolderOfPhotosLeavesEachOutputWithItsAuditRecord) {
   EXPECT_LE(without_record, 2) << outputs << " outputs";
 }
 
+// A review found `--detections new/x.json` refused ("cannot write the detections file here") where `-o new/`
+// made its folder: the detections file's folder is made too.
+TEST(DetectionsFile, ItsFolderIsMadeAsTheOutputsIs) {
+  TempDir dir;
+  const auto r = run_cli("anonymize -q --no-audit " + quote(shared_dir() / "eval/faces-street/images/maksssksksss0.jpg") + " -o " +
+                         quote(dir / "out" / "a.jpg") + " --detections " + quote(dir / "regions" / "run1" / "d.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "regions" / "run1" / "d.json"));
+}
+
 // Three folder-run paths a review found: "-o newdir/" with one file made an empty folder and failed ("unsupported
 // image extension"); "-o ." above the input folder skipped every file as under the output ("folder contains no
 // image or video files"); links to folders and broken links were skipped without a word (exit 0, "2 files
