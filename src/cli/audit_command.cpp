@@ -49,12 +49,14 @@ void add_audit_command(CLI::App& app, Action& action) {
         review::AuditResult result;
         try {
           result = review::check_audit_record(record, options);
-        } catch (const Error& e) {
-          std::cerr << "roadveil: error: " << e.what() << "\n";
+        } catch (const std::exception& e) {  // Error, or a field of the wrong type (json::exception)
+          const std::string what = dynamic_cast<const Error*>(&e) ? std::string(e.what())
+                                                                  : record.string() + ": a value has the wrong type (" + e.what() + ")";
+          std::cerr << "roadveil: error: " << what << "\n";
           ++unreadable;
           result.record = record;
           review::AuditCheck c{"record"};
-          c.detail = e.what();
+          c.detail = what;
           result.checks.push_back(c);
         }
         all_passed = all_passed && result.passed();

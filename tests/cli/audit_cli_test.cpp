@@ -155,6 +155,10 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   r = audit(*dir / "emptied.audit.json");
   EXPECT_NE(r.output.find("ok      regions file counts: as many regions of each class, on as many frames, as the run hid and its review's 1 edit(s) changed"),
             std::string::npos) << r.output;
+  // The run's output still hides what the review took out: not "something the file does not list" (a review
+  // of this diff found a reviewed, untouched output failing the hidden-area check).
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok      hidden area"), std::string::npos) << r.output;
 }
 
 // From a read-only review: regions shrunk or emptied in place (their count kept) passed, the re-render
@@ -216,15 +220,20 @@ TEST_F(Audit, AnUnreadableRecordOrRegionsFileDoesNotStopTheOthers) {
   json rec = read_json(*dir / "out.mp4.audit.json");
   rec["regions_file"]["path"] = (*dir / "broken.json").string();
   write_json(*dir / "broken.audit.json", rec);
-  const auto r = audit(*dir / "broken.audit.json", quote(*dir / "missing.audit.json") + " " + quote(*dir / "out.mp4.audit.json") +
-                                                       " --json " + quote(*dir / "report.json"));
+  json typed = read_json(*dir / "out.mp4.audit.json");
+  typed["regions"]["by_class"] = "x";  // a value of the wrong type: an internal error ended the command
+  write_json(*dir / "typed.audit.json", typed);
+  const auto r = audit(*dir / "broken.audit.json", quote(*dir / "missing.audit.json") + " " + quote(*dir / "typed.audit.json") + " " +
+                                                       quote(*dir / "out.mp4.audit.json") + " --json " + quote(*dir / "report.json"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("FAILED  regions file contents: " + (*dir / "broken.json").string()), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
   const json report = read_json(*dir / "report.json");
-  ASSERT_EQ(report["records"].size(), 3u);
+  ASSERT_EQ(report["records"].size(), 4u);
   EXPECT_FALSE(report["records"][0]["passed"].get<bool>());
   EXPECT_FALSE(report["records"][1]["passed"].get<bool>());
-  EXPECT_TRUE(report["records"][2]["passed"].get<bool>());
+  EXPECT_FALSE(report["records"][2]["passed"].get<bool>());
+  EXPECT_TRUE(report["records"][3]["passed"].get<bool>());
 }
 
 // The faces on a video's cover art are hidden and counted in the record, but the regions file lists frames

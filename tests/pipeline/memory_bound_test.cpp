@@ -60,7 +60,7 @@ TEST(FramesHeld, AVideoHoldsNoMoreDecodedFramesThanItsBound) {
       EXPECT_GE(held.most, held.bound - 4) << r.output;
       // -v also says where detection's time went, network by network.
       for (const std::string model : {"yolox_n_body_head_hand", "yolo-v9-t-license-plates-f32-rawheads", "yolox_nano", "yunet_n_dynamic"}) {
-        const std::regex profile(model + R"([.a-z]*\.onnx: [1-9]\d* runs, [\d.]+ Mpx of input \(\d+ px a run\), preparing the input [\d.]+ s, the network [\d.]+ s)");
+        const std::regex profile(model + R"([.a-z]*\.onnx: [1-9]\d* runs, [\d.]+ Mpx of input \(\d+ px a run, \d+% padding\), preparing the input [\d.]+ s, the network [\d.]+ s)");
         EXPECT_TRUE(std::regex_search(r.output, profile)) << model << "\n" << r.output;
       }
     }
