@@ -187,14 +187,18 @@ bool is_video_truth_file(const std::filesystem::path& given) {
     if (head.find("<annotations") == std::string::npos) return false;
     // The first track may come after a long <meta> (a task with many labels): the whole file is looked at.
     if (head.find("<track") != std::string::npos) return true;
+    // Neither a <track> nor an <image> anywhere: a CVAT task with nothing annotated, which the video reader
+    // names as such (the images reader said "holds no <image>: not a CVAT for images export" to a video's truth).
+    bool image = head.find("<image") != std::string::npos;
     std::string rest = head.substr(head.size() >= 6 ? head.size() - 6 : 0);
     std::string chunk(1 << 16, '\0');
     while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || in.gcount() > 0) {
       rest.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
       if (rest.find("<track") != std::string::npos) return true;
+      image = image || rest.find("<image") != std::string::npos;
       rest.erase(0, rest.size() >= 6 ? rest.size() - 6 : 0);
     }
-    return false;
+    return !image;
   }
   // MOT: lines of at least six comma-separated numbers; the first lines are looked at, so that a typo
   // in the first line is reported by the MOT reader with its line (it was "cannot tell the annotation format",

@@ -269,4 +269,19 @@ TEST(VideoTruth, StepsStopAtTheEndOutsideBoxesAreCountedAndFilesAreReadAsWritten
 <annotations><version>1.1</version><track id="0" label="face"><box frame="0" outside="0" xtl="1" ytl="2" xbr="11" ybr="12"/></track></annotations>)";
   ASSERT_TRUE(is_video_truth_file(dir / "export"));
   EXPECT_EQ(read_video_truth(dir / "export").boxes.size(), 1u);
+
+  // A CVAT task with nothing annotated goes to the video reader, which says so (not "not a CVAT for images
+  // export"); a CVAT for images export stays the images reader's.
+  std::ofstream(dir / "empty.xml") << R"(<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><meta><task><name>clip</name></task></meta></annotations>)";
+  ASSERT_TRUE(is_video_truth_file(dir / "empty.xml"));
+  try {
+    (void)read_video_truth(dir / "empty.xml");
+    ADD_FAILURE() << "nothing annotated";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no <track> elements"), std::string::npos) << e.what();
+  }
+  std::ofstream(dir / "images.xml") << R"(<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><image id="0" name="a.jpg" width="64" height="48"></image></annotations>)";
+  EXPECT_FALSE(is_video_truth_file(dir / "images.xml"));
 }
