@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/memory_limit.hpp"
 #include "media/image_file.hpp"
+#include "media/output_file.hpp"
 #include "pipeline/audit_record.hpp"
 #include "pipeline/photo_memory.hpp"
 #include "pipeline/progress.hpp"
@@ -106,8 +107,8 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
           },
           "auto|0-51"))
       ->capture_default_str();
-  cmd.add_option("--preset", anonymize.encode.preset, "Encoder speed preset (ultrafast ... veryslow); veryfast's lookahead is held to ~40 MB of frames (6 frames instead of 10 at 1080p), slower presets keep x264's")->check(CLI::IsMember({"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"}))->capture_default_str();
-  cmd.add_option("--codec", codec, "Video codec: h264, hevc, or same (HEVC stays HEVC, everything else H.264)")->check(CLI::IsMember({"h264", "hevc", "same"}))->capture_default_str();
+  cmd.add_option("--preset", anonymize.encode.preset, "Encoder speed preset (ultrafast ... veryslow); veryfast's lookahead is held to ~40 MB of frames (6 frames instead of 10 at 1080p), slower presets keep x264's")->check(CLI::IsMember(media::kX264Presets))->capture_default_str();
+  cmd.add_option("--codec", codec, "Video codec: h264, hevc, or same (HEVC stays HEVC, everything else H.264)")->check(CLI::IsMember(media::kVideoCodecNames))->capture_default_str();
   cmd.add_option("--jpeg-quality", anonymize.image.jpeg_qscale,
                  "JPEG quantiser for images, 1 (best) .. 31; 0: a JPEG photo keeps its own quantisation tables (its "
                  "quality, about its size), other pictures written as JPEG get 2")

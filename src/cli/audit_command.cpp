@@ -39,7 +39,7 @@ void add_audit_command(CLI::App& app, Action& action) {
       options.rerender = !s.no_rerender;
       nlohmann::json report = {{"records", nlohmann::json::array()}};
       bool all_passed = true;
-      std::vector<review::AuditResult> results;
+      std::vector<std::string> named;  // the files the records were checked against: the report replaces none
       int unreadable = 0;
       for (const std::string& given : s.records) {
         std::filesystem::path record = given;
@@ -49,19 +49,17 @@ void add_audit_command(CLI::App& app, Action& action) {
         review::AuditResult result;
         try {
           result = review::check_audit_record(record, options);
-        } catch (const std::exception& e) {  // Error, or a field of the wrong type (json::exception)
-          const std::string what = dynamic_cast<const Error*>(&e) ? std::string(e.what())
-                                                                  : record.string() + ": a value has the wrong type (" + e.what() + ")";
-          std::cerr << "roadveil: error: " << what << "\n";
+        } catch (const Error& e) {
+          std::cerr << "roadveil: error: " << e.what() << "\n";
           ++unreadable;
           result.record = record;
           review::AuditCheck c{"record"};
-          c.detail = what;
+          c.detail = e.what();
           result.checks.push_back(c);
         }
         all_passed = all_passed && result.passed();
         report["records"].push_back(result.to_json());
-        results.push_back(result);
+        for (const auto& f : result.files) named.push_back(f.string());
         if (s.quiet || s.json_path == "-") continue;
         std::cout << record.string() << ": " << (result.passed() ? "PASSED" : "FAILED") << "\n";
         for (const auto& c : result.checks)
@@ -70,9 +68,6 @@ void add_audit_command(CLI::App& app, Action& action) {
       report["passed"] = all_passed;
       if (!s.json_path.empty()) {
         // The files the records named are known only now: the output, input and regions file of each.
-        std::vector<std::string> named;
-        for (const auto& r : results)
-          for (const auto& f : r.files) named.push_back(f.string());
         refuse_report_over_inputs(s.json_path, named);
         write_json_report(report, s.json_path);
       }

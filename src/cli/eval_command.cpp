@@ -110,16 +110,12 @@ int eval_video(const std::filesystem::path& video, const std::filesystem::path& 
     const bool quarter = degrees == 90 || degrees == 270;
     const int shown_w = quarter ? h : w, shown_h = quarter ? w : h;
     bool upright = degrees != 0;
-    if (truth.width > 0 && truth.height > 0) {
-      if (truth.width == shown_w && truth.height == shown_h) {
-        // as shown (also the stored size when not turned a quarter)
-      } else if (truth.width == w && truth.height == h) {
-        upright = false;
-      } else {
+    if (truth.width > 0 && truth.height > 0 && (truth.width != shown_w || truth.height != shown_h)) {
+      if (truth.width != w || truth.height != h)
         throw Error(fmt::format("{}: the ground truth is for frames of {}x{} (its original_size), {} is {}x{}{}: the truth of "
                                 "another clip, or of a scaled copy", truth_path.string(), truth.width, truth.height,
                                 video.string(), w, h, degrees ? fmt::format(" (shown {}x{}, turned {} degrees)", shown_w, shown_h, degrees) : ""));
-      }
+      upright = false;  // drawn on the stored frames
     }
     if (upright)
       for (eval::VideoTruthBox& b : truth.boxes) b.box = media::box_in_stored_frame(b.box, degrees, w, h);

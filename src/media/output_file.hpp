@@ -35,6 +35,10 @@ void refuse_audio_the_output_cannot_hold(const InputFile& input, const std::file
 bool is_rgb_like(AVPixelFormat f);
 
 enum class VideoCodecChoice { H264, Hevc, SameFamily };
+// The names --codec and --preset take (and a regions file's recorded settings may hold).
+inline const std::vector<std::string> kVideoCodecNames = {"h264", "hevc", "same"};
+inline const std::vector<std::string> kX264Presets = {"ultrafast", "superfast", "veryfast", "faster", "fast",
+                                                      "medium",    "slow",      "slower",   "veryslow"};
 
 struct EncodeOptions {
   VideoCodecChoice codec = VideoCodecChoice::H264;

@@ -94,11 +94,7 @@ void Progress::clear() {
 }
 
 void Progress::done() {
-  if (enabled_ && drawn_) {
-    std::fputs("\r\x1b[K", stderr);
-    std::fflush(stderr);
-  }
-  drawn_ = false;
+  clear();
   enabled_ = false;
 }
 

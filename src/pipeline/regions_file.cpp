@@ -12,6 +12,7 @@
 #include "core/sha256.hpp"
 #include "core/json_integer.hpp"
 #include "core/temporary_file.hpp"
+#include "media/output_file.hpp"
 #include "pipeline/audit_record.hpp"
 
 namespace roadveil::pipeline {
@@ -287,15 +288,14 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         // older version, an edit) is left out: render then encodes with its own defaults, as it did before.
         if (audit.contains("settings") && audit["settings"].is_object() && file.encoding_.empty()) {
           const json& st = audit["settings"];
-          static const std::vector<std::string> presets = {"ultrafast", "superfast", "veryfast", "faster", "fast",
-                                                           "medium", "slow", "slower", "veryslow"};
+          const auto one_of = [](const json& v, const std::vector<std::string>& names) {
+            return v.is_string() && std::find(names.begin(), names.end(), v.get<std::string>()) != names.end();
+          };
           json enc = json::object();
-          if (const auto c = st.find("codec"); c != st.end() && (*c == "h264" || *c == "hevc" || *c == "same")) enc["codec"] = *c;
+          if (const auto c = st.find("codec"); c != st.end() && one_of(*c, media::kVideoCodecNames)) enc["codec"] = *c;
           if (const auto c = st.find("crf"); c != st.end() && (*c == "auto" || (c->is_number() && *c >= 0 && *c <= 51)))
             enc["crf"] = *c;
-          if (const auto c = st.find("preset");
-              c != st.end() && c->is_string() && std::find(presets.begin(), presets.end(), c->get<std::string>()) != presets.end())
-            enc["preset"] = *c;
+          if (const auto c = st.find("preset"); c != st.end() && one_of(*c, media::kX264Presets)) enc["preset"] = *c;
           if (const auto c = st.find("jpeg_quality");
               c != st.end() && (*c == "source" || (c->is_number_integer() && *c >= 1 && *c <= 31)))
             enc["jpeg_quality"] = *c;

@@ -375,7 +375,22 @@ json AuditResult::to_json() const {
   return {{"record", record.string()}, {"passed", passed()}, {"checks", list}};
 }
 
+namespace {
+AuditResult check_record(const std::filesystem::path& record_path, const AuditOptions& options);
+}  // namespace
+
 AuditResult check_audit_record(const std::filesystem::path& record_path, const AuditOptions& options) {
+  // A value of the wrong type anywhere in the record (`"by_class": "x"`) is an unreadable record, named as such
+  // (it escaped as an internal error and ended the command).
+  try {
+    return check_record(record_path, options);
+  } catch (const json::exception& e) {
+    throw Error(record_path.string() + ": a value has the wrong type (" + e.what() + ")");
+  }
+}
+
+namespace {
+AuditResult check_record(const std::filesystem::path& record_path, const AuditOptions& options) {
   std::ifstream in(record_path);
   if (!in) throw Error(record_path.string() + ": cannot open the audit record");
   json record;
@@ -521,5 +536,6 @@ AuditResult check_audit_record(const std::filesystem::path& record_path, const A
   }
   return result;
 }
+}  // namespace
 
 }  // namespace roadveil::review

@@ -33,6 +33,15 @@ class Audit : public ::testing::Test {
   static CommandResult audit(const std::filesystem::path& record, const std::string& extra = "") {
     return run_cli("audit " + quote(record) + " " + extra);
   }
+  // Audits the run's record with its regions file replaced by `regions` (written as NAME.json, the record as
+  // NAME.audit.json): a regions file changed since the run.
+  static CommandResult audit_with_regions(const json& regions, const std::string& name, const std::string& extra = "") {
+    write_json(*dir / (name + ".json"), regions);
+    json rec = read_json(*dir / "out.mp4.audit.json");
+    rec["regions_file"]["path"] = (*dir / (name + ".json")).string();
+    write_json(*dir / (name + ".audit.json"), rec);
+    return audit(*dir / (name + ".audit.json"), extra);
+  }
   static TempDir* dir;
 };
 TempDir* Audit::dir = nullptr;
@@ -113,11 +122,7 @@ TEST_F(Audit, ARegionTheOutputDoesNotHideIsFound) {
   for (auto& f : frames)
     if (f["frame"] == 3) f["regions"].push_back(extra), placed = true;
   if (!placed) frames.push_back({{"frame", 3}, {"pts", 3 * 1280}, {"regions", {extra}}});
-  write_json(*dir / "claimed.json", regions);
-  json rec = read_json(*dir / "out.mp4.audit.json");
-  rec["regions_file"]["path"] = (*dir / "claimed.json").string();
-  write_json(*dir / "claimed.audit.json", rec);
-  const auto r = audit(*dir / "claimed.audit.json");
+  const auto r = audit_with_regions(regions, "claimed");
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_NE(r.output.find("first not reproduced: frame 3, face at 20,200"), std::string::npos) << r.output;
 }
@@ -127,11 +132,7 @@ TEST_F(Audit, ARegionTheOutputDoesNotHideIsFound) {
 TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   json regions = read_json(*dir / "regions.json");
   for (auto& f : regions["entries"][0]["frames"]) f["regions"] = json::array();
-  write_json(*dir / "emptied.json", regions);
-  json rec = read_json(*dir / "out.mp4.audit.json");
-  rec["regions_file"]["path"] = (*dir / "emptied.json").string();
-  write_json(*dir / "emptied.audit.json", rec);
-  auto r = audit(*dir / "emptied.audit.json");
+  auto r = audit_with_regions(regions, "emptied");
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_NE(r.output.find("FAILED  regions file counts: " + (*dir / "emptied.json").string() + " was changed since the run: face: 0 listed, the run hid"),
             std::string::npos) << r.output;
@@ -140,8 +141,7 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   // Regression (review of the review loop): any "review" in the entry skipped the check, so an emptied file
   // with an empty review PASSED. A review's journal says what each edit changed; the counts must follow it.
   regions["entries"][0]["review"] = {{"reviewed", json::array()}, {"edits", json::array()}};
-  write_json(*dir / "emptied.json", regions);
-  r = audit(*dir / "emptied.audit.json");
+  r = audit_with_regions(regions, "emptied");
   EXPECT_EQ(r.exit_code, 4) << r.output;
   EXPECT_NE(r.output.find("was changed since the run, not only by its review's edits: face: 0 listed"), std::string::npos) << r.output;
   // A review that deleted the regions of one frame, as the editor records it: the counts follow.
@@ -151,8 +151,7 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
       {"reviewed", json::array()},
       {"edits", {{{"op", "delete"}, {"by", "ana"}, {"changes", {{{"frame", first["frame"]}, {"before", first["regions"]}, {"after", json::array()}}}}}}}};
   first["regions"] = json::array();
-  write_json(*dir / "emptied.json", reviewed);
-  r = audit(*dir / "emptied.audit.json");
+  r = audit_with_regions(reviewed, "emptied");
   EXPECT_NE(r.output.find("ok      regions file counts: as many regions of each class, on as many frames, as the run hid and its review's 1 edit(s) changed"),
             std::string::npos) << r.output;
   // The run's output still hides what the review took out: not "something the file does not list" (a review
@@ -174,11 +173,7 @@ TEST_F(Audit, RegionsShrunkOrEmptiedInPlaceFail) {
         const double cx = (b[0].get<double>() + b[2].get<double>()) / 2, cy = (b[1].get<double>() + b[3].get<double>()) / 2;
         r["box"] = emptied ? json::array({0, 0, 0, 0}) : json::array({cx - 3, cy - 3, cx + 3, cy + 3});
       }
-    write_json(*dir / "inplace.json", regions);
-    json rec = read_json(*dir / "out.mp4.audit.json");
-    rec["regions_file"]["path"] = (*dir / "inplace.json").string();
-    write_json(*dir / "inplace.audit.json", rec);
-    const auto r = audit(*dir / "inplace.audit.json");
+    const auto r = audit_with_regions(regions, "inplace");
     EXPECT_EQ(r.exit_code, 4) << r.output;
     EXPECT_NE(r.output.find("the output hides what the regions file does not list"), std::string::npos) << r.output;
   }
@@ -216,15 +211,11 @@ TEST_F(Audit, ARendersRecordEditedAfterwardsFails) {
 TEST_F(Audit, AnUnreadableRecordOrRegionsFileDoesNotStopTheOthers) {
   json regions = read_json(*dir / "regions.json");
   regions["entries"][0]["frames"][0]["regions"][0]["box"] = {1, 2, 3};
-  write_json(*dir / "broken.json", regions);
-  json rec = read_json(*dir / "out.mp4.audit.json");
-  rec["regions_file"]["path"] = (*dir / "broken.json").string();
-  write_json(*dir / "broken.audit.json", rec);
   json typed = read_json(*dir / "out.mp4.audit.json");
   typed["regions"]["by_class"] = "x";  // a value of the wrong type: an internal error ended the command
   write_json(*dir / "typed.audit.json", typed);
-  const auto r = audit(*dir / "broken.audit.json", quote(*dir / "missing.audit.json") + " " + quote(*dir / "typed.audit.json") + " " +
-                                                       quote(*dir / "out.mp4.audit.json") + " --json " + quote(*dir / "report.json"));
+  const auto r = audit_with_regions(regions, "broken", quote(*dir / "missing.audit.json") + " " + quote(*dir / "typed.audit.json") + " " +
+                                                           quote(*dir / "out.mp4.audit.json") + " --json " + quote(*dir / "report.json"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("FAILED  regions file contents: " + (*dir / "broken.json").string()), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
