@@ -655,12 +655,21 @@ int run_split(const std::vector<std::string>& inputs, const std::string& output,
   check_outputs_are_distinct(jobs, {}, detections, false, audit != nullptr);
   if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path(), ec);
   const std::string digest = service::settings_digest(shared.anonymize, shared.quality, audit != nullptr);
+  // A requeued job (a Slurm or Kubernetes retry) after the join: its parts are gone, and it failed saying to
+  // make them again ("part 0 of 2 is missing"), or made a part again that nothing would join.
+  if (audit && pipeline::made_by_this_run_before(job.input, job.output, shared.anonymize, shared.quality)) {
+    if (!shared.quiet)
+      std::cerr << "roadveil: " << job.output.string() << ": already made from this input with these settings: "
+                << (segment.empty() ? "skipped" : "its part skipped") << "\n";
+    return kExitOk;
+  }
   pipeline::Anonymizer anonymizer(shared.anonymize);
   if (!segment.empty()) {
     if (!detections.empty())
       throw Error("--detections: each part writes its regions beside it (OUTPUT.part-I-of-N.regions.json); give "
                   "--detections to the --join run, which writes them for the whole file");
     const service::Shard part = service::parse_shard(segment, storage::process_environment(), "--segment");
+    if (!part.note.empty()) std::cerr << "roadveil: warning: " << part.note << "\n";
     const pipeline::PartFiles files = pipeline::part_files(job.output, part.index, part.count);
     if (pipeline::part_is_done(job.input, files, digest)) {
       if (!shared.quiet) std::cerr << "roadveil: " << files.video.string() << ": already made from this input with these settings: skipped\n";
@@ -746,6 +755,7 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       const pipeline::AuditContext audit{"anonymize", state->shared.quality, &state->shared.anonymize, state->detections, false};
       const service::Shard shard =
           state->shard.empty() ? service::Shard{} : service::parse_shard(state->shard, storage::process_environment());
+      if (!shard.note.empty()) std::cerr << "roadveil: warning: " << shard.note << "\n";
       if (!state->shard.empty()) state->skip_done = true;
       if (state->skip_done && state->no_audit)
         throw Error("--skip-done and --shard need the audit records (they say what each output was made from): drop --no-audit");
@@ -764,8 +774,16 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       std::vector<std::string> errors;
       auto jobs = plan_jobs(state->inputs, state->output, errors);
       if (jobs.empty() && errors.empty()) throw Error("nothing to do");
-      keep_share(jobs, shard, [](const Job& j) { return j.input.string(); }, state->shared.quiet);
+      // Over all the inputs, before the share is taken: two inputs of one output in two tasks' shares were
+      // each written by its task, exit 0, the last one kept.
       check_outputs_are_distinct(jobs, {}, state->detections, state->shared.anonymize.mask, !state->no_audit);
+      // The share goes by the output's name under -o (the input's under the folder given), not by the input's
+      // path as typed: tasks given "in", "./in" and "/abs/in" took some inputs twice and others never.
+      std::string root = state->output;
+      while (root.size() > 1 && root.ends_with('/')) root.pop_back();  // "out/" and "out" are one folder
+      const std::filesystem::path output_root = root;
+      keep_share(jobs, shard, [&](const Job& j) { return j.output.lexically_relative(output_root).generic_string(); },
+                 state->shared.quiet);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress,
                       state->no_audit ? nullptr : &audit, state->skip_done);

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <array>
@@ -20,6 +21,7 @@
 #include <cstring>
 #include <vector>
 #include <sched.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/error.hpp"
@@ -28,6 +30,7 @@
 #include "media/image_file.hpp"
 
 extern "C" {
+#include <libavcodec/version.h>
 #include <libavformat/version.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
@@ -41,6 +44,24 @@ namespace roadveil::media {
 constexpr bool kMatroskaMuxerDropsCodecDelay = LIBAVFORMAT_VERSION_MAJOR < 60;
 
 namespace {
+
+// Tags of the input's video stream that describe its encoding, not its content: the re-encoded stream kept
+// "encoder=Lavc libx265" as H.264, and mkvmerge's statistics (BPS, NUMBER_OF_BYTES, ...) of the old bitstream.
+// mkvmerge writes them with a language ("BPS-eng") or without.
+void drop_encoding_tags(AVDictionary*& tags) {
+  static constexpr std::array<std::string_view, 8> kEncodingTags = {
+      "encoder", "BPS", "DURATION", "NUMBER_OF_FRAMES", "NUMBER_OF_BYTES", "_STATISTICS_WRITING_APP",
+      "_STATISTICS_WRITING_DATE_UTC", "_STATISTICS_TAGS"};
+  std::vector<std::string> stale;
+  for (const AVDictionaryEntry* e = nullptr; (e = av_dict_get(tags, "", e, AV_DICT_IGNORE_SUFFIX));) {
+    const std::string_view key = e->key;
+    for (const std::string_view tag : kEncodingTags) {
+      const bool same = key.size() >= tag.size() && ::strncasecmp(key.data(), tag.data(), tag.size()) == 0;
+      if (same && (key.size() == tag.size() || key[tag.size()] == '-')) stale.emplace_back(key);
+    }
+  }
+  for (const std::string& key : stale) av_dict_set(&tags, key.c_str(), nullptr, 0);
+}
 
 const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, const AVOutputFormat* ofmt,
                             const std::string& target_name) {
@@ -454,6 +475,15 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // CRF 16-23) then spends 1-2% more bits for the same PSNR. 720p and smaller keep the preset's 10.
   const int lookahead = x264_lookahead_within(options.preset, enc->width, enc->height);
   if (lookahead >= 0) x264_params += fmt::format(":rc-lookahead={}", lookahead);
+  // The encoder keeps the input's time base (every timestamp exact) and x264 writes it into the stream's
+  // timing info as its tick: a 29.97 fps MP4 (1/30000) came out declaring 30,000 frames a second in its own
+  // headers (a raw stream taken out of it lasted 0.00005 s; ffprobe gave its packets no duration). A video of
+  // one frame rate (the average is the rate every timestamp fits) is declared at that rate, as ffmpeg's
+  // outputs are; the timestamps stay the input's. Variable frame rates keep the time base's tick.
+  if (enc->framerate.num > 0 && enc->framerate.den > 0 && av_q2d(vin->time_base) * av_q2d(enc->framerate) < 0.5 &&
+      vin->avg_frame_rate.num > 0 && vin->avg_frame_rate.den > 0 && vin->r_frame_rate.num > 0 && vin->r_frame_rate.den > 0 &&
+      std::abs(av_q2d(vin->avg_frame_rate) / av_q2d(vin->r_frame_rate) - 1.0) < 1e-3)
+    x264_params += ":force-cfr=1";
   if (hdr.any() && x26x) {
     const std::string params = hdr.encoder_params(codec->id == AV_CODEC_ID_HEVC);
     if (codec->id == AV_CODEC_ID_HEVC) x265_params += ":" + params;
@@ -641,6 +671,8 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   video_out_->sample_aspect_ratio = enc->sample_aspect_ratio;
   video_out_->disposition = vin->disposition;
   av_dict_copy(&video_out_->metadata, vin->metadata, 0);
+  drop_encoding_tags(video_out_->metadata);
+  av_dict_set(&video_out_->metadata, "encoder", fmt::format("{} {}", LIBAVCODEC_IDENT, codec->name).c_str(), 0);
   copy_side_data(vin, video_out_, true);
   // Also in the container (Matroska's colour elements): players read it there before the first frame.
   hdr.add_to(video_out_);
@@ -662,6 +694,15 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // Keep user tags (GPS location, camera make) that MP4 otherwise only writes for a fixed set of keys: in the
   // whole family (an .m4v or .3gp output lost a phone's location and model, and .3gp its title, silently).
   if (is_mp4_family(ofmt)) av_dict_set(&mux_opts, "movflags", "+use_metadata_tags", 0);
+  if (!options.encode_for.empty() && is_mp4_family(ofmt)) {
+    // A split run's part: its first frame's time is an empty edit in the movie's time scale, 1000 by default,
+    // and came back from the join rounded to the millisecond (a 29.97 fps part starting at 0.8008 s began at
+    // 0.800, every frame after a cut 24 ticks early); in the video's own time scale it is exact.
+    if (vin->time_base.num == 1 && vin->time_base.den > 0) av_dict_set_int(&mux_opts, "movie_timescale", vin->time_base.den, 0);
+    // A part is one video stream: the input's timecode tag made the MP4/MOV muxer add a timecode track, and the
+    // join refused the part ("not a part written by roadveil"). The join writes the input's own.
+    av_dict_set(&mux_opts, "write_tmcd", "0", 0);
+  }
   err = avformat_write_header(format_, &mux_opts);
   av_dict_free(&mux_opts);
   // Matroska keeps an Opus track's pre-skip as its codec delay, and FFmpeg 5.1's demuxer takes that delay off

@@ -55,6 +55,20 @@ Shard parse_shard(const std::string& text, const std::map<std::string, std::stri
         if (!n) throw Error(option + " auto: SLURM_ARRAY_TASK_COUNT is not set; give the count as " + option + " auto/N");
         s.count = whole(*n, "SLURM_ARRAY_TASK_COUNT", option);
         if (const auto* min = var("SLURM_ARRAY_TASK_MIN")) s.index -= whole(*min, "SLURM_ARRAY_TASK_MIN", option);
+        // --array=0-6:2 is four tasks, 0, 2, 4 and 6: shares 0 to 3 (IDs 4 and 6 were refused, shares 1 and 3
+        // never taken).
+        if (const auto* step = var("SLURM_ARRAY_TASK_STEP"); step && s.index >= 0) {
+          const int by = whole(*step, "SLURM_ARRAY_TASK_STEP", option);
+          if (by > 1) {
+            if (s.index % by != 0)
+              throw Error(fmt::format("{} auto: SLURM_ARRAY_TASK_ID {} is not on the array's step of {} from its first task",
+                                      option, *id, by));
+            s.index /= by;
+          }
+        }
+        if (s.count == 1 && *id != "0")
+          s.note = fmt::format("{} auto: an array of one task ({}): it takes every input; a rerun of task {} of an array "
+                               "of N is {} auto/N with --array={}", option, *id, *id, option, *id);
       }
     } else if (const auto* k8s = var("JOB_COMPLETION_INDEX")) {
       s.index = whole(*k8s, "JOB_COMPLETION_INDEX", option);
@@ -72,7 +86,7 @@ Shard parse_shard(const std::string& text, const std::map<std::string, std::stri
     s.index = whole(index_text, "the index", option);
     s.count = whole(count_text, "the count", option);
   }
-  if (s.count < 1 || s.index >= s.count)
+  if (s.count < 1 || s.index < 0 || s.index >= s.count)
     throw Error(fmt::format("{}: task {} of {} does not exist (tasks are 0 to count - 1)", option, s.index, s.count));
   return s;
 }

@@ -12,13 +12,14 @@ namespace roadveil::service {
 
 struct Shard {
   int index = 0, count = 1;
+  std::string note;  // a warning for the user (an array of one task read by "auto"), or empty
   bool takes(const std::string& input_name) const;
   std::string text() const;  // "3/8"
 };
 
 // "I/N" (0 <= I < N); "auto" or "auto/N": the index from the scheduler's variables, the count from N or from
 // the scheduler. Slurm: "auto" takes SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT;
-// "auto/N" takes SLURM_ARRAY_TASK_ID itself (arrays 0..N-1), so that one task can be rerun alone with
+// a stepped array (--array=0-6:2) counts its tasks (SLURM_ARRAY_TASK_STEP); "auto/N" takes SLURM_ARRAY_TASK_ID itself (arrays 0..N-1), so that one task can be rerun alone with
 // --array=K. Kubernetes Indexed Jobs: JOB_COMPLETION_INDEX; AWS Batch: AWS_BATCH_JOB_ARRAY_INDEX (these two
 // need "/N"). Throws Error saying which variable is missing or what is wrong.
 Shard parse_shard(const std::string& text, const std::map<std::string, std::string>& environment,

@@ -283,6 +283,48 @@ TEST(OutputFidelity, ATimecodeTrackIsKeptWithoutAWarning) {
   EXPECT_EQ(ffprobe("-show_entries stream=codec_tag_string -select_streams d -of csv=p=0 " + quote(dir / "out.mov")), "tmcd\n");
 }
 
+// The re-encoded video kept the tags that describe the input's encoding: "encoder=Lavc libx265" on an H.264
+// stream, and mkvmerge's statistics of the old bitstream (BPS, NUMBER_OF_BYTES, with or without a language).
+// Its other tags stay.
+TEST(OutputFidelity, TheReencodedVideoSaysItsOwnEncoderAndNotTheInputsStatistics) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v mpeg4 -metadata:s:v title=front "
+              "-metadata:s:v BPS=999999 -metadata:s:v BPS-eng=999999 -metadata:s:v NUMBER_OF_BYTES=250000 "
+              "-metadata:s:v _STATISTICS_WRITING_APP=mkvmerge " + quote(dir / "in.mkv"));
+  const std::string tags = "-select_streams v -show_entries stream_tags -of default=nw=1 ";
+  ASSERT_TRUE(contains(ffprobe(tags + quote(dir / "in.mkv")), "mpeg4")) << ffprobe(tags + quote(dir / "in.mkv"));
+  const auto r = run_cli("anonymize -q " + quote(dir / "in.mkv") + " -o " + quote(dir / "out.mkv"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string out = ffprobe(tags + quote(dir / "out.mkv"));
+  EXPECT_TRUE(contains(out, "TAG:title=front")) << out;
+  EXPECT_TRUE(contains(out, "libx264")) << out;
+  for (const char* stale : {"mpeg4", "999999", "250000", "mkvmerge"}) EXPECT_FALSE(contains(out, stale)) << stale << "\n" << out;
+}
+
+// A 29.97 fps MP4 (time scale 30000) came out declaring 30,000 frames a second in the H.264 stream's own timing
+// info (the encoder's time base is the input's): the raw stream taken out of it lasted 0.00005 s, and ffprobe
+// gave its packets no duration. It declares 30000/1001 now, and every timestamp is still the input's.
+TEST(OutputFidelity, AVideoOfOneFrameRateDeclaresItInItsStream) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=30000/1001:duration=2 -c:v libx264 -preset veryfast " + quote(dir / "in.mp4"));
+  const auto r = run_cli("anonymize -q " + quote(dir / "in.mp4") + " -o " + quote(dir / "out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // In presentation order (the encoder orders its B-frames its own way).
+  auto frames = [](const std::filesystem::path& file) {
+    std::vector<std::string> lines;
+    std::istringstream in(ffprobe("-select_streams v -show_entries packet=pts,duration -of csv " + quote(file)));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  EXPECT_EQ(frames(dir / "out.mp4").size(), 60u);
+  EXPECT_EQ(frames(dir / "out.mp4"), frames(dir / "in.mp4"));
+  EXPECT_TRUE(frames(dir / "out.mp4").front().ends_with(",1001")) << frames(dir / "out.mp4").front();
+  ASSERT_EQ(run_command("ffmpeg -v error -i " + quote(dir / "out.mp4") + " -map 0:v -c copy -bsf:v h264_mp4toannexb -f h264 " +
+                        quote(dir / "raw.h264")).exit_code, 0);
+  EXPECT_EQ(ffprobe("-show_entries stream=r_frame_rate -of csv=p=0 " + quote(dir / "raw.h264")), "30000/1001\n");
+}
+
 // Chapters were dropped without a word (MP4 and Matroska alike), and an MP4's chapter track was reported as a
 // dropped data stream going into Matroska (".mp4 can"), where MP4 lost the chapters as well.
 TEST(OutputFidelity, ChaptersAreKept) {

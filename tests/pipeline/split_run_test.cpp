@@ -348,6 +348,51 @@ TEST(SplitRun, AVariableFrameRateClipJoins) {
   EXPECT_EQ(run_command("ffmpeg -v error -i " + quote(dir / "joined.mp4") + " -f null -").output, "");
 }
 
+// A camera's MOV at 29.97 fps (time scale 30000) with a timecode: the part writer's MP4 muxer made a timecode
+// track of the input's tag, and the join refused the part ("not a part written by roadveil"); without the
+// timecode the join moved every frame after a cut up to a millisecond early (the part's start was an edit
+// in milliseconds: 1.2012 s came back as 1.201). And a join run again after it finished (a requeued job) failed
+// saying to make the parts again, and a part run again after the join made a part nothing would join.
+TEST(SplitRun, ATimecodedClipAtThirtyThousandthsJoinsAsOneRunAndIsNotMadeTwice) {
+  TempDir dir;
+  const auto in = dir / "cam.mov";
+  ffmpeg_make("-f lavfi -i testsrc2=s=320x240:r=30000/1001:d=3 -f lavfi -i sine=d=3 -c:v libx264 -preset veryfast "
+              "-g 12 -c:a aac -timecode 10:00:00:00 " + quote(in));
+  const auto joined = dir / "joined.mov", single = dir / "single.mov";
+  ASSERT_EQ(run_cli("anonymize -q " + quote(in) + " -o " + quote(single)).exit_code, 0);
+  for (int part : {0, 1}) {
+    const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(joined) + " --segment " + std::to_string(part) + "/2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  const auto r = run_cli("anonymize -q " + quote(in) + " -o " + quote(joined) + " --join 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Each frame's time and duration (the order of frames within a group of pictures is the encoder's, which
+  // starts a group at the cut), and the decoding times.
+  auto frames = [](const std::filesystem::path& file) {
+    std::vector<std::string> lines;
+    std::istringstream in(probe("-select_streams v -show_entries packet=pts,duration -of csv " + quote(file)));
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  EXPECT_EQ(frames(single).size(), 90u);
+  EXPECT_EQ(frames(single), frames(joined));
+  const std::string decoding = "-select_streams v -show_entries packet=dts -of csv ";
+  EXPECT_EQ(probe(decoding + quote(single)), probe(decoding + quote(joined)));
+  const std::string timecode = "-select_streams v -show_entries stream_tags=timecode -of csv=p=0 ";
+  EXPECT_EQ(probe(timecode + quote(joined)), "10:00:00:00\n");
+  EXPECT_EQ(probe("-show_entries stream=codec_tag_string -select_streams d -of csv=p=0 " + quote(joined)), "tmcd\n");
+
+  const auto join_again = run_cli("anonymize " + quote(in) + " -o " + quote(joined) + " --join 2");
+  EXPECT_EQ(join_again.exit_code, 0) << join_again.output;
+  EXPECT_TRUE(contains(join_again.output, "already made from this input with these settings: skipped")) << join_again.output;
+  const auto part_again = run_cli("anonymize " + quote(in) + " -o " + quote(joined) + " --segment 1/2");
+  EXPECT_EQ(part_again.exit_code, 0) << part_again.output;
+  EXPECT_TRUE(contains(part_again.output, "its part skipped")) << part_again.output;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_FALSE(contains(f.path().filename().string(), ".part-")) << f.path();
+}
+
 // An input whose size and first and last MiB stay but whose middle changed after its parts were made (another
 // take of the same length, a file repaired in place) was joined: the part records identified the input by those
 // alone. They hold the SHA-256 of its video packets now, which every part and the join read anyway.

@@ -21,7 +21,7 @@ TEST(Shard, EveryInputIsTakenByExactlyOneTaskAndSharesAreEven) {
       const std::string name = "s3://uploads/cam" + std::to_string(i % 7) + "/" + std::to_string(i) + ".mp4";
       int takers = 0;
       for (int k = 0; k < n; ++k)
-        if (Shard{k, n}.takes(name)) {
+        if (Shard{k, n, {}}.takes(name)) {
           ++takers;
           ++taken[k];
         }
@@ -56,6 +56,24 @@ TEST(Shard, ReadsExplicitSharesAndTheSchedulersVariables) {
   EXPECT_NE(message("8/8", {}).find("task 8 of 8 does not exist"), std::string::npos);
   EXPECT_NE(message("x/2", {}).find("the index is 'x'"), std::string::npos);
   EXPECT_NE(message("3", {}).find("not I/N"), std::string::npos);
+  // A task id below the array's first was share -2 of 4: nothing taken, exit 0.
+  EXPECT_NE(message("auto", {{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_MIN", "5"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})
+                .find("task -2 of 4 does not exist"), std::string::npos);
+  // A stepped array (--array=0-6:2: tasks 0, 2, 4, 6) is four shares; 4 and 6 were refused, 1 and 3 never taken.
+  const std::map<std::string, std::string> stepped = {{"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "4"}, {"SLURM_ARRAY_TASK_STEP", "2"}};
+  std::set<std::string> shares;
+  for (const char* id : {"0", "2", "4", "6"}) {
+    auto env = stepped;
+    env["SLURM_ARRAY_TASK_ID"] = id;
+    shares.insert(parse_shard("auto", env).text());
+  }
+  EXPECT_EQ(shares, (std::set<std::string>{"0/4", "1/4", "2/4", "3/4"}));
+  // A rerun of one task of an array with plain "auto" (sbatch --array=5) is an array of one: it takes every
+  // input, which is said, with what a rerun of task 5 of N is.
+  const Shard alone = parse_shard("auto", {{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "5"}, {"SLURM_ARRAY_TASK_COUNT", "1"}});
+  EXPECT_EQ(alone.text(), "0/1");
+  EXPECT_NE(alone.note.find("--shard auto/N with --array=5"), std::string::npos) << alone.note;
+  EXPECT_EQ(slurm.note, "");
 }
 
 TEST(Shard, TasksSplitAFolderAndARerunSkipsWhatIsDone) {
@@ -82,7 +100,7 @@ TEST(Shard, TasksSplitAFolderAndARerunSkipsWhatIsDone) {
   const int task = share(a.output) > 0 ? 0 : 1;
   int own = 0, mine = -1, other = -1;
   for (int i = 0; i < 6; ++i) {
-    const bool taken = Shard{task, 2}.takes((dir / "in" / (std::to_string(i) + ".jpg")).string());
+    const bool taken = Shard{task, 2, {}}.takes(std::to_string(i) + ".jpg");  // its output's name under -o
     own += taken;
     if (taken && mine < 0) mine = i;
     if (!taken && other < 0) other = i;
@@ -101,6 +119,49 @@ TEST(Shard, TasksSplitAFolderAndARerunSkipsWhatIsDone) {
   if (other >= 0) {
     EXPECT_EQ(std::filesystem::file_size(dir / "out" / (std::to_string(other) + ".jpg")), other_size);
   }
+}
+
+// Two inputs of one output (A/x.jpg and B/x.jpg into one folder) are refused by one run; given to two tasks
+// of an array, each wrote it, exit 0, the last one kept (the clash was looked for within a task's share only).
+// And the shares go by the output's name under -o, not by the input's path as typed: tasks given "in", "./in"
+// and the absolute path took some inputs twice and four of ten never.
+TEST(Shard, TasksRefuseOutputsOfTwoInputsAndShareByNameHoweverTheFolderIsWritten) {
+  TempDir dir;
+  for (const char* sub : {"A", "B"}) std::filesystem::create_directories(dir / sub);
+  const auto picture = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  std::filesystem::copy_file(picture, dir / "A" / "x.jpg");
+  std::filesystem::copy_file(picture, dir / "B" / "x.jpg");
+  auto run = [&](const std::string& args) {
+    return run_command("cd " + quote(dir.path()) + " && " + std::string(ROADVEIL_CLI) + " anonymize --progress " + args +
+                       " --models " + quote(models_dir()));
+  };
+  for (const char* shard : {"0/2", "1/2"}) {
+    const auto r = run("A B -o clash --shard " + std::string(shard));
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("would be the output of both"), std::string::npos) << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "clash" / "x.jpg"));
+
+  std::filesystem::create_directories(dir / "in" / "sub");
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = (i % 3 == 0 ? "sub/" : "") + std::to_string(i) + ".jpg";
+    std::filesystem::copy_file(picture, dir / "in" / name);
+    names.push_back(name);
+  }
+  int done = 0;
+  const std::vector<std::string> spellings = {"in", "./in/", (dir / "in").string()};
+  for (int task = 0; task < 3; ++task) {
+    const auto r = run(quote(spellings[task]) + " -o " + (task == 1 ? std::string("./out/") : quote(dir / "out")) +
+                       " --shard " + std::to_string(task) + "/3");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(r.output.find("skipped"), std::string::npos) << "an input taken twice: " << r.output;
+    const auto at = r.output.find(" files done");
+    const auto one = r.output.find(" file done");
+    done += std::stoi(r.output.substr(r.output.rfind(' ', (at != std::string::npos ? at : one) - 1) + 1));
+  }
+  EXPECT_EQ(done, 10);
+  for (const std::string& name : names) EXPECT_TRUE(std::filesystem::exists(dir / "out" / name)) << name;
 }
 
 // A real job array: a one-node Slurm (munged, slurmctld, slurmd from Debian, started by the test) runs
