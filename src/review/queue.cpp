@@ -107,7 +107,11 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
       for (const Region& r : regions)
         if (r.track_id >= 0) tracks[r.track_id].push_back({f, &r});
 
-    for (const auto& [id, seen] : tracks) {
+    for (const auto& track : tracks) {
+      // Named, not a structured binding: clang before 16 cannot capture one in the lambda below (CI's
+      // sanitizer and fuzz build is clang's).
+      const int id = track.first;
+      const std::vector<TrackFrame>& seen = track.second;
       // Frames are in order (map iteration); one region per track and frame.
       const TrackFrame& first = seen.front();
       const TrackFrame& last = seen.back();

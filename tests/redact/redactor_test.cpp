@@ -181,7 +181,9 @@ TEST(Redact, AlphaIsHiddenToo) {
   for (int y = 0; y < 16; ++y)
     for (int x = 0; x < 16; ++x) {
       const bool inside = x >= 2 && x < 12 && y >= 2 && y < 12;
-      if (inside) EXPECT_EQ(get(*f, 0, x, y), 0u);
+      if (inside) {
+        EXPECT_EQ(get(*f, 0, x, y), 0u);
+      }
       EXPECT_EQ(get(*f, 3, x, y), inside ? 255u : before[3].at(x, y)) << x << "," << y;
     }
   // Text drawn in alpha alone (every colour white): after the mosaic no block holds two alpha values.
