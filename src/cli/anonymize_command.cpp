@@ -655,19 +655,21 @@ int run_split(const std::vector<std::string>& inputs, const std::string& output,
   check_outputs_are_distinct(jobs, {}, detections, false, audit != nullptr);
   if (!job.output.parent_path().empty()) std::filesystem::create_directories(job.output.parent_path(), ec);
   const std::string digest = service::settings_digest(shared.anonymize, shared.quality, audit != nullptr);
+  if (!segment.empty() && !detections.empty())
+    throw Error("--detections: each part writes its regions beside it (OUTPUT.part-I-of-N.regions.json); give "
+                "--detections to the --join run, which writes them for the whole file");
   // A requeued job (a Slurm or Kubernetes retry) after the join: its parts are gone, and it failed saying to
-  // make them again ("part 0 of 2 is missing"), or made a part again that nothing would join.
+  // make them again ("part 0 of 2 is missing"), or made a part again that nothing would join. Known by the
+  // output's audit record (with --no-audit there is none).
   if (audit && pipeline::made_by_this_run_before(job.input, job.output, shared.anonymize, shared.quality)) {
     if (!shared.quiet)
       std::cerr << "roadveil: " << job.output.string() << ": already made from this input with these settings: "
-                << (segment.empty() ? "skipped" : "its part skipped") << "\n";
+                << (segment.empty() ? "skipped" : "its part skipped")
+                << (detections.empty() ? "" : " (" + detections + " is not written again)") << "\n";
     return kExitOk;
   }
   pipeline::Anonymizer anonymizer(shared.anonymize);
   if (!segment.empty()) {
-    if (!detections.empty())
-      throw Error("--detections: each part writes its regions beside it (OUTPUT.part-I-of-N.regions.json); give "
-                  "--detections to the --join run, which writes them for the whole file");
     const service::Shard part = service::parse_shard(segment, storage::process_environment(), "--segment");
     if (!part.note.empty()) std::cerr << "roadveil: warning: " << part.note << "\n";
     const pipeline::PartFiles files = pipeline::part_files(job.output, part.index, part.count);
@@ -782,8 +784,14 @@ void add_anonymize_command(CLI::App& app, Action& action) {
       std::string root = state->output;
       while (root.size() > 1 && root.ends_with('/')) root.pop_back();  // "out/" and "out" are one folder
       const std::filesystem::path output_root = root;
-      keep_share(jobs, shard, [&](const Job& j) { return j.output.lexically_relative(output_root).generic_string(); },
-                 state->shared.quiet);
+      // One file written to the name given (-o out/a.mp4: a script that runs roadveil once per file) is
+      // shared by that name, which every task spells alike; relative to itself it was "." for every file,
+      // all of them one task's.
+      keep_share(jobs, shard, [&](const Job& j) {
+        const std::filesystem::path under = j.output.lexically_relative(output_root);
+        if (under.empty() || under == "." || *under.begin() == "..") return j.output.lexically_normal().generic_string();
+        return under.generic_string();
+      }, state->shared.quiet);
       pipeline::Anonymizer anonymizer(state->shared.anonymize);
       return run_jobs(jobs, errors, anonymizer, state->detections, state->shared.quiet, progress,
                       state->no_audit ? nullptr : &audit, state->skip_done);

@@ -479,10 +479,11 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // timing info as its tick: a 29.97 fps MP4 (1/30000) came out declaring 30,000 frames a second in its own
   // headers (a raw stream taken out of it lasted 0.00005 s; ffprobe gave its packets no duration). A video of
   // one frame rate (the average is the rate every timestamp fits) is declared at that rate, as ffmpeg's
-  // outputs are; the timestamps stay the input's. Variable frame rates keep the time base's tick.
+  // outputs are; the timestamps stay the input's. Variable frame rates (also a phone's that averages 29.97 fps
+  // where its rate is 30) keep the time base's tick.
   if (enc->framerate.num > 0 && enc->framerate.den > 0 && av_q2d(vin->time_base) * av_q2d(enc->framerate) < 0.5 &&
       vin->avg_frame_rate.num > 0 && vin->avg_frame_rate.den > 0 && vin->r_frame_rate.num > 0 && vin->r_frame_rate.den > 0 &&
-      std::abs(av_q2d(vin->avg_frame_rate) / av_q2d(vin->r_frame_rate) - 1.0) < 1e-3)
+      std::abs(av_q2d(vin->avg_frame_rate) / av_q2d(vin->r_frame_rate) - 1.0) < 1e-5)  // 30 against 29.97: 1e-3
     x264_params += ":force-cfr=1";
   if (hdr.any() && x26x) {
     const std::string params = hdr.encoder_params(codec->id == AV_CODEC_ID_HEVC);
@@ -698,7 +699,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     // A split run's part: its first frame's time is an empty edit in the movie's time scale, 1000 by default,
     // and came back from the join rounded to the millisecond (a 29.97 fps part starting at 0.8008 s began at
     // 0.800, every frame after a cut 24 ticks early); in the video's own time scale it is exact.
-    if (vin->time_base.num == 1 && vin->time_base.den > 0) av_dict_set_int(&mux_opts, "movie_timescale", vin->time_base.den, 0);
+    if (video_out_->time_base.den > 0) av_dict_set_int(&mux_opts, "movie_timescale", video_out_->time_base.den, 0);
     // A part is one video stream: the input's timecode tag made the MP4/MOV muxer add a timecode track, and the
     // join refused the part ("not a part written by roadveil"). The join writes the input's own.
     av_dict_set(&mux_opts, "write_tmcd", "0", 0);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace roadveil::service {
@@ -57,16 +59,22 @@ Shard parse_shard(const std::string& text, const std::map<std::string, std::stri
         if (const auto* min = var("SLURM_ARRAY_TASK_MIN")) s.index -= whole(*min, "SLURM_ARRAY_TASK_MIN", option);
         // --array=0-6:2 is four tasks, 0, 2, 4 and 6: shares 0 to 3 (IDs 4 and 6 were refused, shares 1 and 3
         // never taken).
-        if (const auto* step = var("SLURM_ARRAY_TASK_STEP"); step && s.index >= 0) {
-          const int by = whole(*step, "SLURM_ARRAY_TASK_STEP", option);
-          if (by > 1) {
-            if (s.index % by != 0)
-              throw Error(fmt::format("{} auto: SLURM_ARRAY_TASK_ID {} is not on the array's step of {} from its first task",
-                                      option, *id, by));
-            s.index /= by;
-          }
+        const auto* step = var("SLURM_ARRAY_TASK_STEP");
+        const int by = step ? std::max(1, whole(*step, "SLURM_ARRAY_TASK_STEP", option)) : 1;
+        // A list (--array=1,3,4) is no range of one step: its shares cannot be told from these variables.
+        const auto* min = var("SLURM_ARRAY_TASK_MIN");
+        const auto* max = var("SLURM_ARRAY_TASK_MAX");
+        if (min && max && whole(*max, "SLURM_ARRAY_TASK_MAX", option) !=
+                              whole(*min, "SLURM_ARRAY_TASK_MIN", option) + static_cast<long long>(by) * (s.count - 1))
+          throw Error(fmt::format("{} auto: the array's task ids are not a range of one step (SLURM_ARRAY_TASK_MIN {}, "
+                                  "MAX {}, COUNT {}): give {} auto/N with task ids 0 to N-1", option, *min, *max, s.count, option));
+        if (by > 1 && s.index >= 0) {
+          if (s.index % by != 0)
+            throw Error(fmt::format("{} auto: SLURM_ARRAY_TASK_ID {} is not on the array's step of {} from its first task",
+                                    option, *id, by));
+          s.index /= by;
         }
-        if (s.count == 1 && *id != "0")
+        if (s.count == 1)
           s.note = fmt::format("{} auto: an array of one task ({}): it takes every input; a rerun of task {} of an array "
                                "of N is {} auto/N with --array={}", option, *id, *id, option, *id);
       }

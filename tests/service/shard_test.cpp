@@ -73,7 +73,14 @@ TEST(Shard, ReadsExplicitSharesAndTheSchedulersVariables) {
   const Shard alone = parse_shard("auto", {{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "5"}, {"SLURM_ARRAY_TASK_COUNT", "1"}});
   EXPECT_EQ(alone.text(), "0/1");
   EXPECT_NE(alone.note.find("--shard auto/N with --array=5"), std::string::npos) << alone.note;
+  EXPECT_NE(parse_shard("auto", {{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_COUNT", "1"}})
+                .note.find("takes every input"), std::string::npos);
   EXPECT_EQ(slurm.note, "");
+  // A list of ids (--array=1,3,4) is no range: its shares cannot be told, and are not guessed.
+  EXPECT_NE(message("auto", {{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_MAX", "4"},
+                             {"SLURM_ARRAY_TASK_COUNT", "3"}}).find("not a range of one step"), std::string::npos);
+  EXPECT_EQ(parse_shard("auto", {{"SLURM_ARRAY_TASK_ID", "6"}, {"SLURM_ARRAY_TASK_MIN", "0"}, {"SLURM_ARRAY_TASK_MAX", "6"},
+                                 {"SLURM_ARRAY_TASK_COUNT", "4"}, {"SLURM_ARRAY_TASK_STEP", "2"}}).text(), "3/4");
 }
 
 TEST(Shard, TasksSplitAFolderAndARerunSkipsWhatIsDone) {
@@ -162,6 +169,22 @@ TEST(Shard, TasksRefuseOutputsOfTwoInputsAndShareByNameHoweverTheFolderIsWritten
   }
   EXPECT_EQ(done, 10);
   for (const std::string& name : names) EXPECT_TRUE(std::filesystem::exists(dir / "out" / name)) << name;
+  // One file to the name given (a script running roadveil once per file) is shared by that name: relative to
+  // itself every name was ".", all of them one task's.
+  std::set<int> tasks;
+  for (int i = 0; i < 4; ++i) tasks.insert(Shard{0, 2, {}}.takes("single/" + std::to_string(i) + ".jpg") ? 0 : 1);
+  ASSERT_EQ(tasks.size(), 2u);  // these four names land in both tasks
+  int made[2] = {0, 0};
+  for (int task = 0; task < 2; ++task)
+    for (int i = 0; i < 4; ++i) {
+      const auto r = run("in/1.jpg -o single/" + std::to_string(i) + ".jpg --shard " + std::to_string(task) + "/2");
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      made[task] += r.output.find(" 1 file done") != std::string::npos;
+    }
+  EXPECT_EQ(made[0] + made[1], 4);
+  EXPECT_GT(made[0], 0);
+  EXPECT_GT(made[1], 0);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(std::filesystem::exists(dir / "single" / (std::to_string(i) + ".jpg"))) << i;
 }
 
 // A real job array: a one-node Slurm (munged, slurmctld, slurmd from Debian, started by the test) runs
