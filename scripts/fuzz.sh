@@ -2,7 +2,8 @@
 # Runs the libFuzzer harnesses of tests/fuzz, each for SECONDS (default 60), starting from the seed corpus in
 # the repository. Builds them first with clang, AddressSanitizer and UBSan in build-fuzz/ (FUZZ_BUILD_DIR).
 # Prints one line per harness: executions, coverage (edges), corpus size. Exits non-zero when a harness
-# finds a crash, a leak, a sanitizer report or a timeout; the input is left in build-fuzz/crashes/.
+# finds a crash, a leak, a sanitizer report or a timeout; the input is left in the build folder's crashes/
+# (build-fuzz/, or build-sanitize/ in scripts/test.sh's round).
 #   scripts/fuzz.sh [SECONDS] [HARNESS...]      (harnesses: xml regions_file video_truth annotations media photo_metadata)
 # Harnesses run side by side, one per core (FUZZ_JOBS). CI runs a short round (scripts/test.sh: 20 s each, in
 # its unoptimised sanitizer tree, where an input may take FUZZ_TIMEOUT=40 s instead of 10 before it counts as a

@@ -7,7 +7,7 @@
 #   3. playwright-core from npm for the browser test (tests/browser) and s3rver for the object-storage tests
 #      (tests/storage/s3rver), each pinned by its package-lock.json
 #   4. CMake configure + build into build/.
-# Options: --no-apt (skip step 1), --no-build (skip step 3). Environment: BUILD_DIR, BUILD_TYPE, CMAKE_ARGS.
+# Options: --no-apt (skip step 1), --no-build (skip step 4). Environment: BUILD_DIR, BUILD_TYPE, CMAKE_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
