@@ -83,8 +83,9 @@ void SharedOptions::add_detection(CLI::App& cmd) {
                  "it is followed where it still looks the same: correlation of its luma from this value (0: off)")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd.add_option("--threads", threads,
-                 "Threads for decoding and detection (0: automatic: all cores for photos; for a video's networks "
-                 "a quarter of the cores, at least one, since its decoder and encoder use the rest)")->check(CLI::Range(0, 256))->capture_default_str();
+                 "Threads for decoding and detection (0: automatic: a photo gets all cores, except where anonymize is "
+                 "given several photos without --detections: two at a time with half the cores each; a "
+                 "video's networks a quarter of the cores, at least one, since its decoder and encoder use the rest)")->check(CLI::Range(0, 256))->capture_default_str();
   cmd.add_flag("-q,--quiet", quiet, "Print nothing but errors");
   cmd.add_flag("-v,--verbose", verbose, "Print details (FFmpeg messages, per-file timing)");
 }
