@@ -33,8 +33,8 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fuzz_one() {
   local h=$1 corpus="$build/corpus/$1" log="$build/fuzz_$1.log"
   mkdir -p "$corpus"
-  # New inputs go to the build's corpus; the repository's seeds are read only.
   local rc=0
+  # New inputs go to the build's corpus; the repository's seeds are read only.
   "$build/tests/fuzz/fuzz_$h" "$corpus" "$root/tests/fuzz/corpus/$h" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/crashes/$h-" >"$log" 2>&1 || rc=$?
   echo "$rc" >"$build/fuzz_$h.rc"

@@ -2,6 +2,7 @@
 // Helpers shared by the tests: running commands, temporary folders, the shared data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <vector>
 
 #include "core/temporary_folder.hpp"
 
@@ -74,6 +76,16 @@ inline void ffmpeg_make(const std::string& args) {
 
 inline std::string ffprobe(const std::string& args) {
   return run_command("ffprobe -v error " + args).output;
+}
+
+// A file's video packets as ffprobe's "packet,PTS,DURATION" lines, sorted: its frames with their times, in an
+// order that does not depend on how an encoder reordered its B-frames.
+inline std::vector<std::string> sorted_video_packet_times(const std::filesystem::path& file) {
+  std::vector<std::string> lines;
+  std::istringstream in(ffprobe("-select_streams v -show_entries packet=pts,duration -of csv " + quote(file)));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
 }
 
 // The street photo of faces-street as a clip stored upright (dir/up.mp4) and one stored turned 90 degrees

@@ -370,13 +370,7 @@ TEST(SplitRun, ATimecodedClipAtThirtyThousandthsJoinsAsOneRunAndIsNotMadeTwice) 
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // Each frame's time and duration (the order of frames within a group of pictures is the encoder's, which
   // starts a group at the cut), and the decoding times.
-  auto frames = [](const std::filesystem::path& file) {
-    std::vector<std::string> lines;
-    std::istringstream in(probe("-select_streams v -show_entries packet=pts,duration -of csv " + quote(file)));
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::sort(lines.begin(), lines.end());
-    return lines;
-  };
+  const auto frames = sorted_video_packet_times;
   EXPECT_EQ(frames(single).size(), 90u);
   EXPECT_EQ(frames(single), frames(joined));
   const std::string decoding = "-select_streams v -show_entries packet=dts -of csv ";
