@@ -60,7 +60,7 @@ bool valid_s3_uri(std::string_view s) {
 }
 
 bool is_uint(const json& j) { return j.is_number_unsigned() || (j.is_number_integer() && j.get<long long>() >= 0); }
-bool is_number(const json& j) { return j.is_number(); }
+bool is_json_number(const json& j) { return j.is_number(); }
 
 class ManifestLine {
  public:
@@ -159,12 +159,12 @@ class ManifestLine {
         continue;
       }
       bool numbers = true;
-      for (const char* key : {"left", "top", "width", "height"}) numbers = numbers && a.contains(key) && is_number(a[key]);
+      for (const char* key : {"left", "top", "width", "height"}) numbers = numbers && a.contains(key) && is_json_number(a[key]);
       if (!numbers) {
         fail(Problem::malformed, where + ": needs numeric left, top, width and height");
         continue;
       }
-      if (!o.is_object() || !o.contains("confidence") || !is_number(o["confidence"]) || o["confidence"] < 0 ||
+      if (!o.is_object() || !o.contains("confidence") || !is_json_number(o["confidence"]) || o["confidence"] < 0 ||
           o["confidence"] > 1) {
         fail(Problem::malformed, "objects[" + std::to_string(i) + "]: \"confidence\" must be a number between 0 and 1");
         continue;

@@ -202,12 +202,12 @@ std::string format_comparison(const Comparison& c, const std::string& reference_
   for (const Difference& d : c.rows) {
     const bool cost = d.cost, percent = d.what == "frame hidden";
     auto v = [&](double x) { return percent ? fmt::format("{:.2f}%", 100 * x) : cost ? fmt::format("{:.2f}", x) : fmt::format("{:.3f}", x); };
-    auto s = [&](double x) { return (x >= 0 ? "+" : "") + v(x); };
+    auto s = [&](double x) { return fmt::format("{}{}", x >= 0 ? "+" : "", v(x)); };
     const char* verdict = d.low > 0 ? (cost ? "costs more" : "hides more")
                           : d.high < 0 ? (cost ? "costs less" : "hides less")
                                        : "no measurable difference";
     out += fmt::format("{:<22} {:>6} {:>10} {:>10}  {:<30} {}\n", d.what, cost ? std::string() : std::to_string(d.truth),
-                       v(d.reference), v(d.candidate), s(d.difference) + " [" + s(d.low) + ", " + s(d.high) + "]", verdict);
+                       v(d.reference), v(d.candidate), fmt::format("{} [{}, {}]", s(d.difference), s(d.low), s(d.high)), verdict);
   }
   return out;
 }

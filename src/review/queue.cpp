@@ -22,7 +22,7 @@ struct TrackFrame {
 
 // The share of `box` that the regions of its class cover (overlaps summed, at most 1: regions rarely overlap
 // much where one object is).
-double covered_share(const Box& box, ObjectClass cls, const Regions* regions) {
+double share_hidden_by_class(const Box& box, ObjectClass cls, const Regions* regions) {
   if (!regions || box.area() <= 0) return 0;
   double covered = 0;
   for (const Region& r : *regions)
@@ -129,7 +129,7 @@ std::vector<QueuedFrame> rank_frames(const std::vector<pipeline::RegionsEntry>& 
           const std::int64_t f = end.frame + step * k;
           const Box where = in_picture(move_box(end.region->box, v, static_cast<float>(step * k)));
           if (where.empty()) break;  // moved out of the picture
-          const double open = 1.0 - covered_share(where, cls, region_list(f));
+          const double open = 1.0 - share_hidden_by_class(where, cls, region_list(f));
           add(f, {what, id, cls, where, open * weight * (1.0 - (k - 1.0) / reach)});
         }
       };

@@ -49,7 +49,7 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string lower(std::string s) {
+std::string lowercase(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
@@ -98,7 +98,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.starts_with("HTTP/")) {
     t->headers->clear();  // a new answer (after "100 Continue" or a redirect)
   } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
-    t->headers->emplace_back(lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
+    t->headers->emplace_back(lowercase(trim(line.substr(0, colon))), trim(line.substr(colon + 1)));
   }
   return n;
 }

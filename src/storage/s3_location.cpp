@@ -15,7 +15,7 @@ std::string get(const Environment& env, const std::string& name) {
   return it == env.end() ? std::string() : it->second;
 }
 
-std::string trim(std::string s) {
+std::string trim_ini(std::string s) {
   const auto first = s.find_first_not_of(" \t\r");
   if (first == std::string::npos) return {};
   return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
@@ -28,17 +28,17 @@ std::map<std::string, std::map<std::string, std::string>> read_ini(const std::fi
   if (!in) return sections;
   std::string line, section;
   for (int number = 1; std::getline(in, line); ++number) {
-    line = trim(line);
+    line = trim_ini(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       if (line.back() != ']') throw Error(path.string() + ":" + std::to_string(number) + ": a section name needs ']'");
-      section = trim(line.substr(1, line.size() - 2));
+      section = trim_ini(line.substr(1, line.size() - 2));
       sections[section];
       continue;
     }
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;  // nested settings (s3 =\n  addressing_style = ...) are not needed here
-    sections[section][trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+    sections[section][trim_ini(line.substr(0, eq))] = trim_ini(line.substr(eq + 1));
   }
   return sections;
 }

@@ -8,16 +8,13 @@
 
 #include <fstream>
 
+#include "json_file.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
 using nlohmann::json;
 
 namespace {
-json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 void write_json(const std::filesystem::path& p, const json& j) { std::ofstream(p) << j.dump(); }
 
 class Audit : public ::testing::Test {

@@ -9,16 +9,13 @@
 #include <fstream>
 #include <set>
 
+#include "json_file.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
 using nlohmann::json;
 
 namespace {
-json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
 
 // A dynamic-size model that reports a 40 x 20 box centred at (160, 120) of its input, scored 0.9.
 json make_manifest(const TempDir& dir) {

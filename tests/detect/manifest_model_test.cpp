@@ -71,7 +71,7 @@ std::string error_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-media::FramePtr grey_frame(int w, int h, AVPixelFormat format = AV_PIX_FMT_YUV420P) {
+media::FramePtr blank_frame(int w, int h, AVPixelFormat format = AV_PIX_FMT_YUV420P) {
   media::FramePtr f = media::make_frame();
   f->format = format;
   f->width = w;
@@ -148,7 +148,7 @@ TEST(ManifestNetwork, AFixedSizeModelsBoxComesBackInSourcePixels) {
   ManifestNetwork net(m, RuntimeOptions{1});
   // 640 x 480 fits 320 x 320 at 0.5 (content 320 x 240): the tensor's (140..180, 110..130) is the frame's
   // (280..360, 220..260).
-  const auto frame = grey_frame(640, 480);
+  const auto frame = blank_frame(640, 480);
   const auto boxes = net.detect(*frame, PixelRect{0, 0, 640, 480}, 320, 1.0f);
   ASSERT_EQ(boxes.size(), 1u);
   EXPECT_NEAR(boxes[0].box.x1, 280, 0.5);
@@ -173,7 +173,7 @@ TEST(FrameDetector, ACustomModelReplacesTheBuiltInPlateNetworkAndIsWeakUnderItsT
   config.custom_models.push_back(load_manifest(write(dir, "m.json", j)));
   EXPECT_TRUE(models_in_use(config).empty()) << "no built-in network: no models folder needed";
   FrameDetector detector(config);
-  const auto frame = grey_frame(640, 480);
+  const auto frame = blank_frame(640, 480);
   EXPECT_TRUE(detector.detect(*frame).empty()) << "0.4 is under the class threshold";
   // A search near a followed plate accepts it from half the threshold, marked weak.
   const Detections around = detector.detect_around(*frame, Box{200, 150, 440, 330}, SearchTargets{.plates = true, .score_factor = 0.5f}, 1.0f);
@@ -206,7 +206,7 @@ TEST(FrameDetector, AClassOfOnesOwnIsFoundOnWholeFramesAndSearchedForByItsOwnNet
   config.context.enabled = false;
   config.custom_models.push_back(m);
   FrameDetector detector(config);
-  const auto frame = grey_frame(640, 480);
+  const auto frame = blank_frame(640, 480);
   const Detections whole = detector.detect(*frame);
   ASSERT_EQ(whole.size(), 1u);
   EXPECT_EQ(whole[0].cls, screen);
@@ -232,10 +232,10 @@ TEST(ManifestNetwork, NetworksOfOneDetectorShareOneInputTensor) {
   auto shared = std::make_shared<std::vector<float>>();
   auto planes = std::make_shared<std::vector<std::uint8_t>>();
   ManifestNetwork a(fixed, RuntimeOptions{1, shared, planes}), b(free, RuntimeOptions{1, shared, planes});
-  const auto frame = grey_frame(640, 480);
+  const auto frame = blank_frame(640, 480);
   // 8-bit frames are converted without the shared scratch (rows of the preprocessor's own); a 10-bit one
   // takes libswscale, which fills it.
-  const auto frame10 = grey_frame(640, 480, AV_PIX_FMT_YUV420P10LE);
+  const auto frame10 = blank_frame(640, 480, AV_PIX_FMT_YUV420P10LE);
   const auto first = a.detect(*frame, PixelRect{0, 0, 640, 480}, 320, 1.0f);
   EXPECT_TRUE(planes->empty());
   const auto large = b.detect(*frame10, PixelRect{0, 0, 640, 480}, 640, 1.0f);

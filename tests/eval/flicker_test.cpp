@@ -6,13 +6,13 @@ using namespace roadveil;
 using namespace roadveil::eval;
 
 namespace {
-Region plate(float x) { return {ObjectClass::Plate, Box{x, 100, x + 40, 112}, 0.9f}; }
-Region face(float x) { return {ObjectClass::Face, Box{x, 100, x + 20, 120}, 0.9f}; }
+Region plate_at(float x) { return {ObjectClass::Plate, Box{x, 100, x + 40, 112}, 0.9f}; }
+Region face_at(float x) { return {ObjectClass::Face, Box{x, 100, x + 20, 120}, 0.9f}; }
 }  // namespace
 
 TEST(Flicker, SteadyMovingRegionsDoNotFlicker) {
   std::map<std::int64_t, Regions> frames;
-  for (int i = 0; i < 10; ++i) frames[i] = {plate(100.0f + 10 * i)};
+  for (int i = 0; i < 10; ++i) frames[i] = {plate_at(100.0f + 10 * i)};
   const auto c = count_flicker(frames, 10);
   EXPECT_EQ(c.blips, 0);
   EXPECT_EQ(c.holes, 0);
@@ -20,10 +20,10 @@ TEST(Flicker, SteadyMovingRegionsDoNotFlicker) {
 
 TEST(Flicker, CountsBlipsAndHolesPerClass) {
   std::map<std::int64_t, Regions> frames;
-  for (int i = 0; i < 10; ++i) frames[i] = {plate(100)};
+  for (int i = 0; i < 10; ++i) frames[i] = {plate_at(100)};
   frames.erase(4);                      // a one-frame hole in the plate track
-  frames[6].push_back(plate(600));      // a plate seen in one frame only
-  frames[8].push_back(face(100));       // a face over the plate: other class, so a blip too
+  frames[6].push_back(plate_at(600));      // a plate seen in one frame only
+  frames[8].push_back(face_at(100));       // a face over the plate: other class, so a blip too
   const auto c = count_flicker(frames, 10);
   EXPECT_EQ(c.holes, 1);
   EXPECT_EQ(c.blips, 2);
@@ -34,7 +34,7 @@ TEST(Flicker, CountsBlipsAndHolesPerClass) {
 }
 
 TEST(Flicker, FirstAndLastFramesAreNotJudged) {
-  std::map<std::int64_t, Regions> frames{{0, {plate(0)}}, {4, {plate(0)}}};
+  std::map<std::int64_t, Regions> frames{{0, {plate_at(0)}}, {4, {plate_at(0)}}};
   EXPECT_EQ(count_flicker(frames, 5).blips, 0);
   EXPECT_EQ(count_flicker({}, 0).frames, 0);
 }

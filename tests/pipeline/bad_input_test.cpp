@@ -13,11 +13,6 @@
 using namespace roadveil::testing;
 
 namespace {
-int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
-}
 void expect_clear_failure(const CommandResult& r, const std::string& must_mention) {
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find(must_mention), std::string::npos) << r.output;

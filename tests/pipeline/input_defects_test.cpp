@@ -16,11 +16,6 @@ std::filesystem::path real_clip() { return shared_dir() / "eval/videos/udacity_v
 std::string streams(const std::filesystem::path& p) {
   return ffprobe("-show_entries stream=index,codec_type,codec_name:stream_disposition=attached_pic -of compact " + quote(p));
 }
-int count_of(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
-  return n;
-}
 // Mean absolute difference of two pictures' grey pixels, decoded with ffmpeg from the given stream.
 double picture_difference(const std::filesystem::path& a, const std::string& map_a, const std::filesystem::path& b,
                           const std::string& map_b) {

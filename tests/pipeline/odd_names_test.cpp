@@ -19,15 +19,14 @@ CommandResult run_in(const TempDir& dir, const std::string& args) {
 CommandResult render_in(const TempDir& dir, const std::string& args) {
   return run_command("cd " + quote(dir.path()) + " && " + kCli + " render -q " + args + " </dev/null");
 }
-void make_clip(const std::filesystem::path& p) {
+void make_tiny_clip(const std::filesystem::path& p) {
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10 -t 0.5 -c:v libx264 -pix_fmt yuv420p " + quote(p));
 }
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 }  // namespace
 
 TEST(OddNames, ProtocolAndPatternLikeNamesAreOpenedAsFiles) {
   TempDir dir;
-  make_clip(dir / "pipe:clip.mp4");
+  make_tiny_clip(dir / "pipe:clip.mp4");
   auto r = run_in(dir, "anonymize -q pipe:clip.mp4 -o pipe:out.mp4");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "pipe:out.mp4")) << "written as a file, not to standard output";
@@ -35,14 +34,14 @@ TEST(OddNames, ProtocolAndPatternLikeNamesAreOpenedAsFiles) {
   r = run_in(dir, "anonymize -q img%d.jpg -o out%d.jpg");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "out%d.jpg"));
-  make_clip(dir / "concat:a.mp4");
+  make_tiny_clip(dir / "concat:a.mp4");
   r = run_in(dir, "anonymize -q concat:a.mp4 -o b.mp4");
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 TEST(OddNames, AnOutputNameNearTheFileSystemLimitWorks) {
   TempDir dir;
-  make_clip(dir / "in.mp4");
+  make_tiny_clip(dir / "in.mp4");
   const std::string name = std::string(246, 'n') + ".mp4";  // 250 bytes: the temporary name would be 270
   const auto r = run_in(dir, "anonymize -q in.mp4 -o " + name + " --detections d.json --no-audit");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -52,7 +51,7 @@ TEST(OddNames, AnOutputNameNearTheFileSystemLimitWorks) {
 TEST(OddNames, ANonUtf8NameWithADetectionsFileWorksAndRenders) {
   TempDir dir;
   const std::string name = "clip\xff\xfe.mp4";
-  make_clip(dir / name);
+  make_tiny_clip(dir / name);
   auto r = run_in(dir, "anonymize -q " + quote(name) + " -o out.mp4 --detections d.json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const json doc = json::parse(read_text(dir / "d.json"));  // valid JSON (UTF-8), the name's bad bytes replaced
@@ -63,7 +62,7 @@ TEST(OddNames, ANonUtf8NameWithADetectionsFileWorksAndRenders) {
 
 class RegionsFileErrors : public ::testing::Test {
  protected:
-  void SetUp() override { make_clip(dir / "in.mp4"); }
+  void SetUp() override { make_tiny_clip(dir / "in.mp4"); }
   // A regions file for in.mp4 whose frame 0 region is `region` (a JSON text).
   std::string render_with(const std::string& region_text, const std::string& extra_entry_fields = "") {
     std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [{"input": "in.mp4")"
@@ -97,7 +96,7 @@ TEST_F(RegionsFileErrors, WrongTypesAndOutOfRangeNumbersNameTheFile) {
     EXPECT_EQ(last_exit, 1) << region << "\n" << out;
     EXPECT_NE(out.find(expect), std::string::npos) << region << "\n" << out;
     EXPECT_EQ(out.find("internal error"), std::string::npos) << out;
-    EXPECT_EQ(lines(out), 1) << out;
+    EXPECT_EQ(count_lines(out), 1) << out;
     EXPECT_FALSE(std::filesystem::exists(dir / "out.mp4"));
   }
   std::filesystem::create_directories(dir / "folder.json");
@@ -155,7 +154,7 @@ TEST(OddNames, AFolderRunTakesJfifAndSaysWhatItLeftOut) {
 TEST(OddNames, AFolderRunTakesEveryVideoAndWritesWhatItCannotWriteAsMatroska) {
   TempDir dir;
   std::filesystem::create_directories(dir / "F");
-  make_clip(dir / "F/a.3g2");
+  make_tiny_clip(dir / "F/a.3g2");
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=25 -t 0.5 -c:v mpeg2video " + quote(dir / "F/b.mxf"));
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=25 -t 0.5 -c:v mpeg2video -f vob " + quote(dir / "F/c.vob"));
   auto r = run_in(dir, "anonymize F -o out");

@@ -21,12 +21,6 @@
 using namespace roadveil::testing;
 
 namespace {
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
-int count_of(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
-  return n;
-}
 // Side data FFmpeg's decoder attaches to the first frame, and the stream's own (the container's).
 std::string first_frame_and_stream(const std::filesystem::path& p) {
   return ffprobe("-select_streams v -show_streams -show_frames -read_intervals %+#1 " + quote(p));

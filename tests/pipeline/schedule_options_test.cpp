@@ -16,7 +16,7 @@ namespace {
 using Boxes = std::vector<std::array<double, 4>>;
 
 // Frame -> the boxes of a regions file's only entry (`found_only`: detections of the face and head networks).
-std::map<int, Boxes> regions_by_frame(const std::filesystem::path& file, bool found_only) {
+std::map<int, Boxes> boxes_by_frame(const std::filesystem::path& file, bool found_only) {
   std::ifstream in(file);
   const auto doc = nlohmann::json::parse(in);
   std::map<int, Boxes> out;
@@ -69,17 +69,17 @@ TEST(ScheduleOptions, NoTrackingAndNoSearchesStillHideEveryFrame) {
   auto r = run_cli("anonymize -q --detect-every 1 --search-every 0 --no-tracking -o " + quote(dir / "ref.mp4") +
                    " --detections " + quote(dir / "ref.json") + common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto reference = regions_by_frame(dir / "ref.json", true);
+  const auto reference = boxes_by_frame(dir / "ref.json", true);
   int faces = 0;
   for (const auto& [frame, boxes] : reference) faces += static_cast<int>(boxes.size());
   ASSERT_GT(faces, 100);
 
   r = run_cli("anonymize -q --no-tracking -o " + quote(dir / "nt.mp4") + " --detections " + quote(dir / "nt.json") + common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(exposed(reference, regions_by_frame(dir / "nt.json", false)), 0);
+  EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "nt.json", false)), 0);
 
   r = run_cli("anonymize --search-every 0 -o " + quote(dir / "s0.mp4") + " --detections " + quote(dir / "s0.json") + common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("keyframes every 13 frames, not 25"), std::string::npos) << r.output;
-  EXPECT_EQ(exposed(reference, regions_by_frame(dir / "s0.json", false)), 0);
+  EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "s0.json", false)), 0);
 }

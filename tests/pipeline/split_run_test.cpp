@@ -17,7 +17,6 @@ using namespace roadveil::testing;
 namespace pipeline = roadveil::pipeline;
 
 namespace {
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 roadveil::media::VideoTimeline timeline_of(std::int64_t frames, std::vector<std::int64_t> keyframes) {
   roadveil::media::VideoTimeline t;
