@@ -3,10 +3,12 @@
 
 scripts/setup.sh builds as a unity build: CMake compiles each target's sources joined into a few files, so
 the functions of an anonymous namespace (or `static`) of one file are visible in the next. Two of one name
-either fail to compile or, worse, compile: `trim(std::string)` of s3_location.cpp (spaces, tabs, CRs) was a
-better match than `trim(std::string_view)` of s3_client.cpp (every space character) for a call of the
-latter with a std::string, and would have left the newline on every HTTP header curl hands back. A folder is
-a target (src/<stage>, tests/<stage>), so a name must be unique within its folder.
+either fail to compile or, worse, compile and call the other one: s3_location.cpp's `trim(std::string)`
+(spaces, tabs, CRs), joined before s3_client.cpp, would be a better match for s3_client.cpp's calls with a
+std::string than its own `trim(std::string_view)` (every space character), and would leave the newline on
+the HTTP header lines curl hands back. Whether it happens depends on the order of the files in the joined
+file, which adding a file changes. A folder is a target (src/<stage>, tests/<stage>), so a name must be
+unique within its folder.
 
 Usage: check_file_local_names.py [ROOT]   (ROOT: the repository, default: this script's parent's parent)
 """
