@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "json_file.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
@@ -41,8 +42,7 @@ class Verify : public ::testing::Test {
                            " --json " + quote(report) + " " + extra);
     if (expected_exit >= 0) EXPECT_EQ(r.exit_code, expected_exit) << r.output;
     else EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 4) << r.output;
-    std::ifstream in(report);
-    return json::parse(in);
+    return read_json(report);
   }
   static std::vector<json> findings(const json& report, const std::string& kind) {
     std::vector<json> out;
@@ -67,10 +67,7 @@ TEST_F(Verify, TheRunsOwnOutputShowsNothingWhereItsRegionsAreAndKeepsNoReadableR
 TEST_F(Verify, AFaceWhoseRegionsWereRemovedAndReRenderedIsFound) {
   // Frames 3-5 lose every region around the big face; rendered again, the face is bare there.
   json regions;
-  {
-    std::ifstream in(*dir / "regions.json");
-    regions = json::parse(in);
-  }
+  regions = read_json(*dir / "regions.json");
   int removed = 0;
   for (auto& frame : regions["entries"][0]["frames"]) {
     const int n = frame["frame"];
@@ -115,10 +112,7 @@ TEST_F(Verify, AFaceWhoseRegionsWereRemovedAndReRenderedIsFound) {
 // was reported before too; a finding at least half covered never was.)
 TEST_F(Verify, AFaceWithItsEyesBareAboveItsRegionIsFound) {
   json regions;
-  {
-    std::ifstream in(*dir / "regions.json");
-    regions = json::parse(in);
-  }
+  regions = read_json(*dir / "regions.json");
   for (auto& frame : regions["entries"][0]["frames"]) {
     const int n = frame["frame"];
     if (n < 3 || n > 5) continue;
@@ -169,8 +163,7 @@ TEST_F(Verify, TwoFilesOfOneNameKeepTheirOwnCrops) {
   const auto r = run_cli("verify -q --every 5 " + quote(*dir / "same/a/in.mp4") + " " + quote(*dir / "same/b/in.mp4") +
                          " --crops " + quote(*dir / "same/crops") + " --json " + quote(*dir / "same/v.json"));
   ASSERT_EQ(r.exit_code, 4) << r.output;
-  std::ifstream in(*dir / "same/v.json");
-  const json report = json::parse(in);
+  const json report = read_json(*dir / "same/v.json");
   std::set<std::string> crops;
   std::size_t count = 0;
   for (const auto& file : report["files"])

@@ -21,7 +21,7 @@ TEST(Flicker, SteadyMovingRegionsDoNotFlicker) {
 TEST(Flicker, CountsBlipsAndHolesPerClass) {
   std::map<std::int64_t, Regions> frames;
   for (int i = 0; i < 10; ++i) frames[i] = {plate_at(100)};
-  frames.erase(4);                      // a one-frame hole in the plate track
+  frames.erase(4);                         // a one-frame hole in the plate track
   frames[6].push_back(plate_at(600));      // a plate seen in one frame only
   frames[8].push_back(face_at(100));       // a face over the plate: other class, so a blip too
   const auto c = count_flicker(frames, 10);

@@ -37,8 +37,7 @@ TEST(DecodeImage, PaletteBecomesRgbaAndOneBitBecomesGrey) {
 TEST(EncodeImage, MetadataAfterAFillByteIsCarried) {
   roadveil::testing::TempDir dir;
   roadveil::testing::ffmpeg_make("-f lavfi -i color=c=gray:s=32x16 -frames:v 1 " + roadveil::testing::quote(dir / "plain.jpg"));
-  std::ifstream in(dir / "plain.jpg", std::ios::binary);
-  std::vector<std::uint8_t> jpeg{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<std::uint8_t> jpeg = roadveil::testing::read_bytes(dir / "plain.jpg");
   ASSERT_GT(jpeg.size(), 2u);
   // EXIF with one IFD0 entry: Orientation 1 (nothing to turn), so only the carrying is tested.
   const std::vector<std::uint8_t> app1 = {0xFF, 0xFF, 0xE1, 0x00, 34, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0,
@@ -93,10 +92,6 @@ TEST(EncodeImage, AGreyPictureIsWrittenAsJpegWithQuarterChroma) {
 namespace roadveil::media {
 namespace {
 
-std::vector<std::uint8_t> file_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // #17 (outputs no bigger than their source): a JPEG photo was re-encoded at quantiser 2, finer than most
 // cameras' tables, and came out larger; it keeps its own tables now.
@@ -116,7 +111,7 @@ TEST(EncodeImage, AJpegKeepsItsOwnQuantisationTables) {
   }
   roadveil::testing::ffmpeg_make("-f lavfi -i testsrc2=size=640x360 -frames:v 1 -pix_fmt yuvj420p -q:v 8 -intra_matrix " + luma +
                                  " -chroma_intra_matrix " + chroma + " " + quote(dir / "src.jpg"));
-  const std::vector<std::uint8_t> source = file_bytes(dir / "src.jpg");
+  const std::vector<std::uint8_t> source = roadveil::testing::read_bytes(dir / "src.jpg");
   const auto tables = jpeg_quant_tables(source.data(), source.size());
   ASSERT_TRUE(tables);
   EXPECT_EQ(tables->luma[0], 8);
@@ -127,7 +122,7 @@ TEST(EncodeImage, AJpegKeepsItsOwnQuantisationTables) {
   const FramePtr picture = decode_image(dir / "src.jpg");
   encode_image(*picture, dir / "same.jpg", ImageEncodeOptions{}, dir / "src.jpg");
   encode_image(*picture, dir / "q2.jpg", ImageEncodeOptions{.jpeg_qscale = 2}, dir / "src.jpg");
-  const std::vector<std::uint8_t> same = file_bytes(dir / "same.jpg"), q2 = file_bytes(dir / "q2.jpg");
+  const std::vector<std::uint8_t> same = roadveil::testing::read_bytes(dir / "same.jpg"), q2 = roadveil::testing::read_bytes(dir / "q2.jpg");
   const auto same_tables = jpeg_quant_tables(same.data(), same.size());
   ASSERT_TRUE(same_tables);
   EXPECT_EQ(same_tables->luma, tables->luma);
@@ -138,14 +133,14 @@ TEST(EncodeImage, AJpegKeepsItsOwnQuantisationTables) {
   EXPECT_NE(q2_tables->luma, tables->luma);  // a quantiser asked for: FFmpeg's tables
   // The quantiser asked for is the one used: every JPEG was written at FFmpeg's floor, 2, whatever was asked.
   encode_image(*picture, dir / "q31.jpg", ImageEncodeOptions{.jpeg_qscale = 31}, dir / "src.jpg");
-  const std::vector<std::uint8_t> q31 = file_bytes(dir / "q31.jpg");
+  const std::vector<std::uint8_t> q31 = roadveil::testing::read_bytes(dir / "q31.jpg");
   const auto q31_tables = jpeg_quant_tables(q31.data(), q31.size());
   ASSERT_TRUE(q31_tables);
   EXPECT_LT(q31.size(), q2.size() / 2);
   EXPECT_GT(q31_tables->luma[1], q2_tables->luma[1] * 10);
   // Without a JPEG source (a PNG, a mask, cover art without tables) the quantiser is the default one.
   encode_image(*picture, dir / "nosource.jpg", ImageEncodeOptions{});
-  EXPECT_EQ(file_bytes(dir / "nosource.jpg"), q2);
+  EXPECT_EQ(roadveil::testing::read_bytes(dir / "nosource.jpg"), q2);
   // Not a JPEG, 16-bit or missing tables: none.
   EXPECT_FALSE(jpeg_quant_tables(source.data(), 100));
   const std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <tuple>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -23,10 +21,6 @@ namespace {
 using roadveil::testing::ffmpeg_make;
 using roadveil::testing::quote;
 
-std::vector<std::uint8_t> bytes_of_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
 // Every format a photo comes in, at an odd size, against what FFmpeg decodes: the same size, and at least the
 // bytes a decoded pixel takes (palette pictures count their RGBA copy too), never more than twice.
@@ -60,7 +54,7 @@ TEST(PictureHeader, SizeAndBytesAPixelMatchWhatDecodes) {
     EXPECT_GE(header->decoded_bytes_per_pixel, decoded - 0.05);
     EXPECT_LE(header->decoded_bytes_per_pixel, 2 * decoded + 1.1);
     // From memory the same (FFmpeg's TIFF writes its IFD at the end: all of the file is there).
-    const std::optional<PictureHeader> from_bytes = picture_header(bytes_of_file(path));
+    const std::optional<PictureHeader> from_bytes = picture_header(roadveil::testing::read_bytes(path));
     ASSERT_TRUE(from_bytes.has_value());
     EXPECT_EQ(from_bytes->width, header->width);
   }
@@ -71,7 +65,7 @@ TEST(PictureHeader, SizeAndBytesAPixelMatchWhatDecodes) {
 TEST(PictureHeader, AJpegsFrameIsFoundAfterItsMetadataAndNothingIsGuessed) {
   roadveil::testing::TempDir dir;
   ffmpeg_make("-f lavfi -i testsrc=size=640x480 -frames:v 1 " + quote(dir / "plain.jpg"));
-  std::vector<std::uint8_t> jpeg = bytes_of_file(dir / "plain.jpg");
+  std::vector<std::uint8_t> jpeg = roadveil::testing::read_bytes(dir / "plain.jpg");
   std::vector<std::uint8_t> app1 = {0xFF, 0xE1, 0xEA, 0x62, 'E', 'x', 'i', 'f', 0, 0};  // length 60,002
   app1.resize(2 + 60002, 0);
   jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());

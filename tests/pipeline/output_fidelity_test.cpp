@@ -16,6 +16,7 @@
 #include "media/input_file.hpp"
 #include "media/output_file.hpp"
 #include "media/rotation.hpp"
+#include "json_file.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
@@ -557,8 +558,7 @@ TEST(OutputFidelity, StreamsKeepTheInputsOrder) {
 namespace {
 // The face network's regions on frame 0 of a regions file's only entry.
 std::vector<roadveil::Box> face_regions(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  const auto doc = nlohmann::json::parse(in);
+  const auto doc = read_json(file);
   std::vector<roadveil::Box> out;
   for (const auto& f : doc["entries"].at(0)["frames"])
     if (f["frame"] == 0)
@@ -643,8 +643,7 @@ TEST(OutputFidelity, AFaceOfAnAnamorphicVideoIsSearchedAsShown) {
     const roadveil::media::InputFile in(clip);
     ASSERT_EQ(in.video().pixel_aspect(), std::string(name) == "wide" ? 2.0 : 0.5);
     ASSERT_EQ(in.video().rotation_degrees != 0, std::string(name) == "side");
-    std::ifstream regions(dir / (std::string(name) + ".json"));
-    const auto doc = nlohmann::json::parse(regions);
+    const auto doc = read_json(dir / (std::string(name) + ".json"));
     float covered = 0;
     for (const auto& f : doc["entries"].at(0)["frames"])
       if (f["frame"] == 0)

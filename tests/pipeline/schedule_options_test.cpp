@@ -2,11 +2,11 @@
 // A reference run detects every frame in full; each option's run must cover every face it found.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
+#include "json_file.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
@@ -17,8 +17,7 @@ using Boxes = std::vector<std::array<double, 4>>;
 
 // Frame -> the boxes of a regions file's only entry (`found_only`: detections of the face and head networks).
 std::map<int, Boxes> boxes_by_frame(const std::filesystem::path& file, bool found_only) {
-  std::ifstream in(file);
-  const auto doc = nlohmann::json::parse(in);
+  const auto doc = read_json(file);
   std::map<int, Boxes> out;
   for (const auto& f : doc["entries"].at(0)["frames"])
     for (const auto& r : f["regions"]) {

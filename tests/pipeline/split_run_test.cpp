@@ -11,13 +11,13 @@
 #include <sstream>
 
 #include "pipeline/segments.hpp"
+#include "json_file.hpp"
 #include "test_util.hpp"
 
 using namespace roadveil::testing;
 namespace pipeline = roadveil::pipeline;
 
 namespace {
-
 roadveil::media::VideoTimeline timeline_of(std::int64_t frames, std::vector<std::int64_t> keyframes) {
   roadveil::media::VideoTimeline t;
   t.time_base = {1, 25};
@@ -39,8 +39,7 @@ std::string probe(const std::string& args) { return run_command("ffprobe -v erro
 
 // Frame for frame: each frame's regions, with its timestamp.
 std::map<std::int64_t, std::string> regions_by_frame(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  const auto j = nlohmann::json::parse(in);
+  const auto j = read_json(file);
   std::map<std::int64_t, std::string> out;
   for (const auto& f : j.at("entries").at(0).at("frames")) {
     nlohmann::json regions = f.at("regions");
@@ -178,8 +177,7 @@ TEST(SplitRun, ThreePartsJoinedAreOneRunFrameForFrame) {
   EXPECT_TRUE(value.starts_with("inf") || std::stod(value) > 40.0) << psnr;
 
   // The audit record is the whole file's; the parts are gone.
-  std::ifstream audit(joined.string() + ".audit.json");
-  const auto record = nlohmann::json::parse(audit);
+  const auto record = read_json(joined.string() + ".audit.json");
   EXPECT_EQ(record.at("status"), "ok");
   EXPECT_EQ(record.at("output").at("frame_count"), 200);
   for (const auto& f : std::filesystem::directory_iterator(dir / "out"))
