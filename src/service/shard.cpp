@@ -56,16 +56,16 @@ Shard parse_shard(const std::string& text, const std::map<std::string, std::stri
         const auto* n = var("SLURM_ARRAY_TASK_COUNT");
         if (!n) throw Error(option + " auto: SLURM_ARRAY_TASK_COUNT is not set; give the count as " + option + " auto/N");
         s.count = whole(*n, "SLURM_ARRAY_TASK_COUNT", option);
-        if (const auto* min = var("SLURM_ARRAY_TASK_MIN")) s.index -= whole(*min, "SLURM_ARRAY_TASK_MIN", option);
+        const auto* min = var("SLURM_ARRAY_TASK_MIN");
+        const int first = min ? whole(*min, "SLURM_ARRAY_TASK_MIN", option) : 0;
+        s.index -= first;
         // --array=0-6:2 is four tasks, 0, 2, 4 and 6: shares 0 to 3 (IDs 4 and 6 were refused, shares 1 and 3
         // never taken).
         const auto* step = var("SLURM_ARRAY_TASK_STEP");
         const int by = step ? std::max(1, whole(*step, "SLURM_ARRAY_TASK_STEP", option)) : 1;
         // A list (--array=1,3,4) is no range of one step: its shares cannot be told from these variables.
-        const auto* min = var("SLURM_ARRAY_TASK_MIN");
         const auto* max = var("SLURM_ARRAY_TASK_MAX");
-        if (min && max && whole(*max, "SLURM_ARRAY_TASK_MAX", option) !=
-                              whole(*min, "SLURM_ARRAY_TASK_MIN", option) + static_cast<long long>(by) * (s.count - 1))
+        if (min && max && whole(*max, "SLURM_ARRAY_TASK_MAX", option) != first + static_cast<long long>(by) * (s.count - 1))
           throw Error(fmt::format("{} auto: the array's task ids are not a range of one step (SLURM_ARRAY_TASK_MIN {}, "
                                   "MAX {}, COUNT {}): give {} auto/N with task ids 0 to N-1", option, *min, *max, s.count, option));
         if (by > 1 && s.index >= 0) {
