@@ -410,6 +410,31 @@ void InputFile::seek(std::int64_t pts, std::int64_t byte_position) {
   last_duration_ = 0;
 }
 
+std::int64_t InputFile::first_frame_pts(std::int64_t pts, std::int64_t byte_position) {
+  const std::int64_t decoded = frames_decoded_, errors = decode_errors_, discarded = discarded_packets_;
+  const bool read_error = read_error_;
+  const std::string read_error_text = read_error_text_;
+  seek(pts, byte_position);
+  FramePtr frame = make_frame();
+  PacketPtr packet = make_packet();
+  std::int64_t first = AV_NOPTS_VALUE;
+  for (;;) {
+    const ReadResult r = read(frame.get(), packet.get());
+    if (r == ReadResult::End) break;
+    if (r == ReadResult::VideoFrame) {
+      first = frame->pts;
+      break;
+    }
+  }
+  frames_decoded_ = decoded;
+  decode_errors_ = errors;
+  discarded_packets_ = discarded;
+  read_error_ = read_error;
+  read_error_text_ = read_error_text;
+  seek(pts, byte_position);
+  return first;
+}
+
 namespace {
 // Sound and pictures run continuously to where the data ends; a subtitle cue is stored at its start with its
 // whole duration, and cover art is one picture.

@@ -70,6 +70,12 @@ class InputFile {
   // position, VideoTimeline::keyframe_positions): by timestamp FFmpeg lands past the keyframe asked for.
   void seek(std::int64_t pts, std::int64_t byte_position = -1);
 
+  // The timestamp of the first frame that decodes from the start of the file (AV_NOPTS_VALUE when none does),
+  // as read() gives it; then back at the start, seek(pts, byte_position) (the start's own), with the counts of
+  // frames decoded, damage and discarded packets as they were. A recording cut mid-GOP shows nothing for its
+  // first packets: a split run numbers the frames from this one, as one run does.
+  std::int64_t first_frame_pts(std::int64_t pts, std::int64_t byte_position);
+
   AVFormatContext* format_context() const { return format_; }
   const AVStream* video_stream() const { return format_->streams[video_index_]; }
   int video_index() const { return video_index_; }

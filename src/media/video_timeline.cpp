@@ -64,7 +64,8 @@ VideoTimeline read_video_timeline(InputFile& input) {
   // Back to the first frame by its timestamp: a seek to the lowest possible one lands on the first packet
   // with a timestamp >= 0 in MP4s whose first packets decode before 0 (B-frames), skipping frames.
   // (MPEG-TS and -PS: by position, to the start of the file.)
-  input.seek(timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end()), 0);
+  const std::int64_t start = timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end());
+  input.seek(start, 0);
   if (err == 0)
     throw Error(name + ": a video packet has no timestamp, so its frames cannot be placed when the file is split "
                        "(a raw stream?): remux it first (ffmpeg -i IN -c copy OUT.mkv)");
@@ -74,11 +75,27 @@ VideoTimeline read_video_timeline(InputFile& input) {
   if (const auto dup = std::adjacent_find(timeline.pts.begin(), timeline.pts.end()); dup != timeline.pts.end())
     throw Error(name + ": two video frames have the timestamp " + std::to_string(*dup) +
                 ", so its frames cannot be placed when the file is split");
+  // A recording or cut that begins mid-GOP: its first packets need pictures from before the file's start and
+  // show nothing, so one run numbers the frames from the first that decodes (frames come out in presentation
+  // order: no packet shown before it shows later). A split run's parts must number them alike: its first part
+  // began at frame 27 where one run began at 0, and such a file was refused ("cannot be split").
+  if (!timeline.pts.empty()) {
+    const std::int64_t first = input.first_frame_pts(start, 0);
+    if (first != AV_NOPTS_VALUE) {
+      const auto shown = std::lower_bound(timeline.pts.begin(), timeline.pts.end(), first);
+      if (shown != timeline.pts.begin())
+        spdlog::debug("{}: the first {} frames need pictures from before the file's start; frames are counted from "
+                      "the first that decodes", name, shown - timeline.pts.begin());
+      timeline.pts.erase(timeline.pts.begin(), shown);
+    }
+  }
   spdlog::debug("{}: {} video frames, {} keyframes, timestamps {} to {}", name, timeline.pts.size(), keys.size(),
                 timeline.pts.empty() ? 0 : timeline.pts.front(), timeline.pts.empty() ? 0 : timeline.pts.back());
   std::sort(keys.begin(), keys.end());
   for (const auto& [t, position] : keys) {
-    timeline.keyframes.push_back(timeline.index_of(t));
+    const std::int64_t index = timeline.index_of(t);
+    if (index < 0) continue;  // before the first frame that decodes
+    timeline.keyframes.push_back(index);
     timeline.keyframe_positions.push_back(position);
   }
   return timeline;

@@ -1,6 +1,6 @@
 #pragma once
 // Every frame of a file's main video stream by its presentation timestamp, and which of them a decoder can
-// start at (keyframes), read from the packets without decoding anything. Splitting one long file across
+// start at (keyframes), read from the packets (decoding only up to the first frame). Splitting one long file across
 // workers needs it: a frame's place in the whole file (its index in the regions file, the detection
 // schedule's keyframe grid) must be known by a worker that starts decoding in the middle.
 #include <cstdint>
@@ -31,9 +31,9 @@ struct VideoTimeline {
   std::int64_t keyframe_position(std::int64_t frame) const;
 };
 
-// Reads every packet of `input`'s video stream (nothing is decoded; call it before any read) and returns to the
-// first frame. Packets outside
-// an edit list (AV_PKT_FLAG_DISCARD) are not frames of the file. Throws Error naming the file when a packet has
+// Reads every packet of `input`'s video stream (call it before any read), decodes from the start to the first
+// frame that decodes, and returns to the start. Packets outside an edit list (AV_PKT_FLAG_DISCARD) are not
+// frames of the file, nor are those shown before the first frame that decodes (a recording cut mid-GOP). Throws Error naming the file when a packet has
 // no timestamp (raw streams: remux into .mp4 or .mkv first) or two frames share one.
 VideoTimeline read_video_timeline(InputFile& input);
 

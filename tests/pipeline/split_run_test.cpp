@@ -313,6 +313,42 @@ TEST(SplitRun, AnMpegTsInputSplitsAndJoinsAsOneRun) {
   }
 }
 
+// A recording cut mid-GOP (a transport stream cut at any 188-byte packet): its first packets need pictures from
+// before the file's start and show nothing. One run numbers the frames from the first that decodes; the parts
+// numbered them from the first packet, and every such file was refused ("decoding from the keyframe at frame 0
+// began at frame 17 ... cannot be split"). The joined file now has one run's frames, times and regions.
+TEST(SplitRun, ARecordingCutMidGopSplitsAndJoinsAsOneRun) {
+  TempDir dir;
+  make_clip(dir / "clip.mp4", 15);
+  const auto whole = dir / "whole.ts", in = dir / "cut.ts";
+  // Re-encoded into the transport stream so that every keyframe carries its parameter sets, as a camera's do.
+  ffmpeg_make("-i " + quote(dir / "clip.mp4") + " -c:v libx264 -preset veryfast -g 48 -c:a copy -f mpegts " + quote(whole));
+  {
+    // A sixth into the file: inside the first group of pictures (48 of the 150 frames).
+    const std::string bytes = read_text(whole);
+    std::ofstream(in, std::ios::binary) << bytes.substr(bytes.size() / 188 / 6 * 188);
+  }
+  const auto single = dir / "single.mp4", joined = dir / "joined.mp4";
+  auto r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(single) + " --detections " + quote(dir / "single.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_NE(r.output.find("depend on pictures before the start"), std::string::npos) << r.output;  // cut mid-GOP indeed
+  for (int part : {1, 0}) {
+    r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(joined) + " --segment " + std::to_string(part) + "/2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  r = run_cli("anonymize -q --no-audit " + quote(in) + " -o " + quote(joined) + " --join 2 --detections " + quote(dir / "joined.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string count = "-select_streams v -count_frames -show_entries stream=nb_read_frames -of csv=p=0 ";
+  const int frames = std::stoi(probe(count + quote(single)));
+  EXPECT_GT(frames, 100);  // the 150 less those before the first keyframe that remains
+  EXPECT_LT(frames, 150);
+  const std::string shown = "-select_streams v -count_frames -show_entries stream=nb_read_frames,start_time -of csv=p=0 ";
+  EXPECT_EQ(probe(shown + quote(joined)), probe(shown + quote(single)));
+  const auto regions = regions_by_frame(dir / "single.json");
+  EXPECT_FALSE(regions.empty());  // people walk through the clip
+  EXPECT_EQ(regions_by_frame(dir / "joined.json"), regions);
+}
+
 // A wrong --segment share exited 1 with a message naming --shard; it is a wrong option: exit 2, named as given.
 // A variable-frame-rate clip (a phone's) could not be joined: each part's encoder extrapolated its first
 // decoding times from the part's first frame durations, and they fell before the previous part's last ("its
