@@ -278,6 +278,24 @@ TEST(OutputFidelity, ATimecodeTrackIsKeptWithoutAWarning) {
   EXPECT_EQ(ffprobe("-show_entries stream=codec_tag_string -select_streams d -of csv=p=0 " + quote(dir / "out.mov")), "tmcd\n");
 }
 
+// A transport stream's program (service id, name and provider) became FFmpeg's "Service01" by "FFmpeg" with
+// id 1, as with `ffmpeg -c copy`: a broadcast capture lost its channel, a camera the name it gives its
+// recordings. Now the input's, with every stream in it; into another container nothing changes.
+TEST(OutputFidelity, ATransportStreamKeepsItsProgram) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a aac "
+              "-metadata service_name=Cam1 -metadata service_provider=DashCo -mpegts_service_id 7 " + quote(dir / "in.ts"));
+  const std::string programs = "-show_entries program=program_id:program_tags=service_name,service_provider:stream=codec_type -of compact ";
+  ASSERT_EQ(ffprobe(programs + quote(dir / "in.ts")),
+            "program|program_id=7|tag:service_name=Cam1|tag:service_provider=DashCo|stream|codec_type=video\n"
+            "stream|codec_type=audio\nstream|codec_type=video\nstream|codec_type=audio\n");
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "in.ts") + " -o " + quote(dir / "out.ts"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ffprobe(programs + quote(dir / "out.ts")), ffprobe(programs + quote(dir / "in.ts")));
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.ts") + " -o " + quote(dir / "out.mkv")).exit_code, 0);
+  EXPECT_EQ(ffprobe("-show_entries stream=codec_type -of csv=p=0 " + quote(dir / "out.mkv")), "video\naudio\n");
+}
+
 // The re-encoded video kept the tags that describe the input's encoding: "encoder=Lavc libx265" on an H.264
 // stream, and mkvmerge's statistics of the old bitstream (BPS, NUMBER_OF_BYTES, with or without a language).
 // Its other tags stay.
