@@ -379,11 +379,15 @@ void InputFile::note_first_frame(const AVFrame& frame) {
   std::vector<std::int64_t>().swap(pts_before_first_frame_);
 }
 
-std::string InputFile::leading_packets_not_decoded() const {
-  if (leading_not_decoded_ == 0) return {};
+std::string leading_packets_text(std::int64_t packets, double seconds) {
+  if (packets == 0) return {};
   return fmt::format("the first {} video packets ({:.2f} s) depend on pictures before the start of the file (a "
                      "recording or cut that begins mid-GOP) and show nothing, in any player: the output begins "
-                     "with the first picture that decodes", leading_not_decoded_, leading_not_decoded_seconds_);
+                     "with the first picture that decodes", packets, seconds);
+}
+
+std::string InputFile::leading_packets_not_decoded() const {
+  return leading_packets_text(leading_not_decoded_, leading_not_decoded_seconds_);
 }
 
 void InputFile::seek(std::int64_t pts, std::int64_t byte_position) {
@@ -408,31 +412,6 @@ void InputFile::seek(std::int64_t pts, std::int64_t byte_position) {
   seeked_ = true;
   last_pts_ = AV_NOPTS_VALUE;
   last_duration_ = 0;
-}
-
-std::int64_t InputFile::first_frame_pts(std::int64_t pts, std::int64_t byte_position) {
-  const std::int64_t decoded = frames_decoded_, errors = decode_errors_, discarded = discarded_packets_;
-  const bool read_error = read_error_;
-  const std::string read_error_text = read_error_text_;
-  seek(pts, byte_position);
-  FramePtr frame = make_frame();
-  PacketPtr packet = make_packet();
-  std::int64_t first = AV_NOPTS_VALUE;
-  for (;;) {
-    const ReadResult r = read(frame.get(), packet.get());
-    if (r == ReadResult::End) break;
-    if (r == ReadResult::VideoFrame) {
-      first = frame->pts;
-      break;
-    }
-  }
-  frames_decoded_ = decoded;
-  decode_errors_ = errors;
-  discarded_packets_ = discarded;
-  read_error_ = read_error;
-  read_error_text_ = read_error_text;
-  seek(pts, byte_position);
-  return first;
 }
 
 namespace {

@@ -22,6 +22,10 @@ struct DecodeOptions {
   bool find_bitstream_rotation = true;
 };
 
+// "the first 31 video packets (1.24 s) depend on pictures before the start of the file ...", for a recording
+// or cut that begins mid-GOP (empty for 0 packets).
+std::string leading_packets_text(std::int64_t packets, double seconds);
+
 // What a read produced.
 enum class ReadResult { VideoFrame, Packet, End };
 
@@ -69,12 +73,6 @@ class InputFile {
   // MPEG-TS and -PS, which have no index, go by `byte_position` where one is given (>= 0; the packet's
   // position, VideoTimeline::keyframe_positions): by timestamp FFmpeg lands past the keyframe asked for.
   void seek(std::int64_t pts, std::int64_t byte_position = -1);
-
-  // The timestamp of the first frame that decodes from the start of the file (AV_NOPTS_VALUE when none does),
-  // as read() gives it; then back at the start, seek(pts, byte_position) (the start's own), with the counts of
-  // frames decoded, damage and discarded packets as they were. A recording cut mid-GOP shows nothing for its
-  // first packets: a split run numbers the frames from this one, as one run does.
-  std::int64_t first_frame_pts(std::int64_t pts, std::int64_t byte_position);
 
   AVFormatContext* format_context() const { return format_; }
   const AVStream* video_stream() const { return format_->streams[video_index_]; }

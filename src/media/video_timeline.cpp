@@ -22,6 +22,22 @@ std::int64_t VideoTimeline::keyframe_position(std::int64_t frame) const {
   return i < keyframe_positions.size() ? keyframe_positions[i] : -1;
 }
 
+namespace {
+// The timestamp of the first frame that a fresh opening of `path` shows, as one run sees it, or AV_NOPTS_VALUE.
+// Not a seek to the start of an opened file: Matroska's lands on the first keyframe, where reading from the
+// start sends the packets before it too, and an HEVC decoder shows pictures from them.
+std::int64_t first_shown_pts(const std::filesystem::path& path) {
+  InputFile fresh(path, DecodeOptions{.threads = 1, .find_bitstream_rotation = false});
+  FramePtr frame = make_frame();
+  PacketPtr packet = make_packet();
+  for (;;) {
+    const ReadResult r = fresh.read(frame.get(), packet.get());
+    if (r == ReadResult::End) return AV_NOPTS_VALUE;
+    if (r == ReadResult::VideoFrame) return frame->pts;
+  }
+}
+}  // namespace
+
 VideoTimeline read_video_timeline(InputFile& input) {
   AVFormatContext* format = input.format_context();
   const int video = input.video_index();
@@ -64,8 +80,7 @@ VideoTimeline read_video_timeline(InputFile& input) {
   // Back to the first frame by its timestamp: a seek to the lowest possible one lands on the first packet
   // with a timestamp >= 0 in MP4s whose first packets decode before 0 (B-frames), skipping frames.
   // (MPEG-TS and -PS: by position, to the start of the file.)
-  const std::int64_t start = timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end());
-  input.seek(start, 0);
+  input.seek(timeline.pts.empty() ? INT64_MIN : *std::min_element(timeline.pts.begin(), timeline.pts.end()), 0);
   if (err == 0)
     throw Error(name + ": a video packet has no timestamp, so its frames cannot be placed when the file is split "
                        "(a raw stream?): remux it first (ffmpeg -i IN -c copy OUT.mkv)");
@@ -78,14 +93,19 @@ VideoTimeline read_video_timeline(InputFile& input) {
   // A recording or cut that begins mid-GOP: its first packets need pictures from before the file's start and
   // show nothing, so one run numbers the frames from the first that decodes (frames come out in presentation
   // order: no packet shown before it shows later). A split run's parts must number them alike: its first part
-  // began at frame 27 where one run began at 0, and such a file was refused ("cannot be split").
-  if (!timeline.pts.empty()) {
-    const std::int64_t first = input.first_frame_pts(start, 0);
+  // began at frame 17 where one run began at 0, and such a file was refused ("cannot be split").
+  if (!timeline.pts.empty() && !input.range_reader()) {
+    const std::int64_t first = first_shown_pts(input.path());
     if (first != AV_NOPTS_VALUE) {
       const auto shown = std::lower_bound(timeline.pts.begin(), timeline.pts.end(), first);
-      if (shown != timeline.pts.begin())
-        spdlog::debug("{}: the first {} frames need pictures from before the file's start; frames are counted from "
-                      "the first that decodes", name, shown - timeline.pts.begin());
+      // Counted as one run counts them for its warning: a packet over a minute before is no group of pictures'.
+      const double tb = av_q2d(timeline.time_base);
+      for (auto it = timeline.pts.begin(); it != shown; ++it) {
+        const double before = (static_cast<double>(first) - static_cast<double>(*it)) * tb;
+        if (before > 60) continue;
+        ++timeline.leading_not_shown;
+        timeline.leading_not_shown_seconds = std::max(timeline.leading_not_shown_seconds, before);
+      }
       timeline.pts.erase(timeline.pts.begin(), shown);
     }
   }

@@ -23,6 +23,10 @@ struct VideoTimeline {
   // SHA-256 of the video stream's packets (each one's timestamp and bytes, in file order): the parts of one
   // split file must all come from this stream (the file's size and first and last MiB left its middle free).
   std::string packets_sha256;
+  // Packets shown before the first frame that decodes (a recording cut mid-GOP), left out of `pts` as one run
+  // leaves them out, and how long before it they lie (as InputFile::leading_packets_not_decoded counts them).
+  std::int64_t leading_not_shown = 0;
+  double leading_not_shown_seconds = 0;
 
   std::int64_t frames() const { return static_cast<std::int64_t>(pts.size()); }
   // The index of the frame shown at `pts`, or -1 when no frame has that timestamp.
@@ -31,10 +35,11 @@ struct VideoTimeline {
   std::int64_t keyframe_position(std::int64_t frame) const;
 };
 
-// Reads every packet of `input`'s video stream (call it before any read), decodes from the start to the first
-// frame that decodes, and returns to the start. Packets outside an edit list (AV_PKT_FLAG_DISCARD) are not
-// frames of the file, nor are those shown before the first frame that decodes (a recording cut mid-GOP). Throws Error naming the file when a packet has
-// no timestamp (raw streams: remux into .mp4 or .mkv first) or two frames share one.
+// Reads every packet of `input`'s video stream (call it before any read) and returns to the first frame; a
+// second opening of the file decodes up to its first frame that decodes (not for an input read in ranges).
+// Packets outside an edit list (AV_PKT_FLAG_DISCARD) are not frames of the file, nor are those shown before
+// the first frame that decodes (a recording cut mid-GOP). Throws Error naming the file when a packet has no
+// timestamp (raw streams: remux into .mp4 or .mkv first) or two frames share one.
 VideoTimeline read_video_timeline(InputFile& input);
 
 }  // namespace roadveil::media
