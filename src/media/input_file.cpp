@@ -506,7 +506,9 @@ std::int64_t InputFile::frames_promised() const {
     const std::int64_t start = video->start_time == AV_NOPTS_VALUE ? 0 : video->start_time;
     if (last_pts_ - start + 1 >= samples) return frames_decoded_;
   }
-  return samples > 0 ? samples - discarded_packets_ : 0;
+  // A recording cut mid-GOP (an MP4 remuxed from a cut stream keeps every sample): its first packets show
+  // nothing, in any player, and were reported as damage ("decoded 150 of 177 video frames").
+  return samples > 0 ? samples - discarded_packets_ - leading_not_decoded_ : 0;
 }
 
 bool InputFile::damaged() const {

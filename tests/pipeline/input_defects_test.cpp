@@ -168,6 +168,15 @@ TEST(InputDefects, ARecordingThatBeginsMidGopIsNamed) {
   EXPECT_EQ(r.output.find("damaged"), std::string::npos) << r.output;
   EXPECT_EQ(frames(dir / "cut_out.ts"), frames(cut));  // every picture the file can show
   EXPECT_NE(read_text(dir / "cut_out.ts.audit.json").find("mid-GOP"), std::string::npos);
+  // The same cut in an MP4, which keeps every sample in its index: the promised count is what can show, not
+  // damage ("decoded 50 of 80 video frames (truncated file?)", exit 3, before).
+  ffmpeg_make("-i " + quote(cut) + " -c copy -copyinkf " + quote(dir / "cut.mp4"));
+  r = run_cli("anonymize " + quote(dir / "cut.mp4") + " -o " + quote(dir / "cut_out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("depend on pictures before the start"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("damaged"), std::string::npos) << r.output;
+  const std::string shown = frames(cut);  // a transport stream's video is listed twice: in its program and alone
+  EXPECT_EQ(frames(dir / "cut_out.mp4"), shown.substr(0, shown.find('\n') + 1));
   r = run_cli("anonymize " + quote(whole) + " -o " + quote(dir / "whole_out.ts"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("video packets"), std::string::npos) << r.output;
