@@ -336,7 +336,9 @@ ReadResult InputFile::read(AVFrame* frame, AVPacket* packet) {
     // Samples outside an MP4 edit list (a clip cut from a longer recording without re-encoding) are read and
     // decoded for their references but never shown: they are not frames the file promised.
     if (pending_->flags & AV_PKT_FLAG_DISCARD) ++discarded_packets_;
-    else if (frames_decoded_ == 0 && !seeked_ && pending_->pts != AV_NOPTS_VALUE && pts_before_first_frame_.size() < 100000)
+    // A keyframe that shows nothing is damage, not a cut mid-GOP: its packets are never counted as a cut's.
+    else if (frames_decoded_ == 0 && !seeked_ && pending_->pts != AV_NOPTS_VALUE && !(pending_->flags & AV_PKT_FLAG_KEY) &&
+             pts_before_first_frame_.size() < 100000)
       pts_before_first_frame_.push_back(pending_->pts);
     const int logged = mjpeg_errors_logged_on_this_thread();
     const int send = avcodec_send_packet(decoder_.get(), pending_.get());
@@ -508,7 +510,7 @@ std::int64_t InputFile::frames_promised() const {
   }
   // A recording cut mid-GOP (an MP4 remuxed from a cut stream keeps every sample): its first packets show
   // nothing, in any player, and were reported as damage ("decoded 150 of 177 video frames").
-  return samples > 0 ? samples - discarded_packets_ - leading_not_decoded_ : 0;
+  return samples > 0 ? std::max<std::int64_t>(0, samples - discarded_packets_ - leading_not_decoded_) : 0;
 }
 
 bool InputFile::damaged() const {

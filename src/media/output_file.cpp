@@ -684,34 +684,24 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   if (!options.video_only)
     for (unsigned i = video_index + 1; i < in->nb_streams; ++i) copy_other_stream(i);
 
-  // A transport stream's programs (service id, name and provider: a broadcast capture's channel, the name a
-  // camera gives its recordings) stay the input's, where FFmpeg's muxer would write its own single "Service01"
-  // by "FFmpeg" (as `ffmpeg -c copy` does). Every stream written belongs to a program, or the muxer leaves it
-  // out of every program map: one in no program of the input goes into the first.
-  if (std::strcmp(ofmt->name, "mpegts") == 0) {
-    std::vector<bool> in_a_program(format_->nb_streams, false);
-    AVProgram* first = nullptr;
-    for (unsigned p = 0; p < in->nb_programs; ++p) {
-      const AVProgram* program = in->programs[p];
-      std::vector<int> streams;
-      for (unsigned k = 0; k < program->nb_stream_indexes; ++k) {
-        const unsigned i = program->stream_index[k];
-        if (i < stream_map_.size() && stream_map_[i] >= 0) streams.push_back(stream_map_[i]);
-      }
-      if (streams.empty()) continue;
-      AVProgram* copy = av_new_program(format_, program->id);
-      if (!copy) continue;
-      av_dict_copy(&copy->metadata, program->metadata, 0);
-      for (const int i : streams) {
-        av_program_add_stream_index(format_, program->id, static_cast<unsigned>(i));
-        in_a_program[static_cast<std::size_t>(i)] = true;
-      }
-      if (!first) first = copy;
+  // A transport stream's program (service id, name and provider: a broadcast capture's channel, the name a
+  // camera gives its recordings) stays the input's, where FFmpeg's muxer would write its own "Service01" by
+  // "FFmpeg" (as `ffmpeg -c copy` does): the program that holds the video, with every stream written in it.
+  // One program only: several services' names together can overflow the one section FFmpeg 5.1's muxer
+  // writes them in, and the header fails ("Cannot allocate memory"; two 255-character names did, in review).
+  // A name of more than 254 bytes (the muxer's limit with its UTF-8 marker: the demuxer's UTF-8 of a DVB
+  // string can be longer than the string) is left to the muxer's default rather than failing the file.
+  const AVProgram* video_program = nullptr;
+  for (unsigned p = 0; p < in->nb_programs && !video_program; ++p)
+    for (unsigned k = 0; k < in->programs[p]->nb_stream_indexes; ++k)
+      if (in->programs[p]->stream_index[k] == video_index) video_program = in->programs[p];
+  if (std::strcmp(ofmt->name, "mpegts") == 0 && video_program)
+    if (AVProgram* copy = av_new_program(format_, video_program->id)) {
+      for (const char* key : {"service_name", "service_provider"})
+        if (const AVDictionaryEntry* e = av_dict_get(video_program->metadata, key, nullptr, 0); e && std::strlen(e->value) <= 254)
+          av_dict_set(&copy->metadata, key, e->value, 0);
+      for (unsigned i = 0; i < format_->nb_streams; ++i) av_program_add_stream_index(format_, video_program->id, i);
     }
-    if (first)
-      for (unsigned i = 0; i < format_->nb_streams; ++i)
-        if (!in_a_program[i]) av_program_add_stream_index(format_, first->id, i);
-  }
 
   if (!(ofmt->flags & AVFMT_NOFILE)) {
     err = avio_open(&format_->pb, local_file_url(temp_.path()).c_str(), AVIO_FLAG_WRITE);

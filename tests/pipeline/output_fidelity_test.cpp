@@ -280,7 +280,8 @@ TEST(OutputFidelity, ATimecodeTrackIsKeptWithoutAWarning) {
 
 // A transport stream's program (service id, name and provider) became FFmpeg's "Service01" by "FFmpeg" with
 // id 1, as with `ffmpeg -c copy`: a broadcast capture lost its channel, a camera the name it gives its
-// recordings. Now the input's, with every stream in it; into another container nothing changes.
+// recordings. Now the input's, with every stream in it; into another container nothing changes. Of several
+// programs, the video's holds every stream (several services' names overflowed the muxer's one table).
 TEST(OutputFidelity, ATransportStreamKeepsItsProgram) {
   TempDir dir;
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -c:v libx264 -c:a aac "
@@ -294,6 +295,21 @@ TEST(OutputFidelity, ATransportStreamKeepsItsProgram) {
   EXPECT_EQ(ffprobe(programs + quote(dir / "out.ts")), ffprobe(programs + quote(dir / "in.ts")));
   ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "in.ts") + " -o " + quote(dir / "out.mkv")).exit_code, 0);
   EXPECT_EQ(ffprobe("-show_entries stream=codec_type -of csv=p=0 " + quote(dir / "out.mkv")), "video\naudio\n");
+
+  const std::string longer(240, 'n');
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=duration=1 -f lavfi -i "
+              "sine=frequency=300:duration=1 -map 0 -map 1 -map 2 -c:v libx264 -c:a aac -program program_num=7:title=Cam" +
+              longer + ":st=0:st=1 -program program_num=8:title=Radio" + longer + ":st=2 " + quote(dir / "two.ts"));
+  const std::string ids = "-show_entries program=program_id:stream=codec_type -of compact ";
+  ASSERT_EQ(ffprobe(ids + quote(dir / "two.ts")), "program|program_id=7|stream|codec_type=video\nstream|codec_type=audio\n\n"
+                                                  "program|program_id=8|stream|codec_type=audio\n\n"
+                                                  "stream|codec_type=video\nstream|codec_type=audio\nstream|codec_type=audio\n");
+  const auto two = run_cli("anonymize -q --no-audit " + quote(dir / "two.ts") + " -o " + quote(dir / "two_out.ts"));
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  const std::string out = ffprobe(ids + quote(dir / "two_out.ts"));
+  EXPECT_EQ(count_of(out, "program|"), 1) << out;
+  EXPECT_TRUE(contains(out, "program|program_id=7|stream|codec_type=video\nstream|codec_type=audio\nstream|codec_type=audio\n")) << out;
+  EXPECT_TRUE(contains(ffprobe("-show_entries program_tags=service_name -of csv=p=0 " + quote(dir / "two_out.ts")), "Cam" + longer));
 }
 
 // The re-encoded video kept the tags that describe the input's encoding: "encoder=Lavc libx265" on an H.264
