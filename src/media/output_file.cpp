@@ -714,6 +714,10 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // Keep user tags (GPS location, camera make) that MP4 otherwise only writes for a fixed set of keys: in the
   // whole family (an .m4v or .3gp output lost a phone's location and model, and .3gp its title, silently).
   if (is_mp4_family(ofmt)) av_dict_set(&mux_opts, "movflags", "+use_metadata_tags", 0);
+  // FFmpeg's muxer writes Blu-ray/AVCHD's 192-byte packets (a timestamp before each) when the name it is given
+  // ends in .m2ts, and that name is the temporary one: a camcorder's .m2ts came out as plain 188-byte TS under
+  // its name (found in review).
+  if (std::strcmp(ofmt->name, "mpegts") == 0 && lower_extension(target) == ".m2ts") av_dict_set(&mux_opts, "mpegts_m2ts_mode", "1", 0);
   if (!options.encode_for.empty() && is_mp4_family(ofmt)) {
     // A split run's part: its first frame's time is an empty edit in the movie's time scale, 1000 by default,
     // and came back from the join rounded to the millisecond (a 29.97 fps part starting at 0.8008 s began at

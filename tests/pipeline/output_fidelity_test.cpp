@@ -312,6 +312,31 @@ TEST(OutputFidelity, ATransportStreamKeepsItsProgram) {
   EXPECT_TRUE(contains(ffprobe("-show_entries program_tags=service_name -of csv=p=0 " + quote(dir / "two_out.ts")), "Cam" + longer));
 }
 
+// A camcorder's .m2ts (Blu-ray/AVCHD: 192-byte packets, a 4-byte timestamp before each 188-byte one) came out
+// as plain 188-byte TS under its name: FFmpeg's muxer picks the packet size by the name it writes to, and that
+// is roadveil's temporary one (review). Now as the input, and as `ffmpeg -c copy in.m2ts out.m2ts` writes it.
+TEST(OutputFidelity, AnM2tsOutputHasBluRayPackets) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 " + quote(dir / "in.m2ts"));
+  auto bluray = [](const std::string& bytes) {
+    return !bytes.empty() && bytes.size() % 192 == 0 && bytes[4] == 0x47 && bytes[192 + 4] == 0x47;
+  };
+  ASSERT_TRUE(bluray(read_text(dir / "in.m2ts")));
+  for (const char* ext : {".m2ts", ".ts"}) {
+    const auto out = dir / (std::string("out") + ext);
+    const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "in.m2ts") + " -o " + quote(out));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const std::string bytes = read_text(out);
+    EXPECT_EQ(bluray(bytes), std::string(ext) == ".m2ts") << ext;
+    if (std::string(ext) == ".ts") {
+      EXPECT_TRUE(bytes.size() % 188 == 0 && bytes[0] == 0x47 && bytes[188] == 0x47);
+    }
+    const std::string frames = "-count_frames -select_streams v -show_entries stream=nb_read_frames -of csv=p=0 ";
+    EXPECT_EQ(ffprobe(frames + quote(out)), ffprobe(frames + quote(dir / "in.m2ts"))) << ext;
+    EXPECT_TRUE(contains(ffprobe(frames + quote(out)), "10\n")) << ext;
+  }
+}
+
 // The re-encoded video kept the tags that describe the input's encoding: "encoder=Lavc libx265" on an H.264
 // stream, and mkvmerge's statistics of the old bitstream (BPS, NUMBER_OF_BYTES, with or without a language).
 // Its other tags stay.
