@@ -381,15 +381,11 @@ void InputFile::note_first_frame(const AVFrame& frame) {
   std::vector<std::int64_t>().swap(pts_before_first_frame_);
 }
 
-std::string leading_packets_text(std::int64_t packets, double seconds) {
-  if (packets == 0) return {};
+std::string InputFile::leading_packets_not_decoded() const {
+  if (leading_not_decoded_ == 0) return {};
   return fmt::format("the first {} video packets ({:.2f} s) depend on pictures before the start of the file (a "
                      "recording or cut that begins mid-GOP) and show nothing, in any player: the output begins "
-                     "with the first picture that decodes", packets, seconds);
-}
-
-std::string InputFile::leading_packets_not_decoded() const {
-  return leading_packets_text(leading_not_decoded_, leading_not_decoded_seconds_);
+                     "with the first picture that decodes", leading_not_decoded_, leading_not_decoded_seconds_);
 }
 
 void InputFile::seek(std::int64_t pts, std::int64_t byte_position) {

@@ -22,10 +22,6 @@ struct DecodeOptions {
   bool find_bitstream_rotation = true;
 };
 
-// "the first 31 video packets (1.24 s) depend on pictures before the start of the file ...", for a recording
-// or cut that begins mid-GOP (empty for 0 packets).
-std::string leading_packets_text(std::int64_t packets, double seconds);
-
 // What a read produced.
 enum class ReadResult { VideoFrame, Packet, End };
 

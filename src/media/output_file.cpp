@@ -691,17 +691,18 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
   // writes them in, and the header fails ("Cannot allocate memory"; two 255-character names did, in review).
   // A name of more than 254 bytes (the muxer's limit with its UTF-8 marker: the demuxer's UTF-8 of a DVB
   // string can be longer than the string) is left to the muxer's default rather than failing the file.
-  const AVProgram* video_program = nullptr;
-  for (unsigned p = 0; p < in->nb_programs && !video_program; ++p)
-    for (unsigned k = 0; k < in->programs[p]->nb_stream_indexes; ++k)
-      if (in->programs[p]->stream_index[k] == video_index) video_program = in->programs[p];
-  if (std::strcmp(ofmt->name, "mpegts") == 0 && video_program)
-    if (AVProgram* copy = av_new_program(format_, video_program->id)) {
+  if (std::strcmp(ofmt->name, "mpegts") == 0) {
+    const AVProgram* video_program = nullptr;
+    for (unsigned p = 0; p < in->nb_programs && !video_program; ++p)
+      for (unsigned k = 0; k < in->programs[p]->nb_stream_indexes; ++k)
+        if (in->programs[p]->stream_index[k] == video_index) video_program = in->programs[p];
+    if (AVProgram* copy = video_program ? av_new_program(format_, video_program->id) : nullptr) {
       for (const char* key : {"service_name", "service_provider"})
         if (const AVDictionaryEntry* e = av_dict_get(video_program->metadata, key, nullptr, 0); e && std::strlen(e->value) <= 254)
           av_dict_set(&copy->metadata, key, e->value, 0);
       for (unsigned i = 0; i < format_->nb_streams; ++i) av_program_add_stream_index(format_, video_program->id, i);
     }
+  }
 
   if (!(ofmt->flags & AVFMT_NOFILE)) {
     err = avio_open(&format_->pb, local_file_url(temp_.path()).c_str(), AVIO_FLAG_WRITE);

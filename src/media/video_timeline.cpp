@@ -23,17 +23,22 @@ std::int64_t VideoTimeline::keyframe_position(std::int64_t frame) const {
 }
 
 namespace {
-// The timestamp of the first frame that a fresh opening of `path` shows, as one run sees it, or AV_NOPTS_VALUE.
-// Not a seek to the start of an opened file: Matroska's lands on the first keyframe, where reading from the
-// start sends the packets before it too, and an HEVC decoder shows pictures from them.
-std::int64_t first_shown_pts(const std::filesystem::path& path) {
+// The first frame that a fresh opening of `path` shows, as one run sees it: its timestamp (AV_NOPTS_VALUE: none
+// decodes) and one run's warning about the packets before it. Not a seek to the start of an opened file:
+// Matroska's lands on the first keyframe, where reading from the start sends the packets before it too, and an
+// HEVC decoder shows pictures from them.
+struct FirstShown {
+  std::int64_t pts = AV_NOPTS_VALUE;
+  std::string leading_packets_warning;
+};
+FirstShown first_shown(const std::filesystem::path& path) {
   InputFile fresh(path, DecodeOptions{.threads = 1, .find_bitstream_rotation = false});
   FramePtr frame = make_frame();
   PacketPtr packet = make_packet();
   for (;;) {
     const ReadResult r = fresh.read(frame.get(), packet.get());
-    if (r == ReadResult::End) return AV_NOPTS_VALUE;
-    if (r == ReadResult::VideoFrame) return frame->pts;
+    if (r == ReadResult::End) return {};
+    if (r == ReadResult::VideoFrame) return {frame->pts, fresh.leading_packets_not_decoded()};
   }
 }
 }  // namespace
@@ -95,18 +100,10 @@ VideoTimeline read_video_timeline(InputFile& input) {
   // order: no packet shown before it shows later). A split run's parts must number them alike: its first part
   // began at frame 17 where one run began at 0, and such a file was refused ("cannot be split").
   if (!timeline.pts.empty() && !input.range_reader()) {
-    const std::int64_t first = first_shown_pts(input.path());
-    if (first != AV_NOPTS_VALUE) {
-      const auto shown = std::lower_bound(timeline.pts.begin(), timeline.pts.end(), first);
-      // Counted as one run counts them for its warning: a packet over a minute before is no group of pictures'.
-      const double tb = av_q2d(timeline.time_base);
-      for (auto it = timeline.pts.begin(); it != shown; ++it) {
-        const double before = (static_cast<double>(first) - static_cast<double>(*it)) * tb;
-        if (before > 60) continue;
-        ++timeline.leading_not_shown;
-        timeline.leading_not_shown_seconds = std::max(timeline.leading_not_shown_seconds, before);
-      }
-      timeline.pts.erase(timeline.pts.begin(), shown);
+    const FirstShown first = first_shown(input.path());
+    if (first.pts != AV_NOPTS_VALUE) {
+      timeline.pts.erase(timeline.pts.begin(), std::lower_bound(timeline.pts.begin(), timeline.pts.end(), first.pts));
+      timeline.leading_packets_warning = first.leading_packets_warning;
     }
   }
   spdlog::debug("{}: {} video frames, {} keyframes, timestamps {} to {}", name, timeline.pts.size(), keys.size(),

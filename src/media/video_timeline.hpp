@@ -23,10 +23,9 @@ struct VideoTimeline {
   // SHA-256 of the video stream's packets (each one's timestamp and bytes, in file order): the parts of one
   // split file must all come from this stream (the file's size and first and last MiB left its middle free).
   std::string packets_sha256;
-  // Packets shown before the first frame that decodes (a recording cut mid-GOP), left out of `pts` as one run
-  // leaves them out, and how long before it they lie (as InputFile::leading_packets_not_decoded counts them).
-  std::int64_t leading_not_shown = 0;
-  double leading_not_shown_seconds = 0;
+  // A recording cut mid-GOP: one run's warning about the packets before the first frame that decodes, which
+  // are left out of `pts` as one run leaves them out (InputFile::leading_packets_not_decoded; empty: none).
+  std::string leading_packets_warning;
 
   std::int64_t frames() const { return static_cast<std::int64_t>(pts.size()); }
   // The index of the frame shown at `pts`, or -1 when no frame has that timestamp.

@@ -92,9 +92,8 @@ FileReport Anonymizer::process_part(const fs::path& input, const fs::path& outpu
               output};
     RegionsWriter regions(files.regions);
     // Said once for the file, as one run says it, by the part that writes its first frames (the join repeats it).
-    if (const std::string leading = media::leading_packets_text(timeline.leading_not_shown, timeline.leading_not_shown_seconds);
-        index == 0 && !leading.empty())
-      report.warnings.push_back(input.string() + ": " + leading);
+    if (index == 0 && !timeline.leading_packets_warning.empty())
+      report.warnings.push_back(input.string() + ": " + timeline.leading_packets_warning);
     if (options_.decode_twice)
       report.warnings.push_back(input.string() + ": --low-memory is for whole files; a part is decoded once, its frames held");
     else if (const VideoMemoryPlan plan = memory_plan(in.video()); !plan.holding_fits())
