@@ -99,6 +99,8 @@ class InputFile {
   // so the decoder shows nothing for them (as every player). Not damage: the output has every picture the file
   // can show; "the first 31 video packets (1.24 s) ..." for a warning, empty when the first packet decoded.
   std::string leading_packets_not_decoded() const;
+  // How many: known once the first frame has decoded.
+  std::int64_t leading_packets_not_decoded_count() const { return leading_not_decoded_; }
   // Frames the container promises to show: its sample count less the samples an edit list hides and those a
   // cut mid-GOP leaves without their references (0: unknown).
   std::int64_t frames_promised() const;

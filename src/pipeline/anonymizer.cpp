@@ -799,6 +799,10 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
         pool.give(std::move(p.frame));  // context of a part: detected and tracked, written by another part
         return;
       }
+      if (done == 0 && !part && info.frame_count > 0)
+        // An MP4 of a recording cut mid-GOP counts samples that never show (the decoder thread counted them
+        // before it passed this first frame on): the bar ends at the frames the file can show, not short of them.
+        progress.set_total(std::max<std::int64_t>(1, info.frame_count - in.leading_packets_not_decoded_count()));
       Regions regions;
       if (given) {
         if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;

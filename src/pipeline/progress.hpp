@@ -11,6 +11,8 @@ class Progress {
   Progress(bool enabled, std::string label, std::int64_t total_frames);
   ~Progress();
   void update(std::int64_t frames_done);
+  // The total once it is known better than at the start (frames a file promises that never show).
+  void set_total(std::int64_t total_frames) { total_ = total_frames; }
   // Clears the line so that a message can be printed; the next update draws it again.
   void clear();
   void done();
