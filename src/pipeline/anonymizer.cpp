@@ -800,8 +800,8 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
         return;
       }
       if (done == 0 && !part && info.frame_count > 0)
-        // An MP4 of a recording cut mid-GOP counts samples that never show (the decoder thread counted them
-        // before it passed this first frame on): the bar ends at the frames the file can show, not short of them.
+        // A recording cut mid-GOP promises frames that never show (an MP4 keeps them in its index; the decoder
+        // thread counted them before it passed this first frame on): the bar counts towards what can show.
         progress.set_total(std::max<std::int64_t>(1, info.frame_count - in.leading_packets_not_decoded_count()));
       Regions regions;
       if (given) {

@@ -183,7 +183,8 @@ TEST(InputDefects, ARecordingThatBeginsMidGopIsNamed) {
   // 62% before; its percentage and ETA were off all along).
   const std::string count = shown.substr(0, shown.find('\n'));
   EXPECT_GE(count_of(r.output, " fps ETA "), 1) << r.output;  // each line the bar drew
-  EXPECT_EQ(count_of(r.output, "/" + count + " frames "), count_of(r.output, " fps ETA ")) << r.output;
+  // ("/N ", not "/N frames": on a narrow terminal the bar leaves out the word.)
+  EXPECT_EQ(count_of(r.output, "/" + count + " "), count_of(r.output, " fps ETA ")) << r.output;
   r = run_cli("anonymize " + quote(whole) + " -o " + quote(dir / "whole_out.ts"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output.find("video packets"), std::string::npos) << r.output;
