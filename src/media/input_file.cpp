@@ -148,6 +148,9 @@ void InputFile::open_streams(const DecodeOptions& options) {
   info_.time_base = vs->time_base;
   info_.frame_rate = av_guess_frame_rate(format_, vs, nullptr);
   info_.frame_count = vs->nb_frames;
+  for (int i = 0, n = avformat_index_get_entries_count(vs); i < n; ++i)
+    if (const AVIndexEntry* e = avformat_index_get_entry(vs, i); e && (e->flags & AVINDEX_DISCARD_FRAME))
+      ++samples_outside_edit_list_;
   if (vs->duration != AV_NOPTS_VALUE && vs->duration > 0)
     info_.duration_seconds = vs->duration * av_q2d(vs->time_base);
   else if (format_->duration > 0)

@@ -781,8 +781,11 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
         return redecoded.get();
       }
     };
+    // The bar counts towards the frames the file shows: not the samples its edit list hides (a clip cut without
+    // re-encoding: "1/75 frames" for 67 shown), nor, once known, those of a cut mid-GOP (below).
+    const std::int64_t shown = std::max<std::int64_t>(1, info.frame_count - in.samples_outside_edit_list());
     Progress progress(options_.progress, input.filename().string(),
-                      part ? part->plan.end - part->plan.first : info.frame_count);
+                      part ? part->plan.end - part->plan.first : info.frame_count > 0 ? shown : info.frame_count);
 
     auto emit = [&](track::FrameRegions fr) {
       // Packets that came before the first frame (audio usually starts first) go out before it, also when a
@@ -802,7 +805,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
       if (done == 0 && !part && info.frame_count > 0)
         // A recording cut mid-GOP promises frames that never show (an MP4 keeps them in its index; the decoder
         // thread counted them before it passed this first frame on): the bar counts towards what can show.
-        progress.set_total(std::max<std::int64_t>(1, info.frame_count - in.leading_packets_not_decoded_count()));
+        progress.set_total(std::max<std::int64_t>(1, shown - in.leading_packets_not_decoded_count()));
       Regions regions;
       if (given) {
         if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;

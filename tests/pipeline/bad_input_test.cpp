@@ -275,6 +275,15 @@ TEST(BadInput, AnEditListClipIsNotReportedDamaged) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(r.output.empty()) << r.output;
   EXPECT_EQ(count(dir / "out.mp4"), count(dir / "cut.mp4"));
+  // The progress bar counts towards the frames shown, not the samples: it said "1/75 frames" for the 67 of
+  // this clip and ended at 89%. On a terminal (script(1) gives it one), where the bar is drawn.
+  const auto bar = run_command("script -qec " + quote(kCli + " anonymize --no-audit " + quote(dir / "cut.mp4") + " -o " +
+                                                      quote(dir / "bar.mp4") + " --models " + quote(models_dir())) +
+                               " /dev/null");
+  ASSERT_EQ(bar.exit_code, 0) << bar.output;
+  const std::string shown = std::to_string(count(dir / "cut.mp4"));
+  EXPECT_GE(count_of(bar.output, " fps ETA "), 1) << bar.output;  // each line the bar drew
+  EXPECT_EQ(count_of(bar.output, "/" + shown + " "), count_of(bar.output, " fps ETA ")) << bar.output;
 }
 
 // A file whose clock starts late (cut from a longer recording, remuxed keeping its timestamps) declares its
