@@ -4,22 +4,20 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <exception>
-#include <mutex>
 #include <thread>
 
 #include "core/error.hpp"
 #include "core/thread_priority.hpp"
-#include "detect/upright_detector.hpp"
 #include "media/input_file.hpp"
 #include "media/rotation.hpp"
 #include "pipeline/bounded_queue.hpp"
-#include "pipeline/progress.hpp"
+#include "pipeline/decode_stage.hpp"
+#include "pipeline/detect_stage.hpp"
 #include "pipeline/segments.hpp"
+#include "pipeline/video_item.hpp"
+#include "pipeline/write_stage.hpp"
 
 extern "C" {
 #include <libavutil/imgutils.h>
@@ -50,144 +48,6 @@ track::PaddingConfig padding_in_stored_frame(const track::PaddingConfig& upright
   return stored;
 }
 
-// A unit flowing through the video pipeline: a decoded frame (with its detections once detected), or a
-// packet of a copied stream. Items are recycled through a pool, so steady state allocates none.
-struct Item {
-  media::FramePtr frame = media::make_frame();
-  media::PacketPtr packet = media::make_packet();
-  bool is_frame = false;
-  bool counted = false;  // holds pixels counted against the pool's frame limit
-  std::int64_t pts = AV_NOPTS_VALUE;  // the frame's, kept when its pixels are let go (decode_twice)
-  detect::FramePass pass = detect::FramePass::None;
-  std::int64_t index = -1;
-  Detections detections;
-};
-using ItemPtr = std::unique_ptr<Item>;
-
-class ItemPool {
- public:
-  // At most `frame_limit` items hold decoded pixels at once (0: no limit): see wait_for_room().
-  explicit ItemPool(std::size_t frame_limit = 0) : frame_limit_(frame_limit) {}
-
-  ItemPtr take() {
-    std::lock_guard lock(mutex_);
-    if (free_.empty()) return std::make_unique<Item>();
-    ItemPtr item = std::move(free_.back());
-    free_.pop_back();
-    return item;
-  }
-  void give(ItemPtr item) {
-    let_go_pixels(*item);
-    av_packet_unref(item->packet.get());
-    item->detections.clear();
-    item->pass = detect::FramePass::None;
-    std::lock_guard lock(mutex_);
-    free_.push_back(std::move(item));
-  }
-
-  // The decoder's side: waits while `frame_limit` frames hold pixels (false: closed, stop reading).
-  bool wait_for_room() {
-    std::unique_lock lock(mutex_);
-    const auto room = [&] { return closed_ || frame_limit_ == 0 || with_pixels_ < frame_limit_; };
-    if (!room()) {
-      const auto start = std::chrono::steady_clock::now();
-      room_.wait(lock, room);
-      wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    }
-    return !closed_;
-  }
-  // `item` now holds a decoded frame's pixels.
-  void holds_pixels(Item& item) {
-    if (item.counted) return;
-    item.counted = true;
-    std::lock_guard lock(mutex_);
-    most_with_pixels_ = std::max(most_with_pixels_, ++with_pixels_);
-  }
-  // `item`'s pixels are no longer needed (encoded, or to be decoded again).
-  void let_go_pixels(Item& item) {
-    av_frame_unref(item.frame.get());
-    if (!item.counted) return;
-    item.counted = false;
-    {
-      std::lock_guard lock(mutex_);
-      --with_pixels_;
-    }
-    room_.notify_one();
-  }
-  std::size_t frame_limit() const { return frame_limit_; }
-  // The most items that held pixels at once, and the seconds the decoder waited for room.
-  std::size_t most_with_pixels() {
-    std::lock_guard lock(mutex_);
-    return most_with_pixels_;
-  }
-  double wait_seconds() {
-    std::lock_guard lock(mutex_);
-    return wait_seconds_;
-  }
-  void close() {
-    {
-      std::lock_guard lock(mutex_);
-      closed_ = true;
-    }
-    room_.notify_all();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable room_;
-  std::vector<ItemPtr> free_;
-  std::size_t frame_limit_, with_pixels_ = 0, most_with_pixels_ = 0;
-  double wait_seconds_ = 0;
-  bool closed_ = false;
-};
-
-// Captures the first exception of any thread; every stage stops when one is set.
-class Failure {
- public:
-  void set(std::exception_ptr e) {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = e;
-    failed_ = true;
-  }
-  bool failed() const { return failed_; }
-  void rethrow() {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::mutex mutex_;
-  std::exception_ptr error_;
-  std::atomic<bool> failed_{false};
-};
-
-// A frame the redactor may write into: the decoder keeps references to its frames, so redacting one would
-// corrupt the frames predicted from it. Copies go into a small ring of frames allocated once. Two: an encoder
-// that keeps a reference to the frame it was sent makes av_frame_make_writable allocate anew, so the ring only
-// saves allocations, and each slot is a whole frame (3 MB at 1080p).
-class WritableFrames {
- public:
-  AVFrame* writable(AVFrame* frame) {
-    if (av_frame_is_writable(frame)) return frame;
-    AVFrame* dst = ring_[next_].get();
-    next_ = (next_ + 1) % ring_.size();
-    if (dst->width != frame->width || dst->height != frame->height || dst->format != frame->format) {
-      av_frame_unref(dst);
-      dst->format = frame->format;
-      dst->width = frame->width;
-      dst->height = frame->height;
-      if (av_frame_get_buffer(dst, 0) < 0) throw std::bad_alloc();
-    }
-    if (av_frame_make_writable(dst) < 0) throw std::bad_alloc();
-    if (av_frame_copy(dst, frame) < 0) throw Error("cannot copy a frame for redaction");
-    av_frame_copy_props(dst, frame);
-    return dst;
-  }
-
- private:
-  std::array<media::FramePtr, 2> ring_ = {media::make_frame(), media::make_frame()};
-  size_t next_ = 0;
-};
-
 // A single picture (a photo, cover art) redacted in place; its pixels are copied first when the decoder still
 // shares them.
 void redact_picture(AVFrame& picture, const Regions& regions, const redact::ClassStyles& styles) {
@@ -197,6 +57,8 @@ void redact_picture(AVFrame& picture, const Regions& regions, const redact::Clas
   redact::redact_regions(redactor, picture, regions, styles);
 }
 
+}  // namespace
+
 void count_regions(const Regions& regions, FileReport& report) {
   for (const Region& r : regions) {
     ++report.regions[static_cast<int>(r.cls)];
@@ -204,8 +66,6 @@ void count_regions(const Regions& regions, FileReport& report) {
   }
   if (!regions.empty()) ++report.frames_with_regions;
 }
-
-}  // namespace
 
 std::filesystem::path mask_path_for(const std::filesystem::path& output) {
   const std::string ext = media::is_image_path(output) ? ".png" : output.extension().string();
@@ -631,6 +491,8 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   // head network is ~12 frames of encoding), it runs ahead while the encoder is busy and the encoder lives
   // on that lead during the next keyframes; with two intervals the encoder waited ~5 s a minute of 720p
   // for detection (`-v`), ~1.4 s with four (and the slack below).
+  // Both capacities count items, the packets of the streams copied beside the video among them (AAC at 48 kHz:
+  // ~1.9 a frame at 25 fps), as they were measured; queues that count frames only were no faster (README, Speed).
   BoundedQueue<ItemPtr> decoded(second ? 8 : 8 + interval), detected(8 + 4 * interval);
   ItemPool pool(bound.total());
 
@@ -638,249 +500,26 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
   if (part)
     in.seek(part->timeline->pts[static_cast<std::size_t>(part->plan.decode_from)],
             part->timeline->keyframe_position(part->plan.decode_from));
-  std::thread reader([&] {
-    try {
-      std::int64_t index = 0;
-      for (;;) {
-        if (failure.failed() || !pool.wait_for_room()) break;
-        ItemPtr item = pool.take();
-        const media::ReadResult r = in.read(item->frame.get(), item->packet.get());
-        if (r == media::ReadResult::End) {
-          pool.give(std::move(item));
-          break;
-        }
-        item->is_frame = r == media::ReadResult::VideoFrame;
-        if (item->is_frame) pool.holds_pixels(*item);
-        if (part) {
-          // Only video: the join copies the other streams from the input.
-          if (!item->is_frame) {
-            pool.give(std::move(item));
-            continue;
-          }
-          const SegmentPlan& plan = part->plan;
-          item->index = part->timeline->index_of(item->frame->pts);
-          if (item->index < 0)
-            throw Error(fmt::format("{}: a decoded frame has the timestamp {}, which no packet has: the file cannot "
-                                    "be split (anonymize it in one run)", input.string(), item->frame->pts));
-          if (index == 0 && item->index > plan.process_from)
-            throw Error(fmt::format("{}: decoding from the keyframe at frame {} began at frame {}, after frame {}: "
-                                    "the file cannot be split (anonymize it in one run)", input.string(),
-                                    plan.decode_from, item->index, plan.process_from));
-          if (item->index < plan.process_from) {
-            pool.give(std::move(item));
-            continue;
-          }
-          if (item->index > plan.process_to) {
-            pool.give(std::move(item));
-            break;
-          }
-          ++index;
-        } else {
-          item->index = item->is_frame ? index++ : -1;
-        }
-        if (!decoded.push(std::move(item))) break;
-      }
-    } catch (...) {
-      failure.set(std::current_exception());
-    }
-    decoded.close();
-  });
+  track::TrackerConfig tracker_config = options_.tracker;
+  if (given) tracker_config.enabled = false;
+  track::Tracker tracker(tracker_config, padding_in_stored_frame(options_.padding, info.rotation_degrees), info.width,
+                         info.height);
+  // Three threads (their files say what each does): decoding, detection, and here tracking, redacting and writing.
+  DecodeStage decode_stage{.in = in, .timeline = part ? part->timeline : nullptr, .plan = part ? &part->plan : nullptr,
+                           .pool = pool, .decoded = decoded, .failure = failure};
+  std::thread reader([&] { decode_stage.run(); });
 
-  std::thread detector_thread([&] {
-    try {
-      if (given) {
-        while (auto item = decoded.pop())
-          if (!detected.push(std::move(*item))) break;
-      } else {
-        // Items wait here, in order, until the schedule has completed their frames.
-        // A video stored sideways is searched upright; everything after the detector stays in stored pixels.
-        std::optional<detect::UprightDetector> upright;
-        if (info.rotation_degrees != 0) upright.emplace(*detector, info.rotation_degrees, info.width, info.height);
-        detect::Detector& searcher = upright ? static_cast<detect::Detector&>(*upright) : *detector;
-        // Searched as shown: an anamorphic video's pixels are wider (or narrower) than high.
-        searcher.set_pixel_aspect(static_cast<float>(info.pixel_aspect()));
-        detect::DetectionSchedule schedule(searcher, schedule_config);
-        std::deque<ItemPtr> held;
-        auto release = [&](std::size_t frames) {
-          while (!held.empty() && (frames > 0 || !held.front()->is_frame)) {
-            if (held.front()->is_frame) {
-              --frames;
-              Item& done = *held.front();
-              done.pts = done.frame->pts;
-              // Detected: the renderer decodes this frame again, its buffer goes back to the decoder now.
-              if (second) pool.let_go_pixels(done);
-            }
-            if (!detected.push(std::move(held.front()))) return false;
-            held.pop_front();
-          }
-          return true;
-        };
-        bool open = true;
-        while (open) {
-          auto item = decoded.pop();
-          if (!item) break;
-          Item& it = **item;
-          held.push_back(std::move(*item));
-          if (it.is_frame) open = release(schedule.add({it.frame.get(), &it.detections, &it.pass, it.index}));
-        }
-        if (open && !failure.failed()) release(schedule.finish());
-        const detect::ScheduleStats& st = schedule.stats();
-        spdlog::debug("{}: {} keyframes in {:.2f} s, {} windows on {} frames in {:.2f} s, {} objects continued by "
-                      "appearance, {} scene cuts", input.string(), st.keyframes, st.keyframe_seconds, st.windows,
-                      st.searched, st.search_seconds, st.by_appearance, st.scene_cuts);
-      }
-    } catch (...) {
-      failure.set(std::current_exception());
-      decoded.close();
-      pool.close();
-    }
-    detected.close();
-  });
+  DetectStage detect_stage{.detector = detector, .info = info, .schedule = schedule_config,
+                           .frames_decoded_again = second != nullptr, .input = input, .pool = pool, .decoded = decoded,
+                           .detected = detected, .failure = failure};
+  std::thread detector_thread([&] { detect_stage.run(); });
 
-  std::int64_t done = 0;  // frames written
-  try {
-    track::TrackerConfig tracker_config = options_.tracker;
-    if (given) tracker_config.enabled = false;
-    track::Tracker tracker(tracker_config, padding_in_stored_frame(options_.padding, info.rotation_degrees), info.width,
-                           info.height);
-    redact::Redactor redactor;
-    WritableFrames writable;
-    media::FramePtr mask_frame;
-    if (mask_out) {
-      mask_frame = media::make_frame();
-      mask_frame->format = AV_PIX_FMT_GRAY8;
-      mask_frame->width = info.width;
-      mask_frame->height = info.height;
-      if (av_frame_get_buffer(mask_frame.get(), 0) < 0) throw std::bad_alloc();
-    }
-    // Frames wait here until the tracker has seen enough later frames; packets of copied streams wait with
-    // the frame they followed so that the file keeps its interleaving.
-    struct Pending {
-      ItemPtr frame;
-      std::vector<ItemPtr> packets_after;
-    };
-    std::deque<Pending> window;
-    std::vector<ItemPtr> leading_packets;
-    // decode_twice: the next frame of the second decoding, which must be the one the first gave at this index.
-    media::FramePtr redecoded = media::make_frame();
-    media::PacketPtr second_packet = media::make_packet();
-    std::int64_t redecoded_index = 0;
-    auto decode_again = [&](const Item& item) -> AVFrame* {
-      for (;;) {
-        av_frame_unref(redecoded.get());
-        const media::ReadResult r = second->read(redecoded.get(), second_packet.get());
-        if (r == media::ReadResult::End)
-          throw Error(fmt::format("{}: decoding it again ended before frame {} (--low-memory: run without it)", input.string(), item.index));
-        if (r != media::ReadResult::VideoFrame) {
-          av_packet_unref(second_packet.get());
-          continue;
-        }
-        if (redecoded_index++ != item.index || redecoded->pts != item.pts)
-          throw Error(fmt::format("{}: decoding it again gave another frame {} (timestamp {}, first {}) (--low-memory: run "
-                                  "without it)", input.string(), item.index, redecoded->pts, item.pts));
-        return redecoded.get();
-      }
-    };
-    // The bar counts towards the frames the file shows: not the samples its edit list hides (a clip cut without
-    // re-encoding: "1/75 frames" for 67 shown), nor, once known, those of a cut mid-GOP (below).
-    const std::int64_t shown = std::max<std::int64_t>(1, info.frame_count - in.samples_outside_edit_list());
-    Progress progress(options_.progress, input.filename().string(),
-                      part ? part->plan.end - part->plan.first : info.frame_count > 0 ? shown : info.frame_count);
-
-    auto emit = [&](track::FrameRegions fr) {
-      // Packets that came before the first frame (audio usually starts first) go out before it, also when a
-      // clip is shorter than the tracker's look-ahead and its first frame only leaves at the end.
-      for (ItemPtr& pkt : leading_packets) {
-        out.write_packet(pkt->packet.get());
-        pool.give(std::move(pkt));
-      }
-      leading_packets.clear();
-      Pending p = std::move(window.front());
-      window.pop_front();
-      Item& item = *p.frame;
-      if (part && (item.index < part->plan.first || item.index >= part->plan.end)) {
-        pool.give(std::move(p.frame));  // context of a part: detected and tracked, written by another part
-        return;
-      }
-      if (done == 0 && !part && info.frame_count > 0)
-        // A recording cut mid-GOP promises frames that never show (an MP4 keeps them in its index; the decoder
-        // thread counted them before it passed this first frame on): the bar counts towards what can show.
-        progress.set_total(std::max<std::int64_t>(1, shown - in.leading_packets_not_decoded_count()));
-      Regions regions;
-      if (given) {
-        if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;
-      } else {
-        regions = std::move(fr.regions);
-        round_to_file_precision(regions);
-      }
-      AVFrame* frame = second ? decode_again(item) : item.frame.get();
-      const std::int64_t pts = frame->pts;
-      const std::int64_t duration = frame->pkt_duration;
-      if (!regions.empty()) {
-        frame = writable.writable(frame);
-        redact::redact_regions(redactor, *frame, regions, options_.styles);
-      }
-      if (writer) writer->frame(item.index, pts, regions);
-      count_regions(regions, report);
-      out.write_video(frame);
-      if (mask_out) {
-        if (av_frame_make_writable(mask_frame.get()) < 0) throw std::bad_alloc();
-        for (int y = 0; y < info.height; ++y)
-          std::fill_n(mask_frame->data[0] + static_cast<std::ptrdiff_t>(y) * mask_frame->linesize[0], info.width, 0);
-        redact::draw_region_mask(*mask_frame, regions, options_.styles);
-        mask_frame->pts = pts;
-        mask_frame->pkt_duration = duration;
-        mask_out->write_video(mask_frame.get());
-      }
-      for (ItemPtr& pkt : p.packets_after) {
-        out.write_packet(pkt->packet.get());
-        pool.give(std::move(pkt));
-      }
-      pool.give(std::move(p.frame));
-      progress.update(++done);
-    };
-
-    while (auto popped = detected.pop()) {
-      ItemPtr item = std::move(*popped);
-      if (!item->is_frame) {
-        if (window.empty()) {
-          if (done == 0) {
-            leading_packets.push_back(std::move(item));
-          } else {
-            out.write_packet(item->packet.get());
-            pool.give(std::move(item));
-          }
-        } else {
-          window.back().packets_after.push_back(std::move(item));
-        }
-        continue;
-      }
-      // A part counts its own frames only: the joined report adds the parts' counts.
-      if (!part || (item->index >= part->plan.first && item->index < part->plan.end)) {
-        report.frames_keyframes += item->pass == detect::FramePass::Keyframe;
-        report.frames_searched += item->pass == detect::FramePass::Search;
-        for (const Detection& d : item->detections) ++report.detections[static_cast<int>(d.cls)];
-      }
-      tracker.push(item->detections);
-      window.push_back({std::move(item), {}});
-      while (auto fr = tracker.pop()) emit(std::move(*fr));
-    }
-    if (failure.failed()) {
-      decoded.close();
-      detected.close();
-      pool.close();
-    } else {
-      tracker.finish();
-      while (auto fr = tracker.pop()) emit(std::move(*fr));
-      for (ItemPtr& pkt : leading_packets) out.write_packet(pkt->packet.get());  // a file whose frames all failed
-    }
-    progress.done();
-  } catch (...) {
-    failure.set(std::current_exception());
-    decoded.close();
-    detected.close();
-    pool.close();
-  }
+  WriteStage write_stage{.in = in, .given = given, .plan = part ? &part->plan : nullptr, .second = second.get(),
+                         .tracker = tracker, .styles = options_.styles, .show_progress = options_.progress, .out = out,
+                         .mask_out = mask_out.get(), .writer = writer, .report = report, .pool = pool,
+                         .decoded = decoded, .detected = detected, .failure = failure};
+  write_stage.run();
+  const std::int64_t done = write_stage.written;
   reader.join();
   detector_thread.join();
   failure.rethrow();

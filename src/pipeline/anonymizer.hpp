@@ -1,7 +1,7 @@
 #pragma once
 // One input file in, one anonymized output file out: decode, detect, track, redact, encode, with every
-// non-video stream copied. Videos stream through bounded queues on three threads (decode, detect, and
-// track+redact+encode), so memory does not grow with the file's length.
+// non-video stream copied. Videos stream through bounded queues on three threads, a stage each (decode_stage,
+// detect_stage, and write_stage: track, redact, encode, mux), so memory does not grow with the file's length.
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -75,6 +75,9 @@ struct FileReport {
   double seconds = 0;
   double video_crf = -1;             // the highest x264/x265 CRF the video was encoded with (auto raises it); -1: none
 };
+
+// Adds the regions hidden in one frame or picture to the report's counts.
+void count_regions(const Regions& regions, FileReport& report);
 
 class Anonymizer {
  public:
