@@ -6,6 +6,7 @@
 #include <thread>
 
 #ifdef __linux__
+#include <pthread.h>
 #include <sys/resource.h>
 #endif
 
@@ -18,6 +19,16 @@ int thread_nice_value() {
   return errno == 0 ? nice : 0;
 #else
   return 0;
+#endif
+}
+
+void name_this_thread(const char* name) {
+#ifdef __linux__
+  char kept[16] = {};  // the kernel keeps 15 characters and refuses a longer name
+  for (int i = 0; i < 15 && name[i]; ++i) kept[i] = name[i];
+  (void)pthread_setname_np(pthread_self(), kept);
+#else
+  (void)name;
 #endif
 }
 

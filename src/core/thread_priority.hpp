@@ -14,4 +14,8 @@ void run_at_lower_priority(int increment, const std::function<void()>& task);
 // The calling thread's nice value (0 where threads have none of their own).
 int thread_nice_value();
 
+// Names the calling thread (at most 15 characters kept) as `top -H`, `ps -L`, perf and gdb show it, so that a
+// video's stages can be told apart there (they all showed "roadveil"). Where threads have no names, nothing.
+void name_this_thread(const char* name);
+
 }  // namespace roadveil

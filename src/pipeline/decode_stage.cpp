@@ -5,10 +5,12 @@
 #include <cstdint>
 
 #include "core/error.hpp"
+#include "core/thread_priority.hpp"
 
 namespace roadveil::pipeline {
 
 void DecodeStage::run() {
+  name_this_thread("roadveil-decode");
   try {
     std::int64_t index = 0;
     for (;;) {

@@ -5,11 +5,13 @@
 #include <deque>
 #include <optional>
 
+#include "core/thread_priority.hpp"
 #include "detect/upright_detector.hpp"
 
 namespace roadveil::pipeline {
 
 void DetectStage::run() {
+  name_this_thread("roadveil-detect");
   try {
     if (!detector) {
       while (auto item = decoded.pop())

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <string>
 #include <stdexcept>
 #include <thread>
 
@@ -33,6 +35,30 @@ TEST(ThreadPriority, ZeroIncrementKeepsThePriority) {
 TEST(ThreadPriority, ExceptionReachesTheCaller) {
   EXPECT_THROW(run_at_lower_priority(3, [] { throw std::runtime_error("encoder failed to open"); }), std::runtime_error);
 }
+
+#ifdef __linux__
+std::string this_thread_name() {
+  std::string name;
+  std::getline(std::ifstream("/proc/thread-self/comm"), name);
+  return name;
+}
+
+TEST(ThreadName, NamesTheCallingThreadOnly) {
+  const std::string caller = this_thread_name();
+  std::string named, long_named;
+  std::thread([&] {
+    name_this_thread("roadveil-detect");
+    named = this_thread_name();
+  }).join();
+  std::thread([&] {
+    name_this_thread("roadveil-a-name-too-long-for-the-kernel");  // refused whole by the kernel: cut to 15
+    long_named = this_thread_name();
+  }).join();
+  EXPECT_EQ(named, "roadveil-detect");
+  EXPECT_EQ(long_named, "roadveil-a-name");
+  EXPECT_EQ(this_thread_name(), caller);
+}
+#endif
 
 }  // namespace
 }  // namespace roadveil
