@@ -496,6 +496,11 @@ double InputFile::seconds_missing() const {
   return missing > 0.5 + 0.02 * declared ? missing : 0;
 }
 
+std::int64_t InputFile::frames_to_show() const {
+  if (info_.frame_count <= 0) return 0;
+  return std::max<std::int64_t>(1, info_.frame_count - samples_outside_edit_list_ - leading_not_decoded_);
+}
+
 std::int64_t InputFile::frames_promised() const {
   const AVStream* video = format_->streams[video_index_];
   const std::int64_t samples = video->nb_frames;

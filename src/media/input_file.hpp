@@ -101,10 +101,12 @@ class InputFile {
   std::string leading_packets_not_decoded() const;
   // How many: known once the first frame has decoded.
   std::int64_t leading_packets_not_decoded_count() const { return leading_not_decoded_; }
-  // Samples of the video that its index marks as outside the edit list (MP4, MOV: a clip cut without
-  // re-encoding keeps the samples before the cut, which its B-frames need, and hides them): read and decoded,
-  // never shown. Known when the file opens, unlike the leading packets above.
-  std::int64_t samples_outside_edit_list() const { return samples_outside_edit_list_; }
+  // The frames the file will show, as a progress bar counts them (0: unknown): its frame count less the samples
+  // its index marks as outside the edit list (MP4, MOV: a clip cut without re-encoding keeps the samples before
+  // the cut, which its B-frames need, and hides them; the bar said "1/75 frames" for 67 shown), known when the
+  // file opens, and, once the first frame has decoded, less the leading packets above. Unlike
+  // frames_promised(), it reads no counter the decoder thread is still changing.
+  std::int64_t frames_to_show() const;
   // Frames the container promises to show: its sample count less the samples an edit list hides and those a
   // cut mid-GOP leaves without their references (0: unknown).
   std::int64_t frames_promised() const;
@@ -143,7 +145,7 @@ class InputFile {
   void note_first_frame(const AVFrame& frame);
   std::int64_t decode_errors_ = 0;
   std::int64_t discarded_packets_ = 0;  // read so far with AV_PKT_FLAG_DISCARD (outside the edit list)
-  std::int64_t samples_outside_edit_list_ = 0;
+  std::int64_t samples_outside_edit_list_ = 0;  // in the index, counted when the file opens
   // The timestamps of the video packets sent before the first frame came out (then cleared), and how many of
   // them lie before that frame (so never show) and how long they cover.
   std::vector<std::int64_t> pts_before_first_frame_;

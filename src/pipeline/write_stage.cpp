@@ -88,11 +88,8 @@ void WriteStage::run() {
         return redecoded.get();
       }
     };
-    // The bar counts towards the frames the file shows: not the samples its edit list hides (a clip cut without
-    // re-encoding: "1/75 frames" for 67 shown), nor, once known, those of a cut mid-GOP (below).
-    const std::int64_t shown = std::max<std::int64_t>(1, info.frame_count - in.samples_outside_edit_list());
-    Progress progress(show_progress, in.path().filename().string(),
-                      plan ? plan->end - plan->first : info.frame_count > 0 ? shown : info.frame_count);
+    // The bar counts towards the frames the file shows (InputFile::frames_to_show), a part towards its own.
+    Progress progress(show_progress, in.path().filename().string(), plan ? plan->end - plan->first : in.frames_to_show());
 
     auto emit = [&](track::FrameRegions fr) {
       // Packets that came before the first frame (audio usually starts first) go out before it, also when a
@@ -110,9 +107,9 @@ void WriteStage::run() {
         return;
       }
       if (written == 0 && !plan && info.frame_count > 0)
-        // A recording cut mid-GOP promises frames that never show (an MP4 keeps them in its index; the decoder
-        // thread counted them before it passed this first frame on): the bar counts towards what can show.
-        progress.set_total(std::max<std::int64_t>(1, shown - in.leading_packets_not_decoded_count()));
+        // Known now: the packets of a cut mid-GOP that never show (the decoder thread counted them before it
+        // passed this first frame on).
+        progress.set_total(in.frames_to_show());
       Regions regions;
       if (given) {
         if (auto it = given->frames.find(item.index); it != given->frames.end()) regions = it->second;

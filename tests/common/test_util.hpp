@@ -61,6 +61,11 @@ inline const std::string kCli = ROADVEIL_CLI;
 inline CommandResult run_cli(const std::string& args) {
   return run_command(kCli + " " + args + " --models " + quote(models_dir()));
 }
+// The same on a terminal (script(1) gives it one, as wide as the one the tests run in), where the progress
+// bar is drawn.
+inline CommandResult run_cli_on_terminal(const std::string& args) {
+  return run_command("script -qec " + quote(kCli + " " + args + " --models " + quote(models_dir())) + " /dev/null");
+}
 #endif
 
 // How many lines a command printed.

@@ -276,10 +276,8 @@ TEST(BadInput, AnEditListClipIsNotReportedDamaged) {
   EXPECT_TRUE(r.output.empty()) << r.output;
   EXPECT_EQ(count(dir / "out.mp4"), count(dir / "cut.mp4"));
   // The progress bar counts towards the frames shown, not the samples: it said "1/75 frames" for the 67 of
-  // this clip and ended at 89%. On a terminal (script(1) gives it one), where the bar is drawn.
-  const auto bar = run_command("script -qec " + quote(kCli + " anonymize --no-audit " + quote(dir / "cut.mp4") + " -o " +
-                                                      quote(dir / "bar.mp4") + " --models " + quote(models_dir())) +
-                               " /dev/null");
+  // this clip and ended at 89%. On a terminal, where the bar is drawn.
+  const auto bar = run_cli_on_terminal("anonymize --no-audit " + quote(dir / "cut.mp4") + " -o " + quote(dir / "bar.mp4"));
   ASSERT_EQ(bar.exit_code, 0) << bar.output;
   const std::string shown = std::to_string(count(dir / "cut.mp4"));
   EXPECT_GE(count_of(bar.output, " fps ETA "), 1) << bar.output;  // each line the bar drew

@@ -171,9 +171,8 @@ TEST(InputDefects, ARecordingThatBeginsMidGopIsNamed) {
   // The same cut in an MP4, which keeps every sample in its index: the promised count is what can show, not
   // damage ("decoded 50 of 80 video frames (truncated file?)", exit 3, before).
   ffmpeg_make("-i " + quote(cut) + " -c copy -copyinkf " + quote(dir / "cut.mp4"));
-  // On a terminal (script(1) gives it one), where the progress bar is drawn.
-  r = run_command("script -qec " + quote(kCli + " anonymize " + quote(dir / "cut.mp4") + " -o " + quote(dir / "cut_out.mp4") +
-                                         " --models " + quote(models_dir())) + " /dev/null");
+  // On a terminal, where the progress bar is drawn.
+  r = run_cli_on_terminal("anonymize " + quote(dir / "cut.mp4") + " -o " + quote(dir / "cut_out.mp4"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("depend on pictures before the start"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("damaged"), std::string::npos) << r.output;
