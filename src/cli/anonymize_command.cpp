@@ -74,6 +74,11 @@ void SharedOptions::add_detection(CLI::App& cmd) {
       ->check(CLI::Range(0.0, 60.0))->capture_default_str();
   detect_every_option = cmd.add_option("--detect-every", sched.keyframe_interval, "Full detection every N-th frame (instead of --keyframes)")->check(CLI::Range(1, 1000));
   cmd.add_option("--search-every", sched.search_every, "Between full detections, search around known objects on every N-th frame (0: never; keyframes are then at most 13 frames apart, the longest gap tracking fills)")->check(CLI::Range(0, 1000))->capture_default_str();
+  cmd.add_option("--glances", sched.glances,
+                 "Between full detections, look over the whole frame this many times an interval, for faces and plates "
+                 "large enough to identify (heads at half the resolution, plates at a third): an object on screen only "
+                 "between two keyframes is found there and followed (0: never)")
+      ->check(CLI::Range(0, 24))->capture_default_str();
   cmd.add_option("--continue-score", sched.continue_score_factor,
                  "Between full detections and at the one closing each interval, a box scoring from this share of its "
                  "network's threshold continues an object already followed nearby (never starts one; 1: no weaker evidence)")

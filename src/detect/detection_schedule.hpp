@@ -13,8 +13,14 @@
 //    An object a search misses shortly after its network found it is looked for by its appearance
 //    (detect/appearance.hpp): a network's score dips for a frame or ten where the object has not changed.
 //  - the tracker (track/) fills the frames that were not searched.
-// Only an object that appears and disappears between two keyframes, never near a known one, is missed:
-// the keyframe interval bounds how short-lived that is.
+//  - on `glances` frames spread evenly over each interval, the forward pass also glances over the whole
+//    frame (GlancePass: the head and plate networks at a half and a third of the resolution, what is large
+//    enough to identify); what it finds and nothing followed explains is followed from there, forward and
+//    backward like the rest.
+// Only an object that appears and disappears between two looks at the whole frame, never near a known one,
+// is missed: the keyframe interval and the glances bound how short-lived that is. (A face on screen for
+// frames 5-20 of a 25-frame interval, or a car's plate driving through the picture in 15 frames, was never
+// hidden before the glances.)
 #include <cstdint>
 #include <deque>
 #include <vector>
@@ -34,6 +40,10 @@ struct ScheduleConfig {
   double keyframe_seconds = 0;   // when > 0, the interval is this long in each video's own frame rate
   int interval_for(double frames_per_second) const;
   int search_every = 2;        // between keyframes, search every n-th frame (0: never; the tracker fills)
+  // Whole-frame glances per interval (see above), on frames spread evenly between the keyframes (one: the
+  // middle frame); 0: none. Only where the interval is searched (search_every > 0) and at least 4 frames long.
+  int glances = 1;
+  GlancePass glance_pass{};
   // An object whose position the last search predicted well (IoU >= `predictable_iou`) is looked at half
   // as often, up to every `max_search_gap` frames; one that surprised it or was missed, every `search_every`
   // frames again. Steady motion (a car followed on the motorway) costs little; erratic motion is watched closely.
@@ -107,9 +117,9 @@ struct ScheduleConfig {
 enum class FramePass : std::uint8_t { None, Keyframe, Search };
 
 struct ScheduleStats {
-  std::int64_t keyframes = 0, searched = 0, windows = 0, scene_cuts = 0;
+  std::int64_t keyframes = 0, searched = 0, windows = 0, scene_cuts = 0, glances = 0;
   std::int64_t by_appearance = 0;  // objects a search missed, continued by their appearance
-  double keyframe_seconds = 0, search_seconds = 0;  // wall time in each kind of detection
+  double keyframe_seconds = 0, search_seconds = 0, glance_seconds = 0;  // wall time in each kind of detection
 };
 
 class DetectionSchedule {
@@ -169,7 +179,12 @@ class DetectionSchedule {
   void keep_occupants(const AVFrame& frame, Detections& found);
   void sample_looks(const AVFrame& frame, const Detections& found, std::vector<Appearance>& looks) const;
   void continue_at_keyframe(const std::vector<Known>& objects, int index);
-  void follow(std::vector<Known>& objects, int index, std::vector<Window>* searched, const std::vector<Window>* skip);
+  // Searches frame `index` of the pending interval for `objects` (forward: records the windows in
+  // `searched`; backward: skips the windows in `skip`), and with `glance` glances over it too.
+  void follow(std::vector<Known>& objects, int index, std::vector<Window>* searched, const std::vector<Window>* skip,
+              bool glance = false);
+  // Whether frame `index` of an interval of `m` frames (1..m-1 held) is glanced at.
+  bool glances_at(int index, int m) const;
   bool is_scene_cut(const AVFrame& frame);
 
   Detector& detector_;

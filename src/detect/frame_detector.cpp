@@ -282,6 +282,35 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   return out;
 }
 
+Detections FrameDetector::detect_glance(const AVFrame& frame, const GlancePass& pass) {
+  Detections out;
+  occupants_.clear();
+  vehicles_.clear();
+  const PixelRect whole{0, 0, frame.width, frame.height};
+  const float factor = std::clamp(pass.score_factor, 0.0f, 1.0f);
+  // Never enlarged, never above the resolution the preset gives each network, never under min_side.
+  const int frame_side = side_at_scale(whole, 1.0f);
+  const auto side = [&](float scale, int configured) {
+    const int scaled = std::max(side_at_scale(whole, std::clamp(scale, 0.05f, 1.0f)), std::min(pass.min_side, frame_side));
+    return std::min(configured, scaled);
+  };
+  // Head boxes only: a body's head region is a guess, and at a coarse look a poor one (its motion, measured
+  // from two such guesses, carried a zoom clip's head region 26 px a frame back across the picture, and its
+  // neighbour's carry with it).
+  if (heads_)
+    add_heads(frame, whole, side(pass.head_scale, config_.heads.max_side), false, out, factor);
+  else if (faces_)
+    for (const RawBox& b : faces_->detect(frame, whole, side(pass.head_scale, config_.face_max_side), factor * config_.face_threshold))
+      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
+  if (plates_)
+    for (const RawBox& b : plates_->detect(frame, whole, side(pass.plate_scale, config_.plate_max_side), factor * config_.plate_threshold))
+      out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
+  add_custom(frame, whole, side(pass.head_scale, std::numeric_limits<int>::max()), whole_frame_targets(config_), factor, out);
+  finish(frame, out);
+  merge_duplicates(out);
+  return out;
+}
+
 Box FrameDetector::search_area(const Detection& d) const {
   return d.source == RegionSource::Context ? person_from_head_region(d.box, config_.context.head) : d.box;
 }

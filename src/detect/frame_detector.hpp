@@ -154,6 +154,22 @@ struct WholeFramePass {
   static WholeFramePass video_keyframe() { return {1.0f, true}; }
 };
 
+// A cheap look at a whole frame between two keyframes (detect::ScheduleConfig::glances), for what is large
+// enough to identify: the head network's head boxes (the face network where there is none) at `head_scale`
+// of the frame, the plate network at `plate_scale`, one's own networks at `head_scale`; no person/vehicle
+// network and no head regions guessed from bodies. A head
+// 20 px tall is 10 px at half the resolution, about the least the head network finds; a plate 48 px wide,
+// about the least whose characters can be read, is 16 px at a third, about the least the plate network
+// finds.
+struct GlancePass {
+  float head_scale = 0.5f;
+  float plate_scale = 1.0f / 3.0f;
+  // ...but never a network input shorter than this (longer side), nor larger than the frame: the plate
+  // network was trained at 416 px, and at a third of a 512x366 frame (171 px) it boxed the whole frame.
+  int min_side = 416;
+  float score_factor = 1.0f;  // as WholeFramePass::score_factor
+};
+
 // A person seen in a vehicle (head and shoulders through its glass, ContextConfig::occupant_threshold, or a
 // face, head or body whose head is in its windows): the region hidden for them, the vehicle they were seen
 // in, and what found them.
@@ -175,6 +191,9 @@ class Detector {
   // most 2; the person detector never enlarges): a cheap, sharper look where an object is expected.
   virtual Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
                                    float scale) = 0;
+  // The glance (GlancePass). A detector without a cheaper whole-frame look has none (the tests' scripted
+  // detectors that do not script one).
+  virtual Detections detect_glance(const AVFrame& /*frame*/, const GlancePass& /*pass*/) { return {}; }
   // The area a detection's network must see to find it again (a head region's whole person), and which
   // network that is.
   virtual Box search_area(const Detection& d) const { return d.box; }
@@ -209,6 +228,7 @@ class FrameDetector final : public Detector {
   Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override;
   Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets,
                            float scale) override;
+  Detections detect_glance(const AVFrame& frame, const GlancePass& pass) override;
   Box search_area(const Detection& d) const override;
   std::span<const Occupant> occupants() const override { return occupants_; }
   std::span<const Box> vehicles() const override { return vehicles_; }

@@ -142,6 +142,7 @@ json settings_json(const AnonymizeOptions& o, const std::string& quality) {
       {"keyframes_seconds", o.schedule.keyframe_seconds},
       {"detect_every", o.schedule.keyframe_interval},
       {"search_every", o.schedule.search_every},
+      {"glances", o.schedule.glances},
       {"continue_score", o.schedule.continue_score_factor},
       {"appearance", o.schedule.appearance_similarity},
       {"custom_models", custom_models(d)},

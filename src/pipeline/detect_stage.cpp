@@ -50,9 +50,9 @@ void DetectStage::run() {
       }
       if (open && !failure.failed()) release(scheduled.finish());
       const detect::ScheduleStats& st = scheduled.stats();
-      spdlog::debug("{}: {} keyframes in {:.2f} s, {} windows on {} frames in {:.2f} s, {} objects continued by "
-                    "appearance, {} scene cuts", input.string(), st.keyframes, st.keyframe_seconds, st.windows,
-                    st.searched, st.search_seconds, st.by_appearance, st.scene_cuts);
+      spdlog::debug("{}: {} keyframes in {:.2f} s, {} windows on {} frames in {:.2f} s, {} glances in {:.2f} s, {} objects "
+                    "continued by appearance, {} scene cuts", input.string(), st.keyframes, st.keyframe_seconds, st.windows,
+                    st.searched, st.search_seconds, st.glances, st.glance_seconds, st.by_appearance, st.scene_cuts);
     }
   } catch (...) {
     failure.set(std::current_exception());

@@ -82,3 +82,32 @@ TEST(ScheduleOptions, NoTrackingAndNoSearchesStillHideEveryFrame) {
   EXPECT_NE(r.output.find("keyframes every 13 frames, not 25"), std::string::npos) << r.output;
   EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "s0.json", false)), 0);
 }
+
+// Regression (exploratory test of 2026-12-07): a face on screen only for frames 5-20, between the keyframes
+// 0 and 25, was never hidden: no keyframe saw it and the windows look only around what is known. The glance
+// in the middle of the interval (frame 13) finds it, and it is followed forward and backward from there.
+TEST(ScheduleOptions, AFaceOnScreenOnlyBetweenTwoKeyframesIsHiddenInEveryFrame) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i color=c=gray:s=640x360:r=25 -loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss506.jpg") +
+              " -filter_complex \"[1:v]scale=240:240,fps=25[f];[0:v][f]overlay=x=40+4*n:y=40:enable='between(n,5,20)'\" -frames:v 26 "
+              "-c:v libx264 -qp 0 -pix_fmt yuv420p " + quote(dir / "flash.mp4"));
+  const std::string common = " --no-audit --no-plates --no-context " + quote(dir / "flash.mp4");
+  auto r = run_cli("anonymize -q --detect-every 1 --search-every 0 --no-tracking -o " + quote(dir / "ref.mp4") +
+                   " --detections " + quote(dir / "ref.json") + common);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto reference = boxes_by_frame(dir / "ref.json", true);
+  int faces = 0;
+  for (const auto& [frame, boxes] : reference) {
+    EXPECT_TRUE(frame >= 5 && frame <= 20) << frame;
+    faces += static_cast<int>(boxes.size());
+  }
+  ASSERT_GE(faces, 16) << "the face is found in every frame it is on screen";
+
+  r = run_cli("anonymize -q -o " + quote(dir / "out.mp4") + " --detections " + quote(dir / "out.json") + common);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "out.json", false)), 0);
+
+  r = run_cli("anonymize -q --glances 0 -o " + quote(dir / "g0.mp4") + " --detections " + quote(dir / "g0.json") + common);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "g0.json", false)), faces) << "without the glance, never hidden";
+}
