@@ -133,6 +133,30 @@ Readability measure_readability(const AVFrame& frame, const PixelRect& rect_in, 
   return out;
 }
 
+namespace {
+
+// The share of a w x h grid's inner cells that differ by more than `levels` from the median of their 3x3
+// neighbourhood.
+double share_off_median(const std::vector<float>& grid, int w, int h, double levels) {
+  if (w < 3 || h < 3) return 0;
+  int detailed = 0, total = 0;
+  std::array<float, 9> n{};
+  for (int y = 1; y < h - 1; ++y)
+    for (int x = 1; x < w - 1; ++x) {
+      int k = 0;
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx)
+          n[static_cast<std::size_t>(k++)] = grid[static_cast<std::size_t>(y + dy) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x + dx)];
+      const float v = n[4];
+      std::nth_element(n.begin(), n.begin() + 4, n.end());
+      detailed += std::abs(v - n[4]) > levels;
+      ++total;
+    }
+  return total ? static_cast<double>(detailed) / total : 0;
+}
+
+}  // namespace
+
 double detail_share(const AVFrame& frame, const PixelRect& rect_in, double levels) {
   const PixelRect rect = clamp_rect(rect_in, frame.width, frame.height);
   if (rect.w < 5 || rect.h < 5) return 0;
@@ -140,20 +164,31 @@ double detail_share(const AVFrame& frame, const PixelRect& rect_in, double level
   read_first_component(frame, rect, patch);
   // A mosaic pixel shares its value with most of its 3x3 neighbours, even at a block edge, and so does a
   // pixel of a fill or of a smooth blur; the characters of a plate or the features of a face do not.
-  int detailed = 0, total = 0;
-  std::array<float, 9> n{};
-  for (int y = 1; y < rect.h - 1; ++y)
-    for (int x = 1; x < rect.w - 1; ++x) {
-      int k = 0;
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx)
-          n[static_cast<std::size_t>(k++)] = patch[static_cast<std::size_t>(y + dy) * static_cast<std::size_t>(rect.w) + static_cast<std::size_t>(x + dx)];
-      const float v = n[4];
-      std::nth_element(n.begin(), n.begin() + 4, n.end());
-      detailed += std::abs(v - n[4]) > levels;
-      ++total;
+  const double fine = share_off_median(patch, rect.w, rect.h, levels);
+  // The same at the box's own scale, its longer side in kDetailCells cells (area means): a face enlarged
+  // from a small picture, or smoothed by the encoder, changes by less than `levels` from one pixel to the
+  // next, but its eyes and mouth are a few cells wide. A default mosaic (6 blocks across) is ~8 cells a
+  // block, flat but for its corners; a fill is flat; a blur is smooth at every scale.
+  // (Regression: a 300 px face in an ordinary H.264 clip showed 0% detail at pixel scale and passed as
+  // hidden, where its PNG frame was found exposed.)
+  constexpr int kDetailCells = 48;
+  const int longer = std::max(rect.w, rect.h);
+  if (longer < 2 * kDetailCells) return fine;
+  const int cw = std::max(3, static_cast<int>(std::lround(static_cast<double>(rect.w) * kDetailCells / longer)));
+  const int ch = std::max(3, static_cast<int>(std::lround(static_cast<double>(rect.h) * kDetailCells / longer)));
+  std::vector<float> cells(static_cast<std::size_t>(cw) * static_cast<std::size_t>(ch), 0.0f);
+  for (int cy = 0; cy < ch; ++cy) {
+    const int y0 = cy * rect.h / ch, y1 = (cy + 1) * rect.h / ch;
+    for (int cx = 0; cx < cw; ++cx) {
+      const int x0 = cx * rect.w / cw, x1 = (cx + 1) * rect.w / cw;
+      double sum = 0;
+      for (int y = y0; y < y1; ++y)
+        for (int x = x0; x < x1; ++x) sum += patch[static_cast<std::size_t>(y) * static_cast<std::size_t>(rect.w) + static_cast<std::size_t>(x)];
+      cells[static_cast<std::size_t>(cy) * static_cast<std::size_t>(cw) + static_cast<std::size_t>(cx)] =
+          static_cast<float>(sum / std::max(1, (y1 - y0) * (x1 - x0)));
     }
-  return total ? static_cast<double>(detailed) / total : 0;
+  }
+  return std::max(fine, share_off_median(cells, cw, ch, levels));
 }
 
 }  // namespace roadveil::review

@@ -278,6 +278,29 @@ TEST(VerifyOrientation, ASidewaysClipIsSearchedUpright) {
   EXPECT_GE(side + 2, up) << "sideways " << side << ", upright " << up;
 }
 
+// Regression (exploratory test of 2026-12-07): without a regions file, a face untouched in an ordinary H.264
+// clip (a large frontal face, CRF 23) passed as hidden, "0 exposed", exit 0, where its frame as a PNG was
+// found exposed: enlarged and smoothed by the encoder, it changes by less than 4 levels from one pixel to the
+// next, and that was all the measure looked at. The same clip anonymized still passes.
+TEST(VerifyWithoutRegions, ASmoothFaceInAnOrdinaryClipIsExposedAndItsMosaicIsNot) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i color=c=gray:s=640x360:r=10 -loop 1 -i " + quote(shared_dir() / "eval/faces-street/images/maksssksksss506.jpg") +
+              " -filter_complex \"[1:v]scale=240:240,fps=10[f];[0:v][f]overlay=200:60\" -frames:v 5 -c:v libx264 -crf 23 "
+              "-pix_fmt yuv420p " + quote(dir / "face.mp4"));
+  auto exposed = [&](const std::string& name, int expected_exit) {
+    const auto r = run_cli("verify -q --no-audit " + quote(dir / name) + " --json " + quote(dir / (name + ".json")));
+    EXPECT_EQ(r.exit_code, expected_exit) << name << ": " << r.output;
+    const json report = json::parse(read_text(dir / (name + ".json")));
+    int n = 0;
+    for (const auto& f : report["files"][0]["findings"]) n += f["kind"] == "exposed";
+    return n;
+  };
+  EXPECT_GE(exposed("face.mp4", 4), 5) << "the face, in each of the 5 frames";
+  const auto r = run_cli("anonymize -q --no-audit " + quote(dir / "face.mp4") + " -o " + quote(dir / "out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(exposed("out.mp4", 0), 0);
+}
+
 // `verify out.jpg --json out.jpg` replaced the finished photo with its report, `review-queue d.json --json
 // d.json` a reviewed regions file with the queue, `audit r --json r` the audit record. A report that would
 // replace what the command reads is refused before anything runs; the file is left as it was.
