@@ -218,13 +218,21 @@ std::string audio_refusal(const std::string& target_name, const AVOutputFormat* 
 std::string containers_holding(const AVCodecParameters& par) {
   // A QuickTime timecode track: MOV and MP4 write it anew from the video's timecode tag (see the loop below).
   if (par.codec_tag == MKTAG('t', 'm', 'c', 'd')) return ".mov or .mp4";
-  static const std::array<std::pair<const char*, const char*>, 3> candidates = {
+  // The containers players take best first; AVI and MPEG-TS only where none of those holds the stream: a
+  // cheap dashcam's AVI with IMA ADPCM sound was told that no container roadveil writes holds it, where .avi
+  // does (exploratory test of 2026-12-07).
+  static const std::array<std::pair<const char*, const char*>, 3> preferred = {
       {{"matroska", ".mkv"}, {"mov", ".mov"}, {"mp4", ".mp4"}}};
+  static const std::array<std::pair<const char*, const char*>, 2> others = {{{"avi", ".avi"}, {"mpegts", ".ts"}}};
   std::vector<std::string> fit;
-  for (const auto& [muxer, ext] : candidates) {
-    const AVOutputFormat* f = av_guess_format(muxer, nullptr, nullptr);
-    if (f && avformat_query_codec(f, par.codec_id, FF_COMPLIANCE_NORMAL) == 1 && muxer_takes(f, par)) fit.emplace_back(ext);
-  }
+  const auto add_fitting = [&](const auto& candidates) {
+    for (const auto& [muxer, ext] : candidates) {
+      const AVOutputFormat* f = av_guess_format(muxer, nullptr, nullptr);
+      if (f && avformat_query_codec(f, par.codec_id, FF_COMPLIANCE_NORMAL) == 1 && muxer_takes(f, par)) fit.emplace_back(ext);
+    }
+  };
+  add_fitting(preferred);
+  if (fit.empty()) add_fitting(others);
   std::string text;
   for (std::size_t i = 0; i < fit.size(); ++i) text += (i == 0 ? "" : i + 1 == fit.size() ? " or " : ", ") + fit[i];
   return text;

@@ -186,6 +186,10 @@ TEST(OutputFidelity, AudioAContainerCannotHoldIsRefusedWithTrueAdvice) {
   make("flac", "flac.mkv");
   make("libopus", "opus.mkv");
   make("aac", "aac.mp4");
+  // A cheap dashcam's AVI: MJPEG with IMA ADPCM sound, which only AVI (of the containers roadveil writes)
+  // holds. The advice said "nor can any other container roadveil writes".
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -f lavfi -i sine=d=1 -c:v mjpeg -c:a adpcm_ima_wav "
+              "-ar 16000 -ac 1 -shortest " + quote(dir / "cam.avi"));
   // Dropped with a warning and exit 0 until 2026-12-06 (the output silent): refused now, with the containers
   // that hold the sound, and nothing written.
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
@@ -194,7 +198,8 @@ TEST(OutputFidelity, AudioAContainerCannotHoldIsRefusedWithTrueAdvice) {
       {"flac.mkv", "out.mov", "the mov container cannot hold audio stream #1 (flac); write .mkv instead"},
       {"opus.mkv", "out.mov", "the mov container cannot hold audio stream #1 (opus); write .mkv or .mp4 instead"},
       {"opus.mkv", "out.avi", "the avi container cannot hold audio stream #1 (opus); write .mkv or .mp4 instead"},
-      {"aac.mp4", "out.webm", "the webm container cannot hold audio stream #1 (aac); write .mkv, .mov or .mp4 instead"}};
+      {"aac.mp4", "out.webm", "the webm container cannot hold audio stream #1 (aac); write .mkv, .mov or .mp4 instead"},
+      {"cam.avi", "out.mp4", "the mp4 container cannot hold audio stream #1 (adpcm_ima_wav); write .avi instead"}};
   for (const auto& [in, out, message] : cases) {
     const auto r = run_cli("anonymize -q " + quote(dir / in) + " -o " + quote(dir / out));
     EXPECT_EQ(r.exit_code, 1) << in << " -> " << out << "\n" << r.output;
@@ -204,6 +209,9 @@ TEST(OutputFidelity, AudioAContainerCannotHoldIsRefusedWithTrueAdvice) {
   const auto r = run_cli("anonymize -q " + quote(dir / "opus.mkv") + " -o " + quote(dir / "kept.mp4"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ffprobe("-select_streams a -show_entries stream=codec_name -of csv=p=0 " + quote(dir / "kept.mp4")), "opus\n");
+  const auto avi = run_cli("anonymize -q " + quote(dir / "cam.avi") + " -o " + quote(dir / "kept.avi"));
+  ASSERT_EQ(avi.exit_code, 0) << avi.output;
+  EXPECT_EQ(ffprobe("-select_streams a -show_entries stream=codec_name -of csv=p=0 " + quote(dir / "kept.avi")), "adpcm_ima_wav\n");
   // A timecode track into Matroska: the advice names the containers that keep it.
   ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10:duration=1 -c:v libx264 -timecode 01:00:00:00 " + quote(dir / "tc.mov"));
   const auto tc = run_cli("anonymize -q " + quote(dir / "tc.mov") + " -o " + quote(dir / "tc.mkv"));
