@@ -62,6 +62,12 @@ inline bool union_costs_no_more(const Box& a, float scale_a, const Box& b, float
   return u.area() * scale_u * scale_u <= a.area() * scale_a * scale_a + b.area() * scale_b * scale_b;
 }
 
+// Whether at least half of the smaller of two boxes lies inside the other: the same thing seen twice (a face
+// box inside a head box, a box from a coarser look), where IoU is low because the sizes differ.
+inline bool half_of_smaller_overlaps(const Box& a, const Box& b) {
+  return intersection(a, b).area() >= 0.5f * std::min(a.area(), b.area());
+}
+
 inline float iou(const Box& a, const Box& b) {
   const float inter = intersection(a, b).area();
   const float uni = a.area() + b.area() - inter;

@@ -227,7 +227,7 @@ void DetectionSchedule::keep_occupants(const AVFrame& frame, Detections& found) 
     // Nobody found there: no face, head or head region of this keyframe (weak ones too: the closing keyframe's
     // weak boxes may continue someone followed) covering half of it or half covered by it, and none kept
     // there already.
-    const auto there = [&](const Box& b) { return intersection(b, kept).area() >= 0.5f * std::min(b.area(), kept.area()); };
+    const auto there = [&](const Box& b) { return half_of_smaller_overlaps(b, kept); };
     if (kept.empty() ||
         std::any_of(found.begin(), found.end(), [&](const Detection& d) { return d.cls == ObjectClass::Face && there(d.box); }) ||
         std::any_of(last_occupants_.begin(), last_occupants_.end(), [&](const SeenOccupant& now) { return there(now.occupant.region); }))
@@ -416,17 +416,14 @@ void DetectionSchedule::follow(std::vector<Known>& objects, int index, std::vect
     // glance box taken, 58 fewer head-frames hidden). The rest starts objects (below), which the backward
     // pass also takes up here and follows back to the interval's start.
     const auto glance_start = std::chrono::steady_clock::now();
-    const auto same_thing = [](const Box& a, const Box& b) {
-      return intersection(a, b).area() >= 0.5f * std::min(a.area(), b.area());
-    };
     const size_t before = slot.detections->size();
     for (const Detection& d : detector_.detect_glance(frame, config_.glance_pass)) {
       if (d.weak) continue;
       bool explained = false;
       for (size_t k = 0; k < objects.size() && !explained; ++k)
-        explained = objects[k].cls == d.cls && same_thing(predicted[k], d.box);
+        explained = objects[k].cls == d.cls && half_of_smaller_overlaps(predicted[k], d.box);
       for (size_t j = 0; j < before && !explained; ++j)
-        explained = (*slot.detections)[j].cls == d.cls && same_thing((*slot.detections)[j].box, d.box);
+        explained = (*slot.detections)[j].cls == d.cls && half_of_smaller_overlaps((*slot.detections)[j].box, d.box);
       if (!explained) slot.detections->push_back(d);
     }
     stats_.glance_seconds += seconds_since(glance_start);

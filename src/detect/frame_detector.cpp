@@ -186,9 +186,7 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
   auto side = [&](int configured) { return std::min(configured, static_cast<int>(pass.max_upscale * longer)); };
   const bool guided = pass.video && plates_ && context_ && config_.context.guided_plates;
   const float factor = std::clamp(pass.score_factor, 0.0f, 1.0f);
-  if (faces_)
-    for (const RawBox& b : faces_->detect(frame, whole, side(config_.face_max_side), factor * config_.face_threshold))
-      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
+  if (faces_) add_faces(frame, whole, side(config_.face_max_side), factor, out);
   if (heads_) add_heads(frame, whole, side(config_.heads.max_side), config_.heads.body_regions, out, factor);
   const size_t people = out.size();
   if (context_)
@@ -204,16 +202,11 @@ Detections FrameDetector::detect_whole(const AVFrame& frame, const WholeFramePas
   if (plates_) {
     const int plate_side = side(config_.plate_max_side);
     const bool crops = guided && plan_plate_crops(frame, plate_side);
-    const float plate_threshold = factor * config_.plate_threshold;
-    auto add_plates = [&](const PixelRect& rect, int max_side) {
-      for (const RawBox& b : plates_->detect(frame, rect, max_side, plate_threshold))
-        out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
-    };
-    add_plates(whole, crops ? coarse_plate_side(plate_side) : plate_side);
+    add_plates(frame, whole, crops ? coarse_plate_side(plate_side) : plate_side, factor, out);
     if (crops)
       for (const PlateCrop& c : plate_crops_) {
         const PixelRect rect = covering_rect(c.area, frame.width, frame.height);
-        add_plates(rect, side_at_scale(rect, c.scale));
+        add_plates(frame, rect, side_at_scale(rect, c.scale), factor, out);
       }
   }
   // Custom networks look at the whole frame at their own resolution, enlarged like the built-in ones.
@@ -265,12 +258,8 @@ Detections FrameDetector::detect_around(const AVFrame& frame, const Box& window,
   if (crop.w < 8 || crop.h < 8) return out;
   const int scaled = side_at_scale(crop, std::clamp(scale, 0.05f, 2.0f));
   const float factor = std::clamp(targets.score_factor, 0.0f, 1.0f);
-  if (targets.faces && faces_)
-    for (const RawBox& b : faces_->detect(frame, crop, std::min(scaled, config_.face_max_side), factor * config_.face_threshold))
-      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
-  if (targets.plates && plates_)
-    for (const RawBox& b : plates_->detect(frame, crop, std::min(scaled, config_.plate_max_side), factor * config_.plate_threshold))
-      out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
+  if (targets.faces && faces_) add_faces(frame, crop, std::min(scaled, config_.face_max_side), factor, out);
+  if (targets.plates && plates_) add_plates(frame, crop, std::min(scaled, config_.plate_max_side), factor, out);
   // A person's head region is searched by the network that found the person: the head network's bodies, or
   // the person detector's people.
   const bool body_regions = heads_ && config_.heads.body_regions;
@@ -300,11 +289,8 @@ Detections FrameDetector::detect_glance(const AVFrame& frame, const GlancePass& 
   if (heads_)
     add_heads(frame, whole, side(pass.head_scale, config_.heads.max_side), false, out, factor);
   else if (faces_)
-    for (const RawBox& b : faces_->detect(frame, whole, side(pass.head_scale, config_.face_max_side), factor * config_.face_threshold))
-      out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
-  if (plates_)
-    for (const RawBox& b : plates_->detect(frame, whole, side(pass.plate_scale, config_.plate_max_side), factor * config_.plate_threshold))
-      out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
+    add_faces(frame, whole, side(pass.head_scale, config_.face_max_side), factor, out);
+  if (plates_) add_plates(frame, whole, side(pass.plate_scale, config_.plate_max_side), factor, out);
   add_custom(frame, whole, side(pass.head_scale, std::numeric_limits<int>::max()), whole_frame_targets(config_), factor, out);
   finish(frame, out);
   merge_duplicates(out);
@@ -318,6 +304,18 @@ Box FrameDetector::search_area(const Detection& d) const {
 void FrameDetector::finish(const AVFrame& frame, Detections& out) const {
   for (Detection& d : out) d.box = clamp_to(d.box, static_cast<float>(frame.width), static_cast<float>(frame.height));
   std::erase_if(out, [](const Detection& d) { return d.box.empty(); });
+}
+
+void FrameDetector::add_faces(const AVFrame& frame, const PixelRect& crop, int max_side, float score_factor,
+                              Detections& out) {
+  for (const RawBox& b : faces_->detect(frame, crop, max_side, score_factor * config_.face_threshold))
+    out.push_back({ObjectClass::Face, b.box, b.score, RegionSource::Detector, b.score < config_.face_threshold});
+}
+
+void FrameDetector::add_plates(const AVFrame& frame, const PixelRect& crop, int max_side, float score_factor,
+                               Detections& out) {
+  for (const RawBox& b : plates_->detect(frame, crop, max_side, score_factor * config_.plate_threshold))
+    out.push_back({ObjectClass::Plate, b.box, b.score, RegionSource::Detector, b.score < config_.plate_threshold});
 }
 
 void FrameDetector::add_heads(const AVFrame& frame, const PixelRect& crop, int max_side, bool bodies,

@@ -241,6 +241,10 @@ class FrameDetector final : public Detector {
   float shown_longer(const PixelRect& crop) const;
   int side_at_scale(const PixelRect& crop, float scale) const;
   void add_context(const AVFrame& frame, const PixelRect& crop, int max_side, bool refine, Detections& out);
+  // The face network's boxes (Face, Detector) and the plate network's (Plate, Detector) on `crop`, from
+  // `score_factor` times their thresholds, marked weak under the thresholds.
+  void add_faces(const AVFrame& frame, const PixelRect& crop, int max_side, float score_factor, Detections& out);
+  void add_plates(const AVFrame& frame, const PixelRect& crop, int max_side, float score_factor, Detections& out);
   // Head boxes (Face, Head) and, with `bodies`, the head regions of body boxes (Face, Context).
   // Scores from `score_factor` times the thresholds are kept, marked weak under the thresholds.
   void add_heads(const AVFrame& frame, const PixelRect& crop, int max_side, bool bodies, Detections& out,

@@ -53,6 +53,22 @@ int exposed(const std::map<int, Boxes>& reference, const std::map<int, Boxes>& r
   return n;
 }
 
+// A run of `clip_options` (options, then the clip) with `options`, writing NAME.mp4 and its regions NAME.json
+// in `dir`.
+CommandResult anonymize_with_regions(const std::filesystem::path& dir, const std::string& name, const std::string& options,
+                                     const std::string& clip_options) {
+  return run_cli("anonymize " + options + " -o " + quote(dir / (name + ".mp4")) + " --detections " +
+                 quote(dir / (name + ".json")) + clip_options);
+}
+
+// The reference: every frame detected in full, nothing tracked; the faces and heads the networks found, per
+// frame (ref.json in `dir`).
+std::map<int, Boxes> every_frame_reference(const std::filesystem::path& dir, const std::string& clip_options) {
+  const auto r = anonymize_with_regions(dir, "ref", "-q --detect-every 1 --search-every 0 --no-tracking", clip_options);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return boxes_by_frame(dir / "ref.json", true);
+}
+
 }  // namespace
 
 // A street photo sliding 8 px a frame across a grey frame (2 s at 25 fps, lossless). With --no-tracking only
@@ -65,19 +81,16 @@ TEST(ScheduleOptions, NoTrackingAndNoSearchesStillHideEveryFrame) {
               " -filter_complex \"[1:v]scale=384:274[s];[0:v][s]overlay=x='min(t*25*8,384)':y=80\" -frames:v 50 -c:v libx264 "
               "-qp 0 -pix_fmt yuv420p " + quote(dir / "pan.mp4"));
   const std::string common = " --no-audit --no-plates --no-context " + quote(dir / "pan.mp4");
-  auto r = run_cli("anonymize -q --detect-every 1 --search-every 0 --no-tracking -o " + quote(dir / "ref.mp4") +
-                   " --detections " + quote(dir / "ref.json") + common);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto reference = boxes_by_frame(dir / "ref.json", true);
+  const auto reference = every_frame_reference(dir.path(), common);
   int faces = 0;
   for (const auto& [frame, boxes] : reference) faces += static_cast<int>(boxes.size());
   ASSERT_GT(faces, 100);
 
-  r = run_cli("anonymize -q --no-tracking -o " + quote(dir / "nt.mp4") + " --detections " + quote(dir / "nt.json") + common);
+  auto r = anonymize_with_regions(dir.path(), "nt", "-q --no-tracking", common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "nt.json", false)), 0);
 
-  r = run_cli("anonymize --search-every 0 -o " + quote(dir / "s0.mp4") + " --detections " + quote(dir / "s0.json") + common);
+  r = anonymize_with_regions(dir.path(), "s0", "--search-every 0", common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("keyframes every 13 frames, not 25"), std::string::npos) << r.output;
   EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "s0.json", false)), 0);
@@ -92,10 +105,7 @@ TEST(ScheduleOptions, AFaceOnScreenOnlyBetweenTwoKeyframesIsHiddenInEveryFrame) 
               " -filter_complex \"[1:v]scale=240:240,fps=25[f];[0:v][f]overlay=x=40+4*n:y=40:enable='between(n,5,20)'\" -frames:v 26 "
               "-c:v libx264 -qp 0 -pix_fmt yuv420p " + quote(dir / "flash.mp4"));
   const std::string common = " --no-audit --no-plates --no-context " + quote(dir / "flash.mp4");
-  auto r = run_cli("anonymize -q --detect-every 1 --search-every 0 --no-tracking -o " + quote(dir / "ref.mp4") +
-                   " --detections " + quote(dir / "ref.json") + common);
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto reference = boxes_by_frame(dir / "ref.json", true);
+  const auto reference = every_frame_reference(dir.path(), common);
   int faces = 0;
   for (const auto& [frame, boxes] : reference) {
     EXPECT_TRUE(frame >= 5 && frame <= 20) << frame;
@@ -103,11 +113,11 @@ TEST(ScheduleOptions, AFaceOnScreenOnlyBetweenTwoKeyframesIsHiddenInEveryFrame) 
   }
   ASSERT_GE(faces, 16) << "the face is found in every frame it is on screen";
 
-  r = run_cli("anonymize -q -o " + quote(dir / "out.mp4") + " --detections " + quote(dir / "out.json") + common);
+  auto r = anonymize_with_regions(dir.path(), "out", "-q", common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "out.json", false)), 0);
 
-  r = run_cli("anonymize -q --glances 0 -o " + quote(dir / "g0.mp4") + " --detections " + quote(dir / "g0.json") + common);
+  r = anonymize_with_regions(dir.path(), "g0", "-q --glances 0", common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "g0.json", false)), faces) << "without the glance, never hidden";
 }
