@@ -112,6 +112,9 @@ class OutputFile {
   void finish();
 
   const std::vector<DroppedStream>& dropped_streams() const { return dropped_; }
+  // After finish(): the copied data and subtitle streams in whose header or packets pictures were zeroed, one
+  // line each ("3 picture(s) ... inside data stream #2 (bin_data) zeroed ...").
+  std::vector<std::string> scrubbed_pictures() const;
   const std::string& encoder_name() const { return encoder_name_; }
   std::int64_t frames_written() const { return frames_written_; }
   // The highest CRF a frame was encoded with (x264/x265): the one asked for, or the highest CrfControl chose.
@@ -138,6 +141,12 @@ class OutputFile {
   static constexpr std::int64_t kMaxAppendedBoxBytes = 16 << 20;
   std::vector<std::string> appended_boxes_;
   std::vector<DroppedStream> dropped_;
+  struct ScrubbedStream {
+    int input_index;
+    std::string what;
+    int pictures = 0;
+  };
+  std::vector<ScrubbedStream> scrubbed_;  // copied data and subtitle streams, whose bytes are searched for pictures
   PacketPtr packet_;
   FramePtr converted_;  // only when the encoder cannot take the decoder's pixel format
   SwsContext* sws_ = nullptr;

@@ -97,6 +97,17 @@ Extent png_extent(const std::uint8_t* data, std::size_t size, std::size_t from) 
   return {Extent::RunsPastEnd, size};
 }
 
+// The WebP starting at `from` ("RIFF", its size, "WEBP", then a VP8/VP8L/VP8X chunk), to the end its RIFF
+// size gives (padded to even).
+Extent webp_extent(const std::uint8_t* data, std::size_t size, std::size_t from) {
+  if (from + 16 > size || std::memcmp(data + from + 8, "WEBPVP8", 7) != 0) return {};
+  const char kind = static_cast<char>(data[from + 15]);
+  if (kind != ' ' && kind != 'L' && kind != 'X') return {};
+  const std::size_t riff = data[from + 4] | (data[from + 5] << 8) | (data[from + 6] << 16) | (std::size_t{data[from + 7]} << 24);
+  const std::size_t length = 8 + riff + (riff & 1);
+  return length <= size - from ? Extent{Extent::Ends, from + length} : Extent{Extent::RunsPastEnd, size};
+}
+
 bool is_base64(std::uint8_t c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
@@ -248,6 +259,8 @@ int remove_binary_pictures(std::uint8_t* data, std::size_t size, bool* runs_past
     if (data[i] == 0xFF && data[i + 1] == 0xD8 && data[i + 2] == 0xFF) e = jpeg_extent(data, size, i);
     else if (i + sizeof kPngSignature <= size && std::memcmp(data + i, kPngSignature, sizeof kPngSignature) == 0)
       e = png_extent(data, size, i);
+    else if (data[i] == 'R' && i + 4 <= size && std::memcmp(data + i, "RIFF", 4) == 0)
+      e = webp_extent(data, size, i);
     if (e.kind == Extent::NotPicture) continue;
     zero(data, i, e.end);
     ++removed;

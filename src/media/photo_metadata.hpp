@@ -39,8 +39,8 @@ JpegHeader jpeg_header(const std::uint8_t* data, std::size_t size, std::size_t f
 // with no valid TIFF header still gets the latter.
 int remove_exif_pictures(std::uint8_t* tiff, std::size_t size);
 
-// Binary data (a Photoshop resource block, a maker note): every JPEG (from FF D8 FF to its FF D9) and PNG
-// (from its signature to IEND) inside it zeroed.
+// Binary data (a Photoshop resource block, a maker note, a packet of a data stream): every JPEG (from FF D8 FF
+// to its FF D9), PNG (from its signature to IEND) and WebP ("RIFF", its size, "WEBPVP8") inside it zeroed.
 // Only what walks as a picture (JPEG segments to a scan, a PNG's IHDR) counts: a chance FF D8 FF in maker-note
 // values is left alone. A picture cut by the block's end (one split over two segments) is zeroed to the end,
 // and `runs_past_end` says so: the next segment holds the rest of it.

@@ -551,6 +551,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
                               input.string(), report.frames, given->info.input.string(), given->info.frame_count));
   }
   out.finish();
+  for (const std::string& s : out.scrubbed_pictures()) report.warnings.push_back(input.string() + ": " + s);
   report.video_crf = out.highest_crf().value_or(-1);
   if (mask_out) mask_out->finish();
   // A part knows the frames it must write; the container's count and duration are the whole file's.

@@ -274,6 +274,7 @@ FileReport Anonymizer::join_parts(const fs::path& input, const fs::path& output,
     }
     if (in.read_error()) throw Error(input.string() + ": reading failed (" + in.read_error_text() + ")");
     out.finish();
+    for (const std::string& s : out.scrubbed_pictures()) report.warnings.push_back(input.string() + ": " + s);
 
     // The report and the regions of the whole file, from the parts'.
     for (const FileReport& r : part_reports) {

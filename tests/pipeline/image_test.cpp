@@ -505,7 +505,7 @@ TEST(Image, PicturesInsideTheMetadataAreRemovedAndVerifyFindsThem) {
 // Regression (review of photos): only JPEG and PNG copies of the photo were looked for in its metadata. A WebP
 // of it in a camera's APP4 segment and one as base64 in its XMP went out byte for byte, every face in clear.
 // Segments roadveil cannot check are not copied, long base64 in XMP, comments and PNG text becomes zeros, and
-// verify names an unknown segment large enough to hold a picture.
+// verify finds the WebP (and names an unknown segment large enough to hold a picture it cannot find).
 TEST(Image, CopiesOfThePhotoInOtherFormatsDoNotReachTheOutput) {
   TempDir dir;
   const auto face = face_photo_with_thumbnail_faces();
@@ -530,16 +530,50 @@ TEST(Image, CopiesOfThePhotoInOtherFormatsDoNotReachTheOutput) {
                           "' Creator='ana'/></rdf:RDF></x:xmpmeta>";
   const std::string bytes = read_text(face);
   std::ofstream(dir / "photo.jpg", std::ios::binary) << bytes.substr(0, 2) + segment('\xe4', "CAMERA\0" + webp) +
+                                                            segment('\xe5', "OTHER\0" + std::string(2000, '\x01')) +
                                                             segment('\xe1', xmp) + bytes.substr(2);
   auto r = run_command(kCli + " verify --no-audit " + quote(dir / "photo.jpg") + " --models " + quote(models_dir()));
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_NE(r.output.find("whose content roadveil cannot check for pictures"), std::string::npos) << r.output;
+  // The WebP is found as a picture now (2026-12-07); before, the segment was named as one roadveil cannot check.
+  EXPECT_NE(r.output.find("1 picture(s) or encoded data in APP4"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("APP5 of 2005 bytes whose content roadveil cannot check for pictures"), std::string::npos) << r.output;
   ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "photo.jpg") + " -o " + quote(dir / "out.jpg")).exit_code, 0);
   const std::string out = read_text(dir / "out.jpg");
   EXPECT_EQ(out.find("CAMERA"), std::string::npos) << "the unknown segment is not copied";
   EXPECT_EQ(out.find(webp.substr(100, 400)), std::string::npos);
   EXPECT_EQ(out.find(base64.substr(300, 400)), std::string::npos) << "the base64 copy is zeros";
   EXPECT_NE(out.find("Creator='ana'"), std::string::npos) << "the rest of the XMP stays";
+}
+
+// Exploratory test (2026-12-07): a PNG whose iTXt chunk held a JPEG of the photo's face as raw bytes went out
+// with it (verify found it in the output: exit 4), and so did a WebP of it inside a JPEG's EXIF block (only
+// JPEG and PNG copies were looked for there).
+TEST(Image, RawPicturesInPngTextAndWebpsInExifDoNotReachTheOutput) {
+  TempDir dir;
+  const std::string jpeg = face_thumbnail(dir.path(), "thumb.jpg"), webp = face_thumbnail(dir.path(), "thumb.webp");
+  ffmpeg_make("-i " + quote(face_photo_with_thumbnail_faces()) + " " + quote(dir / "photo.png"));
+  std::vector<std::uint8_t> itxt = {'P', 'r', 'e', 'v', 'i', 'e', 'w', 0, 0, 0, 0, 0};
+  itxt.insert(itxt.end(), jpeg.begin(), jpeg.end());
+  const auto png = roadveil::media::png_with_chunks(bytes_of_file(dir / "photo.png"), {{"iTXt", itxt}});
+  std::ofstream(dir / "text.png", std::ios::binary).write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "text.png") + " -o " + quote(dir / "text_out.png")).exit_code, 0);
+  EXPECT_EQ(read_text(dir / "text_out.png").find(jpeg.substr(200, 400)), std::string::npos) << "the JPEG in iTXt went out";
+  auto r = run_command(kCli + " verify --no-audit " + quote(dir / "text_out.png") + " --models " + quote(models_dir()));
+  EXPECT_EQ(r.output.find("metadata picture"), std::string::npos) << r.output;
+
+  // The WebP as the value of an EXIF tag (UserComment, 0x9286, type UNDEFINED) in IFD0.
+  auto le16 = [](unsigned v) { return std::string{char(v & 0xff), char(v >> 8)}; };
+  auto le32 = [](unsigned v) { return std::string{char(v & 0xff), char((v >> 8) & 0xff), char((v >> 16) & 0xff), char(v >> 24)}; };
+  const std::string tiff = std::string("II*\0", 4) + le32(8) + le16(1) + le16(0x9286) + le16(7) +
+                           le32(static_cast<unsigned>(webp.size())) + le32(8 + 2 + 12 + 4) + le32(0) + webp;
+  const std::string app1 = std::string("Exif\0\0", 6) + tiff;
+  const std::string bytes = read_text(face_photo_with_thumbnail_faces());
+  std::ofstream(dir / "exif.jpg", std::ios::binary) << bytes.substr(0, 2) + "\xff\xe1" + char((app1.size() + 2) >> 8) +
+                                                           char((app1.size() + 2) & 0xff) + app1 + bytes.substr(2);
+  ASSERT_EQ(run_cli("anonymize -q --no-audit " + quote(dir / "exif.jpg") + " -o " + quote(dir / "exif_out.jpg")).exit_code, 0);
+  const std::string out = read_text(dir / "exif_out.jpg");
+  EXPECT_EQ(out.find(webp.substr(100, 400)), std::string::npos) << "the WebP in EXIF went out";
+  EXPECT_NE(out.find(std::string("Exif\0\0II*\0", 10)), std::string::npos) << "the EXIF block stays";
 }
 
 // Regression (review of photos): a JPEG's ICC profile was lost written as PNG, and a PNG's written as JPEG (the

@@ -214,3 +214,38 @@ TEST(InputDefects, AnAttachmentThatIsNeitherAFontNorTextIsDropped) {
   EXPECT_EQ(read_text(dir / "notes_out.txt"), "camera notes <xmp>AAAAAAAAAAAAAAAAAA\" end</xmp> <img href=\"data:image/bmp;base64,AAAAAAAA\"/>\n");
   EXPECT_NE(r.output.find("2 base64 picture(s) or data inside attachment #3 (zeroed"), std::string::npos) << r.output;
 }
+
+// Exploratory test (2026-12-07): a data stream and a subtitle stream were copied byte for byte. A JPEG of a face
+// as a binary data track, an ASS script with the picture in its [Graphics] section and a dialogue line holding
+// a base64 data URI all reached the output, exit 0, and verify found nothing. Their pictures are zeroed now,
+// the streams themselves (telemetry, text) kept, with a warning.
+TEST(InputDefects, PicturesInsideDataAndSubtitleStreamsAreZeroed) {
+  TempDir dir;
+  const std::string face = read_text(face_photo());
+  ffmpeg_make("-f lavfi -i testsrc2=size=160x120:rate=10 -t 1 -c:v libx264 " + quote(dir / "v.mp4"));
+  ffmpeg_make("-i " + quote(dir / "v.mp4") + " -f data -i " + quote(face_photo()) + " -map 0 -map 1 -c copy " + quote(dir / "data.ts"));
+  auto r = run_cli("anonymize --no-audit " + quote(dir / "data.ts") + " -o " + quote(dir / "data_out.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 picture(s) or base64 data inside data stream #1 (bin_data) zeroed"), std::string::npos) << r.output;
+  EXPECT_EQ(count_of(streams(dir / "data_out.mp4"), "codec_type=data"), 1) << streams(dir / "data_out.mp4");
+  EXPECT_EQ(read_text(dir / "data_out.mp4").find(face.substr(1000, 2000)), std::string::npos) << "the JPEG went out";
+
+  std::string base64(400, 'Q');  // a payload as long as a small picture's
+  std::ofstream(dir / "g.ass") << "[Script Info]\nScriptType: v4.00+\n\n[Graphics]\nfilename: face.jpg\n"
+                                  "!!!!!#!!!!%!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n"
+                                  "[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,20\n\n"
+                                  "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+                                  "Dialogue: 0,0:00:00.00,0:00:00.90,Default,,0,0,0,,look data:image/jpeg;base64,"
+                               << base64 << " end\n";
+  ffmpeg_make("-i " + quote(dir / "v.mp4") + " -i " + quote(dir / "g.ass") + " -map 0 -map 1 -c copy " + quote(dir / "subs.mkv"));
+  ASSERT_NE(read_text(dir / "subs.mkv").find("[Graphics]"), std::string::npos);
+  r = run_cli("anonymize --no-audit " + quote(dir / "subs.mkv") + " -o " + quote(dir / "subs_out.mkv"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 picture(s) or base64 data inside subtitle stream #1 (ass) zeroed"), std::string::npos) << r.output;
+  run_command("ffmpeg -v error -y -i " + quote(dir / "subs_out.mkv") + " -map 0:s -c copy " + quote(dir / "out.ass"));
+  const std::string script = read_text(dir / "out.ass");
+  EXPECT_EQ(script.find("[Graphics]"), std::string::npos) << script;
+  EXPECT_EQ(script.find("!!!!!#"), std::string::npos) << script;
+  EXPECT_NE(script.find("Style: Default,Arial,20"), std::string::npos) << script;
+  EXPECT_NE(script.find("look data:image/jpeg;base64," + std::string(400, 'A')), std::string::npos) << script;
+}
