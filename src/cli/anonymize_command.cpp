@@ -98,7 +98,8 @@ void SharedOptions::add_detection(CLI::App& cmd) {
 void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--style", style, "How to hide: mosaic, blur or fill")->check(CLI::IsMember({"mosaic", "blur", "fill"}))->capture_default_str();
   cmd.add_option("--face-shape", face_shape, "Shape of hidden faces: ellipse or box (head regions guessed from a person, body or vehicle box, and regions drawn by hand, are always hidden whole)")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
-  cmd.add_option("--mosaic-blocks", anonymize.styles[0].mosaic_blocks, "Mosaic blocks across the longer side of a region (fewer = coarser)")->check(CLI::Range(2, 64))->capture_default_str();
+  cmd.add_option("--mosaic-blocks", anonymize.styles[0].mosaic_blocks, "Mosaic blocks across the longer side of a region (fewer = coarser; at most 16: a face 150 px tall "
+                 "in 32 or more blocks of 4 px stays recognisable, and verify finds it)")->check(CLI::Range(2, 16))->capture_default_str();
   cmd.add_option("--crf", crf,
                  "Video quality: x264/x265 constant rate factor, 0-51 (lower = better, larger), or auto: 18, raised "
                  "(up to 28) only while the output would be bigger than its source (H.264)")
@@ -166,6 +167,22 @@ void apply_own_classes(pipeline::AnonymizeOptions& a) {
 }
 }  // namespace
 
+void SharedOptions::require_something_found() const {
+  const detect::DetectorConfig& d = anonymize.detector;
+  const auto custom_hides = [&](ObjectClass cls) {
+    return std::any_of(d.custom_models.begin(), d.custom_models.end(), [&](const detect::ModelManifest& m) { return m.hides(cls); });
+  };
+  const bool own_classes = std::any_of(d.custom_models.begin(), d.custom_models.end(),
+                                       [](const detect::ModelManifest& m) { return m.hides_own_class(); });
+  // Said, not refused: a re-encode that keeps every stream and tag is a use of its own (tests of a player or
+  // a pipeline), but not one to mistake for an anonymized file.
+  if (!d.faces && !d.plates && !own_classes)
+    spdlog::warn("--no-faces and --no-plates leave nothing to hide: the output is the input re-encoded, nothing hidden");
+  if (d.faces && !d.heads.enabled && !d.face_network && !custom_hides(ObjectClass::Face))
+    throw Error("--no-head-network and --no-face-network leave no network to find faces with: drop one of them, or "
+                "give --no-faces to hide plates only");
+}
+
 void SharedOptions::finalize() {
   auto& a = anonymize;
   {
@@ -178,6 +195,9 @@ void SharedOptions::finalize() {
     if (head_resolution_option && head_resolution_option->count()) a.detector.heads.max_side = head_side;
     if (face_network_option && face_network_option->count()) a.detector.face_network = face_network;
     if (head_network_option && head_network_option->count()) a.detector.heads.enabled = head_network;
+    // Without the head network the face network is the faces' only source (the networks before the head
+    // network's): `--quality fast --no-head-network` ran neither and hid no face at all.
+    if (!a.detector.heads.enabled && !(face_network_option && face_network_option->count())) a.detector.face_network = true;
     if (no_context) a.detector.context.enabled = a.detector.context.refine = a.detector.context.refine_photos = false;
     if (no_context || full_plate_pass) a.detector.context.guided_plates = false;
   }
@@ -244,6 +264,10 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
   }
   if (fs::exists(output, ec) && !fs::is_directory(output, ec))
     throw Error(output.string() + ": several inputs or a folder need an output folder, and this is a file");
+  // "-o two.jpg" for two photos made a folder named two.jpg; a new folder with such a name is asked for as "two.jpg/".
+  if (!fs::exists(output, ec) && !output.string().ends_with('/') && is_media(output))
+    throw Error(output.string() + ": several inputs or a folder need an output folder, and this names a photo or video "
+                "(end it with / for a folder of that name)");
   for (const std::string& in_str : inputs) {
     const fs::path in(in_str);
     if (fs::is_regular_file(in, ec)) {
@@ -253,7 +277,7 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
         errors.push_back(in.string() + ": the output folder is this input folder; choose another output folder");
         continue;
       }
-      std::vector<fs::path> files, other, hidden, links;
+      std::vector<fs::path> files, other, hidden, links, under_output;
       // Files under the output folder are skipped only where that folder lies inside this input folder (our
       // own outputs); "-o ." above the input folder holds all of it, and said it was empty.
       fs::path out_abs = fs::weakly_canonical(output, ec);
@@ -268,7 +292,12 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
           continue;
         }
         // Never re-process our own outputs or temporary files when the output folder is inside the input.
-        if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) continue;
+        // Said like the other files left out: an output folder that existed held a user's own pictures, which
+        // a run left out without a word.
+        if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) {
+          if (is_media(it->path()) && !it->path().filename().string().starts_with(".")) under_output.push_back(it->path());
+          continue;
+        }
         // Hidden files are left out (our temporary files are hidden, and so are macOS's "._x.jpg" resource
         // forks, which are no pictures); so is what is no photo or video by its extension. Both are said: a
         // folder run that leaves a picture out silently is one the user believes complete.
@@ -284,20 +313,22 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
       }
       std::sort(files.begin(), files.end());
       std::vector<std::string> left_out;
-      for (auto* left : {&hidden, &other, &links}) {
+      for (auto* left : {&hidden, &other, &links, &under_output}) {
         if (left->empty()) continue;
         std::sort(left->begin(), left->end());
         std::string names;
         for (std::size_t k = 0; k < std::min<std::size_t>(3, left->size()); ++k) names += (k ? ", " : "") + (*left)[k].string();
         if (left->size() > 3) names += fmt::format(" and {} more", left->size() - 3);
         left_out.push_back(fmt::format("left out {} {} ({}){}", left->size(),
-                                       left == &hidden  ? "hidden file(s) with a photo or video extension"
-                                       : left == &links ? "link(s) to a folder or to nothing, not followed"
-                                                        : "file(s) that are no photo or video by their extension",
+                                       left == &hidden         ? "hidden file(s) with a photo or video extension"
+                                       : left == &links        ? "link(s) to a folder or to nothing, not followed"
+                                       : left == &under_output ? "photo or video file(s) under the output folder, which lies in this input folder"
+                                                               : "file(s) that are no photo or video by their extension",
                                        names,
-                                       left == &hidden  ? "; give a hidden file on its own to anonymize it"
-                                       : left == &links ? "; give a linked folder as an input of its own"
-                                                        : ""));
+                                       left == &hidden         ? "; give a hidden file on its own to anonymize it"
+                                       : left == &links        ? "; give a linked folder as an input of its own"
+                                       : left == &under_output ? "; earlier outputs are never taken as inputs: move inputs out of it"
+                                                               : ""));
       }
       if (files.empty()) {  // one message: the error says what was there
         std::string what;
@@ -757,6 +788,7 @@ void add_anonymize_command(CLI::App& app, Action& action) {
   cmd->callback([state, &action] {
     action = [state] {
       state->shared.finalize();
+      state->shared.require_something_found();
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);
       state->shared.anonymize.progress = progress && tty;

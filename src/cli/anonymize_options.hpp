@@ -42,6 +42,10 @@ struct SharedOptions {
   void add_rendering(CLI::App& cmd);  // style, shape, mosaic, encoder
   // Turns the parsed strings into the options; throws Error for invalid combinations.
   void finalize();
+  // For a run that detects (anonymize, worker): throws Error where faces are to be hidden and no network is
+  // left to find them; warns where the options leave nothing to look for (--no-faces --no-plates wrote a
+  // re-encoded copy of the input, exit 0, without a word).
+  void require_something_found() const;
 };
 
 // Where runs on object storage stage each object (core/work_folder.hpp).

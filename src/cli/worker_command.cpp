@@ -61,6 +61,7 @@ void add_worker_command(CLI::App& app, Action& action) {
     action = [state] {
       stop_on_signals();
       state->shared.finalize();
+      state->shared.require_something_found();
       state->worker.queue = service::parse_queue_url(state->queue);
       state->worker.output = state->output;
       state->worker.claim_after = std::chrono::milliseconds(static_cast<std::int64_t>(state->claim_after_seconds * 1000));

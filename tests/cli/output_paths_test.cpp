@@ -230,6 +230,37 @@ TEST_F(OutputPaths, FolderNamesParentOutputsAndLinksAreTakenAsMeant) {
   EXPECT_NE(r.output.find("linkdir"), std::string::npos) << r.output;
 }
 
+// Exploratory test (2026-12-07): with -o naming an existing subfolder of the input folder, the photos already
+// in it were left out as earlier outputs without a word ("2 files done"). They are named like the other files
+// left out.
+TEST_F(OutputPaths, FilesUnderAnOutputFolderInsideTheInputAreSaidToBeLeftOut) {
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  std::filesystem::create_directories(dir / "in" / "sub");
+  std::filesystem::copy_file(photo, dir / "in" / "a.jpg");
+  std::filesystem::copy_file(photo, dir / "in" / "sub" / "b.jpg");
+  const auto r = run_cli("anonymize --no-audit " + quote(dir / "in") + " -o " + quote(dir / "in" / "sub"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "in" / "sub" / "a.jpg"));
+  EXPECT_NE(r.output.find("left out 1 photo or video file(s) under the output folder, which lies in this input folder"),
+            std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("b.jpg"), std::string::npos) << r.output;
+}
+
+// Exploratory test (2026-12-07): two photos with "-o two.jpg" were written into a new folder named two.jpg.
+TEST_F(OutputPaths, SeveralInputsIntoAPhotosNameAreRefused) {
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  std::filesystem::copy_file(photo, dir / "a.jpg");
+  std::filesystem::copy_file(photo, dir / "b.jpg");
+  auto r = run_cli("anonymize --no-audit " + quote(dir / "a.jpg") + " " + quote(dir / "b.jpg") + " -o " + quote(dir / "two.jpg"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("two.jpg: several inputs or a folder need an output folder, and this names a photo or video"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "two.jpg"));
+  r = run_cli("anonymize -q --no-audit " + quote(dir / "a.jpg") + " " + quote(dir / "b.jpg") + " -o " + quote(dir / "two.jpg") + "/");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir / "two.jpg" / "b.jpg"));
+}
+
 // A folder of photos showed nothing between its start and its summary (a video shows its frames): the
 // photos done are a progress line of their own, cleared before the summary.
 TEST(FolderProgress, AFolderOfPhotosShowsItsProgress) {

@@ -135,13 +135,13 @@ TEST_F(Verify, AFaceWithItsEyesBareAboveItsRegionIsFound) {
 
 TEST_F(Verify, AMosaicFinerThanPromisedIsReadable) {
   ASSERT_EQ(render("--regions " + quote(*dir / "regions.json") + " " + quote(*dir / "in.mp4") + " -o " +
-                   quote(*dir / "fine.mp4") + " --mosaic-blocks 32").exit_code, 0);
+                   quote(*dir / "fine.mp4") + " --mosaic-blocks 16").exit_code, 0);
   const json promised = verify("fine.mp4", "regions.json", "--every 5", 4);
   const json& file = promised["files"][0];
   EXPECT_EQ(file["frames_checked"], 2);
   EXPECT_GT(findings(promised, "readable").size(), file["regions_checked"].get<std::size_t>() / 2) << file.dump(1);
   // Told the truth about the style, verify finds none readable.
-  const json honest = verify("fine.mp4", "regions.json", "--every 5 --mosaic-blocks 32", -1);
+  const json honest = verify("fine.mp4", "regions.json", "--every 5 --mosaic-blocks 16", -1);
   EXPECT_TRUE(findings(honest, "readable").empty());
 }
 

@@ -518,3 +518,32 @@ TEST(BadInput, ARunThatWritesNoEntryLeavesTheDetectionsFileAlone) {
   std::sort(left.begin(), left.end());
   EXPECT_EQ(left, (std::vector<std::string>{"bad.mp4", "d.json"}));
 }
+
+// Exploratory test (2026-12-07): options that left nothing to find wrote an output with exit 0 and no word:
+// --no-faces --no-plates a copy of the input, --quality fast --no-head-network a photo with every face bare
+// (the fast preset runs no face network; the head network was its only face source), and --mosaic-blocks 64 a
+// face 150 px tall in blocks of 4 px, recognisable. The first is said (a re-encode is a use of its own), the
+// second runs the face network (and without it too is refused), the third is refused beyond 16 blocks.
+TEST(BadInput, OptionsThatLeaveFacesBareAreRefused) {
+  TempDir dir;
+  const auto photo = shared_dir() / "eval/faces-street/images/maksssksksss0.jpg";
+  auto r = run_cli("anonymize --no-audit --no-faces --no-plates " + quote(photo) + " -o " + quote(dir / "copy.jpg"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: --no-faces and --no-plates leave nothing to hide"), std::string::npos) << r.output;
+  r = run_cli("anonymize --no-head-network --no-face-network " + quote(photo) + " -o " + quote(dir / "none.jpg"));
+  expect_clear_failure(r, "leave no network to find faces with");
+  r = run_cli("anonymize --mosaic-blocks 32 " + quote(photo) + " -o " + quote(dir / "fine.jpg"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--mosaic-blocks"), std::string::npos) << r.output;
+
+  // The fast preset without the head network finds faces with the face network.
+  r = run_cli("anonymize --no-audit --quality fast --no-head-network " + quote(photo) + " -o " + quote(dir / "fast.jpg") +
+              " --detections " + quote(dir / "fast.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto regions = nlohmann::json::parse(read_text(dir / "fast.json"));
+  int faces = 0;
+  for (const auto& entry : regions["entries"])
+    for (const auto& frame : entry["frames"])
+      for (const auto& region : frame["regions"]) faces += region["class"] == "face";
+  EXPECT_GE(faces, 1) << regions.dump();
+}
