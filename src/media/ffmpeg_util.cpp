@@ -1,5 +1,7 @@
 #include "media/ffmpeg_util.hpp"
 
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -37,7 +39,11 @@ thread_local int t_mjpeg_errors = 0;
 void log_callback(void* avcl, int level, const char* fmt, va_list vl) {
   if (level <= AV_LOG_ERROR && avcl && *static_cast<const AVClass* const*>(avcl) == avcodec_get_class()) {
     const auto* ctx = static_cast<const AVCodecContext*>(avcl);
-    if (ctx->codec_id == AV_CODEC_ID_MJPEG && ctx->codec && av_codec_is_decoder(ctx->codec)) ++t_mjpeg_errors;
+    // The picture's damage, not its metadata's: a photo whose EXIF block FFmpeg cannot parse ("mjpeg: error
+    // decoding EXIF data", a bad IFD offset or count) decodes to the same pixels, and was reported damaged
+    // (exit 3). roadveil reads and cleans the EXIF block itself (media/photo_metadata.hpp).
+    if (ctx->codec_id == AV_CODEC_ID_MJPEG && ctx->codec && av_codec_is_decoder(ctx->codec) && !std::strstr(fmt, "EXIF"))
+      ++t_mjpeg_errors;
   }
   if (level > av_log_get_level()) return;
   char line[1024];

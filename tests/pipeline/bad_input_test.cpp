@@ -500,6 +500,30 @@ TEST(BadInput, BitFlipsInJpegScanDataAreReported) {
   EXPECT_NE(photo.output.find("image data is damaged"), std::string::npos) << photo.output;
 }
 
+// Exploratory test (2026-12-07): an intact photo whose EXIF block FFmpeg cannot parse (an IFD offset past the
+// block's end, an entry count larger than the block) was reported damaged, exit 3: FFmpeg's "error decoding
+// EXIF data" was counted as damage to the picture. Its pixels decode as the clean file's.
+TEST(BadInput, AnUnreadableExifBlockIsNoDamageToThePicture) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=320x240 -frames:v 1 " + quote(dir / "clean.jpg"));
+  const std::string bytes = read_text(dir / "clean.jpg");
+  auto le16 = [](unsigned v) { return std::string{char(v & 0xff), char(v >> 8)}; };
+  auto le32 = [](unsigned v) { return std::string{char(v & 0xff), char((v >> 8) & 0xff), char((v >> 16) & 0xff), char(v >> 24)}; };
+  const std::string orientation = le16(0x112) + le16(3) + le32(1) + le32(1);
+  const std::vector<std::pair<std::string, std::string>> blocks = {
+      {"next_ifd_past_end", std::string("II*\0", 4) + le32(8) + le16(1) + orientation + le32(0xFFFFFFF0)},
+      {"ifd0_past_end", std::string("II*\0", 4) + le32(0xFFFFFF00)},
+      {"count_past_end", std::string("II*\0", 4) + le32(8) + le16(0xFFFF) + orientation}};
+  for (const auto& [name, tiff] : blocks) {
+    const std::string app1 = std::string("Exif\0\0", 6) + tiff;
+    std::ofstream(dir / (name + ".jpg"), std::ios::binary)
+        << bytes.substr(0, 2) + "\xff\xe1" + char((app1.size() + 2) >> 8) + char((app1.size() + 2) & 0xff) + app1 + bytes.substr(2);
+    const auto r = run_cli("anonymize --no-audit " + quote(dir / (name + ".jpg")) + " -o " + quote(dir / (name + "_out.png")));
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.output;
+    EXPECT_EQ(r.output.find("damaged"), std::string::npos) << name << ": " << r.output;
+  }
+}
+
 // A run whose every input failed before it began replaced the --detections file with an empty list, which
 // looks like a result: a reviewed regions file given again was lost. The file is now left as it was.
 TEST(BadInput, ARunThatWritesNoEntryLeavesTheDetectionsFileAlone) {
