@@ -77,7 +77,8 @@ void SharedOptions::add_detection(CLI::App& cmd) {
   cmd.add_option("--glances", sched.glances,
                  "Between full detections, look over the whole frame this many times an interval, for faces and plates "
                  "large enough to identify (heads at half the resolution, plates at a third): an object on screen only "
-                 "between two keyframes is found there and followed (0: never)")
+                 "between two keyframes is found if it is on screen at a glance, and followed both ways; one on "
+                 "screen for less than the time between a keyframe and a glance can still be missed (0: never)")
       ->check(CLI::Range(0, 24))->capture_default_str();
   cmd.add_option("--continue-score", sched.continue_score_factor,
                  "Between full detections and at the one closing each interval, a box scoring from this share of its "

@@ -49,9 +49,10 @@ namespace {
 // "encoder=Lavc libx265" as H.264, and mkvmerge's statistics (BPS, NUMBER_OF_BYTES, ...) of the old bitstream.
 // mkvmerge writes them with a language ("BPS-eng") or without.
 void drop_encoding_tags(AVDictionary*& tags) {
-  static constexpr std::array<std::string_view, 8> kEncodingTags = {
+  // ALPHA_MODE: a WebM's VP9 with an alpha channel, which the re-encoded video does not have.
+  static constexpr std::array<std::string_view, 9> kEncodingTags = {
       "encoder", "BPS", "DURATION", "NUMBER_OF_FRAMES", "NUMBER_OF_BYTES", "_STATISTICS_WRITING_APP",
-      "_STATISTICS_WRITING_DATE_UTC", "_STATISTICS_TAGS"};
+      "_STATISTICS_WRITING_DATE_UTC", "_STATISTICS_TAGS", "ALPHA_MODE"};
   std::vector<std::string> stale;
   for (const AVDictionaryEntry* e = nullptr; (e = av_dict_get(tags, "", e, AV_DICT_IGNORE_SUFFIX));) {
     const std::string_view key = e->key;
@@ -95,8 +96,10 @@ const AVCodec* pick_encoder(const EncodeOptions& options, AVCodecID source, cons
                        : std::string(", and roadveil writes no other video codec into it")) +
                 ": use .mp4, .mkv or .mov");
   }
-  spdlog::info("{}: the {} container cannot hold {}: encoding with {}", target_name, ofmt->name,
-               avcodec_get_name(codec->id), fitting->name);
+  // Said where the codec was asked for (--codec hevc -o x.webm wrote VP9 without a word).
+  spdlog::log(options.codec == VideoCodecChoice::Hevc ? spdlog::level::warn : spdlog::level::info,
+              "{}: the {} container cannot hold {}: encoding with {}", target_name, ofmt->name,
+              avcodec_get_name(codec->id), fitting->name);
   return fitting;
 }
 

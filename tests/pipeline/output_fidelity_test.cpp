@@ -724,3 +724,17 @@ TEST(OutputFidelity, AFaceOfAnAnamorphicVideoIsSearchedAsShown) {
     EXPECT_GE(covered, 0.7f);  // before: no region on the frame at all
   }
 }
+
+// Exploratory test (2026-12-07): a VP9 WebM with an alpha channel came out without alpha (the encoder writes
+// none) but still tagged alpha_mode=1 (Matroska ALPHA_MODE); and --codec hevc into .webm wrote VP9 without a word.
+TEST(OutputFidelity, AStaleAlphaTagIsDroppedAndACodecAskedForAndReplacedIsSaid) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=s=160x120:r=10 -t 1 -c:v libvpx-vp9 -pix_fmt yuva420p " + quote(dir / "alpha.webm"));
+  ASSERT_NE(ffprobe("-show_entries stream_tags " + quote(dir / "alpha.webm")).find("alpha_mode=1"), std::string::npos);
+  const auto r = run_cli("anonymize --no-audit --codec hevc " + quote(dir / "alpha.webm") + " -o " + quote(dir / "out.webm"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: " + (dir / "out.webm").string() + ": the webm container cannot hold hevc: encoding with libvpx-vp9"),
+            std::string::npos) << r.output;
+  const std::string tags = ffprobe("-show_entries stream_tags " + quote(dir / "out.webm"));
+  EXPECT_EQ(tags.find("alpha_mode"), std::string::npos) << tags;
+}
