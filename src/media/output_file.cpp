@@ -7,6 +7,7 @@
 #include "core/utf8.hpp"
 #include "media/mp4_boxes.hpp"
 #include "media/photo_metadata.hpp"
+#include "media/stream_pictures.hpp"
 #include "media/range_reader.hpp"
 
 #include <spdlog/spdlog.h>
@@ -272,43 +273,6 @@ AttachmentKind attachment_kind(const AVCodecParameters& par) {
       if (std::memcmp(d, magic, 4) == 0) return AttachmentKind::Font;
   }
   return is_plain_text({reinterpret_cast<const char*>(d), n}) ? AttachmentKind::Text : AttachmentKind::Other;
-}
-
-// A subtitle script's [Graphics] section (ASS/SSA: pictures embedded in the script's header, uuencoded, one
-// "filename:" line each) left out, the rest of the script as it was; how many pictures it held.
-int remove_ass_graphics(std::vector<std::uint8_t>& script) {
-  std::vector<std::uint8_t> kept;
-  kept.reserve(script.size());
-  bool in_graphics = false;
-  int pictures = 0;
-  for (std::size_t pos = 0; pos < script.size();) {
-    const auto begin = script.begin() + static_cast<std::ptrdiff_t>(pos);
-    const auto newline = std::find(begin, script.end(), std::uint8_t{'\n'});
-    const std::size_t end = newline == script.end() ? script.size() : static_cast<std::size_t>(newline - script.begin()) + 1;
-    std::string_view line(reinterpret_cast<const char*>(script.data()) + pos, end - pos);
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-    if (line.starts_with('[')) in_graphics = ::strncasecmp(line.data(), "[Graphics]", line.size()) == 0 && line.size() == 10;
-    if (in_graphics) {
-      if (line.size() >= 9 && ::strncasecmp(line.data(), "filename:", 9) == 0) ++pictures;
-    } else {
-      kept.insert(kept.end(), begin, script.begin() + static_cast<std::ptrdiff_t>(end));
-    }
-    pos = end;
-  }
-  if (kept.size() != script.size()) script.swap(kept);
-  return pictures;
-}
-
-// A data or subtitle stream is copied as it is, but its bytes may hold a picture of what the video hides (a
-// camera's preview in a binary track, base64 in a subtitle): every JPEG, PNG or WebP inside a packet or the
-// stream's header, and every long run of base64, is zeroed (as in a photo's metadata); the rest is kept, so
-// that telemetry and text still read. How many were found.
-int scrub_copied_bytes(std::uint8_t* data, std::size_t size) {
-  return data && size ? remove_binary_pictures(data, size) + remove_base64_data(data, size) : 0;
-}
-bool is_scrubbed(const AVCodecParameters& par) {
-  return par.codec_type == AVMEDIA_TYPE_DATA || par.codec_type == AVMEDIA_TYPE_SUBTITLE;
 }
 
 // MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere:
@@ -648,8 +612,7 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
     }
     // Subtitles drawn as pictures (DVD, Blu-ray, DVB) are pictures roadveil does not look into, as an attachment
     // that is no font or text: they could show what the video hides.
-    if (const AVCodecDescriptor* desc = avcodec_descriptor_get(par->codec_id);
-        par->codec_type == AVMEDIA_TYPE_SUBTITLE && desc && (desc->props & AV_CODEC_PROP_BITMAP_SUB)) {
+    if (is_bitmap_subtitle(*par)) {
       dropped_.push_back({static_cast<int>(i), what + ": subtitles drawn as pictures, which roadveil does not look into; "
                                                       "they could show what the video hides"});
       return;
@@ -674,12 +637,12 @@ OutputFile::OutputFile(const std::filesystem::path& target, const InputFile& inp
       if (const int removed = remove_base64_data(out->codecpar->extradata, static_cast<std::size_t>(out->codecpar->extradata_size)))
         dropped_.push_back({-1, fmt::format("{} base64 picture(s) or data inside attachment #{} (zeroed: they could show "
                                             "what the video hides; the rest of it is kept)", removed, i)});
-    if (is_scrubbed(*par)) {
+    if (may_carry_pictures(*par)) {
       int removed = 0;
       if (out->codecpar->extradata_size > 0) {
         std::vector<std::uint8_t> header(out->codecpar->extradata, out->codecpar->extradata + out->codecpar->extradata_size);
         removed = (par->codec_type == AVMEDIA_TYPE_SUBTITLE ? remove_ass_graphics(header) : 0) +
-                  scrub_copied_bytes(header.data(), header.size());
+                  remove_stream_pictures(header.data(), header.size());
         if (removed > 0) {
           av_freep(&out->codecpar->extradata);
           out->codecpar->extradata = static_cast<uint8_t*>(av_mallocz(header.size() + AV_INPUT_BUFFER_PADDING_SIZE));
@@ -1054,7 +1017,7 @@ void OutputFile::write_packet(AVPacket* packet) {
     if (scrubbed.input_index == in_index && packet->data && packet->size > 0) {
       // Zeroing may not touch a buffer the demuxer shares; a packet of these streams is small and rare.
       if (av_packet_make_writable(packet) < 0) throw std::bad_alloc();
-      scrubbed.pictures += scrub_copied_bytes(packet->data, static_cast<std::size_t>(packet->size));
+      scrubbed.pictures += remove_stream_pictures(packet->data, static_cast<std::size_t>(packet->size));
     }
   const int err = av_interleaved_write_frame(format_, packet);
   if (err < 0) throw Error(target_.string() + ": writing a copied packet failed (" + av_error_text(err) + ")");

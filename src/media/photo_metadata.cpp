@@ -354,9 +354,13 @@ int remove_base64_data(std::uint8_t* data, std::size_t size, std::size_t min_run
     const std::string_view header(reinterpret_cast<const char*>(data + i), comma - i);
     if (header.find(";base64") == std::string_view::npos) continue;
     std::size_t k = comma + 1;
+    bool changed = false;  // a payload zeroed before (an output checked by verify) is no finding
     for (; k < size && (is_base64(data[k]) || data[k] == '\n' || data[k] == '\r' || data[k] == ' '); ++k)
-      if (is_base64(data[k]) && data[k] != '=') data[k] = 'A';
-    ++removed;
+      if (is_base64(data[k]) && data[k] != '=' && data[k] != 'A') {
+        data[k] = 'A';
+        changed = true;
+      }
+    removed += changed;
     i = k;
   }
   // Any other long run of base64 (line breaks allowed): words of text are short, encoded files are not.

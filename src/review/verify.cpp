@@ -7,10 +7,13 @@
 #include <iterator>
 #include <span>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 #include "media/image_file.hpp"
 #include "media/input_file.hpp"
 #include "media/photo_metadata.hpp"
+#include "media/stream_pictures.hpp"
 #include "media/rotation.hpp"
 #include "review/readability.hpp"
 
@@ -140,6 +143,29 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     for (std::size_t i = before; i < out.findings.size(); ++i) out.findings[i].picture_stream = index;
     ++out.pictures_checked;
   }
+  // Streams copied beside the video (data, subtitles, attachments) may carry a picture of what the video hides:
+  // counted as anonymize zeroes them (media/stream_pictures.hpp), per stream, headers and packets.
+  const AVFormatContext* format = input.format_context();
+  std::vector<int> stream_pictures(format->nb_streams, 0);
+  auto stream_name = [&](unsigned i) {
+    const AVCodecParameters* par = format->streams[i]->codecpar;
+    const char* type = av_get_media_type_string(par->codec_type);
+    return fmt::format("{} stream #{} ({})", type ? type : "unknown", i, avcodec_get_name(par->codec_id));
+  };
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    const AVCodecParameters* par = format->streams[i]->codecpar;
+    if (media::is_bitmap_subtitle(*par)) {
+      out.metadata_pictures.push_back(stream_name(i) + ": subtitles drawn as pictures, which roadveil does not look into");
+      continue;
+    }
+    const bool text_attachment = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && par->codec_id != AV_CODEC_ID_TTF &&
+                                 par->codec_id != AV_CODEC_ID_OTF;
+    if ((!media::may_carry_pictures(*par) && !text_attachment) || par->extradata_size <= 0) continue;
+    std::vector<std::uint8_t> header(par->extradata, par->extradata + par->extradata_size);
+    const int n = (par->codec_type == AVMEDIA_TYPE_SUBTITLE ? media::remove_ass_graphics(header) : 0) +
+                  media::remove_stream_pictures(header.data(), header.size());
+    if (n > 0) out.metadata_pictures.push_back(fmt::format("{} picture(s) or base64 data in the header of {}", n, stream_name(i)));
+  }
   check_size(input.video().width, input.video().height);
   upright_.reset();
   if (const int turn = input.video().rotation_degrees) upright_.emplace(detector_, turn, input.video().width, input.video().height);
@@ -154,6 +180,12 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     const media::ReadResult r = input.read(frame.get(), packet.get());
     if (r == media::ReadResult::End) break;
     if (r == media::ReadResult::Packet) {
+      const int at = packet->stream_index;
+      if (at >= 0 && static_cast<unsigned>(at) < format->nb_streams && packet->size > 0 &&
+          media::may_carry_pictures(*format->streams[at]->codecpar)) {
+        std::vector<std::uint8_t> bytes(packet->data, packet->data + packet->size);
+        stream_pictures[static_cast<std::size_t>(at)] += media::remove_stream_pictures(bytes.data(), bytes.size());
+      }
       av_packet_unref(packet.get());
       continue;
     }
@@ -165,6 +197,9 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     av_frame_unref(frame.get());
   }
   if (out.frames == 0) throw Error(file.string() + ": no video frame could be decoded");
+  for (unsigned i = 0; i < format->nb_streams; ++i)
+    if (stream_pictures[i] > 0)
+      out.metadata_pictures.push_back(fmt::format("{} picture(s) or base64 data in the packets of {}", stream_pictures[i], stream_name(i)));
   out.damaged = input.damaged();
   // A damaged file decodes fewer frames than it was written with: what did decode is still reported.
   if (regions && !out.damaged) {

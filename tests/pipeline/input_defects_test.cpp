@@ -218,7 +218,7 @@ TEST(InputDefects, AnAttachmentThatIsNeitherAFontNorTextIsDropped) {
 // Exploratory test (2026-12-07): a data stream and a subtitle stream were copied byte for byte. A JPEG of a face
 // as a binary data track, an ASS script with the picture in its [Graphics] section and a dialogue line holding
 // a base64 data URI all reached the output, exit 0, and verify found nothing. Their pictures are zeroed now,
-// the streams themselves (telemetry, text) kept, with a warning.
+// the streams themselves (telemetry, text) kept, with a warning, and verify counts such pictures.
 TEST(InputDefects, PicturesInsideDataAndSubtitleStreamsAreZeroed) {
   TempDir dir;
   const std::string face = read_text(face_photo());
@@ -229,6 +229,15 @@ TEST(InputDefects, PicturesInsideDataAndSubtitleStreamsAreZeroed) {
   EXPECT_NE(r.output.find("1 picture(s) or base64 data inside data stream #1 (bin_data) zeroed"), std::string::npos) << r.output;
   EXPECT_EQ(count_of(streams(dir / "data_out.mp4"), "codec_type=data"), 1) << streams(dir / "data_out.mp4");
   EXPECT_EQ(read_text(dir / "data_out.mp4").find(face.substr(1000, 2000)), std::string::npos) << "the JPEG went out";
+  // verify finds the picture in the input's data packets, and none in the output's.
+  const auto verify = [&](const std::string& name) {
+    return run_command(kCli + " verify --no-audit " + quote(dir / name) + " --models " + quote(models_dir()));
+  };
+  r = verify("data.ts");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("1 picture(s) or base64 data in the packets of data stream #1 (bin_data)"), std::string::npos) << r.output;
+  r = verify("data_out.mp4");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 
   std::string base64(400, 'Q');  // a payload as long as a small picture's
   std::ofstream(dir / "g.ass") << "[Script Info]\nScriptType: v4.00+\n\n[Graphics]\nfilename: face.jpg\n"
@@ -248,4 +257,10 @@ TEST(InputDefects, PicturesInsideDataAndSubtitleStreamsAreZeroed) {
   EXPECT_EQ(script.find("!!!!!#"), std::string::npos) << script;
   EXPECT_NE(script.find("Style: Default,Arial,20"), std::string::npos) << script;
   EXPECT_NE(script.find("look data:image/jpeg;base64," + std::string(400, 'A')), std::string::npos) << script;
+  r = verify("subs.mkv");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("1 picture(s) or base64 data in the header of subtitle stream #1 (ass)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 picture(s) or base64 data in the packets of subtitle stream #1 (ass)"), std::string::npos) << r.output;
+  r = verify("subs_out.mkv");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 }
