@@ -76,9 +76,12 @@ void add_review_queue_command(CLI::App& app, Action& action) {
                      "roadveil): its frames are counted up to the last one with regions\n";
       std::size_t unmatched = 0;
       for (const auto& v : verified) unmatched += !review::entry_of_finding(v, entries).has_value();
+      // Findings not ranked are frames a person is never shown: the queue is still written, but the exit says
+      // it is incomplete (two cameras' out/v.mp4 dropped ten exposed frames with exit 0).
       if (unmatched > 0)
-        std::cerr << "roadveil: warning: " << unmatched << " finding(s) of the verify report are of files none of the "
-                     "regions files names (or names twice): not ranked\n";
+        std::cerr << "roadveil: error: " << unmatched << " finding(s) of the verify report are of files none of the "
+                     "regions files names (or names twice): not ranked; give each camera's regions file and report in "
+                     "a run of its own\n";
       const auto ranked = review::rank_frames(entries, verified, s.options);
       const std::int64_t budget = parse_budget(s.budget, total);
       const std::size_t queued = std::min<std::size_t>(ranked.size(), static_cast<std::size_t>(budget));
@@ -105,7 +108,7 @@ void add_review_queue_command(CLI::App& app, Action& action) {
         if (s.json_path != "-")
           std::cout << "contact sheet: " << pages.size() << " page" << (pages.size() == 1 ? "" : "s") << " in " << s.contact_sheet << "\n";
       }
-      return kExitOk;
+      return unmatched > 0 ? kExitPartialFailure : kExitOk;
     };
   });
 }

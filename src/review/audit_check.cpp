@@ -423,6 +423,17 @@ AuditResult check_record(const std::filesystem::path& record_path, const AuditOp
   result.checks.push_back(check_file("output", record["output"], output));
   result.checks.push_back(check_file("input", record["input"], input));
   if (!options.input && !std::filesystem::exists(input, ec)) result.checks.back().detail += " (audit --input PATH says where it is now)";
+  // An output that is its input byte for byte hides nothing, whatever its record says it hid (a record edited
+  // to the input's hash passed, the hidden area unchecked without a regions file).
+  if (const json& regions = record.value("regions", json()); regions.is_object() && regions.value("total", 0) > 0 &&
+                                                             std::filesystem::exists(output, ec) && std::filesystem::exists(input, ec)) {
+    AuditCheck same{"output differs from the input"};
+    same.ok = std::filesystem::file_size(output, ec) != std::filesystem::file_size(input, ec) ||
+              sha256_file_hex(output) != sha256_file_hex(input);
+    same.detail = same.ok ? "yes" : output.string() + " is " + input.string() + " byte for byte, yet the record says " +
+                                        std::to_string(regions.value("total", 0)) + " regions were hidden";
+    result.checks.push_back(same);
+  }
 
   std::optional<pipeline::RegionsEntry> entry;
   std::string no_entry = "the run wrote no regions file (anonymize --detections makes the hidden area checkable)";
@@ -455,12 +466,26 @@ AuditResult check_record(const std::filesystem::path& record_path, const AuditOp
       }
     }
     if (file) {
-      if (const auto* e = file->find(record["input"].value("path", ""), true)) {
-        entry = *e;
-        result.checks.push_back(check_region_counts(path, *e, record, rf.contains("sha256")));
-        if (rf.contains("sha256")) result.checks.push_back(check_review_summary(*e, record));
-      }
       no_entry = path.string() + " has no entry for the input";
+      const std::string recorded_input = record["input"].value("sha256", "");
+      if (const auto* e = file->find(record["input"].value("path", ""), true)) {
+        // The one entry of a file rewritten by a later run is another input's: its regions prove nothing here.
+        if (!e->input_sha256.empty() && !recorded_input.empty() && e->input_sha256 != recorded_input)
+          no_entry = path.string() + " has no entry for the input: its entry for " + e->info.input.string() +
+                     " was made from another file (SHA-256 " + e->input_sha256 + ")";
+        else
+          entry = *e;
+      }
+      // The run wrote this file with an entry for the input; without it the hidden area cannot be proven, and a
+      // file stripped of the entry passed with that check skipped.
+      if (!entry) {
+        AuditCheck c{"regions entry"};
+        c.detail = no_entry;
+        result.checks.push_back(c);
+      } else {
+        result.checks.push_back(check_region_counts(path, *entry, record, rf.contains("sha256")));
+        if (rf.contains("sha256")) result.checks.push_back(check_review_summary(*entry, record));
+      }
     }
   }
 

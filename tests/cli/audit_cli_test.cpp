@@ -157,6 +157,42 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   EXPECT_NE(r.output.find("ok      hidden area"), std::string::npos) << r.output;
 }
 
+// Exploratory test (2026-12-07): a regions file without the input's entry PASSED with the hidden area "skipped",
+// and one whose only entry was another input's (a later run wrote the same --detections file) PASSED with that
+// input's regions "reproduced". The run wrote an entry for this input; without it nothing is proven.
+TEST_F(Audit, ARegionsFileWithoutThisInputsEntryFails) {
+  json regions = read_json(*dir / "regions.json");
+  json none = regions;
+  none["entries"] = json::array();
+  auto r = audit_with_regions(none, "no_entry");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  regions entry: " + (*dir / "no_entry.json").string() + " has no entry for the input"),
+            std::string::npos) << r.output;
+  json other = regions;
+  other["entries"][0]["input"] = "elsewhere/other.mp4";
+  other["entries"][0]["audit"]["input"]["sha256"] = std::string(64, 'a');
+  r = audit_with_regions(other, "other_entry");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("was made from another file (SHA-256 " + std::string(64, 'a') + ")"), std::string::npos) << r.output;
+}
+
+// Exploratory test (2026-12-07): an output replaced by its input, with the record's output hash edited to the
+// input's, PASSED where the hidden area could not be re-rendered. A record that says regions were hidden
+// cannot describe an output that is its input byte for byte.
+TEST_F(Audit, AnOutputThatIsItsInputFailsWhateverItsRecordSays) {
+  std::filesystem::copy_file(*dir / "in.mp4", *dir / "same.mp4", std::filesystem::copy_options::overwrite_existing);
+  json rec = read_json(*dir / "out.mp4.audit.json");
+  const json input = rec["input"];
+  rec["output"]["sha256"] = input["sha256"];
+  rec["output"]["size"] = input["size"];
+  rec.erase("regions_file");
+  write_json(*dir / "same.mp4.audit.json", rec);
+  const auto r = audit(*dir / "same.mp4.audit.json", "--input " + quote(*dir / "in.mp4"));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("FAILED  output differs from the input: " + (*dir / "same.mp4").string() + " is "), std::string::npos) << r.output;
+  EXPECT_NE(audit(*dir / "out.mp4.audit.json").output.find("ok      output differs from the input: yes"), std::string::npos);
+}
+
 // From a read-only review: regions shrunk or emptied in place (their count kept) passed, the re-render
 // reproducing "0 of 0" regions, and a render of that file gave back the input. The output's hidden pixels
 // away from every listed region now fail the hidden-area check.
