@@ -266,7 +266,9 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
   if (fs::exists(output, ec) && !fs::is_directory(output, ec))
     throw Error(output.string() + ": several inputs or a folder need an output folder, and this is a file");
   // "-o two.jpg" for two photos made a folder named two.jpg; a new folder with such a name is asked for as "two.jpg/".
-  if (!fs::exists(output, ec) && !output.string().ends_with('/') && is_media(output))
+  // (Only for several inputs or a folder: a single input that is missing gets its own message below.)
+  const bool several = inputs.size() > 1 || (inputs.size() == 1 && fs::is_directory(inputs[0], ec));
+  if (several && !fs::exists(output, ec) && !output.string().ends_with('/') && is_media(output))
     throw Error(output.string() + ": several inputs or a folder need an output folder, and this names a photo or video "
                 "(end it with / for a folder of that name)");
   for (const std::string& in_str : inputs) {

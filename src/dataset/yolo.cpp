@@ -133,7 +133,9 @@ void read_yolo(const fs::path& path, const ReadOptions& options, const ImageSink
         continue;
       }
       LabeledBox b;
-      b.label = names.empty() ? std::to_string(*cls) : names[static_cast<std::size_t>(*cls)];
+      // A blank line of the classes file names its class by its number, as a file without names does: an empty
+      // name went out as VOC's <name></name>, which no reader (roadveil's included) takes back.
+      b.label = names.empty() || names[static_cast<std::size_t>(*cls)].empty() ? std::to_string(*cls) : names[static_cast<std::size_t>(*cls)];
       b.box = Box::from_center(static_cast<float>(*v[0]), static_cast<float>(*v[1]), static_cast<float>(*v[2]),
                                static_cast<float>(*v[3]));
       if (image.normalized) {

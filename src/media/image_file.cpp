@@ -685,7 +685,7 @@ void encode_image(const AVFrame& frame, const std::filesystem::path& target, con
                        : ext == ".webp"  ? AV_CODEC_ID_WEBP
                        : ext == ".ppm"   ? AV_CODEC_ID_PPM
                                          : AV_CODEC_ID_NONE;
-  if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg or .png)");
+  if (id == AV_CODEC_ID_NONE) throw Error(target.string() + ": unsupported image extension (use .jpg, .png, .webp, .tif, .bmp or .ppm; .jpg and .png keep the metadata)");
   // Only JPEG and PNG outputs carry the source's metadata, its orientation included: a photo shown turned or
   // mirrored (an EXIF orientation) written as .webp, .tif, .bmp or .ppm showed sideways, exit 0. Refused, as
   // a video whose container cannot store its rotation is.

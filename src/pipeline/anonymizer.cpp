@@ -215,6 +215,14 @@ void Anonymizer::process_image(const std::filesystem::path& input, const std::fi
     if (!entry) throw Error(input.string() + ": the regions file has no entry for this input");
     refuse_other_files_regions(input, *entry, frame->width, frame->height);
     if (auto it = entry->frames.find(0); it != entry->frames.end()) regions = it->second;
+    // A photo is frame 0: regions listed on other frames (an edit counted from 1) were dropped without a word,
+    // where a video's are said.
+    std::size_t elsewhere = 0;
+    for (const auto& [index, listed] : entry->frames) elsewhere += index != 0 ? listed.size() : 0;
+    if (elsewhere > 0)
+      report.warnings.push_back(fmt::format("{}: {} region(s) of the regions file are on frames other than 0, which a "
+                                            "photo does not have: not drawn (a photo's regions are on frame 0)",
+                                            input.string(), elsewhere));
   } else {
     PictureResult r = analyze_picture(*frame);
     for (const Detection& d : r.detections) ++report.detections[static_cast<int>(d.cls)];

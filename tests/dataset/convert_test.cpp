@@ -481,6 +481,24 @@ TEST(Convert, YoloKeepsItsClassNumbers) {
   EXPECT_EQ(read_lines(o.output / "classes.txt"), (std::vector<std::string>{"plate", "0"}));
 }
 
+// Exploratory test (2026-12-07): a blank line in the middle of classes.txt kept its class number but gave its
+// boxes an empty name, written to VOC as <name></name>, which the VOC reader then refused ("<object> needs
+// <name>"): the box was lost on the next conversion. Such a class is named by its number.
+TEST(Convert, AYoloClassWithABlankNameIsNamedByItsNumber) {
+  TempDir dir;
+  write_text(dir / "in" / "labels" / "classes.txt", "face\n\nplate\n");
+  write_text(dir / "in" / "labels" / "a.txt", "0 0.5 0.5 0.1 0.1\n1 0.2 0.2 0.1 0.1\n2 0.7 0.7 0.1 0.1\n");
+  Report report;
+  ReadOptions o;
+  o.report = &report;
+  const auto images = read_annotations(dir / "in" / "labels", Format::yolo, o);
+  ASSERT_EQ(images.size(), 1u);
+  ASSERT_EQ(images[0].boxes.size(), 3u);
+  EXPECT_EQ(images[0].boxes[0].label, "face");
+  EXPECT_EQ(images[0].boxes[1].label, "1");
+  EXPECT_EQ(images[0].boxes[2].label, "plate");
+}
+
 // Images without a label file were not listed: a YOLO set converted lost its background images, the
 // negatives a detector learns its false alarms from (Ultralytics and Darknet train on them as empty).
 TEST(Convert, YoloImagesWithoutLabelsAreBackground) {

@@ -85,6 +85,20 @@ TEST(Image, RenderFromAnEditedRegionsFileHidesExactlyThoseRegions) {
   EXPECT_EQ(changed_outside, 0);  // PNG is lossless: not one pixel outside may change
 }
 
+// Exploratory test (2026-12-07): a photo's regions on frame 3 (an edit counted from 1) were dropped without a
+// word, exit 0, where a video's past its last frame are said.
+TEST(Image, RegionsOnFramesAPhotoDoesNotHaveAreSaid) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=200x100 -frames:v 1 " + quote(dir / "in.png"));
+  std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "in.png", "type": "image", "width": 200, "height": 100, "frames": [
+      {"frame": 3, "regions": [{"class": "plate", "box": [20, 20, 80, 50]}]}]}]})";
+  const auto r = run_command(kCli + " render --regions " + quote(dir / "r.json") + " " + quote(dir / "in.png") + " -o " +
+                             quote(dir / "out.png"));
+  EXPECT_NE(r.output.find("1 region(s) of the regions file are on frames other than 0, which a photo does not have"),
+            std::string::npos) << r.output;
+}
+
 // Odd sizes (1x1, 33x17: odd chroma, below every network's input) go through, same size, and not one pixel
 // outside a listed region changes. The noise is seeded, not /dev/urandom: a network may now and then see
 // something in noise (CI once found a region in a 33x17 draw), which is a detection, not a defect; what
