@@ -40,7 +40,7 @@ void add_audit_command(CLI::App& app, Action& action) {
       nlohmann::json report = {{"records", nlohmann::json::array()}};
       bool all_passed = true;
       std::vector<std::string> named;  // the files the records were checked against: the report replaces none
-      int unreadable = 0;
+      int unreadable = 0, failed = 0;  // records that could not be read; records read whose checks failed
       for (const std::string& given : s.records) {
         std::filesystem::path record = given;
         if (record.extension() != ".json") record = pipeline::audit_path_for(record);
@@ -49,6 +49,7 @@ void add_audit_command(CLI::App& app, Action& action) {
         review::AuditResult result;
         try {
           result = review::check_audit_record(record, options);
+          failed += !result.passed();
         } catch (const Error& e) {
           std::cerr << "roadveil: error: " << e.what() << "\n";
           ++unreadable;
@@ -71,7 +72,9 @@ void add_audit_command(CLI::App& app, Action& action) {
         refuse_report_over_inputs(s.json_path, named);
         write_json_report(report, s.json_path);
       }
-      return unreadable ? kExitFailure : all_passed ? kExitOk : kExitFound;
+      // A failed check outweighs an unreadable record: a script must not read "tampered" as "could not read"
+      // (one of each exited 1).
+      return failed ? kExitFound : unreadable ? kExitFailure : kExitOk;
     };
   });
 }

@@ -93,7 +93,25 @@ fs::path find_image_file(AnnotatedImage& image, const fs::path& images_dir) {
 }
 
 bool size_or_header(AnnotatedImage& image, const ReadOptions& options, const fs::path& file, std::size_t line) {
-  if (image.width > 0 && image.height > 0) return check_image_present(image, options, file, line);
+  if (image.width > 0 && image.height > 0) {
+    if (!check_image_present(image, options, file, line)) return false;
+    // The image --images finds is not the one annotated where their sizes differ (a VOC <size> of 800x602 for a
+    // 400x301 file put every box, converted to YOLO, at half its place): left out and counted, not guessed.
+    if (options.images_dir.empty()) return true;
+    const fs::path p = find_image_file(image, options.images_dir);
+    const auto size = p.empty() ? std::nullopt : read_image_size(p);
+    // Swapped sides are a photo turned by its EXIF orientation, which annotation tools show (and size) upright.
+    const bool same = size && ((size->width == image.width && size->height == image.height) ||
+                               (size->width == image.height && size->height == image.width));
+    if (size && !same) {
+      problem(options, Problem::size_mismatch, file, line,
+              "says image " + image.image + " is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                  ", but " + p.string() + " is " + std::to_string(size->width) + "x" + std::to_string(size->height) +
+                  ": its boxes would be placed at the wrong scale; left out");
+      return false;
+    }
+    return true;
+  }
   image.width = image.height = 0;
   return options.images_dir.empty() || size_from_header(image, options.images_dir, true, options, file, line);
 }

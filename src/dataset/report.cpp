@@ -13,6 +13,7 @@ std::string_view problem_name(Problem p) {
     case Problem::duplicate_image: return "duplicate image";
     case Problem::bad_encoding: return "not UTF-8";
     case Problem::unknown_size: return "unknown image size";
+    case Problem::size_mismatch: return "image size not the file's";
   }
   return "?";
 }

@@ -20,8 +20,9 @@ enum class Problem {
   duplicate_image,  // the same image twice (a second CSV group, a second manifest line, a second COCO id)
   bad_encoding,     // a name that is not valid UTF-8
   unknown_size,     // the image size is needed (pixels) but neither the file nor an image header gives it
+  size_mismatch,    // the annotation's image size is not the size of the image file --images finds
 };
-inline constexpr std::size_t kProblemCount = 7;
+inline constexpr std::size_t kProblemCount = 8;
 std::string_view problem_name(Problem p);  // "malformed rows", "bad boxes", ...
 
 // Boxes and images left out on purpose (options), not because the input was bad.

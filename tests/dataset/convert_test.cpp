@@ -418,6 +418,37 @@ TEST(BadInput, VocFiles) {
   EXPECT_NE(report.messages()[1].find("b.xml:2: <object> needs"), std::string::npos) << report.messages()[1];
 }
 
+// Exploratory test (2026-12-07): a VOC <size> of 800x602 for a 400x301 image converted to YOLO with --images
+// put every box at half its place, exit 0. An annotation whose size is not its image file's is left out and
+// counted; sides swapped (a photo turned by its EXIF orientation, sized upright) are the same image.
+TEST(BadInput, AnAnnotatedSizeThatIsNotTheImageFilesIsLeftOut) {
+  TempDir dir;
+  const std::string xml = read_text(shared_eval() / "faces-street" / "annotations" / "maksssksksss0.xml");
+  auto with_size = [&](const std::string& w, const std::string& h) {
+    std::string s = xml;
+    s.replace(s.find("<width>512</width>"), 18, "<width>" + w + "</width>");
+    s.replace(s.find("<height>366</height>"), 20, "<height>" + h + "</height>");
+    return s;
+  };
+  write_text(dir / "ok" / "a.xml", xml);
+  write_text(dir / "turned" / "a.xml", with_size("366", "512"));
+  write_text(dir / "doubled" / "a.xml", with_size("1024", "732"));
+  for (const char* which : {"ok", "turned", "doubled"}) {
+    SCOPED_TRACE(which);
+    Report report;
+    ReadOptions o;
+    o.report = &report;
+    o.images_dir = shared_eval() / "faces-street" / "images";
+    const auto images = read_annotations(dir / which, Format::voc, o);
+    const bool doubled = std::string(which) == "doubled";
+    EXPECT_EQ(images.size(), doubled ? 0u : 1u);
+    EXPECT_EQ(report.count(Problem::size_mismatch), doubled ? 1u : 0u);
+    if (doubled) {
+      EXPECT_NE(report.messages().at(0).find("says image maksssksksss0.jpg is 1024x732, but "), std::string::npos) << report.messages()[0];
+    }
+  }
+}
+
 TEST(BadInput, OpenAlprLines) {
   TempDir dir;
   write_text(dir / "a.txt", "a.jpg\t10\t20\t30\n");
