@@ -100,7 +100,7 @@ void SharedOptions::add_rendering(CLI::App& cmd) {
   cmd.add_option("--style", style, "How to hide: mosaic, blur or fill")->check(CLI::IsMember({"mosaic", "blur", "fill"}))->capture_default_str();
   cmd.add_option("--face-shape", face_shape, "Shape of hidden faces: ellipse or box (head regions guessed from a person, body or vehicle box, and regions drawn by hand, are always hidden whole)")->check(CLI::IsMember({"ellipse", "box"}))->capture_default_str();
   cmd.add_option("--mosaic-blocks", anonymize.styles[0].mosaic_blocks, "Mosaic blocks across the longer side of a region (fewer = coarser; at most 16: a face 150 px tall "
-                 "in 32 or more blocks of 4 px stays recognisable, and verify finds it)")->check(CLI::Range(2, 16))->capture_default_str();
+                 "in 32 or more blocks of 4 px stays recognisable, and verify finds it)")->check(CLI::Range(2, kMostMosaicBlocks))->capture_default_str();
   cmd.add_option("--crf", crf,
                  "Video quality: x264/x265 constant rate factor, 0-51 (lower = better, larger), or auto: 18, raised "
                  "(up to 28) only while the output would be bigger than its source (H.264)")
@@ -298,7 +298,10 @@ std::vector<Job> plan_jobs(const std::vector<std::string>& inputs, const std::fi
         // Said like the other files left out: an output folder that existed held a user's own pictures, which
         // a run left out without a word.
         if (!out_abs.empty() && fs::weakly_canonical(it->path(), ec).string().starts_with(out_abs.string() + "/")) {
-          if (is_media(it->path()) && !it->path().filename().string().starts_with(".")) under_output.push_back(it->path());
+          // ...but not roadveil's own earlier outputs (their audit record beside them), which every rerun meets.
+          if (is_media(it->path()) && !it->path().filename().string().starts_with(".") &&
+              !fs::exists(pipeline::audit_path_for(it->path()), ec))
+            under_output.push_back(it->path());
           continue;
         }
         // Hidden files are left out (our temporary files are hidden, and so are macOS's "._x.jpg" resource
@@ -900,6 +903,11 @@ void add_render_command(CLI::App& app, Action& action) {
         if (cmd->count("--style")) style.style = given.style;
         if (cmd->count("--mosaic-blocks")) style.mosaic_blocks = given.mosaic_blocks;
         if (cls == ObjectClass::Face && cmd->count("--face-shape")) style.shape = given.shape;
+        // A file recorded before --mosaic-blocks was held to 16 (or edited) renders no finer than anonymize may.
+        if (style.style == redact::Style::Mosaic && style.mosaic_blocks > kMostMosaicBlocks)
+          throw Error(fmt::format("{}: the regions file records {} mosaic blocks for {}s, more than the {} that leave a face "
+                                  "unrecognisable: give --mosaic-blocks {} or fewer", state->regions, style.mosaic_blocks,
+                                  to_string(cls), kMostMosaicBlocks, kMostMosaicBlocks));
       }
       const bool tty = ::isatty(2) != 0;
       const bool progress = !state->shared.quiet && (tty || state->progress);

@@ -48,6 +48,11 @@ struct SharedOptions {
   void require_something_found() const;
 };
 
+// The most mosaic blocks across a region that anonymize and render draw: a face 150 px tall in 32 blocks of
+// 4 px stays recognisable (verify finds it); verify's --mosaic-blocks, which describes a file already made,
+// reads up to 64.
+inline constexpr int kMostMosaicBlocks = 16;
+
 // Where runs on object storage stage each object (core/work_folder.hpp).
 using roadveil::WorkFolder;
 

@@ -107,7 +107,7 @@ bool size_or_header(AnnotatedImage& image, const ReadOptions& options, const fs:
       problem(options, Problem::size_mismatch, file, line,
               "says image " + image.image + " is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
                   ", but " + p.string() + " is " + std::to_string(size->width) + "x" + std::to_string(size->height) +
-                  ": its boxes would be placed at the wrong scale; left out");
+                  ": its boxes would land at the wrong scale, so it is not used");
       return false;
     }
     return true;

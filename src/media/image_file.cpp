@@ -243,8 +243,8 @@ std::vector<PngChunk> png_metadata_chunks(const std::vector<std::uint8_t>& sourc
       if (c.type == "iTXt" && (nul + 1 == c.data.end() || nul[1] != 0)) continue;  // compressed
       // Any long base64 (a WebP or raw pixels), not only JPEG/PNG; and a picture's own bytes, which an iTXt
       // holds as readily as text (verify found one that anonymize had kept).
-      remove_base64_data(c.data.data(), c.data.size());
       remove_binary_pictures(c.data.data(), c.data.size());
+      remove_base64_data(c.data.data(), c.data.size());
     }
     if (c.type == "eXIf") remove_exif_pictures(c.data.data(), c.data.size());
     out.push_back(std::move(c));

@@ -253,27 +253,7 @@ bool is_mp4_family(const AVOutputFormat* ofmt) {
 
 bool stores_rotation(const AVOutputFormat* ofmt) { return is_mp4_family(ofmt); }
 
-// Text: UTF-8 without control bytes other than tab, line feed, carriage return and form feed (and NULs at the
-// end, which some writers pad with). What roadveil can look inside; binary data could be any picture or video.
-bool is_plain_text(std::string_view text) {
-  while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
-  for (const unsigned char c : text)
-    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return false;
-  return is_valid_utf8(text);
-}
 
-// What a Matroska attachment holds, by its bytes (its MIME type and name are the writer's word).
-enum class AttachmentKind { Font, Text, Other };
-AttachmentKind attachment_kind(const AVCodecParameters& par) {
-  const auto* d = par.extradata;
-  const auto n = par.extradata_size > 0 ? static_cast<std::size_t>(par.extradata_size) : 0u;
-  if (n >= 4) {
-    // TrueType, OpenType (CFF), Apple TrueType, a TrueType collection, WOFF and WOFF2.
-    for (const char* magic : {"\x00\x01\x00\x00", "OTTO", "true", "typ1", "ttcf", "wOFF", "wOF2"})
-      if (std::memcmp(d, magic, 4) == 0) return AttachmentKind::Font;
-  }
-  return is_plain_text({reinterpret_cast<const char*>(d), n}) ? AttachmentKind::Text : AttachmentKind::Other;
-}
 
 // MPEG-TS and MPEG-PS timestamps are a running clock (a broadcast's or a camera's), with a start somewhere:
 // before 0 too, where the 33-bit clock wrapped early in the file (FFmpeg gives the frames before the wrap

@@ -103,9 +103,14 @@ Extent webp_extent(const std::uint8_t* data, std::size_t size, std::size_t from)
   if (from + 16 > size || std::memcmp(data + from + 8, "WEBPVP8", 7) != 0) return {};
   const char kind = static_cast<char>(data[from + 15]);
   if (kind != ' ' && kind != 'L' && kind != 'X') return {};
-  const std::size_t riff = data[from + 4] | (data[from + 5] << 8) | (data[from + 6] << 16) | (std::size_t{data[from + 7]} << 24);
-  const std::size_t length = 8 + riff + (riff & 1);
-  return length <= size - from ? Extent{Extent::Ends, from + length} : Extent{Extent::RunsPastEnd, size};
+  auto u32 = [&](std::size_t at) {
+    return std::uint64_t{data[at]} | (std::uint64_t{data[at + 1]} << 8) | (std::uint64_t{data[at + 2]} << 16) | (std::uint64_t{data[at + 3]} << 24);
+  };
+  // The RIFF size, but never less than the first chunk it holds: a size written too small left the VP8
+  // bitstream after it whole. In 64 bits: a size near 2^32 wrapped on a 32-bit size_t.
+  const std::uint64_t riff = u32(from + 4), chunk = from + 20 <= size ? u32(from + 16) : 0;
+  const std::uint64_t length = std::max(8 + riff + (riff & 1), 20 + chunk + (chunk & 1));
+  return length <= size - from ? Extent{Extent::Ends, from + static_cast<std::size_t>(length)} : Extent{Extent::RunsPastEnd, size};
 }
 
 bool is_base64(std::uint8_t c) {

@@ -4,6 +4,7 @@
 // the video hides. anonymize zeroes them (media/output_file.cpp); verify counts them (review/verify.cpp).
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 struct AVCodecParameters;
@@ -18,6 +19,15 @@ int remove_stream_pictures(std::uint8_t* data, std::size_t size);
 // A subtitle script's [Graphics] section (ASS/SSA: pictures embedded in the script's header, uuencoded, one
 // "filename:" line each) left out, the rest of the script as it was; how many pictures it held.
 int remove_ass_graphics(std::vector<std::uint8_t>& script);
+
+// Text: UTF-8 without control bytes other than tab, line feed, carriage return and form feed (and NULs at the
+// end, which some writers pad with). What roadveil can look inside; binary data could be any picture or video.
+bool is_plain_text(std::string_view text);
+
+// What a Matroska attachment holds, by its bytes (its MIME type and name are the writer's word): anonymize
+// keeps fonts as they are and text with its pictures zeroed, and drops the rest; verify searches the text.
+enum class AttachmentKind { Font, Text, Other };
+AttachmentKind attachment_kind(const AVCodecParameters& par);
 
 // A stream whose bytes are searched this way: data and subtitle streams.
 bool may_carry_pictures(const AVCodecParameters& par);

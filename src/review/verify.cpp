@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <span>
 
 #include <fmt/format.h>
@@ -146,7 +147,9 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
   // Streams copied beside the video (data, subtitles, attachments) may carry a picture of what the video hides:
   // counted as anonymize zeroes them (media/stream_pictures.hpp), per stream, headers and packets.
   const AVFormatContext* format = input.format_context();
-  std::vector<int> stream_pictures(format->nb_streams, 0);
+  // By stream index: a stream that appears while reading (an FLV's first data tag, a TS whose PMT changes) is
+  // counted too, where a vector sized before reading was written past its end.
+  std::map<unsigned, int> stream_pictures;
   auto stream_name = [&](unsigned i) {
     const AVCodecParameters* par = format->streams[i]->codecpar;
     const char* type = av_get_media_type_string(par->codec_type);
@@ -158,8 +161,8 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
       out.metadata_pictures.push_back(stream_name(i) + ": subtitles drawn as pictures, which roadveil does not look into");
       continue;
     }
-    const bool text_attachment = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && par->codec_id != AV_CODEC_ID_TTF &&
-                                 par->codec_id != AV_CODEC_ID_OTF;
+    // A font is kept as it is by anonymize (its glyphs may be PNGs: colour emoji), and is no copy of the video.
+    const bool text_attachment = par->codec_type == AVMEDIA_TYPE_ATTACHMENT && media::attachment_kind(*par) != media::AttachmentKind::Font;
     if ((!media::may_carry_pictures(*par) && !text_attachment) || par->extradata_size <= 0) continue;
     std::vector<std::uint8_t> header(par->extradata, par->extradata + par->extradata_size);
     const int n = (par->codec_type == AVMEDIA_TYPE_SUBTITLE ? media::remove_ass_graphics(header) : 0) +
@@ -184,7 +187,7 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
       if (at >= 0 && static_cast<unsigned>(at) < format->nb_streams && packet->size > 0 &&
           media::may_carry_pictures(*format->streams[at]->codecpar)) {
         std::vector<std::uint8_t> bytes(packet->data, packet->data + packet->size);
-        stream_pictures[static_cast<std::size_t>(at)] += media::remove_stream_pictures(bytes.data(), bytes.size());
+        stream_pictures[static_cast<unsigned>(at)] += media::remove_stream_pictures(bytes.data(), bytes.size());
       }
       av_packet_unref(packet.get());
       continue;
@@ -197,9 +200,9 @@ FileVerification Verifier::verify(const std::filesystem::path& file, const pipel
     av_frame_unref(frame.get());
   }
   if (out.frames == 0) throw Error(file.string() + ": no video frame could be decoded");
-  for (unsigned i = 0; i < format->nb_streams; ++i)
-    if (stream_pictures[i] > 0)
-      out.metadata_pictures.push_back(fmt::format("{} picture(s) or base64 data in the packets of {}", stream_pictures[i], stream_name(i)));
+  for (const auto& [i, n] : stream_pictures)
+    if (n > 0 && i < format->nb_streams)
+      out.metadata_pictures.push_back(fmt::format("{} picture(s) or base64 data in the packets of {}", n, stream_name(i)));
   out.damaged = input.damaged();
   // A damaged file decodes fewer frames than it was written with: what did decode is still reported.
   if (regions && !out.damaged) {

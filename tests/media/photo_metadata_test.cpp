@@ -139,6 +139,21 @@ TEST(MetadataPictures, WebpsInsideBinaryBlocksAreZeroedToTheirRiffSize) {
   EXPECT_EQ(std::count(cut.begin(), cut.end(), 0), static_cast<std::ptrdiff_t>(cut.size()));
 }
 
+// Review of this change: a RIFF size written too small (4) zeroed 12 bytes and left the VP8L bitstream after
+// them whole; the first chunk's own size is the least now. A size near 2^32 runs past the block.
+TEST(MetadataPictures, AWebpWithATooSmallRiffSizeIsZeroedToItsFirstChunksEnd) {
+  std::vector<std::uint8_t> webp = {'R', 'I', 'F', 'F', 4, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'L', 9, 0, 0, 0,
+                                    0x2F, 1, 2, 3, 4, 5, 6, 7, 8, 0};
+  webp.push_back('z');
+  EXPECT_EQ(remove_binary_pictures(webp.data(), webp.size()), 1);
+  EXPECT_EQ(std::count(webp.begin(), webp.end() - 1, 0), static_cast<std::ptrdiff_t>(webp.size() - 1));
+  EXPECT_EQ(webp.back(), 'z');
+  std::vector<std::uint8_t> huge = {'R', 'I', 'F', 'F', 0xF8, 0xFF, 0xFF, 0xFF, 'W', 'E', 'B', 'P', 'V', 'P', '8', ' ', 1, 0, 0, 0, 7};
+  bool runs_past_end = false;
+  EXPECT_EQ(remove_binary_pictures(huge.data(), huge.size(), &runs_past_end), 1);
+  EXPECT_TRUE(runs_past_end);
+}
+
 TEST(MetadataPictures, Base64PicturesInXmpBecomeZeros) {
   std::string xmp = R"(<x:xmpmeta><rdf:Description GImage:Mime="image/jpeg" GImage:Data="/9j/4AAQSkZJRg+/=="/>)"
                     R"(<xmpGImg:image>iVBORw0KGgoAAAANSUhEUg&#xA;AAAB</xmpGImg:image><dc:title>a/9j/x</dc:title></x:xmpmeta>)";

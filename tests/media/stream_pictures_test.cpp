@@ -26,6 +26,21 @@ TEST(StreamPictures, AnAssScriptLosesItsGraphicsSectionOnly) {
   EXPECT_EQ(text(plain), "[Script Info]\nTitle: [Graphics] in a title\n");
 }
 
+// Review of this change: uuencoded lines are characters 33-96, '[' among them, and a data line starting with
+// it ended the section, the rest of the picture and a second one kept. Only a section header ends it; a lone
+// CR ends a line; a section with data but no "filename:" line still counts.
+TEST(StreamPictures, OnlyASectionHeaderEndsTheGraphicsSection) {
+  auto script = bytes("[Graphics]\nfilename: a.png\n!!#$%\n[ABC]!!#\n[XYZ]\nfilename: b.png\n&'()*\n[Events]\nDialogue: x\n");
+  EXPECT_EQ(remove_ass_graphics(script), 2);
+  EXPECT_EQ(text(script), "[Events]\nDialogue: x\n");
+  auto mac = bytes("[Script Info]\rTitle: y\r[Graphics]\rfilename: a.png\r!!#$\r[Events]\rDialogue: z\r");
+  EXPECT_EQ(remove_ass_graphics(mac), 1);
+  EXPECT_EQ(text(mac), "[Script Info]\rTitle: y\r[Events]\rDialogue: z\r");
+  auto unnamed = bytes("[Graphics]\n!!#$%&\n[Events]\n");
+  EXPECT_EQ(remove_ass_graphics(unnamed), 1);
+  EXPECT_EQ(text(unnamed), "[Events]\n");
+}
+
 // A packet's picture and base64 are zeroed, its telemetry kept; what was zeroed before is no finding.
 TEST(StreamPictures, APacketsPicturesAreZeroedOnceAndItsTelemetryKept) {
   const std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x03, 0x00, 0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34, 0xFF, 0xD9};

@@ -99,6 +99,26 @@ TEST(Image, RegionsOnFramesAPhotoDoesNotHaveAreSaid) {
             std::string::npos) << r.output;
 }
 
+// Review of this change: --mosaic-blocks is held to 16, but render took the style a regions file records, so
+// a file that says 64 (older, or edited) rendered faces in 4 px blocks without a word. Refused, and given
+// --mosaic-blocks within the limit it renders.
+TEST(Image, RenderRefusesARecordedMosaicFinerThanAnonymizeMayDraw) {
+  TempDir dir;
+  ffmpeg_make("-f lavfi -i testsrc2=size=200x100 -frames:v 1 " + quote(dir / "in.png"));
+  std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
+    {"input": "in.png", "type": "image", "width": 200, "height": 100,
+     "audit": {"settings": {"face_style": {"style": "mosaic", "shape": "ellipse", "mosaic_blocks": 64}}}, "frames": [
+      {"frame": 0, "regions": [{"class": "face", "box": [20, 20, 80, 50]}]}]}]})";
+  const std::string render = kCli + " render -q --no-audit --regions " + quote(dir / "r.json") + " " + quote(dir / "in.png") + " -o " +
+                             quote(dir / "out.png");
+  auto r = run_command(render);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("records 64 mosaic blocks for faces, more than the 16"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.png"));
+  r = run_command(render + " --mosaic-blocks 8");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 // Odd sizes (1x1, 33x17: odd chroma, below every network's input) go through, same size, and not one pixel
 // outside a listed region changes. The noise is seeded, not /dev/urandom: a network may now and then see
 // something in noise (CI once found a region in a 33x17 draw), which is a detection, not a defect; what
