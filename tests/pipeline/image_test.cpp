@@ -60,12 +60,19 @@ TEST(Image, DashcamFramePlateIsHiddenRestUnchanged) {
   EXPECT_LT(far / n, 1.5);  // JPEG re-encoding noise only
 }
 
-TEST(Image, RenderFromAnEditedRegionsFileHidesExactlyThoseRegions) {
-  TempDir dir;
+namespace {
+// A 200x100 test card, DIR/in.png, and DIR/r.json: a regions file of one image entry for it with `frames` (a
+// JSON array) and `entry_fields` (more of the entry's fields, each followed by a comma).
+void card_and_regions(const std::filesystem::path& dir, const std::string& frames, const std::string& entry_fields = "") {
   ffmpeg_make("-f lavfi -i testsrc2=size=200x100 -frames:v 1 " + quote(dir / "in.png"));
   std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
-    {"input": "in.png", "type": "image", "width": 200, "height": 100, "frames": [
-      {"frame": 0, "regions": [{"class": "plate", "box": [20, 20, 80, 50]}]}]}]})";
+    {"input": "in.png", "type": "image", "width": 200, "height": 100, )" + entry_fields + R"( "frames": )" + frames + "}]}";
+}
+}  // namespace
+
+TEST(Image, RenderFromAnEditedRegionsFileHidesExactlyThoseRegions) {
+  TempDir dir;
+  card_and_regions(dir.path(), R"([{"frame": 0, "regions": [{"class": "plate", "box": [20, 20, 80, 50]}]}])");
   const auto r = run_command(kCli + " render -q --regions " + quote(dir / "r.json") + " " + quote(dir / "in.png") + " -o " +
                              quote(dir / "out.png") + " --mask");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -89,10 +96,7 @@ TEST(Image, RenderFromAnEditedRegionsFileHidesExactlyThoseRegions) {
 // word, exit 0, where a video's past its last frame are said.
 TEST(Image, RegionsOnFramesAPhotoDoesNotHaveAreSaid) {
   TempDir dir;
-  ffmpeg_make("-f lavfi -i testsrc2=size=200x100 -frames:v 1 " + quote(dir / "in.png"));
-  std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
-    {"input": "in.png", "type": "image", "width": 200, "height": 100, "frames": [
-      {"frame": 3, "regions": [{"class": "plate", "box": [20, 20, 80, 50]}]}]}]})";
+  card_and_regions(dir.path(), R"([{"frame": 3, "regions": [{"class": "plate", "box": [20, 20, 80, 50]}]}])");
   const auto r = run_command(kCli + " render --regions " + quote(dir / "r.json") + " " + quote(dir / "in.png") + " -o " +
                              quote(dir / "out.png"));
   EXPECT_NE(r.output.find("1 region(s) of the regions file are on frames other than 0, which a photo does not have"),
@@ -104,11 +108,8 @@ TEST(Image, RegionsOnFramesAPhotoDoesNotHaveAreSaid) {
 // --mosaic-blocks within the limit it renders.
 TEST(Image, RenderRefusesARecordedMosaicFinerThanAnonymizeMayDraw) {
   TempDir dir;
-  ffmpeg_make("-f lavfi -i testsrc2=size=200x100 -frames:v 1 " + quote(dir / "in.png"));
-  std::ofstream(dir / "r.json") << R"({"format": "roadveil-regions", "version": 1, "entries": [
-    {"input": "in.png", "type": "image", "width": 200, "height": 100,
-     "audit": {"settings": {"face_style": {"style": "mosaic", "shape": "ellipse", "mosaic_blocks": 64}}}, "frames": [
-      {"frame": 0, "regions": [{"class": "face", "box": [20, 20, 80, 50]}]}]}]})";
+  card_and_regions(dir.path(), R"([{"frame": 0, "regions": [{"class": "face", "box": [20, 20, 80, 50]}]}])",
+                   R"("audit": {"settings": {"face_style": {"style": "mosaic", "shape": "ellipse", "mosaic_blocks": 64}}},)");
   const std::string render = kCli + " render -q --no-audit --regions " + quote(dir / "r.json") + " " + quote(dir / "in.png") + " -o " +
                              quote(dir / "out.png");
   auto r = run_command(render);
