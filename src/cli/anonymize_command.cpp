@@ -475,7 +475,9 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
     }
     if (audit) {
       try {
-        const auto record = pipeline::make_audit_record(*audit, r);
+        pipeline::AuditContext context = *audit;
+        if (writer) context.regions_sha256 = writer->entry_digest();
+        const auto record = pipeline::make_audit_record(context, r);
         pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
         if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       } catch (const std::exception& e) {
@@ -740,7 +742,9 @@ int run_split(const std::vector<std::string>& inputs, const std::string& output,
     return kExitFailure;
   }
   if (audit) {
-    const auto record = pipeline::make_audit_record(*audit, r);
+    pipeline::AuditContext context = *audit;
+    if (writer) context.regions_sha256 = writer->entry_digest();
+    const auto record = pipeline::make_audit_record(context, r);
     pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
     if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }

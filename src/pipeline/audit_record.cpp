@@ -209,7 +209,7 @@ json review_summary(const json& review) {
 }
 
 json make_audit_record(const AuditContext& context, const FileReport& report, std::chrono::system_clock::time_point now) {
-  json record = {{"format", "roadveil-audit"}, {"version", 1}, {"created", utc_time_text(now)},
+  json record = {{"format", "roadveil-audit"}, {"version", kAuditRecordVersion}, {"created", utc_time_text(now)},
                  {"roadveil", kRoadveilVersion}, {"command", context.command}};
   std::error_code ec;
   record["cwd"] = std::filesystem::current_path(ec).string();  // relative paths below are from here
@@ -263,6 +263,8 @@ json make_audit_record(const AuditContext& context, const FileReport& report, st
   if (!context.regions_file.empty()) {
     regions_file = {{"path", context.regions_file_name.empty() ? context.regions_file.string() : context.regions_file_name},
                     {"role", context.regions_file_is_input ? "rendered" : "written by this run"}};
+    // The file as written may be reviewed since (its journal says how); the regions as written stay provable.
+    if (!context.regions_file_is_input && !context.regions_sha256.empty()) regions_file["regions_sha256"] = context.regions_sha256;
     if (context.regions_file_is_input) {
       regions_file["sha256"] = sha256_file_hex(context.regions_file);
       // The review of what was rendered: the entry of this input in the regions file.

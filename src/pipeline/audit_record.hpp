@@ -25,6 +25,9 @@ void apply_recorded_class_styles(const nlohmann::json& class_styles, redact::Cla
 // for this one's (0.1.1: a JPEG photo keeps its own quantisation tables, and --jpeg-quality is applied: it
 // was ignored, every JPEG written at quantiser 2).
 inline constexpr const char* kRoadveilVersion = "0.1.1";
+// The audit record's format: 2 keeps regions_file.regions_sha256 wherever the run wrote a regions file (audit
+// fails a record of format 2 without it: a digest taken out would otherwise pass as a record made before).
+inline constexpr int kAuditRecordVersion = 2;
 
 // OUTPUT.audit.json
 std::filesystem::path audit_path_for(const std::filesystem::path& output);
@@ -43,6 +46,7 @@ struct AuditContext {
   std::filesystem::path regions_file;       // written by this run (anonymize --detections) or rendered (render)
   bool regions_file_is_input = false;       // render: the file rendered, hashed now
   std::string regions_file_name = {};       // what the record calls it, when not its path (an s3:// URL)
+  std::string regions_sha256 = {};          // written by this run: RegionsWriter::entry_digest() of the input's entry
   // An input that is not a local file (an object read in ranges): described by the caller, who hashed it.
   const nlohmann::json* input_description = nullptr;
 };

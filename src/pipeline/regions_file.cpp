@@ -58,6 +58,24 @@ void RegionsWriter::finish_entry() {
   entry_unclosed_ = false;
 }
 
+std::string RegionsDigest::text(std::int64_t frame, const Regions& regions) {
+  // The box in the integer hundredths the file writes (round2): read back as floats, the same integers (exact
+  // below ~100,000 px).
+  std::string out;
+  for (const Region& r : regions) {
+    const auto hundredths = [](float v) { return static_cast<long long>(std::llround(static_cast<double>(v) * 100.0)); };
+    out += fmt::format("{} {} {} {} {} {} {}\n", frame, to_string(r.cls), to_string(r.source), hundredths(r.box.x1),
+                       hundredths(r.box.y1), hundredths(r.box.x2), hundredths(r.box.y2));
+  }
+  return out;
+}
+
+std::string regions_digest(const std::map<std::int64_t, Regions>& frames) {
+  RegionsDigest digest;
+  for (const auto& [frame, regions] : frames) digest.add(frame, regions);
+  return digest.hex();
+}
+
 void RegionsWriter::attach_audit(const std::string& record_json) {
   if (entry_unclosed_) out_ << ", \"audit\": " << record_json;
 }
@@ -75,6 +93,8 @@ void RegionsWriter::begin(const MediaEntryInfo& info) {
   }
   time_base_num_ = info.time_base_num;
   time_base_den_ = info.time_base_den;
+  digest_.emplace();
+  entry_digest_.clear();
   // A file name that is not UTF-8 (Linux allows any bytes) is written with U+FFFD for the bytes JSON cannot
   // hold, instead of failing the run; the entry is still found by its position for a single input.
   std::string text = head.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -130,6 +150,7 @@ void RegionsWriter::frame(std::int64_t index, std::int64_t pts, const Regions& r
     list.push_back(std::move(j));
   }
   f["regions"] = std::move(list);
+  if (digest_) digest_->add(index, regions);
   out_ << (any_frame_ ? ",\n  " : "\n  ") << f.dump();
   any_frame_ = true;
 }
@@ -138,6 +159,8 @@ void RegionsWriter::end(const std::string& status, std::int64_t frame_count) {
   out_ << (any_frame_ ? "\n" : "") << "], \"frame_count\": " << frame_count << ", \"status\": " << json(status).dump();
   entry_open_ = false;
   entry_unclosed_ = true;
+  entry_digest_ = digest_ ? digest_->hex() : std::string();
+  digest_.reset();
 }
 
 void RegionsWriter::fail(const std::string& error, std::int64_t frames_done) {

@@ -8,9 +8,11 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "core/region.hpp"
+#include "core/sha256.hpp"
 #include "core/temporary_file.hpp"
 
 namespace roadveil::pipeline {
@@ -30,6 +32,25 @@ struct MediaEntryInfo {
 // its file says: `render --regions` reproduces the pixels and `verify` finds the same mosaic grid.
 void round_to_file_precision(Regions& regions);
 
+// What an entry's regions hide, as a SHA-256: each region's frame, class, source and box (in the file's
+// 1/100 px), in frame order; frames without regions, scores and track numbers are left out (they change
+// nothing that is hidden, and a review renumbers tracks). The audit record of a run that writes a regions
+// file keeps the digest of what it wrote, so that `roadveil audit` tells the file as the run wrote it (and as
+// its review's journal changed it since) from a file changed by other means: a region moved onto another
+// place keeps every count, and where it is small the output's pixels cannot tell either.
+class RegionsDigest {
+ public:
+  // Frames in ascending order, each once.
+  void add(std::int64_t frame, const Regions& regions) { const std::string t = text(frame, regions); sha256_.update(t.data(), t.size()); }
+  // What is digested of one frame: a line a region.
+  static std::string text(std::int64_t frame, const Regions& regions);
+  std::string hex() { return sha256_.hex(); }  // finishes it
+
+ private:
+  Sha256 sha256_;
+};
+std::string regions_digest(const std::map<std::int64_t, Regions>& frames);
+
 // One entry as the file keeps it: its fields on one line, then its review's edits and its frames one a line.
 void write_regions_entry(std::ostream& out, nlohmann::json entry);
 
@@ -46,6 +67,8 @@ class RegionsWriter {
   void fail(const std::string& error, std::int64_t frames_done);
   // Adds the audit record of the entry just ended (its output is hashed only once it is complete).
   void attach_audit(const std::string& record_json);
+  // The RegionsDigest of the regions of the entry last ended ("" before one has).
+  const std::string& entry_digest() const { return entry_digest_; }
   // Writes an entry of an earlier file as it was (a file a --skip-done rerun skipped keeps its regions, audit
   // record and review in the file the rerun writes over the earlier one).
   void copy_entry(const nlohmann::json& entry);
@@ -61,6 +84,8 @@ class RegionsWriter {
   int time_base_num_ = 1, time_base_den_ = 1;
   bool any_entry_ = false, any_frame_ = false, closed_ = false, entry_open_ = false;
   bool entry_unclosed_ = false;  // ended, its closing brace not written yet (an audit record may follow)
+  std::optional<RegionsDigest> digest_;  // of the open entry
+  std::string entry_digest_;
 };
 
 struct RegionsEntry {

@@ -1,5 +1,6 @@
 #include "review/audit_check.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -257,8 +258,8 @@ AuditCheck check_hidden_area(const std::filesystem::path& input, const std::file
   return c;
 }
 
-// A regions file the run wrote has no digest in its record (a review may change it since), so re-rendering
-// it proves only what it still lists: with every region taken out, "0 of 0 hidden regions reproduced" passed.
+// A regions file the run wrote has no file digest in its record (a review may change it since), so re-rendering
+// it proves only what it still lists (its regions' digest is check_regions_as_written's): with every region taken out, "0 of 0 hidden regions reproduced" passed.
 // It must list as many regions, of each class, on as many frames, as the record says the run hid, changed by
 // what its review journal says each edit changed (every edit keeps each frame's regions before and after it;
 // an undo is an edit back). A file emptied by hand passed when its entry had any "review" at all.
@@ -334,6 +335,79 @@ AuditCheck check_region_counts(const std::filesystem::path& path, const pipeline
   }
   if (c.ok) c.detail = "as many regions of each class, on as many frames, as the run hid" + after_review;
   else c.detail = path.string() + " was changed since the run" + (review ? ", not only by its review's edits" : "") + ": " + c.detail;
+  return c;
+}
+
+// A regions file the run wrote: its record keeps the digest of the regions as written (pipeline::RegionsDigest),
+// and undoing its review's edits (each keeps its frames' regions before it; the newest first) must give them
+// back. The counts and the re-render cannot see a region moved by other means: a 14x14 head's box put on
+// another head kept every count and lay under fewer blocks than the outside test counts, and audit passed.
+AuditCheck check_regions_as_written(const std::filesystem::path& path, const pipeline::RegionsEntry& entry, const json& record) {
+  AuditCheck c{"regions as written"};
+  const json& regions_file = record["regions_file"];
+  const auto digest = regions_file.find("regions_sha256");
+  const bool has_digest = digest != regions_file.end() && digest->is_string() && digest->get<std::string>().size() == 64;
+  if (!has_digest) {
+    // A record of the format that keeps it, without it: the digest was taken out (or mangled).
+    const json version = record.value("version", json(1));
+    if (digest == regions_file.end() && !(version.is_number() && version.get<double>() >= pipeline::kAuditRecordVersion)) {
+      c.skipped = true;
+      c.detail = "the record keeps no digest of the regions written (made before roadveil recorded one): only their counts are checked";
+    } else {
+      c.detail = "the record (format " + version.dump() + ") has no digest of the regions its run wrote in regions_file.regions_sha256: it was taken out or changed";
+    }
+    return c;
+  }
+  const std::string recorded = digest->get<std::string>();
+  // Boxes clamped as RegionsFile::read clamps the file's (a float cannot hold 1e39).
+  const auto coordinate = [](const json& v) { return static_cast<float>(std::clamp(v.get<double>(), -1e7, 1e7)); };
+  const auto regions_of = [&](const json& list) {
+    Regions out;
+    for (const json& r : list.get_ref<const json::array_t&>()) {
+      const json& b = r.at("box");
+      Region region;
+      region.cls = intern_object_class(r.at("class").get<std::string>());
+      region.box = {coordinate(b.at(0)), coordinate(b.at(1)), coordinate(b.at(2)), coordinate(b.at(3))};
+      region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
+      out.push_back(region);
+    }
+    return out;
+  };
+  std::map<std::int64_t, Regions> frames = entry.frames;
+  std::int64_t undone = 0;
+  try {
+    // No review, or a review with no edits; anything else that is not a list of edits is a malformed journal.
+    const json edits = entry.review.is_null()     ? json::array()
+                       : entry.review.is_object() ? entry.review.value("edits", json::array())
+                                                  : entry.review.at("edits");  // throws: not an object
+    for (auto edit = edits.get_ref<const json::array_t&>().rbegin(); edit != edits.get_ref<const json::array_t&>().rend(); ++edit) {
+      if (!edit->contains("changes")) continue;  // marks of frames reviewed change no region
+      ++undone;
+      for (const json& change : edit->at("changes").get_ref<const json::array_t&>()) {
+        const std::int64_t f = change.at("frame").get<std::int64_t>();
+        // A frame changed by other means after this edit: undoing the edit would put its "before" over that
+        // change and hide it.
+        const auto now = frames.find(f);
+        if (pipeline::RegionsDigest::text(f, now == frames.end() ? Regions{} : now->second) !=
+            pipeline::RegionsDigest::text(f, regions_of(change.at("after")))) {
+          c.detail = path.string() + " was changed since the run, not only by its review's edits: frame " + std::to_string(f) +
+                     " does not list what review edit " + edit->value("id", json("?")).dump() + " left there";
+          return c;
+        }
+        frames[f] = regions_of(change.at("before"));
+      }
+    }
+  } catch (const std::exception& e) {  // json::exception, or a class name intern_object_class refuses
+    c.detail = path.string() + ": its review journal is malformed (" + e.what() + "), so the regions as written cannot be told";
+    return c;
+  }
+  const std::string listed = pipeline::regions_digest(frames);
+  c.ok = listed == recorded;
+  const std::string with_review = undone ? ", its review's " + std::to_string(undone) + " edit(s) undone," : "";
+  c.detail = c.ok ? "the regions listed" + with_review + " are those the run wrote (SHA-256 " + recorded.substr(0, 16) + "...)"
+                  : path.string() + " was changed since the run" + (undone ? ", not only by its review's edits" : "") +
+                        ": the regions it lists" + with_review + " are not those the run wrote (SHA-256 " +
+                        listed.substr(0, 16) + "..., the record says " + recorded.substr(0, 16) + "...)";
   return c;
 }
 
@@ -485,6 +559,7 @@ AuditResult check_record(const std::filesystem::path& record_path, const AuditOp
       } else {
         result.checks.push_back(check_region_counts(path, *entry, record, rf.contains("sha256")));
         if (rf.contains("sha256")) result.checks.push_back(check_review_summary(*entry, record));
+        else result.checks.push_back(check_regions_as_written(path, *entry, record));
       }
     }
   }

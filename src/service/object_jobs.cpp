@@ -406,6 +406,7 @@ JobOutcome run_object_job(const RunContext& context, const ObjectJob& job) {
       if (audit.regions_file.empty()) {  // (render names the file it rendered)
         audit.regions_file = regions;
         audit.regions_file_name = out_url ? S3Url{out_url->bucket, sibling_key(out_url->key, regions)}.to_string() : regions.string();
+        audit.regions_sha256 = writer->entry_digest();
       }
       nlohmann::json described;
       if (remote) {

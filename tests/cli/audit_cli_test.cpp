@@ -157,6 +157,97 @@ TEST_F(Audit, ARegionsFileEmptiedSinceTheRunFails) {
   EXPECT_NE(r.output.find("ok      hidden area"), std::string::npos) << r.output;
 }
 
+// From the exploratory test of 2026-12-07: a small region moved in the regions file (a head's box put on another
+// place) kept every count, and lay under fewer 16 px blocks than the outside test counts: audit PASSED, and a
+// render of that file showed the head. The record keeps the digest of the regions as the run wrote them; the
+// file's regions, its review's edits undone, must be those.
+TEST_F(Audit, ARegionMovedInTheRegionsFileFails) {
+  const json written = read_json(*dir / "regions.json");
+  const std::string digest = read_json(*dir / "out.mp4.audit.json")["regions_file"].value("regions_sha256", "");
+  ASSERT_EQ(digest.size(), 64u) << "the record keeps the digest of the regions written";
+  EXPECT_EQ(written["entries"][0]["audit"]["regions_file"]["regions_sha256"], digest) << "and so does the entry's copy";
+  auto r = audit(*dir / "out.mp4.audit.json");
+  EXPECT_NE(r.output.find("ok      regions as written: the regions listed are those the run wrote"), std::string::npos) << r.output;
+
+  // The smallest region, moved by its own width: the same counts, on the same frames.
+  json moved = written;
+  json* smallest = nullptr;
+  double least = 1e18;
+  for (auto& f : moved["entries"][0]["frames"])
+    for (auto& region : f["regions"]) {
+      const auto& b = region["box"];
+      const double area = (b[2].get<double>() - b[0].get<double>()) * (b[3].get<double>() - b[1].get<double>());
+      if (area < least) least = area, smallest = &region;
+    }
+  ASSERT_NE(smallest, nullptr);
+  const json before = *smallest;
+  json& b = (*smallest)["box"];
+  const double w = b[2].get<double>() - b[0].get<double>();
+  const double dx = b[0].get<double>() >= w ? -w : w;  // stays in the frame
+  b = json::array({b[0].get<double>() + dx, b[1], b[2].get<double>() + dx, b[3]});
+  r = audit_with_regions(moved, "region_moved");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("ok      regions file counts"), std::string::npos) << "the counts cannot see it: " << r.output;
+  EXPECT_NE(r.output.find("FAILED  regions as written: " + (*dir / "region_moved.json").string() +
+                          " was changed since the run: the regions it lists are not those the run wrote"),
+            std::string::npos) << r.output;
+
+  // The same move made by the review, as the editor records it (the frame's regions before and after): passes.
+  json reviewed = moved;
+  for (auto& f : reviewed["entries"][0]["frames"])
+    for (std::size_t i = 0; i < f["regions"].size(); ++i)
+      if (f["regions"][i]["box"] == (*smallest)["box"]) {
+        json before_regions = f["regions"];
+        before_regions[i] = before;
+        reviewed["entries"][0]["review"] = {
+            {"reviewed", json::array()},
+            {"edits", {{{"op", "update"}, {"id", 1}, {"by", "ana"}, {"changes", {{{"frame", f["frame"]}, {"before", before_regions}, {"after", f["regions"]}}}}}}}};
+      }
+  ASSERT_TRUE(reviewed["entries"][0].contains("review"));
+  r = audit_with_regions(reviewed, "region_moved");
+  EXPECT_NE(r.output.find("ok      regions as written: the regions listed, its review's 1 edit(s) undone, are those the run wrote"),
+            std::string::npos) << r.output;
+  // A frame the review changed, changed again by other means: undoing the edit would put its "before" over that
+  // change (the digest alone passed it, in this stop's first version).
+  json after_review = reviewed;
+  for (auto& f : after_review["entries"][0]["frames"])
+    for (auto& region : f["regions"])
+      if (region["box"] == (*smallest)["box"])
+        for (const int k : {1, 3}) region["box"][k] = region["box"][k].get<double>() + 2;  // 2 px lower
+  r = audit_with_regions(after_review, "region_moved");
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_NE(r.output.find("was changed since the run, not only by its review's edits: frame "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(" does not list what review edit 1 left there"), std::string::npos) << r.output;
+  // The digest taken out of (or mangled in) a record of the format that keeps it fails, as a clear check (a
+  // null one ended the record with "a value has the wrong type", exit 1); a record of format 1 had none.
+  for (const std::string how : {"removed", "null", "a number"}) {
+    SCOPED_TRACE(how);
+    json rec = read_json(*dir / "out.mp4.audit.json");
+    if (how == "removed") rec["regions_file"].erase("regions_sha256");
+    else rec["regions_file"]["regions_sha256"] = how == "null" ? json(nullptr) : json(123);
+    write_json(*dir / "stripped.mp4.audit.json", rec);
+    std::filesystem::copy_file(*dir / "out.mp4", *dir / "stripped.mp4", std::filesystem::copy_options::overwrite_existing);
+    r = audit(*dir / "stripped.mp4.audit.json", "--no-rerender");
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    EXPECT_NE(r.output.find("FAILED  regions as written: the record (format 2) has no digest of the regions its run wrote"), std::string::npos) << r.output;
+    rec["version"] = 1;
+    write_json(*dir / "stripped.mp4.audit.json", rec);
+    r = audit(*dir / "stripped.mp4.audit.json", "--no-rerender");
+    if (how == "removed") {
+      EXPECT_EQ(r.exit_code, 0) << r.output;
+      EXPECT_NE(r.output.find("skipped regions as written: the record keeps no digest"), std::string::npos) << r.output;
+    } else {
+      EXPECT_EQ(r.exit_code, 4) << "a digest that is no digest: " << r.output;
+    }
+  }
+  // Scores and track numbers change nothing hidden (a review renumbers tracks): not part of the digest.
+  json renumbered = written;
+  for (auto& f : renumbered["entries"][0]["frames"])
+    for (auto& region : f["regions"]) region["track"] = 1000, region["score"] = 0.5;
+  r = audit_with_regions(renumbered, "renumbered", "--no-rerender");
+  EXPECT_NE(r.output.find("ok      regions as written"), std::string::npos) << r.output;
+}
+
 // Exploratory test (2026-12-07): a regions file without the input's entry PASSED with the hidden area "skipped",
 // and one whose only entry was another input's (a later run wrote the same --detections file) PASSED with that
 // input's regions "reproduced". The run wrote an entry for this input; without it nothing is proven.

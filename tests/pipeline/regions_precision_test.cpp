@@ -124,3 +124,43 @@ TEST(RegionsFile, ATimeBaseWrittenAsWholeFloatsIsReadAndABadOneRefused) {
     }
   }
 }
+
+// The digest an audit record keeps of the regions a run wrote (pipeline::RegionsDigest) is that of the same
+// regions read back from the file, whatever the float rounding of boxes written unrounded, on the edge of a
+// hundredth or thousands of pixels out; a box moved by a hundredth, another class or source changes it.
+TEST(RegionsDigest, TheRegionsReadBackHaveTheDigestTheWriterKept) {
+  const Regions first{{ObjectClass::Face, Box{9.995f, 20.004999f, 50.3049f, 60.0f}, 0.91234f, RegionSource::Head},
+                      {ObjectClass::Plate, Box{7999.995f, 4499.125f, 8191.99f, 4500.0f}, 0.5f, RegionSource::Backward}};
+  const Regions third{{ObjectClass::Face, Box{0.0049f, 0.005f, 1919.9951f, 1079.9949f}, 1.0f, RegionSource::Manual}};
+  roadveil::testing::TempDir dir;
+  std::string written;
+  {
+    pipeline::RegionsWriter writer(dir / "r.json");
+    writer.begin({"in.mp4", "out.mp4", true, 8192, 4500, 1, 25, 25.0});
+    writer.frame(0, 0, first);
+    writer.frame(1, 1, {});
+    writer.frame(3, 3, third);
+    writer.end("ok", 4);
+    written = writer.entry_digest();
+    writer.close();
+  }
+  ASSERT_EQ(written.size(), 64u);
+  const auto file = pipeline::RegionsFile::read(dir / "r.json");
+  const auto& frames = file.entries().front().frames;
+  EXPECT_EQ(pipeline::regions_digest(frames), written);
+  // What is hidden changes it; what is not (score, track) does not.
+  auto changed = frames;
+  changed[3][0].box.x2 += 0.01f;
+  EXPECT_NE(pipeline::regions_digest(changed), written);
+  changed = frames;
+  changed[0][1].source = RegionSource::Detector;
+  EXPECT_NE(pipeline::regions_digest(changed), written);
+  changed = frames;
+  std::swap(changed[0], changed[3]);  // the same regions on other frames
+  EXPECT_NE(pipeline::regions_digest(changed), written);
+  changed = frames;
+  changed[0][0].score = 0.1f;
+  changed[0][0].track_id = 77;
+  changed[2] = {};  // a frame listed without regions
+  EXPECT_EQ(pipeline::regions_digest(changed), written);
+}
