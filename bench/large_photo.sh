@@ -7,13 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${ROADVEIL_BIN:-build/roadveil}
-SHARED=${SHARED:-../shared}
+SHARED=${ROADVEIL_SHARED:-../shared}  # as the other benches name it
 export ROADVEIL_MODELS=${ROADVEIL_MODELS:-$SHARED/models}
 configs=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --config) configs+=("$2"); shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
+    *) echo "large_photo.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ ${#configs[@]} -gt 0 ] || configs=("")

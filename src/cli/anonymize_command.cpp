@@ -377,6 +377,17 @@ std::string file_identity(const std::filesystem::path& p) {
   const std::filesystem::path abs = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
   return "path " + (ec ? p.lexically_normal().string() : abs.string());
 }
+// The audit record of one finished output, beside it and in its entry of the regions file (`writer`, which
+// just ended that entry, also gives the digest of the regions it wrote). Throws Error.
+void write_record(const pipeline::AuditContext& audit, const pipeline::FileReport& report,
+                  const std::filesystem::path& output, pipeline::RegionsWriter* writer) {
+  pipeline::AuditContext context = audit;
+  if (writer) context.regions_sha256 = writer->entry_digest();
+  const auto record = pipeline::make_audit_record(context, report);
+  pipeline::write_audit_record(pipeline::audit_path_for(output), record);
+  if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 }  // namespace
 
 void check_outputs_are_distinct(const std::vector<Job>& jobs, const std::vector<std::filesystem::path>& other_inputs,
@@ -475,11 +486,7 @@ int run_jobs(const std::vector<Job>& jobs, const std::vector<std::string>& plan_
     }
     if (audit) {
       try {
-        pipeline::AuditContext context = *audit;
-        if (writer) context.regions_sha256 = writer->entry_digest();
-        const auto record = pipeline::make_audit_record(context, r);
-        pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
-        if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        write_record(*audit, r, job.output, writer.get());
       } catch (const std::exception& e) {
         std::cerr << "roadveil: error: " << job.output.string() << ": the audit record could not be written: " << e.what() << "\n";
         ++failed;
@@ -742,11 +749,7 @@ int run_split(const std::vector<std::string>& inputs, const std::string& output,
     return kExitFailure;
   }
   if (audit) {
-    pipeline::AuditContext context = *audit;
-    if (writer) context.regions_sha256 = writer->entry_digest();
-    const auto record = pipeline::make_audit_record(context, r);
-    pipeline::write_audit_record(pipeline::audit_path_for(job.output), record);
-    if (writer) writer->attach_audit(record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    write_record(*audit, r, job.output, writer.get());
   }
   if (writer) writer->close();
   if (!shared.quiet && progress)

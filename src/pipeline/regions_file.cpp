@@ -200,6 +200,27 @@ float coordinate(const json& v, const std::function<Error(const std::string&)>& 
 
 }  // namespace
 
+Region region_from_json(const json& r, const std::function<Error(const std::string&)>& fail) {
+  if (!r.is_object()) throw fail("a region must be an object");
+  // face, plate, or a class of one's own model ("screen"), hidden like any other.
+  std::optional<ObjectClass> cls;
+  try {
+    cls = intern_object_class(r.value("class", ""));
+  } catch (const Error& e) {
+    throw fail(e.what());
+  }
+  if (!r.contains("box") || !r["box"].is_array() || r["box"].size() != 4) throw fail("\"box\" must be [x1, y1, x2, y2]");
+  Region region;
+  region.cls = *cls;
+  region.box = {coordinate(r["box"][0], fail), coordinate(r["box"][1], fail), coordinate(r["box"][2], fail),
+                coordinate(r["box"][3], fail)};
+  if (region.box.x2 < region.box.x1 || region.box.y2 < region.box.y1) throw fail("box has x2 < x1 or y2 < y1");
+  region.score = r.value("score", 1.0f);
+  region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
+  region.track_id = json_integer(r, "track", -1);
+  return region;
+}
+
 RegionsFile RegionsFile::read(const std::filesystem::path& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw Error(path.string() + ": is a folder, not a regions file");
@@ -259,29 +280,7 @@ RegionsFile RegionsFile::read(const std::filesystem::path& path) {
         if (!regions.is_array()) throw fail(where + ": \"regions\" must be an array");
         Regions& list = entry.frames[index];
         if (const auto t = f.find("pts"); t != f.end() && t->is_number_integer()) entry.pts[index] = t->get<std::int64_t>();
-        for (const json& r : regions) {
-          if (!r.is_object()) throw fail(where + ": a region must be an object");
-          // face, plate, or a class of one's own model ("screen"), hidden like any other.
-          std::optional<ObjectClass> cls;
-          try {
-            cls = intern_object_class(r.value("class", ""));
-          } catch (const Error& e) {
-            throw fail(where + ": " + e.what());
-          }
-          if (!r.contains("box") || !r["box"].is_array() || r["box"].size() != 4)
-            throw fail(where + ": \"box\" must be [x1, y1, x2, y2]");
-          auto at = [&](const std::string& what) { return fail(where + ": " + what); };
-          Region region;
-          region.cls = *cls;
-          region.box = {coordinate(r["box"][0], at), coordinate(r["box"][1], at), coordinate(r["box"][2], at),
-                        coordinate(r["box"][3], at)};
-          if (region.box.x2 < region.box.x1 || region.box.y2 < region.box.y1)
-            throw fail(where + ": box has x2 < x1 or y2 < y1");
-          region.score = r.value("score", 1.0f);
-          region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
-          region.track_id = json_integer(r, "track", -1);
-          list.push_back(region);
-        }
+        for (const json& r : regions) list.push_back(region_from_json(r, [&](const std::string& what) { return fail(where + ": " + what); }));
         where = "entry " + std::to_string(entry_no);
       }
       if (const auto r = e.find("review"); r != e.end()) entry.review = *r;

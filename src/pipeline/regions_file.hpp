@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "core/error.hpp"
 #include "core/region.hpp"
 #include "core/sha256.hpp"
 #include "core/temporary_file.hpp"
@@ -50,6 +52,10 @@ class RegionsDigest {
   Sha256 sha256_;
 };
 std::string regions_digest(const std::map<std::int64_t, Regions>& frames);
+
+// One region as the file (and a review's journal) writes it; `fail` makes the Error thrown for a malformed one,
+// naming where it is.
+Region region_from_json(const nlohmann::json& region, const std::function<Error(const std::string&)>& fail);
 
 // One entry as the file keeps it: its fields on one line, then its review's edits and its frames one a line.
 void write_regions_entry(std::ostream& out, nlohmann::json entry);

@@ -359,18 +359,11 @@ AuditCheck check_regions_as_written(const std::filesystem::path& path, const pip
     return c;
   }
   const std::string recorded = digest->get<std::string>();
-  // Boxes clamped as RegionsFile::read clamps the file's (a float cannot hold 1e39).
-  const auto coordinate = [](const json& v) { return static_cast<float>(std::clamp(v.get<double>(), -1e7, 1e7)); };
-  const auto regions_of = [&](const json& list) {
+  // Read as the file's own regions are (boxes clamped, classes and boxes checked).
+  const auto regions_of = [](const json& list) {
     Regions out;
-    for (const json& r : list.get_ref<const json::array_t&>()) {
-      const json& b = r.at("box");
-      Region region;
-      region.cls = intern_object_class(r.at("class").get<std::string>());
-      region.box = {coordinate(b.at(0)), coordinate(b.at(1)), coordinate(b.at(2)), coordinate(b.at(3))};
-      region.source = region_source_from_string(r.value("source", "manual")).value_or(RegionSource::Manual);
-      out.push_back(region);
-    }
+    for (const json& r : list.get_ref<const json::array_t&>())
+      out.push_back(pipeline::region_from_json(r, [](const std::string& what) { return Error("a region of its journal: " + what); }));
     return out;
   };
   std::map<std::int64_t, Regions> frames = entry.frames;
@@ -380,7 +373,8 @@ AuditCheck check_regions_as_written(const std::filesystem::path& path, const pip
     const json edits = entry.review.is_null()     ? json::array()
                        : entry.review.is_object() ? entry.review.value("edits", json::array())
                                                   : entry.review.at("edits");  // throws: not an object
-    for (auto edit = edits.get_ref<const json::array_t&>().rbegin(); edit != edits.get_ref<const json::array_t&>().rend(); ++edit) {
+    const json::array_t& journal = edits.get_ref<const json::array_t&>();
+    for (auto edit = journal.rbegin(); edit != journal.rend(); ++edit) {
       if (!edit->contains("changes")) continue;  // marks of frames reviewed change no region
       ++undone;
       for (const json& change : edit->at("changes").get_ref<const json::array_t&>()) {
@@ -397,7 +391,7 @@ AuditCheck check_regions_as_written(const std::filesystem::path& path, const pip
         frames[f] = regions_of(change.at("before"));
       }
     }
-  } catch (const std::exception& e) {  // json::exception, or a class name intern_object_class refuses
+  } catch (const std::exception& e) {  // json::exception, or a region region_from_json refuses
     c.detail = path.string() + ": its review journal is malformed (" + e.what() + "), so the regions as written cannot be told";
     return c;
   }
