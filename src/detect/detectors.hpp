@@ -23,6 +23,11 @@ class NetworkDetector {
   // How wide a source pixel is shown, in units of its height (a video's sample aspect ratio, 1 for photos):
   // the network gets the crop as shown (`max_side` then bounds its longer side as shown).
   void set_pixel_aspect(float aspect) { pixel_aspect_ = aspect > 0 ? aspect : 1.0f; }
+  // From now on, the input buffers of `runtime` (its shared_input and shared_planes; null: its own).
+  void use_buffers(const RuntimeOptions& runtime) {
+    model_.use_input_buffer(runtime.shared_input);
+    preprocessor_.use_planes(runtime.shared_planes);
+  }
 
  protected:
   NetworkDetector(const std::filesystem::path& model, const std::vector<std::string>& outputs,

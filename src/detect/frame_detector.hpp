@@ -19,6 +19,7 @@
 #include "detect/detectors.hpp"
 #include "detect/model_manifest.hpp"
 #include "detect/model_registry.hpp"
+#include "detect/side_lane.hpp"
 
 namespace roadveil::detect {
 
@@ -109,6 +110,9 @@ struct DetectorConfig {
   // find the same class when the manifest says `replaces_builtin`.
   std::vector<ModelManifest> custom_models;
   int threads = 0;                                  // ONNX Runtime intra-op threads, 0: one per core
+  // The detector has a second thread on which video keyframes and glances can run the head network beside
+  // the other networks (FrameDetector::set_networks_side_by_side).
+  bool networks_side_by_side = false;
 };
 
 // Named trade-offs between hiding more and running faster (--quality). Each sets resolutions and which
@@ -235,6 +239,12 @@ class FrameDetector final : public Detector {
   void set_pixel_aspect(float aspect) override;
   float pixel_aspect() const override { return pixel_aspect_; }
   const DetectorConfig& config() const { return config_; }
+  // From now on (with DetectorConfig::networks_side_by_side), video keyframes and glances run the face and
+  // head networks on a second thread beside the person/vehicle and plate networks (detect/side_lane.hpp):
+  // the same detections, known sooner, for the same CPU time. It pays where detection is the stage the
+  // encoder waits for, and costs memory: input buffers and working memory for two networks at once
+  // (pipeline/anonymizer.cpp says where it is used). Off at first.
+  void set_networks_side_by_side(bool side_by_side);
 
  private:
   // The longer side of `crop` as shown (pixel_aspect_), in source rows.
@@ -255,6 +265,8 @@ class FrameDetector final : public Detector {
   int coarse_plate_side(int plate_side) const;
 
   DetectorConfig config_;
+  RuntimeOptions shared_buffers_;  // the input buffers the networks take turns with
+  RuntimeOptions lane_buffers_;    // the face and head networks' while they run on the side lane
   // The shipped networks, each run from its manifest (detect/builtin_models.hpp), thresholds per call.
   std::unique_ptr<ManifestNetwork> faces_;
   std::unique_ptr<ManifestNetwork> plates_;
@@ -274,6 +286,9 @@ class FrameDetector final : public Detector {
   };
   std::vector<PlateCrop> plate_crops_;  // scratch
   float pixel_aspect_ = 1.0f;
+  std::unique_ptr<SideLane> lane_;  // with DetectorConfig::networks_side_by_side
+  bool beside_ = false;              // set_networks_side_by_side
+  Detections head_scratch_, other_scratch_;
 };
 
 // Merges detections found twice (forward and backward, in two overlapping windows, or by a keyframe's coarse

@@ -35,6 +35,11 @@ class OnnxModel {
   int input_height() const { return h_; }
   int input_width() const { return w_; }
 
+  // From now on the input tensor is `buffer` (null: one of its own): see RuntimeOptions::shared_input.
+  void use_input_buffer(std::shared_ptr<std::vector<float>> buffer) {
+    input_ = buffer ? std::move(buffer) : std::make_shared<std::vector<float>>();
+  }
+
   // Runs on the current input; outputs in the order of output_names.
   std::vector<Ort::Value> run();
 

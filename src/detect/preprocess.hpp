@@ -57,6 +57,10 @@ class Preprocessor {
   explicit Preprocessor(std::shared_ptr<std::vector<std::uint8_t>> planes) {
     if (planes) planes_ = std::move(planes);
   }
+  // From now on, `planes` (null: a buffer of its own).
+  void use_planes(std::shared_ptr<std::vector<std::uint8_t>> planes) {
+    planes_ = planes ? std::move(planes) : std::make_shared<std::vector<std::uint8_t>>();
+  }
   ~Preprocessor();
   Preprocessor(const Preprocessor&) = delete;
   Preprocessor& operator=(const Preprocessor&) = delete;

@@ -87,6 +87,7 @@ detect::FrameDetector& Anonymizer::video_detector() {
     detect::DetectorConfig config = options_.detector;
     config.threads = options_.video_detector_threads > 0 ? options_.video_detector_threads
                                                          : video_detector_threads(std::thread::hardware_concurrency());
+    config.networks_side_by_side = std::thread::hardware_concurrency() >= 2;
     video_detector_ = std::make_unique<detect::FrameDetector>(config);
     spdlog::debug("video detection: {} ONNX Runtime thread(s) per network, encoder {} nice levels lower", config.threads,
                   options_.encoder_nice_increment);
@@ -371,6 +372,22 @@ Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, b
   return bound;
 }
 
+bool Anonymizer::networks_side_by_side(const media::VideoInfo& info) const {
+  // Beside the other networks the head network makes a keyframe known sooner for the same CPU time, which
+  // pays only while the encoder waits for detection: where a frame is small, encoding it is cheap and
+  // detection (networks at fixed sizes, windows at the objects' scale) is the slower stage. 60 s of 720p
+  // (bench/speed.sh's clip, defaults, alternating with the binary before, three runs each, 2 cores):
+  // 36.9 -> 34.3 s wall (medians), the same CPU seconds, 393 -> 444 MB; of 1080p, where the encoder is the
+  // slower stage: 66.2 / 70.3 -> 65.9 / 68.6 s, 664 -> 757 MB (the head network's working memory at
+  // 1920x1088 beside the others'). So up to 1280x720 only.
+  constexpr long kMostPixels = 1280L * 720L;
+  const bool decoded_twice = options_.decode_twice;  // --low-memory: memory first
+  const bool beside = !decoded_twice && static_cast<long>(info.width) * info.height <= kMostPixels;
+  spdlog::debug("{}x{}: keyframes and glances run {}", info.width, info.height,
+                beside ? "the face and head networks beside the others" : "one network at a time");
+  return beside;
+}
+
 bool Anonymizer::decodes_twice(const std::string& name, const media::VideoInfo& info, FileReport& report) const {
   if (options_.decode_twice) return true;
   if (options_.regions) return false;  // rendering holds no frames for the tracker: nothing to gain
@@ -431,6 +448,7 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     refuse_other_files_regions(input, *given, info.width, info.height);
   } else {
     detector = &video_detector();  // load the models before starting threads: a missing model fails fast
+    detector->set_networks_side_by_side(networks_side_by_side(info));
   }
   // Cover art and attached images are anonymized as photos (by the join of a split run); when rendering a
   // regions file, which has no entries for them, they are dropped (OutputFile drops every attached picture

@@ -140,6 +140,9 @@ class Anonymizer {
   // Whether a video is decoded twice: asked (--low-memory), or its held frames would not fit the memory limit
   // and decoding twice holds fewer (said with -v; a warning where even that may not fit).
   bool decodes_twice(const std::string& name, const media::VideoInfo& info, FileReport& report) const;
+  // Whether this video's keyframes and glances run two networks at once
+  // (detect::FrameDetector::set_networks_side_by_side).
+  bool networks_side_by_side(const media::VideoInfo& info) const;
   std::string memory_message(const std::string& name, const media::VideoInfo& info, const VideoMemoryPlan& plan) const;
   void refuse_other_video_tracks(const media::InputFile& in);
   static void refuse_other_files_regions(const std::filesystem::path& input, const RegionsEntry& entry, int width, int height);
