@@ -373,16 +373,21 @@ Anonymizer::FramesBound Anonymizer::frames_bound(const media::VideoInfo& info, b
 }
 
 bool Anonymizer::networks_side_by_side(const media::VideoInfo& info) const {
-  // Beside the other networks the head network makes a keyframe known sooner for the same CPU time, which
-  // pays only while the encoder waits for detection: where a frame is small, encoding it is cheap and
-  // detection (networks at fixed sizes, windows at the objects' scale) is the slower stage. 60 s of 720p
-  // (bench/speed.sh's clip, defaults, alternating with the binary before, three runs each, 2 cores):
-  // 36.9 -> 34.3 s wall (medians), the same CPU seconds, 393 -> 444 MB; of 1080p, where the encoder is the
-  // slower stage: 66.2 / 70.3 -> 65.9 / 68.6 s, 664 -> 757 MB (the head network's working memory at
-  // 1920x1088 beside the others'). So up to 1280x720 only.
+  // Two networks at once make a keyframe known sooner for the same CPU time, which pays only while the
+  // encoder waits for detection: where a frame is small, encoding it is cheap and detection (networks at
+  // fixed sizes, windows at the objects' scale) is the slower stage. 60 s of 720p (bench/speed.sh's clip,
+  // defaults, alternating with the binary before, three runs each, 2 cores): 40.95 -> 37.19 s wall
+  // (medians), the same CPU seconds within the noise, 397 -> 479 MB; `-v`: the encoder waiting 6.5 -> 1.3 s
+  // for detection. Of 1080p, where the encoder is the slower stage (the head network beside the plate
+  // network, two runs each): 66.2 / 70.3 -> 65.9 / 68.6 s, 664 -> 757 MB (the head network's working memory
+  // at 1920x1088 beside the others'). So up to 1280x720 only.
+  // Memory first where it is short: not with --low-memory, nor where the frames held and two networks'
+  // working memory at once (~80 MB more at 720p) would not fit the memory limit.
   constexpr long kMostPixels = 1280L * 720L;
-  const bool decoded_twice = options_.decode_twice;  // --low-memory: memory first
-  const bool beside = !decoded_twice && static_cast<long>(info.width) * info.height <= kMostPixels;
+  constexpr std::uint64_t kTwoNetworksBytes = std::uint64_t{96} << 20;
+  const VideoMemoryPlan plan = memory_plan(info);
+  const bool beside = !options_.decode_twice && static_cast<long>(info.width) * info.height <= kMostPixels &&
+                      (plan.budget == 0 || plan.holding_frames + kTwoNetworksBytes <= plan.budget);
   spdlog::debug("{}x{}: keyframes and glances run {}", info.width, info.height,
                 beside ? "the face and head networks beside the others" : "one network at a time");
   return beside;

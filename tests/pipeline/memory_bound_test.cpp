@@ -207,6 +207,18 @@ TEST(VideoMemory, AVideoOverItsMemoryLimitIsDecodedTwiceWithTheSameOutput) {
   const auto frames = [&](const char* name) { return ffprobe("-v error -show_entries packet=size,pts -of csv " + quote(dir / name)); };
   EXPECT_EQ(frames("limited.mp4"), frames("held.mp4"));
   EXPECT_EQ(read_text(dir / "limited.mp4").size(), read_text(dir / "held.mp4").size());
+  // Up to 720p the face and head networks run beside the others where memory allows (Anonymizer::
+  // networks_side_by_side): not when decoding twice, nor at 700M, where the frames held fit (~444 of a 525 MiB
+  // budget) but two networks' working memory at once (96 MiB) would not. The output is the same every way.
+  const std::string side_by_side = "1280x720: keyframes and glances run the face and head networks beside the others";
+  const std::string one_at_a_time = "1280x720: keyframes and glances run one network at a time";
+  EXPECT_NE(held.output.find(side_by_side), std::string::npos) << held.output;
+  EXPECT_NE(r.output.find(one_at_a_time), std::string::npos) << r.output;
+  const auto between = run_command(cli + " -o " + quote(dir / "between.mp4") + " --memory-limit 700M");
+  ASSERT_EQ(between.exit_code, 0) << between.output;
+  EXPECT_EQ(between.output.find("decoding it twice"), std::string::npos) << between.output;
+  EXPECT_NE(between.output.find(one_at_a_time), std::string::npos) << between.output;
+  EXPECT_EQ(read_text(dir / "between.mp4"), read_text(dir / "held.mp4"));
   // 300M: a budget of 225 MiB, which neither way fits; it decodes twice and says it may run out of memory.
   r = run_command(cli + " -o " + quote(dir / "tight.mp4") + " --memory-limit 300M");
   ASSERT_EQ(r.exit_code, 0) << r.output;
