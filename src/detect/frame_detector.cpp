@@ -141,8 +141,9 @@ FrameDetector::FrameDetector(const DetectorConfig& config)
   if (config.networks_side_by_side && heads_) lane_ = std::make_unique<SideLane>();
 }
 
-void FrameDetector::set_networks_side_by_side(bool side_by_side) {
-  if (!lane_ || side_by_side == beside_) return;
+bool FrameDetector::set_networks_side_by_side(bool side_by_side) {
+  if (!lane_) return false;
+  if (side_by_side == beside_) return true;
   beside_ = side_by_side;
   // On the side lane the face and head networks fill input buffers of their own; back on one thread, they
   // share the others' again and their own are given back.
@@ -152,6 +153,7 @@ void FrameDetector::set_networks_side_by_side(bool side_by_side) {
     std::vector<float>().swap(*lane_buffers_.shared_input);
     std::vector<std::uint8_t>().swap(*lane_buffers_.shared_planes);
   }
+  return true;
 }
 
 void FrameDetector::set_pixel_aspect(float aspect) {

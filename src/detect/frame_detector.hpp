@@ -244,7 +244,11 @@ class FrameDetector final : public Detector {
   // the same detections, known sooner, for the same CPU time. It pays where detection is the stage the
   // encoder waits for, and costs memory: input buffers and working memory for two networks at once
   // (pipeline/anonymizer.cpp says where it is used). Off at first.
-  void set_networks_side_by_side(bool side_by_side);
+  // False where there is nothing to run beside the others (no second thread: no head network, or the
+  // configuration did not ask for one): then every pass stays on one thread.
+  bool set_networks_side_by_side(bool side_by_side);
+  // How many network runs went to the side lane so far.
+  std::size_t side_lane_jobs() const { return lane_ ? lane_->jobs_run() : 0; }
 
  private:
   // The longer side of `crop` as shown (pixel_aspect_), in source rows.

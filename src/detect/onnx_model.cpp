@@ -17,7 +17,8 @@ Ort::Env& OnnxModel::env() {
     ::setenv("ORT_DISABLE_TELEMETRY", "1", 0);
     Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "roadveil");
     env.DisableTelemetryEvents();
-    // One arena for every network's session (they take turns on a video's detection thread), not one each:
+    // One arena for every network's session (they mostly take turns on a video's detection thread; what runs
+    // at once, up to 720p, the arena holds at once), not one each:
     // each arena grows to its own network's largest run and keeps it. Measured on 60 s of 1080p (defaults,
     // peak RSS): 1,144 MB with an arena per session, 932 MB with one shared; the same frames and regions.
     const Ort::MemoryInfo info = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);

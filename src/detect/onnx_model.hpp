@@ -18,7 +18,8 @@ struct RuntimeOptions {
   int intra_op_threads = 0;  // 0: ONNX Runtime picks (one per core)
   // The networks of one detector run one after the other, so they can fill one input tensor: each kept its
   // own, sized for its largest run (five networks at up to 1920x1088 kept 86 MB of float tensors, measured
-  // with heaptrack on a 1080p photo). Null: the model has its own. Never share it between threads.
+  // with heaptrack on a 1080p photo). Null: the model has its own. Never share it between networks that run
+  // at once (FrameDetector gives those on its side lane a second set).
   std::shared_ptr<std::vector<float>> shared_input;
   // Likewise the 8-bit planes a crop is colour-converted into before it becomes the tensor (preprocess.hpp).
   std::shared_ptr<std::vector<std::uint8_t>> shared_planes;

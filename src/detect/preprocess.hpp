@@ -118,7 +118,7 @@ class Preprocessor {
   AxisFilter luma_x_, luma_y_, chroma_x_, chroma_y_;  // the direct path's filters (chroma: subsampled planes)
   std::vector<float> source_rows_;  // the direct path: each component's crop row after the vertical pass
   std::vector<float> output_rows_;  // ... and after the horizontal pass, three of the tensor's width
-  // GBRP scratch, grown as needed; shared by the networks of one detector (they run one after the other).
+  // GBRP scratch, grown as needed; shared by the networks of one detector that run one after the other.
   std::shared_ptr<std::vector<std::uint8_t>> planes_ = std::make_shared<std::vector<std::uint8_t>>();
 };
 

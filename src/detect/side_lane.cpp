@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/thread_priority.hpp"
 
 namespace roadveil::detect {
 
@@ -10,7 +11,10 @@ SideLane::SideLane() : thread_([this] { loop(); }) {}
 
 SideLane::~SideLane() {
   {
-    std::lock_guard lock(mutex_);
+    // A started job is always waited for (Running), so none is left: wait all the same rather than leave a
+    // waiter hanging.
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !busy_; });
     stopping_ = true;
   }
   changed_.notify_all();
@@ -36,15 +40,18 @@ std::exception_ptr SideLane::wait() {
 }
 
 void SideLane::loop() {
+  name_this_thread("roadveil-lane");
   std::unique_lock lock(mutex_);
   for (;;) {
     changed_.wait(lock, [&] { return stopping_ || (busy_ && job_); });
     if (stopping_) return;
     void* job = std::exchange(job_, nullptr);
+    void (*call)(void*) = call_;
+    ++jobs_run_;
     lock.unlock();
     std::exception_ptr error;
     try {
-      call_(job);
+      call(job);
     } catch (...) {
       error = std::current_exception();
     }

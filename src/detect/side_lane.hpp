@@ -10,6 +10,7 @@
 //
 // One job at a time, started and awaited by the same thread; the thread is made once, not per job.
 #include <condition_variable>
+#include <cstddef>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -49,18 +50,25 @@ class SideLane {
     SideLane* lane_ = nullptr;
   };
 
+  // How many jobs the lane has run (to show that it was used).
+  std::size_t jobs_run() const {
+    std::lock_guard lock(mutex_);
+    return jobs_run_;
+  }
+
  private:
   void begin(void* job, void (*call)(void*));
   std::exception_ptr wait();
   void loop();
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   void* job_ = nullptr;
   void (*call_)(void*) = nullptr;
   bool busy_ = false;
   bool stopping_ = false;
   std::exception_ptr error_;
+  std::size_t jobs_run_ = 0;
   std::thread thread_;
 };
 

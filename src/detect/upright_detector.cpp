@@ -37,6 +37,13 @@ Detections UprightDetector::detect_whole(const AVFrame& frame, const WholeFrameP
   return found;
 }
 
+// (Without it a sideways video had no glances: the Detector default looks at nothing.)
+Detections UprightDetector::detect_glance(const AVFrame& frame, const GlancePass& pass) {
+  Detections found = inner_.detect_glance(upright(frame), pass);
+  to_stored(found);
+  return found;
+}
+
 Detections UprightDetector::detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) {
   // An upright row is a stored column after a quarter turn, shown stored_aspect_ times a stored row's height.
   const float upright_scale = degrees_ % 180 != 0 ? scale * stored_aspect_ : scale;

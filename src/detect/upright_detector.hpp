@@ -14,6 +14,7 @@ class UprightDetector final : public Detector {
   UprightDetector(Detector& inner, int degrees, int stored_width, int stored_height);
   Detections detect_whole(const AVFrame& frame, const WholeFramePass& pass) override;
   Detections detect_around(const AVFrame& frame, const Box& window, const SearchTargets& targets, float scale) override;
+  Detections detect_glance(const AVFrame& frame, const GlancePass& pass) override;
   Box search_area(const Detection& d) const override;
   std::span<const Occupant> occupants() const override { return occupants_; }
   std::span<const Box> vehicles() const override { return vehicles_; }

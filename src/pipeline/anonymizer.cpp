@@ -386,11 +386,8 @@ bool Anonymizer::networks_side_by_side(const media::VideoInfo& info) const {
   constexpr long kMostPixels = 1280L * 720L;
   constexpr std::uint64_t kTwoNetworksBytes = std::uint64_t{96} << 20;
   const VideoMemoryPlan plan = memory_plan(info);
-  const bool beside = !options_.decode_twice && static_cast<long>(info.width) * info.height <= kMostPixels &&
-                      (plan.budget == 0 || plan.holding_frames + kTwoNetworksBytes <= plan.budget);
-  spdlog::debug("{}x{}: keyframes and glances run {}", info.width, info.height,
-                beside ? "the face and head networks beside the others" : "one network at a time");
-  return beside;
+  return !options_.decode_twice && static_cast<long>(info.width) * info.height <= kMostPixels &&
+         (plan.budget == 0 || plan.holding_frames + kTwoNetworksBytes <= plan.budget);
 }
 
 bool Anonymizer::decodes_twice(const std::string& name, const media::VideoInfo& info, FileReport& report) const {
@@ -453,7 +450,11 @@ void Anonymizer::process_video(media::InputFile& in, const std::filesystem::path
     refuse_other_files_regions(input, *given, info.width, info.height);
   } else {
     detector = &video_detector();  // load the models before starting threads: a missing model fails fast
-    detector->set_networks_side_by_side(networks_side_by_side(info));
+    const bool wanted = networks_side_by_side(info);
+    // (Without a head network there is nothing to run beside the others.)
+    const bool side_by_side = detector->set_networks_side_by_side(wanted) && wanted;
+    spdlog::debug("{}x{}: keyframes and glances run {}", info.width, info.height,
+                  side_by_side ? "the face and head networks beside the others" : "one network at a time");
   }
   // Cover art and attached images are anonymized as photos (by the join of a split run); when rendering a
   // regions file, which has no entries for them, they are dropped (OutputFile drops every attached picture

@@ -96,24 +96,44 @@ TEST(FrameDetector, NetworksSideBySideFindWhatOneAtATimeFinds) {
     cfg.models_dir = roadveil::testing::models_dir();
     cfg.threads = 1;
     apply_quality(quality, cfg);
+    // A detector without a side lane: one network after the other, as before there was one.
+    FrameDetector one_thread(cfg);
+    EXPECT_FALSE(one_thread.set_networks_side_by_side(true));
+    const Detections serial = one_thread.detect_whole(*frame, WholeFramePass::video_keyframe());
+    const Detections serial_glance = one_thread.detect_glance(*frame, GlancePass{});
+    EXPECT_EQ(one_thread.side_lane_jobs(), 0u);
     cfg.networks_side_by_side = true;
     FrameDetector detector(cfg);
     for (int round = 0; round < 2; ++round) {  // and back: the buffers given back and taken again
-      detector.set_networks_side_by_side(false);
+      EXPECT_TRUE(detector.set_networks_side_by_side(false));
       const Detections keyframe = detector.detect_whole(*frame, WholeFramePass::video_keyframe());
+      expect_same(keyframe, serial);
       const auto occupants = std::vector<Occupant>(detector.occupants().begin(), detector.occupants().end());
       const auto vehicles = std::vector<Box>(detector.vehicles().begin(), detector.vehicles().end());
       const Detections glance = detector.detect_glance(*frame, GlancePass{});
       const Detections window = detector.detect_around(*frame, {300, 250, 900, 600}, {.faces = true, .heads = true, .plates = true}, 1.0f);
-      detector.set_networks_side_by_side(true);
+      expect_same(glance, serial_glance);
+      const std::size_t jobs = detector.side_lane_jobs();
+      EXPECT_TRUE(detector.set_networks_side_by_side(true));
       expect_same(detector.detect_whole(*frame, WholeFramePass::video_keyframe()), keyframe);
+      // The keyframe ran on the lane, except with max's 2x looks, which keep it on one thread.
+      EXPECT_EQ(detector.side_lane_jobs(), jobs + (quality == Quality::Max ? 0 : 1));
       ASSERT_EQ(detector.occupants().size(), occupants.size());
       for (std::size_t i = 0; i < occupants.size(); ++i) {
         EXPECT_EQ(detector.occupants()[i].region.x1, occupants[i].region.x1);
+        EXPECT_EQ(detector.occupants()[i].region.y2, occupants[i].region.y2);
+        EXPECT_EQ(detector.occupants()[i].vehicle.x1, occupants[i].vehicle.x1);
+        EXPECT_EQ(detector.occupants()[i].score, occupants[i].score);
         EXPECT_EQ(detector.occupants()[i].source, occupants[i].source);
       }
-      EXPECT_EQ(detector.vehicles().size(), vehicles.size());
+      ASSERT_EQ(detector.vehicles().size(), vehicles.size());
+      for (std::size_t i = 0; i < vehicles.size(); ++i) {
+        EXPECT_EQ(detector.vehicles()[i].x1, vehicles[i].x1);
+        EXPECT_EQ(detector.vehicles()[i].y2, vehicles[i].y2);
+      }
+      const std::size_t before_glance = detector.side_lane_jobs();
       expect_same(detector.detect_glance(*frame, GlancePass{}), glance);
+      EXPECT_EQ(detector.side_lane_jobs(), before_glance + 1);
       expect_same(detector.detect_around(*frame, {300, 250, 900, 600}, {.faces = true, .heads = true, .plates = true}, 1.0f), window);
       EXPECT_GE(keyframe.size(), 10u);
     }

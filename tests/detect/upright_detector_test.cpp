@@ -24,6 +24,10 @@ class FakeDetector final : public Detector {
     last_scale = scale;
     return {{ObjectClass::Face, window, 0.9f, RegionSource::Detector}};
   }
+  Detections detect_glance(const AVFrame& frame, const GlancePass&) override {
+    seen_w = frame.width, seen_h = frame.height;
+    return {{ObjectClass::Plate, Box{40, 100, 80, 140}, 0.8f, RegionSource::Detector}};
+  }
   void set_pixel_aspect(float aspect) override { pixel_aspect = aspect; }
   int seen_w = 0, seen_h = 0, turned_frames_seen = 0;
   float pixel_aspect = 0, last_scale = 0;
@@ -62,6 +66,13 @@ TEST(UprightDetector, SearchesTurnedFramesAndReturnsStoredBoxes) {
   EXPECT_EQ(fake.last_window, (Box{40, 100, 80, 140}));
   ASSERT_EQ(around.size(), 1u);
   EXPECT_EQ(around[0].box, window);
+  // The glance between keyframes too (a sideways video had none: found by a review on 2026-12-07).
+  fake.seen_w = fake.seen_h = 0;
+  const Detections glance = upright.detect_glance(*frame, GlancePass{});
+  EXPECT_EQ(fake.seen_w, 90);
+  EXPECT_EQ(fake.seen_h, 160);
+  ASSERT_EQ(glance.size(), 1u);
+  EXPECT_EQ(glance[0].box, window);
 }
 
 // A stored pixel shown twice as wide as high is shown twice as high as wide once the frame is turned a

@@ -120,4 +120,18 @@ TEST(ScheduleOptions, AFaceOnScreenOnlyBetweenTwoKeyframesIsHiddenInEveryFrame) 
   r = anonymize_with_regions(dir.path(), "g0", "-q --glances 0", common);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(exposed(reference, boxes_by_frame(dir / "g0.json", false)), faces) << "without the glance, never hidden";
+
+  // The same clip stored sideways (a phone's portrait video: turned a quarter counter-clockwise, shown upright
+  // by its display matrix) is glanced at upright too: it had no glance at all (found by a review on
+  // 2026-12-07; UprightDetector::detect_glance).
+  ffmpeg_make("-i " + quote(dir / "flash.mp4") + " -vf transpose=2 -c:v libx264 -qp 0 -pix_fmt yuv420p " + quote(dir / "turned.mp4"));
+  ffmpeg_make("-i " + quote(dir / "turned.mp4") + " -c copy -metadata:s:v:0 rotate=270 " + quote(dir / "sideways.mp4"));
+  const std::string sideways = " --no-audit --no-plates --no-context " + quote(dir / "sideways.mp4");
+  const auto side_reference = every_frame_reference(dir.path(), sideways);
+  int side_faces = 0;
+  for (const auto& [frame, boxes] : side_reference) side_faces += static_cast<int>(boxes.size());
+  ASSERT_GE(side_faces, 16) << "the face is found upright in every frame it is on screen";
+  r = anonymize_with_regions(dir.path(), "side", "-q", sideways);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(exposed(side_reference, boxes_by_frame(dir / "side.json", false)), 0);
 }
