@@ -147,8 +147,9 @@ bool FrameDetector::set_networks_side_by_side(bool side_by_side) {
   beside_ = side_by_side;
   // On the side lane the face and head networks fill input buffers of their own; back on one thread, they
   // share the others' again and their own are given back.
-  heads_->use_buffers(beside_ ? lane_buffers_ : shared_buffers_);
-  if (faces_) faces_->use_buffers(beside_ ? lane_buffers_ : shared_buffers_);
+  const RuntimeOptions& buffers = beside_ ? lane_buffers_ : shared_buffers_;
+  heads_->use_buffers(buffers);
+  if (faces_) faces_->use_buffers(buffers);
   if (!beside_) {
     std::vector<float>().swap(*lane_buffers_.shared_input);
     std::vector<std::uint8_t>().swap(*lane_buffers_.shared_planes);

@@ -110,8 +110,8 @@ struct DetectorConfig {
   // find the same class when the manifest says `replaces_builtin`.
   std::vector<ModelManifest> custom_models;
   int threads = 0;                                  // ONNX Runtime intra-op threads, 0: one per core
-  // The detector has a second thread on which video keyframes and glances can run the head network beside
-  // the other networks (FrameDetector::set_networks_side_by_side).
+  // The detector has a second thread on which video keyframes and glances can run the face and head
+  // networks beside the others (FrameDetector::set_networks_side_by_side).
   bool networks_side_by_side = false;
 };
 

@@ -1,12 +1,13 @@
 #pragma once
-// A second thread for one network's run while the calling thread runs the others (FrameDetector's video
-// keyframes and glances: the head network beside the face, person/vehicle and plate networks).
+// A second thread for some networks' runs while the calling thread runs the others (FrameDetector's video
+// keyframes and glances: the face and head networks beside the person/vehicle and plate networks).
 //
 // Why: a video's detection runs on one thread with one ONNX Runtime thread per network, so that the encoder
 // has the other core; but the encoder can only encode frames whose regions are known, and a keyframe's
 // networks, one after the other, are its longest wait (at 720p detection is the slower stage). Two networks
 // that read the same frame and share no state can run at once: the keyframe is known sooner, the CPU spent is
-// the same. ONNX Runtime's own intra-op threads were no answer: they spin while they wait (README, Speed).
+// the same. ONNX Runtime's own intra-op threads were no answer: two per network took more CPU and more wall
+// time, the small windows not splitting well (README, Speed).
 //
 // One job at a time, started and awaited by the same thread; the thread is made once, not per job.
 #include <condition_variable>
